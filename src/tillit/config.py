@@ -1,0 +1,94 @@
+"""Settings: the one place that reads ``os.environ``.
+
+Every setting is a ``TILLIT_*`` environment variable, read once into a frozen :class:`Settings`.
+Each is documented in docs/settings.md (a test checks that every field is).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from tillit.errors import ConfigError
+
+__all__ = ["DEFAULT_KOLADA_URL", "Settings", "load_settings"]
+
+DEFAULT_KOLADA_URL = "https://api.kolada.se/v3"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Tillit's settings. Build with :func:`load_settings`; construct directly in tests."""
+
+    home: Path
+    """TILLIT_HOME: the data directory (store, staging, reports)."""
+    kolada_url: str = DEFAULT_KOLADA_URL
+    """TILLIT_KOLADA_URL: base URL of the Kolada v3 API."""
+    kolada_rate: float = 5.0
+    """TILLIT_KOLADA_RATE: at most this many requests per second to Kolada; 0 means no limit."""
+    kolada_timeout: float = 30.0
+    """TILLIT_KOLADA_TIMEOUT: seconds to wait for one Kolada response before retrying."""
+    kolada_retries: int = 5
+    """TILLIT_KOLADA_RETRIES: retries of one request after 429, 5xx, timeouts and resets."""
+    kolada_per_page: int = 5000
+    """TILLIT_KOLADA_PER_PAGE: rows per page asked of Kolada (1–5000)."""
+    memory_limit: str = "1GB"
+    """TILLIT_MEMORY_LIMIT: DuckDB's memory limit for imports and merges (spills beyond)."""
+
+    @property
+    def store_dir(self) -> Path:
+        return self.home / "store"
+
+
+def _default_home() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("tillit", appauthor=False))
+
+
+def _number(env: Mapping[str, str], name: str, default: float, *, low: float, high: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(
+            f"{name}={raw!r} är inte ett tal.", hint=f"Sätt {name} till ett tal, eller ta bort den."
+        ) from None
+    if not low <= value <= high:
+        raise ConfigError(
+            f"{name}={raw!r} ligger utanför {low:g}–{high:g}.",
+            hint=f"Sätt {name} till ett värde mellan {low:g} och {high:g}.",
+        )
+    return value
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read the ``TILLIT_*`` variables from ``env`` (default: ``os.environ``) into Settings."""
+    env = os.environ if env is None else env
+    home_raw = env.get("TILLIT_HOME", "").strip()
+    home = Path(home_raw).expanduser() if home_raw else _default_home()
+    url = env.get("TILLIT_KOLADA_URL", "").strip() or DEFAULT_KOLADA_URL
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"TILLIT_KOLADA_URL={url!r} är ingen http(s)-adress.",
+            hint=f"Sätt TILLIT_KOLADA_URL till t.ex. {DEFAULT_KOLADA_URL}.",
+        )
+    memory = env.get("TILLIT_MEMORY_LIMIT", "").strip() or "1GB"
+    return Settings(
+        home=home,
+        kolada_url=url.rstrip("/"),
+        kolada_rate=_number(env, "TILLIT_KOLADA_RATE", 5.0, low=0, high=10_000),
+        kolada_timeout=_number(env, "TILLIT_KOLADA_TIMEOUT", 30.0, low=0.1, high=3600),
+        kolada_retries=int(_number(env, "TILLIT_KOLADA_RETRIES", 5, low=0, high=50)),
+        kolada_per_page=int(_number(env, "TILLIT_KOLADA_PER_PAGE", 5000, low=1, high=5000)),
+        memory_limit=memory,
+    )
+
+
+def setting_names() -> list[str]:
+    """The environment variable of every setting, for docs and the documentation test."""
+    return [f"TILLIT_{f.name.upper()}" for f in fields(Settings)]

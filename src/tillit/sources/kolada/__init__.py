@@ -1,0 +1,27 @@
+"""Kolada (https://kolada.se), the open database of Swedish municipal key indicators.
+
+A client of its v3 API and the validation of what it sends.
+"""
+
+from tillit.sources.kolada._client import MAX_IDS_PER_SEGMENT, MAX_PER_PAGE, KoladaClient, chunked
+from tillit.sources.kolada._schema import (
+    METADATA_FIELDS,
+    KoladaSchemaDriftWarning,
+    ValueBatch,
+    parse_envelope,
+    parse_metadata,
+    parse_values,
+)
+
+__all__ = [
+    "MAX_IDS_PER_SEGMENT",
+    "MAX_PER_PAGE",
+    "METADATA_FIELDS",
+    "KoladaClient",
+    "KoladaSchemaDriftWarning",
+    "ValueBatch",
+    "chunked",
+    "parse_envelope",
+    "parse_metadata",
+    "parse_values",
+]

@@ -1,0 +1,243 @@
+"""The Kolada v3 HTTP client: throttling, retries, paging and chunked data paths."""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from datetime import date
+from typing import Any
+from urllib.parse import urljoin
+
+import httpx
+import orjson
+
+from tillit.errors import KoladaHTTPError, KoladaPayloadError, KoladaUnavailableError
+from tillit.sources.kolada._schema import ValueBatch, parse_envelope, parse_metadata, parse_values
+
+__all__ = ["MAX_IDS_PER_SEGMENT", "MAX_PER_PAGE", "KoladaClient", "chunked"]
+
+MAX_IDS_PER_SEGMENT = 25
+MAX_PER_PAGE = 5000
+_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_OFFLINE_HINT = (
+    "Kontrollera nätverket och TILLIT_KOLADA_URL. Utan förbindelse med Kolada kan du läsa in en "
+    "fil i Kolada-format: `tillit import FIL` (Parquet/CSV med värden eller Koladas JSON-metadata)."
+)
+
+
+def chunked(ids: Sequence[str], size: int = MAX_IDS_PER_SEGMENT) -> list[list[str]]:
+    """Split ``ids`` into lists of at most ``size`` (Kolada takes at most 25 ids per segment)."""
+    return [list(ids[i : i + size]) for i in range(0, len(ids), size)]
+
+
+class _Throttle:
+    """Spaces request starts at least ``1/rate`` seconds apart (rate 0: no limit)."""
+
+    def __init__(self, rate: float, clock: Callable[[], float], sleep: Callable[[float], None]):
+        self.interval = 0.0 if rate <= 0 else 1.0 / rate
+        self.clock, self.sleep = clock, sleep
+        self.next_start = 0.0
+        self.lock = threading.Lock()
+
+    def wait(self) -> None:
+        if self.interval == 0:
+            return
+        with self.lock:
+            now = self.clock()
+            delay = self.next_start - now
+            self.next_start = max(now, self.next_start) + self.interval
+        if delay > 0:
+            self.sleep(delay)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """Seconds asked for by a ``Retry-After`` header (delta-seconds or an HTTP date)."""
+    raw = response.headers.get("retry-after")
+    if not raw:
+        return None
+    raw = raw.strip()
+    if raw.isdigit():
+        return float(raw)
+    try:
+        when = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+class KoladaClient:
+    """A client of Kolada's v3 API (https://api.kolada.se/v3).
+
+    Requests are throttled to ``rate`` per second; 429, 5xx, timeouts, connection resets and
+    unreadable bodies are retried up to ``retries`` times with exponential backoff (base
+    ``backoff`` seconds, at most ``max_backoff``), honouring ``Retry-After``. Paging follows
+    ``next_url`` until it is absent or empty.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        rate: float = 5.0,
+        timeout: float = 30.0,
+        retries: int = 5,
+        per_page: int = MAX_PER_PAGE,
+        backoff: float = 0.5,
+        max_backoff: float = 60.0,
+        max_retry_after: float = 300.0,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if not 1 <= per_page <= MAX_PER_PAGE:
+            raise ValueError(f"per_page must be 1..{MAX_PER_PAGE}")
+        self.base_url = base_url.rstrip("/")
+        self.retries = retries
+        self.per_page = per_page
+        self.backoff, self.max_backoff, self.max_retry_after = backoff, max_backoff, max_retry_after
+        self.sleep = sleep
+        self.requests_made = 0
+        self._throttle = _Throttle(rate, time.monotonic, sleep)
+        self._http = httpx.Client(
+            timeout=timeout,
+            transport=transport,
+            headers={"Accept": "application/json", "User-Agent": "tillit (+https://kolada.se)"},
+            follow_redirects=True,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> KoladaClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- one request ---------------------------------------------------------------------
+    def _delay(self, attempt: int, response: httpx.Response | None) -> float:
+        if response is not None:
+            asked = _retry_after(response)
+            if asked is not None:
+                return min(asked, self.max_retry_after)
+        base = min(self.max_backoff, self.backoff * (2**attempt))
+        return float(base + random.uniform(0, self.backoff))
+
+    def get_json(self, url: str) -> Any:
+        """GET ``url`` and return its decoded JSON, retrying what can be retried."""
+        last_problem = ""
+        for attempt in range(self.retries + 1):
+            response: httpx.Response | None = None
+            self._throttle.wait()
+            self.requests_made += 1
+            try:
+                response = self._http.get(url)
+            except httpx.TimeoutException:
+                last_problem = "tidsgränsen för svaret passerades"
+            except httpx.TransportError as exc:
+                last_problem = f"förbindelsen bröts ({type(exc).__name__})"
+            else:
+                if response.status_code == 200:
+                    try:
+                        return orjson.loads(response.content)
+                    except orjson.JSONDecodeError:
+                        last_problem = "svaret var ingen hel JSON (avklippt?)"
+                        if attempt == self.retries:
+                            raise KoladaPayloadError(
+                                f"Kolada skickade ett svar som inte är giltig JSON ({url}).",
+                                url=url,
+                                field="(svaret)",
+                                hint="Inget lagrat har ändrats. Kör samma kommando igen; "
+                                "synken fortsätter där den slutade.",
+                            ) from None
+                elif response.status_code in _RETRY_STATUSES:
+                    last_problem = f"HTTP {response.status_code}"
+                else:
+                    snippet = response.text[:200].strip()
+                    raise KoladaHTTPError(
+                        f"Kolada svarade HTTP {response.status_code} på {url}: {snippet}",
+                        url=url,
+                        status=response.status_code,
+                        hint="Kontrollera id:n och årtal i anropet (t.ex. `tillit kpi search`).",
+                    )
+            if attempt < self.retries:
+                self.sleep(self._delay(attempt, response))
+        raise KoladaUnavailableError(
+            f"Kolada kunde inte nås efter {self.retries + 1} försök: {last_problem} ({url}).",
+            url=url,
+            hint=_OFFLINE_HINT,
+        )
+
+    # -- paging --------------------------------------------------------------------------
+    def url_for(self, path: str, **params: str | int | None) -> str:
+        query = {"per_page": self.per_page, **{k: v for k, v in params.items() if v is not None}}
+        return str(httpx.URL(f"{self.base_url}/{path.lstrip('/')}", params=query))
+
+    def iter_pages(self, url: str) -> Iterator[tuple[str, list[Any]]]:
+        """Yield ``(page_url, values)`` for every page, following ``next_url``."""
+        seen: set[str] = set()
+        next_url: str | None = url
+        while next_url:
+            if next_url in seen:
+                raise KoladaPayloadError(
+                    f"Kolada pekade tillbaka på en redan hämtad sida ({next_url}).",
+                    url=next_url,
+                    field="next_url",
+                )
+            seen.add(next_url)
+            page_url = next_url
+            values, following = parse_envelope(self.get_json(page_url), page_url)
+            yield page_url, values
+            next_url = urljoin(page_url, following) if following else None
+
+    # -- metadata ------------------------------------------------------------------------
+    def metadata(self, kind: str, ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        """All rows of a metadata endpoint: ``kpi``, ``kpi_groups``, ``municipality``,
+        ``municipality_groups`` or ``ou`` (optionally only ``ids``)."""
+        paths = [kind] if not ids else [f"{kind}/{','.join(c)}" for c in chunked(ids)]
+        rows: list[dict[str, Any]] = []
+        for path in paths:
+            for page_url, values in self.iter_pages(self.url_for(path)):
+                rows.extend(parse_metadata(kind, values, page_url))
+        return rows
+
+    # -- data ----------------------------------------------------------------------------
+    def data_urls(
+        self,
+        *,
+        kpis: Sequence[str] | None = None,
+        units: Sequence[str] | None = None,
+        years: Sequence[int] | None = None,
+        ou: bool = False,
+        from_date: date | None = None,
+    ) -> list[str]:
+        """The first-page URLs of a data request, each segment chunked to 25 ids.
+
+        At least two of ``kpis``, ``units`` (municipality codes, or OU ids with ``ou=True``) and
+        ``years`` must be given, as Kolada requires.
+        """
+        unit_name = "ou" if ou else "municipality"
+        segments = [
+            (name, list(ids))
+            for name, ids in (("kpi", kpis), (unit_name, units), ("year", years))
+            if ids
+        ]
+        if len(segments) < 2:
+            raise ValueError("Kolada needs at least two of kpi, municipality/ou and year")
+        chunked_segments = [
+            [(name, chunk) for chunk in chunked([str(i) for i in ids])] for name, ids in segments
+        ]
+        urls: list[str] = [""]
+        for options in chunked_segments:
+            urls = [f"{u}/{name}/{','.join(chunk)}" for u in urls for name, chunk in options]
+        root = "oudata" if ou else "data"
+        stamp = from_date.isoformat() if from_date else None
+        return [self.url_for(f"{root}{u}", from_date=stamp) for u in urls]
+
+    def fetch_values(self, url: str, *, ou: bool = False) -> Iterator[ValueBatch]:
+        """Yield one validated :class:`ValueBatch` per page of the data request at ``url``."""
+        unit_key = "ou" if ou else "municipality"
+        for page_url, rows in self.iter_pages(url):
+            yield parse_values(rows, page_url, unit_key=unit_key)

@@ -1,0 +1,21 @@
+"""The local store: KPI values as Parquet queried with DuckDB, Kolada metadata, provenance."""
+
+from tillit.store._metadata import KOMMUNGRUPP_2023, TABLES, classify_group
+from tillit.store._provenance import LICENCE, Provenance
+from tillit.store._search import fold, terms
+from tillit.store._store import Store
+from tillit.store._values import MergeResult, ValueDataset, bucket_of
+
+__all__ = [
+    "KOMMUNGRUPP_2023",
+    "LICENCE",
+    "TABLES",
+    "MergeResult",
+    "Provenance",
+    "Store",
+    "ValueDataset",
+    "bucket_of",
+    "classify_group",
+    "fold",
+    "terms",
+]

@@ -1,0 +1,145 @@
+"""Swedish-aware search over short texts (KPI titles and descriptions, municipality names).
+
+Text becomes *terms*: lower-cased words, Snowball-Swedish stemmed (so "äldreomsorgen" and
+"äldreomsorg" meet), then folded to ASCII (so "aldreomsorg" meets them too). Terms are computed
+once when metadata is written and kept as space-joined strings, so a query is a handful of
+C-level substring tests per document: exact term, term prefix, and part of a compound word
+("omsorg" in "äldreomsorg"), weighted by field (title before description) and term rarity.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import snowballstemmer
+
+__all__ = ["Document", "SearchHit", "fold", "rank", "terms"]
+
+_WORD = re.compile(r"[0-9a-zåäöéèüæø]+", re.IGNORECASE)
+_STOP = frozenset(
+    [
+        "och",
+        "i",
+        "av",
+        "för",
+        "med",
+        "till",
+        "på",
+        "som",
+        "den",
+        "det",
+        "de",
+        "en",
+        "ett",
+        "är",
+        "om",
+        "att",
+        "eller",
+        "per",
+        "inte",
+        "från",
+        "vid",
+        "kommun",
+        "kommuner",
+        "kommunen",
+        "region",
+    ]
+)
+_STEMMER = snowballstemmer.stemmer("swedish")
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip diacritics: "Åre Östra" -> "are ostra"."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+@functools.lru_cache(maxsize=200_000)
+def _term(word: str) -> str:
+    return fold(_STEMMER.stemWord(word))
+
+
+def terms(text: str | None, *, keep_stopwords: bool = False) -> list[str]:
+    """The search terms of ``text``, in order (stemmed, folded; stop words dropped)."""
+    if not text:
+        return []
+    words = _WORD.findall(text.lower())
+    return [_term(w) for w in words if keep_stopwords or w not in _STOP]
+
+
+@dataclass(frozen=True)
+class Document:
+    """A searchable item: ``key`` identifies it; ``title`` and ``body`` are term strings
+    (space-joined output of :func:`terms`), ``exact`` the folded title for phrase matches."""
+
+    key: str
+    title: str
+    body: str
+    exact: str
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    key: str
+    score: float
+
+
+def _idf(term: str, docs: Sequence[Document]) -> float:
+    padded = f" {term}"
+    df = sum(1 for d in docs if padded in f" {d.title} {d.body}")
+    return math.log(1 + (len(docs) + 1) / (df + 1))
+
+
+def rank(query: str, docs: Sequence[Document], *, limit: int = 20) -> list[SearchHit]:
+    """Rank ``docs`` for ``query``. Every query term must match (exactly, as a prefix, or inside
+    a compound word); if no document matches them all, documents matching most terms are
+    returned, scored lower. Ties go to the shorter title."""
+    query_terms = list(dict.fromkeys(terms(query))) or list(
+        dict.fromkeys(terms(query, keep_stopwords=True))
+    )
+    if not query_terms:
+        return []
+    phrase = fold(query.strip())
+    weights = {t: _idf(t, docs) for t in query_terms}
+    scored: list[tuple[float, int, int, str]] = []
+    best_matched = 0
+    for doc in docs:
+        title = f" {doc.title} "
+        body = f" {doc.body} "
+        score = 0.0
+        matched = 0
+        for t in query_terms:
+            w = weights[t]
+            if f" {t} " in title:
+                s = 3.0
+            elif f" {t}" in title:
+                s = 2.2
+            elif t in title and len(t) >= 4:
+                s = 1.5
+            elif f" {t} " in body:
+                s = 1.0
+            elif f" {t}" in body:
+                s = 0.7
+            elif t in body and len(t) >= 4:
+                s = 0.4
+            else:
+                continue
+            matched += 1
+            score += s * w
+        if not matched:
+            continue
+        if len(phrase) > 2 and phrase in doc.exact:
+            score *= 1.5 if doc.exact.startswith(phrase) else 1.25
+        best_matched = max(best_matched, matched)
+        scored.append((score, matched, len(doc.exact), doc.key))
+    if not scored:
+        return []
+    needed = len(query_terms) if best_matched == len(query_terms) else best_matched
+    kept = [s for s in scored if s[1] >= needed]
+    kept.sort(key=lambda s: (-s[0], s[2], s[3]))
+    return [SearchHit(key=k, score=round(score, 3)) for score, _, _, k in kept[:limit]]

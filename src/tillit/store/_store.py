@@ -1,0 +1,268 @@
+"""The Store: one data directory holding values, metadata and provenance."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from tillit.errors import NoDataError, NotFoundError
+from tillit.store._files import write_lock
+from tillit.store._metadata import MetadataTables
+from tillit.store._provenance import Provenance, read_provenance, write_provenance
+from tillit.store._search import Document, fold, rank
+from tillit.store._values import ValueDataset
+
+__all__ = ["Store"]
+
+_VALUE_COLUMNS = "kpi, municipality, period, gender, value, count, status"
+
+
+def _sql_list(items: Sequence[str | int]) -> str:
+    return ", ".join("'" + str(i).replace("'", "''") + "'" for i in items)
+
+
+class Store:
+    """Everything Tillit keeps locally, under one directory (``TILLIT_HOME/store``).
+
+    ``values`` (municipality and region values) and ``ou_values`` (organisational units) are
+    Parquet value datasets; ``metadata`` holds the Kolada catalogues; ``provenance`` one record
+    per sync or import. Writers take :meth:`lock` first.
+    """
+
+    def __init__(self, directory: Path, *, memory_limit: str = "1GB") -> None:
+        self.directory = directory
+        self.memory_limit = memory_limit
+        self.values = ValueDataset(directory / "values", "municipality")
+        self.ou_values = ValueDataset(directory / "ou_values", "ou")
+        self.metadata = MetadataTables(directory / "metadata")
+        self.provenance_dir = directory / "provenance"
+        self.staging_dir = directory / "staging"
+        self.reports_dir = directory / "reports"
+        self._kpi_docs: list[Document] | None = None
+
+    # -- engine --------------------------------------------------------------------------
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """A fresh in-memory DuckDB connection with the store's memory limit and spill dir."""
+        con = duckdb.connect(config={"memory_limit": self.memory_limit})
+        spill = self.directory / ".duckdb-tmp"
+        con.execute(f"SET temp_directory = '{str(spill).replace(chr(39), chr(39) * 2)}'")
+        con.execute("SET preserve_insertion_order = false")
+        return con
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        with write_lock(self.directory):
+            yield
+
+    def record(self, provenance: Provenance) -> None:
+        write_provenance(self.provenance_dir, provenance)
+
+    def provenance(self) -> list[Provenance]:
+        return read_provenance(self.provenance_dir)
+
+    # -- metadata lookups ----------------------------------------------------------------
+    def _require(self, table: str) -> list[dict[str, Any]]:
+        rows = self.metadata.read(table)
+        if not rows:
+            raise NoDataError(
+                "Det finns ingen metadata från Kolada i arkivet ännu.",
+                hint="Kör `tillit sync --metadata`, eller utan nätverk `tillit import` med Koladas "
+                "JSON-filer (t.ex. kpi_v3_2026-03.values.json).",
+            )
+        return rows
+
+    def kpis(self) -> list[dict[str, Any]]:
+        return self._require("kpi")
+
+    def kpi(self, kpi_id: str) -> dict[str, Any]:
+        wanted = kpi_id.strip().upper()
+        for row in self.kpis():
+            if row["id"] == wanted:
+                return row
+        hits = self.search_kpis(kpi_id, limit=3)
+        suggestion = ", ".join(f"{r['id']} ({r['title']})" for r, _ in hits)
+        raise NotFoundError(
+            f"Nyckeltalet {kpi_id!r} finns inte i arkivets metadata.",
+            hint=(
+                f"Menade du: {suggestion}?"
+                if suggestion
+                else f"Sök med `tillit kpi search {kpi_id}`."
+            ),
+        )
+
+    def search_kpis(self, text: str, *, limit: int = 20) -> list[tuple[dict[str, Any], float]]:
+        """KPIs ranked for ``text`` (Swedish-aware; an exact KPI id comes first)."""
+        rows = self.kpis()
+        by_id = {r["id"]: r for r in rows}
+        exact = by_id.get(text.strip().upper())
+        docs = self._kpi_documents()
+        hits = [(by_id[h.key], h.score) for h in rank(text, docs, limit=limit)]
+        if exact is not None:
+            hits = [(exact, float("inf"))] + [h for h in hits if h[0]["id"] != exact["id"]]
+        return hits[:limit]
+
+    def _kpi_documents(self) -> list[Document]:
+        if self._kpi_docs is None:
+            self._kpi_docs = [
+                Document(
+                    r["id"],
+                    r["search_title"] or "",
+                    r["search_body"] or "",
+                    r["search_exact"] or "",
+                )
+                for r in self.kpis()
+            ]
+        return self._kpi_docs
+
+    def municipalities(self) -> list[dict[str, Any]]:
+        return self._require("municipality")
+
+    def search_municipalities(self, text: str, *, limit: int = 20) -> list[dict[str, Any]]:
+        """Municipalities and regions matching ``text`` by code, name, name prefix or part."""
+        rows = self.municipalities()
+        needle = fold(text.strip())
+        if needle.isdigit():
+            return [r for r in rows if r["id"].startswith(needle)][:limit]
+        docs = [
+            Document(r["id"], r["search_title"] or "", "", r["search_exact"] or "") for r in rows
+        ]
+        by_id = {r["id"]: r for r in rows}
+        hits = [by_id[h.key] for h in rank(text, docs, limit=limit)]
+        exact = [r for r in rows if r["search_exact"] == needle]
+        return (exact + [h for h in hits if h not in exact])[:limit]
+
+    def municipality(self, text: str) -> dict[str, Any]:
+        """One municipality or region by code or name ("Göteborg", "goteborg", "1480")."""
+        rows = self.municipalities()
+        needle = fold(text.strip())
+        for row in rows:
+            if row["id"] == needle or row["search_exact"] == needle:
+                return row
+        for suffix in (" kommun", "s kommun"):
+            if needle.endswith(suffix):
+                base = needle[: -len(suffix)]
+                for row in rows:
+                    if row["search_exact"] == base:
+                        return row
+        hits = self.search_municipalities(text, limit=4)
+        if len(hits) == 1:
+            return hits[0]
+        suggestion = ", ".join(f"{r['title']} ({r['id']})" for r in hits)
+        raise NotFoundError(
+            f"Hittar ingen kommun eller region som heter {text!r}.",
+            hint=(
+                f"Menade du: {suggestion}?"
+                if suggestion
+                else "Sök med `tillit municipality search NAMN`."
+            ),
+        )
+
+    def kpi_group(self, text: str) -> tuple[dict[str, Any], list[str]]:
+        """A KPI group by id or title, and its member KPI ids."""
+        groups = self.metadata.read("kpi_groups")
+        if not groups:
+            raise NoDataError(
+                "Det finns inga nyckeltalsgrupper i arkivet ännu.",
+                hint="Kör `tillit sync --metadata` för att hämta Koladas grupper.",
+            )
+        needle = fold(text.strip())
+        found = [g for g in groups if g["id"].lower() == needle or fold(g["title"]) == needle]
+        if not found:
+            docs = [
+                Document(g["id"], g["search_title"] or "", "", fold(g["title"])) for g in groups
+            ]
+            hits = rank(text, docs, limit=5)
+            by_id = {g["id"]: g for g in groups}
+            if len(hits) == 1:
+                found = [by_id[hits[0].key]]
+            else:
+                suggestion = "; ".join(f"{by_id[h.key]['title']} ({h.key})" for h in hits)
+                raise NotFoundError(
+                    f"Hittar ingen nyckeltalsgrupp {text!r}.",
+                    hint=f"Menade du: {suggestion}?" if suggestion else None,
+                )
+        group = found[0]
+        members = [
+            m["kpi"]
+            for m in self.metadata.read("kpi_group_members")
+            if m["group_id"] == group["id"]
+        ]
+        return group, members
+
+    def municipality_groups(self, kind: str | None = None) -> list[dict[str, Any]]:
+        groups = self.metadata.read("municipality_groups")
+        return groups if kind is None else [g for g in groups if g["kind"] == kind]
+
+    # -- values --------------------------------------------------------------------------
+    def query_values(
+        self,
+        kpis: Sequence[str],
+        *,
+        municipalities: Sequence[str] | None = None,
+        years: Sequence[int] | None = None,
+        genders: Sequence[str] | None = None,
+        con: duckdb.DuckDBPyConnection | None = None,
+    ) -> pa.Table:
+        """Stored values of ``kpis`` (optionally filtered), sorted by kpi, municipality,
+        period, gender. Raises NoDataError when the store holds nothing for these KPIs."""
+        source = self.values.source_sql(list(kpis))
+        if source is None:
+            first = kpis[0] if kpis else "N00945"
+            raise NoDataError(
+                f"Inga värden för {', '.join(kpis)} i arkivet ännu.",
+                hint=f"Hämta dem med `tillit sync --kpi {first}`, "
+                "eller läs in en fil med `tillit import FIL`.",
+            )
+        where = [f"kpi IN ({_sql_list(kpis)})"]
+        if municipalities:
+            where.append(f"municipality IN ({_sql_list(municipalities)})")
+        if years:
+            where.append(f"period IN ({', '.join(str(int(y)) for y in years)})")
+        if genders:
+            where.append(f"gender IN ({_sql_list(genders)})")
+        sql = (
+            f"SELECT {_VALUE_COLUMNS} FROM {source} WHERE {' AND '.join(where)} "
+            "ORDER BY kpi, municipality, period, gender"
+        )
+        own = con is None
+        con = con or self.connect()
+        try:
+            return con.sql(sql).to_arrow_table()
+        finally:
+            if own:
+                con.close()
+
+    def summary(self) -> dict[str, Any]:
+        """Counts for `tillit status`: values, KPIs and municipalities with data, years."""
+        out: dict[str, Any] = {
+            "directory": str(self.directory),
+            "values": self.values.manifest().get("rows", 0),
+            "ou_values": self.ou_values.manifest().get("rows", 0),
+            "metadata": {
+                t: len(self.metadata.read(t))
+                for t in ("kpi", "kpi_groups", "municipality", "municipality_groups", "ou")
+            },
+        }
+        source = self.values.source_sql()
+        if source:
+            con = self.connect()
+            try:
+                row = con.execute(
+                    f"SELECT count(DISTINCT kpi), count(DISTINCT municipality), min(period), "
+                    f"max(period) FROM {source}"
+                ).fetchone()
+            finally:
+                con.close()
+            assert row is not None
+            out.update(
+                kpis_with_values=row[0],
+                municipalities_with_values=row[1],
+                first_year=row[2],
+                last_year=row[3],
+            )
+        return out
