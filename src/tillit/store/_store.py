@@ -50,6 +50,7 @@ class Store:
         """A fresh in-memory DuckDB connection with the store's memory limit and spill dir."""
         con = duckdb.connect(config={"memory_limit": self.memory_limit})
         spill = self.directory / ".duckdb-tmp"
+        self.directory.mkdir(parents=True, exist_ok=True)
         con.execute(f"SET temp_directory = '{str(spill).replace(chr(39), chr(39) * 2)}'")
         con.execute("SET preserve_insertion_order = false")
         return con

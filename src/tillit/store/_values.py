@@ -83,23 +83,29 @@ class ValueDataset:
         return f"read_parquet([{listed}])"
 
     # -- writing -------------------------------------------------------------------------
-    def merge(self, con: duckdb.DuckDBPyConnection, incoming: str) -> MergeResult:
+    def merge(
+        self, con: duckdb.DuckDBPyConnection, incoming: str, *, unique: bool = False
+    ) -> MergeResult:
         """Upsert the rows of table ``incoming`` into the dataset; rows with ``deleted`` remove
         the stored value. The caller holds the write lock.
 
         ``incoming`` has the key columns, ``value``, ``count``, ``status``, ``deleted`` and
-        ``seq``; where a key repeats, the row with the highest ``seq`` wins.
+        ``seq``; where a key repeats, the row with the highest ``seq`` wins. ``unique=True``
+        promises that no key repeats, which spares a pass over the rows.
         """
         unit = self.unit
         key = ", ".join(self.key)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.remove_orphans()
+        dedup = "" if unique else (
+            f"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY seq DESC) = 1"
+        )
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _merge_new AS
             SELECT kpi, {unit}, period::SMALLINT AS period, gender, value::DOUBLE AS value,
                    count::INTEGER AS count, status, deleted, left(md5(kpi), 2) AS bucket
             FROM {incoming}
-            QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY seq DESC) = 1"""
+            {dedup}"""
         )
         touched = [r[0] for r in con.execute("SELECT DISTINCT bucket FROM _merge_new").fetchall()]
         manifest = self.manifest()

@@ -3,7 +3,13 @@
 A client of its v3 API and the validation of what it sends.
 """
 
-from tillit.sources.kolada._client import MAX_IDS_PER_SEGMENT, MAX_PER_PAGE, KoladaClient, chunked
+from tillit.sources.kolada._client import (
+    MAX_IDS_PER_SEGMENT,
+    MAX_PER_PAGE,
+    KoladaClient,
+    Page,
+    chunked,
+)
 from tillit.sources.kolada._schema import (
     METADATA_FIELDS,
     KoladaSchemaDriftWarning,
@@ -19,6 +25,7 @@ __all__ = [
     "METADATA_FIELDS",
     "KoladaClient",
     "KoladaSchemaDriftWarning",
+    "Page",
     "ValueBatch",
     "chunked",
     "parse_envelope",

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import email.utils
+import hashlib
 import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from urllib.parse import urljoin
@@ -17,7 +19,7 @@ import orjson
 from tillit.errors import KoladaHTTPError, KoladaPayloadError, KoladaUnavailableError
 from tillit.sources.kolada._schema import ValueBatch, parse_envelope, parse_metadata, parse_values
 
-__all__ = ["MAX_IDS_PER_SEGMENT", "MAX_PER_PAGE", "KoladaClient", "chunked"]
+__all__ = ["MAX_IDS_PER_SEGMENT", "MAX_PER_PAGE", "KoladaClient", "Page", "chunked"]
 
 MAX_IDS_PER_SEGMENT = 25
 MAX_PER_PAGE = 5000
@@ -31,6 +33,17 @@ _OFFLINE_HINT = (
 def chunked(ids: Sequence[str], size: int = MAX_IDS_PER_SEGMENT) -> list[list[str]]:
     """Split ``ids`` into lists of at most ``size`` (Kolada takes at most 25 ids per segment)."""
     return [list(ids[i : i + size]) for i in range(0, len(ids), size)]
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a Kolada answer: its rows, the next page's URL (None on the last page)
+    and the sha256 of the raw body, for provenance."""
+
+    url: str
+    values: list[Any]
+    next_url: str | None
+    sha256: str
 
 
 class _Throttle:
@@ -127,6 +140,10 @@ class KoladaClient:
 
     def get_json(self, url: str) -> Any:
         """GET ``url`` and return its decoded JSON, retrying what can be retried."""
+        return self._get(url)[0]
+
+    def _get(self, url: str) -> tuple[Any, str]:
+        """GET ``url``; return its decoded JSON and the sha256 of the body."""
         last_problem = ""
         for attempt in range(self.retries + 1):
             response: httpx.Response | None = None
@@ -141,7 +158,8 @@ class KoladaClient:
             else:
                 if response.status_code == 200:
                     try:
-                        return orjson.loads(response.content)
+                        body = response.content
+                        return orjson.loads(body), hashlib.sha256(body).hexdigest()
                     except orjson.JSONDecodeError:
                         last_problem = "svaret var ingen hel JSON (avklippt?)"
                         if attempt == self.retries:
@@ -175,8 +193,8 @@ class KoladaClient:
         query = {"per_page": self.per_page, **{k: v for k, v in params.items() if v is not None}}
         return str(httpx.URL(f"{self.base_url}/{path.lstrip('/')}", params=query))
 
-    def iter_pages(self, url: str) -> Iterator[tuple[str, list[Any]]]:
-        """Yield ``(page_url, values)`` for every page, following ``next_url``."""
+    def iter_pages(self, url: str) -> Iterator[Page]:
+        """Yield every :class:`Page` of a request, following ``next_url`` from ``url``."""
         seen: set[str] = set()
         next_url: str | None = url
         while next_url:
@@ -188,9 +206,10 @@ class KoladaClient:
                 )
             seen.add(next_url)
             page_url = next_url
-            values, following = parse_envelope(self.get_json(page_url), page_url)
-            yield page_url, values
+            payload, sha = self._get(page_url)
+            values, following = parse_envelope(payload, page_url)
             next_url = urljoin(page_url, following) if following else None
+            yield Page(page_url, values, next_url, sha)
 
     # -- metadata ------------------------------------------------------------------------
     def metadata(self, kind: str, ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
@@ -199,8 +218,8 @@ class KoladaClient:
         paths = [kind] if not ids else [f"{kind}/{','.join(c)}" for c in chunked(ids)]
         rows: list[dict[str, Any]] = []
         for path in paths:
-            for page_url, values in self.iter_pages(self.url_for(path)):
-                rows.extend(parse_metadata(kind, values, page_url))
+            for page in self.iter_pages(self.url_for(path)):
+                rows.extend(parse_metadata(kind, page.values, page.url))
         return rows
 
     # -- data ----------------------------------------------------------------------------
@@ -236,8 +255,23 @@ class KoladaClient:
         stamp = from_date.isoformat() if from_date else None
         return [self.url_for(f"{root}{u}", from_date=stamp) for u in urls]
 
-    def fetch_values(self, url: str, *, ou: bool = False) -> Iterator[ValueBatch]:
-        """Yield one validated :class:`ValueBatch` per page of the data request at ``url``."""
+    def fetch_values(self, url: str, *, ou: bool = False) -> Iterator[tuple[Page, ValueBatch]]:
+        """Yield each page of the data request at ``url`` with its validated values.
+
+        ``url`` may be a first page or a ``next_url`` saved from an interrupted run.
+        """
         unit_key = "ou" if ou else "municipality"
-        for page_url, rows in self.iter_pages(url):
-            yield parse_values(rows, page_url, unit_key=unit_key)
+        for page in self.iter_pages(url):
+            yield page, parse_values(page.values, page.url, unit_key=unit_key)
+
+    def fetch_page(self, url: str, *, ou: bool = False) -> tuple[Page, ValueBatch]:
+        """Fetch exactly one page of data at ``url`` (``page.next_url`` tells what follows)."""
+        payload, sha = self._get(url)
+        values, following = parse_envelope(payload, url)
+        next_url = urljoin(url, following) if following else None
+        if next_url == url:
+            raise KoladaPayloadError(
+                f"Kolada pekade tillbaka på samma sida ({url}).", url=url, field="next_url"
+            )
+        page = Page(url, values, next_url, sha)
+        return page, parse_values(values, url, unit_key="ou" if ou else "municipality")
