@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -39,8 +40,7 @@ class Provenance:
 
 
 def write_provenance(directory: Path, record: Provenance) -> Path:
-    stamp = record.fetched_at.replace(":", "").replace("-", "")
-    path = directory / f"{stamp}-{record.id}.json"
+    path = directory / f"{time.time_ns():020d}-{record.id}.json"  # sorts in write order
     atomic_write_bytes(path, orjson.dumps(asdict(record), option=orjson.OPT_INDENT_2))
     return path
 

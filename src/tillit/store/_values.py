@@ -97,8 +97,10 @@ class ValueDataset:
         key = ", ".join(self.key)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.remove_orphans()
-        dedup = "" if unique else (
-            f"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY seq DESC) = 1"
+        dedup = (
+            ""
+            if unique
+            else (f"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY seq DESC) = 1")
         )
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _merge_new AS

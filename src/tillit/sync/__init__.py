@@ -11,6 +11,7 @@ from tillit.sync._kolada import (
     sync_values,
 )
 from tillit.sync._progress import NullProgress, Progress
+from tillit.sync._request import SyncOutcome, SyncRequest, default_years, run_sync
 
 __all__ = [
     "METADATA_KINDS",
@@ -19,10 +20,14 @@ __all__ = [
     "NullProgress",
     "Progress",
     "Rejected",
+    "SyncOutcome",
+    "SyncRequest",
     "SyncResult",
     "client_for",
+    "default_years",
     "import_path",
     "metadata_age",
+    "run_sync",
     "sync_metadata",
     "sync_values",
 ]

@@ -23,6 +23,7 @@ __all__ = ["MAX_IDS_PER_SEGMENT", "MAX_PER_PAGE", "KoladaClient", "Page", "chunk
 
 MAX_IDS_PER_SEGMENT = 25
 MAX_PER_PAGE = 5000
+_CONNECT_RETRIES = 2
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _OFFLINE_HINT = (
     "Kontrollera nätverket och TILLIT_KOLADA_URL. Utan förbindelse med Kolada kan du läsa in en "
@@ -153,6 +154,12 @@ class KoladaClient:
                 response = self._http.get(url)
             except httpx.TimeoutException:
                 last_problem = "tidsgränsen för svaret passerades"
+            except httpx.ConnectError as exc:
+                # No connection at all (DNS, refused, no network) rarely heals in seconds:
+                # try twice more, then tell the user instead of backing off for a minute.
+                last_problem = f"ingen förbindelse ({exc or type(exc).__name__})"
+                if attempt >= min(self.retries, _CONNECT_RETRIES):
+                    break
             except httpx.TransportError as exc:
                 last_problem = f"förbindelsen bröts ({type(exc).__name__})"
             else:
@@ -183,7 +190,7 @@ class KoladaClient:
             if attempt < self.retries:
                 self.sleep(self._delay(attempt, response))
         raise KoladaUnavailableError(
-            f"Kolada kunde inte nås efter {self.retries + 1} försök: {last_problem} ({url}).",
+            f"Kolada kunde inte nås: {last_problem} ({url}).",
             url=url,
             hint=_OFFLINE_HINT,
         )

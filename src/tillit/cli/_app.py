@@ -1,0 +1,125 @@
+"""The `tillit` Typer app, its shared options, and the one place errors become messages."""
+
+from __future__ import annotations
+
+import re
+import sys
+import warnings
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+import click
+import typer
+
+from tillit import __version__
+from tillit.cli._output import err_console
+from tillit.config import Settings, load_settings
+from tillit.errors import InvalidInputError, TillitError
+from tillit.store import Store
+
+__all__ = ["app", "kpi_app", "main", "municipality_app", "parse_years", "split_ids", "store_for"]
+
+app = typer.Typer(
+    name="tillit",
+    help="Tillit: Koladas nyckeltal lokalt – hämta, läs in och slå upp.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+kpi_app = typer.Typer(help="Sök och visa nyckeltal (KPI).", no_args_is_help=True)
+municipality_app = typer.Typer(help="Sök och visa kommuner och regioner.", no_args_is_help=True)
+app.add_typer(kpi_app, name="kpi")
+app.add_typer(municipality_app, name="municipality")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"tillit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Visa versionen."
+    ),
+) -> None:
+    """Tillit: Koladas nyckeltal lokalt – hämta, läs in och slå upp."""
+
+
+def store_for(settings: Settings | None = None) -> tuple[Settings, Store]:
+    settings = settings or load_settings()
+    return settings, Store(settings.store_dir, memory_limit=settings.memory_limit)
+
+
+def split_ids(values: Sequence[str] | None) -> list[str]:
+    """Options may repeat and hold comma lists: --kpi N1,N2 --kpi N3."""
+    return [part.strip() for v in values or [] for part in v.split(",") if part.strip()]
+
+
+_YEAR_PART = re.compile(r"^(\d{4})(?:\s*[-–:]\s*(\d{4}))?$")
+
+
+def parse_years(text: str | None) -> list[int]:
+    """ "2015-2024", "2020", "2018,2020-2022" -> a sorted list of years."""
+    if not text:
+        return []
+    years: set[int] = set()
+    for part in text.split(","):
+        match = _YEAR_PART.match(part.strip())
+        if not match:
+            raise InvalidInputError(
+                f"Kan inte tolka årtalen {text!r}.",
+                hint="Skriv t.ex. --years 2020, --years 2015-2024 eller --years 2018,2020-2022.",
+            )
+        first, last = int(match[1]), int(match[2] or match[1])
+        if first > last or not 1900 <= first <= 2200 or not 1900 <= last <= 2200:
+            raise InvalidInputError(f"Årsintervallet {part.strip()!r} är ogiltigt.")
+        years.update(range(first, last + 1))
+    return sorted(years)
+
+
+def parse_date(text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInputError(
+            f"Kan inte tolka datumet {text!r}.",
+            hint="Skriv datum som ÅÅÅÅ-MM-DD, t.ex. 2025-01-31.",
+        ) from None
+
+
+def _show_warning(message: Any, category: Any, *_: Any, **__: Any) -> None:
+    err_console().print(f"[yellow]Obs:[/yellow] {message}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; translate Tillit's errors into a message and the next step. Returns the
+    exit code (0 ok, 1 a Tillit error, 2 a usage error, 130 interrupted)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = _show_warning
+        try:
+            app(args=list(argv) if argv is not None else None, standalone_mode=False)
+        except TillitError as exc:
+            console = err_console()
+            console.print(f"[bold red]Fel:[/bold red] {exc.message}", highlight=False)
+            if exc.hint:
+                console.print(f"[bold]Nästa steg:[/bold] {exc.hint}", highlight=False)
+            return 1
+        except click.exceptions.Exit as exc:
+            return int(exc.exit_code)
+        except click.ClickException as exc:
+            exc.show(file=sys.stderr)
+            return exc.exit_code
+        except (click.exceptions.Abort, KeyboardInterrupt):
+            err_console().print(
+                "[yellow]Avbrutet.[/yellow] Kör samma kommando igen för att "
+                "fortsätta där det slutade."
+            )
+            return 130
+    return 0

@@ -1,0 +1,274 @@
+"""`tillit kpi`, `tillit municipality`, `tillit values`: looking things up in the store."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from tillit.cli._app import app, kpi_app, municipality_app, parse_years, split_ids, store_for
+from tillit.cli._output import Format, emit, err_console, out_console
+from tillit.errors import InvalidInputError
+from tillit.store import LICENCE
+
+_FMT = typer.Option(Format.table, "--format", "-f", help="table, json eller csv.")
+_YES_NO = {True: "ja", False: "nej", None: "–"}
+_MAX_YEAR_COLUMNS = 10
+
+
+@kpi_app.command("search")
+def kpi_search(
+    text: str = typer.Argument(..., help='Sökord, t.ex. "äldreomsorgen" eller "väntetid".'),
+    limit: int = typer.Option(20, "--limit", "-n", help="Högst så många träffar."),
+    fmt: Format = _FMT,
+) -> None:
+    """Sök nyckeltal på titel och beskrivning (böjningar, versaler och å/ä/ö spelar ingen roll)."""
+    _, store = store_for()
+    hits = store.search_kpis(text, limit=limit)
+    rows = [
+        {
+            "id": r["id"],
+            "title": r["title"],
+            "operating_area": r["operating_area"],
+            "municipality_type": r["municipality_type"],
+            "score": s,
+        }
+        for r, s in hits
+    ]
+    if fmt is Format.table and not rows:
+        err_console().print(f"Inga nyckeltal matchar {text!r}. Prova ett kortare eller annat ord.")
+        return
+    emit(
+        [{**r, "score": None if r["score"] == float("inf") else r["score"]} for r in rows],
+        fmt,
+        title=f"Nyckeltal som matchar {text!r}",
+        columns=[("id", "Id"), ("title", "Titel"), ("operating_area", "Verksamhetsområde")],
+    )
+
+
+@kpi_app.command("show")
+def kpi_show(
+    kpi: str = typer.Argument(..., help="Nyckeltalets id, t.ex. N00945."),
+    fmt: Format = _FMT,
+) -> None:
+    """Visa ett nyckeltals beskrivning och metadata."""
+    _, store = store_for()
+    row = {k: v for k, v in store.kpi(kpi).items() if not k.startswith("search_")}
+    groups = {
+        m["group_id"] for m in store.metadata.read("kpi_group_members") if m["kpi"] == row["id"]
+    }
+    row["groups"] = [g["title"] for g in store.metadata.read("kpi_groups") if g["id"] in groups]
+    if fmt is not Format.table:
+        emit([row], fmt)
+        return
+    labels = [
+        ("id", "Id"),
+        ("title", "Titel"),
+        ("description", "Beskrivning"),
+        ("operating_area", "Verksamhetsområde"),
+        ("perspective", "Perspektiv"),
+        ("municipality_type", "Gäller (K kommun, L region, A alla)"),
+        ("is_divided_by_gender", "Könsuppdelat"),
+        ("has_ou_data", "Enhetsdata"),
+        ("publ_period", "Senaste period"),
+        ("publication_date", "Publiceras"),
+        ("groups", "Ingår i grupper"),
+    ]
+    show = [
+        {
+            "field": label,
+            "value": _YES_NO[row[k]]
+            if isinstance(row[k], bool | None) and k in ("is_divided_by_gender", "has_ou_data")
+            else (", ".join(row[k]) if isinstance(row[k], list) else row[k]),
+        }
+        for k, label in labels
+    ]
+    emit(
+        show,
+        Format.table,
+        title=f"{row['id']} {row['title']}",
+        columns=[("field", ""), ("value", "")],
+        caption=LICENCE,
+    )
+
+
+@kpi_app.command("groups")
+def kpi_groups(
+    text: str = typer.Argument(None, help="Del av gruppens namn (utelämna för alla)."),
+    fmt: Format = _FMT,
+) -> None:
+    """Lista Koladas nyckeltalsgrupper (t.ex. \"Kommunens kvalitet i korthet\")."""
+    _, store = store_for()
+    groups = store.metadata.read("kpi_groups")
+    counts: dict[str, int] = {}
+    for m in store.metadata.read("kpi_group_members"):
+        counts[m["group_id"]] = counts.get(m["group_id"], 0) + 1
+    from tillit.store import fold
+
+    needle = fold(text or "")
+    rows = [
+        {"id": g["id"], "title": g["title"], "kpis": counts.get(g["id"], 0)}
+        for g in groups
+        if needle in fold(g["title"])
+    ]
+    emit(
+        rows,
+        fmt,
+        title="Nyckeltalsgrupper",
+        numeric=["kpis"],
+        columns=[("id", "Id"), ("title", "Titel"), ("kpis", "Nyckeltal")],
+    )
+
+
+def _municipality_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    kinds = {"K": "kommun", "L": "region/riket"}
+    return [
+        {"id": r["id"], "title": r["title"], "type": kinds.get(r["type"], r["type"])} for r in rows
+    ]
+
+
+@municipality_app.command("search")
+def municipality_search(
+    text: str = typer.Argument(..., help="Namn, del av namn eller kod."),
+    fmt: Format = _FMT,
+) -> None:
+    """Sök kommuner och regioner på namn eller kod ("goteborg" hittar Göteborg)."""
+    _, store = store_for()
+    rows = _municipality_rows(store.search_municipalities(text))
+    if fmt is Format.table and not rows:
+        err_console().print(f"Ingen kommun eller region matchar {text!r}.")
+        return
+    emit(
+        rows,
+        fmt,
+        title=f"Kommuner och regioner som matchar {text!r}",
+        columns=[("id", "Kod"), ("title", "Namn"), ("type", "Typ")],
+    )
+
+
+@municipality_app.command("show")
+def municipality_show(
+    municipality: str = typer.Argument(..., help="Namn eller kod."),
+    fmt: Format = _FMT,
+) -> None:
+    """Visa en kommun: kod, typ, SKR:s kommungrupp och Koladas "Liknande kommuner"-grupper."""
+    _, store = store_for()
+    row = store.municipality(municipality)
+    groups = {g["id"]: g for g in store.municipality_groups()}
+    member_of = [
+        groups[m["group_id"]]
+        for m in store.metadata.read("municipality_group_members")
+        if m["municipality"] == row["id"] and m["group_id"] in groups
+    ]
+    kommungrupp = next((g for g in member_of if g["kind"] == "kommungrupp_2023"), None)
+    focal = [
+        g
+        for g in groups.values()
+        if g["kind"] == "liknande_kommuner" and g["focal_title"] == row["title"]
+    ]
+    out = {
+        "id": row["id"],
+        "title": row["title"],
+        "type": row["type"],
+        "kommungrupp_2023": f"{kommungrupp['code']} {kommungrupp['title']}"
+        if kommungrupp
+        else None,
+        "liknande_kommuner": sorted(f"{g['area']} {g['year']} ({g['id']})" for g in focal),
+    }
+    if fmt is not Format.table:
+        emit([out], fmt)
+        return
+    emit(
+        [
+            {"field": "Kod", "value": out["id"]},
+            {"field": "Namn", "value": out["title"]},
+            {"field": "SKR:s kommungrupp 2023", "value": out["kommungrupp_2023"] or "–"},
+            {
+                "field": "Liknande kommuner (Kolada)",
+                "value": "\n".join(out["liknande_kommuner"]) or "–",
+            },
+        ],
+        Format.table,
+        title=row["title"],
+        columns=[("field", ""), ("value", "")],
+    )
+
+
+@app.command()
+def values(
+    kpi: list[str] = typer.Argument(None, help="Nyckeltals-id, ett eller flera."),
+    group: str = typer.Option(None, "--group", "-g", help="Alla nyckeltal i en grupp."),
+    municipality: list[str] = typer.Option(
+        None, "--municipality", "-m", help="Kommun eller region (namn eller kod)."
+    ),
+    years: str = typer.Option(None, "--years", "-y", help="År, t.ex. 2018-2022."),
+    gender: str = typer.Option("T", "--gender", help="T (totalt), K (kvinnor), M (män) eller all."),
+    fmt: Format = _FMT,
+) -> None:
+    """Visa lagrade värden för nyckeltal, per kommun och år."""
+    _, store = store_for()
+    ids = [i.upper() for i in split_ids(kpi)]
+    if group:
+        ids += store.kpi_group(group)[1]
+    if not ids:
+        raise InvalidInputError(
+            "Ange ett nyckeltal eller en grupp.",
+            hint="T.ex. `tillit values N00945 --municipality Stockholm`.",
+        )
+    munis = [store.municipality(m)["id"] for m in split_ids(municipality)]
+    genders = None if gender.lower() == "all" else [g.upper() for g in split_ids([gender])]
+    table = store.query_values(
+        list(dict.fromkeys(ids)),
+        municipalities=munis or None,
+        years=parse_years(years) or None,
+        genders=genders,
+    )
+    rows = table.to_pylist()
+    if fmt is not Format.table:
+        emit(rows, fmt)
+        return
+    _print_wide(store, rows)
+
+
+def _print_wide(store: Any, rows: list[dict[str, Any]]) -> None:
+    """One table per KPI: municipalities down, years across (the latest ten)."""
+    console = err_console()
+    if not rows:
+        console.print("Inga värden matchar urvalet. Prova andra år eller kommuner.")
+        return
+    names = {m["id"]: m["title"] for m in store.metadata.read("municipality")}
+    titles = {k["id"]: k["title"] for k in store.metadata.read("kpi")}
+    by_kpi: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_kpi.setdefault(row["kpi"], []).append(row)
+    for kpi_id, kpi_rows in by_kpi.items():
+        years = sorted({r["period"] for r in kpi_rows})
+        shown = years[-_MAX_YEAR_COLUMNS:]
+        grid: dict[tuple[str, str], dict[str, Any]] = {}
+        for r in kpi_rows:
+            key = (r["municipality"], r["gender"])
+            grid.setdefault(
+                key,
+                {
+                    "municipality": f"{names.get(r['municipality'], '')} ({r['municipality']})",
+                    "gender": r["gender"],
+                },
+            )
+            grid[key][str(r["period"])] = r["value"]
+        caption = LICENCE + (
+            f". Visar {shown[0]}–{shown[-1]} av {years[0]}–{years[-1]}; välj år med --years."
+            if len(years) > len(shown)
+            else "."
+        )
+        columns = [("municipality", "Kommun"), ("gender", "Kön")] + [
+            (str(y), str(y)) for y in shown
+        ]
+        emit(
+            list(grid.values()),
+            Format.table,
+            title=f"{kpi_id} {titles.get(kpi_id, '')}",
+            columns=columns,
+            numeric=[str(y) for y in shown],
+            caption=caption,
+        )
+    out_console()

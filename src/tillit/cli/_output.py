@@ -1,0 +1,154 @@
+"""Printing for the CLI: Swedish number formats, tables, JSON/CSV, progress bars."""
+
+from __future__ import annotations
+
+import csv
+import enum
+import io
+import math
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    ProgressColumn,
+    SpinnerColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.progress import Progress as RichProgressBar
+from rich.table import Table
+from rich.text import Text
+
+__all__ = ["Format", "RichProgress", "emit", "err_console", "number", "out_console"]
+
+
+class Format(enum.StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def out_console() -> Console:
+    return Console(file=sys.stdout, highlight=False, soft_wrap=False)
+
+
+def err_console() -> Console:
+    return Console(file=sys.stderr, highlight=False)
+
+
+def number(value: float | int | None, decimals: int | None = None) -> str:
+    """Swedish style: 984 748 and 31,3 (a narrow no-break space groups thousands)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if (
+        isinstance(value, int)
+        or (decimals == 0)
+        or (float(value).is_integer() and decimals is None)
+    ):
+        text = f"{round(value):,}"
+    else:
+        places = decimals if decimals is not None else (1 if abs(value) >= 100 else 2)
+        text = f"{value:,.{places}f}"
+    return text.replace(",", "\u202f").replace(".", ",")
+
+
+def emit(
+    rows: Sequence[dict[str, Any]],
+    fmt: Format,
+    *,
+    title: str | None = None,
+    columns: Sequence[tuple[str, str]] | None = None,
+    caption: str | None = None,
+    numeric: Sequence[str] = (),
+) -> None:
+    """Print ``rows``: a Rich table with Swedish ``columns`` (key, heading), or JSON/CSV with
+    the raw keys for scripts."""
+    if fmt is Format.json:
+        sys.stdout.write(orjson.dumps(list(rows), option=orjson.OPT_INDENT_2).decode() + "\n")
+        return
+    if fmt is Format.csv:
+        keys = list(rows[0].keys()) if rows else [k for k, _ in columns or []]
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=keys, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        sys.stdout.write(buffer.getvalue())
+        return
+    columns = columns or [(k, k) for k in (rows[0].keys() if rows else [])]
+    table = Table(title=title, caption=caption, title_justify="left", caption_justify="left")
+    for key, heading in columns:
+        table.add_column(heading, justify="right" if key in numeric else "left", overflow="fold")
+    for row in rows:
+        table.add_row(
+            *[
+                number(row.get(k)) if k in numeric else ("" if row.get(k) is None else str(row[k]))
+                for k, _ in columns
+            ]
+        )
+    out_console().print(table)
+
+
+class _RateColumn(ProgressColumn):
+    """Values (or rows) per second in the current stage."""
+
+    def render(self, task: Task) -> Text:
+        rows = task.fields.get("rows", 0)
+        elapsed = task.elapsed or 0.0
+        if not rows or elapsed <= 0:
+            return Text("")
+        unit = task.fields.get("unit", "värden")
+        return Text(f"{number(rows)} {unit} · {number(rows / elapsed, 0)}/s", style="cyan")
+
+
+class RichProgress:
+    """The sync layer's Progress protocol drawn as Rich progress bars on stderr."""
+
+    def __init__(self, console: Console, unit: str = "värden") -> None:
+        self.console = console
+        self.unit = unit
+        self.bar = RichProgressBar(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            _RateColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        )
+        self.task: Any = None
+        self.rows = 0
+        self.started = time.monotonic()
+
+    def __enter__(self) -> RichProgress:
+        self.bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._finish()
+        self.bar.stop()
+
+    def _finish(self) -> None:
+        if self.task is not None:
+            total = self.bar.tasks[self.task].total
+            if total is None:
+                self.bar.update(self.task, total=1, completed=1)
+
+    def stage(self, description: str, total: int | None) -> None:
+        self._finish()
+        self.rows = 0
+        self.task = self.bar.add_task(description, total=total, rows=0, unit=self.unit)
+
+    def advance(self, steps: int = 1, *, rows: int = 0) -> None:
+        self.rows += rows
+        self.bar.update(self.task, advance=steps, rows=self.rows)
+
+    def note(self, text: str) -> None:
+        self.bar.console.print(f"[yellow]{text}[/yellow]")

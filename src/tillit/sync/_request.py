@@ -1,0 +1,97 @@
+"""One call for `tillit sync`: resolve what the user named, refresh metadata, fetch values."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from tillit.errors import InvalidInputError
+from tillit.sources.kolada import KoladaClient
+from tillit.store import Store
+from tillit.sync._kolada import MetadataResult, SyncResult, metadata_age, sync_metadata, sync_values
+from tillit.sync._progress import NullProgress, Progress
+
+__all__ = ["FIRST_YEAR", "SyncOutcome", "SyncRequest", "default_years", "run_sync"]
+
+FIRST_YEAR = 1990
+METADATA_MAX_AGE = timedelta(days=1)
+
+
+def default_years(today: date | None = None) -> list[int]:
+    """Every year Kolada may hold data for: 1990 up to this year."""
+    return list(range(FIRST_YEAR, (today or date.today()).year + 1))
+
+
+@dataclass(frozen=True)
+class SyncRequest:
+    """What `tillit sync` was asked for. Names may be ids or titles."""
+
+    kpis: Sequence[str] = ()
+    groups: Sequence[str] = ()
+    municipalities: Sequence[str] = ()
+    everything: bool = False
+    years: Sequence[int] = ()
+    since: date | None = None
+    metadata_only: bool = False
+    refresh_metadata: bool = False
+    ou: bool = False
+
+
+@dataclass
+class SyncOutcome:
+    metadata: MetadataResult | None = None
+    values: SyncResult | None = None
+    kpis: list[str] = field(default_factory=list)
+    municipalities: list[str] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)
+
+
+def run_sync(
+    store: Store, client: KoladaClient, request: SyncRequest, *, progress: Progress | None = None
+) -> SyncOutcome:
+    """Refresh metadata when it is missing or a day old (or asked), then sync the values the
+    request selects. Raises InvalidInputError when nothing is selected."""
+    progress = progress or NullProgress()
+    selects_values = bool(
+        request.kpis or request.groups or request.municipalities or request.everything
+    )
+    if not selects_values and not request.metadata_only:
+        raise InvalidInputError(
+            "Säg vad som ska hämtas.",
+            hint='T.ex. `tillit sync --group "Kommunens kvalitet i korthet"`, '
+            "`tillit sync --kpi N00945`, `tillit sync --municipality Kungsbacka`, "
+            "`tillit sync --all` eller bara metadata: `tillit sync --metadata`.",
+        )
+    outcome = SyncOutcome()
+    age = metadata_age(store)
+    if request.metadata_only or request.refresh_metadata or age is None or age > METADATA_MAX_AGE:
+        outcome.metadata = sync_metadata(store, client, progress=progress)
+    if request.metadata_only and not selects_values:
+        return outcome
+    kpis: list[str] = [store.kpi(k)["id"] for k in request.kpis]
+    for name in request.groups:
+        group, members = store.kpi_group(name)
+        outcome.groups.append(group["title"])
+        kpis.extend(members)
+    if request.everything:
+        kpis = [row["id"] for row in store.kpis()]
+    kpis = list(dict.fromkeys(kpis))
+    if (request.groups or request.kpis) and not kpis:
+        raise InvalidInputError("Gruppen har inga nyckeltal att hämta.")
+    municipalities = list(
+        dict.fromkeys(store.municipality(m)["id"] for m in request.municipalities)
+    )
+    years = list(request.years) or default_years()
+    outcome.kpis, outcome.municipalities = kpis, municipalities
+    outcome.values = sync_values(
+        store,
+        client,
+        kpis=kpis or None,
+        municipalities=municipalities or None,
+        years=years,
+        since=request.since,
+        ou=request.ou,
+        progress=progress,
+    )
+    return outcome
