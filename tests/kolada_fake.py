@@ -35,7 +35,6 @@ import array
 import bisect
 import contextlib
 import csv
-import hashlib
 import os
 import re
 import signal
@@ -169,19 +168,23 @@ def is_missing_by_hash(kpi: str, place: int, period: int, gender: str, one_in: i
     return one_in > 0 and _mix32(_value_key(kpi, place, period, gender)) % one_in == 0
 
 
-def _missing_sql(one_in: int) -> str:
-    """``is_missing_by_hash`` in DuckDB SQL over columns kpi, municipality_id, year, gender."""
-    if one_in <= 0:
-        return "0::TINYINT"
-    key = (
-        "((((ascii(kpi)::BIGINT * 100000 + substr(kpi, 2)::BIGINT) * 10000"
-        " + municipality_id::BIGINT) * 10000 + year) * 4"
-        " + CASE gender WHEN 'T' THEN 0 WHEN 'K' THEN 1 ELSE 2 END)"
-    )
-    h = f"xor({key} & 4294967295, {key} >> 32)"
-    for _ in range(2):
-        h = f"((xor({h}, ({h}) >> 16) * 73244475) & 4294967295)"
-    return f"(xor({h}, ({h}) >> 16) % {int(one_in)} = 0)::TINYINT"
+def _panel_sql(where: str, one_in: int) -> str:
+    """Load the panel into table ``v``; ``missing`` is ``is_missing_by_hash`` in SQL."""
+    missing = "0" if one_in <= 0 else f"(xor(h2, h2 >> 16) % {int(one_in)} = 0)"
+    return f"""
+        CREATE TEMP TABLE v AS
+        WITH a AS (
+            SELECT kpi, municipality_id AS m, year, gender, value,
+                (((ascii(kpi)::BIGINT * 100000 + substr(kpi, 2)::BIGINT) * 10000
+                + municipality_id::BIGINT) * 10000 + year) * 4
+                + CASE gender WHEN 'T' THEN 0 WHEN 'K' THEN 1 ELSE 2 END AS k
+            FROM read_parquet(?) {where}),
+        b AS (SELECT *, xor(k & 4294967295, k >> 32) AS h0 FROM a),
+        c AS (SELECT *, (xor(h0, h0 >> 16) * 73244475) & 4294967295 AS h1 FROM b),
+        d AS (SELECT *, (xor(h1, h1 >> 16) * 73244475) & 4294967295 AS h2 FROM c)
+        SELECT kpi, m, year, value, {missing}::TINYINT AS missing,
+            CASE gender WHEN 'T' THEN 0 WHEN 'K' THEN 1 ELSE 2 END::TINYINT AS g
+        FROM d"""
 
 
 def _column(table: Any, name: str, typecode: str) -> array.array[Any]:
@@ -223,12 +226,9 @@ class _Panel:
             params.extend(ids)
         con = duckdb.connect()
         try:
+            con.execute("SET enable_progress_bar = false")
             con.execute(
-                "CREATE TEMP TABLE v AS SELECT kpi, municipality_id AS m, year, "
-                "CASE gender WHEN 'T' THEN 0 WHEN 'K' THEN 1 ELSE 2 END::TINYINT AS g, value, "
-                f"{_missing_sql(null_one_in)} AS missing "
-                f"FROM read_parquet(?) {'WHERE ' + ' AND '.join(where) if where else ''}",
-                params,
+                _panel_sql("WHERE " + " AND ".join(where) if where else "", null_one_in), params
             )
             self.kpi_names: list[str] = [
                 r[0] for r in con.sql("SELECT DISTINCT kpi FROM v ORDER BY 1").fetchall()
@@ -463,9 +463,13 @@ class FakeKolada:
         self._panel = _Panel(self.data_dir / PANEL, kpis, municipalities, null_one_in)
         self._overlay: dict[str, dict[str, dict[int, _Row]]] = {}
         self._ou = [
-            {"id": f"V15E{muni}{100 + i:05d}", "municipality": muni, "title": f"{name} {i}"}
+            {
+                "id": f"V15E{muni}{100 + i:05d}",
+                "municipality": muni,
+                "title": f"Exempelskolan {i} i {town} (syntetisk)",
+            }
             for muni, town, n in _OU_PLAN
-            for i, name in enumerate([f"Exempelskolan i {town} (syntetisk)"] * n, start=1)
+            for i in range(1, n + 1)
         ]
         self._ou_ids = sorted(str(u["id"]) for u in self._ou)
         kkik = list(kkik_kpis) if kkik_kpis is not None else self._panel.kpi_names[:10]
@@ -962,11 +966,11 @@ class FakeKolada:
         return [(k, ou, p) for k in kpi_names for ou in ou_ids for p in periods]
 
     def _ou_value(self, kpi: str, ou: str, period: int) -> _Value:
-        key = f"{kpi}|{ou}|{period}|T"
-        if _is_null_by_hash(key, self.null_one_in):
+        # The panel's rule with the OU id's digits as the place number (a bigger key, same hash).
+        key = _value_key(kpi, int(ou[4:]), period, "T")
+        if self.null_one_in > 0 and _mix32(key) % self.null_one_in == 0:
             return ("T", None, 0, "Saknas")
-        h = int.from_bytes(hashlib.md5(key.encode()).digest()[4:12], "little")
-        return ("T", round(10 + (h % 90_000) / 1000, 2), 1, "")
+        return ("T", round(10 + _mix32(key + 1) % 90_000 / 1000, 2), 1, "")
 
     def _render_ou(self, items: list[Any]) -> list[dict[str, Any]]:
         return [

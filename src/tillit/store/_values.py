@@ -3,7 +3,7 @@
 Layout of a value dataset directory::
 
     manifest.json              {"generation": 7, "buckets": {"3f": ["3f.g000007.0.parquet"], ...}}
-    3f.g000007.0.parquet       rows of every KPI whose md5 starts with "3f", sorted by key
+    3f.g000007.0.parquet       rows of every KPI whose md5 starts with "3f"
 
 A write (merge) produces new files for the buckets it touches, then swaps in a new manifest
 with one atomic rename. Readers only read files the manifest names, so they see the old state or
@@ -143,7 +143,6 @@ class ValueDataset:
                     UNION ALL
                     SELECT kpi, {unit}, period, gender, value, count, status, bucket
                     FROM _merge_new WHERE NOT deleted)
-                ORDER BY bucket, {key}
             ) TO '{tmp_sql}' (FORMAT parquet, PARTITION_BY (bucket), COMPRESSION zstd,
                               ROW_GROUP_SIZE 100000)"""
         )

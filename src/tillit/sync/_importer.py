@@ -239,11 +239,13 @@ def _import_values(store: Store, path: Path, progress: Progress) -> ImportResult
         try:
             con.execute(
                 "CREATE TEMP TABLE _checked AS "
-                "SELECT *, row_number() OVER w AS _dup, max(line) OVER w AS _kept_line "
-                f"FROM ({_validated_sql(source, cols, line_offset)}) "
-                "WINDOW w AS (PARTITION BY reason IS NULL, kpi, municipality, period, gender "
-                "ORDER BY line DESC "
-                "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)"
+                f"SELECT * FROM ({_validated_sql(source, cols, line_offset)})"
+            )
+            # Keys given more than once: the last line wins (a hash aggregate; usually empty).
+            con.execute(
+                "CREATE TEMP TABLE _dups AS SELECT kpi, municipality, period, gender, "
+                "max(line) AS kept_line FROM _checked WHERE reason IS NULL "
+                "GROUP BY ALL HAVING count(*) > 1"
             )
         except Exception as exc:  # duckdb raises many error types for unreadable files
             raise InvalidInputError(f"Kan inte läsa {path.name}: {exc}") from None
@@ -253,9 +255,10 @@ def _import_values(store: Store, path: Path, progress: Progress) -> ImportResult
             SELECT line, reason, kpi, municipality, period_raw, gender, value_raw, count_raw
             FROM _checked WHERE reason IS NOT NULL
             UNION ALL
-            SELECT line, 'dubblett: rad ' || _kept_line || ' har samma nyckel och gäller',
+            SELECT line, 'dubblett: rad ' || kept_line || ' har samma nyckel och gäller',
                    kpi, municipality, period_raw, gender, value_raw, count_raw
-            FROM _checked WHERE reason IS NULL AND _dup > 1"""
+            FROM _checked JOIN _dups USING (kpi, municipality, period, gender)
+            WHERE reason IS NULL AND line <> kept_line"""
         if is_csv:
             bad_sql += """
             UNION ALL
@@ -266,10 +269,12 @@ def _import_values(store: Store, path: Path, progress: Progress) -> ImportResult
         if bad:
             report = _write_report(store, path, bad)
         progress.stage("Sparar i arkivet", None)
-        kept_where = "reason IS NULL AND _dup = 1"
         con.execute(
-            f"""CREATE TEMP VIEW _incoming AS SELECT kpi, municipality, period, gender, value,
-                count, status, false AS deleted, line AS seq FROM _checked WHERE {kept_where}"""
+            """CREATE TEMP VIEW _incoming AS SELECT kpi, municipality, period, gender, value,
+                count, status, false AS deleted, line AS seq FROM _checked c
+            WHERE reason IS NULL AND NOT EXISTS (
+                SELECT 1 FROM _dups d WHERE d.kpi = c.kpi AND d.municipality = c.municipality
+                AND d.period = c.period AND d.gender = c.gender AND d.kept_line <> c.line)"""
         )
         with store.lock():
             merge = store.values.merge(con, "_incoming", unique=True)
