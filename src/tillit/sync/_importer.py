@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from tillit.errors import InvalidInputError
 from tillit.sources.kolada import parse_metadata
@@ -152,13 +154,55 @@ def _import_metadata(store: Store, path: Path, progress: Progress) -> ImportResu
 
 
 # -- values -----------------------------------------------------------------------------
-def _source(path: Path) -> str:
+def _read_csv(path: Path) -> tuple[pa.Table, list[tuple[int, str, str]]]:
+    """Read a CSV as text columns plus ``file_row_number`` (0 for the line after the header).
+
+    Rows that cannot be split into the header's columns come back as (line, reason, text).
+    Records are assumed to be one line each, as Kolada-shaped value files are.
+    """
+    with path.open("rb") as handle:
+        head = handle.readline().decode("utf-8-sig", errors="replace")
+    delimiter = "	" if "	" in head else (";" if head.count(";") > head.count(",") else ",")
+    names = [n.strip() for n in next(csv.reader([head], delimiter=delimiter))]
+    broken: list[tuple[int, str, str]] = []
+
+    def on_invalid(row: Any) -> str:
+        reason = (
+            f"raden kan inte tolkas: {row.actual_columns} kolumner i stället för "
+            f"{row.expected_columns}"
+        )
+        broken.append((int(row.number), reason, str(row.text)[:200]))
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(use_threads=False, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid),
+            convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string())),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        raise InvalidInputError(
+            f"Kan inte läsa {path.name} som CSV: {exc}",
+            hint="Spara filen som CSV i UTF-8 med rubrikrad (kpi, municipality_id, year, gender, "
+            "value).",
+        ) from None
+    # The kept rows are, in order, every line from 2 on except the broken ones.
+    skipped = {line for line, _, _ in broken}
+    if skipped:
+        total = table.num_rows + len(skipped)
+        rows = pa.array([n - 2 for n in range(2, total + 2) if n not in skipped], pa.int64())
+    else:
+        rows = pa.array(range(table.num_rows), pa.int64())
+    return table.append_column("file_row_number", rows), sorted(broken)
+
+
+def _source(con: Any, path: Path) -> tuple[str, list[tuple[int, str, str]]]:
     if path.name.lower().endswith(".parquet"):
-        return f"read_parquet({_quote(path)}, file_row_number = true)"
-    return (
-        f"read_csv({_quote(path)}, header = true, all_varchar = true, "
-        "file_row_number = true, store_rejects = true)"
-    )
+        return f"read_parquet({_quote(path)}, file_row_number = true)", []
+    table, broken = _read_csv(path)
+    con.register("_csv_rows", table)
+    return "_csv_rows", broken
 
 
 def _columns(con: Any, source: str, path: Path) -> dict[str, str]:
@@ -231,9 +275,9 @@ def _import_values(store: Store, path: Path, progress: Progress) -> ImportResult
     start = time.monotonic()
     is_csv = not path.name.lower().endswith(".parquet")
     line_offset = 2 if is_csv else 1  # a CSV's first data row is line 2, after the header
-    source = _source(path)
     con = store.connect()
     try:
+        source, broken = _source(con, path)
         cols = _columns(con, source, path)
         progress.stage(f"Läser och kontrollerar {path.name}", None)
         try:
@@ -259,12 +303,9 @@ def _import_values(store: Store, path: Path, progress: Progress) -> ImportResult
                    kpi, municipality, period_raw, gender, value_raw, count_raw
             FROM _checked JOIN _dups USING (kpi, municipality, period, gender)
             WHERE reason IS NULL AND line <> kept_line"""
-        if is_csv:
-            bad_sql += """
-            UNION ALL
-            SELECT line, 'raden kan inte tolkas: ' || error_message, NULL, NULL, csv_line,
-                   NULL, NULL, NULL FROM reject_errors"""
-        bad = con.execute(f"SELECT * FROM ({bad_sql}) ORDER BY line").fetchall()
+        bad = con.execute(f"SELECT * FROM ({bad_sql})").fetchall()
+        bad += [(line, reason, None, None, text, None, None, None) for line, reason, text in broken]
+        bad.sort(key=lambda row: int(row[0]))
         report = None
         if bad:
             report = _write_report(store, path, bad)

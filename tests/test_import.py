@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+import csv
+import json
+import warnings
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import METADATA, panel_sample
+from tillit.errors import InvalidInputError
+from tillit.sources.kolada import KoladaSchemaDriftWarning
+from tillit.store import Store
+from tillit.sync import import_path
+
+
+def test_parquet_import_keeps_every_row_and_records_provenance(
+    store: Store, shared_data: Path, tmp_path: Path
+) -> None:
+    sample = panel_sample(tmp_path / "s.parquet", ["N00945", "N01951"], ["0180", "1280", "1480"])
+    result = import_path(store, sample)
+    assert result.rejected_total == 0
+    assert result.rows_read == result.rows_kept > 0
+    table = store.query_values(
+        ["N01951"], municipalities=["0180"], years=[2022], genders=["T"]
+    )
+    assert table.column("value").to_pylist() == [984748.0]  # PROVENANCE.md spot check
+    record = store.provenance()[-1]
+    assert record.kind == "import" and record.licence == "Källa: Kolada"
+    assert record.checksum.startswith("sha256:") and record.rows["inserted"] == result.rows_read
+
+
+def test_reimport_changes_nothing(store: Store, shared_data: Path, tmp_path: Path) -> None:
+    sample = panel_sample(tmp_path / "s.parquet", ["N00945"])
+    first = import_path(store, sample)
+    again = import_path(store, sample)
+    assert again.merge is not None and first.merge is not None
+    assert (again.merge.inserted, again.merge.updated) == (0, 0)
+    assert again.merge.total == first.merge.total
+
+
+def test_csv_bad_rows_are_reported_with_line_and_reason_and_good_rows_kept(
+    store: Store, tmp_path: Path
+) -> None:
+    path = tmp_path / "values.csv"
+    rows = [
+        ["kpi", "municipality_id", "year", "gender", "value"],
+        ["N00945", "0180", "2020", "T", "31.5"],  # line 2: good
+        ["N00945", "180", "2021", "T", "32,5"],  # line 3: good (Excel dropped the zero; comma)
+        ["X", "0180", "2020", "T", "1"],  # line 4: bad kpi
+        ["N00945", "01800", "2020", "T", "1"],  # line 5: bad municipality
+        ["N00945", "0180", "tjugo", "T", "1"],  # line 6: bad year
+        ["N00945", "0180", "2020", "Q", "1"],  # line 7: bad gender
+        ["N00945", "0180", "2019", "T", "mycket"],  # line 8: bad value
+        ["N00945", "0180", "2018", "K", ""],  # line 9: good, missing value
+        ["N00945", "0180", "2020", "T", "33"],  # line 10: duplicate of line 2, wins
+    ]
+    with path.open("w", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    result = import_path(store, path)
+    reasons = {r.line: r.reason for r in result.rejected}
+    assert set(reasons) == {2, 4, 5, 6, 7, 8}
+    assert "nyckeltals-id" in reasons[4] and "kommun" in reasons[5]
+    assert "år" in reasons[6] and "kön" in reasons[7] and "tal" in reasons[8]
+    assert "dubblett" in reasons[2] and "10" in reasons[2]
+    kept = {(r["municipality"], r["period"], r["gender"]): r["value"]
+            for r in store.query_values(["N00945"], genders=None).to_pylist()}
+    assert kept == {("0180", 2020, "T"): 33.0, ("0180", 2021, "T"): 32.5,
+                    ("0180", 2018, "K"): None}
+    assert result.report is not None
+    with result.report.open() as handle:
+        report = list(csv.DictReader(handle))
+    assert [int(r["line"]) for r in report] == [2, 4, 5, 6, 7, 8]
+    assert all(r["file"] == "values.csv" for r in report)
+
+
+def test_structurally_broken_csv_rows_are_reported_too(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "broken.csv"
+    path.write_text(
+        "kpi,municipality_id,year,gender,value\n"
+        "N00945,0180,2020,T,1\n"
+        "N00945,0180,2021,T,2,extra,columns\n"
+        "N00945,0180,2022,T,3\n"
+    )
+    result = import_path(store, path)
+    assert result.rows_kept == 2
+    assert [r.line for r in result.rejected] == [3]
+
+
+def test_missing_columns_name_what_is_needed(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "wrong.csv"
+    path.write_text("a,b\n1,2\n")
+    with pytest.raises(InvalidInputError) as info:
+        import_path(store, path)
+    assert "kpi" in info.value.message and "municipality" in info.value.message
+
+
+def test_unknown_file_type_is_refused(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "data.xlsx"
+    path.write_bytes(b"PK")
+    with pytest.raises(InvalidInputError):
+        import_path(store, path)
+
+
+def test_v3_metadata_imports_without_warnings(store: Store, shared_data: Path) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = import_path(store, METADATA / "kpi_v3_2026-03.values.json")
+    assert result.kind == "kpi" and result.metadata_rows == {"kpi": 6099}
+
+
+def test_v2_metadata_imports_with_schema_drift_warnings(store: Store, shared_data: Path) -> None:
+    with pytest.warns(KoladaSchemaDriftWarning) as caught:
+        result = import_path(store, METADATA / "kpi_v2_2024-04.values.json")
+    messages = " ".join(str(w.message) for w in caught)
+    assert "auspices" in messages and "ou_publication_date" in messages
+    assert "is_divided_by_gender" in messages
+    assert result.metadata_rows == {"kpi": 6433}
+    n00003 = store.kpi("N00003")
+    assert n00003["auspice"] == "E" and n00003["is_divided_by_gender"] is False
+
+
+def test_metadata_wrapped_in_an_envelope_is_accepted(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "muni.json"
+    path.write_text(json.dumps({"count": 1, "values": [
+        {"id": "0180", "title": "Stockholm", "type": "K"}]}))
+    assert import_path(store, path).kind == "municipality"
+    assert store.municipality("stockholm")["id"] == "0180"
+
+
+@pytest.mark.slow
+def test_the_full_panel_imports_completely(store: Store, shared_data: Path) -> None:
+    result = import_path(store, shared_data / "kolada_panel" / "kolada_values_1994_2022.parquet")
+    assert (result.rows_read, result.rows_kept, result.rejected_total) == (7387543, 7387543, 0)
+    summary = store.summary()
+    assert summary["values"] == 7387543 and summary["kpis_with_values"] == 1996

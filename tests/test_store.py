@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+import duckdb
+import orjson
+import pyarrow as pa
+import pytest
+
+from tillit.errors import NoDataError, NotFoundError, StoreLockedError
+from tillit.store import Store, bucket_of, classify_group
+
+
+def _incoming(con: duckdb.DuckDBPyConnection, rows: list[tuple[object, ...]]) -> str:
+    """rows: (kpi, municipality, period, gender, value, deleted)."""
+    table = pa.table({
+        "kpi": [r[0] for r in rows],
+        "municipality": [r[1] for r in rows],
+        "period": pa.array([r[2] for r in rows], pa.int16()),
+        "gender": [r[3] for r in rows],
+        "value": pa.array([r[4] for r in rows], pa.float64()),
+        "count": pa.array([1] * len(rows), pa.int32()),
+        "status": pa.array([None] * len(rows), pa.string()),
+        "deleted": pa.array([r[5] for r in rows], pa.bool_()),
+        "seq": pa.array(range(len(rows)), pa.int64()),
+    })
+    con.register("incoming_rows", table)
+    return "incoming_rows"
+
+
+def _all(store: Store) -> list[tuple[object, ...]]:
+    source = store.values.source_sql()
+    if source is None:
+        return []
+    con = store.connect()
+    try:
+        return con.execute(
+            f"SELECT kpi, municipality, period, gender, value FROM {source} ORDER BY ALL"
+        ).fetchall()
+    finally:
+        con.close()
+
+
+def test_bucket_of_matches_duckdb_md5() -> None:
+    con = duckdb.connect()
+    for kpi in ("N00945", "U28116", "N01951"):
+        assert con.execute("SELECT left(md5(?), 2)", [kpi]).fetchone() == (bucket_of(kpi),)
+
+
+def test_merge_inserts_updates_deletes_and_is_idempotent(store: Store) -> None:
+    con = store.connect()
+    first = store.values.merge(con, _incoming(con, [
+        ("N1", "0180", 2020, "T", 1.0, False),
+        ("N1", "0180", 2021, "T", 2.0, False),
+        ("N2", "1480", 2020, "K", None, False),
+    ]))
+    assert (first.inserted, first.total) == (3, 3)
+    second = store.values.merge(con, _incoming(con, [
+        ("N1", "0180", 2021, "T", 2.5, False),  # changed
+        ("N1", "0180", 2020, "T", 1.0, False),  # same
+        ("N2", "1480", 2020, "K", None, True),  # deleted
+        ("N3", "0114", 2019, "M", 7.0, False),  # new
+        ("N9", "0114", 2019, "M", 7.0, True),  # deleting what is not there
+    ]))
+    assert (second.inserted, second.updated, second.deleted, second.unchanged) == (1, 1, 1, 2)
+    expected = [("N1", "0180", 2020, "T", 1.0), ("N1", "0180", 2021, "T", 2.5),
+                ("N3", "0114", 2019, "M", 7.0)]
+    assert _all(store) == expected
+    again = store.values.merge(con, _incoming(con, [("N1", "0180", 2021, "T", 2.5, False)]))
+    assert (again.inserted, again.updated, again.unchanged, again.total) == (0, 0, 1, 3)
+    assert _all(store) == expected
+    con.close()
+
+
+def test_null_values_are_kept_as_missing(store: Store) -> None:
+    con = store.connect()
+    store.values.merge(con, _incoming(con, [("N2", "1480", 2020, "K", None, False)]))
+    con.close()
+    table = store.query_values(["N2"])
+    assert table.to_pylist() == [{"kpi": "N2", "municipality": "1480", "period": 2020,
+                                  "gender": "K", "value": None, "count": 1, "status": None}]
+
+
+def test_last_row_wins_within_one_merge(store: Store) -> None:
+    con = store.connect()
+    store.values.merge(con, _incoming(con, [
+        ("N1", "0180", 2020, "T", 1.0, False),
+        ("N1", "0180", 2020, "T", 9.0, False),
+    ]))
+    con.close()
+    assert _all(store) == [("N1", "0180", 2020, "T", 9.0)]
+
+
+def test_orphans_of_a_killed_merge_are_removed_and_never_read(store: Store) -> None:
+    con = store.connect()
+    store.values.merge(con, _incoming(con, [("N1", "0180", 2020, "T", 1.0, False)]))
+    orphan = store.values.directory / f"{bucket_of('N1')}.g000099.0.parquet"
+    orphan.write_bytes(b"half a parquet file")
+    assert _all(store) == [("N1", "0180", 2020, "T", 1.0)]  # the manifest does not name it
+    store.values.merge(con, _incoming(con, [("N2", "0180", 2020, "T", 2.0, False)]))
+    con.close()
+    assert not orphan.exists()
+    manifest = orjson.loads((store.values.directory / "manifest.json").read_bytes())
+    named = {f for files in manifest["buckets"].values() for f in files}
+    on_disk = {p.name for p in store.values.directory.glob("*.parquet")}
+    assert named == on_disk
+
+
+def test_query_values_without_data_names_the_sync_command(store: Store) -> None:
+    with pytest.raises(NoDataError) as info:
+        store.query_values(["N00945"])
+    assert "tillit sync --kpi N00945" in (info.value.hint or "")
+
+
+def test_only_one_writer_at_a_time(store: Store) -> None:
+    with store.lock(), pytest.raises(StoreLockedError), store.lock():
+        pass
+
+
+def test_unknown_kpi_suggests_close_matches(metadata_store: Store) -> None:
+    with pytest.raises(NotFoundError) as info:
+        metadata_store.kpi("invånare totalt")
+    assert "N01951" in (info.value.hint or "")
+
+
+def test_group_classification_recognises_kommungrupp_and_liknande() -> None:
+    assert classify_group("Storstäder (ovägt medel)")["code"] == "A1"
+    liknande = classify_group("Liknande kommuner äldreomsorg, Kungsbacka, 2024")
+    assert (liknande["kind"], liknande["area"], liknande["focal_title"], liknande["year"]) == (
+        "liknande_kommuner", "äldreomsorg", "Kungsbacka", 2024)
+    assert classify_group("Fyrkommunsnätverket (ovägt medel)")["kind"] == "other"
+
+
+def test_real_municipality_groups_hold_all_nine_kommungrupper(metadata_store: Store) -> None:
+    groups = metadata_store.municipality_groups("kommungrupp_2023")
+    assert sorted(g["code"] for g in groups) == ["A1", "A2", "B3", "B4", "B5", "C6", "C7",
+                                                  "C8", "C9"]
+    members = {m["municipality"] for m in metadata_store.metadata.read(
+        "municipality_group_members") if m["group_id"] in {g["id"] for g in groups}}
+    assert len(members) == 290
+    assert len(metadata_store.municipality_groups("liknande_kommuner")) > 3000
