@@ -24,9 +24,9 @@ Served, under ``http://127.0.0.1:PORT/v3``:
 The panel is held column by column (``array`` module): a subset loads in ~0.3 s, and even
 ``kpis=None`` (all 7.4 M values) takes ~6 s and ~350 MB (DuckDB peaks near 1.2 GB while
 loading). Pages are rendered from the columns (~1 M values/s), wrapped by orjson and cached by
-request URL, so a second pass over the same URLs costs only the socket writes. Mutations (``update_value``, ``delete_row``, ``add_row``) are kept in a
-small overlay that takes precedence over the panel. Run ``python tests/kolada_fake.py --help``
-to serve standalone.
+request URL, so a second pass over the same URLs costs only the socket writes. Mutations
+(``update_value``, ``delete_row``, ``add_row``) are kept in a small overlay that takes
+precedence over the panel. Run ``python tests/kolada_fake.py --help`` to serve standalone.
 """
 
 from __future__ import annotations

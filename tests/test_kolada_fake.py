@@ -12,7 +12,8 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from kolada_fake import ExpectedValue, FakeKolada, LastNextUrl, is_missing_by_hash
+
+from tests.kolada_fake import ExpectedValue, FakeKolada, LastNextUrl, is_missing_by_hash
 
 KPIS = ["N00945", "N01951"]
 MUNICIPALITIES = ["0180", "1280", "1480"]
@@ -20,8 +21,8 @@ DATA = "/data/kpi/N00945,N01951/municipality/0180,1280,1480"
 
 
 @pytest.fixture(scope="module")
-def fake() -> Iterator[FakeKolada]:
-    with FakeKolada(KPIS, MUNICIPALITIES) as server:
+def fake(shared_data: Path) -> Iterator[FakeKolada]:
+    with FakeKolada(KPIS, MUNICIPALITIES, data_dir=shared_data) as server:
         yield server
 
 
@@ -67,7 +68,10 @@ def test_paging_with_per_page_50_yields_every_expected_row_once(
     assert keys == sorted(set(keys))  # ordered by kpi, municipality, period; no repeats
     assert flatten(rows) == fake.expected_values(empty_status="")
     assert pages[-1]["next_url"] == ""  # the default last_next_url="empty"
-    assert [r.query.get("page") for r in fake.requests] == [None, *map(str, range(2, len(pages) + 1))]
+    assert [r.query.get("page") for r in fake.requests] == [
+        None,
+        *map(str, range(2, len(pages) + 1)),
+    ]
 
 
 def test_missing_values_are_served_as_null_by_a_stable_hash(fake: FakeKolada) -> None:
@@ -148,17 +152,17 @@ def test_oudata_rows_are_keyed_by_ou(fake: FakeKolada, client: httpx.Client) -> 
     expected = [
         v
         for v in fake.expected_ou_values()
-        if v[0] == "N00945" and v[1] in ("V15E018000101", "V15E128000101") and v[2] >= 2020
-        if v[2] <= 2021
+        if v[0] == "N00945" and v[1] in ("V15E018000101", "V15E128000101") and 2020 <= v[2] <= 2021
     ]
 
     assert len(rows) == 4 and served == expected
 
 
-def test_from_date_serves_changed_rows_and_deletions_only() -> None:
+def test_from_date_serves_changed_rows_and_deletions_only(shared_data: Path) -> None:
     # Its own server: the mutations must not leak into the other tests. The client outlives
     # the server on purpose, so close() meets an open keep-alive connection.
-    with httpx.Client(timeout=5) as client, FakeKolada(KPIS, MUNICIPALITIES) as fake:
+    server = FakeKolada(KPIS, MUNICIPALITIES, data_dir=shared_data)
+    with httpx.Client(timeout=5) as client, server as fake:
         assert ("N00945", "1280", 2019) in {v[:3] for v in fake.expected_values()}
         fake.update_value("N00945", "0180", 2020, "T", 99.5)
         fake.delete_row("N00945", "1280", 2019)
@@ -201,9 +205,7 @@ def test_429_carries_retry_after_and_is_consumed_once(
 
 
 @pytest.mark.parametrize("fault", ["500", "503"])
-def test_server_errors_have_a_json_body(
-    fake: FakeKolada, client: httpx.Client, fault: str
-) -> None:
+def test_server_errors_have_a_json_body(fake: FakeKolada, client: httpx.Client, fault: str) -> None:
     fake.inject(fault)
     response = client.get(fake.url + DATA)
 
@@ -278,7 +280,7 @@ def test_one_client_reuses_one_keep_alive_connection(
     assert fake.connections_accepted == before + 1
 
 
-def test_runs_standalone_and_prints_its_url() -> None:
+def test_runs_standalone_and_prints_its_url(shared_data: Path) -> None:
     script = Path(__file__).with_name("kolada_fake.py")
     command = [sys.executable, str(script), "--kpis", "N00945", "--municipalities", "0180"]
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-import click
 import typer
 
 from tillit import __version__
@@ -111,15 +110,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             if exc.hint:
                 console.print(f"[bold]Nästa steg:[/bold] {exc.hint}", highlight=False)
             return 1
-        except click.exceptions.Exit as exc:
+        except typer.Exit as exc:
             return int(exc.exit_code)
-        except click.ClickException as exc:
-            exc.show(file=sys.stderr)
-            return exc.exit_code
-        except (click.exceptions.Abort, KeyboardInterrupt):
+        except (typer.Abort, KeyboardInterrupt):
             err_console().print(
                 "[yellow]Avbrutet.[/yellow] Kör samma kommando igen för att "
                 "fortsätta där det slutade."
             )
             return 130
+        except typer.TyperException as exc:  # usage errors: Typer prints them as click does
+            show = getattr(exc, "show", None)
+            if show is not None:
+                show(file=sys.stderr)
+            else:
+                err_console().print(str(exc))
+            return int(getattr(exc, "exit_code", 2))
     return 0
