@@ -22,7 +22,10 @@ METADATA = SHARED / "kolada_api_metadata"
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     if not PANEL.exists():
-        pytest.skip(f"the shared Kolada data is not at {SHARED} (set TILLIT_SHARED_DATA)")
+        reason = f"the shared Kolada data is not at {SHARED} (set TILLIT_SHARED_DATA)"
+        if os.environ.get("TILLIT_REQUIRE_SHARED_DATA"):
+            pytest.fail(reason)
+        pytest.skip(reason)
     return SHARED
 
 
