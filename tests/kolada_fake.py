@@ -749,45 +749,45 @@ class FakeKolada:
         split = urlsplit(h.path)
         query = dict(parse_qsl(split.query, keep_blank_values=True))
         fault = self._take_fault(h.path)
-        status = self._answer(h, split.path, query, fault)
-        with self._log_lock:
-            self._requests.append(
-                RecordedRequest(split.path, query, status, fault.name if fault else None)
-            )
-
-    def _answer(
-        self, h: BaseHTTPRequestHandler, path: str, query: dict[str, str], fault: _Fault | None
-    ) -> int | None:
         name = fault.name if fault else None
         opts = fault.opts if fault else {}
+
+        def log(status: int | None) -> None:
+            # Before the answer leaves: a client that got it must find its request logged.
+            with self._log_lock:
+                self._requests.append(RecordedRequest(split.path, query, status, name))
+
         if name == "reset":
+            log(None)
             _reset(h)
-            return None
+            return
         if name == "slow":
             self._stopping.wait(float(opts.get("delay", 2.0)))
         if name in ("429", "500", "503"):
             code = int(name)
             extra = [("Retry-After", str(opts.get("retry_after", 1)))] if code == 429 else []
+            log(code)
             self._send(h, code, _error_body(code, f"injected fault {name}"), extra)
-            return code
+            return
         host = h.headers.get("Host") or f"{self._host}:{self.port}"
         try:
-            code, body = 200, self._page(host, h.path, path, query)
+            code, body = 200, self._page(host, h.path, split.path, query)
         except _HttpError as exc:
             code, body = exc.status, _error_body(exc.status, exc.message)
         except Exception:
             self.note_error(traceback.format_exc())
             code, body = 500, _error_body(500, "the fake failed; see FakeKolada.server_errors")
+        cut = None
         if name == "malformed" and code == 200:
             body = _corrupt(body, opts)
         elif name == "truncated_json":
             body = body[: len(body) // 2]
         elif name == "truncated":
-            self._send(h, code, body, cut=len(body) // 2)
-            h.close_connection = True  # after the headers: the peer must not expect a close
-            return code
-        self._send(h, code, body)
-        return code
+            cut = len(body) // 2
+        log(code)
+        self._send(h, code, body, cut=cut)
+        if cut is not None:
+            h.close_connection = True  # set after the headers went out without "close"
 
     @staticmethod
     def _send(

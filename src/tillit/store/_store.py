@@ -53,6 +53,8 @@ class Store:
         self.directory.mkdir(parents=True, exist_ok=True)
         con.execute(f"SET temp_directory = '{str(spill).replace(chr(39), chr(39) * 2)}'")
         con.execute("SET preserve_insertion_order = false")
+        # DuckDB draws its own progress bar on stdout for long queries; ours go to stderr.
+        con.execute("SET enable_progress_bar = false")
         return con
 
     @contextlib.contextmanager

@@ -205,8 +205,11 @@ def _source(con: Any, path: Path) -> tuple[str, list[tuple[int, str, str]]]:
     return "_csv_rows", broken
 
 
-def _columns(con: Any, source: str, path: Path) -> dict[str, str]:
-    present = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
+def _columns(con: Any, source: str, path: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """Map our column names to the file's, and give each file column's DuckDB type."""
+    described = con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
+    types = {r[0]: str(r[1]) for r in described}
+    present = list(types)
     lowered = {c.lower(): c for c in present}
     found: dict[str, str] = {}
     for ours, names in _ALIASES.items():
@@ -222,38 +225,80 @@ def _columns(con: Any, source: str, path: Path) -> dict[str, str]:
             hint="En värdefil behöver kpi, municipality_id, year, gender och value "
             "(count och status får finnas).",
         )
-    return found
+    return found, types
 
 
-def _validated_sql(source: str, cols: dict[str, str], line_offset: int) -> str:
+_NUMERIC = (
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+    "FLOAT",
+    "DOUBLE",
+)
+
+
+def _validated_sql(
+    source: str, cols: dict[str, str], types: dict[str, str], line_offset: int
+) -> str:
+    """SELECT every row with typed columns and ``reason`` (NULL for a good row).
+
+    Columns that are already numeric (Parquet) are used as they are; text columns (CSV) are
+    parsed leniently (decimal comma, lost leading zeros) and reported when they do not parse.
+    The ``*_raw`` columns keep the text as given, for the report.
+    """
+
     def col(name: str) -> str:
         return '"' + cols[name].replace('"', '""') + '"'
 
+    def numeric(name: str) -> bool:
+        return name in cols and types[cols[name]].upper().startswith(_NUMERIC)
+
+    def text(name: str) -> str:
+        return f"nullif(trim(CAST({col(name)} AS VARCHAR)), '')" if name in cols else "NULL"
+
     muni = f"trim(CAST({col('municipality')} AS VARCHAR))"
     gender = f"upper(trim(CAST({col('gender')} AS VARCHAR)))" if "gender" in cols else "'T'"
-    value_raw = f"trim(CAST({col('value')} AS VARCHAR))"
-    count_raw = f"trim(CAST({col('count')} AS VARCHAR))" if "count" in cols else "NULL"
-    status = f"nullif(trim(CAST({col('status')} AS VARCHAR)), '')" if "status" in cols else "NULL"
+    typed = {
+        "period": (
+            f"CAST({col('period')} AS INTEGER)"
+            if numeric("period")
+            else f"TRY_CAST({text('period')} AS INTEGER)"
+        ),
+        "value": (
+            f"CAST({col('value')} AS DOUBLE)"
+            if numeric("value")
+            else f"TRY_CAST(replace({text('value')}, ',', '.') AS DOUBLE)"
+        ),
+        "count": (
+            f"CAST({col('count')} AS INTEGER)"
+            if numeric("count")
+            else f"TRY_CAST({text('count')} AS INTEGER)"
+        ),
+    }
+    raw = {name: "NULL" if numeric(name) else text(name) for name in ("period", "value", "count")}
     return f"""
-    WITH raw AS (
+    WITH typed AS (
         SELECT file_row_number + {line_offset} AS line,
                upper(trim(CAST({col("kpi")} AS VARCHAR))) AS kpi,
                CASE WHEN regexp_full_match({muni}, '[0-9]{{1,3}}') THEN lpad({muni}, 4, '0')
                     ELSE {muni} END AS municipality,
-               trim(CAST({col("period")} AS VARCHAR)) AS period_raw,
+               {typed["period"]} AS period,
                {gender} AS gender,
-               nullif({value_raw}, '') AS value_raw,
-               nullif({count_raw}, '') AS count_raw,
-               {status} AS status
+               {typed["value"]} AS value,
+               {typed["count"]} AS count,
+               {text("status")} AS status,
+               {raw["period"]} AS period_raw,
+               {raw["value"]} AS value_raw,
+               {raw["count"]} AS count_raw
         FROM {source}
-    ), typed AS (
-        SELECT *, TRY_CAST(period_raw AS INTEGER) AS period,
-               TRY_CAST(replace(value_raw, ',', '.') AS DOUBLE) AS value,
-               TRY_CAST(count_raw AS INTEGER) AS count
-        FROM raw
     )
-    SELECT line, kpi, municipality, period, gender, value, count, status, period_raw,
-           value_raw, count_raw,
+    SELECT *,
         CASE
             WHEN kpi IS NULL OR NOT regexp_full_match(kpi, '[A-Z][0-9]{{5}}')
                 THEN 'ogiltigt nyckeltals-id (väntade t.ex. N00945)'
@@ -263,7 +308,7 @@ def _validated_sql(source: str, cols: dict[str, str], line_offset: int) -> str:
                 THEN 'ogiltigt år'
             WHEN gender IS NULL OR gender NOT IN ('T', 'K', 'M')
                 THEN 'ogiltigt kön (ska vara T, K eller M)'
-            WHEN value_raw IS NOT NULL AND (value IS NULL OR isnan(value) OR isinf(value))
+            WHEN (value_raw IS NOT NULL AND value IS NULL) OR isnan(value) OR isinf(value)
                 THEN 'värdet är inget tal'
             WHEN count_raw IS NOT NULL AND count IS NULL
                 THEN 'count är inget heltal'
@@ -278,25 +323,32 @@ def _import_values(store: Store, path: Path, progress: Progress) -> ImportResult
     con = store.connect()
     try:
         source, broken = _source(con, path)
-        cols = _columns(con, source, path)
+        cols, types = _columns(con, source, path)
         progress.stage(f"Läser och kontrollerar {path.name}", None)
         try:
             con.execute(
                 "CREATE TEMP TABLE _checked AS "
-                f"SELECT * FROM ({_validated_sql(source, cols, line_offset)})"
+                f"SELECT * FROM ({_validated_sql(source, cols, types, line_offset)})"
             )
-            # Keys given more than once: the last line wins (a hash aggregate; usually empty).
+            # Keys given more than once: the last line wins. Candidates by one 64-bit hash of
+            # the key (fast), then confirmed on the real key (the candidates are few).
             con.execute(
-                "CREATE TEMP TABLE _dups AS SELECT kpi, municipality, period, gender, "
-                "max(line) AS kept_line FROM _checked WHERE reason IS NULL "
-                "GROUP BY ALL HAVING count(*) > 1"
+                """CREATE TEMP TABLE _dups AS
+                WITH candidates AS (
+                    SELECT hash(kpi, municipality, period, gender) AS h FROM _checked
+                    WHERE reason IS NULL GROUP BY h HAVING count(*) > 1)
+                SELECT kpi, municipality, period, gender, max(line) AS kept_line
+                FROM _checked WHERE reason IS NULL
+                  AND hash(kpi, municipality, period, gender) IN (SELECT h FROM candidates)
+                GROUP BY ALL HAVING count(*) > 1"""
             )
         except Exception as exc:  # duckdb raises many error types for unreadable files
             raise InvalidInputError(f"Kan inte läsa {path.name}: {exc}") from None
         rows_read = con.execute("SELECT count(*) FROM _checked").fetchone()[0]  # type: ignore[index]
         progress.advance(0, rows=int(rows_read))
         bad_sql = """
-            SELECT line, reason, kpi, municipality, period_raw, gender, value_raw, count_raw
+            SELECT line, reason, kpi, municipality, coalesce(period_raw, CAST(period AS VARCHAR)),
+                   gender, coalesce(value_raw, CAST(value AS VARCHAR)), count_raw
             FROM _checked WHERE reason IS NOT NULL
             UNION ALL
             SELECT line, 'dubblett: rad ' || kept_line || ' har samma nyckel och gäller',
