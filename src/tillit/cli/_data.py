@@ -10,7 +10,6 @@ import typer
 from tillit.cli._app import app, parse_date, parse_years, split_ids, store_for
 from tillit.cli._output import Format, RichProgress, emit, err_console, number
 from tillit.store import LICENCE
-from tillit.sync import SyncRequest, client_for, import_path, run_sync
 
 
 @app.command()
@@ -55,6 +54,8 @@ def sync(
 
     En avbruten synk fortsätter där den slutade när samma kommando körs igen.
     """
+    from tillit.sync import SyncRequest, client_for, run_sync  # httpx: only when syncing
+
     settings, store = store_for()
     request = SyncRequest(
         kpis=split_ids(kpi),
@@ -113,6 +114,8 @@ def import_(
     Värdefiler har kolumnerna kpi, municipality_id, year, gender, value (count och status får
     finnas). Felaktiga rader redovisas (fil, rad, orsak) och de korrekta sparas.
     """
+    from tillit.sync import import_path
+
     _, store = store_for()
     console = err_console()
     # Metadata first, so values can be looked up by name as soon as they land.
