@@ -48,9 +48,7 @@ def tillit_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
     return settings
 
 
-def panel_sample(
-    target: Path, kpis: list[str], municipalities: list[str] | None = None
-) -> Path:
+def panel_sample(target: Path, kpis: list[str], municipalities: list[str] | None = None) -> Path:
     """Write a small Parquet file cut from the real panel and return its path."""
     where = "kpi IN (" + ", ".join(f"'{k}'" for k in kpis) + ")"
     if municipalities:

@@ -14,40 +14,54 @@ from tillit.config import Settings
 
 @pytest.fixture
 def imported(tillit_env: Settings, shared_data: Path, tmp_path: Path) -> Settings:
-    sample = panel_sample(tmp_path / "s.parquet", ["N01951", "N00945"],
-                          ["0180", "1384", "1480", "0000"])
-    files = [str(METADATA / f"{n}_v3_2026-03.values.json")
-             for n in ("kpi", "municipality", "municipality_groups")]
+    sample = panel_sample(
+        tmp_path / "s.parquet", ["N01951", "N00945"], ["0180", "1384", "1480", "0000"]
+    )
+    files = [
+        str(METADATA / f"{n}_v3_2026-03.values.json")
+        for n in ("kpi", "municipality", "municipality_groups")
+    ]
     assert main(["import", *files, str(sample)]) == 0
     return tillit_env
 
 
-def test_import_prints_a_summary_line(imported: Settings, capsys: pytest.CaptureFixture[str]
-                                      ) -> None:
+def test_import_prints_a_summary_line(
+    imported: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["status"]) == 0
     err = capsys.readouterr().err
     assert "Klart:" in err or "värden" in err
     assert "N01951" not in err  # status summarises; it does not list values
 
 
-def test_values_table_shows_swedish_numbers(imported: Settings,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_values_table_shows_swedish_numbers(
+    imported: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
     capsys.readouterr()
     assert main(["values", "N01951", "--municipality", "Stockholm", "--years", "2022"]) == 0
     out = capsys.readouterr().out
     assert "984\u202f748" in out and "Stockholm (0180)" in out and "Källa: Kolada" in out
 
 
-def test_values_json_and_csv_are_for_scripts(imported: Settings,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_values_json_and_csv_are_for_scripts(
+    imported: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
     capsys.readouterr()
-    assert main(["values", "N01951", "-m", "0180,Kungsbacka", "-y", "2021-2022",
-                 "--format", "json"]) == 0
+    assert (
+        main(["values", "N01951", "-m", "0180,Kungsbacka", "-y", "2021-2022", "--format", "json"])
+        == 0
+    )
     rows = json.loads(capsys.readouterr().out)
     assert {(r["municipality"], r["period"]) for r in rows} == {
-        ("0180", 2021), ("0180", 2022), ("1384", 2021), ("1384", 2022)}
-    assert main(["values", "N01951", "-m", "1384", "-y", "2022", "--gender", "all",
-                 "--format", "csv"]) == 0
+        ("0180", 2021),
+        ("0180", 2022),
+        ("1384", 2021),
+        ("1384", 2022),
+    }
+    assert (
+        main(["values", "N01951", "-m", "1384", "-y", "2022", "--gender", "all", "--format", "csv"])
+        == 0
+    )
     parsed = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert sorted(r["gender"] for r in parsed) == ["K", "M", "T"]
     assert parsed[0]["municipality"] == "1384"
@@ -62,8 +76,9 @@ def test_kpi_search_and_show(imported: Settings, capsys: pytest.CaptureFixture[s
     assert "Invånare totalt" in capsys.readouterr().out
 
 
-def test_municipality_search_and_show(imported: Settings,
-                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_municipality_search_and_show(
+    imported: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
     capsys.readouterr()
     assert main(["municipality", "search", "goteborg", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["id"] == "1480"
@@ -73,8 +88,9 @@ def test_municipality_search_and_show(imported: Settings,
     assert any(g.startswith("äldreomsorg") for g in shown["liknande_kommuner"])
 
 
-def test_values_before_any_data_names_the_next_step(tillit_env: Settings,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_values_before_any_data_names_the_next_step(
+    tillit_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["values", "N00945"]) == 1
     err = capsys.readouterr().err
     assert "Fel:" in err and "tillit sync --kpi N00945" in err
@@ -88,8 +104,9 @@ def test_kpi_search_before_metadata_names_the_next_step(
     assert "tillit sync --metadata" in err and "tillit import" in err
 
 
-def test_unknown_municipality_suggests_names(imported: Settings,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_unknown_municipality_suggests_names(
+    imported: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
     capsys.readouterr()
     assert main(["values", "N01951", "-m", "Kungsbaka"]) == 1
     err = capsys.readouterr().err
@@ -129,7 +146,8 @@ def test_unknown_option_is_a_usage_error(tillit_env: Settings) -> None:
     assert main(["values", "--no-such-option"]) == 2
 
 
-def test_import_of_a_missing_file_says_so(tillit_env: Settings,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_import_of_a_missing_file_says_so(
+    tillit_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["import", "/nonexistent/file.parquet"]) == 1
     assert "finns inte" in capsys.readouterr().err

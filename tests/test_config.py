@@ -20,15 +20,17 @@ def test_defaults_apply_when_nothing_is_set() -> None:
 
 
 def test_environment_overrides_each_setting(tmp_path: Path) -> None:
-    settings = load_settings({
-        "TILLIT_HOME": str(tmp_path),
-        "TILLIT_KOLADA_URL": "http://127.0.0.1:9/v3/",
-        "TILLIT_KOLADA_RATE": "0",
-        "TILLIT_KOLADA_TIMEOUT": "2.5",
-        "TILLIT_KOLADA_RETRIES": "1",
-        "TILLIT_KOLADA_PER_PAGE": "100",
-        "TILLIT_MEMORY_LIMIT": "2GB",
-    })
+    settings = load_settings(
+        {
+            "TILLIT_HOME": str(tmp_path),
+            "TILLIT_KOLADA_URL": "http://127.0.0.1:9/v3/",
+            "TILLIT_KOLADA_RATE": "0",
+            "TILLIT_KOLADA_TIMEOUT": "2.5",
+            "TILLIT_KOLADA_RETRIES": "1",
+            "TILLIT_KOLADA_PER_PAGE": "100",
+            "TILLIT_MEMORY_LIMIT": "2GB",
+        }
+    )
     assert settings.home == tmp_path
     assert settings.store_dir == tmp_path / "store"
     assert settings.kolada_url == "http://127.0.0.1:9/v3"

@@ -21,9 +21,7 @@ def test_parquet_import_keeps_every_row_and_records_provenance(
     result = import_path(store, sample)
     assert result.rejected_total == 0
     assert result.rows_read == result.rows_kept > 0
-    table = store.query_values(
-        ["N01951"], municipalities=["0180"], years=[2022], genders=["T"]
-    )
+    table = store.query_values(["N01951"], municipalities=["0180"], years=[2022], genders=["T"])
     assert table.column("value").to_pylist() == [984748.0]  # PROVENANCE.md spot check
     record = store.provenance()[-1]
     assert record.kind == "import" and record.licence == "Källa: Kolada"
@@ -63,10 +61,11 @@ def test_csv_bad_rows_are_reported_with_line_and_reason_and_good_rows_kept(
     assert "nyckeltals-id" in reasons[4] and "kommun" in reasons[5]
     assert "år" in reasons[6] and "kön" in reasons[7] and "tal" in reasons[8]
     assert "dubblett" in reasons[2] and "10" in reasons[2]
-    kept = {(r["municipality"], r["period"], r["gender"]): r["value"]
-            for r in store.query_values(["N00945"], genders=None).to_pylist()}
-    assert kept == {("0180", 2020, "T"): 33.0, ("0180", 2021, "T"): 32.5,
-                    ("0180", 2018, "K"): None}
+    kept = {
+        (r["municipality"], r["period"], r["gender"]): r["value"]
+        for r in store.query_values(["N00945"], genders=None).to_pylist()
+    }
+    assert kept == {("0180", 2020, "T"): 33.0, ("0180", 2021, "T"): 32.5, ("0180", 2018, "K"): None}
     assert result.report is not None
     with result.report.open() as handle:
         report = list(csv.DictReader(handle))
@@ -122,8 +121,9 @@ def test_v2_metadata_imports_with_schema_drift_warnings(store: Store, shared_dat
 
 def test_metadata_wrapped_in_an_envelope_is_accepted(store: Store, tmp_path: Path) -> None:
     path = tmp_path / "muni.json"
-    path.write_text(json.dumps({"count": 1, "values": [
-        {"id": "0180", "title": "Stockholm", "type": "K"}]}))
+    path.write_text(
+        json.dumps({"count": 1, "values": [{"id": "0180", "title": "Stockholm", "type": "K"}]})
+    )
     assert import_path(store, path).kind == "municipality"
     assert store.municipality("stockholm")["id"] == "0180"
 

@@ -11,17 +11,19 @@ from tillit.store import Store, bucket_of, classify_group
 
 def _incoming(con: duckdb.DuckDBPyConnection, rows: list[tuple[object, ...]]) -> str:
     """rows: (kpi, municipality, period, gender, value, deleted)."""
-    table = pa.table({
-        "kpi": [r[0] for r in rows],
-        "municipality": [r[1] for r in rows],
-        "period": pa.array([r[2] for r in rows], pa.int16()),
-        "gender": [r[3] for r in rows],
-        "value": pa.array([r[4] for r in rows], pa.float64()),
-        "count": pa.array([1] * len(rows), pa.int32()),
-        "status": pa.array([None] * len(rows), pa.string()),
-        "deleted": pa.array([r[5] for r in rows], pa.bool_()),
-        "seq": pa.array(range(len(rows)), pa.int64()),
-    })
+    table = pa.table(
+        {
+            "kpi": [r[0] for r in rows],
+            "municipality": [r[1] for r in rows],
+            "period": pa.array([r[2] for r in rows], pa.int16()),
+            "gender": [r[3] for r in rows],
+            "value": pa.array([r[4] for r in rows], pa.float64()),
+            "count": pa.array([1] * len(rows), pa.int32()),
+            "status": pa.array([None] * len(rows), pa.string()),
+            "deleted": pa.array([r[5] for r in rows], pa.bool_()),
+            "seq": pa.array(range(len(rows)), pa.int64()),
+        }
+    )
     con.register("incoming_rows", table)
     return "incoming_rows"
 
@@ -47,22 +49,37 @@ def test_bucket_of_matches_duckdb_md5() -> None:
 
 def test_merge_inserts_updates_deletes_and_is_idempotent(store: Store) -> None:
     con = store.connect()
-    first = store.values.merge(con, _incoming(con, [
-        ("N1", "0180", 2020, "T", 1.0, False),
-        ("N1", "0180", 2021, "T", 2.0, False),
-        ("N2", "1480", 2020, "K", None, False),
-    ]))
+    first = store.values.merge(
+        con,
+        _incoming(
+            con,
+            [
+                ("N1", "0180", 2020, "T", 1.0, False),
+                ("N1", "0180", 2021, "T", 2.0, False),
+                ("N2", "1480", 2020, "K", None, False),
+            ],
+        ),
+    )
     assert (first.inserted, first.total) == (3, 3)
-    second = store.values.merge(con, _incoming(con, [
-        ("N1", "0180", 2021, "T", 2.5, False),  # changed
-        ("N1", "0180", 2020, "T", 1.0, False),  # same
-        ("N2", "1480", 2020, "K", None, True),  # deleted
-        ("N3", "0114", 2019, "M", 7.0, False),  # new
-        ("N9", "0114", 2019, "M", 7.0, True),  # deleting what is not there
-    ]))
+    second = store.values.merge(
+        con,
+        _incoming(
+            con,
+            [
+                ("N1", "0180", 2021, "T", 2.5, False),  # changed
+                ("N1", "0180", 2020, "T", 1.0, False),  # same
+                ("N2", "1480", 2020, "K", None, True),  # deleted
+                ("N3", "0114", 2019, "M", 7.0, False),  # new
+                ("N9", "0114", 2019, "M", 7.0, True),  # deleting what is not there
+            ],
+        ),
+    )
     assert (second.inserted, second.updated, second.deleted, second.unchanged) == (1, 1, 1, 2)
-    expected = [("N1", "0180", 2020, "T", 1.0), ("N1", "0180", 2021, "T", 2.5),
-                ("N3", "0114", 2019, "M", 7.0)]
+    expected = [
+        ("N1", "0180", 2020, "T", 1.0),
+        ("N1", "0180", 2021, "T", 2.5),
+        ("N3", "0114", 2019, "M", 7.0),
+    ]
     assert _all(store) == expected
     again = store.values.merge(con, _incoming(con, [("N1", "0180", 2021, "T", 2.5, False)]))
     assert (again.inserted, again.updated, again.unchanged, again.total) == (0, 0, 1, 3)
@@ -75,16 +92,31 @@ def test_null_values_are_kept_as_missing(store: Store) -> None:
     store.values.merge(con, _incoming(con, [("N2", "1480", 2020, "K", None, False)]))
     con.close()
     table = store.query_values(["N2"])
-    assert table.to_pylist() == [{"kpi": "N2", "municipality": "1480", "period": 2020,
-                                  "gender": "K", "value": None, "count": 1, "status": None}]
+    assert table.to_pylist() == [
+        {
+            "kpi": "N2",
+            "municipality": "1480",
+            "period": 2020,
+            "gender": "K",
+            "value": None,
+            "count": 1,
+            "status": None,
+        }
+    ]
 
 
 def test_last_row_wins_within_one_merge(store: Store) -> None:
     con = store.connect()
-    store.values.merge(con, _incoming(con, [
-        ("N1", "0180", 2020, "T", 1.0, False),
-        ("N1", "0180", 2020, "T", 9.0, False),
-    ]))
+    store.values.merge(
+        con,
+        _incoming(
+            con,
+            [
+                ("N1", "0180", 2020, "T", 1.0, False),
+                ("N1", "0180", 2020, "T", 9.0, False),
+            ],
+        ),
+    )
     con.close()
     assert _all(store) == [("N1", "0180", 2020, "T", 9.0)]
 
@@ -125,15 +157,31 @@ def test_group_classification_recognises_kommungrupp_and_liknande() -> None:
     assert classify_group("Storstäder (ovägt medel)")["code"] == "A1"
     liknande = classify_group("Liknande kommuner äldreomsorg, Kungsbacka, 2024")
     assert (liknande["kind"], liknande["area"], liknande["focal_title"], liknande["year"]) == (
-        "liknande_kommuner", "äldreomsorg", "Kungsbacka", 2024)
+        "liknande_kommuner",
+        "äldreomsorg",
+        "Kungsbacka",
+        2024,
+    )
     assert classify_group("Fyrkommunsnätverket (ovägt medel)")["kind"] == "other"
 
 
 def test_real_municipality_groups_hold_all_nine_kommungrupper(metadata_store: Store) -> None:
     groups = metadata_store.municipality_groups("kommungrupp_2023")
-    assert sorted(g["code"] for g in groups) == ["A1", "A2", "B3", "B4", "B5", "C6", "C7",
-                                                  "C8", "C9"]
-    members = {m["municipality"] for m in metadata_store.metadata.read(
-        "municipality_group_members") if m["group_id"] in {g["id"] for g in groups}}
+    assert sorted(g["code"] for g in groups) == [
+        "A1",
+        "A2",
+        "B3",
+        "B4",
+        "B5",
+        "C6",
+        "C7",
+        "C8",
+        "C9",
+    ]
+    members = {
+        m["municipality"]
+        for m in metadata_store.metadata.read("municipality_group_members")
+        if m["group_id"] in {g["id"] for g in groups}
+    }
     assert len(members) == 290
     assert len(metadata_store.municipality_groups("liknande_kommuner")) > 3000

@@ -82,6 +82,16 @@ def run_sync(
     municipalities = list(
         dict.fromkeys(store.municipality(m)["id"] for m in request.municipalities)
     )
+    units = municipalities
+    if request.ou and municipalities:
+        # OU data is addressed by unit id: take every unit of the named municipalities.
+        wanted = set(municipalities)
+        units = [o["id"] for o in store.metadata.read("ou") if o["municipality"] in wanted]
+        if not units:
+            raise InvalidInputError(
+                "Arkivet känner inga enheter (OU) i de kommunerna.",
+                hint="Hämta enhetslistan med `tillit sync --metadata`.",
+            )
     years = list(request.years) or default_years()
     outcome.kpis, outcome.municipalities = kpis, municipalities
     outcome.values = sync_values(

@@ -1,0 +1,210 @@
+"""Sync from the loopback Kolada into a real store: end to end, incremental, failure, kill."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from tests.kolada_fake import FakeKolada
+from tillit.cli import main
+from tillit.config import Settings
+from tillit.errors import KoladaPayloadError
+from tillit.store import Store
+from tillit.sync import SyncRequest, client_for, run_sync, sync_metadata, sync_values
+
+KPIS = ["N00945", "N01951", "N00097"]
+MUNIS = ["0180", "1280", "1480", "1384", "0114"]
+YEARS = list(range(1994, 2023))
+
+
+@pytest.fixture
+def fake(shared_data: Path) -> Iterator[FakeKolada]:
+    with FakeKolada(kpis=KPIS, municipalities=MUNIS, kkik_kpis=["N00945", "N01951"]) as server:
+        yield server
+
+
+@pytest.fixture
+def kolada(settings: Settings, fake: FakeKolada) -> Settings:
+    from dataclasses import replace
+
+    return replace(settings, kolada_url=fake.url, kolada_per_page=40)
+
+
+def stored(store: Store, ou: bool = False) -> list[tuple[object, ...]]:
+    dataset = store.ou_values if ou else store.values
+    source = dataset.source_sql()
+    if source is None:
+        return []
+    con = store.connect()
+    try:
+        return con.execute(
+            f"SELECT kpi, {dataset.unit}, period, gender, value, count, status FROM {source} "
+            "ORDER BY ALL"
+        ).fetchall()
+    finally:
+        con.close()
+
+
+def expected(fake: FakeKolada, ou: bool = False) -> list[tuple[object, ...]]:
+    rows = fake.expected_ou_values() if ou else fake.expected_values()
+    return sorted(rows, key=lambda r: tuple((x is None, x) for x in r))
+
+
+def test_sync_stores_exactly_what_kolada_serves(
+    kolada: Settings, store: Store, fake: FakeKolada
+) -> None:
+    with client_for(kolada) as c:
+        result = sync_values(store, c, kpis=KPIS, years=YEARS)
+    rows = stored(store)
+    assert rows == expected(fake)
+    assert any(r[4] is None and r[6] == "Saknas" for r in rows), "nulls kept with status"
+    assert result.merge is not None and result.merge.inserted == len(rows)
+    assert result.pages > len(result.__dict__)  # paged at 40 rows per page
+    record = store.provenance()[-1]
+    assert (record.kind, record.dataset, record.licence) == ("sync", "values", "Källa: Kolada")
+    assert record.rows["inserted"] == len(rows) and record.requests == result.requests
+    assert record.checksum.startswith("sha256:") and "/data/kpi/" in record.source
+    assert not any(store.staging_dir.iterdir())
+
+
+def test_the_same_sync_twice_gives_the_same_checksum_and_no_changes(
+    kolada: Settings, store: Store
+) -> None:
+    with client_for(kolada) as c:
+        sync_values(store, c, kpis=KPIS, years=YEARS)
+        second = sync_values(store, c, kpis=KPIS, years=YEARS)
+    first_record, second_record = store.provenance()[-2:]
+    assert first_record.checksum == second_record.checksum
+    assert second.merge is not None
+    assert (second.merge.inserted, second.merge.updated, second.merge.deleted) == (0, 0, 0)
+
+
+def test_incremental_sync_applies_changes_and_deletions(
+    kolada: Settings, store: Store, fake: FakeKolada
+) -> None:
+    with client_for(kolada) as c:
+        sync_values(store, c, kpis=KPIS, years=YEARS)
+        fake.update_value("N00945", "0180", 2010, "T", 99.5, changed="2026-02-01")
+        fake.delete_row("N01951", "1480", 2020, changed="2026-02-01")
+        fake.add_row("N00097", "0114", 2023, {"T": 1.25}, changed="2026-02-01")
+        fake.clear_requests()
+        result = sync_values(store, c, kpis=KPIS, years=[*YEARS, 2023], since=date(2026, 1, 1))
+    assert all(r.query.get("from_date") == "2026-01-01" for r in fake.requests)
+    assert stored(store) == expected(fake)
+    assert result.merge is not None
+    assert (result.merge.updated, result.merge.inserted, result.merge.deleted) == (1, 1, 3)
+
+
+def test_a_malformed_page_fails_the_sync_and_loses_nothing(
+    kolada: Settings, store: Store, fake: FakeKolada
+) -> None:
+    with client_for(kolada) as c:
+        sync_values(store, c, kpis=KPIS, years=YEARS)
+        before = stored(store)
+        fake.update_value("N00945", "0180", 2010, "T", 42.0)
+        fake.inject("malformed", path_contains="page=3", field="period")
+        with pytest.raises(KoladaPayloadError) as info:
+            sync_values(store, c, kpis=KPIS, years=YEARS)
+        assert "page=3" in info.value.url
+        assert stored(store) == before  # nothing half-applied
+        resumed = sync_values(store, c, kpis=KPIS, years=YEARS)  # the fault is gone
+    assert resumed.resumed_pages >= 2
+    assert stored(store) == expected(fake)
+
+
+def test_metadata_sync_and_group_sync(kolada: Settings, store: Store, fake: FakeKolada) -> None:
+    with client_for(kolada) as c:
+        meta = sync_metadata(store, c)
+        outcome = run_sync(
+            store, c, SyncRequest(groups=["kommunens kvalitet i korthet"], years=YEARS)
+        )
+    assert meta.rows["kpi"] == 6099 and meta.rows["municipality"] == 312
+    assert outcome.kpis == ["N00945", "N01951"]
+    assert {r[0] for r in stored(store)} == {"N00945", "N01951"}
+
+
+def test_ou_sync(kolada: Settings, store: Store, fake: FakeKolada) -> None:
+    kpi = fake.expected_ou_values()[0][0]
+    with client_for(kolada) as c:
+        sync_metadata(store, c, kinds=["ou"])
+        units = [o["id"] for o in store.metadata.read("ou")]
+        sync_values(store, c, kpis=[kpi], municipalities=units, ou=True)
+    assert stored(store, ou=True) == [r for r in expected(fake, ou=True) if r[0] == kpi]
+
+
+def test_cli_sync_of_a_group_then_values(
+    kolada: Settings,
+    tillit_env: Settings,
+    fake: FakeKolada,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("TILLIT_KOLADA_URL", fake.url)
+    assert main(["sync", "--group", "Kommunens kvalitet i korthet", "--years", "2015-2022"]) == 0
+    err = capsys.readouterr().err
+    assert "Klart:" in err and "värden/s" in err and "Källa: Kolada" in err
+    assert (
+        main(["values", "--group", "Kommunens kvalitet i korthet", "-m", "Stockholm", "-y", "2022"])
+        == 0
+    )
+    assert "N01951" in capsys.readouterr().out
+
+
+def _sync_process(settings: Settings, fake: FakeKolada) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "TILLIT_HOME": str(settings.home),
+        "TILLIT_KOLADA_URL": fake.url,
+        "TILLIT_KOLADA_PER_PAGE": "15",
+        "TILLIT_KOLADA_RATE": "40",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "tillit", "sync", "--kpi", ",".join(KPIS), "--years", "1994-2022"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+@pytest.mark.slow
+def test_a_sync_killed_with_sigkill_resumes_without_duplicates_or_loss(
+    settings: Settings, store: Store, fake: FakeKolada
+) -> None:
+    # Metadata first, so that each run below goes straight to the values.
+    with client_for(settings.__class__(**{**settings.__dict__, "kolada_url": fake.url})) as c:
+        sync_metadata(store, c)
+    rng = random.Random(7)
+    kills = 0
+    for attempt in range(12):
+        proc = _sync_process(settings, fake)
+        if attempt < 4:
+            # Kill at a random moment once some pages are staged (or the merge has begun).
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline and proc.poll() is None:
+                staged = list(store.staging_dir.glob("*/*.parquet"))
+                if len(staged) >= 3 + attempt * 4:
+                    break
+                time.sleep(0.02)
+            time.sleep(rng.uniform(0, 0.3))
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGKILL)
+                kills += 1
+            proc.wait()
+            # Whatever was committed before the kill is whole: no duplicates, nothing partial.
+            rows = stored(store)
+            assert len(rows) == len({r[:4] for r in rows})
+        else:
+            assert proc.wait(timeout=120) == 0
+            break
+    assert kills >= 2
+    assert stored(store) == expected(fake)
+    assert not any(store.staging_dir.iterdir())
