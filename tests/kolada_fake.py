@@ -21,12 +21,13 @@ Served, under ``http://127.0.0.1:PORT/v3``:
 - Errors (unknown path 404; more than 25 ids in a segment, bad ``per_page`` and the like 400)
   are JSON ``{"status", "error", "message"}``.
 
-The panel is held column by column (``array`` module): a subset loads in ~0.3 s, and even
-``kpis=None`` (all 7.4 M values) takes ~6 s and ~350 MB (DuckDB peaks near 1.2 GB while
-loading). Pages are rendered from the columns (~1 M values/s), wrapped by orjson and cached by
-request URL, so a second pass over the same URLs costs only the socket writes. Mutations
-(``update_value``, ``delete_row``, ``add_row``) are kept in a small overlay that takes
-precedence over the panel. Run ``python tests/kolada_fake.py --help`` to serve standalone.
+The panel is held column by column (``array`` module): a small subset loads in ~0.3 s, and
+even ``kpis=None`` (all 7.4 M values) takes ~5 s and ~350 MB (DuckDB peaks near 1.3 GB while
+loading). Up to ``PRERENDER_VALUES`` values, every row's JSON is also built once at load, so a
+page costs a memory copy; above that, rows are formatted per request (~1 M values/s). Pages are
+wrapped by orjson and cached by request URL. Mutations (``update_value``, ``delete_row``,
+``add_row``) are kept in a small overlay that takes precedence over the panel. Run
+``python tests/kolada_fake.py --help`` to serve standalone.
 """
 
 from __future__ import annotations
@@ -87,6 +88,8 @@ _REQUIRED_FILES = (
 )
 
 MAX_PER_PAGE = 5000
+PRERENDER_VALUES = 2_000_000
+"""Up to this many values the rows' JSON is built once at load (~100 bytes per value)."""
 MAX_IDS = 25
 GENDERS = ("T", "K", "M")
 _GENDER_ORDER = {g: i for i, g in enumerate(GENDERS)}
@@ -186,24 +189,41 @@ def _panel_sql(where: str, one_in: int) -> str:
         b AS (SELECT *, xor(k & 4294967295, k >> 32) AS h0 FROM a),
         c AS (SELECT *, (xor(h0, h0 >> 16) * 73244475) & 4294967295 AS h1 FROM b),
         d AS (SELECT *, (xor(h1, h1 >> 16) * 73244475) & 4294967295 AS h2 FROM c)
-        SELECT kpi, m, year, value, ({missing})::TINYINT AS missing,
+        SELECT kpi, m, year, gender, value, ({missing})::TINYINT AS missing,
             CASE gender WHEN 'T' THEN 0 WHEN 'K' THEN 1 ELSE 2 END::TINYINT AS g
         FROM d"""
 
 
-def _column(table: Any, name: str, typecode: str) -> array.array[Any]:
-    """A null-free fixed-width Arrow column as an ``array.array`` (one copy, no Python objects)."""
-    col = table.column(name).combine_chunks()
+def _column_buffer(col: Any, buffer: int, typecode: str, length: int) -> array.array[Any]:
+    """``length`` items of an Arrow array's ``buffer`` as an ``array.array`` (one copy)."""
     out: array.array[Any] = array.array(typecode)
     if col.null_count:
-        raise ValueError(f"unexpected nulls in column {name}")
-    if len(col) == 0:
-        return out
-    if col.type.bit_width != out.itemsize * 8:
-        raise TypeError(f"column {name} is {col.type}, not array typecode {typecode!r}")
-    start = col.offset * out.itemsize
-    out.frombytes(memoryview(col.buffers()[1])[start : start + len(col) * out.itemsize])
+        raise ValueError(f"unexpected nulls in a {col.type} column")
+    data = col.buffers()[buffer]
+    if data is not None:
+        start = col.offset * out.itemsize
+        out.frombytes(memoryview(data)[start : start + length * out.itemsize])
     return out
+
+
+def _column(table: Any, name: str, typecode: str) -> array.array[Any]:
+    """A fixed-width Arrow column as an ``array.array`` (no Python object per value)."""
+    col = table.column(name).combine_chunks()
+    if col.type.bit_width != array.array(typecode).itemsize * 8:
+        raise TypeError(f"column {name} is {col.type}, not array typecode {typecode!r}")
+    return _column_buffer(col, 1, typecode, len(col))
+
+
+# The JSON of each row, as _Panel.render_rows formats it, followed by a comma.
+_ROW_JSON_SQL = """
+    SELECT concat('{"kpi":"', any_value(kpi), '","municipality":"', any_value(m),
+        '","period":', year, ',"values":[',
+        string_agg(CASE WHEN missing = 1
+            THEN concat('{"gender":"', gender, '","count":0,"status":"Saknas","value":null}')
+            ELSE concat('{"gender":"', gender, '","count":1,"status":"","value":', value, '}')
+            END, ',' ORDER BY g),
+        ']},') AS j
+    FROM w GROUP BY kc, mc, year ORDER BY kc, mc, year"""
 
 
 class _Panel:
@@ -219,6 +239,7 @@ class _Panel:
         kpis: Sequence[str] | None,
         municipalities: Sequence[str] | None,
         null_one_in: int,
+        prerender: bool | None,
     ) -> None:
         where: list[str] = []
         params: list[Any] = [str(parquet)]
@@ -241,7 +262,7 @@ class _Panel:
                 r[0] for r in con.sql("SELECT DISTINCT m FROM v ORDER BY 1").fetchall()
             ]
             con.execute(
-                "CREATE TEMP TABLE w AS SELECT kc.c AS kc, mc.c AS mc, year, g, value, missing "
+                "CREATE TEMP TABLE w AS SELECT kc.c AS kc, mc.c AS mc, v.* "
                 "FROM v JOIN (SELECT kpi, (row_number() OVER (ORDER BY kpi) - 1)::SMALLINT AS c "
                 "FROM (SELECT DISTINCT kpi FROM v)) kc USING (kpi) "
                 "JOIN (SELECT m, (row_number() OVER (ORDER BY m) - 1)::SMALLINT AS c "
@@ -273,6 +294,15 @@ class _Panel:
             self.pair_muni = _column(t, "mc", "h")
             self.pair_first = _column(t, "first", "q")
             self.pair_rows = _column(t, "n", "i")
+            # Pre-rendered JSON of every row, each followed by a comma, end to end in one
+            # bytes object: a page of consecutive rows is then a single slice.
+            self.text: bytes | None = None
+            self.text_at = array.array("q")
+            if prerender or (prerender is None and len(self.value) <= PRERENDER_VALUES):
+                t = con.sql(_ROW_JSON_SQL).to_arrow_table()
+                col = t.column("j").combine_chunks().cast("large_string")
+                self.text_at = _column_buffer(col, 1, "q", len(col) + 1)
+                self.text = bytes(col.buffers()[2] or b"")
         finally:
             con.close()
         self.kpi_code = {k: i for i, k in enumerate(self.kpi_names)}
@@ -313,18 +343,30 @@ class _Panel:
             for i in range(s, s + self.row_len[r])
         ]
 
-    def render(self, rows: Sequence[int]) -> list[str]:
-        """The rows as JSON texts. The benchmark's hot path: formatting strings creates no
-        objects the garbage collector tracks, which halves the cost of dicts + orjson. The ids
-        need no escaping (letter + digits) and repr() of a finite float is valid JSON."""
+    def render(self, rows: Sequence[int]) -> bytes:
+        """The rows' JSON, each followed by a comma. The benchmark's hot path."""
+        if self.text is None:
+            return self.render_rows(rows).encode()
+        text, at, parts = memoryview(self.text), self.text_at, []
+        first = last = -2
+        for r in rows:  # consecutive rows are consecutive text
+            if r != last + 1:
+                if first >= 0:
+                    parts.append(text[at[first] : at[last + 1]])
+                first = r
+            last = r
+        if first >= 0:
+            parts.append(text[at[first] : at[last + 1]])
+        return b"".join(parts)
+
+    def render_rows(self, rows: Sequence[int]) -> str:
+        """Like ``render``, formatted from the columns: f-strings create no objects the garbage
+        collector tracks, which halves the cost of dicts + orjson. The ids need no escaping
+        (letter + digits) and repr() of a finite float is valid JSON."""
         gender, value, null, ok, missing = self.gender, self.value, self.null, _OK, _MISSING
         row_start, row_len, row_period = self.row_start, self.row_len, self.row_period
-        kpi_names, muni_names, row_kpi, row_muni = (
-            self.kpi_names,
-            self.muni_names,
-            self.row_kpi,
-            self.row_muni,
-        )
+        kpi_names, muni_names = self.kpi_names, self.muni_names
+        row_kpi, row_muni = self.row_kpi, self.row_muni
         out = []
         for r in rows:
             s = row_start[r]
@@ -336,9 +378,9 @@ class _Panel:
             )
             out.append(
                 f'{{"kpi":"{kpi_names[row_kpi[r]]}","municipality":"{muni_names[row_muni[r]]}",'
-                f'"period":{row_period[r]},"values":[{values}]}}'
+                f'"period":{row_period[r]},"values":[{values}]}},'
             )
-        return out
+        return "".join(out)
 
 
 _OK = tuple(f'{{"gender":"{g}","count":1,"status":"","value":' for g in GENDERS)
@@ -442,6 +484,9 @@ class FakeKolada:
     ``kkik_kpis`` are the members of the synthetic KKiK group (default: the first 10 served
     KPIs). ``null_one_in``: one value in N, chosen by a hash of its key, is served as missing
     (0 = none). ``changed`` is the change date of every panel row, compared with ``from_date``.
+    ``prerender``: build every row's JSON once at load (default: when at most
+    ``PRERENDER_VALUES`` values are served) so that pages cost a memory copy; otherwise rows
+    are formatted per request (~1 M values/s).
     """
 
     def __init__(
@@ -457,6 +502,7 @@ class FakeKolada:
         host: str = "127.0.0.1",
         port: int = 0,
         page_cache_bytes: int = 256 * 2**20,
+        prerender: bool | None = None,
     ) -> None:
         self.data_dir = Path(data_dir) if data_dir is not None else SHARED_DATA
         missing = [name for name in _REQUIRED_FILES if not (self.data_dir / name).is_file()]
@@ -470,7 +516,7 @@ class FakeKolada:
         self.null_one_in = null_one_in
         self.changed = changed
         self._host, self._port = host, port
-        self._panel = _Panel(self.data_dir / PANEL, kpis, municipalities, null_one_in)
+        self._panel = _Panel(self.data_dir / PANEL, kpis, municipalities, null_one_in, prerender)
         self._overlay: dict[str, dict[str, dict[int, _Row]]] = {}
         self._ou = [
             {
@@ -929,22 +975,21 @@ class FakeKolada:
 
     def _render_data(self, items: list[Any]) -> bytes:
         if all(isinstance(i, int) for i in items):
-            return f"[{','.join(self._panel.render(items))}]".encode()
-        parts: list[str] = []
-        for item in items:
-            if isinstance(item, int):
-                parts.extend(self._panel.render([item]))
-                continue
-            row: dict[str, Any] = {
-                "kpi": item.kpi,
-                "municipality": item.place,
-                "period": item.period,
-            }
-            if item.deleted:
-                row["isdeleted"] = True
-            row["values"] = _value_dicts(item.values)
-            parts.append(orjson.dumps(row).decode())
-        return f"[{','.join(parts)}]".encode()
+            body = self._panel.render(items)
+        else:
+            parts: list[bytes] = []
+            for item in items:
+                if isinstance(item, int):
+                    parts.append(self._panel.render([item]))
+                    continue
+                row: dict[str, Any] = {"kpi": item.kpi, "municipality": item.place}
+                row["period"] = item.period
+                if item.deleted:
+                    row["isdeleted"] = True
+                row["values"] = _value_dicts(item.values)
+                parts.append(orjson.dumps(row) + b",")
+            body = b"".join(parts)
+        return b"[" + body[:-1] + b"]" if body else b"[]"
 
     # -- synthetic OU data ------------------------------------------------------------------
 

@@ -47,19 +47,8 @@ def client(fake: FakeKolada, **kw: object) -> KoladaClient:
 def fetch_all(c: KoladaClient, urls: list[str]) -> list[tuple[object, ...]]:
     out: list[tuple[object, ...]] = []
     for url in urls:
-        for _, batch in c.fetch_values(url):
-            out.extend(
-                zip(
-                    batch.kpi,
-                    batch.unit,
-                    batch.period,
-                    batch.gender,
-                    batch.value,
-                    batch.count,
-                    batch.status,
-                    strict=True,
-                )
-            )
+        for _, table in c.fetch_values(url):
+            out.extend(tuple(r.values())[:7] for r in table.to_pylist())
     return out
 
 
@@ -194,8 +183,8 @@ def test_ou_data(fake: FakeKolada) -> None:
         kpi = fake.expected_ou_values()[0][0]
         rows = []
         for url in c.data_urls(kpis=[kpi], units=ou_ids, ou=True):
-            for _, batch in c.fetch_values(url, ou=True):
-                rows.extend(zip(batch.kpi, batch.unit, batch.period, batch.gender, strict=True))
+            for _, table in c.fetch_values(url, ou=True):
+                rows.extend(tuple(r.values())[:4] for r in table.to_pylist())
     expected = [v[:4] for v in fake.expected_ou_values() if v[0] == kpi]
     assert sorted(rows) == sorted(expected)
 

@@ -258,7 +258,7 @@ class Store:
                 row = con.execute(
                     f"SELECT count(DISTINCT kpi), count(DISTINCT municipality), min(period), "
                     f"max(period) FROM {source}"
-                ).fetchone()
+                ).fetchall()[0]
             finally:
                 con.close()
             assert row is not None

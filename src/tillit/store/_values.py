@@ -22,6 +22,8 @@ from typing import Any
 
 import duckdb
 import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from tillit.store._files import atomic_write_bytes, fsync_dir
 
@@ -84,91 +86,97 @@ class ValueDataset:
 
     # -- writing -------------------------------------------------------------------------
     def merge(
-        self, con: duckdb.DuckDBPyConnection, incoming: str, *, unique: bool = False
+        self, con: duckdb.DuckDBPyConnection, incoming: str, *, unique: bool | None = None
     ) -> MergeResult:
         """Upsert the rows of table ``incoming`` into the dataset; rows with ``deleted`` remove
         the stored value. The caller holds the write lock.
 
         ``incoming`` has the key columns, ``value``, ``count``, ``status``, ``deleted`` and
         ``seq``; where a key repeats, the row with the highest ``seq`` wins. ``unique=True``
-        promises that no key repeats, which spares a pass over the rows.
+        promises that no key repeats; None (the default) checks with one hash count and sorts
+        out repeats only when there are any.
         """
         unit = self.unit
         key = ", ".join(self.key)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.remove_orphans()
-        dedup = (
-            ""
-            if unique
-            else (f"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY seq DESC) = 1")
+        columns = (
+            f"kpi, {unit}, period::SMALLINT AS period, gender, value::DOUBLE AS value, "
+            "count::INTEGER AS count, status, deleted"
         )
         con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _merge_new AS
-            SELECT kpi, {unit}, period::SMALLINT AS period, gender, value::DOUBLE AS value,
-                   count::INTEGER AS count, status, deleted, left(md5(kpi), 2) AS bucket
-            FROM {incoming}
-            {dedup}"""
+            f"CREATE OR REPLACE TEMP TABLE _merge_new AS SELECT {columns}, seq FROM {incoming}"
         )
-        touched = [r[0] for r in con.execute("SELECT DISTINCT bucket FROM _merge_new").fetchall()]
+        if unique is None:
+            total_new, distinct = con.execute(
+                f"SELECT count(*), count(DISTINCT hash({key})) FROM _merge_new"
+            ).fetchall()[0]
+            unique = total_new == distinct
+        if not unique:
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE _merge_new AS SELECT * FROM _merge_new "
+                f"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY seq DESC) = 1"
+            )
+        # Buckets per KPI, not per row: md5 of a few thousand ids instead of millions of rows.
+        kpis = [r[0] for r in con.execute("SELECT DISTINCT kpi FROM _merge_new").fetchall()]
+        touched = sorted({bucket_of(k) for k in kpis})
         manifest = self.manifest()
         old_files = [self.directory / f for b in touched for f in manifest["buckets"].get(b, [])]
         if old_files:
             listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in old_files)
-            con.execute(
-                f"CREATE OR REPLACE TEMP VIEW _merge_old AS SELECT * FROM read_parquet([{listed}])"
-            )
+            old = f"read_parquet([{listed}])"
+            received, inserted, updated, deleted = con.execute(
+                f"""SELECT count(*),
+                    count(*) FILTER (WHERE o.kpi IS NULL AND NOT n.deleted),
+                    count(*) FILTER (WHERE o.kpi IS NOT NULL AND NOT n.deleted AND (
+                        n.value IS DISTINCT FROM o.value OR n.count IS DISTINCT FROM o.count
+                        OR n.status IS DISTINCT FROM o.status)),
+                    count(*) FILTER (WHERE o.kpi IS NOT NULL AND n.deleted)
+                FROM _merge_new n LEFT JOIN {old} o USING ({key})"""
+            ).fetchall()[0]
+            kept_old = f"SELECT o.* FROM {old} o ANTI JOIN _merge_new n USING ({key}) UNION ALL "
+            # Old rows of touched buckets need their bucket too: their KPIs may not be new.
+            kpis += [r[0] for r in con.execute(f"SELECT DISTINCT kpi FROM {old}").fetchall()]
         else:
-            con.execute(
-                f"""CREATE OR REPLACE TEMP VIEW _merge_old AS SELECT kpi, {unit}, period, gender,
-                value, count, status FROM _merge_new WHERE false"""
-            )
-        received, inserted, updated, deleted = con.execute(
-            f"""SELECT count(*),
-                count(*) FILTER (WHERE o.kpi IS NULL AND NOT n.deleted),
-                count(*) FILTER (WHERE o.kpi IS NOT NULL AND NOT n.deleted AND (
-                    n.value IS DISTINCT FROM o.value OR n.count IS DISTINCT FROM o.count
-                    OR n.status IS DISTINCT FROM o.status)),
-                count(*) FILTER (WHERE o.kpi IS NOT NULL AND n.deleted)
-            FROM _merge_new n LEFT JOIN _merge_old o USING ({key})"""
-        ).fetchone() or (0, 0, 0, 0)
+            received, inserted = con.execute(
+                "SELECT count(*), count(*) FILTER (WHERE NOT deleted) FROM _merge_new"
+            ).fetchall()[0]
+            updated = deleted = 0
+            kept_old = ""
+        kpis = sorted(set(kpis))
+        con.register(
+            "_merge_bucket", pa.table({"kpi": kpis, "bucket": [bucket_of(k) for k in kpis]})
+        )
         generation = int(manifest["generation"]) + 1
         tmp = self.directory / f".tmp-g{generation:06d}"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp_sql = str(tmp).replace("'", "''")
         con.execute(
             f"""COPY (
-                SELECT kpi, {unit}, period, gender, value, count, status, bucket FROM (
-                    SELECT o.*, left(md5(o.kpi), 2) AS bucket FROM _merge_old o
-                    ANTI JOIN _merge_new n USING ({key})
-                    UNION ALL
-                    SELECT kpi, {unit}, period, gender, value, count, status, bucket
-                    FROM _merge_new WHERE NOT deleted)
+                SELECT r.*, b.bucket FROM (
+                    {kept_old}
+                    SELECT kpi, {unit}, period, gender, value, count, status
+                    FROM _merge_new WHERE NOT deleted) r
+                JOIN _merge_bucket b USING (kpi)
             ) TO '{tmp_sql}' (FORMAT parquet, PARTITION_BY (bucket), COMPRESSION zstd,
                               ROW_GROUP_SIZE 100000)"""
         )
         new_buckets: dict[str, list[str]] = {
             b: list(files) for b, files in manifest["buckets"].items() if b not in touched
         }
-        bucket_rows = dict(manifest.get("bucket_rows", {}))
-        for b in touched:
-            bucket_rows.pop(b, None)
+        bucket_rows = {b: n for b, n in manifest.get("bucket_rows", {}).items() if b not in touched}
         for part in sorted(tmp.glob("bucket=*")):
             b = part.name.split("=", 1)[1]
             names = []
             for i, f in enumerate(sorted(part.glob("*.parquet"))):
                 name = f"{b}.g{generation:06d}.{i}.parquet"
+                bucket_rows[b] = bucket_rows.get(b, 0) + pq.ParquetFile(f).metadata.num_rows
                 with open(f, "rb") as handle:
                     os.fsync(handle.fileno())
                 os.replace(f, self.directory / name)
                 names.append(name)
             new_buckets[b] = names
         fsync_dir(self.directory)
-        counts = con.execute(
-            f"SELECT bucket, count(*) FROM (SELECT left(md5(kpi), 2) AS bucket FROM _merge_old "
-            f"ANTI JOIN _merge_new n USING ({key}) UNION ALL SELECT bucket FROM _merge_new "
-            f"WHERE NOT deleted) GROUP BY bucket"
-        ).fetchall()
-        bucket_rows.update({b: int(n) for b, n in counts})
         total = sum(bucket_rows.values())
         new_manifest = {
             "format": _FORMAT,
@@ -180,6 +188,7 @@ class ValueDataset:
         }
         atomic_write_bytes(self.directory / "manifest.json", orjson.dumps(new_manifest))
         con.execute("DROP TABLE _merge_new")
+        con.unregister("_merge_bucket")
         shutil.rmtree(tmp, ignore_errors=True)
         self.remove_orphans()
         return MergeResult(

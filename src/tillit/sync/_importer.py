@@ -344,7 +344,7 @@ def _import_values(store: Store, path: Path, progress: Progress) -> ImportResult
             )
         except Exception as exc:  # duckdb raises many error types for unreadable files
             raise InvalidInputError(f"Kan inte läsa {path.name}: {exc}") from None
-        rows_read = con.execute("SELECT count(*) FROM _checked").fetchone()[0]  # type: ignore[index]
+        rows_read = con.execute("SELECT count(*) FROM _checked").fetchall()[0][0]
         progress.advance(0, rows=int(rows_read))
         bad_sql = """
             SELECT line, reason, kpi, municipality, coalesce(period_raw, CAST(period AS VARCHAR)),

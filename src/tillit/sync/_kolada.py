@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import threading
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -24,7 +26,7 @@ import pyarrow.parquet as pq
 
 from tillit.config import Settings
 from tillit.errors import InvalidInputError
-from tillit.sources.kolada import KoladaClient, ValueBatch
+from tillit.sources.kolada import KoladaClient
 from tillit.store import MergeResult, Provenance, Store
 from tillit.store._files import atomic_write_bytes
 from tillit.sync._progress import NullProgress, Progress
@@ -122,21 +124,24 @@ class SyncResult:
         return self.values_fetched / self.seconds if self.seconds > 0 else 0.0
 
 
-def _batch_table(batch: ValueBatch, unit: str, seq0: int) -> pa.Table:
-    n = len(batch)
-    return pa.table(
-        {
-            "kpi": pa.array(batch.kpi, pa.string()),
-            unit: pa.array(batch.unit, pa.string()),
-            "period": pa.array(batch.period, pa.int16()),
-            "gender": pa.array(batch.gender, pa.string()),
-            "value": pa.array(batch.value, pa.float64()),
-            "count": pa.array(batch.count, pa.int32()),
-            "status": pa.array(batch.status, pa.string()),
-            "deleted": pa.array(batch.deleted, pa.bool_()),
-            "seq": pa.array(range(seq0, seq0 + n), pa.int64()),
-        }
-    )
+def _staged(table: pa.Table, unit: str, seq0: int) -> pa.Table:
+    """A page's values as staged: the unit column named for the dataset, plus ``seq``."""
+    table = table.rename_columns([unit if c == "unit" else c for c in table.column_names])
+    return table.append_column("seq", pa.array(range(seq0, seq0 + table.num_rows), pa.int64()))
+
+
+class _Tally:
+    """Counters shared by the fetch workers."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.pages = self.resumed = self.fetched = 0
+
+    def add(self, *, pages: int = 0, resumed: int = 0, fetched: int = 0) -> None:
+        with self.lock:
+            self.pages += pages
+            self.resumed += resumed
+            self.fetched += fetched
 
 
 def _read_state(path: Path, first_url: str) -> dict[str, Any]:
@@ -157,6 +162,7 @@ def sync_values(
     since: date | None = None,
     ou: bool = False,
     progress: Progress | None = None,
+    workers: int = 2,
 ) -> SyncResult:
     """Fetch the values selected by two or three of ``kpis``, ``municipalities`` (or OU ids
     with ``ou=True``) and ``years`` (``since``: only values changed from that date) and upsert
@@ -192,36 +198,49 @@ def sync_values(
                 orjson.dumps({"urls": urls, "ou": ou, "created": datetime.now(UTC).isoformat()}),
             )
         progress.stage("Hämtar värden från Kolada", len(urls))
-        pages = resumed = fetched = 0
-        all_sha: list[str] = []
-        for i, url in enumerate(urls):
+        tally = _Tally()
+
+        def fetch_url(i: int, url: str) -> None:
             state_path = staging / f"u{i:05d}.state.json"
             state = _read_state(state_path, url)
-            resumed += state["pages"]
+            tally.add(resumed=state["pages"])
             while not state["done"]:
-                page, batch = client.fetch_page(state["next_url"], ou=ou)
+                page, table = client.fetch_page(state["next_url"], ou=ou)
                 page_no = state["pages"]
-                if len(batch):
-                    table = _batch_table(batch, unit, i * _SEQ_URL + page_no * _SEQ_PAGE)
+                if table.num_rows:
                     part = staging / f"u{i:05d}.p{page_no:05d}.parquet"
                     tmp = part.with_suffix(".tmp")
-                    pq.write_table(table, tmp, compression="zstd")
+                    pq.write_table(
+                        _staged(table, unit, i * _SEQ_URL + page_no * _SEQ_PAGE),
+                        tmp,
+                        compression="zstd",
+                    )
                     tmp.replace(part)
                 # The page's rows are on disk before the state says so: a kill in between
                 # refetches the page, and the merge's upsert absorbs the repeat.
                 state.update(
                     next_url=page.next_url,
                     pages=page_no + 1,
-                    values=state["values"] + len(batch),
+                    values=state["values"] + page.values,
                     sha256=[*state["sha256"], page.sha256],
                     done=page.next_url is None,
                 )
                 atomic_write_bytes(state_path, orjson.dumps(state))
-                pages += 1
-                fetched += len(batch)
-                progress.advance(0, rows=len(batch))
-            all_sha.extend(state["sha256"])
+                tally.add(pages=1, fetched=page.values)
+                progress.advance(0, rows=page.values)
             progress.advance(1)
+
+        # Chunks are independent: two workers overlap one's network wait and parsing (which
+        # releases the GIL) with the other's. The throttle is shared, so the rate holds.
+        with ThreadPoolExecutor(max_workers=min(workers, len(urls)) or 1) as pool:
+            for future in [pool.submit(fetch_url, i, url) for i, url in enumerate(urls)]:
+                future.result()
+        pages, resumed, fetched = tally.pages, tally.resumed, tally.fetched
+        all_sha = [
+            sha
+            for i in range(len(urls))
+            for sha in orjson.loads((staging / f"u{i:05d}.state.json").read_bytes())["sha256"]
+        ]
         merge = None
         staged = sorted(staging.glob("*.parquet"))
         progress.stage("Sparar i arkivet", 1)

@@ -6,10 +6,12 @@ A client of its v3 API and the validation of what it sends.
 from tillit.sources.kolada._client import (
     MAX_IDS_PER_SEGMENT,
     MAX_PER_PAGE,
+    DataPage,
     KoladaClient,
     Page,
     chunked,
 )
+from tillit.sources.kolada._pages import VALUE_COLUMNS, parse_data_page
 from tillit.sources.kolada._schema import (
     METADATA_FIELDS,
     KoladaSchemaDriftWarning,
@@ -23,11 +25,14 @@ __all__ = [
     "MAX_IDS_PER_SEGMENT",
     "MAX_PER_PAGE",
     "METADATA_FIELDS",
+    "VALUE_COLUMNS",
+    "DataPage",
     "KoladaClient",
     "KoladaSchemaDriftWarning",
     "Page",
     "ValueBatch",
     "chunked",
+    "parse_data_page",
     "parse_envelope",
     "parse_metadata",
     "parse_values",

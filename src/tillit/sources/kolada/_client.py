@@ -10,16 +10,20 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urljoin
 
 import httpx
 import orjson
+import pyarrow as pa
 
 from tillit.errors import KoladaHTTPError, KoladaPayloadError, KoladaUnavailableError
-from tillit.sources.kolada._schema import ValueBatch, parse_envelope, parse_metadata, parse_values
+from tillit.sources.kolada._pages import UnreadableBodyError, parse_data_page
+from tillit.sources.kolada._schema import parse_envelope, parse_metadata
 
-__all__ = ["MAX_IDS_PER_SEGMENT", "MAX_PER_PAGE", "KoladaClient", "Page", "chunked"]
+T = TypeVar("T")
+
+__all__ = ["MAX_IDS_PER_SEGMENT", "MAX_PER_PAGE", "DataPage", "KoladaClient", "Page", "chunked"]
 
 MAX_IDS_PER_SEGMENT = 25
 MAX_PER_PAGE = 5000
@@ -34,6 +38,24 @@ _OFFLINE_HINT = (
 def chunked(ids: Sequence[str], size: int = MAX_IDS_PER_SEGMENT) -> list[list[str]]:
     """Split ``ids`` into lists of at most ``size`` (Kolada takes at most 25 ids per segment)."""
     return [list(ids[i : i + size]) for i in range(0, len(ids), size)]
+
+
+@dataclass(frozen=True)
+class DataPage:
+    """One page of a data request: its URL, the next page's URL (None on the last page),
+    the number of values and the sha256 of the raw body."""
+
+    url: str
+    next_url: str | None
+    values: int
+    sha256: str
+
+
+def _json(body: bytes) -> Any:
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise UnreadableBodyError from None
 
 
 @dataclass(frozen=True)
@@ -141,10 +163,11 @@ class KoladaClient:
 
     def get_json(self, url: str) -> Any:
         """GET ``url`` and return its decoded JSON, retrying what can be retried."""
-        return self._get(url)[0]
+        return self._get(url, _json)[0]
 
-    def _get(self, url: str) -> tuple[Any, str]:
-        """GET ``url``; return its decoded JSON and the sha256 of the body."""
+    def _get(self, url: str, decode: Callable[[bytes], T]) -> tuple[T, str]:
+        """GET ``url``; return ``decode(body)`` and the sha256 of the body. A body ``decode``
+        finds unreadable (UnreadableBodyError) is fetched again, like a dropped connection."""
         last_problem = ""
         for attempt in range(self.retries + 1):
             response: httpx.Response | None = None
@@ -166,8 +189,8 @@ class KoladaClient:
                 if response.status_code == 200:
                     try:
                         body = response.content
-                        return orjson.loads(body), hashlib.sha256(body).hexdigest()
-                    except orjson.JSONDecodeError:
+                        return decode(body), hashlib.sha256(body).hexdigest()
+                    except UnreadableBodyError:
                         last_problem = "svaret var ingen hel JSON (avklippt?)"
                         if attempt == self.retries:
                             raise KoladaPayloadError(
@@ -213,7 +236,7 @@ class KoladaClient:
                 )
             seen.add(next_url)
             page_url = next_url
-            payload, sha = self._get(page_url)
+            payload, sha = self._get(page_url, _json)
             values, following = parse_envelope(payload, page_url)
             next_url = urljoin(page_url, following) if following else None
             yield Page(page_url, values, next_url, sha)
@@ -262,23 +285,32 @@ class KoladaClient:
         stamp = from_date.isoformat() if from_date else None
         return [self.url_for(f"{root}{u}", from_date=stamp) for u in urls]
 
-    def fetch_values(self, url: str, *, ou: bool = False) -> Iterator[tuple[Page, ValueBatch]]:
-        """Yield each page of the data request at ``url`` with its validated values.
-
-        ``url`` may be a first page or a ``next_url`` saved from an interrupted run.
-        """
+    def fetch_page(self, url: str, *, ou: bool = False) -> tuple[DataPage, pa.Table]:
+        """Fetch and validate one page of data at ``url`` (a first page, or a ``next_url``
+        saved from an interrupted run). The table has the columns of VALUE_COLUMNS."""
         unit_key = "ou" if ou else "municipality"
-        for page in self.iter_pages(url):
-            yield page, parse_values(page.values, page.url, unit_key=unit_key)
-
-    def fetch_page(self, url: str, *, ou: bool = False) -> tuple[Page, ValueBatch]:
-        """Fetch exactly one page of data at ``url`` (``page.next_url`` tells what follows)."""
-        payload, sha = self._get(url)
-        values, following = parse_envelope(payload, url)
+        (table, following), sha = self._get(
+            url, lambda body: parse_data_page(body, url, unit_key=unit_key)
+        )
         next_url = urljoin(url, following) if following else None
         if next_url == url:
             raise KoladaPayloadError(
                 f"Kolada pekade tillbaka på samma sida ({url}).", url=url, field="next_url"
             )
-        page = Page(url, values, next_url, sha)
-        return page, parse_values(values, url, unit_key="ou" if ou else "municipality")
+        return DataPage(url, next_url, table.num_rows, sha), table
+
+    def fetch_values(self, url: str, *, ou: bool = False) -> Iterator[tuple[DataPage, pa.Table]]:
+        """Yield every page of the data request at ``url`` with its validated values."""
+        next_url: str | None = url
+        seen: set[str] = set()
+        while next_url:
+            if next_url in seen:
+                raise KoladaPayloadError(
+                    f"Kolada pekade tillbaka på en redan hämtad sida ({next_url}).",
+                    url=next_url,
+                    field="next_url",
+                )
+            seen.add(next_url)
+            page, table = self.fetch_page(next_url, ou=ou)
+            yield page, table
+            next_url = page.next_url
