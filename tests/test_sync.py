@@ -208,3 +208,39 @@ def test_a_sync_killed_with_sigkill_resumes_without_duplicates_or_loss(
     assert kills >= 2
     assert stored(store) == expected(fake)
     assert not any(store.staging_dir.iterdir())
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_promptly_and_says_how_to_resume(
+    settings: Settings, store: Store, fake: FakeKolada
+) -> None:
+    with client_for(settings.__class__(**{**settings.__dict__, "kolada_url": fake.url})) as c:
+        sync_metadata(store, c)
+    fake.inject("slow", path_contains="/data/", times=1000, delay=0.2)
+    env = {**os.environ, "TILLIT_HOME": str(settings.home), "TILLIT_KOLADA_URL": fake.url,
+           "TILLIT_KOLADA_PER_PAGE": "15", "TILLIT_KOLADA_RATE": "0"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tillit", "sync", "--kpi", ",".join(KPIS), "--years", "1994-2022"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        # A shell's background jobs start with SIGINT ignored; a terminal user's do not.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not list(store.staging_dir.glob("*/*.parquet")):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    start = time.monotonic()
+    _, err = proc.communicate(timeout=15)
+    assert time.monotonic() - start < 3
+    assert proc.returncode == 130
+    assert "Kör samma kommando igen" in err
+    fake.clear_faults()
+    assert main_in_subprocess(env) == 0
+    assert stored(store) == expected(fake)
+
+
+def main_in_subprocess(env: dict[str, str]) -> int:
+    return subprocess.run(
+        [sys.executable, "-m", "tillit", "sync", "--kpi", ",".join(KPIS), "--years", "1994-2022"],
+        env=env, capture_output=True, check=False,
+    ).returncode

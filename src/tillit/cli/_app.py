@@ -103,7 +103,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         warnings.simplefilter("always")
         warnings.showwarning = _show_warning
         try:
-            app(args=list(argv) if argv is not None else None, standalone_mode=False)
+            # Outside standalone mode Typer returns exit codes (130 for Ctrl-C) instead of
+            # exiting; commands themselves return None.
+            result = app(args=list(argv) if argv is not None else None, standalone_mode=False)
         except TillitError as exc:
             console = err_console()
             console.print(f"[bold red]Fel:[/bold red] {exc.message}", highlight=False)
@@ -113,11 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except typer.Exit as exc:
             return int(exc.exit_code)
         except (typer.Abort, KeyboardInterrupt):
-            err_console().print(
-                "[yellow]Avbrutet.[/yellow] Kör samma kommando igen för att "
-                "fortsätta där det slutade."
-            )
-            return 130
+            result = 130
         except typer.TyperException as exc:  # usage errors: Typer prints them as click does
             show = getattr(exc, "show", None)
             if show is not None:
@@ -125,4 +123,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             else:
                 err_console().print(str(exc))
             return int(getattr(exc, "exit_code", 2))
-    return 0
+    if result == 130:
+        err_console().print(
+            "[yellow]Avbrutet.[/yellow] Inget sparat har gått förlorat. Kör samma kommando igen "
+            "för att fortsätta där det slutade."
+        )
+    return result if isinstance(result, int) else 0

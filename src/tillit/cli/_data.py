@@ -95,9 +95,15 @@ def sync(
         f"{number(result.values_per_second, 0)} värden/s, {number(result.requests)} anrop. "
         f"{LICENCE}."
     )
-    if outcome.kpis and not outcome.municipalities:
-        example = outcome.kpis[0]
-        console.print(f"Visa dem med t.ex. `tillit values {example} --municipality Stockholm`.")
+    if outcome.groups and not outcome.municipalities:
+        console.print(
+            f'Visa dem med t.ex. `tillit values --group "{outcome.groups[0]}" '
+            "--municipality Stockholm`."
+        )
+    elif outcome.kpis and not outcome.municipalities:
+        console.print(
+            f"Visa dem med t.ex. `tillit values {outcome.kpis[0]} --municipality Stockholm`."
+        )
 
 
 @app.command("import")

@@ -7,7 +7,7 @@ from typing import Any
 import typer
 
 from tillit.cli._app import app, kpi_app, municipality_app, parse_years, split_ids, store_for
-from tillit.cli._output import Format, emit, err_console, out_console
+from tillit.cli._output import Format, emit, err_console
 from tillit.errors import InvalidInputError
 from tillit.store import LICENCE
 
@@ -231,44 +231,69 @@ def values(
 
 
 def _print_wide(store: Any, rows: list[dict[str, Any]]) -> None:
-    """One table per KPI: municipalities down, years across (the latest ten)."""
-    console = err_console()
+    """Years across (the latest ten). One municipality: one table, a KPI per row. Several:
+    a table per KPI, a municipality per row. The gender column only when not all are T."""
     if not rows:
-        console.print("Inga värden matchar urvalet. Prova andra år eller kommuner.")
+        err_console().print("Inga värden matchar urvalet. Prova andra år eller kommuner.")
         return
     names = {m["id"]: m["title"] for m in store.metadata.read("municipality")}
     titles = {k["id"]: k["title"] for k in store.metadata.read("kpi")}
+    with_gender = any(r["gender"] != "T" for r in rows)
+    municipalities = {r["municipality"] for r in rows}
+    if len(municipalities) == 1:
+        (code,) = municipalities
+        _year_table(
+            rows,
+            lambda r: (r["kpi"], r["gender"]),
+            lambda r: {"row": f"{r['kpi']} {titles.get(r['kpi'], '')}", "gender": r["gender"]},
+            title=f"{names.get(code, code)} ({code})",
+            heading="Nyckeltal",
+            with_gender=with_gender,
+        )
+        return
     by_kpi: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         by_kpi.setdefault(row["kpi"], []).append(row)
     for kpi_id, kpi_rows in by_kpi.items():
-        years = sorted({r["period"] for r in kpi_rows})
-        shown = years[-_MAX_YEAR_COLUMNS:]
-        grid: dict[tuple[str, str], dict[str, Any]] = {}
-        for r in kpi_rows:
-            key = (r["municipality"], r["gender"])
-            grid.setdefault(
-                key,
-                {
-                    "municipality": f"{names.get(r['municipality'], '')} ({r['municipality']})",
-                    "gender": r["gender"],
-                },
-            )
-            grid[key][str(r["period"])] = r["value"]
-        caption = LICENCE + (
-            f". Visar {shown[0]}–{shown[-1]} av {years[0]}–{years[-1]}; välj år med --years."
-            if len(years) > len(shown)
-            else "."
-        )
-        columns = [("municipality", "Kommun"), ("gender", "Kön")] + [
-            (str(y), str(y)) for y in shown
-        ]
-        emit(
-            list(grid.values()),
-            Format.table,
+        _year_table(
+            kpi_rows,
+            lambda r: (r["municipality"], r["gender"]),
+            lambda r: {
+                "row": f"{names.get(r['municipality'], '')} ({r['municipality']})",
+                "gender": r["gender"],
+            },
             title=f"{kpi_id} {titles.get(kpi_id, '')}",
-            columns=columns,
-            numeric=[str(y) for y in shown],
-            caption=caption,
+            heading="Kommun",
+            with_gender=with_gender,
         )
-    out_console()
+
+
+def _year_table(
+    rows: list[dict[str, Any]],
+    key: Any,
+    label: Any,
+    *,
+    title: str,
+    heading: str,
+    with_gender: bool,
+) -> None:
+    years = sorted({r["period"] for r in rows})
+    shown = years[-_MAX_YEAR_COLUMNS:]
+    grid: dict[Any, dict[str, Any]] = {}
+    for r in rows:
+        grid.setdefault(key(r), label(r))[str(r["period"])] = r["value"]
+    caption = LICENCE + (
+        f". Visar {shown[0]}–{shown[-1]} av {years[0]}–{years[-1]}; välj år med --years."
+        if len(years) > len(shown)
+        else "."
+    )
+    columns = [("row", heading)] + ([("gender", "Kön")] if with_gender else [])
+    columns += [(str(y), str(y)) for y in shown]
+    emit(
+        list(grid.values()),
+        Format.table,
+        title=title,
+        columns=columns,
+        numeric=[str(y) for y in shown],
+        caption=caption,
+    )

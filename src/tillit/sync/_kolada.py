@@ -199,12 +199,15 @@ def sync_values(
             )
         progress.stage("Hämtar värden från Kolada", len(urls))
         tally = _Tally()
+        stop = threading.Event()  # set when one worker fails or the user interrupts
 
         def fetch_url(i: int, url: str) -> None:
             state_path = staging / f"u{i:05d}.state.json"
             state = _read_state(state_path, url)
             tally.add(resumed=state["pages"])
             while not state["done"]:
+                if stop.is_set():
+                    return
                 page, table = client.fetch_page(state["next_url"], ou=ou)
                 page_no = state["pages"]
                 if table.num_rows:
@@ -232,9 +235,15 @@ def sync_values(
 
         # Chunks are independent: two workers overlap one's network wait and parsing (which
         # releases the GIL) with the other's. The throttle is shared, so the rate holds.
-        with ThreadPoolExecutor(max_workers=min(workers, len(urls)) or 1) as pool:
+        pool = ThreadPoolExecutor(max_workers=max(1, min(workers, len(urls))))
+        try:
             for future in [pool.submit(fetch_url, i, url) for i, url in enumerate(urls)]:
                 future.result()
+        except BaseException:
+            stop.set()  # the other workers finish their current page, then stop
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown()
         pages, resumed, fetched = tally.pages, tally.resumed, tally.fetched
         all_sha = [
             sha
