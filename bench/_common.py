@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("TILLIT_SHARED_DATA", ROOT.parent / "shared" / "data"))
 PANEL = SHARED / "kolada_panel" / "kolada_values_1994_2022.parquet"
 METADATA = SHARED / "kolada_api_metadata"
-sys.path.insert(0, str(ROOT))  # so bench scripts can use tests/kolada_fake.py
+sys.path.insert(0, str(ROOT))  # so bench scripts can use tests/kolada_fake/
 
 
 def best_of(runs: int, fn: Callable[[], object]) -> tuple[float, list[float]]:

@@ -1,6 +1,6 @@
 """Sync throughput over loopback, against the usual pandas way of reading Kolada pages.
 
-A fake Kolada v3 server (tests/kolada_fake.py) runs in its own process and serves the real
+A fake Kolada v3 server (tests/kolada_fake/) runs in its own process and serves the real
 panel values of the N KPIs with the most values, for every municipality, 1994–2022. Then:
 
 * tillit: `sync_values` into an empty store, end to end (fetch, validate, stage, merge,
@@ -28,8 +28,8 @@ from pathlib import Path
 import duckdb
 import httpx
 import pandas as pd
-from _common import PANEL, ROOT, line
 
+from _common import PANEL, ROOT, line
 from tillit.sources.kolada import KoladaClient
 from tillit.store import Store
 from tillit.sync import sync_values
@@ -50,8 +50,11 @@ def top_kpis(n: int) -> list[str]:
 
 def start_server(kpis: list[str]) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "tests" / "kolada_fake.py"), "--kpis", ",".join(kpis)],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        [sys.executable, "-m", "tests.kolada_fake", "--kpis", ",".join(kpis)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
     assert proc.stdout is not None
     url = proc.stdout.readline().strip()
@@ -74,8 +77,9 @@ def page_bodies(client: httpx.Client, urls: list[str]) -> list[bytes]:
 
 def pandas_parse(bodies: list[bytes]) -> pd.DataFrame:
     frames = [
-        pd.json_normalize(json.loads(b)["values"], record_path="values",
-                          meta=["kpi", "municipality", "period"])
+        pd.json_normalize(
+            json.loads(b)["values"], record_path="values", meta=["kpi", "municipality", "period"]
+        )
         for b in bodies
     ]
     return pd.concat(frames, ignore_index=True)
@@ -88,8 +92,13 @@ def pandas_sync(urls: list[str]) -> int:
             next_url: str | None = url
             while next_url:
                 payload = client.get(next_url).raise_for_status().json()
-                frames.append(pd.json_normalize(payload["values"], record_path="values",
-                                                meta=["kpi", "municipality", "period"]))
+                frames.append(
+                    pd.json_normalize(
+                        payload["values"],
+                        record_path="values",
+                        meta=["kpi", "municipality", "period"],
+                    )
+                )
                 next_url = payload.get("next_url") or None
     return len(pd.concat(frames, ignore_index=True))
 
@@ -139,20 +148,32 @@ def main() -> None:
         proc.wait()
 
     t, p, q = median(tillit_times), median(pandas_times), median(parse_times)
-    line("values served (KPIs x municipalities x years x genders)",
-         f"{values:,} in {len(bodies)} pages ({len(kpis)} KPIs, {len(urls)} requests)")
-    line("tillit sync end to end, into an empty store (median)",
-         f"{t:.2f} s = {values / t:,.0f} values/s")
-    line("baseline: httpx + pandas.json_normalize + concat (median)",
-         f"{p:.2f} s = {values / p:,.0f} values/s")
-    line("baseline parse only: json + json_normalize, bodies in memory",
-         f"{q:.2f} s = {values / q:,.0f} values/s")
+    line(
+        "values served (KPIs x municipalities x years x genders)",
+        f"{values:,} in {len(bodies)} pages ({len(kpis)} KPIs, {len(urls)} requests)",
+    )
+    line(
+        "tillit sync end to end, into an empty store (median)",
+        f"{t:.2f} s = {values / t:,.0f} values/s",
+    )
+    line(
+        "baseline: httpx + pandas.json_normalize + concat (median)",
+        f"{p:.2f} s = {values / p:,.0f} values/s",
+    )
+    line(
+        "baseline parse only: json + json_normalize, bodies in memory",
+        f"{q:.2f} s = {values / q:,.0f} values/s",
+    )
     line("ratio tillit / baseline (fetch + parse)", f"{p / t:.1f}x")
     line("ratio tillit / baseline parse only", f"{q / t:.1f}x")
-    line(f"target: at least {TARGET_VALUES_PER_S:,} values/s",
-         "met" if values / t >= TARGET_VALUES_PER_S else "NOT met")
-    line(f"target: at least {TARGET_RATIO:.0f}x the pandas baseline",
-         "met" if p / t >= TARGET_RATIO else "NOT met")
+    line(
+        f"target: at least {TARGET_VALUES_PER_S:,} values/s",
+        "met" if values / t >= TARGET_VALUES_PER_S else "NOT met",
+    )
+    line(
+        f"target: at least {TARGET_RATIO:.0f}x the pandas baseline",
+        "met" if p / t >= TARGET_RATIO else "NOT met",
+    )
 
 
 if __name__ == "__main__":

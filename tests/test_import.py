@@ -10,6 +10,7 @@ import pytest
 from tests.conftest import METADATA, panel_sample
 from tillit.errors import InvalidInputError
 from tillit.sources.kolada import KoladaSchemaDriftWarning
+from tillit.config import Settings
 from tillit.store import Store
 from tillit.sync import import_path
 
@@ -134,3 +135,61 @@ def test_the_full_panel_imports_completely(store: Store, shared_data: Path) -> N
     assert (result.rows_read, result.rows_kept, result.rejected_total) == (7387543, 7387543, 0)
     summary = store.summary()
     assert summary["values"] == 7387543 and summary["kpis_with_values"] == 1996
+
+
+def _snapshot(store: Store) -> list[tuple[object, ...]]:
+    source = store.values.source_sql()
+    if source is None:
+        return []
+    con = store.connect()
+    try:
+        return con.execute(f"SELECT * FROM {source} ORDER BY ALL").fetchall()
+    finally:
+        con.close()
+
+
+@pytest.mark.slow
+def test_a_killed_import_leaves_the_old_or_the_new_state_never_a_mix(
+    settings: Settings, store: Store, shared_data: Path, tmp_path: Path
+) -> None:
+    import os
+    import shutil
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    old = panel_sample(tmp_path / "old.parquet", ["N01951", "N00945", "N00097"])
+    many = ["N01951", *(f"N0{n}" for n in range(1952, 1990))]  # ~40 KPIs, ~1 M values
+    new = panel_sample(tmp_path / "new.parquet", many)
+    import_path(store, old)
+    before = _snapshot(store)
+    reference = Store(tmp_path / "reference")
+    import_path(reference, old)
+    import_path(reference, new)
+    after = _snapshot(reference)
+    outcomes = set()
+    # Kill moments spread over start-up, reading, merging and committing.
+    for attempt, delay in enumerate([0.3, 0.8, 1.3, 1.8, 2.5, 3.5]):
+        home = tmp_path / f"attempt{attempt}"
+        shutil.copytree(settings.home, home)  # the old state, afresh each time
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tillit", "import", str(new)],
+            env={**os.environ, "TILLIT_HOME": str(home)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(delay)
+        killed = proc.poll() is None
+        if killed:
+            proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        attempt_store = Store(home / "store")
+        now = _snapshot(attempt_store)
+        assert now in (before, after), "a killed import left a mix of old and new"
+        outcomes.add((killed, now == after))
+        # Whatever the kill left, running the import again completes it.
+        import_path(attempt_store, new)
+        assert _snapshot(attempt_store) == after
+    assert (True, False) in outcomes, "no kill landed before the commit"
+    assert any(done for _, done in outcomes), "no import got to its commit"

@@ -1,4 +1,4 @@
-"""The fake Kolada server (tests/kolada_fake.py) keeps the promises the client tests rely on."""
+"""The fake Kolada server (tests/kolada_fake/) keeps the promises the client tests rely on."""
 
 from __future__ import annotations
 
@@ -282,9 +282,12 @@ def test_one_client_reuses_one_keep_alive_connection(
 
 
 def test_runs_standalone_and_prints_its_url(shared_data: Path) -> None:
-    script = Path(__file__).with_name("kolada_fake.py")
-    command = [sys.executable, str(script), "--kpis", "N00945", "--municipalities", "0180"]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+    root = Path(__file__).resolve().parents[1]
+    args = ["--kpis", "N00945", "--municipalities", "0180"]
+    command = [sys.executable, "-m", "tests.kolada_fake", *args]
+    with subprocess.Popen(
+        command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as proc:
         try:
             assert proc.stdout is not None
             url = proc.stdout.readline().decode().strip()

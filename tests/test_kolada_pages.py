@@ -18,12 +18,20 @@ def page(rows: list[dict[str, Any]], next_url: str | None = "http://x/v3/next") 
     return orjson.dumps({"count": len(rows), "values": rows, "next_url": next_url})
 
 
-def row(kpi: str = "N00945", muni: Any = "0180", period: Any = 2020,
-        values: Any = None) -> dict[str, Any]:
-    return {"kpi": kpi, "municipality": muni, "period": period,
-            "values": values if values is not None else [
-                {"gender": "T", "count": 1, "status": "", "value": 31.3},
-                {"gender": "K", "count": 0, "status": "Saknas", "value": None}]}
+def row(
+    kpi: str = "N00945", muni: Any = "0180", period: Any = 2020, values: Any = None
+) -> dict[str, Any]:
+    return {
+        "kpi": kpi,
+        "municipality": muni,
+        "period": period,
+        "values": values
+        if values is not None
+        else [
+            {"gender": "T", "count": 1, "status": "", "value": 31.3},
+            {"gender": "K", "count": 0, "status": "Saknas", "value": None},
+        ],
+    }
 
 
 def test_fast_and_exact_agree_on_an_ordinary_page() -> None:
@@ -32,9 +40,16 @@ def test_fast_and_exact_agree_on_an_ordinary_page() -> None:
     assert fast is not None
     assert fast[0].to_pylist() == _exact(body, "u", "municipality")[0].to_pylist()
     assert fast[1] == "http://x/v3/next"
-    assert fast[0].to_pylist()[1] == {"kpi": "N00945", "unit": "0180", "period": 2020,
-                                      "gender": "K", "value": None, "count": 0,
-                                      "status": "Saknas", "deleted": False}
+    assert fast[0].to_pylist()[1] == {
+        "kpi": "N00945",
+        "unit": "0180",
+        "period": 2020,
+        "gender": "K",
+        "value": None,
+        "count": 0,
+        "status": "Saknas",
+        "deleted": False,
+    }
 
 
 @pytest.mark.parametrize(
@@ -76,8 +91,18 @@ def test_count_must_match_the_rows_on_the_page() -> None:
 
 
 def test_a_deleted_row_removes_every_gender() -> None:
-    body = page([{"kpi": "N00945", "municipality": "0180", "period": 2020, "isdeleted": True,
-                  "values": []}], next_url=None)
+    body = page(
+        [
+            {
+                "kpi": "N00945",
+                "municipality": "0180",
+                "period": 2020,
+                "isdeleted": True,
+                "values": [],
+            }
+        ],
+        next_url=None,
+    )
     table, next_url = parse_data_page(body, "u")
     assert next_url is None
     assert sorted(table.column("gender").to_pylist()) == ["K", "M", "T"]
@@ -85,19 +110,26 @@ def test_a_deleted_row_removes_every_gender() -> None:
 
 
 values_strategy = st.lists(
-    st.fixed_dictionaries({
-        "gender": st.sampled_from(["T", "K", "M"]),
-        "count": st.one_of(st.none(), st.integers(0, 10)),
-        "status": st.one_of(st.none(), st.sampled_from(["", "Saknas", "Prel"])),
-        "value": st.one_of(st.none(), st.floats(allow_nan=False, allow_infinity=False,
-                                                 width=64)),
-    }),
+    st.fixed_dictionaries(
+        {
+            "gender": st.sampled_from(["T", "K", "M"]),
+            "count": st.one_of(st.none(), st.integers(0, 10)),
+            "status": st.one_of(st.none(), st.sampled_from(["", "Saknas", "Prel"])),
+            "value": st.one_of(
+                st.none(), st.floats(allow_nan=False, allow_infinity=False, width=64)
+            ),
+        }
+    ),
     max_size=3,
 )
 rows_strategy = st.lists(
-    st.builds(row, kpi=st.sampled_from(["N00945", "U28116"]),
-              muni=st.sampled_from(["0180", "0114", "2584"]),
-              period=st.integers(1990, 2030), values=values_strategy),
+    st.builds(
+        row,
+        kpi=st.sampled_from(["N00945", "U28116"]),
+        muni=st.sampled_from(["0180", "0114", "2584"]),
+        period=st.integers(1990, 2030),
+        values=values_strategy,
+    ),
     max_size=20,
 )
 

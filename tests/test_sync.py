@@ -217,11 +217,19 @@ def test_ctrl_c_stops_promptly_and_says_how_to_resume(
     with client_for(settings.__class__(**{**settings.__dict__, "kolada_url": fake.url})) as c:
         sync_metadata(store, c)
     fake.inject("slow", path_contains="/data/", times=1000, delay=0.2)
-    env = {**os.environ, "TILLIT_HOME": str(settings.home), "TILLIT_KOLADA_URL": fake.url,
-           "TILLIT_KOLADA_PER_PAGE": "15", "TILLIT_KOLADA_RATE": "0"}
+    env = {
+        **os.environ,
+        "TILLIT_HOME": str(settings.home),
+        "TILLIT_KOLADA_URL": fake.url,
+        "TILLIT_KOLADA_PER_PAGE": "15",
+        "TILLIT_KOLADA_RATE": "0",
+    }
     proc = subprocess.Popen(
         [sys.executable, "-m", "tillit", "sync", "--kpi", ",".join(KPIS), "--years", "1994-2022"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
         # A shell's background jobs start with SIGINT ignored; a terminal user's do not.
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
@@ -242,5 +250,7 @@ def test_ctrl_c_stops_promptly_and_says_how_to_resume(
 def main_in_subprocess(env: dict[str, str]) -> int:
     return subprocess.run(
         [sys.executable, "-m", "tillit", "sync", "--kpi", ",".join(KPIS), "--years", "1994-2022"],
-        env=env, capture_output=True, check=False,
+        env=env,
+        capture_output=True,
+        check=False,
     ).returncode
