@@ -2,15 +2,21 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
 import warnings
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import METADATA, panel_sample
+from tillit.config import Settings
 from tillit.errors import InvalidInputError
 from tillit.sources.kolada import KoladaSchemaDriftWarning
-from tillit.config import Settings
 from tillit.store import Store
 from tillit.sync import import_path
 
@@ -152,13 +158,6 @@ def _snapshot(store: Store) -> list[tuple[object, ...]]:
 def test_a_killed_import_leaves_the_old_or_the_new_state_never_a_mix(
     settings: Settings, store: Store, shared_data: Path, tmp_path: Path
 ) -> None:
-    import os
-    import shutil
-    import signal
-    import subprocess
-    import sys
-    import time
-
     old = panel_sample(tmp_path / "old.parquet", ["N01951", "N00945", "N00097"])
     many = ["N01951", *(f"N0{n}" for n in range(1952, 1990))]  # ~40 KPIs, ~1 M values
     new = panel_sample(tmp_path / "new.parquet", many)
