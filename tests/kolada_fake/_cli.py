@@ -18,7 +18,11 @@ def _split(text: str | None) -> list[str] | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Serve standalone: print the API root URL on stdout, serve until Ctrl-C or SIGTERM."""
-    parser = argparse.ArgumentParser(description="Serve a fake Kolada v3 API on loopback.")
+    parser = argparse.ArgumentParser(
+        # Run as a package, argparse would call it "__main__.py".
+        prog="python -m tests.kolada_fake",
+        description="Serve a fake Kolada v3 API on loopback.",
+    )
     parser.add_argument("--port", type=int, default=0, help="port to bind (default: any free)")
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--kpis", default="N00945,N01951", help="comma-separated KPI ids")
