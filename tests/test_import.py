@@ -192,3 +192,14 @@ def test_a_killed_import_leaves_the_old_or_the_new_state_never_a_mix(
         assert _snapshot(attempt_store) == after
     assert (True, False) in outcomes, "no kill landed before the commit"
     assert any(done for _, done in outcomes), "no import got to its commit"
+
+
+def test_gzipped_semicolon_csv_from_excel_is_read(store: Store, tmp_path: Path) -> None:
+    import gzip
+
+    path = tmp_path / "values.csv.gz"
+    with gzip.open(path, "wt", encoding="utf-8-sig") as handle:
+        handle.write("kpi;municipality_id;year;gender;value\nN00945;0180;2020;T;31,5\n")
+    result = import_path(store, path)
+    assert (result.rows_kept, result.rejected_total) == (1, 0)
+    assert store.query_values(["N00945"]).column("value").to_pylist() == [31.5]

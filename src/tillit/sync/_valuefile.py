@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,8 @@ def _read_csv(path: Path) -> tuple[pa.Table, list[tuple[int, str, str]]]:
     Rows that cannot be split into the header's columns come back as (line, reason, text).
     Records are assumed to be one line each, as Kolada-shaped value files are.
     """
-    with path.open("rb") as handle:
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rb") as handle:
         head = handle.readline().decode("utf-8-sig", errors="replace")
     delimiter = "	" if "	" in head else (";" if head.count(";") > head.count(",") else ",")
     names = [n.strip() for n in next(csv.reader([head], delimiter=delimiter))]
