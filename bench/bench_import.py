@@ -39,8 +39,13 @@ def import_once(home: str) -> tuple[float, float]:
         "print(time.perf_counter() - t)\n"
     )
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    out = subprocess.run([sys.executable, "-c", script, str(PANEL)], env=env, check=True,
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(PANEL)],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     rss_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return float(out.strip()), max(rss_kb, before) / 1024
 
@@ -75,14 +80,18 @@ def main() -> None:
     median = timings[len(timings) // 2]
     line("rows", f"{rows:,}")
     line("floor: bare DuckDB read of the Parquet file (median)", f"{floor:.2f} s")
-    line("tillit import into an empty store (median of runs)", f"{median:.2f} s "
-         f"(runs: {', '.join(f'{t:.2f}' for t in timings)})")
+    line(
+        "tillit import into an empty store (median of runs)",
+        f"{median:.2f} s (runs: {', '.join(f'{t:.2f}' for t in timings)})",
+    )
     line("import throughput", f"{rows / median:,.0f} rows/s")
     line("ratio import / floor", f"{median / floor:.1f}x")
     line("peak RSS of the import process (max over runs)", f"{max(peaks):,.0f} MB")
     line(f"target: under {TARGET_SECONDS:.0f} s", "met" if median < TARGET_SECONDS else "NOT met")
-    line(f"target: peak memory under {TARGET_RSS_MB} MB",
-         "met" if max(peaks) < TARGET_RSS_MB else "NOT met")
+    line(
+        f"target: peak memory under {TARGET_RSS_MB} MB",
+        "met" if max(peaks) < TARGET_RSS_MB else "NOT met",
+    )
 
 
 if __name__ == "__main__":

@@ -48,6 +48,22 @@ def tillit_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
     return settings
 
 
+def stored_rows(store: Store, *, ou: bool = False) -> list[tuple[object, ...]]:
+    """Every stored value as (kpi, unit, period, gender, value, count, status), sorted."""
+    dataset = store.ou_values if ou else store.values
+    source = dataset.source_sql()
+    if source is None:
+        return []
+    con = store.connect()
+    try:
+        return con.execute(
+            f"SELECT kpi, {dataset.unit}, period, gender, value, count, status FROM {source} "
+            "ORDER BY ALL"
+        ).fetchall()
+    finally:
+        con.close()
+
+
 def panel_sample(target: Path, kpis: list[str], municipalities: list[str] | None = None) -> Path:
     """Write a small Parquet file cut from the real panel and return its path."""
     where = "kpi IN (" + ", ".join(f"'{k}'" for k in kpis) + ")"

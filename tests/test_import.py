@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import METADATA, panel_sample
+from tests.conftest import METADATA, panel_sample, stored_rows
 from tillit.config import Settings
 from tillit.errors import InvalidInputError
 from tillit.sources.kolada import KoladaSchemaDriftWarning
@@ -143,17 +143,6 @@ def test_the_full_panel_imports_completely(store: Store, shared_data: Path) -> N
     assert summary["values"] == 7387543 and summary["kpis_with_values"] == 1996
 
 
-def _snapshot(store: Store) -> list[tuple[object, ...]]:
-    source = store.values.source_sql()
-    if source is None:
-        return []
-    con = store.connect()
-    try:
-        return con.execute(f"SELECT * FROM {source} ORDER BY ALL").fetchall()
-    finally:
-        con.close()
-
-
 @pytest.mark.slow
 def test_a_killed_import_leaves_the_old_or_the_new_state_never_a_mix(
     settings: Settings, store: Store, shared_data: Path, tmp_path: Path
@@ -162,11 +151,11 @@ def test_a_killed_import_leaves_the_old_or_the_new_state_never_a_mix(
     many = ["N01951", *(f"N0{n}" for n in range(1952, 1990))]  # ~40 KPIs, ~1 M values
     new = panel_sample(tmp_path / "new.parquet", many)
     import_path(store, old)
-    before = _snapshot(store)
+    before = stored_rows(store)
     reference = Store(tmp_path / "reference")
     import_path(reference, old)
     import_path(reference, new)
-    after = _snapshot(reference)
+    after = stored_rows(reference)
     outcomes = set()
     # Kill moments spread over start-up, reading, merging and committing.
     for attempt, delay in enumerate([0.3, 0.8, 1.3, 1.8, 2.5, 3.5]):
@@ -184,12 +173,12 @@ def test_a_killed_import_leaves_the_old_or_the_new_state_never_a_mix(
             proc.send_signal(signal.SIGKILL)
         proc.wait()
         attempt_store = Store(home / "store")
-        now = _snapshot(attempt_store)
+        now = stored_rows(attempt_store)
         assert now in (before, after), "a killed import left a mix of old and new"
         outcomes.add((killed, now == after))
         # Whatever the kill left, running the import again completes it.
         import_path(attempt_store, new)
-        assert _snapshot(attempt_store) == after
+        assert stored_rows(attempt_store) == after
     assert (True, False) in outcomes, "no kill landed before the commit"
     assert any(done for _, done in outcomes), "no import got to its commit"
 

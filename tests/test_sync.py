@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import stored_rows
 from tests.kolada_fake import FakeKolada
 from tillit.cli import main
 from tillit.config import Settings
@@ -39,21 +40,6 @@ def kolada(settings: Settings, fake: FakeKolada) -> Settings:
     return replace(settings, kolada_url=fake.url, kolada_per_page=40)
 
 
-def stored(store: Store, ou: bool = False) -> list[tuple[object, ...]]:
-    dataset = store.ou_values if ou else store.values
-    source = dataset.source_sql()
-    if source is None:
-        return []
-    con = store.connect()
-    try:
-        return con.execute(
-            f"SELECT kpi, {dataset.unit}, period, gender, value, count, status FROM {source} "
-            "ORDER BY ALL"
-        ).fetchall()
-    finally:
-        con.close()
-
-
 def expected(fake: FakeKolada, ou: bool = False) -> list[tuple[object, ...]]:
     rows = fake.expected_ou_values() if ou else fake.expected_values()
     return sorted(rows, key=lambda r: tuple((x is None, x) for x in r))
@@ -64,7 +50,7 @@ def test_sync_stores_exactly_what_kolada_serves(
 ) -> None:
     with client_for(kolada) as c:
         result = sync_values(store, c, kpis=KPIS, years=YEARS)
-    rows = stored(store)
+    rows = stored_rows(store)
     assert rows == expected(fake)
     assert any(r[4] is None and r[6] == "Saknas" for r in rows), "nulls kept with status"
     assert result.merge is not None and result.merge.inserted == len(rows)
@@ -99,7 +85,7 @@ def test_incremental_sync_applies_changes_and_deletions(
         fake.clear_requests()
         result = sync_values(store, c, kpis=KPIS, years=[*YEARS, 2023], since=date(2026, 1, 1))
     assert all(r.query.get("from_date") == "2026-01-01" for r in fake.requests)
-    assert stored(store) == expected(fake)
+    assert stored_rows(store) == expected(fake)
     assert result.merge is not None
     assert (result.merge.updated, result.merge.inserted, result.merge.deleted) == (1, 1, 3)
 
@@ -109,16 +95,16 @@ def test_a_malformed_page_fails_the_sync_and_loses_nothing(
 ) -> None:
     with client_for(kolada) as c:
         sync_values(store, c, kpis=KPIS, years=YEARS)
-        before = stored(store)
+        before = stored_rows(store)
         fake.update_value("N00945", "0180", 2010, "T", 42.0)
         fake.inject("malformed", path_contains="page=3", field="period")
         with pytest.raises(KoladaPayloadError) as info:
             sync_values(store, c, kpis=KPIS, years=YEARS)
         assert "page=3" in info.value.url
-        assert stored(store) == before  # nothing half-applied
+        assert stored_rows(store) == before  # nothing half-applied
         resumed = sync_values(store, c, kpis=KPIS, years=YEARS)  # the fault is gone
     assert resumed.resumed_pages >= 2
-    assert stored(store) == expected(fake)
+    assert stored_rows(store) == expected(fake)
 
 
 def test_metadata_sync_and_group_sync(kolada: Settings, store: Store, fake: FakeKolada) -> None:
@@ -129,7 +115,7 @@ def test_metadata_sync_and_group_sync(kolada: Settings, store: Store, fake: Fake
         )
     assert meta.rows["kpi"] == 6099 and meta.rows["municipality"] == 312
     assert outcome.kpis == ["N00945", "N01951"]
-    assert {r[0] for r in stored(store)} == {"N00945", "N01951"}
+    assert {r[0] for r in stored_rows(store)} == {"N00945", "N01951"}
 
 
 def test_ou_sync(kolada: Settings, store: Store, fake: FakeKolada) -> None:
@@ -138,7 +124,7 @@ def test_ou_sync(kolada: Settings, store: Store, fake: FakeKolada) -> None:
         sync_metadata(store, c, kinds=["ou"])
         units = [o["id"] for o in store.metadata.read("ou")]
         sync_values(store, c, kpis=[kpi], municipalities=units, ou=True)
-    assert stored(store, ou=True) == [r for r in expected(fake, ou=True) if r[0] == kpi]
+    assert stored_rows(store, ou=True) == [r for r in expected(fake, ou=True) if r[0] == kpi]
 
 
 def test_cli_sync_of_a_group_then_values(
@@ -200,13 +186,13 @@ def test_a_sync_killed_with_sigkill_resumes_without_duplicates_or_loss(
                 kills += 1
             proc.wait()
             # Whatever was committed before the kill is whole: no duplicates, nothing partial.
-            rows = stored(store)
+            rows = stored_rows(store)
             assert len(rows) == len({r[:4] for r in rows})
         else:
             assert proc.wait(timeout=120) == 0
             break
     assert kills >= 2
-    assert stored(store) == expected(fake)
+    assert stored_rows(store) == expected(fake)
     assert not any(store.staging_dir.iterdir())
 
 
@@ -244,7 +230,7 @@ def test_ctrl_c_stops_promptly_and_says_how_to_resume(
     assert "Kör samma kommando igen" in err
     fake.clear_faults()
     assert main_in_subprocess(env) == 0
-    assert stored(store) == expected(fake)
+    assert stored_rows(store) == expected(fake)
 
 
 def main_in_subprocess(env: dict[str, str]) -> int:

@@ -223,8 +223,10 @@ class KoladaClient:
         query = {"per_page": self.per_page, **{k: v for k, v in params.items() if v is not None}}
         return str(httpx.URL(f"{self.base_url}/{path.lstrip('/')}", params=query))
 
-    def iter_pages(self, url: str) -> Iterator[Page]:
-        """Yield every :class:`Page` of a request, following ``next_url`` from ``url``."""
+    def _follow(self, url: str, fetch: Callable[[str], tuple[T, str | None]]) -> Iterator[T]:
+        """Yield what ``fetch`` makes of each page from ``url`` on, following the next URL it
+        returns until there is none. A next URL that points back to a page already fetched
+        would never end: that is a payload error."""
         seen: set[str] = set()
         next_url: str | None = url
         while next_url:
@@ -235,11 +237,19 @@ class KoladaClient:
                     field="next_url",
                 )
             seen.add(next_url)
-            page_url = next_url
+            item, next_url = fetch(next_url)
+            yield item
+
+    def iter_pages(self, url: str) -> Iterator[Page]:
+        """Yield every :class:`Page` of a request, following ``next_url`` from ``url``."""
+
+        def fetch(page_url: str) -> tuple[Page, str | None]:
             payload, sha = self._get(page_url, _json)
             values, following = parse_envelope(payload, page_url)
             next_url = urljoin(page_url, following) if following else None
-            yield Page(page_url, values, next_url, sha)
+            return Page(page_url, values, next_url, sha), next_url
+
+        return self._follow(url, fetch)
 
     # -- metadata ------------------------------------------------------------------------
     def metadata(self, kind: str, ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
@@ -301,16 +311,9 @@ class KoladaClient:
 
     def fetch_values(self, url: str, *, ou: bool = False) -> Iterator[tuple[DataPage, pa.Table]]:
         """Yield every page of the data request at ``url`` with its validated values."""
-        next_url: str | None = url
-        seen: set[str] = set()
-        while next_url:
-            if next_url in seen:
-                raise KoladaPayloadError(
-                    f"Kolada pekade tillbaka på en redan hämtad sida ({next_url}).",
-                    url=next_url,
-                    field="next_url",
-                )
-            seen.add(next_url)
-            page, table = self.fetch_page(next_url, ou=ou)
-            yield page, table
-            next_url = page.next_url
+
+        def fetch(page_url: str) -> tuple[tuple[DataPage, pa.Table], str | None]:
+            page, table = self.fetch_page(page_url, ou=ou)
+            return (page, table), page.next_url
+
+        return self._follow(url, fetch)
