@@ -155,6 +155,12 @@ def test_group_classification_recognises_kommungrupp_and_liknande() -> None:
         "Kungsbacka",
         2024,
     )
+    overall = classify_group("Liknande kommuner, övergripande, Ale, 2025")
+    assert (overall["area"], overall["focal_title"], overall["year"]) == (
+        "övergripande",
+        "Ale",
+        2025,
+    )
     assert classify_group("Fyrkommunsnätverket (ovägt medel)")["kind"] == "other"
 
 
@@ -177,4 +183,11 @@ def test_real_municipality_groups_hold_all_nine_kommungrupper(metadata_store: St
         if m["group_id"] in {g["id"] for g in groups}
     }
     assert len(members) == 290
-    assert len(metadata_store.municipality_groups("liknande_kommuner")) > 3000
+    titled = [
+        g["title"]
+        for g in metadata_store.municipality_groups()
+        if g["title"].startswith("Liknande")
+    ]
+    assert len(titled) == 3542  # and every one of them is recognised:
+    assert len(metadata_store.municipality_groups("liknande_kommuner")) == 3500
+    assert len(metadata_store.municipality_groups("liknande_regioner")) == 42

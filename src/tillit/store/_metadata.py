@@ -77,11 +77,17 @@ KOMMUNGRUPP_2023: dict[str, str] = {
     "Landsbygdskommun": "C8",
     "Landsbygdskommun med besöksnäring": "C9",
 }
-_LIKNANDE = re.compile(r"^Liknande kommuner (?P<area>.+), (?P<focal>.+), (?P<year>\d{4})$")
+# "Liknande kommuner äldreomsorg, Ale, 2024" and "Liknande kommuner, övergripande, Ale, 2025".
+# "Liknande kommuner äldreomsorg, Ale, 2024", "Liknande kommuner, övergripande, Ale, 2025",
+# "Liknande regioner socioekonomi, Region Dalarna, 2024".
+_LIKNANDE = re.compile(
+    r"^Liknande (?P<who>kommuner|regioner),? (?P<area>.+?), (?P<focal>[^,]+), (?P<year>\d{4})$"
+)
 
 
 def classify_group(title: str) -> dict[str, Any]:
-    """Recognise SKR's kommungrupp 2023 groups and Kolada's "Liknande kommuner" groups."""
+    """Recognise SKR's kommungrupp 2023 groups and Kolada's "Liknande kommuner" and
+    "Liknande regioner" groups (kind ``liknande_kommuner`` / ``liknande_regioner``)."""
     name = re.sub(r"\s*\(ovägt medel\)\s*$", "", title).strip()
     if name in KOMMUNGRUPP_2023 and name != title:
         return {
@@ -94,7 +100,7 @@ def classify_group(title: str) -> dict[str, Any]:
     match = _LIKNANDE.match(title)
     if match:
         return {
-            "kind": "liknande_kommuner",
+            "kind": f"liknande_{match['who']}",
             "code": None,
             "area": match["area"],
             "focal_title": match["focal"],

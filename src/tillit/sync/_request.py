@@ -98,7 +98,7 @@ def run_sync(
         store,
         client,
         kpis=kpis or None,
-        municipalities=municipalities or None,
+        municipalities=units or None,
         years=years,
         since=request.since,
         ou=request.ou,
