@@ -240,3 +240,34 @@ def main_in_subprocess(env: dict[str, str]) -> int:
         capture_output=True,
         check=False,
     ).returncode
+
+
+def test_a_next_url_cycle_is_a_payload_error_not_an_endless_sync(store: Store) -> None:
+    import httpx
+    import orjson
+
+    from tillit.sources.kolada import KoladaClient
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        page = request.url.params.get("page", "a")
+        following = {"a": "b", "b": "a"}[page]  # a -> b -> a -> ...
+        body = {
+            "count": 1,
+            "next_url": f"http://kolada.test/v3/data/kpi/N00945/year/2020"
+            f"?per_page=5000&page={following}",
+            "values": [
+                {
+                    "kpi": "N00945",
+                    "municipality": "0180",
+                    "period": 2020,
+                    "values": [{"gender": "T", "count": 1, "status": "", "value": 1.0}],
+                }
+            ],
+        }
+        return httpx.Response(200, content=orjson.dumps(body))
+
+    client = KoladaClient("http://kolada.test/v3", rate=0, transport=httpx.MockTransport(answer))
+    with client, pytest.raises(KoladaPayloadError) as info:
+        sync_values(store, client, kpis=["N00945"], years=[2020])
+    assert info.value.field == "next_url"
+    assert stored_rows(store) == []

@@ -25,10 +25,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tillit.config import Settings
-from tillit.errors import InvalidInputError
+from tillit.errors import InvalidInputError, KoladaPayloadError
 from tillit.sources.kolada import KoladaClient
-from tillit.store import MergeResult, Provenance, Store
-from tillit.store._files import atomic_write_bytes
+from tillit.store import MergeResult, Provenance, Store, atomic_write_bytes
 from tillit.sync._progress import NullProgress, Progress
 
 __all__ = [
@@ -78,7 +77,8 @@ def sync_metadata(
     with store.lock():
         for kind in kinds:
             t0, r0 = time.monotonic(), client.requests_made
-            records = client.metadata(kind)
+            catalogue = client.catalogue(kind)
+            records = catalogue.rows
             written = store.metadata.replace(kind, records)
             rows.update(written)
             store.record(
@@ -87,10 +87,7 @@ def sync_metadata(
                     source=client.url_for(kind),
                     dataset=kind,
                     rows=written,
-                    checksum="sha256:"
-                    + hashlib.sha256(
-                        orjson.dumps(records, option=orjson.OPT_SORT_KEYS)
-                    ).hexdigest(),
+                    checksum=_combined(catalogue.sha256),
                     requests=client.requests_made - r0,
                     seconds=round(time.monotonic() - t0, 3),
                 )
@@ -99,6 +96,12 @@ def sync_metadata(
     return MetadataResult(
         rows, client.requests_made - requests_before, round(time.monotonic() - start, 3)
     )
+
+
+def _combined(page_hashes: Sequence[str]) -> str:
+    """One checksum for a sync: the sha256 of the pages' body hashes in request order, so an
+    interrupted and resumed sync of the same data gets the same checksum as an unbroken one."""
+    return "sha256:" + hashlib.sha256("".join(page_hashes).encode()).hexdigest()
 
 
 def metadata_age(store: Store) -> timedelta | None:
@@ -149,7 +152,14 @@ def _read_state(path: Path, first_url: str) -> dict[str, Any]:
         state: dict[str, Any] = orjson.loads(path.read_bytes())
         return state
     except FileNotFoundError:
-        return {"next_url": first_url, "pages": 0, "values": 0, "sha256": [], "done": False}
+        return {
+            "next_url": first_url,
+            "pages": 0,
+            "values": 0,
+            "sha256": [],
+            "urls": [],
+            "done": False,
+        }
 
 
 def sync_values(
@@ -188,10 +198,13 @@ def sync_values(
         staging = store.staging_dir / key
         plan_path = staging / "plan.json"
         if plan_path.exists():
-            done = sum(
-                1 for p in staging.glob("*.state.json") if orjson.loads(p.read_bytes())["done"]
+            states = [orjson.loads(p.read_bytes()) for p in staging.glob("*.state.json")]
+            progress.note(
+                f"Återupptar en avbruten synk: {sum(s['pages'] for s in states)} sidor med "
+                f"{sum(s['values'] for s in states):,} värden är redan hämtade.".replace(
+                    ",", "\u202f"
+                )
             )
-            progress.note(f"Återupptar en avbruten synk: {done} av {len(urls)} anrop var klara.")
         else:
             atomic_write_bytes(
                 plan_path,
@@ -209,6 +222,12 @@ def sync_values(
                 if stop.is_set():
                     return
                 page, table = client.fetch_page(state["next_url"], ou=ou)
+                if page.next_url in state["urls"]:
+                    raise KoladaPayloadError(
+                        f"Kolada pekade tillbaka på en redan hämtad sida ({page.next_url}).",
+                        url=page.url,
+                        field="next_url",
+                    )
                 page_no = state["pages"]
                 if table.num_rows:
                     part = staging / f"u{i:05d}.p{page_no:05d}.parquet"
@@ -226,6 +245,7 @@ def sync_values(
                     pages=page_no + 1,
                     values=state["values"] + page.values,
                     sha256=[*state["sha256"], page.sha256],
+                    urls=[*state["urls"], page.url],
                     done=page.next_url is None,
                 )
                 atomic_write_bytes(state_path, orjson.dumps(state))
@@ -279,7 +299,7 @@ def sync_values(
                     "unchanged": merge.unchanged if merge else 0,
                     "total_in_store": merge.total if merge else dataset.manifest()["rows"],
                 },
-                checksum="sha256:" + hashlib.sha256("".join(all_sha).encode()).hexdigest(),
+                checksum=_combined(all_sha),
                 requests=client.requests_made - requests_before,
                 seconds=seconds,
                 parameters={

@@ -6,6 +6,7 @@ A client of its v3 API and the validation of what it sends.
 from tillit.sources.kolada._client import (
     MAX_IDS_PER_SEGMENT,
     MAX_PER_PAGE,
+    Catalogue,
     DataPage,
     KoladaClient,
     Page,
@@ -26,6 +27,7 @@ __all__ = [
     "MAX_PER_PAGE",
     "METADATA_FIELDS",
     "VALUE_COLUMNS",
+    "Catalogue",
     "DataPage",
     "KoladaClient",
     "KoladaSchemaDriftWarning",

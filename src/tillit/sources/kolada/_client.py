@@ -8,7 +8,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
 from urllib.parse import urljoin
@@ -23,7 +23,15 @@ from tillit.sources.kolada._schema import parse_envelope, parse_metadata
 
 T = TypeVar("T")
 
-__all__ = ["MAX_IDS_PER_SEGMENT", "MAX_PER_PAGE", "DataPage", "KoladaClient", "Page", "chunked"]
+__all__ = [
+    "MAX_IDS_PER_SEGMENT",
+    "MAX_PER_PAGE",
+    "Catalogue",
+    "DataPage",
+    "KoladaClient",
+    "Page",
+    "chunked",
+]
 
 MAX_IDS_PER_SEGMENT = 25
 MAX_PER_PAGE = 5000
@@ -49,6 +57,15 @@ class DataPage:
     next_url: str | None
     values: int
     sha256: str
+
+
+@dataclass
+class Catalogue:
+    """The validated rows of one metadata endpoint and the sha256 of each page body."""
+
+    kind: str
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    sha256: list[str] = field(default_factory=list)
 
 
 def _json(body: bytes) -> Any:
@@ -255,12 +272,17 @@ class KoladaClient:
     def metadata(self, kind: str, ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
         """All rows of a metadata endpoint: ``kpi``, ``kpi_groups``, ``municipality``,
         ``municipality_groups`` or ``ou`` (optionally only ``ids``)."""
+        return self.catalogue(kind, ids).rows
+
+    def catalogue(self, kind: str, ids: Sequence[str] | None = None) -> Catalogue:
+        """Like :meth:`metadata`, with the sha256 of every page body for provenance."""
         paths = [kind] if not ids else [f"{kind}/{','.join(c)}" for c in chunked(ids)]
-        rows: list[dict[str, Any]] = []
+        catalogue = Catalogue(kind)
         for path in paths:
             for page in self.iter_pages(self.url_for(path)):
-                rows.extend(parse_metadata(kind, page.values, page.url))
-        return rows
+                catalogue.rows.extend(parse_metadata(kind, page.values, page.url))
+                catalogue.sha256.append(page.sha256)
+        return catalogue
 
     # -- data ----------------------------------------------------------------------------
     def data_urls(
