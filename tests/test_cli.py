@@ -151,3 +151,34 @@ def test_import_of_a_missing_file_says_so(
 ) -> None:
     assert main(["import", "/nonexistent/file.parquet"]) == 1
     assert "finns inte" in capsys.readouterr().err
+
+
+def test_import_json_output_stays_parseable_with_rejected_rows(
+    tillit_env: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "v.csv"
+    path.write_text(
+        "kpi,municipality_id,year,gender,value\nN00945,0180,2020,T,1\nX,0180,2020,T,1\n"
+        "N00945,0180,2021,T,1,extra\n"
+    )
+    assert main(["import", str(path), "--format", "json"]) == 0
+    (summary,) = json.loads(capsys.readouterr().out)
+    assert (summary["rows_read"], summary["rows_kept"], summary["rejected"]) == (3, 1, 2)
+    assert Path(summary["report"]).exists()
+
+
+def test_values_checks_what_it_is_given(
+    imported: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    assert main(["values", "N99999"]) == 1
+    assert "N99999" in capsys.readouterr().err
+    assert main(["values", "N01951", "--gender", "X"]) == 1
+    assert "T, K, M" in capsys.readouterr().err
+
+
+def test_kpi_groups_before_metadata_names_the_next_step(
+    tillit_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["kpi", "groups"]) == 1
+    assert "tillit sync --metadata" in capsys.readouterr().err

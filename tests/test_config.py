@@ -60,3 +60,16 @@ def test_every_setting_is_documented() -> None:
     documented = set(re.findall(r"`(TILLIT_[A-Z_]+)`", text))
     missing = [name for name in setting_names() if name not in documented]
     assert not missing, f"undocumented settings: {missing}"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("TILLIT_MEMORY_LIMIT", "lots"),
+        ("TILLIT_KOLADA_RETRIES", "2.5"),
+        ("TILLIT_KOLADA_PER_PAGE", "100.5"),
+    ],
+)
+def test_sizes_and_counts_must_be_well_formed(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=name):
+        load_settings({name: value})

@@ -7,13 +7,14 @@ Each is documented in docs/settings.md (a test checks that every field is).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 
 from tillit.errors import ConfigError
 
-__all__ = ["DEFAULT_KOLADA_URL", "Settings", "load_settings"]
+__all__ = ["DEFAULT_KOLADA_URL", "Settings", "load_settings", "setting_names"]
 
 DEFAULT_KOLADA_URL = "https://api.kolada.se/v3"
 
@@ -23,7 +24,8 @@ class Settings:
     """Tillit's settings. Build with :func:`load_settings`; construct directly in tests."""
 
     home: Path
-    """TILLIT_HOME: the data directory (store, staging, reports)."""
+    """TILLIT_HOME: the data directory; the store (values, metadata, provenance, staging of
+    unfinished syncs, import reports) is its ``store/`` folder."""
     kolada_url: str = DEFAULT_KOLADA_URL
     """TILLIT_KOLADA_URL: base URL of the Kolada v3 API."""
     kolada_rate: float = 5.0
@@ -46,6 +48,16 @@ def _default_home() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_data_dir("tillit", appauthor=False))
+
+
+def _whole(env: Mapping[str, str], name: str, default: int, *, low: int, high: int) -> int:
+    value = _number(env, name, default, low=low, high=high)
+    if not float(value).is_integer():
+        raise ConfigError(
+            f"{name}={env.get(name)!r} är inget heltal.",
+            hint=f"Sätt {name} till ett heltal mellan {low} och {high}.",
+        )
+    return int(value)
 
 
 def _number(env: Mapping[str, str], name: str, default: float, *, low: float, high: float) -> float:
@@ -78,13 +90,18 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             hint=f"Sätt TILLIT_KOLADA_URL till t.ex. {DEFAULT_KOLADA_URL}.",
         )
     memory = env.get("TILLIT_MEMORY_LIMIT", "").strip() or "1GB"
+    if not re.fullmatch(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", memory, re.IGNORECASE):
+        raise ConfigError(
+            f"TILLIT_MEMORY_LIMIT={memory!r} är ingen minnesmängd.",
+            hint="Sätt TILLIT_MEMORY_LIMIT till t.ex. 1GB eller 512MB.",
+        )
     return Settings(
         home=home,
         kolada_url=url.rstrip("/"),
         kolada_rate=_number(env, "TILLIT_KOLADA_RATE", 5.0, low=0, high=10_000),
         kolada_timeout=_number(env, "TILLIT_KOLADA_TIMEOUT", 30.0, low=0.1, high=3600),
-        kolada_retries=int(_number(env, "TILLIT_KOLADA_RETRIES", 5, low=0, high=50)),
-        kolada_per_page=int(_number(env, "TILLIT_KOLADA_PER_PAGE", 5000, low=1, high=5000)),
+        kolada_retries=_whole(env, "TILLIT_KOLADA_RETRIES", 5, low=0, high=50),
+        kolada_per_page=_whole(env, "TILLIT_KOLADA_PER_PAGE", 5000, low=1, high=5000),
         memory_limit=memory,
     )
 

@@ -141,11 +141,16 @@ def import_(
                 "seconds": result.seconds,
             }
         )
-        if result.rejected:
+        if result.rejected and fmt is Format.table:
+            first = (
+                ""
+                if result.rejected_total <= 10
+                else (f" (de första 10 av {number(result.rejected_total)})")
+            )
             emit(
                 [{"line": r.line, "reason": r.reason, **r.row} for r in result.rejected[:10]],
                 Format.table,
-                title=f"Avvisade rader i {path.name} (de första 10 av {result.rejected_total})",
+                title=f"Avvisade rader i {path.name}{first}",
                 columns=[
                     ("line", "Rad"),
                     ("reason", "Orsak"),
@@ -154,7 +159,12 @@ def import_(
                     ("year", "År"),
                     ("gender", "Kön"),
                     ("value", "Värde"),
-                ],
+                ]
+                + (
+                    [("text", "Raden")]
+                    if any(r.row.get("text") for r in result.rejected[:10])
+                    else []
+                ),
             )
             console.print(f"Alla avvisade rader: {result.report}")
         what = "rader" if result.kind == "values" else f"poster ({result.kind})"

@@ -8,7 +8,6 @@ import typer
 
 from tillit.cli._app import app, kpi_app, municipality_app, parse_years, split_ids, store_for
 from tillit.cli._output import Format, emit, err_console
-from tillit.errors import InvalidInputError
 from tillit.store import LICENCE
 
 _FMT = typer.Option(Format.table, "--format", "-f", help="table, json eller csv.")
@@ -99,18 +98,7 @@ def kpi_groups(
 ) -> None:
     """Lista Koladas nyckeltalsgrupper (t.ex. \"Kommunens kvalitet i korthet\")."""
     _, store = store_for()
-    groups = store.metadata.read("kpi_groups")
-    counts: dict[str, int] = {}
-    for m in store.metadata.read("kpi_group_members"):
-        counts[m["group_id"]] = counts.get(m["group_id"], 0) + 1
-    from tillit.store import fold
-
-    needle = fold(text or "")
-    rows = [
-        {"id": g["id"], "title": g["title"], "kpis": counts.get(g["id"], 0)}
-        for g in groups
-        if needle in fold(g["title"])
-    ]
+    rows = store.kpi_groups(text)
     emit(
         rows,
         fmt,
@@ -207,21 +195,12 @@ def values(
 ) -> None:
     """Visa lagrade värden för nyckeltal, per kommun och år."""
     _, store = store_for()
-    ids = [i.upper() for i in split_ids(kpi)]
-    if group:
-        ids += store.kpi_group(group)[1]
-    if not ids:
-        raise InvalidInputError(
-            "Ange ett nyckeltal eller en grupp.",
-            hint="T.ex. `tillit values N00945 --municipality Stockholm`.",
-        )
-    munis = [store.municipality(m)["id"] for m in split_ids(municipality)]
-    genders = None if gender.lower() == "all" else [g.upper() for g in split_ids([gender])]
-    table = store.query_values(
-        list(dict.fromkeys(ids)),
-        municipalities=munis or None,
-        years=parse_years(years) or None,
-        genders=genders,
+    table = store.lookup_values(
+        split_ids(kpi),
+        group=group,
+        municipalities=split_ids(municipality),
+        years=parse_years(years),
+        genders=None if gender.lower() == "all" else [g.upper() for g in split_ids([gender])],
     )
     rows = table.to_pylist()
     if fmt is not Format.table:

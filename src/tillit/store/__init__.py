@@ -1,6 +1,6 @@
 """The local store: KPI values as Parquet queried with DuckDB, Kolada metadata, provenance."""
 
-from tillit.store._files import atomic_write_bytes
+from tillit.store._files import atomic_write_bytes, reraise_interrupt
 from tillit.store._metadata import KOMMUNGRUPP_2023, TABLES, classify_group
 from tillit.store._provenance import LICENCE, Provenance
 from tillit.store._search import fold, terms
@@ -19,5 +19,6 @@ __all__ = [
     "bucket_of",
     "classify_group",
     "fold",
+    "reraise_interrupt",
     "terms",
 ]

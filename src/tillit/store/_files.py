@@ -11,7 +11,18 @@ from pathlib import Path
 
 from tillit.errors import StoreLockedError
 
-__all__ = ["atomic_write_bytes", "fsync_dir", "write_lock"]
+__all__ = ["atomic_write_bytes", "fsync_dir", "reraise_interrupt", "write_lock"]
+
+
+def reraise_interrupt(exc: BaseException) -> None:
+    """Raise KeyboardInterrupt if ``exc`` is DuckDB reporting a Ctrl-C: on SIGINT it raises a
+    plain RuntimeError("Query interrupted"), on ``interrupt()`` an InterruptException."""
+    import duckdb
+
+    if isinstance(exc, duckdb.InterruptException) or (
+        isinstance(exc, RuntimeError) and "interrupted" in str(exc).lower()
+    ):
+        raise KeyboardInterrupt from None
 
 
 def fsync_dir(path: Path) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from tillit.errors import NoDataError, NotFoundError
+from tillit.errors import InvalidInputError, NoDataError, NotFoundError
 from tillit.store._files import write_lock
 from tillit.store._metadata import MetadataTables
 from tillit.store._provenance import Provenance, read_provenance, write_provenance
@@ -197,6 +197,25 @@ class Store:
         ]
         return group, members
 
+    def kpi_groups(self, text: str | None = None) -> list[dict[str, Any]]:
+        """KPI groups whose title contains ``text`` (case and diacritics ignored), each with
+        its number of KPIs."""
+        groups = self.metadata.read("kpi_groups")
+        if not groups:
+            raise NoDataError(
+                "Det finns inga nyckeltalsgrupper i arkivet ännu.",
+                hint="Kör `tillit sync --metadata` för att hämta Koladas grupper.",
+            )
+        counts: dict[str, int] = {}
+        for m in self.metadata.read("kpi_group_members"):
+            counts[m["group_id"]] = counts.get(m["group_id"], 0) + 1
+        needle = fold(text or "")
+        return [
+            {"id": g["id"], "title": g["title"], "kpis": counts.get(g["id"], 0)}
+            for g in groups
+            if needle in fold(g["title"])
+        ]
+
     def municipality_groups(self, kind: str | None = None) -> list[dict[str, Any]]:
         groups = self.metadata.read("municipality_groups")
         return groups if kind is None else [g for g in groups if g["kind"] == kind]
@@ -239,6 +258,40 @@ class Store:
         finally:
             if own:
                 con.close()
+
+    def lookup_values(
+        self,
+        kpis: Sequence[str] = (),
+        *,
+        group: str | None = None,
+        municipalities: Sequence[str] = (),
+        years: Sequence[int] = (),
+        genders: Sequence[str] | None = ("T",),
+    ) -> pa.Table:
+        """Values as a user names them: KPI ids and/or a KPI group, municipalities by name or
+        code, genders T/K/M (None: all). Unknown names raise NotFoundError with suggestions."""
+        ids = [k.strip().upper() for k in kpis]
+        if self.metadata.exists("kpi"):
+            ids = [self.kpi(k)["id"] for k in ids]
+        if group:
+            ids += self.kpi_group(group)[1]
+        if not ids:
+            raise InvalidInputError(
+                "Ange ett nyckeltal eller en grupp.",
+                hint="T.ex. `tillit values N00945 --municipality Stockholm`.",
+            )
+        wrong = [g for g in genders or () if g not in ("T", "K", "M")]
+        if wrong:
+            raise InvalidInputError(
+                f"Okänt kön {', '.join(wrong)}.",
+                hint="Välj T, K, M (totalt, kvinnor, män) eller all.",
+            )
+        return self.query_values(
+            list(dict.fromkeys(ids)),
+            municipalities=[self.municipality(m)["id"] for m in municipalities] or None,
+            years=list(years) or None,
+            genders=list(genders) if genders else None,
+        )
 
     def summary(self) -> dict[str, Any]:
         """Counts for `tillit status`: values, KPIs and municipalities with data, years."""

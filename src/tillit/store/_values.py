@@ -25,7 +25,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tillit.store._files import atomic_write_bytes, fsync_dir
+from tillit.store._files import atomic_write_bytes, fsync_dir, reraise_interrupt
 
 __all__ = ["MergeResult", "ValueDataset", "bucket_of"]
 
@@ -96,6 +96,15 @@ class ValueDataset:
         promises that no key repeats; None (the default) checks with one hash count and sorts
         out repeats only when there are any.
         """
+        try:
+            return self._merge(con, incoming, unique)
+        except Exception as exc:
+            reraise_interrupt(exc)
+            raise
+
+    def _merge(
+        self, con: duckdb.DuckDBPyConnection, incoming: str, unique: bool | None
+    ) -> MergeResult:
         unit = self.unit
         key = ", ".join(self.key)
         self.directory.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,7 @@ import orjson
 
 from tillit.errors import InvalidInputError
 from tillit.sources.kolada import parse_metadata
-from tillit.store import MergeResult, Provenance, Store
+from tillit.store import MergeResult, Provenance, Store, reraise_interrupt
 from tillit.sync._progress import NullProgress, Progress
 from tillit.sync._valuefile import file_columns, open_source, validated_sql
 
@@ -166,24 +166,26 @@ def _import_values(store: Store, path: Path, progress: Progress) -> ImportResult
                 GROUP BY ALL HAVING count(*) > 1"""
             )
         except Exception as exc:  # duckdb raises many error types for unreadable files
+            reraise_interrupt(exc)
             raise InvalidInputError(f"Kan inte läsa {path.name}: {exc}") from None
-        rows_read = con.execute("SELECT count(*) FROM _checked").fetchall()[0][0]
+        rows_read = con.execute("SELECT count(*) FROM _checked").fetchall()[0][0] + len(broken)
         progress.advance(0, rows=int(rows_read))
         bad_sql = """
             SELECT line, reason, kpi, municipality, coalesce(period_raw, CAST(period AS VARCHAR)),
-                   gender, coalesce(value_raw, CAST(value AS VARCHAR)), count_raw
+                   gender, coalesce(value_raw, CAST(value AS VARCHAR)), count_raw, NULL
             FROM _checked WHERE reason IS NOT NULL
             UNION ALL
             SELECT line, 'dubblett: rad ' || kept_line || ' har samma nyckel och gäller',
-                   kpi, municipality, period_raw, gender, value_raw, count_raw
+                   kpi, municipality, period_raw, gender, value_raw, count_raw, NULL
             FROM _checked JOIN _dups USING (kpi, municipality, period, gender)
             WHERE reason IS NULL AND line <> kept_line"""
         bad = con.execute(f"SELECT * FROM ({bad_sql})").fetchall()
-        bad += [(line, reason, None, None, text, None, None, None) for line, reason, text in broken]
+        bad += [
+            (line, reason, None, None, None, None, None, None, text)
+            for line, reason, text in broken
+        ]
         bad.sort(key=lambda row: int(row[0]))
         report = None
-        if bad:
-            report = _write_report(store, path, bad)
         progress.stage("Sparar i arkivet", None)
         con.execute(
             """CREATE TEMP VIEW _incoming AS SELECT kpi, municipality, period, gender, value,
@@ -194,6 +196,8 @@ def _import_values(store: Store, path: Path, progress: Progress) -> ImportResult
         )
         with store.lock():
             merge = store.values.merge(con, "_incoming", unique=True)
+            if bad:  # written once the good rows are safe, and only by the lock holder
+                report = _write_report(store, path, bad)
             seconds = round(time.monotonic() - start, 3)
             store.record(
                 Provenance(
@@ -227,6 +231,7 @@ def _import_values(store: Store, path: Path, progress: Progress) -> ImportResult
                 "gender": r[5],
                 "value": r[6],
                 "count": r[7],
+                "text": r[8],
             },
         )
         for r in bad[:1000]
@@ -251,7 +256,18 @@ def _write_report(store: Store, path: Path, bad: list[tuple[Any, ...]]) -> Path:
     with report.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(
-            ["file", "line", "reason", "kpi", "municipality_id", "year", "gender", "value", "count"]
+            [
+                "file",
+                "line",
+                "reason",
+                "kpi",
+                "municipality_id",
+                "year",
+                "gender",
+                "value",
+                "count",
+                "text",
+            ]
         )
         for row in bad:
             writer.writerow([path.name, *row])

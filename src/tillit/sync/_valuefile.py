@@ -97,7 +97,7 @@ def file_columns(con: Any, source: str, path: Path) -> tuple[dict[str, str], dic
     missing = [c for c in _REQUIRED if c not in found]
     if missing:
         raise InvalidInputError(
-            f"{path.name} saknar kolumnerna {', '.join(missing)} "
+            f"{path.name} saknar kolumnerna {', '.join(_ALIASES[c][0] for c in missing)} "
             f"(har: {', '.join(c for c in present if c != 'file_row_number')}).",
             hint="En värdefil behöver kpi, municipality_id, year, gender och value "
             "(count och status får finnas).",
