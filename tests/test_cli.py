@@ -25,13 +25,18 @@ def imported(tillit_env: Settings, shared_data: Path, tmp_path: Path) -> Setting
     return tillit_env
 
 
-def test_import_prints_a_summary_line(
+def test_status_shows_contents_and_provenance(
     imported: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    capsys.readouterr()
     assert main(["status"]) == 0
-    err = capsys.readouterr().err
-    assert "Klart:" in err or "värden" in err
-    assert "N01951" not in err  # status summarises; it does not list values
+    out = capsys.readouterr().out
+    assert "värden för 2" in out and "Metadata: 6" in out
+    assert "Senaste synkar och importer" in out and "import" in out
+    assert main(["status", "--format", "json"]) == 0
+    (summary,) = json.loads(capsys.readouterr().out)
+    assert summary["kpis_with_values"] == 2 and summary["unfinished_syncs"] == []
+    assert all(h["licence"] == "Källa: Kolada" for h in summary["history"])
 
 
 def test_values_table_shows_swedish_numbers(

@@ -191,3 +191,16 @@ def test_real_municipality_groups_hold_all_nine_kommungrupper(metadata_store: St
     assert len(titled) == 3542  # and every one of them is recognised:
     assert len(metadata_store.municipality_groups("liknande_kommuner")) == 3500
     assert len(metadata_store.municipality_groups("liknande_regioner")) == 42
+
+
+def test_a_merge_that_changes_nothing_rewrites_nothing(store: Store) -> None:
+    con = store.connect()
+    rows = [("N1", "0180", 2020, "T", 1.0, False)]
+    store.values.merge(con, _incoming(con, rows))
+    manifest = (store.values.directory / "manifest.json").read_bytes()
+    files = sorted(p.name for p in store.values.directory.glob("*.parquet"))
+    result = store.values.merge(con, _incoming(con, rows))
+    con.close()
+    assert (result.unchanged, result.total) == (1, 1)
+    assert (store.values.directory / "manifest.json").read_bytes() == manifest
+    assert sorted(p.name for p in store.values.directory.glob("*.parquet")) == files

@@ -8,7 +8,7 @@ from typing import Any
 import typer
 
 from tillit.cli._app import app, parse_date, parse_years, split_ids, store_for
-from tillit.cli._output import Format, RichProgress, emit, err_console, number
+from tillit.cli._output import Format, RichProgress, emit, err_console, number, out_console
 from tillit.store import LICENCE
 
 
@@ -197,12 +197,13 @@ def status(
         }
         for p in store.provenance()
     ]
-    if fmt is not Format.table:
-        emit([{**summary, "history": history}], Format.json) if fmt is Format.json else emit(
-            [{k: v for k, v in h.items() if k != "rows"} for h in history], fmt
-        )
+    if fmt is Format.json:
+        emit([{**summary, "history": history}], fmt)
         return
-    console = err_console()
+    if fmt is Format.csv:
+        emit([{k: v for k, v in h.items() if k != "rows"} for h in history], fmt)
+        return
+    console = out_console()
     console.print(f"Arkiv: {summary['directory']}")
     console.print(
         f"{number(summary['values'])} värden"
@@ -221,6 +222,12 @@ def status(
         f"{number(meta['municipality'])} kommuner/regioner, "
         f"{number(meta['municipality_groups'])} kommungrupper, {number(meta['ou'])} enheter."
     )
+    for unfinished in summary["unfinished_syncs"]:
+        console.print(
+            f"[yellow]Avbruten synk[/yellow] från {unfinished['created']}: "
+            f"{number(unfinished['pages'])} sidor hämtade. Kör samma `tillit sync` igen för att "
+            "avsluta den."
+        )
     if not summary["values"] and not meta["kpi"]:
         console.print(
             'Arkivet är tomt. Börja med `tillit sync --group "Kommunens kvalitet i '

@@ -7,7 +7,7 @@ from typing import Any
 import typer
 
 from tillit.cli._app import app, kpi_app, municipality_app, parse_years, split_ids, store_for
-from tillit.cli._output import Format, emit, err_console
+from tillit.cli._output import Format, decimals_for, emit, err_console, number
 from tillit.store import LICENCE
 
 _FMT = typer.Option(Format.table, "--format", "-f", help="table, json eller csv.")
@@ -141,35 +141,16 @@ def municipality_show(
 ) -> None:
     """Visa en kommun: kod, typ, SKR:s kommungrupp och Koladas "Liknande kommuner"-grupper."""
     _, store = store_for()
-    row = store.municipality(municipality)
-    groups = {g["id"]: g for g in store.municipality_groups()}
-    member_of = [
-        groups[m["group_id"]]
-        for m in store.metadata.read("municipality_group_members")
-        if m["municipality"] == row["id"] and m["group_id"] in groups
-    ]
-    kommungrupp = next((g for g in member_of if g["kind"] == "kommungrupp_2023"), None)
-    focal = [
-        g
-        for g in groups.values()
-        if g["kind"] == "liknande_kommuner" and g["focal_title"] == row["title"]
-    ]
-    out = {
-        "id": row["id"],
-        "title": row["title"],
-        "type": row["type"],
-        "kommungrupp_2023": f"{kommungrupp['code']} {kommungrupp['title']}"
-        if kommungrupp
-        else None,
-        "liknande_kommuner": sorted(f"{g['area']} {g['year']} ({g['id']})" for g in focal),
-    }
+    out = store.municipality_profile(municipality)
     if fmt is not Format.table:
         emit([out], fmt)
         return
+    kinds = {"K": "kommun", "L": "region (Riket: 0000)"}
     emit(
         [
             {"field": "Kod", "value": out["id"]},
             {"field": "Namn", "value": out["title"]},
+            {"field": "Typ", "value": kinds.get(out["type"], out["type"])},
             {"field": "SKR:s kommungrupp 2023", "value": out["kommungrupp_2023"] or "–"},
             {
                 "field": "Liknande kommuner (Kolada)",
@@ -177,7 +158,7 @@ def municipality_show(
             },
         ],
         Format.table,
-        title=row["title"],
+        title=out["title"],
         columns=[("field", ""), ("value", "")],
     )
 
@@ -261,6 +242,12 @@ def _year_table(
     grid: dict[Any, dict[str, Any]] = {}
     for r in rows:
         grid.setdefault(key(r), label(r))[str(r["period"])] = r["value"]
+    for cells in grid.values():  # one number format per row: 37,00 beside 39,40, not 37
+        numbers = [cells[str(y)] for y in shown if cells.get(str(y)) is not None]
+        places = decimals_for(numbers)
+        for y in shown:
+            if str(y) in cells:
+                cells[str(y)] = number(cells[str(y)], places)
     caption = LICENCE + (
         f". Visar {shown[0]}–{shown[-1]} av {years[0]}–{years[-1]}; välj år med --years."
         if len(years) > len(shown)

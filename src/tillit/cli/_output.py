@@ -26,7 +26,7 @@ from rich.progress import Progress as RichProgressBar
 from rich.table import Table
 from rich.text import Text
 
-__all__ = ["Format", "RichProgress", "emit", "err_console", "number", "out_console"]
+__all__ = ["Format", "RichProgress", "decimals_for", "emit", "err_console", "number", "out_console"]
 
 
 class Format(enum.StrEnum):
@@ -59,6 +59,14 @@ def number(value: float | int | None, decimals: int | None = None) -> str:
     return text.replace(",", "\u202f").replace(".", ",")
 
 
+def decimals_for(values: Sequence[float]) -> int:
+    """Decimals to show a set of numbers with: none for whole numbers, else one from 100 up,
+    else two."""
+    if all(float(v).is_integer() for v in values):
+        return 0
+    return 1 if max(abs(v) for v in values) >= 100 else 2
+
+
 def emit(
     rows: Sequence[dict[str, Any]],
     fmt: Format,
@@ -88,7 +96,9 @@ def emit(
     for row in rows:
         table.add_row(
             *[
-                number(row.get(k)) if k in numeric else ("" if row.get(k) is None else str(row[k]))
+                number(row.get(k))
+                if k in numeric and not isinstance(row.get(k), str)
+                else ("" if row.get(k) is None else str(row[k]))
                 for k, _ in columns
             ]
         )

@@ -85,10 +85,15 @@ _LIKNANDE = re.compile(
 )
 
 
+def group_name(title: str) -> str:
+    """A group's title without Kolada's "(ovägt medel)" (unweighted mean) suffix."""
+    return re.sub(r"\s*\(ovägt medel\)\s*$", "", title).strip()
+
+
 def classify_group(title: str) -> dict[str, Any]:
     """Recognise SKR's kommungrupp 2023 groups and Kolada's "Liknande kommuner" and
     "Liknande regioner" groups (kind ``liknande_kommuner`` / ``liknande_regioner``)."""
-    name = re.sub(r"\s*\(ovägt medel\)\s*$", "", title).strip()
+    name = group_name(title)
     if name in KOMMUNGRUPP_2023 and name != title:
         return {
             "kind": "kommungrupp_2023",

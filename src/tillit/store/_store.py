@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import orjson
 import pyarrow as pa
 
 from tillit.errors import InvalidInputError, NoDataError, NotFoundError
 from tillit.store._files import write_lock
-from tillit.store._metadata import MetadataTables
+from tillit.store._metadata import MetadataTables, group_name
 from tillit.store._provenance import Provenance, read_provenance, write_provenance
 from tillit.store._search import Document, fold, rank
 from tillit.store._values import ValueDataset
@@ -197,6 +198,43 @@ class Store:
         ]
         return group, members
 
+    def municipality_profile(self, text: str) -> dict[str, Any]:
+        """A municipality or region by name or code, with SKR's kommungrupp 2023 and the
+        "Liknande kommuner" groups Kolada made for it (area, year, group id)."""
+        row = self.municipality(text)
+        groups = {g["id"]: g for g in self.municipality_groups()}
+        member_of = {
+            m["group_id"]
+            for m in self.metadata.read("municipality_group_members")
+            if m["municipality"] == row["id"]
+        }
+        kommungrupp = next(
+            (
+                groups[g]
+                for g in member_of
+                if g in groups and groups[g]["kind"] == "kommungrupp_2023"
+            ),
+            None,
+        )
+        similar = sorted(
+            (
+                g
+                for g in groups.values()
+                if g["kind"] in ("liknande_kommuner", "liknande_regioner")
+                and g["focal_title"] == row["title"]
+            ),
+            key=lambda g: (g["area"], g["year"]),
+        )
+        return {
+            "id": row["id"],
+            "title": row["title"],
+            "type": row["type"],
+            "kommungrupp_2023": (
+                f"{kommungrupp['code']} {group_name(kommungrupp['title'])}" if kommungrupp else None
+            ),
+            "liknande_kommuner": [f"{g['area']} {g['year']} ({g['id']})" for g in similar],
+        }
+
     def kpi_groups(self, text: str | None = None) -> list[dict[str, Any]]:
         """KPI groups whose title contains ``text`` (case and diacritics ignored), each with
         its number of KPIs."""
@@ -293,6 +331,20 @@ class Store:
             genders=list(genders) if genders else None,
         )
 
+    def unfinished_syncs(self) -> list[dict[str, Any]]:
+        """Syncs that were interrupted and not yet rerun: when they began, pages fetched."""
+        out = []
+        for plan in sorted(self.staging_dir.glob("*/plan.json")):
+            states = [orjson.loads(p.read_bytes()) for p in plan.parent.glob("*.state.json")]
+            out.append(
+                {
+                    "key": plan.parent.name,
+                    "created": orjson.loads(plan.read_bytes()).get("created"),
+                    "pages": sum(s["pages"] for s in states),
+                }
+            )
+        return out
+
     def summary(self) -> dict[str, Any]:
         """Counts for `tillit status`: values, KPIs and municipalities with data, years."""
         out: dict[str, Any] = {
@@ -303,6 +355,7 @@ class Store:
                 t: len(self.metadata.read(t))
                 for t in ("kpi", "kpi_groups", "municipality", "municipality_groups", "ou")
             },
+            "unfinished_syncs": self.unfinished_syncs(),
         }
         source = self.values.source_sql()
         if source:

@@ -152,6 +152,11 @@ class ValueDataset:
             ).fetchall()[0]
             updated = deleted = 0
             kept_old = ""
+        if not (inserted or updated or deleted):
+            # Nothing changes: keep every file and the manifest as they are.
+            con.execute("DROP TABLE _merge_new")
+            total = int(manifest.get("rows", 0))
+            return MergeResult(int(received), 0, 0, 0, int(received), total)
         kpis = sorted(set(kpis))
         con.register(
             "_merge_bucket", pa.table({"kpi": kpis, "bucket": [bucket_of(k) for k in kpis]})
