@@ -236,7 +236,12 @@ def status(
         return
     emit(
         [
-            {**h, "rows": ", ".join(f"{k} {number(v)}" for k, v in h["rows"].items())}
+            {
+                **h,
+                "when": h["when"][:16].replace("T", " "),
+                "source": Path(h["source"]).name if h["kind"] == "import" else h["source"],
+                "rows": ", ".join(f"{k} {number(v)}" for k, v in h["rows"].items()),
+            }
             for h in history[-15:]
         ],
         Format.table,

@@ -7,12 +7,11 @@ from typing import Any
 import typer
 
 from tillit.cli._app import app, kpi_app, municipality_app, parse_years, split_ids, store_for
-from tillit.cli._output import Format, decimals_for, emit, err_console, number
+from tillit.cli._output import Format, decimals_for, emit, err_console, number, out_console
 from tillit.store import LICENCE
 
 _FMT = typer.Option(Format.table, "--format", "-f", help="table, json eller csv.")
 _YES_NO = {True: "ja", False: "nej", None: "–"}
-_MAX_YEAR_COLUMNS = 10
 
 
 @kpi_app.command("search")
@@ -238,7 +237,9 @@ def _year_table(
     with_gender: bool,
 ) -> None:
     years = sorted({r["period"] for r in rows})
-    shown = years[-_MAX_YEAR_COLUMNS:]
+    # As many recent years as fit beside a readable label: about 10 characters a year.
+    room = out_console().width - (40 if with_gender else 34)
+    shown = years[-max(3, min(10, room // 10)) :]
     grid: dict[Any, dict[str, Any]] = {}
     for r in rows:
         grid.setdefault(key(r), label(r))[str(r["period"])] = r["value"]

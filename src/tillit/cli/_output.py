@@ -91,8 +91,14 @@ def emit(
         return
     columns = columns or [(k, k) for k in (rows[0].keys() if rows else [])]
     table = Table(title=title, caption=caption, title_justify="left", caption_justify="left")
-    for key, heading in columns:
-        table.add_column(heading, justify="right" if key in numeric else "left", overflow="fold")
+    for i, (key, heading) in enumerate(columns):
+        # The first column names the row (a KPI title, a municipality): never a sliver.
+        table.add_column(
+            heading,
+            justify="right" if key in numeric else "left",
+            overflow="fold",
+            min_width=min(28, max(len(heading), 12)) if i == 0 else None,
+        )
     for row in rows:
         table.add_row(
             *[
