@@ -89,6 +89,24 @@ class SearchHit:
     score: float
 
 
+# Score of a term found in a title or a description: as a whole term, as the start of a term,
+# or inside a compound word ("omsorg" in "äldreomsorg").
+_TITLE_SCORES = (3.0, 2.2, 1.5)
+_BODY_SCORES = (1.0, 0.7, 0.4)
+
+
+def _how(term: str, padded: str) -> int | None:
+    """How ``term`` occurs in the space-padded term string: 0 whole, 1 prefix, 2 inside a
+    word (terms of four letters or more), None not at all."""
+    if f" {term} " in padded:
+        return 0
+    if f" {term}" in padded:
+        return 1
+    if len(term) >= 4 and term in padded:
+        return 2
+    return None
+
+
 def _idf(term: str, docs: Sequence[Document]) -> float:
     padded = f" {term}"
     df = sum(1 for d in docs if padded in f" {d.title} {d.body}")
@@ -114,23 +132,16 @@ def rank(query: str, docs: Sequence[Document], *, limit: int = 20) -> list[Searc
         score = 0.0
         matched = 0
         for t in query_terms:
-            w = weights[t]
-            if f" {t} " in title:
-                s = 3.0
-            elif f" {t}" in title:
-                s = 2.2
-            elif t in title and len(t) >= 4:
-                s = 1.5
-            elif f" {t} " in body:
-                s = 1.0
-            elif f" {t}" in body:
-                s = 0.7
-            elif t in body and len(t) >= 4:
-                s = 0.4
+            how = _how(t, title)
+            if how is not None:
+                s = _TITLE_SCORES[how]
             else:
-                continue
+                how = _how(t, body)
+                if how is None:
+                    continue
+                s = _BODY_SCORES[how]
             matched += 1
-            score += s * w
+            score += s * weights[t]
         if not matched:
             continue
         if len(phrase) > 2 and phrase in doc.exact:
