@@ -187,3 +187,13 @@ def test_kpi_groups_before_metadata_names_the_next_step(
 ) -> None:
     assert main(["kpi", "groups"]) == 1
     assert "tillit sync --metadata" in capsys.readouterr().err
+
+
+def test_values_imported_without_metadata_can_be_looked_up_by_code(
+    tillit_env: Settings, shared_data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["import", str(METADATA / "data_n00945_v2_2024-04.csv")]) == 0
+    capsys.readouterr()
+    assert main(["values", "N00945", "-m", "0180", "-y", "2000", "-f", "json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["municipality"] == "0180" and abs(row["value"] - 31.32959689) < 1e-9

@@ -141,9 +141,12 @@ class Store:
         return (exact + [h for h in hits if h not in exact])[:limit]
 
     def municipality(self, text: str) -> dict[str, Any]:
-        """One municipality or region by code or name ("Göteborg", "goteborg", "1480")."""
-        rows = self.municipalities()
+        """One municipality or region by code or name ("Göteborg", "goteborg", "1480").
+        A four-digit code works without the catalogue (values imported on their own)."""
         needle = fold(text.strip())
+        if not self.metadata.exists("municipality") and len(needle) == 4 and needle.isdigit():
+            return {"id": needle, "title": needle, "type": None}
+        rows = self.municipalities()
         for row in rows:
             if row["id"] == needle or row["search_exact"] == needle:
                 return row
