@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-import sys
 import warnings
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 import typer
+from rich.markup import escape
+from typer import rich_utils
 
 from tillit import __version__
 from tillit.cli._output import err_console
@@ -18,6 +19,14 @@ from tillit.errors import InvalidInputError, TillitError
 from tillit.store import Store
 
 __all__ = ["app", "kpi_app", "main", "municipality_app", "parse_years", "split_ids", "store_for"]
+
+# Typer's help panels, in Swedish like the rest of what Tillit prints.
+rich_utils.ARGUMENTS_PANEL_TITLE = "Argument"
+rich_utils.OPTIONS_PANEL_TITLE = "Flaggor"
+rich_utils.COMMANDS_PANEL_TITLE = "Kommandon"
+rich_utils.ERRORS_PANEL_TITLE = "Fel"
+rich_utils.REQUIRED_LONG_STRING = "[krävs]"
+rich_utils.DEFAULT_STRING = "[standard: {}]"
 
 app = typer.Typer(
     name="tillit",
@@ -96,6 +105,14 @@ def _show_warning(message: Any, category: Any, *_: Any, **__: Any) -> None:
     err_console().print(f"[yellow]Obs:[/yellow] {message}")
 
 
+def _print_error(message: str, hint: str | None) -> None:
+    """The one shape of every error: "Fel:" and what went wrong, "Nästa steg:" and what to do."""
+    console = err_console()
+    console.print(f"[bold red]Fel:[/bold red] {escape(message)}", highlight=False)
+    if hint:
+        console.print(f"[bold]Nästa steg:[/bold] {escape(hint)}", highlight=False)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; translate Tillit's errors into a message and the next step. Returns the
     exit code (0 ok, 1 a Tillit error, 2 a usage error, 130 interrupted)."""
@@ -107,21 +124,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             # exiting; commands themselves return None.
             result = app(args=list(argv) if argv is not None else None, standalone_mode=False)
         except TillitError as exc:
-            console = err_console()
-            console.print(f"[bold red]Fel:[/bold red] {exc.message}", highlight=False)
-            if exc.hint:
-                console.print(f"[bold]Nästa steg:[/bold] {exc.hint}", highlight=False)
+            _print_error(exc.message, exc.hint)
             return 1
         except typer.Exit as exc:
             return int(exc.exit_code)
         except (typer.Abort, KeyboardInterrupt):
             result = 130
-        except typer.TyperException as exc:  # usage errors: Typer prints them as click does
-            show = getattr(exc, "show", None)
-            if show is not None:
-                show(file=sys.stderr)
-            else:
-                err_console().print(str(exc))
+        except typer.TyperException as exc:  # usage errors: a wrong option or argument
+            ctx = getattr(exc, "ctx", None)
+            command = ctx.command_path if ctx is not None else "tillit"
+            format_message = getattr(exc, "format_message", None)
+            _print_error(
+                str(format_message() if format_message else exc), f"Se `{command} --help`."
+            )
             return int(getattr(exc, "exit_code", 2))
     if result == 130:
         err_console().print(
