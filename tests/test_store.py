@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import duckdb
 import orjson
 import pyarrow as pa
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import stored_rows
 from tillit.errors import NoDataError, NotFoundError, StoreLockedError
@@ -204,3 +209,51 @@ def test_a_merge_that_changes_nothing_rewrites_nothing(store: Store) -> None:
     assert (result.unchanged, result.total) == (1, 1)
     assert (store.values.directory / "manifest.json").read_bytes() == manifest
     assert sorted(p.name for p in store.values.directory.glob("*.parquet")) == files
+
+
+_keys = st.tuples(
+    st.sampled_from(["N1", "N2", "U3"]),
+    st.sampled_from(["0180", "1480"]),
+    st.integers(2019, 2021),
+    st.sampled_from(["T", "K"]),
+)
+_ops = st.lists(
+    st.tuples(_keys, st.one_of(st.none(), st.floats(-1e6, 1e6)), st.booleans()), max_size=12
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(batches=st.lists(_ops, min_size=1, max_size=4))
+def test_merges_behave_like_a_dictionary(tmp_path: Path, batches: list[list[Any]]) -> None:
+    """Any sequence of batches of upserts and deletes leaves exactly what a dict would hold,
+    and each merge reports what it changed."""
+    import uuid
+
+    store = Store(tmp_path / uuid.uuid4().hex)
+    model: dict[tuple[object, ...], float | None] = {}
+    con = store.connect()
+    for batch in batches:
+        before = dict(model)
+        latest: dict[tuple[object, ...], tuple[float | None, bool]] = {}
+        for key, value, deleted in batch:
+            latest[key] = (value, deleted)
+        for key, (value, deleted) in latest.items():
+            if deleted:
+                model.pop(key, None)
+            else:
+                model[key] = value
+        result = store.values.merge(con, _incoming(con, [(*k, v, d) for k, v, d in batch]))
+        assert result.total == len(model)
+        assert result.inserted == sum(1 for k in model if k not in before)
+        assert result.deleted == sum(1 for k in before if k not in model)
+        assert result.updated == sum(
+            1
+            for k in model
+            if k in before
+            and before[k] != model[k]
+            and not (before[k] is None and model[k] is None)
+        )
+    con.close()
+    assert _values(store) == sorted((*k, v) for k, v in model.items())
