@@ -151,7 +151,8 @@ class KoladaClient:
         self.per_page = per_page
         self.backoff, self.max_backoff, self.max_retry_after = backoff, max_backoff, max_retry_after
         self.sleep = sleep
-        self.requests_made = 0
+        self.requests_made = 0  # HTTP requests sent, retries included
+        self._count_lock = threading.Lock()  # the sync's fetch workers share one client
         self._throttle = _Throttle(rate, time.monotonic, sleep)
         self._http = httpx.Client(
             timeout=timeout,
@@ -189,7 +190,8 @@ class KoladaClient:
         for attempt in range(self.retries + 1):
             response: httpx.Response | None = None
             self._throttle.wait()
-            self.requests_made += 1
+            with self._count_lock:
+                self.requests_made += 1
             try:
                 response = self._http.get(url)
             except httpx.TimeoutException:
