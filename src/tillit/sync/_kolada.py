@@ -162,6 +162,111 @@ def _read_state(path: Path, first_url: str) -> dict[str, Any]:
         }
 
 
+def _open_staging(staging: Path, urls: list[str], ou: bool, progress: Progress) -> None:
+    """Start a staged sync, or say what an interrupted one has kept."""
+    plan_path = staging / "plan.json"
+    if plan_path.exists():
+        states = [orjson.loads(p.read_bytes()) for p in staging.glob("*.state.json")]
+        pages = sum(s["pages"] for s in states)
+        values = f"{sum(s['values'] for s in states):,}".replace(",", "\u202f")
+        progress.note(
+            f"Återupptar en avbruten synk: {pages} sidor med {values} värden är redan hämtade."
+        )
+    else:
+        atomic_write_bytes(
+            plan_path,
+            orjson.dumps({"urls": urls, "ou": ou, "created": datetime.now(UTC).isoformat()}),
+        )
+
+
+def _fetch_url(
+    client: KoladaClient,
+    staging: Path,
+    i: int,
+    url: str,
+    *,
+    ou: bool,
+    stop: threading.Event,
+    tally: _Tally,
+    progress: Progress,
+) -> None:
+    """Fetch the pages of request ``i`` from where its state file says, staging each."""
+    unit = "ou" if ou else "municipality"
+    state_path = staging / f"u{i:05d}.state.json"
+    state = _read_state(state_path, url)
+    tally.add(resumed=state["pages"])
+    while not state["done"]:
+        if stop.is_set():
+            return
+        page, table = client.fetch_page(state["next_url"], ou=ou)
+        if page.next_url in state["urls"]:
+            raise KoladaPayloadError(
+                f"Kolada pekade tillbaka på en redan hämtad sida ({page.next_url}).",
+                url=page.url,
+                field="next_url",
+            )
+        page_no = state["pages"]
+        if table.num_rows:
+            part = staging / f"u{i:05d}.p{page_no:05d}.parquet"
+            tmp = part.with_suffix(".tmp")
+            seq0 = i * _SEQ_URL + page_no * _SEQ_PAGE
+            pq.write_table(_staged(table, unit, seq0), tmp, compression="zstd")
+            tmp.replace(part)
+        # The page's rows are on disk before the state says so: a kill in between refetches
+        # the page, and the merge's upsert absorbs the repeat.
+        state.update(
+            next_url=page.next_url,
+            pages=page_no + 1,
+            values=state["values"] + page.values,
+            sha256=[*state["sha256"], page.sha256],
+            urls=[*state["urls"], page.url],
+            done=page.next_url is None,
+        )
+        atomic_write_bytes(state_path, orjson.dumps(state))
+        tally.add(pages=1, fetched=page.values)
+        progress.advance(0, rows=page.values)
+    progress.advance(1)
+
+
+def _fetch_all(
+    client: KoladaClient,
+    staging: Path,
+    urls: list[str],
+    *,
+    ou: bool,
+    workers: int,
+    progress: Progress,
+) -> _Tally:
+    """Fetch every request. Requests are independent: two workers overlap one's network wait
+    and parsing (which releases the GIL) with the other's; the throttle is shared, so the
+    rate holds. On an error or Ctrl-C the others finish their current page and stop."""
+    tally, stop = _Tally(), threading.Event()
+    pool = ThreadPoolExecutor(max_workers=max(1, min(workers, len(urls))))
+    try:
+        futures = [
+            pool.submit(
+                _fetch_url,
+                client,
+                staging,
+                i,
+                url,
+                ou=ou,
+                stop=stop,
+                tally=tally,
+                progress=progress,
+            )
+            for i, url in enumerate(urls)
+        ]
+        for future in futures:
+            future.result()
+    except BaseException:
+        stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return tally
+
+
 def sync_values(
     store: Store,
     client: KoladaClient,
@@ -190,90 +295,20 @@ def sync_values(
             "Ange minst två av: nyckeltal, kommuner och år.",
             hint="T.ex. `tillit sync --kpi N00945 --years 2015-2024`.",
         ) from None
-    unit = "ou" if ou else "municipality"
     dataset = store.ou_values if ou else store.values
     key = hashlib.sha256(orjson.dumps({"urls": urls, "ou": ou})).hexdigest()[:16]
     start, requests_before = time.monotonic(), client.requests_made
     with store.lock():
         staging = store.staging_dir / key
-        plan_path = staging / "plan.json"
-        if plan_path.exists():
-            states = [orjson.loads(p.read_bytes()) for p in staging.glob("*.state.json")]
-            progress.note(
-                f"Återupptar en avbruten synk: {sum(s['pages'] for s in states)} sidor med "
-                f"{sum(s['values'] for s in states):,} värden är redan hämtade.".replace(
-                    ",", "\u202f"
-                )
-            )
-        else:
-            atomic_write_bytes(
-                plan_path,
-                orjson.dumps({"urls": urls, "ou": ou, "created": datetime.now(UTC).isoformat()}),
-            )
+        _open_staging(staging, urls, ou, progress)
         progress.stage("Hämtar värden från Kolada", len(urls))
-        tally = _Tally()
-        stop = threading.Event()  # set when one worker fails or the user interrupts
-
-        def fetch_url(i: int, url: str) -> None:
-            state_path = staging / f"u{i:05d}.state.json"
-            state = _read_state(state_path, url)
-            tally.add(resumed=state["pages"])
-            while not state["done"]:
-                if stop.is_set():
-                    return
-                page, table = client.fetch_page(state["next_url"], ou=ou)
-                if page.next_url in state["urls"]:
-                    raise KoladaPayloadError(
-                        f"Kolada pekade tillbaka på en redan hämtad sida ({page.next_url}).",
-                        url=page.url,
-                        field="next_url",
-                    )
-                page_no = state["pages"]
-                if table.num_rows:
-                    part = staging / f"u{i:05d}.p{page_no:05d}.parquet"
-                    tmp = part.with_suffix(".tmp")
-                    pq.write_table(
-                        _staged(table, unit, i * _SEQ_URL + page_no * _SEQ_PAGE),
-                        tmp,
-                        compression="zstd",
-                    )
-                    tmp.replace(part)
-                # The page's rows are on disk before the state says so: a kill in between
-                # refetches the page, and the merge's upsert absorbs the repeat.
-                state.update(
-                    next_url=page.next_url,
-                    pages=page_no + 1,
-                    values=state["values"] + page.values,
-                    sha256=[*state["sha256"], page.sha256],
-                    urls=[*state["urls"], page.url],
-                    done=page.next_url is None,
-                )
-                atomic_write_bytes(state_path, orjson.dumps(state))
-                tally.add(pages=1, fetched=page.values)
-                progress.advance(0, rows=page.values)
-            progress.advance(1)
-
-        # Chunks are independent: two workers overlap one's network wait and parsing (which
-        # releases the GIL) with the other's. The throttle is shared, so the rate holds.
-        pool = ThreadPoolExecutor(max_workers=max(1, min(workers, len(urls))))
-        try:
-            for future in [pool.submit(fetch_url, i, url) for i, url in enumerate(urls)]:
-                future.result()
-        except BaseException:
-            stop.set()  # the other workers finish their current page, then stop
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
-        pool.shutdown()
-        pages, resumed, fetched = tally.pages, tally.resumed, tally.fetched
-        all_sha = [
-            sha
-            for i in range(len(urls))
-            for sha in orjson.loads((staging / f"u{i:05d}.state.json").read_bytes())["sha256"]
+        tally = _fetch_all(client, staging, urls, ou=ou, workers=workers, progress=progress)
+        states = [
+            orjson.loads((staging / f"u{i:05d}.state.json").read_bytes()) for i in range(len(urls))
         ]
-        merge = None
-        staged = sorted(staging.glob("*.parquet"))
         progress.stage("Sparar i arkivet", 1)
-        if staged:
+        merge = None
+        if any(staging.glob("*.parquet")):
             con = store.connect()
             try:
                 glob = str(staging / "*.parquet").replace("'", "''")
@@ -283,23 +318,20 @@ def sync_values(
                 con.close()
         progress.advance(1, rows=merge.received if merge else 0)
         seconds = round(time.monotonic() - start, 3)
-        total_values = sum(
-            orjson.loads(p.read_bytes())["values"] for p in staging.glob("*.state.json")
-        )
         store.record(
             Provenance(
                 kind="sync",
                 source=urls[0] if len(urls) == 1 else f"{urls[0]} (+{len(urls) - 1} anrop)",
                 dataset="ou_values" if ou else "values",
                 rows={
-                    "values": total_values,
+                    "values": sum(s["values"] for s in states),
                     "inserted": merge.inserted if merge else 0,
                     "updated": merge.updated if merge else 0,
                     "deleted": merge.deleted if merge else 0,
                     "unchanged": merge.unchanged if merge else 0,
                     "total_in_store": merge.total if merge else dataset.manifest()["rows"],
                 },
-                checksum=_combined(all_sha),
+                checksum=_combined([sha for s in states for sha in s["sha256"]]),
                 requests=client.requests_made - requests_before,
                 seconds=seconds,
                 parameters={
@@ -315,9 +347,9 @@ def sync_values(
     return SyncResult(
         merge=merge,
         urls=len(urls),
-        pages=pages,
+        pages=tally.pages,
         requests=client.requests_made - requests_before,
-        values_fetched=fetched,
-        resumed_pages=resumed,
+        values_fetched=tally.fetched,
+        resumed_pages=tally.resumed,
         seconds=seconds,
     )
