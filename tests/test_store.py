@@ -257,3 +257,25 @@ def test_merges_behave_like_a_dictionary(tmp_path: Path, batches: list[list[Any]
         )
     con.close()
     assert _values(store) == sorted((*k, v) for k, v in model.items())
+
+
+def test_kpi_group_by_id_exact_title_title_start_or_a_single_search_hit(store: Store) -> None:
+    store.metadata.replace(
+        "kpi_groups",
+        [
+            {
+                "id": "G2KPI74586",
+                "title": "Kommunens kvalitet i korthet (KKiK)",
+                "members": [{"member_id": "N00945", "member_title": "x"}],
+            },
+            {"id": "G2KPI1", "title": "Läget i kommunen", "members": []},
+            {"id": "G2KPI2", "title": "Läget i kommunen, fördjupning", "members": []},
+        ],
+    )
+    assert store.kpi_group("g2kpi74586")[1] == ["N00945"]
+    assert store.kpi_group("Kommunens kvalitet i korthet")[0]["id"] == "G2KPI74586"
+    assert store.kpi_group("kvalitet korthet")[0]["id"] == "G2KPI74586"
+    assert store.kpi_group("läget i kommunen")[0]["id"] == "G2KPI1"  # exact beats prefix
+    with pytest.raises(NotFoundError) as info:
+        store.kpi_group("läget")
+    assert "G2KPI1" in (info.value.hint or "") and "G2KPI2" in (info.value.hint or "")

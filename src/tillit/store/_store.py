@@ -180,6 +180,10 @@ class Store:
         needle = fold(text.strip())
         found = [g for g in groups if g["id"].lower() == needle or fold(g["title"]) == needle]
         if not found:
+            # "Kommunens kvalitet i korthet" for "Kommunens kvalitet i korthet (KKiK)".
+            starting = [g for g in groups if fold(g["title"]).startswith(needle)]
+            found = starting if len(starting) == 1 else []
+        if not found:
             docs = [
                 Document(g["id"], g["search_title"] or "", "", fold(g["title"])) for g in groups
             ]
