@@ -134,6 +134,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             ctx = getattr(exc, "ctx", None)
             command = ctx.command_path if ctx is not None else "tillit"
             format_message = getattr(exc, "format_message", None)
+            if not str(format_message() if format_message else exc).strip():
+                return 0  # `tillit` alone: the help was shown, as asked
             _print_error(
                 str(format_message() if format_message else exc), f"Se `{command} --help`."
             )

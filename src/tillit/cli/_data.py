@@ -224,7 +224,8 @@ def status(
     )
     for unfinished in summary["unfinished_syncs"]:
         console.print(
-            f"[yellow]Avbruten synk[/yellow] från {unfinished['created']}: "
+            f"[yellow]Avbruten synk[/yellow] från "
+            f"{str(unfinished['created'])[:16].replace('T', ' ')} (UTC): "
             f"{number(unfinished['pages'])} sidor hämtade. Kör samma `tillit sync` igen för att "
             "avsluta den."
         )

@@ -39,6 +39,7 @@ def kpi_search(
     emit(
         [{**r, "score": None if r["score"] == float("inf") else r["score"]} for r in rows],
         fmt,
+        keys=["id", "title", "operating_area", "municipality_type", "score"],
         title=f"Nyckeltal som matchar {text!r}",
         columns=[("id", "Id"), ("title", "Titel"), ("operating_area", "Verksamhetsområde")],
     )
@@ -107,11 +108,15 @@ def kpi_groups(
     )
 
 
+def _kind(row: dict[str, Any]) -> str:
+    """kommun, region or riket (Kolada's type K or L, and Riket's code 0000)."""
+    if row["id"] == "0000":
+        return "riket"
+    return {"K": "kommun", "L": "region"}.get(row["type"], row["type"] or "–")
+
+
 def _municipality_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    kinds = {"K": "kommun", "L": "region/riket"}
-    return [
-        {"id": r["id"], "title": r["title"], "type": kinds.get(r["type"], r["type"])} for r in rows
-    ]
+    return [{"id": r["id"], "title": r["title"], "type": _kind(r)} for r in rows]
 
 
 @municipality_app.command("search")
@@ -144,15 +149,15 @@ def municipality_show(
     if fmt is not Format.table:
         emit([out], fmt)
         return
-    kinds = {"K": "kommun", "L": "region (Riket: 0000)"}
+    similar = "Liknande regioner" if out["type"] == "L" else "Liknande kommuner"
     emit(
         [
             {"field": "Kod", "value": out["id"]},
             {"field": "Namn", "value": out["title"]},
-            {"field": "Typ", "value": kinds.get(out["type"], out["type"])},
+            {"field": "Typ", "value": _kind(out)},
             {"field": "SKR:s kommungrupp 2023", "value": out["kommungrupp_2023"] or "–"},
             {
-                "field": "Liknande kommuner (Kolada)",
+                "field": f"{similar} (Kolada)",
                 "value": "\n".join(out["liknande_kommuner"]) or "–",
             },
         ],
@@ -184,7 +189,7 @@ def values(
     )
     rows = table.to_pylist()
     if fmt is not Format.table:
-        emit(rows, fmt)
+        emit(rows, fmt, keys=table.column_names)
         return
     _print_wide(store, rows)
 
@@ -261,6 +266,7 @@ def _year_table(
         Format.table,
         title=title,
         columns=columns,
+        label_width=28,
         numeric=[str(y) for y in shown],
         caption=caption,
     )

@@ -40,7 +40,9 @@ def out_console() -> Console:
 
 
 def err_console() -> Console:
-    return Console(file=sys.stderr, highlight=False)
+    # soft_wrap: messages are left to the terminal to wrap, so Rich never breaks a line inside
+    # a number at its (narrow no-break) thousands space.
+    return Console(file=sys.stderr, highlight=False, soft_wrap=True)
 
 
 def number(value: float | int | None, decimals: int | None = None) -> str:
@@ -67,6 +69,14 @@ def decimals_for(values: Sequence[float]) -> int:
     return 1 if max(abs(v) for v in values) >= 100 else 2
 
 
+def _csv_cell(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return "; ".join(str(v) for v in value)
+    return value
+
+
 def emit(
     rows: Sequence[dict[str, Any]],
     fmt: Format,
@@ -75,29 +85,32 @@ def emit(
     columns: Sequence[tuple[str, str]] | None = None,
     caption: str | None = None,
     numeric: Sequence[str] = (),
+    keys: Sequence[str] | None = None,
+    label_width: int | None = None,
 ) -> None:
     """Print ``rows``: a Rich table with Swedish ``columns`` (key, heading), or JSON/CSV with
-    the raw keys for scripts."""
+    the raw keys for scripts (``keys``: the CSV header when there are no rows). In CSV a list
+    becomes "a; b" and a boolean true/false. ``label_width``: the least width of the first
+    column, where it names the row (a KPI title, a municipality)."""
     if fmt is Format.json:
         sys.stdout.write(orjson.dumps(list(rows), option=orjson.OPT_INDENT_2).decode() + "\n")
         return
     if fmt is Format.csv:
-        keys = list(rows[0].keys()) if rows else [k for k, _ in columns or []]
+        header = list(rows[0].keys()) if rows else list(keys or [k for k, _ in columns or []])
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=keys, lineterminator="\n")
+        writer = csv.DictWriter(buffer, fieldnames=header, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: _csv_cell(v) for k, v in row.items()} for row in rows)
         sys.stdout.write(buffer.getvalue())
         return
     columns = columns or [(k, k) for k in (rows[0].keys() if rows else [])]
     table = Table(title=title, caption=caption, title_justify="left", caption_justify="left")
     for i, (key, heading) in enumerate(columns):
-        # The first column names the row (a KPI title, a municipality): never a sliver.
         table.add_column(
             heading,
             justify="right" if key in numeric else "left",
             overflow="fold",
-            min_width=min(28, max(len(heading), 12)) if i == 0 else None,
+            min_width=label_width if i == 0 else None,
         )
     for row in rows:
         table.add_row(
@@ -144,12 +157,13 @@ class RichProgress:
         self.started = time.monotonic()
 
     def __enter__(self) -> RichProgress:
-        self.bar.start()
-        return self
+        return self  # the bar starts with the first stage: an early error prints no empty bar
 
-    def __exit__(self, *exc: object) -> None:
-        self._finish()
-        self.bar.stop()
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        if exc_type is None:
+            self._finish()  # an interrupted stage is not shown as done
+        if self.task is not None:
+            self.bar.stop()
 
     def _finish(self) -> None:
         if self.task is not None:
@@ -158,6 +172,8 @@ class RichProgress:
                 self.bar.update(self.task, total=1, completed=1)
 
     def stage(self, description: str, total: int | None) -> None:
+        if self.task is None:
+            self.bar.start()
         self._finish()
         self.rows = 0
         self.task = self.bar.add_task(description, total=total, rows=0, unit=self.unit)
@@ -167,4 +183,4 @@ class RichProgress:
         self.bar.update(self.task, advance=steps, rows=self.rows)
 
     def note(self, text: str) -> None:
-        self.bar.console.print(f"[yellow]{text}[/yellow]")
+        self.console.print(f"[yellow]{text}[/yellow]")
