@@ -23,7 +23,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.progress import Progress as RichProgressBar
-from rich.table import Table
+from rich.table import Column, Table
 from rich.text import Text
 
 __all__ = ["Format", "RichProgress", "decimals_for", "emit", "err_console", "number", "out_console"]
@@ -144,10 +144,14 @@ class RichProgress:
         self.unit = unit
         self.bar = RichProgressBar(
             SpinnerColumn(),
-            TextColumn("{task.description}"),
-            BarColumn(),
+            # Long file names are cut short rather than wrapping the line.
+            TextColumn(
+                "{task.description}",
+                table_column=Column(no_wrap=True, overflow="ellipsis", max_width=48),
+            ),
+            BarColumn(bar_width=24),
             MofNCompleteColumn(),
-            _RateColumn(),
+            _RateColumn(table_column=Column(no_wrap=True)),
             TimeElapsedColumn(),
             console=console,
             transient=False,
