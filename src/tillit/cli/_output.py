@@ -7,7 +7,6 @@ import enum
 import io
 import math
 import sys
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -158,7 +157,6 @@ class RichProgress:
         )
         self.task: Any = None
         self.rows = 0
-        self.started = time.monotonic()
 
     def __enter__(self) -> RichProgress:
         return self  # the bar starts with the first stage: an early error prints no empty bar
