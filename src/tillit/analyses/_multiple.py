@@ -1,0 +1,55 @@
+"""Multiple testing: the Benjamini–Hochberg false discovery rate procedure.
+
+When Tillit tests a trend for every municipality and KPI at once, some tests come out
+"significant" by chance alone. Controlling the false discovery rate keeps the expected share of
+false findings among the reported ones at ``q`` (Benjamini & Hochberg 1995, "Controlling the false
+discovery rate", J R Stat Soc B 57:289).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from tillit.errors import InvalidInputError
+
+__all__ = ["benjamini_hochberg"]
+
+
+def benjamini_hochberg(
+    p_values: ArrayLike, q: float = 0.05
+) -> tuple[NDArray[np.bool_], NDArray[np.float64]]:
+    """Benjamini–Hochberg step-up procedure at false discovery rate ``q``.
+
+    Returns ``(rejected, q_values)``, both shaped like ``p_values``. ``q_values`` are the
+    BH-adjusted p-values, ``min_{k >= i} p_(k) · m / k`` capped at 1, so ``rejected`` is exactly
+    ``q_values <= q``. Missing p-values (NaN) are never rejected, get a NaN q-value and do not count
+    in ``m``, the number of tests: a test that was not run cannot use up the error budget.
+
+    Raises :class:`InvalidInputError` when ``q`` is not in (0, 1) or a p-value is outside [0, 1].
+    """
+    if not 0.0 < q < 1.0:
+        raise InvalidInputError(f"FDR-nivån q måste ligga mellan 0 och 1, fick {q}.")
+    p = np.asarray(p_values, dtype=np.float64)
+    valid = ~np.isnan(p)
+    if np.any((p[valid] < 0.0) | (p[valid] > 1.0)):
+        raise InvalidInputError("p-värden måste ligga mellan 0 och 1.")
+
+    flat = p.ravel()
+    flat_valid = valid.ravel()
+    q_flat = np.full(flat.shape, np.nan)
+    pv = flat[flat_valid]
+    m = pv.size
+    if m:
+        order = np.argsort(pv, kind="stable")
+        ranked = pv[order] * m / np.arange(1, m + 1)
+        # The step-up rule: each adjusted value is the smallest ratio at its rank or above.
+        adjusted = np.minimum.accumulate(ranked[::-1])[::-1]
+        np.minimum(adjusted, 1.0, out=adjusted)
+        unsorted = np.empty(m)
+        unsorted[order] = adjusted
+        q_flat[flat_valid] = unsorted
+    q_values = q_flat.reshape(p.shape)
+    rejected = np.zeros(p.shape, dtype=bool)
+    rejected[valid] = q_values[valid] <= q
+    return rejected, q_values
