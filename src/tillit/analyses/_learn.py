@@ -1,0 +1,337 @@
+"""Who to learn from: where a municipality is clearly behind comparable ones, and which
+of them are clearly better (level) or clearly improving (slope) there.
+
+A finding must survive three checks: the gap is beyond the series' year-to-year noise
+(shrunken values, so a small municipality's lucky year does not count), it holds in at
+least two of the last three years, and across all KPIs tested at once the false
+discovery rate is kept at ``q`` (Benjamini–Hochberg, per year)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy import special
+
+from tillit.analyses._evidence import (
+    MIN_HOLDING,
+    RECENT,
+    Z95,
+    Evidence,
+    Gaps,
+    Slopes,
+    peer_gaps,
+    recent_slopes,
+)
+from tillit.analyses._multiple import benjamini_hochberg
+from tillit.analyses._noise import Levels, Noise, Windowed
+from tillit.analyses._polarity import Polarity
+from tillit.errors import InvalidInputError
+
+
+@dataclass(frozen=True)
+class Partner:
+    """A peer that does clearly better where the focal municipality is behind."""
+
+    municipality: str
+    level: bool  # clearly better level in ≥ 2 of the last 3 years
+    improving: bool  # clearly improving trend in ≥ 2 of the last 3 windows
+    value: float  # latest value (natural units)
+    shrunk: float  # latest shrunken value
+    slope: float  # Theil–Sen slope per year over the latest window
+    years_better: int  # of the last 3 years, how many with a clearly better level
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A KPI on which the focal municipality is clearly behind its peers."""
+
+    kpi: str
+    area: str
+    polarity: Polarity
+    year: int  # latest year
+    value: float
+    shrunk: float
+    peer_median: float
+    difference: float  # shrunken value − peer median, natural units
+    z: float  # noise-scaled gap in the latest year (negative = behind)
+    q_value: float  # Benjamini–Hochberg adjusted, latest year
+    years_behind: int  # of the last 3 years
+    partners: tuple[Partner, ...]
+
+
+@dataclass(frozen=True)
+class AreaSummary:
+    area: str
+    tested: int
+    behind: int
+    ahead: int
+
+
+@dataclass(frozen=True)
+class Learning:
+    """Learning partners for one municipality."""
+
+    municipality: str
+    peers: tuple[str, ...]
+    findings: tuple[Finding, ...]  # sorted by area, then the largest gap first
+    ahead: tuple[str, ...]  # KPIs where it is clearly ahead of its peers
+    areas: tuple[AreaSummary, ...]
+    tested: int
+    without_polarity: int  # KPIs left out because "better" is not known
+    q: float
+
+
+@dataclass(frozen=True)
+class LearningMatrix:
+    """The national matrix: every focal municipality × KPI at once."""
+
+    evidence: Evidence
+    focal: npt.NDArray[np.int64]  # municipality indices, axis 1 below
+    peers: npt.NDArray[np.int64]  # (focal, k)
+    tested: npt.NDArray[np.bool_]  # (kpi, focal)
+    behind: npt.NDArray[np.bool_]
+    ahead: npt.NDArray[np.bool_]
+    years_behind: npt.NDArray[np.int64]
+    q_value: npt.NDArray[np.float64]  # latest year, for being behind
+    level_partner: npt.NDArray[np.bool_]  # (kpi, focal, k)
+    improving_partner: npt.NDArray[np.bool_]
+    years_better: npt.NDArray[np.int64]
+    gaps: Gaps
+    slopes: Slopes
+    q: float
+
+    def learning(self, position: int) -> Learning:
+        """The result for the ``position``-th focal municipality."""
+        ev = self.evidence
+        i = int(self.focal[position])
+        peer_ids = tuple(ev.municipalities[j] for j in self.peers[position])
+        row = {int(m): r for r, m in enumerate(self.slopes.rows)}
+        findings = []
+        for k in np.flatnonzero(self.behind[:, position]):
+            partners = []
+            for slot, j in enumerate(self.peers[position]):
+                level = bool(self.level_partner[k, position, slot])
+                improving = bool(self.improving_partner[k, position, slot])
+                if not (level or improving):
+                    continue
+                partners.append(
+                    Partner(
+                        municipality=ev.municipalities[j],
+                        level=level,
+                        improving=improving,
+                        value=float(ev.windowed.values[k, j, -1]),
+                        shrunk=float(ev.levels.shrunk[k, j, -1]),
+                        slope=float(self.slopes.slope[k, row[int(j)], -1]),
+                        years_better=int(self.years_better[k, position, slot]),
+                    )
+                )
+            partners.sort(key=lambda p: (-(p.level + p.improving), -p.years_better, -p.shrunk * ev.polarity[k].sign))
+            findings.append(
+                Finding(
+                    kpi=ev.kpis[k],
+                    area=ev.areas[k],
+                    polarity=ev.polarity[k],
+                    year=int(ev.windowed.end_years[k]),
+                    value=float(ev.windowed.values[k, i, -1]),
+                    shrunk=float(self.gaps.own[k, position, -1]),
+                    peer_median=float(self.gaps.peer_median[k, position, -1]),
+                    difference=float(self.gaps.difference[k, position, -1]),
+                    z=float(self.gaps.z[k, position, -1]),
+                    q_value=float(self.q_value[k, position]),
+                    years_behind=int(self.years_behind[k, position]),
+                    partners=tuple(partners),
+                )
+            )
+        findings.sort(key=lambda f: (f.area, f.z))
+        counts: Counter[tuple[str, str]] = Counter()
+        for k in np.flatnonzero(self.tested[:, position]):
+            counts[(ev.areas[k], "tested")] += 1
+            counts[(ev.areas[k], "behind")] += int(self.behind[k, position])
+            counts[(ev.areas[k], "ahead")] += int(self.ahead[k, position])
+        areas = sorted({a for a, _ in counts})
+        return Learning(
+            municipality=ev.municipalities[i],
+            peers=peer_ids,
+            findings=tuple(findings),
+            ahead=tuple(ev.kpis[k] for k in np.flatnonzero(self.ahead[:, position])),
+            areas=tuple(
+                AreaSummary(a, counts[(a, "tested")], counts[(a, "behind")], counts[(a, "ahead")])
+                for a in areas
+            ),
+            tested=int(self.tested[:, position].sum()),
+            without_polarity=int(sum(p.sign == 0 for p in ev.polarity)),
+            q=self.q,
+        )
+
+
+def learning_matrix(
+    evidence: Evidence,
+    peers: npt.NDArray[np.int64],
+    *,
+    focal: Sequence[int] | None = None,
+    q: float = 0.05,
+) -> LearningMatrix:
+    """Findings for the focal municipalities (indices; default all) whose peers are the
+    rows of ``peers`` (indices, one row per focal municipality). KPIs whose polarity is
+    not known are not tested: "behind" has no meaning there."""
+    if not 0 < q < 1:
+        raise InvalidInputError(f"FDR-nivån måste ligga mellan 0 och 1, inte {q}.")
+    focal_idx = (
+        np.arange(len(evidence.municipalities), dtype=np.int64)
+        if focal is None
+        else np.asarray(focal, dtype=np.int64)
+    )
+    peers = np.asarray(peers, dtype=np.int64)
+    if peers.ndim != 2 or peers.shape[0] != focal_idx.size:
+        raise InvalidInputError(
+            "Jämförelsekommunerna måste anges som en rad per kommun.",
+            hint="Använd Structure.neighbour_indices(k) eller en grupp per kommun.",
+        )
+    gaps = peer_gaps(evidence, focal_idx, peers)
+    known = (evidence.signs != 0)[:, None]
+    latest_value = ~np.isnan(evidence.windowed.values[:, focal_idx, -1])
+    tested = known & latest_value & ~np.isnan(gaps.z[:, :, -1])
+
+    # One-sided p for "behind", BH across the KPIs tested for a municipality, each year.
+    with np.errstate(invalid="ignore"):
+        p_behind = special.ndtr(gaps.z)
+        p_ahead = special.ndtr(-gaps.z)
+    testable = tested[:, :, None] & ~np.isnan(gaps.z)
+    rejected_behind = np.zeros(gaps.z.shape, dtype=bool)
+    rejected_ahead = np.zeros(gaps.z.shape, dtype=bool)
+    q_value = np.full(tested.shape, np.nan)
+    for f in range(focal_idx.size):
+        for y in range(RECENT):
+            mask = testable[:, f, y]
+            if not mask.any():
+                continue
+            rb, qb = benjamini_hochberg(p_behind[mask, f, y], q)
+            ra, _ = benjamini_hochberg(p_ahead[mask, f, y], q)
+            rejected_behind[mask, f, y] = rb
+            rejected_ahead[mask, f, y] = ra
+            if y == RECENT - 1:
+                q_value[mask, f] = qb
+    years_behind = rejected_behind.sum(axis=2)
+    # Two of the last three years, the latest among them: a gap that has closed is no
+    # longer a finding, and one bad year is not enough.
+    behind = tested & rejected_behind[:, :, -1] & (years_behind >= MIN_HOLDING)
+    ahead = tested & rejected_ahead[:, :, -1] & (rejected_ahead.sum(axis=2) >= MIN_HOLDING)
+
+    # Partners: among the peers, clearly better shrunken level, or clearly improving.
+    shrunk = evidence.levels.shrunk[:, :, -RECENT:]
+    variance = evidence.levels.posterior_variance[:, :, -RECENT:]
+    sign = evidence.signs[:, None, None, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z_level = (
+            sign
+            * (shrunk[:, peers, :] - shrunk[:, focal_idx, None, :])
+            / np.sqrt(variance[:, peers, :] + variance[:, focal_idx, None, :])
+        )
+        years_better = (z_level > Z95).sum(axis=3)
+    level_partner = (years_better >= MIN_HOLDING) & ~np.isnan(
+        evidence.windowed.values[:, peers, -1]
+    )
+    rows = np.unique(np.concatenate([focal_idx, peers.ravel()]))
+    slopes = recent_slopes(evidence, rows)
+    where = np.searchsorted(rows, peers)
+    own_row = np.searchsorted(rows, focal_idx)
+    sign3 = evidence.signs[:, None, None, None]
+    with np.errstate(invalid="ignore"):
+        better_than_own = sign3 * (slopes.shrunk[:, where, :] - slopes.shrunk[:, own_row, None, :]) > 0
+        improving_years = (
+            slopes.significant[:, where, :] & (slopes.z[:, where, :] > Z95) & better_than_own
+        ).sum(axis=3)
+    improving_partner = improving_years >= MIN_HOLDING
+    behind_mask = behind[:, :, None]
+    return LearningMatrix(
+        evidence=evidence,
+        focal=focal_idx,
+        peers=peers,
+        tested=tested,
+        behind=behind,
+        ahead=ahead,
+        years_behind=years_behind.astype(np.int64),
+        q_value=q_value,
+        level_partner=level_partner & behind_mask,
+        improving_partner=improving_partner & behind_mask,
+        years_better=years_better.astype(np.int64),
+        gaps=gaps,
+        slopes=slopes,
+        q=q,
+    )
+
+
+def find_learning_partners(
+    evidence: Evidence,
+    municipality: str,
+    peers: Sequence[str],
+    *,
+    areas: Sequence[str] | None = None,
+    q: float = 0.05,
+) -> Learning:
+    """Learning partners for one municipality among ``peers``. ``areas`` restricts the
+    KPIs to those operating areas (matched case-insensitively; the FDR then runs over
+    just those KPIs)."""
+    index = {m: i for i, m in enumerate(evidence.municipalities)}
+    if municipality not in index:
+        raise InvalidInputError(
+            f"Kommunen {municipality} finns inte i underlaget.",
+            hint="Ange kommunen med namn eller kod, t.ex. `Kungsbacka` eller `1384`.",
+        )
+    peer_idx = [index[p] for p in peers if p in index and p != municipality]
+    if len(peer_idx) < MIN_PEERS_FOR_LEARNING:
+        raise InvalidInputError(
+            f"För få jämförelsekommuner ({len(peer_idx)}) för {municipality}.",
+            hint=f"Välj minst {MIN_PEERS_FOR_LEARNING}, t.ex. med --k 7.",
+        )
+    if areas:
+        wanted = {a.casefold() for a in areas}
+        keep = [k for k, a in enumerate(evidence.areas) if a.casefold() in wanted]
+        if not keep:
+            raise InvalidInputError(
+                f"Inget nyckeltal hör till området {', '.join(areas)}.",
+                hint="Områdena är: " + ", ".join(sorted(set(evidence.areas))) + ".",
+            )
+        evidence = restrict(evidence, keep)
+    matrix = learning_matrix(
+        evidence, np.array([peer_idx], dtype=np.int64), focal=[index[municipality]], q=q
+    )
+    return matrix.learning(0)
+
+
+MIN_PEERS_FOR_LEARNING = 3
+
+
+def restrict(evidence: Evidence, kpis: Sequence[int]) -> Evidence:
+    """The same evidence for a subset of KPIs (indices)."""
+    k = np.asarray(kpis, dtype=np.int64)
+    w = evidence.windowed
+    return Evidence(
+        windowed=Windowed(
+            kpis=tuple(w.kpis[i] for i in k),
+            municipalities=w.municipalities,
+            end_years=w.end_years[k],
+            values=w.values[k],
+        ),
+        noise=Noise(
+            variance=evidence.noise.variance[k],
+            own=evidence.noise.own[k],
+            df=evidence.noise.df[k],
+            model=evidence.noise.model[k],
+            slope_on_size=evidence.noise.slope_on_size[k],
+        ),
+        levels=Levels(
+            shrunk=evidence.levels.shrunk[k],
+            posterior_variance=evidence.levels.posterior_variance[k],
+            weight=evidence.levels.weight[k],
+            mean=evidence.levels.mean[k],
+            between_variance=evidence.levels.between_variance[k],
+        ),
+        polarity=tuple(evidence.polarity[i] for i in k),
+        areas=tuple(evidence.areas[i] for i in k),
+        population=evidence.population,
+    )
