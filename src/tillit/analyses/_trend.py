@@ -38,6 +38,7 @@ __all__ = [
 EXACT_MAX_N = 20
 """Series up to this length without ties get exact p-values; longer ones the normal one."""
 
+FloatArray = NDArray[np.float64]
 Method = Literal["exact", "normal"]
 Direction = Literal[
     "improving", "worsening", "no_clear_change", "increasing", "decreasing", "too_short"
@@ -59,16 +60,13 @@ def _exact_table() -> NDArray[np.float64]:
         counts = np.convolve(counts, np.ones(n, dtype=np.int64))
         big_n = n * (n - 1) // 2
         total = math.factorial(n)
-        # P(S >= a) = P(I <= (N − a)/2), a cumulative sum over the inversion counts.
-        cum = np.cumsum(counts)
-        for a in range(1, big_n + 1):
-            k = (big_n - a) // 2
-            table[n, a] = min(1.0, 2.0 * float(cum[k]) / total)
+        # P(S ≥ a) = P(I ≤ (N − a)/2), a cumulative sum over the inversion counts; the
+        # distribution is symmetric, so P(|S| ≥ a) = 2·P(S ≥ a) for a > 0.
+        a = np.arange(1, big_n + 1)
+        upper_tail = np.cumsum(counts)[(big_n - a) // 2] / total
+        table[n, 1 : big_n + 1] = np.minimum(1.0, 2.0 * upper_tail)
         table[n, big_n + 1 :] = 0.0
     return table
-
-
-FloatArray = NDArray[np.float64]
 
 
 def _prepare(years: ArrayLike, values: ArrayLike) -> tuple[FloatArray, FloatArray]:
@@ -79,6 +77,8 @@ def _prepare(years: ArrayLike, values: ArrayLike) -> tuple[FloatArray, FloatArra
         raise InvalidInputError(
             f"År och värden måste vara lika långa listor ({t.shape} och {v.shape})."
         )
+    if np.isinf(t).any() or np.isinf(v).any():
+        raise InvalidInputError("År och värden måste vara ändliga tal (eller saknas).")
     keep = ~(np.isnan(t) | np.isnan(v))
     t, v = t[keep], v[keep]
     if np.unique(t).size != t.size:
@@ -332,8 +332,10 @@ def trend_matrix(
         raise InvalidInputError(
             f"Värdena måste vara en matris med en kolumn per år ({v.shape} mot {t.size} år)."
         )
-    if np.isnan(t).any() or np.unique(t).size != t.size:
+    if not np.isfinite(t).all() or np.unique(t).size != t.size:
         raise InvalidInputError("Åren måste vara olika och får inte saknas.")
+    if np.isinf(v).any():
+        raise InvalidInputError("Värdena måste vara ändliga tal (eller saknas).")
     order = np.argsort(t, kind="stable")
     t, v = t[order], v[:, order]
 
