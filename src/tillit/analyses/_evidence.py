@@ -13,9 +13,11 @@ import numpy.typing as npt
 from scipy import special
 
 from tillit.analyses._noise import WINDOW, Levels, Noise, Windowed, align_windows
+from tillit.analyses._multiple import benjamini_hochberg
 from tillit.analyses._noise import estimate_noise, series_moments, shrink_levels
 from tillit.analyses._panel import FloatArray, Panel
 from tillit.analyses._polarity import Polarity
+from tillit.analyses._scale import size_dependent
 from tillit.analyses._trend import trend_matrix
 from tillit.errors import InvalidInputError
 
@@ -38,6 +40,7 @@ class Evidence:
     levels: Levels
     polarity: tuple[Polarity, ...]
     areas: tuple[str, ...]
+    comparable: npt.NDArray[np.bool_]  # False for totals that grow with population
     population: FloatArray
 
     @property
@@ -61,12 +64,14 @@ def gather_evidence(
     population: FloatArray,
     *,
     polarity: Mapping[str, Polarity],
-    areas: Mapping[str, str] | None = None,
+    areas: Mapping[str, str | None] | None = None,
+    titles: Mapping[str, str] | None = None,
     window: int = WINDOW,
 ) -> Evidence:
     """Evidence for every KPI of ``panel``. ``population`` is per municipality on the
     panel's axis (it sets the noise model's size effect); ``polarity`` and ``areas`` are
-    per KPI (missing: unknown polarity, area "Övrigt")."""
+    per KPI (missing: unknown polarity, area "Övrigt"); ``titles`` tell which KPIs are
+    totals that scale with size (those are never ranked or tested)."""
     if population.shape != (len(panel.municipalities),):
         raise InvalidInputError(
             "Befolkningen måste anges för varje kommun i underlaget.",
@@ -81,12 +86,14 @@ def gather_evidence(
     noise = estimate_noise(windowed.values, population)
     levels = shrink_levels(windowed.values[:, :, -RECENT:], noise.variance)
     areas = areas or {}
+    titles = titles or {}
     return Evidence(
         windowed=windowed,
         noise=noise,
         levels=levels,
         polarity=tuple(polarity.get(k, Polarity.UNKNOWN) for k in windowed.kpis),
         areas=tuple(areas.get(k) or "Övrigt" for k in windowed.kpis),
+        comparable=np.array([not size_dependent(titles.get(k, "")) for k in windowed.kpis]),
         population=population,
     )
 
@@ -199,3 +206,47 @@ def nan_median(x: FloatArray, *, axis: int) -> tuple[FloatArray, npt.NDArray[np.
     b = np.take_along_axis(ordered, hi, axis=-1)[..., 0]
     median = np.where(count > 0, (a + b) / 2.0, np.nan)
     return median, count.astype(np.int64)
+
+
+@dataclass(frozen=True)
+class Verdicts:
+    """Per KPI × focal municipality: clearly better / clearly worse than the peers.
+
+    A gap counts in a year when its two-sided p-value survives Benjamini–Hochberg at
+    ``q`` across all the KPIs tested for that municipality that year; a verdict needs
+    the latest year and at least MIN_HOLDING of the last RECENT years, the same way."""
+
+    better: npt.NDArray[np.bool_]
+    worse: npt.NDArray[np.bool_]
+    years_better: npt.NDArray[np.int64]
+    years_worse: npt.NDArray[np.int64]
+    q_value: FloatArray  # latest year, NaN when not tested
+
+
+def judge_gaps(z: FloatArray, tested: npt.NDArray[np.bool_], q: float) -> Verdicts:
+    """Verdicts from the gap z-scores (kpi, focal, year) of :class:`Gaps`; ``tested``
+    (kpi, focal) says which KPIs count in the false-discovery control."""
+    with np.errstate(invalid="ignore"):
+        p = 2.0 * special.ndtr(-np.abs(z))
+    testable = tested[:, :, None] & ~np.isnan(z)
+    rejected = np.zeros(z.shape, dtype=bool)
+    q_value = np.full(tested.shape, np.nan)
+    for f in range(z.shape[1]):
+        for y in range(z.shape[2]):
+            mask = testable[:, f, y]
+            if mask.any():
+                rejected[mask, f, y], adjusted = benjamini_hochberg(p[mask, f, y], q)
+                if y == z.shape[2] - 1:
+                    q_value[mask, f] = adjusted
+    with np.errstate(invalid="ignore"):
+        up = rejected & (z > 0)
+        down = rejected & (z < 0)
+    years_better = up.sum(axis=2)
+    years_worse = down.sum(axis=2)
+    return Verdicts(
+        better=tested & up[:, :, -1] & (years_better >= MIN_HOLDING),
+        worse=tested & down[:, :, -1] & (years_worse >= MIN_HOLDING),
+        years_better=years_better.astype(np.int64),
+        years_worse=years_worse.astype(np.int64),
+        q_value=q_value,
+    )

@@ -14,8 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy import special
-
 from tillit.analyses._evidence import (
     MIN_HOLDING,
     RECENT,
@@ -23,6 +21,7 @@ from tillit.analyses._evidence import (
     Evidence,
     Gaps,
     Slopes,
+    judge_gaps,
     peer_gaps,
     recent_slopes,
 )
@@ -82,6 +81,7 @@ class Learning:
     areas: tuple[AreaSummary, ...]
     tested: int
     without_polarity: int  # KPIs left out because "better" is not known
+    size_dependent: int  # KPIs left out because they are totals (see _scale)
     q: float
 
 
@@ -164,6 +164,7 @@ class LearningMatrix:
             ),
             tested=int(self.tested[:, position].sum()),
             without_polarity=int(sum(p.sign == 0 for p in ev.polarity)),
+            size_dependent=int((~ev.comparable).sum()),
             q=self.q,
         )
 
@@ -192,34 +193,17 @@ def learning_matrix(
             hint="Använd Structure.neighbour_indices(k) eller en grupp per kommun.",
         )
     gaps = peer_gaps(evidence, focal_idx, peers)
-    known = (evidence.signs != 0)[:, None]
+    known = ((evidence.signs != 0) & evidence.comparable)[:, None]
     latest_value = ~np.isnan(evidence.windowed.values[:, focal_idx, -1])
     tested = known & latest_value & ~np.isnan(gaps.z[:, :, -1])
 
-    # One-sided p for "behind", BH across the KPIs tested for a municipality, each year.
-    with np.errstate(invalid="ignore"):
-        p_behind = special.ndtr(gaps.z)
-        p_ahead = special.ndtr(-gaps.z)
-    testable = tested[:, :, None] & ~np.isnan(gaps.z)
-    rejected_behind = np.zeros(gaps.z.shape, dtype=bool)
-    rejected_ahead = np.zeros(gaps.z.shape, dtype=bool)
-    q_value = np.full(tested.shape, np.nan)
-    for f in range(focal_idx.size):
-        for y in range(RECENT):
-            mask = testable[:, f, y]
-            if not mask.any():
-                continue
-            rb, qb = benjamini_hochberg(p_behind[mask, f, y], q)
-            ra, _ = benjamini_hochberg(p_ahead[mask, f, y], q)
-            rejected_behind[mask, f, y] = rb
-            rejected_ahead[mask, f, y] = ra
-            if y == RECENT - 1:
-                q_value[mask, f] = qb
-    years_behind = rejected_behind.sum(axis=2)
-    # Two of the last three years, the latest among them: a gap that has closed is no
-    # longer a finding, and one bad year is not enough.
-    behind = tested & rejected_behind[:, :, -1] & (years_behind >= MIN_HOLDING)
-    ahead = tested & rejected_ahead[:, :, -1] & (rejected_ahead.sum(axis=2) >= MIN_HOLDING)
+    verdicts = judge_gaps(gaps.z, tested, q)
+    behind, ahead, years_behind, q_value = (
+        verdicts.worse,
+        verdicts.better,
+        verdicts.years_worse,
+        verdicts.q_value,
+    )
 
     # Partners: among the peers, clearly better shrunken level, or clearly improving.
     shrunk = evidence.levels.shrunk[:, :, -RECENT:]
@@ -333,5 +317,6 @@ def restrict(evidence: Evidence, kpis: Sequence[int]) -> Evidence:
         ),
         polarity=tuple(evidence.polarity[i] for i in k),
         areas=tuple(evidence.areas[i] for i in k),
+        comparable=evidence.comparable[k],
         population=evidence.population,
     )

@@ -1,0 +1,249 @@
+"""A municipality against all municipalities and against its peers, with uncertainty.
+
+The headline is a tier ("tydligt bättre / i nivå med / tydligt sämre" than the peers),
+never a bare rank: the tier comes from the same noise-scaled gap, false-discovery
+control and two-of-three-years rule as the learning analysis (``judge_gaps``). Beside
+it: rank and percentile, the difference to the peer median, the empirical-Bayes
+shrunken value, and the position in a funnel over all municipalities — with counts and
+denominators when they exist, otherwise a noise band from the series' own year-to-year
+variation, both with Spiegelhalter's additive overdispersion."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from tillit.analyses._evidence import Evidence, judge_gaps, peer_gaps
+from tillit.analyses._funnel import funnel
+from tillit.analyses._polarity import Polarity
+from tillit.errors import InvalidInputError
+
+TIER_LABELS = {
+    "clearly_better": "tydligt bättre än jämförelsekommunerna",
+    "clearly_worse": "tydligt sämre än jämförelsekommunerna",
+    "clearly_higher": "tydligt högre än jämförelsekommunerna",
+    "clearly_lower": "tydligt lägre än jämförelsekommunerna",
+    "in_line": "i nivå med jämförelsekommunerna",
+    "not_comparable": "jämförs inte: värdet växer med kommunens storlek",
+    "no_data": "inget värde för senaste året",
+    "too_few_peers": "för få jämförelsekommuner med värden",
+}
+
+POSITION_LABELS = {
+    "above_998": "över 99,8 %-gränsen",
+    "above_95": "över 95 %-gränsen",
+    "inside": "inom gränserna",
+    "below_95": "under 95 %-gränsen",
+    "below_998": "under 99,8 %-gränsen",
+    "missing": "saknas",
+}
+
+
+@dataclass(frozen=True)
+class Denominators:
+    """Counts behind a KPI, per municipality on the evidence axis: the KPI is then a
+    proportion (``kind="proportion"``, value = numerator/denominator·scale) or a rate to
+    compare as observed/expected (``kind="ratio"``)."""
+
+    kind: str  # "proportion" | "ratio"
+    denominator: np.ndarray  # persons (or person-years) per municipality
+    scale: float  # 100 for per cent, 1000 for "per 1000 inv", …
+    source: str  # Swedish: which KPI the denominator is
+
+
+@dataclass(frozen=True)
+class FunnelPoint:
+    method: str  # "binomial", "poisson" or "noise band"
+    target: float  # natural units of the KPI
+    lower95: float
+    upper95: float
+    lower998: float
+    upper998: float
+    position: str  # above_998 … below_998, or missing
+    phi: float  # overdispersion factor
+    tau2: float  # additive between-municipality variance used (scale of the method)
+
+
+@dataclass(frozen=True)
+class PeerValue:
+    municipality: str
+    value: float
+    shrunk: float
+
+
+@dataclass(frozen=True)
+class Comparison:
+    kpi: str
+    municipality: str
+    year: int
+    polarity: Polarity
+    comparable: bool
+    value: float
+    shrunk: float  # empirical-Bayes value (pulled toward the national mean by noise)
+    shrink_weight: float  # 1 = own value kept
+    noise_sd: float  # the series' year-to-year noise, natural units
+    rank: int | None  # among all municipalities with a value, 1 = best (or highest)
+    count: int
+    percentile: float | None  # share of other municipalities it does better than, 0–100
+    peer_rank: int | None  # among itself and its peers
+    peer_count: int
+    national_median: float
+    peer_median: float
+    difference: float  # shrunken value − peer median
+    z: float  # noise-scaled gap, positive = better (or higher)
+    q_value: float  # false-discovery adjusted p-value (= p with one KPI)
+    years_beyond: int  # of the last 3 years, how many with a gap beyond noise this way
+    tier: str  # a key of TIER_LABELS
+    funnel: FunnelPoint | None
+    peers: tuple[PeerValue, ...]
+
+    @property
+    def tier_label(self) -> str:
+        return TIER_LABELS[self.tier]
+
+
+def compare(
+    evidence: Evidence,
+    municipality: str,
+    peers: Sequence[str],
+    *,
+    kpis: Sequence[str] | None = None,
+    denominators: Mapping[str, Denominators] | None = None,
+    q: float = 0.05,
+) -> tuple[Comparison, ...]:
+    """Compare ``municipality`` with ``peers`` on ``kpis`` (default all in the
+    evidence). With several KPIs the false discovery rate is held at ``q`` across them."""
+    index = {m: i for i, m in enumerate(evidence.municipalities)}
+    if municipality not in index:
+        raise InvalidInputError(
+            f"Kommunen {municipality} finns inte i underlaget.",
+            hint="Ange kommunen med namn eller kod, t.ex. `Kungsbacka` eller `1384`.",
+        )
+    i = index[municipality]
+    peer_idx = np.array([index[p] for p in peers if p in index and p != municipality], dtype=np.int64)
+    if peer_idx.size == 0:
+        raise InvalidInputError(
+            f"Inga jämförelsekommuner för {municipality}.",
+            hint="Välj jämförelsegrupp med --peers.",
+        )
+    wanted = list(evidence.kpis) if kpis is None else list(kpis)
+    k_idx = [evidence.kpis.index(k) for k in wanted if k in evidence.kpis]
+    gaps = peer_gaps(evidence, np.array([i]), peer_idx[None, :])
+    latest = evidence.windowed.values[:, i, -1]
+    tested = (evidence.comparable & ~np.isnan(latest) & ~np.isnan(gaps.z[:, 0, -1]))[:, None]
+    only = np.zeros_like(tested)
+    only[k_idx] = tested[k_idx]
+    verdicts = judge_gaps(gaps.z, only, q)
+    out = []
+    for k in k_idx:
+        polarity = evidence.polarity[k]
+        values = evidence.windowed.values[k, :, -1]
+        shrunk = evidence.levels.shrunk[k, :, -1]
+        direction = polarity.sign or 1
+        present = ~np.isnan(values)
+        value = float(values[i])
+        if np.isnan(value):
+            tier = "no_data"
+        elif not evidence.comparable[k]:
+            tier = "not_comparable"
+        elif np.isnan(gaps.z[k, 0, -1]):
+            tier = "too_few_peers"
+        elif verdicts.better[k, 0]:
+            tier = "clearly_better" if polarity.sign else "clearly_higher"
+        elif verdicts.worse[k, 0]:
+            tier = "clearly_worse" if polarity.sign else "clearly_lower"
+        else:
+            tier = "in_line"
+        ranked = bool(evidence.comparable[k]) and not np.isnan(value)
+        rank = peer_rank = None
+        percentile = None
+        if ranked:
+            score = direction * values[present]
+            own = direction * value
+            rank = int((score > own).sum()) + 1
+            others = max(int(present.sum()) - 1, 1)
+            percentile = float(100.0 * (score < own).sum() / others)
+            group = np.concatenate([[i], peer_idx])
+            group_values = direction * values[group]
+            group_values = group_values[~np.isnan(group_values)]
+            peer_rank = int((group_values > own).sum()) + 1
+        beyond = verdicts.years_better[k, 0] if gaps.z[k, 0, -1] > 0 else verdicts.years_worse[k, 0]
+        out.append(
+            Comparison(
+                kpi=evidence.kpis[k],
+                municipality=municipality,
+                year=int(evidence.windowed.end_years[k]),
+                polarity=polarity,
+                comparable=bool(evidence.comparable[k]),
+                value=value,
+                shrunk=float(shrunk[i]),
+                shrink_weight=float(evidence.levels.weight[k, i, -1]),
+                noise_sd=float(np.sqrt(evidence.noise.variance[k, i])),
+                rank=rank,
+                count=int(present.sum()),
+                percentile=percentile,
+                peer_rank=peer_rank,
+                peer_count=int((~np.isnan(values[peer_idx])).sum()) + 1,
+                national_median=float(np.nanmedian(values)) if present.any() else float("nan"),
+                peer_median=float(gaps.peer_median[k, 0, -1]),
+                difference=float(gaps.difference[k, 0, -1]),
+                z=float(gaps.z[k, 0, -1]),
+                q_value=float(verdicts.q_value[k, 0]),
+                years_beyond=int(beyond) if not np.isnan(gaps.z[k, 0, -1]) else 0,
+                tier=tier,
+                funnel=_funnel_point(evidence, k, i, (denominators or {}).get(evidence.kpis[k])),
+                peers=tuple(
+                    PeerValue(evidence.municipalities[j], float(values[j]), float(shrunk[j]))
+                    for j in peer_idx
+                ),
+            )
+        )
+    return tuple(out)
+
+
+def _funnel_point(
+    evidence: Evidence, k: int, i: int, denominators: Denominators | None
+) -> FunnelPoint | None:
+    """Position of municipality ``i`` in a funnel over all municipalities."""
+    values = evidence.windowed.values[k, :, -1]
+    if np.isnan(values[i]) or np.isnan(values).sum() > values.size - 3:
+        return None
+    if denominators is not None:
+        n = np.asarray(denominators.denominator, dtype=np.float64)
+        ok = ~np.isnan(values) & (n > 0)
+        if denominators.kind == "proportion":
+            y = values / denominators.scale
+            f = funnel(np.where(ok, y, np.nan), np.where(ok, n, 0.0), kind="proportion")
+            s = denominators.scale
+            method = "binomial"
+        else:
+            # A rate per `scale` inhabitants: observed events against those expected at
+            # the national rate, compared as a ratio O/E.
+            rate = np.nansum(np.where(ok, values * n, 0.0)) / np.nansum(np.where(ok, n, 0.0))
+            expected = rate * n / denominators.scale
+            observed = values * n / denominators.scale
+            ratio = np.where(ok & (expected > 0), observed / expected, np.nan)
+            f = funnel(ratio, np.where(ok, expected, 0.0), kind="ratio")
+            s = rate
+            method = "poisson"
+        target = f.target * s
+    else:
+        se = np.sqrt(evidence.noise.variance[k])
+        f = funnel(values, se, kind="normal")
+        s = 1.0
+        target = f.target
+        method = "noise band"
+    return FunnelPoint(
+        method=method,
+        target=float(target),
+        lower95=float(f.lower[0.95][i] * s),
+        upper95=float(f.upper[0.95][i] * s),
+        lower998=float(f.lower[0.998][i] * s),
+        upper998=float(f.upper[0.998][i] * s),
+        position=str(f.position[i]),
+        phi=float(f.phi),
+        tau2=float(f.tau2),
+    )
+
