@@ -38,6 +38,9 @@ class Settings:
     """TILLIT_KOLADA_PER_PAGE: rows per page asked of Kolada (1–5000)."""
     memory_limit: str = "1GB"
     """TILLIT_MEMORY_LIMIT: DuckDB's memory limit for imports and merges (spills beyond)."""
+    polarity_file: Path | None = None
+    """TILLIT_POLARITY_FILE: the user's CSV saying which way is better for KPIs (overrides
+    Tillit's own table and title rules); ``None`` when unset."""
 
     @property
     def store_dir(self) -> Path:
@@ -103,7 +106,22 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         kolada_retries=_whole(env, "TILLIT_KOLADA_RETRIES", 5, low=0, high=50),
         kolada_per_page=_whole(env, "TILLIT_KOLADA_PER_PAGE", 5000, low=1, high=5000),
         memory_limit=memory,
+        polarity_file=_existing_file(env, "TILLIT_POLARITY_FILE"),
     )
+
+
+def _existing_file(env: Mapping[str, str], name: str) -> Path | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    path = Path(raw).expanduser()
+    if not path.is_file():
+        what = "är en mapp, inte en fil" if path.is_dir() else "finns inte"
+        raise ConfigError(
+            f"{name}={raw!r} {what}.",
+            hint=f"Peka {name} på en befintlig fil (se docs/polarity.md), eller ta bort den.",
+        )
+    return path
 
 
 def setting_names() -> list[str]:

@@ -90,9 +90,8 @@ def curated_polarities() -> Mapping[str, tuple[Polarity, str]]:
     """Tillit's curated table: KPI id -> (polarity, English reason), read once from the package."""
     resource = importlib.resources.files("tillit.analyses").joinpath("data/polarity.csv")
     table: dict[str, tuple[Polarity, str]] = {}
-    with resource.open("r", encoding="utf-8", newline="") as handle:
-        for row in csv.DictReader(handle):
-            table[row["kpi"]] = (Polarity(row["polarity"]), row["reason"])
+    for row in csv.DictReader(resource.read_text(encoding="utf-8").splitlines()):
+        table[row["kpi"]] = (Polarity(row["polarity"]), row["reason"])
     return MappingProxyType(table)
 
 
@@ -121,10 +120,15 @@ _COST_WHY = (
 # named group "m" marks the words a rule reports; otherwise it reports the whole match.
 RULES: tuple[_Rule, ...] = (
     # 1. What a value describes rather than how well things go: neither.
+    _rule(r"^osäkerhetstal", _N, "the statistical uncertainty of a survey estimate"),
     _rule(r"röster på", _N, "a party's vote share is a political preference"),
     _rule(r"politiskt styre", _N, "who governs is a political choice"),
     _rule(r"valdeltagande|röstade", _H, "turnout in elections"),
-    _rule(r"(?<!avvikelse från )förväntat värde", _N, "a model's expected value is a condition"),
+    _rule(
+        r"(?<!avvikelse från )(förväntat|modellberäknat) värde",
+        _N,
+        "a model's expected value describes conditions, not results",
+    ),
     _rule(r"framskrivning", _N, "a population projection describes the future population"),
     _rule(
         r"soliditet|kassalikviditet|självfinansieringsgrad|årets resultat|resultat före",
@@ -136,7 +140,7 @@ RULES: tuple[_Rule, ...] = (
     _rule(r"intäkt|bidrag\b|^lönesumma|avskrivning|utbetal", _N, "an amount of money"),
     _rule(r"skattesats|\bpris\b|pris inkl|avgift", _N, "a price, fee or tax rate is set by choice"),
     _rule(r"\bköp av\b", _N, "buying services instead of running them is an organisational choice"),
-    _rule(r"antal svar|\bsvarande, antal|svarsfrekvens", _N, "describes the survey, not the service"),
+    _rule(r"antal svar|\bsvarande\b|svarsfrekvens", _N, "describes the survey, not the service"),
     _rule(
         r"(barn|elever) per (årsarbetare|lärare|anställd)|barn/årsarbetare|elever/lärare"
         r"|barn per barngrupp|förskollärartäthet",
@@ -227,7 +231,7 @@ RULES: tuple[_Rule, ...] = (
     # 4. Satisfaction, trust and quality.
     _rule(
         r"nöjd|kvalitetsindex|effektivitetsindex|företagsklimat|servicemätning|förtroende(?!vald)"
-        r"|medarbetarengagemang|\btrygg(a|t|het)?\b|trivs|patientupplevd"
+        r"|medarbetarengagemang|^hme\b|kvalitetsindikatorer|\btrygg(a|t|het)?\b|trivs|patientupplevd"
         r"|^medborgarundersökningen - |^brukar(bedömning|enkät)",
         _H,
         "satisfaction, trust, quality or a positively worded survey item",
@@ -249,16 +253,17 @@ RULES: tuple[_Rule, ...] = (
     ),
     _rule(
         r"lärarlegitimation|förskollärarexamen|pedagogisk högskole|adekvat utbildning"
-        r"|examen för arbete med barn",
+        r"|examen för arbete med barn|socionomexamen",
         _H,
         "qualified staff",
     ),
     _rule(r"personalkontinuitet", _L, "fewer different staff members per person"),
     _rule(
-        r"ohälsotal|sjukpenningtal|sjukfrånvaro|långtidssjukskriv|dödlighet|dödsfall|incidens"
+        r"ohälsotal|ohälsa|sjukpenningtal|sjukfrånvaro|långtidssjukskriv|dödlighet|dödsfall|incidens"
         r"|fetma|övervikt|röker|rökning|snusar|riskabla alkoholvanor|stillasittande|stressade"
         r"|ängslan|ångest|psykisk påfrestning|fallskador|skadade|olyck|olämpliga läkemedel"
-        r"|tio eller fler läkemedel|återinskrivning|påverkbar slutenvård|störd sömn|antibiotika",
+        r"|(tio|tre) eller fler (läkemedel|psykofarmaka)|återinskrivning|påverkbar slutenvård"
+        r"|störd sömn|antibiotika",
         _L,
         "ill health, injuries or risky habits",
     ),
@@ -275,8 +280,7 @@ RULES: tuple[_Rule, ...] = (
         "unemployment, poverty, exclusion or hardship",
     ),
     _rule(
-        r"(?P<m>långvarigt ekonomiskt bistånd|ekonomiskt bistånd|försörjningsstöd|biståndsmottagare)"
-        r".*andel",
+        r"(?P<m>ekonomiskt bistånd|försörjningsstöd|biståndsmottagare).*andel",
         _L,
         "reliance on social assistance",
     ),
@@ -289,7 +293,7 @@ RULES: tuple[_Rule, ...] = (
     ),
     _rule(
         r"sysselsättningsgrad|förvärvsarbetande|sysselsatta invånare|nystartade|mediannettoinkomst"
-        r"|förvärvsinkomst|skattekraft|bruttoregionprodukt",
+        r"|förvärvsinkomst|^skattekraft|bruttoregionprodukt",
         _H,
         "work, enterprise and income",
     ),
@@ -312,7 +316,7 @@ RULES: tuple[_Rule, ...] = (
 
 def _normalise(title: str) -> str:
     text = " ".join(title.casefold().split())
-    return re.sub(r"\s*\(-\d{4}\)\s*\.?$", "", text).rstrip(" .")
+    return re.sub(r"\s*\(-\s?\d{4}\)\s*\.?$", "", text).rstrip(" .")
 
 
 def _match(title: str) -> tuple[Polarity, str, str] | None:
