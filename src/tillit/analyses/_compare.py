@@ -122,7 +122,9 @@ def compare(
             hint="Ange kommunen med namn eller kod, t.ex. `Kungsbacka` eller `1384`.",
         )
     i = index[municipality]
-    peer_idx = np.array([index[p] for p in peers if p in index and p != municipality], dtype=np.int64)
+    peer_idx = np.array(
+        [index[p] for p in peers if p in index and p != municipality], dtype=np.int64
+    )
     if peer_idx.size == 0:
         raise InvalidInputError(
             f"Inga jämförelsekommuner för {municipality}.",
@@ -186,14 +188,18 @@ def compare(
                 percentile=percentile,
                 peer_rank=peer_rank,
                 peer_count=int((~np.isnan(values[peer_idx])).sum()) + 1,
-                national_median=float(np.nanmedian(values)) if present.any() else float("nan"),
+                national_median=float(np.median(values[present]))
+                if present.any()
+                else float("nan"),
                 peer_median=float(gaps.peer_median[k, 0, -1]),
                 difference=float(gaps.difference[k, 0, -1]),
                 z=float(gaps.z[k, 0, -1]),
                 q_value=float(verdicts.q_value[k, 0]),
                 years_beyond=int(beyond) if not np.isnan(gaps.z[k, 0, -1]) else 0,
                 tier=tier,
-                funnel=_funnel_point(evidence, k, i, (denominators or {}).get(evidence.kpis[k])),
+                funnel=_funnel_point(evidence, k, i, (denominators or {}).get(evidence.kpis[k]))
+                if evidence.comparable[k]
+                else None,
                 peers=tuple(
                     PeerValue(evidence.municipalities[j], float(values[j]), float(shrunk[j]))
                     for j in peer_idx
@@ -246,4 +252,3 @@ def _funnel_point(
         phi=float(f.phi),
         tau2=float(f.tau2),
     )
-

@@ -12,9 +12,17 @@ import numpy as np
 import numpy.typing as npt
 from scipy import special
 
-from tillit.analyses._noise import WINDOW, Levels, Noise, Windowed, align_windows
 from tillit.analyses._multiple import benjamini_hochberg
-from tillit.analyses._noise import estimate_noise, series_moments, shrink_levels
+from tillit.analyses._noise import (
+    WINDOW,
+    Levels,
+    Noise,
+    Windowed,
+    align_windows,
+    estimate_noise,
+    series_moments,
+    shrink_levels,
+)
 from tillit.analyses._panel import FloatArray, Panel
 from tillit.analyses._polarity import Polarity
 from tillit.analyses._scale import size_dependent
@@ -125,7 +133,7 @@ def peer_gaps(
     peer_values = shrunk[:, peers, :]  # (kpi, focal, k, year)
     median, count = nan_median(peer_values, axis=2)
     with np.errstate(invalid="ignore", divide="ignore"):
-        peer_var = np.nanmean(np.where(np.isnan(peer_values), np.nan, variance[:, peers, :]), axis=2)
+        peer_var = masked_mean(variance[:, peers, :], ~np.isnan(peer_values), axis=2)
         se = np.sqrt(variance[:, focal, :] + (np.pi / 2.0) * peer_var / count)
         direction = np.where(evidence.signs == 0, 1, evidence.signs)[:, None, None]
         z = direction * (own - median) / se
@@ -172,9 +180,10 @@ def recent_slopes(evidence: Evidence, rows: npt.NDArray[np.int64]) -> Slopes:
         sxx = np.where(enough, moments.sxx, np.nan)
         with np.errstate(invalid="ignore", divide="ignore"):
             sampling = evidence.noise.variance / sxx  # (kpi, municipality)
-            mean = np.nanmean(all_slopes, axis=1)
-            total = np.nanvar(all_slopes, axis=1, ddof=1)
-            tau2 = np.maximum(total - np.nanmean(np.where(np.isnan(all_slopes), np.nan, sampling), axis=1), 0.0)
+            mean = masked_mean(all_slopes, enough, axis=1)
+            dev = np.where(enough, all_slopes - mean[:, None], 0.0)
+            total = (dev * dev).sum(axis=1) / (enough.sum(axis=1) - 1)
+            tau2 = np.maximum(total - masked_mean(sampling, enough, axis=1), 0.0)
         chosen = part[:, rows, :].reshape(-1, span)
         result = trend_matrix(years, chosen, min_points=4)
         slope = result.slope.reshape(kpis, rows.size)
@@ -192,6 +201,15 @@ def recent_slopes(evidence: Evidence, rows: npt.NDArray[np.int64]) -> Slopes:
         out["z"][:, :, e] = z
         significant[:, :, e] = mk
     return Slopes(rows=rows, significant=significant, **out)
+
+
+def masked_mean(x: FloatArray, mask: npt.NDArray[np.bool_], *, axis: int) -> FloatArray:
+    """Mean of ``x`` where ``mask`` along ``axis``; NaN (without a warning) where the
+    mask is empty."""
+    count = mask.sum(axis=axis)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        total = np.where(mask, x, 0.0).sum(axis=axis)
+        return np.where(count > 0, total / count, np.nan)
 
 
 def nan_median(x: FloatArray, *, axis: int) -> tuple[FloatArray, npt.NDArray[np.int64]]:

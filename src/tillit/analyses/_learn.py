@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+
 from tillit.analyses._evidence import (
     MIN_HOLDING,
     RECENT,
@@ -25,7 +26,6 @@ from tillit.analyses._evidence import (
     peer_gaps,
     recent_slopes,
 )
-from tillit.analyses._multiple import benjamini_hochberg
 from tillit.analyses._noise import Levels, Noise, Windowed
 from tillit.analyses._polarity import Polarity
 from tillit.errors import InvalidInputError
@@ -129,7 +129,13 @@ class LearningMatrix:
                         years_better=int(self.years_better[k, position, slot]),
                     )
                 )
-            partners.sort(key=lambda p: (-(p.level + p.improving), -p.years_better, -p.shrunk * ev.polarity[k].sign))
+            partners.sort(
+                key=lambda p: (
+                    -(p.level + p.improving),
+                    -p.years_better,
+                    -p.shrunk * ev.polarity[k].sign,
+                )
+            )
             findings.append(
                 Finding(
                     kpi=ev.kpis[k],
@@ -225,7 +231,9 @@ def learning_matrix(
     own_row = np.searchsorted(rows, focal_idx)
     sign3 = evidence.signs[:, None, None, None]
     with np.errstate(invalid="ignore"):
-        better_than_own = sign3 * (slopes.shrunk[:, where, :] - slopes.shrunk[:, own_row, None, :]) > 0
+        better_than_own = (
+            sign3 * (slopes.shrunk[:, where, :] - slopes.shrunk[:, own_row, None, :]) > 0
+        )
         improving_years = (
             slopes.significant[:, where, :] & (slopes.z[:, where, :] > Z95) & better_than_own
         ).sum(axis=3)

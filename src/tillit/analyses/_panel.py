@@ -82,6 +82,39 @@ class Panel:
             cube.ravel()[flat[keep]] = value[keep]
         return cls(kpi_axis, mun_axis, year_axis, cube)
 
+    @classmethod
+    def from_codes(
+        cls,
+        kpis: Sequence[str],
+        municipalities: Sequence[str],
+        frame: pa.Table,
+        *,
+        years: Sequence[int] | None = None,
+    ) -> Panel:
+        """Build the cube from a frame whose kpi_index and municipality_index columns are
+        positions in ``kpis`` and ``municipalities`` (as the store returns it), with
+        period and value."""
+        if frame.num_rows == 0:
+            raise NoDataError(
+                "Inga värden att analysera.",
+                hint="Hämta värden med `tillit sync` eller läs in en fil med `tillit import`.",
+            )
+        k = frame.column("kpi_index").to_numpy().astype(np.int64)
+        m = frame.column("municipality_index").to_numpy().astype(np.int64)
+        period = frame.column("period").to_numpy().astype(np.int64)
+        value = pc.cast(frame.column("value"), pa.float64()).to_numpy(zero_copy_only=False)
+        first = int(period.min()) if years is None else int(min(years))
+        last = int(period.max()) if years is None else int(max(years))
+        shape = (len(kpis), len(municipalities), last - first + 1)
+        t = period - first
+        keep = (k >= 0) & (k < shape[0]) & (m >= 0) & (m < shape[1]) & (t >= 0) & (t < shape[2])
+        cube = np.full(shape, np.nan)
+        flat = (k * shape[1] + m) * shape[2] + t
+        cube.ravel()[flat[keep] if not keep.all() else flat] = (
+            value[keep] if not keep.all() else value
+        )
+        return cls(tuple(kpis), tuple(municipalities), tuple(range(first, last + 1)), cube)
+
     def kpi_index(self, kpi: str) -> int:
         try:
             return self.kpis.index(kpi)
@@ -102,7 +135,7 @@ class Panel:
 
     def latest_years(self) -> npt.NDArray[np.int64]:
         """Per KPI: index of the last year in which any municipality has a value (-1: none)."""
-        has = ~np.isnan(self.values).all(axis=1)  # (kpi, year)
+        has: npt.NDArray[np.bool_] = np.asarray(~np.isnan(self.values).all(axis=1))  # (kpi, year)
         last = has.shape[1] - 1 - np.argmax(has[:, ::-1], axis=1)
         return np.where(has.any(axis=1), last, -1).astype(np.int64)
 

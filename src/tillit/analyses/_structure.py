@@ -160,7 +160,7 @@ class Structure:
         w = self.whitened
         sq = (w * w).sum(axis=1)
         d2 = np.maximum(sq[:, None] + sq[None, :] - 2.0 * (w @ w.T), 0.0)
-        d = np.sqrt(d2)
+        d: FloatArray = np.sqrt(d2)
         np.fill_diagonal(d, np.inf)
         return d
 
@@ -267,9 +267,10 @@ def structure_from_matrix(
 ) -> Structure:
     """Standardize and whiten a (municipality × variable) matrix in natural units."""
     raw = np.asarray(raw, dtype=np.float64)
-    imputed = ~np.isfinite(raw)
-    if imputed.all(axis=0).any():
-        missing = [v.label for v, gone in zip(variables, imputed.all(axis=0), strict=True) if gone]
+    imputed: npt.NDArray[np.bool_] = np.asarray(~np.isfinite(raw))
+    empty = [bool(imputed[:, v].all()) for v in range(imputed.shape[1])]
+    if any(empty):
+        missing = [v.label for v, gone in zip(variables, empty, strict=True) if gone]
         raise NoDataError(
             f"Inga värden för strukturvariabeln {', '.join(missing)}.",
             hint="Hämta befolkningsnyckeltalen: `tillit sync --kpi "

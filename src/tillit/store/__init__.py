@@ -1,7 +1,7 @@
 """The local store: KPI values as Parquet queried with DuckDB, Kolada metadata, provenance."""
 
 from tillit.store._files import atomic_write_bytes, reraise_interrupt
-from tillit.store._metadata import KOMMUNGRUPP_2023, TABLES, classify_group
+from tillit.store._metadata import KOMMUNGRUPP_2023, TABLES, classify_group, group_name
 from tillit.store._provenance import LICENCE, Provenance
 from tillit.store._search import fold, terms
 from tillit.store._store import Store
@@ -19,6 +19,7 @@ __all__ = [
     "bucket_of",
     "classify_group",
     "fold",
+    "group_name",
     "reraise_interrupt",
     "terms",
 ]

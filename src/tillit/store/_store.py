@@ -304,6 +304,64 @@ class Store:
             if own:
                 con.close()
 
+    def municipality_panel(
+        self,
+        kpis: Sequence[str] | None,
+        *,
+        history: int,
+        municipalities: Sequence[str],
+        gender: str = "T",
+    ) -> tuple[list[str], pa.Table]:
+        """The input of the analyses in one pass: the KPIs with values in the last
+        ``history`` years (sorted; all KPIs when ``kpis`` is None) and an unsorted table
+        of (kpi_index, municipality_index, period, value), the indices being positions in
+        that KPI list and in ``municipalities``. Integer positions spare the caller from
+        looking up three million strings."""
+        source = self.values.source_sql(list(kpis) if kpis else None)
+        if source is None:
+            raise NoDataError(
+                "Arkivet har inga värden ännu.",
+                hint="Hämta dem med `tillit sync --kpi N00945` "
+                "eller läs in en fil med `tillit import FIL`.",
+            )
+        con = self.connect()
+        try:
+            last = con.sql(f"SELECT max(period) FROM {source}").fetchall()[0][0]
+            where = [
+                f"gender = '{gender}'",
+                f"period > {int(last or 0) - int(history)}",
+                "value IS NOT NULL",
+            ]
+            if kpis:
+                where.append(f"kpi IN ({_sql_list(kpis)})")
+            recent = f"{source} WHERE {' AND '.join(where)}"
+            kpi_axis = sorted(
+                r[0] for r in con.sql(f"SELECT DISTINCT kpi FROM {recent}").fetchall()
+            )
+            con.register(
+                "kpi_axis",
+                pa.table(
+                    {"kpi": kpi_axis, "kpi_index": pa.array(range(len(kpi_axis)), pa.int32())}
+                ),
+            )
+            con.register(
+                "municipality_axis",
+                pa.table(
+                    {
+                        "municipality": list(municipalities),
+                        "municipality_index": pa.array(range(len(municipalities)), pa.int32()),
+                    }
+                ),
+            )
+            table = con.sql(
+                "SELECT kpi_index, municipality_index, period, value FROM "
+                f"(SELECT kpi, municipality, period, value FROM {recent}) "
+                "JOIN kpi_axis USING (kpi) JOIN municipality_axis USING (municipality)"
+            ).to_arrow_table()
+            return kpi_axis, table
+        finally:
+            con.close()
+
     def lookup_values(
         self,
         kpis: Sequence[str] = (),

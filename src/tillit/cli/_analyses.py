@@ -1,0 +1,534 @@
+"""`tillit compare`, `trend`, `peers`, `learn`: fair comparison and whom to learn from."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from tillit.analyses import POSITION_LABELS, Polarity, PolarityDecision, parse_polarity_overrides
+from tillit.cli._app import app, parse_years, split_ids, store_for
+from tillit.cli._output import Format, emit, err_console, number, out_console
+from tillit.config import Settings
+from tillit.errors import ConfigError
+from tillit.query import (
+    PEER_KINDS,
+    ComparisonReport,
+    LearnReport,
+    compare_report,
+    learn_report,
+    national_report,
+    peers_report,
+    trend_report,
+)
+from tillit.store import LICENCE
+
+_FMT = typer.Option(Format.table, "--format", "-f", help="table, json eller csv.")
+_PEERS = typer.Option(
+    "struktur",
+    "--peers",
+    "-p",
+    help="Jämförelsegrupp: struktur (de k mest lika), kommungrupp (SKR 2023) "
+    "eller liknande (Koladas liknande kommuner).",
+)
+_K = typer.Option(7, "--k", help="Antal strukturellt lika kommuner.")
+_Q = typer.Option(0.05, "--fdr", help="Andel falska upptäckter som tolereras (FDR).")
+_PANEL = "Jämföra och lära"
+
+_TIER_STYLE = {
+    "clearly_better": "green",
+    "clearly_higher": "cyan",
+    "clearly_worse": "red",
+    "clearly_lower": "cyan",
+}
+
+
+def overrides_for(settings: Settings) -> dict[str, Polarity] | None:
+    """The user's polarity file (TILLIT_POLARITY_FILE), parsed; None when unset."""
+    path: Path | None = settings.polarity_file
+    if path is None:
+        return None
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise ConfigError(
+            f"Kan inte läsa riktningsfilen {path}: {exc.strerror}.",
+            hint="Rätta TILLIT_POLARITY_FILE eller ta bort inställningen.",
+        ) from None
+    return parse_polarity_overrides(text, str(path))
+
+
+def _check_peers(kind: str) -> str:
+    if kind not in PEER_KINDS:
+        from tillit.errors import InvalidInputError
+
+        raise InvalidInputError(
+            f"Okänd jämförelsegrupp {kind!r}.", hint="Välj " + ", ".join(PEER_KINDS) + "."
+        )
+    return kind
+
+
+def _plain(value: Any) -> Any:
+    """JSON-friendly: NaN becomes null, enums their value, nested dataclasses dicts."""
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else value
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, Polarity):
+        return value.value
+    return value
+
+
+def _polarity_text(decision: PolarityDecision) -> str:
+    return decision.explanation
+
+
+@app.command("compare", rich_help_panel=_PANEL)
+def compare_command(
+    municipality: str = typer.Argument(..., help="Kommun, namn eller kod."),
+    kpis: list[str] = typer.Argument(..., help="Nyckeltal, ett eller flera (id)."),
+    peers: str = _PEERS,
+    k: int = _K,
+    fdr: float = _Q,
+    fmt: Format = _FMT,
+) -> None:
+    """Jämför en kommun med liknande kommuner: nivå, skillnad och om den är större än bruset."""
+    settings, store = store_for()
+    report = compare_report(
+        store,
+        municipality,
+        split_ids(kpis),
+        peers=_check_peers(peers),
+        k=k,
+        q=fdr,
+        overrides=overrides_for(settings),
+    )
+    rows = [_comparison_row(report, c) for c in report.comparisons]
+    if fmt is not Format.table:
+        emit([_plain(r) for r in rows], fmt)
+        return
+    _print_comparisons(report, rows)
+
+
+def _comparison_row(report: ComparisonReport, c: Any) -> dict[str, Any]:
+    decision = report.polarity[c.kpi]
+    row = {
+        "municipality": report.municipality,
+        "municipality_name": report.name,
+        "kpi": c.kpi,
+        "title": report.titles.get(c.kpi, c.kpi),
+        "year": c.year,
+        "value": c.value,
+        "shrunk": c.shrunk,
+        "noise_sd": c.noise_sd,
+        "peer_median": c.peer_median,
+        "national_median": c.national_median,
+        "difference": c.difference,
+        "z": c.z,
+        "q_value": c.q_value,
+        "years_beyond": c.years_beyond,
+        "tier": c.tier,
+        "tier_label": c.tier_label,
+        "rank": c.rank,
+        "count": c.count,
+        "percentile": c.percentile,
+        "peer_rank": c.peer_rank,
+        "peer_count": c.peer_count,
+        "polarity": decision.polarity.value,
+        "polarity_source": decision.source,
+        "polarity_explanation": decision.explanation,
+        "peer_group": report.peers.label,
+        "peers": [p.municipality for p in c.peers],
+        "funnel": asdict(c.funnel) if c.funnel else None,
+    }
+    return row
+
+
+def _print_comparisons(report: ComparisonReport, rows: list[dict[str, Any]]) -> None:
+    console = out_console()
+    names = ", ".join(report.names.get(m, m) for m in report.peers.members[:12])
+    more = len(report.peers.members) - 12
+    console.print(
+        f"[bold]{report.name}[/bold] jämförd med {report.peers.label}: {names}"
+        + (f" och {more} till" if more > 0 else "")
+        + "."
+    )
+    for c, row in zip(report.comparisons, rows, strict=True):
+        console.print()
+        style = _TIER_STYLE.get(c.tier, "")
+        tier = f"[{style}]{c.tier_label}[/{style}]" if style else c.tier_label
+        console.print(f"[bold]{row['title']}[/bold] ({c.kpi}), {c.year}: {tier}.")
+        lines = []
+        if not math.isnan(c.value):
+            lines.append(
+                f"Värde {number(c.value)}; jämförelsekommunernas median {number(c.peer_median)}, "
+                f"rikets median {number(c.national_median)}."
+            )
+        if c.tier in ("clearly_better", "clearly_worse", "clearly_higher", "clearly_lower"):
+            lines.append(
+                f"Skillnaden {number(c.difference)} är större än årsbruset "
+                f"(z = {number(c.z, 1)}, q {_q(c.q_value)}) "
+                f"och har hållit i {c.years_beyond} av de senaste 3 åren."
+            )
+        elif c.tier == "in_line":
+            lines.append(
+                f"Skillnaden {number(c.difference)} ryms i det vanliga årsbruset "
+                f"(±{number(1.96 * c.noise_sd)}) eller har inte hållit i två av tre år."
+            )
+        if c.rank is not None:
+            lines.append(
+                f"Plats {c.rank} av {c.count} kommuner"
+                f" ({'bättre' if c.polarity.sign else 'högre'} än {number(c.percentile, 0)} %"
+                f" av dem), plats {c.peer_rank} av {c.peer_count} i jämförelsegruppen."
+                + ("" if c.polarity.sign else " Rangordningen är från högst till lägst.")
+            )
+        if not math.isnan(c.shrunk) and abs(c.shrunk - c.value) > 1e-9:
+            lines.append(
+                f"Med hänsyn till bruset uppskattas den verkliga nivån till {number(c.shrunk)}."
+            )
+        if c.funnel:
+            f = c.funnel
+            method = {
+                "binomial": "andelar av befolkningen",
+                "poisson": "händelser per invånare",
+                "noise band": "årsbrus",
+            }[f.method]
+            lines.append(
+                f"Trattdiagram mot alla kommuner ({method}): "
+                f"{POSITION_LABELS.get(f.position, f.position)} "
+                f"(95 %: {number(f.lower95)}–{number(f.upper95)}, "
+                f"99,8 %: {number(f.lower998)}–{number(f.upper998)})."
+            )
+        lines.append(f"Riktning: {row['polarity_explanation']}.")
+        for line in lines:
+            console.print("  " + line)
+    err_console().print(f"\n{LICENCE}. Metoden: docs/analyses.md.")
+
+
+@app.command("trend", rich_help_panel=_PANEL)
+def trend_command(
+    municipality: str = typer.Argument(..., help="Kommun eller region, namn eller kod."),
+    kpi: str = typer.Argument(..., help="Nyckeltal (id)."),
+    years: str = typer.Option(None, "--years", "-y", help="År, t.ex. 2012-2022."),
+    fmt: Format = _FMT,
+) -> None:
+    """Trend över åren: Theil–Sen-lutning och Mann–Kendall-test, verklig förändring eller brus."""
+    settings, store = store_for()
+    report = trend_report(
+        store, municipality, kpi, years=parse_years(years), overrides=overrides_for(settings)
+    )
+    t = report.trend
+    if fmt is not Format.table:
+        row = {
+            "municipality": report.municipality,
+            "municipality_name": report.name,
+            "kpi": report.kpi,
+            "title": report.title,
+            "polarity": report.polarity.polarity.value,
+            "polarity_explanation": report.polarity.explanation,
+            **{k: v for k, v in asdict(t).items() if k != "polarity"},
+            "years": list(report.years),
+            "values": list(report.values),
+        }
+        emit([_plain(row)], fmt)
+        return
+    console = out_console()
+    console.print(f"[bold]{report.name}: {report.title}[/bold] ({report.kpi})")
+    console.print(t.summary)
+    if t.slope is not None:
+        console.print(
+            f"Lutning {number(t.slope)} per år (95 %: {number(t.slope_low)} till "
+            f"{number(t.slope_high)}), Kendalls S = {t.s}, "
+            f"{'exakt test' if t.method == 'exact' else 'normalapproximation'}."
+        )
+    console.print(f"Riktning: {report.polarity.explanation}.")
+    missing = sorted(set(range(report.years[0], report.years[-1] + 1)) - set(report.years))
+    if missing:
+        console.print(
+            "År utan värde (räknas inte, fylls inte i): " + ", ".join(map(str, missing)) + "."
+        )
+    emit(
+        [{"year": y, "value": v} for y, v in zip(report.years, report.values, strict=True)],
+        Format.table,
+        columns=[("year", "År"), ("value", "Värde")],
+        numeric=["value"],
+    )
+
+
+@app.command("peers", rich_help_panel=_PANEL)
+def peers_command(
+    municipality: str = typer.Argument(..., help="Kommun, namn eller kod."),
+    k: int = _K,
+    fmt: Format = _FMT,
+) -> None:
+    """Vilka kommuner liknar denna, och i vad: struktur, kommungrupp och Koladas grupper."""
+    _, store = store_for()
+    report = peers_report(store, municipality, k=k)
+    rows = [
+        {
+            "rank": p.rank,
+            "municipality": p.municipality,
+            "name": report.names.get(p.municipality, p.municipality),
+            "distance": p.distance,
+            "similar_in": [t.label for t in p.traits],
+            "traits": [asdict(t) for t in p.traits],
+            "in_kommungrupp": bool(report.kommungrupp)
+            and p.municipality in report.kommungrupp.members,  # type: ignore[union-attr]
+            "in_liknande": bool(report.liknande) and p.municipality in report.liknande.members,  # type: ignore[union-attr]
+        }
+        for p in report.structural.peers
+    ]
+    if fmt is not Format.table:
+        emit([_plain(r) for r in rows], fmt)
+        return
+    table_rows = [
+        {
+            **r,
+            "why": "; ".join(
+                f"{t.label.lower()} {_trait(t.own, t.unit)} mot {_trait(t.peer, t.unit)}"
+                for t in p.traits
+            ),
+            "groups": ", ".join(
+                label
+                for flag, label in (
+                    (r["in_kommungrupp"], "samma kommungrupp"),
+                    (r["in_liknande"], "Koladas liknande"),
+                )
+                if flag
+            ),
+        }
+        for r, p in zip(rows, report.structural.peers, strict=True)
+    ]
+    emit(
+        table_rows,
+        fmt,
+        title=f"De {k} kommuner som strukturellt mest liknar {report.name} "
+        f"(uppgifter från {report.structural.year})",
+        columns=[
+            ("rank", "#"),
+            ("name", "Kommun"),
+            ("distance", "Avstånd"),
+            ("why", "Mest lika i"),
+            ("groups", "Även i"),
+        ],
+        numeric=["distance"],
+    )
+    console = out_console()
+    if report.kommungrupp:
+        console.print(
+            f"SKR:s {report.kommungrupp.label} ({len(report.kommungrupp.members)} andra kommuner)."
+        )
+    if report.liknande:
+        console.print(
+            f"{report.liknande.label}: "
+            + ", ".join(report.names.get(m, m) for m in report.liknande.members)
+            + "."
+        )
+    if report.structural.imputed:
+        console.print(
+            "Saknade uppgifter ersattes med mittvärdet: " + ", ".join(report.structural.imputed)
+        )
+    err_console().print("Avståndet är Mahalanobis-avstånd på standardiserade strukturmått.")
+
+
+def _trait(value: float, unit: str) -> str:
+    if unit == "%":
+        return f"{number(value, 1)} %"
+    if unit == "invånare":
+        return number(value, 0)
+    if unit == "kr":
+        return f"{number(value, 0)} {unit}"
+    return f"{number(value, 1)} {unit}"
+
+
+@app.command("learn", rich_help_panel=_PANEL)
+def learn_command(
+    municipality: str = typer.Argument(None, help="Kommun, namn eller kod (utelämna med --alla)."),
+    area: list[str] = typer.Option(
+        None, "--area", "-a", help="Verksamhetsområde, t.ex. 'Gymnasieskola'. Kan upprepas."
+    ),
+    everyone: bool = typer.Option(
+        False, "--alla", help="Hela landet: alla 290 kommuner på en gång (matrisen)."
+    ),
+    peers: str = _PEERS,
+    k: int = _K,
+    fdr: float = _Q,
+    fmt: Format = _FMT,
+) -> None:
+    """Var ligger kommunen tydligt efter liknande kommuner, och vilka kan den lära av?"""
+    settings, store = store_for()
+    overrides = overrides_for(settings)
+    if everyone:
+        national = national_report(store, k=k, q=fdr, overrides=overrides)
+        rows = national.rows()
+        if fmt is not Format.table:
+            emit([_plain(r) for r in rows], fmt, keys=["municipality", "kpi", "partners"])
+            return
+        _print_national(national.names, rows)
+        return
+    if not municipality:
+        from tillit.errors import InvalidInputError
+
+        raise InvalidInputError(
+            "Ange en kommun, eller --alla för hela landet.",
+            hint="T.ex. `tillit learn Kungsbacka`.",
+        )
+    report = learn_report(
+        store,
+        municipality,
+        areas=split_ids(area) if area else (),
+        peers=_check_peers(peers),
+        k=k,
+        q=fdr,
+        overrides=overrides,
+    )
+    rows = _learn_rows(report)
+    if fmt is not Format.table:
+        emit([_plain(r) for r in rows], fmt, keys=["kpi", "partners"])
+        return
+    _print_learning(report)
+
+
+def _learn_rows(report: LearnReport) -> list[dict[str, Any]]:
+    out = []
+    for f in report.learning.findings:
+        out.append(
+            {
+                "municipality": report.municipality,
+                "kpi": f.kpi,
+                "title": report.titles.get(f.kpi, f.kpi),
+                "area": f.area,
+                "year": f.year,
+                "polarity": f.polarity.value,
+                "value": f.value,
+                "shrunk": f.shrunk,
+                "peer_median": f.peer_median,
+                "difference": f.difference,
+                "z": f.z,
+                "q_value": f.q_value,
+                "years_behind": f.years_behind,
+                "partners": [
+                    {
+                        "municipality": p.municipality,
+                        "name": report.names.get(p.municipality, p.municipality),
+                        **{k: v for k, v in asdict(p).items() if k != "municipality"},
+                    }
+                    for p in f.partners
+                ],
+            }
+        )
+    return out
+
+
+def _print_learning(report: LearnReport) -> None:
+    console = out_console()
+    learning = report.learning
+    peers = ", ".join(report.names.get(m, m) for m in report.peers.members[:12])
+    console.print(
+        f"[bold]{report.name}[/bold] jämförd med {report.peers.label}: {peers}"
+        + (" m.fl." if len(report.peers.members) > 12 else "")
+        + "."
+    )
+    console.print(
+        f"{learning.tested} nyckeltal prövades. {report.name} ligger tydligt efter på "
+        f"{len(learning.findings)} och tydligt före på {len(learning.ahead)}."
+    )
+    if not learning.findings:
+        console.print(
+            "Inget nyckeltal visar en skillnad som är större än årsbruset två av de tre "
+            "senaste åren. Det betyder inte att allt är bra – bara att ingen skillnad "
+            "mot jämförelsekommunerna går att skilja från slumpen."
+        )
+    area = None
+    for f in learning.findings:
+        if f.area != area:
+            area = f.area
+            console.print(f"\n[bold underline]{area}[/bold underline]")
+        worse = "lägre" if f.polarity.sign > 0 else "högre"
+        console.print(
+            f"[bold]{report.titles.get(f.kpi, f.kpi)}[/bold] ({f.kpi}), {f.year}: "
+            f"{number(f.value)} mot jämförelsekommunernas {number(f.peer_median)} "
+            f"([red]{worse} är sämre här[/red]; efter i {f.years_behind} av 3 år, "
+            f"q {_q(f.q_value)})."
+        )
+        if not f.partners:
+            console.print("  Ingen av jämförelsekommunerna är tydligt bättre eller förbättras.")
+        for p in f.partners:
+            why = []
+            if p.level:
+                why.append(f"tydligt bättre nivå {p.years_better} av 3 år ({number(p.value)})")
+            if p.improving:
+                why.append(f"förbättras tydligt ({_signed(p.slope)} per år)")
+            console.print(
+                f"  Lär av [bold]{report.names.get(p.municipality, p.municipality)}"
+                f"[/bold]: {', '.join(why)}."
+            )
+    if learning.areas:
+        console.print()
+        emit(
+            [
+                {"area": a.area, "tested": a.tested, "behind": a.behind, "ahead": a.ahead}
+                for a in learning.areas
+            ],
+            Format.table,
+            title="Per verksamhetsområde",
+            columns=[
+                ("area", "Område"),
+                ("tested", "Prövade"),
+                ("behind", "Tydligt efter"),
+                ("ahead", "Tydligt före"),
+            ],
+            numeric=["tested", "behind", "ahead"],
+        )
+    err_console().print(
+        f"Ej prövade: {learning.without_polarity} nyckeltal där det är okänt vilket håll som är "
+        f"bättre och {learning.size_dependent} som växer med kommunens storlek. "
+        f"Skillnaderna är bedömda mot årsbruset med FDR {number(learning.q * 100, 0)} %, "
+        f"krympta mot riksmedel. Metoden: docs/analyses.md. {LICENCE}."
+    )
+
+
+def _q(value: float) -> str:
+    """A false-discovery q-value as people read it: "< 0,001" rather than "0,000"."""
+    return "< 0,001" if value < 0.001 else f"= {number(value, 3)}"
+
+
+def _signed(value: float) -> str:
+    return ("+" if value > 0 else "") + number(value)
+
+
+def _print_national(names: Mapping[str, str], rows: list[dict[str, Any]]) -> None:
+    counts: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        counts.setdefault(r["municipality"], []).append(r)
+    summary = [
+        {
+            "name": names.get(m, m),
+            "behind": len(rs),
+            "with_partners": sum(bool(r["partners"]) for r in rs),
+            "areas": ", ".join(sorted({r["area"] for r in rs})[:3]),
+        }
+        for m, rs in sorted(counts.items(), key=lambda item: -len(item[1]))
+    ]
+    emit(
+        summary,
+        Format.table,
+        title="Hela landet: nyckeltal där kommunen ligger tydligt efter sina 7 mest lika",
+        columns=[
+            ("name", "Kommun"),
+            ("behind", "Tydligt efter"),
+            ("with_partners", "Med någon att lära av"),
+            ("areas", "Bland annat inom"),
+        ],
+        numeric=["behind", "with_partners"],
+    )
+    err_console().print(
+        f"{len(rows)} fynd i {len(counts)} kommuner. Hela listan: "
+        "`tillit learn --alla --format csv`."
+    )

@@ -1,0 +1,247 @@
+"""Reading what the analyses need out of the store: the value cube, structural
+variables, polarity decisions and peer groups. The CLI, the web pages and the report
+all go through here, so they show the same numbers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from tillit.analyses import (
+    STRUCTURAL_KPIS,
+    Denominators,
+    Evidence,
+    Panel,
+    Polarity,
+    PolarityDecision,
+    Structure,
+    build_structure,
+    denominator_rule,
+    gather_evidence,
+    resolve_polarity,
+    size_dependent,
+)
+from tillit.errors import InvalidInputError, NoDataError
+from tillit.store import Store, group_name
+
+#: Years of history read for an analysis: the 10-year window of every KPI that still
+#: had values at most two years before the store's latest year (older ones have ended).
+HISTORY = 12
+#: Peer group kinds, as the CLI names them.
+PEER_KINDS = ("struktur", "kommungrupp", "liknande")
+
+# Kolada's "Liknande kommuner" groups are per area; the KPIs' operating areas map to them.
+_LIKNANDE_AREA = {
+    "Grundskola åk 0-9 inkl förskoleklass": "grundskola",
+    "Gymnasieskola åk 1-3": "gymnasieskola",
+    "Förskoleverksamhet": "förskola",
+    "Äldre och funktionshinder": "äldreomsorg",
+    "Individ- och familjeomsorg": "IFO",
+    "Arbetsmarknad": "arbetsmarknad",
+    "Befolkning": "socioekonomi",
+}
+
+
+@dataclass(frozen=True)
+class PeerSet:
+    """The municipalities a municipality is compared with, and why them."""
+
+    kind: str  # one of PEER_KINDS
+    label: str  # Swedish, e.g. "7 strukturellt närmaste kommuner"
+    members: tuple[str, ...]  # municipality codes, the focal one excluded
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything loaded once for a set of analyses over the store."""
+
+    store: Store
+    kpi_meta: Mapping[str, Mapping[str, Any]]
+    names: Mapping[str, str]  # municipality code → name
+    municipalities: tuple[str, ...]  # the 290 municipality codes, sorted
+    panel: Panel  # every KPI read, the structural ones included
+    chosen: tuple[str, ...]  # the KPIs to analyse
+    structure: Structure
+    polarity: Mapping[str, PolarityDecision]
+
+    def title(self, kpi: str) -> str:
+        meta = self.kpi_meta.get(kpi)
+        return str(meta["title"]) if meta else kpi
+
+    def area(self, kpi: str) -> str:
+        meta = self.kpi_meta.get(kpi)
+        return str((meta or {}).get("operating_area") or "Övrigt")
+
+    def evidence(self, kpis: Sequence[str] | None = None) -> Evidence:
+        """Evidence for ``kpis`` (default: the chosen ones), computed once and kept."""
+        chosen = self.chosen if kpis is None else tuple(kpis)
+        cache: dict[tuple[str, ...], Evidence] = self.__dict__.setdefault("_evidence", {})
+        if chosen not in cache:
+            panel = self.panel
+            if chosen != panel.kpis:
+                panel = Panel(
+                    kpis=chosen,
+                    municipalities=panel.municipalities,
+                    years=panel.years,
+                    values=panel.values[[panel.kpis.index(k) for k in chosen]],
+                )
+            cache[chosen] = gather_evidence(
+                panel,
+                self.population(),
+                polarity={k: self.polarity[k].polarity for k in chosen},
+                areas={k: self.area(k) for k in chosen},
+                titles={k: self.title(k) for k in chosen},
+            )
+        return cache[chosen]
+
+    def testable(self) -> tuple[str, ...]:
+        """The chosen KPIs on which "behind" means something: known polarity, not a
+        total that grows with size."""
+        return tuple(
+            k
+            for k in self.chosen
+            if self.polarity[k].polarity.sign != 0 and not size_dependent(self.title(k))
+        )
+
+    def population(self) -> np.ndarray:
+        index = [v.key for v in self.structure.variables].index("population")
+        return self.structure.raw[:, index]
+
+    def denominators(self, evidence: Evidence) -> dict[str, Denominators]:
+        """Counts behind the KPIs that are whole-population rates or shares."""
+        out: dict[str, Denominators] = {}
+        for k, kpi in enumerate(evidence.kpis):
+            rule = denominator_rule(kpi, self.title(kpi))
+            if rule is None or rule.population_kpi not in self.panel.kpis:
+                continue
+            year = int(evidence.windowed.end_years[k])
+            if year not in self.panel.years:
+                continue
+            pop = self.panel.values[
+                self.panel.kpi_index(rule.population_kpi), :, self.panel.years.index(year)
+            ]
+            out[kpi] = Denominators(
+                kind=rule.kind,
+                denominator=pop,
+                scale=rule.scale,
+                source=f"{self.title(rule.population_kpi)} ({rule.population_kpi}), {year}",
+            )
+        return out
+
+    def peer_set(
+        self, municipality: str, kind: str = "struktur", *, k: int = 7, area: str | None = None
+    ) -> PeerSet:
+        """Peers of ``municipality``: its k structural neighbours, its SKR municipality
+        group (kommungrupp 2023), or Kolada's "Liknande kommuner" group (for ``area``,
+        an operating area, when Kolada has one for it; else the overall group)."""
+        if kind == "struktur":
+            peers = self.structure.peers(municipality, k)
+            return PeerSet(
+                kind,
+                f"de {k} strukturellt mest lika kommunerna",
+                tuple(p.municipality for p in peers.peers),
+            )
+        if kind == "kommungrupp":
+            group = _group_of(self.store, municipality, "kommungrupp_2023")
+            members = _members(self.store, group["id"])
+            return PeerSet(
+                kind,
+                f"kommungrupp {group['code']}: {group_name(group['title'])}",
+                tuple(m for m in members if m != municipality),
+            )
+        if kind == "liknande":
+            wanted = _LIKNANDE_AREA.get(area or "", "övergripande")
+            focal = self.names[municipality]
+            groups = [
+                g
+                for g in self.store.municipality_groups("liknande_kommuner")
+                if g["focal_title"] == focal
+            ]
+            chosen = [g for g in groups if g["area"] == wanted] or [
+                g for g in groups if g["area"] == "övergripande"
+            ]
+            if not chosen:
+                raise NoDataError(
+                    f"Kolada har ingen grupp av liknande kommuner för {focal}.",
+                    hint="Läs in Koladas metadata (`tillit sync --metadata`) "
+                    "eller välj --peers struktur.",
+                )
+            group = max(chosen, key=lambda g: g["year"] or 0)
+            members = _members(self.store, group["id"])
+            return PeerSet(
+                kind,
+                f"Koladas liknande kommuner, {group['area']} ({group['year']})",
+                tuple(m for m in members if m != municipality),
+            )
+        raise InvalidInputError(
+            f"Okänd jämförelsegrupp {kind!r}.",
+            hint="Välj " + ", ".join(PEER_KINDS) + ".",
+        )
+
+
+def _group_of(store: Store, municipality: str, kind: str) -> dict[str, Any]:
+    groups = {g["id"]: g for g in store.municipality_groups(kind)}
+    for member in store.metadata.read("municipality_group_members"):
+        if member["municipality"] == municipality and member["group_id"] in groups:
+            return groups[member["group_id"]]
+    raise NoDataError(
+        f"Kommunen {municipality} ingår inte i någon kommungrupp i arkivet.",
+        hint="Läs in Koladas metadata med `tillit sync --metadata`.",
+    )
+
+
+def _members(store: Store, group_id: str) -> list[str]:
+    return [
+        m["municipality"]
+        for m in store.metadata.read("municipality_group_members")
+        if m["group_id"] == group_id
+    ]
+
+
+def load_context(
+    store: Store,
+    *,
+    kpis: Sequence[str] | None = None,
+    overrides: Mapping[str, Polarity] | None = None,
+    history: int = HISTORY,
+) -> Context:
+    """Load the municipality-level values (gender T) of ``kpis`` (default: all KPIs in
+    the store) for the last ``history`` years, the structural variables, and each
+    KPI's polarity decision."""
+    municipalities_meta = store.municipalities()
+    names = {m["id"]: m["title"] for m in municipalities_meta}
+    municipalities = tuple(sorted(m["id"] for m in municipalities_meta if m["type"] == "K"))
+    if not municipalities:
+        raise NoDataError(
+            "Arkivet har inga kommuner.",
+            hint="Läs in Koladas metadata med `tillit sync --metadata`.",
+        )
+    kpi_meta = {k["id"]: k for k in store.kpis()}
+    wanted = None if kpis is None else sorted(set(kpis) | set(STRUCTURAL_KPIS))
+    kpi_axis, frame = store.municipality_panel(
+        wanted, history=history, municipalities=municipalities
+    )
+    panel = Panel.from_codes(kpi_axis, municipalities, frame)
+    structure = build_structure(panel)
+    chosen = panel.kpis if kpis is None else tuple(k for k in panel.kpis if k in set(kpis))
+    if kpis is not None and not chosen:
+        raise NoDataError(
+            f"Inga kommunvärden för {', '.join(kpis)} i arkivet.",
+            hint=f"Hämta dem med `tillit sync --kpi {kpis[0]}`.",
+        )
+    polarity = {
+        k: resolve_polarity(k, (kpi_meta.get(k) or {}).get("title"), overrides) for k in chosen
+    }
+    return Context(
+        store=store,
+        kpi_meta=kpi_meta,
+        names=names,
+        municipalities=municipalities,
+        panel=panel,
+        chosen=chosen,
+        structure=structure,
+        polarity=polarity,
+    )

@@ -1,0 +1,308 @@
+"""One query function per question: compare, trend, peers, learn and the national
+matrix. Each returns a dataclass with the analysis result and the names needed to show
+it; the CLI prints it, the web pages will render it, the JSON twins serialise it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from tillit.analyses import (
+    STRUCTURAL_KPIS,
+    Comparison,
+    Learning,
+    LearningMatrix,
+    Polarity,
+    PolarityDecision,
+    StructuralPeers,
+    Trend,
+    compare,
+    find_learning_partners,
+    learning_matrix,
+    resolve_polarity,
+    size_dependent,
+    trend,
+)
+from tillit.errors import InvalidInputError, NoDataError
+from tillit.query._context import PeerSet, load_context
+from tillit.store import Store
+
+
+def resolve_municipality(store: Store, text: str) -> dict[str, Any]:
+    """A municipality (not a region) by name or code."""
+    row = store.municipality(text)
+    if row.get("type") != "K":
+        raise InvalidInputError(
+            f"{row['title']} är ingen kommun.",
+            hint="Jämförelserna görs mellan kommuner; ange en kommun, t.ex. `Kungsbacka`.",
+        )
+    return row
+
+
+@dataclass(frozen=True)
+class ComparisonReport:
+    municipality: str
+    name: str
+    peers: PeerSet
+    comparisons: tuple[Comparison, ...]
+    titles: Mapping[str, str]
+    polarity: Mapping[str, PolarityDecision]
+    names: Mapping[str, str]
+    q: float
+
+
+def compare_report(
+    store: Store,
+    municipality: str,
+    kpis: Sequence[str],
+    *,
+    peers: str = "struktur",
+    k: int = 7,
+    q: float = 0.05,
+    overrides: Mapping[str, Polarity] | None = None,
+) -> ComparisonReport:
+    """Compare a municipality (name or code) with its peers on ``kpis``."""
+    focal = resolve_municipality(store, municipality)
+    ids = list(dict.fromkeys(store.kpi(kpi)["id"] for kpi in kpis))
+    if not ids:
+        raise InvalidInputError(
+            "Ange minst ett nyckeltal.", hint="T.ex. `tillit compare Kungsbacka N15419`."
+        )
+    ctx = load_context(store, kpis=ids, overrides=overrides)
+    peer_set = ctx.peer_set(focal["id"], peers, k=k, area=ctx.area(ids[0]))
+    evidence = ctx.evidence()
+    missing = [kpi for kpi in ids if kpi not in evidence.kpis]
+    if len(missing) == len(ids):
+        raise NoDataError(
+            f"Inga kommunvärden för {', '.join(ids)} de senaste åren.",
+            hint=f"Hämta dem med `tillit sync --kpi {ids[0]}`.",
+        )
+    comparisons = compare(
+        evidence,
+        focal["id"],
+        peer_set.members,
+        kpis=ids,
+        denominators=ctx.denominators(evidence),
+        q=q,
+    )
+    return ComparisonReport(
+        municipality=focal["id"],
+        name=focal["title"],
+        peers=peer_set,
+        comparisons=comparisons,
+        titles={kpi: ctx.title(kpi) for kpi in ids},
+        polarity=ctx.polarity,
+        names=ctx.names,
+        q=q,
+    )
+
+
+@dataclass(frozen=True)
+class TrendReport:
+    municipality: str
+    name: str
+    kpi: str
+    title: str
+    polarity: PolarityDecision
+    years: tuple[int, ...]
+    values: tuple[float, ...]
+    trend: Trend
+
+
+def trend_report(
+    store: Store,
+    municipality: str,
+    kpi: str,
+    *,
+    years: Sequence[int] = (),
+    overrides: Mapping[str, Polarity] | None = None,
+) -> TrendReport:
+    """Theil–Sen slope and Mann–Kendall test of one municipality's series (gender T),
+    over ``years`` or every year with a value; missing years stay missing."""
+    focal = store.municipality(municipality)
+    meta = store.kpi(kpi)
+    frame = store.query_values(
+        [meta["id"]], municipalities=[focal["id"]], years=list(years) or None, genders=["T"]
+    )
+    rows = [
+        (int(p), float(v))
+        for p, v in zip(
+            frame.column("period").to_pylist(), frame.column("value").to_pylist(), strict=True
+        )
+        if v is not None
+    ]
+    if not rows:
+        raise NoDataError(
+            f"{focal['title']} har inga värden för {meta['id']}"
+            + (f" åren {min(years)}–{max(years)}." if years else "."),
+            hint=f"Se vilka värden som finns: `tillit values {meta['id']} "
+            f"--municipality {focal['id']}`.",
+        )
+    decision = resolve_polarity(meta["id"], meta.get("title"), overrides)
+    ys, vs = zip(*rows, strict=True)
+    return TrendReport(
+        municipality=focal["id"],
+        name=focal["title"],
+        kpi=meta["id"],
+        title=meta["title"],
+        polarity=decision,
+        years=ys,
+        values=vs,
+        trend=trend(ys, vs, polarity=decision.polarity),
+    )
+
+
+@dataclass(frozen=True)
+class PeersReport:
+    municipality: str
+    name: str
+    structural: StructuralPeers
+    kommungrupp: PeerSet | None
+    liknande: PeerSet | None
+    names: Mapping[str, str]
+
+
+def peers_report(store: Store, municipality: str, *, k: int = 7) -> PeersReport:
+    """Who is similar and why: the k structural neighbours with their traits, the SKR
+    municipality group and Kolada's overall "Liknande kommuner" group."""
+    focal = resolve_municipality(store, municipality)
+    ctx = load_context(store, kpis=list(STRUCTURAL_KPIS))
+    structural = ctx.structure.peers(focal["id"], k)
+    groups: dict[str, PeerSet | None] = {}
+    for kind in ("kommungrupp", "liknande"):
+        try:
+            groups[kind] = ctx.peer_set(focal["id"], kind)
+        except NoDataError:
+            groups[kind] = None
+    return PeersReport(
+        municipality=focal["id"],
+        name=focal["title"],
+        structural=structural,
+        kommungrupp=groups["kommungrupp"],
+        liknande=groups["liknande"],
+        names=ctx.names,
+    )
+
+
+@dataclass(frozen=True)
+class LearnReport:
+    municipality: str
+    name: str
+    peers: PeerSet
+    learning: Learning
+    titles: Mapping[str, str]
+    polarity: Mapping[str, PolarityDecision]
+    names: Mapping[str, str]
+
+
+def learn_report(
+    store: Store,
+    municipality: str,
+    *,
+    areas: Sequence[str] = (),
+    peers: str = "struktur",
+    k: int = 7,
+    q: float = 0.05,
+    overrides: Mapping[str, Polarity] | None = None,
+) -> LearnReport:
+    """Where the municipality is clearly behind its peers and whom to learn from."""
+    focal = resolve_municipality(store, municipality)
+    ctx = load_context(store, overrides=overrides)
+    area = _match_area(ctx.panel.kpis, ctx.area, areas)
+    peer_set = ctx.peer_set(focal["id"], peers, k=k, area=area[0] if len(area) == 1 else None)
+    learning = find_learning_partners(
+        ctx.evidence(ctx.testable()), focal["id"], peer_set.members, areas=area or None, q=q
+    )
+    learning = replace(
+        learning,
+        without_polarity=sum(d.polarity.sign == 0 for d in ctx.polarity.values()),
+        size_dependent=sum(
+            size_dependent(ctx.title(k)) and ctx.polarity[k].polarity.sign != 0 for k in ctx.chosen
+        ),
+    )
+    kpis = {f.kpi for f in learning.findings} | set(learning.ahead)
+    return LearnReport(
+        municipality=focal["id"],
+        name=focal["title"],
+        peers=peer_set,
+        learning=learning,
+        titles={kpi: ctx.title(kpi) for kpi in kpis},
+        polarity={kpi: ctx.polarity[kpi] for kpi in kpis},
+        names=ctx.names,
+    )
+
+
+def _match_area(kpis: Sequence[str], area_of: Any, wanted: Sequence[str]) -> list[str]:
+    """Operating areas named by the user, matched case-insensitively by prefix."""
+    if not wanted:
+        return []
+    known = sorted({area_of(k) for k in kpis})
+    out = []
+    for text in wanted:
+        needle = text.casefold().strip()
+        hits = [a for a in known if a.casefold() == needle] or [
+            a for a in known if a.casefold().startswith(needle)
+        ]
+        if not hits:
+            hits = [a for a in known if needle in a.casefold()]
+        if not hits:
+            raise InvalidInputError(
+                f"Inget verksamhetsområde heter {text!r}.",
+                hint="Områdena är: " + "; ".join(known) + ".",
+            )
+        out.extend(hits)
+    return list(dict.fromkeys(out))
+
+
+@dataclass(frozen=True)
+class MatrixReport:
+    matrix: LearningMatrix
+    titles: Mapping[str, str]
+    names: Mapping[str, str]
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One row per municipality × KPI where it is clearly behind, with partners."""
+        m = self.matrix
+        ev = m.evidence
+        out = []
+        for f_pos, i in enumerate(m.focal):
+            for k in np.flatnonzero(m.behind[:, f_pos]):
+                partners = [
+                    ev.municipalities[j]
+                    for slot, j in enumerate(m.peers[f_pos])
+                    if m.level_partner[k, f_pos, slot] or m.improving_partner[k, f_pos, slot]
+                ]
+                out.append(
+                    {
+                        "municipality": ev.municipalities[i],
+                        "municipality_name": self.names.get(ev.municipalities[i], ""),
+                        "kpi": ev.kpis[k],
+                        "area": ev.areas[k],
+                        "year": int(ev.windowed.end_years[k]),
+                        "z": round(float(m.gaps.z[k, f_pos, -1]), 3),
+                        "q_value": float(m.q_value[k, f_pos]),
+                        "partners": partners,
+                    }
+                )
+        return out
+
+
+def national_report(
+    store: Store,
+    *,
+    k: int = 7,
+    q: float = 0.05,
+    overrides: Mapping[str, Polarity] | None = None,
+) -> MatrixReport:
+    """The learning matrix for all municipalities at once (structural peers)."""
+    ctx = load_context(store, overrides=overrides)
+    evidence = ctx.evidence(ctx.testable())
+    matrix = learning_matrix(evidence, ctx.structure.neighbour_indices(k), q=q)
+    return MatrixReport(
+        matrix=matrix,
+        titles={kpi: ctx.title(kpi) for kpi in evidence.kpis},
+        names=ctx.names,
+    )
