@@ -22,7 +22,7 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
+from scipy import special
 
 from tillit.errors import InvalidInputError
 
@@ -48,7 +48,7 @@ _KINDS = ("proportion", "ratio", "normal")
 def _check_level(level: float) -> float:
     if not 0.0 < level < 1.0:
         raise InvalidInputError(f"Konfidensnivån måste ligga mellan 0 och 1, fick {level}.")
-    return float(stats.norm.ppf(0.5 + level / 2.0))
+    return float(special.ndtri(0.5 + level / 2.0))
 
 
 def _nonnegative(x: ArrayLike, what: str) -> FloatArray:
@@ -69,8 +69,8 @@ def poisson_ratio_limits(expected: ArrayLike, level: float) -> tuple[FloatArray,
     e = _nonnegative(expected, "Förväntat antal")
     alpha = 1.0 - level
     with np.errstate(divide="ignore", invalid="ignore"):
-        lower = stats.chi2.ppf(alpha / 2.0, 2.0 * e) / (2.0 * e)
-        upper = stats.chi2.ppf(1.0 - alpha / 2.0, 2.0 * e + 2.0) / (2.0 * e)
+        lower = special.chdtri(2.0 * e, 1.0 - alpha / 2.0) / (2.0 * e)
+        upper = special.chdtri(2.0 * e + 2.0, alpha / 2.0) / (2.0 * e)
     bad = ~(e > 0)
     return np.where(bad, np.nan, lower), np.where(bad, np.nan, upper)
 

@@ -19,7 +19,7 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import special, stats
+from scipy import special
 
 from tillit.analyses._polarity import Polarity
 from tillit.errors import InvalidInputError
@@ -125,7 +125,7 @@ def mann_kendall(years: ArrayLike, values: ArrayLike) -> MannKendall:
     z = (s - np.sign(s)) / math.sqrt(var_s) if var_s > 0 else 0.0
     if n <= EXACT_MAX_N and ties.size == n:
         return MannKendall(s, var_s, float(z), float(_exact_table()[n, abs(s)]), "exact", n)
-    p = float(2.0 * stats.norm.sf(abs(z))) if var_s > 0 else 1.0
+    p = float(2.0 * special.ndtr(-abs(z))) if var_s > 0 else 1.0
     return MannKendall(s, var_s, float(z), p, "normal", n)
 
 
@@ -162,7 +162,7 @@ def theil_sen(years: ArrayLike, values: ArrayLike, *, confidence: float = 0.95) 
     slope = float(np.median(slopes))
     intercept = float(np.median(v - slope * t))
     var_s = mann_kendall(t, v).var_s
-    c = float(stats.norm.ppf(0.5 + confidence / 2.0)) * math.sqrt(var_s)
+    c = float(special.ndtri(0.5 + confidence / 2.0)) * math.sqrt(var_s)
     big_n = slopes.size
     low = max(round((big_n - c) / 2.0) - 1, 0)
     high = min(round((big_n + c) / 2.0), big_n - 1)
