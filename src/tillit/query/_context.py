@@ -66,6 +66,7 @@ class Context:
     chosen: tuple[str, ...]  # the KPIs to analyse
     structure: Structure
     polarity: Mapping[str, PolarityDecision]
+    excluded: Mapping[str, int]  # KPIs left out by testable_only, per reason
 
     def title(self, kpi: str) -> str:
         meta = self.kpi_meta.get(kpi)
@@ -205,12 +206,14 @@ def load_context(
     store: Store,
     *,
     kpis: Sequence[str] | None = None,
+    testable_only: bool = False,
     overrides: Mapping[str, Polarity] | None = None,
     history: int = HISTORY,
 ) -> Context:
     """Load the municipality-level values (gender T) of ``kpis`` (default: all KPIs in
     the store) for the last ``history`` years, the structural variables, and each
-    KPI's polarity decision."""
+    KPI's polarity decision. ``testable_only`` keeps just the KPIs on which "better"
+    is defined (known polarity, not a total), deciding before the values are read."""
     municipalities_meta = store.municipalities()
     names = {m["id"]: m["title"] for m in municipalities_meta}
     municipalities = tuple(sorted(m["id"] for m in municipalities_meta if m["type"] == "K"))
@@ -220,21 +223,51 @@ def load_context(
             hint="Läs in Koladas metadata med `tillit sync --metadata`.",
         )
     kpi_meta = {k["id"]: k for k in store.kpis()}
+    polarity: dict[str, PolarityDecision] = {}
+    excluded = {"without_polarity": 0, "size_dependent": 0}
+
+    def decide(kpi: str) -> PolarityDecision:
+        if kpi not in polarity:
+            title = (kpi_meta.get(kpi) or {}).get("title")
+            polarity[kpi] = resolve_polarity(kpi, title, overrides)
+        return polarity[kpi]
+
+    def choose(axis: list[str]) -> list[str]:
+        keep = []
+        for kpi in axis:
+            if decide(kpi).polarity.sign == 0:
+                excluded["without_polarity"] += 1
+            elif size_dependent(str((kpi_meta.get(kpi) or {}).get("title") or "")):
+                excluded["size_dependent"] += 1
+            else:
+                keep.append(kpi)
+        return sorted(set(keep) | (set(STRUCTURAL_KPIS) & set(axis)))
+
     wanted = None if kpis is None else sorted(set(kpis) | set(STRUCTURAL_KPIS))
     kpi_axis, frame = store.municipality_panel(
-        wanted, history=history, municipalities=municipalities
+        wanted,
+        history=history,
+        municipalities=municipalities,
+        choose=choose if testable_only else None,
     )
     panel = Panel.from_codes(kpi_axis, municipalities, frame)
     structure = build_structure(panel)
-    chosen = panel.kpis if kpis is None else tuple(k for k in panel.kpis if k in set(kpis))
+    if testable_only:
+        chosen = tuple(
+            k
+            for k in panel.kpis
+            if decide(k).polarity.sign != 0
+            and not size_dependent(str((kpi_meta.get(k) or {}).get("title") or ""))
+        )
+    else:
+        chosen = panel.kpis if kpis is None else tuple(k for k in panel.kpis if k in set(kpis))
     if kpis is not None and not chosen:
         raise NoDataError(
             f"Inga kommunvärden för {', '.join(kpis)} i arkivet.",
             hint=f"Hämta dem med `tillit sync --kpi {kpis[0]}`.",
         )
-    polarity = {
-        k: resolve_polarity(k, (kpi_meta.get(k) or {}).get("title"), overrides) for k in chosen
-    }
+    for kpi in chosen:
+        decide(kpi)
     return Context(
         store=store,
         kpi_meta=kpi_meta,
@@ -244,4 +277,5 @@ def load_context(
         chosen=chosen,
         structure=structure,
         polarity=polarity,
+        excluded=excluded,
     )

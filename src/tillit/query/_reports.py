@@ -23,7 +23,6 @@ from tillit.analyses import (
     find_learning_partners,
     learning_matrix,
     resolve_polarity,
-    size_dependent,
     trend,
 )
 from tillit.errors import InvalidInputError, NoDataError
@@ -210,18 +209,16 @@ def learn_report(
 ) -> LearnReport:
     """Where the municipality is clearly behind its peers and whom to learn from."""
     focal = resolve_municipality(store, municipality)
-    ctx = load_context(store, overrides=overrides)
-    area = _match_area(ctx.panel.kpis, ctx.area, areas)
+    ctx = load_context(store, testable_only=True, overrides=overrides)
+    area = _match_area(ctx.chosen, ctx.area, areas)
     peer_set = ctx.peer_set(focal["id"], peers, k=k, area=area[0] if len(area) == 1 else None)
     learning = find_learning_partners(
-        ctx.evidence(ctx.testable()), focal["id"], peer_set.members, areas=area or None, q=q
+        ctx.evidence(), focal["id"], peer_set.members, areas=area or None, q=q
     )
     learning = replace(
         learning,
-        without_polarity=sum(d.polarity.sign == 0 for d in ctx.polarity.values()),
-        size_dependent=sum(
-            size_dependent(ctx.title(k)) and ctx.polarity[k].polarity.sign != 0 for k in ctx.chosen
-        ),
+        without_polarity=ctx.excluded["without_polarity"],
+        size_dependent=ctx.excluded["size_dependent"],
     )
     kpis = {f.kpi for f in learning.findings} | set(learning.ahead)
     return LearnReport(
@@ -298,8 +295,8 @@ def national_report(
     overrides: Mapping[str, Polarity] | None = None,
 ) -> MatrixReport:
     """The learning matrix for all municipalities at once (structural peers)."""
-    ctx = load_context(store, overrides=overrides)
-    evidence = ctx.evidence(ctx.testable())
+    ctx = load_context(store, testable_only=True, overrides=overrides)
+    evidence = ctx.evidence()
     matrix = learning_matrix(evidence, ctx.structure.neighbour_indices(k), q=q)
     return MatrixReport(
         matrix=matrix,

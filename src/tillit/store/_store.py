@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -311,12 +311,14 @@ class Store:
         history: int,
         municipalities: Sequence[str],
         gender: str = "T",
+        choose: Callable[[list[str]], list[str]] | None = None,
     ) -> tuple[list[str], pa.Table]:
         """The input of the analyses in one pass: the KPIs with values in the last
         ``history`` years (sorted; all KPIs when ``kpis`` is None) and an unsorted table
         of (kpi_index, municipality_index, period, value), the indices being positions in
         that KPI list and in ``municipalities``. Integer positions spare the caller from
-        looking up three million strings."""
+        looking up three million strings. ``choose`` may narrow the KPI list (it gets the
+        KPIs with values) before the values are read."""
         source = self.values.source_sql(list(kpis) if kpis else None)
         if source is None:
             raise NoDataError(
@@ -338,6 +340,8 @@ class Store:
             kpi_axis = sorted(
                 r[0] for r in con.sql(f"SELECT DISTINCT kpi FROM {recent}").fetchall()
             )
+            if choose is not None:
+                kpi_axis = sorted(choose(kpi_axis))
             con.register(
                 "kpi_axis",
                 pa.table(
