@@ -439,6 +439,12 @@ def _print_learning(report: LearnReport) -> None:
         f"{learning.tested} nyckeltal prövades. {report.name} ligger tydligt efter på "
         f"{len(learning.findings)} och tydligt före på {len(learning.ahead)}."
     )
+    console.print(
+        "Tydligt efter betyder att skillnaden mot jämförelsekommunernas median är större än "
+        "det vanliga årsbruset, det senaste året och minst två av de tre senaste åren. "
+        "Lär av visar de jämförelsekommuner som där har en tydligt bättre nivå eller "
+        "förbättras tydligt."
+    )
     if not learning.findings:
         console.print(
             "Inget nyckeltal visar en skillnad som är större än årsbruset två av de tre "
@@ -487,8 +493,9 @@ def _print_learning(report: LearnReport) -> None:
             numeric=["tested", "behind", "ahead"],
         )
     err_console().print(
-        f"Ej prövade: {learning.without_polarity} nyckeltal där det är okänt vilket håll som är "
-        f"bättre och {learning.size_dependent} som växer med kommunens storlek. "
+        f"Ej prövade: {learning.without_polarity} nyckeltal där inget håll är bättre eller det "
+        f"är okänt vilket (ange det i en egen fil, se docs/polarity.md) och "
+        f"{learning.size_dependent} som växer med kommunens storlek. "
         f"Skillnaderna är bedömda mot årsbruset med FDR {number(learning.q * 100, 0)} %, "
         f"krympta mot riksmedel. Metoden: docs/analyses.md. {LICENCE}."
     )
