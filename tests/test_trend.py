@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -212,3 +213,23 @@ def test_trend_matrix_rejects_bad_shapes() -> None:
         trend_matrix([2000, 2000, 2001], np.zeros((3, 3)))
     with pytest.raises(InvalidInputError):
         trend_matrix([2000, 2001, 2002], np.array([[1.0, -np.inf, 2.0]]))
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    start=st.integers(1990, 2010),
+    values=st.lists(st.floats(-1e3, 1e3, allow_nan=False), min_size=8, max_size=8, unique=True).map(
+        sorted
+    ),
+)
+def test_shuffled_years_remove_the_trend(start: int, values: list[float]) -> None:
+    """A strictly monotone series is a significant trend; over every one of the 8! orders of
+    its years the test is significant for at most 5 % of them (the exact test keeps its size),
+    so shuffling the years removes the trend except by the rare chance the test allows."""
+    years = np.arange(start, start + 8)
+    assert trend(years, values).p_value is not None
+    assert trend(years, values).p_value < 0.05
+    orders = np.array(list(itertools.permutations(range(8))))
+    shuffled = np.asarray(values)[orders]
+    result = trend_matrix(years, shuffled)
+    assert result.significant.mean() <= 0.05
