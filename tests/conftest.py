@@ -88,3 +88,54 @@ def metadata_store(store: Store, shared_data: Path) -> Iterator[Store]:
     for name in ("kpi", "municipality", "municipality_groups"):
         import_path(store, METADATA / f"{name}_v3_2026-03.values.json")
     yield store
+
+
+# --- a real store for the analyses: compare, trend, peers, learn ----------------------------
+LAGET = SHARED / "kolada_panel" / "kolada_values_laget_i_kommunen_subset.csv"
+#: School results, social assistance and parental leave, besides "Läget i kommunen".
+ANALYSIS_EXTRA_KPIS = ("N17531", "N17479", "N15419", "N31807", "N00945")
+ANALYSIS_FIRST_YEAR = 2008
+
+
+@pytest.fixture(scope="session")
+def analysis_settings(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings of a store built once per session and only read by the tests: the v3
+    KPI, municipality and group metadata and, from 2008 on, the values of the 80 "Läget i
+    kommunen" KPIs, the structural KPIs and ANALYSIS_EXTRA_KPIS, cut from the real panel."""
+    from tillit.analyses import STRUCTURAL_KPIS
+    from tillit.sync import import_path
+
+    root = tmp_path_factory.mktemp("analyses")
+    settings = Settings(home=root / "home", kolada_rate=0, kolada_timeout=5, kolada_retries=3)
+    store = Store(settings.store_dir, memory_limit="512MB")
+    for name in ("kpi", "municipality", "municipality_groups"):
+        import_path(store, METADATA / f"{name}_v3_2026-03.values.json")
+    con = duckdb.connect()
+    try:
+        laget = con.execute(f"SELECT DISTINCT kpi FROM read_csv('{LAGET}')").fetchall()
+        kpis = sorted({r[0] for r in laget} | set(STRUCTURAL_KPIS) | set(ANALYSIS_EXTRA_KPIS))
+        values = root / "values.parquet"
+        con.execute(
+            f"COPY (SELECT * FROM read_parquet('{PANEL}') WHERE kpi IN "
+            f"({', '.join(repr(k) for k in kpis)}) AND year >= {ANALYSIS_FIRST_YEAR} "
+            f"ORDER BY ALL) TO '{values}' (FORMAT parquet)"
+        )
+    finally:
+        con.close()
+    import_path(store, values)
+    return settings
+
+
+@pytest.fixture
+def analysis_store(analysis_settings: Settings) -> Store:
+    return Store(analysis_settings.store_dir, memory_limit="512MB")
+
+
+@pytest.fixture
+def analysis_env(analysis_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Point the CLI at the analysis store (read only)."""
+    monkeypatch.setenv("TILLIT_HOME", str(analysis_settings.home))
+    monkeypatch.setenv("TILLIT_KOLADA_RATE", "0")
+    monkeypatch.setenv("COLUMNS", "160")
+    monkeypatch.delenv("TILLIT_POLARITY_FILE", raising=False)
+    return analysis_settings
