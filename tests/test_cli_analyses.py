@@ -1,0 +1,229 @@
+"""`tillit compare`, `trend`, `peers` and `learn` through tillit.cli.main on the real
+analysis store: Swedish text for people, JSON and CSV for scripts, errors with a next step."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from tillit.cli import main
+from tillit.config import Settings
+
+#: The keys docs/cli.md promises for `tillit compare --format json`.
+COMPARE_KEYS = {
+    "value",
+    "shrunk",
+    "noise_sd",
+    "peer_median",
+    "national_median",
+    "difference",
+    "z",
+    "q_value",
+    "years_beyond",
+    "tier",
+    "tier_label",
+    "rank",
+    "count",
+    "percentile",
+    "peer_rank",
+    "peer_count",
+    "polarity",
+    "polarity_source",
+    "polarity_explanation",
+    "peer_group",
+    "peers",
+    "funnel",
+}
+FUNNEL_KEYS = {"method", "target", "lower95", "upper95", "lower998", "upper998", "position"}
+FUNNEL_KEYS |= {"phi", "tau2"}
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def _csv(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_compare_prints_the_tier_against_the_peers_in_swedish(
+    analysis_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _run(capsys, "compare", "Kungsbacka", "N17531", "N15419")
+    assert code == 0, err
+    out = " ".join(out.split())  # long titles wrap
+    assert "Kungsbacka jämförd med de 7 strukturellt mest lika kommunerna" in out
+    assert "(N17531), 2022: tydligt sämre än jämförelsekommunerna" in out
+    assert "(N15419), 2022:" in out and "Plats " in out and "Riktning: högre är bättre" in out
+    assert "Trattdiagram mot alla kommuner" in out
+    assert "Källa: Kolada" in err and "Obs:" not in err
+
+
+def test_compare_json_has_the_documented_keys(
+    analysis_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _run(capsys, "compare", "1384", "N15419,N31807", "--format", "json")
+    assert code == 0, err
+    rows = json.loads(out)
+    assert [r["kpi"] for r in rows] == ["N15419", "N31807"]
+    for row in rows:
+        assert set(row) >= COMPARE_KEYS
+        assert set(row["funnel"]) == FUNNEL_KEYS
+        assert row["municipality"] == "1384" and len(row["peers"]) == 7
+        assert row["polarity_source"] in {"table", "rule"}
+    assert rows[1]["funnel"]["method"] == "binomial"
+    assert rows[0]["polarity"] == "higher" and rows[1]["polarity"] == "lower"
+
+
+def test_compare_csv_has_a_header_and_one_row_per_kpi(
+    analysis_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _run(
+        capsys, "compare", "Kungsbacka", "N15419", "N17531", "-p", "kommungrupp", "-f", "csv"
+    )
+    assert code == 0, err
+    rows = _csv(out)
+    assert out.startswith("municipality,municipality_name,kpi,")
+    assert [r["kpi"] for r in rows] == ["N15419", "N17531"]
+    assert all(r["peer_group"].startswith("kommungrupp A2") for r in rows)
+
+
+def test_a_polarity_file_flips_the_direction(
+    analysis_env: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _, before, _ = _run(capsys, "compare", "Kungsbacka", "N15419", "--format", "json")
+    (usual,) = json.loads(before)
+    overrides = tmp_path / "polarity.csv"
+    overrides.write_text("kpi;polarity\nN15419;lägre\n", encoding="utf-8")
+    monkeypatch.setenv("TILLIT_POLARITY_FILE", str(overrides))
+    code, out, err = _run(capsys, "compare", "Kungsbacka", "N15419", "--format", "json")
+    assert code == 0, err
+    (row,) = json.loads(out)
+    assert (row["polarity"], row["polarity_source"]) == ("lower", "override")
+    assert usual["polarity_source"] != "override"
+    assert row["z"] == pytest.approx(-usual["z"])
+
+
+def test_trend_lists_the_stored_years_and_names_the_missing_ones(
+    analysis_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _run(capsys, "trend", "Kungsbacka", "U23471")
+    assert code == 0, err
+    assert out.startswith("Kungsbacka: ") and "(U23471)" in out
+    assert "År utan värde (räknas inte, fylls inte i): 2021." in out
+    code, out, err = _run(capsys, "trend", "Kungsbacka", "U23471", "--format", "json")
+    assert code == 0, err
+    (row,) = json.loads(out)
+    assert 2021 not in row["years"] and row["years"] == sorted(row["years"])
+    assert len(row["values"]) == len(row["years"]) == row["n"]
+    assert {"slope", "slope_low", "slope_high", "summary", "polarity"} <= set(row)
+    code, out, err = _run(capsys, "trend", "1384", "N31807", "-y", "2010-2022", "-f", "csv")
+    assert code == 0, err
+    assert out.startswith("municipality,municipality_name,kpi,") and len(_csv(out)) == 1
+
+
+def test_peers_show_neighbours_traits_and_groups(
+    analysis_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _run(capsys, "peers", "Kungsbacka")
+    assert code == 0, err
+    assert "De 7 kommuner som strukturellt mest liknar Kungsbacka (uppgifter från 2022)" in out
+    assert "SKR:s kommungrupp A2" in out and "Koladas liknande kommuner" in out
+    assert "Mahalanobis" in err
+    code, out, err = _run(capsys, "peers", "1384", "--k", "5", "--format", "json")
+    assert code == 0, err
+    rows = json.loads(out)
+    assert [r["rank"] for r in rows] == [1, 2, 3, 4, 5]
+    assert all(2 <= len(r["traits"]) <= 3 and r["municipality"] != "1384" for r in rows)
+    assert {"name", "distance", "similar_in", "in_kommungrupp", "in_liknande"} <= set(rows[0])
+    code, out, err = _run(capsys, "peers", "Kungsbacka", "--format", "csv")
+    assert code == 0, err
+    assert out.startswith("rank,municipality,name,distance,") and len(_csv(out)) == 7
+
+
+def test_learn_names_whom_to_learn_from(
+    analysis_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _run(capsys, "learn", "Kungsbacka")
+    assert code == 0, err
+    assert "Kungsbacka jämförd med de 7 strukturellt mest lika kommunerna" in out
+    assert "nyckeltal prövades" in out and "Lär av " in out
+    assert "Per verksamhetsområde" in out and "Ej prövade:" in err
+
+
+def test_learn_json_and_csv_are_for_scripts(
+    analysis_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _run(capsys, "learn", "Kungsbacka", "--area", "gymnasieskola", "-f", "json")
+    assert code == 0, err
+    rows = json.loads(out)
+    assert rows, "Kungsbacka is behind its peers on upper-secondary eligibility"
+    for row in rows:
+        assert row["area"] == "Gymnasieskola åk 1-3" and row["municipality"] == "1384"
+        assert row["z"] < 0 and row["q_value"] <= 0.05 and row["years_behind"] >= 2
+        for partner in row["partners"]:
+            assert {"municipality", "name", "level", "improving", "years_better"} <= set(partner)
+    code, out, err = _run(capsys, "learn", "1384", "--format", "csv")
+    assert code == 0, err
+    parsed = _csv(out)
+    assert out.startswith("municipality,kpi,") and parsed
+    assert all(r["municipality"] == "1384" for r in parsed)
+
+
+def test_learn_for_everyone_as_csv(
+    analysis_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _run(capsys, "learn", "--alla", "--format", "csv")
+    assert code == 0, err
+    rows = _csv(out)
+    assert out.startswith("municipality,municipality_name,kpi,area,year,z,q_value,partners\n")
+    assert len({r["municipality"] for r in rows}) > 50
+    assert all(float(r["q_value"]) <= 0.05 and float(r["z"]) < 0 for r in rows)
+    code, out, err = _run(capsys, "learn", "--alla")
+    assert code == 0, err
+    assert "Hela landet" in out and "fynd i" in err
+
+
+def test_a_bad_peer_group_is_an_error_with_the_choices(
+    analysis_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for argv in (
+        ("compare", "Kungsbacka", "N17531", "--peers", "grannar"),
+        ("learn", "Kungsbacka", "--peers", "grannar"),
+    ):
+        code, _, err = _run(capsys, *argv)
+        assert code == 1
+        assert "Fel:" in err and "grannar" in err
+        assert "Nästa steg:" in err and "struktur, kommungrupp, liknande" in err
+
+
+def test_learn_without_a_municipality_explains_the_choices(
+    analysis_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = _run(capsys, "learn")
+    assert code == 1
+    assert "Fel:" in err and "--alla" in err and "tillit learn Kungsbacka" in err
+
+
+def test_a_region_or_an_unknown_kpi_is_an_error_with_a_next_step(
+    analysis_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = _run(capsys, "learn", "Region Halland")
+    assert code == 1
+    assert "Region Halland är ingen kommun" in err and "Nästa steg:" in err
+    code, _, err = _run(capsys, "compare", "0013", "N15419")
+    assert code == 1 and "ingen kommun" in err
+    code, _, err = _run(capsys, "compare", "Kungsbacka", "N99999")
+    assert code == 1 and "N99999" in err and "Nästa steg:" in err
+    code, _, err = _run(capsys, "trend", "Kungsbacka", "N99999")
+    assert code == 1 and "N99999" in err
