@@ -432,7 +432,7 @@ def _print_learning(report: LearnReport) -> None:
     peers = ", ".join(report.names.get(m, m) for m in report.peers.members[:12])
     console.print(
         f"[bold]{report.name}[/bold] jämförd med {report.peers.label}: {peers}"
-        + (" m.fl." if len(report.peers.members) > 12 else "")
+        + (f" och {len(report.peers.members) - 12} till" if len(report.peers.members) > 12 else "")
         + "."
     )
     console.print(
