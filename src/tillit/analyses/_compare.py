@@ -216,6 +216,13 @@ def _funnel_point(
     values = evidence.windowed.values[k, :, -1]
     if np.isnan(values[i]) or np.isnan(values).sum() > values.size - 3:
         return None
+    scale = denominators.scale if denominators is not None else 0.0
+    if denominators is not None and denominators.kind == "proportion":
+        present = values[~np.isnan(values)]
+        if present.min() < 0 or present.max() > scale:
+            # Not a share of the population after all (e.g. library loans "andel av
+            # befolkningen" above 100 %): the noise band is the honest funnel.
+            denominators = None
     if denominators is not None:
         n = np.asarray(denominators.denominator, dtype=np.float64)
         ok = ~np.isnan(values) & (n > 0)

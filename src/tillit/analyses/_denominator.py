@@ -16,7 +16,8 @@ POPULATION_KPI = "N01951"
 
 _PER = re.compile(r"antal\s*/\s*(1\s?000|10\s?000|100\s?000)\s*inv(ånare)?\s*(,|$|\(|\))")
 _SHARE_OF_POPULATION = re.compile(r"andel \(%\) av (bef\.?|befolkningen)\s*$")
-_AGE = re.compile(r"\d+\s*[-–+]")  # "0-22 år", "65+": an age band, not the whole population
+# "0-22 år", "65+", "80 år": an age band, not the whole population ("25-49 m" is a pool).
+_AGE = re.compile(r"\d+\s*[-–]\s*\d+\s*år|\d+\s*\+|\b\d+\s*år\b")
 
 
 @dataclass(frozen=True)

@@ -186,7 +186,10 @@ def learning_matrix(
     rows of ``peers`` (indices, one row per focal municipality). KPIs whose polarity is
     not known are not tested: "behind" has no meaning there."""
     if not 0 < q < 1:
-        raise InvalidInputError(f"FDR-nivån måste ligga mellan 0 och 1, inte {q}.")
+        raise InvalidInputError(
+            f"FDR-nivån måste ligga mellan 0 och 1, inte {q}.",
+            hint="Ange t.ex. --fdr 0.05 (högst 5 % falska upptäckter bland de flaggade).",
+        )
     focal_idx = (
         np.arange(len(evidence.municipalities), dtype=np.int64)
         if focal is None

@@ -29,7 +29,10 @@ def benjamini_hochberg(
     Raises :class:`InvalidInputError` when ``q`` is not in (0, 1) or a p-value is outside [0, 1].
     """
     if not 0.0 < q < 1.0:
-        raise InvalidInputError(f"FDR-nivån q måste ligga mellan 0 och 1, fick {q}.")
+        raise InvalidInputError(
+            f"FDR-nivån q måste ligga mellan 0 och 1, fick {q}.",
+            hint="Ange t.ex. --fdr 0.05 (högst 5 % falska upptäckter bland de flaggade).",
+        )
     p = np.asarray(p_values, dtype=np.float64)
     valid = ~np.isnan(p)
     if np.any((p[valid] < 0.0) | (p[valid] > 1.0)):

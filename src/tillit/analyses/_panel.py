@@ -52,6 +52,11 @@ class Panel:
             )
         kpi_codes, kpi_names = _encode(frame.column("kpi"))
         mun_codes, mun_names = _encode(frame.column("municipality"))
+        if frame.column("period").null_count:
+            raise InvalidInputError(
+                "Värdetabellen har rader utan år.",
+                hint="Varje rad behöver period (året värdet gäller).",
+            )
         period = frame.column("period").to_numpy().astype(np.int64)
         value = pc.cast(frame.column("value"), pa.float64()).to_numpy(zero_copy_only=False)
         kpi_axis = tuple(kpis) if kpis is not None else tuple(sorted(kpi_names))

@@ -17,8 +17,14 @@ _NORMALISED_UNIT = re.compile(
     r"andel|%|procent|index|medel|genomsnitt|median|\bgrad\b|täthet|kvot|balanstal|"
     r"förändring|poäng|dagar|\bkr\b|\bkm\b|\bår\b"
 )
-# Anywhere in the title: "per" something.
-_RATE = re.compile(r"/|\bper\b")
+# Anywhere in the title: "per" something. A slash makes a rate only when what follows is a
+# denominator ("Elever/lärare", "antal/1000 inv", "kr/inv"); elsewhere it means "or"
+# ("gymnasieskola/komvux", "Asylsökande/inskrivna") and the KPI can still be a total.
+_RATE = re.compile(
+    r"\bper\b|/\s*(\d|inv\b|inv\.|invånare|lärare|årsarbetare|sjuksköterska|elev|plats|"
+    r"hushåll|brukare|anställd|heltid|personal|barn\b|kvm|km|m2|kr\b|tkr|dag\b|år\b|månad\b|"
+    r"timme\b|vecka\b|person|friidrottsplats|idrottsplats|fotbollsplan)"
+)
 
 
 def size_dependent(title: str) -> bool:
@@ -28,6 +34,8 @@ def size_dependent(title: str) -> bool:
     if _RATE.search(text):
         return False
     unit = text.rsplit(",", 1)[-1].strip()
+    if "/" in unit:  # "antal/ishall", "kr/inv": the unit itself is a rate
+        return False
     if _TOTAL_UNIT.match(unit) or ("antal invånare" in unit and "förändring" not in unit):
         return True
     if _NORMALISED_UNIT.search(unit):
