@@ -28,3 +28,30 @@ def best_of(runs: int, fn: Callable[[], object]) -> tuple[float, list[float]]:
 
 def line(label: str, value: str) -> None:
     print(f"{label:<58} {value}", flush=True)
+
+
+RESULTS = ROOT / "bench" / "results"  # git-ignored; stores kept between runs
+
+
+def cached_home(name: str, paths: list[Path]) -> Path:
+    """A TILLIT_HOME under bench/results/ with ``paths`` imported (in order), built once
+    and kept; rebuilt when the list of files, their sizes or times change."""
+    import json
+    import shutil
+
+    home = RESULTS / name
+    stamp = home / "bench-stamp.json"
+    wanted = [[str(p), p.stat().st_size, int(p.stat().st_mtime)] for p in paths]
+    if stamp.exists() and json.loads(stamp.read_text()) == wanted:
+        return home
+    from tillit.store import Store
+    from tillit.sync import import_path
+
+    shutil.rmtree(home, ignore_errors=True)
+    store = Store(home / "store")
+    for path in paths:
+        start = time.perf_counter()
+        import_path(store, path)
+        line(f"set-up: imported {path.name}", f"{time.perf_counter() - start:.1f} s")
+    stamp.write_text(json.dumps(wanted))
+    return home
