@@ -11,6 +11,7 @@ from tillit.analyses import (
     Polarity,
     compare,
     denominator_rule,
+    find_learning_partners,
     gather_evidence,
     size_dependent,
 )
@@ -63,3 +64,37 @@ def test_a_pool_length_is_not_an_age_band() -> None:
     rule = denominator_rule("N07965", "Inomhusbassänger 25-49 m, antal/10 000 inv")
     assert rule is not None and rule.scale == 10_000
     assert denominator_rule("N01451", "Förtida dödsfall 25-64 år, antal/100 000 inv") is None
+
+
+def _panel_with(values: np.ndarray, kpis: tuple[str, ...]) -> tuple[Panel, np.ndarray]:
+    codes = tuple(f"{1000 + i}" for i in range(values.shape[1]))
+    years = tuple(range(2023 - values.shape[2], 2023))
+    population = np.exp(np.random.default_rng(1).uniform(8, 12, values.shape[1]))
+    return Panel(kpis, codes, years, values), population
+
+
+def test_a_kpi_whose_noise_cannot_be_measured_is_never_called_beyond_noise() -> None:
+    # Two years of values only: no series shows its year-to-year noise, so even a large gap
+    # stays "noise_unknown" in compare and untested in learn (it used to count with z ≈ 0).
+    rng = np.random.default_rng(3)
+    values = np.full((1, 40, 12), np.nan)
+    values[0, :, -2:] = rng.normal(50.0, 5.0, (40, 2))
+    values[0, 0, -2:] = 10.0
+    panel, population = _panel_with(values, ("N00001",))
+    evidence = gather_evidence(panel, population, polarity={"N00001": Polarity.HIGHER})
+    assert not evidence.noise.measured[0]
+    (result,) = compare(evidence, panel.municipalities[0], panel.municipalities[1:8])
+    assert result.tier == "noise_unknown"
+    learning = find_learning_partners(evidence, panel.municipalities[0], panel.municipalities[1:8])
+    assert learning.tested == 0 and not learning.findings
+
+
+def test_kpis_that_ended_years_ago_are_left_out() -> None:
+    rng = np.random.default_rng(4)
+    values = rng.normal(50.0, 5.0, (2, 30, 12))
+    values[1, :, -4:] = np.nan  # the second KPI's last value is four years old
+    panel, population = _panel_with(values, ("N00001", "N00002"))
+    evidence = gather_evidence(
+        panel, population, polarity={"N00001": Polarity.HIGHER, "N00002": Polarity.HIGHER}
+    )
+    assert evidence.kpis == ("N00001",)

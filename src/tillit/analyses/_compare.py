@@ -29,6 +29,7 @@ TIER_LABELS = {
     "not_comparable": "jämförs inte: värdet växer med kommunens storlek",
     "no_data": "inget värde för senaste året",
     "too_few_peers": "för få jämförelsekommuner med värden",
+    "noise_unknown": "för kort historik för att skilja en skillnad från årsbruset",
 }
 
 POSITION_LABELS = {
@@ -134,7 +135,12 @@ def compare(
     k_idx = [evidence.kpis.index(k) for k in wanted if k in evidence.kpis]
     gaps = peer_gaps(evidence, np.array([i]), peer_idx[None, :])
     latest = evidence.windowed.values[:, i, -1]
-    tested = (evidence.comparable & ~np.isnan(latest) & ~np.isnan(gaps.z[:, 0, -1]))[:, None]
+    tested = (
+        evidence.comparable
+        & evidence.noise.measured
+        & ~np.isnan(latest)
+        & ~np.isnan(gaps.z[:, 0, -1])
+    )[:, None]
     only = np.zeros_like(tested)
     only[k_idx] = tested[k_idx]
     verdicts = judge_gaps(gaps.z, only, q)
@@ -150,6 +156,8 @@ def compare(
             tier = "no_data"
         elif not evidence.comparable[k]:
             tier = "not_comparable"
+        elif not evidence.noise.measured[k]:
+            tier = "noise_unknown"
         elif np.isnan(gaps.z[k, 0, -1]):
             tier = "too_few_peers"
         elif verdicts.better[k, 0]:

@@ -202,7 +202,7 @@ def learning_matrix(
             hint="Använd Structure.neighbour_indices(k) eller en grupp per kommun.",
         )
     gaps = peer_gaps(evidence, focal_idx, peers)
-    known = ((evidence.signs != 0) & evidence.comparable)[:, None]
+    known = ((evidence.signs != 0) & evidence.comparable & evidence.noise.measured)[:, None]
     latest_value = ~np.isnan(evidence.windowed.values[:, focal_idx, -1])
     tested = known & latest_value & ~np.isnan(gaps.z[:, :, -1])
 
@@ -318,6 +318,7 @@ def restrict(evidence: Evidence, kpis: Sequence[int]) -> Evidence:
             df=evidence.noise.df[k],
             model=evidence.noise.model[k],
             slope_on_size=evidence.noise.slope_on_size[k],
+            measured=evidence.noise.measured[k],
         ),
         levels=Levels(
             shrunk=evidence.levels.shrunk[k],

@@ -22,6 +22,12 @@ from tillit.analyses._panel import FloatArray, Panel
 PRIOR_DF = 4.0
 #: Years of history used for noise, levels and trends.
 WINDOW = 10
+#: A KPI's noise counts as measured when at least this many municipalities have a series
+#: of three or more years in the window; otherwise nothing is called beyond noise.
+MIN_MEASURED = 3
+#: KPIs whose last value is more than this many years older than the panel's last year have
+#: ended (or been replaced) and are left out.
+STALE_AFTER = 2
 
 
 @dataclass(frozen=True)
@@ -43,11 +49,18 @@ class Windowed:
         return np.arange(end - self.window + 1, end + 1, dtype=np.int64)
 
 
-def align_windows(panel: Panel, window: int = WINDOW) -> Windowed:
-    """Cut each KPI's last ``window`` years out of the panel; KPIs without any value
-    are dropped. Years before the panel's first year are NaN."""
+def align_windows(
+    panel: Panel, window: int = WINDOW, *, stale_after: int | None = STALE_AFTER
+) -> Windowed:
+    """Cut each KPI's last ``window`` years out of the panel. KPIs without any value,
+    and (with ``stale_after``) KPIs that ended more than that many years before the newest
+    one, are dropped. Years before the panel's first year are NaN."""
     last = panel.latest_years()
-    keep = np.flatnonzero(last >= 0)
+    alive = last >= 0
+    if stale_after is not None:
+        # Years are consecutive: index len − 1 is the panel's last year.
+        alive &= last >= len(panel.years) - 1 - stale_after
+    keep = np.flatnonzero(alive)
     out = np.full((keep.size, len(panel.municipalities), window), np.nan)
     # KPIs end in only a handful of distinct years: slice once per end year.
     for end in np.unique(last[keep]):
@@ -104,6 +117,7 @@ class Noise:
     df: FloatArray  # its degrees of freedom (points − 2)
     model: FloatArray  # the size model's prediction
     slope_on_size: FloatArray  # per KPI: d log variance / d log population
+    measured: npt.NDArray[np.bool_]  # per KPI: enough series long enough to measure noise
 
 
 def estimate_noise(values: FloatArray, population: FloatArray) -> Noise:
@@ -130,7 +144,15 @@ def estimate_noise(values: FloatArray, population: FloatArray) -> Noise:
         (np.nan_to_num(own) * df + model * PRIOR_DF) / (df + PRIOR_DF),
         model,
     )
-    return Noise(variance=pooled, own=own, df=df, model=model, slope_on_size=slope_on_size)
+    measured = (df > 0).sum(axis=1) >= MIN_MEASURED
+    return Noise(
+        variance=pooled,
+        own=own,
+        df=df,
+        model=model,
+        slope_on_size=slope_on_size,
+        measured=measured,
+    )
 
 
 def _kpi_spread(latest: FloatArray) -> FloatArray:
@@ -200,6 +222,8 @@ def shrink_levels(values: FloatArray, variance: FloatArray) -> Levels:
         total = (dev * dev).sum(axis=1) / np.maximum(count - 1, 1)
         noise = np.where(mask, s2, 0.0).sum(axis=1) / count
         tau2 = np.maximum(total - noise, 0.0)
+        # Where the noise was set to the spread itself, τ² is 0 up to rounding: make it 0.
+        tau2 = np.where(tau2 > 1e-9 * total, tau2, 0.0)
         weight = tau2[:, None, :] / (tau2[:, None, :] + s2)
     weight = np.where(mask, np.nan_to_num(weight, nan=1.0), np.nan)
     shrunk = mean[:, None, :] + weight * (values - mean[:, None, :])
