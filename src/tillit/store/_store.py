@@ -23,6 +23,11 @@ __all__ = ["Store"]
 _VALUE_COLUMNS = "kpi, municipality, period, gender, value, count, status"
 
 
+def _sql_array(items: Sequence[str]) -> str:
+    """A DuckDB list literal of strings: ['a', 'b']."""
+    return "[" + _sql_list(items) + "]" if items else "[]::VARCHAR[]"
+
+
 def _sql_list(items: Sequence[str | int]) -> str:
     return ", ".join("'" + str(i).replace("'", "''") + "'" for i in items)
 
@@ -342,21 +347,13 @@ class Store:
             )
             if choose is not None:
                 kpi_axis = sorted(choose(kpi_axis))
-            con.register(
-                "kpi_axis",
-                pa.table(
-                    {"kpi": kpi_axis, "kpi_index": pa.array(range(len(kpi_axis)), pa.int32())}
-                ),
-            )
-            con.register(
-                "municipality_axis",
-                pa.table(
-                    {
-                        "municipality": list(municipalities),
-                        "municipality_index": pa.array(range(len(municipalities)), pa.int32()),
-                    }
-                ),
-            )
+            # The axes as SQL lists (registering Arrow tables would import pandas).
+            for name, axis in (("kpi", kpi_axis), ("municipality", list(municipalities))):
+                con.execute(
+                    f"CREATE TEMP TABLE {name}_axis AS SELECT "
+                    f"unnest({_sql_array(axis)}) AS {name}, "
+                    f"CAST(unnest(range({len(axis)})) AS INTEGER) AS {name}_index"
+                )
             table = con.sql(
                 "SELECT kpi_index, municipality_index, period, value FROM "
                 f"(SELECT kpi, municipality, period, value FROM {recent}) "
