@@ -45,6 +45,7 @@ K = 7
 Q = 0.05
 # Tillit's method constants (tillit.analyses._noise, _evidence), repeated for the baseline.
 WINDOW, RECENT, MIN_HOLDING, PRIOR_DF, MIN_PEERS, HISTORY = 10, 3, 2, 4.0, 3, 12
+MIN_MEASURED, STALE_AFTER = 3, 2
 Z95 = float(stats.norm.ppf(0.975))
 
 
@@ -187,7 +188,8 @@ def read_panel(inputs: Inputs) -> pd.DataFrame:
     df = df[["kpi", "municipality", "period", "value"]].reset_index(drop=True)
     end = df.groupby("kpi")["period"].transform("max")
     df["t"] = df["period"] - (end - WINDOW + 1)
-    return df[df["t"] >= 0]
+    # KPIs that ended more than STALE_AFTER years before the last year are left out.
+    return df[(df["t"] >= 0) & (end >= last - STALE_AFTER)]
 
 
 def ols(df: pd.DataFrame) -> pd.DataFrame:
@@ -391,8 +393,11 @@ def pandas_learning(
     steps["read the Parquet panel, windows"], win = timed(lambda: read_panel(inputs))
     steps["noise (OLS per series, size model)"], var = timed(lambda: noise(win, inputs))
     steps["shrunken levels"], levels = timed(lambda: shrink_levels(win, var))
+    # Only KPIs whose noise could be measured (≥ 3 municipalities with a 3-year series).
+    measured = var[var["df"] > 0].groupby("kpi").size()
+    measured = set(measured[measured >= MIN_MEASURED].index)
     steps["peer gaps, BH, verdicts"], verdicts = timed(
-        lambda: judge(peer_gaps(levels, peers, inputs.sign))
+        lambda: judge(peer_gaps(levels[levels["kpi"].isin(measured)], peers, inputs.sign))
     )
     behind = verdicts[verdicts["behind"]]
     steps["level partners"], level = timed(

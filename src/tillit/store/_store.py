@@ -333,17 +333,18 @@ class Store:
             )
         con = self.connect()
         try:
-            last = con.sql(f"SELECT max(period) FROM {source}").fetchall()[0][0]
-            where = [
-                f"gender = '{gender}'",
-                f"period > {int(last or 0) - int(history)}",
-                "value IS NOT NULL",
-            ]
-            if kpis:
-                where.append(f"kpi IN ({_sql_list(kpis)})")
-            recent = f"{source} WHERE {' AND '.join(where)}"
-            kpi_axis = sorted(
-                r[0] for r in con.sql(f"SELECT DISTINCT kpi FROM {recent}").fetchall()
+            # One pass for the KPI list and the last year, a second for the values.
+            kpi_filter = f"AND kpi IN ({_sql_list(kpis)})" if kpis else ""
+            ends = con.sql(
+                f"SELECT kpi, max(period) FROM {source} "
+                f"WHERE gender = '{gender}' AND value IS NOT NULL {kpi_filter} GROUP BY kpi"
+            ).fetchall()
+            last = max((int(end) for _, end in ends), default=0)
+            first = last - int(history)
+            kpi_axis = sorted(kpi for kpi, end in ends if int(end) > first)
+            recent = (
+                f"{source} WHERE gender = '{gender}' AND period > {first} "
+                f"AND value IS NOT NULL {kpi_filter}"
             )
             if choose is not None:
                 kpi_axis = sorted(choose(kpi_axis))
