@@ -227,3 +227,10 @@ def test_a_region_or_an_unknown_kpi_is_an_error_with_a_next_step(
     assert code == 1 and "N99999" in err and "Nästa steg:" in err
     code, _, err = _run(capsys, "trend", "Kungsbacka", "N99999")
     assert code == 1 and "N99999" in err
+
+
+def test_the_cli_names_the_same_peer_kinds_as_the_query_layer() -> None:
+    from tillit.cli._analyses import PEER_KINDS as cli_kinds
+    from tillit.query import PEER_KINDS
+
+    assert cli_kinds == PEER_KINDS

@@ -2,30 +2,28 @@
 
 from __future__ import annotations
 
+import enum
 import math
 from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from tillit.analyses import POSITION_LABELS, Polarity, PolarityDecision, parse_polarity_overrides
 from tillit.cli._app import app, parse_years, split_ids, store_for
 from tillit.cli._output import Format, emit, err_console, number, out_console
 from tillit.config import Settings
-from tillit.errors import ConfigError
-from tillit.query import (
-    PEER_KINDS,
-    ComparisonReport,
-    LearnReport,
-    compare_report,
-    learn_report,
-    national_report,
-    peers_report,
-    trend_report,
-)
+from tillit.errors import ConfigError, InvalidInputError
 from tillit.store import LICENCE
+
+# The analyses (numpy, scipy) load when one of these commands runs, not with every
+# `tillit` command: `tillit kpi search` should not wait for them.
+if TYPE_CHECKING:
+    from tillit.analyses import Polarity
+    from tillit.query import ComparisonReport, LearnReport
+
+PEER_KINDS = ("struktur", "kommungrupp", "liknande")
 
 _FMT = typer.Option(Format.table, "--format", "-f", help="table, json eller csv.")
 _PEERS = typer.Option(
@@ -59,13 +57,13 @@ def overrides_for(settings: Settings) -> dict[str, Polarity] | None:
             f"Kan inte läsa riktningsfilen {path}: {exc.strerror}.",
             hint="Rätta TILLIT_POLARITY_FILE eller ta bort inställningen.",
         ) from None
+    from tillit.analyses import parse_polarity_overrides
+
     return parse_polarity_overrides(text, str(path))
 
 
 def _check_peers(kind: str) -> str:
     if kind not in PEER_KINDS:
-        from tillit.errors import InvalidInputError
-
         raise InvalidInputError(
             f"Okänd jämförelsegrupp {kind!r}.", hint="Välj " + ", ".join(PEER_KINDS) + "."
         )
@@ -80,13 +78,9 @@ def _plain(value: Any) -> Any:
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
-    if isinstance(value, Polarity):
+    if isinstance(value, enum.Enum):
         return value.value
     return value
-
-
-def _polarity_text(decision: PolarityDecision) -> str:
-    return decision.explanation
 
 
 @app.command("compare", rich_help_panel=_PANEL)
@@ -100,6 +94,8 @@ def compare_command(
 ) -> None:
     """Jämför en kommun med liknande kommuner: nivå, skillnad och om den är större än bruset."""
     settings, store = store_for()
+    from tillit.query import compare_report
+
     report = compare_report(
         store,
         municipality,
@@ -201,7 +197,7 @@ def _print_comparisons(report: ComparisonReport, rows: list[dict[str, Any]]) -> 
             }[f.method]
             lines.append(
                 f"Trattdiagram mot alla kommuner ({method}): "
-                f"{POSITION_LABELS.get(f.position, f.position)} "
+                f"{_position_label(f.position)} "
                 f"(95 %: {number(f.lower95)}–{number(f.upper95)}, "
                 f"99,8 %: {number(f.lower998)}–{number(f.upper998)})."
             )
@@ -220,6 +216,8 @@ def trend_command(
 ) -> None:
     """Trend över åren: Theil–Sen-lutning och Mann–Kendall-test, verklig förändring eller brus."""
     settings, store = store_for()
+    from tillit.query import trend_report
+
     report = trend_report(
         store, municipality, kpi, years=parse_years(years), overrides=overrides_for(settings)
     )
@@ -269,6 +267,8 @@ def peers_command(
 ) -> None:
     """Vilka kommuner liknar denna, och i vad: struktur, kommungrupp och Koladas grupper."""
     _, store = store_for()
+    from tillit.query import peers_report
+
     report = peers_report(store, municipality, k=k)
     rows = [
         {
@@ -365,6 +365,8 @@ def learn_command(
     settings, store = store_for()
     overrides = overrides_for(settings)
     if everyone:
+        from tillit.query import national_report
+
         national = national_report(store, k=k, q=fdr, overrides=overrides)
         rows = national.rows()
         if fmt is not Format.table:
@@ -373,12 +375,12 @@ def learn_command(
         _print_national(national.names, rows)
         return
     if not municipality:
-        from tillit.errors import InvalidInputError
-
         raise InvalidInputError(
             "Ange en kommun, eller --alla för hela landet.",
             hint="T.ex. `tillit learn Kungsbacka`.",
         )
+    from tillit.query import learn_report
+
     report = learn_report(
         store,
         municipality,
@@ -539,3 +541,9 @@ def _print_national(names: Mapping[str, str], rows: list[dict[str, Any]]) -> Non
         f"{len(rows)} fynd i {len(counts)} kommuner. Hela listan: "
         "`tillit learn --alla --format csv`."
     )
+
+
+def _position_label(position: str) -> str:
+    from tillit.analyses import POSITION_LABELS
+
+    return POSITION_LABELS.get(position, position)
