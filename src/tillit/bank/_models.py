@@ -1,0 +1,216 @@
+"""The bank's tables (SQLAlchemy 2, typed). One schema for SQLite and PostgreSQL; the
+migrations in ``tillit/bank/migrations`` create it, never ``metadata.create_all``.
+
+Organisations are the 290 municipalities and 21 regions (seeded from the store's
+metadata, ``code`` = Kolada's id) plus others (SKR, agencies). Users have one role:
+``admin`` (everything), ``editor`` (writes the examples of one organisation) or
+``reader``. Good examples keep every earlier version in ``example_revisions``; every
+change of anything is one row in ``audit_log``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+#: The seven principles of trust-based governance (Tillitsdelegationen), as tags.
+TRUST_PRINCIPLES: tuple[str, ...] = (
+    "tillit",
+    "medborgarfokus",
+    "helhetssyn",
+    "handlingsutrymme",
+    "stöd",
+    "kunskap",
+    "öppenhet",
+)
+ROLES: tuple[str, ...] = ("admin", "editor", "reader")
+STATUSES: tuple[str, ...] = ("draft", "published")
+ORGANISATION_KINDS: tuple[str, ...] = ("kommun", "region", "other")
+
+# Constraint names are fixed so that migrations are the same on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSON}  # noqa: RUF012
+
+
+def _now() -> datetime:
+    from datetime import UTC
+
+    return datetime.now(UTC)
+
+
+class Organisation(Base):
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str | None] = mapped_column(String(16), unique=True)  # Kolada id, e.g. "1384"
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))  # one of ORGANISATION_KINDS
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)  # stored lower-cased
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))  # argon2id
+    role: Mapped[str] = mapped_column(String(16))  # one of ROLES
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="RESTRICT")
+    )  # required for editors
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+    organisation: Mapped[Organisation | None] = relationship()
+
+
+class ApiToken(Base):
+    """A token for scripts: only its sha256 is stored; ``prefix`` identifies it in lists."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LoginSession(Base):
+    """A browser session: the cookie holds a random id whose sha256 is stored here."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    session_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Example(Base):
+    """A good example (gott exempel): what a municipality did and what it moved."""
+
+    __tablename__ = "examples"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="RESTRICT"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    problem: Mapped[str] = mapped_column(Text, default="")
+    what_was_done: Mapped[str] = mapped_column(Text, default="")
+    results: Mapped[str] = mapped_column(Text, default="")  # results in words
+    operating_area: Mapped[str | None] = mapped_column(String(200))  # Kolada's operating area
+    period_start: Mapped[int | None] = mapped_column(Integer)  # year
+    period_end: Mapped[int | None] = mapped_column(Integer)
+    contact_role: Mapped[str] = mapped_column(String(300), default="")  # a role, not a person
+    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    source: Mapped[str | None] = mapped_column(String(500))  # where an imported text came from
+    version: Mapped[int] = mapped_column(Integer, default=1)  # bumped on every change
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    organisation: Mapped[Organisation] = relationship()
+    kpis: Mapped[list[ExampleKpi]] = relationship(
+        back_populates="example", cascade="all, delete-orphan", order_by="ExampleKpi.id"
+    )
+    tags: Mapped[list[ExampleTag]] = relationship(
+        back_populates="example", cascade="all, delete-orphan", order_by="ExampleTag.tag"
+    )
+
+
+class ExampleKpi(Base):
+    """A result the example moved: a Kolada KPI for a municipality over some years."""
+
+    __tablename__ = "example_kpis"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    example_id: Mapped[int] = mapped_column(
+        ForeignKey("examples.id", ondelete="CASCADE"), index=True
+    )
+    kpi: Mapped[str] = mapped_column(String(16), index=True)
+    municipality: Mapped[str] = mapped_column(String(16))  # Kolada code
+    year_from: Mapped[int | None] = mapped_column(Integer)
+    year_to: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    example: Mapped[Example] = relationship(back_populates="kpis")
+
+
+class ExampleTag(Base):
+    """A tag; the seven trust principles are tags with ``principle`` true."""
+
+    __tablename__ = "example_tags"
+    __table_args__ = (UniqueConstraint("example_id", "tag"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    example_id: Mapped[int] = mapped_column(
+        ForeignKey("examples.id", ondelete="CASCADE"), index=True
+    )
+    tag: Mapped[str] = mapped_column(String(100), index=True)
+    principle: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    example: Mapped[Example] = relationship(back_populates="tags")
+
+
+class ExampleRevision(Base):
+    """The whole example as it was after version ``version`` (JSON), for the history."""
+
+    __tablename__ = "example_revisions"
+    __table_args__ = (UniqueConstraint("example_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    example_id: Mapped[int] = mapped_column(
+        ForeignKey("examples.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class AuditEntry(Base):
+    """Who did what, when: one row per change of anything in the bank."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(50))  # e.g. "example.update", "user.login"
+    entity: Mapped[str] = mapped_column(String(50))  # "example", "user", "organisation", …
+    entity_id: Mapped[str | None] = mapped_column(String(50))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

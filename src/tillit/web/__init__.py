@@ -1,0 +1,1 @@
+"""The web app: the JSON API of the bank now, Swedish pages later (FastAPI)."""
