@@ -18,7 +18,18 @@ from tillit.config import Settings, load_settings
 from tillit.errors import InvalidInputError, TillitError
 from tillit.store import Store
 
-__all__ = ["app", "kpi_app", "main", "municipality_app", "parse_years", "split_ids", "store_for"]
+__all__ = [
+    "app",
+    "bank_app",
+    "db_app",
+    "kpi_app",
+    "main",
+    "municipality_app",
+    "parse_years",
+    "split_ids",
+    "store_for",
+    "user_app",
+]
 
 # Typer's help panels, in Swedish like the rest of what Tillit prints.
 rich_utils.ARGUMENTS_PANEL_TITLE = "Argument"
@@ -40,6 +51,14 @@ kpi_app = typer.Typer(help="Sök och visa nyckeltal (KPI).", no_args_is_help=Tru
 municipality_app = typer.Typer(help="Sök och visa kommuner och regioner.", no_args_is_help=True)
 app.add_typer(kpi_app, name="kpi")
 app.add_typer(municipality_app, name="municipality")
+db_app = typer.Typer(help="Bankens databas: migreringar.", no_args_is_help=True)
+bank_app = typer.Typer(
+    help="Banken med goda exempel: läs in, exportera, importera.", no_args_is_help=True
+)
+user_app = typer.Typer(help="Konton i banken.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(bank_app, name="bank")
+app.add_typer(user_app, name="user")
 
 
 def _version(value: bool) -> None:
