@@ -14,7 +14,14 @@ from pathlib import Path
 
 from tillit.errors import ConfigError
 
-__all__ = ["DEFAULT_KOLADA_URL", "Settings", "load_settings", "setting_names"]
+__all__ = [
+    "DEFAULT_KOLADA_URL",
+    "Settings",
+    "default_database_url",
+    "load_settings",
+    "normalise_database_url",
+    "setting_names",
+]
 
 DEFAULT_KOLADA_URL = "https://api.kolada.se/v3"
 
@@ -41,6 +48,14 @@ class Settings:
     polarity_file: Path | None = None
     """TILLIT_POLARITY_FILE: the user's CSV saying which way is better for KPIs (overrides
     Tillit's own table and title rules); ``None`` when unset."""
+    database_url: str = ""
+    """TILLIT_DATABASE_URL: the bank's database, an SQLAlchemy URL. Empty means the embedded
+    default ``sqlite:///<home>/bank.sqlite``; ``postgresql://`` is normalised to
+    ``postgresql+psycopg://``."""
+
+    def __post_init__(self) -> None:
+        if not self.database_url:
+            object.__setattr__(self, "database_url", default_database_url(self.home))
 
     @property
     def store_dir(self) -> Path:
@@ -107,6 +122,51 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         kolada_per_page=_whole(env, "TILLIT_KOLADA_PER_PAGE", 5000, low=1, high=5000),
         memory_limit=memory,
         polarity_file=_existing_file(env, "TILLIT_POLARITY_FILE"),
+        database_url=normalise_database_url(env.get("TILLIT_DATABASE_URL", "")),
+    )
+
+
+def default_database_url(home: Path) -> str:
+    """The embedded bank: an SQLite file in the data directory."""
+    return f"sqlite:///{home / 'bank.sqlite'}"
+
+
+_DB_HINT = (
+    "Sätt TILLIT_DATABASE_URL till t.ex. postgresql://användare@värd:5432/tillit eller "
+    "sqlite:////sökväg/till/bank.sqlite, eller ta bort den för standardfilen i TILLIT_HOME."
+)
+
+
+def normalise_database_url(raw: str) -> str:
+    """Check a database URL and give PostgreSQL the psycopg 3 driver; "" stays "" (default).
+
+    Accepted: ``sqlite:///<path>``, ``postgresql://``, ``postgres://`` and
+    ``postgresql+psycopg://`` URLs naming a database."""
+    url = raw.strip()
+    if not url:
+        return ""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise ConfigError(f"TILLIT_DATABASE_URL={raw!r} är ingen databasadress.", hint=_DB_HINT)
+    scheme = scheme.lower()
+    if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
+        database = rest.split("?", 1)[0].rpartition("/")[2] if "/" in rest else ""
+        if not database:
+            raise ConfigError(
+                f"TILLIT_DATABASE_URL={raw!r} saknar databasens namn.",
+                hint="Lägg till databasen sist i adressen, t.ex. "
+                "postgresql://tillit@localhost:5432/tillit.",
+            )
+        return f"postgresql+psycopg://{rest}"
+    if scheme == "sqlite":
+        if not rest.startswith("/") or rest == "/":
+            raise ConfigError(
+                f"TILLIT_DATABASE_URL={raw!r} saknar sökvägen till SQLite-filen.", hint=_DB_HINT
+            )
+        return f"sqlite://{rest}"
+    raise ConfigError(
+        f"TILLIT_DATABASE_URL={raw!r}: databastypen {scheme!r} stöds inte.",
+        hint="Tillit stöder SQLite och PostgreSQL (med drivrutinen psycopg). " + _DB_HINT,
     )
 
 

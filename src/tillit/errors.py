@@ -10,7 +10,9 @@ since users read it) and ``hint`` (the next step, or ``None``).
     ├── ConfigError                 a TILLIT_* setting is malformed
     ├── NotFoundError               a KPI, group or municipality named by the user does not exist
     ├── NoDataError                 the store has nothing yet for what was asked
-    ├── InvalidInputError           a bad argument (year range, format, file type)
+    ├── InvalidInputError           a bad argument (year range, file type, a field of an example)
+    ├── PermissionDeniedError       the user (or an anonymous visitor) may not do this
+    ├── ConflictError               a stale version, a duplicate, or a bank that is not empty
     ├── SourceError                 talking to the outside failed
     │   ├── KoladaUnavailableError  Kolada could not be reached (network, DNS, retries exhausted)
     │   ├── KoladaHTTPError         Kolada answered with an error status that retrying will not fix
@@ -23,12 +25,14 @@ from __future__ import annotations
 
 __all__ = [
     "ConfigError",
+    "ConflictError",
     "InvalidInputError",
     "KoladaHTTPError",
     "KoladaPayloadError",
     "KoladaUnavailableError",
     "NoDataError",
     "NotFoundError",
+    "PermissionDeniedError",
     "SourceError",
     "StoreError",
     "StoreLockedError",
@@ -62,6 +66,21 @@ class NoDataError(TillitError):
 
 class InvalidInputError(TillitError):
     """An argument or input file is malformed."""
+
+
+class PermissionDeniedError(TillitError):
+    """The acting user's role does not allow this (e.g. an editor touching another
+    organisation's example, a reader writing anything)."""
+
+    def __init__(
+        self, message: str = "Du har inte behörighet att göra detta.", *, hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+
+
+class ConflictError(TillitError):
+    """The change collides with the stored state: someone saved a newer version first, the
+    thing already exists, or an import target is not empty."""
 
 
 class SourceError(TillitError):

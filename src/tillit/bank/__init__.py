@@ -2,6 +2,7 @@
 revision history, the audit log, and Swedish search. SQLite is the embedded default
 (``$TILLIT_HOME/bank.sqlite``), PostgreSQL the shared server (``TILLIT_DATABASE_URL``)."""
 
+from tillit.bank._db import create_bank_engine, current_revision, head_revision, upgrade
 from tillit.bank._models import (
     ORGANISATION_KINDS,
     ROLES,
@@ -18,20 +19,51 @@ from tillit.bank._models import (
     Organisation,
     User,
 )
+from tillit.bank._passwords import Passwords
+from tillit.bank._records import (
+    AuditRecord,
+    ExamplePage,
+    ExampleRecord,
+    KpiLink,
+    OrganisationRecord,
+    RevisionRecord,
+    SessionRecord,
+    TokenRecord,
+    UserRecord,
+)
+from tillit.bank._repository import Bank, open_bank
+from tillit.bank._validate import EXAMPLE_FIELDS
 
 __all__ = [
+    "EXAMPLE_FIELDS",
     "ORGANISATION_KINDS",
     "ROLES",
     "STATUSES",
     "TRUST_PRINCIPLES",
     "ApiToken",
     "AuditEntry",
+    "AuditRecord",
+    "Bank",
     "Base",
     "Example",
     "ExampleKpi",
+    "ExamplePage",
+    "ExampleRecord",
     "ExampleRevision",
     "ExampleTag",
+    "KpiLink",
     "LoginSession",
     "Organisation",
+    "OrganisationRecord",
+    "Passwords",
+    "RevisionRecord",
+    "SessionRecord",
+    "TokenRecord",
     "User",
+    "UserRecord",
+    "create_bank_engine",
+    "current_revision",
+    "head_revision",
+    "open_bank",
+    "upgrade",
 ]

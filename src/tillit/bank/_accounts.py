@@ -1,0 +1,366 @@
+"""Organisations, users, API tokens and login sessions."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Iterable
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select
+
+from tillit.bank._base import BankBase, organisation_record, user_record, utc, utcnow
+from tillit.bank._models import (
+    ORGANISATION_KINDS,
+    ROLES,
+    ApiToken,
+    LoginSession,
+    Organisation,
+    User,
+)
+from tillit.bank._records import OrganisationRecord, SessionRecord, TokenRecord, UserRecord
+from tillit.bank._validate import clean_text
+from tillit.errors import ConflictError, InvalidInputError, NotFoundError
+
+__all__ = ["Accounts"]
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD = 10
+TOKEN_PREFIX = "tlt_"
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _token_record(token: ApiToken) -> TokenRecord:
+    return TokenRecord(
+        id=token.id,
+        user_id=token.user_id,
+        name=token.name,
+        prefix=token.prefix,
+        created_at=utc(token.created_at),
+        last_used_at=None if token.last_used_at is None else utc(token.last_used_at),
+        revoked_at=None if token.revoked_at is None else utc(token.revoked_at),
+    )
+
+
+class Accounts(BankBase):
+    # -- organisations -------------------------------------------------------------------
+
+    def seed_organisations(self, rows: Iterable[tuple[str, str, str]]) -> tuple[int, int]:
+        """Add or rename organisations by Kolada code: rows of ``(code, name, kind)``.
+        Idempotent; returns ``(added, updated)``."""
+        wanted: dict[str, tuple[str, str]] = {}
+        for code, name, kind in rows:
+            code = clean_text("code", code, 16, required=True)
+            if kind not in ORGANISATION_KINDS:
+                raise InvalidInputError(f"Okänd organisationstyp {kind!r} för {code}.")
+            wanted[code] = (clean_text("name", name, 200, required=True), kind)
+        added = updated = 0
+        with self.transaction() as session:
+            existing = {
+                org.code: org
+                for org in session.scalars(
+                    select(Organisation).where(Organisation.code.in_(list(wanted)))
+                )
+            }
+            now = utcnow()
+            for code, (name, kind) in wanted.items():
+                org = existing.get(code)
+                if org is None:
+                    session.add(Organisation(code=code, name=name, kind=kind, created_at=now))
+                    added += 1
+                elif (org.name, org.kind) != (name, kind):
+                    org.name, org.kind = name, kind
+                    updated += 1
+            if added or updated:
+                self._audit(
+                    session,
+                    None,
+                    "organisation.seed",
+                    "organisation",
+                    None,
+                    added=added,
+                    updated=updated,
+                )
+        return added, updated
+
+    def organisations(self, kind: str | None = None) -> list[OrganisationRecord]:
+        """All organisations (or those of one kind), by code then name."""
+        with self.sessions() as session:
+            query = select(Organisation).order_by(Organisation.code, Organisation.name)
+            if kind is not None:
+                query = query.where(Organisation.kind == kind)
+            return [organisation_record(o) for o in session.scalars(query)]
+
+    def organisation(self, code_or_id: str | int) -> OrganisationRecord:
+        """One organisation by Kolada code, name or id; NotFoundError otherwise."""
+        with self.sessions() as session:
+            return organisation_record(self._find_organisation(session, code_or_id))
+
+    def add_organisation(
+        self,
+        name: str,
+        kind: str = "other",
+        *,
+        code: str | None = None,
+        actor: UserRecord | None = None,
+    ) -> OrganisationRecord:
+        """Add an organisation such as SKR or an agency. ``actor`` must be an admin when given
+        (None means the command line, which is trusted)."""
+        name = clean_text("name", name, 200, required=True)
+        if kind not in ORGANISATION_KINDS:
+            raise InvalidInputError(
+                f"Okänd organisationstyp {kind!r}.", hint="Använd " + ", ".join(ORGANISATION_KINDS)
+            )
+        code = clean_text("code", code, 16) or None
+        with self.transaction() as session:
+            user = self._actor(session, actor)
+            if actor is not None:
+                self._require_admin(user)
+            clash = session.scalar(
+                select(Organisation).where(
+                    (func.lower(Organisation.name) == name.lower())
+                    | ((Organisation.code == code) if code else False)
+                )
+            )
+            if clash is not None:
+                raise ConflictError(
+                    f"Organisationen {clash.name!r} ({clash.code or 'utan kod'}) finns redan."
+                )
+            org = Organisation(code=code, name=name, kind=kind, created_at=utcnow())
+            session.add(org)
+            session.flush()
+            self._audit(
+                session,
+                user,
+                "organisation.create",
+                "organisation",
+                org.id,
+                name=name,
+                kind=kind,
+                code=code,
+            )
+            return organisation_record(org)
+
+    # -- users ---------------------------------------------------------------------------
+
+    def add_user(
+        self,
+        email: str,
+        password: str,
+        display_name: str,
+        role: str,
+        organisation: str | int | None = None,
+        actor: UserRecord | None = None,
+    ) -> UserRecord:
+        """Create an account. Editors need an organisation (code, name or id); ``actor`` must
+        be an admin when given (None: the command line)."""
+        email = clean_text("email", email, 320, required=True).lower()
+        if not EMAIL.match(email):
+            raise InvalidInputError(f"{email!r} är ingen e-postadress.")
+        display_name = clean_text("display_name", display_name, 200) or email.split("@")[0]
+        if role not in ROLES:
+            raise InvalidInputError(
+                f"Okänd roll {role!r}.", hint="Använd admin, editor eller reader."
+            )
+        if role == "editor" and organisation is None:
+            raise InvalidInputError(
+                "En redaktör (editor) måste höra till en organisation.",
+                hint="Ange organisationen, t.ex. --organisation 1480.",
+            )
+        if len(password) < MIN_PASSWORD:
+            raise InvalidInputError(f"Lösenordet måste ha minst {MIN_PASSWORD} tecken.")
+        password_hash = self.passwords.hash(password)
+        with self.transaction() as session:
+            user = self._actor(session, actor)
+            if actor is not None:
+                self._require_admin(user)
+            org = None if organisation is None else self._find_organisation(session, organisation)
+            if session.scalar(select(User.id).where(User.email == email)) is not None:
+                raise ConflictError(
+                    f"Det finns redan ett konto för {email}.",
+                    hint="Välj en annan e-postadress.",
+                )
+            new = User(
+                email=email,
+                display_name=display_name,
+                password_hash=password_hash,
+                role=role,
+                organisation=org,
+                is_active=True,
+                created_at=utcnow(),
+            )
+            session.add(new)
+            session.flush()
+            self._audit(
+                session,
+                user,
+                "user.create",
+                "user",
+                new.id,
+                email=email,
+                role=role,
+                organisation=org.code if org else None,
+            )
+            return user_record(new)
+
+    def user(self, user_id: int) -> UserRecord:
+        with self.sessions() as session:
+            found = session.get(User, user_id)
+            if found is None:
+                raise NotFoundError(f"Användaren {user_id} finns inte.")
+            return user_record(found)
+
+    def user_by_email(self, email: str) -> UserRecord:
+        with self.sessions() as session:
+            found = session.scalar(select(User).where(User.email == email.strip().lower()))
+            if found is None:
+                raise NotFoundError(f"Det finns inget konto för {email}.")
+            return user_record(found)
+
+    def users(self) -> list[UserRecord]:
+        with self.sessions() as session:
+            return [user_record(u) for u in session.scalars(select(User).order_by(User.id))]
+
+    def authenticate(self, email: str, password: str) -> UserRecord | None:
+        """The active user with this e-mail and password, or None. Takes about as long for an
+        unknown e-mail as for a wrong password; upgrades an outdated hash on success."""
+        with self.transaction() as session:
+            user = session.scalar(select(User).where(User.email == email.strip().lower()))
+            ok = self.passwords.verify(user.password_hash if user else None, password)
+            if user is None or not ok or not user.is_active:
+                return None
+            if self.passwords.needs_rehash(user.password_hash):
+                user.password_hash = self.passwords.hash(password)
+            return user_record(user)
+
+    def set_password(self, user_id: int, password: str, actor: UserRecord | None = None) -> None:
+        """Change a password (the user themself or an admin; None: the command line)."""
+        if len(password) < MIN_PASSWORD:
+            raise InvalidInputError(f"Lösenordet måste ha minst {MIN_PASSWORD} tecken.")
+        with self.transaction() as session:
+            acting = self._actor(session, actor)
+            if actor is not None and actor.id != user_id:
+                self._require_admin(acting)
+            user = session.get(User, user_id)
+            if user is None:
+                raise NotFoundError(f"Användaren {user_id} finns inte.")
+            user.password_hash = self.passwords.hash(password)
+            self._audit(session, acting, "user.password", "user", user_id)
+
+    # -- API tokens ----------------------------------------------------------------------
+
+    def create_token(self, user: UserRecord, name: str) -> tuple[str, TokenRecord]:
+        """A new API token for ``user``: the plain token (shown once) and its record."""
+        name = clean_text("name", name, 200, required=True)
+        plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        with self.transaction() as session:
+            owner = self._actor(session, user)
+            token = ApiToken(
+                user_id=user.id,
+                name=name,
+                prefix=plain[:12],
+                token_hash=_sha256(plain),
+                created_at=utcnow(),
+            )
+            session.add(token)
+            session.flush()
+            self._audit(session, owner, "token.create", "api_token", token.id, name=name)
+            return plain, _token_record(token)
+
+    def tokens(self, user: UserRecord) -> list[TokenRecord]:
+        with self.sessions() as session:
+            rows = session.scalars(
+                select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)
+            )
+            return [_token_record(t) for t in rows]
+
+    def user_for_token(self, plain: str) -> UserRecord | None:
+        """The active user owning this unrevoked token, or None; records its last use."""
+        with self.transaction() as session:
+            token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _sha256(plain)))
+            if token is None or token.revoked_at is not None:
+                return None
+            user = session.get(User, token.user_id)
+            if user is None or not user.is_active:
+                return None
+            token.last_used_at = utcnow()
+            return user_record(user)
+
+    def revoke_token(self, actor: UserRecord, token_id: int) -> None:
+        """Revoke a token (its owner or an admin)."""
+        with self.transaction() as session:
+            acting = self._actor(session, actor)
+            token = session.get(ApiToken, token_id)
+            if token is None:
+                raise NotFoundError(f"Token {token_id} finns inte.")
+            if token.user_id != actor.id:
+                self._require_admin(acting)
+            if token.revoked_at is None:
+                token.revoked_at = utcnow()
+                self._audit(session, acting, "token.revoke", "api_token", token_id)
+
+    # -- login sessions ------------------------------------------------------------------
+
+    def create_session(
+        self, user: UserRecord, ttl: timedelta = timedelta(hours=12)
+    ) -> tuple[str, str]:
+        """Log ``user`` in: returns ``(plain session id for the cookie, CSRF token)``."""
+        plain = secrets.token_urlsafe(32)
+        csrf = secrets.token_urlsafe(32)
+        now = utcnow()
+        with self.transaction() as session:
+            owner = self._actor(session, user)
+            row = LoginSession(
+                user_id=user.id,
+                session_hash=_sha256(plain),
+                csrf_token=csrf,
+                created_at=now,
+                expires_at=now + ttl,
+            )
+            session.add(row)
+            session.flush()
+            self._audit(session, owner, "user.login", "user", user.id)
+        return plain, csrf
+
+    def session_user(self, plain: str) -> tuple[UserRecord, SessionRecord] | None:
+        """The user and session of a session cookie, or None when unknown or expired."""
+        with self.transaction() as session:
+            row = session.scalar(
+                select(LoginSession).where(LoginSession.session_hash == _sha256(plain))
+            )
+            if row is None:
+                return None
+            if utc(row.expires_at) <= utcnow():
+                session.delete(row)
+                return None
+            user = session.get(User, row.user_id)
+            if user is None or not user.is_active:
+                return None
+            return user_record(user), SessionRecord(
+                row.id, row.user_id, row.csrf_token, utc(row.created_at), utc(row.expires_at)
+            )
+
+    def end_session(self, plain: str) -> bool:
+        """Log out; True when there was such a session."""
+        with self.transaction() as session:
+            row = session.scalar(
+                select(LoginSession).where(LoginSession.session_hash == _sha256(plain))
+            )
+            if row is None:
+                return False
+            user = session.get(User, row.user_id)
+            session.delete(row)
+            self._audit(session, user, "user.logout", "user", row.user_id)
+            return True
+
+    def purge_sessions(self) -> int:
+        """Delete expired login sessions; returns how many."""
+        with self.transaction() as session:
+            result = session.execute(
+                delete(LoginSession).where(LoginSession.expires_at <= utcnow())
+            )
+            return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,132 @@
+"""What the bank returns: plain frozen dataclasses, safe to use after the session is gone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+__all__ = [
+    "AuditRecord",
+    "ExamplePage",
+    "ExampleRecord",
+    "KpiLink",
+    "OrganisationRecord",
+    "RevisionRecord",
+    "SessionRecord",
+    "TokenRecord",
+    "UserRecord",
+]
+
+
+@dataclass(frozen=True)
+class OrganisationRecord:
+    id: int
+    code: str | None
+    name: str
+    kind: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    id: int
+    email: str
+    display_name: str
+    role: str
+    organisation_id: int | None
+    organisation_code: str | None
+    is_active: bool
+    created_at: datetime
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    id: int
+    user_id: int
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    id: int
+    user_id: int
+    csrf_token: str
+    created_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class KpiLink:
+    """A Kolada KPI the example moved, for one municipality (code) over some years."""
+
+    kpi: str
+    municipality: str
+    year_from: int | None = None
+    year_to: int | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ExampleRecord:
+    id: int
+    organisation_id: int
+    organisation_code: str | None
+    organisation_name: str
+    title: str
+    summary: str
+    problem: str
+    what_was_done: str
+    results: str
+    operating_area: str | None
+    period_start: int | None
+    period_end: int | None
+    contact_role: str
+    status: str
+    source: str | None
+    version: int
+    tags: tuple[str, ...]
+    """Free tags, sorted (the trust principles are in ``principles``)."""
+    principles: tuple[str, ...]
+    """Trust principles, in the order of ``TRUST_PRINCIPLES``."""
+    kpis: tuple[KpiLink, ...]
+    created_at: datetime
+    updated_at: datetime
+    created_by: int | None
+    updated_by: int | None
+
+
+@dataclass(frozen=True)
+class ExamplePage:
+    items: tuple[ExampleRecord, ...]
+    total: int
+    limit: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class RevisionRecord:
+    example_id: int
+    version: int
+    data: dict[str, Any]
+    created_at: datetime
+    created_by: int | None
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    id: int
+    at: datetime
+    user_id: int | None
+    action: str
+    entity: str
+    entity_id: str | None
+    details: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,64 @@
+"""The :class:`Bank`: the one object the CLI and the web app talk to."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from tillit.bank._accounts import Accounts
+from tillit.bank._base import utc
+from tillit.bank._db import check_migrated, create_bank_engine
+from tillit.bank._examples import Examples
+from tillit.bank._models import AuditEntry
+from tillit.bank._passwords import Passwords
+from tillit.bank._records import AuditRecord, UserRecord
+from tillit.errors import InvalidInputError
+
+__all__ = ["Bank", "open_bank"]
+
+
+class Bank(Accounts, Examples):
+    """Organisations, users, tokens, sessions, good examples and the audit log in one
+    database. Every method runs in its own transaction and returns plain dataclasses.
+    ``actor`` is the logged-in user (a :class:`UserRecord`) or None for an anonymous
+    visitor; permission failures raise PermissionDeniedError."""
+
+    def audit_log(
+        self,
+        actor: UserRecord | None,
+        limit: int = 100,
+        offset: int = 0,
+        entity: str | None = None,
+        entity_id: object | None = None,
+    ) -> list[AuditRecord]:
+        """The newest audit entries first (admins only)."""
+        if not 1 <= limit <= 1000:
+            raise InvalidInputError(f"limit ska vara 1–1000, inte {limit}.")
+        if offset < 0:
+            raise InvalidInputError(f"offset ska vara 0 eller mer, inte {offset}.")
+        with self.sessions() as session:
+            self._require_admin(self._actor(session, actor))
+            query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit).offset(offset)
+            if entity is not None:
+                query = query.where(AuditEntry.entity == entity)
+            if entity_id is not None:
+                query = query.where(AuditEntry.entity_id == str(entity_id))
+            return [
+                AuditRecord(
+                    a.id, utc(a.at), a.user_id, a.action, a.entity, a.entity_id, dict(a.details)
+                )
+                for a in session.scalars(query)
+            ]
+
+
+def open_bank(url: str, *, passwords: Passwords | None = None, check: bool = True) -> Bank:
+    """Open the bank at ``url`` (``Settings.database_url``). With ``check`` (the default),
+    NotFoundError says "Kör `tillit db upgrade`" when the database is not migrated to the
+    newest version. Close it with ``bank.close()`` or use it as a context manager."""
+    engine = create_bank_engine(url)
+    try:
+        if check:
+            check_migrated(engine)
+    except BaseException:
+        engine.dispose()
+        raise
+    return Bank(engine, passwords)
