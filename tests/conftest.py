@@ -139,3 +139,15 @@ def analysis_env(analysis_settings: Settings, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("COLUMNS", "160")
     monkeypatch.delenv("TILLIT_POLARITY_FILE", raising=False)
     return analysis_settings
+
+
+# The bank's fixtures (SQLite and PostgreSQL), shared by the bank and web tests.
+from tests.bank_fixtures import (  # noqa: E402, F401
+    bank,
+    bank_url,
+    blank_url,
+    people,
+    postgres_migrated_url,
+    postgres_url,
+    sqlite_template,
+)

@@ -32,6 +32,7 @@ from tillit.bank._records import (
     UserRecord,
 )
 from tillit.bank._repository import Bank, open_bank
+from tillit.bank._transfer import export_bank, import_bank
 from tillit.bank._validate import EXAMPLE_FIELDS
 
 __all__ = [
@@ -63,7 +64,9 @@ __all__ = [
     "UserRecord",
     "create_bank_engine",
     "current_revision",
+    "export_bank",
     "head_revision",
+    "import_bank",
     "open_bank",
     "upgrade",
 ]

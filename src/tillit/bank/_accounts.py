@@ -8,7 +8,7 @@ import secrets
 from collections.abc import Iterable
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 
 from tillit.bank._base import BankBase, organisation_record, user_record, utc, utcnow
 from tillit.bank._models import (
@@ -120,11 +120,9 @@ class Accounts(BankBase):
             user = self._actor(session, actor)
             if actor is not None:
                 self._require_admin(user)
+            same = func.lower(Organisation.name) == name.lower()
             clash = session.scalar(
-                select(Organisation).where(
-                    (func.lower(Organisation.name) == name.lower())
-                    | ((Organisation.code == code) if code else False)
-                )
+                select(Organisation).where(or_(same, Organisation.code == code) if code else same)
             )
             if clash is not None:
                 raise ConflictError(
@@ -250,6 +248,58 @@ class Accounts(BankBase):
                 raise NotFoundError(f"Användaren {user_id} finns inte.")
             user.password_hash = self.passwords.hash(password)
             self._audit(session, acting, "user.password", "user", user_id)
+
+    def set_role(
+        self,
+        actor: UserRecord | None,
+        user_id: int,
+        role: str,
+        organisation: str | int | None = None,
+    ) -> UserRecord:
+        """Change a user's role (and organisation); admins only (None: the command line)."""
+        if role not in ROLES:
+            raise InvalidInputError(
+                f"Okänd roll {role!r}.", hint="Använd admin, editor eller reader."
+            )
+        with self.transaction() as session:
+            acting = self._actor(session, actor)
+            if actor is not None:
+                self._require_admin(acting)
+            user = session.get(User, user_id)
+            if user is None:
+                raise NotFoundError(f"Användaren {user_id} finns inte.")
+            if organisation is not None:
+                user.organisation = self._find_organisation(session, organisation)
+            if role == "editor" and user.organisation is None:
+                raise InvalidInputError("En redaktör (editor) måste höra till en organisation.")
+            user.role = role
+            self._audit(
+                session,
+                acting,
+                "user.role",
+                "user",
+                user_id,
+                role=role,
+                organisation=user.organisation.code if user.organisation else None,
+            )
+            return user_record(user)
+
+    def set_active(self, actor: UserRecord | None, user_id: int, active: bool) -> UserRecord:
+        """Deactivate (or reactivate) an account; its sessions end. Admins only."""
+        with self.transaction() as session:
+            acting = self._actor(session, actor)
+            if actor is not None:
+                self._require_admin(acting)
+            user = session.get(User, user_id)
+            if user is None:
+                raise NotFoundError(f"Användaren {user_id} finns inte.")
+            user.is_active = active
+            if not active:
+                session.execute(delete(LoginSession).where(LoginSession.user_id == user_id))
+            self._audit(
+                session, acting, "user.activate" if active else "user.deactivate", "user", user_id
+            )
+            return user_record(user)
 
     # -- API tokens ----------------------------------------------------------------------
 

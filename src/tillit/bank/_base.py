@@ -4,7 +4,7 @@ user, the audit log and UTC times."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +16,11 @@ from tillit.bank._passwords import Passwords
 from tillit.bank._records import OrganisationRecord, UserRecord
 from tillit.errors import NotFoundError, PermissionDeniedError
 
-__all__ = ["BankBase", "utc", "utcnow"]
+__all__ = ["BankBase", "ExampleListener", "utc", "utcnow"]
+
+#: Called inside the transaction of every change to examples, with the ids changed
+#: (created, edited, deleted or imported); e.g. to keep a search index in step.
+ExampleListener = Callable[[Session, list[int]], None]
 
 
 def utcnow() -> datetime:
@@ -39,6 +43,7 @@ class BankBase:
         self.engine = engine
         self.sessions = sessionmaker(engine, expire_on_commit=False)
         self.passwords = passwords or Passwords()
+        self.example_listeners: list[ExampleListener] = []
 
     @property
     def url(self) -> str:
@@ -67,6 +72,13 @@ class BankBase:
             yield session
 
     # -- shared helpers ------------------------------------------------------------------
+
+    def _examples_changed(self, session: Session, ids: Iterable[int]) -> None:
+        changed = list(ids)
+        if changed:
+            session.flush()
+            for listener in self.example_listeners:
+                listener(session, changed)
 
     @staticmethod
     def _audit(

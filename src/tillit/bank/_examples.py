@@ -156,6 +156,7 @@ class Examples(BankBase):
         self._audit(
             session, user, action, "example", example.id, version=example.version, **details
         )
+        self._examples_changed(session, [example.id])
 
     @staticmethod
     def _apply(session: Session, example: Example, fields: dict[str, Any]) -> list[str]:
@@ -286,7 +287,6 @@ class Examples(BankBase):
                     changed.append("organisation")
             changed += self._apply(session, example, fields)
             if not changed:
-                session.rollback()
                 return example_record(example)
             self._bump(session, user, example, expected_version)
             self._record_change(session, user, example, "example.update", fields=changed)
@@ -348,6 +348,7 @@ class Examples(BankBase):
             last = snapshot(example)
             session.delete(example)
             self._audit(session, user, "example.delete", "example", example_id, last=last)
+            self._examples_changed(session, [example_id])
 
     # -- reading -------------------------------------------------------------------------
 
