@@ -302,7 +302,7 @@ def _bind(sql: str, params: dict[str, Any]) -> Any:
 _SQLITE_RANK = "bm25(example_search, 10.0, 1.0, 5.0, 0.5)"
 # Weights of D, C, B, A: the title (A) counts ten times the body (B), as in _SQLITE_RANK.
 _PG_WEIGHTS = "'{0.1, 0.1, 0.1, 1.0}'"
-_PG_NORMALISATION = 1  # divide by 1 + log(length), against long texts winning on sheer size
+_PG_NORMALISATION = 2  # divide by the length: closest to bm25 (see docs/search.md)
 
 
 def search_examples(
