@@ -73,3 +73,26 @@ def test_every_setting_is_documented() -> None:
 def test_sizes_and_counts_must_be_well_formed(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=name):
         load_settings({name: value})
+
+
+def test_database_url_defaults_to_sqlite_in_home_and_normalises_postgresql(
+    tmp_path: Path,
+) -> None:
+    assert load_settings({"TILLIT_HOME": str(tmp_path)}).database_url == (
+        f"sqlite:///{tmp_path / 'bank.sqlite'}"
+    )
+    for raw in ("postgresql://u@h:5432/db", "postgres://u@h:5432/db"):
+        assert load_settings({"TILLIT_DATABASE_URL": raw}).database_url == (
+            "postgresql+psycopg://u@h:5432/db"
+        )
+    same = "postgresql+psycopg://u:p@h/db?sslmode=require"
+    assert load_settings({"TILLIT_DATABASE_URL": same}).database_url == same
+
+
+@pytest.mark.parametrize(
+    "value", ["mysql://h/db", "postgresql://h:5432/", "bank.sqlite", "postgresql+psycopg2://h/d"]
+)
+def test_a_malformed_database_url_is_a_config_error(value: str) -> None:
+    with pytest.raises(ConfigError, match="TILLIT_DATABASE_URL") as info:
+        load_settings({"TILLIT_DATABASE_URL": value})
+    assert info.value.hint
