@@ -191,3 +191,28 @@ def test_sample_of_the_real_corpus(conn: Any, tmp_path: Path) -> None:
     titles = conn.execute(text("SELECT title || ' ' || summary FROM examples")).scalars().all()
     assert not [t for t in titles if "Ã" in t]
     assert search_examples(conn, "bredband").total > 0
+
+
+def test_cli_imports_and_searches(tillit_env: Any, tmp_path: Path, capsys: Any) -> None:
+    from tillit.cli import main
+
+    path = _write(
+        tmp_path / "texter.jsonl",
+        [
+            {"id": "a", "rubrik": "Hemtjänst i SkÃ¥ne", "text": "Äldre får <b>välja</b> tid."},
+            {"id": "b", "rubrik": "Läxhjälp", "text": "Skolan hjälper till."},
+        ],
+    )
+    assert main(["db", "upgrade"]) == 0
+    assert (
+        main(["bank", "import-jsonl", str(path), "--map", "id=id,title=rubrik,summary=text"]) == 0
+    )
+    out = capsys.readouterr().out
+    assert "Läste in 2 exempel" in out
+    assert "1 poster, 1 tecken" in out
+    assert main(["bank", "search", "hemtjänsten", "--format", "json"]) == 0
+    hits = json.loads(capsys.readouterr().out)
+    assert [h["title"] for h in hits] == ["Hemtjänst i Skåne"]
+    assert main(["bank", "search", "välj"]) == 0
+    assert "1 av 1 träffar" in capsys.readouterr().out
+    assert main(["bank", "import-jsonl", str(path), "--map", "rubrik=id"]) == 1

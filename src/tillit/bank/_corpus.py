@@ -275,7 +275,10 @@ def import_jsonl(
             text("SELECT source FROM examples WHERE source LIKE :p"), {"p": prefix + "%"}
         ).scalars()
     )
-    total = sum(1 for _ in path.open("rb")) if on_progress else 0
+    total = 0
+    if on_progress:
+        with path.open("rb") as handle:
+            total = sum(1 for _ in handle)
     if limit is not None:
         total = min(total, limit)
     now = datetime.now(UTC)

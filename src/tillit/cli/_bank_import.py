@@ -1,0 +1,139 @@
+"""`tillit bank import-jsonl` (texts from JSON Lines as published examples) and
+`tillit bank search` (Swedish search in the bank)."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+
+from tillit.bank import SearchFilters, import_jsonl, open_bank, search_examples
+from tillit.cli._app import bank_app, parse_years
+from tillit.cli._output import Format, RichProgress, emit, err_console, number, out_console
+from tillit.config import load_settings
+from tillit.errors import InvalidInputError
+
+
+@bank_app.command("import-jsonl")
+def bank_import_jsonl(
+    file: Path = typer.Argument(..., help="JSON Lines-filen, ett objekt per rad."),
+    spec: str | None = typer.Option(
+        None,
+        "--map",
+        help="Fält=källfält, t.ex. title=Projektnamn,summary=Projektbeskrivning,"
+        "organisation=Stödmottagare. Utelämnad: den kända mappningen för filer i "
+        "good_practices_text.",
+    ),
+    organisation: str | None = typer.Option(
+        None, "--organisation", help="Lägg alla exempel hos denna organisation (kod eller namn)."
+    ),
+    limit: int | None = typer.Option(None, "--limit", help="Läs bara de första N posterna."),
+) -> None:
+    """Läs in texter ur en JSON Lines-fil som publicerade goda exempel."""
+    bank = open_bank(load_settings().database_url)
+    try:
+        with RichProgress(err_console(), unit="poster") as progress, bank.engine.begin() as conn:
+            progress.stage(f"Läser in {file.name}", None)
+
+            def advance(done: int, total: int) -> None:
+                progress.bar.update(progress.task, completed=done, total=total, rows=done)
+
+            report = import_jsonl(
+                conn, file, spec, organisation=organisation, limit=limit, on_progress=advance
+            )
+    finally:
+        bank.close()
+    console = out_console()
+    console.print(
+        f"Läste in {number(report.imported)} exempel ur {escape(report.file)} på "
+        f"{number(report.seconds, 1)} s ({number(report.read)} poster lästa, "
+        f"{number(report.skipped_existing)} fanns redan, {number(report.skipped_empty)} "
+        "utan titel).",
+        highlight=False,
+    )
+    if report.repaired:
+        console.print(
+            'Reparerad teckenkodning (UTF-8 läst som Latin-1, t.ex. "SkÃ¥ne" → "Skåne"): '
+            f"{number(report.repaired)} poster, {number(report.repaired_runs)} tecken.",
+            highlight=False,
+        )
+    if report.damaged:
+        shown = ", ".join(f"{i} ({what})" for i, what in report.damaged[:10])
+        more = f" och {number(report.reported - 10)} till" if report.reported > 10 else ""
+        console.print(
+            f"Rapporterade, behållna som de är: {number(report.reported)} poster med tecken "
+            f"som inte går att återställa (¿ där källan tappade citattecken/tankstreck, Ã): "
+            f"{escape(shown)}{more}.",
+            highlight=False,
+        )
+
+
+@bank_app.command("search")
+def bank_search(
+    text: str = typer.Argument(..., help='Sökord; "citat" för fras, ord* för prefix.'),
+    area: str | None = typer.Option(None, "--area", help="Verksamhetsområde."),
+    municipality: str | None = typer.Option(None, "--municipality", help="Kommunkod, t.ex. 1384."),
+    region: str | None = typer.Option(None, "--region", help="Regionkod, t.ex. 0013."),
+    principle: str | None = typer.Option(None, "--principle", help="Tillitsprincip, t.ex. tillit."),
+    years: str | None = typer.Option(None, "--year", help="År eller intervall: 2020, 2015-2020."),
+    limit: int = typer.Option(20, "--limit", help="Antal träffar."),
+    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, json eller csv."),
+) -> None:
+    """Sök bland bankens publicerade exempel (svensk böjning, prefix, filter)."""
+    if limit < 1:
+        raise InvalidInputError("--limit måste vara minst 1.")
+    year_list = parse_years(years)
+    filters = SearchFilters(
+        operating_area=area,
+        municipality=municipality,
+        region=region,
+        principle=principle,
+        year_from=year_list[0] if year_list else None,
+        year_to=year_list[-1] if year_list else None,
+    )
+    bank = open_bank(load_settings().database_url)
+    try:
+        with bank.engine.connect() as conn:
+            result = search_examples(conn, text, filters=filters, limit=limit)
+    finally:
+        bank.close()
+    rows = [
+        {
+            "id": h.example_id,
+            "title": h.title,
+            "organisation": h.organisation,
+            "score": round(h.score, 4),
+            "snippet_html": h.snippet_html,
+        }
+        for h in result.hits
+    ]
+    if fmt is not Format.table:
+        emit(rows, fmt, keys=["id", "title", "organisation", "score", "snippet_html"])
+        return
+    console = out_console()
+    if not rows:
+        console.print(f"Inga exempel matchar {escape(text)!r}.", highlight=False)
+        return
+    for row in rows:
+        console.print(
+            f"[bold]{row['id']}[/bold] {escape(str(row['title']))} – "
+            f"{escape(str(row['organisation']))}",
+            highlight=False,
+        )
+        console.print(f"   {_terminal(str(row['snippet_html']))}", highlight=False)
+    note = (
+        " (inga exakta träffar; visar prefixträffar utan hänsyn till å/ä/ö)"
+        if result.fallback_used
+        else ""
+    )
+    console.print(f"{number(len(rows))} av {number(result.total)} träffar{note}.", highlight=False)
+
+
+def _terminal(snippet_html: str) -> str:
+    """The snippet as Rich markup: hits in bold, HTML entities back to characters."""
+    parts = re.split(r"(</?mark>)", snippet_html)
+    tags = {"<mark>": "[bold yellow]", "</mark>": "[/bold yellow]"}
+    return "".join(tags.get(p) or escape(html.unescape(p)) for p in parts)
