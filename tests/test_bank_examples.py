@@ -223,3 +223,17 @@ def test_a_deactivated_or_demoted_actor_is_checked_against_the_database(
     bank.set_active(people.admin, people.goteborg.id, False)
     with pytest.raises(PermissionDeniedError):
         bank.list_examples(people.goteborg)
+
+
+def test_search_follows_every_change_and_respects_visibility(bank: Bank, people: People) -> None:
+    draft = bank.create_example(people.goteborg, {**GOOD, "title": "Simskola för vuxna"})
+    assert [h.example_id for h in bank.search(people.goteborg, "simskola").hits] == [draft.id]
+    assert bank.search(people.stockholm, "simskola").total == 0
+    assert bank.search(None, "simskola").total == 0
+    bank.publish(people.goteborg, draft.id)
+    assert bank.search(None, "simskola").total == 1
+    bank.update_example(people.goteborg, draft.id, {"title": "Cykelskola"}, 2)
+    assert bank.search(None, "simskola").total == 0
+    assert bank.search(people.reader, "cykelskola").hits[0].example_id == draft.id
+    bank.delete_example(people.admin, draft.id)
+    assert bank.search(people.admin, "cykelskola").total == 0

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Collection
+from typing import Literal
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from tillit.bank._accounts import Accounts
 from tillit.bank._base import utc
@@ -11,6 +15,14 @@ from tillit.bank._examples import Examples
 from tillit.bank._models import AuditEntry
 from tillit.bank._passwords import Passwords
 from tillit.bank._records import AuditRecord, UserRecord
+from tillit.bank._search import (
+    Hit,
+    SearchFilters,
+    SearchResult,
+    index_examples,
+    search_examples,
+    similar_examples,
+)
 from tillit.errors import InvalidInputError
 
 __all__ = ["Bank", "open_bank"]
@@ -21,6 +33,44 @@ class Bank(Accounts, Examples):
     database. Every method runs in its own transaction and returns plain dataclasses.
     ``actor`` is the logged-in user (a :class:`UserRecord`) or None for an anonymous
     visitor; permission failures raise PermissionDeniedError."""
+
+    def __init__(self, engine: Engine, passwords: Passwords | None = None) -> None:
+        super().__init__(engine, passwords)
+        # The search index (FTS5 / tsvector) follows every change in the same transaction.
+        self.example_listeners.append(_reindex)
+
+    def search(
+        self,
+        actor: UserRecord | None,
+        query: str,
+        *,
+        filters: SearchFilters | None = None,
+        limit: int = 20,
+        offset: int = 0,
+    ) -> SearchResult:
+        """Swedish full-text search over the examples the actor may see (published ones,
+        plus an editor's own organisation's drafts, or everything for an admin)."""
+        if not 1 <= limit <= 500:
+            raise InvalidInputError(f"limit ska vara 1–500, inte {limit}.")
+        if offset < 0:
+            raise InvalidInputError(f"offset ska vara 0 eller mer, inte {offset}.")
+        with self.sessions() as session:
+            user = self._actor(session, actor)
+            visibility: Literal["all"] | Collection[int] = ()
+            if user is not None and user.role == "admin":
+                visibility = "all"
+            elif user is not None and user.role == "editor" and user.organisation_id:
+                visibility = (user.organisation_id,)
+            return search_examples(
+                session, query, filters=filters, visibility=visibility, limit=limit, offset=offset
+            )
+
+    def similar(self, actor: UserRecord | None, example_id: int, limit: int = 5) -> list[Hit]:
+        """Published examples most like this one ("liknande exempel"); the example itself
+        must be one the actor may see."""
+        self.example(actor, example_id)
+        with self.sessions() as session:
+            return similar_examples(session, example_id, limit)
 
     def audit_log(
         self,
@@ -48,6 +98,10 @@ class Bank(Accounts, Examples):
                 )
                 for a in session.scalars(query)
             ]
+
+
+def _reindex(session: Session, ids: list[int]) -> None:
+    index_examples(session, ids)
 
 
 def open_bank(url: str, *, passwords: Passwords | None = None, check: bool = True) -> Bank:
