@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from tillit.bank import (
     open_bank,
     upgrade,
 )
-from tillit.errors import NotFoundError
+from tillit.errors import NotFoundError, StoreError
 
 
 def _diff(url: str, *, only_mapped: bool) -> list[Any]:
@@ -66,11 +67,8 @@ def test_a_bank_behind_the_newest_migration_says_to_upgrade(blank_url: str) -> N
     assert "tillit db upgrade" in (info.value.hint or "")
 
 
-def test_sqlite_enforces_foreign_keys_and_uses_wal(bank_url: str) -> None:
-    engine = create_bank_engine(bank_url)
-    if engine.dialect.name != "sqlite":
-        engine.dispose()
-        pytest.skip("SQLite pragmas")
+def test_sqlite_enforces_foreign_keys_and_uses_wal(tmp_path: Path) -> None:
+    engine = create_bank_engine(f"sqlite:///{tmp_path / 'sub' / 'bank.sqlite'}")
     try:
         with engine.connect() as connection:
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
@@ -78,3 +76,9 @@ def test_sqlite_enforces_foreign_keys_and_uses_wal(bank_url: str) -> None:
             assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10000
     finally:
         engine.dispose()
+
+
+def test_an_unreachable_server_is_a_store_error_with_a_hint() -> None:
+    with pytest.raises(StoreError, match="går inte att nå") as info:
+        open_bank("postgresql+psycopg://nobody@127.0.0.1:9/none?connect_timeout=2")
+    assert "TILLIT_DATABASE_URL" in (info.value.hint or "")
