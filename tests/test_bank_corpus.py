@@ -45,6 +45,7 @@ def conn(engine: Engine) -> Iterator[Any]:
         ("Ã¶¿ okänd", "ö¿ okänd", 1),  # the ¿ placeholder stays, next to a mended ö
         ("â€“ ett tankstreck", "– ett tankstreck", 1),  # via Windows-1252
         ("Redan rätt: Skåne, Åre, Ölands café", "Redan rätt: Skåne, Åre, Ölands café", 0),
+        ("också\xa0\xa0ödmjuk", "också\xa0\xa0ödmjuk", 0),  # decodes, but to "堠": not damage
     ],
 )
 def test_repair_text_mends_utf8_read_as_latin1(damaged: str, repaired: str, runs: int) -> None:

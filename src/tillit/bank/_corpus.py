@@ -114,7 +114,9 @@ def _decode(run: str) -> str | None:
             fixed = run.encode(codec).decode("utf-8")
         except UnicodeError:
             continue
-        if len(fixed) == 1:
+        # A plausible character: Latin letters, or punctuation and currency ("–", "€").
+        # "å" + two no-break spaces also decodes (to "堠"); that is not damage.
+        if len(fixed) == 1 and (ord(fixed) < 0x250 or 0x2000 <= ord(fixed) < 0x20D0):
             return fixed
     return None
 

@@ -567,7 +567,7 @@ def similar_examples(db: Executor, example_id: int, limit: int = 5) -> list[Hit]
         body_terms = [t for t in terms(_body(row)) if len(t) > 2 and t not in _STOP_TERMS]
         counts.update(body_terms)
         counts.update(title_terms * 2)
-        df = _sqlite_df(db, list(counts))
+        df = _sqlite_df(db, _most_frequent(counts))
     else:
         for lexeme, weights in db.execute(
             text(
@@ -578,11 +578,9 @@ def similar_examples(db: Executor, example_id: int, limit: int = 5) -> list[Hit]
         ):
             if len(lexeme) > 2 and not lexeme.isdigit():
                 counts[lexeme] += len(weights) + weights.count("A")
-        df = _postgres_df(db, list(counts))
+        df = _postgres_df(db, _most_frequent(counts))
     n = max(1, _count(db))
-    weight = {
-        t: c * math.log(1 + n / (1 + df.get(t, 0))) for t, c in counts.items() if not t.isdigit()
-    }
+    weight = {t: counts[t] * math.log(1 + n / (1 + df[t])) for t in df if not t.isdigit()}
     chosen = sorted(weight, key=lambda t: (-weight[t], t))[:_SIMILAR_TERMS]
     if not chosen:
         return []
@@ -614,6 +612,13 @@ def similar_examples(db: Executor, example_id: int, limit: int = 5) -> list[Hit]
 
 
 _STOP_TERMS = frozenset(term(w) for w in _STOP)
+_CANDIDATES = 40
+
+
+def _most_frequent(counts: Counter[str]) -> list[str]:
+    """The candidate terms whose rarity is looked up: the most frequent in the example
+    (one document-frequency lookup per term is what costs)."""
+    return [t for t, _ in counts.most_common(_CANDIDATES)]
 
 
 def _count(db: Executor) -> int:
