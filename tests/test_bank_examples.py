@@ -237,3 +237,34 @@ def test_search_follows_every_change_and_respects_visibility(bank: Bank, people:
     assert bank.search(people.reader, "cykelskola").hits[0].example_id == draft.id
     bank.delete_example(people.admin, draft.id)
     assert bank.search(people.admin, "cykelskola").total == 0
+
+
+def test_two_simultaneous_saves_of_one_version_cannot_both_win(bank: Bank, people: People) -> None:
+    import threading
+
+    example = bank.create_example(people.goteborg, GOOD)
+    barrier = threading.Barrier(4)
+    outcomes: list[str] = []
+
+    def save(who: Any, title: str) -> None:
+        barrier.wait()
+        try:
+            bank.update_example(who, example.id, {"title": title, "tags": [title]}, 1)
+            outcomes.append("ok")
+        except ConflictError:
+            outcomes.append("conflict")
+        except Exception as exc:  # reported by the assertion below
+            outcomes.append(repr(exc))
+
+    threads = [
+        threading.Thread(target=save, args=(who, f"t{i}"))
+        for i, who in enumerate([people.goteborg, people.admin] * 2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["conflict", "conflict", "conflict", "ok"]
+    final = bank.example(people.admin, example.id)
+    assert final.version == 2 and final.tags == (final.title,)
+    assert [r.version for r in bank.revisions(people.admin, example.id)] == [1, 2]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from tillit.bank._base import BankBase, utc, utcnow
@@ -271,32 +271,36 @@ class Examples(BankBase):
         from; ConflictError when someone saved in between. Moving an example to another
         organisation is for admins. A change that changes nothing writes nothing."""
         fields = clean_example(data, creating=False)
-        with self.transaction() as session:
-            user = self._actor(session, actor)
-            example = self._writable(session, user, example_id)
-            if example.version != expected_version:
-                raise _stale(example_id, expected_version, example.version)
-            target = fields.pop("organisation", None)
-            changed: list[str] = []
-            if target is not None:
-                org = self._find_organisation(session, target)
-                if org.id != example.organisation_id:
-                    self._require_admin(user)
-                    example.organisation_id = org.id
-                    example.organisation = org
-                    changed.append("organisation")
-            changed += self._apply(session, example, fields)
-            if not changed:
+        try:
+            with self.transaction() as session:
+                user = self._actor(session, actor)
+                example = self._writable(session, user, example_id)
+                if example.version != expected_version:
+                    raise _stale(example_id, expected_version, example.version)
+                before = example_record(example)
+                self._claim(session, user, example, expected_version)
+                target = fields.pop("organisation", None)
+                changed: list[str] = []
+                if target is not None:
+                    org = self._find_organisation(session, target)
+                    if org.id != example.organisation_id:
+                        self._require_admin(user)
+                        example.organisation_id = org.id
+                        example.organisation = org
+                        changed.append("organisation")
+                changed += self._apply(session, example, fields)
+                if not changed:
+                    raise _Unchanged(before)  # rolls the claimed version back
+                self._record_change(session, user, example, "example.update", fields=changed)
                 return example_record(example)
-            self._bump(session, user, example, expected_version)
-            self._record_change(session, user, example, "example.update", fields=changed)
-            return example_record(example)
+        except _Unchanged as unchanged:
+            return unchanged.record
 
     @staticmethod
-    def _bump(session: Session, user: User | None, example: Example, expected: int) -> None:
-        """Raise the version only if nobody else did first (a conditional UPDATE, atomic on
-        both databases)."""
-        session.flush()
+    def _claim(session: Session, user: User | None, example: Example, expected: int) -> None:
+        """Raise the version before changing anything, and only if nobody else did first: a
+        conditional UPDATE, atomic on both databases. It also locks the row (PostgreSQL) or
+        the database (SQLite) until the commit, so a second writer waits, then conflicts."""
         result = session.execute(
             update(Example)
             .where(Example.id == example.id, Example.version == expected)
@@ -305,7 +309,7 @@ class Examples(BankBase):
         )
         if getattr(result, "rowcount", 1) != 1:
             raise _stale(example.id, expected, None)
-        session.expire(example)
+        session.expire(example, ["version", "updated_at", "updated_by"])
 
     def _set_status(
         self, actor: UserRecord | None, example_id: int, status: str, expected_version: int | None
@@ -318,8 +322,8 @@ class Examples(BankBase):
                 raise _stale(example_id, expected, example.version)
             if example.status == status:
                 return example_record(example)
+            self._claim(session, user, example, expected)
             example.status = status
-            self._bump(session, user, example, expected)
             action = "example.publish" if status == "published" else "example.unpublish"
             self._record_change(session, user, example, action, fields=["status"])
             return example_record(example)
@@ -346,7 +350,16 @@ class Examples(BankBase):
             if expected_version is not None and example.version != expected_version:
                 raise _stale(example_id, expected_version, example.version)
             last = snapshot(example)
-            session.delete(example)
+            # A conditional DELETE (the database cascades to KPIs, tags and revisions), so
+            # that of two simultaneous deletes or a delete and a save only one wins.
+            result = session.execute(
+                delete(Example)
+                .where(Example.id == example_id, Example.version == example.version)
+                .execution_options(synchronize_session=False)
+            )
+            if getattr(result, "rowcount", 1) != 1:
+                raise _stale(example_id, example.version, None)
+            session.expunge(example)
             self._audit(session, user, "example.delete", "example", example_id, last=last)
             self._examples_changed(session, [example_id])
 
@@ -449,6 +462,12 @@ class Examples(BankBase):
                 )
                 for r in rows
             ]
+
+
+class _Unchanged(Exception):
+    def __init__(self, record: ExampleRecord) -> None:
+        super().__init__("unchanged")
+        self.record = record
 
 
 def _stale(example_id: int, expected: int, current: int | None) -> ConflictError:
