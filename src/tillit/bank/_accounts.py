@@ -337,7 +337,10 @@ class Accounts(BankBase):
             user = session.get(User, token.user_id)
             if user is None or not user.is_active:
                 return None
-            token.last_used_at = utcnow()
+            now = utcnow()
+            # Minute resolution is enough and spares a write on every API request.
+            if token.last_used_at is None or now - utc(token.last_used_at) > timedelta(minutes=1):
+                token.last_used_at = now
             return user_record(user)
 
     def revoke_token(self, actor: UserRecord, token_id: int) -> None:
