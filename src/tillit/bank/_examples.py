@@ -1,4 +1,4 @@
-"""Good examples: create, edit with optimistic locking, publish, delete, read, list, history.
+"""Good examples: create, edit with optimistic locking, publish, unpublish, delete.
 
 Who may do what: an admin everything; an editor creates, edits, publishes and deletes the
 examples of their own organisation and sees its drafts; a reader and an anonymous visitor
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from tillit.bank._base import BankBase, utc, utcnow
@@ -23,11 +23,11 @@ from tillit.bank._models import (
     ExampleTag,
     User,
 )
-from tillit.bank._records import ExamplePage, ExampleRecord, KpiLink, RevisionRecord, UserRecord
+from tillit.bank._records import ExampleRecord, KpiLink, UserRecord
 from tillit.bank._validate import check_period, clean_example
 from tillit.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 
-__all__ = ["Examples", "example_record", "snapshot"]
+__all__ = ["MAX_PAGE", "Examples", "can_see", "can_write", "example_record", "snapshot"]
 
 _SCALARS = (
     "title",
@@ -103,7 +103,7 @@ def snapshot(example: Example) -> dict[str, Any]:
     }
 
 
-def _can_write(user: User | None, organisation_id: int) -> bool:
+def can_write(user: User | None, organisation_id: int) -> bool:
     if user is None:
         return False
     return user.role == "admin" or (
@@ -111,8 +111,8 @@ def _can_write(user: User | None, organisation_id: int) -> bool:
     )
 
 
-def _can_see(user: User | None, example: Example) -> bool:
-    return example.status == "published" or _can_write(user, example.organisation_id)
+def can_see(user: User | None, example: Example) -> bool:
+    return example.status == "published" or can_write(user, example.organisation_id)
 
 
 class Examples(BankBase):
@@ -130,9 +130,9 @@ class Examples(BankBase):
     def _writable(self, session: Session, user: User | None, example_id: int) -> Example:
         """The example, if ``user`` may change it; NotFound when they may not even see it."""
         example = self._load(session, example_id)
-        if example is None or not _can_see(user, example):
+        if example is None or not can_see(user, example):
             raise NotFoundError(f"Exemplet {example_id} finns inte.")
-        if not _can_write(user, example.organisation_id):
+        if not can_write(user, example.organisation_id):
             raise PermissionDeniedError(
                 "Du får inte ändra det här exemplet.",
                 hint="Bara exemplets organisations redaktörer och administratörer får ändra det.",
@@ -235,7 +235,7 @@ class Examples(BankBase):
                 org_id = user.organisation_id
             else:
                 org_id = self._find_organisation(session, target).id
-            if not _can_write(user, org_id):
+            if not can_write(user, org_id):
                 raise PermissionDeniedError(
                     "Du får bara lägga till exempel för din egen organisation."
                 )
@@ -362,106 +362,6 @@ class Examples(BankBase):
             session.expunge(example)
             self._audit(session, user, "example.delete", "example", example_id, last=last)
             self._examples_changed(session, [example_id])
-
-    # -- reading -------------------------------------------------------------------------
-
-    def example(self, actor: UserRecord | None, example_id: int) -> ExampleRecord:
-        """One example the actor may see; NotFoundError otherwise."""
-        with self.sessions() as session:
-            user = self._actor(session, actor)
-            example = self._load(session, example_id)
-            if example is None or not _can_see(user, example):
-                raise NotFoundError(f"Exemplet {example_id} finns inte.")
-            return example_record(example)
-
-    def list_examples(
-        self,
-        actor: UserRecord | None,
-        *,
-        organisation: str | int | None = None,
-        status: str | None = None,
-        tag: str | None = None,
-        principle: str | None = None,
-        kpi: str | None = None,
-        municipality: str | None = None,
-        operating_area: str | None = None,
-        ids: list[int] | None = None,
-        limit: int = 50,
-        offset: int = 0,
-    ) -> ExamplePage:
-        """The examples the actor may see, newest change first, filtered. ``limit`` 1–500."""
-        if not 1 <= limit <= MAX_PAGE:
-            raise InvalidInputError(f"limit ska vara 1–{MAX_PAGE}, inte {limit}.")
-        if offset < 0:
-            raise InvalidInputError(f"offset ska vara 0 eller mer, inte {offset}.")
-        if status is not None and status not in ("draft", "published"):
-            raise InvalidInputError(f"Okänd status {status!r}.", hint="draft eller published.")
-        with self.sessions() as session:
-            user = self._actor(session, actor)
-            query = select(Example)
-            if user is None or user.role == "reader":
-                query = query.where(Example.status == "published")
-            elif user.role == "editor":
-                query = query.where(
-                    or_(
-                        Example.status == "published",
-                        Example.organisation_id == user.organisation_id,
-                    )
-                )
-            if organisation is not None:
-                query = query.where(
-                    Example.organisation_id == self._find_organisation(session, organisation).id
-                )
-            if status is not None:
-                query = query.where(Example.status == status)
-            for name in (tag, principle):
-                if name is not None:
-                    query = query.where(
-                        Example.id.in_(select(ExampleTag.example_id).where(ExampleTag.tag == name))
-                    )
-            if kpi is not None or municipality is not None:
-                links = select(ExampleKpi.example_id)
-                if kpi is not None:
-                    links = links.where(ExampleKpi.kpi == kpi.strip().upper())
-                if municipality is not None:
-                    links = links.where(ExampleKpi.municipality == municipality.strip())
-                query = query.where(Example.id.in_(links))
-            if operating_area is not None:
-                query = query.where(Example.operating_area == operating_area)
-            if ids is not None:
-                query = query.where(Example.id.in_(ids))
-            total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-            rows = session.scalars(
-                query.options(
-                    selectinload(Example.kpis),
-                    selectinload(Example.tags),
-                    selectinload(Example.organisation),
-                )
-                .order_by(Example.updated_at.desc(), Example.id.desc())
-                .limit(limit)
-                .offset(offset)
-            )
-            return ExamplePage(tuple(example_record(e) for e in rows), total, limit, offset)
-
-    def revisions(self, actor: UserRecord | None, example_id: int) -> list[RevisionRecord]:
-        """Every version of an example, oldest first. Drafts' history is for those who may
-        edit the example; a published example's history is public."""
-        with self.sessions() as session:
-            user = self._actor(session, actor)
-            example = self._load(session, example_id)
-            if example is None or not _can_see(user, example):
-                raise NotFoundError(f"Exemplet {example_id} finns inte.")
-            rows = session.scalars(
-                select(ExampleRevision)
-                .where(ExampleRevision.example_id == example_id)
-                .order_by(ExampleRevision.version)
-            )
-            return [
-                RevisionRecord(
-                    r.example_id, r.version, dict(r.data), utc(r.created_at), r.created_by
-                )
-                for r in rows
-            ]
 
 
 class _Unchanged(Exception):

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from tillit.bank._accounts import Accounts
 from tillit.bank._base import utc
 from tillit.bank._db import check_migrated, create_bank_engine
-from tillit.bank._examples import Examples
+from tillit.bank._listing import Listing
+from tillit.bank._logins import Logins
 from tillit.bank._models import AuditEntry
 from tillit.bank._passwords import Passwords
 from tillit.bank._records import AuditRecord, UserRecord
@@ -28,7 +29,7 @@ from tillit.errors import InvalidInputError
 __all__ = ["Bank", "open_bank"]
 
 
-class Bank(Accounts, Examples):
+class Bank(Accounts, Logins, Listing):
     """Organisations, users, tokens, sessions, good examples and the audit log in one
     database. Every method runs in its own transaction and returns plain dataclasses.
     ``actor`` is the logged-in user (a :class:`UserRecord`) or None for an anonymous

@@ -1,0 +1,118 @@
+"""Reading good examples: one, a filtered page, the history. What a user may see follows
+the rules in ``_examples.py``: published examples for everyone, drafts for those who may
+edit them."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from tillit.bank._base import utc
+from tillit.bank._examples import MAX_PAGE, Examples, can_see, example_record
+from tillit.bank._models import Example, ExampleKpi, ExampleRevision, ExampleTag
+from tillit.bank._records import ExamplePage, ExampleRecord, RevisionRecord, UserRecord
+from tillit.errors import InvalidInputError, NotFoundError
+
+__all__ = ["Listing"]
+
+
+class Listing(Examples):
+    # -- reading -------------------------------------------------------------------------
+
+    def example(self, actor: UserRecord | None, example_id: int) -> ExampleRecord:
+        """One example the actor may see; NotFoundError otherwise."""
+        with self.sessions() as session:
+            user = self._actor(session, actor)
+            example = self._load(session, example_id)
+            if example is None or not can_see(user, example):
+                raise NotFoundError(f"Exemplet {example_id} finns inte.")
+            return example_record(example)
+
+    def list_examples(
+        self,
+        actor: UserRecord | None,
+        *,
+        organisation: str | int | None = None,
+        status: str | None = None,
+        tag: str | None = None,
+        principle: str | None = None,
+        kpi: str | None = None,
+        municipality: str | None = None,
+        operating_area: str | None = None,
+        ids: list[int] | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> ExamplePage:
+        """The examples the actor may see, newest change first, filtered. ``limit`` 1–500."""
+        if not 1 <= limit <= MAX_PAGE:
+            raise InvalidInputError(f"limit ska vara 1–{MAX_PAGE}, inte {limit}.")
+        if offset < 0:
+            raise InvalidInputError(f"offset ska vara 0 eller mer, inte {offset}.")
+        if status is not None and status not in ("draft", "published"):
+            raise InvalidInputError(f"Okänd status {status!r}.", hint="draft eller published.")
+        with self.sessions() as session:
+            user = self._actor(session, actor)
+            query = select(Example)
+            if user is None or user.role == "reader":
+                query = query.where(Example.status == "published")
+            elif user.role == "editor":
+                query = query.where(
+                    or_(
+                        Example.status == "published",
+                        Example.organisation_id == user.organisation_id,
+                    )
+                )
+            if organisation is not None:
+                query = query.where(
+                    Example.organisation_id == self._find_organisation(session, organisation).id
+                )
+            if status is not None:
+                query = query.where(Example.status == status)
+            for name in (tag, principle):
+                if name is not None:
+                    query = query.where(
+                        Example.id.in_(select(ExampleTag.example_id).where(ExampleTag.tag == name))
+                    )
+            if kpi is not None or municipality is not None:
+                links = select(ExampleKpi.example_id)
+                if kpi is not None:
+                    links = links.where(ExampleKpi.kpi == kpi.strip().upper())
+                if municipality is not None:
+                    links = links.where(ExampleKpi.municipality == municipality.strip())
+                query = query.where(Example.id.in_(links))
+            if operating_area is not None:
+                query = query.where(Example.operating_area == operating_area)
+            if ids is not None:
+                query = query.where(Example.id.in_(ids))
+            total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+            rows = session.scalars(
+                query.options(
+                    selectinload(Example.kpis),
+                    selectinload(Example.tags),
+                    selectinload(Example.organisation),
+                )
+                .order_by(Example.updated_at.desc(), Example.id.desc())
+                .limit(limit)
+                .offset(offset)
+            )
+            return ExamplePage(tuple(example_record(e) for e in rows), total, limit, offset)
+
+    def revisions(self, actor: UserRecord | None, example_id: int) -> list[RevisionRecord]:
+        """Every version of an example, oldest first. Drafts' history is for those who may
+        edit the example; a published example's history is public."""
+        with self.sessions() as session:
+            user = self._actor(session, actor)
+            example = self._load(session, example_id)
+            if example is None or not can_see(user, example):
+                raise NotFoundError(f"Exemplet {example_id} finns inte.")
+            rows = session.scalars(
+                select(ExampleRevision)
+                .where(ExampleRevision.example_id == example_id)
+                .order_by(ExampleRevision.version)
+            )
+            return [
+                RevisionRecord(
+                    r.example_id, r.version, dict(r.data), utc(r.created_at), r.created_by
+                )
+                for r in rows
+            ]
