@@ -60,6 +60,7 @@ def test_import_restores_everything_into_an_empty_bank(
     path = tmp_path / "bank.jsonl"
     counts = export_bank(bank, path)
     assert counts["examples"] == 2 and counts["audit_log"] > 5
+    assert path.stat().st_mode & 0o077 == 0  # it holds password hashes
     target_url = f"sqlite:///{tmp_path / 'copy.sqlite'}"
     upgrade(target_url)
     with open_bank(target_url, passwords=FAST_PASSWORDS) as copy:

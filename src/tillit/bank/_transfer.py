@@ -55,6 +55,8 @@ def export_bank(bank: Bank, path: Path | IO[str]) -> dict[str, int]:
     counts = {t.name: 0 for t in TABLES}
     if isinstance(path, Path):
         tmp = path.with_name(path.name + ".tmp")
+        tmp.unlink(missing_ok=True)
+        tmp.touch(mode=0o600)  # password and token hashes: readable by the owner only
         with tmp.open("w", encoding="utf-8") as out:
             counts = export_bank(bank, out)
         tmp.replace(path)
