@@ -151,3 +151,57 @@ from tests.bank_fixtures import (  # noqa: E402, F401
     postgres_url,
     sqlite_template,
 )
+
+
+# --- the web app (JSON API) over the bank, for tests/test_web_*.py ---------------------------
+class FakeClock:
+    """A monotonic clock the test moves by hand (for the login rate limit)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+import warnings  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+
+from starlette.exceptions import StarletteDeprecationWarning  # noqa: E402
+
+from tillit.bank import Bank  # noqa: E402
+from tillit.web import LoginLimiter, create_app  # noqa: E402
+
+with warnings.catch_warnings():
+    # Starlette's test client prefers httpx2 and warns (once, on import) when it finds the
+    # httpx the project depends on; the client works the same with either.
+    warnings.simplefilter("ignore", StarletteDeprecationWarning)
+    from fastapi.testclient import TestClient
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def api(bank: Bank, people: object, clock: FakeClock) -> Iterator[TestClient]:  # noqa: F811
+    """A test client of the web app over the ``bank`` fixture (SQLite and PostgreSQL), with
+    the ``people`` in it and a login rate limit on a fake clock."""
+    app = create_app(bank=bank, limiter=LoginLimiter(clock=clock))
+    with TestClient(app) as client:
+        yield client
+
+
+@pytest.fixture
+def login(api: TestClient) -> Callable[..., str]:
+    """``login(email)`` logs ``api`` in (a session cookie) and returns the CSRF token."""
+    from tests.bank_fixtures import PASSWORD
+
+    def log_in(email: str, password: str = PASSWORD) -> str:
+        response = api.post("/api/login", json={"email": email, "password": password})
+        assert response.status_code == 200, response.text
+        token: str = response.json()["csrf_token"]
+        return token
+
+    return log_in

@@ -1,0 +1,78 @@
+"""The app factory: ``create_app(settings, bank=…)`` builds the FastAPI app (JSON API under
+/api, OpenAPI at /api/openapi.json, Swagger UI at /api/docs)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from tillit import __version__
+from tillit.bank import Bank, open_bank
+from tillit.config import Settings, load_settings
+from tillit.web._auth import COOKIE_NAME, LoginLimiter, WebState
+from tillit.web._errors import install_error_handlers
+from tillit.web._middleware import DEFAULT_MAX_BODY, BodyLimitMiddleware, SecurityHeadersMiddleware
+from tillit.web.routes import TAGS, api_router
+
+__all__ = ["create_app"]
+
+DESCRIPTION = """\
+Tillits JSON-API för banken med goda exempel: läsa, söka, skapa och ändra exempel,
+organisationer, API-tokens och granskningsloggen.
+
+**Inloggning.** Webbläsare loggar in med `POST /api/login` och får sessionskakan
+`tillit_session` (HttpOnly, SameSite=Lax). Ändringar med kakan kräver huvudet
+`X-CSRF-Token` med den `csrf_token` som inloggningen gav. Skript använder i stället en
+API-token: `Authorization: Bearer tlt_…` (skapas med `POST /api/tokens`), utan CSRF.
+
+**Fel.** Varje fel har samma form:
+`{"error": {"status": 404, "code": "not_found", "message": "…", "hint": "… eller null"}}`.
+"""
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    bank: Bank | None = None,
+    limiter: LoginLimiter | None = None,
+    cookie_secure: bool = False,
+    max_body_bytes: int = DEFAULT_MAX_BODY,
+) -> FastAPI:
+    """The web app over ``bank`` (default: the bank at ``settings.database_url``, opened now
+    and closed when the app shuts down; settings default to the environment's).
+    ``limiter`` is the login rate limit (5 failures / 15 min, per process);
+    ``cookie_secure`` marks the session cookie Secure even on plain http (for a
+    TLS-terminating proxy)."""
+    owned = bank is None
+    if bank is None:
+        bank = open_bank((settings or load_settings()).database_url)
+    state = WebState(bank=bank, limiter=limiter or LoginLimiter(), cookie_secure=cookie_secure)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            if owned:
+                state.bank.close()
+
+    app = FastAPI(
+        title="Tillit – goda exempel",
+        summary="JSON-API för banken med goda exempel",
+        description=DESCRIPTION,
+        version=__version__,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+    )
+    app.state.tillit = state
+    install_error_handlers(app)
+    app.include_router(api_router)
+    # Added last = outermost: the size limit runs before anything reads the body.
+    app.add_middleware(SecurityHeadersMiddleware, cookie_name=COOKIE_NAME)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)
+    return app

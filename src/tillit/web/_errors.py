@@ -1,0 +1,183 @@
+"""One error shape for every error the web app answers with.
+
+Every error, whatever raised it, becomes JSON of this shape (and, for the pages of issue 5,
+the same fields rendered as HTML by the same handler)::
+
+    {"error": {"status": 404, "code": "not_found", "message": "…", "hint": "… or null"}}
+
+Request validation errors add ``"fields": [{"field": "body.title", "message": "…"}]``.
+``tillit.errors`` are translated here and nowhere else; unexpected exceptions become a 500
+whose body says nothing about the traceback."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from tillit.errors import (
+    ConfigError,
+    ConflictError,
+    InvalidInputError,
+    NoDataError,
+    NotFoundError,
+    PermissionDeniedError,
+    SourceError,
+    StoreError,
+    StoreLockedError,
+    TillitError,
+)
+
+__all__ = ["SECURITY_HEADERS", "WebError", "error_body", "error_response", "install_error_handlers"]
+
+log = logging.getLogger("tillit.web")
+
+#: Sent with every response, errors included (a 500 bypasses the header middleware).
+SECURITY_HEADERS: dict[str, str] = {"X-Content-Type-Options": "nosniff"}
+
+# status -> (code, default Swedish message)
+_BY_STATUS: dict[int, tuple[str, str]] = {
+    400: ("bad_request", "Begäran är felaktig."),
+    401: ("not_authenticated", "Du är inte inloggad."),
+    403: ("permission_denied", "Du har inte behörighet att göra detta."),
+    404: ("not_found", "Det du frågade efter finns inte."),
+    405: ("method_not_allowed", "Metoden är inte tillåten här."),
+    406: ("not_acceptable", "Svaret kan inte ges i det format som begärdes."),
+    409: ("conflict", "Ändringen krockar med det som redan finns."),
+    413: ("request_too_large", "Begäran är för stor."),
+    415: ("unsupported_media_type", "Innehållstypen stöds inte."),
+    422: ("invalid_input", "Uppgifterna i begäran är felaktiga."),
+    429: ("rate_limited", "För många försök."),
+    500: ("internal_error", "Ett oväntat fel inträffade i servern."),
+    503: ("unavailable", "Tjänsten är inte tillgänglig just nu."),
+}
+
+# Order matters: subclasses before their bases.
+_TILLIT: Sequence[tuple[type[TillitError], int, str]] = (
+    (NotFoundError, 404, "not_found"),
+    (NoDataError, 404, "no_data"),
+    (InvalidInputError, 422, "invalid_input"),
+    (PermissionDeniedError, 403, "permission_denied"),
+    (ConflictError, 409, "conflict"),
+    (StoreLockedError, 503, "store_locked"),
+    (StoreError, 500, "store_error"),
+    (SourceError, 502, "source_error"),
+    (ConfigError, 500, "config_error"),
+)
+
+
+class WebError(Exception):
+    """An error only the web edge knows (not logged in, CSRF, rate limit, too large)."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        code: str | None = None,
+        hint: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code or _BY_STATUS.get(status, ("error", ""))[0]
+        self.message = message
+        self.hint = hint
+        self.headers = dict(headers or {})
+
+
+def error_body(
+    status: int, code: str, message: str, hint: str | None = None, **extra: Any
+) -> dict[str, Any]:
+    return {"error": {"status": status, "code": code, "message": message, "hint": hint, **extra}}
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    hint: str | None = None,
+    *,
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    return JSONResponse(
+        error_body(status, code, message, hint, **extra),
+        status_code=status,
+        headers={**SECURITY_HEADERS, **(headers or {})},
+    )
+
+
+def _tillit_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, TillitError)
+    status, code = next(
+        ((status, code) for kind, status, code in _TILLIT if isinstance(exc, kind)),
+        (500, "internal_error"),
+    )
+    if status >= 500:
+        log.error("tillit error answered with %d: %s", status, exc, exc_info=exc)
+    extra: dict[str, Any] = {}
+    field = getattr(exc, "field", None)
+    if isinstance(field, str):
+        extra["fields"] = [{"field": field, "message": exc.message}]
+    return error_response(status, code, exc.message, exc.hint, **extra)
+
+
+def _web_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, WebError)
+    return error_response(exc.status, exc.code, exc.message, exc.hint, headers=exc.headers)
+
+
+def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    # Starlette's and FastAPI's details are English ("Not Found", "There was an error
+    # parsing the body"); the message is always ours, in Swedish.
+    code, message = _BY_STATUS.get(exc.status_code, ("error", "Begäran kunde inte utföras."))
+    hint = "Skicka giltig JSON i UTF-8." if exc.status_code == 400 else None
+    return error_response(exc.status_code, code, message, hint, headers=dict(exc.headers or {}))
+
+
+def _location(loc: Sequence[Any]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return error_response(
+            400,
+            "invalid_json",
+            "Begärans innehåll är inte giltig JSON.",
+            "Skicka ett JSON-objekt med Content-Type: application/json.",
+        )
+    fields = [
+        {"field": _location(e.get("loc", ())), "message": str(e.get("msg", ""))} for e in errors
+    ]
+    names = ", ".join(dict.fromkeys(f["field"] for f in fields))
+    return error_response(
+        422,
+        "validation_failed",
+        f"Begäran har felaktiga fält: {names}." if names else "Begäran har felaktiga fält.",
+        "Rätta fälten i listan och försök igen; se /api/docs för vad varje fält tar.",
+        fields=fields,
+    )
+
+
+def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error in the web app", exc_info=exc)
+    code, message = _BY_STATUS[500]
+    return error_response(500, code, message, "Försök igen; kvarstår felet, kontakta förvaltaren.")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(TillitError, _tillit_error)
+    app.add_exception_handler(WebError, _web_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,147 @@
+"""ASGI middleware: the request body limit (checked before anything parses the body) and the
+security headers of every response."""
+
+from __future__ import annotations
+
+import json
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tillit.web._errors import SECURITY_HEADERS, error_body
+
+__all__ = ["BodyLimitMiddleware", "SecurityHeadersMiddleware"]
+
+DEFAULT_MAX_BODY = 1_000_000
+"""Bytes a request body may have (1 MB): far above any example, far below harm."""
+
+# /api/docs loads Swagger UI's script and styles from a CDN; everything else under /api is
+# JSON and may load nothing at all.
+API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+_DOC_PATHS = ("/api/docs", "/api/redoc")
+
+
+async def _send_json_error(send: Send, status: int, code: str, message: str, hint: str) -> None:
+    body = json.dumps(error_body(status, code, message, hint), ensure_ascii=False).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+        *((k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class BodyLimitMiddleware:
+    """Refuse a NUL in the path or query (400), and answer 413 (in the error shape) when a
+    body is larger than ``max_bytes``, judged by Content-Length when given and by counting
+    otherwise; the app never sees such a request."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int = DEFAULT_MAX_BODY) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def _too_large(self, send: Send) -> None:
+        await _send_json_error(
+            send,
+            413,
+            "request_too_large",
+            f"Begäran är större än {self.max_bytes // 1000} kB.",
+            "Korta texterna eller dela upp ändringen.",
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        # NUL cannot be stored or looked up (PostgreSQL refuses it in text): refuse it early.
+        if "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b""):
+            await _send_json_error(
+                send,
+                400,
+                "bad_request",
+                "Adressen innehåller ett NUL-tecken (%00).",
+                "Ta bort tecknet ur adressen.",
+            )
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    await _send_json_error(
+                        send, 400, "bad_request", "Content-Length är inget tal.", "Rätta huvudet."
+                    )
+                    return
+                if declared > self.max_bytes:
+                    await self._too_large(send)
+                    return
+        # Read the body up front (it is small by now) and hand it on in one piece.
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                await self.app(scope, _replay([message]), send)
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await self._too_large(send)
+                return
+            chunks.append(chunk)
+            more = bool(message.get("more_body", False))
+        pending: list[Message] = [
+            {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+        ]
+
+        async def receive_again() -> Message:
+            return pending.pop() if pending else await receive()
+
+        await self.app(scope, receive_again, send)
+
+
+def _replay(messages: list[Message]) -> Receive:
+    async def receive() -> Message:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    return receive
+
+
+class SecurityHeadersMiddleware:
+    """``X-Content-Type-Options: nosniff`` everywhere; under /api a CSP that allows nothing
+    (the docs page excepted) and ``Cache-Control: no-store`` when the request carried
+    credentials (a session cookie or an Authorization header) or the response sets a cookie."""
+
+    def __init__(self, app: ASGIApp, cookie_name: str) -> None:
+        self.app = app
+        self.cookie = cookie_name.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        credentials = any(
+            name == b"authorization" or (name == b"cookie" and self.cookie in value)
+            for name, value in scope.get("headers", [])
+        )
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                for key, value in SECURITY_HEADERS.items():
+                    if key.lower().encode() not in present:
+                        headers.append((key.lower().encode(), value.encode()))
+                if path.startswith("/api") and not path.startswith(_DOC_PATHS):
+                    if b"content-security-policy" not in present:
+                        headers.append((b"content-security-policy", API_CSP.encode()))
+                    if credentials or b"set-cookie" in present:
+                        headers = [(k, v) for k, v in headers if k.lower() != b"cache-control"]
+                        headers.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
