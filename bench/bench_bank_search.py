@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 
 from _common import SHARED, line
 from tillit.bank import create_bank_engine, import_jsonl, search_examples, similar_examples, upgrade
-from tillit.bank._search import _fts_query, _ts_query, parse_query
+from tillit.bank._query import fts_query, parse_query, ts_query
 
 CORPUS = SHARED / "good_practices_text"
 QUERIES = [
@@ -102,7 +102,7 @@ def measure(name: str, engine: Engine, repeats: int) -> dict[str, list[int]]:
             )
 
             def floor(q: str) -> None:
-                conn.execute(floor_sql, {"q": _fts_query(parse_query(q))}).all()
+                conn.execute(floor_sql, {"q": fts_query(parse_query(q))}).all()
         else:
             floor_sql = text(
                 "SELECT id FROM examples WHERE search_vector @@ to_tsquery('swedish', :q) "
@@ -110,7 +110,7 @@ def measure(name: str, engine: Engine, repeats: int) -> dict[str, list[int]]:
             )
 
             def floor(q: str) -> None:
-                conn.execute(floor_sql, {"q": _ts_query(parse_query(q))}).all()
+                conn.execute(floor_sql, {"q": ts_query(parse_query(q))}).all()
 
         t_ours = timings(ours, repeats)
         t_floor = timings(floor, repeats)

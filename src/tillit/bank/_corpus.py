@@ -22,7 +22,8 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.engine import Connection
 
 from tillit.bank._models import AuditEntry, Example, Organisation
-from tillit.bank._search import fold, index_examples
+from tillit.bank._query import fold
+from tillit.bank._search import index_examples
 from tillit.errors import InvalidInputError, NotFoundError
 
 __all__ = [

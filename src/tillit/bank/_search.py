@@ -12,20 +12,31 @@ words are reduced to letters and digits and every value is a bound parameter.
 
 from __future__ import annotations
 
-import functools
-import html
 import math
-import re
-import unicodedata
 from collections import Counter
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import snowballstemmer
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+
+from tillit.bank._query import (
+    STOP_WORDS,
+    Matcher,
+    ParsedQuery,
+    fold,
+    fts_fallback,
+    fts_query,
+    fts_string,
+    parse_query,
+    snippet_html,
+    term,
+    terms,
+    ts_fallback,
+    ts_query,
+)
 
 __all__ = [
     "Hit",
@@ -45,154 +56,6 @@ Executor = Session | Connection
 #: Whose drafts the caller may see: ``"all"``, or the ids of organisations whose drafts are
 #: visible (empty: published examples only).
 Visibility = Literal["all"] | Collection[int]
-
-_WORD = re.compile(r"[^\W_]+")
-_STOP = frozenset(
-    [
-        "och",
-        "i",
-        "av",
-        "för",
-        "med",
-        "till",
-        "på",
-        "som",
-        "den",
-        "det",
-        "de",
-        "en",
-        "ett",
-        "är",
-        "om",
-        "att",
-        "eller",
-        "per",
-        "inte",
-        "från",
-        "vid",
-        "har",
-        "hade",
-        "ska",
-        "skall",
-        "kan",
-        "var",
-        "vara",
-        "sig",
-        "så",
-        "men",
-        "har",
-    ]
-)
-_STEMMER = snowballstemmer.stemmer("swedish")
-
-
-def fold(text: str) -> str:
-    """Lower-case and strip diacritics: "Åre Östra" -> "are ostra"."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-@functools.lru_cache(maxsize=300_000)
-def term(word: str) -> str:
-    """One word's search term: lower-cased, stemmed, folded ("Hemtjänsten" -> "hemtjanst")."""
-    return fold(_STEMMER.stemWord(word.lower()))
-
-
-def terms(text: str | None) -> list[str]:
-    """The terms of ``text`` in order, stop words included (phrases need their positions)."""
-    return [term(w) for w in _WORD.findall(text or "")]
-
-
-# -- query parsing ---------------------------------------------------------------------------
-
-_TOKEN = re.compile(r'"([^"]*)"|(\S+)')
-
-
-@dataclass(frozen=True)
-class ParsedQuery:
-    """A query as words (lower-cased), prefixes (words the user ended with ``*``) and
-    phrases (word lists); everything the user typed that is not a letter or digit is gone."""
-
-    words: tuple[str, ...] = ()
-    prefixes: tuple[str, ...] = ()
-    phrases: tuple[tuple[str, ...], ...] = ()
-
-    @property
-    def empty(self) -> bool:
-        return not (self.words or self.prefixes or self.phrases)
-
-    def all_words(self) -> list[str]:
-        return [*self.words, *self.prefixes, *(w for p in self.phrases for w in p)]
-
-
-def parse_query(query: str) -> ParsedQuery:
-    """Words, "quoted phrases" and trailing-``*`` prefixes. Stop words are dropped from
-    single words unless the query has nothing else."""
-    words: list[str] = []
-    prefixes: list[str] = []
-    phrases: list[tuple[str, ...]] = []
-    for match in _TOKEN.finditer(query or ""):
-        if match[1] is not None:
-            phrase = tuple(w.lower() for w in _WORD.findall(match[1]))
-            if len(phrase) > 1:
-                phrases.append(phrase)
-            elif phrase:
-                words.append(phrase[0])
-            continue
-        raw = match[2]
-        found = [w.lower() for w in _WORD.findall(raw)]
-        if not found:
-            continue
-        if raw.rstrip('"').endswith("*"):
-            prefixes.append(found.pop())
-        words.extend(found)
-    kept = [w for w in words if w not in _STOP]
-    if not kept and not prefixes and not phrases:
-        kept = words
-    return ParsedQuery(
-        tuple(dict.fromkeys(kept)), tuple(dict.fromkeys(prefixes)), tuple(dict.fromkeys(phrases))
-    )
-
-
-def _fts_string(value: str) -> str:
-    return '"' + value.replace('"', '""') + '"'
-
-
-def _fts_query(parsed: ParsedQuery) -> str:
-    """The FTS5 MATCH expression of the stemmed search (every part must match)."""
-    parts = [f"{{title body}} : {_fts_string(term(w))}" for w in parsed.words]
-    for p in parsed.prefixes:
-        stem = _fts_string(fold(p))
-        parts.append(f"({{title body}} : {stem}* OR {{ftitle fbody}} : {stem}*)")
-    for phrase in parsed.phrases:
-        parts.append(f"{{title body}} : {_fts_string(' '.join(term(w) for w in phrase))}")
-    return " AND ".join(parts)
-
-
-def _fts_fallback(parsed: ParsedQuery) -> str:
-    """Every word a prefix of a folded word of the original text; phrases stay phrases."""
-    singles = dict.fromkeys([*parsed.words, *parsed.prefixes])
-    parts = [f"{{ftitle fbody}} : {_fts_string(fold(w))}*" for w in singles]
-    for phrase in parsed.phrases:
-        parts.append(f"{{ftitle fbody}} : {_fts_string(' '.join(fold(w) for w in phrase))}*")
-    return " AND ".join(parts)
-
-
-def _ts_query(parsed: ParsedQuery) -> str:
-    """The to_tsquery('swedish', …) text: words are letters and digits only, so no operator
-    the user typed can get in."""
-    parts = list(parsed.words)
-    parts += [f"{p}:*" for p in parsed.prefixes]
-    parts += ["(" + " <-> ".join(phrase) + ")" for phrase in parsed.phrases]
-    return " & ".join(parts)
-
-
-def _ts_fallback(parsed: ParsedQuery) -> str:
-    singles = dict.fromkeys([*parsed.words, *parsed.prefixes])
-    parts = [f"{fold(w)}:*" for w in singles]
-    parts += ["(" + " <-> ".join(fold(w) for w in phrase) + ":*)" for phrase in parsed.phrases]
-    return " & ".join(parts)
-
 
 # -- results ---------------------------------------------------------------------------------
 
@@ -324,7 +187,7 @@ def search_examples(
         return _listing(db, clauses, params, limit, offset)
     for fallback in (False, True):
         if dialect == "sqlite":
-            match = _fts_fallback(parsed) if fallback else _fts_query(parsed)
+            match = fts_fallback(parsed) if fallback else fts_query(parsed)
             # CROSS JOIN keeps the MATCH as the outer loop; otherwise SQLite may walk the
             # examples (by a filter's index) and probe the FTS table row by row (seconds).
             source = (
@@ -334,7 +197,7 @@ def search_examples(
             cond = "1 = 1"
             score = "m.rank"
         elif dialect == "postgresql":
-            match = _ts_fallback(parsed) if fallback else _ts_query(parsed)
+            match = ts_fallback(parsed) if fallback else ts_query(parsed)
             column = "e.search_folded" if fallback else "e.search_vector"
             config = "simple" if fallback else "swedish"
             query_sql = f"to_tsquery('{config}', :match)"
@@ -398,7 +261,7 @@ def _hits(
     db: Executor, scores: dict[int, float], parsed: ParsedQuery, *, fallback: bool
 ) -> list[Hit]:
     texts = _texts(db, list(scores))
-    matcher = _Matcher.of(parsed, fallback=fallback)
+    matcher = Matcher.of(parsed, fallback=fallback)
     return [
         Hit(
             example_id=i,
@@ -410,59 +273,6 @@ def _hits(
         for i, score in scores.items()
         if i in texts
     ]
-
-
-# -- snippets --------------------------------------------------------------------------------
-
-
-class _Matcher:
-    """Decides whether a word of the original text is a hit of the query."""
-
-    def __init__(self, stems: Iterable[str], prefixes: Iterable[str]) -> None:
-        self.stems = frozenset(stems)
-        self.prefixes = tuple(prefixes)
-
-    @classmethod
-    def of(cls, parsed: ParsedQuery, *, fallback: bool) -> _Matcher:
-        words = parsed.all_words()
-        if fallback:
-            return cls((), (fold(w) for w in words))
-        return cls((term(w) for w in words), (fold(w) for w in parsed.prefixes))
-
-    def __call__(self, word: str) -> bool:
-        if term(word) in self.stems:
-            return True
-        return bool(self.prefixes) and fold(word).startswith(self.prefixes)
-
-
-_SNIPPET_CHARS = 240
-
-
-def snippet_html(fields: Iterable[str], matcher: _Matcher) -> str:
-    """About 240 characters of the text around its first hit (or its start), HTML-escaped,
-    with each matched word in ``<mark>``."""
-    body = "\n".join(f for f in fields if f).strip()
-    spans = [m.span() for m in _WORD.finditer(body) if matcher(m[0])]
-    start = 0
-    if spans:
-        first = spans[0][0]
-        if first > 60:
-            start = body.rfind(" ", 0, first - 40) + 1
-    end = min(len(body), start + _SNIPPET_CHARS)
-    if end < len(body):
-        space = body.rfind(" ", start, end)
-        end = space if space > start else end
-    out: list[str] = ["…"] if start > 0 else []
-    pos = start
-    for s, e in spans:
-        if s < start or e > end:
-            continue
-        out += [html.escape(body[pos:s]), "<mark>", html.escape(body[s:e]), "</mark>"]
-        pos = e
-    out.append(html.escape(body[pos:end]))
-    if end < len(body):
-        out.append("…")
-    return " ".join("".join(out).split())
 
 
 # -- keeping the index in sync ---------------------------------------------------------------
@@ -586,7 +396,7 @@ def similar_examples(db: Executor, example_id: int, limit: int = 5) -> list[Hit]
         return []
     params: dict[str, Any] = {"id": example_id, "limit": limit}
     if dialect == "sqlite":
-        params["match"] = "{title body} : (" + " OR ".join(_fts_string(t) for t in chosen) + ")"
+        params["match"] = "{title body} : (" + " OR ".join(fts_string(t) for t in chosen) + ")"
         sql = (
             f"SELECT e.id, -{_SQLITE_RANK} AS score FROM example_search s "
             "JOIN examples e ON e.id = s.rowid WHERE example_search MATCH :match "
@@ -602,7 +412,7 @@ def similar_examples(db: Executor, example_id: int, limit: int = 5) -> list[Hit]
             "AND e.id != :id AND e.status = 'published' ORDER BY score DESC, e.id LIMIT :limit"
         )
     scores = {int(r[0]): float(r[1]) for r in db.execute(text(sql), params)}
-    matcher = _Matcher(chosen if dialect == "sqlite" else (term(t) for t in chosen), ())
+    matcher = Matcher(chosen if dialect == "sqlite" else (term(t) for t in chosen), ())
     texts = _texts(db, list(scores))
     return [
         Hit(i, texts[i][0], texts[i][1], s, snippet_html(texts[i][2], matcher))
@@ -611,7 +421,7 @@ def similar_examples(db: Executor, example_id: int, limit: int = 5) -> list[Hit]
     ]
 
 
-_STOP_TERMS = frozenset(term(w) for w in _STOP)
+_STOP_TERMS = frozenset(term(w) for w in STOP_WORDS)
 _CANDIDATES = 40
 
 

@@ -1,0 +1,231 @@
+"""Swedish query text: terms (Snowball-stemmed, folded), query parsing, the FTS5 and tsquery
+expressions built from it, and snippets with the matched words marked. Pure functions, no
+database; ``_search`` runs them."""
+
+from __future__ import annotations
+
+import functools
+import html
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import snowballstemmer
+
+__all__ = [
+    "STOP_WORDS",
+    "WORD",
+    "Matcher",
+    "ParsedQuery",
+    "fold",
+    "fts_fallback",
+    "fts_query",
+    "fts_string",
+    "parse_query",
+    "snippet_html",
+    "term",
+    "terms",
+    "ts_fallback",
+    "ts_query",
+]
+
+WORD = re.compile(r"[^\W_]+")
+STOP_WORDS = frozenset(
+    [
+        "och",
+        "i",
+        "av",
+        "för",
+        "med",
+        "till",
+        "på",
+        "som",
+        "den",
+        "det",
+        "de",
+        "en",
+        "ett",
+        "är",
+        "om",
+        "att",
+        "eller",
+        "per",
+        "inte",
+        "från",
+        "vid",
+        "har",
+        "hade",
+        "ska",
+        "skall",
+        "kan",
+        "var",
+        "vara",
+        "sig",
+        "så",
+        "men",
+        "har",
+    ]
+)
+_STEMMER = snowballstemmer.stemmer("swedish")
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip diacritics: "Åre Östra" -> "are ostra"."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+@functools.lru_cache(maxsize=300_000)
+def term(word: str) -> str:
+    """One word's search term: lower-cased, stemmed, folded ("Hemtjänsten" -> "hemtjanst")."""
+    return fold(_STEMMER.stemWord(word.lower()))
+
+
+def terms(text: str | None) -> list[str]:
+    """The terms of ``text`` in order, stop words included (phrases need their positions)."""
+    return [term(w) for w in WORD.findall(text or "")]
+
+
+# -- query parsing ---------------------------------------------------------------------------
+
+_TOKEN = re.compile(r'"([^"]*)"|(\S+)')
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """A query as words (lower-cased), prefixes (words the user ended with ``*``) and
+    phrases (word lists); everything the user typed that is not a letter or digit is gone."""
+
+    words: tuple[str, ...] = ()
+    prefixes: tuple[str, ...] = ()
+    phrases: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.words or self.prefixes or self.phrases)
+
+    def all_words(self) -> list[str]:
+        return [*self.words, *self.prefixes, *(w for p in self.phrases for w in p)]
+
+
+def parse_query(query: str) -> ParsedQuery:
+    """Words, "quoted phrases" and trailing-``*`` prefixes. Stop words are dropped from
+    single words unless the query has nothing else."""
+    words: list[str] = []
+    prefixes: list[str] = []
+    phrases: list[tuple[str, ...]] = []
+    for match in _TOKEN.finditer(query or ""):
+        if match[1] is not None:
+            phrase = tuple(w.lower() for w in WORD.findall(match[1]))
+            if len(phrase) > 1:
+                phrases.append(phrase)
+            elif phrase:
+                words.append(phrase[0])
+            continue
+        raw = match[2]
+        found = [w.lower() for w in WORD.findall(raw)]
+        if not found:
+            continue
+        if raw.rstrip('"').endswith("*"):
+            prefixes.append(found.pop())
+        words.extend(found)
+    kept = [w for w in words if w not in STOP_WORDS]
+    if not kept and not prefixes and not phrases:
+        kept = words
+    return ParsedQuery(
+        tuple(dict.fromkeys(kept)), tuple(dict.fromkeys(prefixes)), tuple(dict.fromkeys(phrases))
+    )
+
+
+def fts_string(value: str) -> str:
+    return '"' + value.replace('"', '""') + '"'
+
+
+def fts_query(parsed: ParsedQuery) -> str:
+    """The FTS5 MATCH expression of the stemmed search (every part must match)."""
+    parts = [f"{{title body}} : {fts_string(term(w))}" for w in parsed.words]
+    for p in parsed.prefixes:
+        stem = fts_string(fold(p))
+        parts.append(f"({{title body}} : {stem}* OR {{ftitle fbody}} : {stem}*)")
+    for phrase in parsed.phrases:
+        parts.append(f"{{title body}} : {fts_string(' '.join(term(w) for w in phrase))}")
+    return " AND ".join(parts)
+
+
+def fts_fallback(parsed: ParsedQuery) -> str:
+    """Every word a prefix of a folded word of the original text; phrases stay phrases."""
+    singles = dict.fromkeys([*parsed.words, *parsed.prefixes])
+    parts = [f"{{ftitle fbody}} : {fts_string(fold(w))}*" for w in singles]
+    for phrase in parsed.phrases:
+        parts.append(f"{{ftitle fbody}} : {fts_string(' '.join(fold(w) for w in phrase))}*")
+    return " AND ".join(parts)
+
+
+def ts_query(parsed: ParsedQuery) -> str:
+    """The to_tsquery('swedish', …) text: words are letters and digits only, so no operator
+    the user typed can get in."""
+    parts = list(parsed.words)
+    parts += [f"{p}:*" for p in parsed.prefixes]
+    parts += ["(" + " <-> ".join(phrase) + ")" for phrase in parsed.phrases]
+    return " & ".join(parts)
+
+
+def ts_fallback(parsed: ParsedQuery) -> str:
+    singles = dict.fromkeys([*parsed.words, *parsed.prefixes])
+    parts = [f"{fold(w)}:*" for w in singles]
+    parts += ["(" + " <-> ".join(fold(w) for w in phrase) + ":*)" for phrase in parsed.phrases]
+    return " & ".join(parts)
+
+
+# -- snippets --------------------------------------------------------------------------------
+
+
+class Matcher:
+    """Decides whether a word of the original text is a hit of the query."""
+
+    def __init__(self, stems: Iterable[str], prefixes: Iterable[str]) -> None:
+        self.stems = frozenset(stems)
+        self.prefixes = tuple(prefixes)
+
+    @classmethod
+    def of(cls, parsed: ParsedQuery, *, fallback: bool) -> Matcher:
+        words = parsed.all_words()
+        if fallback:
+            return cls((), (fold(w) for w in words))
+        return cls((term(w) for w in words), (fold(w) for w in parsed.prefixes))
+
+    def __call__(self, word: str) -> bool:
+        if term(word) in self.stems:
+            return True
+        return bool(self.prefixes) and fold(word).startswith(self.prefixes)
+
+
+_SNIPPET_CHARS = 240
+
+
+def snippet_html(fields: Iterable[str], matcher: Matcher) -> str:
+    """About 240 characters of the text around its first hit (or its start), HTML-escaped,
+    with each matched word in ``<mark>``."""
+    body = "\n".join(f for f in fields if f).strip()
+    spans = [m.span() for m in WORD.finditer(body) if matcher(m[0])]
+    start = 0
+    if spans:
+        first = spans[0][0]
+        if first > 60:
+            start = body.rfind(" ", 0, first - 40) + 1
+    end = min(len(body), start + _SNIPPET_CHARS)
+    if end < len(body):
+        space = body.rfind(" ", start, end)
+        end = space if space > start else end
+    out: list[str] = ["…"] if start > 0 else []
+    pos = start
+    for s, e in spans:
+        if s < start or e > end:
+            continue
+        out += [html.escape(body[pos:s]), "<mark>", html.escape(body[s:e]), "</mark>"]
+        pos = e
+    out.append(html.escape(body[pos:end]))
+    if end < len(body):
+        out.append("…")
+    return " ".join("".join(out).split())
