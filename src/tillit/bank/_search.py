@@ -445,11 +445,23 @@ def _sqlite_df(db: Executor, candidates: list[str]) -> dict[str, int]:
     return {r[0]: int(r[1]) for r in db.execute(statement, {"terms": candidates})}
 
 
+# Document frequencies of every lexeme on PostgreSQL (ts_stat: one pass over the examples,
+# ~0.2 s for 11,000), per database, kept until the examples change. Counting each candidate
+# lexeme on the GIN index instead costs 100-300 ms per call for the common ones.
+_PG_STATS: dict[str, tuple[tuple[Any, ...], dict[str, int]]] = {}
+
+
 def _postgres_df(db: Executor, candidates: list[str]) -> dict[str, int]:
     if not candidates:
         return {}
-    statement = text(
-        "SELECT t, (SELECT count(*) FROM examples x WHERE x.search_vector @@ "
-        "CAST(quote_literal(t) AS tsquery)) FROM unnest(CAST(:terms AS text[])) AS t"
-    )
-    return {r[0]: int(r[1]) for r in db.execute(statement, {"terms": candidates})}
+    bind = db.get_bind() if isinstance(db, Session) else db
+    where = bind.engine.url.render_as_string(hide_password=True)
+    state = tuple(db.execute(text("SELECT count(*), max(id), max(updated_at) FROM examples")).one())
+    cached = _PG_STATS.get(where)
+    if cached is None or cached[0] != state:
+        stats = db.execute(
+            text("SELECT word, ndoc FROM ts_stat('SELECT search_vector FROM examples')")
+        )
+        cached = (state, {str(w): int(n) for w, n in stats})
+        _PG_STATS[where] = cached
+    return {t: cached[1].get(t, 0) for t in candidates}
