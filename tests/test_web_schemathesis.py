@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +16,7 @@ from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
 
-from tests.bank_fixtures import FAST_PASSWORDS, ORGANISATIONS, PASSWORD
+from tests.bank_fixtures import DIALECTS, FAST_PASSWORDS, ORGANISATIONS, PASSWORD, _truncate
 from tillit.bank import Bank, UserRecord, open_bank
 from tillit.web import create_app
 
@@ -25,11 +24,18 @@ MAX_EXAMPLES = 40
 EXAMPLE_IDS = [1, 2, 3, 4, 5]
 
 
-@pytest.fixture(scope="module")
-def fuzzed_bank(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bank]:
-    path = tmp_path_factory.mktemp("schemathesis") / "bank.sqlite"
-    shutil.copy(sqlite_template, path)
-    bank = open_bank(f"sqlite:///{path}", passwords=FAST_PASSWORDS)
+@pytest.fixture(scope="module", params=DIALECTS)
+def fuzzed_bank(request: pytest.FixtureRequest) -> Iterator[Bank]:
+    """A bank with two cities, an admin, an editor and five examples (SQLite, PostgreSQL)."""
+    if request.param == "sqlite":
+        factory: pytest.TempPathFactory = request.getfixturevalue("tmp_path_factory")
+        path = factory.mktemp("schemathesis") / "bank.sqlite"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        url = f"sqlite:///{path}"
+    else:
+        url = request.getfixturevalue("postgres_migrated_url")
+        _truncate(url)
+    bank = open_bank(url, passwords=FAST_PASSWORDS)
     bank.seed_organisations(ORGANISATIONS)
     admin = bank.add_user("admin@example.se", PASSWORD, "Admin", "admin")
     bank.add_user("g@example.se", PASSWORD, "Gö", "editor", "1480", actor=admin)

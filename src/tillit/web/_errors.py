@@ -146,9 +146,18 @@ def _location(loc: Sequence[Any]) -> str:
     return ".".join(str(part) for part in loc)
 
 
-def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = list(exc.errors())
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if any(tuple(e.get("loc", ())) == ("body",) for e in errors) and media != "application/json":
+        # Only JSON bodies are read; a form post from another site never gets this far.
+        return error_response(
+            415,
+            "unsupported_media_type",
+            "Begärans innehåll ska vara JSON.",
+            "Skicka Content-Type: application/json.",
+        )
     if any(e.get("type") == "json_invalid" for e in errors):
         return error_response(
             400,
