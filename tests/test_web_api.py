@@ -124,6 +124,22 @@ def test_put_replaces_every_field(api: TestClient, people: People, login: Login)
     assert body["organisation"]["code"] == "1480"
 
 
+def test_patch_null_clears_optional_fields_and_ignores_the_rest(
+    api: TestClient, people: People, login: Login
+) -> None:
+    csrf = login("g@example.se")
+    created = _create(api, csrf)
+    response = api.patch(
+        f"/api/examples/{created['id']}",
+        json={"version": 1, "operating_area": None, "period_end": None, "title": None},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["operating_area"] is None and body["period_end"] is None
+    assert body["title"] == EXAMPLE["title"] and body["period_start"] == 2019
+
+
 def test_stale_version_is_409_and_changes_nothing(
     api: TestClient, people: People, login: Login
 ) -> None:
