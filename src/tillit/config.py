@@ -53,6 +53,10 @@ class Settings:
     default ``sqlite:///<home>/bank.sqlite``; ``postgresql://`` is normalised to
     ``postgresql+psycopg://``."""
 
+    cookie_secure: bool = False
+    """TILLIT_COOKIE_SECURE: mark the web session cookie Secure even when the request
+    reaches Tillit over plain http (behind a proxy that terminates https)."""
+
     def __post_init__(self) -> None:
         if not self.database_url:
             object.__setattr__(self, "database_url", default_database_url(self.home))
@@ -123,6 +127,19 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         memory_limit=memory,
         polarity_file=_existing_file(env, "TILLIT_POLARITY_FILE"),
         database_url=normalise_database_url(env.get("TILLIT_DATABASE_URL", "")),
+        cookie_secure=_flag(env, "TILLIT_COOKIE_SECURE"),
+    )
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "nej"):
+        return False
+    if raw in ("1", "true", "yes", "ja"):
+        return True
+    raise ConfigError(
+        f"{name}={env.get(name)!r} är varken sant eller falskt.",
+        hint=f"Sätt {name} till 1 (ja) eller 0 (nej), eller ta bort den.",
     )
 
 

@@ -202,13 +202,31 @@ class Accounts(BankBase):
         with self.sessions() as session:
             return [user_record(u) for u in session.scalars(select(User).order_by(User.id))]
 
-    def authenticate(self, email: str, password: str) -> UserRecord | None:
+    def authenticate(
+        self, email: str, password: str, *, client: str | None = None
+    ) -> UserRecord | None:
         """The active user with this e-mail and password, or None. Takes about as long for an
-        unknown e-mail as for a wrong password; upgrades an outdated hash on success."""
+        unknown e-mail as for a wrong password; upgrades an outdated hash on success. A
+        failure is written to the audit log ("user.login_failed", with the e-mail as typed
+        and ``client``, the caller's address), so that attacks on accounts can be seen."""
         with self.transaction() as session:
-            user = session.scalar(select(User).where(User.email == email.strip().lower()))
+            wanted = email.strip().lower()
+            user = session.scalar(select(User).where(User.email == wanted))
             ok = self.passwords.verify(user.password_hash if user else None, password)
             if user is None or not ok or not user.is_active:
+                reason = (
+                    "unknown_user" if user is None else "wrong_password" if not ok else "inactive"
+                )
+                self._audit(
+                    session,
+                    None,
+                    "user.login_failed",
+                    "user",
+                    user.id if user is not None else None,
+                    email=wanted[:320],
+                    client=client,
+                    reason=reason,
+                )
                 return None
             if self.passwords.needs_rehash(user.password_hash):
                 user.password_hash = self.passwords.hash(password)

@@ -43,12 +43,17 @@ def create_app(
     """The web app over ``bank`` (default: the bank at ``settings.database_url``, opened now
     and closed when the app shuts down; settings default to the environment's).
     ``limiter`` is the login rate limit (5 failures / 15 min, per process);
-    ``cookie_secure`` marks the session cookie Secure even on plain http (for a
-    TLS-terminating proxy)."""
+    ``cookie_secure`` (or TILLIT_COOKIE_SECURE) marks the session cookie Secure even on
+    plain http (for a TLS-terminating proxy)."""
     owned = bank is None
+    settings = settings or load_settings()
     if bank is None:
-        bank = open_bank((settings or load_settings()).database_url)
-    state = WebState(bank=bank, limiter=limiter or LoginLimiter(), cookie_secure=cookie_secure)
+        bank = open_bank(settings.database_url)
+    state = WebState(
+        bank=bank,
+        limiter=limiter or LoginLimiter(),
+        cookie_secure=cookie_secure or settings.cookie_secure,
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -39,7 +39,7 @@ def login(body: LoginIn, request: Request, response: Response, state: State) -> 
             hint=f"Vänta {(wait + 59) // 60} minut(er) och försök igen.",
             headers={"Retry-After": str(wait)},
         )
-    user = state.bank.authenticate(body.email, body.password)
+    user = state.bank.authenticate(body.email, body.password, client=address)
     if user is None:
         state.limiter.failed(body.email, address)
         raise WebError(
