@@ -105,3 +105,19 @@ def test_a_malformed_database_url_is_a_config_error(
     assert main(["db", "upgrade"]) == 1
     err = capsys.readouterr().err
     assert "TILLIT_DATABASE_URL" in err and "Nästa steg" in err
+
+
+def test_bank_add_organisation_adds_skr_once(
+    cli_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["db", "upgrade"]) == 0
+    capsys.readouterr()
+    assert main(["bank", "add-organisation", "SKR", "--code", "SKR"]) == 0
+    assert "Organisationen SKR är tillagd" in capsys.readouterr().out
+    assert main(["bank", "add-organisation", "skr"]) == 1  # the same name again
+    assert "Fel:" in capsys.readouterr().err
+    bank = open_bank(cli_env, passwords=FAST_PASSWORDS)
+    try:
+        assert [(o.name, o.kind) for o in bank.organisations()] == [("SKR", "other")]
+    finally:
+        bank.close()

@@ -90,6 +90,20 @@ def bank_seed() -> None:
     )
 
 
+@bank_app.command("add-organisation")
+def bank_add_organisation(
+    name: str = typer.Argument(..., help='Namnet, t.ex. "SKR" eller "Socialstyrelsen".'),
+    code: str = typer.Option(None, "--code", help="En egen kod (frivillig)."),
+) -> None:
+    """Lägg till en organisation som inte är en kommun eller region (SKR, en myndighet …)."""
+    bank = _bank()
+    try:
+        org = bank.add_organisation(name, "other", code=code)
+    finally:
+        bank.close()
+    out_console().print(f"Organisationen {org.name} är tillagd (id {org.id}).", highlight=False)
+
+
 def _summary(counts: dict[str, int]) -> str:
     return ", ".join(f"{table} {number(n)}" for table, n in counts.items() if n)
 
