@@ -5,7 +5,8 @@ Loads the three JSON Lines files into a fresh SQLite bank and a fresh PostgreSQL
 ``search_examples`` (p50/p95; target p95 < 30 ms) and the floor on the same table: a bare
 ``SELECT rowid FROM example_search WHERE example_search MATCH ? ORDER BY rank LIMIT 20`` and
 ``SELECT id FROM examples WHERE search_vector @@ to_tsquery('swedish', ?) ORDER BY
-ts_rank_cd(...) DESC LIMIT 20``. Also "liknande exempel" and SQLite/PostgreSQL agreement.
+ts_rank_cd(...) DESC LIMIT 20``. Also "liknande exempel" and SQLite/PostgreSQL agreement:
+for how many queries the ordered top 10 (compared by source) and the total are identical.
 
     ../.venv/bin/python bench_bank_search.py [--repeats 10] [--postgres URL | --no-postgres]
 """
@@ -82,18 +83,21 @@ def p(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
 
-def measure(name: str, engine: Engine, repeats: int) -> dict[str, list[int]]:
+def measure(name: str, engine: Engine, repeats: int) -> tuple[dict[str, list[str]], dict[str, int]]:
     line(f"{name}: load", "")
     seconds = load(engine)
     met = "met" if seconds < 60 else "NOT met"
     line(f"{name}: import of the corpus", f"{seconds:.1f} s (target < 60 s: {met})")
     tops: dict[str, list[int]] = {}
+    totals: dict[str, int] = {}
     with engine.connect() as conn:
         sources = dict(conn.execute(text("SELECT id, source FROM examples")).all())
         line(f"{name}: examples", f"{len(sources):,}")
 
         def ours(q: str) -> None:
-            tops[q] = [h.example_id for h in search_examples(conn, q, limit=20).hits]
+            result = search_examples(conn, q, limit=20)
+            tops[q] = [h.example_id for h in result.hits]
+            totals[q] = result.total
 
         if engine.dialect.name == "sqlite":
             floor_sql = text(
@@ -133,7 +137,7 @@ def measure(name: str, engine: Engine, repeats: int) -> dict[str, list[int]]:
             f"{name}: similar_examples (50 examples)",
             f"p50 {p(sim, 50):.1f} ms, p95 {p(sim, 95):.1f} ms",
         )
-        return {q: [sources[i] for i in ids] for q, ids in tops.items()}
+        return {q: [sources[i] for i in ids] for q, ids in tops.items()}, totals
 
 
 def main() -> None:
@@ -146,7 +150,7 @@ def main() -> None:
         raise SystemExit(f"the corpus is not at {CORPUS}")
     with tempfile.TemporaryDirectory() as tmp:
         lite = create_bank_engine(f"sqlite:///{Path(tmp) / 'bank.sqlite'}")
-        top_lite = measure("SQLite", lite, args.repeats)
+        top_lite, totals_lite = measure("SQLite", lite, args.repeats)
         lite.dispose()
     if args.no_postgres:
         return
@@ -156,19 +160,22 @@ def main() -> None:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
         pg = create_bank_engine(make_url(args.postgres).set(database=name).render_as_string(False))
-        top_pg = measure("PostgreSQL", pg, args.repeats)
+        top_pg, totals_pg = measure("PostgreSQL", pg, args.repeats)
         pg.dispose()
     finally:
         with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
-    same_top = sum(1 for q in QUERIES if top_lite[q][:1] == top_pg[q][:1])
-    common = [len(set(top_lite[q][:5]) & set(top_pg[q][:5])) for q in QUERIES]
+    same_order = [q for q in QUERIES if top_lite[q][:10] == top_pg[q][:10]]
+    same_total = [q for q in QUERIES if totals_lite[q] == totals_pg[q]]
     line(
         "agreement SQLite/PostgreSQL",
-        f"top-1 equal for {same_top} of {len(QUERIES)} queries; "
-        f"{statistics.mean(common):.2f} of the top 5 in common on average",
+        f"identical ordered top 10 for {len(same_order)} of {len(QUERIES)} queries, "
+        f"identical total for {len(same_total)}",
     )
+    for q in QUERIES:
+        if q not in same_order or q not in same_total:
+            line(f"  differs: {q}", f"total {totals_lite[q]} / {totals_pg[q]}")
 
 
 if __name__ == "__main__":

@@ -18,11 +18,13 @@ __all__ = [
     "WORD",
     "Matcher",
     "ParsedQuery",
+    "QueryUnit",
     "fold",
     "fts_fallback",
     "fts_query",
     "fts_string",
     "parse_query",
+    "query_units",
     "snippet_html",
     "term",
     "terms",
@@ -136,6 +138,22 @@ def parse_query(query: str) -> ParsedQuery:
     return ParsedQuery(
         tuple(dict.fromkeys(kept)), tuple(dict.fromkeys(prefixes)), tuple(dict.fromkeys(phrases))
     )
+
+
+#: One scored part of a query: a term (``False``) or a prefix of terms (``True``).
+QueryUnit = tuple[str, bool]
+
+
+def query_units(parsed: ParsedQuery, *, fallback: bool) -> list[QueryUnit]:
+    """What the shared ranking scores, in a fixed order: each word's and each phrase word's
+    term, each prefix (folded) as a prefix of terms; in the fallback every word is a prefix."""
+    if fallback:
+        units = [(fold(w), True) for w in parsed.all_words()]
+    else:
+        units = [(term(w), False) for w in parsed.words]
+        units += [(fold(p), True) for p in parsed.prefixes]
+        units += [(term(w), False) for phrase in parsed.phrases for w in phrase]
+    return [u for u in dict.fromkeys(units) if u[0]]
 
 
 def fts_string(value: str) -> str:

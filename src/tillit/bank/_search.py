@@ -2,12 +2,15 @@
 
 Both databases see the same query: words (Snowball-Swedish stemmed, so "hemtjänsten" finds
 "hemtjänst"), "quoted phrases" and trailing-``*`` prefixes, all of which must match. SQLite
-indexes text stemmed and folded here, in Python (``example_search``, FTS5, ranked by bm25 with
-the title weighted 10:1); PostgreSQL uses its built-in ``swedish`` configuration
-(``examples.search_vector``, ranked by ``ts_rank_cd``). When that finds nothing, a fallback
-matches every word as a case- and diacritics-insensitive prefix of the unstemmed, folded text
-("hemtjanst", "HEMTJÄNST"). User text never reaches SQL or the FTS5/tsquery syntax unescaped:
-words are reduced to letters and digits and every value is a bound parameter.
+indexes text stemmed and folded here, in Python (``example_search``, FTS5); PostgreSQL uses its
+built-in ``swedish`` configuration (``examples.search_vector``). Each database's matcher only
+finds the candidates: they are ranked here, in Python, with one BM25F formula over
+``example_terms`` (per example and term, the title and body frequencies, computed by the same
+Python code on both databases), so the order is the same on both. When the stemmed search finds
+nothing, a fallback matches every word as a case- and diacritics-insensitive prefix of the
+unstemmed, folded text ("hemtjanst", "HEMTJÄNST"). User text never reaches SQL or the
+FTS5/tsquery syntax unescaped: words are reduced to letters and digits and every value is a
+bound parameter.
 """
 
 from __future__ import annotations
@@ -26,11 +29,13 @@ from tillit.bank._query import (
     STOP_WORDS,
     Matcher,
     ParsedQuery,
+    QueryUnit,
     fold,
     fts_fallback,
     fts_query,
     fts_string,
     parse_query,
+    query_units,
     snippet_html,
     term,
     terms,
@@ -162,10 +167,8 @@ def _bind(sql: str, params: dict[str, Any]) -> Any:
     return statement
 
 
+# "Liknande exempel" still ranks with the database's own ranker (title weighted 10:1).
 _SQLITE_RANK = "bm25(example_search, 10.0, 1.0, 5.0, 0.5)"
-# Weights of D, C, B, A: the title (A) counts ten times the body (B), as in _SQLITE_RANK.
-_PG_WEIGHTS = "'{0.1, 0.1, 0.1, 1.0}'"
-_PG_NORMALISATION = 2  # divide by the length: closest to bm25 (see docs/search.md)
 
 
 def search_examples(
@@ -178,7 +181,11 @@ def search_examples(
     offset: int = 0,
 ) -> SearchResult:
     """Search the examples ``visibility`` lets the caller see, best first. An empty query
-    lists them (newest first). ``total`` counts every match, not just this page."""
+    lists them (newest first). ``total`` counts every match, not just this page.
+
+    The database's own matcher (FTS5 on SQLite, ``@@`` on PostgreSQL) finds the candidates;
+    they are ranked in Python from ``example_terms`` with one BM25F formula (``_rank``), so
+    the order is the same on both databases."""
     filters = filters or SearchFilters()
     parsed = parse_query(query)
     clauses, params = _where(filters, visibility)
@@ -191,41 +198,129 @@ def search_examples(
             # CROSS JOIN keeps the MATCH as the outer loop; otherwise SQLite may walk the
             # examples (by a filter's index) and probe the FTS table row by row (seconds).
             source = (
-                f"(SELECT rowid AS id, -{_SQLITE_RANK} AS rank FROM example_search "
+                "(SELECT rowid AS id FROM example_search "
                 "WHERE example_search MATCH :match) m CROSS JOIN examples e ON e.id = m.id"
             )
             cond = "1 = 1"
-            score = "m.rank"
         elif dialect == "postgresql":
             match = ts_fallback(parsed) if fallback else ts_query(parsed)
             column = "e.search_folded" if fallback else "e.search_vector"
             config = "simple" if fallback else "swedish"
-            query_sql = f"to_tsquery('{config}', :match)"
             source = "examples e"
-            cond = f"{column} @@ {query_sql}"
-            score = f"ts_rank_cd({_PG_WEIGHTS}, {column}, {query_sql}, {_PG_NORMALISATION})"
+            cond = f"{column} @@ to_tsquery('{config}', :match)"
         else:
             raise NotImplementedError(dialect)
         if not match:
             return SearchResult([], 0, False)
         where = " AND ".join([cond, *clauses])
-        base = f"FROM {source} JOIN organisations o ON o.id = e.organisation_id WHERE {where}"
-        all_params = {**params, "match": match, "limit": limit, "offset": offset}
-        total = db.execute(_bind(f"SELECT count(*) {base}", all_params), all_params).scalar_one()
-        if not total:
+        sql = f"SELECT e.id FROM {source} JOIN organisations o ON o.id = e.organisation_id "
+        all_params = {**params, "match": match}
+        candidates = {
+            int(r[0]) for r in db.execute(_bind(sql + f"WHERE {where}", all_params), all_params)
+        }
+        if not candidates:
             continue
-        rows = db.execute(
-            _bind(
-                f"SELECT e.id, {score} AS score {base} ORDER BY score DESC, e.id "
-                "LIMIT :limit OFFSET :offset",
-                all_params,
-            ),
-            all_params,
-        ).all()
-        scores = {int(r[0]): float(r[1]) for r in rows}
-        hits = _hits(db, scores, parsed, fallback=fallback)
-        return SearchResult(hits, int(total), fallback)
+        ranked = _rank(db, candidates, query_units(parsed, fallback=fallback), fallback)
+        if not ranked:
+            continue
+        page = dict(ranked[offset : offset + limit]) if limit > 0 else {}
+        hits = _hits(db, page, parsed, fallback=fallback)
+        return SearchResult(hits, len(ranked), fallback)
     return SearchResult([], 0, False)
+
+
+# -- the shared ranking ----------------------------------------------------------------------
+
+# BM25F (Robertson & Zaragoza): per query term, the title and body frequencies are
+# length-normalised, weighted (a title occurrence counts as five body ones) and saturated
+# together; idf and the average lengths come from ``example_terms`` over the whole bank.
+_K1 = 1.2
+_TITLE_WEIGHT = 5.0
+_BODY_WEIGHT = 1.0
+_TITLE_B = 0.5
+_BODY_B = 0.75
+
+
+def _stats(db: Executor) -> tuple[int, float, float]:
+    """Examples indexed, average title and body length (in terms)."""
+    n, title, body = db.execute(
+        text("SELECT examples, title_terms, body_terms FROM example_term_stats WHERE id = 1")
+    ).one()
+    n = int(n or 0)
+    if not n:
+        return 0, 1.0, 1.0
+    return n, max(1.0, int(title) / n), max(1.0, int(body) / n)
+
+
+def _update_stats(db: Executor) -> None:
+    n, title, body = db.execute(
+        text("SELECT count(*), sum(title_len), sum(body_len) FROM example_terms WHERE term = ''")
+    ).one()
+    db.execute(
+        text(
+            "UPDATE example_term_stats SET examples = :n, title_terms = :t, body_terms = :b "
+            "WHERE id = 1"
+        ),
+        {"n": int(n or 0), "t": int(title or 0), "b": int(body or 0)},
+    )
+
+
+_EXACT = text(
+    "SELECT term, example_id, title_tf, body_tf, title_len, body_len FROM example_terms "
+    "WHERE term = :lo"
+)
+_RANGE = text(
+    "SELECT term, example_id, title_tf, body_tf, title_len, body_len FROM example_terms "
+    "WHERE term >= :lo AND term < :hi"
+)
+
+
+def _postings(db: Executor, unit: QueryUnit) -> dict[int, list[int]]:
+    """example id -> [title tf, body tf, title length, body length] of one query unit (a
+    prefix sums the frequencies of every term it starts)."""
+    value, prefix = unit
+    if prefix:
+        hi = value[:-1] + chr(ord(value[-1]) + 1)
+        rows = db.execute(_RANGE, {"lo": value, "hi": hi})
+    else:
+        rows = db.execute(_EXACT, {"lo": value})
+    out: dict[int, list[int]] = {}
+    for term_, example_id, title_tf, body_tf, title_len, body_len in rows:
+        if prefix and not term_.startswith(value):
+            continue
+        found = out.get(example_id)
+        if found is None:
+            out[example_id] = [title_tf, body_tf, title_len, body_len]
+        else:
+            found[0] += title_tf
+            found[1] += body_tf
+    return out
+
+
+def _rank(
+    db: Executor, candidates: set[int], units: Sequence[QueryUnit], fallback: bool
+) -> list[tuple[int, float]]:
+    """The candidates best first (ties: lower id first). In the stemmed search a candidate
+    must have every unit in its terms (this evens out what the two matchers tokenise
+    differently); the fallback keeps every candidate."""
+    n, avg_title, avg_body = _stats(db)
+    scores: dict[int, float] = dict.fromkeys(candidates, 0.0) if fallback else {}
+    found: Counter[int] = Counter()
+    for unit in units:
+        postings = _postings(db, unit)
+        df = len(postings)
+        idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+        for example_id, (title_tf, body_tf, title_len, body_len) in postings.items():
+            if example_id not in candidates:
+                continue
+            tf = _TITLE_WEIGHT * title_tf / (
+                1.0 - _TITLE_B + _TITLE_B * title_len / avg_title
+            ) + _BODY_WEIGHT * body_tf / (1.0 - _BODY_B + _BODY_B * body_len / avg_body)
+            scores[example_id] = scores.get(example_id, 0.0) + idf * tf / (_K1 + tf)
+            found[example_id] += 1
+    if not fallback:
+        scores = {i: s for i, s in scores.items() if found[i] == len(units)}
+    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 
 
 def _listing(
@@ -296,6 +391,26 @@ def index_examples(db: Executor, ids: Sequence[int] | None = None) -> int:
     """(Re)index the examples ``ids`` (all when ``None``) in one batch; returns how many.
     Call it after writing examples in bulk, in the same transaction."""
     rows = _rows(db, ids)
+    _write_fulltext(db, ids, rows)
+    _write_terms(db, ids, rows)
+    return len(rows)
+
+
+def index_fulltext(db: Executor, ids: Sequence[int] | None = None) -> int:
+    """Only the database's own full-text index (migration 0002)."""
+    rows = _rows(db, ids)
+    _write_fulltext(db, ids, rows)
+    return len(rows)
+
+
+def index_terms(db: Executor, ids: Sequence[int] | None = None) -> int:
+    """Only ``example_terms``, the shared ranking's term frequencies (migration 0003)."""
+    rows = _rows(db, ids)
+    _write_terms(db, ids, rows)
+    return len(rows)
+
+
+def _write_fulltext(db: Executor, ids: Sequence[int] | None, rows: list[Any]) -> None:
     if _dialect(db) == "sqlite":
         if ids is None:
             db.execute(text("DELETE FROM example_search"))
@@ -318,7 +433,55 @@ def index_examples(db: Executor, ids: Sequence[int] | None = None) -> int:
             ),
             [{"id": r[0], "ftitle": fold(r[1] or ""), "fbody": fold(_body(r))} for r in rows],
         )
-    return len(rows)
+
+
+_TERM_COLUMNS = "term, example_id, title_tf, body_tf, title_len, body_len"
+
+
+def term_rows(example_id: int, title: str | None, body: str) -> list[tuple[Any, ...]]:
+    """``example_terms`` rows of one example: (term, id, title tf, body tf, title length,
+    body length) per term, and ("", id, 0, 0, lengths)."""
+    in_title = Counter(terms(title))
+    in_body = Counter(terms(body))
+    title_len, body_len = sum(in_title.values()), sum(in_body.values())
+    out: list[tuple[Any, ...]] = [("", example_id, 0, 0, title_len, body_len)]
+    for t in sorted(in_title.keys() | in_body.keys()):
+        out.append((t, example_id, in_title[t], in_body[t], title_len, body_len))
+    return out
+
+
+def _write_terms(db: Executor, ids: Sequence[int] | None, rows: list[Any]) -> None:
+    if ids is None:
+        db.execute(text("DELETE FROM example_terms"))
+    else:
+        statement = text("DELETE FROM example_terms WHERE example_id IN :ids").bindparams(
+            bindparam("ids", expanding=True)
+        )
+        for i in range(0, len(ids), 5000):
+            db.execute(statement, {"ids": list(ids[i : i + 5000])})
+    values = [t for r in rows for t in term_rows(int(r[0]), r[1], _body(r))]
+    if values:
+        _insert_terms(db, values)
+    _update_stats(db)
+
+
+def _insert_terms(db: Executor, values: list[tuple[Any, ...]]) -> None:
+    conn = db.connection() if isinstance(db, Session) else db
+    if _dialect(db) == "sqlite":
+        conn.exec_driver_sql(
+            f"INSERT INTO example_terms ({_TERM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)", values
+        )
+        return
+    # PostgreSQL: one INSERT … SELECT FROM unnest(arrays) per 100,000 rows (an executemany
+    # of ~2 million rows would take most of a minute).
+    statement = text(
+        f"INSERT INTO example_terms ({_TERM_COLUMNS}) SELECT * FROM unnest("
+        "CAST(:c0 AS text[]), CAST(:c1 AS integer[]), CAST(:c2 AS integer[]), "
+        "CAST(:c3 AS integer[]), CAST(:c4 AS integer[]), CAST(:c5 AS integer[]))"
+    )
+    for i in range(0, len(values), 100_000):
+        chunk = values[i : i + 100_000]
+        conn.execute(statement, {f"c{k}": [v[k] for v in chunk] for k in range(6)})
 
 
 def _body(row: Any) -> str:
@@ -351,10 +514,12 @@ def _unindex(db: Executor, ids: Sequence[int]) -> None:
 
 
 def unindex_example(db: Executor, example_id: int) -> None:
-    """Drop a deleted example from the index (PostgreSQL needs nothing: the columns go
-    with the row)."""
+    """Drop a deleted example from the index (on PostgreSQL the full-text columns go with
+    the row; ``example_terms`` rows also go by their foreign key)."""
     if _dialect(db) == "sqlite":
         _unindex(db, [example_id])
+    db.execute(text("DELETE FROM example_terms WHERE example_id = :id"), {"id": example_id})
+    _update_stats(db)
 
 
 # -- liknande exempel ------------------------------------------------------------------------

@@ -65,9 +65,10 @@ def upgrade() -> None:
     for statement in _statements(up=True):
         op.execute(statement)
     # Examples written before this revision (an upgraded bank) are indexed now.
-    from tillit.bank._search import index_examples
+    # (Only the full-text columns: ``example_terms`` comes with revision 0003.)
+    from tillit.bank._search import index_fulltext
 
-    index_examples(op.get_bind())
+    index_fulltext(op.get_bind())
 
 
 def downgrade() -> None:
