@@ -7,11 +7,17 @@ Both databases find the candidates with their own matcher (FTS5, tsvector) and r
 these rows with the same BM25F formula in Python, so the order is the same on both.
 ``tillit.bank`` keeps it in sync (``index_examples``); the rows go with their example.
 
+PostgreSQL: ``examples.search_vector`` is regenerated from the text with ASCII punctuation
+replaced by spaces, so its words are the words of ``example_terms`` ("turism/besöksnäring" is
+two words, not one path) and both databases match the same examples more often.
+
 Revision ID: 0003
 Revises: 0002
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from alembic import op
@@ -22,7 +28,33 @@ branch_labels = None
 depends_on = None
 
 
+def _search_vector(text_of: Callable[[str], str]) -> tuple[str, ...]:
+    """Statements that recreate ``examples.search_vector`` (and its GIN index) with
+    ``text_of(column)`` as the text of each column."""
+    title = text_of("coalesce(title, '')")
+    body = " || ' ' || ".join(
+        text_of(f"coalesce({c}, '')") for c in ("summary", "problem", "what_was_done", "results")
+    )
+    return (
+        "DROP INDEX IF EXISTS ix_examples_search_vector",
+        "ALTER TABLE examples DROP COLUMN IF EXISTS search_vector",
+        "ALTER TABLE examples ADD COLUMN search_vector tsvector GENERATED ALWAYS AS ("
+        f"setweight(to_tsvector('swedish'::regconfig, {title}), 'A') || "
+        f"setweight(to_tsvector('swedish'::regconfig, {body}), 'B')) STORED",
+        "CREATE INDEX ix_examples_search_vector ON examples USING gin (search_vector)",
+    )
+
+
+def _punctuation_to_spaces(column: str) -> str:
+    # ASCII punctuation becomes a space, so the parser splits "turism/besöksnäring",
+    # "e-tjänster" and "a.b" into words as Tillit's own terms do (it keeps a/b as a path).
+    return f"regexp_replace({column}, '[[:punct:]]', ' ', 'g')"
+
+
 def upgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        for statement in _search_vector(_punctuation_to_spaces):
+            op.execute(statement)
     # Prefixes are looked up as ranges of terms (``term >= 'sol' AND term < 'som'``), which
     # needs code-point order: SQLite's BINARY, PostgreSQL's "C" collation.
     collation = "C" if op.get_bind().dialect.name == "postgresql" else None
@@ -63,6 +95,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        for statement in _search_vector(lambda column: column):
+            op.execute(statement)
     op.drop_table("example_term_stats")
     op.drop_index("ix_example_terms_example_id", table_name="example_terms")
     op.drop_table("example_terms")
