@@ -4,29 +4,26 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from tillit.bank import (
-    ROLES,
-    Bank,
-    current_revision,
-    export_bank,
-    head_revision,
-    import_bank,
-    open_bank,
-    upgrade,
-)
 from tillit.cli._app import bank_app, db_app, store_for, user_app
 from tillit.cli._output import number, out_console
 from tillit.config import Settings, load_settings
 from tillit.errors import InvalidInputError, NoDataError
+
+# tillit.bank (SQLAlchemy, Alembic) loads when a bank command runs, not with every command.
+if TYPE_CHECKING:
+    from tillit.bank import Bank
 
 #: Kolada's municipality types: K a municipality, L a region ("0000", Riket, is no organisation).
 KINDS = {"K": "kommun", "L": "region"}
 
 
 def _bank(settings: Settings | None = None) -> Bank:
+    from tillit.bank import open_bank
+
     return open_bank((settings or load_settings()).database_url)
 
 
@@ -37,6 +34,8 @@ def _where(bank: Bank) -> str:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Skapa bankens databas eller uppdatera den till den senaste versionen."""
+    from tillit.bank import open_bank, upgrade
+
     settings = load_settings()
     revision = upgrade(settings.database_url)
     bank = open_bank(settings.database_url)
@@ -49,6 +48,8 @@ def db_upgrade() -> None:
 @db_app.command("status")
 def db_status() -> None:
     """Visa vilken version bankens databas är på."""
+    from tillit.bank import current_revision, head_revision, open_bank
+
     settings = load_settings()
     bank = open_bank(settings.database_url, check=False)
     try:
@@ -113,6 +114,8 @@ def bank_export(
     file: Path = typer.Argument(..., help="JSON Lines-filen att skriva, t.ex. bank.jsonl."),
 ) -> None:
     """Exportera hela banken som JSON Lines (en säkerhetskopia; innehåller lösenordshashar)."""
+    from tillit.bank import export_bank
+
     bank = _bank()
     try:
         counts = export_bank(bank, file)
@@ -130,6 +133,8 @@ def bank_import(
     file: Path = typer.Argument(..., help="En fil från `tillit bank export`."),
 ) -> None:
     """Läs in en export i en tom, migrerad bank (t.ex. för att flytta till PostgreSQL)."""
+    from tillit.bank import import_bank
+
     if not file.is_file():
         raise InvalidInputError(f"Filen {file} finns inte.")
     bank = _bank()
@@ -169,6 +174,8 @@ def user_add(
     ),
 ) -> None:
     """Lägg till ett konto i banken."""
+    from tillit.bank import ROLES
+
     if role not in ROLES:
         raise InvalidInputError(
             f"Okänd roll {role!r}.", hint="Använd --role admin, editor eller reader."

@@ -10,7 +10,6 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from tillit.bank import SearchFilters, import_jsonl, open_bank, search_examples
 from tillit.cli._app import bank_app, parse_years
 from tillit.cli._output import Format, RichProgress, emit, err_console, number, out_console
 from tillit.config import load_settings
@@ -33,6 +32,8 @@ def bank_import_jsonl(
     limit: int | None = typer.Option(None, "--limit", help="Läs bara de första N posterna."),
 ) -> None:
     """Läs in texter ur en JSON Lines-fil som publicerade goda exempel."""
+    from tillit.bank import import_jsonl, open_bank
+
     bank = open_bank(load_settings().database_url)
     try:
         with RichProgress(err_console(), unit="poster") as progress, bank.engine.begin() as conn:
@@ -83,6 +84,8 @@ def bank_search(
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, json eller csv."),
 ) -> None:
     """Sök bland bankens publicerade exempel (svensk böjning, prefix, filter)."""
+    from tillit.bank import SearchFilters, open_bank, search_examples
+
     if limit < 1:
         raise InvalidInputError("--limit måste vara minst 1.")
     year_list = parse_years(years)
