@@ -4,14 +4,12 @@ database; ``_search`` runs them."""
 
 from __future__ import annotations
 
-import functools
 import html
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import snowballstemmer
+from tillit.swedish import fold, term
 
 __all__ = [
     "STOP_WORDS",
@@ -69,19 +67,6 @@ STOP_WORDS = frozenset(
         "har",
     ]
 )
-_STEMMER = snowballstemmer.stemmer("swedish")
-
-
-def fold(text: str) -> str:
-    """Lower-case and strip diacritics: "Åre Östra" -> "are ostra"."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-@functools.lru_cache(maxsize=300_000)
-def term(word: str) -> str:
-    """One word's search term: lower-cased, stemmed, folded ("Hemtjänsten" -> "hemtjanst")."""
-    return fold(_STEMMER.stemWord(word.lower()))
 
 
 def terms(text: str | None) -> list[str]:

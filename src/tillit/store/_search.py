@@ -9,14 +9,12 @@ C-level substring tests per document: exact term, term prefix, and part of a com
 
 from __future__ import annotations
 
-import functools
 import math
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import snowballstemmer
+from tillit.swedish import fold, term
 
 __all__ = ["Document", "SearchHit", "fold", "rank", "terms"]
 
@@ -50,18 +48,6 @@ _STOP = frozenset(
         "region",
     ]
 )
-_STEMMER = snowballstemmer.stemmer("swedish")
-
-
-def fold(text: str) -> str:
-    """Lower-case and strip diacritics: "Åre Östra" -> "are ostra"."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-@functools.lru_cache(maxsize=200_000)
-def _term(word: str) -> str:
-    return fold(_STEMMER.stemWord(word))
 
 
 def terms(text: str | None, *, keep_stopwords: bool = False) -> list[str]:
@@ -69,7 +55,7 @@ def terms(text: str | None, *, keep_stopwords: bool = False) -> list[str]:
     if not text:
         return []
     words = _WORD.findall(text.lower())
-    return [_term(w) for w in words if keep_stopwords or w not in _STOP]
+    return [term(w) for w in words if keep_stopwords or w not in _STOP]
 
 
 @dataclass(frozen=True)
