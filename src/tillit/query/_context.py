@@ -101,11 +101,7 @@ class Context:
     def testable(self) -> tuple[str, ...]:
         """The chosen KPIs on which "behind" means something: known polarity, not a
         total that grows with size."""
-        return tuple(
-            k
-            for k in self.chosen
-            if self.polarity[k].polarity.sign != 0 and not size_dependent(self.title(k))
-        )
+        return tuple(k for k in self.chosen if untestable(self.polarity[k], self.title(k)) is None)
 
     def population(self) -> np.ndarray:
         index = [v.key for v in self.structure.variables].index("population")
@@ -202,6 +198,16 @@ def _members(store: Store, group_id: str) -> list[str]:
     ]
 
 
+def untestable(decision: PolarityDecision, title: str) -> str | None:
+    """Why "behind" means nothing for a KPI ("without_polarity": no known better direction;
+    "size_dependent": a total that grows with population), or None when it can be tested."""
+    if decision.polarity.sign == 0:
+        return "without_polarity"
+    if size_dependent(title):
+        return "size_dependent"
+    return None
+
+
 def load_context(
     store: Store,
     *,
@@ -232,15 +238,17 @@ def load_context(
             polarity[kpi] = resolve_polarity(kpi, title, overrides)
         return polarity[kpi]
 
+    def why_not(kpi: str) -> str | None:
+        return untestable(decide(kpi), str((kpi_meta.get(kpi) or {}).get("title") or ""))
+
     def choose(axis: list[str]) -> list[str]:
         keep = []
         for kpi in axis:
-            if decide(kpi).polarity.sign == 0:
-                excluded["without_polarity"] += 1
-            elif size_dependent(str((kpi_meta.get(kpi) or {}).get("title") or "")):
-                excluded["size_dependent"] += 1
-            else:
+            reason = why_not(kpi)
+            if reason is None:
                 keep.append(kpi)
+            else:
+                excluded[reason] += 1
         return sorted(set(keep) | (set(STRUCTURAL_KPIS) & set(axis)))
 
     wanted = None if kpis is None else sorted(set(kpis) | set(STRUCTURAL_KPIS))
@@ -253,12 +261,7 @@ def load_context(
     panel = Panel.from_codes(kpi_axis, municipalities, frame)
     structure = build_structure(panel)
     if testable_only:
-        chosen = tuple(
-            k
-            for k in panel.kpis
-            if decide(k).polarity.sign != 0
-            and not size_dependent(str((kpi_meta.get(k) or {}).get("title") or ""))
-        )
+        chosen = tuple(k for k in panel.kpis if why_not(k) is None)
     else:
         chosen = panel.kpis if kpis is None else tuple(k for k in panel.kpis if k in set(kpis))
     if kpis is not None and not chosen:
