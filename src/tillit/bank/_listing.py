@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from tillit.bank._base import utc
 from tillit.bank._examples import MAX_PAGE, Examples, can_see, example_record
-from tillit.bank._models import Example, ExampleKpi, ExampleRevision, ExampleTag
+from tillit.bank._models import Example, ExampleKpi, ExampleRevision, ExampleTag, Organisation
 from tillit.bank._records import ExamplePage, ExampleRecord, RevisionRecord, UserRecord
 from tillit.errors import InvalidInputError, NotFoundError
 
@@ -96,6 +96,20 @@ class Listing(Examples):
                 .offset(offset)
             )
             return ExamplePage(tuple(example_record(e) for e in rows), total, limit, offset)
+
+    def published_counts(self, municipalities: list[str]) -> dict[tuple[str, str | None], int]:
+        """Published examples per (organisation code, operating area) for the organisations
+        with these Kolada codes; the web pages link learning partners to their examples."""
+        if not municipalities:
+            return {}
+        with self.sessions() as session:
+            rows = session.execute(
+                select(Organisation.code, Example.operating_area, func.count())
+                .join(Organisation, Example.organisation_id == Organisation.id)
+                .where(Example.status == "published", Organisation.code.in_(municipalities))
+                .group_by(Organisation.code, Example.operating_area)
+            )
+            return {(str(code), area): int(n) for code, area, n in rows}
 
     def revisions(self, actor: UserRecord | None, example_id: int) -> list[RevisionRecord]:
         """Every version of an example, oldest first. Drafts' history is for those who may
