@@ -9,9 +9,11 @@ from tillit.analyses._compare import (
     TIER_LABELS,
     Comparison,
     Denominators,
+    FittedFunnel,
     FunnelPoint,
     PeerValue,
     compare,
+    fit_funnel,
 )
 from tillit.analyses._denominator import DenominatorRule, denominator_rule
 from tillit.analyses._evidence import (
@@ -82,6 +84,7 @@ __all__ = [
     "Denominators",
     "Evidence",
     "Finding",
+    "FittedFunnel",
     "Funnel",
     "FunnelPoint",
     "Gaps",
@@ -113,6 +116,7 @@ __all__ = [
     "denominator_rule",
     "estimate_noise",
     "find_learning_partners",
+    "fit_funnel",
     "funnel",
     "gather_evidence",
     "infer_polarity",

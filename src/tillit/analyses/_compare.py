@@ -14,11 +14,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from tillit.analyses._evidence import Evidence, judge_gaps, peer_gaps
-from tillit.analyses._funnel import funnel
+from tillit.analyses._funnel import Funnel, funnel
 from tillit.analyses._polarity import Polarity
 from tillit.errors import InvalidInputError
+
+FloatArray = NDArray[np.float64]
 
 TIER_LABELS = {
     "clearly_better": "tydligt bättre än jämförelsekommunerna",
@@ -217,48 +220,82 @@ def compare(
     return tuple(out)
 
 
-def _funnel_point(
-    evidence: Evidence, k: int, i: int, denominators: Denominators | None
-) -> FunnelPoint | None:
-    """Position of municipality ``i`` in a funnel over all municipalities."""
-    values = evidence.windowed.values[k, :, -1]
-    if np.isnan(values[i]) or np.isnan(values).sum() > values.size - 3:
+@dataclass(frozen=True, eq=False)
+class FittedFunnel:
+    """A funnel over all municipalities on one KPI. ``size`` is each municipality's
+    precision on the funnel's x axis: persons for the binomial and Poisson funnels, the
+    series' noise standard deviation (natural units) for the noise band; NaN or 0 where
+    there is none. ``limits(sizes, level)`` gives the control limits, in the KPI's natural
+    units, at any such sizes (for drawing the curves)."""
+
+    method: str  # "binomial", "poisson" or "noise band"
+    funnel: Funnel
+    target: float  # natural units
+    size: FloatArray
+    scale: float  # funnel units → natural units (per cent 100, the national rate, or 1)
+    per: float  # Poisson: the rate is per this many persons; otherwise 1
+    source: str | None  # Swedish: where the denominator comes from
+
+    def limits(self, sizes: ArrayLike, level: float) -> tuple[FloatArray, FloatArray]:
+        x = np.asarray(sizes, dtype=np.float64)
+        if self.method == "poisson":  # the ratio funnel's precision is the expected count
+            x = self.scale * x / self.per
+        lower, upper = self.funnel.limits_at(x, level)
+        return lower * self.scale, upper * self.scale
+
+
+def fit_funnel(
+    values: ArrayLike, denominators: Denominators | None, noise_variance: ArrayLike
+) -> FittedFunnel | None:
+    """The funnel of one KPI's latest values (one per municipality, NaN where missing):
+    binomial for shares of a population, Poisson (O/E) for rates per N inhabitants, else
+    the band of each series' own year-to-year noise (``noise_variance``, per municipality).
+    None with fewer than three values."""
+    y = np.asarray(values, dtype=np.float64)
+    if np.isnan(y).sum() > y.size - 3:
         return None
-    scale = denominators.scale if denominators is not None else 0.0
     if denominators is not None and denominators.kind == "proportion":
-        present = values[~np.isnan(values)]
-        if present.min() < 0 or present.max() > scale:
+        present = y[~np.isnan(y)]
+        if present.min() < 0 or present.max() > denominators.scale:
             # Not a share of the population after all (e.g. library loans "andel av
             # befolkningen" above 100 %): the noise band is the honest funnel.
             denominators = None
     if denominators is not None:
         n = np.asarray(denominators.denominator, dtype=np.float64)
-        ok = ~np.isnan(values) & (n > 0)
+        ok = ~np.isnan(y) & (n > 0)
         if denominators.kind == "proportion":
-            y = values / denominators.scale
-            f = funnel(np.where(ok, y, np.nan), np.where(ok, n, 0.0), kind="proportion")
+            f = funnel(np.where(ok, y / denominators.scale, np.nan), np.where(ok, n, 0.0))
             s = denominators.scale
-            method = "binomial"
-        else:
-            # A rate per `scale` inhabitants: observed events against those expected at
-            # the national rate, compared as a ratio O/E.
-            rate = np.nansum(np.where(ok, values * n, 0.0)) / np.nansum(np.where(ok, n, 0.0))
-            expected = rate * n / denominators.scale
-            observed = values * n / denominators.scale
-            ratio = np.where(ok & (expected > 0), observed / expected, np.nan)
-            f = funnel(ratio, np.where(ok, expected, 0.0), kind="ratio")
-            s = rate
-            method = "poisson"
-        target = f.target * s
-    else:
-        se = np.sqrt(evidence.noise.variance[k])
-        f = funnel(values, se, kind="normal")
-        s = 1.0
-        target = f.target
-        method = "noise band"
+            return FittedFunnel("binomial", f, f.target * s, n, s, 1.0, denominators.source)
+        # A rate per `scale` inhabitants: observed events against those expected at the
+        # national rate, compared as a ratio O/E.
+        rate = float(np.nansum(np.where(ok, y * n, 0.0)) / np.nansum(np.where(ok, n, 0.0)))
+        expected = rate * n / denominators.scale
+        observed = y * n / denominators.scale
+        ratio = np.where(ok & (expected > 0), observed / expected, np.nan)
+        f = funnel(ratio, np.where(ok, expected, 0.0), kind="ratio")
+        return FittedFunnel(
+            "poisson", f, f.target * rate, n, rate, denominators.scale, denominators.source
+        )
+    se = np.sqrt(np.asarray(noise_variance, dtype=np.float64))
+    f = funnel(y, se, kind="normal")
+    return FittedFunnel("noise band", f, f.target, se, 1.0, 1.0, None)
+
+
+def _funnel_point(
+    evidence: Evidence, k: int, i: int, denominators: Denominators | None
+) -> FunnelPoint | None:
+    """Position of municipality ``i`` in a funnel over all municipalities."""
+    values = evidence.windowed.values[k, :, -1]
+    if np.isnan(values[i]):
+        return None
+    fitted = fit_funnel(values, denominators, evidence.noise.variance[k])
+    if fitted is None:
+        return None
+    f, s = fitted.funnel, fitted.scale
     return FunnelPoint(
-        method=method,
-        target=float(target),
+        method=fitted.method,
+        target=float(fitted.target),
         lower95=float(f.lower[0.95][i] * s),
         upper95=float(f.upper[0.95][i] * s),
         lower998=float(f.lower[0.998][i] * s),
