@@ -2,7 +2,21 @@
 needed to show them. The CLI, the web pages and the reports call these, never the
 store and the analyses separately, so that every surface shows the same numbers."""
 
+from tillit.query._atlas import Atlas, Loaded, key_kpis
 from tillit.query._context import PEER_KINDS, Context, PeerSet, load_context
+from tillit.query._pages import (
+    AreaOverview,
+    FunnelView,
+    KeyResult,
+    KpiOverview,
+    KpiPoint,
+    MunicipalityOverview,
+    kpi_overview,
+    municipality_names,
+    municipality_overview,
+    peers_overview,
+    resolve_code,
+)
 from tillit.query._reports import (
     ComparisonReport,
     LearnReport,
@@ -19,18 +33,32 @@ from tillit.query._reports import (
 
 __all__ = [
     "PEER_KINDS",
+    "AreaOverview",
+    "Atlas",
     "ComparisonReport",
     "Context",
+    "FunnelView",
+    "KeyResult",
+    "KpiOverview",
+    "KpiPoint",
     "LearnReport",
+    "Loaded",
     "MatrixReport",
+    "MunicipalityOverview",
     "PeerSet",
     "PeersReport",
     "TrendReport",
     "compare_report",
+    "key_kpis",
+    "kpi_overview",
     "learn_report",
     "load_context",
+    "municipality_names",
+    "municipality_overview",
     "national_report",
+    "peers_overview",
     "peers_report",
+    "resolve_code",
     "resolve_municipality",
     "trend_report",
 ]

@@ -1,0 +1,172 @@
+"""The analyses a long-running process keeps loaded: the web server loads the store's
+testable KPIs, their evidence and the national learning matrix once per store state and
+answers every page from them, reloading when a sync or import changes the store.
+
+``Atlas.loaded()`` is what the page functions in ``_pages.py`` read. The numbers are the
+same as the CLI's: the context is ``load_context(testable_only=True)``, "lär av" is the
+national matrix with structural peers (what ``tillit learn KOMMUN`` finds without
+``--area``), and comparisons are ``compare`` with the same peers."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any, TypeVar
+
+import numpy as np
+
+from tillit.analyses import (
+    Denominators,
+    Evidence,
+    LearningMatrix,
+    Polarity,
+    learning_matrix,
+)
+from tillit.errors import NotFoundError, TillitError
+from tillit.query._context import Context, load_context
+from tillit.store import Store
+
+__all__ = ["Atlas", "Loaded", "key_kpis"]
+
+#: Kolada's own overview group, whose KPIs are a municipality page's key results.
+KEY_GROUP = "Läget i kommunen"
+
+T = TypeVar("T")
+
+
+def key_kpis(store: Store) -> tuple[str, ...]:
+    """The key KPIs: the members of Kolada's group "Läget i kommunen" when the store has
+    the KPI groups, else the same group's 80 KPIs as shipped with Tillit."""
+    try:
+        _group, members = store.kpi_group(KEY_GROUP)
+        if members:
+            return tuple(members)
+    except TillitError:
+        pass
+    text = resources.files("tillit.query").joinpath("data/key_kpis.csv").read_text("utf-8")
+    lines = [line.strip() for line in text.splitlines() if line and not line.startswith("#")]
+    return tuple(line for line in lines[1:] if line)
+
+
+@dataclass(eq=False)
+class Loaded:
+    """The store's analyses at one state of the store (``stamp``). Per-municipality and
+    per-KPI results are memoised here, so they go with the state they came from."""
+
+    stamp: tuple[int, ...]
+    context: Context
+    evidence: Evidence
+    matrix: LearningMatrix
+    denominators: Mapping[str, Denominators]
+    key_kpis: tuple[str, ...]
+    k: int
+    q: float
+    overrides: Mapping[str, Polarity] | None
+    _memo: OrderedDict[tuple[str, ...], Any] = field(default_factory=OrderedDict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def store(self) -> Store:
+        return self.context.store
+
+    def position(self, municipality: str) -> int:
+        """The municipality's row in the national matrix."""
+        index = self.__dict__.setdefault(
+            "_positions",
+            {self.evidence.municipalities[int(i)]: p for p, i in enumerate(self.matrix.focal)},
+        )
+        if municipality not in index:
+            raise NotFoundError(
+                f"Kommunen {municipality} finns inte i underlaget.",
+                hint="Välj en av Sveriges 290 kommuner, t.ex. `1384` (Kungsbacka).",
+            )
+        return int(index[municipality])
+
+    def memo(self, key: tuple[str, ...], compute: Callable[[], T], *, keep: int = 1024) -> T:
+        """``compute()`` once per key (least recently used dropped past ``keep``)."""
+        with self._lock:
+            if key in self._memo:
+                self._memo.move_to_end(key)
+                return self._memo[key]  # type: ignore[no-any-return]
+        value = compute()
+        with self._lock:
+            self._memo[key] = value
+            while len(self._memo) > keep:
+                self._memo.popitem(last=False)
+        return value
+
+
+class Atlas:
+    """Keeps the store's analyses loaded for a server, and reloads them when the store
+    changes (a new values manifest or metadata table). Thread-safe; the first call loads
+    (a few seconds on the full Kolada panel), later calls cost one ``stat`` per file."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        k: int = 7,
+        q: float = 0.05,
+        overrides: Mapping[str, Polarity] | None = None,
+    ) -> None:
+        self.store = store
+        self.k = k
+        self.q = q
+        self.overrides = overrides
+        self._loaded: Loaded | None = None
+        self._lock = threading.Lock()
+
+    def stamp(self) -> tuple[int, ...]:
+        """Modification times of the files that say what the store holds."""
+        paths = [self.store.values.directory / "manifest.json"]
+        metadata = self.store.metadata.directory
+        if metadata.is_dir():
+            paths.extend(sorted(metadata.glob("*.parquet")))
+        out = []
+        for path in paths:
+            try:
+                out.append(path.stat().st_mtime_ns)
+            except FileNotFoundError:
+                out.append(0)
+        return tuple(out)
+
+    def loaded(self) -> Loaded:
+        """The analyses for the store as it is now (loading them if it changed)."""
+        stamp = self.stamp()
+        current = self._loaded
+        if current is not None and current.stamp == stamp:
+            return current
+        with self._lock:
+            current = self._loaded
+            if current is None or current.stamp != stamp:
+                current = self._load(stamp)
+                self._loaded = current
+        return current
+
+    def _load(self, stamp: tuple[int, ...]) -> Loaded:
+        context = load_context(self.store, testable_only=True, overrides=self.overrides)
+        evidence = context.evidence()
+        matrix = learning_matrix(evidence, context.structure.neighbour_indices(self.k), q=self.q)
+        keys = tuple(kpi for kpi in key_kpis(self.store) if kpi in set(evidence.kpis))
+        return Loaded(
+            stamp=stamp,
+            context=context,
+            evidence=evidence,
+            matrix=matrix,
+            denominators=context.denominators(evidence),
+            key_kpis=keys,
+            k=self.k,
+            q=self.q,
+            overrides=self.overrides,
+        )
+
+    def is_loaded(self) -> bool:
+        return self._loaded is not None
+
+
+def nan_to_none(values: Any) -> tuple[float | None, ...]:
+    """A float sequence with NaN as None (for JSON and charts)."""
+    return tuple(None if v is None or np.isnan(v) else float(v) for v in values)

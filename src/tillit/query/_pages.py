@@ -1,0 +1,487 @@
+"""One query function per web page: a municipality's overview, a KPI's distribution,
+funnel and series, and who is similar. Each reads a loaded :class:`Atlas` state and
+returns a dataclass; the HTML page and its JSON twin both render that one result."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from tillit.analyses import (
+    AreaSummary,
+    Comparison,
+    Finding,
+    FittedFunnel,
+    Learning,
+    PolarityDecision,
+    Trend,
+    compare,
+    denominator_rule,
+    fit_funnel,
+    resolve_polarity,
+    trend,
+)
+from tillit.errors import InvalidInputError, NoDataError, NotFoundError
+from tillit.query._atlas import Loaded, nan_to_none
+from tillit.query._context import PeerSet, untestable
+from tillit.query._reports import PeersReport
+
+__all__ = [
+    "AreaOverview",
+    "FunnelView",
+    "KeyResult",
+    "KpiOverview",
+    "KpiPoint",
+    "MunicipalityOverview",
+    "kpi_overview",
+    "municipality_names",
+    "municipality_overview",
+    "peers_overview",
+    "resolve_code",
+]
+
+#: Levels of the funnel's control limits, as drawn.
+FUNNEL_LEVELS = (0.95, 0.998)
+
+
+def resolve_code(state: Loaded, text: str) -> str:
+    """A municipality's code from its code or name (not a region)."""
+    row = state.store.municipality(text)
+    if row.get("type") != "K" or row["id"] not in state.context.municipalities:
+        raise NotFoundError(
+            f"{row['title']} är ingen kommun i underlaget.",
+            hint="Sidorna jämför kommuner; välj en kommun, t.ex. Kungsbacka (1384).",
+        )
+    return str(row["id"])
+
+
+# --- the municipality page ---------------------------------------------------------------
+@dataclass(frozen=True)
+class KeyResult:
+    """One key KPI for the municipality: how it compares with its peers, and its trend
+    over the years the analyses read."""
+
+    kpi: str
+    title: str
+    comparison: Comparison
+    trend: Trend
+    years: tuple[int, ...]
+    values: tuple[float | None, ...]
+
+
+@dataclass(frozen=True)
+class AreaOverview:
+    """One operating area: the key results, what is clearly behind (with whom to learn
+    from), and the counts over all testable KPIs of the area."""
+
+    area: str
+    summary: AreaSummary | None
+    key_results: tuple[KeyResult, ...]
+    findings: tuple[Finding, ...]
+
+
+@dataclass(frozen=True)
+class MunicipalityOverview:
+    municipality: str
+    name: str
+    population: float | None
+    structure_year: int
+    kommungrupp: str | None
+    peers: PeerSet
+    areas: tuple[AreaOverview, ...]
+    learning: Learning
+    titles: Mapping[str, str]
+    names: Mapping[str, str]
+    polarity: Mapping[str, PolarityDecision]
+    q: float
+    #: Published good examples per (municipality code, operating area or None); empty
+    #: when no bank was asked.
+    examples: Mapping[tuple[str, str | None], int]
+
+    @property
+    def clearly_better(self) -> int:
+        return sum(r.comparison.tier == "clearly_better" for a in self.areas for r in a.key_results)
+
+    @property
+    def clearly_worse(self) -> int:
+        return sum(r.comparison.tier == "clearly_worse" for a in self.areas for r in a.key_results)
+
+    def examples_of(self, municipality: str, area: str | None = None) -> int:
+        """Published examples of a municipality, in one area or in all."""
+        if area is None:
+            return sum(n for (code, _a), n in self.examples.items() if code == municipality)
+        return self.examples.get((municipality, area), 0)
+
+
+def municipality_overview(
+    state: Loaded,
+    municipality: str,
+    *,
+    example_counts: Mapping[tuple[str, str | None], int] | None = None,
+) -> MunicipalityOverview:
+    """Key results against the structural peers with tiers and trends, and "lär av" per
+    area (the national matrix's findings for this municipality). ``example_counts`` are
+    the bank's published examples per (code, area), to link partners to their examples."""
+    code = resolve_code(state, municipality)
+    base = state.memo(("municipality", code), lambda: _overview(state, code))
+    if example_counts is None:
+        return base
+    from dataclasses import replace
+
+    return replace(base, examples=dict(example_counts))
+
+
+def _overview(state: Loaded, code: str) -> MunicipalityOverview:
+    ctx, evidence = state.context, state.evidence
+    peers = ctx.peer_set(code, "struktur", k=state.k)
+    learning = state.matrix.learning(state.position(code))
+    comparisons = compare(
+        evidence,
+        code,
+        peers.members,
+        kpis=list(state.key_kpis),
+        denominators=state.denominators,
+        q=state.q,
+    )
+    panel = ctx.panel
+    i = panel.municipalities.index(code)
+    by_area: dict[str, list[KeyResult]] = {}
+    for c in comparisons:
+        series = panel.values[panel.kpi_index(c.kpi), i, :]
+        ok = ~np.isnan(series)
+        years = tuple(y for y, keep in zip(panel.years, ok, strict=True) if keep)
+        values = tuple(float(v) for v in series[ok])
+        result = KeyResult(
+            kpi=c.kpi,
+            title=ctx.title(c.kpi),
+            comparison=c,
+            trend=trend(years, values, polarity=c.polarity),
+            years=panel.years,
+            values=nan_to_none(series),
+        )
+        by_area.setdefault(ctx.area(c.kpi), []).append(result)
+    findings: dict[str, list[Finding]] = {}
+    for f in learning.findings:
+        findings.setdefault(f.area, []).append(f)
+    summaries = {a.area: a for a in learning.areas}
+    order = sorted(set(by_area) | set(findings), key=lambda a: (a == "Övrigt", a))
+    areas = tuple(
+        AreaOverview(
+            area=a,
+            summary=summaries.get(a),
+            key_results=tuple(
+                sorted(by_area.get(a, []), key=lambda r: (_TIER_ORDER.get(r.comparison.tier, 9),))
+            ),
+            findings=tuple(findings.get(a, [])),
+        )
+        for a in order
+    )
+    kpis = {f.kpi for f in learning.findings} | set(learning.ahead) | set(state.key_kpis)
+    population = float(ctx.population()[ctx.structure.municipalities.index(code)])
+    try:
+        kommungrupp: str | None = ctx.peer_set(code, "kommungrupp").label
+    except NoDataError:
+        kommungrupp = None
+    return MunicipalityOverview(
+        municipality=code,
+        name=ctx.names.get(code, code),
+        population=None if math.isnan(population) else population,
+        structure_year=ctx.structure.year,
+        kommungrupp=kommungrupp,
+        peers=peers,
+        areas=areas,
+        learning=learning,
+        titles={kpi: ctx.title(kpi) for kpi in kpis},
+        names=ctx.names,
+        polarity={kpi: ctx.polarity[kpi] for kpi in kpis if kpi in ctx.polarity},
+        q=state.q,
+        examples={},
+    )
+
+
+_TIER_ORDER = {
+    "clearly_worse": 0,
+    "clearly_better": 1,
+    "clearly_lower": 2,
+    "clearly_higher": 2,
+    "in_line": 3,
+}
+
+
+# --- the KPI page ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class KpiPoint:
+    municipality: str
+    name: str
+    value: float
+    role: str  # "focal", "peer" or "other"
+    size: float | None  # the funnel's x (persons), when the KPI has one
+
+
+@dataclass(frozen=True)
+class FunnelView:
+    method: str  # "binomial" or "poisson"
+    target: float
+    source: str | None
+    sizes: tuple[float, ...]  # a grid over the municipalities' sizes, for the curves
+    lower95: tuple[float | None, ...]
+    upper95: tuple[float | None, ...]
+    lower998: tuple[float | None, ...]
+    upper998: tuple[float | None, ...]
+    phi: float
+    tau2: float
+
+
+@dataclass(frozen=True)
+class KpiOverview:
+    kpi: str
+    title: str
+    description: str
+    area: str
+    polarity: PolarityDecision
+    untestable: str | None  # why "better/worse" is not judged (see query.untestable)
+    year: int | None  # the latest year with municipal values
+    municipality: str | None
+    name: str | None
+    peers: PeerSet | None
+    points: tuple[KpiPoint, ...]  # every municipality with a value that year, by value
+    national_median: float | None
+    peer_median: float | None
+    comparison: Comparison | None
+    funnel: FunnelView | None
+    years: tuple[int, ...]
+    series: tuple[float | None, ...]  # the municipality's values over ``years``
+    peer_series: tuple[float | None, ...]  # median of its peers per year
+    national_series: tuple[float | None, ...]  # median of all municipalities per year
+    trend: Trend | None
+    names: Mapping[str, str]
+
+    @property
+    def focal(self) -> KpiPoint | None:
+        return next((p for p in self.points if p.role == "focal"), None)
+
+    def rank(self) -> tuple[int, int] | None:
+        """(rank, count) of the municipality among all with a value, 1 = highest value."""
+        focal = self.focal
+        if focal is None:
+            return None
+        ordered = sorted(self.points, key=lambda p: -p.value)
+        return ordered.index(focal) + 1, len(ordered)
+
+
+@dataclass(frozen=True)
+class _KpiData:
+    years: tuple[int, ...]
+    municipalities: tuple[str, ...]
+    values: np.ndarray  # (municipality, year)
+
+
+def _kpi_data(state: Loaded, kpi: str) -> _KpiData:
+    ctx = state.context
+    municipalities = ctx.municipalities
+    frame = state.store.query_values([kpi], municipalities=list(municipalities), genders=["T"])
+    if frame.num_rows == 0:
+        raise NoDataError(
+            f"Inga kommunvärden för {kpi} i arkivet.",
+            hint=f"Hämta dem med `tillit sync --kpi {kpi}`.",
+        )
+    codes = frame.column("municipality").to_pylist()
+    periods = frame.column("period").to_pylist()
+    values = frame.column("value").to_pylist()
+    years = tuple(range(int(min(periods)), int(max(periods)) + 1))
+    cube = np.full((len(municipalities), len(years)), np.nan)
+    row = {m: r for r, m in enumerate(municipalities)}
+    for m, p, v in zip(codes, periods, values, strict=True):
+        if v is not None and m in row:
+            cube[row[m], int(p) - years[0]] = v
+    return _KpiData(years, municipalities, cube)
+
+
+def kpi_overview(state: Loaded, kpi: str, municipality: str | None = None) -> KpiOverview:
+    """One KPI over all municipalities: the latest year's distribution (the municipality
+    and its structural peers marked), the funnel where the KPI is a share or rate of the
+    population, and the municipality's series with its trend against the medians."""
+    meta = state.store.kpi(kpi)
+    kpi_id = str(meta["id"])
+    ctx = state.context
+    data = state.memo(("kpi-data", kpi_id), lambda: _kpi_data(state, kpi_id), keep=256)
+    code = resolve_code(state, municipality) if municipality else None
+    decision = ctx.polarity.get(kpi_id) or resolve_polarity(
+        kpi_id, meta.get("title"), state.overrides
+    )
+    present = ~np.isnan(data.values)
+    with_values = np.flatnonzero(present.sum(axis=0) >= 3)
+    if with_values.size == 0:
+        raise NoDataError(
+            f"För få kommunvärden för {kpi_id} för att jämföra.",
+            hint=f"Se vilka värden som finns: `tillit values {kpi_id}`.",
+        )
+    last = int(with_values[-1])
+    year = data.years[last]
+    latest = data.values[:, last]
+    peers = ctx.peer_set(code, "struktur", k=state.k) if code else None
+    peer_set = set(peers.members) if peers else set()
+    funnel = _funnel(state, kpi_id, str(meta.get("title") or ""), year, latest)
+    sizes = funnel[1] if funnel else None
+    points = []
+    for r, m in enumerate(data.municipalities):
+        if np.isnan(latest[r]):
+            continue
+        role = "focal" if m == code else "peer" if m in peer_set else "other"
+        size = None if sizes is None or not sizes[r] > 0 else float(sizes[r])
+        points.append(KpiPoint(m, ctx.names.get(m, m), float(latest[r]), role, size))
+    points.sort(key=lambda p: (p.value, p.municipality))
+    medians = _nanmedian_columns(data.values)
+    comparison = None
+    if code and kpi_id in state.key_kpis:
+        # The municipality page's comparison, with the same false-discovery family.
+        overview = municipality_overview(state, code)
+        comparison = next(
+            r.comparison for a in overview.areas for r in a.key_results if r.kpi == kpi_id
+        )
+    elif code and kpi_id in state.evidence.kpis and peers:
+        comparison = compare(
+            state.evidence,
+            code,
+            peers.members,
+            kpis=[kpi_id],
+            denominators=state.denominators,
+            q=state.q,
+        )[0]
+    series: tuple[float | None, ...] = ()
+    peer_series: tuple[float | None, ...] = ()
+    focal_trend = None
+    peer_median = None
+    if code:
+        row = data.municipalities.index(code)
+        own = data.values[row]
+        series = nan_to_none(own)
+        peer_rows = [data.municipalities.index(p) for p in peer_set]
+        peer_values = data.values[peer_rows] if peer_rows else np.full((1, len(data.years)), np.nan)
+        peer_series = nan_to_none(_nanmedian_columns(peer_values))
+        peer_median = peer_series[last]
+        ok = ~np.isnan(own)
+        if ok.any():
+            focal_trend = trend(
+                [y for y, keep in zip(data.years, ok, strict=True) if keep],
+                own[ok],
+                polarity=decision.polarity,
+            )
+    return KpiOverview(
+        kpi=kpi_id,
+        title=str(meta.get("title") or kpi_id),
+        description=str(meta.get("description") or "").strip(),
+        area=str(meta.get("operating_area") or "Övrigt"),
+        polarity=decision,
+        untestable=untestable(decision, str(meta.get("title") or "")),
+        year=year,
+        municipality=code,
+        name=ctx.names.get(code, code) if code else None,
+        peers=peers,
+        points=tuple(points),
+        national_median=_float(medians[last]),
+        peer_median=peer_median,
+        comparison=comparison,
+        funnel=funnel[0] if funnel else None,
+        years=data.years,
+        series=series,
+        peer_series=peer_series,
+        national_series=nan_to_none(medians),
+        trend=focal_trend,
+        names=ctx.names,
+    )
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None or np.isnan(value) else float(value)
+
+
+def _nanmedian_columns(values: np.ndarray) -> np.ndarray:
+    out = np.full(values.shape[1], np.nan)
+    for j in range(values.shape[1]):
+        column = values[:, j]
+        column = column[~np.isnan(column)]
+        if column.size:
+            out[j] = float(np.median(column))
+    return out
+
+
+def _funnel(
+    state: Loaded, kpi: str, title: str, year: int, latest: np.ndarray
+) -> tuple[FunnelView, np.ndarray] | None:
+    """The funnel of a share or rate of the population (binomial or Poisson); None for
+    other KPIs, whose noise band needs the evidence's noise model (see compare)."""
+    rule = denominator_rule(kpi, title)
+    panel = state.context.panel
+    if rule is None or rule.population_kpi not in panel.kpis or year not in panel.years:
+        return None
+    population = panel.values[panel.kpi_index(rule.population_kpi), :, panel.years.index(year)]
+    from tillit.analyses import Denominators
+
+    denominators = Denominators(
+        kind=rule.kind,
+        denominator=population,
+        scale=rule.scale,
+        source=f"{state.context.title(rule.population_kpi)} ({rule.population_kpi}), {year}",
+    )
+    try:
+        fitted: FittedFunnel | None = fit_funnel(latest, denominators, np.zeros_like(latest))
+    except InvalidInputError:
+        return None
+    if fitted is None or fitted.method == "noise band":
+        return None
+    sizes = population[(population > 0) & ~np.isnan(latest)]
+    if sizes.size < 3:
+        return None
+    grid = np.geomspace(float(sizes.min()), float(sizes.max()), 60)
+    lo95, hi95 = fitted.limits(grid, 0.95)
+    lo998, hi998 = fitted.limits(grid, 0.998)
+    view = FunnelView(
+        method=fitted.method,
+        target=float(fitted.target),
+        source=fitted.source,
+        sizes=tuple(float(x) for x in grid),
+        lower95=nan_to_none(lo95),
+        upper95=nan_to_none(hi95),
+        lower998=nan_to_none(lo998),
+        upper998=nan_to_none(hi998),
+        phi=float(fitted.funnel.phi),
+        tau2=float(fitted.funnel.tau2),
+    )
+    return view, population
+
+
+# --- the peer page -----------------------------------------------------------------------
+def peers_overview(state: Loaded, municipality: str) -> PeersReport:
+    """Who is similar and why: the structural neighbours with their traits, the SKR
+    kommungrupp and Kolada's overall "Liknande kommuner" group."""
+    code = resolve_code(state, municipality)
+
+    def build() -> PeersReport:
+        ctx = state.context
+        groups: dict[str, PeerSet | None] = {}
+        for kind in ("kommungrupp", "liknande"):
+            try:
+                groups[kind] = ctx.peer_set(code, kind)
+            except NoDataError:
+                groups[kind] = None
+        return PeersReport(
+            municipality=code,
+            name=ctx.names.get(code, code),
+            structural=ctx.structure.peers(code, state.k),
+            kommungrupp=groups["kommungrupp"],
+            liknande=groups["liknande"],
+            names=ctx.names,
+        )
+
+    return state.memo(("peers", code), build)
+
+
+def municipality_names(state: Loaded) -> Sequence[tuple[str, str]]:
+    """(code, name) of every municipality, by name."""
+    ctx = state.context
+    return sorted(((m, ctx.names.get(m, m)) for m in ctx.municipalities), key=lambda x: x[1])
