@@ -205,3 +205,13 @@ def login(api: TestClient) -> Callable[..., str]:
         return token
 
     return log_in
+
+
+# Headless Chromium, axe-core and `tillit serve` on loopback, for the tests marked `browser`.
+from tests.browser_fixtures import (  # noqa: E402, F401
+    browser,
+    live_server,
+    new_page,
+    outside_requests,
+    page,
+)
