@@ -3,17 +3,23 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from tillit import __version__
 from tillit.bank import Bank, open_bank
 from tillit.config import Settings, load_settings
+from tillit.query import Atlas
 from tillit.web._auth import COOKIE_NAME, LoginLimiter, WebState
 from tillit.web._errors import install_error_handlers
 from tillit.web._middleware import DEFAULT_MAX_BODY, BodyLimitMiddleware, SecurityHeadersMiddleware
+from tillit.web.pages import pages_router, render_error
 from tillit.web.routes import TAGS, api_router
 
 __all__ = ["create_app"]
@@ -32,6 +38,22 @@ API-token: `Authorization: Bearer tlt_…` (skapas med `POST /api/tokens`), utan
 """
 
 
+STATIC = Path(__file__).resolve().parent / "static"
+log = logging.getLogger("tillit.web")
+
+
+def _warm(atlas: Atlas) -> None:
+    """Load the analyses and every municipality's overview before the first visitor."""
+    from tillit.query import municipality_overview
+
+    try:
+        state = atlas.loaded()
+        for code in state.context.municipalities:
+            municipality_overview(state, code)
+    except Exception:  # the pages will report it when asked
+        log.exception("could not load the analyses in advance")
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -39,12 +61,16 @@ def create_app(
     limiter: LoginLimiter | None = None,
     cookie_secure: bool = False,
     max_body_bytes: int = DEFAULT_MAX_BODY,
+    atlas: Atlas | None = None,
+    warm: bool = False,
 ) -> FastAPI:
     """The web app over ``bank`` (default: the bank at ``settings.database_url``, opened now
     and closed when the app shuts down; settings default to the environment's).
     ``limiter`` is the login rate limit (5 failures / 15 min, per process);
     ``cookie_secure`` (or TILLIT_COOKIE_SECURE) marks the session cookie Secure even on
-    plain http (for a TLS-terminating proxy)."""
+    plain http (for a TLS-terminating proxy). ``atlas`` holds the store's analyses for
+    the pages (None: pages that need the store answer 404); ``warm`` loads them, and
+    every municipality's overview, in a background thread as the app starts."""
     owned = bank is None
     settings = settings or load_settings()
     if bank is None:
@@ -53,10 +79,13 @@ def create_app(
         bank=bank,
         limiter=limiter or LoginLimiter(),
         cookie_secure=cookie_secure or settings.cookie_secure,
+        atlas=atlas,
     )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if warm and atlas is not None:
+            threading.Thread(target=_warm, args=(atlas,), name="tillit-warm", daemon=True).start()
         try:
             yield
         finally:
@@ -75,8 +104,10 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.tillit = state
-    install_error_handlers(app)
+    install_error_handlers(app, html=render_error)
     app.include_router(api_router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(pages_router)
     # Added last = outermost: the size limit runs before anything reads the body.
     app.add_middleware(SecurityHeadersMiddleware, cookie_name=COOKIE_NAME)
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)

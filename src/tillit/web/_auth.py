@@ -20,6 +20,7 @@ from typing import Annotated, Literal
 from fastapi import Depends, Request
 
 from tillit.bank import Bank, SessionRecord, UserRecord
+from tillit.query import Atlas
 from tillit.web._errors import WebError
 
 __all__ = [
@@ -103,6 +104,8 @@ class WebState:
 
     bank: Bank
     limiter: LoginLimiter = field(default_factory=LoginLimiter)
+    atlas: Atlas | None = None
+    """The store's analyses for the pages (None: a bank-only server)."""
     cookie_secure: bool = False
     """Always mark the session cookie Secure (behind a TLS-terminating proxy); it is Secure
     anyway when the request itself came over https."""

@@ -12,12 +12,12 @@ whose body says nothing about the traceback."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tillit.errors import (
@@ -113,7 +113,38 @@ def error_response(
     )
 
 
-def _tillit_error(_request: Request, exc: Exception) -> JSONResponse:
+#: Renders an error as a page: (request, status, code, message, hint) → response.
+HtmlErrors = Callable[[Request, int, str, str, str | None], Response]
+
+
+def wants_html(request: Request) -> bool:
+    """A page address (not the API, not a JSON/CSV/SVG twin) asked for by a browser."""
+    path = request.url.path
+    if path.startswith(("/api", "/static")) or path.endswith((".json", ".csv", ".svg")):
+        return False
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept or not accept or "*/*" in accept
+
+
+def _answer(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    hint: str | None,
+    *,
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
+) -> Response:
+    html: HtmlErrors | None = getattr(request.app.state, "html_errors", None)
+    if html is not None and wants_html(request):
+        response = html(request, status, code, message, hint)
+        response.headers.update(headers or {})
+        return response
+    return error_response(status, code, message, hint, headers=headers, **extra)
+
+
+def _tillit_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, TillitError)
     status, code = next(
         ((status, code) for kind, status, code in _TILLIT if isinstance(exc, kind)),
@@ -125,21 +156,23 @@ def _tillit_error(_request: Request, exc: Exception) -> JSONResponse:
     field = getattr(exc, "field", None)
     if isinstance(field, str):
         extra["fields"] = [{"field": field, "message": exc.message}]
-    return error_response(status, code, exc.message, exc.hint, **extra)
+    return _answer(request, status, code, exc.message, exc.hint, **extra)
 
 
-def _web_error(_request: Request, exc: Exception) -> JSONResponse:
+def _web_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, WebError)
-    return error_response(exc.status, exc.code, exc.message, exc.hint, headers=exc.headers)
+    return _answer(request, exc.status, exc.code, exc.message, exc.hint, headers=exc.headers)
 
 
-def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     # Starlette's and FastAPI's details are English ("Not Found", "There was an error
     # parsing the body"); the message is always ours, in Swedish.
     code, message = _BY_STATUS.get(exc.status_code, ("error", "Begäran kunde inte utföras."))
     hint = "Skicka giltig JSON i UTF-8." if exc.status_code == 400 else None
-    return error_response(exc.status_code, code, message, hint, headers=dict(exc.headers or {}))
+    if exc.status_code == 404 and wants_html(request):
+        hint = "Kontrollera adressen, eller börja om från startsidan."
+    return _answer(request, exc.status_code, code, message, hint, headers=dict(exc.headers or {}))
 
 
 def _location(loc: Sequence[Any]) -> str:
@@ -178,13 +211,19 @@ def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error in the web app", exc_info=exc)
     code, message = _BY_STATUS[500]
-    return error_response(500, code, message, "Försök igen; kvarstår felet, kontakta förvaltaren.")
+    hint = "Försök igen; kvarstår felet, kontakta förvaltaren."
+    try:
+        return _answer(request, 500, code, message, hint)
+    except Exception:  # the error page itself failed: the plain shape still answers
+        return error_response(500, code, message, hint)
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def install_error_handlers(app: FastAPI, html: HtmlErrors | None = None) -> None:
+    """One handler per kind of error; ``html`` renders them as pages for browsers."""
+    app.state.html_errors = html
     app.add_exception_handler(TillitError, _tillit_error)
     app.add_exception_handler(WebError, _web_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -1,0 +1,13 @@
+"""The Swedish pages (server-rendered Jinja2, a JSON twin for each): the analyses
+(start, search, municipality, peers, KPI) and the bank (examples, login, account)."""
+
+from fastapi import APIRouter
+
+from tillit.web.pages import _analyses, _bank
+from tillit.web.pages._render import PAGE_CSP, render_error
+
+__all__ = ["PAGE_CSP", "pages_router", "render_error"]
+
+pages_router = APIRouter(include_in_schema=False)
+for _module in (_analyses, _bank):
+    pages_router.include_router(_module.router)

@@ -1,0 +1,255 @@
+"""The analysis pages: start, search, municipality, peers and KPI (with its charts).
+Each route calls one query function and renders it as HTML or, at ``….json``, as its
+JSON twin."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from tillit.bank import SearchFilters
+from tillit.errors import NotFoundError
+from tillit.query import (
+    Loaded,
+    kpi_overview,
+    municipality_names,
+    municipality_overview,
+    peers_overview,
+)
+from tillit.web._auth import WebState, web_state
+from tillit.web._errors import SECURITY_HEADERS
+from tillit.web.pages._figures import CHARTS, figure
+from tillit.web.pages._render import (
+    csv_response,
+    json_response,
+    render,
+    swedish_number,
+    viewer,
+)
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+State = Annotated[WebState, Depends(web_state)]
+Text = Annotated[str, Query(max_length=200)]
+Code = Annotated[str | None, Query(max_length=60)]
+
+
+def loaded(state: WebState) -> Loaded:
+    """The store's analyses (loaded on first use and after every change of the store)."""
+    if state.atlas is None:
+        raise NotFoundError(
+            "Den här servern har inget arkiv med nyckeltal.",
+            hint="Starta med `tillit serve` efter `tillit sync` eller `tillit import`.",
+        )
+    return state.atlas.loaded()
+
+
+def _canonical(code: str, make: Callable[[str], str], state: WebState) -> str | None:
+    """The address with the municipality's code when it was given by name."""
+    if code.isdigit() and len(code) == 4:
+        return None
+    from tillit.query import resolve_code
+
+    return make(resolve_code(loaded(state), code))
+
+
+# --- start and search ---------------------------------------------------------------------
+@router.get("/")
+def start(request: Request, state: State) -> Response:
+    names = municipality_names(loaded(state)) if state.atlas else []
+    return render(
+        request,
+        "start.html",
+        {"viewer": viewer(request, state), "municipalities": names},
+    )
+
+
+@router.get("/kommun")
+def choose_municipality(state: State, kod: Code = None) -> Response:
+    """The start page's municipality picker (works without JavaScript)."""
+    if not kod:
+        return RedirectResponse("/", status_code=303)
+    from tillit.query import resolve_code
+
+    return RedirectResponse(f"/kommun/{resolve_code(loaded(state), kod)}", status_code=303)
+
+
+def search_all(request: Request, state: WebState, q: str) -> dict[str, Any]:
+    """Municipalities, KPIs and good examples matching ``q``."""
+    q = q.strip()
+    out: dict[str, Any] = {"query": q, "municipalities": [], "kpis": [], "examples": []}
+    if not q:
+        return out
+    if state.atlas is not None:
+        store = state.atlas.store
+        out["municipalities"] = [
+            {"code": r["id"], "name": r["title"]}
+            for r in store.search_municipalities(q, limit=12)
+            if r.get("type") == "K"
+        ][:8]
+        out["kpis"] = [
+            {"kpi": r["id"], "title": r["title"], "area": r.get("operating_area")}
+            for r, _score in store.search_kpis(q, limit=8)
+        ]
+    result = state.bank.search(viewer(request, state).user, q, filters=SearchFilters(), limit=8)
+    out["examples"] = [
+        {
+            "id": h.example_id,
+            "title": h.title,
+            "organisation": h.organisation,
+            "snippet_html": h.snippet_html,
+        }
+        for h in result.hits
+    ]
+    out["examples_total"] = result.total
+    return out
+
+
+@router.get("/sok.json")
+def search_json(request: Request, state: State, q: Text = "") -> Response:
+    return json_response(search_all(request, state, q))
+
+
+@router.get("/sok")
+def search_page(request: Request, state: State, q: Text = "") -> Response:
+    return render(
+        request,
+        "search.html",
+        {"viewer": viewer(request, state), "result": search_all(request, state, q), "q": q},
+    )
+
+
+# --- municipality and peers -------------------------------------------------------------
+def _overview(request: Request, state: WebState, code: str) -> Any:
+    data = loaded(state)
+    report = municipality_overview(data, code)
+    partners = sorted(
+        {p.municipality for f in report.learning.findings for p in f.partners} | {code}
+    )
+    counts = state.bank.published_counts(partners)
+    return municipality_overview(data, code, example_counts=counts)
+
+
+@router.get("/kommun/{code}.json")
+def municipality_json(request: Request, state: State, code: str) -> Response:
+    return json_response(_overview(request, state, code))
+
+
+@router.get("/kommun/{code}/lika.json")
+def peers_json(state: State, code: str) -> Response:
+    return json_response(peers_overview(loaded(state), code))
+
+
+@router.get("/kommun/{code}/lika")
+def peers_page(request: Request, state: State, code: str) -> Response:
+    moved = _canonical(code, lambda c: f"/kommun/{c}/lika", state)
+    if moved:
+        return RedirectResponse(moved, status_code=308)
+    report = peers_overview(loaded(state), code)
+    return render(request, "peers.html", {"viewer": viewer(request, state), "report": report})
+
+
+@router.get("/kommun/{code}")
+def municipality_page(request: Request, state: State, code: str) -> Response:
+    moved = _canonical(code, lambda c: f"/kommun/{c}", state)
+    if moved:
+        return RedirectResponse(moved, status_code=308)
+    report = _overview(request, state, code)
+    return render(
+        request,
+        "municipality.html",
+        {"viewer": viewer(request, state), "report": report, "kpi_count": report.learning.tested},
+    )
+
+
+# --- KPI ----------------------------------------------------------------------------------
+@router.get("/nyckeltal/{kpi}.json")
+def kpi_json(state: State, kpi: str, kommun: Code = None) -> Response:
+    return json_response(kpi_overview(loaded(state), kpi, kommun or None))
+
+
+@router.get("/nyckeltal/{kpi}.csv")
+def kpi_csv(state: State, kpi: str, kommun: Code = None) -> Response:
+    report = kpi_overview(loaded(state), kpi, kommun or None)
+    rows = (
+        {
+            "kpi": report.kpi,
+            "kommunkod": p.municipality,
+            "kommun": p.name,
+            "ar": report.year,
+            "varde": p.value,
+            "roll": {"focal": "vald kommun", "peer": "liknande kommun"}.get(p.role, ""),
+        }
+        for p in report.points
+    )
+    return csv_response(
+        rows, ("kpi", "kommunkod", "kommun", "ar", "varde", "roll"), f"{report.kpi}.csv"
+    )
+
+
+def _figure(state: WebState, kpi: str, chart: str, kommun: str | None) -> Any:
+    if chart not in CHARTS:
+        raise NotFoundError(
+            f"Det finns inget diagram som heter {chart!r}.",
+            hint="Diagrammen heter " + ", ".join(CHARTS) + ".",
+        )
+    report = kpi_overview(loaded(state), kpi, kommun or None)
+    fig = figure(report, chart)
+    if fig is None:
+        raise NotFoundError(
+            f"{report.title} har inget trattdiagram.",
+            hint="Trattdiagram ritas för andelar och antal per invånare.",
+        )
+    return report, fig
+
+
+@router.get("/nyckeltal/{kpi}/{chart}.svg")
+def chart_svg(state: State, kpi: str, chart: str, kommun: Code = None) -> Response:
+    report, fig = _figure(state, kpi, chart, kommun)
+    name = f"{report.kpi}-{chart}" + (f"-{report.municipality}" if report.municipality else "")
+    return Response(
+        fig.chart.svg,
+        media_type="image/svg+xml",
+        headers={
+            **SECURITY_HEADERS,
+            "Content-Disposition": f'inline; filename="{name}.svg"',
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+        },
+    )
+
+
+@router.get("/nyckeltal/{kpi}/{chart}.csv")
+def chart_csv(state: State, kpi: str, chart: str, kommun: Code = None) -> Response:
+    report, fig = _figure(state, kpi, chart, kommun)
+    name = f"{report.kpi}-{chart}" + (f"-{report.municipality}" if report.municipality else "")
+    return csv_response(fig.rows, fig.columns, f"{name}.csv")
+
+
+@router.get("/nyckeltal/{kpi}")
+def kpi_page(request: Request, state: State, kpi: str, kommun: Code = None) -> Response:
+    data = loaded(state)
+    if kommun and not (kommun.isdigit() and len(kommun) == 4):
+        from tillit.query import resolve_code
+
+        code = resolve_code(data, kommun)
+        return RedirectResponse(f"/nyckeltal/{kpi}?kommun={code}", status_code=308)
+    report = kpi_overview(data, kpi, kommun or None)
+    if report.kpi != kpi:
+        suffix = f"?kommun={report.municipality}" if report.municipality else ""
+        return RedirectResponse(f"/nyckeltal/{report.kpi}{suffix}", status_code=308)
+    figures = [f for f in (figure(report, slug) for slug in CHARTS) if f is not None]
+    return render(
+        request,
+        "kpi.html",
+        {
+            "viewer": viewer(request, state),
+            "report": report,
+            "figures": figures,
+            "municipalities": municipality_names(data),
+            "num": swedish_number,
+        },
+    )

@@ -1,0 +1,226 @@
+"""The KPI page's charts, built from the page's query result: the distribution over all
+municipalities, the funnel and the time series, each with a Swedish text summary (the
+chart's description) and the rows of its data table (also its CSV download)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from tillit.analyses import Polarity
+from tillit.query import KpiOverview
+from tillit.reports import (
+    Chart,
+    FunnelLimits,
+    Mark,
+    Series,
+    distribution_chart,
+    funnel_chart,
+    series_chart,
+)
+from tillit.web.pages._render import swedish_number as num
+
+__all__ = ["CHARTS", "Figure", "figure"]
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A chart with its text alternative: the data as a table (and CSV)."""
+
+    slug: str  # "fordelning", "tratt", "tidsserie"
+    chart: Chart
+    columns: tuple[str, ...]  # CSV column names
+    headers: tuple[str, ...]  # the table's Swedish column headings
+    rows: tuple[dict[str, Any], ...]
+
+
+def _better(report: KpiOverview) -> str | None:
+    if report.polarity.polarity is Polarity.HIGHER:
+        return "higher"
+    if report.polarity.polarity is Polarity.LOWER:
+        return "lower"
+    return None
+
+
+def _role_label(role: str) -> str:
+    return {"focal": "vald kommun", "peer": "liknande kommun"}.get(role, "")
+
+
+def distribution(report: KpiOverview) -> Figure:
+    marks = [Mark(p.municipality, p.name, p.value, p.role) for p in report.points]  # type: ignore[arg-type]
+    rank = report.rank()
+    parts = [
+        f"{len(report.points)} kommuner har ett värde för {report.year}; "
+        f"medianen är {num(report.national_median)}."
+    ]
+    focal = report.focal
+    if focal is not None and rank is not None:
+        parts.append(
+            f"{focal.name} har {num(focal.value)} och ligger på plats {rank[0]} av {rank[1]} "
+            "räknat från det högsta värdet."
+        )
+    if report.peer_median is not None:
+        parts.append(f"Liknande kommuners median är {num(report.peer_median)}.")
+    chart = distribution_chart(
+        marks,
+        chart_id="fordelning",
+        title=f"{report.title}, alla kommuner {report.year}",
+        description=" ".join(parts),
+        unit=_unit(report.title),
+        median=report.national_median,
+        better=_better(report),  # type: ignore[arg-type]
+    )
+    rows = tuple(
+        {
+            "kommunkod": p.municipality,
+            "kommun": p.name,
+            "varde": p.value,
+            "roll": _role_label(p.role),
+        }
+        for p in sorted(report.points, key=lambda p: (-p.value, p.name))
+    )
+    return Figure(
+        "fordelning",
+        chart,
+        ("kommunkod", "kommun", "varde", "roll"),
+        ("Kod", "Kommun", f"Värde {report.year}", "Roll"),
+        rows,
+    )
+
+
+_METHOD = {
+    "binomial": "andel av befolkningen (binomialfördelning)",
+    "poisson": "antal per invånare (Poissonfördelning)",
+}
+
+
+def funnel(report: KpiOverview) -> Figure | None:
+    view = report.funnel
+    if view is None:
+        return None
+    marks = [
+        Mark(p.municipality, p.name, p.value, p.role, p.size)  # type: ignore[arg-type]
+        for p in report.points
+        if p.size is not None
+    ]
+    parts = [
+        f"Trattdiagram för {report.year}: varje kommuns värde mot dess befolkning "
+        f"({view.source or 'invånare'}). Gränserna visar hur långt från medelvärdet "
+        f"{num(view.target)} en kommun kan hamna av slumpen enbart, som "
+        f"{_METHOD.get(view.method, view.method)}, justerat för att kommuner skiljer sig "
+        "mer än slumpen (överspridning)."
+    ]
+    comparison = report.comparison
+    if comparison is not None and comparison.funnel is not None and report.name:
+        from tillit.analyses import POSITION_LABELS
+
+        parts.append(f"{report.name} ligger {POSITION_LABELS[comparison.funnel.position]}.")
+    chart = funnel_chart(
+        marks,
+        FunnelLimits(
+            sizes=view.sizes,
+            lower95=_f(view.lower95),
+            upper95=_f(view.upper95),
+            lower998=_f(view.lower998),
+            upper998=_f(view.upper998),
+            target=view.target,
+        ),
+        chart_id="tratt",
+        title=f"{report.title}: trattdiagram {report.year}",
+        description=" ".join(parts),
+        unit=_unit(report.title),
+        size_label="Invånare",
+    )
+    rows = tuple(
+        {
+            "kommunkod": m.code,
+            "kommun": m.name,
+            "invanare": m.size,
+            "varde": m.value,
+            "roll": _role_label(m.role),
+        }
+        for m in sorted(marks, key=lambda m: m.size or 0.0)
+    )
+    return Figure(
+        "tratt",
+        chart,
+        ("kommunkod", "kommun", "invanare", "varde", "roll"),
+        ("Kod", "Kommun", "Invånare", f"Värde {report.year}", "Roll"),
+        rows,
+    )
+
+
+def _f(values: tuple[float | None, ...]) -> tuple[float, ...]:
+    return tuple(float("nan") if v is None else v for v in values)
+
+
+def series(report: KpiOverview) -> Figure:
+    name = report.name or "Kommunen"
+    lines = []
+    if report.municipality:
+        lines.append(Series(name, report.years, report.series, "focal"))
+        lines.append(Series("Median, liknande kommuner", report.years, report.peer_series, "peer"))
+    lines.append(Series("Median, alla kommuner", report.years, report.national_series, "national"))
+    trend = report.trend
+    parts = []
+    if trend is not None and trend.slope is not None and trend.intercept is not None:
+        fitted = tuple(
+            trend.intercept + trend.slope * y
+            if trend.first_year is not None
+            and trend.last_year is not None
+            and trend.first_year <= y <= trend.last_year
+            else None
+            for y in report.years
+        )
+        lines.append(Series("Trend (Theil–Sen)", report.years, fitted, "trend"))
+        parts.append(trend.summary)
+    present = [(y, v) for y, v in zip(report.years, report.series, strict=False) if v is not None]
+    if present:
+        (y0, v0), (y1, v1) = present[0], present[-1]
+        parts.insert(0, f"{name}: {num(v0)} år {y0} och {num(v1)} år {y1}.")
+    elif report.municipality:
+        parts.insert(0, f"{name} har inga värden för nyckeltalet.")
+    else:
+        parts.insert(0, "Medianen för alla kommuner per år. Välj en kommun för att se dess serie.")
+    chart = series_chart(
+        lines,
+        chart_id="tidsserie",
+        title=f"{report.title}, {report.years[0]}–{report.years[-1]}",
+        description=" ".join(parts),
+        unit=_unit(report.title),
+    )
+    rows = tuple(
+        {
+            "ar": y,
+            "kommun": report.series[i] if report.series else None,
+            "liknande_median": report.peer_series[i] if report.peer_series else None,
+            "alla_median": report.national_series[i],
+        }
+        for i, y in enumerate(report.years)
+    )
+    return Figure(
+        "tidsserie",
+        chart,
+        ("ar", "kommun", "liknande_median", "alla_median"),
+        ("År", name, "Median, liknande kommuner", "Median, alla kommuner"),
+        rows,
+    )
+
+
+def _unit(title: str) -> str:
+    """The unit Kolada writes at the end of a KPI title ("…, andel (%)" → "andel (%)")."""
+    tail = title.rsplit(",", 1)[-1].strip() if "," in title else ""
+    return tail[:40]
+
+
+CHARTS: dict[str, Callable[[KpiOverview], Figure | None]] = {
+    "fordelning": distribution,
+    "tratt": funnel,
+    "tidsserie": series,
+}
+
+
+def figure(report: KpiOverview, slug: str) -> Figure | None:
+    build = CHARTS.get(slug)
+    return None if build is None else build(report)

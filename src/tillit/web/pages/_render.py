@@ -1,0 +1,276 @@
+"""Rendering a page: the Jinja2 environment with Tillit's Swedish filters, the HTML
+response and its JSON twin from the same data, and who is looking (the session)."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import enum
+import io
+import math
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+import orjson
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+
+from tillit.bank import SessionRecord, UserRecord
+from tillit.web._auth import COOKIE_NAME, WebState
+from tillit.web._errors import SECURITY_HEADERS, WebError
+
+__all__ = [
+    "PAGE_CSP",
+    "Viewer",
+    "check_csrf",
+    "csv_response",
+    "env",
+    "json_response",
+    "plain",
+    "read_form",
+    "render",
+    "swedish_number",
+    "viewer",
+]
+
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+
+#: Pages load only what the server itself serves: no CDN, fonts or analytics.
+PAGE_CSP = (
+    "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
+_HEADERS = {**SECURITY_HEADERS, "Content-Security-Policy": PAGE_CSP}
+
+MINUS = "\u2212"
+NBSP = "\u00a0"
+
+
+def swedish_number(value: Any, decimals: int | None = None) -> str:
+    """1234567.891 → "1 234 567,9": a no-break space between thousands, a decimal comma,
+    a real minus sign; None/NaN → "–". Without ``decimals``: 0 for |x| ≥ 100, else 1,
+    2 below 1."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    x = float(value)
+    if decimals is None:
+        decimals = 0 if abs(x) >= 100 else 1 if abs(x) >= 1 or x == 0 else 2
+    text = f"{abs(x):,.{decimals}f}".replace(",", NBSP).replace(".", ",")
+    if x < 0 and text.strip("0,\u00a0"):
+        text = MINUS + text
+    return text
+
+
+def _signed(value: Any, decimals: int | None = None) -> str:
+    text = swedish_number(value, decimals)
+    if value is not None and isinstance(value, int | float) and value > 0 and text != "–":
+        return "+" + text
+    return text
+
+
+def _percent(value: Any, decimals: int = 0) -> str:
+    return "–" if value is None else swedish_number(value, decimals) + NBSP + "%"
+
+
+def _url(path: str, **params: Any) -> str:
+    query = {k: v for k, v in params.items() if v not in (None, "", ())}
+    return path + ("?" + urlencode(query, doseq=True) if query else "")
+
+
+def _svg(markup: str) -> Markup:
+    # Charts come from tillit.reports, which escapes every text it draws.
+    return Markup(markup)
+
+
+env = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+    auto_reload=False,
+)
+env.filters.update(
+    number=swedish_number,
+    signed=_signed,
+    percent=_percent,
+    svg=_svg,
+    trusted=_svg,
+)
+env.globals.update(url=_url)
+
+
+# --- who is looking ---------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class Viewer:
+    """The logged-in user of a page request (None: anonymous) and the session's CSRF
+    token, which every form of a logged-in page repeats."""
+
+    user: UserRecord | None
+    session: SessionRecord | None = None
+
+    @property
+    def csrf_token(self) -> str:
+        return self.session.csrf_token if self.session else ""
+
+
+def viewer(request: Request, state: WebState) -> Viewer:
+    cookie = request.cookies.get(COOKIE_NAME)
+    if not cookie or len(cookie) > 200:
+        return Viewer(None)
+    found = state.bank.session_user(cookie)
+    if found is None:
+        return Viewer(None)
+    return Viewer(found[0], found[1])
+
+
+async def read_form(request: Request) -> dict[str, list[str]]:
+    """An application/x-www-form-urlencoded body (the pages' forms), field → values."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media != "application/x-www-form-urlencoded":
+        raise WebError(415, "Formuläret ska skickas som application/x-www-form-urlencoded.")
+    body = (await request.body()).decode("utf-8", errors="replace")
+    return parse_qs(body, keep_blank_values=True, max_num_fields=2000)
+
+
+def first(form: Mapping[str, Sequence[str]], name: str, default: str = "") -> str:
+    values = form.get(name) or [default]
+    return values[0]
+
+
+LOGIN_CSRF_COOKIE = "tillit_csrf"
+
+
+def login_csrf(request: Request) -> str:
+    """The anonymous CSRF token of the login form (a double-submit cookie)."""
+    return request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
+
+
+def check_csrf(request: Request, form: Mapping[str, Sequence[str]], expected: str) -> None:
+    """A form post must repeat the token its page carried, and come from this site."""
+    origin = request.headers.get("origin")
+    if origin and origin != "null":
+        host = request.headers.get("host", "")
+        if origin.split("://", 1)[-1] != host:
+            raise WebError(403, "Formuläret kom från en annan webbplats.", code="csrf_failed")
+    sent = first(form, "csrf_token")
+    if not expected or not secrets.compare_digest(sent.encode(), expected.encode()):
+        raise WebError(
+            403,
+            "Formulärets säkerhetstoken saknas eller har gått ut.",
+            code="csrf_failed",
+            hint="Ladda om sidan och skicka formuläret igen.",
+        )
+
+
+# --- responses ---------------------------------------------------------------------------
+def render(
+    request: Request,
+    template: str,
+    context: Mapping[str, Any],
+    *,
+    status: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> HTMLResponse:
+    """The page ``template`` with ``context`` plus the request, the viewer and the JSON
+    twin's address."""
+    page = env.get_template(template)
+    html = page.render(request=request, path=request.url.path, **context)
+    return HTMLResponse(html, status_code=status, headers={**_HEADERS, **(headers or {})})
+
+
+def plain(value: Any) -> Any:
+    """JSON-ready: dataclasses as dicts, NaN/inf as None, enums as values, mappings with
+    tuple keys flattened to "a|b" strings, dates as ISO 8601."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, Mapping):
+        return {
+            ("|".join(str(p) for p in k) if isinstance(k, tuple) else str(k)): plain(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple | set | frozenset):
+        return [plain(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if hasattr(value, "tolist"):  # numpy scalars and arrays
+        return plain(value.tolist())
+    return value
+
+
+def json_response(data: Any, *, status: int = 200) -> Response:
+    body = orjson.dumps(plain(data), option=orjson.OPT_NON_STR_KEYS)
+    return Response(
+        body,
+        status_code=status,
+        media_type="application/json",
+        headers={**SECURITY_HEADERS, "Access-Control-Allow-Origin": "*"},
+    )
+
+
+def csv_response(
+    rows: Iterable[Mapping[str, Any]], columns: Sequence[str], filename: str
+) -> Response:
+    """A CSV download (UTF-8 with BOM so that Excel reads å, ä, ö; comma-separated,
+    numbers with a decimal point)."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: ("" if v is None else v) for k, v in plain(dict(row)).items()})
+    return Response(
+        out.getvalue().encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+_TITLES = {
+    400: "Felaktig begäran",
+    401: "Du behöver logga in",
+    403: "Ingen behörighet",
+    404: "Sidan finns inte",
+    409: "Någon annan hann före",
+    413: "För mycket text",
+    415: "Fel format",
+    422: "Uppgifterna behöver rättas",
+    429: "För många försök",
+    500: "Något gick fel",
+    503: "Tillfälligt otillgänglig",
+}
+
+
+def render_error(
+    request: Request, status: int, code: str, message: str, hint: str | None
+) -> Response:
+    """An error as a Swedish page with the same fields as the JSON error shape."""
+    state = getattr(request.app.state, "tillit", None)
+    who = Viewer(None)
+    if isinstance(state, WebState):
+        try:
+            who = viewer(request, state)
+        except Exception:  # the bank itself may be what failed
+            who = Viewer(None)
+    return render(
+        request,
+        "error.html",
+        {
+            "viewer": who,
+            "status": status,
+            "code": code,
+            "title": _TITLES.get(status, "Något gick fel"),
+            "message": message,
+            "hint": hint,
+        },
+        status=status,
+    )
