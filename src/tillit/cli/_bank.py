@@ -16,6 +16,7 @@ from tillit.errors import InvalidInputError, NoDataError
 # tillit.bank (SQLAlchemy, Alembic) loads when a bank command runs, not with every command.
 if TYPE_CHECKING:
     from tillit.bank import Bank
+    from tillit.store import Store
 
 #: Kolada's municipality types: K a municipality, L a region ("0000", Riket, is no organisation).
 KINDS = {"K": "kommun", "L": "region"}
@@ -63,15 +64,20 @@ def db_status() -> None:
     )
 
 
-@bank_app.command("seed")
-def bank_seed() -> None:
-    """Lägg in kommunerna och regionerna ur arkivets metadata som organisationer."""
-    settings, store = store_for()
-    rows = [
+def organisation_rows(store: Store) -> list[tuple[str, str, str]]:
+    """(code, name, kind) of the store's municipalities and regions, for the bank."""
+    return [
         (r["id"], r["title"], KINDS[r["type"]])
         for r in store.municipalities()
         if r["type"] in KINDS and r["id"] != "0000"
     ]
+
+
+@bank_app.command("seed")
+def bank_seed() -> None:
+    """Lägg in kommunerna och regionerna ur arkivets metadata som organisationer."""
+    settings, store = store_for()
+    rows = organisation_rows(store)
     if not rows:
         raise NoDataError(
             "Arkivet har inga kommuner eller regioner.",

@@ -265,12 +265,19 @@ class KpiOverview:
         return next((p for p in self.points if p.role == "focal"), None)
 
     def rank(self) -> tuple[int, int] | None:
-        """(rank, count) of the municipality among all with a value, 1 = highest value."""
+        """(rank, count) of the municipality among all with a value: 1 = best when the
+        KPI's better direction is known, else 1 = highest (see ``rank_basis``)."""
         focal = self.focal
         if focal is None:
             return None
-        ordered = sorted(self.points, key=lambda p: -p.value)
-        return ordered.index(focal) + 1, len(ordered)
+        sign = -1 if self.polarity.polarity.sign < 0 else 1
+        better = sum(1 for p in self.points if sign * p.value > sign * focal.value)
+        return better + 1, len(self.points)
+
+    @property
+    def rank_basis(self) -> str:
+        """What rank 1 means, in Swedish."""
+        return "1 = bäst" if self.polarity.polarity.sign else "1 = högst värde"
 
 
 @dataclass(frozen=True)

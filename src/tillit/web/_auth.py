@@ -15,9 +15,10 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Annotated, Literal
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 
 from tillit.bank import Bank, SessionRecord, UserRecord
 from tillit.query import Atlas
@@ -26,17 +27,23 @@ from tillit.web._errors import WebError
 __all__ = [
     "COOKIE_NAME",
     "CSRF_HEADER",
+    "SESSION_TTL",
     "Actor",
     "LoginLimiter",
     "Principal",
     "User",
     "WebState",
+    "check_password",
+    "clear_session_cookie",
+    "client_address",
     "principal",
     "require_user",
+    "start_session",
     "web_state",
 ]
 
 COOKIE_NAME = "tillit_session"
+SESSION_TTL = timedelta(hours=12)
 CSRF_HEADER = "X-CSRF-Token"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _LOGIN_HINT = "Logga in med POST /api/login, eller skicka Authorization: Bearer <API-token>."
@@ -115,6 +122,64 @@ def web_state(request: Request) -> WebState:
     state = request.app.state.tillit
     assert isinstance(state, WebState)
     return state
+
+
+# --- logging in: shared by POST /api/login and the login page ---------------------------
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "okänd"
+
+
+def check_password(
+    request: Request, state: WebState, email: str, password: str
+) -> UserRecord | None:
+    """The user with this e-mail and password, or None (counted as a failure by the login
+    rate limit). WebError 429 with Retry-After while the e-mail or the client address has
+    too many recent failures, even for the right password."""
+    address = client_address(request)
+    wait = state.limiter.retry_after(email, address)
+    if wait is not None:
+        raise WebError(
+            429,
+            "För många misslyckade inloggningsförsök.",
+            hint=f"Vänta {(wait + 59) // 60} minut(er) och försök igen.",
+            headers={"Retry-After": str(wait)},
+        )
+    user = state.bank.authenticate(email, password, client=address)
+    if user is None:
+        state.limiter.failed(email, address)
+        return None
+    state.limiter.succeeded(email)
+    return user
+
+
+def _cookie_secure(request: Request, state: WebState) -> bool:
+    return state.cookie_secure or request.url.scheme == "https"
+
+
+def start_session(request: Request, response: Response, state: WebState, user: UserRecord) -> str:
+    """Log ``user`` in: a new session in the bank, its id in the session cookie (HttpOnly,
+    SameSite=Lax, 12 hours). Returns the session's CSRF token."""
+    plain, csrf = state.bank.create_session(user, SESSION_TTL)
+    response.set_cookie(
+        COOKIE_NAME,
+        plain,
+        max_age=int(SESSION_TTL.total_seconds()),
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=_cookie_secure(request, state),
+    )
+    return csrf
+
+
+def clear_session_cookie(request: Request, response: Response, state: WebState) -> None:
+    response.delete_cookie(
+        COOKIE_NAME,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=_cookie_secure(request, state),
+    )
 
 
 @dataclass(frozen=True)

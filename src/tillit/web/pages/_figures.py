@@ -58,7 +58,7 @@ def distribution(report: KpiOverview) -> Figure:
     if focal is not None and rank is not None:
         parts.append(
             f"{focal.name} har {num(focal.value)} och ligger på plats {rank[0]} av {rank[1]} "
-            "räknat från det högsta värdet."
+            f"({report.rank_basis})."
         )
     if report.peer_median is not None:
         parts.append(f"Liknande kommuners median är {num(report.peer_median)}.")
@@ -70,6 +70,7 @@ def distribution(report: KpiOverview) -> Figure:
         unit=_unit(report.title),
         median=report.national_median,
         better=_better(report),  # type: ignore[arg-type]
+        show_title=False,
     )
     rows = tuple(
         {
@@ -131,6 +132,7 @@ def funnel(report: KpiOverview) -> Figure | None:
         description=" ".join(parts),
         unit=_unit(report.title),
         size_label="Invånare",
+        show_title=False,
     )
     rows = tuple(
         {
@@ -189,6 +191,7 @@ def series(report: KpiOverview) -> Figure:
         title=f"{report.title}, {report.years[0]}–{report.years[-1]}",
         description=" ".join(parts),
         unit=_unit(report.title),
+        show_title=False,
     )
     rows = tuple(
         {

@@ -102,7 +102,15 @@ env.filters.update(
     svg=_svg,
     trusted=_svg,
 )
-env.globals.update(url=_url)
+
+
+def _sparkline(years: Any, values: Any, *, label: str, chart_id: str) -> Markup:
+    from tillit.reports import sparkline
+
+    return Markup(sparkline(years, values, label=label, chart_id=chart_id))
+
+
+env.globals.update(url=_url, sparkline=_sparkline)
 
 
 # --- who is looking ---------------------------------------------------------------------

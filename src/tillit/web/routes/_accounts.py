@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response, status
 
-from tillit.web._auth import COOKIE_NAME, Principal, User, WebState, principal, web_state
+from tillit.web._auth import (
+    Principal,
+    User,
+    WebState,
+    check_password,
+    clear_session_cookie,
+    principal,
+    start_session,
+    web_state,
+)
 from tillit.web._errors import WebError
 from tillit.web._schemas import LoginIn, LoginOut, MeOut, NewTokenOut, TokenIn, TokenOut, UserOut
 from tillit.web.routes._common import errors
 
 router = APIRouter(tags=["konto"])
-SESSION_TTL = timedelta(hours=12)
 State = Annotated[WebState, Depends(web_state)]
-
-
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "okänd"
 
 
 @router.post(
@@ -30,35 +33,15 @@ def _client(request: Request) -> str:
     responses=errors(401, 429),
 )
 def login(body: LoginIn, request: Request, response: Response, state: State) -> LoginOut:
-    address = _client(request)
-    wait = state.limiter.retry_after(body.email, address)
-    if wait is not None:
-        raise WebError(
-            429,
-            "För många misslyckade inloggningsförsök.",
-            hint=f"Vänta {(wait + 59) // 60} minut(er) och försök igen.",
-            headers={"Retry-After": str(wait)},
-        )
-    user = state.bank.authenticate(body.email, body.password, client=address)
+    user = check_password(request, state, body.email, body.password)
     if user is None:
-        state.limiter.failed(body.email, address)
         raise WebError(
             401,
             "Fel e-postadress eller lösenord.",
             code="invalid_credentials",
             hint="Kontrollera uppgifterna; efter fem misslyckade försök får du vänta 15 minuter.",
         )
-    state.limiter.succeeded(body.email)
-    plain, csrf = state.bank.create_session(user, SESSION_TTL)
-    response.set_cookie(
-        COOKIE_NAME,
-        plain,
-        max_age=int(SESSION_TTL.total_seconds()),
-        path="/",
-        httponly=True,
-        samesite="lax",
-        secure=state.cookie_secure or request.url.scheme == "https",
-    )
+    csrf = start_session(request, response, state, user)
     return LoginOut(user=UserOut.of(user), csrf_token=csrf)
 
 
@@ -74,13 +57,7 @@ def logout(
     if who.session_id is not None:
         state.bank.end_session(who.session_id)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
-    response.delete_cookie(
-        COOKIE_NAME,
-        path="/",
-        httponly=True,
-        samesite="lax",
-        secure=state.cookie_secure or request.url.scheme == "https",
-    )
+    clear_session_cookie(request, response, state)
     return response
 
 
