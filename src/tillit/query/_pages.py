@@ -110,6 +110,22 @@ class MunicipalityOverview:
     def clearly_worse(self) -> int:
         return sum(r.comparison.tier == "clearly_worse" for a in self.areas for r in a.key_results)
 
+    def areas_behind(self, limit: int = 5) -> list[tuple[int, AreaOverview]]:
+        """(anchor number, area) of the areas with most findings, most first."""
+        ranked = sorted(
+            ((i + 1, a) for i, a in enumerate(self.areas) if a.findings),
+            key=lambda x: (-len(x[1].findings), x[1].area),
+        )
+        return ranked[:limit]
+
+    def top_partners(self, limit: int = 5) -> list[tuple[str, int]]:
+        """The learning partners of most findings: (code, number of KPIs), most first."""
+        counts: dict[str, int] = {}
+        for f in self.learning.findings:
+            for p in f.partners:
+                counts[p.municipality] = counts.get(p.municipality, 0) + 1
+        return sorted(counts.items(), key=lambda x: (-x[1], self.names.get(x[0], x[0])))[:limit]
+
     def examples_of(self, municipality: str, area: str | None = None) -> int:
         """Published examples of a municipality, in one area or in all."""
         if area is None:
