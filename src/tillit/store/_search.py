@@ -68,6 +68,12 @@ class Document:
     body: str
     exact: str
 
+    def __post_init__(self) -> None:
+        # Padded once: a query then tests substrings without building strings per document.
+        object.__setattr__(self, "padded_title", f" {self.title} ")
+        object.__setattr__(self, "padded_body", f" {self.body} ")
+        object.__setattr__(self, "padded_all", f" {self.title} {self.body} ")
+
 
 @dataclass(frozen=True)
 class SearchHit:
@@ -95,7 +101,7 @@ def _how(term: str, padded: str) -> int | None:
 
 def _idf(term: str, docs: Sequence[Document]) -> float:
     padded = f" {term}"
-    df = sum(1 for d in docs if padded in f" {d.title} {d.body}")
+    df = sum(1 for d in docs if padded in d.padded_all)  # type: ignore[attr-defined]
     return math.log(1 + (len(docs) + 1) / (df + 1))
 
 
@@ -113,11 +119,16 @@ def rank(query: str, docs: Sequence[Document], *, limit: int = 20) -> list[Searc
     scored: list[tuple[float, int, int, str]] = []
     best_matched = 0
     for doc in docs:
-        title = f" {doc.title} "
-        body = f" {doc.body} "
+        everything: str = doc.padded_all  # type: ignore[attr-defined]
+        if not any(t in everything for t in query_terms):
+            continue
+        title: str = doc.padded_title  # type: ignore[attr-defined]
+        body: str = doc.padded_body  # type: ignore[attr-defined]
         score = 0.0
         matched = 0
         for t in query_terms:
+            if t not in everything:
+                continue
             how = _how(t, title)
             if how is not None:
                 s = _TITLE_SCORES[how]
