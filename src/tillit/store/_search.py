@@ -101,7 +101,7 @@ def _how(term: str, padded: str) -> int | None:
 
 def _idf(term: str, docs: Sequence[Document]) -> float:
     padded = f" {term}"
-    df = sum(1 for d in docs if padded in d.padded_all)  # type: ignore[attr-defined]
+    df = sum(1 for d in docs if padded in d.padded_all)  # type: ignore[attr-defined,misc]
     return math.log(1 + (len(docs) + 1) / (df + 1))
 
 
