@@ -330,9 +330,16 @@ def kpi_overview(state: Loaded, kpi: str, municipality: str | None = None) -> Kp
     population, and the municipality's series with its trend against the medians."""
     meta = state.store.kpi(kpi)
     kpi_id = str(meta["id"])
+    code = resolve_code(state, municipality) if municipality else None
+    return state.memo(
+        ("kpi", kpi_id, code or ""), lambda: _kpi_overview(state, meta, code), keep=2048
+    )
+
+
+def _kpi_overview(state: Loaded, meta: Mapping[str, Any], code: str | None) -> KpiOverview:
+    kpi_id = str(meta["id"])
     ctx = state.context
     data = state.memo(("kpi-data", kpi_id), lambda: _kpi_data(state, kpi_id), keep=256)
-    code = resolve_code(state, municipality) if municipality else None
     decision = ctx.polarity.get(kpi_id) or resolve_polarity(
         kpi_id, meta.get("title"), state.overrides
     )

@@ -241,7 +241,11 @@ def kpi_page(request: Request, state: State, kpi: str, kommun: Code = None) -> R
     if report.kpi != kpi:
         suffix = f"?kommun={report.municipality}" if report.municipality else ""
         return RedirectResponse(f"/nyckeltal/{report.kpi}{suffix}", status_code=308)
-    figures = [f for f in (figure(report, slug) for slug in CHARTS) if f is not None]
+    figures = data.memo(
+        ("figures", report.kpi, report.municipality or ""),
+        lambda: [f for f in (figure(report, slug) for slug in CHARTS) if f is not None],
+        keep=512,
+    )
     return render(
         request,
         "kpi.html",
