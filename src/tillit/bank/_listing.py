@@ -97,6 +97,23 @@ class Listing(Examples):
             )
             return ExamplePage(tuple(example_record(e) for e in rows), total, limit, offset)
 
+    def operating_areas(self, actor: UserRecord | None) -> list[str]:
+        """The operating areas of the examples the actor may see, sorted (the list page's
+        area filter offers these)."""
+        with self.sessions() as session:
+            user = self._actor(session, actor)
+            query = select(Example.operating_area).where(Example.operating_area.is_not(None))
+            if user is None or user.role == "reader":
+                query = query.where(Example.status == "published")
+            elif user.role == "editor":
+                query = query.where(
+                    or_(
+                        Example.status == "published",
+                        Example.organisation_id == user.organisation_id,
+                    )
+                )
+            return sorted({str(a) for a in session.scalars(query.distinct()) if a})
+
     def published_counts(self, municipalities: list[str]) -> dict[tuple[str, str | None], int]:
         """Published examples per (organisation code, operating area) for the organisations
         with these Kolada codes; the web pages link learning partners to their examples."""

@@ -3,11 +3,11 @@
 
 from fastapi import APIRouter
 
-from tillit.web.pages import _account, _analyses, _bank
+from tillit.web.pages import _account, _analyses, _bank, _example_form
 from tillit.web.pages._render import PAGE_CSP, render_error
 
 __all__ = ["PAGE_CSP", "pages_router", "render_error"]
 
 pages_router = APIRouter(include_in_schema=False)
-for _module in (_analyses, _account, _bank):
+for _module in (_analyses, _account, _bank, _example_form):
     pages_router.include_router(_module.router)
