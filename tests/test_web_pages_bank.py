@@ -544,3 +544,23 @@ def test_example_page_and_json_twin_show_the_same_example(
     assert "password" not in str(data) and "csrf" not in str(data)
     for similar in data["similar"]:
         assert f'href="/exempel/{similar["id"]}"' in page.text
+
+
+def test_linked_results_take_the_kpi_title_from_the_store(
+    bank: Bank, people: People, metadata_store: Any
+) -> None:
+    from tillit.query import Atlas
+
+    example = bank.create_example(
+        people.goteborg,
+        {"title": "Med nyckeltal", "status": "published",
+         "kpis": [{"kpi": "N15419", "municipality": "1480"},
+                  {"kpi": "X99999", "municipality": "1480"}]},
+    )  # fmt: skip
+    app = create_app(bank=bank, atlas=Atlas(metadata_store))
+    with TestClient(app) as client:
+        data = client.get(f"/exempel/{example.id}.json").json()
+        page = client.get(f"/exempel/{example.id}")
+    known, unknown = data["kpis"]
+    assert known["title"] and known["title"] in html.unescape(page.text)
+    assert unknown["title"] is None and "X99999" in page.text
