@@ -7,9 +7,10 @@ upgrade`, `tillit bank seed`, `tillit bank import-jsonl` of the three files of
 ../shared/data/good_practices_text); or, with ``--database-url``, that database as the bank
 (loaded the same way when it has no examples yet).
 
-Starts `tillit serve` on a free port of 127.0.0.1, warms it up (one request of each kind; the
-server loads its analyses on first use), then runs the mix (``MIX`` below; ``--only`` picks
-kinds) with ``--clients`` concurrent clients (asyncio, one keep-alive connection each) until
+Starts `tillit serve` on a free port of 127.0.0.1, warms it up (one request of each kind,
+then until its CPU is idle: it loads the analyses and every municipality's overview in a
+background thread), then runs the mix (``MIX`` below; ``--only`` picks kinds) with
+``--clients`` concurrent clients (asyncio, one keep-alive connection each) until
 ``--requests`` are done or ``--seconds`` have passed, and the floor: the same clients and the
 same number of requests for a static file of the same server (``/static/tillit.css``). Prints
 count, errors, p50/p95/p99 and requests/s per kind and overall, each kind's p50 and p95 as a
@@ -34,6 +35,7 @@ import datetime
 import json
 import os
 import random
+import re
 import signal
 import socket
 import statistics
@@ -44,30 +46,31 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
 from _common import METADATA, PANEL, SHARED, cached_home, line
 from bench_bank_search import QUERIES
 
-# Weights of the request kinds in the mix (relative). A kind with weight 0 runs only when
-# named in --only.
-MIX: dict[str, int] = {
-    "municipality": 30,  # /kommun/{kod}
-    "municipality_json": 10,  # /kommun/{kod}.json
-    "peers": 10,  # /kommun/{kod}/lika
-    "kpi": 20,  # /nyckeltal/{id}?kommun={kod}
-    "examples_search": 15,  # /exempel?q={word}
-    "search_json": 15,  # /sok.json?q={word}
-    "api_search": 0,  # /api/search?q={word} (the JSON API of the bank)
-}
+# The request kinds and their weights in the mix (relative). A kind with weight 0 runs only
+# when named in --only. {kod}: one of the 290 municipalities; {id}: one of the KPI_COUNT KPIs
+# with most values in "Läget i kommunen"; {q}: one of bench_bank_search's queries.
 PATHS = {
     "municipality": "/kommun/{kod}",
     "municipality_json": "/kommun/{kod}.json",
     "peers": "/kommun/{kod}/lika",
     "kpi": "/nyckeltal/{id}?kommun={kod}",
-    "examples_search": "/exempel?q=…",
-    "search_json": "/sok.json?q=…",
-    "api_search": "/api/search?q=…",
+    "examples_search": "/exempel?q={q}",
+    "search_json": "/sok.json?q={q}",
+    "api_search": "/api/search?q={q}",  # the bank's JSON API
+}
+MIX: dict[str, int] = {
+    "municipality": 30,
+    "municipality_json": 10,
+    "peers": 10,
+    "kpi": 20,
+    "examples_search": 15,
+    "search_json": 15,
+    "api_search": 0,
 }
 SEARCH_KINDS = ("examples_search", "search_json")
 FLOOR_PATH = "/static/tillit.css"
@@ -177,16 +180,7 @@ def plan(
     out = []
     for kind in rng.choices(names, weights, k=n):
         code, kpi, q = rng.choice(codes), rng.choice(kpis), rng.choice(QUERIES)
-        path = {
-            "municipality": f"/kommun/{code}",
-            "municipality_json": f"/kommun/{code}.json",
-            "peers": f"/kommun/{code}/lika",
-            "kpi": f"/nyckeltal/{kpi}?{urlencode({'kommun': code})}",
-            "examples_search": f"/exempel?{urlencode({'q': q})}",
-            "search_json": f"/sok.json?{urlencode({'q': q})}",
-            "api_search": f"/api/search?{urlencode({'q': q})}",
-        }[kind]
-        out.append((kind, path))
+        out.append((kind, PATHS[kind].format(kod=code, id=kpi, q=quote_plus(q))))
     return out
 
 
@@ -223,6 +217,17 @@ class Server:
         """User + system CPU of the server process so far (all its threads)."""
         fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def wait_idle(self, timeout: float) -> float:
+        """Wait until the server uses under 5 % of a core over 2 s (`tillit serve` loads the
+        analyses and every municipality's overview in a background thread); seconds waited."""
+        start = time.perf_counter()
+        while time.perf_counter() - start < timeout:
+            cpu = self.cpu_seconds()
+            time.sleep(2)
+            if self.cpu_seconds() - cpu < 0.1:
+                break
+        return time.perf_counter() - start
 
     def rss_mb(self) -> float:
         for row in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
@@ -326,8 +331,10 @@ async def fetch(conn: Connection, kind: str, path: str) -> Sample:
         status, body = await conn.get(path)
         error = None
         if not 200 <= status < 400:
-            text = " ".join(body.decode("utf-8", "replace").split())
-            error = f"HTTP {status}: {text[:160]}"
+            text = body.decode("utf-8", "replace")
+            if "<title>" in text:  # an HTML error page: its title and text, not its markup
+                text = re.sub(r"<[^>]*>", " ", text[text.index("<title>") :])
+            error = f"HTTP {status}: {' '.join(text.split())[:160]}"
     except (
         OSError,
         EOFError,
@@ -421,13 +428,16 @@ def figures(samples: list[Sample], wall: float) -> dict[str, Any]:
     }
 
 
-def row(name: str, f: dict[str, Any], floor: dict[str, Any] | None) -> str:
-    ratio = ""
+def row(name: str, f: dict[str, Any], floor: dict[str, Any] | None, alone: Run | None) -> str:
+    ratio = " " * 20
     if floor and f["count"]:
         ratio = f"{f['p50_ms'] / floor['p50_ms']:9.1f}× {f['p95_ms'] / floor['p95_ms']:8.1f}×"
+    one = ""
+    if alone and alone.samples:
+        one = f" {pct([s.ms for s in alone.samples], 50):>9.1f} {alone.cpu_ms()[0]:>8.1f}"
     return (
         f"{name:<20} {f['count']:>6} {f['errors']:>6} {f['p50_ms']:>8.1f} {f['p95_ms']:>8.1f} "
-        f"{f['p99_ms']:>8.1f} {f['requests_per_s']:>7.1f} {ratio}"
+        f"{f['p99_ms']:>8.1f} {f['requests_per_s']:>7.1f} {ratio}{one}"
     )
 
 
@@ -440,7 +450,7 @@ def target(label: str, value: float | None, limit: float, detail: str = "") -> d
     return {"target": label, "measured": value, "met": met}
 
 
-def report(mix: Run, floor_run: Run, floor_path: str) -> dict[str, Any]:
+def report(mix: Run, floor_run: Run, floor_path: str, alone: dict[str, Run]) -> dict[str, Any]:
     """Print the table, CPU per request and the targets; return the figures."""
     floor = figures(floor_run.samples, floor_run.wall)
     kinds = [k for k in MIX if any(s.kind == k for s in mix.samples)]
@@ -450,13 +460,19 @@ def report(mix: Run, floor_run: Run, floor_path: str) -> dict[str, Any]:
     print()
     print(
         f"{'kind':<20} {'count':>6} {'errors':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-        f"{'req/s':>7} {'p50/floor':>10} {'p95/floor':>9}"
+        f"{'req/s':>7} {'p50/floor':>10} {'p95/floor':>9} {'alone p50':>9} {'CPU ms':>8}"
     )
     for k, f in by_kind.items():
-        print(row(k, f, base))
-    print(row("all", overall, base))
-    print(row("floor", floor, None))
+        print(row(k, f, base, alone.get(k)))
+    print(row("all", overall, base, None))
+    print(row("floor", floor, None, alone.get("floor")))
     print("  " + "; ".join(f"{k} {PATHS[k]}" for k in kinds) + f"; floor {floor_path}")
+    if alone:
+        n = max(len(r.samples) for r in alone.values())
+        print(
+            f"  alone: {n} requests of each kind by one client before the mix; CPU ms: the "
+            "server's CPU per request then (all its threads)"
+        )
     print()
     for name, run in (("mix", mix), ("floor", floor_run)):
         server_ms, own_ms = run.cpu_ms()
@@ -494,6 +510,10 @@ def report(mix: Run, floor_run: Run, floor_path: str) -> dict[str, Any]:
             print(f"  {s.url}: {s.error}")
     server_ms, own_ms = mix.cpu_ms()
     floor_server_ms, floor_own_ms = floor_run.cpu_ms()
+    for k, run in alone.items():
+        fig = by_kind.get(k, floor)
+        fig["alone_p50_ms"] = pct([s.ms for s in run.samples], 50)
+        fig["alone_server_cpu_ms"] = run.cpu_ms()[0]
     return {
         "seconds": mix.wall,
         "kinds": by_kind,
@@ -528,6 +548,9 @@ def main() -> None:
     parser.add_argument("--floor", default=FLOOR_PATH, help="the static path of the floor")
     parser.add_argument("--database-url", default="", help="the bank (default: SQLite)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--alone", type=int, default=20, help="requests of each kind by one client first"
+    )
     parser.add_argument("--warmup-timeout", type=float, default=300.0)
     parser.add_argument("--json", type=Path, help="write the figures here as JSON")
     args = parser.parse_args()
@@ -557,7 +580,18 @@ def main() -> None:
         line("tillit serve", f"{server.base} (pid {server.proc.pid}), log {server.log}")
         line("  answered after", f"{asyncio.run(wait_ready(server, 60)):.1f} s")
         asyncio.run(warm_up(server.port, warm, args.warmup_timeout))
+        line("  server idle after another", f"{server.wait_idle(args.warmup_timeout):.0f} s")
         rss_warm = server.rss_mb()
+        alone = {}
+        if args.alone:
+            for k in [*kinds, "floor"]:
+                some = (
+                    [("floor", args.floor)] * args.alone
+                    if k == "floor"
+                    else plan({k: 1}, args.alone, args.seed + 1, codes, kpis)
+                )
+                alone[k] = measure(server, some, 1, args.seconds)
+            line(f"alone: {args.alone} requests of each kind, one client", "done")
         line(
             f"mix: {args.clients} clients, {len(requests):,} requests",
             ", ".join(f"{k} {w}" for k, w in kinds.items()),
@@ -571,7 +605,7 @@ def main() -> None:
     finally:
         server.stop()
     load_after = os.getloadavg()
-    figures_ = report(mix, floor, args.floor)
+    figures_ = report(mix, floor, args.floor, alone)
     line("server RSS after warm-up / at the end", f"{rss_warm:.0f} / {rss_end:.0f} MB")
     line("load average after", f"{load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}")
     if args.json:
