@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -97,12 +98,23 @@ def assert_no_outside_requests(blocked: OutsideRequests) -> None:
     )
 
 
+class ScriptErrors(list[str]):
+    """Uncaught JavaScript errors of the test's pages."""
+
+
 @pytest.fixture
-def new_page(browser: Browser, outside_requests: OutsideRequests) -> Iterator[Callable[..., Page]]:
+def script_errors() -> ScriptErrors:
+    return ScriptErrors()
+
+
+@pytest.fixture
+def new_page(
+    browser: Browser, outside_requests: OutsideRequests, script_errors: ScriptErrors
+) -> Iterator[Callable[..., Page]]:
     """``new_page(**context_options)``: a page in a new browser context (1280×900, sv-SE,
     unless the options say otherwise) whose requests to other hosts are blocked and recorded
-    in ``outside_requests``. At the end the contexts close, and any outside request fails
-    the test."""
+    in ``outside_requests``, and whose uncaught script errors go to ``script_errors``. At the
+    end the contexts close, and an outside request or a script error fails the test."""
     contexts: list[BrowserContext] = []
 
     def block_outside(route: Route) -> None:
@@ -119,12 +131,15 @@ def new_page(browser: Browser, outside_requests: OutsideRequests) -> Iterator[Ca
         context.set_default_timeout(15_000)
         context.route("**/*", block_outside)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        page.on("pageerror", lambda error: script_errors.append(f"{page.url}: {error}"))
+        return page
 
     yield open_page
     for context in contexts:
         context.close()
     assert_no_outside_requests(outside_requests)
+    assert not script_errors, "uncaught script errors:\n" + "\n".join(script_errors)
 
 
 @pytest.fixture
@@ -172,6 +187,91 @@ def save_screenshot(page: Page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+# --- the keyboard ------------------------------------------------------------------------------
+#: Marks the page's visible controls (data-kbd) and records each element that gets focus, with
+#: its outline and box-shadow at that moment.
+_MARK_CONTROLS = """() => {
+    const describe = (el) => {
+        const text = (el.getAttribute("aria-label") || el.innerText || el.value || el.name || "")
+            .trim().replace(/\\s+/g, " ").slice(0, 60);
+        const id = el.id ? "#" + el.id : "";
+        const href = el.getAttribute("href") ? ` href="${el.getAttribute("href")}"` : "";
+        return `<${el.tagName.toLowerCase()}${id}${href}> ${text}`;
+    };
+    const look = (el) => {
+        const s = getComputedStyle(el);
+        const outline = s.outlineStyle !== "none" && parseFloat(s.outlineWidth) > 0;
+        return {outline: outline ? `${s.outlineStyle} ${s.outlineWidth}` : "", shadow: s.boxShadow};
+    };
+    // Native controls count even with tabindex="-1" (a mouse-only control is a defect).
+    const native = "a[href], area[href], button, input, select, textarea, details > summary";
+    const controls = [];
+    for (const el of document.querySelectorAll(native + ", [tabindex]")) {
+        if (el.matches(":disabled") || el.type === "hidden" || el.closest("[inert]")) continue;
+        if (!el.matches(native) && el.tabIndex < 0) continue;
+        // false inside a closed <details>, under display: none or visibility: hidden
+        const shown = el.checkVisibility({visibilityProperty: true}) && el.getClientRects().length;
+        if (!shown) continue;
+        el.dataset.kbd = String(controls.length);
+        const group = el.type === "radio" && el.name ? `radio:${el.name}` : el.dataset.kbd;
+        controls.push({id: el.dataset.kbd, group, what: describe(el), unfocused: look(el)});
+    }
+    window.__focused = [];
+    document.addEventListener("focusin", (event) => {
+        const el = event.target;
+        window.__focused.push({id: (el.dataset && el.dataset.kbd) || null,
+                               what: describe(el), focused: look(el)});
+    }, true);
+    return controls;
+}"""
+_TABS_PER_LOOK = 10
+
+
+@dataclass(frozen=True)
+class KeyboardWalk:
+    """What pressing Tab from the top of a page reached. ``controls``: the visible controls
+    (a[href], button, input, select, textarea, summary, any other element with tabindex >= 0;
+    one radio group counts once); ``focused``: each element that got focus, in order, with its
+    outline and box-shadow then."""
+
+    controls: list[dict[str, Any]]
+    focused: list[dict[str, Any]]
+
+    def missed(self) -> list[str]:
+        """The controls Tab never reached."""
+        reached = {f["id"] for f in self.focused}
+        groups = {c["group"] for c in self.controls if c["id"] in reached}
+        return [c["what"] for c in self.controls if c["group"] not in groups]
+
+    def without_visible_focus(self) -> list[str]:
+        """The focused elements with no outline and the same box-shadow as unfocused."""
+        before = {c["id"]: c["unfocused"]["shadow"] for c in self.controls}
+        invisible = [
+            f["what"]
+            for f in self.focused
+            if not f["focused"]["outline"] and f["focused"]["shadow"] == before.get(f["id"], "none")
+        ]
+        return list(dict.fromkeys(invisible))  # Tab may have wrapped round to the top
+
+
+def tab_through(page: Page) -> KeyboardWalk:
+    """Press Tab from the top of the page until every visible control got focus, or at
+    most (number of controls + 10) times."""
+    controls: list[dict[str, Any]] = page.evaluate(_MARK_CONTROLS)
+    groups = {c["group"] for c in controls}
+    group_of = {c["id"]: c["group"] for c in controls}
+    focused: list[dict[str, Any]] = []
+    presses = 0
+    while presses < len(controls) + 10:
+        for _ in range(_TABS_PER_LOOK):
+            page.keyboard.press("Tab")
+        presses += _TABS_PER_LOOK
+        focused = page.evaluate("() => window.__focused")
+        if {group_of[f["id"]] for f in focused if f["id"] in group_of} == groups:
+            break
+    return KeyboardWalk(controls, focused)
 
 
 # --- tillit serve on loopback, over the real store and a bank of its own --------------------

@@ -214,4 +214,5 @@ from tests.browser_fixtures import (  # noqa: E402, F401
     new_page,
     outside_requests,
     page,
+    script_errors,
 )

@@ -12,9 +12,11 @@ from tests.browser_fixtures import (
     VARBERG_EDITOR,
     LiveServer,
     OutsideRequests,
+    ScriptErrors,
     assert_no_outside_requests,
     check_axe,
     save_screenshot,
+    tab_through,
 )
 
 if TYPE_CHECKING:
@@ -68,3 +70,30 @@ def test_live_server_serves_the_prepared_bank(live_server: LiveServer) -> None:
         timeout=10,
     )
     assert login.status_code == 200, login.text
+
+
+KEYBOARD = """<!doctype html><html lang="sv"><head><title>Tangenter</title><style>
+.skip { position: absolute; left: -999px } .skip:focus { left: 0 }
+#utan:focus { outline: none } #skugga:focus { outline: none; box-shadow: 0 0 0 3px black }
+</style></head><body><a class="skip" href="#main">Hoppa till innehållet</a>
+<main id="main" tabindex="-1"><a id="utan" href="/a">Utan fokusram</a>
+<button id="skugga">Med skugga</button><a id="mus" href="/b" tabindex="-1">Bara med mus</a>
+<a href="/c" hidden>Dold</a><details><summary>Mer</summary><a href="/d">Inuti</a></details>
+<input type="radio" name="val" id="ja" checked><label for="ja">Ja</label>
+<input type="radio" name="val" id="nej"><label for="nej">Nej</label></main></body></html>"""
+
+
+def test_tab_through_names_mouse_only_controls_and_invisible_focus(page: Page) -> None:
+    page.set_content(KEYBOARD)
+    walk = tab_through(page)
+    assert walk.focused[0]["what"].startswith('<a href="#main"> Hoppa till innehållet')
+    # The hidden link and the one in the closed <details> are no controls; one radio suffices.
+    assert walk.missed() == ['<a#mus href="/b"> Bara med mus']
+    assert walk.without_visible_focus() == ['<a#utan href="/a"> Utan fokusram']
+
+
+def test_an_uncaught_script_error_is_recorded(page: Page, script_errors: ScriptErrors) -> None:
+    page.set_content('<html lang="sv"><script>throw new Error("trasig")</script></html>')
+    page.wait_for_function("() => document.readyState === 'complete'")
+    assert len(script_errors) == 1 and "trasig" in script_errors[0]
+    script_errors.clear()  # else the fixture fails the test at the end, as it should
