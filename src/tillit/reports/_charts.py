@@ -46,6 +46,7 @@ from tillit.reports._svg import (
     log_axis,
     marker,
     num,
+    polyline,
     text_width,
     value_decimals,
 )
@@ -303,10 +304,7 @@ def funnel_chart(
         for curve in pair:
             points = [(xs(limits.sizes[i]), ys(curve[i])) for i in span if finite(curve[i])]
             if len(points) >= 2:
-                d = "".join(
-                    f"{'M' if k == 0 else 'L'}{num(px)} {num(py)}"
-                    for k, (px, py) in enumerate(points)
-                )
+                d = polyline(points)
                 parts.append(
                     f'<path class="limit" d="{d}" stroke="{colour}" stroke-width="2" '
                     f'stroke-dasharray="{dash}"><title>{esc(name)}</title></path>'

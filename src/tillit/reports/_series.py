@@ -35,6 +35,7 @@ from tillit.reports._svg import (
     linear_axis,
     marker,
     num,
+    polyline,
     text_width,
     value_decimals,
 )
@@ -114,10 +115,7 @@ def _draw_series(s: Series, xs: Scale, ys: Scale, unit: str) -> list[str]:
     parts = [f'<g class="series series-{s.role}">']
     for run in _segments(s):
         if len(run) >= 2:
-            d = "".join(
-                f"{'M' if k == 0 else 'L'}{num(xs(yr))} {num(ys(v))}"
-                for k, (yr, v) in enumerate(run)
-            )
+            d = polyline((xs(yr), ys(v)) for yr, v in run)
             parts.append(
                 f'<path class="line line-{s.role}" d="{d}" fill="none" stroke="{colour}" '
                 f'stroke-width="{num(lw)}" stroke-linejoin="round"{dash_attr}/>'
@@ -169,10 +167,7 @@ def sparkline(
     body: list[str] = []
     for run in _segments(Series(label, tuple(years), tuple(values), "focal")):
         if len(run) >= 2:
-            d = "".join(
-                f"{'M' if k == 0 else 'L'}{num(xs(yr))} {num(ys(v))}"
-                for k, (yr, v) in enumerate(run)
-            )
+            d = polyline((xs(yr), ys(v)) for yr, v in run)
             body.append(
                 f'<path d="{d}" fill="none" stroke="{MUTED}" stroke-width="1.5" '
                 'stroke-linejoin="round"/>'

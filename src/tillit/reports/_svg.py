@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeGuard
 
@@ -23,6 +23,7 @@ __all__ = [
     "log_axis",
     "marker",
     "num",
+    "polyline",
     "text_width",
 ]
 
@@ -69,6 +70,11 @@ def num(x: float) -> str:
     """A coordinate with at most two decimals, no trailing zeros and never "-0"."""
     s = f"{x:.2f}".rstrip("0").rstrip(".")
     return "0" if s in ("-0", "") else s
+
+
+def polyline(points: Iterable[tuple[float, float]]) -> str:
+    """The ``d`` of a path through ``points`` (already in SVG coordinates)."""
+    return "".join(f"{'M' if k == 0 else 'L'}{num(x)} {num(y)}" for k, (x, y) in enumerate(points))
 
 
 def format_number(value: float, decimals: int = 0, *, group: bool = True) -> str:
