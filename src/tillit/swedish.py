@@ -6,13 +6,23 @@ is the word lower-cased, Snowball-Swedish stemmed, then folded to ASCII
 from __future__ import annotations
 
 import functools
+import threading
 import unicodedata
 
 import snowballstemmer
 
 __all__ = ["fold", "term"]
 
-_STEMMER = snowballstemmer.stemmer("swedish")
+# A Snowball stemmer keeps its state between calls, so one shared by threads (the web
+# server's) gives wrong stems and IndexErrors: each thread gets its own.
+_LOCAL = threading.local()
+
+
+def _stem(word: str) -> str:
+    stemmer = getattr(_LOCAL, "stemmer", None)
+    if stemmer is None:
+        stemmer = _LOCAL.stemmer = snowballstemmer.stemmer("swedish")
+    return str(stemmer.stemWord(word))
 
 
 def fold(text: str) -> str:
@@ -24,4 +34,4 @@ def fold(text: str) -> str:
 @functools.lru_cache(maxsize=300_000)
 def term(word: str) -> str:
     """One word's search term: lower-cased, stemmed, folded."""
-    return fold(_STEMMER.stemWord(word.lower()))
+    return fold(_stem(word.lower()))
