@@ -5,6 +5,7 @@ so the CLI, the pages and the report can never disagree."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -59,9 +60,12 @@ class Evidence:
     def municipalities(self) -> tuple[str, ...]:
         return self.windowed.municipalities
 
-    @property
+    @functools.cached_property
     def signs(self) -> npt.NDArray[np.int64]:
-        return np.array([p.sign for p in self.polarity], dtype=np.int64)
+        """+1, −1 or 0 per KPI (computed once: compare and learn ask for it often)."""
+        signs = np.array([p.sign for p in self.polarity], dtype=np.int64)
+        signs.flags.writeable = False
+        return signs
 
     def recent_years(self, kpi_index: int) -> tuple[int, ...]:
         return tuple(int(y) for y in self.windowed.years(kpi_index)[-RECENT:])

@@ -26,7 +26,7 @@ from tillit.analyses import (
     learning_matrix,
 )
 from tillit.errors import NotFoundError, TillitError
-from tillit.query._context import Context, load_context
+from tillit.query._context import Context, PeerSet, load_context, structural_label
 from tillit.store import Store
 
 __all__ = ["Atlas", "Loaded", "key_kpis"]
@@ -84,6 +84,13 @@ class Loaded:
                 hint="Välj en av Sveriges 290 kommuner, t.ex. `1384` (Kungsbacka).",
             )
         return int(index[municipality])
+
+    def structural_peers(self, municipality: str) -> PeerSet:
+        """The municipality's k structural neighbours, as the national matrix has them
+        (the same as ``Context.peer_set(…, "struktur")``, without a distance search)."""
+        row = self.matrix.peers[self.position(municipality)]
+        members = tuple(self.evidence.municipalities[int(j)] for j in row)
+        return PeerSet("struktur", structural_label(self.k), members)
 
     def memo(self, key: tuple[str, ...], compute: Callable[[], T], *, keep: int = 1024) -> T:
         """``compute()`` once per key (least recently used dropped past ``keep``)."""

@@ -136,11 +136,7 @@ class Context:
         an operating area, when Kolada has one for it; else the overall group)."""
         if kind == "struktur":
             peers = self.structure.peers(municipality, k)
-            return PeerSet(
-                kind,
-                f"de {k} strukturellt mest lika kommunerna",
-                tuple(p.municipality for p in peers.peers),
-            )
+            return PeerSet(kind, structural_label(k), tuple(p.municipality for p in peers.peers))
         if kind == "kommungrupp":
             group = _group_of(self.store, municipality, "kommungrupp_2023")
             members = _members(self.store, group["id"])
@@ -177,6 +173,10 @@ class Context:
             f"Okänd jämförelsegrupp {kind!r}.",
             hint="Välj " + ", ".join(PEER_KINDS) + ".",
         )
+
+
+def structural_label(k: int) -> str:
+    return f"de {k} strukturellt mest lika kommunerna"
 
 
 def _group_of(store: Store, municipality: str, kind: str) -> dict[str, Any]:

@@ -153,7 +153,7 @@ def municipality_overview(
 
 def _overview(state: Loaded, code: str) -> MunicipalityOverview:
     ctx, evidence = state.context, state.evidence
-    peers = ctx.peer_set(code, "struktur", k=state.k)
+    peers = state.structural_peers(code)
     learning = state.matrix.learning(state.position(code))
     comparisons = compare(
         evidence,
@@ -353,7 +353,7 @@ def _kpi_overview(state: Loaded, meta: Mapping[str, Any], code: str | None) -> K
     last = int(with_values[-1])
     year = data.years[last]
     latest = data.values[:, last]
-    peers = ctx.peer_set(code, "struktur", k=state.k) if code else None
+    peers = state.structural_peers(code) if code else None
     peer_set = set(peers.members) if peers else set()
     funnel = _funnel(state, kpi_id, str(meta.get("title") or ""), year, latest)
     sizes = funnel[1] if funnel else None

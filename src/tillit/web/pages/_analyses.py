@@ -24,9 +24,10 @@ from tillit.web._errors import SECURITY_HEADERS
 from tillit.web.pages._figures import CHARTS, figure
 from tillit.web.pages._render import (
     csv_response,
+    json_cached,
     json_response,
     render,
-    swedish_number,
+    render_cached,
     viewer,
 )
 
@@ -124,24 +125,32 @@ def search_page(request: Request, state: State, q: Text = "") -> Response:
 
 
 # --- municipality and peers -------------------------------------------------------------
-def _overview(request: Request, state: WebState, code: str) -> Any:
+def _overview(state: WebState, code: str) -> tuple[Loaded, Any, tuple[str, ...]]:
+    """The municipality's overview with its learning partners' published examples, and a
+    key that changes when those counts do (the rendered page is kept under it)."""
     data = loaded(state)
     report = municipality_overview(data, code)
     partners = sorted(
-        {p.municipality for f in report.learning.findings for p in f.partners} | {code}
+        {p.municipality for f in report.learning.findings for p in f.partners}
+        | {report.municipality}
     )
     counts = state.bank.published_counts(partners)
-    return municipality_overview(data, code, example_counts=counts)
+    signature = tuple(f"{c}|{a}|{n}" for (c, a), n in sorted(counts.items(), key=str))
+    report = municipality_overview(data, report.municipality, example_counts=counts)
+    return data, report, signature
 
 
 @router.get("/kommun/{code}.json")
-def municipality_json(request: Request, state: State, code: str) -> Response:
-    return json_response(_overview(request, state, code))
+def municipality_json(state: State, code: str) -> Response:
+    data, report, signature = _overview(state, code)
+    return json_cached(data.memo, ("municipality", report.municipality, *signature), lambda: report)
 
 
 @router.get("/kommun/{code}/lika.json")
 def peers_json(state: State, code: str) -> Response:
-    return json_response(peers_overview(loaded(state), code))
+    data = loaded(state)
+    report = peers_overview(data, code)
+    return json_cached(data.memo, ("peers", report.municipality), lambda: report)
 
 
 @router.get("/kommun/{code}/lika")
@@ -149,8 +158,16 @@ def peers_page(request: Request, state: State, code: str) -> Response:
     moved = _canonical(code, lambda c: f"/kommun/{c}/lika", state)
     if moved:
         return RedirectResponse(moved, status_code=308)
-    report = peers_overview(loaded(state), code)
-    return render(request, "peers.html", {"viewer": viewer(request, state), "report": report})
+    data = loaded(state)
+    report = peers_overview(data, code)
+    return render_cached(
+        request,
+        "peers.html",
+        lambda: {"report": report},
+        memo=data.memo,
+        key=(report.municipality,),
+        viewer=viewer(request, state),
+    )
 
 
 @router.get("/kommun/{code}")
@@ -158,18 +175,23 @@ def municipality_page(request: Request, state: State, code: str) -> Response:
     moved = _canonical(code, lambda c: f"/kommun/{c}", state)
     if moved:
         return RedirectResponse(moved, status_code=308)
-    report = _overview(request, state, code)
-    return render(
+    data, report, signature = _overview(state, code)
+    return render_cached(
         request,
         "municipality.html",
-        {"viewer": viewer(request, state), "report": report, "kpi_count": report.learning.tested},
+        lambda: {"report": report},
+        memo=data.memo,
+        key=(report.municipality, *signature),
+        viewer=viewer(request, state),
     )
 
 
 # --- KPI ----------------------------------------------------------------------------------
 @router.get("/nyckeltal/{kpi}.json")
 def kpi_json(state: State, kpi: str, kommun: Code = None) -> Response:
-    return json_response(kpi_overview(loaded(state), kpi, kommun or None))
+    data = loaded(state)
+    report = kpi_overview(data, kpi, kommun or None)
+    return json_cached(data.memo, ("kpi", report.kpi, report.municipality or ""), lambda: report)
 
 
 @router.get("/nyckeltal/{kpi}.csv")
@@ -241,19 +263,15 @@ def kpi_page(request: Request, state: State, kpi: str, kommun: Code = None) -> R
     if report.kpi != kpi:
         suffix = f"?kommun={report.municipality}" if report.municipality else ""
         return RedirectResponse(f"/nyckeltal/{report.kpi}{suffix}", status_code=308)
-    figures = data.memo(
-        ("figures", report.kpi, report.municipality or ""),
-        lambda: [f for f in (figure(report, slug) for slug in CHARTS) if f is not None],
-        keep=512,
-    )
-    return render(
+    return render_cached(
         request,
         "kpi.html",
-        {
-            "viewer": viewer(request, state),
+        lambda: {
             "report": report,
-            "figures": figures,
+            "figures": [f for f in (figure(report, slug) for slug in CHARTS) if f is not None],
             "municipalities": municipality_names(data),
-            "num": swedish_number,
         },
+        memo=data.memo,
+        key=(report.kpi, report.municipality or ""),
+        viewer=viewer(request, state),
     )

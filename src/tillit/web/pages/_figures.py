@@ -43,8 +43,11 @@ def _better(report: KpiOverview) -> str | None:
     return None
 
 
+_ROLE_LABELS = {"focal": "vald kommun", "peer": "liknande kommun"}
+
+
 def _role_label(role: str) -> str:
-    return {"focal": "vald kommun", "peer": "liknande kommun"}.get(role, "")
+    return _ROLE_LABELS.get(role, "")
 
 
 def distribution(report: KpiOverview) -> Figure:

@@ -9,7 +9,7 @@ import enum
 import io
 import math
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -190,6 +190,47 @@ def render(
     page = env.get_template(template)
     html = page.render(request=request, path=request.url.path, **context)
     return HTMLResponse(html, status_code=status, headers={**_HEADERS, **(headers or {})})
+
+
+#: A memo of the store state the page comes from: ``memo(key, compute)`` (``Loaded.memo``).
+Memo = Callable[[tuple[str, ...], Callable[[], Any]], Any]
+
+
+def render_cached(
+    request: Request,
+    template: str,
+    context: Callable[[], Mapping[str, Any]],
+    *,
+    memo: Memo,
+    key: tuple[str, ...],
+    viewer: Viewer,
+) -> HTMLResponse:
+    """Like :func:`render`, but the page's own blocks (title, head, main) are rendered once
+    per store state and ``key``; only the layout around them (who is logged in, the
+    current path) is rendered per request. ``context()`` is called only when the blocks
+    are rendered; they must not use the viewer."""
+
+    def blocks() -> dict[str, Markup]:
+        page = env.get_template(template)
+        ctx = page.new_context({**context(), "request": None, "path": ""})
+        return {
+            name: Markup("".join(page.blocks[name](ctx)))
+            for name in ("title", "head", "main")
+            if name in page.blocks
+        }
+
+    parts = memo(("page", template, *key), blocks)
+    return render(request, "_shell.html", {"viewer": viewer, "parts": parts})
+
+
+def json_cached(memo: Memo, key: tuple[str, ...], data: Callable[[], Any]) -> Response:
+    """The JSON twin, serialised once per store state and ``key``."""
+    body = memo(("json", *key), lambda: orjson.dumps(plain(data()), option=orjson.OPT_NON_STR_KEYS))
+    return Response(
+        body,
+        media_type="application/json",
+        headers={**SECURITY_HEADERS, "Access-Control-Allow-Origin": "*"},
+    )
 
 
 def plain(value: Any) -> Any:
