@@ -197,13 +197,22 @@ class Server:
     """`tillit serve` on loopback in its own session (so a Ctrl-C here reaches only us and
     we stop it: SIGINT, then SIGKILL after 15 s). Its output goes to ``log``."""
 
-    def __init__(self, env: dict[str, str], log: Path) -> None:
+    def __init__(self, env: dict[str, str], log: Path, workers: int = 1) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = log
         with log.open("wb") as out:
             self.proc = subprocess.Popen(
-                [str(TILLIT), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                [
+                    str(TILLIT),
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--workers",
+                    str(workers),
+                ],
                 env=env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -213,10 +222,30 @@ class Server:
     def tail(self) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-20:])
 
+    def _session(self) -> list[Path]:
+        """/proc entries of every process of the server's session (its workers too)."""
+        out = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[3]) == self.proc.pid:
+                out.append(entry)
+        return out
+
     def cpu_seconds(self) -> float:
-        """User + system CPU of the server process so far (all its threads)."""
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User + system CPU of the server's processes so far (all threads and workers)."""
+        total = 0
+        for entry in self._session():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
 
     def wait_idle(self, timeout: float) -> float:
         """Wait until the server uses under 5 % of a core over 2 s (`tillit serve` loads the
@@ -230,10 +259,15 @@ class Server:
         return time.perf_counter() - start
 
     def rss_mb(self) -> float:
-        for row in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if row.startswith("VmRSS:"):
-                return int(row.split()[1]) / 1024
-        return float("nan")
+        """Resident memory of the server's processes, summed."""
+        total = 0.0
+        for entry in self._session():
+            try:
+                rows = (entry / "status").read_text().splitlines()
+            except OSError:
+                continue
+            total += sum(int(r.split()[1]) / 1024 for r in rows if r.startswith("VmRSS:"))
+        return total
 
     def stop(self) -> None:
         if self.proc.poll() is not None:
@@ -548,6 +582,7 @@ def main() -> None:
     parser.add_argument("--floor", default=FLOOR_PATH, help="the static path of the floor")
     parser.add_argument("--database-url", default="", help="the bank (default: SQLite)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=1, help="tillit serve --workers")
     parser.add_argument(
         "--alone", type=int, default=20, help="requests of each kind by one client first"
     )
@@ -575,9 +610,12 @@ def main() -> None:
     first = {k: p for k, p in reversed(requests)}  # one path per kind (its first)
     warm = [(k, first[k]) for k in MIX if k in first] + [("floor", args.floor)]
 
-    server = Server(env, home / "serve.log")
+    server = Server(env, home / "serve.log", args.workers)
     try:
-        line("tillit serve", f"{server.base} (pid {server.proc.pid}), log {server.log}")
+        line(
+            "tillit serve",
+            f"{server.base} (pid {server.proc.pid}, {args.workers} worker(s)), log {server.log}",
+        )
         line("  answered after", f"{asyncio.run(wait_ready(server, 60)):.1f} s")
         asyncio.run(warm_up(server.port, warm, args.warmup_timeout))
         line("  server idle after another", f"{server.wait_idle(args.warmup_timeout):.0f} s")

@@ -25,13 +25,16 @@ def _free_port() -> int:
 
 
 @pytest.mark.slow
-def test_serve_answers_on_loopback_and_stops_on_ctrl_c(settings: Settings, tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_answers_on_loopback_and_stops_on_ctrl_c(
+    settings: Settings, tmp_path: Path, workers: int
+) -> None:
     upgrade(settings.database_url)
     port = _free_port()
     env = {**os.environ, "TILLIT_HOME": str(settings.home)}
     env.pop("TILLIT_DATABASE_URL", None)
     server = subprocess.Popen(
-        [sys.executable, "-m", "tillit", "serve", "--port", str(port)],
+        [sys.executable, "-m", "tillit", "serve", "--port", str(port), "--workers", str(workers)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -54,6 +57,10 @@ def test_serve_answers_on_loopback_and_stops_on_ctrl_c(settings: Settings, tmp_p
         assert docs.status_code == 200 and "swagger" in docs.text.lower()
         missing = httpx.get(f"http://127.0.0.1:{port}/api/examples/999999", timeout=5)
         assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+        # The pages answer too; with an empty store they say what to do, in Swedish.
+        start = httpx.get(f"http://127.0.0.1:{port}/kommun/1384", timeout=10)
+        assert start.status_code == 404 and "tillit" in start.text.lower()
+        assert "Nästa steg" in start.text
     finally:
         server.send_signal(signal.SIGINT)
         try:

@@ -204,3 +204,12 @@ def _existing_file(env: Mapping[str, str], name: str) -> Path | None:
 def setting_names() -> list[str]:
     """The environment variable of every setting, for docs and the documentation test."""
     return [f"TILLIT_{f.name.upper()}" for f in fields(Settings)]
+
+
+def set_for_workers(name: str, value: str) -> None:
+    """Set the setting ``name`` in this process's environment, so that the server processes
+    `tillit serve --workers` starts (each reads its settings anew) see what the command
+    line said."""
+    if name not in setting_names():
+        raise ConfigError(f"{name} är ingen inställning.", hint="Se docs/settings.md.")
+    os.environ[name] = value

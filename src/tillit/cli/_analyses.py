@@ -6,7 +6,6 @@ import enum
 import math
 from collections.abc import Mapping
 from dataclasses import asdict
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -14,7 +13,7 @@ import typer
 from tillit.cli._app import app, parse_years, split_ids, store_for
 from tillit.cli._output import Format, emit, err_console, number, out_console
 from tillit.config import Settings
-from tillit.errors import ConfigError, InvalidInputError
+from tillit.errors import InvalidInputError
 from tillit.store import LICENCE
 
 # The analyses (numpy, scipy) load when one of these commands runs, not with every
@@ -47,19 +46,9 @@ _TIER_STYLE = {
 
 def overrides_for(settings: Settings) -> dict[str, Polarity] | None:
     """The user's polarity file (TILLIT_POLARITY_FILE), parsed; None when unset."""
-    path: Path | None = settings.polarity_file
-    if path is None:
-        return None
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise ConfigError(
-            f"Kan inte läsa riktningsfilen {path}: {exc.strerror}.",
-            hint="Rätta TILLIT_POLARITY_FILE eller ta bort inställningen.",
-        ) from None
-    from tillit.analyses import parse_polarity_overrides
+    from tillit.query import polarity_overrides
 
-    return parse_polarity_overrides(text, str(path))
+    return polarity_overrides(settings)
 
 
 def _check_peers(kind: str) -> str:

@@ -7,7 +7,7 @@ import typer
 
 from tillit.cli._app import app, store_for
 from tillit.cli._output import err_console
-from tillit.config import Settings
+from tillit.config import Settings, load_settings, set_for_workers
 from tillit.errors import TillitError
 
 
@@ -43,6 +43,13 @@ def prepare_bank(settings: Settings) -> str:
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Adress att lyssna på."),
     port: int = typer.Option(8000, "--port", help="Port att lyssna på."),
+    workers: int = typer.Option(
+        1,
+        "--workers",
+        min=1,
+        max=64,
+        help="Antal serverprocesser (var och en läser in analyserna, ca 0,7 GB minne).",
+    ),
     cookie_secure: bool = typer.Option(
         False,
         "--cookie-secure",
@@ -54,14 +61,9 @@ def serve(
     TILLIT_DATABASE_URL (standard: SQLite under TILLIT_HOME, som skapas vid behov)."""
     import uvicorn
 
-    from tillit.cli._analyses import overrides_for
-    from tillit.query import Atlas
-    from tillit.web import create_app
-
-    settings, store = store_for()
-    note = prepare_bank(settings)
-    atlas = Atlas(store, overrides=overrides_for(settings))
-    web = create_app(settings, cookie_secure=cookie_secure, atlas=atlas, warm=True)
+    if cookie_secure:
+        set_for_workers("TILLIT_COOKIE_SECURE", "1")
+    note = prepare_bank(load_settings())
     console = err_console()
     if note:
         console.print(note, highlight=False)
@@ -70,4 +72,19 @@ def serve(
         "Analyserna läses in i bakgrunden. Avsluta med Ctrl-C.",
         highlight=False,
     )
-    uvicorn.run(web, host=host, port=port, log_level="warning", proxy_headers=True)
+    if workers == 1:
+        from tillit.web import app_from_environment
+
+        uvicorn.run(
+            app_from_environment(), host=host, port=port, log_level="warning", proxy_headers=True
+        )
+    else:
+        uvicorn.run(
+            "tillit.web:app_from_environment",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_level="warning",
+            proxy_headers=True,
+        )

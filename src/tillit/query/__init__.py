@@ -3,7 +3,7 @@ needed to show them. The CLI, the web pages and the reports call these, never th
 store and the analyses separately, so that every surface shows the same numbers."""
 
 from tillit.query._atlas import Atlas, Loaded, key_kpis
-from tillit.query._context import PEER_KINDS, Context, PeerSet, load_context
+from tillit.query._context import PEER_KINDS, Context, PeerSet, load_context, polarity_overrides
 from tillit.query._pages import (
     AreaOverview,
     FunnelView,
@@ -58,6 +58,7 @@ __all__ = [
     "national_report",
     "peers_overview",
     "peers_report",
+    "polarity_overrides",
     "resolve_code",
     "resolve_municipality",
     "trend_report",

@@ -21,10 +21,12 @@ from tillit.analyses import (
     build_structure,
     denominator_rule,
     gather_evidence,
+    parse_polarity_overrides,
     resolve_polarity,
     size_dependent,
 )
-from tillit.errors import InvalidInputError, NoDataError
+from tillit.config import Settings
+from tillit.errors import ConfigError, InvalidInputError, NoDataError
 from tillit.store import Store, group_name
 
 #: Years of history read for an analysis: the 10-year window of every KPI that still
@@ -196,6 +198,21 @@ def _members(store: Store, group_id: str) -> list[str]:
         for m in store.metadata.read("municipality_group_members")
         if m["group_id"] == group_id
     ]
+
+
+def polarity_overrides(settings: Settings) -> dict[str, Polarity] | None:
+    """The user's polarity file (TILLIT_POLARITY_FILE), parsed; None when unset."""
+    path = settings.polarity_file
+    if path is None:
+        return None
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise ConfigError(
+            f"Kan inte läsa riktningsfilen {path}: {exc.strerror}.",
+            hint="Rätta TILLIT_POLARITY_FILE eller ta bort inställningen.",
+        ) from None
+    return parse_polarity_overrides(text, str(path))
 
 
 def untestable(decision: PolarityDecision, title: str) -> str | None:

@@ -54,6 +54,19 @@ def _warm(atlas: Atlas) -> None:
         log.exception("could not load the analyses in advance")
 
 
+def app_from_environment() -> FastAPI:
+    """The app as `tillit serve` runs it, built from the TILLIT_* environment alone: the
+    store under TILLIT_HOME with its analyses warmed in the background, and the bank at
+    TILLIT_DATABASE_URL. Each server process (``--workers``) calls this once."""
+    from tillit.query import polarity_overrides
+    from tillit.store import Store
+
+    settings = load_settings()
+    store = Store(settings.store_dir, memory_limit=settings.memory_limit)
+    atlas = Atlas(store, overrides=polarity_overrides(settings))
+    return create_app(settings, atlas=atlas, warm=True)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
