@@ -268,3 +268,25 @@ def test_two_simultaneous_saves_of_one_version_cannot_both_win(bank: Bank, peopl
     final = bank.example(people.admin, example.id)
     assert final.version == 2 and final.tags == (final.title,)
     assert [r.version for r in bank.revisions(people.admin, example.id)] == [1, 2]
+
+
+def test_published_counts_count_only_published_examples_per_organisation_and_area(
+    bank: Bank, people: People
+) -> None:
+    def add(who: Any, title: str, area: str | None, publish: bool) -> None:
+        example = bank.create_example(who, {"title": title, "operating_area": area})
+        if publish:
+            bank.publish(who, example.id, example.version)
+
+    add(people.goteborg, "Läxhjälp", "Skola", True)
+    add(people.goteborg, "Läsfrämjande", "Skola", True)
+    add(people.goteborg, "Utkast om skola", "Skola", False)
+    add(people.goteborg, "Hemtjänst", None, True)
+    add(people.stockholm, "Park", "Miljö", True)
+    assert bank.published_counts(["1480", "0180"]) == {
+        ("1480", "Skola"): 2,
+        ("1480", None): 1,
+        ("0180", "Miljö"): 1,
+    }
+    assert bank.published_counts(["1480"]) == {("1480", "Skola"): 2, ("1480", None): 1}
+    assert bank.published_counts([]) == {}

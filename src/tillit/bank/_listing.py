@@ -120,13 +120,18 @@ class Listing(Examples):
         if not municipalities:
             return {}
         with self.sessions() as session:
+            # Status is counted, not filtered on: a status condition lets SQLite's planner
+            # pick the status index and read every published example (tens of ms on the
+            # 11k bank) instead of the few examples of these organisations (< 1 ms).
             rows = session.execute(
-                select(Organisation.code, Example.operating_area, func.count())
+                select(Organisation.code, Example.operating_area, Example.status, func.count())
                 .join(Organisation, Example.organisation_id == Organisation.id)
-                .where(Example.status == "published", Organisation.code.in_(municipalities))
-                .group_by(Organisation.code, Example.operating_area)
+                .where(Organisation.code.in_(municipalities))
+                .group_by(Organisation.code, Example.operating_area, Example.status)
             )
-            return {(str(code), area): int(n) for code, area, n in rows}
+            return {
+                (str(code), area): int(n) for code, area, status, n in rows if status == "published"
+            }
 
     def revisions(self, actor: UserRecord | None, example_id: int) -> list[RevisionRecord]:
         """Every version of an example, oldest first. Drafts' history is for those who may
