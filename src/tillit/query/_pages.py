@@ -212,7 +212,11 @@ def _overview(state: Loaded, code: str) -> MunicipalityOverview:
         areas=areas,
         learning=learning,
         titles={kpi: ctx.title(kpi) for kpi in kpis},
-        names=ctx.names,
+        names=_names(
+            ctx.names,
+            [code, *peers.members],
+            [p.municipality for f in learning.findings for p in f.partners],
+        ),
         polarity={kpi: ctx.polarity[kpi] for kpi in kpis if kpi in ctx.polarity},
         q=state.q,
         examples={},
@@ -422,8 +426,13 @@ def _kpi_overview(state: Loaded, meta: Mapping[str, Any], code: str | None) -> K
         peer_series=peer_series,
         national_series=nan_to_none(medians),
         trend=focal_trend,
-        names=ctx.names,
+        names=_names(ctx.names, [code] if code else [], peers.members if peers else []),
     )
+
+
+def _names(names: Mapping[str, str], *groups: Sequence[str]) -> dict[str, str]:
+    """The names of just the municipalities a result mentions (not all 311)."""
+    return {code: names.get(code, code) for group in groups for code in group}
 
 
 def _float(value: Any) -> float | None:
@@ -499,13 +508,18 @@ def peers_overview(state: Loaded, municipality: str) -> PeersReport:
                 groups[kind] = ctx.peer_set(code, kind)
             except NoDataError:
                 groups[kind] = None
+        structural = ctx.structure.peers(code, state.k)
         return PeersReport(
             municipality=code,
             name=ctx.names.get(code, code),
-            structural=ctx.structure.peers(code, state.k),
+            structural=structural,
             kommungrupp=groups["kommungrupp"],
             liknande=groups["liknande"],
-            names=ctx.names,
+            names=_names(
+                ctx.names,
+                [code, *(p.municipality for p in structural.peers)],
+                *(g.members for g in groups.values() if g is not None),
+            ),
         )
 
     return state.memo(("peers", code), build)
