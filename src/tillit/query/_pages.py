@@ -328,6 +328,37 @@ def _kpi_data(state: Loaded, kpi: str) -> _KpiData:
     return _KpiData(years, municipalities, cube)
 
 
+@dataclass(frozen=True)
+class _KpiCommon:
+    """What a KPI page shows whichever municipality is chosen."""
+
+    last: int  # index of the latest year with values of at least three municipalities
+    year: int
+    latest: np.ndarray  # that year's values, per municipality
+    medians: np.ndarray  # all municipalities' median per year
+    funnel: tuple[FunnelView, np.ndarray] | None
+
+
+def _kpi_common(state: Loaded, kpi: str, meta: Mapping[str, Any], data: _KpiData) -> _KpiCommon:
+    present = ~np.isnan(data.values)
+    with_values = np.flatnonzero(present.sum(axis=0) >= 3)
+    if with_values.size == 0:
+        raise NoDataError(
+            f"För få kommunvärden för {kpi} för att jämföra.",
+            hint=f"Se vilka värden som finns: `tillit values {kpi}`.",
+        )
+    last = int(with_values[-1])
+    year = data.years[last]
+    latest = data.values[:, last]
+    return _KpiCommon(
+        last=last,
+        year=year,
+        latest=latest,
+        medians=_nanmedian_columns(data.values),
+        funnel=_funnel(state, kpi, str(meta.get("title") or ""), year, latest),
+    )
+
+
 def kpi_overview(state: Loaded, kpi: str, municipality: str | None = None) -> KpiOverview:
     """One KPI over all municipalities: the latest year's distribution (the municipality
     and its structural peers marked), the funnel where the KPI is a share or rate of the
@@ -347,19 +378,13 @@ def _kpi_overview(state: Loaded, meta: Mapping[str, Any], code: str | None) -> K
     decision = ctx.polarity.get(kpi_id) or resolve_polarity(
         kpi_id, meta.get("title"), state.overrides
     )
-    present = ~np.isnan(data.values)
-    with_values = np.flatnonzero(present.sum(axis=0) >= 3)
-    if with_values.size == 0:
-        raise NoDataError(
-            f"För få kommunvärden för {kpi_id} för att jämföra.",
-            hint=f"Se vilka värden som finns: `tillit values {kpi_id}`.",
-        )
-    last = int(with_values[-1])
-    year = data.years[last]
-    latest = data.values[:, last]
+    common = state.memo(
+        ("kpi-common", kpi_id), lambda: _kpi_common(state, kpi_id, meta, data), keep=256
+    )
+    last, year, latest, medians = common.last, common.year, common.latest, common.medians
+    funnel = common.funnel
     peers = state.structural_peers(code) if code else None
     peer_set = set(peers.members) if peers else set()
-    funnel = _funnel(state, kpi_id, str(meta.get("title") or ""), year, latest)
     sizes = funnel[1] if funnel else None
     points = []
     for r, m in enumerate(data.municipalities):
@@ -369,7 +394,6 @@ def _kpi_overview(state: Loaded, meta: Mapping[str, Any], code: str | None) -> K
         size = None if sizes is None or not sizes[r] > 0 else float(sizes[r])
         points.append(KpiPoint(m, ctx.names.get(m, m), float(latest[r]), role, size))
     points.sort(key=lambda p: (p.value, p.municipality))
-    medians = _nanmedian_columns(data.values)
     comparison = None
     if code and kpi_id in state.key_kpis:
         # The municipality page's comparison, with the same false-discovery family.
