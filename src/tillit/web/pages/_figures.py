@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from markupsafe import Markup, escape
+
 from tillit.analyses import Polarity
 from tillit.query import KpiOverview
 from tillit.reports import (
@@ -23,6 +25,9 @@ from tillit.web.pages._render import swedish_number as num
 
 __all__ = ["CHARTS", "Figure", "figure"]
 
+#: Columns shown as they are, not as Swedish numbers.
+_PLAIN = frozenset({"ar", "kommunkod"})
+
 
 @dataclass(frozen=True)
 class Figure:
@@ -33,6 +38,29 @@ class Figure:
     columns: tuple[str, ...]  # CSV column names
     headers: tuple[str, ...]  # the table's Swedish column headings
     rows: tuple[dict[str, Any], ...]
+
+    def body_html(self) -> Markup:
+        """The data table's rows (hundreds of them: built here, not in a template loop).
+        The first column is the row header; numbers are right-aligned in Swedish format,
+        except codes and years."""
+        out = []
+        for row in self.rows:
+            focal = ' class="focal-row"' if row.get("roll") == "vald kommun" else ""
+            cells = []
+            for i, column in enumerate(self.columns):
+                value = row[column]
+                if value is None:
+                    text, numeric = "–", False
+                elif isinstance(value, float) and column not in _PLAIN:
+                    text, numeric = num(value), True
+                else:
+                    text, numeric = str(escape(value)), False
+                if i == 0:
+                    cells.append(f'<th scope="row">{text}</th>')
+                else:
+                    cells.append(f'<td class="num">{text}</td>' if numeric else f"<td>{text}</td>")
+            out.append(f"<tr{focal}>{''.join(cells)}</tr>")
+        return Markup("\n".join(out))
 
 
 def _better(report: KpiOverview) -> str | None:
