@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import math
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -70,3 +72,143 @@ def test_municipality_lookup_by_name_code_and_folded_name(metadata_store: Store)
     assert [r["id"] for r in metadata_store.search_municipalities("upplands")] == [
         r["id"] for r in metadata_store.search_municipalities("Upplands")
     ]
+
+
+# --- the indexed ranking equals a straightforward one ------------------------------------
+
+
+def _reference_rank(query: str, docs: list[Document], limit: int) -> list[tuple[str, float]]:
+    """The ranking as specified, testing every document: a query term matches a field as a
+    whole term (title 3.0, body 1.0), as the start of a term (2.2, 0.7) or, for terms of four
+    letters or more, inside a term (1.5, 0.4), times log(1 + (N + 1) / (df + 1)) where df
+    counts the documents with a term starting with it; a phrase bonus; every term must
+    match, else the most; ties to the shorter title, then the key."""
+    words = list(dict.fromkeys(terms(query))) or list(
+        dict.fromkeys(terms(query, keep_stopwords=True))
+    )
+    if not words:
+        return []
+
+    # Each field as " term term … ": a word is " w ", a word's start " w".
+    padded = [(d, f" {d.title} ", f" {d.body} ") for d in docs]
+
+    def how(word: str, field: str) -> int | None:
+        if whole[word] in field:
+            return 0
+        if start[word] in field:
+            return 1
+        if len(word) >= 4 and word in field:
+            return 2
+        return None
+
+    def df(word: str) -> int:
+        return sum(1 for _, title, body in padded if start[word] in title or start[word] in body)
+
+    whole = {w: f" {w} " for w in words}
+    start = {w: f" {w}" for w in words}
+
+    weight = {w: math.log(1 + (len(docs) + 1) / (df(w) + 1)) for w in words}
+    phrase = fold(query.strip())
+    scored = []
+    for d, title, body in padded:
+        score, matched = 0.0, 0
+        for w in words:
+            in_title, in_body = how(w, title), how(w, body)
+            if in_title is not None:
+                score += (3.0, 2.2, 1.5)[in_title] * weight[w]
+            elif in_body is not None:
+                score += (1.0, 0.7, 0.4)[in_body] * weight[w]
+            else:
+                continue
+            matched += 1
+        if not matched:
+            continue
+        if len(phrase) > 2 and phrase in d.exact:
+            score *= 1.5 if d.exact.startswith(phrase) else 1.25
+        scored.append((score, matched, len(d.exact), d.key))
+    if not scored:
+        return []
+    needed = max(s[1] for s in scored)
+    kept = sorted((s for s in scored if s[1] >= needed), key=lambda s: (-s[0], s[2], s[3]))
+    return [(k, round(score, 3)) for score, _, _, k in kept[:limit]]
+
+
+EQUIVALENCE_QUERIES = [
+    # single words, inflected
+    "äldreomsorg",
+    "äldreomsorgen",
+    "hemtjänst",
+    "väntetid",
+    "kostnad",
+    "invånare",
+    "skola",
+    "elever",
+    "brukarbedömning",
+    "andel",
+    "gymnasieskolan",
+    "bibliotek",
+    # inside compound words, prefixes
+    "omsorg",
+    "tjänst",
+    "kost",
+    "elev",
+    "pers",
+    "bo",
+    "ek",
+    "ålder",
+    "skol",
+    # several words
+    "andel elever",
+    "kostnad hemtjänst",
+    "väntetid särskilt boende",
+    "invånare 65 år",
+    "nettokostnad avvikelse",
+    "ekonomiskt bistånd hushåll",
+    "elever i åk 9",
+    "hemtjänst okänt ord",
+    # diacritics and case
+    "VÄNTETID",
+    "vantetid",
+    "aldreomsorg",
+    "Förskola",
+    "forskola",
+    "Ålder",
+    # ids, digits, stop words only, nothing
+    "N00945",
+    "n01951",
+    "2020",
+    "och i",
+    "av",
+    "zzzzqqq",
+    "",
+    "  ",
+]
+
+
+def test_kpi_search_equals_a_straightforward_ranking(metadata_store: Store) -> None:
+    rows = metadata_store.kpis()
+    docs = [
+        Document(r["id"], r["search_title"] or "", r["search_body"] or "", r["search_exact"] or "")
+        for r in rows
+    ]
+    for query in EQUIVALENCE_QUERIES:
+        expected = _reference_rank(query, docs, 30)
+        got = [(h.key, h.score) for h in rank(query, docs, limit=30)]
+        assert got == expected, query
+        # The store's cached index gives the same, after an exact KPI id.
+        via_store = [(r["id"], s) for r, s in metadata_store.search_kpis(query, limit=30)]
+        exact = query.strip().upper()
+        if any(r["id"] == exact for r in rows):
+            assert via_store[0] == (exact, float("inf"))
+            assert via_store[1:] == [h for h in expected if h[0] != exact][:29], query
+        else:
+            assert via_store == expected, query
+
+
+def test_municipality_search_equals_a_straightforward_ranking(metadata_store: Store) -> None:
+    rows = metadata_store.municipalities()
+    docs = [Document(r["id"], r["search_title"] or "", "", r["search_exact"] or "") for r in rows]
+    for query in ["göteborg", "upplands", "sala", "norr", "öster", "vik", "Åre", "stad", "lund"]:
+        assert [(h.key, h.score) for h in rank(query, docs, limit=20)] == _reference_rank(
+            query, docs, 20
+        ), query

@@ -211,20 +211,24 @@ def snippet_html(fields: Iterable[str], matcher: Matcher) -> str:
     """About 240 characters of the text around its first hit (or its start), HTML-escaped,
     with each matched word in ``<mark>``."""
     body = "\n".join(f for f in fields if f).strip()
-    spans = [m.span() for m in WORD.finditer(body) if matcher(m[0])]
+    # Only the words up to the first hit and those inside the snippet are tested: a body
+    # runs to thousands of words, a snippet to about forty.
+    first = next((m.start() for m in WORD.finditer(body) if matcher(m[0])), None)
     start = 0
-    if spans:
-        first = spans[0][0]
-        if first > 60:
-            start = body.rfind(" ", 0, first - 40) + 1
+    if first is not None and first > 60:
+        start = body.rfind(" ", 0, first - 40) + 1
     end = min(len(body), start + _SNIPPET_CHARS)
     if end < len(body):
         space = body.rfind(" ", start, end)
         end = space if space > start else end
     out: list[str] = ["…"] if start > 0 else []
     pos = start
-    for s, e in spans:
-        if s < start or e > end:
+    # ``start`` is 0 or follows a space, so the words found from it are the text's words.
+    for m in WORD.finditer(body, start):
+        s, e = m.span()
+        if e > end:
+            break
+        if not matcher(m[0]):
             continue
         out += [html.escape(body[pos:s]), "<mark>", html.escape(body[s:e]), "</mark>"]
         pos = e

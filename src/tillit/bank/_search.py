@@ -72,6 +72,15 @@ class Hit:
     organisation: str
     score: float
     snippet_html: str  # the original text, HTML-escaped, matched words in <mark>…</mark>
+    # What a list of examples shows besides (read in the same query as the text, so a page
+    # of hits needs no second read of the examples).
+    organisation_id: int | None = None
+    organisation_code: str | None = None
+    operating_area: str | None = None
+    period_start: int | None = None
+    period_end: int | None = None
+    status: str = ""
+    summary: str = ""
 
 
 @dataclass(frozen=True)
@@ -338,18 +347,45 @@ def _listing(
     return SearchResult(hits, int(total), False)
 
 
-def _texts(db: Executor, ids: Sequence[int]) -> dict[int, tuple[str, str, list[str]]]:
-    """id -> (title, organisation name, body fields) for ``ids``."""
+class _Text:
+    """An example's text and what a hit shows of it."""
+
+    __slots__ = ("body", "row")
+
+    def __init__(self, row: Any) -> None:
+        self.row = row
+        self.body = [row[3] or "", row[4] or "", row[5] or "", row[6] or ""]
+
+    def hit(self, score: float, matcher: Matcher) -> Hit:
+        r = self.row
+        return Hit(
+            example_id=int(r[0]),
+            title=r[1],
+            organisation=r[2],
+            score=score,
+            snippet_html=snippet_html(self.body, matcher),
+            organisation_id=r[7],
+            organisation_code=r[8],
+            operating_area=r[9],
+            period_start=r[10],
+            period_end=r[11],
+            status=r[12],
+            summary=r[3] or "",
+        )
+
+
+_TEXTS = text(
+    "SELECT e.id, e.title, o.name, e.summary, e.problem, e.what_was_done, e.results, "
+    "e.organisation_id, o.code, e.operating_area, e.period_start, e.period_end, e.status "
+    "FROM examples e JOIN organisations o ON o.id = e.organisation_id WHERE e.id IN :ids"
+).bindparams(bindparam("ids", expanding=True))
+
+
+def _texts(db: Executor, ids: Sequence[int]) -> dict[int, _Text]:
+    """id -> the example's text (title, organisation, body fields, …) for ``ids``."""
     if not ids:
         return {}
-    statement = text(
-        "SELECT e.id, e.title, o.name, e.summary, e.problem, e.what_was_done, e.results "
-        "FROM examples e JOIN organisations o ON o.id = e.organisation_id WHERE e.id IN :ids"
-    ).bindparams(bindparam("ids", expanding=True))
-    return {
-        int(r[0]): (r[1], r[2], [r[3] or "", r[4] or "", r[5] or "", r[6] or ""])
-        for r in db.execute(statement, {"ids": list(ids)})
-    }
+    return {int(r[0]): _Text(r) for r in db.execute(_TEXTS, {"ids": list(ids)})}
 
 
 def _hits(
@@ -357,17 +393,7 @@ def _hits(
 ) -> list[Hit]:
     texts = _texts(db, list(scores))
     matcher = Matcher.of(parsed, fallback=fallback)
-    return [
-        Hit(
-            example_id=i,
-            title=texts[i][0],
-            organisation=texts[i][1],
-            score=score,
-            snippet_html=snippet_html(texts[i][2], matcher),
-        )
-        for i, score in scores.items()
-        if i in texts
-    ]
+    return [texts[i].hit(score, matcher) for i, score in scores.items() if i in texts]
 
 
 # -- keeping the index in sync ---------------------------------------------------------------
@@ -579,11 +605,7 @@ def similar_examples(db: Executor, example_id: int, limit: int = 5) -> list[Hit]
     scores = {int(r[0]): float(r[1]) for r in db.execute(text(sql), params)}
     matcher = Matcher(chosen if dialect == "sqlite" else (term(t) for t in chosen), ())
     texts = _texts(db, list(scores))
-    return [
-        Hit(i, texts[i][0], texts[i][1], s, snippet_html(texts[i][2], matcher))
-        for i, s in scores.items()
-        if i in texts
-    ]
+    return [texts[i].hit(s, matcher) for i, s in scores.items() if i in texts]
 
 
 _STOP_TERMS = frozenset(term(w) for w in STOP_WORDS)

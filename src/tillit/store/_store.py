@@ -15,7 +15,7 @@ from tillit.errors import InvalidInputError, NoDataError, NotFoundError
 from tillit.store._files import write_lock
 from tillit.store._metadata import MetadataTables, group_name
 from tillit.store._provenance import Provenance, read_provenance, write_provenance
-from tillit.store._search import Document, fold, rank
+from tillit.store._search import Document, SearchIndex, fold, rank
 from tillit.store._values import ValueDataset
 
 __all__ = ["Store"]
@@ -30,6 +30,17 @@ def _sql_array(items: Sequence[str]) -> str:
 
 def _sql_list(items: Sequence[str | int]) -> str:
     return ", ".join("'" + str(i).replace("'", "''") + "'" for i in items)
+
+
+class _Indexed:
+    """A catalogue's rows, their search index and the rows by id."""
+
+    __slots__ = ("by_id", "index", "rows")
+
+    def __init__(self, rows: list[dict[str, Any]], docs: list[Document]) -> None:
+        self.rows = rows
+        self.index = SearchIndex(docs)
+        self.by_id = {r["id"]: r for r in rows}
 
 
 class Store:
@@ -49,7 +60,11 @@ class Store:
         self.provenance_dir = directory / "provenance"
         self.staging_dir = directory / "staging"
         self.reports_dir = directory / "reports"
-        self._kpi_docs: list[Document] | None = None
+        # Search indexes of the KPI and municipality catalogues, each with the rows it was
+        # built from: a catalogue read anew (metadata replaced) is a new list, so a stale
+        # index is never used.
+        self._kpi_index: _Indexed | None = None
+        self._municipality_index: _Indexed | None = None
 
     # -- engine --------------------------------------------------------------------------
     def connect(self) -> duckdb.DuckDBPyConnection:
@@ -106,27 +121,27 @@ class Store:
 
     def search_kpis(self, text: str, *, limit: int = 20) -> list[tuple[dict[str, Any], float]]:
         """KPIs ranked for ``text`` (Swedish-aware; an exact KPI id comes first)."""
+        indexed = self._kpi_index
         rows = self.kpis()
-        by_id = {r["id"]: r for r in rows}
+        if indexed is None or indexed.rows is not rows:
+            indexed = self._kpi_index = _Indexed(
+                rows,
+                [
+                    Document(
+                        r["id"],
+                        r["search_title"] or "",
+                        r["search_body"] or "",
+                        r["search_exact"] or "",
+                    )
+                    for r in rows
+                ],
+            )
+        by_id = indexed.by_id
         exact = by_id.get(text.strip().upper())
-        docs = self._kpi_documents()
-        hits = [(by_id[h.key], h.score) for h in rank(text, docs, limit=limit)]
+        hits = [(by_id[h.key], h.score) for h in rank(text, indexed.index, limit=limit)]
         if exact is not None:
             hits = [(exact, float("inf"))] + [h for h in hits if h[0]["id"] != exact["id"]]
         return hits[:limit]
-
-    def _kpi_documents(self) -> list[Document]:
-        if self._kpi_docs is None:
-            self._kpi_docs = [
-                Document(
-                    r["id"],
-                    r["search_title"] or "",
-                    r["search_body"] or "",
-                    r["search_exact"] or "",
-                )
-                for r in self.kpis()
-            ]
-        return self._kpi_docs
 
     def municipalities(self) -> list[dict[str, Any]]:
         return self._require("municipality")
@@ -137,11 +152,17 @@ class Store:
         needle = fold(text.strip())
         if needle.isdigit():
             return [r for r in rows if r["id"].startswith(needle)][:limit]
-        docs = [
-            Document(r["id"], r["search_title"] or "", "", r["search_exact"] or "") for r in rows
-        ]
-        by_id = {r["id"]: r for r in rows}
-        hits = [by_id[h.key] for h in rank(text, docs, limit=limit)]
+        indexed = self._municipality_index
+        if indexed is None or indexed.rows is not rows:
+            indexed = self._municipality_index = _Indexed(
+                rows,
+                [
+                    Document(r["id"], r["search_title"] or "", "", r["search_exact"] or "")
+                    for r in rows
+                ],
+            )
+        by_id = indexed.by_id
+        hits = [by_id[h.key] for h in rank(text, indexed.index, limit=limit)]
         exact = [r for r in rows if r["search_exact"] == needle]
         return (exact + [h for h in hits if h not in exact])[:limit]
 

@@ -97,7 +97,7 @@ def examples_list(
     without it, newest first; filtered by operating area, municipality (code or name; a
     region also matches its municipalities), trust principle and year (the period covers
     it). Filtering goes through the bank's search for both, so that a filter means the
-    same with and without ``q``; the full records come from ``list_examples``."""
+    same with and without ``q``; the search's hits carry what the list shows."""
     q, omrade, kommun, princip = q.strip(), omrade.strip(), kommun.strip(), princip.strip()
     year = _year(ar)
     page = _page_number(sida)
@@ -142,29 +142,21 @@ def examples_list(
     )
     offset = (page - 1) * PER_PAGE
     result = state.bank.search(who.user, q, filters=filters, limit=PER_PAGE, offset=offset)
-    ids = [h.example_id for h in result.hits]
-    records = {}
-    if ids:
-        listed = state.bank.list_examples(who.user, ids=ids, limit=len(ids))
-        records = {e.id: e for e in listed.items}
     for hit in result.hits:
-        e = records.get(hit.example_id)
-        if e is None:
-            continue
         out["items"].append(
             {
-                "id": e.id,
-                "title": e.title,
+                "id": hit.example_id,
+                "title": hit.title,
                 "organisation": {
-                    "id": e.organisation_id,
-                    "code": e.organisation_code,
-                    "name": e.organisation_name,
+                    "id": hit.organisation_id,
+                    "code": hit.organisation_code,
+                    "name": hit.organisation,
                 },
-                "operating_area": e.operating_area,
-                "period_start": e.period_start,
-                "period_end": e.period_end,
-                "status": e.status,
-                "summary": e.summary,
+                "operating_area": hit.operating_area,
+                "period_start": hit.period_start,
+                "period_end": hit.period_end,
+                "status": hit.status,
+                "summary": hit.summary,
                 "snippet_html": hit.snippet_html,
             }
         )
