@@ -65,7 +65,7 @@ class Loaded:
     k: int
     q: float
     overrides: Mapping[str, Polarity] | None
-    _memo: OrderedDict[tuple[str, ...], Any] = field(default_factory=OrderedDict)
+    _memo: dict[tuple[str, ...], OrderedDict[tuple[str, ...], Any]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -93,16 +93,21 @@ class Loaded:
         return PeerSet("struktur", structural_label(self.k), members)
 
     def memo(self, key: tuple[str, ...], compute: Callable[[], T], *, keep: int = 1024) -> T:
-        """``compute()`` once per key (least recently used dropped past ``keep``)."""
+        """``compute()`` once per key. Keys are kept per kind (their first element, or
+        the first two for "page" and "json": one kind per template), the least recently
+        used of a kind dropped past ``keep``, so that one kind (KPI pages, thousands of
+        them) cannot push out another (every municipality's page)."""
+        kind = key[:2] if key[0] in ("page", "json") else key[:1]
         with self._lock:
-            if key in self._memo:
-                self._memo.move_to_end(key)
-                return self._memo[key]  # type: ignore[no-any-return]
+            entries = self._memo.setdefault(kind, OrderedDict())
+            if key in entries:
+                entries.move_to_end(key)
+                return entries[key]  # type: ignore[no-any-return]
         value = compute()
         with self._lock:
-            self._memo[key] = value
-            while len(self._memo) > keep:
-                self._memo.popitem(last=False)
+            entries[key] = value
+            while len(entries) > keep:
+                entries.popitem(last=False)
         return value
 
 

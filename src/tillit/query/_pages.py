@@ -367,7 +367,7 @@ def kpi_overview(state: Loaded, kpi: str, municipality: str | None = None) -> Kp
     kpi_id = str(meta["id"])
     code = resolve_code(state, municipality) if municipality else None
     return state.memo(
-        ("kpi", kpi_id, code or ""), lambda: _kpi_overview(state, meta, code), keep=2048
+        ("kpi", kpi_id, code or ""), lambda: _kpi_overview(state, meta, code), keep=1024
     )
 
 

@@ -8,6 +8,7 @@ Colours against white: #D55E00 3.9:1, #0072B2 5.2:1, #009E73 3.4:1, #8A8A8A 3.5:
 
 from __future__ import annotations
 
+import functools
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -138,14 +139,21 @@ def _draw_marks(marks: Sequence[tuple[Mark, float, float]], unit: str) -> list[s
     parts: list[str] = []
     for role in ("other", "peer", "focal"):
         parts.append(f'<g class="marks-{role}">')
-        shape, size, attrs = _MARKS[role]
         for mark, x, y in marks:
             if mark.role == role:
-                tip = f"{mark.name}: {format_number(mark.value, value_decimals(mark.value))} {unit}"
-                element = marker(shape, x, y, size, f'class="mark mark-{role}" {attrs}')
-                parts.append(with_tooltip(element, tip.strip()))
+                parts.append(_mark_svg(role, x, y, mark.name, mark.value, unit))
         parts.append("</g>")
     return parts
+
+
+@functools.lru_cache(maxsize=200_000)
+def _mark_svg(role: str, x: float, y: float, name: str, value: float, unit: str) -> str:
+    """One drawn mark with its tooltip. Kept: a web server draws the same KPI's ~290
+    municipalities again for every municipality chosen, and only a few change role."""
+    shape, size, attrs = _MARKS[role]
+    tip = f"{name}: {format_number(value, value_decimals(value))} {unit}"
+    element = marker(shape, x, y, size, f'class="mark mark-{role}" {attrs}')
+    return with_tooltip(element, tip.strip())
 
 
 def distribution_chart(

@@ -42,14 +42,12 @@ STATIC = Path(__file__).resolve().parent / "static"
 log = logging.getLogger("tillit.web")
 
 
-def _warm(atlas: Atlas) -> None:
-    """Load the analyses and every municipality's overview before the first visitor."""
-    from tillit.query import municipality_overview
+def _warm(state: WebState) -> None:
+    """Load the analyses, and render every municipality's pages, before the first visitor."""
+    from tillit.web.pages import warm_pages
 
     try:
-        state = atlas.loaded()
-        for code in state.context.municipalities:
-            municipality_overview(state, code)
+        warm_pages(state)
     except Exception:  # the pages will report it when asked
         log.exception("could not load the analyses in advance")
 
@@ -98,7 +96,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if warm and atlas is not None:
-            threading.Thread(target=_warm, args=(atlas,), name="tillit-warm", daemon=True).start()
+            threading.Thread(target=_warm, args=(state,), name="tillit-warm", daemon=True).start()
         try:
             yield
         finally:

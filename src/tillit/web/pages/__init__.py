@@ -4,9 +4,10 @@
 from fastapi import APIRouter
 
 from tillit.web.pages import _account, _analyses, _bank, _example_form
+from tillit.web.pages._analyses import warm_pages
 from tillit.web.pages._render import PAGE_CSP, render_error
 
-__all__ = ["PAGE_CSP", "pages_router", "render_error"]
+__all__ = ["PAGE_CSP", "pages_router", "render_error", "warm_pages"]
 
 pages_router = APIRouter(include_in_schema=False)
 for _module in (_analyses, _account, _bank, _example_form):

@@ -24,8 +24,10 @@ from tillit.web._errors import SECURITY_HEADERS
 from tillit.web.pages._figures import CHARTS, figure
 from tillit.web.pages._render import (
     csv_response,
+    json_bytes,
     json_cached,
     json_response,
+    page_parts,
     render,
     render_cached,
     viewer,
@@ -138,6 +140,22 @@ def _overview(state: WebState, code: str) -> tuple[Loaded, Any, tuple[str, ...]]
     signature = tuple(f"{c}|{a}|{n}" for (c, a), n in sorted(counts.items(), key=str))
     report = municipality_overview(data, report.municipality, example_counts=counts)
     return data, report, signature
+
+
+def warm_pages(state: WebState) -> None:
+    """Render every municipality's page, its JSON twin and its peer page in advance (the
+    analyses first): what a visitor asks for first is then ready."""
+    for code in loaded(state).context.municipalities:
+        _warm_municipality(state, code)
+
+
+def _warm_municipality(state: WebState, code: str) -> None:
+    data, report, signature = _overview(state, code)
+    key = (report.municipality, *signature)
+    page_parts("municipality.html", lambda: {"report": report}, memo=data.memo, key=key)
+    json_bytes(data.memo, ("municipality", *key), lambda: report)
+    peers = peers_overview(data, code)
+    page_parts("peers.html", lambda: {"report": peers}, memo=data.memo, key=(code,))
 
 
 @router.get("/kommun/{code}.json")

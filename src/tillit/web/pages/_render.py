@@ -206,9 +206,21 @@ def render_cached(
     viewer: Viewer,
 ) -> HTMLResponse:
     """Like :func:`render`, but the page's own blocks (title, head, main) are rendered once
-    per store state and ``key``; only the layout around them (who is logged in, the
-    current path) is rendered per request. ``context()`` is called only when the blocks
-    are rendered; they must not use the viewer."""
+    per store state and ``key`` (see :func:`page_parts`); only the layout around them (who
+    is logged in, the current path) is rendered per request."""
+    parts = page_parts(template, context, memo=memo, key=key)
+    return render(request, "_shell.html", {"viewer": viewer, "parts": parts})
+
+
+def page_parts(
+    template: str,
+    context: Callable[[], Mapping[str, Any]],
+    *,
+    memo: Memo,
+    key: tuple[str, ...],
+) -> dict[str, Markup]:
+    """The page's own blocks, rendered once per store state and ``key``. ``context()`` is
+    called only when they are rendered; they must not use the viewer or the request."""
 
     def blocks() -> dict[str, Markup]:
         page = env.get_template(template)
@@ -219,13 +231,21 @@ def render_cached(
             if name in page.blocks
         }
 
-    parts = memo(("page", template, *key), blocks)
-    return render(request, "_shell.html", {"viewer": viewer, "parts": parts})
+    parts: dict[str, Markup] = memo(("page", template, *key), blocks)
+    return parts
+
+
+def json_bytes(memo: Memo, key: tuple[str, ...], data: Callable[[], Any]) -> bytes:
+    """The JSON twin's body, serialised once per store state and ``key``."""
+    body: bytes = memo(
+        ("json", *key), lambda: orjson.dumps(plain(data()), option=orjson.OPT_NON_STR_KEYS)
+    )
+    return body
 
 
 def json_cached(memo: Memo, key: tuple[str, ...], data: Callable[[], Any]) -> Response:
     """The JSON twin, serialised once per store state and ``key``."""
-    body = memo(("json", *key), lambda: orjson.dumps(plain(data()), option=orjson.OPT_NON_STR_KEYS))
+    body = json_bytes(memo, key, data)
     return Response(
         body,
         media_type="application/json",
