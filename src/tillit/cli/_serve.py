@@ -79,12 +79,31 @@ def serve(
             app_from_environment(), host=host, port=port, log_level="warning", proxy_headers=True
         )
     else:
-        uvicorn.run(
-            "tillit.web:app_from_environment",
-            factory=True,
-            workers=workers,
-            host=host,
-            port=port,
-            log_level="warning",
-            proxy_headers=True,
-        )
+        _serve_workers(host, port, workers)
+
+
+def _serve_workers(host: str, port: int, workers: int) -> None:
+    """Several server processes on one listening socket. uvicorn creates that socket
+    without naming TCP, so asyncio leaves Nagle's algorithm on for the connections it
+    accepts, and small responses then wait for the client's delayed ACK (~40 ms each).
+    TCP_NODELAY on the listening socket is inherited by every accepted connection."""
+    import contextlib
+    import socket
+
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config(
+        "tillit.web:app_from_environment",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="warning",
+        proxy_headers=True,
+    )
+    sock = config.bind_socket()
+    if sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    with contextlib.suppress(KeyboardInterrupt):
+        Multiprocess(config, sockets=[sock]).run()

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
@@ -39,6 +40,10 @@ API-token: `Authorization: Bearer tlt_…` (skapas med `POST /api/tokens`), utan
 
 
 STATIC = Path(__file__).resolve().parent / "static"
+#: Threads per server process that run routes at once. The routes are CPU-bound Python:
+#: more threads only contend for the interpreter lock (20 threads cost about twice the
+#: CPU per request of one), while requests beyond these wait their turn.
+SERVER_THREADS = 4
 log = logging.getLogger("tillit.web")
 
 
@@ -62,7 +67,7 @@ def app_from_environment() -> FastAPI:
     settings = load_settings()
     store = Store(settings.store_dir, memory_limit=settings.memory_limit)
     atlas = Atlas(store, overrides=polarity_overrides(settings))
-    return create_app(settings, atlas=atlas, warm=True)
+    return create_app(settings, atlas=atlas, warm=True, threads=SERVER_THREADS)
 
 
 def create_app(
@@ -74,6 +79,7 @@ def create_app(
     max_body_bytes: int = DEFAULT_MAX_BODY,
     atlas: Atlas | None = None,
     warm: bool = False,
+    threads: int | None = None,
 ) -> FastAPI:
     """The web app over ``bank`` (default: the bank at ``settings.database_url``, opened now
     and closed when the app shuts down; settings default to the environment's).
@@ -81,7 +87,8 @@ def create_app(
     ``cookie_secure`` (or TILLIT_COOKIE_SECURE) marks the session cookie Secure even on
     plain http (for a TLS-terminating proxy). ``atlas`` holds the store's analyses for
     the pages (None: pages that need the store answer 404); ``warm`` loads them, and
-    every municipality's overview, in a background thread as the app starts."""
+    every municipality's overview, in a background thread as the app starts. ``threads``
+    caps the threads that run the (synchronous) routes at once (default: AnyIO's 40)."""
     owned = bank is None
     settings = settings or load_settings()
     if bank is None:
@@ -95,6 +102,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if threads is not None:
+            anyio.to_thread.current_default_thread_limiter().total_tokens = threads
         if warm and atlas is not None:
             threading.Thread(target=_warm, args=(state,), name="tillit-warm", daemon=True).start()
         try:

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from markupsafe import Markup, escape
 
 from tillit.bank import SearchFilters
 from tillit.errors import NotFoundError
@@ -145,8 +146,11 @@ def _overview(state: WebState, code: str) -> tuple[Loaded, Any, tuple[str, ...]]
 def warm_pages(state: WebState) -> None:
     """Render every municipality's page, its JSON twin and its peer page in advance (the
     analyses first): what a visitor asks for first is then ready."""
-    for code in loaded(state).context.municipalities:
+    data = loaded(state)
+    for code in data.context.municipalities:
         _warm_municipality(state, code)
+    for kpi in data.key_kpis:  # the KPIs every municipality page links to
+        kpi_overview(data, kpi)
 
 
 def _warm_municipality(state: WebState, code: str) -> None:
@@ -202,6 +206,19 @@ def municipality_page(request: Request, state: State, code: str) -> Response:
         key=(report.municipality, *signature),
         viewer=viewer(request, state),
     )
+
+
+def _options(data: Loaded, selected: str | None) -> Markup:
+    """The <option>s of every municipality, by name, the chosen one selected."""
+
+    def build() -> str:
+        return "".join(
+            f'<option value="{code}"{" selected" if code == selected else ""}>'
+            f"{escape(name)}</option>"
+            for code, name in municipality_names(data)
+        )
+
+    return Markup(data.memo(("options", selected or ""), build, keep=400))
 
 
 # --- KPI ----------------------------------------------------------------------------------
@@ -287,7 +304,7 @@ def kpi_page(request: Request, state: State, kpi: str, kommun: Code = None) -> R
         lambda: {
             "report": report,
             "figures": [f for f in (figure(report, slug) for slug in CHARTS) if f is not None],
-            "municipalities": municipality_names(data),
+            "options": _options(data, report.municipality),
         },
         memo=data.memo,
         key=(report.kpi, report.municipality or ""),

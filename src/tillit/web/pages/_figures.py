@@ -4,6 +4,7 @@ chart's description) and the rows of its data table (also its CSV download)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -43,24 +44,28 @@ class Figure:
         """The data table's rows (hundreds of them: built here, not in a template loop).
         The first column is the row header; numbers are right-aligned in Swedish format,
         except codes and years."""
-        out = []
-        for row in self.rows:
-            focal = ' class="focal-row"' if row.get("roll") == "vald kommun" else ""
-            cells = []
-            for i, column in enumerate(self.columns):
-                value = row[column]
-                if value is None:
-                    text, numeric = "–", False
-                elif isinstance(value, float) and column not in _PLAIN:
-                    text, numeric = num(value), True
-                else:
-                    text, numeric = str(escape(value)), False
-                if i == 0:
-                    cells.append(f'<th scope="row">{text}</th>')
-                else:
-                    cells.append(f'<td class="num">{text}</td>' if numeric else f"<td>{text}</td>")
-            out.append(f"<tr{focal}>{''.join(cells)}</tr>")
-        return Markup("\n".join(out))
+        rows = (_row_html(self.columns, tuple(row[c] for c in self.columns)) for row in self.rows)
+        return Markup("\n".join(rows))
+
+
+@functools.lru_cache(maxsize=100_000)
+def _row_html(columns: tuple[str, ...], values: tuple[Any, ...]) -> str:
+    """One table row. Kept: the same KPI's rows come again for every municipality chosen,
+    and only the chosen one's and its peers' rows differ."""
+    focal = ' class="focal-row"' if "vald kommun" in values else ""
+    cells = []
+    for i, (column, value) in enumerate(zip(columns, values, strict=True)):
+        if value is None:
+            text, numeric = "–", False
+        elif isinstance(value, float) and column not in _PLAIN:
+            text, numeric = num(value), True
+        else:
+            text, numeric = str(escape(value)), False
+        if i == 0:
+            cells.append(f'<th scope="row">{text}</th>')
+        else:
+            cells.append(f'<td class="num">{text}</td>' if numeric else f"<td>{text}</td>")
+    return f"<tr{focal}>{''.join(cells)}</tr>"
 
 
 def _better(report: KpiOverview) -> str | None:
