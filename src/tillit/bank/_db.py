@@ -15,6 +15,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.pool import NullPool
 
 from tillit.errors import ConfigError, NotFoundError, StoreError
 
@@ -38,10 +39,12 @@ def create_bank_engine(url: str) -> Engine:
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        # A pool of connections (the pragmas run once per connection, not per session):
-        # opening a connection and setting WAL cost more than most of the bank's queries.
-        # SQLAlchemy lets pooled SQLite connections move between threads.
-        engine = create_engine(parsed, pool_size=8, max_overflow=8, pool_timeout=30)
+            # A pool of connections (the pragmas run once per connection, not per session):
+            # opening a connection and setting WAL cost more than most of the bank's
+            # queries. SQLAlchemy lets pooled SQLite connections move between threads.
+            engine = create_engine(parsed, pool_size=8, max_overflow=8, pool_timeout=30)
+        else:  # in memory or a URI: a connection per use, as SQLite itself shares them
+            engine = create_engine(parsed, poolclass=NullPool)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if backend == "postgresql":
