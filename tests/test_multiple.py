@@ -59,3 +59,10 @@ def test_bh_rejects_bad_input() -> None:
         benjamini_hochberg([0.1], q=0.0)
     with pytest.raises(InvalidInputError):
         benjamini_hochberg([1.2])
+
+
+def test_a_p_value_exactly_on_its_threshold_is_rejected() -> None:
+    # 0.05 is the third smallest of six at q = 0.1: its threshold 3/6 · 0.1 is 0.05 itself,
+    # while 0.05 · 6 / 3 rounds to just above 0.1.
+    rejected, _ = benjamini_hochberg([0.0, 0.0, 1.0, 1.0, 1.0, 0.05], q=0.1)
+    assert rejected.tolist() == [True, True, False, False, False, True]

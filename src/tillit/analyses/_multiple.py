@@ -22,9 +22,12 @@ def benjamini_hochberg(
     """Benjamini–Hochberg step-up procedure at false discovery rate ``q``.
 
     Returns ``(rejected, q_values)``, both shaped like ``p_values``. ``q_values`` are the
-    BH-adjusted p-values, ``min_{k >= i} p_(k) · m / k`` capped at 1, so ``rejected`` is exactly
-    ``q_values <= q``. Missing p-values (NaN) are never rejected, get a NaN q-value and do not count
-    in ``m``, the number of tests: a test that was not run cannot use up the error budget.
+    BH-adjusted p-values, ``min_{k >= i} p_(k) · m / k`` capped at 1, so ``rejected`` is
+    ``q_values <= q``; it is decided by the step-up rule itself (the largest rank i with
+    ``p_(i) <= i/m · q`` and every rank below it), so that a p-value exactly on its threshold is
+    rejected whatever the rounding of ``p · m / i``. Missing p-values (NaN) are never rejected,
+    get a NaN q-value and do not count in ``m``, the number of tests: a test that was not run
+    cannot use up the error budget.
 
     Raises :class:`InvalidInputError` when ``q`` is not in (0, 1) or a p-value is outside [0, 1].
     """
@@ -41,6 +44,7 @@ def benjamini_hochberg(
     flat = p.ravel()
     flat_valid = valid.ravel()
     q_flat = np.full(flat.shape, np.nan)
+    reject_flat = np.zeros(flat.shape, dtype=bool)
     pv = flat[flat_valid]
     m = pv.size
     if m:
@@ -52,7 +56,11 @@ def benjamini_hochberg(
         unsorted = np.empty(m)
         unsorted[order] = adjusted
         q_flat[flat_valid] = unsorted
-    q_values = q_flat.reshape(p.shape)
-    rejected = np.zeros(p.shape, dtype=bool)
-    rejected[valid] = q_values[valid] <= q
-    return rejected, q_values
+        below = np.flatnonzero(pv[order] <= np.arange(1, m + 1) / m * q)
+        reject_sorted = np.zeros(m, dtype=bool)
+        if below.size:
+            reject_sorted[: below[-1] + 1] = True
+        reject_unsorted = np.empty(m, dtype=bool)
+        reject_unsorted[order] = reject_sorted
+        reject_flat[flat_valid] = reject_unsorted
+    return reject_flat.reshape(p.shape), q_flat.reshape(p.shape)
