@@ -4,12 +4,21 @@ edit them."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from tillit.bank._base import utc
 from tillit.bank._examples import MAX_PAGE, Examples, can_see, example_record
-from tillit.bank._models import Example, ExampleKpi, ExampleRevision, ExampleTag, Organisation
+from tillit.bank._models import (
+    Example,
+    ExampleKpi,
+    ExampleRevision,
+    ExampleTag,
+    Organisation,
+    User,
+)
 from tillit.bank._records import ExamplePage, ExampleRecord, RevisionRecord, UserRecord
 from tillit.errors import InvalidInputError, NotFoundError
 
@@ -52,16 +61,7 @@ class Listing(Examples):
             raise InvalidInputError(f"Okänd status {status!r}.", hint="draft eller published.")
         with self.sessions() as session:
             user = self._actor(session, actor)
-            query = select(Example)
-            if user is None or user.role == "reader":
-                query = query.where(Example.status == "published")
-            elif user.role == "editor":
-                query = query.where(
-                    or_(
-                        Example.status == "published",
-                        Example.organisation_id == user.organisation_id,
-                    )
-                )
+            query = visible(select(Example), user)
             if organisation is not None:
                 query = query.where(
                     Example.organisation_id == self._find_organisation(session, organisation).id
@@ -102,16 +102,9 @@ class Listing(Examples):
         area filter offers these)."""
         with self.sessions() as session:
             user = self._actor(session, actor)
-            query = select(Example.operating_area).where(Example.operating_area.is_not(None))
-            if user is None or user.role == "reader":
-                query = query.where(Example.status == "published")
-            elif user.role == "editor":
-                query = query.where(
-                    or_(
-                        Example.status == "published",
-                        Example.organisation_id == user.organisation_id,
-                    )
-                )
+            query = visible(
+                select(Example.operating_area).where(Example.operating_area.is_not(None)), user
+            )
             return sorted({str(a) for a in session.scalars(query.distinct()) if a})
 
     def published_counts(self, municipalities: list[str]) -> dict[tuple[str, str | None], int]:
@@ -152,3 +145,18 @@ class Listing(Examples):
                 )
                 for r in rows
             ]
+
+
+Q = TypeVar("Q", bound=Select[Any])
+
+
+def visible(query: Q, user: User | None) -> Q:
+    """``query`` restricted to the examples ``user`` may see: published ones, and an
+    editor's own organisation's drafts; an admin sees all."""
+    if user is None or user.role == "reader":
+        return query.where(Example.status == "published")
+    if user.role == "editor":
+        return query.where(
+            or_(Example.status == "published", Example.organisation_id == user.organisation_id)
+        )
+    return query
