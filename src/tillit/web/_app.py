@@ -20,7 +20,12 @@ from tillit.config import Settings, load_settings
 from tillit.query import Atlas
 from tillit.web._auth import COOKIE_NAME, LoginLimiter, WebState
 from tillit.web._errors import install_error_handlers
-from tillit.web._middleware import DEFAULT_MAX_BODY, BodyLimitMiddleware, SecurityHeadersMiddleware
+from tillit.web._middleware import (
+    DEFAULT_MAX_BODY,
+    BodyLimitMiddleware,
+    HeavyRequestsMiddleware,
+    SecurityHeadersMiddleware,
+)
 from tillit.web.pages import pages_router, render_error
 from tillit.web.routes import TAGS, api_router
 
@@ -45,6 +50,8 @@ STATIC = Path(__file__).resolve().parent / "static"
 #: more threads only contend for the interpreter lock (20 threads cost about twice the
 #: CPU per request of one), while requests beyond these wait their turn.
 SERVER_THREADS = 4
+#: Addresses of the pages that cost 10–40 ms of CPU (searches, KPI pages, the bank's list).
+HEAVY = ("/sok", "/exempel", "/nyckeltal", "/api/search")
 log = logging.getLogger("tillit.web")
 
 
@@ -133,6 +140,9 @@ def create_app(
     app.include_router(api_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(pages_router)
+    if threads is not None:
+        # Keep half the route threads for the cheap pages.
+        app.add_middleware(HeavyRequestsMiddleware, prefixes=HEAVY, limit=max(1, threads // 2))
     # Added last = outermost: the size limit runs before anything reads the body.
     app.add_middleware(SecurityHeadersMiddleware, cookie_name=COOKIE_NAME)
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)

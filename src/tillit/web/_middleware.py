@@ -3,13 +3,14 @@ security headers of every response."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tillit.web._errors import SECURITY_HEADERS, error_body
 
-__all__ = ["BodyLimitMiddleware", "SecurityHeadersMiddleware"]
+__all__ = ["BodyLimitMiddleware", "HeavyRequestsMiddleware", "SecurityHeadersMiddleware"]
 
 DEFAULT_MAX_BODY = 1_000_000
 """Bytes a request body may have (1 MB): far above any example, far below harm."""
@@ -145,3 +146,25 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class HeavyRequestsMiddleware:
+    """At most ``limit`` requests to the costly pages (searches, KPI pages: 10–40 ms of
+    CPU each) run at once per process; the others wait here, before taking a route thread.
+    The cheap pages (a municipality's page is rendered in advance) then never queue
+    behind a row of searches for a thread."""
+
+    def __init__(self, app: ASGIApp, prefixes: tuple[str, ...], limit: int) -> None:
+        self.app = app
+        self.prefixes = prefixes
+        self.limit = limit
+        self._gate: asyncio.Semaphore | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope.get("path", "").startswith(self.prefixes):
+            await self.app(scope, receive, send)
+            return
+        if self._gate is None:  # made in the server's event loop
+            self._gate = asyncio.Semaphore(self.limit)
+        async with self._gate:
+            await self.app(scope, receive, send)
