@@ -582,7 +582,12 @@ def main() -> None:
     parser.add_argument("--floor", default=FLOOR_PATH, help="the static path of the floor")
     parser.add_argument("--database-url", default="", help="the bank (default: SQLite)")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--workers", type=int, default=1, help="tillit serve --workers")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=min(2, os.cpu_count() or 1),
+        help="tillit serve --workers (default: the cores, at most 2)",
+    )
     parser.add_argument(
         "--alone", type=int, default=20, help="requests of each kind by one client first"
     )
