@@ -113,22 +113,28 @@ class Context:
         """Counts behind the KPIs that are whole-population rates or shares."""
         out: dict[str, Denominators] = {}
         for k, kpi in enumerate(evidence.kpis):
-            rule = denominator_rule(kpi, self.title(kpi))
-            if rule is None or rule.population_kpi not in self.panel.kpis:
-                continue
-            year = int(evidence.windowed.end_years[k])
-            if year not in self.panel.years:
-                continue
-            pop = self.panel.values[
-                self.panel.kpi_index(rule.population_kpi), :, self.panel.years.index(year)
-            ]
-            out[kpi] = Denominators(
-                kind=rule.kind,
-                denominator=pop,
-                scale=rule.scale,
-                source=f"{self.title(rule.population_kpi)} ({rule.population_kpi}), {year}",
-            )
+            found = self.denominator(kpi, int(evidence.windowed.end_years[k]))
+            if found is not None:
+                out[kpi] = found
         return out
+
+    def denominator(self, kpi: str, year: int) -> Denominators | None:
+        """The population behind ``kpi`` in ``year`` when it is a whole-population rate or
+        share (see ``denominator_rule``), else None."""
+        rule = denominator_rule(kpi, self.title(kpi))
+        if rule is None or rule.population_kpi not in self.panel.kpis:
+            return None
+        if year not in self.panel.years:
+            return None
+        pop = self.panel.values[
+            self.panel.kpi_index(rule.population_kpi), :, self.panel.years.index(year)
+        ]
+        return Denominators(
+            kind=rule.kind,
+            denominator=pop,
+            scale=rule.scale,
+            source=f"{self.title(rule.population_kpi)} ({rule.population_kpi}), {year}",
+        )
 
     def peer_set(
         self, municipality: str, kind: str = "struktur", *, k: int = 7, area: str | None = None

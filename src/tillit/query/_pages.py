@@ -5,9 +5,10 @@ returns a dataclass; the HTML page and its JSON twin both render that one result
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -20,7 +21,6 @@ from tillit.analyses import (
     PolarityDecision,
     Trend,
     compare,
-    denominator_rule,
     fit_funnel,
     resolve_polarity,
     trend,
@@ -238,7 +238,7 @@ class KpiPoint:
     municipality: str
     name: str
     value: float
-    role: str  # "focal", "peer" or "other"
+    role: Literal["focal", "peer", "other"]
     size: float | None  # the funnel's x (persons), when the KPI has one
 
 
@@ -339,7 +339,7 @@ class _KpiCommon:
     funnel: tuple[FunnelView, np.ndarray] | None
 
 
-def _kpi_common(state: Loaded, kpi: str, meta: Mapping[str, Any], data: _KpiData) -> _KpiCommon:
+def _kpi_common(state: Loaded, kpi: str, data: _KpiData) -> _KpiCommon:
     present = ~np.isnan(data.values)
     with_values = np.flatnonzero(present.sum(axis=0) >= 3)
     if with_values.size == 0:
@@ -355,7 +355,7 @@ def _kpi_common(state: Loaded, kpi: str, meta: Mapping[str, Any], data: _KpiData
         year=year,
         latest=latest,
         medians=_nanmedian_columns(data.values),
-        funnel=_funnel(state, kpi, str(meta.get("title") or ""), year, latest),
+        funnel=_funnel(state, kpi, year, latest),
     )
 
 
@@ -378,9 +378,7 @@ def _kpi_overview(state: Loaded, meta: Mapping[str, Any], code: str | None) -> K
     decision = ctx.polarity.get(kpi_id) or resolve_polarity(
         kpi_id, meta.get("title"), state.overrides
     )
-    common = state.memo(
-        ("kpi-common", kpi_id), lambda: _kpi_common(state, kpi_id, meta, data), keep=256
-    )
+    common = state.memo(("kpi-common", kpi_id), lambda: _kpi_common(state, kpi_id, data), keep=256)
     last, year, latest, medians = common.last, common.year, common.latest, common.medians
     funnel = common.funnel
     peers = state.structural_peers(code) if code else None
@@ -390,7 +388,9 @@ def _kpi_overview(state: Loaded, meta: Mapping[str, Any], code: str | None) -> K
     for r, m in enumerate(data.municipalities):
         if np.isnan(latest[r]):
             continue
-        role = "focal" if m == code else "peer" if m in peer_set else "other"
+        role: Literal["focal", "peer", "other"] = (
+            "focal" if m == code else "peer" if m in peer_set else "other"
+        )
         size = None if sizes is None or not sizes[r] > 0 else float(sizes[r])
         points.append(KpiPoint(m, ctx.names.get(m, m), float(latest[r]), role, size))
     points.sort(key=lambda p: (p.value, p.municipality))
@@ -464,33 +464,21 @@ def _float(value: Any) -> float | None:
 
 
 def _nanmedian_columns(values: np.ndarray) -> np.ndarray:
-    out = np.full(values.shape[1], np.nan)
-    for j in range(values.shape[1]):
-        column = values[:, j]
-        column = column[~np.isnan(column)]
-        if column.size:
-            out[j] = float(np.median(column))
-    return out
+    """The median of each column (year) over the values present; NaN for an empty one."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # "All-NaN slice": NaN is the answer
+        return np.asarray(np.nanmedian(values, axis=0), dtype=np.float64)
 
 
 def _funnel(
-    state: Loaded, kpi: str, title: str, year: int, latest: np.ndarray
+    state: Loaded, kpi: str, year: int, latest: np.ndarray
 ) -> tuple[FunnelView, np.ndarray] | None:
     """The funnel of a share or rate of the population (binomial or Poisson); None for
     other KPIs, whose noise band needs the evidence's noise model (see compare)."""
-    rule = denominator_rule(kpi, title)
-    panel = state.context.panel
-    if rule is None or rule.population_kpi not in panel.kpis or year not in panel.years:
+    denominators = state.context.denominator(kpi, year)
+    if denominators is None:
         return None
-    population = panel.values[panel.kpi_index(rule.population_kpi), :, panel.years.index(year)]
-    from tillit.analyses import Denominators
-
-    denominators = Denominators(
-        kind=rule.kind,
-        denominator=population,
-        scale=rule.scale,
-        source=f"{state.context.title(rule.population_kpi)} ({rule.population_kpi}), {year}",
-    )
+    population = np.asarray(denominators.denominator, dtype=np.float64)
     try:
         fitted: FittedFunnel | None = fit_funnel(latest, denominators, np.zeros_like(latest))
     except InvalidInputError:

@@ -16,7 +16,7 @@ import math
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tillit.swedish import fold, term
 
@@ -71,9 +71,12 @@ class Document:
     title: str
     body: str
     exact: str
+    # Padded once: a query then tests substrings without building strings per document.
+    padded_title: str = field(init=False, repr=False, compare=False)
+    padded_body: str = field(init=False, repr=False, compare=False)
+    padded_all: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        # Padded once: a query then tests substrings without building strings per document.
         object.__setattr__(self, "padded_title", f" {self.title} ")
         object.__setattr__(self, "padded_body", f" {self.body} ")
         object.__setattr__(self, "padded_all", f" {self.title} {self.body} ")
@@ -121,7 +124,7 @@ class SearchIndex:
         self.docs: tuple[Document, ...] = tuple(docs)
         postings: dict[str, list[int]] = {}
         for position, doc in enumerate(self.docs):
-            padded: str = doc.padded_all  # type: ignore[attr-defined]
+            padded: str = doc.padded_all
             for word in set(padded.split(" ")):
                 if word:
                     postings.setdefault(word, []).append(position)
@@ -136,7 +139,7 @@ class SearchIndex:
         self._joined = _SEPARATOR.join(self._vocabulary)
 
     def _scan(self, needle: str) -> set[int]:
-        return {i for i, d in enumerate(self.docs) if needle in d.padded_all}  # type: ignore[attr-defined]
+        return {i for i, d in enumerate(self.docs) if needle in d.padded_all}
 
     def containing(self, term: str) -> set[int]:
         """Positions in :attr:`docs` of the documents whose title or body contains ``term``
@@ -197,9 +200,9 @@ def rank(query: str, docs: Sequence[Document] | SearchIndex, *, limit: int = 20)
     all_docs = index.docs
     for position in sorted(candidates):
         doc = all_docs[position]
-        everything: str = doc.padded_all  # type: ignore[attr-defined]
-        title: str = doc.padded_title  # type: ignore[attr-defined]
-        body: str = doc.padded_body  # type: ignore[attr-defined]
+        everything: str = doc.padded_all
+        title: str = doc.padded_title
+        body: str = doc.padded_body
         score = 0.0
         matched = 0
         for t in query_terms:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from markupsafe import Markup, escape
 
@@ -68,7 +68,7 @@ def _row_html(columns: tuple[str, ...], values: tuple[Any, ...]) -> str:
     return f"<tr{focal}>{''.join(cells)}</tr>"
 
 
-def _better(report: KpiOverview) -> str | None:
+def _better(report: KpiOverview) -> Literal["higher", "lower"] | None:
     if report.polarity.polarity is Polarity.HIGHER:
         return "higher"
     if report.polarity.polarity is Polarity.LOWER:
@@ -84,7 +84,7 @@ def _role_label(role: str) -> str:
 
 
 def distribution(report: KpiOverview) -> Figure:
-    marks = [Mark(p.municipality, p.name, p.value, p.role) for p in report.points]  # type: ignore[arg-type]
+    marks = [Mark(p.municipality, p.name, p.value, p.role) for p in report.points]
     rank = report.rank()
     parts = [
         f"{len(report.points)} kommuner har ett värde för {report.year}; "
@@ -105,7 +105,7 @@ def distribution(report: KpiOverview) -> Figure:
         description=" ".join(parts),
         unit=_unit(report.title),
         median=report.national_median,
-        better=_better(report),  # type: ignore[arg-type]
+        better=_better(report),
         show_title=False,
     )
     rows = tuple(
@@ -137,7 +137,7 @@ def funnel(report: KpiOverview) -> Figure | None:
     if view is None:
         return None
     marks = [
-        Mark(p.municipality, p.name, p.value, p.role, p.size)  # type: ignore[arg-type]
+        Mark(p.municipality, p.name, p.value, p.role, p.size)
         for p in report.points
         if p.size is not None
     ]

@@ -237,20 +237,13 @@ def page_parts(
 
 def json_bytes(memo: Memo, key: tuple[str, ...], data: Callable[[], Any]) -> bytes:
     """The JSON twin's body, serialised once per store state and ``key``."""
-    body: bytes = memo(
-        ("json", *key), lambda: orjson.dumps(plain(data()), option=orjson.OPT_NON_STR_KEYS)
-    )
+    body: bytes = memo(("json", *key), lambda: _dump(data()))
     return body
 
 
 def json_cached(memo: Memo, key: tuple[str, ...], data: Callable[[], Any]) -> Response:
     """The JSON twin, serialised once per store state and ``key``."""
-    body = json_bytes(memo, key, data)
-    return Response(
-        body,
-        media_type="application/json",
-        headers={**SECURITY_HEADERS, "Access-Control-Allow-Origin": "*"},
-    )
+    return _json(json_bytes(memo, key, data))
 
 
 def plain(value: Any) -> Any:
@@ -277,7 +270,14 @@ def plain(value: Any) -> Any:
 
 
 def json_response(data: Any, *, status: int = 200) -> Response:
-    body = orjson.dumps(plain(data), option=orjson.OPT_NON_STR_KEYS)
+    return _json(_dump(data), status=status)
+
+
+def _dump(data: Any) -> bytes:
+    return orjson.dumps(plain(data), option=orjson.OPT_NON_STR_KEYS)
+
+
+def _json(body: bytes, *, status: int = 200) -> Response:
     return Response(
         body,
         status_code=status,
