@@ -564,3 +564,11 @@ def test_linked_results_take_the_kpi_title_from_the_store(
     known, unknown = data["kpis"]
     assert known["title"] and known["title"] in html.unescape(page.text)
     assert unknown["title"] is None and "X99999" in page.text
+
+
+def test_an_empty_bank_says_how_examples_get_there(api: TestClient) -> None:
+    page = api.get("/exempel")
+    assert page.status_code == 200
+    assert "Banken har inga publicerade exempel ännu." in page.text
+    assert "tillit bank import-jsonl" in page.text
+    assert "Banken har inga" not in api.get("/exempel", params={"q": "skola"}).text
