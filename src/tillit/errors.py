@@ -11,6 +11,7 @@ since users read it) and ``hint`` (the next step, or ``None``).
     ├── NotFoundError               a KPI, group or municipality named by the user does not exist
     ├── NoDataError                 the store has nothing yet for what was asked
     ├── InvalidInputError           a bad argument (year range, file type, a field of an example)
+    ├── NotEvaluableError           an analysis refuses: too little data to answer honestly
     ├── PermissionDeniedError       the user (or an anonymous visitor) may not do this
     ├── ConflictError               a stale version, a duplicate, or a bank that is not empty
     ├── SourceError                 talking to the outside failed
@@ -31,6 +32,7 @@ __all__ = [
     "KoladaPayloadError",
     "KoladaUnavailableError",
     "NoDataError",
+    "NotEvaluableError",
     "NotFoundError",
     "PermissionDeniedError",
     "SourceError",
@@ -66,6 +68,11 @@ class NoDataError(TillitError):
 
 class InvalidInputError(TillitError):
     """An argument or input file is malformed."""
+
+
+class NotEvaluableError(TillitError):
+    """The data cannot support an honest answer (a pre-period too short for a synthetic
+    control, too few comparable units); the message says why and what would be needed."""
 
 
 class PermissionDeniedError(TillitError):
