@@ -405,7 +405,8 @@ def _quality(
     if placebos and main.pre_rmspe > factor * median and main.pre_rmspe > 0:
         reasons.append(
             f"avvikelsen före starten (RMSPE {_number(main.pre_rmspe)}) är mer än "
-            f"{_number(factor)} gånger så stor som för en typisk jämförbar enhet ({_number(median)})"
+            f"{_number(factor)} gånger så stor som för en typisk jämförbar enhet "
+            f"({_number(median)})"
         )
     return FitQuality(bool(reasons), "; ".join(reasons) or None, median, outside)
 
