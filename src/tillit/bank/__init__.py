@@ -1,5 +1,6 @@
 """The bank of good examples: organisations, users and roles, examples with their
-revision history, the audit log, and Swedish search. SQLite is the embedded default
+revision history, trials (försök) with their pre-registered KPIs, the audit log, and
+Swedish search. SQLite is the embedded default
 (``$TILLIT_HOME/bank.sqlite``), PostgreSQL the shared server (``TILLIT_DATABASE_URL``)."""
 
 from tillit.bank._corpus import ImportReport, import_jsonl, repair_text
@@ -8,6 +9,7 @@ from tillit.bank._models import (
     ORGANISATION_KINDS,
     ROLES,
     STATUSES,
+    TRIAL_DIRECTIONS,
     TRUST_PRINCIPLES,
     ApiToken,
     AuditEntry,
@@ -18,6 +20,8 @@ from tillit.bank._models import (
     ExampleTag,
     LoginSession,
     Organisation,
+    Trial,
+    TrialKpi,
     User,
 )
 from tillit.bank._passwords import Passwords
@@ -30,6 +34,8 @@ from tillit.bank._records import (
     RevisionRecord,
     SessionRecord,
     TokenRecord,
+    TrialKpiRecord,
+    TrialRecord,
     UserRecord,
 )
 from tillit.bank._repository import Bank, open_bank
@@ -45,13 +51,15 @@ from tillit.bank._search import (
     unindex_example,
 )
 from tillit.bank._transfer import export_bank, import_bank
-from tillit.bank._validate import EXAMPLE_FIELDS
+from tillit.bank._validate import EXAMPLE_FIELDS, TRIAL_FIELDS
 
 __all__ = [
     "EXAMPLE_FIELDS",
     "ORGANISATION_KINDS",
     "ROLES",
     "STATUSES",
+    "TRIAL_DIRECTIONS",
+    "TRIAL_FIELDS",
     "TRUST_PRINCIPLES",
     "ApiToken",
     "AuditEntry",
@@ -76,6 +84,10 @@ __all__ = [
     "SearchResult",
     "SessionRecord",
     "TokenRecord",
+    "Trial",
+    "TrialKpi",
+    "TrialKpiRecord",
+    "TrialRecord",
     "User",
     "UserRecord",
     "Visibility",

@@ -5,7 +5,9 @@ Organisations are the 290 municipalities and 21 regions (seeded from the store's
 metadata, ``code`` = Kolada's id) plus others (SKR, agencies). Users have one role:
 ``admin`` (everything), ``editor`` (writes the examples of one organisation) or
 ``reader``. Good examples keep every earlier version in ``example_revisions``; every
-change of anything is one row in ``audit_log``."""
+change of anything is one row in ``audit_log``. Trials (försök) record a change a
+municipality made and the KPIs it expects to move, registered before the results are
+known where possible."""
 
 from __future__ import annotations
 
@@ -39,6 +41,8 @@ TRUST_PRINCIPLES: tuple[str, ...] = (
 ROLES: tuple[str, ...] = ("admin", "editor", "reader")
 STATUSES: tuple[str, ...] = ("draft", "published")
 ORGANISATION_KINDS: tuple[str, ...] = ("kommun", "region", "other")
+#: The direction a trial expects a KPI to move.
+TRIAL_DIRECTIONS: tuple[str, ...] = ("increase", "decrease")
 
 # Constraint names are fixed so that migrations are the same on SQLite and PostgreSQL.
 NAMING = {
@@ -214,3 +218,49 @@ class AuditEntry(Base):
     entity: Mapped[str] = mapped_column(String(50))  # "example", "user", "organisation", …
     entity_id: Mapped[str | None] = mapped_column(String(50))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Trial(Base):
+    """A trial (försök): a change one municipality made from ``start_year`` on, and the KPIs
+    it expects to move. Evaluated later by a synthetic control."""
+
+    __tablename__ = "trials"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="RESTRICT"), index=True
+    )  # the owner: its editors may change the trial
+    municipality: Mapped[str] = mapped_column(String(16), index=True)  # Kolada code
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    start_year: Mapped[int] = mapped_column(Integer)  # the first year the change was in effect
+    example_id: Mapped[int | None] = mapped_column(
+        ForeignKey("examples.id", ondelete="SET NULL"), index=True
+    )
+    registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    registered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    version: Mapped[int] = mapped_column(Integer, default=1)  # bumped on every change
+
+    organisation: Mapped[Organisation] = relationship()
+    example: Mapped[Example | None] = relationship()
+    kpis: Mapped[list[TrialKpi]] = relationship(
+        back_populates="trial", cascade="all, delete-orphan", order_by="TrialKpi.kpi"
+    )
+
+
+class TrialKpi(Base):
+    """A KPI a trial expects to move, in ``direction``. ``data_through`` is the last year the
+    store held a value of it for the municipality when it was registered (None: none)."""
+
+    __tablename__ = "trial_kpis"
+
+    trial_id: Mapped[int] = mapped_column(
+        ForeignKey("trials.id", ondelete="CASCADE"), primary_key=True
+    )
+    kpi: Mapped[str] = mapped_column(String(16), primary_key=True, index=True)
+    direction: Mapped[str] = mapped_column(String(16))  # one of TRIAL_DIRECTIONS
+    registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    data_through: Mapped[int | None] = mapped_column(Integer)
+
+    trial: Mapped[Trial] = relationship(back_populates="kpis")

@@ -15,6 +15,8 @@ __all__ = [
     "RevisionRecord",
     "SessionRecord",
     "TokenRecord",
+    "TrialKpiRecord",
+    "TrialRecord",
     "UserRecord",
 ]
 
@@ -130,3 +132,48 @@ class AuditRecord:
     entity: str
     entity_id: str | None
     details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TrialKpiRecord:
+    """A KPI a trial expects to move, as registered."""
+
+    kpi: str
+    direction: str
+    """``increase`` or ``decrease``: the direction the trial expects."""
+    registered_at: datetime
+    """When this KPI was registered (UTC); again when the trial's start year changed."""
+    data_through: int | None
+    """The last year the store held a value of this KPI for the municipality at
+    registration (None: no value)."""
+    results_known: bool
+    """The outcome of a treated year (``start_year`` or later) was known at registration:
+    for this KPI the trial is not pre-registered."""
+
+
+@dataclass(frozen=True)
+class TrialRecord:
+    """A trial (försök): a change ``municipality`` made from ``start_year`` on."""
+
+    id: int
+    organisation_id: int
+    organisation_code: str | None
+    organisation_name: str
+    municipality: str
+    title: str
+    description: str
+    start_year: int
+    """The first year the change was in effect (the first treated year)."""
+    example_id: int | None
+    """The linked good example; None also when the reader may not see it (a draft)."""
+    example_title: str | None
+    kpis: tuple[TrialKpiRecord, ...]
+    registered_at: datetime
+    registered_by: int | None
+    updated_at: datetime
+    version: int
+
+    @property
+    def pre_registered(self) -> bool:
+        """True when no KPI's results were known at its registration."""
+        return not any(k.results_known for k in self.kpis)

@@ -24,13 +24,14 @@ from tillit.bank._search import (
     search_examples,
     similar_examples,
 )
+from tillit.bank._trials import Trials
 from tillit.errors import InvalidInputError
 
 __all__ = ["Bank", "open_bank"]
 
 
-class Bank(Accounts, Logins, Listing):
-    """Organisations, users, tokens, sessions, good examples and the audit log in one
+class Bank(Accounts, Logins, Listing, Trials):
+    """Organisations, users, tokens, sessions, good examples, trials and the audit log in one
     database. Every method runs in its own transaction and returns plain dataclasses.
     ``actor`` is the logged-in user (a :class:`UserRecord`) or None for an anonymous
     visitor; permission failures raise PermissionDeniedError."""

@@ -2,9 +2,10 @@
 
 The first line is ``{"table": "_bank", "format": 1, "revision": "<migration>"}``. Then one
 object per row, ``{"table": <name>, <column>: <value>, …}``, tables in dependency order
-(organisations before users before examples …) and rows by id. Times are ISO 8601 in UTC;
-JSON columns are nested objects. Everything in the tables of ``tillit.bank._models`` is
-written, password hashes and token hashes included, so treat the file as a secret."""
+(organisations before users before examples before trials …) and rows by primary key.
+Times are ISO 8601 in UTC; JSON columns are nested objects. Everything in the tables of
+``tillit.bank._models`` is written, password hashes and token hashes included, so treat
+the file as a secret."""
 
 from __future__ import annotations
 
@@ -154,6 +155,8 @@ def import_bank(bank: Bank, path: Path | IO[str]) -> dict[str, int]:
             _flush(session, _BY_NAME[name], pending[name])
         if bank.dialect == "postgresql":
             for table in TABLES:
+                if "id" not in table.columns:  # a composite key (trial_kpis): no sequence
+                    continue
                 session.execute(
                     text(
                         f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "

@@ -7,11 +7,19 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from tillit.bank._models import STATUSES, TRUST_PRINCIPLES
+from tillit.bank._models import STATUSES, TRIAL_DIRECTIONS, TRUST_PRINCIPLES
 from tillit.bank._records import KpiLink
 from tillit.errors import InvalidInputError
 
-__all__ = ["EXAMPLE_FIELDS", "clean_example", "clean_text"]
+__all__ = [
+    "EXAMPLE_FIELDS",
+    "TRIAL_FIELDS",
+    "clean_data_through",
+    "clean_example",
+    "clean_text",
+    "clean_trial",
+    "field_error",
+]
 
 KPI_ID = re.compile(r"^[A-Z]\d{5}$")
 MUNICIPALITY_CODE = re.compile(r"^\d{4}$")
@@ -47,6 +55,11 @@ def _bad(field: str, message: str, hint: str | None = None) -> InvalidInputError
     error = InvalidInputError(f"Fältet {field!r}: {message}", hint=hint)
     error.field = field  # type: ignore[attr-defined]
     return error
+
+
+def field_error(field: str, message: str, hint: str | None = None) -> InvalidInputError:
+    """The InvalidInputError for a bad ``field`` (its name also in ``error.field``)."""
+    return _bad(field, message, hint)
 
 
 def clean_text(field: str, value: Any, limit: int | None, *, required: bool = False) -> str:
@@ -191,3 +204,141 @@ def clean_example(data: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
 def check_period(start: int | None, end: int | None) -> None:
     if start is not None and end is not None and start > end:
         raise _bad("period_end", f"{end} ligger före {start}.")
+
+
+# -- trials ------------------------------------------------------------------------------
+
+TRIAL_YEARS = (1990, 2100)
+#: Every key ``register_trial`` accepts; ``update_trial`` accepts ``TRIAL_EDITABLE``.
+TRIAL_FIELDS: tuple[str, ...] = (
+    "organisation_id",
+    "municipality",
+    "title",
+    "description",
+    "start_year",
+    "kpis",
+    "example_id",
+)
+TRIAL_EDITABLE: tuple[str, ...] = ("title", "description", "start_year", "kpis", "example_id")
+
+
+def _whole(field: str, value: Any) -> int:
+    """A whole number given as an int or as digits (a form sends text)."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise _bad(field, "ska vara ett heltal.")
+    try:
+        return int(value)
+    except ValueError:
+        raise _bad(field, f"{value!r} är inget heltal.") from None
+
+
+def _trial_year(field: str, value: Any, years: tuple[int, int]) -> int:
+    if value is None or value == "":
+        raise _bad(field, "saknas.", "Ange ett årtal, t.ex. 2021.")
+    year = _whole(field, value)
+    if not years[0] <= year <= years[1]:
+        raise _bad(field, f"{year} ligger utanför {years[0]}–{years[1]}.")
+    return year
+
+
+def _municipality(field: str, value: Any) -> str:
+    code = value.strip() if isinstance(value, str) else value
+    if not isinstance(code, str) or not MUNICIPALITY_CODE.match(code):
+        raise _bad(
+            field,
+            f"{value!r} är ingen kommunkod.",
+            "Ange Koladas fyrsiffriga kod, t.ex. 1480.",
+        )
+    return code
+
+
+def _kpi_id(field: str, value: Any) -> str:
+    kpi = value.strip().upper() if isinstance(value, str) else value
+    if not isinstance(kpi, str) or not KPI_ID.match(kpi):
+        raise _bad(field, f"{value!r} är inget nyckeltals-id.", "T.ex. N15419.")
+    return kpi
+
+
+def _trial_kpis(value: Any) -> list[tuple[str, str]]:
+    """``[(kpi, direction), …]`` in the given order; at least one, no KPI twice."""
+    if isinstance(value, str) or not isinstance(value, list | tuple):
+        raise _bad("kpis", "ska vara en lista med nyckeltal och förväntad riktning.")
+    if not value:
+        raise _bad(
+            "kpis",
+            "ett försök ska ha minst ett nyckeltal.",
+            "Ange vilka nyckeltal försöket väntas påverka och åt vilket håll.",
+        )
+    out: list[tuple[str, str]] = []
+    for i, raw in enumerate(value):
+        where = f"kpis[{i}]"
+        if not isinstance(raw, Mapping):
+            raise _bad(where, "ska vara ett objekt med kpi och direction.")
+        unknown = sorted(set(raw) - {"kpi", "direction"})
+        if unknown:
+            raise _bad(
+                f"{where}.{unknown[0]}", "är inget känt fält.", "Kända fält: kpi, direction."
+            )
+        kpi = _kpi_id(f"{where}.kpi", raw.get("kpi"))
+        if any(kpi == seen for seen, _ in out):
+            raise _bad(f"{where}.kpi", f"{kpi} finns redan i listan.")
+        direction = raw.get("direction")
+        direction = direction.strip().lower() if isinstance(direction, str) else direction
+        if direction not in TRIAL_DIRECTIONS:
+            raise _bad(
+                f"{where}.direction",
+                f"{raw.get('direction')!r} är ingen riktning.",
+                "Använd increase (väntas öka) eller decrease (väntas minska).",
+            )
+        out.append((kpi, direction))
+    return out
+
+
+def clean_trial(data: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
+    """The fields of a trial, checked and normalised. On register, ``municipality``,
+    ``title``, ``description``, ``start_year`` and ``kpis`` are required; on update only
+    the given fields are returned, and the municipality and owner cannot change."""
+    if not isinstance(data, Mapping):
+        raise InvalidInputError("Försöket ska vara ett objekt med fält.")
+    allowed = TRIAL_FIELDS if creating else TRIAL_EDITABLE
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        if unknown[0] in TRIAL_FIELDS:
+            raise _bad(
+                unknown[0],
+                "kan inte ändras på ett registrerat försök.",
+                "Registrera ett nytt försök och ta bort det gamla.",
+            )
+        raise _bad(unknown[0], "är inget känt fält.", "Kända fält: " + ", ".join(allowed))
+    out: dict[str, Any] = {}
+    if creating:
+        out["municipality"] = _municipality("municipality", data.get("municipality"))
+        if data.get("organisation_id") is not None:
+            out["organisation_id"] = _whole("organisation_id", data["organisation_id"])
+    if "title" in data or creating:
+        out["title"] = clean_text("title", data.get("title"), 200, required=True)
+    if "description" in data or creating:
+        out["description"] = clean_text("description", data.get("description"), None, required=True)
+    if "start_year" in data or creating:
+        out["start_year"] = _trial_year("start_year", data.get("start_year"), TRIAL_YEARS)
+    if "kpis" in data or creating:
+        out["kpis"] = _trial_kpis(data.get("kpis"))
+    if "example_id" in data:
+        raw = data["example_id"]
+        out["example_id"] = None if raw is None or raw == "" else _whole("example_id", raw)
+    elif creating:
+        out["example_id"] = None
+    return out
+
+
+def clean_data_through(data_through: Mapping[str, int | None]) -> dict[str, int | None]:
+    """``{KPI: last year with a value, or None}`` as the caller read it from the store; KPI
+    ids are upper-cased."""
+    if not isinstance(data_through, Mapping):
+        raise InvalidInputError("data_through ska vara en mappning från nyckeltal till årtal.")
+    out: dict[str, int | None] = {}
+    for raw_kpi, year in data_through.items():
+        kpi = _kpi_id(f"data_through[{raw_kpi!r}]", raw_kpi)
+        where = f"data_through.{kpi}"
+        out[kpi] = None if year is None else _trial_year(where, year, YEARS)
+    return out
