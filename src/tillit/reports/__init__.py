@@ -1,5 +1,5 @@
 """Rendering analysis results for people: charts as self-contained SVG now (the web pages
-use them), the yearly report later."""
+use them; the trial pages their synthetic-control charts), the yearly report later."""
 
 from tillit.reports._charts import (
     Chart,
@@ -11,6 +11,7 @@ from tillit.reports._charts import (
     funnel_chart,
 )
 from tillit.reports._series import series_chart, sparkline
+from tillit.reports._synth_charts import gap_chart, synth_chart
 
 __all__ = [
     "Chart",
@@ -20,6 +21,8 @@ __all__ = [
     "Series",
     "distribution_chart",
     "funnel_chart",
+    "gap_chart",
     "series_chart",
     "sparkline",
+    "synth_chart",
 ]
