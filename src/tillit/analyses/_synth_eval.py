@@ -91,7 +91,7 @@ class SynthSpec:
     predictors: tuple[Predictor, ...]
     fit: tuple[int, int] | None = None
     v: tuple[float, ...] | None = None
-    starts: int = 4
+    starts: int = 8
     seed: int = 0
 
 
@@ -190,7 +190,7 @@ def evaluate_synthetic_control(
     fit: tuple[int, int] | None = None,
     donors: Sequence[str] | None = None,
     v: Sequence[float] | None = None,
-    starts: int = 4,
+    starts: int = 8,
     seed: int = 0,
     expected: Direction | None = None,
     min_pre: int = MIN_PRE_YEARS,
