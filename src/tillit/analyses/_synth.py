@@ -334,6 +334,11 @@ class _Problem:
         return float(r @ r) / len(r)
 
     # -- the outer problem: V ---------------------------------------------------------------
+    def loss_at(self, theta: FloatArray, reference: float) -> float:
+        """The fit-period outcome MSPE at ``v = softmax(θ)``, divided by ``reference``."""
+        e = np.exp(theta - theta.max())
+        return self.loss(self.weights(e / e.sum())) / reference
+
     def objective(self, theta: FloatArray, reference: float) -> tuple[float, FloatArray]:
         """The fit-period outcome MSPE (divided by ``reference``) at ``v = softmax(θ)``, and
         its gradient in θ. W(V) is differentiated implicitly: on W's support S the KKT system
@@ -384,8 +389,9 @@ class _Problem:
         # The loss has kinks where W's support changes, where a gradient method can stop
         # short; a derivative-free polish from the best point walks over them.
         result = minimize(
-            lambda theta: self.objective(theta, reference)[0],
+            self.loss_at,
             best_theta,
+            args=(reference,),
             method="Nelder-Mead",
             options={"maxiter": 50 * self.k, "xatol": 1e-4, "fatol": 1e-10},
         )

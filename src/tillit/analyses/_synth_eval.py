@@ -420,10 +420,13 @@ def judge(evaluation: SynthEvaluation) -> Verdict:
     where = "över" if e.average_effect > 0 else "under"
     years = len(e.effects)
     j = len(e.placebos)
+    exceed = round(e.p_value * (j + 1)) - 1
     facts = (
         f"Från {fit.start} låg {fit.treated} i genomsnitt {size} {where} sin syntetiska kontroll "
-        f"({years} år efter starten). Skillnaden var relativt sett minst lika stor för "
-        f"{e.rank - 1} av {j} jämförbara i placebotestet (p = {_number(e.p_value, 3)})."
+        f"({years} år efter starten). I placebotestet, där var och en av de {j} jämförbara i "
+        "tur och ordning behandlas som om den hade gjort försöket, fick "
+        f"{exceed} en lika stor eller större avvikelse efter sin låtsade start, mätt mot hur väl "
+        f"den följdes före (p = {_number(e.p_value, 3)})."
     )
     if e.quality.poor:
         return Verdict(
