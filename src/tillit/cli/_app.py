@@ -28,6 +28,7 @@ __all__ = [
     "parse_years",
     "split_ids",
     "store_for",
+    "trial_app",
     "user_app",
 ]
 
@@ -59,6 +60,10 @@ user_app = typer.Typer(help="Konton i banken.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(bank_app, name="bank")
 app.add_typer(user_app, name="user")
+trial_app = typer.Typer(
+    help="Försök: registrera, visa och utvärdera med syntetisk kontroll.", no_args_is_help=True
+)
+app.add_typer(trial_app, name="trial")
 
 
 def _version(value: bool) -> None:
@@ -165,3 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "för att fortsätta där det slutade."
         )
     return result if isinstance(result, int) else 0
+
+
+# `tillit trial …` has a module of its own; importing it adds its commands to `trial_app`.
+from tillit.cli import _trial  # noqa: E402, F401

@@ -30,6 +30,17 @@ from tillit.query._reports import (
     resolve_municipality,
     trend_report,
 )
+from tillit.query._trials import (
+    TrialEvaluation,
+    evaluate_panel_csv,
+    evaluate_trial,
+    evaluation_data,
+    parse_direction,
+    register_trial,
+    trial_data,
+    trial_evaluation_data,
+    trial_panel,
+)
 
 __all__ = [
     "PEER_KINDS",
@@ -48,7 +59,11 @@ __all__ = [
     "PeerSet",
     "PeersReport",
     "TrendReport",
+    "TrialEvaluation",
     "compare_report",
+    "evaluate_panel_csv",
+    "evaluate_trial",
+    "evaluation_data",
     "key_kpis",
     "kpi_overview",
     "learn_report",
@@ -56,10 +71,15 @@ __all__ = [
     "municipality_names",
     "municipality_overview",
     "national_report",
+    "parse_direction",
     "peers_overview",
     "peers_report",
     "polarity_overrides",
+    "register_trial",
     "resolve_code",
     "resolve_municipality",
     "trend_report",
+    "trial_data",
+    "trial_evaluation_data",
+    "trial_panel",
 ]

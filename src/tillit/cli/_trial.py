@@ -1,0 +1,466 @@
+"""`tillit trial …`: register trials (försök) and evaluate them with a synthetic control;
+`evaluate-panel` does the same for any long panel in a CSV file."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import orjson
+import typer
+from rich.markup import escape
+
+from tillit.cli._app import parse_years, split_ids, store_for, trial_app
+from tillit.cli._output import Format, RichProgress, emit, err_console, number, out_console
+from tillit.config import Settings
+from tillit.errors import InvalidInputError
+from tillit.store import LICENCE
+
+# The bank (SQLAlchemy) and the analyses (numpy, scipy) load when a trial command runs.
+if TYPE_CHECKING:
+    from tillit.analyses import SynthEvaluation
+    from tillit.bank import Bank, TrialRecord, UserRecord
+    from tillit.query import TrialEvaluation
+
+
+_FMT = typer.Option(Format.table, "--format", "-f", help="table eller json.")
+_WORKERS = typer.Option(
+    None,
+    "--workers",
+    "-w",
+    help="Processer för placebotesterna (standard: antalet kärnor, högst 2).",
+)
+_DIRECTION_WORDS = {"increase": "ökning", "decrease": "minskning"}
+
+
+def _bank(settings: Settings) -> Bank:
+    from tillit.bank import open_bank
+
+    return open_bank(settings.database_url)
+
+
+def _actor(bank: Bank, email: str | None) -> UserRecord | None:
+    """The acting user: the account named with --user. The command line runs on the machine
+    that holds the bank, so it acts as that account without a password, like `tillit user`."""
+    return None if email is None else bank.user_by_email(email)
+
+
+def _json(data: Any) -> None:
+    sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+def _no_csv(fmt: Format) -> None:
+    if fmt is Format.csv:
+        raise InvalidInputError("Försök visas som tabell eller JSON.", hint="Använd -f json.")
+
+
+class _Fits:
+    """The evaluation's map function: runs the independent fits (placebos, leave-one-out)
+    in ``workers`` processes and advances a progress bar as each one ends."""
+
+    def __init__(self, workers: int | None) -> None:
+        self.workers = max(1, min(2, os.cpu_count() or 1) if workers is None else workers)
+        self.progress = RichProgress(err_console(), unit="anpassningar")
+        self.executor: Executor | None = None
+
+    def __enter__(self) -> _Fits:
+        if self.workers > 1:
+            self.executor = ProcessPoolExecutor(self.workers)
+        self.progress.__enter__()
+        self.progress.stage("Anpassar den syntetiska kontrollen", None)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.__exit__(*exc)
+        if self.executor is not None:
+            self.executor.shutdown(cancel_futures=True)
+
+    def __call__(self, function: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
+        jobs = list(items)
+        self.progress.stage("Placebotester och kontroller", len(jobs))
+        results = self.executor.map(function, jobs) if self.executor else map(function, jobs)
+        for result in results:
+            self.progress.advance()
+            yield result
+        self.progress.stage("Placebo i tiden", None)
+
+
+# -- register, show, list -----------------------------------------------------------------
+
+
+def _kpi_items(values: list[str]) -> list[dict[str, str]]:
+    items = []
+    for text in split_ids(values):
+        kpi, sep, direction = text.partition(":")
+        if not sep:
+            raise InvalidInputError(
+                f"Ange riktningen för {text}.",
+                hint="T.ex. --kpi N15419:increase (eller :upp, :ökning, :decrease, :ner).",
+            )
+        items.append({"kpi": kpi.strip(), "direction": direction.strip()})
+    return items
+
+
+@trial_app.command("register")
+def trial_register(
+    municipality: str = typer.Option(
+        ..., "--kommun", "--municipality", "-m", help="Kommunen, namn eller kod."
+    ),
+    start: int = typer.Option(..., "--start", help="Första året förändringen gällde."),
+    title: str = typer.Option(..., "--titel", "--title", help="Försökets namn."),
+    description: str = typer.Option(
+        ..., "--beskrivning", "--description", help="Vad som ändrades och varför."
+    ),
+    kpis: list[str] = typer.Option(
+        ...,
+        "--kpi",
+        "-k",
+        help="Nyckeltal och väntad riktning, t.ex. N15419:increase (upp/ner, ökning/minskning);"
+        " upprepa för fler.",
+    ),
+    example: int | None = typer.Option(
+        None, "--exempel", "--example", help="Id för ett gott exempel i banken."
+    ),
+    organisation: int | None = typer.Option(
+        None, "--organisation", help="Ägande organisationens id (administratörer)."
+    ),
+    user: str = typer.Option(..., "--user", "-u", help="Kontot som registrerar (e-post)."),
+    fmt: Format = _FMT,
+) -> None:
+    """Registrera ett försök, helst innan något utfall efter starten finns."""
+    from tillit.query import register_trial, trial_data
+
+    _no_csv(fmt)
+    settings, store = store_for()
+    data: dict[str, Any] = {
+        "municipality": municipality,
+        "title": title,
+        "description": description,
+        "start_year": start,
+        "kpis": _kpi_items(kpis),
+    }
+    if example is not None:
+        data["example_id"] = example
+    if organisation is not None:
+        data["organisation_id"] = organisation
+    bank = _bank(settings)
+    try:
+        trial = register_trial(store, bank, _actor(bank, user), data)
+    finally:
+        bank.close()
+    if fmt is Format.json:
+        _json(trial_data(trial))
+        return
+    out_console().print(f"Försöket är registrerat med id {trial.id}.", highlight=False)
+    _print_trial(trial, _name(store, trial.municipality))
+    out_console().print(f"Utvärdera det med `tillit trial evaluate {trial.id}`.", highlight=False)
+
+
+def _name(store: Any, code: str) -> str:
+    return next((m["title"] for m in store.municipalities() if m["id"] == code), code)
+
+
+def _print_trial(trial: TrialRecord, name: str) -> None:
+    console = out_console()
+    console.print(
+        f"[bold]{trial.id}. {escape(trial.title)}[/bold] – {escape(name)} ({trial.municipality}),"
+        f" från {trial.start_year}; {escape(trial.organisation_name)}, version {trial.version}",
+        highlight=False,
+    )
+    console.print(escape(trial.description), highlight=False)
+    if trial.example_id is not None:
+        console.print(
+            f"Gott exempel: {trial.example_id} {escape(trial.example_title or '')}",
+            highlight=False,
+        )
+    for k in trial.kpis:
+        console.print(
+            f"  {k.kpi}: väntad {_DIRECTION_WORDS.get(k.direction, k.direction)}; "
+            f"registrerat {k.registered_at:%Y-%m-%d}, {_known(k.results_known, k.data_through)}",
+            highlight=False,
+        )
+
+
+def _known(results_known: bool, through: int | None) -> str:
+    data = f"data t.o.m. {through}" if through is not None else "inga värden"
+    if results_known:
+        return f"inte förregistrerat: utfall efter starten fanns redan ({data})"
+    return f"förregistrerat ({data} vid registreringen)"
+
+
+@trial_app.command("show")
+def trial_show(
+    trial_id: int = typer.Argument(..., help="Försökets id."), fmt: Format = _FMT
+) -> None:
+    """Visa ett försök och dess nyckeltal."""
+    from tillit.query import trial_data
+
+    _no_csv(fmt)
+    settings, store = store_for()
+    bank = _bank(settings)
+    try:
+        trial = bank.trial(None, trial_id)
+    finally:
+        bank.close()
+    if fmt is Format.json:
+        _json(trial_data(trial))
+        return
+    _print_trial(trial, _name(store, trial.municipality))
+
+
+@trial_app.command("list")
+def trial_list(
+    municipality: str | None = typer.Option(
+        None, "--kommun", "--municipality", "-m", help="Bara den här kommunens försök."
+    ),
+    kpi: str | None = typer.Option(None, "--kpi", "-k", help="Bara försök med nyckeltalet."),
+    limit: int = typer.Option(100, "--limit", help="Högst så många (1–500)."),
+    fmt: Format = _FMT,
+) -> None:
+    """Lista registrerade försök, de senaste först."""
+    from tillit.query import resolve_municipality, trial_data
+
+    settings, store = store_for()
+    code = resolve_municipality(store, municipality)["id"] if municipality else None
+    bank = _bank(settings)
+    try:
+        trials = bank.trials(None, municipality=code, kpi=kpi, limit=limit)
+    finally:
+        bank.close()
+    if fmt is Format.json:
+        _json([trial_data(t) for t in trials])
+        return
+    if not trials:
+        err_console().print("Inga försök registrerade som matchar.", highlight=False)
+        return
+    rows = [
+        {
+            "id": t.id,
+            "title": t.title,
+            "municipality": f"{_name(store, t.municipality)} ({t.municipality})",
+            "start_year": t.start_year,
+            "kpis": ", ".join(f"{k.kpi}:{k.direction}" for k in t.kpis),
+            "pre_registered": "ja" if t.pre_registered else "nej",
+        }
+        for t in trials
+    ]
+    emit(
+        rows,
+        fmt,
+        columns=[
+            ("id", "Id"),
+            ("title", "Försök"),
+            ("municipality", "Kommun"),
+            ("start_year", "Start"),
+            ("kpis", "Nyckeltal"),
+            ("pre_registered", "Förregistrerat"),
+        ],
+    )
+
+
+# -- evaluate -----------------------------------------------------------------------------
+
+
+@trial_app.command("evaluate")
+def trial_evaluate(
+    trial_id: int = typer.Argument(..., help="Försökets id."),
+    kpi: str | None = typer.Option(None, "--kpi", "-k", help="Nyckeltalet (standard: det första)."),
+    peers: int = typer.Option(50, "--peers", "-p", help="Antal strukturellt lika att välja ur."),
+    workers: int | None = _WORKERS,
+    fmt: Format = _FMT,
+) -> None:
+    """Utvärdera ett försök mot en syntetisk kontroll av liknande kommuner utan eget försök."""
+    from tillit.query import evaluate_trial, trial_evaluation_data
+
+    _no_csv(fmt)
+    settings, store = store_for()
+    bank = _bank(settings)
+    try:
+        with _Fits(workers) as fits:
+            result = evaluate_trial(store, bank, trial_id, kpi, peers=peers, map_function=fits)
+    finally:
+        bank.close()
+    if fmt is Format.json:
+        _json(trial_evaluation_data(result))
+        return
+    _print_trial_evaluation(result)
+
+
+def _print_trial_evaluation(result: TrialEvaluation) -> None:
+    console = out_console()
+    trial = result.trial
+    console.print(
+        f"[bold]Försök {trial.id}: {escape(trial.title)}[/bold] – "
+        f"{escape(result.municipality_name)}, från {trial.start_year}",
+        highlight=False,
+    )
+    console.print(
+        f"Nyckeltal: {result.kpi} {escape(result.kpi_title)}; väntad "
+        f"{_DIRECTION_WORDS[result.expected]}.",
+        highlight=False,
+    )
+    registration = (
+        "Förregistrerat: inga utfall från startåret eller senare fanns när nyckeltalet "
+        "registrerades"
+        if result.pre_registered
+        else "Inte förregistrerat: utfall från startåret eller senare fanns redan när nyckeltalet "
+        "registrerades, så valet av försök och nyckeltal kan ha styrts av resultatet"
+    )
+    through = f" (data t.o.m. {result.data_through})" if result.data_through else ""
+    console.print(registration + through + ".", highlight=False)
+    if result.excluded:
+        console.print(
+            "Utelämnade ur jämförelsen (eget försök på nyckeltalet): "
+            + ", ".join(escape(result.names.get(c, c)) for c in result.excluded)
+            + ".",
+            highlight=False,
+        )
+    if result.evaluation is None:
+        console.print("[bold]Bedömning: kan inte utvärderas[/bold]", highlight=False)
+        console.print(escape(result.refusal or ""), highlight=False)
+        if result.refusal_hint:
+            console.print(f"Nästa steg: {escape(result.refusal_hint)}", highlight=False)
+        return
+    _print_evaluation(result.evaluation, f"{result.peers} strukturellt mest lika kommuner")
+    console.print(LICENCE, highlight=False)
+
+
+def _print_evaluation(e: SynthEvaluation, pool: str) -> None:
+    console = out_console()
+    fit = e.fit
+    console.print(f"\n[bold]Bedömning: {escape(e.verdict.label)}[/bold]", highlight=False)
+    console.print(escape(e.verdict.explanation), highlight=False)
+    values = [*fit.treated_series, *fit.synthetic_series]
+    places = 2 if max(abs(v) for v in values) < 100 else 1
+    emit(
+        [
+            {
+                "time": x.time,
+                "treated": number(x.treated, places),
+                "synthetic": number(x.synthetic, places),
+                "gap": number(x.gap, places),
+            }
+            for x in e.effects
+        ],
+        Format.table,
+        title=f"Effekt per år ({fit.outcome})",
+        columns=[
+            ("time", "År"),
+            ("treated", escape(fit.treated)),
+            ("synthetic", "Syntetisk kontroll"),
+            ("gap", "Skillnad"),
+        ],
+        numeric=("treated", "synthetic", "gap"),
+    )
+    j = len(e.placebos)
+    lines = [
+        f"Genomsnittlig effekt: {number(e.average_effect, places)} (efter start − syntetisk).",
+        f"Anpassning före starten: RMSPE {number(fit.pre_rmspe, places)} över "
+        f"{len(fit.fit_times)} år (median för de jämförbara i placebotestet: "
+        f"{number(e.quality.placebo_median_pre_rmspe, places)}).",
+        f"Placebotest i rummet: p = {number(e.p_value, 3)}, plats {e.rank} av {j + 1} "
+        f"(J = {j} jämförbara, var och en behandlad som om den haft försöket; lägsta möjliga p "
+        f"är {number(1 / (j + 1), 3)}).",
+        f"Skillnad-i-skillnader mot samma {len(fit.donors)} jämförbara: "
+        f"{number(e.did.estimate, places)} (p = {number(e.did.p_value, 3)}).",
+    ]
+    if e.in_time.reason is None:
+        lines.append(
+            f"Placebo i tiden: med låtsad start {e.in_time.start} blir skillnaden i genomsnitt "
+            f"{number(e.in_time.average_gap, places)} (bör vara nära noll)."
+        )
+    else:
+        lines.append(f"Placebo i tiden: {e.in_time.reason}")
+    if e.leave_one_out:
+        effects = [x.average_effect for x in e.leave_one_out]
+        lines.append(
+            f"Utan en av de {len(effects)} största jämförbara i taget: effekten mellan "
+            f"{number(min(effects), places)} och {number(max(effects), places)}."
+        )
+    for line in lines:
+        console.print(escape(line), highlight=False)
+    top = fit.top_donors(10, minimum=0.001)
+    console.print("[bold]Vikter i den syntetiska kontrollen[/bold]", highlight=False)
+    emit(
+        [{"unit": u, "weight": w} for u, w in top],
+        Format.table,
+        columns=[("unit", "Jämförbar"), ("weight", "Vikt")],
+        numeric=("weight",),
+    )
+    console.print(
+        f"Jämförbara: {escape(pool)}; {len(fit.donors)} med fullständiga värden, "
+        f"{len(top)} med vikt.",
+        highlight=False,
+    )
+    if fit.dropped:
+        console.print(
+            "Utelämnade: "
+            + "; ".join(f"{escape(u)} ({escape(r)})" for u, r in fit.dropped[:10])
+            + (f" och {len(fit.dropped) - 10} till" if len(fit.dropped) > 10 else "")
+            + ".",
+            highlight=False,
+        )
+
+
+# -- any panel in a CSV file ----------------------------------------------------------------
+
+
+def _span(text: str | None) -> tuple[int, int] | None:
+    if not text:
+        return None
+    years = parse_years(text)
+    return years[0], years[-1]
+
+
+@trial_app.command("evaluate-panel")
+def trial_evaluate_panel(
+    file: Path = typer.Argument(..., help="CSV-fil i långt format: en rad per enhet och tid."),
+    unit: str = typer.Option(..., "--unit", help="Kolumnen med enheten (t.ex. regionname)."),
+    time: str = typer.Option(..., "--time", help="Kolumnen med tiden (år)."),
+    outcome: str = typer.Option(..., "--outcome", help="Utfallskolumnen."),
+    treated: str = typer.Option(..., "--treated", help="Den behandlade enheten."),
+    start: int = typer.Option(..., "--start", help="Första behandlade året."),
+    predictors: list[str] | None = typer.Option(
+        None,
+        "--predictor",
+        help="KOLUMN:FRÅN-TILL:mean, KOLUMN:1961,1963:mean eller KOLUMN:1969; upprepa. "
+        "Standard: utfallet i delar av förperioden.",
+    ),
+    fit: str | None = typer.Option(None, "--fit", help="Anpassningsperiod FRÅN-TILL."),
+    donors: list[str] | None = typer.Option(
+        None, "--donor", help="Jämförbar enhet; upprepa (standard: alla andra)."
+    ),
+    expected: str | None = typer.Option(
+        None, "--expected", help="Väntad riktning: increase eller decrease."
+    ),
+    workers: int | None = _WORKERS,
+    fmt: Format = _FMT,
+) -> None:
+    """Syntetisk kontroll på vilken lång panel som helst i en CSV-fil."""
+    from tillit.analyses import parse_predictor
+    from tillit.query import evaluate_panel_csv, evaluation_data, parse_direction
+
+    _no_csv(fmt)
+    chosen = [parse_predictor(p) for p in predictors or []]
+    with _Fits(workers) as fits:
+        evaluation = evaluate_panel_csv(
+            file,
+            unit=unit,
+            time=time,
+            outcome=outcome,
+            treated=treated,
+            start=start,
+            predictors=chosen,
+            fit=_span(fit),
+            donors=donors or None,
+            expected=parse_direction(expected) if expected else None,
+            map_function=fits,
+        )
+    if fmt is Format.json:
+        _json(evaluation_data(evaluation))
+        return
+    _print_evaluation(evaluation, "de angivna enheterna" if donors else "alla andra enheter")

@@ -1,0 +1,543 @@
+"""Trials (försök): registering one against the store, and evaluating it with a synthetic
+control built from structurally similar municipalities without a trial of their own on the
+same KPI; also a synthetic control on any long panel in a CSV file.
+
+The bank (SQLAlchemy) is only named for type checking here: it loads when a trial command
+runs, not with every query."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from tillit.analyses import (
+    Predictor,
+    SynthEvaluation,
+    SynthPanel,
+    evaluate_synthetic_control,
+    outcome_lags,
+)
+from tillit.errors import InvalidInputError, NoDataError, NotEvaluableError, NotFoundError
+from tillit.query._context import load_context
+from tillit.query._reports import resolve_municipality
+from tillit.store import Store
+
+if TYPE_CHECKING:
+    from tillit.bank import Bank, TrialRecord, UserRecord
+
+__all__ = [
+    "TrialEvaluation",
+    "evaluate_panel_csv",
+    "evaluate_trial",
+    "evaluation_data",
+    "parse_direction",
+    "register_trial",
+    "trial_data",
+    "trial_evaluation_data",
+    "trial_panel",
+]
+
+Direction = Literal["increase", "decrease"]
+MapFunction = Callable[[Callable[[Any], Any], Iterable[Any]], Iterable[Any]]
+#: Prefix of the structural covariates' columns in a trial's panel ("struktur:population").
+STRUCTURE_PREFIX = "struktur:"
+_DIRECTIONS: dict[str, Direction] = {
+    "increase": "increase",
+    "decrease": "decrease",
+    "upp": "increase",
+    "ner": "decrease",
+    "ned": "decrease",
+    "ökning": "increase",
+    "okning": "increase",
+    "öka": "increase",
+    "oka": "increase",
+    "minskning": "decrease",
+    "minska": "decrease",
+}
+
+
+def parse_direction(text: str) -> Direction:
+    """``increase``/``decrease``, also in Swedish: upp/ner, ökning/minskning."""
+    direction = _DIRECTIONS.get(text.strip().lower())
+    if direction is None:
+        raise InvalidInputError(
+            f"Okänd riktning {text!r}.",
+            hint="Skriv increase eller decrease (eller upp/ner, ökning/minskning).",
+        )
+    return direction
+
+
+# -- registering --------------------------------------------------------------------------
+
+
+def _last_year(store: Store, kpi: str, municipality: str) -> int | None:
+    """The last year the store holds a value (gender T) of ``kpi`` for ``municipality``."""
+    try:
+        table = store.query_values([kpi], municipalities=[municipality], genders=["T"])
+    except NoDataError:
+        return None
+    years = [
+        int(p)
+        for p, v in zip(
+            table.column("period").to_pylist(), table.column("value").to_pylist(), strict=True
+        )
+        if v is not None
+    ]
+    return max(years, default=None)
+
+
+def register_trial(
+    store: Store, bank: Bank, actor: UserRecord | None, data: Mapping[str, Any]
+) -> TrialRecord:
+    """Register a trial. ``data`` as for ``Bank.register_trial``, except that the
+    municipality may be a name and the KPIs' directions may be Swedish; both are checked
+    against the store (NotFoundError with a suggestion), and ``data_through`` (the last year
+    with a value per KPI) is read from it, so the record shows whether results were known.
+    ``organisation_id`` may also be an organisation's code or name; an admin without an
+    organisation registers for the municipality's own organisation by default."""
+    municipality = resolve_municipality(store, str(data.get("municipality") or ""))["id"]
+    raw = data.get("kpis")
+    if not isinstance(raw, list | tuple) or not raw:
+        raise InvalidInputError(
+            "Ange minst ett nyckeltal som försöket väntas påverka.",
+            hint="T.ex. --kpi N15419:increase.",
+        )
+    kpis: list[dict[str, str]] = []
+    for item in raw:
+        if not isinstance(item, Mapping):
+            raise InvalidInputError("Varje nyckeltal ska ha kpi och direction.")
+        kpi = store.kpi(str(item.get("kpi") or ""))["id"]
+        kpis.append({"kpi": kpi, "direction": parse_direction(str(item.get("direction") or ""))})
+    through = {k["kpi"]: _last_year(store, k["kpi"], municipality) for k in kpis}
+    fields = {**data, "municipality": municipality, "kpis": kpis}
+    owner = data.get("organisation_id")
+    if isinstance(owner, str) or (owner is None and actor and actor.organisation_id is None):
+        # An organisation by code (or, for an admin of none, the municipality's own).
+        code = municipality if owner is None else owner.strip()
+        found = [o.id for o in bank.organisations() if code in (o.code, str(o.id), o.name)]
+        if found:
+            fields["organisation_id"] = found[0]
+        elif owner is not None:
+            raise NotFoundError(
+                f"Organisationen {owner!r} finns inte i banken.",
+                hint="Ange kod, id eller namn; `tillit bank seed` lägger in kommunerna.",
+            )
+    return bank.register_trial(actor, fields, through)
+
+
+# -- a trial's panel ------------------------------------------------------------------------
+
+
+def trial_panel(
+    store: Store,
+    municipality: str,
+    kpi: str,
+    start: int,
+    *,
+    peers: int = 50,
+    exclude: Iterable[str] = frozenset(),
+) -> tuple[SynthPanel, tuple[str, ...], tuple[Predictor, ...]]:
+    """The panel for a synthetic control of ``municipality`` (code) on ``kpi`` from ``start``:
+    the KPI's whole yearly series (gender T) for it and its ``peers`` structurally nearest
+    municipalities not in ``exclude``; the donors (those peers, nearest first); and the
+    predictors: the outcome averaged over parts of the years before ``start`` (with the last
+    one on its own) and the structural variables (as of the store's latest year, constant
+    columns ``struktur:<key>``), skipping those the municipality has no value for."""
+    ctx = load_context(store, kpis=[kpi])
+    structure = ctx.structure
+    if municipality not in structure.municipalities:
+        raise NoDataError(f"Strukturuppgifter saknas för kommunen {municipality}.")
+    i = structure.municipalities.index(municipality)
+    skip = set(exclude) | {municipality}
+    order = np.argsort(structure.distances()[i], kind="stable")
+    donors = tuple(
+        structure.municipalities[j] for j in order if structure.municipalities[j] not in skip
+    )[: max(peers, 0)]
+    if len(donors) < 2:
+        raise InvalidInputError(
+            f"--peers ska vara minst 2, inte {peers}.", hint="Standard är 50 jämförbara."
+        )
+    units = (municipality, *donors)
+    table = store.query_values([kpi], municipalities=list(units), genders=["T"])
+    own = [
+        int(p)
+        for m, p, v in zip(
+            table.column("municipality").to_pylist(),
+            table.column("period").to_pylist(),
+            table.column("value").to_pylist(),
+            strict=True,
+        )
+        if m == municipality and v is not None
+    ]
+    if not own:
+        raise NotEvaluableError(
+            f"Arkivet har inga värden för {kpi} i {ctx.names.get(municipality, municipality)}.",
+            hint=f"Hämta dem med `tillit sync --kpi {kpi}`.",
+        )
+    values = [np.nan if v is None else float(v) for v in table.column("value").to_pylist()]
+    municipality_column = table.column("municipality").to_pylist()
+    period_column = table.column("period").to_pylist()
+    # Every unit on the panel, also a peer without any value (the fit reports it as dropped).
+    missing = [u for u in units if u not in set(municipality_column)]
+    panel = SynthPanel.from_long(
+        [*municipality_column, *missing],
+        [*period_column, *([min(own)] * len(missing))],
+        {kpi: [*values, *([np.nan] * len(missing))]},
+    )
+    columns = dict(panel.columns)
+    pre = sorted(t for t in own if t < start)
+    predictors = list(outcome_lags(kpi, pre))
+    rows = [structure.municipalities.index(u) for u in panel.units]
+    for v, variable in enumerate(structure.variables):
+        value = structure.raw[rows, v]
+        if not math.isfinite(value[panel.unit_index[municipality]]):
+            continue
+        name = STRUCTURE_PREFIX + variable.key
+        columns[name] = np.repeat(value[:, None], len(panel.times), axis=1)
+        predictors.append(Predictor(name, (panel.times[0],), "mean"))
+    return SynthPanel(panel.units, panel.times, columns), donors, tuple(predictors)
+
+
+# -- evaluating a trial -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrialEvaluation:
+    """A trial judged on one of its KPIs: the evaluation, or why it was refused."""
+
+    trial: TrialRecord
+    kpi: str
+    kpi_title: str
+    municipality: str  # code
+    municipality_name: str
+    names: Mapping[str, str]  # code → name of the municipalities on the panel and excluded
+    # The evaluation's units are the municipalities' names (``names``), so that the verdict
+    # and its reasons speak of Kungsbacka rather than 1384.
+    expected: Direction
+    pre_registered: bool  # the KPI's results were not known when it was registered
+    data_through: int | None  # the last year with a value at registration
+    excluded: tuple[str, ...]  # municipalities left out: their own trial on the KPI
+    peers: int
+    evaluation: SynthEvaluation | None
+    refusal: str | None  # why there is no evaluation (NotEvaluableError's message)
+    refusal_hint: str | None
+
+
+def evaluate_trial(
+    store: Store,
+    bank: Bank,
+    trial_id: int,
+    kpi: str | None = None,
+    *,
+    peers: int = 50,
+    map_function: MapFunction | None = None,
+    actor: UserRecord | None = None,
+) -> TrialEvaluation:
+    """Evaluate trial ``trial_id`` on ``kpi`` (default: its first KPI) against a synthetic
+    control from its ``peers`` structurally nearest municipalities, leaving out those with
+    a trial of their own on the KPI. A refusal (too short a pre-period, no year after the
+    start yet) is returned as ``refusal``, not raised: it is an answer."""
+    trial = bank.trial(actor, trial_id)
+    chosen = trial.kpis[0] if kpi is None else None
+    if kpi is not None:
+        wanted = kpi.strip().upper()
+        chosen = next((k for k in trial.kpis if k.kpi == wanted), None)
+        if chosen is None:
+            raise InvalidInputError(
+                f"Försöket {trial_id} har inte nyckeltalet {kpi!r}.",
+                hint="Försökets nyckeltal: " + ", ".join(k.kpi for k in trial.kpis) + ".",
+            )
+    assert chosen is not None
+    excluded = tuple(
+        sorted(bank.trial_municipalities(chosen.kpi, exclude_trial=trial.id) - {trial.municipality})
+    )
+    names = _labels(store)
+    try:
+        title = str(store.kpi(chosen.kpi)["title"])
+    except NotFoundError:
+        title = chosen.kpi
+    expected = parse_direction(chosen.direction)
+    evaluation: SynthEvaluation | None = None
+    refusal: tuple[str, str | None] | None = None
+    shown = {trial.municipality, *excluded}
+    try:
+        panel, donors, predictors = trial_panel(
+            store, trial.municipality, chosen.kpi, trial.start_year, peers=peers, exclude=excluded
+        )
+        shown |= set(panel.units)
+        # The units by name, so that the verdict and its reasons speak of municipalities.
+        named = SynthPanel(tuple(names[u] for u in panel.units), panel.times, panel.columns)
+        evaluation = evaluate_synthetic_control(
+            named,
+            outcome=chosen.kpi,
+            treated=names[trial.municipality],
+            start=trial.start_year,
+            predictors=predictors,
+            donors=[names[d] for d in donors],
+            expected=expected,
+            map_function=map_function,
+        )
+    except NotEvaluableError as error:
+        refusal = (error.message, error.hint)
+    return TrialEvaluation(
+        trial=trial,
+        kpi=chosen.kpi,
+        kpi_title=title,
+        municipality=trial.municipality,
+        municipality_name=names.get(trial.municipality, trial.municipality),
+        names={code: names[code] for code in sorted(shown) if code in names},
+        expected=expected,
+        pre_registered=not chosen.results_known,
+        data_through=chosen.data_through,
+        excluded=excluded,
+        peers=peers,
+        evaluation=evaluation,
+        refusal=refusal[0] if refusal else None,
+        refusal_hint=refusal[1] if refusal else None,
+    )
+
+
+def _labels(store: Store) -> dict[str, str]:
+    """Code → name of every municipality and region; a name that two share gets its code."""
+    rows = store.municipalities()
+    count: dict[str, int] = {}
+    for row in rows:
+        count[row["title"]] = count.get(row["title"], 0) + 1
+    return {
+        r["id"]: r["title"] if count[r["title"]] == 1 else f"{r['title']} ({r['id']})" for r in rows
+    }
+
+
+# -- any panel in a CSV file ----------------------------------------------------------------
+
+
+def evaluate_panel_csv(
+    path: Path,
+    *,
+    unit: str,
+    time: str,
+    outcome: str,
+    treated: str,
+    start: int,
+    predictors: Sequence[Predictor] = (),
+    fit: tuple[int, int] | None = None,
+    donors: Sequence[str] | None = None,
+    expected: Direction | None = None,
+    map_function: MapFunction | None = None,
+) -> SynthEvaluation:
+    """A synthetic control on a long panel in a CSV file (comma, semicolon or tab separated):
+    one row per ``unit`` and ``time``, ``outcome`` and the predictors' columns numeric.
+    InvalidInputError names a missing file, column or unit and what there is instead."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    if not path.is_file():
+        raise InvalidInputError(f"Filen {path} finns inte.", hint="Kontrollera sökvägen.")
+    with path.open("rb") as handle:
+        header = handle.readline().decode("utf-8-sig", errors="replace")
+    delimiter = max((",", ";", "\t"), key=header.count)
+    try:
+        table = pcsv.read_csv(path, parse_options=pcsv.ParseOptions(delimiter=delimiter))
+    except (pa.ArrowInvalid, OSError) as error:
+        raise InvalidInputError(
+            f"Kan inte läsa {path.name} som CSV: {error}",
+            hint="En rad per enhet och tid, med rubrikrad.",
+        ) from None
+    needed = list(dict.fromkeys([unit, time, outcome, *(p.column for p in predictors)]))
+    absent = [c for c in needed if c not in table.column_names]
+    if absent:
+        raise InvalidInputError(
+            f"{path.name} saknar kolumnerna {', '.join(absent)}.",
+            hint="Kolumner i filen: " + ", ".join(table.column_names) + ".",
+        )
+    columns: dict[str, Any] = {}
+    for name in needed[2:]:
+        try:
+            columns[name] = table.column(name).cast(pa.float64()).to_numpy(zero_copy_only=False)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            raise InvalidInputError(
+                f"Kolumnen {name!r} i {path.name} har värden som inte är tal.",
+                hint="Utfall och prediktorer ska vara talkolumner (decimalpunkt).",
+            ) from None
+    panel = SynthPanel.from_long(
+        table.column(unit).to_pylist(), table.column(time).to_pylist(), columns
+    )
+    for name in (treated, *(donors or ())):
+        if name not in panel.unit_index:
+            raise InvalidInputError(
+                f"{path.name} har ingen enhet {name!r} i kolumnen {unit}.",
+                hint="Enheter: "
+                + ", ".join(panel.units[:30])
+                + ("…" if len(panel.units) > 30 else "")
+                + ".",
+            )
+    return evaluate_synthetic_control(
+        panel,
+        outcome=outcome,
+        treated=treated,
+        start=start,
+        predictors=list(predictors) or None,
+        fit=fit,
+        donors=list(donors) if donors else None,
+        expected=expected,
+        map_function=map_function,
+    )
+
+
+# -- as data (the CLI's --format json, the pages' JSON twins) -----------------------------
+
+
+def _num(value: float) -> float | None:
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _series(values: Iterable[float]) -> list[float | None]:
+    return [_num(v) for v in values]
+
+
+def evaluation_data(evaluation: SynthEvaluation) -> dict[str, Any]:
+    """The evaluation as plain JSON data: weights, V, effects, placebos, p-value, the
+    robustness checks and the verdict (NaN and infinities become null)."""
+    e, fit = evaluation, evaluation.fit
+    order = np.argsort(-fit.weights, kind="stable")
+    return {
+        "outcome": fit.outcome,
+        "treated": fit.treated,
+        "start": fit.start,
+        "expected": e.expected,
+        "times": list(fit.times),
+        "fit_times": list(fit.fit_times),
+        "treated_series": _series(fit.treated_series),
+        "synthetic_series": _series(fit.synthetic_series),
+        "weights": {fit.donors[i]: float(fit.weights[i]) for i in order},
+        "v": [
+            {
+                "predictor": b.predictor.label,
+                "column": b.predictor.column,
+                "times": list(b.predictor.times),
+                "op": b.predictor.op,
+                "v": _num(b.importance),
+                "treated": _num(b.treated),
+                "synthetic": _num(b.synthetic),
+                "donor_mean": _num(b.donor_mean),
+            }
+            for b in fit.balance
+        ],
+        "dropped": [{"unit": u, "reason": r} for u, r in fit.dropped],
+        "pre_rmspe": _num(fit.pre_rmspe),
+        "post_rmspe": _num(fit.post_rmspe),
+        "ratio": _num(fit.ratio),
+        "effects": [
+            {
+                "time": x.time,
+                "treated": _num(x.treated),
+                "synthetic": _num(x.synthetic),
+                "gap": _num(x.gap),
+            }
+            for x in e.effects
+        ],
+        "average_effect": _num(e.average_effect),
+        "p_value": e.p_value,
+        "rank": e.rank,
+        "placebo_count": len(e.placebos),
+        "placebos": [
+            {
+                "unit": p.unit,
+                "pre_rmspe": _num(p.pre_rmspe),
+                "post_rmspe": _num(p.post_rmspe),
+                "ratio": _num(p.ratio),
+                "gaps": _series(p.gaps),
+            }
+            for p in e.placebos
+        ],
+        "did": {
+            "estimate": _num(e.did.estimate),
+            "p_value": e.did.p_value,
+            "placebo_sd": _num(e.did.placebo_sd),
+        },
+        "in_time": {
+            "start": e.in_time.start,
+            "times": list(e.in_time.times),
+            "gaps": _series(e.in_time.gaps),
+            "average_gap": _num(e.in_time.average_gap),
+            "pre_rmspe": _num(e.in_time.pre_rmspe),
+            "reason": e.in_time.reason,
+        },
+        "leave_one_out": [
+            {
+                "left_out": x.left_out,
+                "weight": x.weight,
+                "average_effect": _num(x.average_effect),
+                "pre_rmspe": _num(x.pre_rmspe),
+            }
+            for x in e.leave_one_out
+        ],
+        "quality": {
+            "poor": e.quality.poor,
+            "reason": e.quality.reason,
+            "placebo_median_pre_rmspe": _num(e.quality.placebo_median_pre_rmspe),
+            "outside_range_share": _num(e.quality.outside_range_share),
+        },
+        "alpha": e.alpha,
+        "verdict": {
+            "kind": e.verdict.kind,
+            "label": e.verdict.label,
+            "explanation": e.verdict.explanation,
+        },
+    }
+
+
+def trial_data(trial: TrialRecord) -> dict[str, Any]:
+    """A trial record as plain JSON data."""
+    return {
+        "id": trial.id,
+        "municipality": trial.municipality,
+        "title": trial.title,
+        "description": trial.description,
+        "start_year": trial.start_year,
+        "organisation_id": trial.organisation_id,
+        "organisation_name": trial.organisation_name,
+        "example_id": trial.example_id,
+        "example_title": trial.example_title,
+        "registered_at": trial.registered_at.isoformat(),
+        "updated_at": trial.updated_at.isoformat(),
+        "version": trial.version,
+        "pre_registered": trial.pre_registered,
+        "kpis": [
+            {
+                "kpi": k.kpi,
+                "direction": k.direction,
+                "registered_at": k.registered_at.isoformat(),
+                "data_through": k.data_through,
+                "results_known": k.results_known,
+            }
+            for k in trial.kpis
+        ],
+    }
+
+
+def trial_evaluation_data(result: TrialEvaluation) -> dict[str, Any]:
+    """A trial's evaluation as plain JSON data: the trial, the KPI, the excluded
+    municipalities, the evaluation (see :func:`evaluation_data`) or the refusal."""
+    return {
+        "trial": trial_data(result.trial),
+        "kpi": result.kpi,
+        "kpi_title": result.kpi_title,
+        "municipality": result.municipality,
+        "municipality_name": result.municipality_name,
+        "expected": result.expected,
+        "pre_registered": result.pre_registered,
+        "data_through": result.data_through,
+        "peers": result.peers,
+        "excluded": list(result.excluded),
+        "names": dict(result.names),
+        "refusal": result.refusal,
+        "refusal_hint": result.refusal_hint,
+        "evaluation": None if result.evaluation is None else evaluation_data(result.evaluation),
+    }

@@ -1,0 +1,248 @@
+"""`tillit trial …` through tillit.cli.main, as a new user would run it: register a trial on
+the real analysis store and a real SQLite bank, show and list it, evaluate it (a verdict with
+its reasons, or an honest refusal), and `evaluate-panel` on the Basque Country panel of
+Abadie & Gardeazabal (2003)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.bank_fixtures import FAST_PASSWORDS, PASSWORD
+from tests.conftest import SHARED
+from tillit.bank import open_bank
+from tillit.cli import main
+from tillit.config import Settings
+
+BASQUE = SHARED / "synthetic_control" / "basque.csv"
+TREATED = "Basque Country (Pais Vasco)"
+EDITOR = "k@example.se"
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture
+def trial_env(
+    analysis_env: Settings,
+    sqlite_template: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Settings:
+    """The analysis store (read only) and a bank of its own with an editor for Kungsbacka."""
+    path = tmp_path / "bank.sqlite"
+    path.write_bytes(sqlite_template.read_bytes())
+    bank = open_bank(f"sqlite:///{path}", passwords=FAST_PASSWORDS)
+    try:
+        bank.seed_organisations([("1384", "Kungsbacka", "kommun")])
+        admin = bank.add_user("admin@example.se", PASSWORD, "Admin", "admin")
+        bank.add_user(EDITOR, PASSWORD, "K", "editor", "1384", actor=admin)
+    finally:
+        bank.close()
+    monkeypatch.setenv("TILLIT_DATABASE_URL", f"sqlite:///{path}")
+    return analysis_env
+
+
+def _register(capsys: pytest.CaptureFixture[str], start: str) -> int:
+    code, out, err = _run(
+        capsys,
+        "trial",
+        "register",
+        "--kommun",
+        "Kungsbacka",
+        "--start",
+        start,
+        "--titel",
+        "Läxhjälp för alla",
+        "--beskrivning",
+        "Läxhjälp varje eftermiddag.",
+        "--kpi",
+        "N15419:ökning",
+        "--user",
+        EDITOR,
+        "-f",
+        "json",
+    )
+    assert code == 0, err
+    trial = json.loads(out)
+    return int(trial["id"])
+
+
+def test_register_show_and_list_a_trial(
+    trial_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _run(
+        capsys,
+        "trial",
+        "register",
+        "-m",
+        "kungsbacka",
+        "--start",
+        "2016",
+        "--titel",
+        "Läxhjälp för alla",
+        "--beskrivning",
+        "Läxhjälp varje eftermiddag.",
+        "--kpi",
+        "N15419:upp",
+        "--user",
+        EDITOR,
+    )
+    assert code == 0, err
+    assert "Försöket är registrerat med id 1." in out
+    assert "väntad ökning" in out and "inte förregistrerat" in out and "data t.o.m. 2022" in out
+    assert "tillit trial evaluate 1" in out
+    code, out, _ = _run(capsys, "trial", "show", "1", "-f", "json")
+    shown = json.loads(out)
+    assert shown["municipality"] == "1384" and shown["start_year"] == 2016
+    assert shown["kpis"] == [
+        {
+            "kpi": "N15419",
+            "direction": "increase",
+            "registered_at": shown["kpis"][0]["registered_at"],
+            "data_through": 2022,
+            "results_known": True,
+        }
+    ]
+    assert shown["pre_registered"] is False
+    code, out, _ = _run(capsys, "trial", "list", "--kommun", "Kungsbacka")
+    assert code == 0 and "Läxhjälp för alla" in out and "N15419:increase" in out
+    code, out, _ = _run(capsys, "trial", "list", "--kpi", "N00945", "-f", "json")
+    assert json.loads(out) == []
+
+
+def test_register_needs_a_direction_and_a_known_account(
+    trial_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = ["trial", "register", "-m", "Kungsbacka", "--start", "2016", "--titel", "t"]
+    base += ["--beskrivning", "d"]
+    code, _, err = _run(capsys, *base, "--kpi", "N15419", "--user", EDITOR)
+    assert code == 1 and "Ange riktningen för N15419" in err and "Nästa steg:" in err
+    code, _, err = _run(capsys, *base, "--kpi", "N15419:upp", "--user", "ingen@example.se")
+    assert code == 1 and "Fel:" in err
+
+
+def test_evaluate_refuses_a_trial_with_too_short_a_pre_period(
+    trial_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    trial_id = _register(capsys, "2011")
+    code, out, err = _run(capsys, "trial", "evaluate", str(trial_id), "--peers", "10")
+    assert code == 0, err
+    assert "Bedömning: kan inte utvärderas" in out
+    assert "Förperioden är för kort: Kungsbacka har 3 år" in out and "minst 5" in out
+    code, out, _ = _run(capsys, "trial", "evaluate", str(trial_id), "-f", "json", "-p", "10")
+    data = json.loads(out)
+    assert data["evaluation"] is None and "Förperioden är för kort" in data["refusal"]
+
+
+@pytest.mark.slow
+def test_evaluate_a_registered_trial_prints_a_verdict_with_its_reasons(
+    trial_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    trial_id = _register(capsys, "2016")
+    argv = ["trial", "evaluate", str(trial_id), "--peers", "15", "--workers", "1"]
+    code, out, err = _run(capsys, *argv)
+    assert code == 0, err
+    assert "Försök 1: Läxhjälp för alla – Kungsbacka, från 2016" in out
+    assert "Inte förregistrerat" in out
+    assert "Bedömning: " in out and "Från 2016 låg Kungsbacka" in out
+    for heading in (
+        "Effekt per år (N15419)",
+        "Genomsnittlig effekt:",
+        "Anpassning före starten: RMSPE",
+        "Placebotest i rummet: p = ",
+        "J = ",
+        "Skillnad-i-skillnader",
+        "Placebo i tiden",
+        "Vikter i den syntetiska kontrollen",
+        "Källa: Kolada",
+    ):
+        assert heading in out
+    assert "Placebotester och kontroller" in err  # the progress bar
+    code, out, err = _run(capsys, *argv, "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert {"trial", "kpi", "expected", "pre_registered", "excluded", "names", "evaluation"} <= set(
+        data
+    )
+    evaluation = data["evaluation"]
+    for key in (
+        "weights",
+        "v",
+        "effects",
+        "average_effect",
+        "p_value",
+        "placebos",
+        "did",
+        "in_time",
+        "leave_one_out",
+        "verdict",
+    ):
+        assert key in evaluation
+    assert evaluation["treated"] == "Kungsbacka" and data["kpi"] == "N15419"
+    assert [e["time"] for e in evaluation["effects"]] == list(range(2016, 2023))
+    assert 0 < evaluation["p_value"] <= 1
+    assert len(evaluation["placebos"]) <= 15
+    assert abs(sum(evaluation["weights"].values()) - 1) < 1e-6
+
+
+def _basque_args() -> list[str]:
+    import pyarrow.csv as pcsv
+
+    units = set(pcsv.read_csv(BASQUE).column("regionname").to_pylist())
+    args = [str(BASQUE), "--unit", "regionname", "--time", "year", "--outcome", "gdpcap"]
+    args += ["--treated", TREATED, "--start", "1970", "--fit", "1960-1969"]
+    for column in ("school.illit", "school.prim", "school.med", "school.high"):
+        args += ["--predictor", f"{column}:1964-1969:mean"]
+    args += ["--predictor", "school.post.high:1964-1969:mean"]
+    args += ["--predictor", "invest:1964-1969:mean", "--predictor", "gdpcap:1960-1969:mean"]
+    for sector in ("agriculture", "energy", "industry", "construction"):
+        args += ["--predictor", f"sec.{sector}:1961,1963,1965,1967,1969:mean"]
+    for sector in ("services.venta", "services.nonventa"):
+        args += ["--predictor", f"sec.{sector}:1961,1963,1965,1967,1969:mean"]
+    args += ["--predictor", "popdens:1969"]
+    for unit in sorted(units - {TREATED, "Spain (Espana)"}):
+        args += ["--donor", unit]
+    return args
+
+
+@pytest.mark.slow
+def test_evaluate_panel_reproduces_the_basque_synthetic_control(
+    shared_data: Path, tillit_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _run(capsys, "trial", "evaluate-panel", *_basque_args(), "-f", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    weights = data["weights"]
+    assert weights["Cataluna"] == pytest.approx(0.85, abs=0.03)
+    assert weights["Madrid (Comunidad De)"] == pytest.approx(0.15, abs=0.03)
+    assert "Spain (Espana)" not in weights and len(weights) == 16
+    assert len(data["v"]) == 14 and data["fit_times"] == list(range(1960, 1970))
+    assert data["effects"][0]["time"] == 1970 and data["average_effect"] < 0
+    assert len(data["placebos"]) == 16 and 0 < data["p_value"] <= 1
+    assert {"estimate", "p_value"} <= set(data["did"])
+    assert data["in_time"]["start"] is not None
+    assert data["leave_one_out"][0]["left_out"] == "Cataluna"
+    assert data["verdict"]["label"] and data["verdict"]["explanation"]
+
+
+def test_evaluate_panel_names_what_is_missing(
+    shared_data: Path, tillit_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = ["trial", "evaluate-panel", str(BASQUE), "--unit", "regionname", "--time", "year"]
+    code, _, err = _run(capsys, *base, "--outcome", "bnp", "--treated", TREATED, "--start", "1970")
+    assert code == 1 and "saknar kolumnerna bnp" in err and "gdpcap" in err
+    code, _, err = _run(
+        capsys, *base, "--outcome", "gdpcap", "--treated", "Baskien", "--start", "1970"
+    )
+    assert code == 1 and "ingen enhet 'Baskien'" in err and "Cataluna" in err
+    code, _, err = _run(
+        capsys, *base, "--outcome", "gdpcap", "--treated", TREATED, "--start", "1958"
+    )
+    assert code == 1 and "Förperioden är för kort" in err

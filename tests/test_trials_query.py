@@ -1,0 +1,218 @@
+"""Trials in the query layer: registering against the real analysis store (data_through
+read from it), a trial's panel (structural peers, trial municipalities left out), evaluating
+a trial or refusing honestly, and a synthetic control on any CSV panel."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.bank_fixtures import FAST_PASSWORDS, PASSWORD
+from tillit.analyses import MIN_PRE_YEARS
+from tillit.bank import Bank, UserRecord, open_bank
+from tillit.errors import InvalidInputError, NotFoundError
+from tillit.query import (
+    evaluate_panel_csv,
+    evaluate_trial,
+    evaluation_data,
+    parse_direction,
+    register_trial,
+    trial_evaluation_data,
+    trial_panel,
+)
+from tillit.store import Store
+
+KUNGSBACKA = "1384"
+KPI = "N15419"  # pupils in year 9 with passing grades in all subjects, 2008–2022 in the store
+
+
+@pytest.fixture
+def trial_bank(sqlite_template: Path, tmp_path: Path) -> Iterator[tuple[Bank, UserRecord]]:
+    """A real SQLite bank with Kungsbacka, Lerum and Göteborg and an editor for each."""
+    path = tmp_path / "bank.sqlite"
+    path.write_bytes(sqlite_template.read_bytes())
+    bank = open_bank(f"sqlite:///{path}", passwords=FAST_PASSWORDS)
+    bank.seed_organisations(
+        [
+            (KUNGSBACKA, "Kungsbacka", "kommun"),
+            ("1441", "Lerum", "kommun"),
+            ("1480", "Göteborg", "kommun"),
+        ]
+    )
+    admin = bank.add_user("admin@example.se", PASSWORD, "Admin", "admin")
+    editor = bank.add_user("k@example.se", PASSWORD, "K", "editor", KUNGSBACKA, actor=admin)
+    try:
+        yield bank, editor
+    finally:
+        bank.close()
+
+
+def _register(
+    store: Store, bank: Bank, actor: UserRecord, start: int, municipality: str = "Kungsbacka"
+) -> int:
+    return register_trial(
+        store,
+        bank,
+        actor,
+        {
+            "municipality": municipality,
+            "title": "Läxhjälp för alla",
+            "description": "Läxhjälp varje eftermiddag på alla skolor.",
+            "start_year": start,
+            "kpis": [{"kpi": KPI.lower(), "direction": "ökning"}],
+        },
+    ).id
+
+
+def test_register_trial_reads_data_through_from_the_store(
+    analysis_store: Store, trial_bank: tuple[Bank, UserRecord]
+) -> None:
+    bank, editor = trial_bank
+    trial = bank.trial(None, _register(analysis_store, bank, editor, 2016))
+    assert trial.municipality == KUNGSBACKA
+    (kpi,) = trial.kpis
+    assert (kpi.kpi, kpi.direction, kpi.data_through) == (KPI, "increase", 2022)
+    assert kpi.results_known and not trial.pre_registered
+    later = bank.trial(None, _register(analysis_store, bank, editor, 2023))
+    assert later.pre_registered and later.kpis[0].data_through == 2022
+
+
+def test_register_trial_checks_kpi_and_municipality_against_the_store(
+    analysis_store: Store, trial_bank: tuple[Bank, UserRecord]
+) -> None:
+    bank, editor = trial_bank
+    with pytest.raises(NotFoundError) as unknown:
+        _register(analysis_store, bank, editor, 2016, municipality="Atlantis")
+    assert unknown.value.hint and "municipality search" in unknown.value.hint
+    data = {
+        "municipality": "Kungsbacka",
+        "title": "t",
+        "description": "d",
+        "start_year": 2016,
+        "kpis": [{"kpi": "N99999", "direction": "increase"}],
+    }
+    with pytest.raises(NotFoundError, match="N99999"):
+        register_trial(analysis_store, bank, editor, data)
+    with pytest.raises(InvalidInputError, match="riktning"):
+        register_trial(
+            analysis_store, bank, editor, {**data, "kpis": [{"kpi": KPI, "direction": "åt sidan"}]}
+        )
+    assert bank.trials(None) == []
+
+
+def test_directions_are_read_in_english_and_swedish() -> None:
+    assert {parse_direction(t) for t in ("increase", "upp", "Ökning")} == {"increase"}
+    assert {parse_direction(t) for t in ("decrease", "ner", "minskning")} == {"decrease"}
+
+
+def test_trial_panel_takes_structural_peers_and_leaves_out_the_excluded(
+    analysis_store: Store,
+) -> None:
+    panel, donors, predictors = trial_panel(analysis_store, KUNGSBACKA, KPI, 2016, peers=10)
+    assert len(donors) == 10 and KUNGSBACKA not in donors
+    assert set(panel.units) == {KUNGSBACKA, *donors}
+    assert panel.times[0] == 2008 and panel.times[-1] == 2022  # the whole series
+    nearest = donors[0]
+    _, without, _ = trial_panel(analysis_store, KUNGSBACKA, KPI, 2016, peers=10, exclude={nearest})
+    assert nearest not in without and len(without) == 10
+    assert without[:9] == donors[1:]
+    columns = {p.column for p in predictors}
+    assert KPI in columns and "struktur:population" in columns
+    # The outcome lags cover only the years before the start.
+    assert max(t for p in predictors if p.column == KPI for t in p.times) == 2015
+
+
+def test_a_start_year_without_enough_years_before_it_is_refused_with_the_reason(
+    analysis_store: Store, trial_bank: tuple[Bank, UserRecord]
+) -> None:
+    bank, editor = trial_bank
+    trial_id = _register(analysis_store, bank, editor, 2011)
+    result = evaluate_trial(analysis_store, bank, trial_id, peers=10)
+    assert result.evaluation is None
+    assert result.refusal is not None
+    assert "Förperioden är för kort" in result.refusal
+    assert f"minst {MIN_PRE_YEARS}" in result.refusal and "Kungsbacka har 3 år" in result.refusal
+    assert result.refusal_hint
+    data = trial_evaluation_data(result)
+    assert data["evaluation"] is None and data["refusal"] == result.refusal
+
+
+def test_evaluate_trial_rejects_a_kpi_the_trial_does_not_have(
+    analysis_store: Store, trial_bank: tuple[Bank, UserRecord]
+) -> None:
+    bank, editor = trial_bank
+    trial_id = _register(analysis_store, bank, editor, 2016)
+    with pytest.raises(InvalidInputError) as error:
+        evaluate_trial(analysis_store, bank, trial_id, "N00945", peers=10)
+    assert error.value.hint and KPI in error.value.hint
+
+
+@pytest.mark.slow
+def test_a_trial_on_the_same_kpi_elsewhere_removes_that_municipality_from_the_donors(
+    analysis_store: Store, trial_bank: tuple[Bank, UserRecord]
+) -> None:
+    bank, editor = trial_bank
+    _, donors, _ = trial_panel(analysis_store, KUNGSBACKA, KPI, 2016, peers=12)
+    nearest = donors[0]
+    names = {m["id"]: m["title"] for m in analysis_store.municipalities()}
+    admin = bank.user_by_email("admin@example.se")
+    bank.seed_organisations([(nearest, names[nearest], "kommun")])
+    other = register_trial(
+        analysis_store,
+        bank,
+        admin,
+        {
+            "municipality": nearest,
+            "title": "Annat försök",
+            "description": "Samma nyckeltal.",
+            "start_year": 2014,
+            "kpis": [{"kpi": KPI, "direction": "increase"}],
+            "organisation_id": next(o.id for o in bank.organisations() if o.code == nearest),
+        },
+    )
+    trial_id = _register(analysis_store, bank, editor, 2016)
+    result = evaluate_trial(analysis_store, bank, trial_id, peers=12)
+    assert result.excluded == (nearest,)
+    assert result.evaluation is not None
+    fit = result.evaluation.fit
+    assert fit.treated == "Kungsbacka"
+    assert names[nearest] not in fit.donors
+    assert len(fit.donors) + len(fit.dropped) == 12
+    assert [e.time for e in result.evaluation.effects] == list(range(2016, 2023))
+    assert result.expected == "increase" and not result.pre_registered
+    data = trial_evaluation_data(result)
+    assert data["excluded"] == [nearest] and data["names"][nearest] == names[nearest]
+    assert abs(sum(data["evaluation"]["weights"].values()) - 1) < 1e-6
+    # The other trial itself leaves Kungsbacka out of its own donors.
+    assert evaluate_trial(analysis_store, bank, other.id, peers=12).excluded == (KUNGSBACKA,)
+
+
+def _csv(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "panel.csv"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_evaluate_panel_csv_names_a_missing_file_column_or_unit(tmp_path: Path) -> None:
+    rows = ["land;år;bnp"] + [
+        f"{u};{t};{1 + i + 0.1 * t}" for i, u in enumerate("ABCD") for t in range(2000, 2010)
+    ]
+    path = _csv(tmp_path, "\n".join(rows) + "\n")
+    with pytest.raises(InvalidInputError, match="finns inte"):
+        evaluate_panel_csv(
+            tmp_path / "saknas.csv", unit="land", time="år", outcome="bnp", treated="A", start=2007
+        )
+    with pytest.raises(InvalidInputError, match="saknar kolumnerna gdp") as column:
+        evaluate_panel_csv(path, unit="land", time="år", outcome="gdp", treated="A", start=2007)
+    assert column.value.hint and "bnp" in column.value.hint
+    with pytest.raises(InvalidInputError, match="ingen enhet 'E'") as unit:
+        evaluate_panel_csv(path, unit="land", time="år", outcome="bnp", treated="E", start=2007)
+    assert unit.value.hint and "A, B, C, D" in unit.value.hint
+    result = evaluate_panel_csv(
+        path, unit="land", time="år", outcome="bnp", treated="A", start=2007
+    )
+    data = evaluation_data(result)
+    assert data["treated"] == "A" and set(data["weights"]) == {"B", "C", "D"}
+    assert [e["time"] for e in data["effects"]] == [2007, 2008, 2009]
