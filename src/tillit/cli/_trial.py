@@ -70,8 +70,8 @@ class _Fits:
     def __enter__(self) -> _Fits:
         if self.workers > 1:
             self.executor = ProcessPoolExecutor(self.workers)
+        # The bar starts with the placebo fits: an early error (a missing column) prints none.
         self.progress.__enter__()
-        self.progress.stage("Anpassar den syntetiska kontrollen", None)
         return self
 
     def __exit__(self, *exc: object) -> None:
