@@ -246,3 +246,23 @@ def test_evaluate_panel_names_what_is_missing(
         capsys, *base, "--outcome", "gdpcap", "--treated", TREATED, "--start", "1958"
     )
     assert code == 1 and "Förperioden är för kort" in err
+
+
+def test_evaluate_panel_spreads_the_placebo_fits_over_processes(
+    tillit_env: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "panel.csv"
+    rows = ["unit,year,y"] + [
+        f"{u},{t},{1 + i + 0.1 * t + (0.5 if u == 'A' and t >= 2007 else 0)}"
+        for i, u in enumerate("ABCDE")
+        for t in range(2000, 2010)
+    ]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    argv = ["trial", "evaluate-panel", str(path), "--unit", "unit", "--time", "year"]
+    argv += ["--outcome", "y", "--treated", "A", "--start", "2007", "-f", "json"]
+    one = json.loads(_run(capsys, *argv, "--workers", "1")[1])
+    code, out, err = _run(capsys, *argv, "--workers", "2")
+    assert code == 0, err
+    two = json.loads(out)
+    assert two["weights"] == one["weights"] and two["p_value"] == one["p_value"]
+    assert len(two["placebos"]) == 4
