@@ -452,8 +452,8 @@ def judge(evaluation: SynthEvaluation) -> Verdict:
         return Verdict(
             kind,
             VERDICT_LABELS[kind],
-            f"{facts} Det är inte mer än vad slumpen och vanliga skillnader mellan "
-            f"kommuner ger (gränsen är p ≤ {_number(e.alpha)}).{more}",
+            f"{facts} Det är inte mer än vad slumpen och vanlig variation bland de "
+            f"jämförbara ger (gränsen är p ≤ {_number(e.alpha)}).{more}",
         )
     up = e.average_effect > 0
     if e.expected is None:
@@ -484,8 +484,8 @@ def judge(evaluation: SynthEvaluation) -> Verdict:
     return Verdict(
         kind,
         VERDICT_LABELS[kind],
-        f"{facts} Det är större än vad slumpen och vanliga skillnader mellan kommuner brukar "
-        "ge, och resultatet håller när de största jämförelseenheterna tas bort ett i taget.",
+        f"{facts} Det är mer än vad slumpen och vanlig variation bland de jämförbara brukar "
+        "ge, och resultatet håller när de största jämförelseenheterna tas bort en i taget.",
     )
 
 
