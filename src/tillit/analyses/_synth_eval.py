@@ -490,7 +490,14 @@ def judge(evaluation: SynthEvaluation) -> Verdict:
 
 
 def _number(value: float, digits: int = 2) -> str:
-    text = f"{value:.{digits}g}" if abs(value) < 1 else f"{value:,.{digits}f}"
+    """Swedish number with as many decimals as its size deserves: 1 865, 18,6, 1,86, 0,094
+    (``digits`` significant digits below 1)."""
+    size = abs(value)
+    if size < 1:
+        text = f"{value:.{digits}g}"
+    else:
+        decimals = 0 if size >= 1000 else 1 if size >= 10 else 2
+        text = f"{value:,.{decimals}f}"
     return text.replace(",", "\u00a0").replace(".", ",")
 
 
