@@ -30,15 +30,13 @@ from tillit.query._reports import (
     resolve_municipality,
     trend_report,
 )
+from tillit.query._trial_data import evaluation_data, trial_data, trial_evaluation_data
 from tillit.query._trials import (
     TrialEvaluation,
     evaluate_panel_csv,
     evaluate_trial,
-    evaluation_data,
     parse_direction,
     register_trial,
-    trial_data,
-    trial_evaluation_data,
     trial_panel,
 )
 

@@ -1,0 +1,167 @@
+"""The JSON shape of trials and their evaluations: what `tillit trial … --format json`
+prints and what the web pages' `.json` twins return, built in one place."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from tillit.analyses import SynthEvaluation
+from tillit.bank import TrialRecord
+from tillit.query._trials import TrialEvaluation
+
+__all__ = ["evaluation_data", "trial_data", "trial_evaluation_data"]
+
+
+def _num(value: float) -> float | None:
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _series(values: Iterable[float]) -> list[float | None]:
+    return [_num(v) for v in values]
+
+
+def evaluation_data(evaluation: SynthEvaluation) -> dict[str, Any]:
+    """The evaluation as plain JSON data: weights, V, effects, placebos, p-value, the
+    robustness checks and the verdict (NaN and infinities become null)."""
+    e, fit = evaluation, evaluation.fit
+    order = np.argsort(-fit.weights, kind="stable")
+    return {
+        "outcome": fit.outcome,
+        "treated": fit.treated,
+        "start": fit.start,
+        "expected": e.expected,
+        "times": list(fit.times),
+        "fit_times": list(fit.fit_times),
+        "treated_series": _series(fit.treated_series),
+        "synthetic_series": _series(fit.synthetic_series),
+        "weights": {fit.donors[i]: float(fit.weights[i]) for i in order},
+        "v": [
+            {
+                "predictor": b.predictor.label,
+                "column": b.predictor.column,
+                "times": list(b.predictor.times),
+                "op": b.predictor.op,
+                "v": _num(b.importance),
+                "treated": _num(b.treated),
+                "synthetic": _num(b.synthetic),
+                "donor_mean": _num(b.donor_mean),
+            }
+            for b in fit.balance
+        ],
+        "dropped": [{"unit": u, "reason": r} for u, r in fit.dropped],
+        "pre_rmspe": _num(fit.pre_rmspe),
+        "post_rmspe": _num(fit.post_rmspe),
+        "ratio": _num(fit.ratio),
+        "effects": [
+            {
+                "time": x.time,
+                "treated": _num(x.treated),
+                "synthetic": _num(x.synthetic),
+                "gap": _num(x.gap),
+            }
+            for x in e.effects
+        ],
+        "average_effect": _num(e.average_effect),
+        "p_value": e.p_value,
+        "rank": e.rank,
+        "placebo_count": len(e.placebos),
+        "placebos": [
+            {
+                "unit": p.unit,
+                "pre_rmspe": _num(p.pre_rmspe),
+                "post_rmspe": _num(p.post_rmspe),
+                "ratio": _num(p.ratio),
+                "gaps": _series(p.gaps),
+            }
+            for p in e.placebos
+        ],
+        "did": {
+            "estimate": _num(e.did.estimate),
+            "p_value": e.did.p_value,
+            "placebo_sd": _num(e.did.placebo_sd),
+        },
+        "in_time": {
+            "start": e.in_time.start,
+            "times": list(e.in_time.times),
+            "gaps": _series(e.in_time.gaps),
+            "average_gap": _num(e.in_time.average_gap),
+            "pre_rmspe": _num(e.in_time.pre_rmspe),
+            "reason": e.in_time.reason,
+        },
+        "leave_one_out": [
+            {
+                "left_out": x.left_out,
+                "weight": x.weight,
+                "average_effect": _num(x.average_effect),
+                "pre_rmspe": _num(x.pre_rmspe),
+            }
+            for x in e.leave_one_out
+        ],
+        "quality": {
+            "poor": e.quality.poor,
+            "reason": e.quality.reason,
+            "placebo_median_pre_rmspe": _num(e.quality.placebo_median_pre_rmspe),
+            "outside_range_share": _num(e.quality.outside_range_share),
+        },
+        "alpha": e.alpha,
+        "verdict": {
+            "kind": e.verdict.kind,
+            "label": e.verdict.label,
+            "explanation": e.verdict.explanation,
+        },
+    }
+
+
+def trial_data(trial: TrialRecord) -> dict[str, Any]:
+    """A trial record as plain JSON data."""
+    return {
+        "id": trial.id,
+        "municipality": trial.municipality,
+        "title": trial.title,
+        "description": trial.description,
+        "start_year": trial.start_year,
+        "organisation_id": trial.organisation_id,
+        "organisation_name": trial.organisation_name,
+        "example_id": trial.example_id,
+        "example_title": trial.example_title,
+        "registered_at": trial.registered_at.isoformat(),
+        "updated_at": trial.updated_at.isoformat(),
+        "version": trial.version,
+        "pre_registered": trial.pre_registered,
+        "kpis": [
+            {
+                "kpi": k.kpi,
+                "direction": k.direction,
+                "registered_at": k.registered_at.isoformat(),
+                "data_through": k.data_through,
+                "results_known": k.results_known,
+            }
+            for k in trial.kpis
+        ],
+    }
+
+
+def trial_evaluation_data(result: TrialEvaluation) -> dict[str, Any]:
+    """A trial's evaluation as plain JSON data: the trial, the KPI, the excluded
+    municipalities, the evaluation (see :func:`evaluation_data`) or the refusal."""
+    return {
+        "trial": trial_data(result.trial),
+        "kpi": result.kpi,
+        "kpi_title": result.kpi_title,
+        "municipality": result.municipality,
+        "municipality_name": result.municipality_name,
+        "expected": result.expected,
+        "pre_registered": result.pre_registered,
+        "data_through": result.data_through,
+        "peers": result.peers,
+        "excluded": list(result.excluded),
+        "names": dict(result.names),
+        "refusal": result.refusal,
+        "refusal_hint": result.refusal_hint,
+        "evaluation": None if result.evaluation is None else evaluation_data(result.evaluation),
+    }
