@@ -16,9 +16,12 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from tillit.analyses import (
+    Panel,
     Predictor,
+    Structure,
     SynthEvaluation,
     SynthPanel,
+    build_structure,
     evaluate_synthetic_control,
     outcome_lags,
 )
@@ -43,6 +46,8 @@ Direction = Literal["increase", "decrease"]
 MapFunction = Callable[[Callable[[Any], Any], Iterable[Any]], Iterable[Any]]
 #: Prefix of the structural covariates' columns in a trial's panel ("struktur:population").
 STRUCTURE_PREFIX = "struktur:"
+#: Years of structural data read for a trial: enough to reach the year before any start.
+PANEL_HISTORY = 60
 _DIRECTIONS: dict[str, Direction] = {
     "increase": "increase",
     "decrease": "decrease",
@@ -143,10 +148,12 @@ def trial_panel(
     the KPI's whole yearly series (gender T) for it and its ``peers`` structurally nearest
     municipalities not in ``exclude``; the donors (those peers, nearest first); and the
     predictors: the outcome averaged over parts of the years before ``start`` (with the last
-    one on its own) and the structural variables (as of the store's latest year, constant
-    columns ``struktur:<key>``), skipping those the municipality has no value for."""
-    ctx = load_context(store, kpis=[kpi])
-    structure = ctx.structure
+    one on its own) and the structural variables as constant columns ``struktur:<key>``,
+    skipping those the municipality has no value for. Both the nearest peers and the
+    structural predictors are taken as of the year before ``start`` (or the earliest year the
+    store has), so that what the trial itself changed cannot choose its own comparison."""
+    ctx = load_context(store, kpis=[kpi], history=PANEL_HISTORY)
+    structure = _structure_before(ctx.panel, start)
     if municipality not in structure.municipalities:
         raise NoDataError(f"Strukturuppgifter saknas för kommunen {municipality}.")
     i = structure.municipalities.index(municipality)
@@ -198,6 +205,18 @@ def trial_panel(
         columns[name] = np.repeat(value[:, None], len(panel.times), axis=1)
         predictors.append(Predictor(name, (panel.times[0],), "mean"))
     return SynthPanel(panel.units, panel.times, columns), donors, tuple(predictors)
+
+
+def _structure_before(panel: Panel, start: int) -> Structure:
+    """The structure as of the year before ``start``, or the first later year in which every
+    structural variable has a value (some, like commuting, begin late in Kolada)."""
+    years = [y for y in panel.years if y >= start - 1] or [panel.years[-1]]
+    for year in years[:-1]:
+        try:
+            return build_structure(panel, year=year)
+        except NoDataError:
+            continue
+    return build_structure(panel, year=years[-1])
 
 
 # -- evaluating a trial -------------------------------------------------------------------
