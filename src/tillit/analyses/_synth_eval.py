@@ -321,7 +321,10 @@ def _in_time(
     panel: SynthPanel, spec: SynthSpec, main: SynthFit, treated: str, donors: Sequence[str]
 ) -> InTimePlacebo:
     pre = list(main.fit_times)
-    shift = min(len(main.post_times), len(pre) - IN_TIME_MIN_FIT)
+    # A third of the pre-period (at most as many years as there are after the start), so
+    # that most of it is left to fit on: a fit on a handful of years overfits, and its
+    # gap after the fake start would say more about that than about the method.
+    shift = min(len(main.post_times), len(pre) // 3, len(pre) - IN_TIME_MIN_FIT)
     if shift < 1:
         return InTimePlacebo(
             None,
