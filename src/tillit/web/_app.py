@@ -50,8 +50,9 @@ STATIC = Path(__file__).resolve().parent / "static"
 #: more threads only contend for the interpreter lock (20 threads cost about twice the
 #: CPU per request of one), while requests beyond these wait their turn.
 SERVER_THREADS = 4
-#: Addresses of the pages that cost 10–40 ms of CPU (searches, KPI pages, the bank's list).
-HEAVY = ("/sok", "/exempel", "/nyckeltal", "/api/search")
+#: Addresses of the pages that cost 10–40 ms of CPU (searches, KPI pages, the bank's list),
+#: and the trial pages (which may wait seconds for an evaluation).
+HEAVY = ("/sok", "/exempel", "/nyckeltal", "/forsok", "/api/search")
 log = logging.getLogger("tillit.web")
 
 

@@ -1,14 +1,15 @@
 """The Swedish pages (server-rendered Jinja2, a JSON twin for each): the analyses
-(start, search, municipality, peers, KPI) and the bank (examples, login, account)."""
+(start, search, municipality, peers, KPI), the bank (examples, login, account) and the
+trials (försök) with their evaluations."""
 
 from fastapi import APIRouter
 
-from tillit.web.pages import _account, _analyses, _bank, _example_form
+from tillit.web.pages import _account, _analyses, _bank, _example_form, _trials
 from tillit.web.pages._analyses import warm_pages
 from tillit.web.pages._render import PAGE_CSP, render_error
 
 __all__ = ["PAGE_CSP", "pages_router", "render_error", "warm_pages"]
 
 pages_router = APIRouter(include_in_schema=False)
-for _module in (_analyses, _account, _bank, _example_form):
+for _module in (_analyses, _account, _bank, _example_form, _trials):
     pages_router.include_router(_module.router)
