@@ -7,7 +7,8 @@ cannot touch. Screenshots land in test-artifacts/screenshots/."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -246,3 +247,92 @@ def test_an_editor_writes_and_edits_an_example_that_another_municipality_cannot_
     assert response is not None and response.status == 403
     assert "Du får inte ändra det här exemplet" in page.locator("main").inner_text()
     save_screenshot(page, "exempel-andra-nekas")
+
+
+# --- the trial page ---------------------------------------------------------------------------
+# `tillit serve` evaluates a trial against 50 peers, about a minute and a half on this store;
+# the trial page is checked on an app of its own in this process, with 12 peers (seconds).
+
+
+@pytest.fixture(scope="module")
+def trial_server(
+    analysis_settings: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, int]]:
+    """The web app on a loopback port in a thread, over the session's store and a bank with
+    Kungsbacka's trial on school results from 2016, evaluated once before the tests."""
+    import threading
+
+    import httpx
+    import uvicorn
+
+    from tests.bank_fixtures import FAST_PASSWORDS
+    from tests.browser_fixtures import _free_port
+    from tillit.bank import open_bank, upgrade
+    from tillit.query import Atlas, register_trial
+    from tillit.store import Store
+    from tillit.web import create_app
+    from tillit.web.pages._trial_eval import TrialEvaluator
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('trial-server') / 'bank.sqlite'}"
+    upgrade(url)
+    bank = open_bank(url, passwords=FAST_PASSWORDS)
+    store = Store(analysis_settings.store_dir, memory_limit="512MB")
+    bank.seed_organisations(
+        [(m["id"], m["title"], "kommun") for m in store.municipalities() if m["type"] == "K"]
+    )
+    editor = bank.add_user(KUNGSBACKA_EDITOR, PASSWORD, "Red", "editor", "1384")
+    trial = register_trial(
+        store,
+        bank,
+        editor,
+        {
+            "municipality": "1384",
+            "title": "Läxhjälp på eftermiddagen",
+            "description": "Läxhjälp i alla skolor.",
+            "start_year": 2016,
+            "kpis": [{"kpi": "N15419", "direction": "increase"}],
+        },
+    )
+    app = create_app(bank=bank, atlas=Atlas(store))
+    app.state.trial_evaluator = TrialEvaluator(peers=12, wait=300)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started:
+            assert time.monotonic() < deadline, "the trial server did not start"
+            time.sleep(0.05)
+        assert httpx.get(f"{base}/forsok/{trial.id}.json", timeout=300).status_code == 200
+        yield base, trial.id
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        bank.close()
+
+
+def test_trial_page_has_no_axe_violation_and_tab_reaches_every_control(
+    new_page: Callable[..., Page],
+    trial_server: tuple[str, int],
+    outside_requests: OutsideRequests,
+) -> None:
+    base, trial_id = trial_server
+    for path, name in ((f"/forsok/{trial_id}", "forsok-sida"), ("/forsok", "forsok")):
+        page = new_page()
+        response = page.goto(base + path)
+        assert response is not None and response.status == 200
+        violations = check_axe(page)
+        save_screenshot(page, name)
+        assert not violations, f"{name} ({page.url}):\n" + "\n".join(violations)
+        assert page.locator("#figur-syntes svg, #figur-skillnad svg").count() == (
+            2 if name == "forsok-sida" else 0
+        )
+        walk = tab_through(page)
+        assert "Hoppa till innehållet" in walk.focused[0]["what"]
+        missed = walk.missed()
+        assert not missed, f"{name}: Tab never reached:\n  " + "\n  ".join(missed)
+        hidden = walk.without_visible_focus()
+        assert not hidden, f"{name}: no visible focus indicator on:\n  " + "\n  ".join(hidden)
+    assert_no_outside_requests(outside_requests)
