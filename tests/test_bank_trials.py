@@ -338,7 +338,7 @@ def test_the_municipality_and_owner_cannot_change(bank: Bank, people: People, fi
 
 def test_delete_removes_the_trial_and_audits_its_last_state(bank: Bank, people: People) -> None:
     trial = _register(bank, people.goteborg)
-    other = _register(bank, people.goteborg, municipality="1481")
+    other = _register(bank, people.admin, municipality="1481", organisation_id=_region(bank))
     bank.delete_trial(people.goteborg, trial.id, 1)
     assert [t.id for t in bank.trials(None)] == [other.id]
     with pytest.raises(NotFoundError):
@@ -363,7 +363,8 @@ def test_trials_are_listed_newest_first_and_filtered(bank: Bank, people: People)
     )
     third = _register(
         bank,
-        people.goteborg,
+        people.admin,
+        organisation_id=_region(bank),
         municipality="1481",
         kpis=[{"kpi": "N00945", "direction": "increase"}],
     )
@@ -389,11 +390,34 @@ def test_trial_municipalities_are_the_donors_to_leave_out(bank: Bank, people: Pe
     assert bank.trial_municipalities("N00945") == frozenset()
     only = _register(
         bank,
-        people.stockholm,
+        people.admin,
+        organisation_id=_region(bank),
         municipality="0181",
         kpis=[{"kpi": "N00945", "direction": "increase"}],
     )
     assert bank.trial_municipalities("N00945", exclude_trial=only.id) == frozenset()
+
+
+def test_a_municipality_registers_trials_only_in_itself_a_region_in_any(
+    bank: Bank, people: People
+) -> None:
+    with pytest.raises(InvalidInputError, match="sin egen kommun") as info:
+        _register(bank, people.goteborg, municipality="1481")
+    assert info.value.field == "municipality"  # type: ignore[attr-defined]
+    with pytest.raises(InvalidInputError, match="sin egen kommun"):
+        _register(
+            bank, people.admin, municipality="0180", organisation_id=people.goteborg.organisation_id
+        )
+    assert bank.trials(None) == []
+    by_region = _register(bank, people.admin, municipality="1481", organisation_id=_region(bank))
+    assert (by_region.municipality, by_region.organisation_name) == (
+        "1481",
+        "Region Västra Götaland",
+    )
+
+
+def _region(bank: Bank) -> int:
+    return bank.organisation("0014").id
 
 
 # -- the link to a good example ------------------------------------------------------------

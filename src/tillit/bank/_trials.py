@@ -181,6 +181,21 @@ class Trials(BankBase):
                 raise PermissionDeniedError(
                     "Du får bara registrera försök för din egen organisation."
                 )
+            owner = session.get(Organisation, org_id)
+            if (
+                owner is not None
+                and owner.kind == "kommun"
+                and owner.code
+                and owner.code != fields["municipality"]
+            ):
+                # A municipality's trials are its own; a region or another organisation
+                # (SKR, a research group) may run trials in several municipalities.
+                raise field_error(
+                    "municipality",
+                    f"{owner.name} kan bara registrera försök i sin egen kommun ({owner.code}).",
+                    "Låt kommunen registrera försöket, eller registrera det för en region "
+                    "eller annan organisation som driver det.",
+                )
             if fields["example_id"] is not None:
                 self._check_example(session, user, fields["example_id"])
             now = utcnow()

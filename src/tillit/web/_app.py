@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,7 +27,7 @@ from tillit.web._middleware import (
     HeavyRequestsMiddleware,
     SecurityHeadersMiddleware,
 )
-from tillit.web.pages import pages_router, render_error
+from tillit.web.pages import TrialEvaluator, pages_router, render_error
 from tillit.web.routes import TAGS, api_router
 
 __all__ = ["create_app"]
@@ -122,6 +123,9 @@ def create_app(
         try:
             yield
         finally:
+            evaluator = getattr(_app.state, "trial_evaluator", None)
+            if isinstance(evaluator, TrialEvaluator):
+                evaluator.close()
             if owned:
                 state.bank.close()
 
@@ -137,6 +141,8 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.tillit = state
+    # A trial's placebo fits run in (at most two) processes of their own.
+    app.state.trial_evaluator = TrialEvaluator(processes=min(2, os.cpu_count() or 1))
     install_error_handlers(app, html=render_error)
     app.include_router(api_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

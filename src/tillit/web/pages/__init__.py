@@ -7,8 +7,9 @@ from fastapi import APIRouter
 from tillit.web.pages import _account, _analyses, _bank, _example_form, _trials
 from tillit.web.pages._analyses import warm_pages
 from tillit.web.pages._render import PAGE_CSP, render_error
+from tillit.web.pages._trial_eval import TrialEvaluator
 
-__all__ = ["PAGE_CSP", "pages_router", "render_error", "warm_pages"]
+__all__ = ["PAGE_CSP", "TrialEvaluator", "pages_router", "render_error", "warm_pages"]
 
 pages_router = APIRouter(include_in_schema=False)
 for _module in (_analyses, _account, _bank, _example_form, _trials):

@@ -9,10 +9,11 @@ the KPI), so a sync, an edit of the trial or a new trial on the same KPI compute
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any
@@ -40,7 +41,9 @@ class Prepared:
 class TrialEvaluator:
     """Trial evaluations computed in the background and kept (``keep`` of them, least
     recently used dropped). ``peers`` is the donor pool (the structurally nearest
-    municipalities); ``map_function`` runs the placebo fits (e.g. a process pool's map).
+    municipalities); ``map_function`` runs the placebo fits, or else, with ``processes`` > 1,
+    a process pool of that many started on first use (by a fork server: forking the
+    threaded server itself could copy a held lock) and shut down by :meth:`close`.
     At most ``pending`` evaluations wait or run at once; beyond that a request gets 503."""
 
     def __init__(
@@ -52,12 +55,15 @@ class TrialEvaluator:
         keep: int = 200,
         pending: int = 32,
         map_function: MapFunction | None = None,
+        processes: int = 1,
     ) -> None:
         self.peers = peers
         self.wait = wait
         self.keep = keep
         self.pending = pending
         self.map_function = map_function
+        self.processes = processes
+        self._pool: ProcessPoolExecutor | None = None
         self._slots = threading.Semaphore(max(1, workers))
         self._lock = threading.Lock()
         self._done: OrderedDict[Key, Prepared] = OrderedDict()
@@ -128,8 +134,25 @@ class TrialEvaluator:
                 return
             try:
                 result = evaluate_trial(
-                    store, bank, trial_id, kpi, peers=self.peers, map_function=self.map_function
+                    store, bank, trial_id, kpi, peers=self.peers, map_function=self._map()
                 )
                 future.set_result(Prepared(result, trial_figures(result)))
             except BaseException as error:  # handed to the request that waits for it
                 future.set_exception(error)
+
+    def _map(self) -> MapFunction | None:
+        if self.map_function is not None or self.processes <= 1:
+            return self.map_function
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(
+                    self.processes, mp_context=multiprocessing.get_context("forkserver")
+                )
+            return self._pool.map
+
+    def close(self) -> None:
+        """Shut the process pool down (the app does this as it stops)."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
