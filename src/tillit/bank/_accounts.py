@@ -195,7 +195,11 @@ class Accounts(BankBase):
         with self.sessions() as session:
             found = session.scalar(select(User).where(User.email == email.strip().lower()))
             if found is None:
-                raise NotFoundError(f"Det finns inget konto för {email}.")
+                raise NotFoundError(
+                    f"Det finns inget konto för {email}.",
+                    hint=f"Skapa det med `tillit user add {email.strip()} --role editor "
+                    "--organisation KOMMUN --password-stdin`.",
+                )
             return user_record(found)
 
     def users(self) -> list[UserRecord]:
