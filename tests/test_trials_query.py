@@ -12,15 +12,17 @@ import pytest
 from tests.bank_fixtures import FAST_PASSWORDS, PASSWORD
 from tillit.analyses import MIN_PRE_YEARS
 from tillit.bank import Bank, UserRecord, open_bank
-from tillit.errors import InvalidInputError, NotFoundError
+from tillit.errors import ConflictError, InvalidInputError, NotFoundError
 from tillit.query import (
     evaluate_panel_csv,
     evaluate_trial,
     evaluation_data,
+    kpi_data_through,
     parse_direction,
     register_trial,
     trial_evaluation_data,
     trial_panel,
+    update_trial,
 )
 from tillit.store import Store
 
@@ -100,6 +102,39 @@ def test_register_trial_checks_kpi_and_municipality_against_the_store(
             analysis_store, bank, editor, {**data, "kpis": [{"kpi": KPI, "direction": "åt sidan"}]}
         )
     assert bank.trials(None) == []
+
+
+def test_update_trial_stamps_new_kpis_and_a_new_start_year_from_the_store(
+    analysis_store: Store, trial_bank: tuple[Bank, UserRecord]
+) -> None:
+    bank, editor = trial_bank
+    trial = bank.trial(None, _register(analysis_store, bank, editor, 2023))
+    assert trial.pre_registered
+    kept = trial.kpis[0]
+    through = kpi_data_through(analysis_store, KUNGSBACKA, ["N00945", KPI])
+    assert through[KPI] == 2022 and through["N00945"] is not None
+    # a new KPI (Swedish direction) is stamped from the store; the kept one keeps its stamp
+    changes = {
+        "kpis": [{"kpi": KPI, "direction": "increase"}, {"kpi": "n00945", "direction": "ner"}]
+    }
+    added = update_trial(analysis_store, bank, editor, trial.id, 1, changes)
+    stamps = {k.kpi: (k.direction, k.data_through, k.registered_at) for k in added.kpis}
+    assert stamps[KPI] == ("increase", 2022, kept.registered_at)
+    assert stamps["N00945"][:2] == ("decrease", through["N00945"])
+    assert added.version == 2 and added.pre_registered
+    # a start year inside the data re-stamps every KPI: results were known for both
+    moved = update_trial(analysis_store, bank, editor, trial.id, 2, {"start_year": 2016})
+    assert moved.start_year == 2016 and not moved.pre_registered
+    assert all(k.results_known and k.registered_at > kept.registered_at for k in moved.kpis)
+    # the same store checks as registering, and the version is the bank's
+    with pytest.raises(NotFoundError, match="N99999"):
+        bad = {"kpis": [{"kpi": "N99999", "direction": "increase"}]}
+        update_trial(analysis_store, bank, editor, trial.id, 3, bad)
+    with pytest.raises(InvalidInputError, match="minst ett nyckeltal"):
+        update_trial(analysis_store, bank, editor, trial.id, 3, {"kpis": []})
+    with pytest.raises(ConflictError):
+        update_trial(analysis_store, bank, editor, trial.id, 2, {"title": "Ny"})
+    assert bank.trial(None, trial.id).version == 3
 
 
 def test_directions_are_read_in_english_and_swedish() -> None:

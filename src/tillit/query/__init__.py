@@ -35,9 +35,11 @@ from tillit.query._trials import (
     TrialEvaluation,
     evaluate_panel_csv,
     evaluate_trial,
+    kpi_data_through,
     parse_direction,
     register_trial,
     trial_panel,
+    update_trial,
 )
 
 __all__ = [
@@ -63,6 +65,7 @@ __all__ = [
     "evaluate_trial",
     "evaluation_data",
     "key_kpis",
+    "kpi_data_through",
     "kpi_overview",
     "learn_report",
     "load_context",
@@ -80,4 +83,5 @@ __all__ = [
     "trial_data",
     "trial_evaluation_data",
     "trial_panel",
+    "update_trial",
 ]

@@ -37,9 +37,11 @@ __all__ = [
     "TrialEvaluation",
     "evaluate_panel_csv",
     "evaluate_trial",
+    "kpi_data_through",
     "parse_direction",
     "register_trial",
     "trial_panel",
+    "update_trial",
 ]
 
 Direction = Literal["increase", "decrease"]
@@ -130,6 +132,53 @@ def register_trial(
                 hint="Ange kod, id eller namn; `tillit bank seed` lägger in kommunerna.",
             )
     return bank.register_trial(actor, fields, through)
+
+
+def kpi_data_through(store: Store, municipality: str, kpis: Iterable[str]) -> dict[str, int | None]:
+    """The last year the store holds a value (gender T) of each KPI for ``municipality`` (a
+    code), None where it has none: the ``data_through`` that ``Bank.register_trial`` and
+    ``Bank.update_trial`` stamp a KPI with. A KPI's results are known when it is at least
+    the trial's start year."""
+    return {kpi: _last_year(store, kpi, municipality) for kpi in dict.fromkeys(kpis)}
+
+
+def update_trial(
+    store: Store,
+    bank: Bank,
+    actor: UserRecord | None,
+    trial_id: int,
+    expected_version: int,
+    changes: Mapping[str, Any],
+) -> TrialRecord:
+    """Change a trial. ``changes`` as for ``Bank.update_trial``, except that the KPIs'
+    directions may be Swedish. The KPIs are checked against the store (NotFoundError with a
+    suggestion), and ``data_through`` is read from it for the trial's municipality: for
+    every KPI in ``changes["kpis"]``, and for all the trial's KPIs when ``start_year`` is
+    given (a new start year re-stamps them all). The bank keeps the stamp of a KPI that
+    did not change. ConflictError when the trial is no longer at ``expected_version``."""
+    trial = bank.trial(actor, trial_id)
+    fields = dict(changes)
+    stamped: list[str] = []
+    if "kpis" in changes:
+        raw = changes["kpis"]
+        if not isinstance(raw, list | tuple) or not raw:
+            raise InvalidInputError(
+                "Ange minst ett nyckeltal som försöket väntas påverka.",
+                hint="Ta bort försöket om inget nyckeltal ska följas upp.",
+            )
+        kpis: list[dict[str, str]] = []
+        for item in raw:
+            if not isinstance(item, Mapping):
+                raise InvalidInputError("Varje nyckeltal ska ha kpi och direction.")
+            kpi = store.kpi(str(item.get("kpi") or ""))["id"]
+            direction = parse_direction(str(item.get("direction") or ""))
+            kpis.append({"kpi": kpi, "direction": direction})
+        fields["kpis"] = kpis
+        stamped += [k["kpi"] for k in kpis]
+    if "start_year" in changes:
+        stamped += [k.kpi for k in trial.kpis]
+    through = kpi_data_through(store, trial.municipality, stamped)
+    return bank.update_trial(actor, trial_id, expected_version, fields, through)
 
 
 # -- a trial's panel ------------------------------------------------------------------------
