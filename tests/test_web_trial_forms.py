@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -399,3 +400,35 @@ def test_deleting_asks_first_and_a_stale_version_deletes_nothing(site: Site, log
     assert done.status_code == 303 and done.headers["location"] == "/forsok"
     with pytest.raises(NotFoundError):
         site.bank.trial(None, trial_id)
+
+
+# --- the trial page while its evaluation runs ---------------------------------------------------
+def test_a_page_still_computing_names_its_json_twin_for_the_script_to_poll(site: Site) -> None:
+    trial_id = registered(site, start=2016)  # a new trial: an evaluation nobody has asked for
+    page = site.client.get(f"/forsok/{trial_id}")
+    assert page.status_code == 202
+    twin = f"/forsok/{trial_id}.json?nyckeltal={SCHOOL}"
+    assert f'data-poll="{twin}" data-retry="5"' in page.text
+    assert "<meta http-equiv" not in page.text.lower()
+    assert f'<a href="/forsok/{trial_id}?nyckeltal={SCHOOL}">Ladda om sidan' in page.text
+    assert '<script src="/static/tillit.js' in page.text
+    # what the script waits for: the twin says "computing" until the evaluation is there
+    deadline = time.monotonic() + 120
+    while (answer := site.client.get(twin)).json()["status"] == "computing":
+        assert answer.status_code == 202 and time.monotonic() < deadline
+        time.sleep(0.1)
+    assert answer.status_code == 200 and answer.json()["status"] == "ready"
+
+
+def test_the_municipality_page_links_to_its_trials_once_it_has_any(site: Site) -> None:
+    link = f'<a href="/forsok?kommun={KUNGSBACKA}">Försök i Kungsbacka</a>'
+    falkenberg = site.client.get("/kommun/1382")
+    assert falkenberg.status_code == 200 and "Försök i Falkenberg" not in falkenberg.text
+    registered(site)
+    page = site.client.get(f"/kommun/{KUNGSBACKA}")
+    assert page.status_code == 200 and link in page.text
+    count = len(site.bank.trials(None, municipality=KUNGSBACKA))
+    assert f"({count} registrerade," in text_of(page.text)
+    # the page is kept per store state: a new trial is counted at once all the same
+    registered(site)
+    assert f"({count + 1} registrerade," in text_of(site.client.get(f"/kommun/{KUNGSBACKA}").text)

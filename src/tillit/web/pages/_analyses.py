@@ -128,9 +128,10 @@ def search_page(request: Request, state: State, q: Text = "") -> Response:
 
 
 # --- municipality and peers -------------------------------------------------------------
-def _overview(state: WebState, code: str) -> tuple[Loaded, Any, tuple[str, ...]]:
-    """The municipality's overview with its learning partners' published examples, and a
-    key that changes when those counts do (the rendered page is kept under it)."""
+def _overview(state: WebState, code: str) -> tuple[Loaded, Any, tuple[str, ...], int]:
+    """The municipality's overview with its learning partners' published examples, the
+    number of trials registered in it (up to 100), and a key that changes when those
+    counts do (the rendered page is kept under it)."""
     data = loaded(state)
     report = municipality_overview(data, code)
     partners = sorted(
@@ -138,9 +139,10 @@ def _overview(state: WebState, code: str) -> tuple[Loaded, Any, tuple[str, ...]]
         | {report.municipality}
     )
     counts = state.bank.published_counts(partners)
+    trials = len(state.bank.trials(None, municipality=report.municipality, limit=100))
     signature = tuple(f"{c}|{a}|{n}" for (c, a), n in sorted(counts.items(), key=str))
     report = municipality_overview(data, report.municipality, example_counts=counts)
-    return data, report, signature
+    return data, report, (*signature, f"forsok|{trials}"), trials
 
 
 def warm_pages(state: WebState) -> None:
@@ -154,9 +156,10 @@ def warm_pages(state: WebState) -> None:
 
 
 def _warm_municipality(state: WebState, code: str) -> None:
-    data, report, signature = _overview(state, code)
+    data, report, signature, trials = _overview(state, code)
     key = (report.municipality, *signature)
-    page_parts("municipality.html", lambda: {"report": report}, memo=data.memo, key=key)
+    context = {"report": report, "trials": trials}
+    page_parts("municipality.html", lambda: context, memo=data.memo, key=key)
     json_bytes(data.memo, ("municipality", *key), lambda: report)
     peers = peers_overview(data, code)
     page_parts("peers.html", lambda: {"report": peers}, memo=data.memo, key=(code,))
@@ -164,7 +167,7 @@ def _warm_municipality(state: WebState, code: str) -> None:
 
 @router.get("/kommun/{code}.json")
 def municipality_json(state: State, code: str) -> Response:
-    data, report, signature = _overview(state, code)
+    data, report, signature, _trials = _overview(state, code)
     return json_cached(data.memo, ("municipality", report.municipality, *signature), lambda: report)
 
 
@@ -197,11 +200,11 @@ def municipality_page(request: Request, state: State, code: str) -> Response:
     moved = _canonical(code, lambda c: f"/kommun/{c}", state)
     if moved:
         return RedirectResponse(moved, status_code=308)
-    data, report, signature = _overview(state, code)
+    data, report, signature, trials = _overview(state, code)
     return render_cached(
         request,
         "municipality.html",
-        lambda: {"report": report},
+        lambda: {"report": report, "trials": trials},
         memo=data.memo,
         key=(report.municipality, *signature),
         viewer=viewer(request, state),

@@ -1,6 +1,7 @@
 // Tillit: small enhancements only; every page works without this file.
 // 1. Search as you type: suggestions under inputs with data-suggest (a JSON address).
 // 2. PNG download of the charts (drawn from the inline SVG on a canvas).
+// 3. A trial page whose evaluation is being computed reloads itself once it is ready.
 (function () {
   "use strict";
 
@@ -123,8 +124,26 @@
     slot.appendChild(button);
   }
 
+  // Ask the page's JSON twin every few seconds; reload when it is no longer computing.
+  // (No meta refresh: it would reload whether or not the result is there, and axe flags it.)
+  function poll(box) {
+    var url = box.getAttribute("data-poll");
+    var wait = (parseInt(box.getAttribute("data-retry"), 10) || 5) * 1000;
+    function ask() {
+      fetch(url, { headers: { Accept: "application/json" } })
+        .then(function (r) { if (!r.ok) throw new Error(String(r.status)); return r.json(); })
+        .then(function (data) {
+          if (data.status === "computing") setTimeout(ask, wait);
+          else window.location.reload();
+        })
+        .catch(function () { setTimeout(ask, 2 * wait); });
+    }
+    setTimeout(ask, wait);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     Array.prototype.forEach.call(document.querySelectorAll("input[data-suggest]"), suggest);
     Array.prototype.forEach.call(document.querySelectorAll(".png-slot"), pngButton);
+    Array.prototype.forEach.call(document.querySelectorAll("[data-poll]"), poll);
   });
 })();
