@@ -336,3 +336,30 @@ def test_trial_page_has_no_axe_violation_and_tab_reaches_every_control(
         hidden = walk.without_visible_focus()
         assert not hidden, f"{name}: no visible focus indicator on:\n  " + "\n  ".join(hidden)
     assert_no_outside_requests(outside_requests)
+
+
+def test_trial_form_has_no_axe_violation_and_tab_reaches_every_control(
+    new_page: Callable[..., Page],
+    trial_server: tuple[str, int],
+    outside_requests: OutsideRequests,
+) -> None:
+    base, _trial_id = trial_server
+    page = new_page()
+    page.goto(f"{base}/logga-in?nasta=/forsok/ny")
+    form = page.locator("main form")
+    field(form, "E-postadress").fill(KUNGSBACKA_EDITOR)
+    field(form, "Lösenord").fill(PASSWORD)
+    form.get_by_role("button", name="Logga in").click()
+    page.wait_for_load_state()
+    assert page.url == f"{base}/forsok/ny", page.locator("main").inner_text()
+    assert page.get_by_role("heading", name="Registrera ett försök").is_visible()
+    assert field(page, "Kommun").input_value() == "Kungsbacka (1384)"
+    violations = check_axe(page)
+    save_screenshot(page, "forsok-ny")
+    assert not violations, f"forsok-ny ({page.url}):\n" + "\n".join(violations)
+    walk = tab_through(page)
+    missed = walk.missed()
+    assert not missed, "forsok-ny: Tab never reached:\n  " + "\n  ".join(missed)
+    hidden = walk.without_visible_focus()
+    assert not hidden, "forsok-ny: no visible focus indicator on:\n  " + "\n  ".join(hidden)
+    assert_no_outside_requests(outside_requests)
