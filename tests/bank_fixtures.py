@@ -143,6 +143,11 @@ ORGANISATIONS = [
 @pytest.fixture
 def people(bank: Bank) -> People:
     """Göteborg, Stockholm and a region; an admin, one editor for each city, a reader."""
+    return seed_people(bank)
+
+
+def seed_people(bank: Bank) -> People:
+    """Seed ORGANISATIONS and the accounts of the ``people`` fixture into ``bank``."""
     bank.seed_organisations(ORGANISATIONS)
     admin = bank.add_user("admin@example.se", PASSWORD, "Admin", "admin")
     return People(

@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.bank_fixtures import FAST_PASSWORDS, ORGANISATIONS, PASSWORD, People, _truncate
+from tests.bank_fixtures import (
+    FAST_PASSWORDS,
+    PASSWORD,
+    People,
+    _truncate,
+    seed_people,
+)
 from tillit.bank import AuditEntry, Bank, Organisation, export_bank, import_bank, open_bank, upgrade
 from tillit.errors import ConflictError, InvalidInputError
 
@@ -105,14 +111,7 @@ def test_round_trip_sqlite_postgresql_sqlite_is_identical(
     upgrade(last_url)
     _truncate(postgres_migrated_url)
     with open_bank(first_url, passwords=FAST_PASSWORDS) as first:
-        first.seed_organisations(ORGANISATIONS)
-        admin = first.add_user("admin@example.se", PASSWORD, "Admin", "admin")
-        people = People(
-            admin=admin,
-            goteborg=first.add_user("g@example.se", PASSWORD, "G", "editor", "1480"),
-            stockholm=first.add_user("s@example.se", PASSWORD, "S", "editor", "0180"),
-            reader=first.add_user("r@example.se", PASSWORD, "R", "reader"),
-        )
+        people = seed_people(first)
         _fill(first, people)
         original = _export(first)
     with open_bank(postgres_migrated_url, passwords=FAST_PASSWORDS) as middle:

@@ -14,7 +14,14 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import inspect
 
-from tests.bank_fixtures import FAST_PASSWORDS, ORGANISATIONS, PASSWORD, People, _truncate
+from tests.bank_fixtures import (
+    FAST_PASSWORDS,
+    ORGANISATIONS,
+    PASSWORD,
+    People,
+    _truncate,
+    seed_people,
+)
 from tillit.bank import (
     Bank,
     TrialKpiRecord,
@@ -564,21 +571,14 @@ def test_trials_round_trip_sqlite_postgresql_sqlite(
     upgrade(last_url)
     _truncate(postgres_migrated_url)
     with open_bank(first_url, passwords=FAST_PASSWORDS) as first:
-        first.seed_organisations(ORGANISATIONS)
-        admin = first.add_user("admin@example.se", PASSWORD, "Admin", "admin")
-        people = People(
-            admin=admin,
-            goteborg=first.add_user("g@example.se", PASSWORD, "G", "editor", "1480"),
-            stockholm=first.add_user("s@example.se", PASSWORD, "S", "editor", "0180"),
-            reader=first.add_user("r@example.se", PASSWORD, "R", "reader"),
-        )
+        people = seed_people(first)
         _fill(first, people)
         original = _export(first)
-        trials = first.trials(admin)
+        trials = first.trials(people.admin)
     with open_bank(postgres_migrated_url, passwords=FAST_PASSWORDS) as middle:
         import_bank(middle, io.StringIO(original))
         assert _export(middle) == original
-        assert middle.trials(admin) == trials
+        assert middle.trials(people.admin) == trials
         again = _export(middle)
         # the trials' id sequence was moved past the imported rows
         new = middle.register_trial(people.goteborg, GOOD, THROUGH)
