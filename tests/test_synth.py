@@ -643,6 +643,7 @@ def test_too_few_complete_donors_is_an_error_not_a_fit() -> None:
         ("popdens:1969", Predictor("popdens", (1969,), "mean")),
         (" x y:2001, 2003-2004:LAST ", Predictor("x y", (2001, 2003, 2004), "last")),
         ("a:2001,2001,2002", Predictor("a", (2001, 2002), "mean")),
+        ("x : 2001-2003 : last", Predictor("x", (2001, 2002, 2003), "last")),
     ],
 )
 def test_parse_predictor_forms(text: str, expected: Predictor) -> None:
