@@ -204,6 +204,13 @@ def test_a_region_chooses_the_municipality_and_links_a_good_example(
     assert unknown.status_code == 422
     assert 'href="#f-example_other"' in unknown.text
     assert "Gott exempel: exemplet 999999 finns inte." in text_of(unknown.text)
+    # an admin chooses too, and the trial is the municipality's own
+    csrf = log_in(ADMIN)
+    assert '<select id="f-municipality"' in site.client.get("/forsok/ny").text
+    response = site.client.post("/forsok/ny", data=trial_form(csrf, municipality=VARBERG))
+    assert response.status_code == 303
+    owned = site.bank.trial(None, created_id(response.headers["location"]))
+    assert (owned.municipality, owned.organisation_name) == (VARBERG, "Varberg")
 
 
 def test_errors_are_shown_in_swedish_next_to_the_fields_and_nothing_typed_is_lost(

@@ -71,8 +71,8 @@ def _writer(who: Viewer) -> UserRecord:
 
 def _own_municipality(state: WebState, user: UserRecord) -> str | None:
     """The code of the user's organisation when it is a municipality: it registers trials
-    only in itself. None for admins without one, regions and other organisations."""
-    if user.organisation_id is None:
+    only in itself. None for admins (who choose), regions and other organisations."""
+    if user.role == "admin" or user.organisation_id is None:
         return None
     org = state.bank.organisation(user.organisation_id)
     return org.code if org.kind == "kommun" and org.code else None
