@@ -224,6 +224,53 @@ def test_a_trial_on_the_same_kpi_elsewhere_removes_that_municipality_from_the_do
     assert evaluate_trial(analysis_store, bank, other.id, peers=12).excluded == (KUNGSBACKA,)
 
 
+@pytest.mark.slow
+def test_own_predictors_replace_the_defaults_and_may_not_look_past_the_start(
+    analysis_store: Store, trial_bank: tuple[Bank, UserRecord]
+) -> None:
+    bank, editor = trial_bank
+    trial_id = _register(analysis_store, bank, editor, 2016)
+    result = evaluate_trial(
+        analysis_store,
+        bank,
+        trial_id,
+        peers=10,
+        predictors=[
+            "n15419:2008-2011",
+            f"{KPI}:2012-2015",
+            "N00945:2010-2015",
+            "struktur:population:2010",
+        ],
+    )
+    assert result.evaluation is not None
+    used = result.evaluation.spec.predictors
+    assert [(p.column, p.times[0], p.times[-1]) for p in used] == [
+        (KPI, 2008, 2011),
+        (KPI, 2012, 2015),
+        ("N00945", 2010, 2015),
+        ("struktur:population", 2010, 2010),
+    ]
+    # The other KPI is read from the store: Kungsbacka's own value is the predictor's.
+    balance = result.evaluation.fit.balance[2]
+    values = analysis_store.query_values(["N00945"], municipalities=[KUNGSBACKA], genders=["T"])
+    own = {
+        int(p): v
+        for p, v in zip(
+            values.column("period").to_pylist(), values.column("value").to_pylist(), strict=True
+        )
+        if 2010 <= int(p) <= 2015 and v is not None
+    }
+    assert balance.treated == pytest.approx(sum(own.values()) / len(own))
+    # Without structure, the defaults are the outcome lags alone.
+    lags = evaluate_trial(analysis_store, bank, trial_id, peers=10, structure_predictors=False)
+    assert lags.evaluation is not None
+    assert {p.column for p in lags.evaluation.spec.predictors} == {KPI}
+    with pytest.raises(InvalidInputError, match="före försökets start 2016"):
+        evaluate_trial(analysis_store, bank, trial_id, peers=10, predictors=[f"{KPI}:2012-2016"])
+    with pytest.raises(NotFoundError, match="N99999"):
+        evaluate_trial(analysis_store, bank, trial_id, peers=10, predictors=["N99999:2012"])
+
+
 def _csv(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "panel.csv"
     path.write_text(text, encoding="utf-8")

@@ -82,7 +82,7 @@ class Predictor:
         return out
 
 
-_PREDICTOR = re.compile(r"^(?P<column>[^:]+):(?P<times>[0-9,\s\-–]+)(?::\s*(?P<op>\w+)\s*)?$")
+_PREDICTOR = re.compile(r"^(?P<column>.+?):(?P<times>[0-9,\s\-–]+)(?::\s*(?P<op>\w+)\s*)?$")
 
 
 def parse_predictor(text: str) -> Predictor:

@@ -270,6 +270,18 @@ def trial_evaluate(
     trial_id: int = typer.Argument(..., help="Försökets id."),
     kpi: str | None = typer.Option(None, "--kpi", "-k", help="Nyckeltalet (standard: det första)."),
     peers: int = typer.Option(50, "--peers", "-p", help="Antal strukturellt lika att välja ur."),
+    predictors: list[str] | None = typer.Option(
+        None,
+        "--predictor",
+        help="Egna prediktorer i stället för standard: KOLUMN:FRÅN-TILL:mean där KOLUMN är "
+        "nyckeltalet, ett annat nyckeltal (id) eller struktur:<nyckel> (t.ex. "
+        "struktur:population); upprepa. Bara år före starten.",
+    ),
+    structure: bool = typer.Option(
+        True,
+        "--struktur/--utan-struktur",
+        help="Ta med strukturvariablerna bland standardprediktorerna.",
+    ),
     workers: int | None = _WORKERS,
     fmt: Format = _FMT,
 ) -> None:
@@ -281,7 +293,16 @@ def trial_evaluate(
     bank = _bank(settings)
     try:
         with _Fits(workers) as fits:
-            result = evaluate_trial(store, bank, trial_id, kpi, peers=peers, map_function=fits)
+            result = evaluate_trial(
+                store,
+                bank,
+                trial_id,
+                kpi,
+                peers=peers,
+                map_function=fits,
+                predictors=predictors or (),
+                structure_predictors=structure,
+            )
     finally:
         bank.close()
     if fmt is Format.json:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 
 from tillit.analyses import (
     Panel,
@@ -24,6 +25,7 @@ from tillit.analyses import (
     build_structure,
     evaluate_synthetic_control,
     outcome_lags,
+    parse_predictor,
 )
 from tillit.errors import InvalidInputError, NoDataError, NotEvaluableError, NotFoundError
 from tillit.query._context import load_context
@@ -192,6 +194,8 @@ def trial_panel(
     *,
     peers: int = 50,
     exclude: Iterable[str] = frozenset(),
+    extra_kpis: Sequence[str] = (),
+    structure_predictors: bool = True,
 ) -> tuple[SynthPanel, tuple[str, ...], tuple[Predictor, ...]]:
     """The panel for a synthetic control of ``municipality`` (code) on ``kpi`` from ``start``:
     the KPI's whole yearly series (gender T) for it and its ``peers`` structurally nearest
@@ -200,7 +204,10 @@ def trial_panel(
     one on its own) and the structural variables as constant columns ``struktur:<key>``,
     skipping those the municipality has no value for. Both the nearest peers and the
     structural predictors are taken as of the year before ``start`` (or the earliest year the
-    store has), so that what the trial itself changed cannot choose its own comparison."""
+    store has), so that what the trial itself changed cannot choose its own comparison.
+    ``extra_kpis`` are read into the panel too (columns named by KPI id) for predictors of the
+    caller's own; ``structure_predictors=False`` leaves the structural variables out of the
+    default predictors (they stay on the panel as columns)."""
     ctx = load_context(store, kpis=[kpi], history=PANEL_HISTORY)
     structure = _structure_before(ctx.panel, start)
     if municipality not in structure.municipalities:
@@ -243,6 +250,8 @@ def trial_panel(
         {kpi: [*values, *([np.nan] * len(missing))]},
     )
     columns = dict(panel.columns)
+    for extra in dict.fromkeys(k for k in extra_kpis if k != kpi):
+        columns[extra] = _kpi_matrix(store, extra, panel)
     pre = sorted(t for t in own if t < start)
     predictors = list(outcome_lags(kpi, pre))
     rows = [structure.municipalities.index(u) for u in panel.units]
@@ -252,8 +261,32 @@ def trial_panel(
             continue
         name = STRUCTURE_PREFIX + variable.key
         columns[name] = np.repeat(value[:, None], len(panel.times), axis=1)
-        predictors.append(Predictor(name, (panel.times[0],), "mean"))
+        if structure_predictors:
+            predictors.append(Predictor(name, (panel.times[0],), "mean"))
     return SynthPanel(panel.units, panel.times, columns), donors, tuple(predictors)
+
+
+def _kpi_matrix(store: Store, kpi: str, panel: SynthPanel) -> npt.NDArray[np.float64]:
+    """``kpi``'s values (gender T) on ``panel``'s units × times, NaN where there is none."""
+    try:
+        store.kpi(kpi)
+    except NotFoundError:
+        raise NotFoundError(
+            f"Nyckeltalet {kpi} finns inte i arkivet.",
+            hint=f"Sök med `tillit kpi search`, eller hämta det med `tillit sync --kpi {kpi}`.",
+        ) from None
+    table = store.query_values([kpi], municipalities=list(panel.units), genders=["T"])
+    matrix = np.full((len(panel.units), len(panel.times)), np.nan)
+    for m, p, v in zip(
+        table.column("municipality").to_pylist(),
+        table.column("period").to_pylist(),
+        table.column("value").to_pylist(),
+        strict=True,
+    ):
+        t = panel.time_index.get(int(p))
+        if v is not None and t is not None and m in panel.unit_index:
+            matrix[panel.unit_index[m], t] = float(v)
+    return matrix
 
 
 def _structure_before(panel: Panel, start: int) -> Structure:
@@ -302,12 +335,31 @@ def evaluate_trial(
     peers: int = 50,
     map_function: MapFunction | None = None,
     actor: UserRecord | None = None,
+    predictors: Sequence[str] = (),
+    structure_predictors: bool = True,
 ) -> TrialEvaluation:
     """Evaluate trial ``trial_id`` on ``kpi`` (default: its first KPI) against a synthetic
     control from its ``peers`` structurally nearest municipalities, leaving out those with
     a trial of their own on the KPI. A refusal (too short a pre-period, no year after the
-    start yet) is returned as ``refusal``, not raised: it is an answer."""
+    start yet) is returned as ``refusal``, not raised: it is an answer.
+
+    ``predictors`` (``COL:FROM-TO[:op]`` texts, see ``parse_predictor``) replace the default
+    ones (outcome lags and, unless ``structure_predictors`` is False, the structural
+    variables). A column is the trial's KPI, another KPI id (read from the store) or
+    ``struktur:<key>`` (a structural variable as of the year before the start)."""
     trial = bank.trial(actor, trial_id)
+    chosen_predictors = tuple(_kpi_column(parse_predictor(text)) for text in predictors)
+    late = [p.label for p in chosen_predictors if max(p.times) >= trial.start_year]
+    if late:
+        # Measured after the start, a predictor can carry the trial's own effect into the
+        # choice of the comparison and so hide (or fake) that very effect. (The analysis API
+        # allows it, because published specifications such as ADH 2015's do it.)
+        raise InvalidInputError(
+            f"Prediktorerna får bara avse år före försökets start {trial.start_year}: "
+            + ", ".join(late)
+            + ".",
+            hint="Välj år före starten för varje prediktor.",
+        )
     chosen = trial.kpis[0] if kpi is None else None
     if kpi is not None:
         wanted = kpi.strip().upper()
@@ -331,9 +383,22 @@ def evaluate_trial(
     refusal: tuple[str, str | None] | None = None
     shown = {trial.municipality, *excluded}
     try:
-        panel, donors, predictors = trial_panel(
-            store, trial.municipality, chosen.kpi, trial.start_year, peers=peers, exclude=excluded
+        extra = [
+            p.column
+            for p in chosen_predictors
+            if not p.column.startswith(STRUCTURE_PREFIX) and p.column != chosen.kpi
+        ]
+        panel, donors, defaults = trial_panel(
+            store,
+            trial.municipality,
+            chosen.kpi,
+            trial.start_year,
+            peers=peers,
+            exclude=excluded,
+            extra_kpis=extra,
+            structure_predictors=structure_predictors,
         )
+        used = chosen_predictors or defaults
         shown |= set(panel.units)
         # The units by name, so that the verdict and its reasons speak of municipalities.
         named = SynthPanel(tuple(names[u] for u in panel.units), panel.times, panel.columns)
@@ -342,7 +407,7 @@ def evaluate_trial(
             outcome=chosen.kpi,
             treated=names[trial.municipality],
             start=trial.start_year,
-            predictors=predictors,
+            predictors=used,
             donors=[names[d] for d in donors],
             expected=expected,
             map_function=map_function,
@@ -365,6 +430,14 @@ def evaluate_trial(
         refusal=refusal[0] if refusal else None,
         refusal_hint=refusal[1] if refusal else None,
     )
+
+
+def _kpi_column(predictor: Predictor) -> Predictor:
+    """A KPI id in any case is the KPI's column (n15419 → N15419)."""
+    column = predictor.column.strip()
+    if not column.startswith(STRUCTURE_PREFIX):
+        column = column.upper()
+    return Predictor(column, predictor.times, predictor.op)
 
 
 def _labels(store: Store) -> dict[str, str]:
