@@ -293,7 +293,7 @@ def main() -> None:
     how = (
         "measured"
         if len(sample) == j
-        else f"{len(sample)} placebos timed, {j} extrapolated: a lower bound"
+        else f"{len(sample)} placebos timed, {j} extrapolated: an estimate, once 20x too low"
     )
     line(
         "pysyncon: fit + placebos, 1 process",
