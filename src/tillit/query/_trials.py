@@ -97,6 +97,20 @@ def _last_year(store: Store, kpi: str, municipality: str) -> int | None:
     return max(years, default=None)
 
 
+def _clean_kpis(store: Store, raw: object, *, hint: str) -> list[dict[str, str]]:
+    """A trial's KPIs as ``[{"kpi", "direction"}]``: each KPI checked against the store
+    (NotFoundError with a suggestion), directions in English or Swedish; at least one."""
+    if not isinstance(raw, list | tuple) or not raw:
+        raise InvalidInputError("Ange minst ett nyckeltal som försöket väntas påverka.", hint=hint)
+    kpis: list[dict[str, str]] = []
+    for item in raw:
+        if not isinstance(item, Mapping):
+            raise InvalidInputError("Varje nyckeltal ska ha kpi och direction.")
+        kpi = store.kpi(str(item.get("kpi") or ""))["id"]
+        kpis.append({"kpi": kpi, "direction": parse_direction(str(item.get("direction") or ""))})
+    return kpis
+
+
 def register_trial(
     store: Store, bank: Bank, actor: UserRecord | None, data: Mapping[str, Any]
 ) -> TrialRecord:
@@ -107,19 +121,8 @@ def register_trial(
     ``organisation_id`` may also be an organisation's code or name; an admin without an
     organisation registers for the municipality's own organisation by default."""
     municipality = resolve_municipality(store, str(data.get("municipality") or ""))["id"]
-    raw = data.get("kpis")
-    if not isinstance(raw, list | tuple) or not raw:
-        raise InvalidInputError(
-            "Ange minst ett nyckeltal som försöket väntas påverka.",
-            hint="T.ex. --kpi N15419:increase.",
-        )
-    kpis: list[dict[str, str]] = []
-    for item in raw:
-        if not isinstance(item, Mapping):
-            raise InvalidInputError("Varje nyckeltal ska ha kpi och direction.")
-        kpi = store.kpi(str(item.get("kpi") or ""))["id"]
-        kpis.append({"kpi": kpi, "direction": parse_direction(str(item.get("direction") or ""))})
-    through = {k["kpi"]: _last_year(store, k["kpi"], municipality) for k in kpis}
+    kpis = _clean_kpis(store, data.get("kpis"), hint="T.ex. --kpi N15419:increase.")
+    through = kpi_data_through(store, municipality, [k["kpi"] for k in kpis])
     fields = {**data, "municipality": municipality, "kpis": kpis}
     owner = data.get("organisation_id")
     if isinstance(owner, str) or (owner is None and actor and actor.organisation_id is None):
@@ -162,19 +165,11 @@ def update_trial(
     fields = dict(changes)
     stamped: list[str] = []
     if "kpis" in changes:
-        raw = changes["kpis"]
-        if not isinstance(raw, list | tuple) or not raw:
-            raise InvalidInputError(
-                "Ange minst ett nyckeltal som försöket väntas påverka.",
-                hint="Ta bort försöket om inget nyckeltal ska följas upp.",
-            )
-        kpis: list[dict[str, str]] = []
-        for item in raw:
-            if not isinstance(item, Mapping):
-                raise InvalidInputError("Varje nyckeltal ska ha kpi och direction.")
-            kpi = store.kpi(str(item.get("kpi") or ""))["id"]
-            direction = parse_direction(str(item.get("direction") or ""))
-            kpis.append({"kpi": kpi, "direction": direction})
+        kpis = _clean_kpis(
+            store,
+            changes["kpis"],
+            hint="Ta bort försöket om inget nyckeltal ska följas upp.",
+        )
         fields["kpis"] = kpis
         stamped += [k["kpi"] for k in kpis]
     if "start_year" in changes:

@@ -21,7 +21,6 @@ from tillit.query import (
     peers_overview,
 )
 from tillit.web._auth import WebState, web_state
-from tillit.web._errors import SECURITY_HEADERS
 from tillit.web.pages._figures import CHARTS, figure
 from tillit.web.pages._render import (
     csv_response,
@@ -31,6 +30,7 @@ from tillit.web.pages._render import (
     page_parts,
     render,
     render_cached,
+    svg_response,
     viewer,
 )
 
@@ -271,15 +271,7 @@ def _figure(state: WebState, kpi: str, chart: str, kommun: str | None) -> Any:
 def chart_svg(state: State, kpi: str, chart: str, kommun: Code = None) -> Response:
     report, fig = _figure(state, kpi, chart, kommun)
     name = f"{report.kpi}-{chart}" + (f"-{report.municipality}" if report.municipality else "")
-    return Response(
-        fig.chart.svg,
-        media_type="image/svg+xml",
-        headers={
-            **SECURITY_HEADERS,
-            "Content-Disposition": f'inline; filename="{name}.svg"',
-            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
-        },
-    )
+    return svg_response(fig.chart.svg, f"{name}.svg")
 
 
 @router.get("/nyckeltal/{kpi}/{chart}.csv")

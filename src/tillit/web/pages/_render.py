@@ -35,6 +35,7 @@ __all__ = [
     "plain",
     "read_form",
     "render",
+    "svg_response",
     "swedish_number",
     "viewer",
 ]
@@ -283,6 +284,19 @@ def _json(body: bytes, *, status: int = 200) -> Response:
         status_code=status,
         media_type="application/json",
         headers={**SECURITY_HEADERS, "Access-Control-Allow-Origin": "*"},
+    )
+
+
+def svg_response(svg: str, filename: str) -> Response:
+    """A chart on its own: shown inline, self-contained (no script, no outside reference)."""
+    return Response(
+        svg,
+        media_type="image/svg+xml",
+        headers={
+            **SECURITY_HEADERS,
+            "Content-Disposition": f'inline; filename="{filename}"',
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+        },
     )
 
 

@@ -17,9 +17,15 @@ from tillit.bank import TrialKpiRecord, TrialRecord, UserRecord
 from tillit.errors import NotFoundError
 from tillit.query import trial_data, trial_evaluation_data
 from tillit.web._auth import WebState, web_state
-from tillit.web._errors import SECURITY_HEADERS
 from tillit.web.pages._bank import MAX_ID, kpi_title
-from tillit.web.pages._render import Viewer, csv_response, json_response, render, viewer
+from tillit.web.pages._render import (
+    Viewer,
+    csv_response,
+    json_response,
+    render,
+    svg_response,
+    viewer,
+)
 from tillit.web.pages._trial_eval import Prepared, TrialEvaluator
 from tillit.web.pages._trial_figures import TRIAL_CHARTS, TrialFigure, genitive, unit_of
 
@@ -303,15 +309,7 @@ def trial_chart_svg(
 ) -> Response:
     page, figure = _figure(request, state, trial_id, chart, nyckeltal)
     name = f"forsok-{trial_id}-{page.kpi.kpi}-{chart}"
-    return Response(
-        figure.chart.svg,
-        media_type="image/svg+xml",
-        headers={
-            **SECURITY_HEADERS,
-            "Content-Disposition": f'inline; filename="{name}.svg"',
-            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
-        },
-    )
+    return svg_response(figure.chart.svg, f"{name}.svg")
 
 
 @router.get("/forsok/{trial_id:int}/{chart}.csv")
