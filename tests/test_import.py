@@ -192,3 +192,120 @@ def test_gzipped_semicolon_csv_from_excel_is_read(store: Store, tmp_path: Path) 
     result = import_path(store, path)
     assert (result.rows_kept, result.rejected_total) == (1, 0)
     assert store.query_values(["N00945"]).column("value").to_pylist() == [31.5]
+
+
+# -- metadata imports merge; replacing a catalogue is explicit --------------------------------
+def _json_file(path: Path, rows: list[dict[str, object]]) -> Path:
+    path.write_text(json.dumps(rows), encoding="utf-8")
+    return path
+
+
+def test_importing_a_small_kpi_file_merges_into_the_catalogue_instead_of_replacing_it(
+    store: Store, shared_data: Path, tmp_path: Path
+) -> None:
+    import_path(store, METADATA / "kpi_v3_2026-03.values.json")
+    small = _json_file(
+        tmp_path / "two.json",
+        [
+            {"id": "N00945", "title": "Ny titel", "operating_area": "X"},
+            {"id": "U99999", "title": "Eget nyckeltal", "operating_area": "Y"},
+        ],
+    )
+    result = import_path(store, small)
+    kpis = {r["id"]: r for r in store.metadata.read("kpi")}
+    assert len(kpis) == 6100  # 6 099 kept, one new
+    assert kpis["N00945"]["title"] == "Ny titel" and kpis["U99999"]["title"] == "Eget nyckeltal"
+    assert result.metadata_rows == {"kpi": 6100}
+    assert store.search_kpis("Eget nyckeltal")[0][0]["id"] == "U99999"
+
+
+def test_importing_with_replace_replaces_the_catalogue(
+    store: Store, shared_data: Path, tmp_path: Path
+) -> None:
+    import_path(store, METADATA / "kpi_v3_2026-03.values.json")
+    small = _json_file(tmp_path / "one.json", [{"id": "U99999", "title": "Eget", "auspice": "E"}])
+    import_path(store, small, replace=True)
+    assert [r["id"] for r in store.metadata.read("kpi")] == ["U99999"]
+
+
+def test_municipality_and_group_imports_merge_by_id(
+    store: Store, shared_data: Path, tmp_path: Path
+) -> None:
+    import_path(store, METADATA / "municipality_v3_2026-03.values.json")
+    import_path(store, METADATA / "municipality_groups_v3_2026-03.values.json")
+    groups_before = len(store.metadata.read("municipality_groups"))
+    members_before = len(store.metadata.read("municipality_group_members"))
+    import_path(
+        store,
+        _json_file(tmp_path / "m.json", [{"id": "0180", "title": "Stockholm", "type": "K"}]),
+    )
+    assert len(store.metadata.read("municipality")) == 312
+    one_group = _json_file(
+        tmp_path / "g.json",
+        [
+            {
+                "id": "G_EGEN",
+                "title": "Egen grupp",
+                "members": [{"member_id": "0180", "member_title": "Stockholm"}],
+            }
+        ],
+    )
+    import_path(store, one_group)
+    assert len(store.metadata.read("municipality_groups")) == groups_before + 1
+    members = store.metadata.read("municipality_group_members")
+    assert len(members) == members_before + 1
+    # Importing the group again with other members replaces that group's members only.
+    _json_file(
+        one_group,
+        [
+            {
+                "id": "G_EGEN",
+                "title": "Egen grupp",
+                "members": [
+                    {"member_id": "1280", "member_title": "Malmö"},
+                    {"member_id": "1480", "member_title": "Göteborg"},
+                ],
+            }
+        ],
+    )
+    import_path(store, one_group)
+    members = store.metadata.read("municipality_group_members")
+    assert len(members) == members_before + 2
+    assert sorted(m["municipality"] for m in members if m["group_id"] == "G_EGEN") == [
+        "1280",
+        "1480",
+    ]
+
+
+def test_duplicate_ids_in_a_metadata_file_are_refused_naming_them_and_nothing_is_written(
+    store: Store, shared_data: Path, tmp_path: Path
+) -> None:
+    import_path(store, METADATA / "municipality_v3_2026-03.values.json")
+    dup = _json_file(
+        tmp_path / "dup.json",
+        [
+            {"id": "0180", "title": "Stockholm", "type": "K"},
+            {"id": "1280", "title": "Malmö", "type": "K"},
+            {"id": "0180", "title": "Sthlm", "type": "K"},
+        ],
+    )
+    with pytest.raises(InvalidInputError) as info:
+        import_path(store, dup)
+    assert "0180" in info.value.message and "1280" not in info.value.message
+    assert "dup.json" in info.value.message
+    assert store.municipality("0180")["title"] == "Stockholm"
+    assert len(store.metadata.read("municipality")) == 312
+
+
+def test_cli_import_replace_flag_replaces_the_catalogue(
+    tillit_env: Settings, shared_data: Path, tmp_path: Path
+) -> None:
+    from tillit.cli import main
+
+    store = Store(tillit_env.store_dir)
+    assert main(["import", str(METADATA / "municipality_v3_2026-03.values.json")]) == 0
+    one = _json_file(tmp_path / "m.json", [{"id": "0180", "title": "Stockholm", "type": "K"}])
+    assert main(["import", str(one)]) == 0
+    assert len(Store(tillit_env.store_dir).metadata.read("municipality")) == 312
+    assert main(["import", "--replace", str(one)]) == 0
+    assert len(store.metadata.read("municipality")) == 1

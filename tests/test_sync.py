@@ -271,3 +271,74 @@ def test_a_next_url_cycle_is_a_payload_error_not_an_endless_sync(store: Store) -
         sync_values(store, client, kpis=["N00945"], years=[2020])
     assert info.value.field == "next_url"
     assert stored_rows(store) == []
+
+
+# -- a metadata sync replaces a catalogue only from a complete listing ------------------------
+def test_an_empty_kpi_listing_never_empties_the_catalogue(
+    kolada: Settings, store: Store, fake: FakeKolada
+) -> None:
+    from tillit.errors import TillitError
+
+    with client_for(kolada) as c:
+        sync_metadata(store, c)
+        fake.set_catalogue("kpi", [])
+        for replace in (False, True):
+            with pytest.raises(TillitError) as info:
+                sync_metadata(store, c, replace=replace)
+            assert "nyckeltal" in info.value.message
+    assert len(store.metadata.read("kpi")) == 6099
+
+
+def test_a_listing_that_shrinks_the_catalogue_too_much_is_refused_unless_replace(
+    kolada: Settings, store: Store, fake: FakeKolada
+) -> None:
+    from tillit.errors import ConflictError
+
+    full = fake.catalogue("kpi")
+    with client_for(kolada) as c:
+        sync_metadata(store, c)
+        fake.set_catalogue("kpi", full[:1000])  # a listing that stopped paging early
+        with pytest.raises(ConflictError) as info:
+            sync_metadata(store, c)
+        assert "1\u202f000" in info.value.message and "6\u202f099" in info.value.message
+        assert "--replace" in (info.value.hint or "")
+        assert len(store.metadata.read("kpi")) == 6099
+        assert len(store.metadata.read("municipality")) == 312  # nothing else written either
+        result = sync_metadata(store, c, replace=True)
+    assert result.rows["kpi"] == 1000 and len(store.metadata.read("kpi")) == 1000
+
+
+def test_a_listing_that_shrinks_a_little_replaces_the_catalogue(
+    kolada: Settings, store: Store, fake: FakeKolada
+) -> None:
+    full = fake.catalogue("kpi")
+    with client_for(kolada) as c:
+        sync_metadata(store, c)
+        fake.set_catalogue("kpi", full[:-100])  # 1.6 % fewer: KPIs Kolada has retired
+        sync_metadata(store, c)
+        assert len(store.metadata.read("kpi")) == 5999
+        fake.set_catalogue("kpi", full[:-1000])  # 16 %: allowed with a larger share
+        sync_metadata(store, c, max_shrink=0.2)
+    assert len(store.metadata.read("kpi")) == 5099
+
+
+def test_cli_sync_metadata_replace_and_the_max_shrink_setting(
+    kolada: Settings,
+    tillit_env: Settings,
+    fake: FakeKolada,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("TILLIT_KOLADA_URL", fake.url)
+    store = Store(tillit_env.store_dir)
+    assert main(["sync", "--metadata"]) == 0
+    fake.set_catalogue("kpi", fake.catalogue("kpi")[:5000])
+    assert main(["sync", "--metadata"]) == 1
+    assert "--replace" in capsys.readouterr().err
+    monkeypatch.setenv("TILLIT_SYNC_MAX_SHRINK", "0.5")
+    assert main(["sync", "--metadata"]) == 0
+    assert len(Store(tillit_env.store_dir).metadata.read("kpi")) == 5000
+    monkeypatch.delenv("TILLIT_SYNC_MAX_SHRINK")
+    fake.set_catalogue("kpi", fake.catalogue("kpi")[:10])
+    assert main(["sync", "--metadata", "--replace"]) == 0
+    assert len(store.metadata.read("kpi")) == 10

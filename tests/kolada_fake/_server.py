@@ -210,6 +210,19 @@ class FakeKolada(_FaultLog, _ValueRows):
     def served_municipalities(self) -> list[str]:
         return list(self._panel.muni_names)
 
+    def set_catalogue(self, endpoint: str, items: Sequence[dict[str, Any]]) -> None:
+        """Serve ``items`` from ``/v3/{endpoint}`` (kpi, kpi_groups, municipality, ...) from now
+        on, e.g. an empty or cut-short listing."""
+        if endpoint not in self._metadata:
+            raise ValueError(f"unknown catalogue {endpoint!r}")
+        with self._lock:
+            self._metadata[endpoint] = [dict(i) for i in items]
+            self._invalidate()
+
+    def catalogue(self, endpoint: str) -> list[dict[str, Any]]:
+        """What ``/v3/{endpoint}`` serves now."""
+        return [dict(i) for i in self._metadata[endpoint]]
+
     @property
     def ou_units(self) -> list[dict[str, str]]:
         """The synthetic organisational units served by ``/v3/ou``."""

@@ -49,6 +49,12 @@ def sync(
         help="Hämta enhetsdata (/oudata) i stället för "
         "kommundata; --municipality väljer kommunernas enheter.",
     ),
+    replace: bool = typer.Option(
+        False,
+        "--replace",
+        help="Ersätt metadatakatalogerna även när Koladas lista är mycket kortare än arkivets "
+        "(se TILLIT_SYNC_MAX_SHRINK).",
+    ),
 ) -> None:
     """Hämta nyckeltal från Koladas öppna API till det lokala arkivet.
 
@@ -66,6 +72,8 @@ def sync(
         since=parse_date(since),
         metadata_only=metadata,
         ou=ou,
+        replace=replace,
+        max_shrink=settings.sync_max_shrink,
     )
     console = err_console()
     with client_for(settings) as client, RichProgress(console) as progress:
@@ -114,6 +122,12 @@ def import_(
         show_default=False,
     ),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, json eller csv."),
+    replace: bool = typer.Option(
+        False,
+        "--replace",
+        help="Ersätt hela katalogen (nyckeltal, kommuner, grupper, enheter) med filens poster "
+        "i stället för att slå samman dem per id.",
+    ),
 ) -> None:
     """Läs in filer i Kolada-format (när Kolada inte kan nås, eller för stora uttag).
 
@@ -129,7 +143,7 @@ def import_(
     summaries = []
     for path in ordered:
         with RichProgress(console, unit="rader") as progress:
-            result = import_path(store, path, progress=progress)
+            result = import_path(store, path, replace=replace, progress=progress)
         summaries.append(
             {
                 "file": str(path),

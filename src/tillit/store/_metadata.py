@@ -1,6 +1,7 @@
 """Metadata tables (KPIs, KPI groups, municipalities, municipality groups, OUs) as Parquet.
 
-Each table is replaced whole and atomically when a metadata sync or import brings a new list.
+A metadata import merges its records into a table by id; a sync from a complete listing (or an
+import with ``--replace``) replaces the table. Each table file is swapped in atomically.
 KPI and municipality rows carry precomputed search terms (see ``_search``).
 """
 
@@ -114,6 +115,12 @@ def classify_group(title: str) -> dict[str, Any]:
     return {"kind": "other", "code": None, "area": None, "focal_title": None, "year": None}
 
 
+_MEMBER_TABLES = {
+    "kpi_groups": "kpi_group_members",
+    "municipality_groups": "municipality_group_members",
+}
+
+
 def _joined(text: str | None) -> str:
     return " ".join(terms(text))
 
@@ -198,8 +205,26 @@ class MetadataTables:
 
     def replace(self, kind: str, records: Iterable[dict[str, Any]]) -> dict[str, int]:
         """Replace the table(s) of a metadata endpoint; return rows written per table."""
+        return self._write(_rows_for(kind, records))
+
+    def merge(self, kind: str, records: Iterable[dict[str, Any]]) -> dict[str, int]:
+        """Merge records of a metadata endpoint into its table(s) by id: a record whose id is
+        stored replaces it (a group's members with it), a new id is added, and every other
+        stored row is kept. Returns the rows in each table afterwards."""
+        incoming = _rows_for(kind, records)
+        ids = {row["id"] for row in incoming[kind]}
+        by_id = {row["id"]: row for row in self.read(kind)}
+        by_id.update((row["id"], row) for row in incoming[kind])
+        tables = {kind: list(by_id.values())}
+        members = _MEMBER_TABLES.get(kind)
+        if members is not None:
+            kept = [m for m in self.read(members) if m["group_id"] not in ids]
+            tables[members] = kept + incoming[members]
+        return self._write(tables)
+
+    def _write(self, tables: dict[str, list[dict[str, Any]]]) -> dict[str, int]:
         written: dict[str, int] = {}
-        for table, rows in _rows_for(kind, records).items():
+        for table, rows in tables.items():
             schema = TABLES[table]
             data = pa.Table.from_pylist(
                 [{name: row.get(name) for name in schema.names} for row in rows], schema=schema

@@ -62,14 +62,20 @@ def _sha256(path: Path) -> str:
     return "sha256:" + digest.hexdigest()
 
 
-def import_path(store: Store, path: Path, *, progress: Progress | None = None) -> ImportResult:
-    """Import one file into the store; the kind is told by its name and content."""
+def import_path(
+    store: Store, path: Path, *, replace: bool = False, progress: Progress | None = None
+) -> ImportResult:
+    """Import one file into the store; the kind is told by its name and content.
+
+    Metadata is merged into the stored catalogue by id; ``replace=True`` replaces the
+    catalogue with the file's records instead. A metadata file naming an id twice is refused.
+    """
     progress = progress or NullProgress()
     if not path.exists():
         raise InvalidInputError(f"Filen {path} finns inte.", hint="Kontrollera sökvägen.")
     name = path.name.lower()
     if name.endswith(".json"):
-        return _import_metadata(store, path, progress)
+        return _import_metadata(store, path, progress, replace=replace)
     if name.endswith(_VALUE_SUFFIXES):
         return _import_values(store, path, progress)
     raise InvalidInputError(
@@ -102,7 +108,24 @@ def _metadata_kind(rows: list[Any], path: Path) -> str:
     )
 
 
-def _import_metadata(store: Store, path: Path, progress: Progress) -> ImportResult:
+def _refuse_duplicate_ids(records: list[dict[str, Any]], path: Path) -> None:
+    seen: set[str] = set()
+    repeated: dict[str, None] = {}
+    for record in records:
+        if record["id"] in seen:
+            repeated[record["id"]] = None
+        seen.add(record["id"])
+    if repeated:
+        shown = ", ".join(list(repeated)[:10]) + (" …" if len(repeated) > 10 else "")
+        raise InvalidInputError(
+            f"{path.name} har samma id på flera poster: {shown}. Inget har lästs in.",
+            hint="Rätta filen så att varje id förekommer en gång och kör kommandot igen.",
+        )
+
+
+def _import_metadata(
+    store: Store, path: Path, progress: Progress, *, replace: bool
+) -> ImportResult:
     start = time.monotonic()
     progress.stage(f"Läser in {path.name}", 1)
     try:
@@ -114,8 +137,12 @@ def _import_metadata(store: Store, path: Path, progress: Progress) -> ImportResu
         raise InvalidInputError(f"{path.name} har ingen lista med poster.")
     kind = _metadata_kind(rows, path)
     records = parse_metadata(kind, rows, str(path))
+    _refuse_duplicate_ids(records, path)
     with store.lock():
-        written = store.metadata.replace(kind, records)
+        if replace:
+            written = store.metadata.replace(kind, records)
+        else:
+            written = store.metadata.merge(kind, records)
         seconds = round(time.monotonic() - start, 3)
         store.record(
             Provenance(
@@ -125,6 +152,7 @@ def _import_metadata(store: Store, path: Path, progress: Progress) -> ImportResu
                 rows=written,
                 checksum=_sha256(path),
                 seconds=seconds,
+                parameters={"mode": "replace" if replace else "merge"},
             )
         )
     progress.advance(1, rows=len(records))

@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tillit.config import Settings
-from tillit.errors import InvalidInputError, KoladaPayloadError
+from tillit.errors import ConflictError, InvalidInputError, KoladaPayloadError
 from tillit.sources.kolada import KoladaClient
 from tillit.store import MergeResult, Provenance, Store, atomic_write_bytes
 from tillit.sync._progress import NullProgress, Progress
@@ -62,24 +62,81 @@ class MetadataResult:
     seconds: float
 
 
+_CATALOGUE_NAMES = {
+    "kpi": "nyckeltal",
+    "kpi_groups": "nyckeltalsgrupper",
+    "municipality": "kommuner och regioner",
+    "municipality_groups": "kommungrupper",
+    "ou": "enheter",
+}
+DEFAULT_MAX_SHRINK = 0.1
+
+
+def _count(n: int) -> str:
+    return f"{n:,}".replace(",", "\u202f")
+
+
+def _check_listing(
+    store: Store, client: KoladaClient, kind: str, fetched: int, *, replace: bool, max_shrink: float
+) -> None:
+    """Refuse a listing that would empty a stored catalogue, or (unless ``replace``) shrink it
+    by more than ``max_shrink`` (a share, 0.1 = 10 %)."""
+    stored = len(store.metadata.read(kind))
+    name = _CATALOGUE_NAMES[kind]
+    if stored and not fetched:
+        raise KoladaPayloadError(
+            f"Kolada skickade en tom lista över {name}; arkivets {_count(stored)} behålls och "
+            "inget har ändrats.",
+            url=client.url_for(kind),
+            field="values",
+            hint="Försök igen senare. En tom lista ersätter aldrig en katalog.",
+        )
+    if replace or not stored or fetched >= stored:
+        return
+    shrink = (stored - fetched) / stored
+    if shrink > max_shrink:
+        raise ConflictError(
+            f"Koladas lista över {name} har {_count(fetched)} poster men arkivet har "
+            f"{_count(stored)} ({round(shrink * 100)} % färre, mer än tillåtna "
+            f"{round(max_shrink * 100)} %). Inget har ändrats.",
+            hint="Kör samma kommando igen senare. Om listan verkligen har krympt: "
+            "`tillit sync --metadata --replace` (eller höj TILLIT_SYNC_MAX_SHRINK).",
+        )
+
+
 def sync_metadata(
     store: Store,
     client: KoladaClient,
     *,
     kinds: Sequence[str] = METADATA_KINDS,
     progress: Progress | None = None,
+    replace: bool = False,
+    max_shrink: float = DEFAULT_MAX_SHRINK,
 ) -> MetadataResult:
-    """Fetch the Kolada catalogues in ``kinds`` and replace them in the store."""
+    """Fetch the Kolada catalogues in ``kinds`` and replace them in the store.
+
+    Every listing is fetched whole (every page, each page's ``count`` matching its rows)
+    before anything is written. A listing that is empty while the store holds the catalogue
+    is refused (KoladaPayloadError), and so is one with more than ``max_shrink`` (a share) fewer
+    records than the store holds, unless ``replace`` (ConflictError). Nothing is written then.
+    """
     progress = progress or NullProgress()
     start, requests_before = time.monotonic(), client.requests_made
     rows: dict[str, int] = {}
     progress.stage("Hämtar metadata från Kolada", len(kinds))
     with store.lock():
+        fetched = []
         for kind in kinds:
             t0, r0 = time.monotonic(), client.requests_made
             catalogue = client.catalogue(kind)
-            records = catalogue.rows
-            written = store.metadata.replace(kind, records)
+            fetched.append((kind, catalogue, client.requests_made - r0, time.monotonic() - t0))
+            progress.advance(1, rows=len(catalogue.rows))
+        for kind, catalogue, _, _ in fetched:
+            _check_listing(
+                store, client, kind, len(catalogue.rows), replace=replace, max_shrink=max_shrink
+            )
+        for kind, catalogue, requests, seconds in fetched:
+            written = store.metadata.replace(kind, catalogue.rows)
             rows.update(written)
             store.record(
                 Provenance(
@@ -88,11 +145,11 @@ def sync_metadata(
                     dataset=kind,
                     rows=written,
                     checksum=_combined(catalogue.sha256),
-                    requests=client.requests_made - r0,
-                    seconds=round(time.monotonic() - t0, 3),
+                    requests=requests,
+                    seconds=round(seconds, 3),
+                    parameters={"replace": replace},
                 )
             )
-            progress.advance(1, rows=len(records))
     return MetadataResult(
         rows, client.requests_made - requests_before, round(time.monotonic() - start, 3)
     )

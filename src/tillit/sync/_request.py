@@ -9,7 +9,14 @@ from datetime import date, timedelta
 from tillit.errors import InvalidInputError
 from tillit.sources.kolada import KoladaClient
 from tillit.store import Store
-from tillit.sync._kolada import MetadataResult, SyncResult, metadata_age, sync_metadata, sync_values
+from tillit.sync._kolada import (
+    DEFAULT_MAX_SHRINK,
+    MetadataResult,
+    SyncResult,
+    metadata_age,
+    sync_metadata,
+    sync_values,
+)
 from tillit.sync._progress import NullProgress, Progress
 
 __all__ = ["FIRST_YEAR", "SyncOutcome", "SyncRequest", "default_years", "run_sync"]
@@ -36,6 +43,10 @@ class SyncRequest:
     metadata_only: bool = False
     refresh_metadata: bool = False
     ou: bool = False
+    replace: bool = False
+    """Replace the metadata catalogues even when a listing shrinks one by more than
+    ``max_shrink``."""
+    max_shrink: float = DEFAULT_MAX_SHRINK
 
 
 @dataclass
@@ -66,7 +77,13 @@ def run_sync(
     outcome = SyncOutcome()
     age = metadata_age(store)
     if request.metadata_only or request.refresh_metadata or age is None or age > METADATA_MAX_AGE:
-        outcome.metadata = sync_metadata(store, client, progress=progress)
+        outcome.metadata = sync_metadata(
+            store,
+            client,
+            progress=progress,
+            replace=request.replace,
+            max_shrink=request.max_shrink,
+        )
     if request.metadata_only and not selects_values:
         return outcome
     kpis: list[str] = [store.kpi(k)["id"] for k in request.kpis]
