@@ -43,6 +43,9 @@ class Settings:
     """TILLIT_KOLADA_RETRIES: retries of one request after 429, 5xx, timeouts and resets."""
     kolada_per_page: int = 5000
     """TILLIT_KOLADA_PER_PAGE: rows per page asked of Kolada (1–5000)."""
+    sync_max_shrink: float = 0.1
+    """TILLIT_SYNC_MAX_SHRINK: the largest share (0–1) by which a metadata sync may shrink a
+    stored catalogue; a listing with more records missing is refused unless ``--replace``."""
     memory_limit: str = "1GB"
     """TILLIT_MEMORY_LIMIT: DuckDB's memory limit for imports and merges (spills beyond)."""
     polarity_file: Path | None = None
@@ -124,6 +127,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         kolada_timeout=_number(env, "TILLIT_KOLADA_TIMEOUT", 30.0, low=0.1, high=3600),
         kolada_retries=_whole(env, "TILLIT_KOLADA_RETRIES", 5, low=0, high=50),
         kolada_per_page=_whole(env, "TILLIT_KOLADA_PER_PAGE", 5000, low=1, high=5000),
+        sync_max_shrink=_number(env, "TILLIT_SYNC_MAX_SHRINK", 0.1, low=0, high=1),
         memory_limit=memory,
         polarity_file=_existing_file(env, "TILLIT_POLARITY_FILE"),
         database_url=normalise_database_url(env.get("TILLIT_DATABASE_URL", "")),
