@@ -6,6 +6,7 @@ import re
 import warnings
 from collections.abc import Sequence
 from datetime import date
+from enum import IntEnum
 from typing import Any
 
 import typer
@@ -19,6 +20,7 @@ from tillit.errors import InvalidInputError, TillitError
 from tillit.store import Store
 
 __all__ = [
+    "ExitCode",
     "app",
     "bank_app",
     "db_app",
@@ -64,6 +66,19 @@ trial_app = typer.Typer(
     help="Försök: registrera, visa och utvärdera med syntetisk kontroll.", no_args_is_help=True
 )
 app.add_typer(trial_app, name="trial")
+
+
+class ExitCode(IntEnum):
+    """The exit codes of `tillit`, the ones docs/cli.md lists (a test holds them equal)."""
+
+    OK = 0
+    """Success; also "nothing matched", and `tillit` or a command group alone (the help)."""
+    ERROR = 1
+    """A Tillit error: "Fel: …" and "Nästa steg: …" on stderr."""
+    USAGE = 2
+    """A usage error: an unknown option or command, a missing or malformed argument."""
+    INTERRUPTED = 130
+    """Ctrl-C in a sync or an import; what was saved is kept."""
 
 
 def _version(value: bool) -> None:
@@ -139,37 +154,42 @@ def _print_error(message: str, hint: str | None) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; translate Tillit's errors into a message and the next step. Returns the
-    exit code (0 ok, 1 a Tillit error, 2 a usage error, 130 interrupted)."""
+    exit code, one of `ExitCode`."""
     with warnings.catch_warnings():
         warnings.simplefilter("always")
         warnings.showwarning = _show_warning
         try:
             # Outside standalone mode Typer returns exit codes (130 for Ctrl-C) instead of
             # exiting; commands themselves return None.
-            result = app(args=list(argv) if argv is not None else None, standalone_mode=False)
+            # prog_name: the help and the hints say `tillit …` also under `python -m tillit`.
+            result = app(
+                args=list(argv) if argv is not None else None,
+                prog_name="tillit",
+                standalone_mode=False,
+            )
         except TillitError as exc:
             _print_error(exc.message, exc.hint)
-            return 1
+            return ExitCode.ERROR
         except typer.Exit as exc:
             return int(exc.exit_code)
         except (typer.Abort, KeyboardInterrupt):
-            result = 130
+            result = ExitCode.INTERRUPTED
         except typer.TyperException as exc:  # usage errors: a wrong option or argument
             ctx = getattr(exc, "ctx", None)
             command = ctx.command_path if ctx is not None else "tillit"
             format_message = getattr(exc, "format_message", None)
             if not str(format_message() if format_message else exc).strip():
-                return 0  # `tillit` alone: the help was shown, as asked
+                return ExitCode.OK  # `tillit` alone: the help was shown, as asked
             _print_error(
                 str(format_message() if format_message else exc), f"Se `{command} --help`."
             )
-            return int(getattr(exc, "exit_code", 2))
-    if result == 130:
+            return int(getattr(exc, "exit_code", ExitCode.USAGE))
+    if result == ExitCode.INTERRUPTED:
         err_console().print(
             "[yellow]Avbrutet.[/yellow] Inget sparat har gått förlorat. Kör samma kommando igen "
             "för att fortsätta där det slutade."
         )
-    return result if isinstance(result, int) else 0
+    return result if isinstance(result, int) else ExitCode.OK
 
 
 # `tillit trial …` has a module of its own; importing it adds its commands to `trial_app`.
