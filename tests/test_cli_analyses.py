@@ -123,10 +123,11 @@ def test_trend_lists_the_stored_years_and_names_the_missing_ones(
     assert "År utan värde (räknas inte, fylls inte i): 2021." in out
     code, out, err = _run(capsys, "trend", "Kungsbacka", "U23471", "--format", "json")
     assert code == 0, err
-    (row,) = json.loads(out)
+    row = json.loads(out)
     assert 2021 not in row["years"] and row["years"] == sorted(row["years"])
-    assert len(row["values"]) == len(row["years"]) == row["n"]
-    assert {"slope", "slope_low", "slope_high", "summary", "polarity"} <= set(row)
+    assert len(row["values"]) == len(row["years"]) == row["trend"]["n"]
+    assert {"slope", "slope_low", "slope_high", "summary"} <= set(row["trend"])
+    assert row["polarity"] == "higher"
     code, out, err = _run(capsys, "trend", "1384", "N31807", "-y", "2010-2022", "-f", "csv")
     assert code == 0, err
     assert out.startswith("municipality,municipality_name,kpi,") and len(_csv(out)) == 1
@@ -142,7 +143,9 @@ def test_peers_show_neighbours_traits_and_groups(
     assert "Mahalanobis" in err
     code, out, err = _run(capsys, "peers", "1384", "--k", "5", "--format", "json")
     assert code == 0, err
-    rows = json.loads(out)
+    data = json.loads(out)
+    assert data["municipality"] == "1384" and data["kommungrupp"]["members"]
+    rows = data["peers"]
     assert [r["rank"] for r in rows] == [1, 2, 3, 4, 5]
     assert all(2 <= len(r["traits"]) <= 3 and r["municipality"] != "1384" for r in rows)
     assert {"name", "distance", "similar_in", "in_kommungrupp", "in_liknande"} <= set(rows[0])
@@ -166,10 +169,12 @@ def test_learn_json_and_csv_are_for_scripts(
 ) -> None:
     code, out, err = _run(capsys, "learn", "Kungsbacka", "--area", "gymnasieskola", "-f", "json")
     assert code == 0, err
-    rows = json.loads(out)
+    data = json.loads(out)
+    assert data["municipality"] == "1384" and len(data["peers"]["members"]) == 7
+    rows = data["learning"]["findings"]
     assert rows, "Kungsbacka is behind its peers on upper-secondary eligibility"
     for row in rows:
-        assert row["area"] == "Gymnasieskola åk 1-3" and row["municipality"] == "1384"
+        assert row["area"] == "Gymnasieskola åk 1-3"
         assert row["z"] < 0 and row["q_value"] <= 0.05 and row["years_behind"] >= 2
         for partner in row["partners"]:
             assert {"municipality", "name", "level", "improving", "years_better"} <= set(partner)

@@ -105,8 +105,10 @@ def test_peer_median_is_the_median_of_the_peers_shrunken_latest_values() -> None
     evidence = _evidence(_values(4, 45.0), ("H",), {"H": Polarity.HIGHER})
     result = _one(evidence, "H")
     assert [p.municipality for p in result.peers] == list(PEERS)
-    assert result.peer_median == pytest.approx(np.median([p.shrunk for p in result.peers]))
-    assert result.difference == pytest.approx(result.shrunk - result.peer_median)
+    assert result.peer_median == pytest.approx(np.median([p.value for p in result.peers]))
+    assert result.difference == pytest.approx(result.value - result.peer_median)
+    assert result.shrunk_peer_median == pytest.approx(np.median([p.shrunk for p in result.peers]))
+    assert result.shrunk_difference == pytest.approx(result.shrunk - result.shrunk_peer_median)
     for p in result.peers:
         j = CODES.index(p.municipality)
         assert p.value == evidence.windowed.values[0, j, -1]

@@ -102,7 +102,8 @@ def test_a_municipality_clearly_behind_for_three_years_is_flagged_with_the_bette
     assert finding.value == values[0, FOCAL, -1]
     # The median of the shrunken peers: the lowest of the four at 60, pulled toward 50.
     assert 55.0 < finding.peer_median < 60.0
-    assert finding.difference == pytest.approx(finding.shrunk - finding.peer_median)
+    assert finding.difference == pytest.approx(finding.value - finding.peer_median)
+    assert finding.shrunk_difference == pytest.approx(finding.shrunk - finding.shrunk_peer_median)
     assert -21.0 < finding.difference < -15.0
     level = {p.municipality for p in finding.partners if p.level}
     improving = {p.municipality for p in finding.partners if p.improving}

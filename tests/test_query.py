@@ -63,8 +63,10 @@ def test_compare_reports_the_gap_to_the_peers_shrunken_median(analysis_store: St
     assert [p.municipality for p in c.peers] == list(report.peers.members)
     structural = peers_report(analysis_store, KUNGSBACKA).structural.peers
     assert list(report.peers.members) == [p.municipality for p in structural]
-    assert c.peer_median == pytest.approx(np.median([p.shrunk for p in c.peers]))
-    assert c.difference == pytest.approx(c.shrunk - c.peer_median)
+    assert c.peer_median == pytest.approx(np.median([p.value for p in c.peers]))
+    assert c.difference == pytest.approx(c.value - c.peer_median)
+    assert c.shrunk_peer_median == pytest.approx(np.median([p.shrunk for p in c.peers]))
+    assert c.shrunk_difference == pytest.approx(c.shrunk - c.shrunk_peer_median)
     stored = analysis_store.query_values(
         ["N15419"], municipalities=[KUNGSBACKA], years=[2022], genders=["T"]
     )

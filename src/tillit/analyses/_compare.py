@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from tillit.analyses._evidence import Evidence, judge_gaps, peer_gaps
+from tillit.analyses._evidence import Evidence, judge_gaps, peer_gaps, raw_median
 from tillit.analyses._funnel import Funnel, funnel
 from tillit.analyses._polarity import Polarity
 from tillit.errors import InvalidInputError
@@ -84,8 +84,10 @@ class Comparison:
     year: int
     polarity: Polarity
     comparable: bool
-    value: float
-    shrunk: float  # empirical-Bayes value (pulled toward the national mean by noise)
+    value: float  # the published value of ``year``
+    #: Empirical-Bayes value (pulled toward the national mean by noise); NaN for a total
+    #: that grows with size, which has no noise model and is not shrunk.
+    shrunk: float
     shrink_weight: float  # 1 = own value kept
     noise_sd: float  # the series' year-to-year noise, natural units
     rank: int | None  # among all municipalities with a value, 1 = best (or highest)
@@ -94,8 +96,10 @@ class Comparison:
     peer_rank: int | None  # among itself and its peers
     peer_count: int
     national_median: float
-    peer_median: float
-    difference: float  # shrunken value − peer median
+    peer_median: float  # median of the peers' published values of ``year``
+    difference: float  # value − peer_median (published values)
+    shrunk_peer_median: float  # median of the peers' shrunken values
+    shrunk_difference: float  # shrunk − shrunk_peer_median: what ``z`` scales
     z: float  # noise-scaled gap, positive = better (or higher)
     q_value: float  # false-discovery adjusted p-value (= p with one KPI)
     years_beyond: int  # of the last 3 years, how many with a gap beyond noise this way
@@ -155,6 +159,8 @@ def compare(
         direction = polarity.sign or 1
         present = ~np.isnan(values)
         value = float(values[i])
+        comparable = bool(evidence.comparable[k])
+        peer_median = raw_median(values[peer_idx])
         if np.isnan(value):
             tier = "no_data"
         elif not evidence.comparable[k]:
@@ -191,8 +197,10 @@ def compare(
                 polarity=polarity,
                 comparable=bool(evidence.comparable[k]),
                 value=value,
-                shrunk=float(shrunk[i]),
-                shrink_weight=float(evidence.levels.weight[k, i, -1]),
+                shrunk=float(shrunk[i]) if comparable else float("nan"),
+                shrink_weight=float(evidence.levels.weight[k, i, -1])
+                if comparable
+                else float("nan"),
                 noise_sd=float(np.sqrt(evidence.noise.variance[k, i])),
                 rank=rank,
                 count=int(present.sum()),
@@ -202,8 +210,12 @@ def compare(
                 national_median=float(np.median(values[present]))
                 if present.any()
                 else float("nan"),
-                peer_median=float(gaps.peer_median[k, 0, -1]),
-                difference=float(gaps.difference[k, 0, -1]),
+                peer_median=peer_median,
+                difference=value - peer_median,
+                shrunk_peer_median=float(gaps.peer_median[k, 0, -1])
+                if comparable
+                else float("nan"),
+                shrunk_difference=float(gaps.difference[k, 0, -1]) if comparable else float("nan"),
                 z=float(gaps.z[k, 0, -1]),
                 q_value=float(verdicts.q_value[k, 0]),
                 years_beyond=int(beyond) if not np.isnan(gaps.z[k, 0, -1]) else 0,
@@ -212,7 +224,11 @@ def compare(
                 if evidence.comparable[k]
                 else None,
                 peers=tuple(
-                    PeerValue(evidence.municipalities[j], float(values[j]), float(shrunk[j]))
+                    PeerValue(
+                        evidence.municipalities[j],
+                        float(values[j]),
+                        float(shrunk[j]) if comparable else float("nan"),
+                    )
                     for j in peer_idx
                 ),
             )

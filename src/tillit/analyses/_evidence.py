@@ -216,6 +216,13 @@ def masked_mean(x: FloatArray, mask: npt.NDArray[np.bool_], *, axis: int) -> Flo
         return np.where(count > 0, total / count, np.nan)
 
 
+def raw_median(values: FloatArray) -> float:
+    """The median of the values present (NaN when none is): the peers' published values,
+    shown beside the municipality's own value."""
+    present = values[~np.isnan(values)]
+    return float(np.median(present)) if present.size else float("nan")
+
+
 def nan_median(x: FloatArray, *, axis: int) -> tuple[FloatArray, npt.NDArray[np.int64]]:
     """Median ignoring NaN along ``axis`` (NaN where all are missing) and the count of
     values; sort-based, much faster than np.nanmedian on many small groups."""

@@ -24,6 +24,7 @@ from tillit.analyses._evidence import (
     Slopes,
     judge_gaps,
     peer_gaps,
+    raw_median,
     recent_slopes,
 )
 from tillit.analyses._noise import Levels, Noise, Windowed
@@ -52,10 +53,12 @@ class Finding:
     area: str
     polarity: Polarity
     year: int  # latest year
-    value: float
+    value: float  # published value of ``year``
     shrunk: float
-    peer_median: float
-    difference: float  # shrunken value − peer median, natural units
+    peer_median: float  # median of the peers' published values of ``year``
+    difference: float  # value − peer_median, natural units
+    shrunk_peer_median: float  # median of the peers' shrunken values
+    shrunk_difference: float  # shrunk − shrunk_peer_median: what ``z`` scales
     z: float  # noise-scaled gap in the latest year (negative = behind)
     q_value: float  # Benjamini–Hochberg adjusted, latest year
     years_behind: int  # of the last 3 years
@@ -136,16 +139,20 @@ class LearningMatrix:
                     -p.shrunk * ev.polarity[k].sign,
                 )
             )
+            value = float(ev.windowed.values[k, i, -1])
+            peer_median = raw_median(ev.windowed.values[k, self.peers[position], -1])
             findings.append(
                 Finding(
                     kpi=ev.kpis[k],
                     area=ev.areas[k],
                     polarity=ev.polarity[k],
                     year=int(ev.windowed.end_years[k]),
-                    value=float(ev.windowed.values[k, i, -1]),
+                    value=value,
                     shrunk=float(self.gaps.own[k, position, -1]),
-                    peer_median=float(self.gaps.peer_median[k, position, -1]),
-                    difference=float(self.gaps.difference[k, position, -1]),
+                    peer_median=peer_median,
+                    difference=value - peer_median,
+                    shrunk_peer_median=float(self.gaps.peer_median[k, position, -1]),
+                    shrunk_difference=float(self.gaps.difference[k, position, -1]),
                     z=float(self.gaps.z[k, position, -1]),
                     q_value=float(self.q_value[k, position]),
                     years_behind=int(self.years_behind[k, position]),

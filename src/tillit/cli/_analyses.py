@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import enum
 import math
+import sys
 from collections.abc import Mapping
-from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
+import orjson
 import typer
 
 from tillit.cli._app import app, parse_years, split_ids, store_for
@@ -59,17 +59,9 @@ def _check_peers(kind: str) -> str:
     return kind
 
 
-def _plain(value: Any) -> Any:
-    """JSON-friendly: NaN becomes null, enums their value, nested dataclasses dicts."""
-    if isinstance(value, float):
-        return None if math.isnan(value) or math.isinf(value) else value
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, enum.Enum):
-        return value.value
-    return value
+def _json(data: Any) -> None:
+    """A result's JSON data (built by tillit.query, as the pages' `.json` twins are)."""
+    sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
 
 
 @app.command("compare", rich_help_panel=_PANEL)
@@ -83,7 +75,7 @@ def compare_command(
 ) -> None:
     """Jämför en kommun med liknande kommuner: nivå, skillnad och om den är större än bruset."""
     settings, store = store_for()
-    from tillit.query import compare_report
+    from tillit.query import compare_data, compare_report
 
     report = compare_report(
         store,
@@ -94,45 +86,14 @@ def compare_command(
         q=fdr,
         overrides=overrides_for(settings),
     )
-    rows = [_comparison_row(report, c) for c in report.comparisons]
-    if fmt is not Format.table:
-        emit([_plain(r) for r in rows], fmt)
+    rows = compare_data(report)
+    if fmt is Format.json:
+        _json(rows)
+        return
+    if fmt is Format.csv:
+        emit([{**r, "peers": [p["municipality"] for p in r["peers"]]} for r in rows], fmt)
         return
     _print_comparisons(report, rows)
-
-
-def _comparison_row(report: ComparisonReport, c: Any) -> dict[str, Any]:
-    decision = report.polarity[c.kpi]
-    row = {
-        "municipality": report.municipality,
-        "municipality_name": report.name,
-        "kpi": c.kpi,
-        "title": report.titles.get(c.kpi, c.kpi),
-        "year": c.year,
-        "value": c.value,
-        "shrunk": c.shrunk,
-        "noise_sd": c.noise_sd,
-        "peer_median": c.peer_median,
-        "national_median": c.national_median,
-        "difference": c.difference,
-        "z": c.z,
-        "q_value": c.q_value,
-        "years_beyond": c.years_beyond,
-        "tier": c.tier,
-        "tier_label": c.tier_label,
-        "rank": c.rank,
-        "count": c.count,
-        "percentile": c.percentile,
-        "peer_rank": c.peer_rank,
-        "peer_count": c.peer_count,
-        "polarity": decision.polarity.value,
-        "polarity_source": decision.source,
-        "polarity_explanation": decision.explanation,
-        "peer_group": report.peers.label,
-        "peers": [p.municipality for p in c.peers],
-        "funnel": asdict(c.funnel) if c.funnel else None,
-    }
-    return row
 
 
 def _print_comparisons(report: ComparisonReport, rows: list[dict[str, Any]]) -> None:
@@ -152,18 +113,25 @@ def _print_comparisons(report: ComparisonReport, rows: list[dict[str, Any]]) -> 
         lines = []
         if not math.isnan(c.value):
             lines.append(
-                f"Värde {number(c.value)}; jämförelsekommunernas median {number(c.peer_median)}, "
-                f"rikets median {number(c.national_median)}."
+                f"Värde {number(c.value)}; jämförelsekommunernas median {number(c.peer_median)}"
+                f" (skillnad {_signed(c.difference)}); rikets median "
+                f"{number(c.national_median)}."
+            )
+        if not math.isnan(c.shrunk) and not math.isnan(c.shrunk_peer_median):
+            lines.append(
+                f"Skattad nivå med hänsyn till årsbruset {number(c.shrunk)} mot "
+                f"jämförelsekommunernas skattade median {number(c.shrunk_peer_median)}: "
+                f"skattad skillnad {_signed(c.shrunk_difference)}."
             )
         if c.tier in ("clearly_better", "clearly_worse", "clearly_higher", "clearly_lower"):
             lines.append(
-                f"Skillnaden {number(c.difference)} är större än årsbruset "
+                "Den skattade skillnaden är större än årsbruset "
                 f"(z = {number(c.z, 1)}, q {_q(c.q_value)}) "
                 f"och har hållit i {c.years_beyond} av de senaste 3 åren."
             )
         elif c.tier == "in_line":
             lines.append(
-                f"Skillnaden {number(c.difference)} ryms i det vanliga årsbruset "
+                "Den skattade skillnaden ryms i det vanliga årsbruset "
                 f"(±{number(1.96 * c.noise_sd)}) eller har inte hållit i två av tre år."
             )
         if c.rank is not None:
@@ -172,10 +140,6 @@ def _print_comparisons(report: ComparisonReport, rows: list[dict[str, Any]]) -> 
                 f" ({'bättre' if c.polarity.sign else 'högre'} än {number(c.percentile, 0)} %"
                 f" av dem), plats {c.peer_rank} av {c.peer_count} i jämförelsegruppen."
                 + ("" if c.polarity.sign else " Rangordningen är från högst till lägst.")
-            )
-        if not math.isnan(c.shrunk) and abs(c.shrunk - c.value) > 1e-9:
-            lines.append(
-                f"Med hänsyn till bruset uppskattas den verkliga nivån till {number(c.shrunk)}."
             )
         if c.funnel:
             f = c.funnel
@@ -205,25 +169,19 @@ def trend_command(
 ) -> None:
     """Trend över åren: Theil–Sen-lutning och Mann–Kendall-test, verklig förändring eller brus."""
     settings, store = store_for()
-    from tillit.query import trend_report
+    from tillit.query import trend_data, trend_report
 
     report = trend_report(
         store, municipality, kpi, years=parse_years(years), overrides=overrides_for(settings)
     )
     t = report.trend
-    if fmt is not Format.table:
-        row = {
-            "municipality": report.municipality,
-            "municipality_name": report.name,
-            "kpi": report.kpi,
-            "title": report.title,
-            "polarity": report.polarity.polarity.value,
-            "polarity_explanation": report.polarity.explanation,
-            **{k: v for k, v in asdict(t).items() if k != "polarity"},
-            "years": list(report.years),
-            "values": list(report.values),
-        }
-        emit([_plain(row)], fmt)
+    if fmt is Format.json:
+        _json(trend_data(report))
+        return
+    if fmt is Format.csv:
+        data = trend_data(report)
+        trend_fields = {k: v for k, v in data.pop("trend").items()}
+        emit([{**data, **trend_fields}], fmt)
         return
     console = out_console()
     console.print(f"[bold]{report.name}: {report.title}[/bold] ({report.kpi})")
@@ -256,25 +214,16 @@ def peers_command(
 ) -> None:
     """Vilka kommuner liknar denna, och i vad: struktur, kommungrupp och Koladas grupper."""
     _, store = store_for()
-    from tillit.query import peers_report
+    from tillit.query import peers_data, peers_report
 
     report = peers_report(store, municipality, k=k)
-    rows = [
-        {
-            "rank": p.rank,
-            "municipality": p.municipality,
-            "name": report.names.get(p.municipality, p.municipality),
-            "distance": p.distance,
-            "similar_in": [t.label for t in p.traits],
-            "traits": [asdict(t) for t in p.traits],
-            "in_kommungrupp": bool(report.kommungrupp)
-            and p.municipality in report.kommungrupp.members,  # type: ignore[union-attr]
-            "in_liknande": bool(report.liknande) and p.municipality in report.liknande.members,  # type: ignore[union-attr]
-        }
-        for p in report.structural.peers
-    ]
-    if fmt is not Format.table:
-        emit([_plain(r) for r in rows], fmt)
+    data = peers_data(report)
+    if fmt is Format.json:
+        _json(data)
+        return
+    rows: list[dict[str, Any]] = data["peers"]
+    if fmt is Format.csv:
+        emit(rows, fmt)
         return
     table_rows = [
         {
@@ -354,21 +303,24 @@ def learn_command(
     settings, store = store_for()
     overrides = overrides_for(settings)
     if everyone:
-        from tillit.query import national_report
+        from tillit.query import national_data, national_report
 
         national = national_report(store, k=k, q=fdr, overrides=overrides)
-        rows = national.rows()
-        if fmt is not Format.table:
-            emit([_plain(r) for r in rows], fmt, keys=["municipality", "kpi", "partners"])
+        rows = national_data(national)
+        if fmt is Format.json:
+            _json(rows)
             return
-        _print_national(national.names, rows)
+        if fmt is Format.csv:
+            emit(rows, fmt, keys=["municipality", "kpi", "partners"])
+            return
+        _print_national(national.names, rows, k)
         return
     if not municipality:
         raise InvalidInputError(
             "Ange en kommun, eller --alla för hela landet.",
             hint="T.ex. `tillit learn Kungsbacka`.",
         )
-    from tillit.query import learn_report
+    from tillit.query import learn_data, learn_report
 
     report = learn_report(
         store,
@@ -379,42 +331,22 @@ def learn_command(
         q=fdr,
         overrides=overrides,
     )
-    rows = _learn_rows(report)
-    if fmt is not Format.table:
-        emit([_plain(r) for r in rows], fmt, keys=["kpi", "partners"])
+    if fmt is Format.json:
+        _json(learn_data(report))
         return
-    _print_learning(report)
-
-
-def _learn_rows(report: LearnReport) -> list[dict[str, Any]]:
-    out = []
-    for f in report.learning.findings:
-        out.append(
+    if fmt is Format.csv:
+        findings = learn_data(report)["learning"]["findings"]
+        rows = [
             {
                 "municipality": report.municipality,
-                "kpi": f.kpi,
-                "title": report.titles.get(f.kpi, f.kpi),
-                "area": f.area,
-                "year": f.year,
-                "polarity": f.polarity.value,
-                "value": f.value,
-                "shrunk": f.shrunk,
-                "peer_median": f.peer_median,
-                "difference": f.difference,
-                "z": f.z,
-                "q_value": f.q_value,
-                "years_behind": f.years_behind,
-                "partners": [
-                    {
-                        "municipality": p.municipality,
-                        "name": report.names.get(p.municipality, p.municipality),
-                        **{k: v for k, v in asdict(p).items() if k != "municipality"},
-                    }
-                    for p in f.partners
-                ],
+                **f,
+                "partners": [p["municipality"] for p in f["partners"]],
             }
-        )
-    return out
+            for f in findings
+        ]
+        emit(rows, fmt, keys=["municipality", "kpi", "partners"])
+        return
+    _print_learning(report)
 
 
 def _print_learning(report: LearnReport) -> None:
@@ -450,8 +382,10 @@ def _print_learning(report: LearnReport) -> None:
         worse = "lägre" if f.polarity.sign > 0 else "högre"
         console.print(
             f"[bold]{report.titles.get(f.kpi, f.kpi)}[/bold] ({f.kpi}), {f.year}: "
-            f"{number(f.value)} mot jämförelsekommunernas {number(f.peer_median)} "
-            f"([red]{worse} är sämre här[/red]; efter i {f.years_behind} av 3 år, "
+            f"{number(f.value)} mot jämförelsekommunernas median {number(f.peer_median)}, "
+            f"skillnad {_signed(f.difference)} ([red]{worse} är sämre här[/red]; "
+            f"skattad skillnad med hänsyn till årsbruset {_signed(f.shrunk_difference)}, "
+            f"efter i {f.years_behind} av 3 år, "
             f"q {_q(f.q_value)})."
         )
         if not f.partners:
@@ -501,7 +435,7 @@ def _signed(value: float) -> str:
     return ("+" if value > 0 else "") + number(value)
 
 
-def _print_national(names: Mapping[str, str], rows: list[dict[str, Any]]) -> None:
+def _print_national(names: Mapping[str, str], rows: list[dict[str, Any]], k: int) -> None:
     counts: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         counts.setdefault(r["municipality"], []).append(r)
@@ -510,14 +444,14 @@ def _print_national(names: Mapping[str, str], rows: list[dict[str, Any]]) -> Non
             "name": names.get(m, m),
             "behind": len(rs),
             "with_partners": sum(bool(r["partners"]) for r in rs),
-            "areas": ", ".join(sorted({r["area"] for r in rs})[:3]),
+            "areas": ", ".join(_largest_areas(rs)),
         }
         for m, rs in sorted(counts.items(), key=lambda item: -len(item[1]))
     ]
     emit(
         summary,
         Format.table,
-        title="Hela landet: nyckeltal där kommunen ligger tydligt efter sina 7 mest lika",
+        title=f"Hela landet: nyckeltal där kommunen ligger tydligt efter sina {k} mest lika",
         columns=[
             ("name", "Kommun"),
             ("behind", "Tydligt efter"),
@@ -530,6 +464,14 @@ def _print_national(names: Mapping[str, str], rows: list[dict[str, Any]]) -> Non
         f"{len(rows)} fynd i {len(counts)} kommuner. Hela listan: "
         "`tillit learn --alla --format csv`."
     )
+
+
+def _largest_areas(rows: list[dict[str, Any]], limit: int = 3) -> list[str]:
+    """The operating areas with most KPIs behind, most first (ties by name)."""
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r["area"]] = counts.get(r["area"], 0) + 1
+    return sorted(counts, key=lambda a: (-counts[a], a))[:limit]
 
 
 def _position_label(position: str) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -146,15 +146,17 @@ def municipality_overview(
     base = state.memo(("municipality", code), lambda: _overview(state, code))
     if example_counts is None:
         return base
-    from dataclasses import replace
-
     return replace(base, examples=dict(example_counts))
 
 
 def _overview(state: Loaded, code: str) -> MunicipalityOverview:
     ctx, evidence = state.context, state.evidence
     peers = state.structural_peers(code)
-    learning = state.matrix.learning(state.position(code))
+    learning = replace(
+        state.matrix.learning(state.position(code)),
+        without_polarity=ctx.excluded["without_polarity"],
+        size_dependent=ctx.excluded["size_dependent"],
+    )
     comparisons = compare(
         evidence,
         code,
@@ -270,7 +272,10 @@ class KpiOverview:
     peers: PeerSet | None
     points: tuple[KpiPoint, ...]  # every municipality with a value that year, by value
     national_median: float | None
+    #: The median of the peers' published values of ``year`` and the municipality's value
+    #: minus it (the comparison's, when there is one for ``year``).
     peer_median: float | None
+    difference: float | None
     comparison: Comparison | None
     funnel: FunnelView | None
     years: tuple[int, ...]
@@ -429,6 +434,13 @@ def _kpi_overview(state: Loaded, meta: Mapping[str, Any], code: str | None) -> K
                 own[ok],
                 polarity=decision.polarity,
             )
+    difference = None
+    if comparison is not None and comparison.year == year:
+        # One computation: the comparison's published-value median, which every surface
+        # (municipality page, `tillit compare`, `tillit learn`) shows.
+        peer_median = _float(comparison.peer_median)
+    if code and peer_median is not None and not np.isnan(latest[data.municipalities.index(code)]):
+        difference = float(latest[data.municipalities.index(code)]) - peer_median
     return KpiOverview(
         kpi=kpi_id,
         title=str(meta.get("title") or kpi_id),
@@ -443,6 +455,7 @@ def _kpi_overview(state: Loaded, meta: Mapping[str, Any], code: str | None) -> K
         points=tuple(points),
         national_median=_float(medians[last]),
         peer_median=peer_median,
+        difference=difference,
         comparison=comparison,
         funnel=funnel[0] if funnel else None,
         years=data.years,

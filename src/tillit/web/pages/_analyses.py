@@ -15,9 +15,12 @@ from tillit.bank import SearchFilters
 from tillit.errors import NotFoundError
 from tillit.query import (
     Loaded,
+    kpi_data,
     kpi_overview,
+    municipality_data,
     municipality_names,
     municipality_overview,
+    peers_data,
     peers_overview,
 )
 from tillit.web._auth import WebState, web_state
@@ -160,7 +163,7 @@ def _warm_municipality(state: WebState, code: str) -> None:
     key = (report.municipality, *signature)
     context = {"report": report, "trials": trials}
     page_parts("municipality.html", lambda: context, memo=data.memo, key=key)
-    json_bytes(data.memo, ("municipality", *key), lambda: report)
+    json_bytes(data.memo, ("municipality", *key), lambda: municipality_data(report))
     peers = peers_overview(data, code)
     page_parts("peers.html", lambda: {"report": peers}, memo=data.memo, key=(code,))
 
@@ -168,14 +171,18 @@ def _warm_municipality(state: WebState, code: str) -> None:
 @router.get("/kommun/{code}.json")
 def municipality_json(state: State, code: str) -> Response:
     data, report, signature, _trials = _overview(state, code)
-    return json_cached(data.memo, ("municipality", report.municipality, *signature), lambda: report)
+    return json_cached(
+        data.memo,
+        ("municipality", report.municipality, *signature),
+        lambda: municipality_data(report),
+    )
 
 
 @router.get("/kommun/{code}/lika.json")
 def peers_json(state: State, code: str) -> Response:
     data = loaded(state)
     report = peers_overview(data, code)
-    return json_cached(data.memo, ("peers", report.municipality), lambda: report)
+    return json_cached(data.memo, ("peers", report.municipality), lambda: peers_data(report))
 
 
 @router.get("/kommun/{code}/lika")
@@ -229,7 +236,9 @@ def _options(data: Loaded, selected: str | None) -> Markup:
 def kpi_json(state: State, kpi: str, kommun: Code = None) -> Response:
     data = loaded(state)
     report = kpi_overview(data, kpi, kommun or None)
-    return json_cached(data.memo, ("kpi", report.kpi, report.municipality or ""), lambda: report)
+    return json_cached(
+        data.memo, ("kpi", report.kpi, report.municipality or ""), lambda: kpi_data(report)
+    )
 
 
 @router.get("/nyckeltal/{kpi}.csv")

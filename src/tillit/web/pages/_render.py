@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import enum
 import io
 import math
 import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode
@@ -22,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from tillit.bank import SessionRecord, UserRecord
+from tillit.query import plain
 from tillit.web._auth import COOKIE_NAME, WebState
 from tillit.web._errors import SECURITY_HEADERS, WebError
 
@@ -245,29 +244,6 @@ def json_bytes(memo: Memo, key: tuple[str, ...], data: Callable[[], Any]) -> byt
 def json_cached(memo: Memo, key: tuple[str, ...], data: Callable[[], Any]) -> Response:
     """The JSON twin, serialised once per store state and ``key``."""
     return _json(json_bytes(memo, key, data))
-
-
-def plain(value: Any) -> Any:
-    """JSON-ready: dataclasses as dicts, NaN/inf as None, enums as values, mappings with
-    tuple keys flattened to "a|b" strings, dates as ISO 8601."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, Mapping):
-        return {
-            ("|".join(str(p) for p in k) if isinstance(k, tuple) else str(k)): plain(v)
-            for k, v in value.items()
-        }
-    if isinstance(value, list | tuple | set | frozenset):
-        return [plain(v) for v in value]
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if hasattr(value, "tolist"):  # numpy scalars and arrays
-        return plain(value.tolist())
-    return value
 
 
 def json_response(data: Any, *, status: int = 200) -> Response:
