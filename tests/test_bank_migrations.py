@@ -17,8 +17,8 @@ from tillit.bank import (
 )
 from tillit.errors import NotFoundError, StoreError
 
-#: Mapped tables that later migrations add (0005: trials).
-LATER_TABLES = frozenset({"trials", "trial_kpis"})
+#: Mapped tables that later migrations add (0005: trials; 0006: login attempts).
+LATER_TABLES = frozenset({"trials", "trial_kpis", "login_attempts"})
 
 
 def _diff(url: str, *, only_mapped: bool, without: frozenset[str] = frozenset()) -> list[Any]:
@@ -88,3 +88,15 @@ def test_an_unreachable_server_is_a_store_error_with_a_hint() -> None:
     with pytest.raises(StoreError, match="går inte att nå") as info:
         open_bank("postgresql+psycopg://nobody@127.0.0.1:9/none?connect_timeout=2")
     assert "TILLIT_DATABASE_URL" in (info.value.hint or "")
+
+
+def test_migration_0006_adds_the_login_attempts_and_downgrades(blank_url: str) -> None:
+    from tests.test_bank_trials import _downgrade, _tables
+
+    assert upgrade(blank_url, "0005") == "0005"
+    assert "login_attempts" not in _tables(blank_url)
+    assert upgrade(blank_url, "0006") == "0006"
+    assert "login_attempts" in _tables(blank_url)
+    _downgrade(blank_url, "0005")
+    assert "login_attempts" not in _tables(blank_url)
+    assert {"trials", "users"} <= _tables(blank_url)

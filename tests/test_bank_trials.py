@@ -494,7 +494,7 @@ def _tables(url: str) -> set[str]:
 def test_migration_0005_adds_the_trial_tables_and_downgrades(blank_url: str) -> None:
     assert upgrade(blank_url, "0004") == "0004"
     assert not {"trials", "trial_kpis"} & _tables(blank_url)
-    assert upgrade(blank_url, "0005") == "0005" == head_revision()
+    assert upgrade(blank_url, "0005") == "0005"
     assert {"trials", "trial_kpis"} <= _tables(blank_url)
     engine = create_bank_engine(blank_url)
     try:
@@ -506,6 +506,7 @@ def test_migration_0005_adds_the_trial_tables_and_downgrades(blank_url: str) -> 
         ]
     finally:
         engine.dispose()
+    upgrade(blank_url)  # open_bank needs the newest migration
     with open_bank(blank_url, passwords=FAST_PASSWORDS) as bank:
         bank.seed_organisations(ORGANISATIONS)
         editor = bank.add_user("g@example.se", PASSWORD, "G", "editor", "1480")

@@ -46,6 +46,7 @@ def test_environment_overrides_each_setting(tmp_path: Path) -> None:
         ("TILLIT_KOLADA_PER_PAGE", "9000"),
         ("TILLIT_KOLADA_RETRIES", "-1"),
         ("TILLIT_KOLADA_URL", "api.kolada.se"),
+        ("TILLIT_TRUSTED_PROXIES", "10.0.0.1, proxy.example.se"),
     ],
 )
 def test_malformed_setting_is_a_config_error_naming_the_variable(name: str, value: str) -> None:
@@ -96,3 +97,9 @@ def test_a_malformed_database_url_is_a_config_error(value: str) -> None:
     with pytest.raises(ConfigError, match="TILLIT_DATABASE_URL") as info:
         load_settings({"TILLIT_DATABASE_URL": value})
     assert info.value.hint
+
+
+def test_trusted_proxies_default_to_none_and_take_addresses_and_networks() -> None:
+    assert load_settings({}).trusted_proxies == ()
+    settings = load_settings({"TILLIT_TRUSTED_PROXIES": " 127.0.0.1, 10.0.0.0/8 ,::1,"})
+    assert settings.trusted_proxies == ("127.0.0.1/32", "10.0.0.0/8", "::1/128")

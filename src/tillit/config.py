@@ -43,6 +43,10 @@ class Settings:
     """TILLIT_KOLADA_RETRIES: retries of one request after 429, 5xx, timeouts and resets."""
     kolada_per_page: int = 5000
     """TILLIT_KOLADA_PER_PAGE: rows per page asked of Kolada (1–5000)."""
+    kolada_max_seconds: float = 300.0
+    """TILLIT_KOLADA_MAX_SECONDS: the longest one Kolada answer may take to arrive whole."""
+    sync_max_pages: int = 10_000
+    """TILLIT_SYNC_MAX_PAGES: the most pages followed (next_url) for one Kolada request."""
     sync_max_shrink: float = 0.1
     """TILLIT_SYNC_MAX_SHRINK: the largest share (0–1) by which a metadata sync may shrink a
     stored catalogue; a listing with more records missing is refused unless ``--replace``."""
@@ -59,6 +63,10 @@ class Settings:
     cookie_secure: bool = False
     """TILLIT_COOKIE_SECURE: mark the web session cookie Secure even when the request
     reaches Tillit over plain http (behind a proxy that terminates https)."""
+    trusted_proxies: tuple[str, ...] = ()
+    """TILLIT_TRUSTED_PROXIES: the reverse proxies (IP addresses or CIDR networks, separated
+    by commas) whose ``X-Forwarded-For`` and ``X-Forwarded-Proto`` the web server believes;
+    empty (the default) believes no one and takes the connecting address as the client's."""
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -127,12 +135,34 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         kolada_timeout=_number(env, "TILLIT_KOLADA_TIMEOUT", 30.0, low=0.1, high=3600),
         kolada_retries=_whole(env, "TILLIT_KOLADA_RETRIES", 5, low=0, high=50),
         kolada_per_page=_whole(env, "TILLIT_KOLADA_PER_PAGE", 5000, low=1, high=5000),
+        kolada_max_seconds=_number(env, "TILLIT_KOLADA_MAX_SECONDS", 300.0, low=1, high=86_400),
+        sync_max_pages=_whole(env, "TILLIT_SYNC_MAX_PAGES", 10_000, low=1, high=10_000_000),
         sync_max_shrink=_number(env, "TILLIT_SYNC_MAX_SHRINK", 0.1, low=0, high=1),
         memory_limit=memory,
         polarity_file=_existing_file(env, "TILLIT_POLARITY_FILE"),
         database_url=normalise_database_url(env.get("TILLIT_DATABASE_URL", "")),
         cookie_secure=_flag(env, "TILLIT_COOKIE_SECURE"),
+        trusted_proxies=_networks(env, "TILLIT_TRUSTED_PROXIES"),
     )
+
+
+def _networks(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """Comma-separated IP addresses or CIDR networks, each normalised (``10.0.0.1/32``)."""
+    import ipaddress
+
+    found: list[str] = []
+    for part in env.get(name, "").split(","):
+        if not part.strip():
+            continue
+        try:
+            found.append(str(ipaddress.ip_network(part.strip(), strict=False)))
+        except ValueError:
+            raise ConfigError(
+                f"{name}: {part.strip()!r} är ingen IP-adress eller CIDR-nätverk.",
+                hint=f"Sätt {name} till t.ex. 127.0.0.1 eller 10.0.0.0/8,::1 "
+                "(kommaseparerat), eller ta bort den.",
+            ) from None
+    return tuple(found)
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:

@@ -5,6 +5,7 @@ Swedish search. SQLite is the embedded default
 
 from tillit.bank._corpus import ImportReport, import_jsonl, repair_text
 from tillit.bank._db import create_bank_engine, current_revision, head_revision, upgrade
+from tillit.bank._logins import LoginLimits
 from tillit.bank._models import (
     ORGANISATION_KINDS,
     ROLES,
@@ -75,6 +76,7 @@ __all__ = [
     "Hit",
     "ImportReport",
     "KpiLink",
+    "LoginLimits",
     "LoginSession",
     "Organisation",
     "OrganisationRecord",

@@ -3,20 +3,47 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, func, or_, select, text, update
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from tillit.bank._base import BankBase, user_record, utc, utcnow
-from tillit.bank._models import ApiToken, LoginSession, User
+from tillit.bank._models import ApiToken, LoginAttempt, LoginSession, User
 from tillit.bank._records import SessionRecord, TokenRecord, UserRecord
 from tillit.bank._validate import clean_text
 from tillit.errors import NotFoundError
 
-__all__ = ["Logins"]
+__all__ = ["LoginLimits", "Logins"]
 
 TOKEN_PREFIX = "tlt_"
+#: The PostgreSQL advisory lock that serialises reserving login attempts ("tillit" in ASCII).
+_LOGIN_LOCK = 0x74696C6C6974
+
+
+@dataclass(frozen=True)
+class LoginLimits:
+    """The login limit (docs/api.md, "Login limit"). Failed and still unchecked attempts
+    within ``window`` count:
+
+    - ``per_account_address`` per e-mail and client address, since the last success from
+      that pair: the guesser at one address is stopped, the owner elsewhere is not;
+    - ``per_address`` per client address over all e-mails (one address spraying many
+      accounts);
+    - ``per_account`` per e-mail over all addresses: beyond it, addresses the account has
+      not logged in from within ``known_for`` get one attempt per ``slow_interval``
+      (slowed, never locked); known addresses are not affected."""
+
+    window: timedelta = timedelta(minutes=15)
+    per_account_address: int = 5
+    per_address: int = 20
+    per_account: int = 20
+    slow_interval: timedelta = timedelta(minutes=1)
+    known_for: timedelta = timedelta(days=90)
 
 
 def _sha256(text: str) -> str:
@@ -92,6 +119,57 @@ class Logins(BankBase):
                 token.revoked_at = utcnow()
                 self._audit(session, acting, "token.revoke", "api_token", token_id)
 
+    # -- the login limit -----------------------------------------------------------------
+
+    def reserve_login(
+        self, email: str, address: str, now: datetime, limits: LoginLimits
+    ) -> tuple[int | None, int]:
+        """Reserve one login attempt before the password is checked: ``(attempt id, 0)``,
+        or ``(None, seconds to wait)`` when ``limits`` refuse it. Counting and reserving
+        are one step under a database-wide lock (SQLite: BEGIN IMMEDIATE; PostgreSQL: an
+        advisory lock), so simultaneous attempts from any number of processes cannot
+        all pass the count before one of them is recorded."""
+        email = email.strip().lower()[:320]
+        address = address[:64]
+        with self.transaction() as session:
+            self._lock_logins(session)
+            session.execute(
+                delete(LoginAttempt).where(
+                    or_(
+                        LoginAttempt.at < now - limits.known_for,
+                        and_(
+                            LoginAttempt.at < now - limits.window,
+                            LoginAttempt.succeeded.is_not(True),
+                        ),
+                    )
+                )
+            )
+            wait = _login_wait(session, email, address, now, limits)
+            if wait is not None:
+                return None, max(1, math.ceil(wait))
+            attempt = LoginAttempt(email=email, address=address, at=now, succeeded=None)
+            session.add(attempt)
+            session.flush()
+            return attempt.id, 0
+
+    def finish_login(self, attempt_id: int, succeeded: bool) -> None:
+        """Record the outcome of a reserved attempt (an attempt never finished counts as a
+        failure until it leaves the window)."""
+        with self.transaction() as session:
+            session.execute(
+                update(LoginAttempt)
+                .where(LoginAttempt.id == attempt_id)
+                .values(succeeded=succeeded)
+            )
+
+    def _lock_logins(self, session: Session) -> None:
+        if self.dialect == "sqlite":
+            # The first statement of the transaction: take the write lock now, not at the
+            # insert, so no other connection counts between our count and our insert.
+            session.execute(text("BEGIN IMMEDIATE"))
+        else:
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOGIN_LOCK})
+
     # -- login sessions ------------------------------------------------------------------
 
     def create_session(
@@ -153,3 +231,53 @@ class Logins(BankBase):
                 delete(LoginSession).where(LoginSession.expires_at <= utcnow())
             )
             return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _login_wait(
+    session: Session, email: str, address: str, now: datetime, limits: LoginLimits
+) -> float | None:
+    """Seconds until ``limits`` allow another attempt by ``email`` from ``address``, or None
+    when they allow one now."""
+    window_start = now - limits.window
+    unsettled = and_(LoginAttempt.at >= window_start, LoginAttempt.succeeded.is_not(True))
+    pair = and_(LoginAttempt.email == email, LoginAttempt.address == address)
+    last_success = session.scalar(
+        select(func.max(LoginAttempt.id)).where(pair, LoginAttempt.succeeded.is_(True))
+    )
+    pair_failures: list[ColumnElement[bool]] = [unsettled, pair]
+    if last_success is not None:
+        pair_failures.append(LoginAttempt.id > last_success)
+    waits = [
+        _until_below(session, pair_failures, limits.per_account_address, now, limits.window),
+        _until_below(
+            session,
+            [unsettled, LoginAttempt.address == address],
+            limits.per_address,
+            now,
+            limits.window,
+        ),
+    ]
+    # Successes are kept for ``known_for``: any left make this a known address.
+    if last_success is None:
+        account = [unsettled, LoginAttempt.email == email]
+        count = session.scalar(select(func.count()).select_from(LoginAttempt).where(*account))
+        if (count or 0) >= limits.per_account:
+            latest = session.scalar(select(func.max(LoginAttempt.at)).where(*account))
+            if latest is not None:
+                left = (utc(latest) + limits.slow_interval - now).total_seconds()
+                waits.append(left if left > 0 else None)
+    found = [w for w in waits if w is not None]
+    return max(found) if found else None
+
+
+def _until_below(
+    session: Session, where: list[ColumnElement[bool]], limit: int, now: datetime, window: timedelta
+) -> float | None:
+    """Seconds until fewer than ``limit`` rows match ``where`` (as the oldest leave the
+    window), or None when fewer already do."""
+    times = session.scalars(
+        select(LoginAttempt.at).where(*where).order_by(LoginAttempt.at.desc()).limit(limit)
+    ).all()
+    if len(times) < limit:
+        return None
+    return max(0.0, (utc(times[-1]) + window - now).total_seconds())

@@ -120,6 +120,25 @@ class LoginSession(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class LoginAttempt(Base):
+    """One try to log in, stored before the password is checked (``succeeded`` is None until
+    it is), so that simultaneous tries, from any server process, count against the login
+    limit. Failures are kept for the limit's window, successes for longer: an address the
+    account logged in from before is "known" and spared the account-wide slowdown."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_email_address", "email", "address"),
+        Index("ix_login_attempts_address", "address"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))  # as typed, lower-cased
+    address: Mapped[str] = mapped_column(String(64))  # the client (an IPv6 address: its /64)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    succeeded: Mapped[bool | None] = mapped_column(Boolean)
+
+
 class Example(Base):
     """A good example (gott exempel): what a municipality did and what it moved."""
 

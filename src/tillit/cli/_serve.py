@@ -39,6 +39,20 @@ def prepare_bank(settings: Settings) -> str:
         bank.close()
 
 
+def empty_store_note(settings: Settings) -> str:
+    """For the start-up message: what to run when the store has no data yet ("" when it
+    has). The site starts all the same; its start page says the same to the visitor."""
+    _settings, store = store_for(settings)
+    if store.metadata.exists("municipality") and store.values.manifest().get("rows", 0):
+        return ""
+    return (
+        f"Obs: Arkivet ({settings.store_dir}) har inga nyckeltal ännu; webbplatsen startar ändå "
+        "och säger det på startsidan. Läs in data medan den är igång: `tillit sync --metadata` "
+        'och t.ex. `tillit sync --group "Kommunens kvalitet i korthet"`, eller utan nätverk '
+        "`tillit import FIL…`."
+    )
+
+
 @app.command("serve", rich_help_panel="Webb")
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Adress att lyssna på."),
@@ -63,10 +77,11 @@ def serve(
 
     if cookie_secure:
         set_for_workers("TILLIT_COOKIE_SECURE", "1")
-    note = prepare_bank(load_settings())
+    settings = load_settings()
     console = err_console()
-    if note:
-        console.print(note, highlight=False)
+    for note in (prepare_bank(settings), empty_store_note(settings)):
+        if note:
+            console.print(note, highlight=False, markup=False)
     console.print(
         f"Tillit lyssnar på http://{host}:{port}/ (API-dokumentation: /api/docs). "
         "Analyserna läses in i bakgrunden. Avsluta med Ctrl-C.",
@@ -76,7 +91,13 @@ def serve(
         from tillit.web import app_from_environment
 
         uvicorn.run(
-            app_from_environment(), host=host, port=port, log_level="warning", proxy_headers=True
+            app_from_environment(),
+            host=host,
+            port=port,
+            log_level="warning",
+            # Forwarded addresses are believed only from TILLIT_TRUSTED_PROXIES (the app's
+            # ForwardedMiddleware), never from uvicorn's default of 127.0.0.1.
+            proxy_headers=False,
         )
     else:
         _serve_workers(host, port, workers)
@@ -100,7 +121,7 @@ def _serve_workers(host: str, port: int, workers: int) -> None:
         host=host,
         port=port,
         log_level="warning",
-        proxy_headers=True,
+        proxy_headers=False,  # TILLIT_TRUSTED_PROXIES decides (ForwardedMiddleware)
     )
     sock = config.bind_socket()
     if sock.family in (socket.AF_INET, socket.AF_INET6):

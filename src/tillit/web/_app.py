@@ -24,6 +24,7 @@ from tillit.web._errors import install_error_handlers
 from tillit.web._middleware import (
     DEFAULT_MAX_BODY,
     BodyLimitMiddleware,
+    ForwardedMiddleware,
     HeavyRequestsMiddleware,
     SecurityHeadersMiddleware,
 )
@@ -97,7 +98,7 @@ def create_app(
 ) -> FastAPI:
     """The web app over ``bank`` (default: the bank at ``settings.database_url``, opened now
     and closed when the app shuts down; settings default to the environment's).
-    ``limiter`` is the login rate limit (5 failures / 15 min, per process);
+    ``limiter`` is the login limit (kept in the bank: docs/api.md, "Login limit");
     ``cookie_secure`` (or TILLIT_COOKIE_SECURE) marks the session cookie Secure even on
     plain http (for a TLS-terminating proxy). ``atlas`` holds the store's analyses for
     the pages (None: pages that need the store answer 404); ``warm`` loads them, and
@@ -153,4 +154,7 @@ def create_app(
     # Added last = outermost: the size limit runs before anything reads the body.
     app.add_middleware(SecurityHeadersMiddleware, cookie_name=COOKIE_NAME)
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)
+    if settings.trusted_proxies:
+        # Outermost: every part of the app sees the client behind the proxy.
+        app.add_middleware(ForwardedMiddleware, trusted=settings.trusted_proxies)
     return app

@@ -9,18 +9,16 @@ by a browser on its own, so it needs none."""
 from __future__ import annotations
 
 import hmac
-import math
-import threading
+import ipaddress
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import Depends, Request, Response
 
-from tillit.bank import Bank, SessionRecord, UserRecord
+from tillit.bank import Bank, LoginLimits, SessionRecord, UserRecord
 from tillit.query import Atlas
 from tillit.web._errors import WebError
 
@@ -50,59 +48,34 @@ _LOGIN_HINT = "Logga in med POST /api/login, eller skicka Authorization: Bearer 
 
 
 class LoginLimiter:
-    """Failed logins per e-mail and per client address in a sliding window. After
-    ``max_failures`` failures within ``window`` seconds further attempts get 429 until the
-    oldest failure leaves the window. Kept in memory: per process, forgotten on restart (a
-    deployment with several processes multiplies the allowance by their number)."""
+    """The login limit (docs/api.md, "Login limit"): ``limits`` enforced by the bank, which
+    reserves each attempt before its password is checked, so that the limit holds for
+    simultaneous attempts and across server processes and machines. ``clock`` gives the
+    time in seconds since the epoch (tests pass a fake one)."""
 
     def __init__(
-        self,
-        max_failures: int = 5,
-        window: float = 15 * 60,
-        clock: Callable[[], float] = time.monotonic,
+        self, limits: LoginLimits | None = None, clock: Callable[[], float] = time.time
     ) -> None:
-        self.max_failures = max_failures
-        self.window = window
+        self.limits = limits or LoginLimits()
         self.clock = clock
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
 
-    @staticmethod
-    def _keys(email: str, address: str) -> tuple[str, str]:
-        return f"email:{email.strip().lower()}", f"ip:{address}"
+    def reserve(self, bank: Bank, email: str, address: str) -> int:
+        """Reserve an attempt; its id. WebError 429 with Retry-After when the limit is hit."""
+        now = datetime.fromtimestamp(self.clock(), UTC)
+        attempt, wait = bank.reserve_login(email, address, now, self.limits)
+        if attempt is None:
+            raise WebError(
+                429,
+                "För många misslyckade inloggningsförsök.",
+                hint=f"Vänta {_minutes(wait)} och försök igen.",
+                headers={"Retry-After": str(wait)},
+            )
+        return attempt
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        times = self._failures.get(key)
-        if times is None:
-            return deque()
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        if not times:
-            del self._failures[key]
-        return times
 
-    def retry_after(self, email: str, address: str) -> int | None:
-        """Seconds until another attempt is allowed, or None when it is allowed now."""
-        with self._lock:
-            now = self.clock()
-            waits = [
-                times[0] + self.window - now
-                for key in self._keys(email, address)
-                if len(times := self._recent(key, now)) >= self.max_failures
-            ]
-        return max(1, math.ceil(max(waits))) if waits else None
-
-    def failed(self, email: str, address: str) -> None:
-        with self._lock:
-            now = self.clock()
-            for key in self._keys(email, address):
-                self._recent(key, now)
-                self._failures.setdefault(key, deque()).append(now)
-
-    def succeeded(self, email: str) -> None:
-        """A correct password clears that e-mail's failures (not the address's)."""
-        with self._lock:
-            self._failures.pop(self._keys(email, "")[0], None)
+def _minutes(seconds: int) -> str:
+    minutes = max(1, (seconds + 59) // 60)
+    return "en minut" if minutes == 1 else f"{minutes} minuter"
 
 
 @dataclass
@@ -126,29 +99,34 @@ def web_state(request: Request) -> WebState:
 
 # --- logging in: shared by POST /api/login and the login page ---------------------------
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "okänd"
+    """The client's address as the login limit counts it: an IPv6 address stands for its
+    /64 network (what one subscriber gets). Behind a trusted proxy (TILLIT_TRUSTED_PROXIES)
+    ``request.client`` is already the forwarded address (ForwardedMiddleware)."""
+    host = request.client.host if request.client else ""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host[:64] or "okänd"
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
 
 
 def check_password(
     request: Request, state: WebState, email: str, password: str
 ) -> UserRecord | None:
-    """The user with this e-mail and password, or None (counted as a failure by the login
-    rate limit). WebError 429 with Retry-After while the e-mail or the client address has
-    too many recent failures, even for the right password."""
+    """The user with this e-mail and password, or None (a failure, counted by the login
+    limit). WebError 429 with Retry-After when the limit refuses the attempt, even for the
+    right password: guessing gains nothing."""
     address = client_address(request)
-    wait = state.limiter.retry_after(email, address)
-    if wait is not None:
-        raise WebError(
-            429,
-            "För många misslyckade inloggningsförsök.",
-            hint=f"Vänta {(wait + 59) // 60} minut(er) och försök igen.",
-            headers={"Retry-After": str(wait)},
-        )
-    user = state.bank.authenticate(email, password, client=address)
-    if user is None:
-        state.limiter.failed(email, address)
-        return None
-    state.limiter.succeeded(email)
+    attempt = state.limiter.reserve(state.bank, email, address)
+    user = None
+    try:
+        user = state.bank.authenticate(email, password, client=address)
+    finally:
+        state.bank.finish_login(attempt, succeeded=user is not None)
     return user
 
 

@@ -1,16 +1,23 @@
-"""ASGI middleware: the request body limit (checked before anything parses the body) and the
-security headers of every response."""
+"""ASGI middleware: the request body limit (checked before anything parses the body), the
+security headers of every response, and the client's address behind trusted proxies."""
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
+from collections.abc import Iterable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tillit.web._errors import SECURITY_HEADERS, error_body
 
-__all__ = ["BodyLimitMiddleware", "HeavyRequestsMiddleware", "SecurityHeadersMiddleware"]
+__all__ = [
+    "BodyLimitMiddleware",
+    "ForwardedMiddleware",
+    "HeavyRequestsMiddleware",
+    "SecurityHeadersMiddleware",
+]
 
 DEFAULT_MAX_BODY = 1_000_000
 """Bytes a request body may have (1 MB): far above any example, far below harm."""
@@ -168,3 +175,54 @@ class HeavyRequestsMiddleware:
             self._gate = asyncio.Semaphore(self.limit)
         async with self._gate:
             await self.app(scope, receive, send)
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text.strip().strip("[]"))
+    except ValueError:
+        return None
+
+
+class ForwardedMiddleware:
+    """Behind a reverse proxy: for a connection from one of ``trusted`` (networks, from
+    TILLIT_TRUSTED_PROXIES), the client is the right-most ``X-Forwarded-For`` address that
+    is not itself trusted (those left of it were written by the client) and
+    ``X-Forwarded-Proto`` sets the scheme. Any other connection's headers are ignored."""
+
+    def __init__(self, app: ASGIApp, trusted: Iterable[str]) -> None:
+        self.app = app
+        self.trusted: tuple[Network, ...] = tuple(
+            ipaddress.ip_network(t, strict=False) for t in trusted
+        )
+
+    def _is_trusted(self, host: str) -> bool:
+        address = _ip(host)
+        return address is not None and any(address in network for network in self.trusted)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        client = scope.get("client")
+        if scope["type"] in ("http", "websocket") and client and self._is_trusted(client[0]):
+            forwarded: list[str] = []
+            proto = ""
+            for name, value in scope.get("headers", []):
+                if name == b"x-forwarded-for":
+                    forwarded += value.decode("latin-1").split(",")
+                elif name == b"x-forwarded-proto":
+                    proto = value.decode("latin-1").split(",")[-1].strip().lower()
+            host = client[0]
+            for entry in reversed(forwarded):
+                address = _ip(entry)
+                if address is None:
+                    break  # a malformed hop: believe nothing further left
+                host = str(address)
+                if not self._is_trusted(host):
+                    break
+            scope = {**scope, "client": (host, 0 if host != client[0] else client[1])}
+            if proto in ("http", "https"):
+                ws = scope["type"] == "websocket"
+                scope["scheme"] = {"http": "ws", "https": "wss"}[proto] if ws else proto
+        await self.app(scope, receive, send)

@@ -29,7 +29,8 @@ State = Annotated[WebState, Depends(web_state)]
     summary="Logga in",
     description="Sätter sessionskakan `tillit_session` (HttpOnly, SameSite=Lax) och ger "
     "CSRF-token som ska skickas i `X-CSRF-Token` vid ändringar. Efter 5 misslyckade försök "
-    "per e-postadress eller klientadress inom 15 minuter svarar servern 429.",
+    "med samma e-postadress från samma klientadress, eller 20 från samma klientadress, inom "
+    "15 minuter svarar servern 429 med `Retry-After`.",
     responses=errors(401, 429),
 )
 def login(body: LoginIn, request: Request, response: Response, state: State) -> LoginOut:
