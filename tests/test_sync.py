@@ -342,3 +342,111 @@ def test_cli_sync_metadata_replace_and_the_max_shrink_setting(
     fake.set_catalogue("kpi", fake.catalogue("kpi")[:10])
     assert main(["sync", "--metadata", "--replace"]) == 0
     assert len(store.metadata.read("kpi")) == 10
+
+
+# -- a sync validates like an import and never follows Kolada for ever ------------------------
+def _row(kpi: str, muni: str = "0180", period: int = 2020, **value: object) -> dict[str, object]:
+    return {
+        "kpi": kpi,
+        "municipality": muni,
+        "period": period,
+        "values": [{"gender": "T", "count": 1, "status": "", "value": 1.0, **value}],
+    }
+
+
+def test_a_value_count_beyond_int32_rejects_that_row_not_the_sync(
+    kolada: Settings, store: Store, fake: FakeKolada
+) -> None:
+    from tillit.sync import SyncRejectedRowsWarning
+
+    fake.inject("malformed", path_contains="page=2", field="count", value=3_000_000_000)
+    with client_for(kolada) as c, pytest.warns(SyncRejectedRowsWarning, match="count"):
+        result = sync_values(store, c, kpis=KPIS, years=YEARS)
+    rows = stored_rows(store)
+    assert result.rejected == 1 and len(rows) == len(expected(fake)) - 1
+    assert result.report is not None and "3000000000" in result.report.read_text()
+
+
+def test_a_sync_rejects_rows_import_would_refuse_and_rows_not_asked_for(
+    kolada: Settings, store: Store, fake: FakeKolada
+) -> None:
+    from tillit.sync import SyncRejectedRowsWarning
+
+    fake.inject("extra_row", path_contains="/data/", row=_row("<img src=x onerror=alert(1)>"))
+    fake.inject("extra_row", path_contains="page=2", row=_row("N99999"))  # not asked for
+    fake.inject("extra_row", path_contains="page=3", row=_row("N00945", period=1995, muni="9999"))
+    with client_for(kolada) as c, pytest.warns(SyncRejectedRowsWarning) as caught:
+        result = sync_values(store, c, kpis=KPIS, municipalities=MUNIS, years=YEARS)
+    assert result.rejected == 3
+    assert "3" in str(caught[0].message)
+    assert stored_rows(store) == expected(fake)
+    assert result.report is not None
+    report = result.report.read_text()
+    assert "<img" in report and "N99999" in report and "9999" in report
+    assert store.provenance()[-1].rows["rejected"] == 3
+
+
+def test_a_later_page_with_another_value_for_the_same_key_is_warned_about(
+    kolada: Settings, store: Store, fake: FakeKolada
+) -> None:
+    from tillit.sync import SyncConflictWarning
+
+    first = fake.expected_values()[0]  # (kpi, municipality, period, gender, value, ...)
+    twin = _row(str(first[0]), str(first[1]), int(str(first[2])), gender=first[3], value=-1.5)
+    fake.inject("extra_row", path_contains="page=3", row=twin)
+    with client_for(kolada) as c, pytest.warns(SyncConflictWarning) as caught:
+        sync_values(store, c, kpis=KPIS, years=YEARS)
+    message = str(caught[0].message)
+    assert str(first[0]) in message and str(first[1]) in message
+
+
+def test_an_endless_next_url_is_cut_at_the_page_limit(
+    kolada: Settings, store: Store, fake: FakeKolada
+) -> None:
+    from dataclasses import replace
+
+    endless = f"{fake.url}/data/kpi/N00945/year/2020?per_page=40&endless={{n}}"
+    fake.inject("next_url", path_contains="N00945", url=endless, times=10_000)
+    settings = replace(kolada, sync_max_pages=25)
+    with client_for(settings) as c, pytest.raises(KoladaPayloadError) as info:
+        sync_values(store, c, kpis=["N00945"], years=[2020])
+    assert info.value.field == "next_url" and "25" in info.value.message
+    assert len(fake.requests) <= 26
+    assert stored_rows(store) == []
+
+
+def test_a_next_url_to_another_host_is_not_followed(
+    kolada: Settings, store: Store, fake: FakeKolada
+) -> None:
+    fake.inject("next_url", path_contains="N00945", url="http://127.0.0.2:9/v3/data?page=2")
+    with client_for(kolada) as c, pytest.raises(KoladaPayloadError) as info:
+        sync_values(store, c, kpis=["N00945"], years=[2020])
+    assert "127.0.0.2" in info.value.message and info.value.field == "next_url"
+    assert stored_rows(store) == []
+
+
+def test_a_metadata_next_url_to_another_host_is_not_followed(
+    kolada: Settings, store: Store, fake: FakeKolada
+) -> None:
+    fake.inject("next_url", path_contains="/kpi", url="http://example.org/v3/kpi?page=2")
+    with client_for(kolada) as c, pytest.raises(KoladaPayloadError) as info:
+        sync_metadata(store, c, kinds=["kpi"])
+    assert "example.org" in info.value.message
+    assert store.metadata.read("kpi") == []
+
+
+def test_a_body_that_trickles_is_cut_at_the_time_limit(
+    kolada: Settings, store: Store, fake: FakeKolada
+) -> None:
+    from dataclasses import replace
+
+    from tillit.errors import KoladaUnavailableError
+
+    fake.inject("trickle", path_contains="N00945", rate=2000, times=10)
+    settings = replace(kolada, kolada_max_seconds=1.0, kolada_retries=1)
+    started = time.monotonic()
+    with client_for(settings) as c, pytest.raises(KoladaUnavailableError) as info:
+        sync_values(store, c, kpis=["N00945"], years=list(range(1994, 2023)))
+    assert time.monotonic() - started < 8
+    assert "tidsgräns" in info.value.message
+    assert stored_rows(store) == []

@@ -15,7 +15,19 @@ from typing import Any, cast
 import orjson
 
 FAULTS = frozenset(
-    {"429", "500", "503", "reset", "truncated", "truncated_json", "slow", "malformed"}
+    {
+        "429",
+        "500",
+        "503",
+        "reset",
+        "truncated",
+        "truncated_json",
+        "slow",
+        "malformed",
+        "extra_row",
+        "next_url",
+        "trickle",
+    }
 )
 
 
@@ -54,6 +66,22 @@ def _corrupt(body: bytes, opts: Mapping[str, Any]) -> bytes:
     return orjson.dumps(doc)
 
 
+def _extra_row(body: bytes, opts: Mapping[str, Any]) -> bytes:
+    """Append ``opts["row"]`` to the page's values (and its count)."""
+    doc = orjson.loads(body)
+    doc["values"].append(opts["row"])
+    doc["count"] = len(doc["values"])
+    return orjson.dumps(doc)
+
+
+def _next_url(body: bytes, opts: Mapping[str, Any], served: int) -> bytes:
+    """Point the page's next_url at ``opts["url"]``; ``{n}`` in it becomes a number that grows
+    with every page so served (a listing that never ends)."""
+    doc = orjson.loads(body)
+    doc["next_url"] = str(opts["url"]).replace("{n}", str(served))
+    return orjson.dumps(doc)
+
+
 def _reset(h: BaseHTTPRequestHandler) -> None:
     """Close the connection with a TCP RST (SO_LINGER 0) instead of a FIN."""
     h.close_connection = True
@@ -77,7 +105,9 @@ class _FaultLog:
     def inject(self, fault: str, *, path_contains: str = "", times: int = 1, **opts: Any) -> None:
         """Queue ``fault`` for the next ``times`` requests whose path+query contains
         ``path_contains``. Faults are consumed first in, first out. Options: ``retry_after``
-        (429, seconds), ``delay`` (slow, seconds), ``field``/``value`` (malformed)."""
+        (429, seconds), ``delay`` (slow, seconds), ``field``/``value`` (malformed), ``row``
+        (extra_row: a row appended to the page), ``url`` (next_url: where the page points next;
+        ``{n}`` grows with each page), ``rate`` (trickle: body bytes per second)."""
         if fault not in FAULTS:
             raise ValueError(f"unknown fault {fault!r}; choose from {sorted(FAULTS)}")
         if times < 1:

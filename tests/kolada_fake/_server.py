@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 import orjson
 
-from ._faults import RecordedRequest, _corrupt, _Fault, _FaultLog, _reset
+from ._faults import RecordedRequest, _corrupt, _extra_row, _Fault, _FaultLog, _next_url, _reset
 from ._metadata import _load_metadata, _metadata_items, _ou_units
 from ._panel import _Panel
 from ._request import _error_body, _from_date, _HttpError, _paging, _segments, _years
@@ -127,6 +127,7 @@ class FakeKolada(_FaultLog, _ValueRows):
         self._connections: dict[socket.socket, threading.Thread] = {}
         self.connections_accepted = 0
         self.server_errors: list[str] = []
+        self._next_url_served = 0
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -276,6 +277,17 @@ class FakeKolada(_FaultLog, _ValueRows):
         cut = None
         if name == "malformed" and code == 200:
             body = _corrupt(body, opts)
+        elif name == "extra_row" and code == 200:
+            body = _extra_row(body, opts)
+        elif name == "next_url" and code == 200:
+            with self._log_lock:
+                self._next_url_served += 1
+                served = self._next_url_served
+            body = _next_url(body, opts, served)
+        elif name == "trickle":
+            log(code)
+            self._trickle(h, code, body, float(opts.get("rate", 50)))
+            return
         elif name == "truncated_json":
             body = body[: len(body) // 2]
         elif name == "truncated":
@@ -308,6 +320,24 @@ class FakeKolada(_FaultLog, _ValueRows):
             h.wfile.write(head + (body if cut is None else body[:cut]))
         except OSError:
             h.close_connection = True
+
+    def _trickle(self, h: BaseHTTPRequestHandler, code: int, body: bytes, rate: float) -> None:
+        """Send the body ``rate`` bytes per second, in small pieces, until done or closed."""
+        head = (
+            f"HTTP/1.1 {code} {HTTPStatus(code).phrase}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode("latin-1")
+        piece = max(1, int(rate / 10))
+        try:
+            h.wfile.write(head)
+            for i in range(0, len(body), piece):
+                if self._stopping.wait(piece / rate):
+                    break
+                h.wfile.write(body[i : i + piece])
+                h.wfile.flush()
+        except OSError:
+            pass
+        h.close_connection = True
 
     def _page(self, host: str, target: str, path: str, query: dict[str, str]) -> bytes:
         with self._lock:

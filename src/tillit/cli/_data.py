@@ -8,7 +8,16 @@ from typing import Any
 import typer
 
 from tillit.cli._app import app, parse_date, parse_years, split_ids, store_for
-from tillit.cli._output import Format, RichProgress, emit, err_console, number, out_console
+from tillit.cli._output import (
+    Format,
+    RichProgress,
+    emit,
+    err_console,
+    number,
+    out_console,
+    print_error,
+)
+from tillit.errors import StoreLockedError, TillitError
 from tillit.store import LICENCE
 
 
@@ -141,9 +150,31 @@ def import_(
     # Metadata first, so values can be looked up by name as soon as they land.
     ordered = sorted(paths, key=lambda p: not p.name.lower().endswith(".json"))
     summaries = []
+    failed: list[str] = []
     for path in ordered:
-        with RichProgress(console, unit="rader") as progress:
-            result = import_path(store, path, replace=replace, progress=progress)
+        try:
+            with RichProgress(console, unit="rader") as progress:
+                result = import_path(store, path, replace=replace, progress=progress)
+        except StoreLockedError:
+            raise
+        except TillitError as exc:
+            # One bad file does not stop the others: say what is wrong with it and go on.
+            failed.append(path.name)
+            message = exc.message if path.name in exc.message else f"{path.name}: {exc.message}"
+            print_error(message, exc.hint)
+            summaries.append(
+                {
+                    "file": str(path),
+                    "kind": None,
+                    "rows_read": 0,
+                    "rows_kept": 0,
+                    "rejected": 0,
+                    "report": None,
+                    "seconds": 0.0,
+                    "error": message,
+                }
+            )
+            continue
         summaries.append(
             {
                 "file": str(path),
@@ -153,6 +184,7 @@ def import_(
                 "rejected": result.rejected_total,
                 "report": str(result.report) if result.report else None,
                 "seconds": result.seconds,
+                "error": None,
             }
         )
         if result.rejected and fmt is Format.table:
@@ -190,6 +222,13 @@ def import_(
         )
     if fmt is not Format.table:
         emit(summaries, fmt)
+    if failed:
+        print_error(
+            f"{len(failed)} av {len(ordered)} filer kunde inte läsas in: {', '.join(failed)}.",
+            "Rätta filerna enligt felen ovan och läs in dem igen"
+            + ("." if len(failed) == len(ordered) else "; de andra filerna är inlästa."),
+        )
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -25,7 +26,16 @@ from rich.progress import Progress as RichProgressBar
 from rich.table import Column, Table
 from rich.text import Text
 
-__all__ = ["Format", "RichProgress", "decimals_for", "emit", "err_console", "number", "out_console"]
+__all__ = [
+    "Format",
+    "RichProgress",
+    "decimals_for",
+    "emit",
+    "err_console",
+    "number",
+    "out_console",
+    "print_error",
+]
 
 
 class Format(enum.StrEnum):
@@ -42,6 +52,14 @@ def err_console() -> Console:
     # soft_wrap: messages are left to the terminal to wrap, so Rich never breaks a line inside
     # a number at its (narrow no-break) thousands space.
     return Console(file=sys.stderr, highlight=False, soft_wrap=True)
+
+
+def print_error(message: str, hint: str | None) -> None:
+    """The one shape of every error: "Fel:" and what went wrong, "Nästa steg:" and what to do."""
+    console = err_console()
+    console.print(f"[bold red]Fel:[/bold red] {escape(message)}", highlight=False)
+    if hint:
+        console.print(f"[bold]Nästa steg:[/bold] {escape(hint)}", highlight=False)
 
 
 def number(value: float | int | None, decimals: int | None = None) -> str:

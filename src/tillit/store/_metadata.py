@@ -188,7 +188,8 @@ class MetadataTables:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self._cache: dict[str, list[dict[str, Any]]] = {}
+        # table -> (the file's (mtime_ns, size, inode) or None, its rows)
+        self._cache: dict[str, tuple[tuple[int, int, int] | None, list[dict[str, Any]]]] = {}
 
     def path(self, table: str) -> Path:
         return self.directory / f"{table}.parquet"
@@ -197,11 +198,21 @@ class MetadataTables:
         return self.path(table).exists()
 
     def read(self, table: str) -> list[dict[str, Any]]:
-        if table not in self._cache:
-            path = self.path(table)
+        """The table's rows; read again when the file changed, also when another process
+        (a `tillit sync` or `tillit import` beside a running server) wrote it. The same
+        list is returned while the file is unchanged (the search indexes key on it)."""
+        path = self.path(table)
+        try:
+            stat = path.stat()
+            stamp: tuple[int, int, int] | None = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        except FileNotFoundError:
+            stamp = None
+        cached = self._cache.get(table)
+        if cached is None or cached[0] != stamp:
             # ParquetFile, not read_table: read_table loads pyarrow.dataset and pandas (~300 ms).
-            self._cache[table] = pq.ParquetFile(path).read().to_pylist() if path.exists() else []
-        return self._cache[table]
+            rows = pq.ParquetFile(path).read().to_pylist() if stamp is not None else []
+            cached = self._cache[table] = (stamp, rows)
+        return cached[1]
 
     def replace(self, kind: str, records: Iterable[dict[str, Any]]) -> dict[str, int]:
         """Replace the table(s) of a metadata endpoint; return rows written per table."""

@@ -1,5 +1,6 @@
 """Bringing data into the store: sync from Kolada, import from files."""
 
+from tillit.sync._checks import SyncConflictWarning, SyncRejectedRowsWarning
 from tillit.sync._importer import ImportResult, Rejected, import_path
 from tillit.sync._kolada import (
     METADATA_KINDS,
@@ -20,7 +21,9 @@ __all__ = [
     "NullProgress",
     "Progress",
     "Rejected",
+    "SyncConflictWarning",
     "SyncOutcome",
+    "SyncRejectedRowsWarning",
     "SyncRequest",
     "SyncResult",
     "client_for",

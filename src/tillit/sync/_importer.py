@@ -199,8 +199,10 @@ def _import_values(store: Store, path: Path, progress: Progress) -> ImportResult
         rows_read = con.execute("SELECT count(*) FROM _checked").fetchall()[0][0] + len(broken)
         progress.advance(0, rows=int(rows_read))
         bad_sql = """
-            SELECT line, reason, kpi, municipality, coalesce(period_raw, CAST(period AS VARCHAR)),
-                   gender, coalesce(value_raw, CAST(value AS VARCHAR)), count_raw, NULL
+            SELECT line, reason, kpi, municipality,
+                   coalesce(period_raw, CAST(period_num AS VARCHAR)), gender,
+                   coalesce(value_raw, CAST(value AS VARCHAR)),
+                   coalesce(count_raw, CAST(count_num AS VARCHAR)), NULL
             FROM _checked WHERE reason IS NOT NULL
             UNION ALL
             SELECT line, 'dubblett: rad ' || kept_line || ' har samma nyckel och gäller',

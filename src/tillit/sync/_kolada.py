@@ -28,6 +28,7 @@ from tillit.config import Settings
 from tillit.errors import ConflictError, InvalidInputError, KoladaPayloadError
 from tillit.sources.kolada import KoladaClient
 from tillit.store import MergeResult, Provenance, Store, atomic_write_bytes
+from tillit.sync._checks import check_staged
 from tillit.sync._progress import NullProgress, Progress
 
 __all__ = [
@@ -52,6 +53,8 @@ def client_for(settings: Settings) -> KoladaClient:
         timeout=settings.kolada_timeout,
         retries=settings.kolada_retries,
         per_page=settings.kolada_per_page,
+        max_pages=settings.sync_max_pages,
+        max_seconds=settings.kolada_max_seconds,
     )
 
 
@@ -178,6 +181,10 @@ class SyncResult:
     values_fetched: int
     resumed_pages: int
     seconds: float
+    rejected: int = 0
+    """Values Kolada sent that an import would refuse, or that were not asked for."""
+    report: Path | None = None
+    """The CSV listing the rejected values (None when there are none)."""
 
     @property
     def values_per_second(self) -> float:
@@ -255,6 +262,8 @@ def _fetch_url(
     while not state["done"]:
         if stop.is_set():
             return
+        if state["pages"] >= client.max_pages:
+            raise client.too_many_pages(url)
         page, table = client.fetch_page(state["next_url"], ou=ou)
         if page.next_url in state["urls"]:
             raise KoladaPayloadError(
@@ -340,7 +349,9 @@ def sync_values(
     with ``ou=True``) and ``years`` (``since``: only values changed from that date) and upsert
     them into the store; rows Kolada flags as deleted are removed.
 
-    Rerunning the same call after an interruption resumes it.
+    Rerunning the same call after an interruption resumes it. Values an import would
+    refuse, or that were not asked for, are left out, listed in a report and warned about
+    (SyncRejectedRowsWarning); two different values for one key warn (SyncConflictWarning).
     """
     progress = progress or NullProgress()
     try:
@@ -364,13 +375,21 @@ def sync_values(
             orjson.loads((staging / f"u{i:05d}.state.json").read_bytes()) for i in range(len(urls))
         ]
         progress.stage("Sparar i arkivet", 1)
-        merge = None
+        merge, rejected, report = None, 0, None
         if any(staging.glob("*.parquet")):
             con = store.connect()
             try:
                 glob = str(staging / "*.parquet").replace("'", "''")
-                con.execute(f"CREATE TEMP VIEW _incoming AS SELECT * FROM read_parquet('{glob}')")
-                merge = dataset.merge(con, "_incoming")
+                good, rejected, report = check_staged(
+                    con,
+                    f"read_parquet('{glob}')",
+                    unit=dataset.unit,
+                    kpis=kpis,
+                    units=municipalities,
+                    years=years,
+                    reports_dir=store.reports_dir,
+                )
+                merge = dataset.merge(con, good)
             finally:
                 con.close()
         progress.advance(1, rows=merge.received if merge else 0)
@@ -382,6 +401,7 @@ def sync_values(
                 dataset="ou_values" if ou else "values",
                 rows={
                     "values": sum(s["values"] for s in states),
+                    "rejected": rejected,
                     "inserted": merge.inserted if merge else 0,
                     "updated": merge.updated if merge else 0,
                     "deleted": merge.deleted if merge else 0,
@@ -409,4 +429,6 @@ def sync_values(
         values_fetched=tally.fetched,
         resumed_pages=tally.resumed,
         seconds=seconds,
+        rejected=rejected,
+        report=report,
     )

@@ -7,12 +7,21 @@ import gzip
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from tillit.errors import InvalidInputError
+from tillit.store import reraise_interrupt
 
-__all__ = ["file_columns", "open_source", "validated_sql"]
+__all__ = [
+    "REASON_COUNT_TOO_LARGE",
+    "REASON_KPI",
+    "REASON_MUNICIPALITY",
+    "file_columns",
+    "open_source",
+    "validated_sql",
+]
 
 _ALIASES = {
     "kpi": ("kpi", "kpi_id"),
@@ -25,9 +34,43 @@ _ALIASES = {
 }
 _REQUIRED = ("kpi", "municipality", "period", "value")
 
+# Why a row is refused; the same words for an imported row and a synced one.
+REASON_KPI = "ogiltigt nyckeltals-id (väntade t.ex. N00945)"
+REASON_MUNICIPALITY = "ogiltig kommun-/regionkod (väntade fyra siffror, t.ex. 0180)"
+REASON_COUNT_TOO_LARGE = "count är för stort (högst 2 147 483 647)"
+
 
 def _quote(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
+
+
+_CSV_HINT = (
+    "Spara filen som CSV (UTF-8, UTF-16 eller Latin-1) med rubrikrad: kpi, municipality_id, year, "
+    "gender, value."
+)
+
+
+def _encoding(path: Path) -> str:
+    """The text encoding of a CSV: UTF-16 when it starts with a byte-order mark, UTF-8 when its
+    first 64 KiB are UTF-8, else Windows-1252 (Excel's "CSV" on Swedish Windows, a superset of
+    Latin-1's letters). A ``.gz`` file that is not gzip is an error naming the file."""
+    gz = path.name.lower().endswith(".gz")
+    try:
+        with gzip.open(path, "rb") if gz else path.open("rb") as handle:
+            head = handle.read(1 << 16)
+    except (OSError, EOFError):
+        raise InvalidInputError(
+            f"Kan inte läsa {path.name}: filen är ingen hel gzip-fil.",
+            hint="Packa upp filen och läs in den som .csv, eller packa den på nytt med gzip.",
+        ) from None
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 3:  # not just a character cut at the end of the sample
+            return "cp1252"
+    return "utf-8"
 
 
 def _read_csv(path: Path) -> tuple[pa.Table, list[tuple[int, str, str]]]:
@@ -36,11 +79,14 @@ def _read_csv(path: Path) -> tuple[pa.Table, list[tuple[int, str, str]]]:
     Rows that cannot be split into the header's columns come back as (line, reason, text).
     Records are assumed to be one line each, as Kolada-shaped value files are.
     """
+    encoding = _encoding(path)
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     with opener(path, "rb") as handle:
-        head = handle.readline().decode("utf-8-sig", errors="replace")
-    delimiter = "	" if "	" in head else (";" if head.count(";") > head.count(",") else ",")
-    names = [n.strip() for n in next(csv.reader([head], delimiter=delimiter))]
+        raw = handle.read(1 << 16)
+    lines = raw.decode(encoding, errors="replace").lstrip("\ufeff").splitlines()
+    head = lines[0] if lines else ""
+    delimiter = "\t" if "\t" in head else (";" if head.count(";") > head.count(",") else ",")
+    names = [n.strip() for n in next(csv.reader([head], delimiter=delimiter), [])]
     broken: list[tuple[int, str, str]] = []
 
     def on_invalid(row: Any) -> str:
@@ -54,15 +100,17 @@ def _read_csv(path: Path) -> tuple[pa.Table, list[tuple[int, str, str]]]:
     try:
         table = pacsv.read_csv(
             path,
-            read_options=pacsv.ReadOptions(use_threads=False, block_size=1 << 24),
+            read_options=pacsv.ReadOptions(
+                use_threads=False,
+                block_size=1 << 24,
+                encoding="utf8" if encoding == "utf-8" else encoding,
+            ),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string())),
         )
-    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+    except (pa.ArrowException, UnicodeError, OSError, EOFError, ValueError) as exc:
         raise InvalidInputError(
-            f"Kan inte läsa {path.name} som CSV: {exc}",
-            hint="Spara filen som CSV i UTF-8 med rubrikrad (kpi, municipality_id, year, gender, "
-            "value).",
+            f"Kan inte läsa {path.name} som CSV: {str(exc)[:200]}", hint=_CSV_HINT
         ) from None
     # The kept rows are, in order, every line from 2 on except the broken ones.
     skipped = {line for line, _, _ in broken}
@@ -84,7 +132,18 @@ def open_source(con: Any, path: Path) -> tuple[str, list[tuple[int, str, str]]]:
 
 def file_columns(con: Any, source: str, path: Path) -> tuple[dict[str, str], dict[str, str]]:
     """Map our column names to the file's, and give each file column's DuckDB type."""
-    described = con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
+    try:
+        described = con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
+    except duckdb.Error as exc:
+        reraise_interrupt(exc)
+        if path.name.lower().endswith(".parquet"):
+            raise InvalidInputError(
+                f"Kan inte läsa {path.name}: filen är ingen giltig Parquet-fil.",
+                hint="Kontrollera filen; är den en CSV-fil, ge den ändelsen .csv.",
+            ) from None
+        raise InvalidInputError(
+            f"Kan inte läsa {path.name}: {str(exc)[:200]}", hint=_CSV_HINT
+        ) from None
     types = {r[0]: str(r[1]) for r in described}
     present = list(types)
     lowered = {c.lower(): c for c in present}
@@ -127,7 +186,9 @@ def validated_sql(
 
     Columns that are already numeric (Parquet) are used as they are; text columns (CSV) are
     parsed leniently (decimal comma, lost leading zeros) and reported when they do not parse.
-    The ``*_raw`` columns keep the text as given, for the report.
+    The ``*_raw`` columns keep the text as given, for the report; ``period_num`` and
+    ``count_num`` hold the numbers read (as DOUBLE), so that a fraction is refused, never
+    rounded, and a number out of range rejects its row, not the file.
     """
 
     def col(name: str) -> str:
@@ -141,53 +202,69 @@ def validated_sql(
 
     muni = f"trim(CAST({col('municipality')} AS VARCHAR))"
     gender = f"upper(trim(CAST({col('gender')} AS VARCHAR)))" if "gender" in cols else "'T'"
-    typed = {
-        "period": (
-            f"CAST({col('period')} AS INTEGER)"
-            if numeric("period")
-            else f"TRY_CAST({text('period')} AS INTEGER)"
-        ),
-        "value": (
-            f"CAST({col('value')} AS DOUBLE)"
-            if numeric("value")
-            else f"TRY_CAST(replace({text('value')}, ',', '.') AS DOUBLE)"
-        ),
-        "count": (
-            f"CAST({col('count')} AS INTEGER)"
-            if numeric("count")
-            else f"TRY_CAST({text('count')} AS INTEGER)"
-        ),
-    }
+
+    def as_double(name: str) -> str:
+        """The column as DOUBLE (NULL when absent or not a number): TRY_CAST, so that one
+        value out of range never fails the whole file."""
+        if name not in cols:
+            return "NULL::DOUBLE"
+        if numeric(name):
+            return f"TRY_CAST({col(name)} AS DOUBLE)"
+        return f"TRY_CAST(replace({text(name)}, ',', '.') AS DOUBLE)"
+
+    def whole(name: str, low: int, high: int) -> str:
+        """The column as INTEGER when it is a whole number in low..high, else NULL: a
+        fraction is never rounded."""
+        number = f"{name}_num"
+        return (
+            f"CASE WHEN {number} = floor({number}) AND {number} BETWEEN {low} AND {high} "
+            f"THEN CAST({number} AS INTEGER) END"
+        )
+
+    value = (
+        f"TRY_CAST({col('value')} AS DOUBLE)"
+        if numeric("value")
+        else f"TRY_CAST(replace({text('value')}, ',', '.') AS DOUBLE)"
+    )
     raw = {name: "NULL" if numeric(name) else text(name) for name in ("period", "value", "count")}
     return f"""
-    WITH typed AS (
+    WITH numbers AS (
+        SELECT *,
+               {as_double("period")} AS period_num,
+               {as_double("count")} AS count_num
+        FROM {source}
+    ), typed AS (
         SELECT file_row_number + {line_offset} AS line,
                upper(trim(CAST({col("kpi")} AS VARCHAR))) AS kpi,
                CASE WHEN regexp_full_match({muni}, '[0-9]{{1,3}}') THEN lpad({muni}, 4, '0')
                     ELSE {muni} END AS municipality,
-               {typed["period"]} AS period,
+               {whole("period", 1900, 2200)} AS period,
                {gender} AS gender,
-               {typed["value"]} AS value,
-               {typed["count"]} AS count,
+               {value} AS value,
+               {whole("count", -(2**31), 2**31 - 1)} AS count,
                {text("status")} AS status,
                {raw["period"]} AS period_raw,
                {raw["value"]} AS value_raw,
-               {raw["count"]} AS count_raw
-        FROM {source}
+               {raw["count"]} AS count_raw,
+               period_num,
+               count_num
+        FROM numbers
     )
     SELECT *,
         CASE
             WHEN kpi IS NULL OR NOT regexp_full_match(kpi, '[A-Z][0-9]{{5}}')
-                THEN 'ogiltigt nyckeltals-id (väntade t.ex. N00945)'
+                THEN '{REASON_KPI}'
             WHEN municipality IS NULL OR NOT regexp_full_match(municipality, '[0-9]{{4}}')
-                THEN 'ogiltig kommun-/regionkod (väntade fyra siffror, t.ex. 0180)'
+                THEN '{REASON_MUNICIPALITY}'
             WHEN period IS NULL OR period NOT BETWEEN 1900 AND 2200
                 THEN 'ogiltigt år'
             WHEN gender IS NULL OR gender NOT IN ('T', 'K', 'M')
                 THEN 'ogiltigt kön (ska vara T, K eller M)'
             WHEN (value_raw IS NOT NULL AND value IS NULL) OR isnan(value) OR isinf(value)
                 THEN 'värdet är inget tal'
-            WHEN count_raw IS NOT NULL AND count IS NULL
+            WHEN count IS NULL AND abs(count_num) >= 2147483648
+                THEN '{REASON_COUNT_TOO_LARGE}'
+            WHEN count IS NULL AND (count_num IS NOT NULL OR count_raw IS NOT NULL)
                 THEN 'count är inget heltal'
         END AS reason
     FROM typed"""

@@ -24,6 +24,8 @@ from tillit.sources.kolada._schema import parse_envelope, parse_metadata
 T = TypeVar("T")
 
 __all__ = [
+    "DEFAULT_MAX_PAGES",
+    "DEFAULT_MAX_SECONDS",
     "MAX_IDS_PER_SEGMENT",
     "MAX_PER_PAGE",
     "Catalogue",
@@ -35,12 +37,18 @@ __all__ = [
 
 MAX_IDS_PER_SEGMENT = 25
 MAX_PER_PAGE = 5000
+DEFAULT_MAX_PAGES = 10_000
+DEFAULT_MAX_SECONDS = 300.0
 _CONNECT_RETRIES = 2
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _OFFLINE_HINT = (
     "Kontrollera nätverket och TILLIT_KOLADA_URL. Utan förbindelse med Kolada kan du läsa in en "
     "fil i Kolada-format: `tillit import FIL` (Parquet/CSV med värden eller Koladas JSON-metadata)."
 )
+
+
+class _TooSlowError(Exception):
+    """A whole answer did not arrive within ``max_seconds``."""
 
 
 def chunked(ids: Sequence[str], size: int = MAX_IDS_PER_SEGMENT) -> list[list[str]]:
@@ -126,8 +134,10 @@ class KoladaClient:
 
     Requests are throttled to ``rate`` per second; 429, 5xx, timeouts, connection resets and
     unreadable bodies are retried up to ``retries`` times with exponential backoff (base
-    ``backoff`` seconds, at most ``max_backoff``), honouring ``Retry-After``. Paging follows
-    ``next_url`` until it is absent or empty.
+    ``backoff`` seconds, at most ``max_backoff``), honouring ``Retry-After``. A whole answer
+    must arrive within ``max_seconds``. Paging follows ``next_url`` until it is absent or
+    empty, for at most ``max_pages`` pages, and only on the host of ``base_url`` (redirects
+    too).
     """
 
     def __init__(
@@ -141,6 +151,8 @@ class KoladaClient:
         backoff: float = 0.5,
         max_backoff: float = 60.0,
         max_retry_after: float = 300.0,
+        max_pages: int = DEFAULT_MAX_PAGES,
+        max_seconds: float = DEFAULT_MAX_SECONDS,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -151,6 +163,9 @@ class KoladaClient:
         self.per_page = per_page
         self.backoff, self.max_backoff, self.max_retry_after = backoff, max_backoff, max_retry_after
         self.sleep = sleep
+        self.max_pages, self.max_seconds = max_pages, max_seconds
+        base = httpx.URL(self.base_url)
+        self._origin = (base.scheme, base.host, base.port)
         self.requests_made = 0  # HTTP requests sent, retries included
         self._count_lock = threading.Lock()  # the sync's fetch workers share one client
         self._throttle = _Throttle(rate, time.monotonic, sleep)
@@ -159,6 +174,8 @@ class KoladaClient:
             transport=transport,
             headers={"Accept": "application/json", "User-Agent": "tillit (+https://kolada.se)"},
             follow_redirects=True,
+            # A redirect is followed only on Kolada's own host, like a next_url.
+            event_hooks={"request": [self._stay_on_host]},
         )
 
     def close(self) -> None:
@@ -171,6 +188,39 @@ class KoladaClient:
         self.close()
 
     # -- one request ---------------------------------------------------------------------
+    def check_host(self, url: str, *, came_from: str) -> None:
+        """Refuse ``url`` (a next_url or a redirect) unless it is on the configured host."""
+        target = httpx.URL(url)
+        if (target.scheme, target.host, target.port) != self._origin:
+            where = target.host or url
+            raise KoladaPayloadError(
+                f"Kolada pekade vidare till en annan adress ({where}); Tillit följer bara "
+                f"sidor på {self._origin[1]}.",
+                url=came_from,
+                field="next_url",
+                hint="Inget lagrat har ändrats. Kontrollera TILLIT_KOLADA_URL och försök igen "
+                "senare.",
+            )
+
+    def _stay_on_host(self, request: httpx.Request) -> None:
+        self.check_host(str(request.url), came_from=str(request.url))
+
+    def _read(self, url: str) -> httpx.Response | bytes:
+        """GET ``url``: the body of a 200 answer, read in pieces so that the whole answer must
+        arrive within ``max_seconds`` (a body that trickles would never time out otherwise);
+        any other answer as a read Response."""
+        deadline = time.monotonic() + self.max_seconds
+        with self._http.stream("GET", url) as response:
+            if response.status_code != 200:
+                response.read()
+                return response
+            pieces = []
+            for piece in response.iter_bytes():
+                pieces.append(piece)
+                if time.monotonic() > deadline:
+                    raise _TooSlowError
+            return b"".join(pieces)
+
     def _delay(self, attempt: int, response: httpx.Response | None) -> float:
         if response is not None:
             asked = _retry_after(response)
@@ -193,7 +243,9 @@ class KoladaClient:
             with self._count_lock:
                 self.requests_made += 1
             try:
-                response = self._http.get(url)
+                answer = self._read(url)
+            except _TooSlowError:
+                last_problem = f"tidsgränsen för hela svaret ({self.max_seconds:g} s) passerades"
             except httpx.TimeoutException:
                 last_problem = "tidsgränsen för svaret passerades"
             except httpx.ConnectError as exc:
@@ -205,10 +257,9 @@ class KoladaClient:
             except httpx.TransportError as exc:
                 last_problem = f"förbindelsen bröts ({type(exc).__name__})"
             else:
-                if response.status_code == 200:
+                if isinstance(answer, bytes):
                     try:
-                        body = response.content
-                        return decode(body), hashlib.sha256(body).hexdigest()
+                        return decode(answer), hashlib.sha256(answer).hexdigest()
                     except UnreadableBodyError:
                         last_problem = "svaret var ingen hel JSON (avklippt?)"
                         if attempt == self.retries:
@@ -219,14 +270,15 @@ class KoladaClient:
                                 hint="Inget lagrat har ändrats. Kör samma kommando igen; "
                                 "synken fortsätter där den slutade.",
                             ) from None
-                elif response.status_code in _RETRY_STATUSES:
-                    last_problem = f"HTTP {response.status_code}"
+                elif answer.status_code in _RETRY_STATUSES:
+                    response = answer
+                    last_problem = f"HTTP {answer.status_code}"
                 else:
-                    snippet = response.text[:200].strip()
+                    snippet = answer.text[:200].strip()
                     raise KoladaHTTPError(
-                        f"Kolada svarade HTTP {response.status_code} på {url}: {snippet}",
+                        f"Kolada svarade HTTP {answer.status_code} på {url}: {snippet}",
                         url=url,
-                        status=response.status_code,
+                        status=answer.status_code,
                         hint="Kontrollera id:n och årtal i anropet (t.ex. `tillit kpi search`).",
                     )
             if attempt < self.retries:
@@ -249,6 +301,8 @@ class KoladaClient:
         seen: set[str] = set()
         next_url: str | None = url
         while next_url:
+            if len(seen) >= self.max_pages:
+                raise self.too_many_pages(url)
             if next_url in seen:
                 raise KoladaPayloadError(
                     f"Kolada pekade tillbaka på en redan hämtad sida ({next_url}).",
@@ -259,6 +313,15 @@ class KoladaClient:
             item, next_url = fetch(next_url)
             yield item
 
+    def too_many_pages(self, url: str) -> KoladaPayloadError:
+        return KoladaPayloadError(
+            f"Kolada slutade inte bläddra: fler än {self.max_pages} sidor för ett anrop ({url}).",
+            url=url,
+            field="next_url",
+            hint="Inget lagrat har ändrats. Försök igen senare; väntar du så många sidor, höj "
+            "TILLIT_SYNC_MAX_PAGES.",
+        )
+
     def iter_pages(self, url: str) -> Iterator[Page]:
         """Yield every :class:`Page` of a request, following ``next_url`` from ``url``."""
 
@@ -266,6 +329,8 @@ class KoladaClient:
             payload, sha = self._get(page_url, _json)
             values, following = parse_envelope(payload, page_url)
             next_url = urljoin(page_url, following) if following else None
+            if next_url:
+                self.check_host(next_url, came_from=page_url)
             return Page(page_url, values, next_url, sha), next_url
 
         return self._follow(url, fetch)
@@ -327,6 +392,8 @@ class KoladaClient:
             url, lambda body: parse_data_page(body, url, unit_key=unit_key)
         )
         next_url = urljoin(url, following) if following else None
+        if next_url:
+            self.check_host(next_url, came_from=url)
         if next_url == url:
             raise KoladaPayloadError(
                 f"Kolada pekade tillbaka på samma sida ({url}).", url=url, field="next_url"

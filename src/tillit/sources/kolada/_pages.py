@@ -56,7 +56,7 @@ def _batch_table(batch: ValueBatch) -> pa.Table:
             "period": pa.array(batch.period, pa.int16()),
             "gender": pa.array(batch.gender, pa.string()),
             "value": pa.array(batch.value, pa.float64()),
-            "count": pa.array(batch.count, pa.int32()),
+            "count": pa.array(batch.count, pa.int64()),
             "status": pa.array(batch.status, pa.string()),
             "deleted": pa.array(batch.deleted, pa.bool_()),
         }
@@ -126,7 +126,9 @@ def _fast(body: bytes, unit_key: str) -> tuple[pa.Table, str | None] | None:
             "period": pc.take(period, parent).cast(pa.int16()),
             "gender": gender,
             "value": number,
-            "count": values.field("count").cast(pa.int32()),
+            # int64 as sent: a count out of the store's int32 range rejects its row at the
+            # sync's validation instead of failing the page here.
+            "count": values.field("count"),
             "status": pc.if_else(pc.equal(status, ""), pa.scalar(None, pa.string()), status),
             "deleted": pc.fill_null(values.field("isdeleted"), False),
         }

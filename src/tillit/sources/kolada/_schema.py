@@ -281,7 +281,9 @@ def parse_values(rows: list[Any], url: str, *, unit_key: str = "municipality") -
             except TypeError:
                 raise _fail(url, f"values[{i}].values[{j}].value", "är inte ett tal") from None
             count = item.get("count")
-            if count is not None and (not isinstance(count, int) or isinstance(count, bool)):
+            if count is not None and (
+                not isinstance(count, int) or isinstance(count, bool) or abs(count) >= 2**63
+            ):
                 raise _fail(url, f"values[{i}].values[{j}].count", "är inte ett heltal")
             status = item.get("status")
             if status is not None and not isinstance(status, str):

@@ -1,0 +1,153 @@
+"""Bad input files: a clear Swedish error naming the file, never a traceback; one bad file
+does not stop the import of the others; bad rows are rejected one by one."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.conftest import stored_rows
+from tillit.cli import main
+from tillit.config import Settings
+from tillit.errors import InvalidInputError
+from tillit.store import Store
+from tillit.sync import import_path
+
+GOOD_CSV = "kpi,municipality_id,year,gender,value\nN00945,0180,2020,T,31.5\n"
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def test_a_latin1_csv_with_swedish_column_names_is_read(store: Store, tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "excel.csv",
+        "kpi;kommun_id;år;kön;värde\nN00945;0180;2020;T;31,5\nN00945;0180;2021;K;Åtta\n".encode(
+            "latin-1"
+        ),
+    )
+    result = import_path(store, path)
+    assert (result.rows_kept, result.rejected_total) == (1, 1)
+    assert stored_rows(store) == [("N00945", "0180", 2020, "T", 31.5, None, None)]
+    assert result.rejected[0].row["value"] == "Åtta"
+
+
+def test_a_utf16_csv_is_read(store: Store, tmp_path: Path) -> None:
+    path = _write(tmp_path / "utf16.csv", GOOD_CSV.encode("utf-16"))
+    result = import_path(store, path)
+    assert (result.rows_kept, result.rejected_total) == (1, 0)
+    assert stored_rows(store) == [("N00945", "0180", 2020, "T", 31.5, None, None)]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "words"),
+    [
+        ("fake.parquet", b"kpi,municipality_id\nnot parquet at all", ["fake.parquet", "Parquet"]),
+        ("plain.csv.gz", GOOD_CSV.encode(), ["plain.csv.gz", "gzip"]),
+        ("cut.csv.gz", b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03", ["cut.csv.gz", "gzip"]),
+        ("empty.csv", b"", ["empty.csv"]),
+        ("binary.csv", bytes(range(256)) * 8, ["binary.csv"]),
+    ],
+)
+def test_an_unreadable_file_is_a_clear_error_naming_it(
+    store: Store, tmp_path: Path, name: str, data: bytes, words: list[str]
+) -> None:
+    path = _write(tmp_path / name, data)
+    with pytest.raises(InvalidInputError) as info:
+        import_path(store, path)
+    for word in words:
+        assert word in info.value.message
+    assert info.value.hint
+    assert stored_rows(store) == []
+
+
+def test_fractional_years_and_counts_are_rejected_per_row_not_rounded(
+    store: Store, tmp_path: Path
+) -> None:
+    path = tmp_path / "frac.csv"
+    path.write_text(
+        "kpi,municipality_id,year,gender,value,count\n"
+        "N00945,0180,2020.5,T,31.5,\n"  # line 2: fractional year
+        "N00945,0180,2021,T,31.5,1.5\n"  # line 3: fractional count
+        "N00945,0180,2022,T,31.5,3000000000\n"  # line 4: count beyond int32
+        "N00945,0180,2019,T,1,2\n"  # line 5: good
+        "N00945,0180,2018.0,T,1,7.0\n"  # line 6: good, whole numbers written with .0
+    )
+    result = import_path(store, path)
+    reasons = {r.line: r.reason for r in result.rejected}
+    assert set(reasons) == {2, 3, 4}
+    assert "år" in reasons[2] and "count" in reasons[3] and "count" in reasons[4]
+    assert result.rejected[0].row["year"] == "2020.5"
+    assert stored_rows(store) == [
+        ("N00945", "0180", 2018, "T", 1.0, 7, None),
+        ("N00945", "0180", 2019, "T", 1.0, 2, None),
+    ]
+
+
+def test_a_parquet_with_fractional_years_and_a_huge_count_rejects_only_those_rows(
+    store: Store, tmp_path: Path
+) -> None:
+    path = tmp_path / "typed.parquet"
+    con = duckdb.connect()
+    con.execute(
+        f"""COPY (SELECT * FROM (VALUES
+            ('N00945', '0180', 2020.5::DOUBLE, 'T', 1.0::DOUBLE, 1::BIGINT),
+            ('N00945', '0180', 2021.0::DOUBLE, 'T', 2.0::DOUBLE, 3000000000::BIGINT),
+            ('N00945', '0180', 2022.0::DOUBLE, 'T', 3.0::DOUBLE, 5::BIGINT),
+            ('N00945', '0180', 1e12::DOUBLE, 'T', 3.0::DOUBLE, 5::BIGINT)
+        ) t(kpi, municipality_id, year, gender, value, count)) TO '{path}' (FORMAT parquet)"""
+    )
+    con.close()
+    result = import_path(store, path)
+    reasons = {r.line: r.reason for r in result.rejected}
+    assert set(reasons) == {1, 2, 4}
+    assert "år" in reasons[1] and "count" in reasons[2] and "år" in reasons[4]
+    assert result.rejected[0].row["year"] == "2020.5"
+    assert stored_rows(store) == [("N00945", "0180", 2022, "T", 3.0, 5, None)]
+
+
+def test_cli_import_goes_on_after_a_bad_file_and_exits_1(
+    tillit_env: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = [
+        _write(tmp_path / "a_fake.parquet", b"nope"),
+        _write(tmp_path / "b_plain.csv.gz", GOOD_CSV.encode()),
+    ]
+    good = _write(tmp_path / "c_good.csv", GOOD_CSV.encode())
+    code = main(["import", *map(str, bad), str(good)])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "Traceback" not in captured.err
+    assert "a_fake.parquet" in captured.err and "b_plain.csv.gz" in captured.err
+    assert "Klart: c_good.csv" in captured.err
+    assert "2 av 3 filer" in captured.err
+    assert stored_rows(Store(tillit_env.store_dir)) == [
+        ("N00945", "0180", 2020, "T", 31.5, None, None)
+    ]
+
+
+def test_cli_import_json_summary_names_the_failed_file(
+    tillit_env: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    bad = _write(tmp_path / "fake.parquet", b"nope")
+    good = _write(tmp_path / "good.csv", GOOD_CSV.encode())
+    assert main(["import", "-f", "json", str(bad), str(good)]) == 1
+    rows = json.loads(capsys.readouterr().out)
+    by_file = {Path(r["file"]).name: r for r in rows}
+    assert by_file["fake.parquet"]["error"] and by_file["good.csv"]["error"] is None
+    assert by_file["good.csv"]["rows_kept"] == 1
+
+
+def test_rejected_report_is_written_as_csv(store: Store, tmp_path: Path) -> None:
+    path = _write(tmp_path / "x.csv", (GOOD_CSV + "N00945,0180,2020.5,T,1\n").encode())
+    result = import_path(store, path)
+    assert result.report is not None
+    with result.report.open(newline="", encoding="utf-8") as handle:
+        assert [r["year"] for r in csv.DictReader(handle)] == ["2020.5"]
