@@ -6,11 +6,17 @@ cannot touch. Screenshots land in test-artifacts/screenshots/."""
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import pytest
 
 from tests.browser_fixtures import (
@@ -363,3 +369,69 @@ def test_trial_form_has_no_axe_violation_and_tab_reaches_every_control(
     hidden = walk.without_visible_focus()
     assert not hidden, "forsok-ny: no visible focus indicator on:\n  " + "\n  ".join(hidden)
     assert_no_outside_requests(outside_requests)
+
+
+@pytest.fixture
+def fresh_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A first `tillit serve` on a fresh TILLIT_HOME (no store, no bank yet): its base URL and
+    the file its terminal output goes to."""
+    from tests.browser_fixtures import _free_port
+
+    port = _free_port()
+    env = {**os.environ, "TILLIT_HOME": str(tmp_path / "home")}
+    for name in ("TILLIT_DATABASE_URL", "TILLIT_POLARITY_FILE", "TILLIT_COOKIE_SECURE"):
+        env.pop(name, None)
+    log_path = tmp_path / "serve.log"
+    with log_path.open("w", encoding="utf-8") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "tillit", "serve", "--port", str(port)],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(base + "/api/organisations", timeout=10)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, log_path.read_text(encoding="utf-8")
+                assert time.monotonic() < deadline, "tillit serve did not start in 30 s"
+                time.sleep(0.2)
+        yield base, log_path
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def test_a_first_serve_on_an_empty_home_shows_a_page_that_says_what_to_do(
+    page: Page, fresh_server: tuple[str, Path]
+) -> None:
+    base, log_path = fresh_server
+    response = page.goto(base + "/")
+    assert response is not None and response.status == 200
+    notice = page.get_by_role("region", name="Här finns inga uppgifter ännu")
+    assert notice.is_visible()
+    assert "tillit import" in notice.inner_text() and "tillit sync" in notice.inner_text()
+    assert not check_axe(page)
+    save_screenshot(page, "forsta-minuten-start")
+    # A municipality that is not there offers the search, and the search answers.
+    response = page.goto(base + "/kommun/9999")
+    assert response is not None and response.status == 404
+    assert "tillit" not in page.locator("main").inner_text().lower()
+    search = page.locator("main form[role=search]")
+    search.get_by_role("searchbox").fill("hemtjänst")
+    search.get_by_role("button", name="Sök").click()
+    page.wait_for_load_state()
+    assert "/sok?q=" in page.url and "inga uppgifter" in page.locator("main").inner_text()
+    assert not check_axe(page)
+    save_screenshot(page, "forsta-minuten-saknas")
+    assert "Traceback" not in log_path.read_text(encoding="utf-8")

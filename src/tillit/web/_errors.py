@@ -7,11 +7,17 @@ the same fields rendered as HTML by the same handler)::
 
 Request validation errors add ``"fields": [{"field": "body.title", "message": "…"}]``.
 ``tillit.errors`` are translated here and nowhere else; unexpected exceptions become a 500
-whose body says nothing about the traceback."""
+whose body says nothing about the traceback.
+
+A visitor is told about the site, not about the command line: a hint that names a `tillit`
+command (the library's next step for whoever runs the store, e.g. "Kör `tillit sync
+--metadata`") is answered with a hint for visitors instead, and kept in
+``request.state.admin_hint`` for the error page to show to a logged-in administrator."""
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -69,6 +75,30 @@ _TILLIT: Sequence[tuple[type[TillitError], int, str]] = (
     (SourceError, 502, "source_error"),
     (ConfigError, 500, "config_error"),
 )
+
+
+#: A hint that tells whoever runs the server which `tillit` command to run.
+_COMMAND = re.compile(r"`tillit\b")
+
+# What a visitor can do instead, by kind of error (subclasses before their bases).
+_VISITOR_HINTS: Sequence[tuple[type[TillitError], str]] = (
+    (
+        NoDataError,
+        "Uppgifterna läses in från Kolada av den som förvaltar webbplatsen. Försök igen senare, "
+        "eller sök bland det som redan finns.",
+    ),
+    (NotFoundError, "Kontrollera adressen, eller sök efter det du letar efter."),
+    (TillitError, "Försök igen senare; kvarstår felet, kontakta den som förvaltar webbplatsen."),
+)
+
+
+def visitor_hint(request: Request, exc: TillitError) -> str | None:
+    """The hint to answer ``exc`` with: its own, or, when that names a `tillit` command, one
+    for visitors (the command is kept in ``request.state.admin_hint``)."""
+    if exc.hint is None or not _COMMAND.search(exc.hint):
+        return exc.hint
+    request.state.admin_hint = exc.hint
+    return next(hint for kind, hint in _VISITOR_HINTS if isinstance(exc, kind))
 
 
 class WebError(Exception):
@@ -156,7 +186,7 @@ def _tillit_error(request: Request, exc: Exception) -> Response:
     field = getattr(exc, "field", None)
     if isinstance(field, str):
         extra["fields"] = [{"field": field, "message": exc.message}]
-    return _answer(request, status, code, exc.message, exc.hint, **extra)
+    return _answer(request, status, code, exc.message, visitor_hint(request, exc), **extra)
 
 
 def _web_error(request: Request, exc: Exception) -> Response:

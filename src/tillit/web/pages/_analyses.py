@@ -4,7 +4,7 @@ JSON twin."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup, escape
 
 from tillit.bank import SearchFilters
-from tillit.errors import NotFoundError
+from tillit.errors import NoDataError, NotFoundError
 from tillit.query import (
     Loaded,
     kpi_data,
@@ -45,14 +45,26 @@ Text = Annotated[str, Query(max_length=200)]
 Code = Annotated[str | None, Query(max_length=60)]
 
 
+#: What a page says when the store has nothing to show yet (a fresh `tillit serve`).
+NO_DATA = "Webbplatsen har inga nyckeltal från Kolada ännu."
+
+
 def loaded(state: WebState) -> Loaded:
-    """The store's analyses (loaded on first use and after every change of the store)."""
+    """The store's analyses (loaded on first use and after every change of the store).
+    An empty store is a `NoDataError` that speaks of the site (``NO_DATA``); its hint, the
+    command that fills the store, is shown to administrators only (``web._errors``)."""
     if state.atlas is None:
-        raise NotFoundError(
-            "Den här servern har inget arkiv med nyckeltal.",
-            hint="Starta med `tillit serve` efter `tillit sync` eller `tillit import`.",
+        raise NoDataError(
+            NO_DATA,
+            hint="Starta webbplatsen med `tillit serve` efter `tillit sync` eller `tillit import`.",
         )
-    return state.atlas.loaded()
+    try:
+        return state.atlas.loaded()
+    except NoDataError as exc:
+        store = state.atlas.store
+        if store.metadata.exists("municipality") and store.values.manifest().get("rows", 0):
+            raise  # a store with data that lacks something: the error says what
+        raise NoDataError(NO_DATA, hint=exc.hint) from exc
 
 
 def _canonical(code: str, make: Callable[[str], str], state: WebState) -> str | None:
@@ -67,11 +79,22 @@ def _canonical(code: str, make: Callable[[str], str], state: WebState) -> str | 
 # --- start and search ---------------------------------------------------------------------
 @router.get("/")
 def start(request: Request, state: State) -> Response:
-    names = municipality_names(loaded(state)) if state.atlas else []
+    """The start page; on an empty store it says so, and how an administrator fills it."""
+    names: Sequence[tuple[str, str]] = []
+    missing: NoDataError | None = None
+    try:
+        names = municipality_names(loaded(state))
+    except NoDataError as exc:
+        missing = exc
     return render(
         request,
         "start.html",
-        {"viewer": viewer(request, state), "municipalities": names},
+        {
+            "viewer": viewer(request, state),
+            "municipalities": names,
+            "empty": missing is not None and missing.message == NO_DATA,
+            "missing": missing,
+        },
     )
 
 
@@ -88,20 +111,29 @@ def choose_municipality(state: State, kod: Code = None) -> Response:
 def search_all(request: Request, state: WebState, q: str) -> dict[str, Any]:
     """Municipalities, KPIs and good examples matching ``q``."""
     q = q.strip()
-    out: dict[str, Any] = {"query": q, "municipalities": [], "kpis": [], "examples": []}
+    out: dict[str, Any] = {
+        "query": q,
+        "municipalities": [],
+        "kpis": [],
+        "examples": [],
+        "no_data": state.atlas is None,
+    }
     if not q:
         return out
     if state.atlas is not None:
         store = state.atlas.store
-        out["municipalities"] = [
-            {"code": r["id"], "name": r["title"]}
-            for r in store.search_municipalities(q, limit=12)
-            if r.get("type") == "K"
-        ][:8]
-        out["kpis"] = [
-            {"kpi": r["id"], "title": r["title"], "area": r.get("operating_area")}
-            for r, _score in store.search_kpis(q, limit=8)
-        ]
+        try:
+            out["municipalities"] = [
+                {"code": r["id"], "name": r["title"]}
+                for r in store.search_municipalities(q, limit=12)
+                if r.get("type") == "K"
+            ][:8]
+            out["kpis"] = [
+                {"kpi": r["id"], "title": r["title"], "area": r.get("operating_area")}
+                for r, _score in store.search_kpis(q, limit=8)
+            ]
+        except NoDataError:  # an empty store: the bank's examples can still be searched
+            out["no_data"] = True
     result = state.bank.search(viewer(request, state).user, q, filters=SearchFilters(), limit=8)
     out["examples"] = [
         {
@@ -150,8 +182,12 @@ def _overview(state: WebState, code: str) -> tuple[Loaded, Any, tuple[str, ...],
 
 def warm_pages(state: WebState) -> None:
     """Render every municipality's page, its JSON twin and its peer page in advance (the
-    analyses first): what a visitor asks for first is then ready."""
-    data = loaded(state)
+    analyses first): what a visitor asks for first is then ready. An empty store has
+    nothing to warm: its pages say so when asked."""
+    try:
+        data = loaded(state)
+    except NoDataError:
+        return
     for code in data.context.municipalities:
         _warm_municipality(state, code)
     for kpi in data.key_kpis:  # the KPIs every municipality page links to
