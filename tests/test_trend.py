@@ -12,7 +12,13 @@ from scipy import stats
 from statsmodels.datasets import nile
 
 from tillit.analyses._polarity import Polarity
-from tillit.analyses._trend import mann_kendall, theil_sen, trend, trend_matrix
+from tillit.analyses._trend import (
+    mann_kendall,
+    shortest_testable,
+    theil_sen,
+    trend,
+    trend_matrix,
+)
 from tillit.errors import InvalidInputError
 
 
@@ -72,7 +78,7 @@ def test_exact_p_value_matches_scipy_kendall_exact(n: int, data: st.DataObject) 
 
 
 def test_all_values_tied_is_no_change() -> None:
-    result = trend([2001, 2002, 2003, 2004], [5.0, 5.0, 5.0, 5.0])
+    result = trend([2001, 2002, 2003, 2004, 2005], [5.0, 5.0, 5.0, 5.0, 5.0])
     assert result.s == 0
     assert result.p_value == 1.0
     assert result.slope == 0.0
@@ -89,19 +95,51 @@ def test_actual_years_are_used_and_gaps_are_not_closed() -> None:
 
 
 def test_missing_values_are_dropped() -> None:
-    result = trend([2000, 2001, 2002, 2003, 2004], [1.0, np.nan, 3.0, np.nan, 4.0])
-    assert result.n == 3
-    assert result.s == 3
-    assert result.slope == pytest.approx(0.75)
+    years, values = [2000, 2001, 2002, 2003, 2004], [1.0, np.nan, 3.0, np.nan, 4.0]
+    assert trend(years, values).n == 3
+    assert mann_kendall(years, values).s == 3
+    assert theil_sen(years, values).slope == pytest.approx(0.75)
 
 
 def test_too_short_series() -> None:
     result = trend([2020, 2021, 2022], [1.0, np.nan, 2.0])
     assert result.direction == "too_short"
-    assert result.summary == "För kort serie: 2 värden, minst 3 behövs."
+    assert result.summary == "För kort serie för att bedöma: 2 värden, minst 5 behövs."
     assert result.slope is None and result.p_value is None and result.s is None
-    assert trend([2020], [1.0]).summary == "För kort serie: 1 värde, minst 3 behövs."
+    alone = trend([2020], [1.0])
+    assert alone.summary == "För kort serie för att bedöma: 1 värde, minst 5 behövs."
+    assert trend([1, 2, 3], [1.0, 2.0, 3.0], alpha=0.5).direction == "increasing"
     assert trend([], []).first_year is None
+
+
+def test_a_series_too_short_to_test_says_so_even_when_its_interval_excludes_zero() -> None:
+    # Three or four points can never reach p < 0.05 (the exact minimum is 2/3! and 2/4!),
+    # while Sen's interval, clamped to the extreme slopes, excludes zero for any monotone
+    # series: "ingen tydlig förändring" would be a verdict the data cannot give.
+    for values in ([1.0, 2.0, 3.0], [3.0, 2.5, 1.0, 0.5]):
+        result = trend(range(2020, 2020 + len(values)), values, polarity=Polarity.HIGHER)
+        assert result.direction == "too_short"
+        assert result.summary.startswith("För kort serie för att bedöma: ")
+        assert result.summary.endswith("minst 5 behövs.")
+    # A looser alpha needs fewer points: 2/4! < 0.1.
+    assert trend([1, 2, 3, 4], [1.0, 2.0, 3.0, 4.0], alpha=0.1).direction == "increasing"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.integers(0, 6).map(float) | st.floats(-5, 5), min_size=5, max_size=15),
+    st.sampled_from(list(Polarity)),
+)
+def test_a_verdict_of_change_agrees_with_the_slopes_interval(
+    values: list[float], polarity: Polarity
+) -> None:
+    result = trend(range(2000, 2000 + len(values)), values, polarity=polarity)
+    assert result.slope_low is not None and result.slope_high is not None
+    excludes_zero = result.slope_low > 0 or result.slope_high < 0
+    if result.direction != "no_clear_change":  # a change: its interval excludes zero
+        assert excludes_zero
+    elif excludes_zero:  # no change although the interval excludes zero: the test says so
+        assert result.p_value is not None and result.p_value >= 0.05
 
 
 def test_bad_input_is_rejected() -> None:
@@ -183,8 +221,11 @@ def test_trend_matrix_equals_scalar_trend(
         scalar = trend(years, values[row], alpha=alpha, min_points=min_points)
         assert result.n[row] == scalar.n
         if scalar.direction == "too_short":
-            assert np.isnan(result.slope[row]) and np.isnan(result.p_value[row])
-            assert not result.significant[row]
+            # The scalar verdict also needs enough points to reach alpha at all.
+            assert scalar.n < max(min_points, shortest_testable(alpha))
+            if scalar.n < min_points:
+                assert np.isnan(result.slope[row]) and np.isnan(result.p_value[row])
+            assert not result.significant[row] or scalar.n >= min_points
             continue
         mk = mann_kendall(years, values[row])
         assert result.s[row] == scalar.s
@@ -192,7 +233,9 @@ def test_trend_matrix_equals_scalar_trend(
         assert result.z[row] == pytest.approx(scalar.z, rel=1e-12, abs=1e-12)
         assert result.p_value[row] == pytest.approx(scalar.p_value, rel=1e-9, abs=1e-15)
         assert result.slope[row] == pytest.approx(scalar.slope, rel=1e-12, abs=1e-12)
-        assert result.significant[row] == (scalar.direction != "no_clear_change")
+        # The scalar verdict also asks the slope's interval to exclude zero.
+        if scalar.direction != "no_clear_change":
+            assert result.significant[row]
 
 
 def test_trend_matrix_handles_unsorted_years_and_empty_rows() -> None:

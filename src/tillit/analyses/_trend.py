@@ -207,8 +207,12 @@ def trend(
 ) -> Trend:
     """Test and describe the trend of one yearly series with Mann–Kendall and Theil–Sen.
 
-    A trend counts when the Mann–Kendall ``p_value < alpha``; its sign is the sign of S. With
-    fewer than ``min_points`` (≥ 2) non-missing points the direction is "too_short".
+    A trend counts when the Mann–Kendall ``p_value < alpha`` and the slope's ``1 − alpha``
+    interval excludes zero on the same side; its sign is the sign of S. With fewer than
+    ``min_points`` (≥ 2) non-missing points, or fewer than the test needs to reach ``alpha``
+    at all (5 for 0.05: the smallest exact p-value is 2/n!), the direction is "too_short"
+    and no statistic is given: a verdict of "no clear change" would be one the data cannot
+    give either way.
     """
     if not 0.0 < alpha < 1.0:
         raise InvalidInputError(f"Signifikansnivån måste ligga mellan 0 och 1, fick {alpha}.")
@@ -219,15 +223,19 @@ def trend(
     n = v.size
     first = int(t[0]) if n else None
     last = int(t[-1]) if n else None
-    if n < min_points:
-        summary = f"För kort serie: {_count(n)}, minst {min_points} behövs."
+    required = max(min_points, shortest_testable(alpha))
+    if n < required:
+        summary = f"För kort serie för att bedöma: {_count(n)}, minst {required} behövs."
         return Trend(n, first, last, None, None, None, None, None, None, None, None,
                      "too_short", polarity, summary)  # fmt: skip
 
     mk = mann_kendall(t, v)
     ts = theil_sen(t, v, confidence=1.0 - alpha)
-    direction = _direction(mk.s, mk.p_value < alpha, polarity)
+    excludes_zero = (mk.s > 0 and ts.slope_low > 0) or (mk.s < 0 and ts.slope_high < 0)
+    direction = _direction(mk.s, mk.p_value < alpha and excludes_zero, polarity)
     summary = _summary(direction, mk.s, ts.slope, mk.p_value, n, f"{first}–{last}", polarity)
+    if direction == "no_clear_change" and mk.p_value < alpha:
+        summary = summary[:-2] + ", men lutningens intervall omfattar 0)."
     return Trend(
         n=n,
         first_year=first,
@@ -244,6 +252,15 @@ def trend(
         polarity=polarity,
         summary=summary,
     )
+
+
+def shortest_testable(alpha: float) -> int:
+    """The fewest points with which Mann–Kendall can reach ``p < alpha`` at all: the
+    smallest two-sided exact p-value, of a strictly monotone series, is 2/n!."""
+    n = 2
+    while 2.0 / math.factorial(n) >= alpha:
+        n += 1
+    return n
 
 
 def _direction(s: int, significant: bool, polarity: Polarity) -> Direction:
