@@ -199,17 +199,52 @@ def test_learn_for_everyone_as_csv(
     assert "Hela landet" in out and "fynd i" in err
 
 
-def test_a_bad_peer_group_is_an_error_with_the_choices(
+def test_a_bad_peer_group_is_a_usage_error_with_the_choices(
     analysis_env: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
     for argv in (
         ("compare", "Kungsbacka", "N17531", "--peers", "grannar"),
         ("learn", "Kungsbacka", "--peers", "grannar"),
+        ("learn", "--alla", "--peers", "grannar"),
     ):
-        code, _, err = _run(capsys, *argv)
-        assert code == 1
-        assert "Fel:" in err and "grannar" in err
-        assert "Nästa steg:" in err and "struktur, kommungrupp, liknande" in err
+        code, out, err = _run(capsys, *argv)
+        assert code == 2, argv
+        assert out == ""
+        assert "Fel: Okänd jämförelsegrupp 'grannar' för --peers" in err
+        assert "struktur, kommungrupp eller liknande" in err
+        assert f"Nästa steg: Se `tillit {argv[0]} --help`." in err
+
+
+def test_learn_for_everyone_refuses_a_peer_group_it_does_not_use(
+    analysis_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _run(capsys, "learn", "--alla", "--peers", "kommungrupp")
+    assert code == 2 and out == ""
+    assert "--alla jämför varje kommun med dess strukturellt mest lika" in err
+
+
+def test_learn_for_everyone_names_its_k_and_lists_the_largest_areas_first(
+    analysis_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tillit.query import national_summary
+
+    code, out, err = _run(capsys, "learn", "--alla", "--k", "5", "--format", "json")
+    assert code == 0, err
+    rows = json.loads(out)
+    summary = national_summary(rows)
+    assert [m["behind"] for m in summary] == sorted((m["behind"] for m in summary), reverse=True)
+    for m in summary:
+        counts = m["area_counts"]
+        assert sum(counts.values()) == m["behind"]
+        assert m["areas"] == sorted(counts, key=lambda a: (-counts[a], a))[:3]
+    # The real data has a municipality whose largest area is not its alphabetically first.
+    assert any(m["areas"][0] != min(m["area_counts"]) for m in summary)
+    code, out, err = _run(capsys, "learn", "--alla", "--k", "5")
+    assert code == 0, err
+    text = " ".join(out.split())
+    assert "sina 5 mest lika" in text and "sina 7 mest lika" not in text
+    first = summary[0]
+    assert f"│ {first['name']} " in out and first["areas"][0] in text
 
 
 def test_learn_without_a_municipality_explains_the_choices(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -51,10 +50,29 @@ def overrides_for(settings: Settings) -> dict[str, Polarity] | None:
     return polarity_overrides(settings)
 
 
-def _check_peers(kind: str) -> str:
+class UsageError(typer.TyperException):
+    """A value outside an option's fixed set: `main` prints it in Swedish with the command's
+    help as the next step and exits 2, as Click does for its own usage errors."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, ctx: typer.Context) -> None:
+        super().__init__(message)
+        self.message = message
+        self.ctx = ctx
+
+    def format_message(self) -> str:
+        return self.message
+
+
+def _check_peers(ctx: typer.Context, kind: str) -> str:
+    """``--peers`` takes one of PEER_KINDS; anything else is a usage error (exit 2)."""
     if kind not in PEER_KINDS:
-        raise InvalidInputError(
-            f"Okänd jämförelsegrupp {kind!r}.", hint="Välj " + ", ".join(PEER_KINDS) + "."
+        raise UsageError(
+            f"Okänd jämförelsegrupp {kind!r} för --peers. Välj "
+            + ", ".join(PEER_KINDS[:-1])
+            + f" eller {PEER_KINDS[-1]}.",
+            ctx,
         )
     return kind
 
@@ -66,6 +84,7 @@ def _json(data: Any) -> None:
 
 @app.command("compare", rich_help_panel=_PANEL)
 def compare_command(
+    ctx: typer.Context,
     municipality: str = typer.Argument(..., help="Kommun, namn eller kod."),
     kpis: list[str] = typer.Argument(..., help="Nyckeltal, ett eller flera (id)."),
     peers: str = _PEERS,
@@ -74,6 +93,7 @@ def compare_command(
     fmt: Format = _FMT,
 ) -> None:
     """Jämför en kommun med liknande kommuner: nivå, skillnad och om den är större än bruset."""
+    _check_peers(ctx, peers)
     settings, store = store_for()
     from tillit.query import compare_data, compare_report
 
@@ -81,7 +101,7 @@ def compare_command(
         store,
         municipality,
         split_ids(kpis),
-        peers=_check_peers(peers),
+        peers=peers,
         k=k,
         q=fdr,
         overrides=overrides_for(settings),
@@ -287,6 +307,7 @@ def _trait(value: float, unit: str) -> str:
 
 @app.command("learn", rich_help_panel=_PANEL)
 def learn_command(
+    ctx: typer.Context,
     municipality: str = typer.Argument(None, help="Kommun, namn eller kod (utelämna med --alla)."),
     area: list[str] = typer.Option(
         None, "--area", "-a", help="Verksamhetsområde, t.ex. 'Gymnasieskola'. Kan upprepas."
@@ -300,6 +321,13 @@ def learn_command(
     fmt: Format = _FMT,
 ) -> None:
     """Var ligger kommunen tydligt efter liknande kommuner, och vilka kan den lära av?"""
+    _check_peers(ctx, peers)
+    if everyone and peers != "struktur":
+        raise UsageError(
+            "--alla jämför varje kommun med dess strukturellt mest lika (--peers struktur); "
+            f"--peers {peers} går bara för en kommun i taget.",
+            ctx,
+        )
     settings, store = store_for()
     overrides = overrides_for(settings)
     if everyone:
@@ -313,7 +341,7 @@ def learn_command(
         if fmt is Format.csv:
             emit(rows, fmt, keys=["municipality", "kpi", "partners"])
             return
-        _print_national(national.names, rows, k)
+        _print_national(rows, k)
         return
     if not municipality:
         raise InvalidInputError(
@@ -326,7 +354,7 @@ def learn_command(
         store,
         municipality,
         areas=split_ids(area) if area else (),
-        peers=_check_peers(peers),
+        peers=peers,
         k=k,
         q=fdr,
         overrides=overrides,
@@ -435,43 +463,26 @@ def _signed(value: float) -> str:
     return ("+" if value > 0 else "") + number(value)
 
 
-def _print_national(names: Mapping[str, str], rows: list[dict[str, Any]], k: int) -> None:
-    counts: dict[str, list[dict[str, Any]]] = {}
-    for r in rows:
-        counts.setdefault(r["municipality"], []).append(r)
-    summary = [
-        {
-            "name": names.get(m, m),
-            "behind": len(rs),
-            "with_partners": sum(bool(r["partners"]) for r in rs),
-            "areas": ", ".join(_largest_areas(rs)),
-        }
-        for m, rs in sorted(counts.items(), key=lambda item: -len(item[1]))
-    ]
+def _print_national(rows: list[dict[str, Any]], k: int) -> None:
+    from tillit.query import national_summary
+
+    summary = national_summary(rows)
     emit(
-        summary,
+        [{**m, "areas": "; ".join(m["areas"])} for m in summary],
         Format.table,
         title=f"Hela landet: nyckeltal där kommunen ligger tydligt efter sina {k} mest lika",
         columns=[
             ("name", "Kommun"),
             ("behind", "Tydligt efter"),
             ("with_partners", "Med någon att lära av"),
-            ("areas", "Bland annat inom"),
+            ("areas", "Mest inom"),
         ],
         numeric=["behind", "with_partners"],
     )
     err_console().print(
-        f"{len(rows)} fynd i {len(counts)} kommuner. Hela listan: "
+        f"{len(rows)} fynd i {len(summary)} kommuner. Hela listan: "
         "`tillit learn --alla --format csv`."
     )
-
-
-def _largest_areas(rows: list[dict[str, Any]], limit: int = 3) -> list[str]:
-    """The operating areas with most KPIs behind, most first (ties by name)."""
-    counts: dict[str, int] = {}
-    for r in rows:
-        counts[r["area"]] = counts.get(r["area"], 0) + 1
-    return sorted(counts, key=lambda a: (-counts[a], a))[:limit]
 
 
 def _position_label(position: str) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +33,7 @@ __all__ = [
     "learning_data",
     "municipality_data",
     "national_data",
+    "national_summary",
     "peers_data",
     "plain",
     "trend_data",
@@ -265,6 +266,32 @@ def national_data(report: MatrixReport) -> list[dict[str, Any]]:
     """`tillit learn --alla`: one row per municipality × KPI where it is clearly behind."""
     rows: list[dict[str, Any]] = plain(report.rows())
     return rows
+
+
+def national_summary(rows: Sequence[Mapping[str, Any]], *, areas: int = 3) -> list[dict[str, Any]]:
+    """Per municipality of `national_data` rows: its name, the KPIs it is clearly behind on,
+    how many of them have a partner to learn from, and its ``areas`` operating areas with
+    most such KPIs, most first (ties by name); municipalities with most KPIs first."""
+    by_municipality: dict[str, list[Mapping[str, Any]]] = {}
+    for r in rows:
+        by_municipality.setdefault(r["municipality"], []).append(r)
+    out: list[dict[str, Any]] = []
+    for code, found in by_municipality.items():
+        counts: dict[str, int] = {}
+        for r in found:
+            counts[r["area"]] = counts.get(r["area"], 0) + 1
+        out.append(
+            {
+                "municipality": code,
+                "name": found[0].get("municipality_name") or code,
+                "behind": len(found),
+                "with_partners": sum(bool(r["partners"]) for r in found),
+                "areas": sorted(counts, key=lambda a: (-counts[a], a))[:areas],
+                "area_counts": counts,
+            }
+        )
+    out.sort(key=lambda x: (-x["behind"], x["name"]))
+    return out
 
 
 # --- the pages --------------------------------------------------------------------------------
