@@ -7,7 +7,6 @@ validation as a sync, so v2 files are accepted with schema-drift warnings.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import time
 from dataclasses import dataclass, field
@@ -16,11 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pyarrow as pa
 
 from tillit.errors import InvalidInputError
 from tillit.sources.kolada import parse_metadata
 from tillit.store import MergeResult, Provenance, Store, reraise_interrupt
 from tillit.sync._progress import NullProgress, Progress
+from tillit.sync._report import write_rejected
 from tillit.sync._valuefile import file_columns, open_source, validated_sql
 
 __all__ = ["ImportResult", "Rejected", "import_path"]
@@ -209,12 +210,25 @@ def _import_values(store: Store, path: Path, progress: Progress) -> ImportResult
                    kpi, municipality, period_raw, gender, value_raw, count_raw, NULL
             FROM _checked JOIN _dups USING (kpi, municipality, period, gender)
             WHERE reason IS NULL AND line <> kept_line"""
-        bad = con.execute(f"SELECT * FROM ({bad_sql})").fetchall()
-        bad += [
-            (line, reason, None, None, None, None, None, None, text)
-            for line, reason, text in broken
-        ]
-        bad.sort(key=lambda row: int(row[0]))
+        if broken:  # lines that could not be split into columns, as rows of the same shape
+            con.register(
+                "_broken",
+                pa.table(
+                    {
+                        "line": pa.array([b[0] for b in broken], pa.int64()),
+                        "reason": pa.array([b[1] for b in broken], pa.string()),
+                        "text": pa.array([b[2] for b in broken], pa.string()),
+                    }
+                ),
+            )
+            bad_sql += """
+            UNION ALL
+            SELECT line, reason, NULL, NULL, NULL, NULL, NULL, NULL, text FROM _broken"""
+        # The rejected rows stay in DuckDB (which spills beyond its memory limit): counted here,
+        # streamed to the report, and only the first 1000 come to Python.
+        con.execute(f"CREATE TEMP VIEW _bad AS SELECT * FROM ({bad_sql})")
+        rejected_total = int(con.execute("SELECT count(*) FROM _bad").fetchall()[0][0])
+        first = con.execute("SELECT * FROM _bad ORDER BY 1 LIMIT 1000").fetchall()
         report = None
         progress.stage("Sparar i arkivet", None)
         con.execute(
@@ -226,8 +240,8 @@ def _import_values(store: Store, path: Path, progress: Progress) -> ImportResult
         )
         with store.lock():
             merge = store.values.merge(con, "_incoming", unique=True)
-            if bad:  # written once the good rows are safe, and only by the lock holder
-                report = _write_report(store, path, bad)
+            if rejected_total:  # written once the good rows are safe, by the lock holder
+                report = _write_report(store, path, con)
             seconds = round(time.monotonic() - start, 3)
             store.record(
                 Provenance(
@@ -236,7 +250,7 @@ def _import_values(store: Store, path: Path, progress: Progress) -> ImportResult
                     dataset="values",
                     rows={
                         "read": int(rows_read),
-                        "rejected": len(bad),
+                        "rejected": rejected_total,
                         "inserted": merge.inserted,
                         "updated": merge.updated,
                         "unchanged": merge.unchanged,
@@ -264,7 +278,7 @@ def _import_values(store: Store, path: Path, progress: Progress) -> ImportResult
                 "text": r[8],
             },
         )
-        for r in bad[:1000]
+        for r in first
     ]
     return ImportResult(
         path=path,
@@ -273,32 +287,31 @@ def _import_values(store: Store, path: Path, progress: Progress) -> ImportResult
         rows_kept=merge.received,
         merge=merge,
         rejected=rejected,
-        rejected_total=len(bad),
+        rejected_total=rejected_total,
         report=report,
         seconds=seconds,
     )
 
 
-def _write_report(store: Store, path: Path, bad: list[tuple[Any, ...]]) -> Path:
+def _write_report(store: Store, path: Path, con: Any) -> Path:
+    """Write the rejected rows (table ``_bad``) to a CSV report, in line order, streamed."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    store.reports_dir.mkdir(parents=True, exist_ok=True)
     report = store.reports_dir / f"import-{stamp}-{path.stem}.rejected.csv"
-    with report.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(
-            [
-                "file",
-                "line",
-                "reason",
-                "kpi",
-                "municipality_id",
-                "year",
-                "gender",
-                "value",
-                "count",
-                "text",
-            ]
-        )
-        for row in bad:
-            writer.writerow([path.name, *row])
+    write_rejected(
+        report,
+        [
+            "file",
+            "line",
+            "reason",
+            "kpi",
+            "municipality_id",
+            "year",
+            "gender",
+            "value",
+            "count",
+            "text",
+        ],
+        con.execute("SELECT * FROM _bad ORDER BY 1"),
+        prefix=[path.name],
+    )
     return report

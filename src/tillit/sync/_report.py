@@ -9,9 +9,20 @@ from typing import Any
 
 import duckdb
 
-__all__ = ["write_rejected"]
+__all__ = ["neutralise", "write_rejected"]
 
 _BATCH = 10_000
+# A cell starting with one of these is a formula to a spreadsheet (=HYPERLINK(…) sends data away),
+# so it gets a leading apostrophe, as OWASP's "CSV injection" advice says.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(cell: Any) -> Any:
+    """``cell`` made safe to open in a spreadsheet: text that starts like a formula gets a
+    leading apostrophe (shown as text, never run); everything else is returned as it is."""
+    if isinstance(cell, str) and cell.startswith(_FORMULA_STARTS):
+        return "'" + cell
+    return cell
 
 
 def write_rejected(
@@ -22,13 +33,14 @@ def write_rejected(
     prefix: Sequence[Any] = (),
 ) -> int:
     """Write the rows of ``cursor`` (an executed query) after ``header`` to ``path``, each
-    row preceded by ``prefix``; return the number of rows. Rows are fetched in batches."""
+    row preceded by ``prefix``; return the number of rows. Rows are fetched in batches, so a
+    report of millions of rows never sits in memory, and every text cell is neutralised."""
     path.parent.mkdir(parents=True, exist_ok=True)
     written = 0
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(header)
         while batch := cursor.fetchmany(_BATCH):
-            writer.writerows([*prefix, *row] for row in batch)
+            writer.writerows([neutralise(c) for c in (*prefix, *row)] for row in batch)
             written += len(batch)
     return written
