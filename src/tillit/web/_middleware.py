@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tillit.web._errors import SECURITY_HEADERS, error_body
+from tillit.web._params import request_int
 
 __all__ = [
     "BodyLimitMiddleware",
@@ -74,9 +75,8 @@ class BodyLimitMiddleware:
             return
         for name, value in scope.get("headers", []):
             if name == b"content-length":
-                try:
-                    declared = int(value)
-                except ValueError:
+                declared = request_int(value.decode("latin-1"), low=0, high=10**18)
+                if declared is None:
                     await _send_json_error(
                         send, 400, "bad_request", "Content-Length är inget tal.", "Rätta huvudet."
                     )

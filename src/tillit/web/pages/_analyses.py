@@ -24,6 +24,7 @@ from tillit.query import (
     peers_overview,
 )
 from tillit.web._auth import WebState, web_state
+from tillit.web._params import is_digits
 from tillit.web.pages._figures import CHARTS, figure
 from tillit.web.pages._render import (
     csv_response,
@@ -69,7 +70,7 @@ def loaded(state: WebState) -> Loaded:
 
 def _canonical(code: str, make: Callable[[str], str], state: WebState) -> str | None:
     """The address with the municipality's code when it was given by name."""
-    if code.isdigit() and len(code) == 4:
+    if is_digits(code) and len(code) == 4:
         return None
     from tillit.query import resolve_code
 
@@ -329,7 +330,7 @@ def chart_csv(state: State, kpi: str, chart: str, kommun: Code = None) -> Respon
 @router.get("/nyckeltal/{kpi}")
 def kpi_page(request: Request, state: State, kpi: str, kommun: Code = None) -> Response:
     data = loaded(state)
-    if kommun and not (kommun.isdigit() and len(kommun) == 4):
+    if kommun and not (is_digits(kommun) and len(kommun) == 4):
         from tillit.query import resolve_code
 
         code = resolve_code(data, kommun)

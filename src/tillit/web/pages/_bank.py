@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from tillit.bank import TRUST_PRINCIPLES, ExampleRecord, SearchFilters, UserRecord
 from tillit.errors import InvalidInputError, NotFoundError
 from tillit.web._auth import WebState, web_state
+from tillit.web._params import MAX_ID, is_digits, request_int
 from tillit.web._schemas import ExampleDetailOut, SimilarOut
 from tillit.web.pages._render import Viewer, json_response, render, viewer
 
@@ -25,6 +26,7 @@ __all__ = [
     "is_municipality",
     "kpi_title",
     "may_edit",
+    "page_number",
     "router",
 ]
 
@@ -33,7 +35,6 @@ State = Annotated[WebState, Depends(web_state)]
 Text = Annotated[str, Query(max_length=200)]
 
 PER_PAGE = 20
-MAX_ID = 2_147_483_647
 #: The trust principles as the pages name them (the bank stores them lower-case).
 PRINCIPLE_NAMES = {p: p[:1].upper() + p[1:] for p in TRUST_PRINCIPLES}
 STATUS_NAMES = {"draft": "Utkast", "published": "Publicerad"}
@@ -51,7 +52,7 @@ def may_edit(user: UserRecord | None, example: ExampleRecord) -> bool:
 
 def is_municipality(code: str | None) -> bool:
     """Kolada's municipality codes are four digits; regions' start with "00"."""
-    return code is not None and len(code) == 4 and code.isdigit() and not code.startswith("00")
+    return code is not None and len(code) == 4 and is_digits(code) and not code.startswith("00")
 
 
 def kpi_title(state: WebState, kpi: str) -> str | None:
@@ -69,16 +70,17 @@ def _year(value: str) -> int | None:
     value = value.strip()
     if not value:
         return None
-    if not value.isdigit() or not 1900 <= int(value) <= 2200:
+    year = request_int(value, low=1900, high=2200)
+    if year is None:
         raise InvalidInputError(
             f"Året {value!r} är inget årtal mellan 1900 och 2200.", hint="Skriv t.ex. 2021."
         )
-    return int(value)
+    return year
 
 
-def _page_number(value: str) -> int:
-    value = value.strip()
-    return int(value) if value.isdigit() and 0 < int(value) < 100_000 else 1
+def page_number(value: str) -> int:
+    """The page of a list asked for (``sida``): 1 unless a whole number from 1 to 99 999."""
+    return request_int(value, low=1, high=99_999) or 1
 
 
 # --- the list ---------------------------------------------------------------------------------
@@ -100,7 +102,7 @@ def examples_list(
     same with and without ``q``; the search's hits carry what the list shows."""
     q, omrade, kommun, princip = q.strip(), omrade.strip(), kommun.strip(), princip.strip()
     year = _year(ar)
-    page = _page_number(sida)
+    page = page_number(sida)
     if princip and princip not in TRUST_PRINCIPLES:
         raise InvalidInputError(
             f"{princip!r} är ingen tillitsprincip.",
@@ -123,7 +125,7 @@ def examples_list(
         try:
             org = state.bank.organisation(kommun)
         except NotFoundError:
-            if not (kommun.isdigit() and len(kommun) == 4):
+            if not (is_digits(kommun) and len(kommun) == 4):
                 out["notice"] = f"Ingen kommun eller region som heter {kommun!r} finns i banken."
                 return out
             municipality = kommun

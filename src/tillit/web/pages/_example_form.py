@@ -17,6 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from tillit.bank import TRUST_PRINCIPLES, ExampleRecord, UserRecord
 from tillit.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from tillit.web._auth import WebState, web_state
+from tillit.web._params import request_int
 from tillit.web.pages._account import login_redirect
 from tillit.web.pages._bank import MAX_ID, PRINCIPLE_NAMES, STATUS_NAMES, may_edit
 from tillit.web.pages._render import Viewer, check_csrf, first, read_form, render, viewer
@@ -158,8 +159,9 @@ class ExampleForm:
             }
             for i in self.filled_rows()
         ]
-        if admin and self.organisation.isdigit():
-            out["organisation"] = int(self.organisation)
+        organisation = request_int(self.organisation, low=1, high=MAX_ID)
+        if admin and organisation is not None:
+            out["organisation"] = organisation
         return out
 
     def preview(self, organisation: Mapping[str, Any]) -> dict[str, Any]:
@@ -167,8 +169,8 @@ class ExampleForm:
         v = self.values
 
         def year(text: str) -> int | str | None:
-            text = text.strip()
-            return int(text) if text.isdigit() else (text or None)
+            number = request_int(text, low=0, high=9999)
+            return number if number is not None else (text.strip() or None)
 
         return {
             "title": v["title"].strip() or "(titel saknas)",
@@ -227,7 +229,7 @@ def bank_error(form: ExampleForm, exc: InvalidInputError) -> tuple[str, str]:
 # --- the pages ----------------------------------------------------------------------------------
 def _organisation_of(state: WebState, user: UserRecord, form: ExampleForm) -> dict[str, Any]:
     wanted = form.organisation if user.role == "admin" and form.organisation else None
-    key: int | None = int(wanted) if wanted and wanted.isdigit() else user.organisation_id
+    key = request_int(wanted, low=1, high=MAX_ID) or user.organisation_id
     if key is None:
         return {"id": None, "code": None, "name": "(ingen organisation vald)"}
     try:
@@ -347,7 +349,8 @@ async def update_example(request: Request, state: State, example_id: int) -> Res
     form = ExampleForm.of_form(posted)
     if first(posted, "action") != "save":
         return _form_page(request, state, who, form, example=record, preview=True)
-    if not form.version.isdigit() or not 1 <= int(form.version) <= MAX_ID:
+    version = request_int(form.version, low=1, high=MAX_ID)
+    if version is None:
         form = replace(form, version=str(record.version))
         error = (
             "",
@@ -356,7 +359,7 @@ async def update_example(request: Request, state: State, example_id: int) -> Res
         return _form_page(request, state, who, form, example=record, errors=[error], status=422)
     try:
         saved = state.bank.update_example(
-            user, example_id, form.data(admin=user.role == "admin"), int(form.version)
+            user, example_id, form.data(admin=user.role == "admin"), version
         )
     except InvalidInputError as exc:
         errors = [bank_error(form, exc)]

@@ -137,13 +137,24 @@ def viewer(request: Request, state: WebState) -> Viewer:
     return Viewer(found[0], found[1])
 
 
+#: Fields a form post may have (as Starlette's own form parser allows).
+MAX_FORM_FIELDS = 2000
+
+
 async def read_form(request: Request) -> dict[str, list[str]]:
     """An application/x-www-form-urlencoded body (the pages' forms), field → values."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media != "application/x-www-form-urlencoded":
         raise WebError(415, "Formuläret ska skickas som application/x-www-form-urlencoded.")
     body = (await request.body()).decode("utf-8", errors="replace")
-    return parse_qs(body, keep_blank_values=True, max_num_fields=2000)
+    try:
+        return parse_qs(body, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
+    except ValueError:  # more fields than any of our forms has
+        raise WebError(
+            413,
+            f"För många fält i formuläret (högst {MAX_FORM_FIELDS}).",
+            hint="Skicka formuläret från sidan igen.",
+        ) from None
 
 
 def first(form: Mapping[str, Sequence[str]], name: str, default: str = "") -> str:

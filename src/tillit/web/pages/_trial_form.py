@@ -27,8 +27,8 @@ from tillit.errors import (
 from tillit.query import register_trial, update_trial
 from tillit.store import Store
 from tillit.web._auth import WebState, web_state
+from tillit.web._params import MAX_ID, request_int
 from tillit.web.pages._account import login_redirect
-from tillit.web.pages._bank import MAX_ID
 from tillit.web.pages._render import Viewer, check_csrf, first, read_form, render, viewer
 from tillit.web.pages._trial_form_data import (
     LABELS,
@@ -96,9 +96,10 @@ def _examples(state: WebState, user: UserRecord, current: str) -> list[tuple[str
     org = user.organisation_id if user.role != "admin" else None
     found = state.bank.list_examples(user, organisation=org, limit=_EXAMPLE_CHOICES).items
     out = [(str(e.id), e.title) for e in found]
-    if current.isdigit() and 1 <= int(current) <= MAX_ID and current not in dict(out):
+    linked = request_int(current, low=1, high=MAX_ID)
+    if linked is not None and str(linked) not in dict(out):
         with contextlib.suppress(NotFoundError):  # another organisation's draft: not offered
-            out.append((current, state.bank.example(user, int(current)).title))
+            out.append((str(linked), state.bank.example(user, linked).title))
     return out
 
 
@@ -220,7 +221,8 @@ async def change_trial(request: Request, state: State, trial_id: int) -> Respons
     form = replace(TrialForm.of_form(posted), municipality=trial.municipality)
     if first(posted, "action") != "save":
         return _form_page(request, state, who, form, trial=trial, preview=True)
-    if not form.version.isdigit() or not 1 <= int(form.version) <= MAX_ID:
+    version = request_int(form.version, low=1, high=MAX_ID)
+    if version is None:
         form = replace(form, version=str(trial.version))
         error = ("", "Formuläret saknar versionen det utgick från. Kontrollera och spara igen.")
         return _form_page(request, state, who, form, trial=trial, errors=[error], status=422)
@@ -230,7 +232,7 @@ async def change_trial(request: Request, state: State, trial_id: int) -> Respons
     if _unseen_warning(store, form, trial):
         return _form_page(request, state, who, form, trial=trial, confirm=True)
     try:
-        saved = update_trial(store, state.bank, user, trial_id, int(form.version), form.data())
+        saved = update_trial(store, state.bank, user, trial_id, version, form.data())
     except InvalidInputError as exc:
         errors = [bank_error(form, exc)]
         return _form_page(request, state, who, form, trial=trial, errors=errors, status=422)
@@ -273,11 +275,11 @@ async def delete_trial(request: Request, state: State, trial_id: int) -> Respons
         return login_redirect(request)
     check_csrf(request, posted, who.csrf_token)
     trial = _editable(state, who.user, trial_id)
-    version = first(posted, "version").strip()
+    version = request_int(first(posted, "version"), low=1, high=MAX_ID)
     try:
-        if not version.isdigit() or not 1 <= int(version) <= MAX_ID:
+        if version is None:
             raise ConflictError("Formuläret saknar versionen det utgick från.")
-        state.bank.delete_trial(who.user, trial_id, int(version))
+        state.bank.delete_trial(who.user, trial_id, version)
     except ConflictError as exc:
         return _delete_page(request, who, trial, conflict=exc.message, status=409)
     return RedirectResponse("/forsok", status_code=303)

@@ -13,7 +13,7 @@ from tillit.bank import TrialRecord
 from tillit.errors import InvalidInputError, NotFoundError
 from tillit.query import kpi_data_through
 from tillit.store import Store
-from tillit.web.pages._bank import MAX_ID
+from tillit.web._params import MAX_ID, request_int
 from tillit.web.pages._render import first
 from tillit.web.pages._trials import DIRECTIONS
 
@@ -97,7 +97,7 @@ class TrialForm:
         return [i for i, r in enumerate(self.kpis) if r["kpi"].strip() or r["direction"]]
 
     def start(self) -> int | None:
-        return int(self.start_year) if self.start_year.isdigit() else None
+        return request_int(self.start_year, low=0, high=9999)
 
     def example(self) -> str:
         return self.example_other or self.example_id
@@ -107,12 +107,12 @@ class TrialForm:
         return {
             "title": self.title,
             "description": self.description,
-            "start_year": self.start_year or None,
+            "start_year": self.start() or self.start_year or None,
             "kpis": [
                 {"kpi": self.kpis[i]["kpi"].strip(), "direction": self.kpis[i]["direction"]}
                 for i in self.filled_rows()
             ],
-            "example_id": self.example() or None,
+            "example_id": request_int(self.example(), low=1, high=MAX_ID) or self.example() or None,
         }
 
 
@@ -168,7 +168,7 @@ def check(store: Store, form: TrialForm, *, creating: bool) -> list[tuple[str, s
                 raise NotFoundError(f"{row['title']} är ingen kommun.")
         except NotFoundError as exc:
             errors.append((field_id("municipality"), f"Kommun: {exc.message}"))
-    if not form.start_year.isdigit():
+    if form.start() is None:
         message = "Startår: skriv året med siffror, t.ex. 2024."
         errors.append((field_id("start_year"), message))
     rows = form.filled_rows()
@@ -189,7 +189,7 @@ def check(store: Store, form: TrialForm, *, creating: bool) -> list[tuple[str, s
             message = f"Väntas ({label}): välj om nyckeltalet väntas öka eller minska."
             errors.append((field_id("direction", i), message))
     example = form.example()
-    if example and not (example.isdigit() and 1 <= int(example) <= MAX_ID):
+    if example and request_int(example, low=1, high=MAX_ID) is None:
         message = f"{LABELS['example_id']}: skriv exemplets nummer, t.ex. 12."
         errors.append((field_id("example_other" if form.example_other else "example_id"), message))
     return errors

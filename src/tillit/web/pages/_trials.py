@@ -17,7 +17,8 @@ from tillit.bank import TrialKpiRecord, TrialRecord, UserRecord
 from tillit.errors import NotFoundError
 from tillit.query import trial_data, trial_evaluation_data
 from tillit.web._auth import WebState, web_state
-from tillit.web.pages._bank import MAX_ID, kpi_title
+from tillit.web._params import is_digits
+from tillit.web.pages._bank import MAX_ID, kpi_title, page_number
 from tillit.web.pages._render import (
     Viewer,
     csv_response,
@@ -88,11 +89,6 @@ def _trial_id(trial_id: int) -> int:
     return trial_id
 
 
-def _page_number(value: str) -> int:
-    value = value.strip()
-    return int(value) if value.isdigit() and 0 < int(value) < 100_000 else 1
-
-
 # --- the list -------------------------------------------------------------------------------
 def trials_list(
     state: WebState, who: Viewer, *, kommun: str = "", nyckeltal: str = "", sida: str = ""
@@ -100,7 +96,7 @@ def trials_list(
     """One page (20) of registered trials, newest registration first, of one municipality
     (code or name) and/or with one KPI (id)."""
     kommun, nyckeltal = kommun.strip(), nyckeltal.strip().upper()
-    page = _page_number(sida)
+    page = page_number(sida)
     out: dict[str, Any] = {
         "filters": {"kommun": kommun, "nyckeltal": nyckeltal},
         "page": page,
@@ -114,7 +110,7 @@ def trials_list(
         try:
             municipality = state.bank.organisation(kommun).code
         except NotFoundError:
-            if not (kommun.isdigit() and len(kommun) == 4):
+            if not (is_digits(kommun) and len(kommun) == 4):
                 out["notice"] = f"Ingen kommun som heter {kommun!r} finns i banken."
                 return out
             municipality = kommun
