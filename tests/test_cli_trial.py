@@ -6,6 +6,7 @@ Abadie & Gardeazabal (2003)."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -266,3 +267,26 @@ def test_evaluate_panel_spreads_the_placebo_fits_over_processes(
     two = json.loads(out)
     assert two["weights"] == one["weights"] and two["p_value"] == one["p_value"]
     assert len(two["placebos"]) == 4
+
+
+def test_register_takes_the_owner_by_name_code_or_id_and_refuses_an_ambiguous_name(
+    trial_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bank = open_bank(os.environ["TILLIT_DATABASE_URL"], passwords=FAST_PASSWORDS)
+    try:
+        bank.seed_organisations([("9001", "Samma namn", "other"), ("9002", "samma namn", "other")])
+        kungsbacka = bank.organisation("1384").id
+    finally:
+        bank.close()
+    base = ["trial", "register", "-m", "Kungsbacka", "--start", "2016", "--titel", "t"]
+    base += ["--beskrivning", "d", "--kpi", "N15419:upp", "--user", "admin@example.se"]
+    for owner in ("Kungsbacka", "kungsbacka", "1384", str(kungsbacka)):
+        code, out, err = _run(capsys, *base, "--organisation", owner, "-f", "json")
+        assert code == 0, (owner, err)
+        assert json.loads(out)["organisation_id"] == kungsbacka, owner
+    code, out, err = _run(capsys, *base, "--organisation", "Samma namn")
+    assert code == 1 and out == ""
+    assert "Flera organisationer heter 'Samma namn'" in err
+    assert "9001" in err and "9002" in err and "Nästa steg:" in err
+    code, _, err = _run(capsys, *base, "--organisation", "Ingen sådan")
+    assert code == 1 and "Organisationen 'Ingen sådan' finns inte i banken" in err

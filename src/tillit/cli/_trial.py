@@ -125,8 +125,10 @@ def trial_register(
     example: int | None = typer.Option(
         None, "--exempel", "--example", help="Id för ett gott exempel i banken."
     ),
-    organisation: int | None = typer.Option(
-        None, "--organisation", help="Ägande organisationens id (administratörer)."
+    organisation: str | None = typer.Option(
+        None,
+        "--organisation",
+        help="Ägande organisation: kod, namn eller id (standard: kontots egen).",
     ),
     user: str = typer.Option(..., "--user", "-u", help="Kontot som registrerar (e-post)."),
     fmt: Format = _FMT,

@@ -125,18 +125,42 @@ def register_trial(
     through = kpi_data_through(store, municipality, [k["kpi"] for k in kpis])
     fields = {**data, "municipality": municipality, "kpis": kpis}
     owner = data.get("organisation_id")
-    if isinstance(owner, str) or (owner is None and actor and actor.organisation_id is None):
-        # An organisation by code (or, for an admin of none, the municipality's own).
-        code = municipality if owner is None else owner.strip()
-        found = [o.id for o in bank.organisations() if code in (o.code, str(o.id), o.name)]
-        if found:
-            fields["organisation_id"] = found[0]
-        elif owner is not None:
-            raise NotFoundError(
-                f"Organisationen {owner!r} finns inte i banken.",
-                hint="Ange kod, id eller namn; `tillit bank seed` lägger in kommunerna.",
-            )
+    if isinstance(owner, str):
+        fields["organisation_id"] = resolve_organisation(bank, owner)
+    elif owner is None and actor and actor.organisation_id is None:
+        # An admin of no organisation registers for the municipality's own, when there is one.
+        own = [o.id for o in bank.organisations() if o.code == municipality]
+        if own:
+            fields["organisation_id"] = own[0]
     return bank.register_trial(actor, fields, through)
+
+
+def resolve_organisation(bank: Bank, text: str) -> int:
+    """The id of the organisation ``text`` names: its code (Kolada's, e.g. "1384"), else its
+    name (case-insensitive), else its id. NotFoundError when none does; InvalidInputError,
+    naming the candidates, when several organisations share the name."""
+    text = text.strip()
+    organisations = bank.organisations()
+    folded = text.casefold()
+    for found in (
+        [o for o in organisations if o.code == text],
+        [o for o in organisations if o.name.casefold() == folded],
+        [o for o in organisations if str(o.id) == text],
+    ):
+        if len(found) == 1:
+            return found[0].id
+        if found:
+            raise InvalidInputError(
+                f"Flera organisationer heter {text!r}: "
+                + "; ".join(f"{o.name} (kod {o.code or '–'}, id {o.id})" for o in found)
+                + ".",
+                hint="Ange organisationens kod eller id, t.ex. "
+                f"`--organisation {found[0].code or found[0].id}`.",
+            )
+    raise NotFoundError(
+        f"Organisationen {text!r} finns inte i banken.",
+        hint="Ange kod, namn eller id; `tillit bank seed` lägger in kommunerna och regionerna.",
+    )
 
 
 def kpi_data_through(store: Store, municipality: str, kpis: Iterable[str]) -> dict[str, int | None]:
