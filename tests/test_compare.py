@@ -101,7 +101,7 @@ def test_a_municipality_at_its_peers_level_is_in_line() -> None:
     assert result.q_value > 0.05
 
 
-def test_peer_median_is_the_median_of_the_peers_shrunken_latest_values() -> None:
+def test_peer_medians_are_of_the_peers_published_and_shrunken_latest_values() -> None:
     evidence = _evidence(_values(4, 45.0), ("H",), {"H": Polarity.HIGHER})
     result = _one(evidence, "H")
     assert [p.municipality for p in result.peers] == list(PEERS)

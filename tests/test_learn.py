@@ -101,7 +101,9 @@ def test_a_municipality_clearly_behind_for_three_years_is_flagged_with_the_bette
     assert finding.z < -Z95 and finding.q_value <= 0.05 and finding.years_behind == RECENT
     assert finding.value == values[0, FOCAL, -1]
     # The median of the shrunken peers: the lowest of the four at 60, pulled toward 50.
-    assert 55.0 < finding.peer_median < 60.0
+    assert 55.0 < finding.shrunk_peer_median < 60.0
+    peers = values[0, list(PEERS), -1]
+    assert finding.peer_median == pytest.approx(np.median(peers[~np.isnan(peers)]))
     assert finding.difference == pytest.approx(finding.value - finding.peer_median)
     assert finding.shrunk_difference == pytest.approx(finding.shrunk - finding.shrunk_peer_median)
     assert -21.0 < finding.difference < -15.0
