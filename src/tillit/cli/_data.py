@@ -16,6 +16,7 @@ from tillit.cli._output import (
     number,
     out_console,
     print_error,
+    safe,
 )
 from tillit.errors import StoreLockedError, TillitError
 from tillit.store import LICENCE
@@ -114,7 +115,7 @@ def sync(
     )
     if outcome.groups and not outcome.municipalities:
         console.print(
-            f'Visa dem med t.ex. `tillit values --group "{outcome.groups[0]}" '
+            f'Visa dem med t.ex. `tillit values --group "{safe(outcome.groups[0])}" '
             "--municipality Stockholm`."
         )
     elif outcome.kpis and not outcome.municipalities:
@@ -212,10 +213,10 @@ def import_(
                     else []
                 ),
             )
-            console.print(f"Alla avvisade rader: {result.report}")
+            console.print(f"Alla avvisade rader: {safe(result.report)}")
         what = "rader" if result.kind == "values" else f"poster ({result.kind})"
         console.print(
-            f"[bold green]Klart:[/bold green] {path.name}: {number(result.rows_read)} {what} "
+            f"[bold green]Klart:[/bold green] {safe(path.name)}: {number(result.rows_read)} {what} "
             f"lästa, {number(result.rows_kept)} sparade, {number(result.rejected_total)} "
             f"avvisade på {number(result.seconds, 1)} s "
             f"({number(result.rows_per_second, 0)} rader/s)."
@@ -257,7 +258,7 @@ def status(
         emit([{k: v for k, v in h.items() if k != "rows"} for h in history], fmt)
         return
     console = out_console()
-    console.print(f"Arkiv: {summary['directory']}")
+    console.print(f"Arkiv: {safe(summary['directory'])}")
     console.print(
         f"{number(summary['values'])} värden"
         + (

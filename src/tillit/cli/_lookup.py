@@ -7,7 +7,15 @@ from typing import Any
 import typer
 
 from tillit.cli._app import app, kpi_app, municipality_app, parse_years, split_ids, store_for
-from tillit.cli._output import Format, decimals_for, emit, err_console, number, out_console
+from tillit.cli._output import (
+    Format,
+    decimals_for,
+    emit,
+    err_console,
+    number,
+    out_console,
+    safe,
+)
 from tillit.store import LICENCE
 
 _FMT = typer.Option(Format.table, "--format", "-f", help="table, json eller csv.")
@@ -34,7 +42,9 @@ def kpi_search(
         for r, s in hits
     ]
     if fmt is Format.table and not rows:
-        err_console().print(f"Inga nyckeltal matchar {text!r}. Prova ett kortare eller annat ord.")
+        err_console().print(
+            f"Inga nyckeltal matchar {safe(repr(text))}. Prova ett kortare eller annat ord."
+        )
         return
     emit(
         [{**r, "score": None if r["score"] == float("inf") else r["score"]} for r in rows],
@@ -128,7 +138,7 @@ def municipality_search(
     _, store = store_for()
     rows = _municipality_rows(store.search_municipalities(text))
     if fmt is Format.table and not rows:
-        err_console().print(f"Ingen kommun eller region matchar {text!r}.")
+        err_console().print(f"Ingen kommun eller region matchar {safe(repr(text))}.")
         return
     emit(
         rows,

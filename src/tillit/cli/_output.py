@@ -6,12 +6,14 @@ import csv
 import enum
 import io
 import math
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 import orjson
 from rich.console import Console
+from rich.errors import MarkupError
 from rich.markup import escape
 from rich.progress import (
     BarColumn,
@@ -29,12 +31,14 @@ from rich.text import Text
 __all__ = [
     "Format",
     "RichProgress",
+    "clean",
     "decimals_for",
     "emit",
     "err_console",
     "number",
     "out_console",
     "print_error",
+    "safe",
 ]
 
 
@@ -44,14 +48,43 @@ class Format(enum.StrEnum):
     csv = "csv"
 
 
+# C0 controls but tab and newline, DEL and the C1 controls (ESC, CSI \x9b, BEL, CR …): from data
+# they could move the cursor, clear the screen, retitle the window or make a hyperlink.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean(text: str) -> str:
+    """``text`` without terminal control characters: each becomes U+FFFD, a tab a space."""
+    return _CONTROL.sub("\ufffd", text.replace("\t", " "))
+
+
+def safe(value: Any) -> str:
+    """Data to put into a Rich markup string: control characters cleaned and markup escaped,
+    so that "[/]" or "[link=…]" in a title is printed as it is."""
+    return escape(clean(str(value)))
+
+
+class _SafeConsole(Console):
+    """A Console that never lets a control character through a string it prints, and prints
+    a string whose markup does not parse as plain text instead of failing. Data in markup
+    strings still belongs in :func:`safe`; this is the net under every message."""
+
+    def render_str(self, text: str, **kwargs: Any) -> Text:
+        text = clean(text)
+        try:
+            return super().render_str(text, **kwargs)
+        except MarkupError:
+            return super().render_str(text, **{**kwargs, "markup": False})
+
+
 def out_console() -> Console:
-    return Console(file=sys.stdout, highlight=False, soft_wrap=False)
+    return _SafeConsole(file=sys.stdout, highlight=False, soft_wrap=False)
 
 
 def err_console() -> Console:
     # soft_wrap: messages are left to the terminal to wrap, so Rich never breaks a line inside
     # a number at its (narrow no-break) thousands space.
-    return Console(file=sys.stderr, highlight=False, soft_wrap=True)
+    return _SafeConsole(file=sys.stderr, highlight=False, soft_wrap=True)
 
 
 def print_error(message: str, hint: str | None) -> None:
@@ -121,7 +154,13 @@ def emit(
         sys.stdout.write(buffer.getvalue())
         return
     columns = columns or [(k, k) for k in (rows[0].keys() if rows else [])]
-    table = Table(title=title, caption=caption, title_justify="left", caption_justify="left")
+    # Titles, captions and cells are plain text (Text, never markup): they carry data.
+    table = Table(
+        title=Text(clean(title)) if title is not None else None,
+        caption=Text(clean(caption)) if caption is not None else None,
+        title_justify="left",
+        caption_justify="left",
+    )
     for i, (key, heading) in enumerate(columns):
         table.add_column(
             heading,
@@ -132,9 +171,11 @@ def emit(
     for row in rows:
         table.add_row(
             *[
-                number(row.get(k))
-                if k in numeric and not isinstance(row.get(k), str)
-                else ("" if row.get(k) is None else str(row[k]))
+                Text(
+                    number(row.get(k))
+                    if k in numeric and not isinstance(row.get(k), str)
+                    else ("" if row.get(k) is None else clean(str(row[k])))
+                )
                 for k, _ in columns
             ]
         )
@@ -196,11 +237,11 @@ class RichProgress:
             self.bar.start()
         self._finish()
         self.rows = 0
-        self.task = self.bar.add_task(description, total=total, rows=0, unit=self.unit)
+        self.task = self.bar.add_task(safe(description), total=total, rows=0, unit=self.unit)
 
     def advance(self, steps: int = 1, *, rows: int = 0) -> None:
         self.rows += rows
         self.bar.update(self.task, advance=steps, rows=self.rows)
 
     def note(self, text: str) -> None:
-        self.console.print(f"[yellow]{text}[/yellow]")
+        self.console.print(f"[yellow]{safe(text)}[/yellow]")

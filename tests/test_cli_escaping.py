@@ -1,0 +1,131 @@
+"""Text that comes from data (Kolada's titles, a user's file, a search word) is printed as text:
+Rich markup in it is neither run nor a crash, and terminal control sequences never reach the
+terminal."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tillit.cli import main
+from tillit.config import Settings
+from tillit.store import Store
+from tillit.sync import import_path
+
+BRACKETS = "Andel [%] elever [/] med [bold]behörighet[/bold]"
+LINK = "[link=http://evil.example]Klicka här[/link]"
+ESCAPES = "Röd\x1b[31m text\x1b]8;;http://evil.example\x1b\\ och \x9b2J\x07 klart"
+
+
+@pytest.fixture
+def odd_store(tillit_env: Settings, tmp_path: Path) -> Store:
+    store = Store(tillit_env.store_dir)
+    kpis = tmp_path / "kpi.json"
+    kpis.write_text(
+        json.dumps(
+            [
+                {"id": "N00001", "title": BRACKETS, "operating_area": "Skola [/]"},
+                {"id": "N00002", "title": LINK, "operating_area": "Länk"},
+                {"id": "N00003", "title": ESCAPES, "operating_area": "Styr\x1b[2J"},
+            ]
+        )
+    )
+    munis = tmp_path / "municipality.json"
+    munis.write_text(
+        json.dumps(
+            [
+                {"id": "0180", "title": "Stockholm [/]", "type": "K"},
+                {
+                    "id": "1280",
+                    "title": "Malmö\x1b[5m[link=http://evil.example]x[/link]",
+                    "type": "K",
+                },
+            ]
+        )
+    )
+    values = tmp_path / "values.csv"
+    values.write_text(
+        "kpi,municipality_id,year,gender,value\n"
+        + "".join(f"N0000{k},{m},2020,T,1.5\n" for k in (1, 2, 3) for m in ("0180", "1280"))
+    )
+    for path in (kpis, munis, values):
+        import_path(store, path)
+    return store
+
+
+def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    code = main(args)
+    captured = capsys.readouterr()
+    text = captured.out + captured.err
+    assert code == 0, text
+    return text
+
+
+def _assert_safe(text: str) -> None:
+    assert "\x1b" not in text and "\x9b" not in text and "\x07" not in text, repr(text)
+
+
+def test_kpi_search_prints_titles_with_brackets_and_links_as_text(
+    odd_store: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = _run(["kpi", "search", "andel"], capsys)
+    assert "Andel [%] elever [/] med [bold]behörighet[/bold]" in text
+    text = _run(["kpi", "search", "klicka"], capsys)
+    assert "[link=http://evil.example]Klicka här[/link]" in text
+
+
+def test_control_sequences_from_data_never_reach_the_terminal(
+    odd_store: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = _run(["kpi", "search", "röd"], capsys)
+    _assert_safe(text)
+    assert "Röd" in text and "klart" in text
+    _assert_safe(_run(["kpi", "show", "N00003"], capsys))
+    _assert_safe(_run(["municipality", "search", "malmö"], capsys))
+
+
+def test_values_and_municipality_search_escape_names_and_titles(
+    odd_store: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = _run(["values", "N00001", "N00002", "N00003", "--municipality", "0180"], capsys)
+    _assert_safe(text)
+    assert "Stockholm [/]" in text and "[link=http://evil.example]" in text
+    text = _run(["values", "N00001", "--municipality", "0180", "--municipality", "1280"], capsys)
+    _assert_safe(text)
+    assert "[/]" in text and "[link=http://evil.example]x[/link]" in text
+    text = _run(["municipality", "search", "stockholm"], capsys)
+    assert "Stockholm [/]" in text
+    text = _run(["municipality", "show", "1280"], capsys)
+    _assert_safe(text)
+    assert "[link=http://evil.example]x[/link]" in text
+
+
+def test_a_search_word_with_markup_is_echoed_as_text(
+    odd_store: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = _run(["kpi", "search", "[/]zzz\x1b[2J"], capsys)
+    _assert_safe(text)
+    assert "[/]zzz" in text
+    text = _run(["municipality", "search", "[link=http://evil.example]q"], capsys)
+    assert "[link=http://evil.example]q" in text
+
+
+def test_a_warning_with_markup_from_kolada_is_printed_as_text(
+    tillit_env: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "kpi.json"
+    # An unknown field's name is echoed in a schema-drift warning ("Obs: …").
+    path.write_text(json.dumps([{"id": "N00001", "title": "T", "auspice": "E", "x[/]": 1}]))
+    text = _run(["import", str(path)], capsys)
+    assert "Obs:" in text and "x[/]" in text
+
+
+def test_a_file_name_with_markup_is_printed_as_text(
+    tillit_env: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "[bold]v[link=evil.example].csv"
+    path.write_text("kpi,municipality_id,year,gender,value\nN00945,0180,2020,T,1\n")
+    text = _run(["import", str(path)], capsys)
+    assert "Klart: [bold]v[link=evil.example].csv" in text
