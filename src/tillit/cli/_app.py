@@ -141,7 +141,7 @@ def parse_date(text: str | None) -> date | None:
 
 
 def _show_warning(message: Any, category: Any, *_: Any, **__: Any) -> None:
-    err_console().print(f"[yellow]Obs:[/yellow] {message}")
+    err_console().print(f"[yellow]Obs:[/yellow] {escape(str(message))}")
 
 
 def _print_error(message: str, hint: str | None) -> None:
