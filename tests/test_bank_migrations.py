@@ -100,3 +100,21 @@ def test_migration_0006_adds_the_login_attempts_and_downgrades(blank_url: str) -
     _downgrade(blank_url, "0005")
     assert "login_attempts" not in _tables(blank_url)
     assert {"trials", "users"} <= _tables(blank_url)
+
+
+def test_the_sqlite_bank_and_its_wal_files_are_private(tmp_path: Path) -> None:
+    """The bank holds password and token hashes: owner-only, whatever the umask."""
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        path = tmp_path / "bank.sqlite"
+        upgrade(f"sqlite:///{path}")
+        with open_bank(f"sqlite:///{path}") as bank:
+            bank.seed_organisations([("1480", "Göteborg", "kommun")])
+            files = [path, path.with_name("bank.sqlite-wal"), path.with_name("bank.sqlite-shm")]
+            modes = {f.name: stat.S_IMODE(f.stat().st_mode) for f in files}
+    finally:
+        os.umask(old)
+    assert modes == {f.name: 0o600 for f in files}

@@ -360,3 +360,62 @@ def test_logins_are_in_the_audit_log(api: TestClient, bank: Bank, people: People
     api.post("/api/login", json={"email": "g@example.se", "password": PASSWORD})
     entries = bank.audit_log(people.admin, entity="user", entity_id=people.goteborg.id)
     assert "user.login" in [e.action for e in entries]
+
+
+# -- headers and files ---------------------------------------------------------------------------
+
+
+def test_api_docs_load_nothing_from_outside(api: TestClient) -> None:
+    page = api.get("/api/docs")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert "<script" not in page.text.lower()
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page.text)  # no CDN, no other host
+    assert 'href="/api/openapi.json"' in page.text
+    assert "POST /api/examples" in page.text  # the operations, listed from the schema
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    assert api.get("/api/openapi.json").json()["paths"]
+
+
+def test_pages_with_secrets_and_the_login_pages_are_never_cached(api: TestClient) -> None:
+    def csrf_of(page: str) -> str:
+        found = re.search(r'name="csrf_token" value="([^"]*)"', page)
+        assert found
+        return found.group(1)
+
+    anonymous = api.get("/exempel")
+    assert "no-store" not in anonymous.headers.get("cache-control", "")
+    login_page = api.get("/logga-in")
+    assert login_page.headers["cache-control"] == "no-store"
+    logged_in = api.post(
+        "/logga-in",
+        data={
+            "csrf_token": csrf_of(login_page.text),
+            "email": "g@example.se",
+            "password": PASSWORD,
+        },
+        follow_redirects=False,
+    )
+    assert logged_in.status_code == 303
+    assert logged_in.headers["cache-control"] == "no-store"
+    account = api.get("/konto")
+    assert account.headers["cache-control"] == "no-store"
+    assert api.get("/konto.json").headers["cache-control"] == "no-store"
+    new_token = api.post(
+        "/konto/tokens", data={"csrf_token": csrf_of(account.text), "name": "skript"}
+    )
+    assert new_token.status_code == 201 and "tlt_" in new_token.text
+    assert new_token.headers["cache-control"] == "no-store"
+    # Every page a logged-in visitor sees carries their name: not for shared caches either.
+    assert api.get("/exempel").headers["cache-control"] == "no-store"
+
+
+def test_a_bearer_token_cannot_mint_tokens(api: TestClient, bank: Bank, people: People) -> None:
+    plain, _ = bank.create_token(people.goteborg, "skript")
+    bearer = {"Authorization": f"Bearer {plain}"}
+    _status(api.post("/api/tokens", json={"name": "ny"}, headers=bearer), 403, "permission_denied")
+    assert [t.name for t in bank.tokens(people.goteborg)] == ["skript"]
+    # A logged-in session (cookie and CSRF token) may.
+    response = api.post("/api/login", json={"email": "g@example.se", "password": PASSWORD})
+    csrf = {"X-CSRF-Token": response.json()["csrf_token"]}
+    assert api.post("/api/tokens", json={"name": "ny"}, headers=csrf).status_code == 201

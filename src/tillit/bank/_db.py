@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -26,7 +27,8 @@ _UPGRADE_HINT = "Kör `tillit db upgrade` först."
 
 def create_bank_engine(url: str) -> Engine:
     """An engine for the bank's database. SQLite gets foreign keys, WAL and a busy timeout on
-    every connection (its file's folder is created); PostgreSQL uses psycopg 3."""
+    every connection (its file's folder is created, and a new file is readable by its owner
+    only, as SQLite then creates the -wal and -shm files); PostgreSQL uses psycopg 3."""
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -38,7 +40,7 @@ def create_bank_engine(url: str) -> Engine:
     if backend == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            _create_private(Path(database).expanduser())
             # A pool of connections (the pragmas run once per connection, not per session):
             # opening a connection and setting WAL cost more than most of the bank's
             # queries. SQLAlchemy lets pooled SQLite connections move between threads.
@@ -54,6 +56,18 @@ def create_bank_engine(url: str) -> Engine:
     raise ConfigError(
         f"Databastypen {backend!r} stöds inte.", hint="Använd SQLite eller PostgreSQL."
     )
+
+
+def _create_private(path: Path) -> None:
+    """Create the bank's SQLite file empty (an empty file is an empty database) with mode
+    0600 when it does not exist: it holds password and token hashes. SQLite gives the
+    -wal and -shm files it makes later the database file's mode."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(descriptor)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -1,5 +1,5 @@
 """The app factory: ``create_app(settings, bank=…)`` builds the FastAPI app (JSON API under
-/api, OpenAPI at /api/openapi.json, Swagger UI at /api/docs)."""
+/api, OpenAPI at /api/openapi.json, its operations listed at /api/docs)."""
 
 from __future__ import annotations
 
@@ -135,7 +135,7 @@ def create_app(
         summary="JSON-API för banken med goda exempel",
         description=DESCRIPTION,
         version=__version__,
-        docs_url="/api/docs",
+        docs_url=None,  # /api/docs is our own page: Swagger UI would load a CDN's script
         redoc_url=None,
         openapi_url="/api/openapi.json",
         openapi_tags=TAGS,

@@ -23,10 +23,10 @@ __all__ = [
 DEFAULT_MAX_BODY = 1_000_000
 """Bytes a request body may have (1 MB): far above any example, far below harm."""
 
-# /api/docs loads Swagger UI's script and styles from a CDN; everything else under /api is
-# JSON and may load nothing at all.
+# Everything under /api (JSON, and the plain docs page) may load nothing at all.
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-_DOC_PATHS = ("/api/docs", "/api/redoc")
+#: Pages that show or take secrets (passwords, new API tokens): never stored by any cache.
+_PRIVATE_PATHS = ("/logga-in", "/logga-ut", "/konto")
 
 
 async def _send_json_error(send: Send, status: int, code: str, message: str, hint: str) -> None:
@@ -118,9 +118,10 @@ def _replay(messages: list[Message]) -> Receive:
 
 
 class SecurityHeadersMiddleware:
-    """``X-Content-Type-Options: nosniff`` everywhere; under /api a CSP that allows nothing
-    (the docs page excepted) and ``Cache-Control: no-store`` when the request carried
-    credentials (a session cookie or an Authorization header) or the response sets a cookie."""
+    """``X-Content-Type-Options: nosniff`` everywhere; under /api a CSP that allows nothing;
+    ``Cache-Control: no-store`` on the login and account pages, and on every response to a
+    request that carried credentials (a session cookie or an Authorization header: the
+    answer is that person's) or that sets a cookie, static files excepted."""
 
     def __init__(self, app: ASGIApp, cookie_name: str) -> None:
         self.app = app
@@ -143,12 +144,14 @@ class SecurityHeadersMiddleware:
                 for key, value in SECURITY_HEADERS.items():
                     if key.lower().encode() not in present:
                         headers.append((key.lower().encode(), value.encode()))
-                if path.startswith("/api") and not path.startswith(_DOC_PATHS):
-                    if b"content-security-policy" not in present:
-                        headers.append((b"content-security-policy", API_CSP.encode()))
-                    if credentials or b"set-cookie" in present:
-                        headers = [(k, v) for k, v in headers if k.lower() != b"cache-control"]
-                        headers.append((b"cache-control", b"no-store"))
+                if path.startswith("/api") and b"content-security-policy" not in present:
+                    headers.append((b"content-security-policy", API_CSP.encode()))
+                private = path.startswith(_PRIVATE_PATHS) or (
+                    (credentials or b"set-cookie" in present) and not path.startswith("/static")
+                )
+                if private:
+                    headers = [(k, v) for k, v in headers if k.lower() != b"cache-control"]
+                    headers.append((b"cache-control", b"no-store"))
                 message = {**message, "headers": headers}
             await send(message)
 

@@ -3,12 +3,12 @@ shapes the answer (the Swedish pages of issue 5 will call the same bank function
 
 from fastapi import APIRouter
 
-from tillit.web.routes import _accounts, _audit, _examples, _organisations, _search
+from tillit.web.routes import _accounts, _audit, _docs, _examples, _organisations, _search
 
 __all__ = ["TAGS", "api_router"]
 
 api_router = APIRouter(prefix="/api")
-for _module in (_accounts, _examples, _search, _organisations, _audit):
+for _module in (_accounts, _examples, _search, _organisations, _audit, _docs):
     api_router.include_router(_module.router)
 
 TAGS = [

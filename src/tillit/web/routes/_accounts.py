@@ -74,11 +74,22 @@ def me(who: Annotated[Principal, Depends(principal)]) -> MeOut:
 @router.post(
     "/tokens",
     summary="Skapa en API-token",
-    description="Token visas bara i det här svaret. Skicka den som `Authorization: Bearer …`.",
+    description="Token visas bara i det här svaret. Skicka den som `Authorization: Bearer …`. "
+    "Bara en inloggad session (kakan och `X-CSRF-Token`) får skapa tokens, aldrig en token: "
+    "en stulen token ska sluta fungera när den återkallas.",
     status_code=status.HTTP_201_CREATED,
     responses=errors(401, 403),
 )
-def create_token(body: TokenIn, user: User, state: State) -> NewTokenOut:
+def create_token(
+    body: TokenIn, user: User, who: Annotated[Principal, Depends(principal)], state: State
+) -> NewTokenOut:
+    if who.via != "session":
+        raise WebError(
+            403,
+            "En API-token kan inte skapa nya tokens.",
+            code="permission_denied",
+            hint="Logga in (POST /api/login) och skapa token med sessionen, eller på /konto.",
+        )
     plain, record = state.bank.create_token(user, body.name)
     return NewTokenOut(**TokenOut.of(record).model_dump(), token=plain)
 
