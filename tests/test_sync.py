@@ -450,3 +450,44 @@ def test_a_body_that_trickles_is_cut_at_the_time_limit(
     assert time.monotonic() - started < 8
     assert "tidsgräns" in info.value.message
     assert stored_rows(store) == []
+
+
+# -- the progress display is cleared before an error is printed -------------------------------
+def _refused_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("terminal", [False, True])
+def test_a_failed_sync_clears_its_progress_line_before_the_error(
+    settings: Settings, terminal: bool
+) -> None:
+    env = {
+        **os.environ,
+        "TILLIT_HOME": str(settings.home),
+        "TILLIT_KOLADA_URL": f"http://127.0.0.1:{_refused_port()}/v3",
+        "TILLIT_KOLADA_RATE": "0",
+        "COLUMNS": "120",
+    }
+    env.pop("FORCE_COLOR", None)
+    if terminal:
+        env["FORCE_COLOR"] = "1"  # Rich draws (and must erase) the live bar as on a terminal
+    done = subprocess.run(
+        [sys.executable, "-m", "tillit", "sync", "--metadata"],
+        env=env,
+        capture_output=True,
+        check=False,
+    )
+    err = done.stderr.decode()
+    assert done.returncode == 1 and "Kolada kunde inte nås" in err
+    before_error = err[: err.index("Fel:")]
+    if terminal:
+        # The bar was drawn; after its last drawing the cursor goes up and the line is erased.
+        last = before_error.rindex("Hämtar metadata")
+        assert "\x1b[1A\x1b[2K" in before_error[last:], repr(before_error[last:])
+    else:
+        assert before_error.strip() == "", repr(before_error)

@@ -223,8 +223,15 @@ class RichProgress:
     def __exit__(self, exc_type: object, *exc: object) -> None:
         if exc_type is None:
             self._finish()  # an interrupted stage is not shown as done
-        if self.task is not None:
+        if self.task is None:
+            return
+        if exc_type is None:
             self.bar.stop()
+            return
+        # A failed or interrupted run clears its bars, so that the error printed next is not
+        # left below a bar frozen half-way (Progress.stop would add an empty line to a file).
+        self.bar.live.transient = True
+        self.bar.live.stop()
 
     def _finish(self) -> None:
         if self.task is not None:
