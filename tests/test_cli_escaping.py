@@ -129,3 +129,17 @@ def test_a_file_name_with_markup_is_printed_as_text(
     path.write_text("kpi,municipality_id,year,gender,value\nN00945,0180,2020,T,1\n")
     text = _run(["import", str(path)], capsys)
     assert "Klart: [bold]v[link=evil.example].csv" in text
+
+
+def test_a_description_with_windows_line_ends_keeps_its_lines_and_no_carriage_return(
+    tillit_env: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "kpi.json"
+    description = "Första raden.\r\nAndra raden.\rsynlig text"
+    path.write_text(
+        json.dumps([{"id": "N00001", "title": "T", "auspice": "E", "description": description}])
+    )
+    _run(["import", str(path)], capsys)
+    text = _run(["kpi", "show", "N00001"], capsys)
+    assert "\r" not in text and "\ufffd" not in text
+    assert "Första raden." in text and "Andra raden." in text and "synlig text" in text

@@ -218,3 +218,11 @@ def test_the_rejected_rows_report_neutralises_spreadsheet_formulas(
     assert not risky, risky
     assert '\'=HYPERLINK("HTTP://EVIL.EXAMPLE","KLICKA")' in cells
     assert "'+0180" in cells
+
+
+def test_a_directory_named_like_a_value_file_is_a_clear_error(store: Store, tmp_path: Path) -> None:
+    folder = tmp_path / "values.csv"
+    folder.mkdir()
+    with pytest.raises(InvalidInputError) as info:
+        import_path(store, folder)
+    assert "values.csv" in info.value.message and "ingen fil" in info.value.message

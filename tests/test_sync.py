@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import orjson
 import pytest
 
 from tests.conftest import stored_rows
@@ -491,3 +492,24 @@ def test_a_failed_sync_clears_its_progress_line_before_the_error(
         assert "\x1b[1A\x1b[2K" in before_error[last:], repr(before_error[last:])
     else:
         assert before_error.strip() == "", repr(before_error)
+
+
+def test_an_automatic_metadata_refresh_keeps_the_catalogue_and_syncs_the_values(
+    kolada: Settings, store: Store, fake: FakeKolada
+) -> None:
+    """A day-old catalogue is refreshed before a value sync; a listing that would shrink it is
+    then left out with a warning, and the values are still fetched."""
+    from tillit.sync import MetadataRefusedWarning
+
+    with client_for(kolada) as c:
+        sync_metadata(store, c)
+        for path in store.provenance_dir.glob("*.json"):  # make the catalogue a day old
+            record = orjson.loads(path.read_bytes())
+            record["fetched_at"] = "2000-01-01T00:00:00+00:00"
+            path.write_bytes(orjson.dumps(record))
+        fake.set_catalogue("kpi", fake.catalogue("kpi")[:100])
+        with pytest.warns(MetadataRefusedWarning, match="nyckeltal"):
+            outcome = run_sync(store, c, SyncRequest(kpis=["N00945"], years=YEARS))
+    assert outcome.values is not None and outcome.values.values_fetched > 0
+    assert len(store.metadata.read("kpi")) == 6099
+    assert outcome.metadata is not None and "kpi" not in outcome.metadata.rows

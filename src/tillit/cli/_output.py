@@ -54,8 +54,10 @@ _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def clean(text: str) -> str:
-    """``text`` without terminal control characters: each becomes U+FFFD, a tab a space."""
-    return _CONTROL.sub("\ufffd", text.replace("\t", " "))
+    """``text`` without terminal control characters: each becomes U+FFFD, a tab a space, and a
+    carriage return (Windows line ends, or one meant to overwrite the line) a newline."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    return _CONTROL.sub("\ufffd", text)
 
 
 def safe(value: Any) -> str:

@@ -4,6 +4,7 @@ from tillit.sync._checks import SyncConflictWarning, SyncRejectedRowsWarning
 from tillit.sync._importer import ImportResult, Rejected, import_path
 from tillit.sync._kolada import (
     METADATA_KINDS,
+    MetadataRefusedWarning,
     MetadataResult,
     SyncResult,
     client_for,
@@ -17,6 +18,7 @@ from tillit.sync._request import SyncOutcome, SyncRequest, default_years, run_sy
 __all__ = [
     "METADATA_KINDS",
     "ImportResult",
+    "MetadataRefusedWarning",
     "MetadataResult",
     "NullProgress",
     "Progress",

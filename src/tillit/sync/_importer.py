@@ -74,6 +74,8 @@ def import_path(
     progress = progress or NullProgress()
     if not path.exists():
         raise InvalidInputError(f"Filen {path} finns inte.", hint="Kontrollera sökvägen.")
+    if not path.is_file():
+        raise InvalidInputError(f"{path.name} är ingen fil.", hint="Ange filer, inte mappar.")
     name = path.name.lower()
     if name.endswith(".json"):
         return _import_metadata(store, path, progress, replace=replace)

@@ -13,6 +13,7 @@ import hashlib
 import shutil
 import threading
 import time
+import warnings
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tillit.config import Settings
-from tillit.errors import ConflictError, InvalidInputError, KoladaPayloadError
+from tillit.errors import ConflictError, InvalidInputError, KoladaPayloadError, TillitError
 from tillit.sources.kolada import KoladaClient
 from tillit.store import MergeResult, Provenance, Store, atomic_write_bytes
 from tillit.sync._checks import check_staged
@@ -33,6 +34,7 @@ from tillit.sync._progress import NullProgress, Progress
 
 __all__ = [
     "METADATA_KINDS",
+    "MetadataRefusedWarning",
     "MetadataResult",
     "SyncResult",
     "client_for",
@@ -79,32 +81,37 @@ def _count(n: int) -> str:
     return f"{n:,}".replace(",", "\u202f")
 
 
+class MetadataRefusedWarning(UserWarning):
+    """An automatic metadata refresh left a catalogue as it was: Kolada's listing was empty or
+    much shorter than the stored one."""
+
+
 def _check_listing(
     store: Store, client: KoladaClient, kind: str, fetched: int, *, replace: bool, max_shrink: float
-) -> None:
-    """Refuse a listing that would empty a stored catalogue, or (unless ``replace``) shrink it
-    by more than ``max_shrink`` (a share, 0.1 = 10 %)."""
+) -> TillitError | None:
+    """The error refusing a listing that would empty a stored catalogue, or (unless
+    ``replace``) shrink it by more than ``max_shrink`` (a share, 0.1 = 10 %); None if fine."""
     stored = len(store.metadata.read(kind))
     name = _CATALOGUE_NAMES[kind]
     if stored and not fetched:
-        raise KoladaPayloadError(
-            f"Kolada skickade en tom lista över {name}; arkivets {_count(stored)} behålls och "
-            "inget har ändrats.",
+        return KoladaPayloadError(
+            f"Kolada skickade en tom lista över {name}; arkivets {_count(stored)} behålls.",
             url=client.url_for(kind),
             field="values",
             hint="Försök igen senare. En tom lista ersätter aldrig en katalog.",
         )
     if replace or not stored or fetched >= stored:
-        return
+        return None
     shrink = (stored - fetched) / stored
-    if shrink > max_shrink:
-        raise ConflictError(
-            f"Koladas lista över {name} har {_count(fetched)} poster men arkivet har "
-            f"{_count(stored)} ({round(shrink * 100)} % färre, mer än tillåtna "
-            f"{round(max_shrink * 100)} %). Inget har ändrats.",
-            hint="Kör samma kommando igen senare. Om listan verkligen har krympt: "
-            "`tillit sync --metadata --replace` (eller höj TILLIT_SYNC_MAX_SHRINK).",
-        )
+    if shrink <= max_shrink:
+        return None
+    return ConflictError(
+        f"Koladas lista över {name} har {_count(fetched)} poster men arkivet har "
+        f"{_count(stored)} ({round(shrink * 100)} % färre, mer än tillåtna "
+        f"{round(max_shrink * 100)} %); arkivets lista behålls.",
+        hint="Kör samma kommando igen senare. Om listan verkligen har krympt: "
+        "`tillit sync --metadata --replace` (eller höj TILLIT_SYNC_MAX_SHRINK).",
+    )
 
 
 def sync_metadata(
@@ -115,13 +122,16 @@ def sync_metadata(
     progress: Progress | None = None,
     replace: bool = False,
     max_shrink: float = DEFAULT_MAX_SHRINK,
+    keep_refused: bool = False,
 ) -> MetadataResult:
     """Fetch the Kolada catalogues in ``kinds`` and replace them in the store.
 
     Every listing is fetched whole (every page, each page's ``count`` matching its rows)
     before anything is written. A listing that is empty while the store holds the catalogue
     is refused (KoladaPayloadError), and so is one with more than ``max_shrink`` (a share) fewer
-    records than the store holds, unless ``replace`` (ConflictError). Nothing is written then.
+    records than the store holds, unless ``replace`` (ConflictError). Nothing is written then;
+    with ``keep_refused`` the refused catalogues are kept as they are, with a
+    MetadataRefusedWarning, and the others are written.
     """
     progress = progress or NullProgress()
     start, requests_before = time.monotonic(), client.requests_made
@@ -134,11 +144,19 @@ def sync_metadata(
             catalogue = client.catalogue(kind)
             fetched.append((kind, catalogue, client.requests_made - r0, time.monotonic() - t0))
             progress.advance(1, rows=len(catalogue.rows))
-        for kind, catalogue, _, _ in fetched:
-            _check_listing(
+        accepted = []
+        for item in fetched:
+            kind, catalogue = item[0], item[1]
+            refused = _check_listing(
                 store, client, kind, len(catalogue.rows), replace=replace, max_shrink=max_shrink
             )
-        for kind, catalogue, requests, seconds in fetched:
+            if refused is None:
+                accepted.append(item)
+            elif keep_refused:
+                warnings.warn(refused.message, MetadataRefusedWarning, stacklevel=2)
+            else:
+                raise refused
+        for kind, catalogue, requests, seconds in accepted:
             written = store.metadata.replace(kind, catalogue.rows)
             rows.update(written)
             store.record(

@@ -83,6 +83,10 @@ def run_sync(
             progress=progress,
             replace=request.replace,
             max_shrink=request.max_shrink,
+            # Refreshed because it is old, not because it was asked for: a listing that would
+            # shrink a catalogue keeps the stored one (with a warning) and the values still come.
+            keep_refused=age is not None
+            and not (request.metadata_only or request.refresh_metadata),
         )
     if request.metadata_only and not selects_values:
         return outcome

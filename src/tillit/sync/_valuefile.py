@@ -58,7 +58,9 @@ def _encoding(path: Path) -> str:
     try:
         with gzip.open(path, "rb") if gz else path.open("rb") as handle:
             head = handle.read(1 << 16)
-    except (OSError, EOFError):
+    except (OSError, EOFError) as exc:
+        if not gz:
+            raise InvalidInputError(f"Kan inte läsa {path.name}: {exc}", hint=_CSV_HINT) from None
         raise InvalidInputError(
             f"Kan inte läsa {path.name}: filen är ingen hel gzip-fil.",
             hint="Packa upp filen och läs in den som .csv, eller packa den på nytt med gzip.",
