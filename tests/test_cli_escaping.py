@@ -143,3 +143,19 @@ def test_a_description_with_windows_line_ends_keeps_its_lines_and_no_carriage_re
     text = _run(["kpi", "show", "N00001"], capsys)
     assert "\r" not in text and "\ufffd" not in text
     assert "Första raden." in text and "Andra raden." in text and "synlig text" in text
+
+
+def test_every_console_shows_link_markup_from_data_as_text(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Tillit never writes [link=…] itself, so any that reaches a console came from data, even
+    in a message of a command that forgot to escape its data."""
+    from tillit.cli._output import err_console, out_console
+
+    name = "Malmö [link=http://evil.example]klicka[/link]"
+    out_console().print(f"[bold]Kommun:[/bold] {name}")
+    err_console().print(f"Kommun: {name}\x1b[2J")
+    captured = capsys.readouterr()
+    assert "Kommun: Malmö [link=http://evil.example]klicka[/link]" in captured.out
+    assert "[link=http://evil.example]klicka[/link]" in captured.err
+    _assert_safe(captured.out + captured.err)

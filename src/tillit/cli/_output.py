@@ -50,6 +50,7 @@ class Format(enum.StrEnum):
 
 # C0 controls but tab and newline, DEL and the C1 controls (ESC, CSI \x9b, BEL, CR …): from data
 # they could move the cursor, clear the screen, retitle the window or make a hyperlink.
+_LINK = re.compile(r"(?<!\\)\[(/?link)", re.IGNORECASE)
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
@@ -72,7 +73,8 @@ class _SafeConsole(Console):
     strings still belongs in :func:`safe`; this is the net under every message."""
 
     def render_str(self, text: str, **kwargs: Any) -> Text:
-        text = clean(text)
+        # Tillit never writes [link=…] itself: one in a string came from data, so it is shown.
+        text = _LINK.sub(r"\\[\1", clean(text))
         try:
             return super().render_str(text, **kwargs)
         except MarkupError:
