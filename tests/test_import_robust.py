@@ -196,6 +196,32 @@ def test_rejected_rows_are_streamed_not_held_in_memory(tmp_path: Path) -> None:
     assert (peak_bad - peak_good) / 1024 < 150, (peak_good // 1024, peak_bad // 1024)
 
 
+def test_lines_that_cannot_be_split_are_spilled_to_disk_not_kept_in_a_list(
+    store: Store, tmp_path: Path
+) -> None:
+    from tillit.sync._valuefile import BrokenLines
+
+    broken = BrokenLines(tmp_path)
+    for line in range(2, 25_002):
+        broken.add(line, "raden kan inte tolkas", "N00945,0180")
+        assert len(broken._batch) <= BrokenLines._BATCH  # at most one batch in memory
+    assert len(broken) == 25_000 and broken.source_sql() is not None
+    # And end to end: every such line is in the report, in line order.
+    path = tmp_path / "short.csv"
+    path.write_text(
+        "kpi,municipality_id,year,gender,value\n"
+        + "".join(f"N00945,0180,{1990 + i % 30}\n" for i in range(25_000))
+        + "N00945,0180,2020,T,1.5\n"
+    )
+    result = import_path(store, path)
+    assert (result.rejected_total, result.rows_kept) == (25_000, 1)
+    assert result.report is not None
+    with result.report.open(newline="", encoding="utf-8") as handle:
+        lines = [int(r["line"]) for r in csv.DictReader(handle)]
+    assert lines == list(range(2, 25_002))
+    assert stored_rows(store) == [("N00945", "0180", 2020, "T", 1.5, None, None)]
+
+
 def test_the_rejected_rows_report_neutralises_spreadsheet_formulas(
     store: Store, tmp_path: Path
 ) -> None:

@@ -8,6 +8,7 @@ validation as a sync, so v2 files are accepted with schema-drift warnings.
 from __future__ import annotations
 
 import hashlib
+import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,14 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import pyarrow as pa
 
 from tillit.errors import InvalidInputError
 from tillit.sources.kolada import parse_metadata
 from tillit.store import MergeResult, Provenance, Store, reraise_interrupt
 from tillit.sync._progress import NullProgress, Progress
 from tillit.sync._report import write_rejected
-from tillit.sync._valuefile import file_columns, open_source, validated_sql
+from tillit.sync._valuefile import BrokenLines, file_columns, open_source, validated_sql
 
 __all__ = ["ImportResult", "Rejected", "import_path"]
 
@@ -175,8 +175,10 @@ def _import_values(store: Store, path: Path, progress: Progress) -> ImportResult
     is_csv = not path.name.lower().endswith(".parquet")
     line_offset = 2 if is_csv else 1  # a CSV's first data row is line 2, after the header
     con = store.connect()
+    scratch = tempfile.TemporaryDirectory(prefix="tillit-import-")
+    broken = BrokenLines(Path(scratch.name))
     try:
-        source, broken = open_source(con, path)
+        source = open_source(con, path, broken)
         cols, types = file_columns(con, source, path)
         progress.stage(f"Läser och kontrollerar {path.name}", None)
         try:
@@ -212,20 +214,11 @@ def _import_values(store: Store, path: Path, progress: Progress) -> ImportResult
                    kpi, municipality, period_raw, gender, value_raw, count_raw, NULL
             FROM _checked JOIN _dups USING (kpi, municipality, period, gender)
             WHERE reason IS NULL AND line <> kept_line"""
-        if broken:  # lines that could not be split into columns, as rows of the same shape
-            con.register(
-                "_broken",
-                pa.table(
-                    {
-                        "line": pa.array([b[0] for b in broken], pa.int64()),
-                        "reason": pa.array([b[1] for b in broken], pa.string()),
-                        "text": pa.array([b[2] for b in broken], pa.string()),
-                    }
-                ),
-            )
-            bad_sql += """
+        broken_source = broken.source_sql()
+        if broken_source:  # lines that could not be split into columns, as rows of this shape
+            bad_sql += f"""
             UNION ALL
-            SELECT line, reason, NULL, NULL, NULL, NULL, NULL, NULL, text FROM _broken"""
+            SELECT line, reason, NULL, NULL, NULL, NULL, NULL, NULL, text FROM {broken_source}"""
         # The rejected rows stay in DuckDB (which spills beyond its memory limit): counted here,
         # streamed to the report, and only the first 1000 come to Python.
         con.execute(f"CREATE TEMP VIEW _bad AS SELECT * FROM ({bad_sql})")
@@ -265,6 +258,8 @@ def _import_values(store: Store, path: Path, progress: Progress) -> ImportResult
         progress.advance(0, rows=merge.received)
     finally:
         con.close()
+        broken.close()
+        scratch.cleanup()
     rejected = [
         Rejected(
             path.name,

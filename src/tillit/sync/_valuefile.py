@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import csv
 import gzip
+from array import array
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 
 from tillit.errors import InvalidInputError
 from tillit.store import reraise_interrupt
@@ -18,6 +21,7 @@ __all__ = [
     "REASON_COUNT_TOO_LARGE",
     "REASON_KPI",
     "REASON_MUNICIPALITY",
+    "BrokenLines",
     "file_columns",
     "open_source",
     "validated_sql",
@@ -75,7 +79,58 @@ def _encoding(path: Path) -> str:
     return "utf-8"
 
 
-def _read_csv(path: Path) -> tuple[pa.Table, list[tuple[int, str, str]]]:
+class BrokenLines:
+    """Lines of a CSV that could not be split into the header's columns: their numbers in a
+    compact array, and (line, reason, text) spilled in batches to a Parquet file in
+    ``directory``, so that millions of them never sit in memory as Python objects."""
+
+    _BATCH = 10_000
+    _SCHEMA = pa.schema([("line", pa.int64()), ("reason", pa.string()), ("text", pa.string())])
+
+    def __init__(self, directory: Path) -> None:
+        self.lines = array("q")
+        self.path = directory / "broken-lines.parquet"
+        self._batch: list[tuple[int, str, str]] = []
+        self._writer: pq.ParquetWriter | None = None
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def add(self, line: int, reason: str, text: str) -> None:
+        self.lines.append(line)
+        self._batch.append((line, reason, text))
+        if len(self._batch) >= self._BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._batch:
+            return
+        columns = list(zip(*self._batch, strict=True))
+        table = pa.table(
+            {
+                name: pa.array(column)
+                for name, column in zip(self._SCHEMA.names, columns, strict=True)
+            },
+            schema=self._SCHEMA,
+        )
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self.path, self._SCHEMA)
+        self._writer.write_table(table)
+        self._batch.clear()
+
+    def close(self) -> None:
+        self._flush()
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    def source_sql(self) -> str | None:
+        """A DuckDB table expression over the broken lines; None when there are none."""
+        self.close()
+        return f"read_parquet({_quote(self.path)})" if self.lines else None
+
+
+def _read_csv(path: Path, broken: BrokenLines) -> pa.Table:
     """Read a CSV as text columns plus ``file_row_number`` (0 for the line after the header).
 
     Rows that cannot be split into the header's columns come back as (line, reason, text).
@@ -89,14 +144,13 @@ def _read_csv(path: Path) -> tuple[pa.Table, list[tuple[int, str, str]]]:
     head = lines[0] if lines else ""
     delimiter = "\t" if "\t" in head else (";" if head.count(";") > head.count(",") else ",")
     names = [n.strip() for n in next(csv.reader([head], delimiter=delimiter), [])]
-    broken: list[tuple[int, str, str]] = []
 
     def on_invalid(row: Any) -> str:
         reason = (
             f"raden kan inte tolkas: {row.actual_columns} kolumner i stället för "
             f"{row.expected_columns}"
         )
-        broken.append((int(row.number), reason, str(row.text)[:200]))
+        broken.add(int(row.number), reason, str(row.text)[:200])
         return "skip"
 
     try:
@@ -115,21 +169,20 @@ def _read_csv(path: Path) -> tuple[pa.Table, list[tuple[int, str, str]]]:
             f"Kan inte läsa {path.name} som CSV: {str(exc)[:200]}", hint=_CSV_HINT
         ) from None
     # The kept rows are, in order, every line from 2 on except the broken ones.
-    skipped = {line for line, _, _ in broken}
-    if skipped:
-        total = table.num_rows + len(skipped)
-        rows = pa.array([n - 2 for n in range(2, total + 2) if n not in skipped], pa.int64())
-    else:
-        rows = pa.array(range(table.num_rows), pa.int64())
-    return table.append_column("file_row_number", rows), sorted(broken)
+    rows = pa.array(range(table.num_rows + len(broken)), pa.int64())
+    if len(broken):
+        skipped = pc.subtract(pa.array(broken.lines, pa.int64()), 2)
+        rows = pc.filter(rows, pc.invert(pc.is_in(rows, value_set=skipped)))
+    return table.append_column("file_row_number", rows)
 
 
-def open_source(con: Any, path: Path) -> tuple[str, list[tuple[int, str, str]]]:
+def open_source(con: Any, path: Path, broken: BrokenLines) -> str:
+    """The file as a DuckDB table expression (with ``file_row_number``); a CSV's lines that
+    cannot be split into columns go to ``broken``."""
     if path.name.lower().endswith(".parquet"):
-        return f"read_parquet({_quote(path)}, file_row_number = true)", []
-    table, broken = _read_csv(path)
-    con.register("_csv_rows", table)
-    return "_csv_rows", broken
+        return f"read_parquet({_quote(path)}, file_row_number = true)"
+    con.register("_csv_rows", _read_csv(path, broken))
+    return "_csv_rows"
 
 
 def file_columns(con: Any, source: str, path: Path) -> tuple[dict[str, str], dict[str, str]]:
