@@ -341,3 +341,90 @@ def test_password_is_never_in_a_response(api: TestClient, people: People, login:
     for url in ("/api/me", "/api/audit"):
         text = api.get(url).text
         assert PASSWORD not in text and "argon2" not in text
+
+
+# -- the schema says what the API does -------------------------------------------------------------
+
+
+def _operations(schema: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (method.upper(), path, operation)
+        for path, item in schema["paths"].items()
+        for method, operation in item.items()
+    ]
+
+
+def test_the_schema_documents_every_error_an_operation_can_give(api: TestClient) -> None:
+    schema = api.get("/api/openapi.json").json()
+    error = "#/components/schemas/ErrorOut"
+    for method, path, operation in _operations(schema):
+        responses = operation["responses"]
+        # Any request can be malformed (400: a NUL, broken JSON, a bad Content-Length), too
+        # large (413) or have a bad field (422); a body that is not JSON is 415.
+        wanted = {"400", "413", "422"} | ({"415"} if "requestBody" in operation else set())
+        assert wanted <= set(responses), (method, path, sorted(responses))
+        for status in wanted:
+            body = responses[status]["content"]["application/json"]["schema"]
+            assert body == {"$ref": error}, (method, path, status)
+    detail = schema["components"]["schemas"]["ErrorDetail"]
+    assert {"status", "code", "message", "hint", "fields"} <= set(detail["properties"])
+    login = schema["paths"]["/api/login"]["post"]["responses"]
+    assert "Retry-After" in login["429"]["headers"]
+
+
+def test_kpi_ids_and_municipality_codes_have_their_patterns(api: TestClient) -> None:
+    schema = api.get("/api/openapi.json").json()
+    link = schema["components"]["schemas"]["KpiLinkIn"]["properties"]
+    assert link["kpi"]["pattern"] == "^[A-Za-z][0-9]{5}$"
+    assert link["municipality"]["pattern"] == "^[0-9]{4}$"
+    search = {p["name"]: p for p in schema["paths"]["/api/search"]["get"]["parameters"]}
+    for name in ("municipality", "region"):
+        pattern = (
+            search[name]["schema"].get("pattern") or search[name]["schema"]["anyOf"][0]["pattern"]
+        )
+        assert pattern == "^[0-9]{4}$"
+
+
+def test_a_kpi_or_code_that_does_not_fit_the_pattern_is_refused(
+    api: TestClient, people: People, login: Login
+) -> None:
+    csrf = {"X-CSRF-Token": login("g@example.se")}
+    # "٠" is an Arabic-Indic zero: a digit to Python's \d, but no Kolada id.
+    for link in (
+        {"kpi": "N٠٠٩٤٥", "municipality": "1480"},
+        {"kpi": "N00945", "municipality": "١٤٨٠"},
+    ):
+        body = {**EXAMPLE, "kpis": [link]}
+        _error(api.post("/api/examples", json=body, headers=csrf), 422, "validation_failed")
+    _error(api.get("/api/search", params={"municipality": "١٤٨٠"}), 422)
+
+
+def test_a_bool_or_a_string_is_not_an_integer(
+    api: TestClient, people: People, login: Login
+) -> None:
+    csrf = {"X-CSRF-Token": login("g@example.se")}
+    created = _create(api, csrf["X-CSRF-Token"])
+    url = f"/api/examples/{created['id']}"
+    for patch in ({"version": True}, {"version": "1"}, {"version": 1.5}):
+        _error(api.patch(url, json={**patch, "title": "Ny"}, headers=csrf), 422)
+    _error(api.patch(url, json={"version": 1, "period_start": True}, headers=csrf), 422)
+    assert api.get(url).json()["version"] == 1  # nothing changed
+    assert api.patch(url, json={"version": 1, "title": "Ny"}, headers=csrf).status_code == 200
+
+
+def test_options_and_unsupported_methods_say_which_methods_are_allowed(
+    api: TestClient, people: People
+) -> None:
+    options = api.options("/api/examples")
+    assert options.status_code == 204
+    assert _methods(options) == {"GET", "HEAD", "OPTIONS", "POST"}
+    one = api.options("/api/examples/1")
+    assert _methods(one) == {"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "PUT"}
+    wrong = api.put("/api/examples", json={})
+    _error(wrong, 405, "method_not_allowed")
+    assert _methods(wrong) == {"GET", "HEAD", "OPTIONS", "POST"}
+    assert api.options("/api/nothing-here").status_code == 404
+
+
+def _methods(response: Any) -> set[str]:
+    return {m.strip() for m in response.headers["allow"].split(",")}

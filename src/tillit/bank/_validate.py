@@ -21,8 +21,10 @@ __all__ = [
     "field_error",
 ]
 
-KPI_ID = re.compile(r"^[A-Z]\d{5}$")
-MUNICIPALITY_CODE = re.compile(r"^\d{4}$")
+# [0-9], not \d: \d also takes other scripts' digits ("N٠٠٩٤٥"), which are no Kolada ids.
+KPI_ID = re.compile(r"^[A-Z][0-9]{5}$")
+MUNICIPALITY_CODE = re.compile(r"^[0-9]{4}$")
+_WHOLE = re.compile(r"[+-]?[0-9]{1,18}")
 YEARS = (1900, 2200)
 
 # field -> (max length, required non-empty); None: unlimited text
@@ -226,10 +228,10 @@ def _whole(field: str, value: Any) -> int:
     """A whole number given as an int or as digits (a form sends text)."""
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise _bad(field, "ska vara ett heltal.")
-    try:
-        return int(value)
-    except ValueError:
-        raise _bad(field, f"{value!r} är inget heltal.") from None
+    if isinstance(value, str) and not _WHOLE.fullmatch(value.strip()):
+        # ASCII digits only: int() would also take "٢٠٢١" and "２０２１".
+        raise _bad(field, f"{value!r} är inget heltal.")
+    return int(value)
 
 
 def _trial_year(field: str, value: Any, years: tuple[int, int]) -> int:

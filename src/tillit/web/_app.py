@@ -10,6 +10,7 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import anyio.to_thread
 from fastapi import FastAPI
@@ -23,13 +24,14 @@ from tillit.web._auth import COOKIE_NAME, LoginLimiter, WebState
 from tillit.web._errors import install_error_handlers
 from tillit.web._middleware import (
     DEFAULT_MAX_BODY,
+    AllowMiddleware,
     BodyLimitMiddleware,
     ForwardedMiddleware,
     HeavyRequestsMiddleware,
     SecurityHeadersMiddleware,
 )
 from tillit.web.pages import TrialEvaluator, pages_router, render_error
-from tillit.web.routes import TAGS, api_router
+from tillit.web.routes import TAGS, api_router, document_schema
 
 __all__ = ["create_app"]
 
@@ -142,6 +144,14 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.tillit = state
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        fresh = app.openapi_schema is None
+        schema = generate()
+        return document_schema(schema) if fresh else schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     # A trial's placebo fits run in (at most two) processes of their own.
     app.state.trial_evaluator = TrialEvaluator(processes=min(2, os.cpu_count() or 1))
     install_error_handlers(app, html=render_error)
@@ -151,6 +161,7 @@ def create_app(
     if threads is not None:
         # Keep half the route threads for the cheap pages.
         app.add_middleware(HeavyRequestsMiddleware, prefixes=HEAVY, limit=max(1, threads // 2))
+    app.add_middleware(AllowMiddleware, schema=app.openapi)
     # Added last = outermost: the size limit runs before anything reads the body.
     app.add_middleware(SecurityHeadersMiddleware, cookie_name=COOKIE_NAME)
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)

@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import json
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -14,6 +16,7 @@ from tillit.web._errors import SECURITY_HEADERS, error_body
 from tillit.web._params import request_int
 
 __all__ = [
+    "AllowMiddleware",
     "BodyLimitMiddleware",
     "ForwardedMiddleware",
     "HeavyRequestsMiddleware",
@@ -229,3 +232,50 @@ class ForwardedMiddleware:
                 ws = scope["type"] == "websocket"
                 scope["scheme"] = {"http": "ws", "https": "wss"}[proto] if ws else proto
         await self.app(scope, receive, send)
+
+
+class AllowMiddleware:
+    """The API's methods per address, from its OpenAPI schema (``schema()``): ``OPTIONS``
+    answers 204 with ``Allow``, and a 405 lists in ``Allow`` every method the address takes
+    (Starlette's own names only those of the one route it matched)."""
+
+    def __init__(self, app: ASGIApp, schema: Callable[[], dict[str, Any]]) -> None:
+        self.app = app
+        self.schema = schema
+        self._table: list[tuple[re.Pattern[str], frozenset[str]]] | None = None
+
+    def _allowed(self, path: str) -> str | None:
+        if self._table is None:
+            self._table = [
+                (
+                    re.compile("^" + re.sub(r"\\\{[^}]*\\\}", "[^/]+", re.escape(p)) + "$"),
+                    frozenset(m.upper() for m in item),
+                )
+                for p, item in self.schema().get("paths", {}).items()
+            ]
+            self._table.append((re.compile(r"^/api/(docs|openapi\.json)$"), frozenset({"GET"})))
+        methods = {m for regex, found in self._table if regex.match(path) for m in found}
+        if not methods:
+            return None
+        methods |= {"HEAD", "OPTIONS"} if "GET" in methods else {"OPTIONS"}
+        return ", ".join(sorted(methods))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        allow = self._allowed(path) if scope["type"] == "http" and path.startswith("/api") else None
+        if allow is None:
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] == "OPTIONS":
+            headers = [(b"allow", allow.encode()), (b"content-length", b"0")]
+            await send({"type": "http.response.start", "status": 204, "headers": headers})
+            await send({"type": "http.response.body", "body": b""})
+            return
+
+        async def send_allow(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 405:
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"allow"]
+                message = {**message, "headers": [*headers, (b"allow", allow.encode())]}
+            await send(message)
+
+        await self.app(scope, receive, send_allow)

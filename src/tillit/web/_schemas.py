@@ -1,12 +1,13 @@
-"""The API's request and response bodies (pydantic). Requests reject unknown fields and
-enforce the same length limits as the bank; responses mirror the bank's records."""
+"""The API's request and response bodies (pydantic). Requests reject unknown fields, take
+integers only as JSON integers (not ``true`` nor ``"1"``), and enforce the same length limits
+and id patterns as the bank; responses mirror the bank's records."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
 
 from tillit.bank import (
     AuditRecord,
@@ -37,14 +38,18 @@ ShortText = Annotated[str, Field(max_length=300), _Clean]
 LongText = Annotated[str, Field(max_length=MAX_TEXT), _Clean]
 AreaText = Annotated[str, Field(max_length=200), _Clean]
 SourceText = Annotated[str, Field(max_length=500), _Clean]
-Year = Annotated[int, Field(ge=1900, le=2200)]
+Year = Annotated[StrictInt, Field(ge=1900, le=2200)]
+#: Kolada's KPI id (as tillit.bank._validate.KPI_ID; lower case is upper-cased) and
+#: municipality or region code: ASCII only, whatever Python's ``\d`` would take.
+KPI_PATTERN = "^[A-Za-z][0-9]{5}$"
+CODE_PATTERN = "^[0-9]{4}$"
 Tag = Annotated[str, Field(min_length=1, max_length=100), _Clean]
 Status = Literal["draft", "published"]
 #: The seven trust principles (tillit.bank.TRUST_PRINCIPLES; a test checks they agree).
 Principle = Literal[
     "tillit", "medborgarfokus", "helhetssyn", "handlingsutrymme", "stöd", "kunskap", "öppenhet"
 ]
-Version = Annotated[int, Field(ge=1, le=2_147_483_647)]
+Version = Annotated[StrictInt, Field(ge=1, le=2_147_483_647)]
 
 
 class _Strict(BaseModel):
@@ -64,11 +69,11 @@ class TokenIn(_Strict):
 
 
 class KpiLinkIn(_Strict):
-    kpi: Annotated[str, Field(min_length=1, max_length=16), AfterValidator(_storable)] = Field(
+    kpi: Annotated[str, Field(pattern=KPI_PATTERN)] = Field(
         description="Koladas nyckeltals-id, t.ex. N00945."
     )
-    municipality: Annotated[str, Field(min_length=1, max_length=16), AfterValidator(_storable)] = (
-        Field(description="Koladas fyrsiffriga kommun- eller regionkod, t.ex. 1480.")
+    municipality: Annotated[str, Field(pattern=CODE_PATTERN)] = Field(
+        description="Koladas fyrsiffriga kommun- eller regionkod, t.ex. 1480."
     )
     year_from: Year | None = None
     year_to: Year | None = None
@@ -356,11 +361,19 @@ class AuditOut(BaseModel):
         )
 
 
+class FieldErrorOut(BaseModel):
+    field: str = Field(description="Var felet sitter, t.ex. body.title.")
+    message: str
+
+
 class ErrorDetail(BaseModel):
     status: int
     code: str
     message: str
     hint: str | None
+    fields: list[FieldErrorOut] = Field(
+        [], description="Felaktiga fält (bara vid 422); saknas annars."
+    )
 
 
 class ErrorOut(BaseModel):

@@ -4,8 +4,9 @@ shapes the answer (the Swedish pages of issue 5 will call the same bank function
 from fastapi import APIRouter
 
 from tillit.web.routes import _accounts, _audit, _docs, _examples, _organisations, _search
+from tillit.web.routes._common import document_schema
 
-__all__ = ["TAGS", "api_router"]
+__all__ = ["TAGS", "api_router", "document_schema"]
 
 api_router = APIRouter(prefix="/api")
 for _module in (_accounts, _examples, _search, _organisations, _audit, _docs):

@@ -11,6 +11,8 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Response, status
 
 from tillit.web._auth import Actor, User, WebState, web_state
 from tillit.web._schemas import (
+    CODE_PATTERN,
+    KPI_PATTERN,
     ExampleDetailOut,
     ExampleIn,
     ExampleListOut,
@@ -45,8 +47,12 @@ def list_examples(
     status: Status | None = None,
     tag: Filter = None,
     principle: Filter = None,
-    kpi: Filter = None,
-    municipality: Filter = None,
+    kpi: Annotated[
+        str | None, Query(pattern=KPI_PATTERN, description="Koladas nyckeltals-id.")
+    ] = None,
+    municipality: Annotated[
+        str | None, Query(pattern=CODE_PATTERN, description="Kommunkoden i en länk till utfall.")
+    ] = None,
     operating_area: Filter = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,

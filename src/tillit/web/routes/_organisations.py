@@ -14,7 +14,7 @@ router = APIRouter(prefix="/organisations", tags=["organisationer"])
 State = Annotated[WebState, Depends(web_state)]
 
 
-@router.get("", summary="Alla organisationer")
+@router.get("", summary="Alla organisationer", responses=errors())
 def list_organisations(
     state: State, kind: Literal["kommun", "region", "other"] | None = None
 ) -> list[OrganisationOut]:

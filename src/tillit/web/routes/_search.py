@@ -8,12 +8,14 @@ from fastapi import APIRouter, Depends, Query
 
 from tillit.bank import SearchFilters
 from tillit.web._auth import Actor, WebState, web_state
-from tillit.web._schemas import SearchHitOut, SearchOut, Status
+from tillit.web._schemas import CODE_PATTERN, SearchHitOut, SearchOut, Status
 from tillit.web.routes._common import errors
 
 router = APIRouter(tags=["sök"])
 State = Annotated[WebState, Depends(web_state)]
-Code = Annotated[str | None, Query(max_length=16, description="Koladas kod, t.ex. 1480.")]
+Code = Annotated[
+    str | None, Query(pattern=CODE_PATTERN, description="Koladas fyrsiffriga kod, t.ex. 1480.")
+]
 
 
 @router.get("/search", summary="Sök bland goda exempel", responses=errors(400))
