@@ -220,3 +220,21 @@ def test_unknown_fields_warn_and_missing_ids_fail() -> None:
     with pytest.raises(KoladaPayloadError) as info:
         parse_metadata("kpi", [{"title": "utan id"}], "u")
     assert info.value.field == "values[0].id"
+
+
+def test_a_redirect_to_another_host_is_not_followed() -> None:
+    import httpx
+
+    asked: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        asked.append(str(request.url))
+        if request.url.host == "kolada.test":
+            return httpx.Response(302, headers={"Location": "http://evil.example/v3/kpi"})
+        return httpx.Response(200, content=b'{"count": 0, "values": []}')
+
+    client = KoladaClient("http://kolada.test/v3", rate=0, transport=httpx.MockTransport(answer))
+    with client, pytest.raises(KoladaPayloadError) as info:
+        client.metadata("kpi")
+    assert "evil.example" in info.value.message
+    assert all("evil.example" not in url for url in asked)
