@@ -513,3 +513,26 @@ def test_an_automatic_metadata_refresh_keeps_the_catalogue_and_syncs_the_values(
     assert outcome.values is not None and outcome.values.values_fetched > 0
     assert len(store.metadata.read("kpi")) == 6099
     assert outcome.metadata is not None and "kpi" not in outcome.metadata.rows
+
+
+def test_cli_sync_does_not_report_a_kept_back_catalogue_as_empty(
+    kolada: Settings,
+    tillit_env: Settings,
+    fake: FakeKolada,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("TILLIT_KOLADA_URL", fake.url)
+    store = Store(tillit_env.store_dir)
+    assert main(["sync", "--metadata"]) == 0
+    for path in store.provenance_dir.glob("*.json"):  # make the catalogue a day old
+        record = orjson.loads(path.read_bytes())
+        record["fetched_at"] = "2000-01-01T00:00:00+00:00"
+        path.write_bytes(orjson.dumps(record))
+    fake.set_catalogue("kpi", [])
+    capsys.readouterr()
+    assert main(["sync", "--kpi", "N00945", "--years", "2020"]) == 0
+    err = capsys.readouterr().err
+    assert "Obs: Kolada skickade en tom lista över nyckeltal" in err
+    assert "0 nyckeltal" not in err and "312 kommuner och regioner" in err
+    assert "Klart:" in err

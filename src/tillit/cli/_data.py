@@ -90,13 +90,20 @@ def sync(
         outcome = run_sync(store, client, request, progress=progress)
     if outcome.metadata:
         rows = outcome.metadata.rows
-        console.print(
-            f"Metadata: {number(rows.get('kpi', 0))} nyckeltal, "
-            f"{number(rows.get('kpi_groups', 0))} nyckeltalsgrupper, "
-            f"{number(rows.get('municipality', 0))} kommuner och regioner, "
-            f"{number(rows.get('municipality_groups', 0))} kommungrupper, "
-            f"{number(rows.get('ou', 0))} enheter."
-        )
+        # Only the catalogues written: one kept back (a refused listing) was warned about.
+        written = [
+            f"{number(rows[table])} {label}"
+            for table, label in (
+                ("kpi", "nyckeltal"),
+                ("kpi_groups", "nyckeltalsgrupper"),
+                ("municipality", "kommuner och regioner"),
+                ("municipality_groups", "kommungrupper"),
+                ("ou", "enheter"),
+            )
+            if table in rows
+        ]
+        if written:
+            console.print(f"Metadata: {', '.join(written)}.")
     result = outcome.values
     if result is None:
         return
