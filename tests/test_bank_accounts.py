@@ -1,12 +1,23 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
+from sqlalchemy import func, select
 
-from tests.bank_fixtures import PASSWORD, People
-from tillit.bank import Bank, Passwords
+from tests.bank_fixtures import FAST_PASSWORDS, PASSWORD, People
+from tillit.bank import (
+    Bank,
+    LoginAttempt,
+    LoginLimits,
+    Passwords,
+    export_bank,
+    import_bank,
+    open_bank,
+    upgrade,
+)
 from tillit.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 
 
@@ -111,3 +122,58 @@ def test_the_audit_log_is_for_admins(bank: Bank, people: People) -> None:
     entries = bank.audit_log(people.admin)
     assert entries[0].action == "user.create" and entries[0].user_id == people.admin.id
     assert entries[-1].action == "organisation.seed"
+
+
+# -- the login limit's attempts ----------------------------------------------------------------
+
+LIMITS = LoginLimits(per_account_address=2, per_address=3, per_account=3)
+T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+def test_unfinished_attempts_count_and_a_success_resets_its_own_address(bank: Bank) -> None:
+    first, wait = bank.reserve_login("A@example.se ", "192.0.2.1", T0, LIMITS)
+    assert first is not None and wait == 0
+    second, _ = bank.reserve_login("a@example.se", "192.0.2.1", T0, LIMITS)
+    assert second is not None
+    # Both still being checked: a third is refused until the first is 15 minutes old.
+    assert bank.reserve_login("a@example.se", "192.0.2.1", T0, LIMITS) == (None, 15 * 60)
+    bank.finish_login(second, succeeded=True)
+    again, _ = bank.reserve_login("a@example.se", "192.0.2.1", T0, LIMITS)
+    assert again is not None
+
+
+def test_old_failures_are_forgotten_and_old_successes_kept_for_known_for(bank: Bank) -> None:
+    ok, _ = bank.reserve_login("a@example.se", "192.0.2.1", T0, LIMITS)
+    assert ok is not None
+    bank.finish_login(ok, succeeded=True)
+    for address in ("192.0.2.2", "192.0.2.3", "192.0.2.4"):
+        attempt, _ = bank.reserve_login("a@example.se", address, T0, LIMITS)
+        assert attempt is not None
+        bank.finish_login(attempt, succeeded=False)
+    with bank.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(LoginAttempt)) == 4
+    later = T0 + LIMITS.window + timedelta(seconds=1)
+    assert bank.reserve_login("b@example.se", "192.0.2.9", later, LIMITS)[0] is not None
+    with bank.sessions() as session:  # the failures have gone, the success and the new stay
+        left = session.scalars(select(LoginAttempt.succeeded).order_by(LoginAttempt.id)).all()
+    assert left == [True, None]
+    much_later = T0 + LIMITS.known_for + timedelta(seconds=1)
+    bank.reserve_login("c@example.se", "192.0.2.9", much_later, LIMITS)
+    with bank.sessions() as session:
+        emails = session.scalars(select(LoginAttempt.email)).all()
+    assert emails == ["c@example.se"]
+
+
+def test_login_attempts_are_not_exported_and_do_not_stop_an_import(
+    bank: Bank, people: People, tmp_path: Path
+) -> None:
+    bank.reserve_login("g@example.se", "192.0.2.1", T0, LIMITS)
+    path = tmp_path / "bank.jsonl"
+    counts = export_bank(bank, path)
+    assert "login_attempts" not in counts
+    assert '"login_attempts"' not in path.read_text(encoding="utf-8")
+    target = f"sqlite:///{tmp_path / 'copy.sqlite'}"
+    upgrade(target)
+    with open_bank(target, passwords=FAST_PASSWORDS) as copy:
+        copy.reserve_login("g@example.se", "192.0.2.1", T0, LIMITS)  # someone tried already
+        assert import_bank(copy, path) == counts

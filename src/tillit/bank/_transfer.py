@@ -27,7 +27,10 @@ from tillit.errors import ConflictError, InvalidInputError
 __all__ = ["TABLES", "export_bank", "import_bank"]
 
 FORMAT = 1
-TABLES: tuple[Table, ...] = tuple(Base.metadata.sorted_tables)
+#: Login attempts (the login limit's last 15 minutes) are no part of the bank's content: not
+#: exported, and a target where someone has already tried to log in is still empty.
+TRANSIENT = frozenset({"login_attempts"})
+TABLES: tuple[Table, ...] = tuple(t for t in Base.metadata.sorted_tables if t.name not in TRANSIENT)
 _BY_NAME = {t.name: t for t in TABLES}
 _BATCH = 1000
 
