@@ -238,3 +238,27 @@ def test_a_redirect_to_another_host_is_not_followed() -> None:
         client.metadata("kpi")
     assert "evil.example" in info.value.message
     assert all("evil.example" not in url for url in asked)
+
+
+def test_an_http_next_url_on_the_https_host_is_followed_over_https() -> None:
+    import httpx
+
+    asked: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        asked.append(str(request.url))
+        if "page=2" in str(request.url):
+            body = {"count": 1, "values": [{"id": "0180", "title": "Stockholm", "type": "K"}]}
+        else:
+            body = {
+                "count": 1,
+                "values": [{"id": "1280", "title": "Malmö", "type": "K"}],
+                "next_url": "http://kolada.test/v3/municipality?page=2",
+            }
+        return httpx.Response(200, content=orjson.dumps(body))
+
+    client = KoladaClient("https://kolada.test/v3", rate=0, transport=httpx.MockTransport(answer))
+    with client:
+        rows = client.metadata("municipality")
+    assert [r["id"] for r in rows] == ["1280", "0180"]
+    assert all(url.startswith("https://") for url in asked)

@@ -188,9 +188,15 @@ class KoladaClient:
         self.close()
 
     # -- one request ---------------------------------------------------------------------
-    def check_host(self, url: str, *, came_from: str) -> None:
-        """Refuse ``url`` (a next_url or a redirect) unless it is on the configured host."""
+    def on_host(self, url: str, *, came_from: str) -> str:
+        """``url`` (a next_url or a redirect) if it is on the configured host; an http link on
+        an https host comes back as https. Anything else is a KoladaPayloadError."""
         target = httpx.URL(url)
+        scheme, host, port = self._origin
+        if (target.scheme, target.host, target.port) == ("http", host, None) and (
+            scheme == "https" and port is None
+        ):
+            return str(target.copy_with(scheme="https"))
         if (target.scheme, target.host, target.port) != self._origin:
             where = target.host or url
             raise KoladaPayloadError(
@@ -201,9 +207,16 @@ class KoladaClient:
                 hint="Inget lagrat har ändrats. Kontrollera TILLIT_KOLADA_URL och försök igen "
                 "senare.",
             )
+        return url
 
     def _stay_on_host(self, request: httpx.Request) -> None:
-        self.check_host(str(request.url), came_from=str(request.url))
+        if self.on_host(str(request.url), came_from=str(request.url)) != str(request.url):
+            # A redirect from https down to http on Kolada's host: not followed either.
+            raise KoladaPayloadError(
+                f"Kolada skickade vidare till en okrypterad adress ({request.url}).",
+                url=str(request.url),
+                field="(omdirigering)",
+            )
 
     def _read(self, url: str) -> httpx.Response | bytes:
         """GET ``url``: the body of a 200 answer, read in pieces so that the whole answer must
@@ -330,7 +343,7 @@ class KoladaClient:
             values, following = parse_envelope(payload, page_url)
             next_url = urljoin(page_url, following) if following else None
             if next_url:
-                self.check_host(next_url, came_from=page_url)
+                next_url = self.on_host(next_url, came_from=page_url)
             return Page(page_url, values, next_url, sha), next_url
 
         return self._follow(url, fetch)
@@ -393,7 +406,7 @@ class KoladaClient:
         )
         next_url = urljoin(url, following) if following else None
         if next_url:
-            self.check_host(next_url, came_from=url)
+            next_url = self.on_host(next_url, came_from=url)
         if next_url == url:
             raise KoladaPayloadError(
                 f"Kolada pekade tillbaka på samma sida ({url}).", url=url, field="next_url"
