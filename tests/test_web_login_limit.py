@@ -195,3 +195,13 @@ def test_an_ipv6_guesser_counts_as_one_address_per_64_prefix(
     assert same_network.post("/api/login", json=RIGHT).status_code == 429
     other_network = clients(("2001:db8:1:3::1", 1))
     assert other_network.post("/api/login", json=RIGHT).status_code == 200
+
+
+def test_x_forwarded_proto_counts_only_from_a_trusted_proxy(clients: Clients) -> None:
+    https = {"X-Forwarded-Proto": "https"}
+    direct = clients()
+    cookie = direct.post("/api/login", json=RIGHT, headers=https).headers["set-cookie"]
+    assert "secure" not in cookie.lower().split("; ")
+    proxy = clients(("10.1.2.3", 1), trusted_proxies=("10.0.0.0/8",))
+    cookie = proxy.post("/api/login", json=RIGHT, headers=https).headers["set-cookie"]
+    assert "secure" in cookie.lower().split("; ")
