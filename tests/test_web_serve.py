@@ -13,6 +13,8 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -30,43 +32,43 @@ def _free_port() -> int:
         return port
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("workers", [1, 2])
-def test_serve_answers_on_loopback_and_stops_on_ctrl_c(
-    settings: Settings, tmp_path: Path, workers: int
-) -> None:
-    upgrade(settings.database_url)
+@dataclass
+class Served:
+    """A `tillit serve` subprocess on loopback; ``stderr`` is filled in once it has stopped."""
+
+    base: str
+    first: httpx.Response
+    stderr: str = ""
+
+
+@contextmanager
+def _serve(home: Path, path: str, *extra: str) -> Iterator[Served]:
+    """Start `tillit serve` on a free port with ``home`` as TILLIT_HOME, wait (20 s at most)
+    until ``path`` answers, and stop it with Ctrl-C on the way out."""
     port = _free_port()
-    env = {**os.environ, "TILLIT_HOME": str(settings.home)}
+    env = {**os.environ, "TILLIT_HOME": str(home)}
     env.pop("TILLIT_DATABASE_URL", None)
     server = subprocess.Popen(
-        [sys.executable, "-m", "tillit", "serve", "--port", str(port), "--workers", str(workers)],
+        [sys.executable, "-m", "tillit", "serve", "--port", str(port), *extra],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
+    base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 20
         while True:
             try:
-                response = httpx.get(f"http://127.0.0.1:{port}/api/organisations", timeout=2)
+                first = httpx.get(base + path, timeout=5)
                 break
             except httpx.TransportError:
                 assert server.poll() is None, "tillit serve stopped"
                 assert time.monotonic() < deadline, "tillit serve did not start in 20 s"
                 time.sleep(0.2)
-        assert response.status_code == 200
-        assert response.json() == []  # a fresh bank has no organisations yet
-        docs = httpx.get(f"http://127.0.0.1:{port}/api/docs", timeout=5)
-        assert docs.status_code == 200 and "/api/openapi.json" in docs.text
-        missing = httpx.get(f"http://127.0.0.1:{port}/api/examples/999999", timeout=5)
-        assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
-        # The pages answer too; with an empty store they say what to do, in Swedish.
-        start = httpx.get(f"http://127.0.0.1:{port}/kommun/1384", timeout=10)
-        assert start.status_code == 404 and "tillit" in start.text.lower()
-        assert "Nästa steg" in start.text
+        served = Served(base, first)
+        yield served
     finally:
         server.send_signal(signal.SIGINT)
         try:
@@ -75,6 +77,28 @@ def test_serve_answers_on_loopback_and_stops_on_ctrl_c(
             server.kill()
             server.communicate()
             raise
+    served.stderr = stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_answers_on_loopback_and_stops_on_ctrl_c(
+    settings: Settings, tmp_path: Path, workers: int
+) -> None:
+    upgrade(settings.database_url)
+    with _serve(settings.home, "/api/organisations", "--workers", str(workers)) as served:
+        response = served.first
+        assert response.status_code == 200
+        assert response.json() == []  # a fresh bank has no organisations yet
+        docs = httpx.get(f"{served.base}/api/docs", timeout=5)
+        assert docs.status_code == 200 and "/api/openapi.json" in docs.text
+        missing = httpx.get(f"{served.base}/api/examples/999999", timeout=5)
+        assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+        # The pages answer too; with an empty store they say what to do, in Swedish.
+        start = httpx.get(f"{served.base}/kommun/1384", timeout=10)
+        assert start.status_code == 404 and "tillit" in start.text.lower()
+        assert "Nästa steg" in start.text
+    stderr = served.stderr
     assert "Tillit lyssnar på" in stderr
 
 
@@ -198,39 +222,13 @@ def test_unknown_municipality_offers_the_search(
 
 @pytest.mark.slow
 def test_first_serve_on_an_empty_home_shows_a_start_page_and_no_traceback(tmp_path: Path) -> None:
-    port = _free_port()
-    env = {**os.environ, "TILLIT_HOME": str(tmp_path / "fresh")}
-    env.pop("TILLIT_DATABASE_URL", None)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "tillit", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                start = httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
-                break
-            except httpx.TransportError:
-                assert server.poll() is None, "tillit serve stopped"
-                assert time.monotonic() < deadline, "tillit serve did not start in 20 s"
-                time.sleep(0.2)
+    with _serve(tmp_path / "fresh", "/") as served:
+        start = served.first
         assert start.status_code == 200
         assert "tillit import" in _text(start.text)
-        assert httpx.get(f"http://127.0.0.1:{port}/kommun/1384", timeout=5).status_code == 404
+        assert httpx.get(f"{served.base}/kommun/1384", timeout=5).status_code == 404
         time.sleep(1)  # the warming thread has long finished on an empty store
-    finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            _, stderr = server.communicate(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.communicate()
-            raise
+    stderr = served.stderr
     assert "Traceback" not in stderr, stderr
     assert "tillit import" in stderr  # the server's own start-up note says how to fill it
 
