@@ -1,0 +1,194 @@
+"""Eligibility: which KPIs may be ranked as performance (binary, categorical, step-shaped
+and structural ones may not; neither may a KPI without a title), the user's file, and the
+minimum practical difference below which no gap is "clear"."""
+
+from __future__ import annotations
+
+import csv
+import importlib.resources
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tillit.analyses._eligibility import (
+    REASON_LABELS,
+    EligibilityOverride,
+    assess_eligibility,
+    curated_eligibility,
+    judge_title,
+    judge_values,
+    minimum_practical_difference,
+    parse_eligibility_overrides,
+    practical_gap,
+)
+from tillit.errors import InvalidInputError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# --- the rules, on made-up values ------------------------------------------------------------
+
+
+def _series(rng: np.random.Generator, municipalities: int = 50, years: int = 10) -> np.ndarray:
+    level = rng.normal(50, 10, size=(municipalities, 1))
+    return level + rng.normal(0, 2, size=(municipalities, years))
+
+
+def test_values_of_zero_and_one_are_binary() -> None:
+    rng = np.random.default_rng(1)
+    values = rng.integers(0, 2, size=(40, 10)).astype(float)
+    values[3, 4] = np.nan
+    assert judge_values(values) == ("binary", "every value is 0 or 1")
+
+
+def test_few_whole_number_values_are_categories() -> None:
+    rng = np.random.default_rng(2)
+    values = rng.integers(0, 3, size=(40, 10)).astype(float)
+    found = judge_values(values)
+    assert found is not None and found[0] == "categorical"
+
+
+def test_a_series_that_mostly_stands_still_is_step_shaped() -> None:
+    rng = np.random.default_rng(3)
+    level = rng.normal(60, 8, size=(40, 1))
+    # Turnout: the same value for four years, then a new one at the next election.
+    values = np.repeat(level + rng.normal(0, 2, size=(40, 3)), 4, axis=1)[:, :10]
+    found = judge_values(values)
+    assert found is not None and found[0] == "step_shaped"
+    assert "unchanged" in found[1]
+
+
+def test_changes_below_a_thousandth_of_the_spread_count_as_standing_still() -> None:
+    rng = np.random.default_rng(4)
+    level = rng.normal(20, 10, size=(40, 1))
+    values = level + rng.normal(0, 1e-6, size=(40, 10))  # re-measured areas
+    found = judge_values(values)
+    assert found is not None and found[0] == "step_shaped"
+
+
+def test_an_ordinary_noisy_series_is_a_measurement() -> None:
+    assert judge_values(_series(np.random.default_rng(5))) is None
+
+
+def test_a_yes_no_title_is_binary_and_coded_answers_are_categories() -> None:
+    assert judge_title("Ansvarsprövning i KF …, (Ja=1, Nej=0)") is not None
+    assert judge_title("Ansvarsprövning i KF …, (Ja=1, Nej=0)")[0] == "binary"  # type: ignore[index]
+    assert judge_title("Uppsökande verksamhet, (Ja=1, Nej=2)")[0] == "binary"  # type: ignore[index]
+    assert judge_title("Samverkan - IVPA? (1=Ja, 0=Nej)")[0] == "binary"  # type: ignore[index]
+    coded = "Politiskt styre i kommunen (1=vänster, 2=blocköverskridande, 3=borgerligt styre)"
+    assert judge_title(coded)[0] == "categorical"  # type: ignore[index]
+    assert judge_title("Organisation av avfallshanteringen, (kodade svarsalternativ)") is not None
+    assert judge_title("Gymnasieelever med examen inom 4 år, andel (%)") is None
+    assert judge_title("Elever/lärare i grundskola, antal") is None
+
+
+def test_no_title_means_not_tested_whatever_the_values() -> None:
+    values = _series(np.random.default_rng(6))
+    for title in (None, "", "  "):
+        decision = assess_eligibility("N00712", title, values)
+        assert not decision.eligible
+        assert decision.reason == "no_metadata"
+        assert "metadata" in decision.explanation
+
+
+def test_order_is_file_then_title_then_list_then_rules_then_values() -> None:
+    values = np.random.default_rng(7).integers(0, 2, size=(40, 10)).astype(float)
+    title = "Något, (Ja=1, Nej=0)"
+    assert assess_eligibility("N99999", "Något, andel (%)", values).source == "data"
+    assert assess_eligibility("N99999", title, values).source == "rule"
+    assert assess_eligibility("N60111", title, values).source == "table"
+    override = {"N60111": EligibilityOverride(True, None)}
+    decided = assess_eligibility("n60111", title, values, override)
+    assert decided.eligible and decided.source == "override"
+    assert decided.explanation == "prövas (din fil)"
+    assert assess_eligibility("N99999", "Något, andel (%)", _series(np.random.default_rng(8))) == (
+        assess_eligibility("N99999", "Något, andel (%)")
+    )
+
+
+# --- the curated list -------------------------------------------------------------------------
+
+
+def test_curated_list_rows_are_unique_explained_and_name_known_kpis(shared_data: Path) -> None:
+    text = importlib.resources.files("tillit.analyses").joinpath("data/eligibility.csv")
+    rows = list(csv.DictReader(text.read_text(encoding="utf-8").splitlines()))
+    ids = [r["kpi"] for r in rows]
+    assert len(ids) == len(set(ids))
+    assert all(len(r["why"]) > 15 for r in rows)
+    assert all(r["reason"] in REASON_LABELS for r in rows)
+    meta = json.loads(
+        (shared_data / "kolada_api_metadata" / "kpi_v3_2026-03.values.json").read_text("utf-8")
+    )
+    known = {k["id"] for k in meta}
+    assert set(ids) <= known
+    assert {"N60111", "N85054", "N85055", "N85057"} <= set(curated_eligibility())
+
+
+# --- the user's file --------------------------------------------------------------------------
+
+
+def test_override_file_both_ways_with_mpd_and_reason() -> None:
+    text = (
+        "# våra egna val\n"
+        "kpi;eligible;mpd;reason\n"
+        "n60111;ja;;vi arbetar med strandskyddet\n"
+        "N17531;nej;;\n"
+        "N15419;;2,5;en halv betygspoäng\n"
+    )
+    parsed = parse_eligibility_overrides(text, "val.csv")
+    assert parsed == {
+        "N60111": EligibilityOverride(True, None, "vi arbetar med strandskyddet"),
+        "N17531": EligibilityOverride(False, None, ""),
+        "N15419": EligibilityOverride(None, 2.5, "en halv betygspoäng"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("kpi,polarity\nN15419,higher\n", "saknar kolumnerna"),
+        ("kpi,eligible\nN154,ja\n", "inget nyckeltals-id"),
+        ("kpi,eligible\nN15419,kanske\n", "okänt värde"),
+        ("kpi;mpd\nN15419;-1\n", "inget tal"),
+        ("kpi;mpd\nN15419;mycket\n", "inget tal"),
+        ("kpi;eligible;mpd\nN15419;;\n", "varken eligible eller mpd"),
+        ("kpi,eligible\nN15419,ja\nN15419,nej\n", "redan"),
+    ],
+)
+def test_bad_override_rows_name_the_file_and_line(text: str, words: str) -> None:
+    with pytest.raises(InvalidInputError) as info:
+        parse_eligibility_overrides(text, "val.csv")
+    assert "val.csv, rad" in str(info.value)
+    assert words in str(info.value)
+
+
+def test_empty_override_file_overrides_nothing() -> None:
+    assert parse_eligibility_overrides("# inget\n\n", "val.csv") == {}
+
+
+# --- the minimum practical difference ---------------------------------------------------------
+
+
+def test_mpd_is_a_fifth_of_the_robust_spread_and_ignores_outliers() -> None:
+    rng = np.random.default_rng(9)
+    latest = rng.normal(50, 10, size=4000)
+    assert minimum_practical_difference(latest) == pytest.approx(2.0, rel=0.05)
+    with_outliers = np.concatenate([latest, [1e6, -1e6, np.nan]])
+    assert minimum_practical_difference(with_outliers) == pytest.approx(2.0, rel=0.05)
+    assert minimum_practical_difference(latest, fraction=0.1) == pytest.approx(1.0, rel=0.05)
+
+
+def test_mpd_falls_back_to_the_standard_deviation_when_most_values_are_equal() -> None:
+    latest = np.zeros(100)
+    latest[:10] = 5.0
+    assert minimum_practical_difference(latest) == pytest.approx(0.2 * np.std(latest, ddof=1))
+    assert minimum_practical_difference(np.array([1.0, np.nan, 2.0])) == 0.0
+
+
+def test_practical_gap_keeps_the_sign_and_removes_the_mpd() -> None:
+    d = np.array([-3.0, -0.5, 0.0, 0.5, 3.0, np.nan])
+    out = practical_gap(d, 1.0)
+    np.testing.assert_array_equal(out[:5], [-2.0, 0.0, 0.0, 0.0, 2.0])
+    assert np.isnan(out[5])
