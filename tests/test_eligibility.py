@@ -7,8 +7,10 @@ from __future__ import annotations
 import csv
 import importlib.resources
 import json
+from dataclasses import replace
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pytest
 
@@ -19,11 +21,16 @@ from tillit.analyses._eligibility import (
     curated_eligibility,
     judge_title,
     judge_values,
+    latest_values,
     minimum_practical_difference,
     parse_eligibility_overrides,
     practical_gap,
 )
-from tillit.errors import InvalidInputError
+from tillit.config import Settings, load_settings
+from tillit.errors import ConfigError, InvalidInputError
+from tillit.query import load_context, polarity_overrides
+from tillit.query._context import untestable
+from tillit.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -192,3 +199,125 @@ def test_practical_gap_keeps_the_sign_and_removes_the_mpd() -> None:
     out = practical_gap(d, 1.0)
     np.testing.assert_array_equal(out[:5], [-2.0, 0.0, 0.0, 0.0, 2.0])
     assert np.isnan(out[5])
+
+
+# --- on the real panel: what the analyses test and what they leave out, with the reason --------
+
+#: Geography, protected nature, a yes/no answer, a KPI without a title (in the v3 metadata)
+#: and an ordinary school result.
+REAL_KPIS = ("N60111", "N85054", "N85055", "N85057", "N05406", "N00712", "N17531")
+STRUCTURAL_REASONS = {"N60111", "N85054", "N85055", "N85057"}
+
+
+@pytest.fixture(scope="module")
+def real_settings(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """A store with the v3 metadata and, from 2011, the values of REAL_KPIS and the
+    structural KPIs, cut from the real panel."""
+    from tests.conftest import METADATA, PANEL
+    from tillit.analyses import STRUCTURAL_KPIS
+    from tillit.sync import import_path
+
+    root = tmp_path_factory.mktemp("eligibility")
+    settings = Settings(home=root / "home", kolada_rate=0, kolada_timeout=5, kolada_retries=3)
+    store = Store(settings.store_dir, memory_limit="512MB")
+    for name in ("kpi", "municipality", "municipality_groups"):
+        import_path(store, METADATA / f"{name}_v3_2026-03.values.json")
+    kpis = sorted(set(REAL_KPIS) | set(STRUCTURAL_KPIS))
+    values = root / "values.parquet"
+    con = duckdb.connect()
+    try:
+        con.execute(
+            f"COPY (SELECT * FROM read_parquet('{PANEL}') WHERE kpi IN "
+            f"({', '.join(repr(k) for k in kpis)}) AND year >= 2011 "
+            f"ORDER BY ALL) TO '{values}' (FORMAT parquet)"
+        )
+    finally:
+        con.close()
+    import_path(store, values)
+    return settings
+
+
+def _store(settings: Settings) -> Store:
+    return Store(settings.store_dir, memory_limit="512MB")
+
+
+def test_geography_binary_and_untitled_kpis_are_left_out_with_their_reason(
+    real_settings: Settings,
+) -> None:
+    ctx = load_context(_store(real_settings), testable_only=True)
+    reasons = {e.kpi: e for e in ctx.exclusions}
+    for kpi in STRUCTURAL_REASONS:
+        assert reasons[kpi].reason == "structural", kpi
+        assert "geografi eller struktur" in reasons[kpi].explanation
+        assert kpi not in ctx.chosen
+    assert reasons["N05406"].reason == "binary"
+    assert "ja/nej" in reasons["N05406"].explanation
+    assert reasons["N00712"].reason == "no_metadata"
+    assert "N17531" in ctx.chosen and "N17531" not in reasons
+    assert ctx.excluded["structural"] >= 4 and ctx.excluded["binary"] >= 1
+    assert ctx.excluded["no_metadata"] >= 1
+
+
+def test_a_context_of_named_kpis_says_which_it_would_not_test_and_why(
+    real_settings: Settings,
+) -> None:
+    ctx = load_context(_store(real_settings), kpis=list(REAL_KPIS))
+    assert ctx.testable() == ("N17531",)
+    assert ctx.eligibility["N05406"].reason == "binary"
+    assert untestable(ctx.polarity["N60111"], ctx.title("N60111"), ctx.eligibility["N60111"]) == (
+        "structural"
+    )
+    assert untestable(ctx.polarity["N17531"], ctx.title("N17531"), ctx.eligibility["N17531"]) is (
+        None
+    )
+
+
+def test_binary_kpi_is_found_from_its_values_without_its_title(real_settings: Settings) -> None:
+    ctx = load_context(_store(real_settings), kpis=["N05406"])
+    values = ctx.panel.values[ctx.panel.kpi_index("N05406")]
+    assert judge_values(values) == ("binary", "every value is 0 or 1")
+    n60111 = load_context(_store(real_settings), kpis=["N60111"])
+    found = judge_values(n60111.panel.values[n60111.panel.kpi_index("N60111")])
+    assert found is not None and found[0] == "step_shaped"
+
+
+def test_the_users_file_overrides_eligibility_both_ways(
+    real_settings: Settings, tmp_path: Path
+) -> None:
+    path = tmp_path / "val.csv"
+    path.write_text("kpi;eligible;reason\nN60111;ja;vi arbetar med det\nN17531;nej;\n", "utf-8")
+    settings = replace(real_settings, eligibility_file=path)
+    ctx = load_context(
+        _store(real_settings), testable_only=True, overrides=polarity_overrides(settings)
+    )
+    reasons = {e.kpi: e for e in ctx.exclusions}
+    assert "N60111" in ctx.chosen and "N60111" not in reasons
+    assert ctx.eligibility["N60111"].source == "override"
+    assert reasons["N17531"].reason == "excluded_by_user"
+    assert reasons["N17531"].explanation == "undantaget i din fil"
+    assert "N17531" not in ctx.chosen
+
+
+def test_eligibility_file_setting_is_optional_and_must_exist(tmp_path: Path) -> None:
+    assert load_settings({}).eligibility_file is None
+    path = tmp_path / "val.csv"
+    path.write_text("kpi,eligible\nN60111,ja\n", "utf-8")
+    assert load_settings({"TILLIT_ELIGIBILITY_FILE": str(path)}).eligibility_file == path
+    with pytest.raises(ConfigError):
+        load_settings({"TILLIT_ELIGIBILITY_FILE": str(tmp_path / "saknas.csv")})
+
+
+def test_mpd_per_kpi_comes_from_the_spread_or_the_users_file(
+    real_settings: Settings, tmp_path: Path
+) -> None:
+    ctx = load_context(_store(real_settings), kpis=["N17531"])
+    latest = latest_values(ctx.panel.values[ctx.panel.kpi_index("N17531")])
+    assert ctx.mpd["N17531"] == pytest.approx(minimum_practical_difference(latest))
+    assert 0 < ctx.mpd["N17531"] < np.nanstd(latest)
+    path = tmp_path / "val.csv"
+    path.write_text("kpi;mpd\nN17531;2,5\n", "utf-8")
+    settings = replace(real_settings, eligibility_file=path)
+    ctx = load_context(
+        _store(real_settings), kpis=["N17531"], overrides=polarity_overrides(settings)
+    )
+    assert ctx.mpd["N17531"] == 2.5

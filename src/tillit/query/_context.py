@@ -5,22 +5,30 @@ all go through here, so they show the same numbers."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from tillit.analyses import (
+    REASON_LABELS,
     STRUCTURAL_KPIS,
     Denominators,
+    Eligibility,
+    EligibilityOverride,
     Evidence,
     Panel,
     Polarity,
     PolarityDecision,
     Structure,
+    assess_eligibility,
     build_structure,
     denominator_rule,
     gather_evidence,
+    latest_values,
+    minimum_practical_difference,
+    parse_eligibility_overrides,
     parse_polarity_overrides,
     resolve_polarity,
     size_dependent,
@@ -56,6 +64,41 @@ class PeerSet:
     members: tuple[str, ...]  # municipality codes, the focal one excluded
 
 
+#: Why a KPI is not tested, in Swedish: every key ``untestable`` returns.
+UNTESTABLE_LABELS: Mapping[str, str] = {
+    "without_polarity": "inget håll är bättre, eller det är okänt vilket",
+    "size_dependent": "värdet växer med kommunens storlek",
+    **REASON_LABELS,
+}
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """A KPI the analyses leave out, and why: ``reason`` is a key of UNTESTABLE_LABELS,
+    ``explanation`` the Swedish phrase every surface shows, ``detail`` an English
+    justification (e.g. which rule or list decided)."""
+
+    kpi: str
+    title: str
+    reason: str
+    explanation: str
+    detail: str = ""
+
+
+class Overrides(dict[str, Polarity]):
+    """The user's files: polarity per KPI (TILLIT_POLARITY_FILE) is the mapping itself;
+    ``eligibility`` holds the rows of TILLIT_ELIGIBILITY_FILE. One object, so that every
+    caller passing the user's polarity choices passes the eligibility choices too."""
+
+    def __init__(
+        self,
+        polarity: Mapping[str, Polarity] | None = None,
+        eligibility: Mapping[str, EligibilityOverride] | None = None,
+    ) -> None:
+        super().__init__(polarity or {})
+        self.eligibility: Mapping[str, EligibilityOverride] = dict(eligibility or {})
+
+
 @dataclass(frozen=True)
 class Context:
     """Everything loaded once for a set of analyses over the store."""
@@ -69,6 +112,12 @@ class Context:
     structure: Structure
     polarity: Mapping[str, PolarityDecision]
     excluded: Mapping[str, int]  # KPIs left out by testable_only, per reason
+    #: Eligibility of every KPI decided (the chosen ones and those left out for it).
+    eligibility: Mapping[str, Eligibility] = field(default_factory=dict)
+    #: Minimum practical difference per chosen KPI, in its unit (see docs/eligibility.md).
+    mpd: Mapping[str, float] = field(default_factory=dict)
+    #: Each KPI left out by testable_only, with its reason, by reason then KPI id.
+    exclusions: tuple[Exclusion, ...] = ()
 
     def title(self, kpi: str) -> str:
         meta = self.kpi_meta.get(kpi)
@@ -103,7 +152,21 @@ class Context:
     def testable(self) -> tuple[str, ...]:
         """The chosen KPIs on which "behind" means something: known polarity, not a
         total that grows with size."""
-        return tuple(k for k in self.chosen if untestable(self.polarity[k], self.title(k)) is None)
+        return tuple(
+            k
+            for k in self.chosen
+            if untestable(self.polarity[k], self.title(k), self.eligibility.get(k)) is None
+        )
+
+    def untestable(self, kpi: str) -> str | None:
+        """Why ``kpi`` is not tested (a key of UNTESTABLE_LABELS), or None."""
+        decision = self.polarity.get(kpi) or resolve_polarity(kpi, self.kpi_title(kpi))
+        return untestable(decision, self.kpi_title(kpi) or "", self.eligibility.get(kpi))
+
+    def kpi_title(self, kpi: str) -> str | None:
+        """The KPI's title in the metadata, None when it has none."""
+        title = (self.kpi_meta.get(kpi) or {}).get("title")
+        return str(title) if title else None
 
     def population(self) -> np.ndarray:
         index = [v.key for v in self.structure.variables].index("population")
@@ -206,29 +269,56 @@ def _members(store: Store, group_id: str) -> list[str]:
     ]
 
 
-def polarity_overrides(settings: Settings) -> dict[str, Polarity] | None:
-    """The user's polarity file (TILLIT_POLARITY_FILE), parsed; None when unset."""
-    path = settings.polarity_file
-    if path is None:
+def polarity_overrides(settings: Settings) -> Overrides | None:
+    """The user's files, parsed: the polarity file (TILLIT_POLARITY_FILE) as the mapping
+    and the eligibility file (TILLIT_ELIGIBILITY_FILE) as ``.eligibility``; None when
+    neither is set."""
+    if settings.polarity_file is None and settings.eligibility_file is None:
         return None
+    polarity = eligibility = None
+    if settings.polarity_file is not None:
+        text = _read(settings.polarity_file, "riktningsfilen", "TILLIT_POLARITY_FILE")
+        polarity = parse_polarity_overrides(text, str(settings.polarity_file))
+    if settings.eligibility_file is not None:
+        text = _read(settings.eligibility_file, "prövningsfilen", "TILLIT_ELIGIBILITY_FILE")
+        eligibility = parse_eligibility_overrides(text, str(settings.eligibility_file))
+    return Overrides(polarity, eligibility)
+
+
+def _read(path: Path, what: str, setting: str) -> str:
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        return path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise ConfigError(
-            f"Kan inte läsa riktningsfilen {path}: {exc.strerror}.",
-            hint="Rätta TILLIT_POLARITY_FILE eller ta bort inställningen.",
+            f"Kan inte läsa {what} {path}: {exc.strerror}.",
+            hint=f"Rätta {setting} eller ta bort inställningen.",
         ) from None
-    return parse_polarity_overrides(text, str(path))
 
 
-def untestable(decision: PolarityDecision, title: str) -> str | None:
-    """Why "behind" means nothing for a KPI ("without_polarity": no known better direction;
-    "size_dependent": a total that grows with population), or None when it can be tested."""
+def untestable(
+    decision: PolarityDecision, title: str, eligibility: Eligibility | None = None
+) -> str | None:
+    """Why "behind" means nothing for a KPI, or None when it can be tested:
+    "without_polarity" (no known better direction), "size_dependent" (a total that grows
+    with population), or the eligibility's reason (no title, binary, categorical,
+    step-shaped, structural, left out in the user's file; see docs/eligibility.md)."""
     if decision.polarity.sign == 0:
         return "without_polarity"
     if size_dependent(title):
         return "size_dependent"
+    if eligibility is not None and not eligibility.eligible:
+        return eligibility.reason
     return None
+
+
+def _exclusion(
+    kpi: str, title: str | None, reason: str, eligibility: Eligibility | None
+) -> Exclusion:
+    if eligibility is not None and reason == eligibility.reason:
+        explanation, detail = eligibility.explanation, eligibility.detail
+    else:
+        explanation, detail = UNTESTABLE_LABELS[reason], ""
+    return Exclusion(kpi, title or kpi, reason, explanation, detail)
 
 
 def load_context(
@@ -253,16 +343,30 @@ def load_context(
         )
     kpi_meta = {k["id"]: k for k in store.kpis()}
     polarity: dict[str, PolarityDecision] = {}
-    excluded = {"without_polarity": 0, "size_dependent": 0}
+    excluded = dict.fromkeys(UNTESTABLE_LABELS, 0)
+    left_out: dict[str, Exclusion] = {}
+    eligibility: dict[str, Eligibility] = {}
+    user = overrides.eligibility if isinstance(overrides, Overrides) else {}
+
+    def title_of(kpi: str) -> str | None:
+        title = (kpi_meta.get(kpi) or {}).get("title")
+        return str(title) if title else None
 
     def decide(kpi: str) -> PolarityDecision:
         if kpi not in polarity:
-            title = (kpi_meta.get(kpi) or {}).get("title")
-            polarity[kpi] = resolve_polarity(kpi, title, overrides)
+            polarity[kpi] = resolve_polarity(kpi, title_of(kpi), overrides)
         return polarity[kpi]
 
     def why_not(kpi: str) -> str | None:
-        return untestable(decide(kpi), str((kpi_meta.get(kpi) or {}).get("title") or ""))
+        # Before the values are read: polarity, size, then eligibility without the values.
+        if kpi not in eligibility:
+            eligibility[kpi] = assess_eligibility(kpi, title_of(kpi), None, user)
+        return untestable(decide(kpi), title_of(kpi) or "", eligibility[kpi])
+
+    def leave_out(kpi: str, reason: str) -> None:
+        if kpi not in left_out:
+            excluded[reason] += 1
+            left_out[kpi] = _exclusion(kpi, title_of(kpi), reason, eligibility.get(kpi))
 
     def choose(axis: list[str]) -> list[str]:
         keep = []
@@ -271,7 +375,7 @@ def load_context(
             if reason is None:
                 keep.append(kpi)
             else:
-                excluded[reason] += 1
+                leave_out(kpi, reason)
         return sorted(set(keep) | (set(STRUCTURAL_KPIS) & set(axis)))
 
     wanted = None if kpis is None else sorted(set(kpis) | set(STRUCTURAL_KPIS))
@@ -287,6 +391,21 @@ def load_context(
         chosen = tuple(k for k in panel.kpis if why_not(k) is None)
     else:
         chosen = panel.kpis if kpis is None else tuple(k for k in panel.kpis if k in set(kpis))
+    # After the values are read: binary, categorical or step-shaped series.
+    for kpi in chosen:
+        values = panel.values[panel.kpi_index(kpi)]
+        eligibility[kpi] = assess_eligibility(kpi, title_of(kpi), values, user)
+    if testable_only:
+        for kpi in chosen:
+            reason = untestable(decide(kpi), title_of(kpi) or "", eligibility[kpi])
+            if reason is not None:
+                leave_out(kpi, reason)
+        chosen = tuple(k for k in chosen if k not in left_out)
+    mpd = {}
+    for kpi in chosen:
+        own = eligibility[kpi].mpd
+        latest = latest_values(panel.values[panel.kpi_index(kpi)])
+        mpd[kpi] = own if own is not None else minimum_practical_difference(latest)
     if kpis is not None and not chosen:
         raise NoDataError(
             f"Inga kommunvärden för {', '.join(kpis)} i arkivet.",
@@ -304,4 +423,7 @@ def load_context(
         structure=structure,
         polarity=polarity,
         excluded=excluded,
+        eligibility=eligibility,
+        mpd=mpd,
+        exclusions=tuple(sorted(left_out.values(), key=lambda e: (e.reason, e.kpi))),
     )
