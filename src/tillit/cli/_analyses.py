@@ -33,6 +33,12 @@ _PEERS = typer.Option(
 )
 _K = typer.Option(7, "--k", help="Antal strukturellt lika kommuner.")
 _Q = typer.Option(0.05, "--fdr", help="Andel falska upptäckter som tolereras (FDR).")
+_AS_OF = typer.Option(
+    None,
+    "--as-of",
+    metavar="ÅR",
+    help="Analysera som om arkivet slutade detta år, t.ex. 2018 (senare värden läses inte).",
+)
 _PANEL = "Jämföra och lära"
 
 _TIER_STYLE = {
@@ -90,6 +96,7 @@ def compare_command(
     peers: str = _PEERS,
     k: int = _K,
     fdr: float = _Q,
+    as_of: int | None = _AS_OF,
     fmt: Format = _FMT,
 ) -> None:
     """Jämför en kommun med liknande kommuner: nivå, skillnad och om den är större än bruset."""
@@ -105,6 +112,7 @@ def compare_command(
         k=k,
         q=fdr,
         overrides=overrides_for(settings),
+        as_of=as_of,
     )
     rows = compare_data(report)
     if fmt is Format.json:
@@ -292,6 +300,15 @@ def peers_command(
         console.print(
             "Saknade uppgifter ersattes med mittvärdet: " + ", ".join(report.structural.imputed)
         )
+    if report.structural.dropped:
+        from tillit.analyses import STRUCTURAL_VARIABLES
+
+        labels = {v.key: v.label.lower() for v in STRUCTURAL_VARIABLES}
+        console.print(
+            "Likheten är bedömd utan "
+            + ", ".join(labels.get(d, d) for d in report.structural.dropped)
+            + f", som saknas till och med {report.structural.year}."
+        )
     err_console().print("Avståndet är Mahalanobis-avstånd på standardiserade strukturmått.")
 
 
@@ -318,6 +335,7 @@ def learn_command(
     peers: str = _PEERS,
     k: int = _K,
     fdr: float = _Q,
+    as_of: int | None = _AS_OF,
     fmt: Format = _FMT,
 ) -> None:
     """Var ligger kommunen tydligt efter liknande kommuner, och vilka kan den lära av?"""
@@ -333,7 +351,7 @@ def learn_command(
     if everyone:
         from tillit.query import national_data, national_report
 
-        national = national_report(store, k=k, q=fdr, overrides=overrides)
+        national = national_report(store, k=k, q=fdr, overrides=overrides, as_of=as_of)
         rows = national_data(national)
         if fmt is Format.json:
             _json(rows)
@@ -358,6 +376,7 @@ def learn_command(
         k=k,
         q=fdr,
         overrides=overrides,
+        as_of=as_of,
     )
     if fmt is Format.json:
         _json(learn_data(report))

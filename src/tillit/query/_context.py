@@ -207,7 +207,11 @@ class Context:
         an operating area, when Kolada has one for it; else the overall group)."""
         if kind == "struktur":
             peers = self.structure.peers(municipality, k)
-            return PeerSet(kind, structural_label(k), tuple(p.municipality for p in peers.peers))
+            return PeerSet(
+                kind,
+                structural_label(k, self.structure),
+                tuple(p.municipality for p in peers.peers),
+            )
         if kind == "kommungrupp":
             group = _group_of(self.store, municipality, "kommungrupp_2023")
             members = _members(self.store, group["id"])
@@ -246,8 +250,16 @@ class Context:
         )
 
 
-def structural_label(k: int) -> str:
-    return f"de {k} strukturellt mest lika kommunerna"
+def structural_label(k: int, structure: Structure | None = None) -> str:
+    """How the structural peers are described everywhere (CLI, pages, JSON), naming the
+    structural variables the search had to leave out, e.g. "de 7 strukturellt mest lika
+    kommunerna (bedömt utan utpendling, som saknas till och med 2018)"."""
+    label = f"de {k} strukturellt mest lika kommunerna"
+    if structure is not None and structure.dropped:
+        names = [v.label[:1].lower() + v.label[1:] for v in structure.dropped]
+        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " och " + names[-1]
+        label += f" (bedömt utan {listed}, som saknas till och med {structure.year})"
+    return label
 
 
 def _group_of(store: Store, municipality: str, kind: str) -> dict[str, Any]:
@@ -328,11 +340,17 @@ def load_context(
     testable_only: bool = False,
     overrides: Mapping[str, Polarity] | None = None,
     history: int = HISTORY,
+    as_of: int | None = None,
 ) -> Context:
     """Load the municipality-level values (gender T) of ``kpis`` (default: all KPIs in
     the store) for the last ``history`` years, the structural variables, and each
     KPI's polarity decision. ``testable_only`` keeps just the KPIs on which "better"
-    is defined (known polarity, not a total), deciding before the values are read."""
+    is defined (known polarity, not a total), deciding before the values are read.
+
+    ``as_of`` analyses the store as if it ended that year (later values are not read).
+    Whether set or not, a structural variable with no values by the last year (Kolada
+    has out-commuting only from 2020) is left out of the peer search and named in
+    ``structure.dropped`` and in the structural peers' label."""
     municipalities_meta = store.municipalities()
     names = {m["id"]: m["title"] for m in municipalities_meta}
     municipalities = tuple(sorted(m["id"] for m in municipalities_meta if m["type"] == "K"))
@@ -384,9 +402,15 @@ def load_context(
         history=history,
         municipalities=municipalities,
         choose=choose if testable_only else None,
+        until=as_of,
     )
+    if as_of is not None and frame.num_rows == 0:
+        raise NoDataError(
+            f"Arkivet har inga kommunvärden från {as_of} eller tidigare.",
+            hint="Välj ett senare år, eller utelämna --as-of för att analysera det senaste.",
+        )
     panel = Panel.from_codes(kpi_axis, municipalities, frame)
-    structure = build_structure(panel)
+    structure = build_structure(panel, drop_missing=True)
     if testable_only:
         chosen = tuple(k for k in panel.kpis if why_not(k) is None)
     else:

@@ -188,6 +188,7 @@ def peers_data(report: PeersReport) -> dict[str, Any]:
             "year": s.year,
             "k": s.k,
             "imputed": s.imputed,
+            "dropped": s.dropped,
             "peers": [
                 {
                     "rank": p.rank,

@@ -62,15 +62,17 @@ def compare_report(
     k: int = 7,
     q: float = 0.05,
     overrides: Mapping[str, Polarity] | None = None,
+    as_of: int | None = None,
 ) -> ComparisonReport:
-    """Compare a municipality (name or code) with its peers on ``kpis``."""
+    """Compare a municipality (name or code) with its peers on ``kpis`` (``as_of``: as if
+    the store ended that year, see ``load_context``)."""
     focal = resolve_municipality(store, municipality)
     ids = list(dict.fromkeys(store.kpi(kpi)["id"] for kpi in kpis))
     if not ids:
         raise InvalidInputError(
             "Ange minst ett nyckeltal.", hint="T.ex. `tillit compare Kungsbacka N15419`."
         )
-    ctx = load_context(store, kpis=ids, overrides=overrides)
+    ctx = load_context(store, kpis=ids, overrides=overrides, as_of=as_of)
     peer_set = ctx.peer_set(focal["id"], peers, k=k, area=ctx.area(ids[0]))
     evidence = ctx.evidence()
     missing = [kpi for kpi in ids if kpi not in evidence.kpis]
@@ -164,11 +166,13 @@ class PeersReport:
     names: Mapping[str, str]
 
 
-def peers_report(store: Store, municipality: str, *, k: int = 7) -> PeersReport:
+def peers_report(
+    store: Store, municipality: str, *, k: int = 7, as_of: int | None = None
+) -> PeersReport:
     """Who is similar and why: the k structural neighbours with their traits, the SKR
     municipality group and Kolada's overall "Liknande kommuner" group."""
     focal = resolve_municipality(store, municipality)
-    ctx = load_context(store, kpis=list(STRUCTURAL_KPIS))
+    ctx = load_context(store, kpis=list(STRUCTURAL_KPIS), as_of=as_of)
     structural = ctx.structure.peers(focal["id"], k)
     groups: dict[str, PeerSet | None] = {}
     for kind in ("kommungrupp", "liknande"):
@@ -206,10 +210,12 @@ def learn_report(
     k: int = 7,
     q: float = 0.05,
     overrides: Mapping[str, Polarity] | None = None,
+    as_of: int | None = None,
 ) -> LearnReport:
-    """Where the municipality is clearly behind its peers and whom to learn from."""
+    """Where the municipality is clearly behind its peers and whom to learn from
+    (``as_of``: as if the store ended that year, see ``load_context``)."""
     focal = resolve_municipality(store, municipality)
-    ctx = load_context(store, testable_only=True, overrides=overrides)
+    ctx = load_context(store, testable_only=True, overrides=overrides, as_of=as_of)
     area = _match_area(ctx.chosen, ctx.area, areas)
     peer_set = ctx.peer_set(focal["id"], peers, k=k, area=area[0] if len(area) == 1 else None)
     learning = find_learning_partners(
@@ -293,9 +299,10 @@ def national_report(
     k: int = 7,
     q: float = 0.05,
     overrides: Mapping[str, Polarity] | None = None,
+    as_of: int | None = None,
 ) -> MatrixReport:
     """The learning matrix for all municipalities at once (structural peers)."""
-    ctx = load_context(store, testable_only=True, overrides=overrides)
+    ctx = load_context(store, testable_only=True, overrides=overrides, as_of=as_of)
     evidence = ctx.evidence()
     matrix = learning_matrix(evidence, ctx.structure.neighbour_indices(k), q=q)
     return MatrixReport(
