@@ -321,3 +321,158 @@ def test_mpd_per_kpi_comes_from_the_spread_or_the_users_file(
         _store(real_settings), kpis=["N17531"], overrides=polarity_overrides(settings)
     )
     assert ctx.mpd["N17531"] == 2.5
+
+
+# --- every surface lists the KPIs left out, with the reason -------------------------------------
+
+
+@pytest.fixture
+def real_env(real_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    monkeypatch.setenv("TILLIT_HOME", str(real_settings.home))
+    monkeypatch.setenv("TILLIT_KOLADA_RATE", "0")
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.delenv("TILLIT_POLARITY_FILE", raising=False)
+    monkeypatch.delenv("TILLIT_ELIGIBILITY_FILE", raising=False)
+    return real_settings
+
+
+def test_learn_lists_each_kpi_left_out_with_its_reason_in_text_and_json(
+    real_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tillit.cli import main
+
+    capsys.readouterr()
+    assert main(["learn", "Kungsbacka"]) == 0
+    captured = capsys.readouterr()
+    text = " ".join((captured.out + captured.err).split())
+    assert "Ej prövade" in text
+    assert "Havsstrandlinje påverkad av bebyggelse" in text
+    assert "beskriver geografi eller struktur" in text
+    assert "ett ja/nej-svar" in text
+    assert main(["learn", "Kungsbacka", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    excluded = {e["kpi"]: e for e in data["learning"]["excluded"]}
+    assert excluded["N60111"]["reason"] == "structural"
+    assert excluded["N05406"]["reason"] == "binary"
+    assert excluded["N00712"]["reason"] == "no_metadata"
+    assert excluded["N85054"]["title"] == "Skyddad natur totalt, andel (%)"
+    assert "N17531" not in excluded
+    assert data["learning"]["tested"] >= 1
+
+
+def test_compare_does_not_judge_a_kpi_left_out_and_says_why(
+    real_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tillit.cli import main
+
+    capsys.readouterr()
+    assert main(["compare", "Kungsbacka", "N60111", "N17531", "--format", "json"]) == 0
+    rows = {r["kpi"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["N60111"]["tier"] == "not_eligible"
+    assert rows["N60111"]["tier_label"].startswith("prövas inte")
+    assert "geografi eller struktur" in rows["N60111"]["why_not_tested"]
+    assert rows["N60111"]["q_value"] is None
+    assert rows["N17531"]["tier"] != "not_eligible"
+
+
+def test_municipality_page_and_kpi_page_list_the_kpis_not_tested(
+    real_settings: Settings, tmp_path: Path
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from tillit.bank import open_bank, upgrade
+    from tillit.query import Atlas
+    from tillit.web import create_app
+
+    url = f"sqlite:///{tmp_path / 'bank.sqlite'}"
+    upgrade(url)
+    bank = open_bank(url)
+    app = create_app(bank=bank, atlas=Atlas(_store(real_settings)))
+    try:
+        with TestClient(app) as site:
+            twin = site.get("/kommun/1384.json").json()
+            excluded = {e["kpi"]: e for e in twin["learning"]["excluded"]}
+            assert excluded["N60111"]["reason"] == "structural"
+            assert excluded["N05406"]["reason"] == "binary"
+            page = " ".join(site.get("/kommun/1384").text.split())
+            assert "Ej prövade" in page
+            assert "Havsstrandlinje påverkad av bebyggelse" in page
+            assert "beskriver geografi eller struktur" in page
+            kpi_page = " ".join(site.get("/nyckeltal/N05406?kommun=1384").text.split())
+            assert "ett ja/nej-svar" in kpi_page
+    finally:
+        bank.close()
+
+
+# --- the minimum practical difference in the verdict ---------------------------------------------
+
+
+def _planted_store(settings: Settings, root: Path, factor: float) -> Store:
+    """A store whose N17531 is every municipality's real mean level plus tiny noise, with
+    Kungsbacka planted ``factor`` × the KPI's minimum practical difference above its
+    structural peers' median: a gap the noise would call clear at any size."""
+    from tests.conftest import METADATA, PANEL
+    from tillit.analyses import STRUCTURAL_KPIS
+    from tillit.sync import import_path
+
+    ctx = load_context(_store(settings), kpis=["N17531"])
+    panel = ctx.panel
+    values = panel.values[panel.kpi_index("N17531")]
+    present = ~np.isnan(values).all(axis=1)
+    levels = np.where(present, np.nanmean(np.where(present[:, None], values, 0.0), axis=1), np.nan)
+    mpd = minimum_practical_difference(levels)
+    focal = panel.municipalities.index("1384")
+    peers = [panel.municipalities.index(m) for m in ctx.peer_set("1384").members]
+    levels[focal] = float(np.nanmedian(levels[peers])) + factor * mpd
+    rng = np.random.default_rng(13)
+    rows = [
+        ("N17531", panel.municipalities[m], year, "T", float(levels[m] + rng.normal(0, 0.05 * mpd)))
+        for m in range(len(panel.municipalities))
+        if not np.isnan(levels[m])
+        for year in panel.years
+    ]
+    store_settings = replace(settings, home=root / "home")
+    store = Store(store_settings.store_dir, memory_limit="512MB")
+    for name in ("kpi", "municipality", "municipality_groups"):
+        import_path(store, METADATA / f"{name}_v3_2026-03.values.json")
+    con = duckdb.connect()
+    try:
+        con.execute(
+            f"CREATE TABLE v AS SELECT * FROM read_parquet('{PANEL}') WHERE kpi IN "
+            f"({', '.join(repr(k) for k in STRUCTURAL_KPIS)}) AND year >= {min(panel.years)}"
+        )
+        con.executemany(
+            "INSERT INTO v (kpi, municipality_id, year, gender, value) VALUES (?, ?, ?, ?, ?)",
+            rows,
+        )
+        con.execute(f"COPY (SELECT * FROM v ORDER BY ALL) TO '{root / 'v.parquet'}'")
+    finally:
+        con.close()
+    import_path(store, root / "v.parquet")
+    return store
+
+
+def _tier(store: Store, overrides: object = None) -> str:
+    from tillit.query import compare_report
+
+    report = compare_report(store, "1384", ["N17531"], overrides=overrides)  # type: ignore[arg-type]
+    return report.comparisons[0].tier
+
+
+def test_a_gap_below_the_minimum_practical_difference_is_never_clear(
+    real_settings: Settings, tmp_path: Path
+) -> None:
+    store = _planted_store(real_settings, tmp_path / "small", 0.5)
+    assert _tier(store) == "in_line"
+    # The same gap is clear to the noise alone: with the MPD set to 0 it is flagged.
+    path = tmp_path / "val.csv"
+    path.write_text("kpi;mpd\nN17531;0\n", "utf-8")
+    no_mpd = polarity_overrides(replace(real_settings, eligibility_file=path))
+    assert _tier(store, no_mpd) == "clearly_better"
+
+
+def test_a_gap_well_beyond_the_minimum_practical_difference_is_clear(
+    real_settings: Settings, tmp_path: Path
+) -> None:
+    store = _planted_store(real_settings, tmp_path / "large", 3.0)
+    assert _tier(store) == "clearly_better"

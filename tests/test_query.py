@@ -210,8 +210,12 @@ def test_context_reads_twelve_years_and_tests_only_kpis_with_a_direction(
     for kpi in ctx.chosen:
         decision = ctx.polarity[kpi]
         assert (kpi in testable) == (
-            decision.polarity.sign != 0 and not size_dependent(ctx.title(kpi))
+            decision.polarity.sign != 0
+            and not size_dependent(ctx.title(kpi))
+            and ctx.eligibility[kpi].eligible  # see docs/eligibility.md
         )
+    # Turnout stands still between elections: step-shaped, not tested.
+    assert ctx.eligibility["N05401"].reason == "step_shaped" and "N05401" not in testable
     population = ctx.population()
     assert population.shape == (290,) and (population > 0).all()
     stockholm = ctx.municipalities.index("0180")

@@ -33,6 +33,7 @@ TIER_LABELS = {
     "no_data": "inget värde för senaste året",
     "too_few_peers": "för få jämförelsekommuner med värden",
     "noise_unknown": "för kort historik för att skilja en skillnad från årsbruset",
+    "not_eligible": "prövas inte: nyckeltalet rangordnas inte som resultat",
 }
 
 POSITION_LABELS = {
@@ -106,6 +107,8 @@ class Comparison:
     tier: str  # a key of TIER_LABELS
     funnel: FunnelPoint | None
     peers: tuple[PeerValue, ...]
+    #: Why the KPI was not tested although it has data (Swedish), else None.
+    why_not_tested: str | None = None
 
     @property
     def tier_label(self) -> str:

@@ -114,7 +114,9 @@ class Eligibility:
             "default": "",
         }[self.source]
         label = REASON_LABELS[self.reason]
-        return f"{label} ({where})" if where and self.source != "override" else label
+        if not where or self.source in ("override", "metadata"):
+            return label
+        return f"{label} ({where})"
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,20 @@ class EligibilityOverride:
     eligible: bool | None
     mpd: float | None
     reason: str = ""
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """A KPI the analyses leave out, and why: ``reason`` is a key of
+    ``tillit.query.UNTESTABLE_LABELS`` (no polarity, size-dependent, or an eligibility
+    reason), ``explanation`` the Swedish phrase every surface shows, ``detail`` an English
+    justification (e.g. which rule or list decided)."""
+
+    kpi: str
+    title: str
+    reason: str
+    explanation: str
+    detail: str = ""
 
 
 # --- the curated list -------------------------------------------------------------------------

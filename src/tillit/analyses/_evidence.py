@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import special
 
+from tillit.analyses._eligibility import practical_gap
 from tillit.analyses._multiple import benjamini_hochberg
 from tillit.analyses._noise import (
     WINDOW,
@@ -51,6 +52,9 @@ class Evidence:
     areas: tuple[str, ...]
     comparable: npt.NDArray[np.bool_]  # False for totals that grow with population
     population: FloatArray
+    #: Per KPI: the minimum practical difference in its unit (docs/eligibility.md). Gaps
+    #: are tested against it, H0: |gap| ≤ mpd; None tests against 0.
+    mpd: FloatArray | None = None
 
     @property
     def kpis(self) -> tuple[str, ...]:
@@ -140,7 +144,10 @@ def peer_gaps(
         peer_var = masked_mean(variance[:, peers, :], ~np.isnan(peer_values), axis=2)
         se = np.sqrt(variance[:, focal, :] + (np.pi / 2.0) * peer_var / count)
         direction = np.where(evidence.signs == 0, 1, evidence.signs)[:, None, None]
-        z = direction * (own - median) / se
+        # The minimum-effect test: only the part of the gap beyond the KPI's minimum
+        # practical difference counts (docs/eligibility.md).
+        beyond = practical_gap(own - median, mpd_per_kpi(evidence)[:, None, None])
+        z = direction * beyond / se
     z = np.where(count >= MIN_PEERS, z, np.nan)
     return Gaps(
         focal=focal,
@@ -151,6 +158,13 @@ def peer_gaps(
         z=z,
         peer_count=count,
     )
+
+
+def mpd_per_kpi(evidence: Evidence) -> FloatArray:
+    """The minimum practical difference per KPI, 0 where none was given."""
+    if evidence.mpd is None:
+        return np.zeros(len(evidence.kpis))
+    return np.nan_to_num(np.asarray(evidence.mpd, dtype=np.float64), nan=0.0)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from tillit.analyses._eligibility import Exclusion, practical_gap
 from tillit.analyses._evidence import (
     MIN_HOLDING,
     RECENT,
@@ -23,6 +24,7 @@ from tillit.analyses._evidence import (
     Gaps,
     Slopes,
     judge_gaps,
+    mpd_per_kpi,
     peer_gaps,
     raw_median,
     recent_slopes,
@@ -86,6 +88,9 @@ class Learning:
     without_polarity: int  # KPIs left out because "better" is not known
     size_dependent: int  # KPIs left out because they are totals (see _scale)
     q: float
+    #: Every KPI the analyses left out before testing (no polarity, a total, or not
+    #: eligible: see docs/eligibility.md), with its reason; filled in by tillit.query.
+    excluded: tuple[Exclusion, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -228,7 +233,11 @@ def learning_matrix(
     with np.errstate(invalid="ignore", divide="ignore"):
         z_level = (
             sign
-            * (shrunk[:, peers, :] - shrunk[:, focal_idx, None, :])
+            # A partner's lead must also exceed the minimum practical difference.
+            * practical_gap(
+                shrunk[:, peers, :] - shrunk[:, focal_idx, None, :],
+                mpd_per_kpi(evidence)[:, None, None, None],
+            )
             / np.sqrt(variance[:, peers, :] + variance[:, focal_idx, None, :])
         )
         years_better = (z_level > Z95).sum(axis=3)
@@ -338,4 +347,5 @@ def restrict(evidence: Evidence, kpis: Sequence[int]) -> Evidence:
         areas=tuple(evidence.areas[i] for i in k),
         comparable=evidence.comparable[k],
         population=evidence.population,
+        mpd=None if evidence.mpd is None else evidence.mpd[k],
     )

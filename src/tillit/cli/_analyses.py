@@ -18,7 +18,7 @@ from tillit.store import LICENCE
 # The analyses (numpy, scipy) load when one of these commands runs, not with every
 # `tillit` command: `tillit kpi search` should not wait for them.
 if TYPE_CHECKING:
-    from tillit.analyses import Polarity
+    from tillit.analyses import Learning, Polarity
     from tillit.query import ComparisonReport, LearnReport
 
 PEER_KINDS = ("struktur", "kommungrupp", "liknande")
@@ -139,6 +139,8 @@ def _print_comparisons(report: ComparisonReport, rows: list[dict[str, Any]]) -> 
         tier = f"[{style}]{c.tier_label}[/{style}]" if style else c.tier_label
         console.print(f"[bold]{row['title']}[/bold] ({c.kpi}), {c.year}: {tier}.")
         lines = []
+        if c.why_not_tested:
+            lines.append(f"Varför: {c.why_not_tested}.")
         if not math.isnan(c.value):
             lines.append(
                 f"Värde {number(c.value)}; jämförelsekommunernas median {number(c.peer_median)}"
@@ -464,6 +466,7 @@ def _print_learning(report: LearnReport) -> None:
             ],
             numeric=["tested", "behind", "ahead"],
         )
+    _print_excluded(learning)
     err_console().print(
         f"Ej prövade: {learning.without_polarity} nyckeltal där inget håll är bättre eller det "
         f"är okänt vilket (ange det i en egen fil, se docs/polarity.md) och "
@@ -471,6 +474,26 @@ def _print_learning(report: LearnReport) -> None:
         f"Skillnaderna är bedömda mot årsbruset med FDR {number(learning.q * 100, 0)} %, "
         f"krympta mot riksmedel. Metoden: docs/analyses.md. {LICENCE}."
     )
+
+
+def _print_excluded(learning: Learning) -> None:
+    """Each KPI left out as not eligible (binary, categorical, step-shaped, structural, no
+    title, left out in the user's file), with its reason; the KPIs without a better
+    direction and the totals are counted in the closing line (and listed in the JSON)."""
+    rows = [
+        {"kpi": e.kpi, "title": e.title, "why": e.explanation}
+        for e in learning.excluded
+        if e.reason not in ("without_polarity", "size_dependent")
+    ]
+    if rows:
+        out_console().print()
+        emit(
+            rows,
+            Format.table,
+            title=f"Ej prövade som resultat ({len(rows)} nyckeltal, se docs/eligibility.md)",
+            columns=[("kpi", "Id"), ("title", "Nyckeltal"), ("why", "Varför")],
+            label_width=8,
+        )
 
 
 def _q(value: float) -> str:

@@ -5,7 +5,7 @@ all go through here, so they show the same numbers."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from tillit.analyses import (
     Eligibility,
     EligibilityOverride,
     Evidence,
+    Exclusion,
     Panel,
     Polarity,
     PolarityDecision,
@@ -70,19 +71,6 @@ UNTESTABLE_LABELS: Mapping[str, str] = {
     "size_dependent": "värdet växer med kommunens storlek",
     **REASON_LABELS,
 }
-
-
-@dataclass(frozen=True)
-class Exclusion:
-    """A KPI the analyses leave out, and why: ``reason`` is a key of UNTESTABLE_LABELS,
-    ``explanation`` the Swedish phrase every surface shows, ``detail`` an English
-    justification (e.g. which rule or list decided)."""
-
-    kpi: str
-    title: str
-    reason: str
-    explanation: str
-    detail: str = ""
 
 
 class Overrides(dict[str, Polarity]):
@@ -146,6 +134,10 @@ class Context:
                 polarity={k: self.polarity[k].polarity for k in chosen},
                 areas={k: self.area(k) for k in chosen},
                 titles={k: self.title(k) for k in chosen},
+            )
+            evidence = cache[chosen]
+            cache[chosen] = replace(
+                evidence, mpd=np.array([self.mpd.get(k, 0.0) for k in evidence.kpis])
             )
         return cache[chosen]
 
@@ -323,14 +315,22 @@ def untestable(
     return None
 
 
+def untestable_why(reason: str | None, eligibility: Eligibility | None = None) -> str | None:
+    """The Swedish phrase for a reason ``untestable`` gave (naming where an eligibility
+    decision came from, e.g. "… (Tillits lista)"), or None for a testable KPI."""
+    if reason is None:
+        return None
+    if eligibility is not None and reason == eligibility.reason:
+        return eligibility.explanation
+    return UNTESTABLE_LABELS[reason]
+
+
 def _exclusion(
     kpi: str, title: str | None, reason: str, eligibility: Eligibility | None
 ) -> Exclusion:
-    if eligibility is not None and reason == eligibility.reason:
-        explanation, detail = eligibility.explanation, eligibility.detail
-    else:
-        explanation, detail = UNTESTABLE_LABELS[reason], ""
-    return Exclusion(kpi, title or kpi, reason, explanation, detail)
+    detail = eligibility.detail if eligibility is not None and reason == eligibility.reason else ""
+    why = untestable_why(reason, eligibility) or ""
+    return Exclusion(kpi, title or kpi, reason, why, detail)
 
 
 def load_context(

@@ -81,13 +81,41 @@ def compare_report(
             f"Inga kommunvärden för {', '.join(ids)} de senaste åren.",
             hint=f"Hämta dem med `tillit sync --kpi {ids[0]}`.",
         )
-    comparisons = compare(
-        evidence,
-        focal["id"],
-        peer_set.members,
-        kpis=ids,
-        denominators=ctx.denominators(evidence),
-        q=q,
+    # KPIs that are not eligible (docs/eligibility.md) are shown but never judged, and do
+    # not count in the false-discovery family of the others.
+    ineligible = {
+        kpi: ctx.eligibility[kpi]
+        for kpi in ids
+        if kpi in ctx.eligibility and not ctx.eligibility[kpi].eligible
+    }
+    judged = {
+        c.kpi: c
+        for group in ([k for k in ids if k not in ineligible], list(ineligible))
+        if group
+        for c in compare(
+            evidence,
+            focal["id"],
+            peer_set.members,
+            kpis=group,
+            denominators=ctx.denominators(evidence),
+            q=q,
+        )
+    }
+    comparisons = tuple(
+        replace(
+            judged[kpi],
+            tier="not_eligible",
+            why_not_tested=ineligible[kpi].explanation,
+            z=float("nan"),
+            q_value=float("nan"),
+            rank=None,
+            percentile=None,
+            peer_rank=None,
+        )
+        if kpi in ineligible
+        else judged[kpi]
+        for kpi in ids
+        if kpi in judged
     )
     return ComparisonReport(
         municipality=focal["id"],
@@ -225,6 +253,7 @@ def learn_report(
         learning,
         without_polarity=ctx.excluded["without_polarity"],
         size_dependent=ctx.excluded["size_dependent"],
+        excluded=ctx.exclusions,
     )
     kpis = {f.kpi for f in learning.findings} | set(learning.ahead)
     return LearnReport(
