@@ -323,7 +323,7 @@ def null_panel(ctx: Any, evidence: Any, batch: Sequence[int], rng: Any) -> np.nd
     years = values.shape[2]
     for i in batch:
         with np.errstate(all="ignore"), _quiet():
-            med = np.nanmedian(ctx.panel.values[rows][:, peers[i], :], axis=1)
+            med = np.nanmedian(ctx.panel.values[rows[:, None], peers[i][None, :], :], axis=1)
         e = ar1_noise(np.sqrt(variance[:, i]), rho, years, rng)
         present = ~np.isnan(values[rows, i, :])
         values[rows, i, :] = np.where(present, med + e, np.nan)
@@ -418,17 +418,19 @@ def coverage(check: Any, kpis: np.ndarray, group: np.ndarray, level: float) -> l
 def bands(store: Any, full: Any, matrix: Any) -> dict[str, Any]:
     from tillit.query import load_context
 
-    print("\n(c) Noise bands on held-back years (the product's check: fit all but the last")
-    print("    2 years of each KPI's window, predict those), by population tercile")
+    print("\n(c) Noise bands on held-back years (the product's check: the noise model fitted")
+    print("    on each KPI's window less its last years predicts those), by population tercile")
     ev = matrix.evidence
     check = noise_check(ev)
     if check is None:
         line("  no held-back check in the noise model", "n/a")
         return {}
+    held = np.asarray(check.score).shape[-1]
+    line("  years held back per window", str(held))
     population = np.asarray(full.population())
     group = np.digitize(population, np.quantile(population, [1 / 3, 2 / 3]))
     tested_now = np.asarray(matrix.tested).any(axis=1)
-    earlier_year = int(full.panel.years[-1]) - 2
+    earlier_year = int(full.panel.years[-1]) - held
     earlier = load_context(store, testable_only=True, as_of=earlier_year)
     before = national(earlier)
     tested_before = {
@@ -436,8 +438,10 @@ def bands(store: Any, full: Any, matrix: Any) -> dict[str, Any]:
         for kpi, t in zip(before.evidence.kpis, np.asarray(before.tested).any(axis=1), strict=True)
         if t
     }
-    out_of_sample = np.array([k in tested_before for k in ev.kpis]) & np.isin(
-        np.asarray(ev.windowed.end_years), [earlier_year + 1, earlier_year + 2]
+    # KPIs whose window ends after the earlier year (so none of the years judged now was
+    # seen by the check that let them be tested then).
+    out_of_sample = np.array([k in tested_before for k in ev.kpis]) & (
+        np.asarray(ev.windowed.end_years) >= earlier_year + held
     )
     sets = {
         "every KPI with evidence": np.ones(len(ev.kpis), bool),
