@@ -476,3 +476,24 @@ def test_a_gap_well_beyond_the_minimum_practical_difference_is_clear(
 ) -> None:
     store = _planted_store(real_settings, tmp_path / "large", 3.0)
     assert _tier(store) == "clearly_better"
+
+
+def test_the_eligibility_file_setting_reaches_the_cli(
+    real_env: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from tillit.cli import main
+
+    path = tmp_path / "val.csv"
+    path.write_text("kpi,eligible\nN60111,ja\nN17531,nej\n", "utf-8")
+    monkeypatch.setenv("TILLIT_ELIGIBILITY_FILE", str(path))
+    capsys.readouterr()
+    assert main(["learn", "Kungsbacka", "--format", "json"]) == 0
+    excluded = {e["kpi"]: e for e in json.loads(capsys.readouterr().out)["learning"]["excluded"]}
+    assert excluded["N17531"]["reason"] == "excluded_by_user"
+    assert "N60111" not in excluded
+    path.write_text("kpi,eligible\nN60111,kanske\n", "utf-8")
+    assert main(["learn", "Kungsbacka"]) != 0
+    assert "rad 2" in capsys.readouterr().err

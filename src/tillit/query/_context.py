@@ -150,16 +150,6 @@ class Context:
             if untestable(self.polarity[k], self.title(k), self.eligibility.get(k)) is None
         )
 
-    def untestable(self, kpi: str) -> str | None:
-        """Why ``kpi`` is not tested (a key of UNTESTABLE_LABELS), or None."""
-        decision = self.polarity.get(kpi) or resolve_polarity(kpi, self.kpi_title(kpi))
-        return untestable(decision, self.kpi_title(kpi) or "", self.eligibility.get(kpi))
-
-    def kpi_title(self, kpi: str) -> str | None:
-        """The KPI's title in the metadata, None when it has none."""
-        title = (self.kpi_meta.get(kpi) or {}).get("title")
-        return str(title) if title else None
-
     def population(self) -> np.ndarray:
         index = [v.key for v in self.structure.variables].index("population")
         return self.structure.raw[:, index]
