@@ -151,6 +151,9 @@ def test_the_municipality_page_of_an_old_store_says_what_the_peers_leave_out(
             assert NOTE in page.text
             twin = client.get(f"/kommun/{KUNGSBACKA}.json").json()
             assert twin["peers"]["label"] == data["peers"]["label"]
+            peers = client.get(f"/kommun/{KUNGSBACKA}/lika")
+            assert peers.status_code == 200
+            assert "bedömd utan utpendling, som saknas till och med 2018" in peers.text
     finally:
         bank.close()
 

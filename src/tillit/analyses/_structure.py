@@ -146,6 +146,7 @@ class StructuralPeers:
     peers: tuple[Peer, ...]
     imputed: tuple[str, ...]  # variables of the focal municipality filled with the median
     dropped: tuple[str, ...] = ()  # variables left out for everyone (no data in ``year``)
+    dropped_labels: tuple[str, ...] = ()  # their Swedish labels, lower-case ("utpendling")
 
 
 @dataclass(frozen=True)
@@ -222,6 +223,7 @@ class Structure:
             peers=tuple(peers),
             imputed=tuple(self.variables[v].key for v in np.flatnonzero(self.imputed[i])),
             dropped=tuple(v.key for v in self.dropped),
+            dropped_labels=tuple(v.label[:1].lower() + v.label[1:] for v in self.dropped),
         )
 
 

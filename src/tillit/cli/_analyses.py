@@ -32,7 +32,12 @@ _PEERS = typer.Option(
     "eller liknande (Koladas liknande kommuner).",
 )
 _K = typer.Option(7, "--k", help="Antal strukturellt lika kommuner.")
-_Q = typer.Option(0.05, "--fdr", help="Andel falska upptäckter som tolereras (FDR).")
+_Q = typer.Option(
+    0.05,
+    "--fdr",
+    help="Högsta andel felaktiga bland de flaggade nyckeltalen för en kommun (FDR); om "
+    "kommunen inte skiljer sig på något är det också högsta risken för en enda flagga.",
+)
 _AS_OF = typer.Option(
     None,
     "--as-of",
@@ -155,14 +160,15 @@ def _print_comparisons(report: ComparisonReport, rows: list[dict[str, Any]]) -> 
             )
         if c.tier in ("clearly_better", "clearly_worse", "clearly_higher", "clearly_lower"):
             lines.append(
-                "Den skattade skillnaden är större än årsbruset "
-                f"(z = {number(c.z, 1)}, q {_q(c.q_value)}) "
-                f"och har hållit i {c.years_beyond} av de senaste 3 åren."
+                "Skillnaden i snitt över de tre senaste åren är större än årsbruset "
+                f"(t = {number(c.z, 1)}, q {_q(c.q_value)}) och pekar åt samma håll det "
+                f"senaste året (åt det hållet {c.years_beyond} av de senaste 3 åren)."
             )
         elif c.tier == "in_line":
             lines.append(
-                "Den skattade skillnaden ryms i det vanliga årsbruset "
-                f"(±{number(1.96 * c.noise_sd)}) eller har inte hållit i två av tre år."
+                "Skillnaden i snitt över de tre senaste åren ryms i det vanliga årsbruset "
+                f"(ett års brus ±{number(1.96 * c.noise_sd)}), eller pekar åt andra hållet "
+                "det senaste året."
             )
         if c.rank is not None:
             lines.append(
@@ -303,12 +309,9 @@ def peers_command(
             "Saknade uppgifter ersattes med mittvärdet: " + ", ".join(report.structural.imputed)
         )
     if report.structural.dropped:
-        from tillit.analyses import STRUCTURAL_VARIABLES
-
-        labels = {v.key: v.label.lower() for v in STRUCTURAL_VARIABLES}
         console.print(
             "Likheten är bedömd utan "
-            + ", ".join(labels.get(d, d) for d in report.structural.dropped)
+            + ", ".join(report.structural.dropped_labels)
             + f", som saknas till och med {report.structural.year}."
         )
     err_console().print("Avståndet är Mahalanobis-avstånd på standardiserade strukturmått.")
@@ -412,16 +415,21 @@ def _print_learning(report: LearnReport) -> None:
         f"{len(learning.findings)} och tydligt före på {len(learning.ahead)}."
     )
     console.print(
-        "Tydligt efter betyder att skillnaden mot jämförelsekommunernas median är större än "
-        "det vanliga årsbruset, det senaste året och minst två av de tre senaste åren. "
-        "Lär av visar de jämförelsekommuner som där har en tydligt bättre nivå eller "
-        "förbättras tydligt."
+        "Tydligt efter betyder att skillnaden mot jämförelsekommunernas median, i snitt "
+        "över de tre senaste åren, är större än det vanliga årsbruset och pekar åt samma "
+        "håll det senaste året. Alla nyckeltal prövas tillsammans: om kommunen inte "
+        "skiljer sig på något är risken högst "
+        f"{number(100 * learning.q, 0)} % att ens ett enda flaggas, och bland de flaggade "
+        f"är andelen felaktiga i genomsnitt högst {number(100 * learning.q, 0)} %. "
+        "Lär av visar de jämförelsekommuner vars nivå där är tydligt bättre. Kommuner som "
+        "bara förbättras tydligt visas som ”förbättras också”: bakgrund, inte skäl att lära "
+        "av – i efterhand har de inte förbättrats mer än andra."
     )
     if not learning.findings:
         console.print(
-            "Inget nyckeltal visar en skillnad som är större än årsbruset två av de tre "
-            "senaste åren. Det betyder inte att allt är bra – bara att ingen skillnad "
-            "mot jämförelsekommunerna går att skilja från slumpen."
+            "Inget nyckeltal visar en skillnad i snitt över de tre senaste åren som är "
+            "större än årsbruset. Det betyder inte att allt är bra – bara att ingen "
+            "skillnad mot jämförelsekommunerna går att skilja från slumpen."
         )
     area = None
     for f in learning.findings:
@@ -434,20 +442,27 @@ def _print_learning(report: LearnReport) -> None:
             f"{number(f.value)} mot jämförelsekommunernas median {number(f.peer_median)}, "
             f"skillnad {_signed(f.difference)} ([red]{worse} är sämre här[/red]; "
             f"skattad skillnad med hänsyn till årsbruset {_signed(f.shrunk_difference)}, "
-            f"efter i {f.years_behind} av 3 år, "
+            f"efter {f.years_behind} av 3 år, "
             f"q {_q(f.q_value)})."
         )
         if not f.partners:
-            console.print("  Ingen av jämförelsekommunerna är tydligt bättre eller förbättras.")
+            console.print("  Ingen av jämförelsekommunerna är tydligt bättre.")
         for p in f.partners:
-            why = []
-            if p.level:
-                why.append(f"tydligt bättre nivå {p.years_better} av 3 år ({number(p.value)})")
+            why = f"tydligt bättre nivå, bättre {p.years_better} av 3 år ({number(p.value)})"
             if p.improving:
-                why.append(f"förbättras tydligt ({_signed(p.slope)} per år)")
+                why += f"; förbättras också ({_signed(p.slope)} per år)"
             console.print(
-                f"  Lär av [bold]{report.names.get(p.municipality, p.municipality)}"
-                f"[/bold]: {', '.join(why)}."
+                f"  Lär av [bold]{report.names.get(p.municipality, p.municipality)}[/bold]: {why}."
+            )
+        if f.also_improving:
+            console.print(
+                "  Förbättras också (bakgrund, inte skäl att lära av): "
+                + ", ".join(
+                    f"{report.names.get(p.municipality, p.municipality)} "
+                    f"({_signed(p.slope)} per år)"
+                    for p in f.also_improving
+                )
+                + "."
             )
     if learning.areas:
         console.print()
