@@ -29,7 +29,6 @@ from tillit.analyses._eligibility import (
     practical_gap,
 )
 from tillit.analyses._evidence import (
-    MIN_HOLDING,
     RECENT,
     Evidence,
     Gaps,
@@ -57,7 +56,16 @@ from tillit.analyses._learn import (
     learning_matrix,
 )
 from tillit.analyses._multiple import benjamini_hochberg
-from tillit.analyses._noise import WINDOW, Levels, Noise, Windowed, estimate_noise, shrink_levels
+from tillit.analyses._noise import (
+    WINDOW,
+    Levels,
+    Noise,
+    NoiseCheck,
+    Windowed,
+    check_noise,
+    estimate_noise,
+    shrink_levels,
+)
 from tillit.analyses._panel import Panel
 from tillit.analyses._polarity import (
     Polarity,
@@ -99,7 +107,6 @@ from tillit.analyses._synth_panel import Predictor, SynthPanel, parse_predictor
 from tillit.analyses._trend import MannKendall, TheilSen, Trend, mann_kendall, theil_sen, trend
 
 __all__ = [
-    "MIN_HOLDING",
     "MIN_PRE_YEARS",
     "POSITION_LABELS",
     "REASON_LABELS",
@@ -133,6 +140,7 @@ __all__ = [
     "Levels",
     "MannKendall",
     "Noise",
+    "NoiseCheck",
     "Panel",
     "Partner",
     "Peer",
@@ -159,6 +167,7 @@ __all__ = [
     "assess_eligibility",
     "benjamini_hochberg",
     "build_structure",
+    "check_noise",
     "compare",
     "curated_eligibility",
     "curated_polarities",
