@@ -496,3 +496,20 @@ def test_the_eligibility_file_setting_reaches_the_cli(
     path.write_text("kpi,eligible\nN60111,kanske\n", "utf-8")
     assert main(["learn", "Kungsbacka"]) != 0
     assert "rad 2" in capsys.readouterr().err
+
+
+def test_spreads_of_many_kpis_at_once_equal_the_mpd_of_each() -> None:
+    from tillit.analyses import MPD_FRACTION, robust_spreads
+
+    rng = np.random.default_rng(11)
+    latest = rng.normal(0, 3, size=(30, 290))
+    latest[rng.random(latest.shape) < 0.2] = np.nan
+    latest[3] = np.nan  # no values
+    latest[4] = 0.0  # most values equal: the standard deviation
+    latest[4, :10] = 5.0
+    latest[5] = np.nan  # fewer than 4 values: no MPD
+    latest[5, :3] = [1.0, 2.0, 4.0]
+    spread, count = robust_spreads(latest)
+    for row, s, n in zip(latest, spread, count, strict=True):
+        expected = minimum_practical_difference(row)
+        assert (MPD_FRACTION * s if n >= 4 else 0.0) == pytest.approx(expected)

@@ -17,6 +17,7 @@ from tillit.analyses._compare import (
 )
 from tillit.analyses._denominator import DenominatorRule, denominator_rule
 from tillit.analyses._eligibility import (
+    MPD_FRACTION,
     REASON_LABELS,
     Eligibility,
     EligibilityOverride,
@@ -27,6 +28,7 @@ from tillit.analyses._eligibility import (
     minimum_practical_difference,
     parse_eligibility_overrides,
     practical_gap,
+    robust_spreads,
 )
 from tillit.analyses._evidence import (
     RECENT,
@@ -108,6 +110,7 @@ from tillit.analyses._trend import MannKendall, TheilSen, Trend, mann_kendall, t
 
 __all__ = [
     "MIN_PRE_YEARS",
+    "MPD_FRACTION",
     "POSITION_LABELS",
     "REASON_LABELS",
     "RECENT",
@@ -197,6 +200,7 @@ __all__ = [
     "practical_gap",
     "proportion_limits",
     "resolve_polarity",
+    "robust_spreads",
     "shrink",
     "shrink_levels",
     "size_dependent",

@@ -181,7 +181,7 @@ def judge_title(title: str) -> tuple[Reason, str] | None:
     return None
 
 
-def judge_values(values: FloatArray) -> tuple[Reason, str] | None:
+def judge_values(values: FloatArray, *, spread: float | None = None) -> tuple[Reason, str] | None:
     """Binary, categorical or step-shaped, judged from a KPI's values (municipality × year,
     NaN where missing, consecutive years); None when the values look like a measurement.
 
@@ -190,25 +190,29 @@ def judge_values(values: FloatArray) -> tuple[Reason, str] | None:
     - step-shaped: at least :data:`STEP_SHARE` of the changes between consecutive years
       (both present) are nil, a change below :data:`STILL_TOLERANCE` × the robust
       between-municipality spread counting as nil.
+
+    ``spread`` is that spread when the caller has it (:func:`robust_spreads`).
     """
     present = values[~np.isnan(values)]
     if present.size == 0:
         return None
-    distinct = np.unique(present)
-    if distinct.size <= 2 and np.isin(distinct, (0.0, 1.0)).all():
+    if np.all((present == 0.0) | (present == 1.0)):
         return "binary", "every value is 0 or 1"
-    if distinct.size <= MAX_CATEGORIES and np.all(distinct == np.round(distinct)):
-        return (
-            "categorical",
-            f"only {distinct.size} distinct whole-number values across all municipalities",
-        )
+    if np.all(present == np.round(present)):
+        distinct = np.unique(present)
+        if distinct.size <= MAX_CATEGORIES:
+            return (
+                "categorical",
+                f"only {distinct.size} distinct whole-number values across all municipalities",
+            )
     if values.ndim != 2 or values.shape[1] < 2:
         return None
     changes = np.diff(values, axis=1)
     changes = np.abs(changes[~np.isnan(changes)])
     if changes.size < MIN_CHANGES:
         return None
-    spread = _spread(latest_values(values))
+    if spread is None:
+        spread = _spread(latest_values(values))
     tolerance = STILL_TOLERANCE * spread if spread > 0 else 0.0
     tolerance = max(tolerance, 1e-9 * float(np.abs(present).max()))
     still = float((changes <= tolerance).mean())
@@ -225,6 +229,8 @@ def assess_eligibility(
     title: str | None,
     values: FloatArray | None = None,
     overrides: Mapping[str, EligibilityOverride] | None = None,
+    *,
+    spread: float | None = None,
 ) -> Eligibility:
     """Whether ``kpi`` may be ranked: the user's file, else no title means no, else Tillit's
     list, else the title, else the values (municipality × year; None: not judged)."""
@@ -245,7 +251,7 @@ def assess_eligibility(
     if found is not None:
         return Eligibility(kpi, found[0], "rule", found[1], mpd)
     if values is not None:
-        found = judge_values(values)
+        found = judge_values(values, spread=spread)
         if found is not None:
             return Eligibility(kpi, found[0], "data", found[1], mpd)
     return Eligibility(kpi, "eligible", "default", "no rule excludes it", mpd)
@@ -263,6 +269,33 @@ def minimum_practical_difference(latest: FloatArray, *, fraction: float = MPD_FR
     if present.size < 4:
         return 0.0
     return fraction * _spread(present)
+
+
+def robust_spreads(latest: FloatArray) -> tuple[FloatArray, npt.NDArray[np.int64]]:
+    """Per row of ``latest`` (KPI × municipality, NaN ignored) the robust between-municipality
+    standard deviation IQR / 1.349 (the sample standard deviation where the IQR is 0; 0 with
+    fewer than 2 values), and the number of values: :func:`minimum_practical_difference` for
+    many KPIs at once (the MPD is ``MPD_FRACTION`` × it where at least 4 values)."""
+    ordered = np.sort(latest, axis=1)  # NaN last
+    n = (~np.isnan(latest)).sum(axis=1)
+    m = np.maximum(n, 1)
+
+    def quantile(q: float) -> FloatArray:
+        pos = q * (m - 1)
+        lo = np.floor(pos).astype(np.int64)
+        hi = np.minimum(lo + 1, m - 1)
+        a = np.take_along_axis(ordered, lo[:, None], axis=1)[:, 0]
+        b = np.take_along_axis(ordered, hi[:, None], axis=1)[:, 0]
+        out: FloatArray = a + (pos - lo) * (b - a)
+        return out
+
+    robust = (quantile(0.75) - quantile(0.25)) / _IQR_TO_SD
+    filled = np.where(np.isnan(latest), 0.0, latest)
+    mean = filled.sum(axis=1) / m
+    squares = np.where(np.isnan(latest), 0.0, (latest - mean[:, None]) ** 2).sum(axis=1)
+    sd = np.sqrt(squares / np.maximum(n - 1, 1))
+    spread = np.where(robust > 0, robust, sd)
+    return np.where(n >= 2, spread, 0.0), n.astype(np.int64)
 
 
 def practical_gap(difference: FloatArray, mpd: FloatArray | float) -> FloatArray:

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from tillit.analyses import (
+    MPD_FRACTION,
     REASON_LABELS,
     STRUCTURAL_KPIS,
     Denominators,
@@ -28,10 +29,10 @@ from tillit.analyses import (
     denominator_rule,
     gather_evidence,
     latest_values,
-    minimum_practical_difference,
     parse_eligibility_overrides,
     parse_polarity_overrides,
     resolve_polarity,
+    robust_spreads,
     size_dependent,
 )
 from tillit.config import Settings
@@ -405,21 +406,30 @@ def load_context(
         chosen = tuple(k for k in panel.kpis if why_not(k) is None)
     else:
         chosen = panel.kpis if kpis is None else tuple(k for k in panel.kpis if k in set(kpis))
-    # After the values are read: binary, categorical or step-shaped series.
-    for kpi in chosen:
-        values = panel.values[panel.kpi_index(kpi)]
-        eligibility[kpi] = assess_eligibility(kpi, title_of(kpi), values, user)
+    # After the values are read: binary, categorical or step-shaped series, judged against
+    # each KPI's between-municipality spread in its latest year (all KPIs at once).
+    cube = panel.values[[panel.kpi_index(k) for k in chosen]]
+    spread, counted = robust_spreads(
+        np.stack([latest_values(v) for v in cube]) if len(chosen) else np.zeros((0, 0))
+    )
+    spread_of = {kpi: (float(spread[i]), int(counted[i])) for i, kpi in enumerate(chosen)}
+    for i, kpi in enumerate(chosen):
+        eligibility[kpi] = assess_eligibility(
+            kpi, title_of(kpi), cube[i], user, spread=spread_of[kpi][0]
+        )
     if testable_only:
         for kpi in chosen:
             reason = untestable(decide(kpi), title_of(kpi) or "", eligibility[kpi])
             if reason is not None:
                 leave_out(kpi, reason)
         chosen = tuple(k for k in chosen if k not in left_out)
+    # The minimum practical difference: the user's, else MPD_FRACTION of the spread (the
+    # same as minimum_practical_difference of the latest values).
     mpd = {}
     for kpi in chosen:
         own = eligibility[kpi].mpd
-        latest = latest_values(panel.values[panel.kpi_index(kpi)])
-        mpd[kpi] = own if own is not None else minimum_practical_difference(latest)
+        spread_here, count = spread_of[kpi]
+        mpd[kpi] = own if own is not None else (MPD_FRACTION * spread_here if count >= 4 else 0.0)
     if kpis is not None and not chosen:
         raise NoDataError(
             f"Inga kommunvärden för {', '.join(kpis)} i arkivet.",
