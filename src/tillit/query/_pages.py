@@ -199,7 +199,12 @@ def _overview(state: Loaded, code: str) -> MunicipalityOverview:
         )
         for a in order
     )
-    kpis = {f.kpi for f in learning.findings} | set(learning.ahead) | set(state.key_kpis)
+    kpis = (
+        {f.kpi for f in learning.findings}
+        | set(learning.ahead)
+        | set(state.key_kpis)
+        | {kpi for kpi, _ in learning.noise_misfit}
+    )
     population = float(ctx.population()[ctx.structure.municipalities.index(code)])
     try:
         kommungrupp: str | None = ctx.peer_set(code, "kommungrupp").label
@@ -218,7 +223,7 @@ def _overview(state: Loaded, code: str) -> MunicipalityOverview:
         names=_names(
             ctx.names,
             [code, *peers.members],
-            [p.municipality for f in learning.findings for p in f.partners],
+            [p.municipality for f in learning.findings for p in (*f.partners, *f.also_improving)],
         ),
         polarity={kpi: ctx.polarity[kpi] for kpi in kpis if kpi in ctx.polarity},
         q=state.q,

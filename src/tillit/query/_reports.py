@@ -107,6 +107,7 @@ def compare_report(
             tier="not_eligible",
             why_not_tested=ineligible[kpi].explanation,
             z=float("nan"),
+            p_value=float("nan"),
             q_value=float("nan"),
             rank=None,
             percentile=None,
@@ -255,7 +256,11 @@ def learn_report(
         size_dependent=ctx.excluded["size_dependent"],
         excluded=ctx.exclusions,
     )
-    kpis = {f.kpi for f in learning.findings} | set(learning.ahead)
+    kpis = (
+        {f.kpi for f in learning.findings}
+        | set(learning.ahead)
+        | {kpi for kpi, _ in learning.noise_misfit}
+    )
     return LearnReport(
         municipality=focal["id"],
         name=focal["title"],
@@ -305,7 +310,7 @@ class MatrixReport:
                 partners = [
                     ev.municipalities[j]
                     for slot, j in enumerate(m.peers[f_pos])
-                    if m.level_partner[k, f_pos, slot] or m.improving_partner[k, f_pos, slot]
+                    if m.level_partner[k, f_pos, slot]
                 ]
                 out.append(
                     {
@@ -314,7 +319,7 @@ class MatrixReport:
                         "kpi": ev.kpis[k],
                         "area": ev.areas[k],
                         "year": int(ev.windowed.end_years[k]),
-                        "z": round(float(m.gaps.z[k, f_pos, -1]), 3),
+                        "z": round(float(m.gaps.t[k, f_pos]), 3),
                         "q_value": float(m.q_value[k, f_pos]),
                         "partners": partners,
                     }
