@@ -197,11 +197,12 @@ def peer_gaps(
     evidence: Evidence, focal: npt.NDArray[np.int64], peers: npt.NDArray[np.int64]
 ) -> Gaps:
     """Gap of each focal municipality to its peers' median. The test uses the published
-    values: t = mean gap / sqrt(f(ρ, n) · (s̃²_own + π/2 · mean(s̃²_peers) / n_peers)),
-    where f is the variance of a mean of n neighbouring years under AR(1) noise and the
-    last term the variance of the peers' median (:func:`median_variance`); it needs the
-    latest year and MIN_PEERS peers with a value in each year used. The shrunken levels
-    are kept for showing."""
+    values: t = mean gap / sqrt(f(ρ, n) · (s̃²_own + V_median)), where f is the variance
+    of a mean of n neighbouring years under AR(1) noise and V_median the variance of the
+    peers' median (:func:`median_variance`); its degrees of freedom combine d0 + d of
+    the own variance with the peers' by Satterthwaite. It needs the latest year and
+    MIN_PEERS peers with a value in each year used. The shrunken levels are kept for
+    showing."""
     shrunk = evidence.levels.shrunk[:, :, -RECENT:]
     own = shrunk[:, focal, :]
     shrunk_median, _ = nan_median(shrunk[:, peers, :], axis=2)
@@ -212,7 +213,9 @@ def peer_gaps(
     direction = np.where(evidence.signs == 0, 1, evidence.signs)[:, None]
     with np.errstate(invalid="ignore", divide="ignore"):
         gap = np.where(count >= MIN_PEERS, raw[:, focal, :] - median, np.nan)
-        year_var = s2[:, focal, None] + median_variance(peer_values, s2[:, peers], median)
+        own_var = s2[:, focal, None]
+        median_var = median_variance(peer_values, s2[:, peers], median)
+        year_var = own_var + median_var
         z = direction[:, :, None] * gap / np.sqrt(year_var)
         present = ~np.isnan(gap)
         years = present.sum(axis=2)
@@ -224,7 +227,16 @@ def peer_gaps(
         beyond = practical_gap(mean_gap, mpd_per_kpi(evidence)[:, None])
         t = direction * beyond / np.sqrt(factor * mean_var)
     t = np.where(present[:, :, -1], t, np.nan)
-    df = evidence.noise.total_df[:, focal]
+    # Satterthwaite: the own variance has d0 + d degrees of freedom, the peers' median's
+    # the sum of theirs; the sum's effective df lies between.
+    total_df = evidence.noise.total_df
+    own_df = total_df[:, focal]
+    peer_df = total_df[:, peers].sum(axis=2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        a = masked_mean(np.broadcast_to(own_var, year_var.shape), present, axis=2)
+        b = masked_mean(median_var, present, axis=2)
+        df = np.where(a + b > 0, (a + b) ** 2 / (a * a / own_df + b * b / peer_df), own_df)
+    df = np.where(np.isfinite(df), np.maximum(df, own_df), own_df)
     p = two_sided_p(t, df, evidence.noise.tail_df[:, None])
     return Gaps(
         focal=focal,
