@@ -698,6 +698,14 @@ def main() -> None:
     back = backtest(store, full, args.origin, boot, rng)
 
     print("\n(b) False flags when there is nothing to find")
+    rho = getattr(matrix.evidence.noise, "rho", None)
+    if rho is not None:
+        tested_kpis = np.asarray(matrix.tested).any(axis=1)
+        q25, q50, q75 = np.nanpercentile(np.asarray(rho)[tested_kpis], [25, 50, 75])
+        line(
+            "  the noise model's year-to-year ρ, tested KPIs",
+            f"median {q50:.2f} (quartiles {q25:.2f}–{q75:.2f})",
+        )
     share_null, judged, seconds, batches = null_false_flags(
         full, matrix, rng, 4 if args.quick else None
     )
