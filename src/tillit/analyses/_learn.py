@@ -217,7 +217,7 @@ def learning_matrix(
     if not 0 < q < 1:
         raise InvalidInputError(
             f"FDR-nivån måste ligga mellan 0 och 1, inte {q}.",
-            hint="Ange t.ex. --fdr 0.05 (högst 5 % falska upptäckter bland de flaggade).",
+            hint="Ange t.ex. --fdr 0.05 (i genomsnitt högst 5 % felaktiga bland de flaggade).",
         )
     focal_idx = (
         np.arange(len(evidence.municipalities), dtype=np.int64)
