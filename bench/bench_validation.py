@@ -337,9 +337,19 @@ def null_panel(
 
 def null_false_flags(
     ctx: Any, matrix: Any, rng: Any, batches_to_run: int | None, *, autocorrelated: bool = True
-) -> tuple[float, int, float, int]:
+) -> tuple[float, int, float, int, float]:
     """Share of municipalities with any flag when their series carry no difference; how
-    many were judged, the seconds taken and the number of batches in all."""
+    many were judged, the seconds taken, the number of batches in all, and the share of
+    the false flags on KPIs whose estimated ρ is at the noise model's ceiling."""
+    real_rho = dict(
+        zip(
+            matrix.evidence.kpis,
+            np.asarray(getattr(matrix.evidence.noise, "rho", np.zeros(len(matrix.evidence.kpis)))),
+            strict=True,
+        )
+    )
+    ceiling = max(real_rho.values(), default=0.0)
+    at_ceiling = pairs = 0
     peers = ctx.structure.neighbour_indices(K)
     batches = colour_batches(peers)
     order = rng.permutation(len(batches))
@@ -352,11 +362,23 @@ def null_false_flags(
         batch = batches[b]
         values = null_panel(ctx, matrix.evidence, batch, rng, autocorrelated=autocorrelated)
         m = national(with_values(ctx, values), focal=batch)
-        any_flag = (np.asarray(m.behind) | np.asarray(m.ahead)).any(axis=0)
+        flags = np.asarray(m.behind) | np.asarray(m.ahead)
+        any_flag = flags.any(axis=0)
         tested = np.asarray(m.tested).any(axis=0)
         flagged += int((any_flag & tested).sum())
         judged += int(tested.sum())
-    return flagged / max(judged, 1), judged, time.perf_counter() - start, len(batches)
+        for k in np.flatnonzero(flags.any(axis=1)):
+            n = int(flags[k].sum())
+            pairs += n
+            if ceiling > 0 and real_rho.get(m.evidence.kpis[k], 0.0) >= ceiling - 1e-9:
+                at_ceiling += n
+    return (
+        flagged / max(judged, 1),
+        judged,
+        time.perf_counter() - start,
+        len(batches),
+        at_ceiling / max(pairs, 1),
+    )
 
 
 def trend_level(ctx: Any, matrix: Any, sample: int, rng: Any) -> tuple[float, int]:
@@ -706,7 +728,7 @@ def main() -> None:
             "  the noise model's year-to-year ρ, tested KPIs",
             f"median {q50:.2f} (quartiles {q25:.2f}–{q75:.2f})",
         )
-    share_null, judged, seconds, batches = null_false_flags(
+    share_null, judged, seconds, batches, ceiling = null_false_flags(
         full, matrix, rng, 4 if args.quick else None
     )
     line(
@@ -714,7 +736,13 @@ def main() -> None:
         f"{pct(share_null)} of {judged} municipalities ({4 if args.quick else batches} of "
         f"{batches} batches, {seconds:.0f} s)",
     )
-    share_white, judged_white, seconds, _ = null_false_flags(
+    if rho is not None:
+        capped = float(np.mean(np.asarray(rho)[tested_kpis] >= np.max(rho) - 1e-9))
+        line(
+            "    false flags on KPIs whose ρ is at the model's ceiling",
+            f"{pct(ceiling)} (such KPIs: {pct(capped)} of the tested)",
+        )
+    share_white, judged_white, seconds, _, _ = null_false_flags(
         full, matrix, rng, 4 if args.quick else None, autocorrelated=False
     )
     line(
