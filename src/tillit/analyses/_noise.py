@@ -313,11 +313,15 @@ def two_sided_p(t: FloatArray, total_df: FloatArray, tail_df: FloatArray) -> Flo
         return np.asarray(2.0 * special.stdtr(df, -np.abs(t) * scale), dtype=np.float64)
 
 
-def estimate_noise(values: FloatArray, population: FloatArray) -> Noise:
+def estimate_noise(
+    values: FloatArray, population: FloatArray, *, diffs: Differences | None = None
+) -> Noise:
     """Noise of each series in ``values`` (kpi, municipality, year) given each
     municipality's population. Missing years are left out, never closed up: only
-    consecutive observed years give a difference."""
-    diffs = centred_differences(values)
+    consecutive observed years give a difference. ``diffs`` are the values'
+    :func:`centred_differences` when the caller has them already."""
+    if diffs is None:
+        diffs = centred_differences(values)
     changes = diffs.changes
     ss_table, cross_table, df_table = _table(changes)
     # ρ per KPI: the pooled ratio Σ cross / Σ ss matched to its expectation.
@@ -326,8 +330,12 @@ def estimate_noise(values: FloatArray, population: FloatArray) -> Noise:
         observed = np.where(usable, diffs.cross, 0.0).sum(axis=1) / np.where(
             usable, diffs.ss, 0.0
         ).sum(axis=1)
-        expected_ss = np.where(usable[..., None], ss_table[changes], 0.0).sum(axis=1)
-        expected_cross = np.where(usable[..., None], cross_table[changes], 0.0).sum(axis=1)
+        # Series per KPI with each number of changes (the tables are 0 below two).
+        kpis, width = changes.shape[0], ss_table.shape[0]
+        rows = np.repeat(np.arange(kpis), changes.shape[1]) * width + changes.ravel()
+        histogram = np.bincount(rows, minlength=kpis * width).reshape(kpis, width)
+        expected_ss = histogram @ ss_table
+        expected_cross = histogram @ cross_table
         ratio = expected_cross / expected_ss  # (kpi, grid), increasing in ρ
     g = np.argmin(np.abs(ratio - observed[:, None]), axis=1)
     g = np.where(np.isfinite(observed), g, 0)
@@ -550,8 +558,8 @@ def check_noise(values: FloatArray, population: FloatArray, held_out: int = HELD
     model's variance and no more lie beyond its 99.8 % band than chance allows (a
     binomial test at TAIL_TEST_LEVEL)."""
     fit = values[..., :-held_out]
-    noise = estimate_noise(fit, population)
     diffs = centred_differences(fit)
+    noise = estimate_noise(fit, population, diffs=diffs)
     with np.errstate(invalid="ignore"):
         tail = values[..., -held_out:]
         per_year = (~np.isnan(tail)).sum(axis=1)
