@@ -208,33 +208,40 @@ def centred_differences(values: FloatArray) -> Differences:
     comparison); each series' own mean change is then removed. A missing year is skipped,
     so a series published every other year gives two-year differences."""
     with np.errstate(invalid="ignore"):
-        per_year = (~np.isnan(values)).sum(axis=1)
-        median = np.where(per_year > 0, np.nansum(values, axis=1) / per_year, np.nan)
+        observed = ~np.isnan(values)
+        per_year = observed.sum(axis=1)
+        total = np.where(observed, values, 0.0).sum(axis=1)
+        median = np.where(per_year > 0, total / np.maximum(per_year, 1), np.nan)
         with_values = np.where(per_year > 0, per_year, 0)
         years_with = (per_year > 0).sum(axis=1)
         per_kpi = np.where(years_with > 0, with_values.sum(axis=1) / np.maximum(years_with, 1), 1.0)
     relative = values - median[:, None, :]
     present = ~np.isnan(relative)
-    # Observed values first, in year order (a stable sort on "missing").
-    order = np.argsort(~present, axis=-1, kind="stable")
-    packed = np.take_along_axis(relative, order, axis=-1)
-    years = np.where(np.take_along_axis(present, order, axis=-1), order, -1)
+    width = values.shape[-1]
     n_obs = present.sum(axis=-1)
-    d = np.diff(packed, axis=-1)
+    first = np.where(n_obs > 0, np.argmax(present, axis=-1), -1)
+    last_year = np.where(n_obs > 0, width - 1 - np.argmax(present[..., ::-1], axis=-1), -1)
+    d = np.diff(relative, axis=-1)
+    # A series with a missing year inside: its observed values packed first (a stable
+    # sort on "missing"), so that the difference spans the gap.
+    inside = (n_obs > 0) & (last_year - first + 1 > n_obs)
+    if inside.any():
+        rows = relative[inside]
+        order = np.argsort(np.isnan(rows), axis=-1, kind="stable")
+        d[inside] = np.diff(np.take_along_axis(rows, order, axis=-1), axis=-1)
     valid = ~np.isnan(d)
     count = valid.sum(axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(count > 0, np.where(valid, d, 0.0).sum(axis=-1) / count, np.nan)
-        first = years[..., 0]
-        last_year = np.take_along_axis(years, np.maximum(n_obs - 1, 0)[..., None], -1)[..., 0]
         spacing = np.where(count > 0, (last_year - first) / np.maximum(count, 1), np.nan)
         drift = mean / spacing
         e = np.where(valid, d - np.nan_to_num(mean)[..., None], 0.0)
-    last = np.take_along_axis(packed, np.maximum(n_obs - 1, 0)[..., None], -1)[..., 0]
-    ss = np.einsum("...i,...i->...", e, e)
-    both = valid[..., 1:] & valid[..., :-1]
-    cross = np.where(both, e[..., 1:] * e[..., :-1], 0.0).sum(axis=-1)
-    fourth = (e**4).sum(axis=-1)
+    last = np.take_along_axis(relative, np.maximum(last_year, 0)[..., None], -1)[..., 0]
+    squared = e * e
+    ss = squared.sum(axis=-1)
+    # e is 0 where a difference is missing, so the products need no mask.
+    cross = np.einsum("...i,...i->...", e[..., 1:], e[..., :-1])
+    fourth = np.einsum("...i,...i->...", squared, squared)
     return Differences(
         changes=count.astype(np.int64),
         ss=ss,
@@ -242,7 +249,7 @@ def centred_differences(values: FloatArray) -> Differences:
         fourth=fourth,
         drift=drift,
         last=np.where(n_obs > 0, last, np.nan),
-        last_index=np.where(n_obs > 0, last_year, -1).astype(np.int64),
+        last_index=last_year.astype(np.int64),
         span=(last_year - first).astype(np.float64),
         median=median,
         count=per_kpi.astype(np.float64),
