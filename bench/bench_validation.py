@@ -83,6 +83,16 @@ def pct(x: float) -> str:
     return "n/a" if not np.isfinite(x) else f"{100 * x:.1f} %"
 
 
+def wilson(share: float, n: int) -> str:
+    """A 95 % Wilson interval for a proportion, as "a–b %"."""
+    if n == 0:
+        return "n/a"
+    z = 1.959964
+    centre = (share + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(share * (1 - share) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return f"{100 * (centre - half):.1f}–{100 * (centre + half):.1f} %"
+
+
 def met(ok: bool) -> str:
     return "MET" if ok else "NOT MET"
 
@@ -776,6 +786,7 @@ def main() -> None:
             f"ceiling {np.max(rho):.2f}",
         )
     nulls: dict[tuple[str, bool], float] = {}
+    null_n: dict[tuple[str, bool], int] = {}
     sample = 15 if args.quick else None
     for level_name in NOISE_LEVELS:
         for autocorrelated in (True, False):
@@ -788,11 +799,13 @@ def main() -> None:
                 level=level_name,
             )
             nulls[(level_name, autocorrelated)] = share
+            null_n[(level_name, autocorrelated)] = judged
             line(
                 f"  null, {level_name} variance, "
                 + ("AR(1) at the model's ρ" if autocorrelated else "independent years"),
                 f"{pct(share)} of {judged} municipalities with any flag "
-                f"({sample or batches} of {batches} batches of ≤ {MAX_BATCH}, {seconds:.0f} s)",
+                f"(95 % {wilson(share, judged)}; {sample or batches} of {batches} batches "
+                f"of ≤ {MAX_BATCH}, {seconds:.0f} s)",
             )
             if rho is not None and autocorrelated:
                 line(
@@ -815,7 +828,8 @@ def main() -> None:
     print("\nTargets (issue 13)")
     line(
         "per-municipality null: any false flag ≤ 5 %",
-        f"{met(share_null <= 0.05)}: {pct(share_null)} (posterior variance, AR(1)); "
+        f"{met(share_null <= 0.05)}: {pct(share_null)} "
+        f"(95 % {wilson(share_null, null_n[('posterior', True)])}; posterior variance, AR(1)); "
         f"independent years {pct(nulls[('posterior', False)])}; own variance "
         f"{pct(nulls[('own', True)])} / {pct(nulls[('own', False)])}",
     )
