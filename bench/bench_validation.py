@@ -12,9 +12,10 @@ flags equal ``national_report``'s). Printed:
     to the same peers' median (in national standard deviations); a cluster bootstrap over
     municipalities gives a 95 % interval for each difference;
 (b) false flags under a per-municipality null (each municipality's series replaced by its
-    peers' median plus noise at its own estimated level, AR(1) with the KPI's estimated
-    year-to-year correlation when the noise model has one; share of municipalities with
-    any flag), and the level of the trend test under permuted years;
+    peers' median plus noise at its own estimated level, at most 5 municipalities at a
+    time; the level drawn from the noise model's posterior for the series, or the series'
+    own estimate; AR(1) with the KPI's estimated ρ, or independent years; share of
+    municipalities with any flag), and the level of the trend test under shuffled years;
 (c) coverage of the noise bands on held-back years at 95 % and 99.8 %, by population
     tercile (the product's ``check_noise``), for the KPIs it tests;
 (d) the 20 KPIs flagging the largest share of municipalities, with their kind;
