@@ -134,7 +134,10 @@ def learning_findings(learning: Any) -> Findings:
             (m, f.kpi, p.municipality) for f in learning.findings for p in f.partners if p.level
         },
         improving={
-            (m, f.kpi, p.municipality) for f in learning.findings for p in f.partners if p.improving
+            (m, f.kpi, p.municipality)
+            for f in learning.findings
+            for p in (*f.partners, *f.also_improving)
+            if p.improving
         },
     )
 

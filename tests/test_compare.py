@@ -23,6 +23,7 @@ from tillit.analyses import (
     gather_evidence,
     size_dependent,
 )
+from tillit.analyses._noise import two_sided_p
 from tillit.errors import InvalidInputError
 
 YEARS = tuple(range(2011, 2023))
@@ -126,8 +127,19 @@ def test_several_kpis_get_benjamini_hochberg_q_values() -> None:
     kpis = tuple(f"K{i}" for i in range(len(levels)))
     evidence = _evidence(values, kpis, dict.fromkeys(kpis, Polarity.HIGHER))
     results = compare(evidence, FOCAL, PEERS)
-    z = np.array([r.z for r in results])
-    p = 2.0 * special.ndtr(-np.abs(z))
+    # One p-value per KPI, from a t with the moderated degrees of freedom (or the noise's
+    # heavier tails where it has them).
+    p = np.array([r.p_value for r in results])
+    tails = evidence.noise.tail_df
+    np.testing.assert_allclose(
+        p,
+        [two_sided_p(np.array(r.z), np.array(r.df), tails[k]) for k, r in enumerate(results)],
+        rtol=1e-9,
+    )
+    light = tails >= np.array([r.df for r in results])
+    np.testing.assert_allclose(
+        p[light], [2.0 * special.stdtr(r.df, -abs(r.z)) for r in np.array(results)[light]]
+    )
     _, expected = benjamini_hochberg(p)
     np.testing.assert_allclose([r.q_value for r in results], expected)
     assert any(r.q_value > pv for r, pv in zip(results, p, strict=True))

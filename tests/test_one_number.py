@@ -1,7 +1,7 @@
 """One result, one number: the KPI page, the municipality page, `tillit compare`,
 `tillit learn` and the JSON twins show a municipality's value, its peers' median and the
 difference from one computation, each labelled, and the difference shown can be
-recomputed from the figures shown beside it (real data: Kungsbacka on N17531)."""
+recomputed from the figures shown beside it (real data: Gävle on N31807)."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ from tillit.query import Atlas
 from tillit.store import Store
 from tillit.web import create_app
 
-KUNGSBACKA = "1384"
-KPI = "N17531"  # a key KPI where Kungsbacka is clearly behind its peers
+FOCAL = "2180"  # Gävle
+KPI = "N31807"  # social assistance, where Gävle is clearly behind its peers
 NUMBER = r"([−+-]?\d[\d\u00a0\u202f]*(?:,\d+)?)"
 
 
@@ -72,9 +72,9 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
 def test_kpi_page_difference_is_the_shown_value_minus_the_shown_peer_median(
     site: TestClient,
 ) -> None:
-    text = _text(site.get(f"/nyckeltal/{KPI}", params={"kommun": KUNGSBACKA}).text)
+    text = _text(site.get(f"/nyckeltal/{KPI}", params={"kommun": FOCAL}).text)
     found = re.search(
-        rf"Kungsbacka: {NUMBER}, plats .*? Liknande kommuners median: {NUMBER} "
+        rf"Gävle: {NUMBER}, plats .*? Liknande kommuners median: {NUMBER} "
         rf"\(skillnad {NUMBER}\)",
         text,
     )
@@ -87,7 +87,7 @@ def test_kpi_page_difference_is_the_shown_value_minus_the_shown_peer_median(
     )
     assert estimated, text
     assert _recomputes(*estimated.groups()), estimated
-    twin = site.get(f"/nyckeltal/{KPI}.json", params={"kommun": KUNGSBACKA}).json()
+    twin = site.get(f"/nyckeltal/{KPI}.json", params={"kommun": FOCAL}).json()
     assert twin["peer_median"] == pytest.approx(_num(found.group(2)), abs=0.051)
     assert twin["peer_median"] == twin["comparison"]["peer_median"]
     assert twin["difference"] == pytest.approx(twin["comparison"]["difference"])
@@ -96,12 +96,12 @@ def test_kpi_page_difference_is_the_shown_value_minus_the_shown_peer_median(
 def test_every_surface_shows_the_same_peer_median_and_difference(
     site: TestClient, analysis_env: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    kpi = site.get(f"/nyckeltal/{KPI}.json", params={"kommun": KUNGSBACKA}).json()
+    kpi = site.get(f"/nyckeltal/{KPI}.json", params={"kommun": FOCAL}).json()
     c = kpi["comparison"]
     assert c["difference"] == pytest.approx(c["value"] - c["peer_median"])
     assert c["shrunk_difference"] == pytest.approx(c["shrunk"] - c["shrunk_peer_median"])
 
-    municipality = site.get(f"/kommun/{KUNGSBACKA}.json").json()
+    municipality = site.get(f"/kommun/{FOCAL}.json").json()
     finding = next(f for f in municipality["learning"]["findings"] if f["kpi"] == KPI)
     for key in ("value", "peer_median", "difference", "shrunk_peer_median", "shrunk_difference"):
         assert finding[key] == pytest.approx(c[key]), key
@@ -109,7 +109,7 @@ def test_every_surface_shows_the_same_peer_median_and_difference(
         if r["value"] is not None and r["peer_median"] is not None:
             assert r["difference"] == pytest.approx(r["value"] - r["peer_median"])
 
-    page = _text(site.get(f"/kommun/{KUNGSBACKA}").text)
+    page = _text(site.get(f"/kommun/{FOCAL}").text)
     shown = re.findall(
         rf"{NUMBER} mot de liknande kommunernas median {NUMBER}, skillnad {NUMBER} \(\d{{4}}\)",
         page,
@@ -123,7 +123,7 @@ def test_every_surface_shows_the_same_peer_median_and_difference(
     for triple in cells:
         assert _recomputes(*triple), triple
 
-    compare = _run(capsys, "compare", KUNGSBACKA, KPI)
+    compare = _run(capsys, "compare", FOCAL, KPI)
     found = re.search(
         rf"Värde {NUMBER}; jämförelsekommunernas median {NUMBER} \(skillnad {NUMBER}\)", compare
     )
@@ -131,11 +131,11 @@ def test_every_surface_shows_the_same_peer_median_and_difference(
     assert _recomputes(*found.groups()), found
     assert _num(found.group(2)) == pytest.approx(c["peer_median"], abs=0.0051)
     assert "verkliga nivån" not in compare
-    rows = json.loads(_run(capsys, "compare", KUNGSBACKA, KPI, "-f", "json"))
+    rows = json.loads(_run(capsys, "compare", FOCAL, KPI, "-f", "json"))
     for key in ("value", "peer_median", "difference", "shrunk", "shrunk_peer_median"):
         assert rows[0][key] == pytest.approx(c[key]), key
 
-    learn = _run(capsys, "learn", KUNGSBACKA)
+    learn = _run(capsys, "learn", FOCAL)
     found = re.search(
         rf"\({KPI}\), 2022: {NUMBER} mot jämförelsekommunernas median {NUMBER}, "
         rf"skillnad {NUMBER}",
@@ -149,9 +149,9 @@ def test_every_surface_shows_the_same_peer_median_and_difference(
 def test_a_total_is_not_shrunk_nor_called_its_true_level(
     analysis_env: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    text = _run(capsys, "compare", KUNGSBACKA, "N01951")
+    text = _run(capsys, "compare", FOCAL, "N01951")
     assert "verkliga nivån" not in text and "Skattad nivå" not in text
-    row = json.loads(_run(capsys, "compare", KUNGSBACKA, "N01951", "-f", "json"))[0]
+    row = json.loads(_run(capsys, "compare", FOCAL, "N01951", "-f", "json"))[0]
     assert row["tier"] == "not_comparable"
     assert row["shrunk"] is None and row["shrunk_difference"] is None
     assert row["difference"] == pytest.approx(row["value"] - row["peer_median"])

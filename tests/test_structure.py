@@ -231,3 +231,55 @@ def test_peer_agreement_without_usable_groups_is_no_data() -> None:
     structure = _structure(_raw(20))
     with pytest.raises(NoDataError):
         peer_agreement(structure, {"9999": ["1000"], "1000": ["1000"]})
+
+
+def test_dropping_leaves_out_a_variable_nobody_has_and_names_it() -> None:
+    panel = _panel(_raw(30))
+    # P4 (urban) is not in the panel at all; P5 (growth) has values only after 2021.
+    without = Panel(
+        ("P1", "P2", "P3", "P5"),
+        panel.municipalities,
+        panel.years,
+        panel.values[[0, 1, 2, 4]],
+    )
+    structure = build_structure(without, variables=VARIABLES, year=2022, drop_missing=True)
+    assert [v.key for v in structure.dropped] == ["urban"]
+    assert [v.key for v in structure.variables] == ["size", "old", "income", "growth"]
+    assert structure.raw.shape == (30, 4)
+    values = without.values.copy()
+    values[:, :, 1] = values[:, :, 2]  # 2021 like 2022, except growth
+    values[3, :, 1] = np.nan
+    early = build_structure(
+        Panel(without.kpis, without.municipalities, without.years, values),
+        variables=VARIABLES,
+        year=2021,
+        drop_missing=True,
+    )
+    assert [v.key for v in early.dropped] == ["urban", "growth"]
+    assert early.year == 2021
+    peers = early.peers(early.municipalities[0], k=5)
+    assert peers.dropped == ("urban", "growth")
+    assert not {t.key for p in peers.peers for t in p.traits} & {"urban", "growth"}
+    # Without drop_missing a missing variable is still an error, as before.
+    with pytest.raises(NoDataError, match="P4"):
+        build_structure(without, variables=VARIABLES)
+
+
+def test_dropping_leaves_out_a_variable_most_municipalities_lack() -> None:
+    raw = _raw(30)
+    raw[:20, 3] = np.nan  # urban share known for only 10 of 30
+    structure = build_structure(_panel(raw), variables=VARIABLES, drop_missing=True)
+    assert [v.key for v in structure.dropped] == ["urban"]
+    raw = _raw(30)
+    raw[:14, 3] = np.nan  # known for 16 of 30: kept, the 14 imputed
+    kept = build_structure(_panel(raw), variables=VARIABLES, drop_missing=True)
+    assert kept.dropped == () and kept.imputed[:, 3].sum() == 14
+
+
+def test_a_required_variable_is_never_dropped() -> None:
+    assert [v.key for v in STRUCTURAL_VARIABLES if v.required] == ["population"]
+    size = StructuralVariable("size", "Invånare", ("P1",), True, "invånare", "scale", True)
+    panel = _panel(_raw(20))
+    without = Panel(panel.kpis[1:], panel.municipalities, panel.years, panel.values[1:])
+    with pytest.raises(NoDataError, match="P1"):
+        build_structure(without, variables=(size, *VARIABLES[1:]), drop_missing=True)

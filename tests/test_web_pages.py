@@ -81,6 +81,7 @@ def test_municipality_page_and_its_json_twin_show_the_same_learning_as_the_cli(
         "no_data",
         "too_few_peers",
         "noise_unknown",
+        "noise_misfit",
     }
     for finding in twin["learning"]["findings"]:
         assert f"/nyckeltal/{finding['kpi']}?kommun={KUNGSBACKA}" in page.text

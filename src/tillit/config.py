@@ -55,6 +55,10 @@ class Settings:
     polarity_file: Path | None = None
     """TILLIT_POLARITY_FILE: the user's CSV saying which way is better for KPIs (overrides
     Tillit's own table and title rules); ``None`` when unset."""
+    eligibility_file: Path | None = None
+    """TILLIT_ELIGIBILITY_FILE: the user's CSV saying which KPIs to test or leave out, and
+    their minimum practical differences (overrides Tillit's list and rules); ``None`` when
+    unset."""
     database_url: str = ""
     """TILLIT_DATABASE_URL: the bank's database, an SQLAlchemy URL. Empty means the embedded
     default ``sqlite:///<home>/bank.sqlite``; ``postgresql://`` is normalised to
@@ -140,6 +144,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         sync_max_shrink=_number(env, "TILLIT_SYNC_MAX_SHRINK", 0.1, low=0, high=1),
         memory_limit=memory,
         polarity_file=_existing_file(env, "TILLIT_POLARITY_FILE"),
+        eligibility_file=_existing_file(env, "TILLIT_ELIGIBILITY_FILE"),
         database_url=normalise_database_url(env.get("TILLIT_DATABASE_URL", "")),
         cookie_secure=_flag(env, "TILLIT_COOKIE_SECURE"),
         trusted_proxies=_networks(env, "TILLIT_TRUSTED_PROXIES"),
@@ -221,6 +226,12 @@ def normalise_database_url(raw: str) -> str:
     )
 
 
+_FILE_DOCS = {
+    "TILLIT_POLARITY_FILE": "docs/polarity.md",
+    "TILLIT_ELIGIBILITY_FILE": "docs/eligibility.md",
+}
+
+
 def _existing_file(env: Mapping[str, str], name: str) -> Path | None:
     raw = env.get(name, "").strip()
     if not raw:
@@ -230,7 +241,7 @@ def _existing_file(env: Mapping[str, str], name: str) -> Path | None:
         what = "är en mapp, inte en fil" if path.is_dir() else "finns inte"
         raise ConfigError(
             f"{name}={raw!r} {what}.",
-            hint=f"Peka {name} på en befintlig fil (se docs/polarity.md), eller ta bort den.",
+            hint=f"Peka {name} på en befintlig fil (se {_FILE_DOCS[name]}), eller ta bort den.",
         )
     return path
 

@@ -16,8 +16,21 @@ from tillit.analyses._compare import (
     fit_funnel,
 )
 from tillit.analyses._denominator import DenominatorRule, denominator_rule
+from tillit.analyses._eligibility import (
+    MPD_FRACTION,
+    REASON_LABELS,
+    Eligibility,
+    EligibilityOverride,
+    Exclusion,
+    assess_eligibility,
+    curated_eligibility,
+    latest_values,
+    minimum_practical_difference,
+    parse_eligibility_overrides,
+    practical_gap,
+    robust_spreads,
+)
 from tillit.analyses._evidence import (
-    MIN_HOLDING,
     RECENT,
     Evidence,
     Gaps,
@@ -45,7 +58,16 @@ from tillit.analyses._learn import (
     learning_matrix,
 )
 from tillit.analyses._multiple import benjamini_hochberg
-from tillit.analyses._noise import WINDOW, Levels, Noise, Windowed, estimate_noise, shrink_levels
+from tillit.analyses._noise import (
+    WINDOW,
+    Levels,
+    Noise,
+    NoiseCheck,
+    Windowed,
+    check_noise,
+    estimate_noise,
+    shrink_levels,
+)
 from tillit.analyses._panel import Panel
 from tillit.analyses._polarity import (
     Polarity,
@@ -87,9 +109,10 @@ from tillit.analyses._synth_panel import Predictor, SynthPanel, parse_predictor
 from tillit.analyses._trend import MannKendall, TheilSen, Trend, mann_kendall, theil_sen, trend
 
 __all__ = [
-    "MIN_HOLDING",
     "MIN_PRE_YEARS",
+    "MPD_FRACTION",
     "POSITION_LABELS",
+    "REASON_LABELS",
     "RECENT",
     "STRUCTURAL_KPIS",
     "STRUCTURAL_VARIABLES",
@@ -103,7 +126,10 @@ __all__ = [
     "Denominators",
     "DiffInDiff",
     "Effect",
+    "Eligibility",
+    "EligibilityOverride",
     "Evidence",
+    "Exclusion",
     "Finding",
     "FitQuality",
     "FittedFunnel",
@@ -117,6 +143,7 @@ __all__ = [
     "Levels",
     "MannKendall",
     "Noise",
+    "NoiseCheck",
     "Panel",
     "Partner",
     "Peer",
@@ -140,9 +167,12 @@ __all__ = [
     "Verdicts",
     "Windowed",
     "additive_tau2",
+    "assess_eligibility",
     "benjamini_hochberg",
     "build_structure",
+    "check_noise",
     "compare",
+    "curated_eligibility",
     "curated_polarities",
     "denominator_rule",
     "estimate_noise",
@@ -154,18 +184,23 @@ __all__ = [
     "gather_evidence",
     "infer_polarity",
     "judge_gaps",
+    "latest_values",
     "learning_matrix",
     "mann_kendall",
+    "minimum_practical_difference",
     "normal_limits",
     "outcome_lags",
     "overdispersion",
+    "parse_eligibility_overrides",
     "parse_polarity_overrides",
     "parse_predictor",
     "peer_agreement",
     "peer_gaps",
     "poisson_ratio_limits",
+    "practical_gap",
     "proportion_limits",
     "resolve_polarity",
+    "robust_spreads",
     "shrink",
     "shrink_levels",
     "size_dependent",

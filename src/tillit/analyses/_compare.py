@@ -1,8 +1,9 @@
 """A municipality against all municipalities and against its peers, with uncertainty.
 
 The headline is a tier ("tydligt bättre / i nivå med / tydligt sämre" than the peers),
-never a bare rank: the tier comes from the same noise-scaled gap, false-discovery
-control and two-of-three-years rule as the learning analysis (``judge_gaps``). Beside
+never a bare rank: the tier comes from the same test as the learning analysis
+(``judge_gaps``: the mean gap to the peers' median over the last three years, a
+moderated t, Benjamini–Hochberg over the KPIs compared at once). Beside
 it: rank and percentile, the difference to the peer median, the empirical-Bayes
 shrunken value, and the position in a funnel over all municipalities — with counts and
 denominators when they exist, otherwise a noise band from the series' own year-to-year
@@ -33,6 +34,8 @@ TIER_LABELS = {
     "no_data": "inget värde för senaste året",
     "too_few_peers": "för få jämförelsekommuner med värden",
     "noise_unknown": "för kort historik för att skilja en skillnad från årsbruset",
+    "noise_misfit": "prövas inte: årsbruset förutsäger inte de senaste åren",
+    "not_eligible": "prövas inte: nyckeltalet rangordnas inte som resultat",
 }
 
 POSITION_LABELS = {
@@ -100,12 +103,18 @@ class Comparison:
     difference: float  # value − peer_median (published values)
     shrunk_peer_median: float  # median of the peers' shrunken values
     shrunk_difference: float  # shrunk − shrunk_peer_median: what ``z`` scales
-    z: float  # noise-scaled gap, positive = better (or higher)
+    #: The test: the mean gap to the peers' median over the last 3 years over its
+    #: standard error (a moderated t), positive = better (or higher).
+    z: float
     q_value: float  # false-discovery adjusted p-value (= p with one KPI)
-    years_beyond: int  # of the last 3 years, how many with a gap beyond noise this way
+    years_beyond: int  # of the last 3 years, how many with the gap on the same side
     tier: str  # a key of TIER_LABELS
     funnel: FunnelPoint | None
     peers: tuple[PeerValue, ...]
+    #: Why the KPI was not tested although it has data (Swedish), else None.
+    why_not_tested: str | None = None
+    p_value: float = float("nan")  # two-sided, from a t with ``df`` degrees of freedom
+    df: float = float("nan")  # d0 + d of the moderated t
 
     @property
     def tier_label(self) -> str:
@@ -145,12 +154,13 @@ def compare(
     tested = (
         evidence.comparable
         & evidence.noise.measured
+        & evidence.noise_fits
         & ~np.isnan(latest)
-        & ~np.isnan(gaps.z[:, 0, -1])
+        & ~np.isnan(gaps.t[:, 0])
     )[:, None]
     only = np.zeros_like(tested)
     only[k_idx] = tested[k_idx]
-    verdicts = judge_gaps(gaps.z, only, q)
+    verdicts = judge_gaps(gaps, only, q)
     out = []
     for k in k_idx:
         polarity = evidence.polarity[k]
@@ -167,7 +177,9 @@ def compare(
             tier = "not_comparable"
         elif not evidence.noise.measured[k]:
             tier = "noise_unknown"
-        elif np.isnan(gaps.z[k, 0, -1]):
+        elif not evidence.noise_fits[k]:
+            tier = "noise_misfit"
+        elif np.isnan(gaps.t[k, 0]):
             tier = "too_few_peers"
         elif verdicts.better[k, 0]:
             tier = "clearly_better" if polarity.sign else "clearly_higher"
@@ -188,7 +200,7 @@ def compare(
             group_values = direction * values[group]
             group_values = group_values[~np.isnan(group_values)]
             peer_rank = int((group_values > own).sum()) + 1
-        beyond = verdicts.years_better[k, 0] if gaps.z[k, 0, -1] > 0 else verdicts.years_worse[k, 0]
+        beyond = verdicts.years_better[k, 0] if gaps.t[k, 0] > 0 else verdicts.years_worse[k, 0]
         out.append(
             Comparison(
                 kpi=evidence.kpis[k],
@@ -216,9 +228,12 @@ def compare(
                 if comparable
                 else float("nan"),
                 shrunk_difference=float(gaps.difference[k, 0, -1]) if comparable else float("nan"),
-                z=float(gaps.z[k, 0, -1]),
+                z=float(gaps.t[k, 0]),
+                p_value=float(verdicts.p_value[k, 0]),
+                df=float(gaps.df[k, 0]),
                 q_value=float(verdicts.q_value[k, 0]),
-                years_beyond=int(beyond) if not np.isnan(gaps.z[k, 0, -1]) else 0,
+                years_beyond=int(beyond) if not np.isnan(gaps.t[k, 0]) else 0,
+                why_not_tested=evidence.misfit_reason(k) if tier == "noise_misfit" else None,
                 tier=tier,
                 funnel=_funnel_point(evidence, k, i, (denominators or {}).get(evidence.kpis[k]))
                 if evidence.comparable[k]

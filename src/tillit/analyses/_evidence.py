@@ -1,7 +1,14 @@
 """What every comparison rests on, computed once for all KPIs × municipalities: the
-aligned history window, each series' noise, shrunken levels and shrunken slopes, and
-gaps to the peer median. Comparison, learning and the national matrix all read these,
-so the CLI, the pages and the report can never disagree."""
+aligned history window, each series' noise and its check on held-back years, shrunken
+levels and shrunken slopes, and gaps to the peer median. Comparison, learning and the
+national matrix all read these, so the CLI, the pages and the report can never disagree.
+
+The test of a gap is one statistic per (municipality, KPI): the mean of the published
+values' gap to the peers' median over the last RECENT years, over its standard error
+(the noise's AR(1) correlation inflates the variance of a mean of neighbouring years),
+referred to a t distribution with the moderated degrees of freedom d0 + d (see
+:mod:`tillit.analyses._noise`). Benjamini–Hochberg then runs once per municipality over
+the KPIs tested for it (``judge_gaps``)."""
 
 from __future__ import annotations
 
@@ -13,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import special
 
+from tillit.analyses._eligibility import practical_gap
 from tillit.analyses._multiple import benjamini_hochberg
 from tillit.analyses._noise import (
     WINDOW,
@@ -20,9 +28,11 @@ from tillit.analyses._noise import (
     Noise,
     Windowed,
     align_windows,
-    estimate_noise,
+    check_noise,
+    mean_variance_factor,
     series_moments,
     shrink_levels,
+    two_sided_p,
 )
 from tillit.analyses._panel import FloatArray, Panel
 from tillit.analyses._polarity import Polarity
@@ -30,13 +40,36 @@ from tillit.analyses._scale import size_dependent
 from tillit.analyses._trend import trend_matrix
 from tillit.errors import InvalidInputError
 
-#: The findings must hold in at least this many of the last ``RECENT`` years.
+#: A gap is the mean over this many latest years.
 RECENT = 3
-MIN_HOLDING = 2
-#: Two-sided 95% normal quantile: "clearly" better or worse.
+#: Two-sided 95% normal quantile (the trend shrinkage's "clearly improving").
 Z95 = float(special.ndtri(0.975))
 #: Fewer peers with a value than this and no comparison is made.
 MIN_PEERS = 3
+#: Var(median of n independent N(0, 1)) for n = 1 … 15 (beyond: π / 2n).
+MEDIAN_VARIANCE = np.array(
+    [
+        np.nan,
+        1.0,
+        0.5,
+        0.449,
+        0.298,
+        0.287,
+        0.215,
+        0.21,
+        0.168,
+        0.166,
+        0.138,
+        0.137,
+        0.117,
+        0.117,
+        0.102,
+        0.102,
+    ],
+    dtype=np.float64,
+)
+#: A peer within this many of its own noise SDs of the median could be the median.
+MEDIAN_REACH = 1.5
 
 
 @dataclass(frozen=True)
@@ -51,6 +84,24 @@ class Evidence:
     areas: tuple[str, ...]
     comparable: npt.NDArray[np.bool_]  # False for totals that grow with population
     population: FloatArray
+    #: Per KPI: the noise model predicted the held-back latest years (``check_noise``);
+    #: a KPI that failed is never tested, and ``misfit`` says why (Swedish).
+    fits: npt.NDArray[np.bool_] | None = None
+    misfit: tuple[str | None, ...] = ()
+    #: Per KPI: the minimum practical difference in its unit (docs/eligibility.md). Gaps
+    #: are tested against it, H0: |gap| ≤ mpd; None tests against 0.
+    mpd: FloatArray | None = None
+
+    @property
+    def noise_fits(self) -> npt.NDArray[np.bool_]:
+        """Per KPI: passed the held-back check (all True when it was not run)."""
+        if self.fits is None:
+            return np.ones(len(self.kpis), dtype=bool)
+        return self.fits
+
+    def misfit_reason(self, kpi_index: int) -> str | None:
+        """Why the noise model of KPI ``kpi_index`` may not be trusted, or None."""
+        return self.misfit[kpi_index] if self.misfit else None
 
     @property
     def kpis(self) -> tuple[str, ...]:
@@ -95,7 +146,10 @@ def gather_evidence(
             hint="Standard är 10 år.",
         )
     windowed = align_windows(panel, window)
-    noise = estimate_noise(windowed.values, population)
+    # The noise is fitted on the years before the RECENT ones that are tested, and those
+    # years check it: a gap (or a step) in the tested years is not taken for noise.
+    check = check_noise(windowed.values, population, held_out=RECENT)
+    noise = check.noise
     levels = shrink_levels(windowed.values[:, :, -RECENT:], noise.variance)
     areas = areas or {}
     titles = titles or {}
@@ -105,52 +159,129 @@ def gather_evidence(
         levels=levels,
         polarity=tuple(polarity.get(k, Polarity.UNKNOWN) for k in windowed.kpis),
         areas=tuple(areas.get(k) or "Övrigt" for k in windowed.kpis),
-        comparable=np.array([not size_dependent(titles.get(k, "")) for k in windowed.kpis]),
+        comparable=np.array(
+            [not size_dependent(titles.get(k, "")) for k in windowed.kpis], dtype=bool
+        ),
         population=population,
+        fits=check.passed,
+        misfit=tuple(check.reason(k) for k in range(len(windowed.kpis))),
     )
 
 
 @dataclass(frozen=True)
 class Gaps:
-    """For focal municipalities F with peers P (|F| × k): over the last RECENT years,
-    the shrunken level, the peer median and the noise-scaled gap. ``z`` is signed so
-    that positive is better when the polarity is known (higher otherwise)."""
+    """For focal municipalities F with peers P (|F| × k). Per year of the last RECENT
+    (kpi, focal, year): the shrunken level, the peers' shrunken median and their
+    difference (for showing), and ``z``, the published value's gap to the peers'
+    published median over its noise (signed so that positive is better when the polarity
+    is known, higher otherwise). Per (kpi, focal): the test — ``mean_difference`` over
+    the years with a gap, ``t`` (signed like ``z``), its degrees of freedom and two-sided
+    ``p``."""
 
     focal: npt.NDArray[np.int64]
     peers: npt.NDArray[np.int64]
-    own: FloatArray  # (kpi, focal, year)
-    peer_median: FloatArray
-    difference: FloatArray  # own − peer median (natural units, not signed)
-    z: FloatArray
+    own: FloatArray  # (kpi, focal, year), shrunken
+    peer_median: FloatArray  # shrunken
+    difference: FloatArray  # own − peer median (natural units, not signed), shrunken
+    z: FloatArray  # per year, published values
     peer_count: npt.NDArray[np.int64]  # peers with a value, (kpi, focal, year)
+    raw_difference: FloatArray  # published value − peers' published median, per year
+    mean_difference: FloatArray  # (kpi, focal): mean of raw_difference, natural units
+    t: FloatArray  # (kpi, focal): moderated t of mean_difference, signed
+    df: FloatArray  # (kpi, focal): its degrees of freedom (d0 + d)
+    p: FloatArray  # (kpi, focal): two-sided p-value
+    years: npt.NDArray[np.int64]  # (kpi, focal): years in the mean
 
 
 def peer_gaps(
     evidence: Evidence, focal: npt.NDArray[np.int64], peers: npt.NDArray[np.int64]
 ) -> Gaps:
-    """Gap of each focal municipality's shrunken level to its peers' median, scaled by
-    the noise: z = (level − median) / sqrt(v_own + π/2 · mean(v_peers) / n_peers),
-    the last term being the large-sample variance of a median."""
+    """Gap of each focal municipality to its peers' median. The test uses the published
+    values: t = mean gap / sqrt(f(ρ, n) · (s̃²_own + V_median)), where f is the variance
+    of a mean of n neighbouring years under AR(1) noise and V_median the variance of the
+    peers' median (:func:`median_variance`); its degrees of freedom combine d0 + d of
+    the own variance with the peers' by Satterthwaite. It needs the latest year and
+    MIN_PEERS peers with a value in each year used. The shrunken levels are kept for
+    showing."""
     shrunk = evidence.levels.shrunk[:, :, -RECENT:]
-    variance = evidence.levels.posterior_variance[:, :, -RECENT:]
     own = shrunk[:, focal, :]
-    peer_values = shrunk[:, peers, :]  # (kpi, focal, k, year)
+    shrunk_median, _ = nan_median(shrunk[:, peers, :], axis=2)
+    raw = evidence.windowed.values[:, :, -RECENT:]
+    peer_values = raw[:, peers, :]  # (kpi, focal, k, year)
     median, count = nan_median(peer_values, axis=2)
+    s2 = evidence.noise.variance
+    direction = np.where(evidence.signs == 0, 1, evidence.signs)[:, None]
     with np.errstate(invalid="ignore", divide="ignore"):
-        peer_var = masked_mean(variance[:, peers, :], ~np.isnan(peer_values), axis=2)
-        se = np.sqrt(variance[:, focal, :] + (np.pi / 2.0) * peer_var / count)
-        direction = np.where(evidence.signs == 0, 1, evidence.signs)[:, None, None]
-        z = direction * (own - median) / se
-    z = np.where(count >= MIN_PEERS, z, np.nan)
+        gap = np.where(count >= MIN_PEERS, raw[:, focal, :] - median, np.nan)
+        own_var = s2[:, focal, None]
+        median_var = median_variance(peer_values, s2[:, peers], median)
+        year_var = own_var + median_var
+        z = direction[:, :, None] * gap / np.sqrt(year_var)
+        present = ~np.isnan(gap)
+        years = present.sum(axis=2)
+        mean_gap = np.where(years > 0, np.where(present, gap, 0.0).sum(axis=2) / years, np.nan)
+        mean_var = masked_mean(year_var, present, axis=2)
+        factor = mean_variance_factor(evidence.noise.rho[:, None], years)
+        # The minimum-effect test: only the part of the gap beyond the KPI's minimum
+        # practical difference counts (docs/eligibility.md).
+        beyond = practical_gap(mean_gap, mpd_per_kpi(evidence)[:, None])
+        t = direction * beyond / np.sqrt(factor * mean_var)
+    t = np.where(present[:, :, -1], t, np.nan)
+    # Satterthwaite: the own variance has d0 + d degrees of freedom, the peers' median's
+    # the sum of theirs; the sum's effective df lies between.
+    total_df = evidence.noise.total_df
+    own_df = total_df[:, focal]
+    peer_df = total_df[:, peers].sum(axis=2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        a = masked_mean(np.broadcast_to(own_var, year_var.shape), present, axis=2)
+        b = masked_mean(median_var, present, axis=2)
+        df = np.where(a + b > 0, (a + b) ** 2 / (a * a / own_df + b * b / peer_df), own_df)
+    df = np.where(np.isfinite(df), np.maximum(df, own_df), own_df)
+    p = two_sided_p(t, df, evidence.noise.tail_df[:, None])
     return Gaps(
         focal=focal,
         peers=peers,
         own=own,
-        peer_median=median,
-        difference=own - median,
+        peer_median=shrunk_median,
+        difference=own - shrunk_median,
         z=z,
         peer_count=count,
+        raw_difference=gap,
+        mean_difference=np.where(np.isnan(t), np.nan, mean_gap),
+        t=t,
+        df=df,
+        p=np.where(np.isnan(t), np.nan, p),
+        years=years.astype(np.int64),
     )
+
+
+def mpd_per_kpi(evidence: Evidence) -> FloatArray:
+    """The minimum practical difference per KPI, 0 where none was given."""
+    if evidence.mpd is None:
+        return np.zeros(len(evidence.kpis))
+    return np.nan_to_num(np.asarray(evidence.mpd, dtype=np.float64), nan=0.0)
+
+
+def median_variance(values: FloatArray, variance: FloatArray, median: FloatArray) -> FloatArray:
+    """The noise variance of the median of ``values`` (kpi, focal, k, year), each peer's
+    value having noise ``variance`` (kpi, focal, k). Only the peers close to the median
+    (within MEDIAN_REACH of their noise SDs) could be it: with n of them it is the
+    variance of a median of n, times their mean noise variance. Peers with equal true
+    levels give the familiar π/2 · σ²/n; peers far apart leave the middle one's σ²,
+    which the large-sample formula would understate up to n-fold."""
+    present = ~np.isnan(values)
+    v = np.broadcast_to(variance[..., None], values.shape)
+    with np.errstate(invalid="ignore"):
+        close = present & (np.abs(values - median[:, :, None, :]) <= MEDIAN_REACH * np.sqrt(v))
+    n = close.sum(axis=2)
+    mean_close = masked_mean(v, close, axis=2)
+    mean_all = masked_mean(v, present, axis=2)
+    factor = np.where(
+        n < MEDIAN_VARIANCE.size,
+        MEDIAN_VARIANCE[np.clip(n, 1, MEDIAN_VARIANCE.size - 1)],
+        np.pi / (2.0 * np.maximum(n, 1)),
+    )
+    return np.asarray(np.where(n > 0, factor * mean_close, mean_all), dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -241,41 +372,44 @@ def nan_median(x: FloatArray, *, axis: int) -> tuple[FloatArray, npt.NDArray[np.
 class Verdicts:
     """Per KPI × focal municipality: clearly better / clearly worse than the peers.
 
-    A gap counts in a year when its two-sided p-value survives Benjamini–Hochberg at
-    ``q`` across all the KPIs tested for that municipality that year; a verdict needs
-    the latest year and at least MIN_HOLDING of the last RECENT years, the same way."""
+    A gap is clear when its p-value (one test per KPI, over the last RECENT years)
+    survives Benjamini–Hochberg at ``q`` across all the KPIs tested for that
+    municipality, and the latest year's gap lies on the same side: among the KPIs flagged
+    for one municipality, the expected share of false flags is at most ``q``, and when no
+    KPI truly differs the chance of any flag at all is at most ``q``."""
 
     better: npt.NDArray[np.bool_]
     worse: npt.NDArray[np.bool_]
-    years_better: npt.NDArray[np.int64]
+    years_better: npt.NDArray[np.int64]  # years of the last RECENT with the gap this way
     years_worse: npt.NDArray[np.int64]
-    q_value: FloatArray  # latest year, NaN when not tested
+    q_value: FloatArray  # BH-adjusted p, NaN when not tested
+    p_value: FloatArray  # two-sided, NaN when not tested
 
 
-def judge_gaps(z: FloatArray, tested: npt.NDArray[np.bool_], q: float) -> Verdicts:
-    """Verdicts from the gap z-scores (kpi, focal, year) of :class:`Gaps`; ``tested``
-    (kpi, focal) says which KPIs count in the false-discovery control."""
+def judge_gaps(gaps: Gaps, tested: npt.NDArray[np.bool_], q: float) -> Verdicts:
+    """Verdicts from the tests of :class:`Gaps`; ``tested`` (kpi, focal) says which KPIs
+    count in the false-discovery control (one Benjamini–Hochberg per focal municipality).
+    """
+    p = gaps.p
+    testable = tested & ~np.isnan(p)
+    rejected = np.zeros(p.shape, dtype=bool)
+    q_value = np.full(p.shape, np.nan)
+    for f in range(p.shape[1]):
+        mask = testable[:, f]
+        if mask.any():
+            rejected[mask, f], q_value[mask, f] = benjamini_hochberg(p[mask, f], q)
     with np.errstate(invalid="ignore"):
-        p = 2.0 * special.ndtr(-np.abs(z))
-    testable = tested[:, :, None] & ~np.isnan(z)
-    rejected = np.zeros(z.shape, dtype=bool)
-    q_value = np.full(tested.shape, np.nan)
-    for f in range(z.shape[1]):
-        for y in range(z.shape[2]):
-            mask = testable[:, f, y]
-            if mask.any():
-                rejected[mask, f, y], adjusted = benjamini_hochberg(p[mask, f, y], q)
-                if y == z.shape[2] - 1:
-                    q_value[mask, f] = adjusted
-    with np.errstate(invalid="ignore"):
-        up = rejected & (z > 0)
-        down = rejected & (z < 0)
-    years_better = up.sum(axis=2)
-    years_worse = down.sum(axis=2)
+        years_better = (gaps.z > 0).sum(axis=2)
+        years_worse = (gaps.z < 0).sum(axis=2)
+        # The latest year must lie on the same side: a gap that has just closed is not
+        # called (this only withholds flags, so the error rate stays within q).
+        up = rejected & (gaps.t > 0) & (gaps.z[:, :, -1] > 0)
+        down = rejected & (gaps.t < 0) & (gaps.z[:, :, -1] < 0)
     return Verdicts(
-        better=tested & up[:, :, -1] & (years_better >= MIN_HOLDING),
-        worse=tested & down[:, :, -1] & (years_worse >= MIN_HOLDING),
+        better=up,
+        worse=down,
         years_better=years_better.astype(np.int64),
         years_worse=years_worse.astype(np.int64),
         q_value=q_value,
+        p_value=np.where(testable, p, np.nan),
     )

@@ -1,10 +1,14 @@
 """Who to learn from: where a municipality is clearly behind comparable ones, and which
-of them are clearly better (level) or clearly improving (slope) there.
+of them are clearly better there (level partners).
 
-A finding must survive three checks: the gap is beyond the series' year-to-year noise
-(shrunken values, so a small municipality's lucky year does not count), it holds in at
-least two of the last three years, and across all KPIs tested at once the false
-discovery rate is kept at ``q`` (Benjamini–Hochberg, per year)."""
+A finding is one test per KPI: the mean gap to the peers' median over the last three
+years, beyond the series' year-to-year noise (a moderated t, see ``_evidence``), kept
+when it survives Benjamini–Hochberg at ``q`` across all the KPIs tested for the
+municipality. A partner is a peer whose mean over the same years is clearly better
+than the municipality's own (the same kind of t, two-sided 5 %). Peers that are clearly
+improving are shown as context only ("förbättras också"): in a backtest on the real
+panel, improving peers went on to out-improve the learner no more often than any peer
+did (docs/analyses.md), so improvement is no reason to pick a partner."""
 
 from __future__ import annotations
 
@@ -15,34 +19,39 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from tillit.analyses._eligibility import Exclusion, practical_gap
 from tillit.analyses._evidence import (
-    MIN_HOLDING,
+    MEDIAN_VARIANCE,
     RECENT,
     Z95,
     Evidence,
     Gaps,
     Slopes,
     judge_gaps,
+    mpd_per_kpi,
+    nan_median,
     peer_gaps,
     raw_median,
     recent_slopes,
 )
-from tillit.analyses._noise import Levels, Noise, Windowed
+from tillit.analyses._noise import Levels, Windowed, mean_variance_factor, two_sided_p
 from tillit.analyses._polarity import Polarity
 from tillit.errors import InvalidInputError
 
 
 @dataclass(frozen=True)
 class Partner:
-    """A peer that does clearly better where the focal municipality is behind."""
+    """A peer on a KPI where the focal municipality is behind: a learning partner when its
+    level is clearly better (``level``); ``improving`` (a clearly improving trend in at
+    least two of the last three windows) is context, never a reason on its own."""
 
     municipality: str
-    level: bool  # clearly better level in ≥ 2 of the last 3 years
-    improving: bool  # clearly improving trend in ≥ 2 of the last 3 windows
+    level: bool  # mean of the last 3 years clearly better than the focal one's
+    improving: bool  # clearly improving trend in ≥ 2 of the last 3 windows (context)
     value: float  # latest value (natural units)
     shrunk: float  # latest shrunken value
     slope: float  # Theil–Sen slope per year over the latest window
-    years_better: int  # of the last 3 years, how many with a clearly better level
+    years_better: int  # of the last 3 years, how many with a better published value
 
 
 @dataclass(frozen=True)
@@ -59,10 +68,13 @@ class Finding:
     difference: float  # value − peer_median, natural units
     shrunk_peer_median: float  # median of the peers' shrunken values
     shrunk_difference: float  # shrunk − shrunk_peer_median: what ``z`` scales
-    z: float  # noise-scaled gap in the latest year (negative = behind)
-    q_value: float  # Benjamini–Hochberg adjusted, latest year
-    years_behind: int  # of the last 3 years
-    partners: tuple[Partner, ...]
+    z: float  # the test: moderated t of the mean gap over the last 3 years (negative = behind)
+    q_value: float  # Benjamini–Hochberg adjusted p
+    years_behind: int  # of the last 3 years, how many with the gap on the behind side
+    partners: tuple[Partner, ...]  # level partners, the clearest first
+    #: Peers that are not level partners but clearly improving: context, not partners.
+    also_improving: tuple[Partner, ...] = ()
+    p_value: float = float("nan")  # two-sided, of the gap test
 
 
 @dataclass(frozen=True)
@@ -86,6 +98,12 @@ class Learning:
     without_polarity: int  # KPIs left out because "better" is not known
     size_dependent: int  # KPIs left out because they are totals (see _scale)
     q: float
+    #: KPIs left out because the noise model failed its check on held-back years:
+    #: (KPI, reason in Swedish).
+    noise_misfit: tuple[tuple[str, str], ...] = ()
+    #: Every KPI the analyses left out before testing (no polarity, a total, or not
+    #: eligible: see docs/eligibility.md), with its reason; filled in by tillit.query.
+    excluded: tuple[Exclusion, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -99,9 +117,9 @@ class LearningMatrix:
     behind: npt.NDArray[np.bool_]
     ahead: npt.NDArray[np.bool_]
     years_behind: npt.NDArray[np.int64]
-    q_value: npt.NDArray[np.float64]  # latest year, for being behind
-    level_partner: npt.NDArray[np.bool_]  # (kpi, focal, k)
-    improving_partner: npt.NDArray[np.bool_]
+    q_value: npt.NDArray[np.float64]  # BH-adjusted p of the gap test
+    level_partner: npt.NDArray[np.bool_]  # (kpi, focal, k): the learning partners
+    improving_partner: npt.NDArray[np.bool_]  # clearly improving peers: context only
     years_better: npt.NDArray[np.int64]
     gaps: Gaps
     slopes: Slopes
@@ -115,30 +133,26 @@ class LearningMatrix:
         row = {int(m): r for r, m in enumerate(self.slopes.rows)}
         findings = []
         for k in np.flatnonzero(self.behind[:, position]):
-            partners = []
+            partners: list[Partner] = []
+            improving_only: list[Partner] = []
             for slot, j in enumerate(self.peers[position]):
                 level = bool(self.level_partner[k, position, slot])
                 improving = bool(self.improving_partner[k, position, slot])
                 if not (level or improving):
                     continue
-                partners.append(
-                    Partner(
-                        municipality=ev.municipalities[j],
-                        level=level,
-                        improving=improving,
-                        value=float(ev.windowed.values[k, j, -1]),
-                        shrunk=float(ev.levels.shrunk[k, j, -1]),
-                        slope=float(self.slopes.slope[k, row[int(j)], -1]),
-                        years_better=int(self.years_better[k, position, slot]),
-                    )
+                peer = Partner(
+                    municipality=ev.municipalities[j],
+                    level=level,
+                    improving=improving,
+                    value=float(ev.windowed.values[k, j, -1]),
+                    shrunk=float(ev.levels.shrunk[k, j, -1]),
+                    slope=float(self.slopes.slope[k, row[int(j)], -1]),
+                    years_better=int(self.years_better[k, position, slot]),
                 )
-            partners.sort(
-                key=lambda p: (
-                    -(p.level + p.improving),
-                    -p.years_better,
-                    -p.shrunk * ev.polarity[k].sign,
-                )
-            )
+                (partners if level else improving_only).append(peer)
+            sign = ev.polarity[k].sign
+            partners.sort(key=lambda p: (-p.years_better, -p.shrunk * sign))
+            improving_only.sort(key=lambda p: -p.slope * sign)
             value = float(ev.windowed.values[k, i, -1])
             peer_median = raw_median(ev.windowed.values[k, self.peers[position], -1])
             findings.append(
@@ -153,10 +167,12 @@ class LearningMatrix:
                     difference=value - peer_median,
                     shrunk_peer_median=float(self.gaps.peer_median[k, position, -1]),
                     shrunk_difference=float(self.gaps.difference[k, position, -1]),
-                    z=float(self.gaps.z[k, position, -1]),
+                    z=float(self.gaps.t[k, position]),
                     q_value=float(self.q_value[k, position]),
                     years_behind=int(self.years_behind[k, position]),
                     partners=tuple(partners),
+                    also_improving=tuple(improving_only),
+                    p_value=float(self.gaps.p[k, position]),
                 )
             )
         findings.sort(key=lambda f: (f.area, f.z))
@@ -179,6 +195,12 @@ class LearningMatrix:
             without_polarity=int(sum(p.sign == 0 for p in ev.polarity)),
             size_dependent=int((~ev.comparable).sum()),
             q=self.q,
+            noise_misfit=tuple(
+                (ev.kpis[k], ev.misfit_reason(int(k)) or "")
+                for k in np.flatnonzero(
+                    (ev.signs != 0) & ev.comparable & ev.noise.measured & ~ev.noise_fits
+                )
+            ),
         )
 
 
@@ -195,7 +217,7 @@ def learning_matrix(
     if not 0 < q < 1:
         raise InvalidInputError(
             f"FDR-nivån måste ligga mellan 0 och 1, inte {q}.",
-            hint="Ange t.ex. --fdr 0.05 (högst 5 % falska upptäckter bland de flaggade).",
+            hint="Ange t.ex. --fdr 0.05 (i genomsnitt högst 5 % felaktiga bland de flaggade).",
         )
     focal_idx = (
         np.arange(len(evidence.municipalities), dtype=np.int64)
@@ -209,11 +231,13 @@ def learning_matrix(
             hint="Använd Structure.neighbour_indices(k) eller en grupp per kommun.",
         )
     gaps = peer_gaps(evidence, focal_idx, peers)
-    known = ((evidence.signs != 0) & evidence.comparable & evidence.noise.measured)[:, None]
+    known = (
+        (evidence.signs != 0) & evidence.comparable & evidence.noise.measured & evidence.noise_fits
+    )[:, None]
     latest_value = ~np.isnan(evidence.windowed.values[:, focal_idx, -1])
-    tested = known & latest_value & ~np.isnan(gaps.z[:, :, -1])
+    tested = known & latest_value & ~np.isnan(gaps.t)
 
-    verdicts = judge_gaps(gaps.z, tested, q)
+    verdicts = judge_gaps(gaps, tested, q)
     behind, ahead, years_behind, q_value = (
         verdicts.worse,
         verdicts.better,
@@ -221,22 +245,39 @@ def learning_matrix(
         verdicts.q_value,
     )
 
-    # Partners: among the peers, clearly better shrunken level, or clearly improving.
-    shrunk = evidence.levels.shrunk[:, :, -RECENT:]
-    variance = evidence.levels.posterior_variance[:, :, -RECENT:]
-    sign = evidence.signs[:, None, None, None]
+    # Level partners: a peer whose published values over the last RECENT years are
+    # clearly better than the focal municipality's. The median of the yearly differences
+    # is tested (its variance is MEDIAN_VARIANCE[n] times a year's), so one lucky year of
+    # a small municipality cannot make it a partner.
+    raw = evidence.windowed.values[:, :, -RECENT:]
+    s2 = evidence.noise.variance
+    sign = evidence.signs[:, None, None]
+    mine = raw[:, focal_idx, None, :]  # (kpi, focal, 1, year)
+    theirs = raw[:, peers, :]  # (kpi, focal, k, year)
+    both = ~np.isnan(mine) & ~np.isnan(theirs)
     with np.errstate(invalid="ignore", divide="ignore"):
-        z_level = (
-            sign
-            * (shrunk[:, peers, :] - shrunk[:, focal_idx, None, :])
-            / np.sqrt(variance[:, peers, :] + variance[:, focal_idx, None, :])
+        diff, n = nan_median(np.where(both, theirs - mine, np.nan), axis=3)
+        inflation = mean_variance_factor(evidence.noise.rho[:, None, None], n) * n
+        variance = (
+            (s2[:, peers] + s2[:, focal_idx, None])
+            * MEDIAN_VARIANCE[np.clip(n, 1, MEDIAN_VARIANCE.size - 1)]
+            * inflation
         )
-        years_better = (z_level > Z95).sum(axis=3)
-    level_partner = (years_better >= MIN_HOLDING) & ~np.isnan(
-        evidence.windowed.values[:, peers, -1]
-    )
+        # A partner's lead must also exceed the minimum practical difference.
+        lead = practical_gap(diff, mpd_per_kpi(evidence)[:, None, None])
+        t_level = sign * lead / np.sqrt(variance)
+        years_better = (both & (sign[..., None] * (theirs - mine) > 0)).sum(axis=3)
+    # Partners matter only where the focal municipality is behind: p only there.
+    candidate = np.argwhere(behind[:, :, None] & (t_level > 0) & both[..., -1])
+    kk, ff, jj = candidate.T
+    total_df = evidence.noise.total_df
+    df = np.minimum(total_df[kk, peers[ff, jj]], total_df[kk, focal_idx[ff]])
+    p_level = two_sided_p(t_level[kk, ff, jj], df, evidence.noise.tail_df[kk])
+    level_partner = np.zeros(t_level.shape, dtype=bool)
+    level_partner[kk, ff, jj] = p_level < LEVEL_ALPHA
     rows = np.unique(np.concatenate([focal_idx, peers.ravel()]))
-    slopes = recent_slopes(evidence, rows)
+    # Trends are context for the KPIs where some municipality is behind: only those.
+    slopes = _slopes_where(evidence, rows, np.flatnonzero(behind.any(axis=1)))
     where = np.searchsorted(rows, peers)
     own_row = np.searchsorted(rows, focal_idx)
     sign3 = evidence.signs[:, None, None, None]
@@ -247,7 +288,7 @@ def learning_matrix(
         improving_years = (
             slopes.significant[:, where, :] & (slopes.z[:, where, :] > Z95) & better_than_own
         ).sum(axis=3)
-    improving_partner = improving_years >= MIN_HOLDING
+    improving_partner = improving_years >= IMPROVING_WINDOWS
     behind_mask = behind[:, :, None]
     return LearningMatrix(
         evidence=evidence,
@@ -265,6 +306,26 @@ def learning_matrix(
         slopes=slopes,
         q=q,
     )
+
+
+def _slopes_where(
+    evidence: Evidence, rows: npt.NDArray[np.int64], kpis: npt.NDArray[np.int64]
+) -> Slopes:
+    """:func:`recent_slopes` for the KPIs ``kpis`` only; NaN (not significant) for the
+    others, on the full KPI axis."""
+    shape = (len(evidence.kpis), rows.size, RECENT)
+    out = Slopes(
+        rows=rows,
+        slope=np.full(shape, np.nan),
+        shrunk=np.full(shape, np.nan),
+        z=np.full(shape, np.nan),
+        significant=np.zeros(shape, dtype=bool),
+    )
+    if kpis.size:
+        part = recent_slopes(restrict(evidence, kpis), rows)
+        for name in ("slope", "shrunk", "z", "significant"):
+            getattr(out, name)[kpis] = getattr(part, name)
+    return out
 
 
 def find_learning_partners(
@@ -306,9 +367,13 @@ def find_learning_partners(
 
 
 MIN_PEERS_FOR_LEARNING = 3
+#: A level partner's mean is better than the focal municipality's at this two-sided level.
+LEVEL_ALPHA = 0.05
+#: "Clearly improving" (context): in at least this many of the last RECENT windows.
+IMPROVING_WINDOWS = 2
 
 
-def restrict(evidence: Evidence, kpis: Sequence[int]) -> Evidence:
+def restrict(evidence: Evidence, kpis: Sequence[int] | npt.NDArray[np.int64]) -> Evidence:
     """The same evidence for a subset of KPIs (indices)."""
     k = np.asarray(kpis, dtype=np.int64)
     w = evidence.windowed
@@ -319,14 +384,7 @@ def restrict(evidence: Evidence, kpis: Sequence[int]) -> Evidence:
             end_years=w.end_years[k],
             values=w.values[k],
         ),
-        noise=Noise(
-            variance=evidence.noise.variance[k],
-            own=evidence.noise.own[k],
-            df=evidence.noise.df[k],
-            model=evidence.noise.model[k],
-            slope_on_size=evidence.noise.slope_on_size[k],
-            measured=evidence.noise.measured[k],
-        ),
+        noise=evidence.noise.subset(k),
         levels=Levels(
             shrunk=evidence.levels.shrunk[k],
             posterior_variance=evidence.levels.posterior_variance[k],
@@ -338,4 +396,7 @@ def restrict(evidence: Evidence, kpis: Sequence[int]) -> Evidence:
         areas=tuple(evidence.areas[i] for i in k),
         comparable=evidence.comparable[k],
         population=evidence.population,
+        fits=None if evidence.fits is None else evidence.fits[k],
+        misfit=tuple(evidence.misfit[i] for i in k) if evidence.misfit else (),
+        mpd=None if evidence.mpd is None else evidence.mpd[k],
     )

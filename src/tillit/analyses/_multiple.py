@@ -34,7 +34,7 @@ def benjamini_hochberg(
     if not 0.0 < q < 1.0:
         raise InvalidInputError(
             f"FDR-nivån q måste ligga mellan 0 och 1, fick {q}.",
-            hint="Ange t.ex. --fdr 0.05 (högst 5 % falska upptäckter bland de flaggade).",
+            hint="Ange t.ex. --fdr 0.05 (i genomsnitt högst 5 % felaktiga bland de flaggade).",
         )
     p = np.asarray(p_values, dtype=np.float64)
     valid = ~np.isnan(p)

@@ -1,33 +1,68 @@
-"""Year-to-year noise of every KPI series, and empirical-Bayes shrunken levels.
+"""Year-to-year noise of every KPI series, its check on held-back years, and
+empirical-Bayes shrunken levels.
 
 Kolada publishes no counts or denominators for most KPIs, so the precision of a
-municipality's value is estimated from its own series: the residual variation around
-its trend line over the last years. Small municipalities' series are short and jumpy,
-so each estimate is pooled (empirical Bayes on variances, as in limma) with a KPI-wide
-model in which log variance falls linearly with log population. docs/analyses.md gives
+municipality's value is estimated from its own series. The estimator works on
+first differences, not on residuals around a straight line: a difference is blind to the
+series' level, so a level shift costs one difference instead of bending a whole line, and
+curvature hardly matters over one year. Changes shared by every municipality in a year
+(a national reform, a change of definition) are removed first — each year's mean over
+municipalities, whose own small noise is then subtracted exactly — since they move the
+peers as much as the municipality and are no noise in a comparison. The noise is
+modelled as AR(1) with a correlation ρ per KPI, estimated from
+the pooled lag-1 correlation of the differences; the expected sums of squares under that
+model (with each series' own mean change taken out) turn the sums into unbiased
+variances with their effective degrees of freedom.
+
+Small municipalities' series are short and jumpy, so each estimate is moderated as in
+limma (Smyth 2004): the prior scale s0² follows log population (log variance falls
+linearly with log size, per KPI) and the prior degrees of freedom d0 are estimated per
+KPI from the spread of log variances around that line by the method of moments. A test
+then refers to a t distribution with d0 + d degrees of freedom. docs/analyses.md gives
 the reasoning; everything here is vectorized over KPIs × municipalities.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy.special import digamma
+from scipy import special
+from scipy.special import digamma, polygamma
 
 from tillit.analyses._panel import FloatArray, Panel
 
-#: Prior degrees of freedom given to the size model when pooling a series' own variance.
-PRIOR_DF = 4.0
+#: The prior degrees of freedom are estimated per KPI; this caps them (a KPI whose
+#: series' variances scatter no more than sampling error explains gets the size model).
+MAX_PRIOR_DF = 1000.0
 #: Years of history used for noise, levels and trends.
 WINDOW = 10
 #: A KPI's noise counts as measured when at least this many municipalities have a series
-#: of three or more years in the window; otherwise nothing is called beyond noise.
+#: with two or more year-to-year changes in the window; otherwise nothing is called
+#: beyond noise.
 MIN_MEASURED = 3
 #: KPIs whose last value is more than this many years older than the panel's last year have
 #: ended (or been replaced) and are left out.
 STALE_AFTER = 2
+#: The noise's AR(1) correlation is kept in [0, MAX_RHO]: a negative estimate is taken as
+#: 0 (conservative), and a series that wanders like a random walk is capped.
+MAX_RHO = 0.9
+#: Years held back when checking a KPI's noise model (the analyses hold back the years
+#: they test, see ``_evidence.RECENT``).
+HELD_OUT = 3
+#: The check fails when the held-back years' standardised changes (on the normal scale,
+#: each capped at ±4 so that a few real changes do not decide it) vary more than this
+#: many times what the model says (1 is perfect) …
+MAX_VARIANCE_RATIO = 1.5
+#: … or when more of them fall outside the 99.8 % band than 0.2 % could give by chance:
+#: a one-sided binomial test at this level …
+TAIL_TEST_LEVEL = 0.001
+#: … and it cannot be done with fewer held-back changes than this.
+MIN_CHECKED = 20
+#: The score at which a standardised change is capped in the variance ratio.
+SCORE_CAP = 4.0
 
 
 @dataclass(frozen=True)
@@ -108,51 +143,281 @@ def series_moments(values: FloatArray) -> Moments:
     return Moments(n=n, slope=slope, sxx=np.where(n > 0, sxx, np.nan), rss=rss)
 
 
+# -- AR(1) noise seen through centred first differences --------------------------------------
+
+_RHO_GRID = np.linspace(0.0, MAX_RHO, 91)
+
+
+@functools.lru_cache(maxsize=64)
+def _difference_table(changes: int) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """For a series of ``changes`` consecutive first differences of AR(1) noise with unit
+    variance, on the grid of ρ: E[Σ e²] and E[Σ e_t e_{t−1}] of the differences with
+    their mean removed, and the effective degrees of freedom tr(M)² / tr(M²) of Σ e²."""
+    n = changes
+    points = n + 1
+    lag = np.abs(np.subtract.outer(np.arange(points), np.arange(points)))
+    diff = np.zeros((n, points))
+    diff[np.arange(n), np.arange(1, points)] = 1.0
+    diff[np.arange(n), np.arange(n)] = -1.0
+    centre = np.eye(n) - 1.0 / n
+    shift = np.eye(n, k=-1)  # e_t e_{t−1}
+    ss = np.empty(_RHO_GRID.size)
+    cross = np.empty(_RHO_GRID.size)
+    df = np.empty(_RHO_GRID.size)
+    for g, rho in enumerate(_RHO_GRID):
+        m = centre @ diff @ (rho**lag) @ diff.T @ centre
+        ss[g] = np.trace(m)
+        cross[g] = np.trace(shift @ m)
+        df[g] = np.trace(m) ** 2 / np.trace(m @ m) if np.trace(m @ m) > 0 else 0.0
+    return ss, cross, df
+
+
+def _table(changes: npt.NDArray[np.int64]) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """The tables of :func:`_difference_table` stacked for every count in ``changes``
+    (0 and 1 give zeros)."""
+    top = int(changes.max()) if changes.size else 0
+    ss = np.zeros((top + 1, _RHO_GRID.size))
+    cross = np.zeros_like(ss)
+    df = np.zeros_like(ss)
+    for c in range(2, top + 1):
+        ss[c], cross[c], df[c] = _difference_table(c)
+    return ss, cross, df
+
+
+@dataclass(frozen=True)
+class Differences:
+    """Centred differences between successive observed values of every series, each
+    year's mean level across municipalities taken out first."""
+
+    changes: npt.NDArray[np.int64]  # differences per series (kpi, municipality)
+    ss: FloatArray  # Σ e² per series
+    cross: FloatArray  # Σ e_t e_{t−1} per series
+    fourth: FloatArray  # Σ e⁴ per series (for the tails)
+    drift: FloatArray  # the series' mean change per year relative to the year mean
+    last: FloatArray  # the series' last observed value relative to the year mean
+    last_index: npt.NDArray[np.int64]  # its position on the year axis (−1: none)
+    span: FloatArray  # years from the first observed value to the last
+    median: FloatArray  # (kpi, year): each year's mean value over municipalities
+    count: FloatArray  # (kpi,): municipalities with a value, on average over the years
+
+
+def centred_differences(values: FloatArray) -> Differences:
+    """Differences between successive observed values along the last axis of ``values``
+    (kpi, municipality, year) after taking out each year's mean over municipalities
+    (a change every municipality shares moves the peers as much: it is no noise in a
+    comparison); each series' own mean change is then removed. A missing year is skipped,
+    so a series published every other year gives two-year differences."""
+    with np.errstate(invalid="ignore"):
+        observed = ~np.isnan(values)
+        per_year = observed.sum(axis=1)
+        total = np.where(observed, values, 0.0).sum(axis=1)
+        median = np.where(per_year > 0, total / np.maximum(per_year, 1), np.nan)
+        with_values = np.where(per_year > 0, per_year, 0)
+        years_with = (per_year > 0).sum(axis=1)
+        per_kpi = np.where(years_with > 0, with_values.sum(axis=1) / np.maximum(years_with, 1), 1.0)
+    relative = values - median[:, None, :]
+    present = ~np.isnan(relative)
+    width = values.shape[-1]
+    n_obs = present.sum(axis=-1)
+    first = np.where(n_obs > 0, np.argmax(present, axis=-1), -1)
+    last_year = np.where(n_obs > 0, width - 1 - np.argmax(present[..., ::-1], axis=-1), -1)
+    d = np.diff(relative, axis=-1)
+    # A series with a missing year inside: its observed values packed first (a stable
+    # sort on "missing"), so that the difference spans the gap.
+    inside = (n_obs > 0) & (last_year - first + 1 > n_obs)
+    if inside.any():
+        rows = relative[inside]
+        order = np.argsort(np.isnan(rows), axis=-1, kind="stable")
+        d[inside] = np.diff(np.take_along_axis(rows, order, axis=-1), axis=-1)
+    valid = ~np.isnan(d)
+    count = valid.sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(count > 0, np.where(valid, d, 0.0).sum(axis=-1) / count, np.nan)
+        spacing = np.where(count > 0, (last_year - first) / np.maximum(count, 1), np.nan)
+        drift = mean / spacing
+        e = np.where(valid, d - np.nan_to_num(mean)[..., None], 0.0)
+    last = np.take_along_axis(relative, np.maximum(last_year, 0)[..., None], -1)[..., 0]
+    squared = e * e
+    ss = squared.sum(axis=-1)
+    # e is 0 where a difference is missing, so the products need no mask.
+    cross = np.einsum("...i,...i->...", e[..., 1:], e[..., :-1])
+    fourth = np.einsum("...i,...i->...", squared, squared)
+    return Differences(
+        changes=count.astype(np.int64),
+        ss=ss,
+        cross=cross,
+        fourth=fourth,
+        drift=drift,
+        last=np.where(n_obs > 0, last, np.nan),
+        last_index=last_year.astype(np.int64),
+        span=(last_year - first).astype(np.float64),
+        median=median,
+        count=per_kpi.astype(np.float64),
+    )
+
+
+def _nanmedian_axis1(x: FloatArray) -> FloatArray:
+    """Median over axis 1 ignoring NaN (NaN where all are missing), sort-based."""
+    moved = np.moveaxis(x, 1, -1)
+    count = (~np.isnan(moved)).sum(axis=-1)
+    ordered = np.sort(moved, axis=-1)
+    lo = np.maximum((count - 1) // 2, 0)[..., None]
+    hi = np.maximum(count // 2, 0)[..., None]
+    hi = np.minimum(hi, moved.shape[-1] - 1)
+    a = np.take_along_axis(ordered, lo, axis=-1)[..., 0]
+    b = np.take_along_axis(ordered, hi, axis=-1)[..., 0]
+    return np.where(count > 0, (a + b) / 2.0, np.nan)
+
+
 @dataclass(frozen=True)
 class Noise:
-    """Per KPI × municipality: the variance of one year's value around the series' trend."""
+    """Per KPI × municipality: the variance of one year's value around the series' own
+    smooth path, moderated toward a size model (limma-style)."""
 
-    variance: FloatArray  # pooled estimate (what analyses use), (kpi, municipality)
-    own: FloatArray  # the series' own residual variance (NaN when df < 1)
-    df: FloatArray  # its degrees of freedom (points − 2)
-    model: FloatArray  # the size model's prediction
+    variance: FloatArray  # moderated estimate s̃² (what analyses use), (kpi, municipality)
+    own: FloatArray  # the series' own variance (NaN when df is 0)
+    df: FloatArray  # its effective degrees of freedom (0 without two changes)
+    model: FloatArray  # the prior scale s0² from the size model
     slope_on_size: FloatArray  # per KPI: d log variance / d log population
     measured: npt.NDArray[np.bool_]  # per KPI: enough series long enough to measure noise
+    prior_df: FloatArray  # per KPI: d0, estimated from the data (≤ MAX_PRIOR_DF)
+    rho: FloatArray  # per KPI: the noise's AR(1) correlation from one year to the next
+    tail_df: FloatArray  # per KPI: ν of a t with the noise's kurtosis (MAX_PRIOR_DF: normal)
+
+    @property
+    def total_df(self) -> FloatArray:
+        """Degrees of freedom of a moderated t: d0 + d, (kpi, municipality)."""
+        return self.prior_df[:, None] + self.df
+
+    def subset(self, kpis: npt.NDArray[np.int64]) -> Noise:
+        """The same noise for some KPIs (indices)."""
+        return Noise(
+            variance=self.variance[kpis],
+            own=self.own[kpis],
+            df=self.df[kpis],
+            model=self.model[kpis],
+            slope_on_size=self.slope_on_size[kpis],
+            measured=self.measured[kpis],
+            prior_df=self.prior_df[kpis],
+            rho=self.rho[kpis],
+            tail_df=self.tail_df[kpis],
+        )
+
+    def p_value(self, t: FloatArray) -> FloatArray:
+        """Two-sided p-values of statistics ``t`` (kpi, municipality) that are a difference
+        over its estimated standard error: referred to t with the moderated degrees of
+        freedom, or, where the noise's tails are heavier than those, to a t with the
+        tails' ν scaled to unit variance."""
+        return two_sided_p(t, self.total_df, np.broadcast_to(self.tail_df[:, None], t.shape))
 
 
-def estimate_noise(values: FloatArray, population: FloatArray) -> Noise:
-    """Noise of each series in ``values`` (kpi, municipality, year) given each
-    municipality's population. Residuals are taken around the series' least-squares
-    line; missing years are left out, never closed up."""
-    moments = series_moments(values)
-    df = np.maximum(moments.n - 2.0, 0.0)
+def two_sided_p(t: FloatArray, total_df: FloatArray, tail_df: FloatArray) -> FloatArray:
+    """See :meth:`Noise.p_value`; broadcasts."""
+    heavy = tail_df < total_df
+    df = np.where(heavy, tail_df, total_df)
     with np.errstate(invalid="ignore", divide="ignore"):
-        own = np.where(df > 0, moments.rss / df, np.nan)
+        scale = np.where(heavy, np.sqrt(tail_df / np.maximum(tail_df - 2.0, 1e-9)), 1.0)
+        return np.asarray(2.0 * special.stdtr(df, -np.abs(t) * scale), dtype=np.float64)
+
+
+def estimate_noise(
+    values: FloatArray, population: FloatArray, *, diffs: Differences | None = None
+) -> Noise:
+    """Noise of each series in ``values`` (kpi, municipality, year) given each
+    municipality's population. Missing years are left out, never closed up: only
+    consecutive observed years give a difference. ``diffs`` are the values'
+    :func:`centred_differences` when the caller has them already."""
+    if diffs is None:
+        diffs = centred_differences(values)
+    changes = diffs.changes
+    ss_table, cross_table, df_table = _table(changes)
+    # ρ per KPI: the pooled ratio Σ cross / Σ ss matched to its expectation.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        usable = changes >= 2
+        observed = np.where(usable, diffs.cross, 0.0).sum(axis=1) / np.where(
+            usable, diffs.ss, 0.0
+        ).sum(axis=1)
+        # Series per KPI with each number of changes (the tables are 0 below two).
+        kpis, width = changes.shape[0], ss_table.shape[0]
+        rows = np.repeat(np.arange(kpis), changes.shape[1]) * width + changes.ravel()
+        histogram = np.bincount(rows, minlength=kpis * width).reshape(kpis, width)
+        expected_ss = histogram @ ss_table
+        expected_cross = histogram @ cross_table
+        ratio = expected_cross / expected_ss  # (kpi, grid), increasing in ρ
+    g = np.argmin(np.abs(ratio - observed[:, None]), axis=1)
+    g = np.where(np.isfinite(observed), g, 0)
+    rho = _RHO_GRID[g]
+    expectation = ss_table[changes, g[:, None]]  # (kpi, municipality)
+    df = np.where(usable, df_table[changes, g[:, None]], 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        own = np.where(usable & (expectation > 0), diffs.ss / expectation, np.nan)
+    own = _without_mean_noise(own, diffs.count)
     # A floor relative to the KPI's spread keeps constant series (published once, carried
     # forward) from claiming infinite precision.
     spread = _kpi_spread(values[:, :, -1])
     floor = (1e-3 * spread) ** 2
     own = np.where(np.isnan(own), np.nan, np.maximum(own, floor[:, None]))
     logpop = np.log(np.where(population > 0, population, np.nan))
-    model, slope_on_size = _size_model(own, df, logpop)
+    # Series at the floor are near-constant: they say nothing about the prior's spread.
+    informative = own > floor[:, None] * (1 + 1e-9)
+    fitted, slope_on_size = _size_model(own, np.where(informative, df, 0.0), logpop)
+    prior_df, model = _prior(own, np.where(informative, df, 0.0), fitted)
     # No series long enough to show its noise (a new KPI): assume noise as large as the
     # spread between municipalities, so that nothing is called beyond noise.
     model = np.where(np.isnan(model), (spread * spread)[:, None], model)
     model = np.maximum(model, floor[:, None])
-    pooled = np.where(
+    d0 = prior_df[:, None]
+    moderated = np.where(
         df > 0,
-        (np.nan_to_num(own) * df + model * PRIOR_DF) / (df + PRIOR_DF),
+        (np.nan_to_num(own) * df + model * d0) / (df + d0),
         model,
     )
     measured = (df > 0).sum(axis=1) >= MIN_MEASURED
+    tail_df = _tail_df(diffs)
     return Noise(
-        variance=pooled,
+        variance=moderated,
         own=own,
         df=df,
         model=model,
         slope_on_size=slope_on_size,
         measured=measured,
+        prior_df=prior_df,
+        rho=rho,
+        tail_df=tail_df,
     )
+
+
+def _without_mean_noise(seen: FloatArray, count: FloatArray) -> FloatArray:
+    """Variances of series measured against the year's mean of n series: y − ȳ has
+    variance σ²(1 − 2/n) + Σσ²/n², so σ² = (seen − Σσ²/n²) / (1 − 2/n), with Σσ² the
+    sum of what the series show (scaled up for those without an estimate)."""
+    n = np.maximum(count, 3.0)[:, None]
+    present = np.isfinite(seen)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        total = (
+            np.nansum(seen, axis=1, keepdims=True)
+            * count[:, None]
+            / np.maximum(present.sum(axis=1, keepdims=True), 1)
+        )
+        shared = total / (n * n)
+        out = (seen - shared) / (1.0 - 2.0 / n)
+    return np.asarray(np.where(present, np.maximum(out, 0.0), np.nan), dtype=np.float64)
+
+
+def _tail_df(diffs: Differences) -> FloatArray:
+    """Per KPI, the ν of a t distribution with the noise's excess kurtosis: the pooled
+    sample kurtosis of the differences less its expectation under normal noise,
+    3(n − 1)/(n + 1), doubled (a difference of two independent values has half their
+    excess kurtosis); ν = 4 + 6/κ, at least 3. MAX_PRIOR_DF when κ ≤ 0."""
+    n = diffs.changes.astype(np.float64)
+    use = (n >= 3) & (diffs.ss > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        kurtosis = np.where(use, n * diffs.fourth / (diffs.ss * diffs.ss), 0.0)
+        excess = np.where(use, kurtosis - 3.0 * (n - 1.0) / (n + 1.0), 0.0)
+        weight = np.where(use, n, 0.0)
+        kappa = 2.0 * (excess * weight).sum(axis=1) / weight.sum(axis=1)
+        nu = np.where(kappa > 0, np.maximum(4.0 + 6.0 / kappa, 3.0), MAX_PRIOR_DF)
+    return np.asarray(np.where(np.isfinite(nu), np.minimum(nu, MAX_PRIOR_DF), MAX_PRIOR_DF))
 
 
 def _kpi_spread(latest: FloatArray) -> FloatArray:
@@ -170,10 +435,11 @@ def _kpi_spread(latest: FloatArray) -> FloatArray:
 def _size_model(
     own: FloatArray, df: FloatArray, logpop: FloatArray
 ) -> tuple[FloatArray, FloatArray]:
-    """Per KPI, weighted least squares of log variance on log population.
+    """Per KPI, weighted least squares of log variance on log population: the fitted
+    E[log s²] − (ψ(d/2) − log(d/2)) for each series, and the slope.
 
     log s² is biased by ψ(df/2) − log(df/2) for a scaled χ² variance; the bias is
-    removed before fitting so that the model predicts the variance itself."""
+    removed before fitting so that the fit is of log σ² itself."""
     use = (df > 0) & np.isfinite(own) & np.isfinite(logpop)[None, :]
     with np.errstate(divide="ignore", invalid="ignore"):
         half = np.where(use, df / 2.0, 1.0)
@@ -187,14 +453,164 @@ def _size_model(
         dx = lp - xbar[:, None]
         sxx = (w * dx * dx).sum(axis=1)
         beta = np.where(sxx > 0, (w * dx * (target - ybar[:, None])).sum(axis=1) / sxx, 0.0)
-    # Fewer than ten series with residual variance: one pooled level, no size slope.
+    # Fewer than ten series with a variance: one pooled level, no size slope.
     beta = np.where(use.sum(axis=1) >= 10, beta, 0.0)
     beta = np.nan_to_num(beta)
     ybar = np.where(sw > 0, ybar, np.nan)
     fitted = ybar[:, None] + beta[:, None] * (lp - np.nan_to_num(xbar)[:, None])
     fitted = np.where(np.isfinite(logpop)[None, :], fitted, ybar[:, None])
-    model = np.exp(fitted)
-    return model, beta
+    return fitted, beta
+
+
+def _prior(own: FloatArray, df: FloatArray, fitted: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Smyth's (2004) moment estimates: per KPI the prior degrees of freedom d0 from the
+    variance of log s² around the size model beyond what sampling explains,
+    ψ′(d0/2) = mean(e² − ψ′(d/2)), and the prior scale s0² per series."""
+    use = (df > 0) & np.isfinite(own) & np.isfinite(fitted)
+    count = use.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        half = np.where(use, df / 2.0, 1.0)
+        e = np.where(use, np.log(own) - (digamma(half) - np.log(half)) - fitted, 0.0)
+        # Two parameters (level, slope) were fitted to e.
+        scale = count / np.maximum(count - 2, 1)
+        excess = (
+            np.where(use, e * e, 0.0).sum(axis=1) * scale
+            - np.where(use, polygamma(1, half), 0.0).sum(axis=1)
+        ) / count
+    prior_df = np.where(
+        (count >= 3) & (excess > 0),
+        np.minimum(2.0 * _trigamma_inverse(np.where(excess > 0, excess, 1.0)), MAX_PRIOR_DF),
+        MAX_PRIOR_DF,
+    )
+    half0 = prior_df / 2.0
+    model = np.exp(fitted + (digamma(half0) - np.log(half0))[:, None])
+    return prior_df, model
+
+
+def _trigamma_inverse(y: FloatArray) -> FloatArray:
+    """x with ψ′(x) = y (y > 0), by Smyth's Newton iteration on 1/ψ′."""
+    x = np.where(y > 1e6, 1.0 / np.sqrt(y), np.where(y < 1e-6, 1.0 / y, 0.5 + 1.0 / y))
+    for _ in range(50):
+        tri = polygamma(1, x)
+        step = tri * (1.0 - tri / y) / polygamma(2, x)
+        x = x + step
+        if np.all(np.abs(step) < 1e-8 * x):
+            break
+    return np.asarray(x, dtype=np.float64)
+
+
+def mean_variance_factor(rho: npt.ArrayLike, years: npt.ArrayLike) -> FloatArray:
+    """Var(mean of ``years`` consecutive values) / σ² under AR(1) noise with ``rho``:
+    Σ_s Σ_t ρ^|s−t| / n² (broadcasts)."""
+    n = np.asarray(years, dtype=np.float64)
+    r = np.asarray(rho, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # Σ_{s,t} ρ^|s−t| = n + 2 Σ_{l=1}^{n−1} (n − l) ρ^l, closed form for ρ < 1.
+        total = np.where(
+            r > 0,
+            n + 2.0 * r * (n - 1 - n * r + r**n) / (1 - r) ** 2,
+            n,
+        )
+        return np.where(n > 0, total / (n * n), np.nan)
+
+
+@dataclass(frozen=True)
+class NoiseCheck:
+    """How the noise model fitted on all but the last ``held_out`` years of a window
+    predicts each of those years. ``u`` are standardised changes from the last fitted
+    year (kpi, municipality, held-out year), referred to t with ``df`` degrees of
+    freedom; ``score`` are the same on the normal scale (Φ⁻¹ of the t probability), so
+    they are N(0, 1) when the model is right. Per KPI: the variance ratio mean(score²),
+    capped at SCORE_CAP, the share outside the 99.8 % band, how many were checked, and
+    whether it passed."""
+
+    noise: Noise  # the model fitted on the years before the held-back ones
+    u: FloatArray
+    df: FloatArray  # (kpi, municipality)
+    score: FloatArray
+    variance_ratio: FloatArray
+    tail_share: FloatArray
+    checked: npt.NDArray[np.int64]
+    passed: npt.NDArray[np.bool_]
+
+    def covered(self, level: float) -> npt.NDArray[np.bool_]:
+        """Per value of ``u`` (NaN counts as False): inside the two-sided ``level`` band
+        of the model's t distribution."""
+        with np.errstate(invalid="ignore"):
+            inside: npt.NDArray[np.bool_] = np.abs(self.score) <= special.ndtri(0.5 + level / 2.0)
+        return inside
+
+    def reason(self, k: int) -> str | None:
+        """Why KPI ``k`` failed the check, in Swedish (None when it passed)."""
+        if self.passed[k]:
+            return None
+        if self.checked[k] < MIN_CHECKED:
+            return (
+                "årsbruset kan inte prövas på de senaste åren "
+                f"(bara {int(self.checked[k])} värden att pröva på)"
+            )
+        return (
+            "årsbruset förutsäger inte de senaste åren: de varierade "
+            f"{self.variance_ratio[k]:.1f} gånger så mycket som beräknat och "
+            f"{100 * self.tail_share[k]:.1f} % låg utanför 99,8 %-gränsen"
+        ).replace(".", ",")
+
+
+def check_noise(values: FloatArray, population: FloatArray, held_out: int = HELD_OUT) -> NoiseCheck:
+    """Fit the noise on all but the last ``held_out`` years of ``values`` (kpi,
+    municipality, year) and predict each held-back year from the last fitted one: the
+    change y(T + j) − y(T), less that year's median change over municipalities, has
+    variance 2σ²(1 − ρʲ) when the model is right. A KPI
+    passes when those standardised changes vary at most MAX_VARIANCE_RATIO times the
+    model's variance and no more lie beyond its 99.8 % band than chance allows (a
+    binomial test at TAIL_TEST_LEVEL)."""
+    fit = values[..., :-held_out]
+    diffs = centred_differences(fit)
+    noise = estimate_noise(fit, population, diffs=diffs)
+    with np.errstate(invalid="ignore"):
+        tail = values[..., -held_out:]
+        per_year = (~np.isnan(tail)).sum(axis=1)
+        year_mean = np.nansum(tail, axis=1) / np.maximum(per_year, 1)
+        later = tail - np.where(per_year > 0, year_mean, np.nan)[:, None, :]
+    years = fit.shape[-1] + np.arange(held_out, dtype=np.float64)
+    gap = years - diffs.last_index[..., None]  # years from the last fitted value
+    rho = noise.rho[:, None, None]
+    s2 = noise.variance[..., None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # No drift: a municipality's own trend relative to the mean does not carry on
+        # (extrapolating it made the predictions worse on the real panel).
+        # Measured against the year's mean of n series (see _without_mean_noise).
+        n = np.maximum(diffs.count, 3.0)[:, None, None]
+        shared = np.nansum(noise.variance, axis=1)[:, None, None] / (n * n)
+        seen = s2 * (1.0 - 2.0 / n) + shared
+        u = (later - diffs.last[..., None]) / np.sqrt(seen * 2.0 * (1.0 - rho**gap))
+    valid = np.isfinite(u) & (noise.df > 0)[..., None] & (diffs.last_index >= 0)[..., None]
+    u = np.where(valid, u, np.nan)
+    df = noise.total_df
+    p = two_sided_p(u, df[..., None], noise.tail_df[:, None, None])
+    with np.errstate(invalid="ignore"):
+        score = np.sign(u) * special.ndtri(1.0 - p / 2.0)
+    score = np.where(valid, np.clip(score, -40, 40), np.nan)
+    checked = valid.sum(axis=(1, 2))
+    capped = np.minimum(np.nan_to_num(score) ** 2, SCORE_CAP**2)
+    beyond = (valid & (np.abs(np.nan_to_num(score)) > special.ndtri(0.999))).sum(axis=(1, 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(valid, capped, 0.0).sum(axis=(1, 2)) / checked
+        tail = beyond / checked
+    # P(at least `beyond` of `checked` outside the band) when the model is right.
+    chance = special.bdtrc(np.maximum(beyond - 1, 0), checked, 0.002)
+    too_many = (beyond > 0) & (chance < TAIL_TEST_LEVEL)
+    passed = (checked >= MIN_CHECKED) & (ratio <= MAX_VARIANCE_RATIO) & ~too_many
+    return NoiseCheck(
+        noise=noise,
+        u=u,
+        df=df,
+        score=score,
+        variance_ratio=ratio,
+        tail_share=tail,
+        checked=checked.astype(np.int64),
+        passed=passed,
+    )
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ and origin, by Mahalanobis distance on standardized structural variables."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -16,7 +16,9 @@ from tillit.errors import InvalidInputError, NoDataError
 @dataclass(frozen=True)
 class StructuralVariable:
     """One structural trait: computed from Kolada KPIs, compared on a log scale when
-    ``log`` (sizes and densities are compared as ratios, not differences)."""
+    ``log`` (sizes and densities are compared as ratios, not differences). A ``required``
+    variable is never left out (the analyses need it: population sets the noise model's
+    size effect)."""
 
     key: str
     label: str  # Swedish, for tables
@@ -24,6 +26,7 @@ class StructuralVariable:
     log: bool
     unit: str  # Swedish unit for formatting the raw value
     why: str  # English: why it is a structural condition, see docs/analyses.md
+    required: bool = False
 
 
 STRUCTURAL_VARIABLES: tuple[StructuralVariable, ...] = (
@@ -34,6 +37,7 @@ STRUCTURAL_VARIABLES: tuple[StructuralVariable, ...] = (
         True,
         "invånare",
         "Scale: fixed costs, the range of services and the size of the labour pool.",
+        required=True,
     ),
     StructuralVariable(
         "density",
@@ -141,6 +145,8 @@ class StructuralPeers:
     year: int
     peers: tuple[Peer, ...]
     imputed: tuple[str, ...]  # variables of the focal municipality filled with the median
+    dropped: tuple[str, ...] = ()  # variables left out for everyone (no data in ``year``)
+    dropped_labels: tuple[str, ...] = ()  # their Swedish labels, lower-case ("utpendling")
 
 
 @dataclass(frozen=True)
@@ -154,6 +160,8 @@ class Structure:
     standardized: FloatArray  # imputed with the median, transformed, mean 0, sd 1
     whitened: FloatArray  # Euclidean distance here = Mahalanobis distance
     imputed: npt.NDArray[np.bool_]
+    #: Variables left out because (almost) no municipality had them by ``year``.
+    dropped: tuple[StructuralVariable, ...] = ()
 
     def distances(self) -> FloatArray:
         """All pairwise Mahalanobis distances, (n, n); the diagonal is +inf."""
@@ -214,6 +222,8 @@ class Structure:
             year=self.year,
             peers=tuple(peers),
             imputed=tuple(self.variables[v].key for v in np.flatnonzero(self.imputed[i])),
+            dropped=tuple(v.key for v in self.dropped),
+            dropped_labels=tuple(v.label[:1].lower() + v.label[1:] for v in self.dropped),
         )
 
 
@@ -225,16 +235,26 @@ def _check_k(k: int, n: int) -> None:
         )
 
 
+#: With ``drop_missing``, a variable known for fewer than this share of municipalities by
+#: the structure's year is left out rather than imputed for the rest.
+MIN_COVERAGE = 0.5
+
+
 def build_structure(
     panel: Panel,
     *,
     year: int | None = None,
     variables: Sequence[StructuralVariable] = STRUCTURAL_VARIABLES,
     ridge: float = 1e-3,
+    drop_missing: bool = False,
 ) -> Structure:
     """Structural variables as of ``year`` (default: the panel's last year): each KPI's
     latest value at or before that year. Missing values are imputed with the median of
-    all municipalities and flagged; a variable nobody has is an error."""
+    all municipalities and flagged. A variable nobody has is an error, unless
+    ``drop_missing``: then a variable whose KPIs are not in the panel, or that fewer than
+    ``MIN_COVERAGE`` of the municipalities have by ``year`` (out-commuting, N02279, begins
+    in 2020), is left out and listed in ``Structure.dropped``. A ``required`` variable is
+    never left out."""
     years = np.asarray(panel.years)
     if year is None:
         year = int(years.max())
@@ -245,16 +265,31 @@ def build_structure(
             hint="Välj ett senare år.",
         )
     latest: dict[str, FloatArray] = {}
-    for kpi in {k for v in variables for k in v.kpis}:
-        if kpi not in panel.kpis:
+    for kpi in dict.fromkeys(k for v in variables for k in v.kpis):
+        if kpi in panel.kpis:
+            latest[kpi] = _last_observed(panel.values[panel.kpi_index(kpi)][:, upto])
+    kept: list[StructuralVariable] = []
+    dropped: list[StructuralVariable] = []
+    columns: list[FloatArray] = []
+    for variable in variables:
+        absent = [k for k in variable.kpis if k not in latest]
+        if absent and (variable.required or not drop_missing):
             raise NoDataError(
-                f"Strukturnyckeltalet {kpi} saknas i arkivet.",
+                f"Strukturnyckeltalet {absent[0]} saknas i arkivet.",
                 hint="Hämta det med `tillit sync --kpi " + ",".join(STRUCTURAL_KPIS) + "`.",
             )
-        series = panel.values[panel.kpi_index(kpi)][:, upto]
-        latest[kpi] = _last_observed(series)
-    raw = np.column_stack([_variable_values(v, latest) for v in variables])
-    return structure_from_matrix(panel.municipalities, variables, raw, year=year, ridge=ridge)
+        column = None if absent else _variable_values(variable, latest)
+        # A column is None only when drop_missing allows leaving it out (see above).
+        if column is None or (
+            drop_missing and not variable.required and np.isfinite(column).mean() < MIN_COVERAGE
+        ):
+            dropped.append(variable)
+            continue
+        kept.append(variable)
+        columns.append(column)
+    raw = np.column_stack(columns)
+    structure = structure_from_matrix(panel.municipalities, kept, raw, year=year, ridge=ridge)
+    return replace(structure, dropped=tuple(dropped))
 
 
 def structure_from_matrix(
@@ -289,7 +324,7 @@ def structure_from_matrix(
     z = (x - x.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
     # A small ridge keeps the inverse stable when two variables are nearly collinear
     # (income and education are, at r ≈ 0.8).
-    cov = np.cov(z, rowvar=False) + ridge * np.eye(z.shape[1])
+    cov = np.atleast_2d(np.cov(z, rowvar=False)) + ridge * np.eye(z.shape[1])
     whitener = np.linalg.cholesky(np.linalg.inv(cov))
     return Structure(
         municipalities=tuple(municipalities),

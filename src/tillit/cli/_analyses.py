@@ -18,7 +18,7 @@ from tillit.store import LICENCE
 # The analyses (numpy, scipy) load when one of these commands runs, not with every
 # `tillit` command: `tillit kpi search` should not wait for them.
 if TYPE_CHECKING:
-    from tillit.analyses import Polarity
+    from tillit.analyses import Learning, Polarity
     from tillit.query import ComparisonReport, LearnReport
 
 PEER_KINDS = ("struktur", "kommungrupp", "liknande")
@@ -32,7 +32,18 @@ _PEERS = typer.Option(
     "eller liknande (Koladas liknande kommuner).",
 )
 _K = typer.Option(7, "--k", help="Antal strukturellt lika kommuner.")
-_Q = typer.Option(0.05, "--fdr", help="Andel falska upptäckter som tolereras (FDR).")
+_Q = typer.Option(
+    0.05,
+    "--fdr",
+    help="Högsta andel felaktiga bland de flaggade nyckeltalen för en kommun (FDR); om "
+    "kommunen inte skiljer sig på något är det också högsta risken för en enda flagga.",
+)
+_AS_OF = typer.Option(
+    None,
+    "--as-of",
+    metavar="ÅR",
+    help="Analysera som om arkivet slutade detta år, t.ex. 2018 (senare värden läses inte).",
+)
 _PANEL = "Jämföra och lära"
 
 _TIER_STYLE = {
@@ -90,6 +101,7 @@ def compare_command(
     peers: str = _PEERS,
     k: int = _K,
     fdr: float = _Q,
+    as_of: int | None = _AS_OF,
     fmt: Format = _FMT,
 ) -> None:
     """Jämför en kommun med liknande kommuner: nivå, skillnad och om den är större än bruset."""
@@ -105,6 +117,7 @@ def compare_command(
         k=k,
         q=fdr,
         overrides=overrides_for(settings),
+        as_of=as_of,
     )
     rows = compare_data(report)
     if fmt is Format.json:
@@ -131,6 +144,8 @@ def _print_comparisons(report: ComparisonReport, rows: list[dict[str, Any]]) -> 
         tier = f"[{style}]{c.tier_label}[/{style}]" if style else c.tier_label
         console.print(f"[bold]{row['title']}[/bold] ({c.kpi}), {c.year}: {tier}.")
         lines = []
+        if c.why_not_tested:
+            lines.append(f"Varför: {c.why_not_tested}.")
         if not math.isnan(c.value):
             lines.append(
                 f"Värde {number(c.value)}; jämförelsekommunernas median {number(c.peer_median)}"
@@ -145,14 +160,15 @@ def _print_comparisons(report: ComparisonReport, rows: list[dict[str, Any]]) -> 
             )
         if c.tier in ("clearly_better", "clearly_worse", "clearly_higher", "clearly_lower"):
             lines.append(
-                "Den skattade skillnaden är större än årsbruset "
-                f"(z = {number(c.z, 1)}, q {_q(c.q_value)}) "
-                f"och har hållit i {c.years_beyond} av de senaste 3 åren."
+                "Skillnaden i snitt över de tre senaste åren är större än årsbruset "
+                f"(t = {number(c.z, 1)}, q {_q(c.q_value)}) och pekar åt samma håll det "
+                f"senaste året (åt det hållet {c.years_beyond} av de senaste 3 åren)."
             )
         elif c.tier == "in_line":
             lines.append(
-                "Den skattade skillnaden ryms i det vanliga årsbruset "
-                f"(±{number(1.96 * c.noise_sd)}) eller har inte hållit i två av tre år."
+                "Skillnaden i snitt över de tre senaste åren ryms i det vanliga årsbruset "
+                f"(ett års brus ±{number(1.96 * c.noise_sd)}), eller pekar åt andra hållet "
+                "det senaste året."
             )
         if c.rank is not None:
             lines.append(
@@ -292,6 +308,12 @@ def peers_command(
         console.print(
             "Saknade uppgifter ersattes med mittvärdet: " + ", ".join(report.structural.imputed)
         )
+    if report.structural.dropped:
+        console.print(
+            "Likheten är bedömd utan "
+            + ", ".join(report.structural.dropped_labels)
+            + f", som saknas till och med {report.structural.year}."
+        )
     err_console().print("Avståndet är Mahalanobis-avstånd på standardiserade strukturmått.")
 
 
@@ -318,6 +340,7 @@ def learn_command(
     peers: str = _PEERS,
     k: int = _K,
     fdr: float = _Q,
+    as_of: int | None = _AS_OF,
     fmt: Format = _FMT,
 ) -> None:
     """Var ligger kommunen tydligt efter liknande kommuner, och vilka kan den lära av?"""
@@ -333,7 +356,7 @@ def learn_command(
     if everyone:
         from tillit.query import national_data, national_report
 
-        national = national_report(store, k=k, q=fdr, overrides=overrides)
+        national = national_report(store, k=k, q=fdr, overrides=overrides, as_of=as_of)
         rows = national_data(national)
         if fmt is Format.json:
             _json(rows)
@@ -358,6 +381,7 @@ def learn_command(
         k=k,
         q=fdr,
         overrides=overrides,
+        as_of=as_of,
     )
     if fmt is Format.json:
         _json(learn_data(report))
@@ -391,16 +415,21 @@ def _print_learning(report: LearnReport) -> None:
         f"{len(learning.findings)} och tydligt före på {len(learning.ahead)}."
     )
     console.print(
-        "Tydligt efter betyder att skillnaden mot jämförelsekommunernas median är större än "
-        "det vanliga årsbruset, det senaste året och minst två av de tre senaste åren. "
-        "Lär av visar de jämförelsekommuner som där har en tydligt bättre nivå eller "
-        "förbättras tydligt."
+        "Tydligt efter betyder att skillnaden mot jämförelsekommunernas median, i snitt "
+        "över de tre senaste åren, är större än det vanliga årsbruset och pekar åt samma "
+        "håll det senaste året. Alla nyckeltal prövas tillsammans: om kommunen inte "
+        "skiljer sig på något är risken högst "
+        f"{number(100 * learning.q, 0)} % att ens ett enda flaggas, och bland de flaggade "
+        f"är andelen felaktiga i genomsnitt högst {number(100 * learning.q, 0)} %. "
+        "Lär av visar de jämförelsekommuner vars nivå där är tydligt bättre. Kommuner som "
+        "bara förbättras tydligt visas som ”förbättras också”: bakgrund, inte skäl att lära "
+        "av – i efterhand har de inte förbättrats mer än andra."
     )
     if not learning.findings:
         console.print(
-            "Inget nyckeltal visar en skillnad som är större än årsbruset två av de tre "
-            "senaste åren. Det betyder inte att allt är bra – bara att ingen skillnad "
-            "mot jämförelsekommunerna går att skilja från slumpen."
+            "Inget nyckeltal visar en skillnad i snitt över de tre senaste åren som är "
+            "större än årsbruset. Det betyder inte att allt är bra – bara att ingen "
+            "skillnad mot jämförelsekommunerna går att skilja från slumpen."
         )
     area = None
     for f in learning.findings:
@@ -413,20 +442,27 @@ def _print_learning(report: LearnReport) -> None:
             f"{number(f.value)} mot jämförelsekommunernas median {number(f.peer_median)}, "
             f"skillnad {_signed(f.difference)} ([red]{worse} är sämre här[/red]; "
             f"skattad skillnad med hänsyn till årsbruset {_signed(f.shrunk_difference)}, "
-            f"efter i {f.years_behind} av 3 år, "
+            f"efter {f.years_behind} av 3 år, "
             f"q {_q(f.q_value)})."
         )
         if not f.partners:
-            console.print("  Ingen av jämförelsekommunerna är tydligt bättre eller förbättras.")
+            console.print("  Ingen av jämförelsekommunerna är tydligt bättre.")
         for p in f.partners:
-            why = []
-            if p.level:
-                why.append(f"tydligt bättre nivå {p.years_better} av 3 år ({number(p.value)})")
+            why = f"tydligt bättre nivå, bättre {p.years_better} av 3 år ({number(p.value)})"
             if p.improving:
-                why.append(f"förbättras tydligt ({_signed(p.slope)} per år)")
+                why += f"; förbättras också ({_signed(p.slope)} per år)"
             console.print(
-                f"  Lär av [bold]{report.names.get(p.municipality, p.municipality)}"
-                f"[/bold]: {', '.join(why)}."
+                f"  Lär av [bold]{report.names.get(p.municipality, p.municipality)}[/bold]: {why}."
+            )
+        if f.also_improving:
+            console.print(
+                "  Förbättras också (bakgrund, inte skäl att lära av): "
+                + ", ".join(
+                    f"{report.names.get(p.municipality, p.municipality)} "
+                    f"({_signed(p.slope)} per år)"
+                    for p in f.also_improving
+                )
+                + "."
             )
     if learning.areas:
         console.print()
@@ -445,13 +481,54 @@ def _print_learning(report: LearnReport) -> None:
             ],
             numeric=["tested", "behind", "ahead"],
         )
+    _print_excluded(learning)
+    _print_noise_misfit(report)
     err_console().print(
         f"Ej prövade: {learning.without_polarity} nyckeltal där inget håll är bättre eller det "
         f"är okänt vilket (ange det i en egen fil, se docs/polarity.md) och "
         f"{learning.size_dependent} som växer med kommunens storlek. "
-        f"Skillnaderna är bedömda mot årsbruset med FDR {number(learning.q * 100, 0)} %, "
-        f"krympta mot riksmedel. Metoden: docs/analyses.md. {LICENCE}."
+        "Skillnaderna är bedömda mot årsbruset, högst "
+        f"{number(learning.q * 100, 0)} % felaktiga bland de flaggade (FDR per kommun). "
+        f"Metoden: docs/analyses.md. {LICENCE}."
     )
+
+
+def _print_excluded(learning: Learning) -> None:
+    """Each KPI left out as not eligible (binary, categorical, step-shaped, structural, no
+    title, left out in the user's file), with its reason; the KPIs without a better
+    direction and the totals are counted in the closing line (and listed in the JSON)."""
+    rows = [
+        {"kpi": e.kpi, "title": e.title, "why": e.explanation}
+        for e in learning.excluded
+        if e.reason not in ("without_polarity", "size_dependent")
+    ]
+    if rows:
+        out_console().print()
+        emit(
+            rows,
+            Format.table,
+            title=f"Ej prövade som resultat ({len(rows)} nyckeltal, se docs/eligibility.md)",
+            columns=[("kpi", "Id"), ("title", "Nyckeltal"), ("why", "Varför")],
+            label_width=8,
+        )
+
+
+def _print_noise_misfit(report: LearnReport) -> None:
+    """Each KPI not tested because its noise model failed the check on the held-back
+    years (docs/analyses.md), with the check's figures."""
+    rows = [
+        {"kpi": kpi, "title": report.titles.get(kpi, kpi), "why": why}
+        for kpi, why in report.learning.noise_misfit
+    ]
+    if rows:
+        out_console().print()
+        emit(
+            rows,
+            Format.table,
+            title=f"Ej prövade: årsbruset passar inte ({len(rows)} nyckeltal, se docs/analyses.md)",
+            columns=[("kpi", "Id"), ("title", "Nyckeltal"), ("why", "Varför")],
+            label_width=8,
+        )
 
 
 def _q(value: float) -> str:

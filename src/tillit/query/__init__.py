@@ -3,7 +3,15 @@ needed to show them. The CLI, the web pages and the reports call these, never th
 store and the analyses separately, so that every surface shows the same numbers."""
 
 from tillit.query._atlas import Atlas, Loaded, key_kpis
-from tillit.query._context import PEER_KINDS, Context, PeerSet, load_context, polarity_overrides
+from tillit.query._context import (
+    PEER_KINDS,
+    UNTESTABLE_LABELS,
+    Context,
+    Overrides,
+    PeerSet,
+    load_context,
+    polarity_overrides,
+)
 from tillit.query._data import (
     compare_data,
     comparison_data,
@@ -57,6 +65,7 @@ from tillit.query._trials import (
 
 __all__ = [
     "PEER_KINDS",
+    "UNTESTABLE_LABELS",
     "AreaOverview",
     "Atlas",
     "ComparisonReport",
@@ -69,6 +78,7 @@ __all__ = [
     "Loaded",
     "MatrixReport",
     "MunicipalityOverview",
+    "Overrides",
     "PeerSet",
     "PeersReport",
     "TrendReport",

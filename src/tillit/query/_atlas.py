@@ -90,7 +90,7 @@ class Loaded:
         (the same as ``Context.peer_set(…, "struktur")``, without a distance search)."""
         row = self.matrix.peers[self.position(municipality)]
         members = tuple(self.evidence.municipalities[int(j)] for j in row)
-        return PeerSet("struktur", structural_label(self.k), members)
+        return PeerSet("struktur", structural_label(self.k, self.context.structure), members)
 
     def memo(self, key: tuple[str, ...], compute: Callable[[], T], *, keep: int = 1024) -> T:
         """``compute()`` once per key. Keys are kept per kind (their first element, or

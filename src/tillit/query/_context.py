@@ -5,24 +5,34 @@ all go through here, so they show the same numbers."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from tillit.analyses import (
+    MPD_FRACTION,
+    REASON_LABELS,
     STRUCTURAL_KPIS,
     Denominators,
+    Eligibility,
+    EligibilityOverride,
     Evidence,
+    Exclusion,
     Panel,
     Polarity,
     PolarityDecision,
     Structure,
+    assess_eligibility,
     build_structure,
     denominator_rule,
     gather_evidence,
+    latest_values,
+    parse_eligibility_overrides,
     parse_polarity_overrides,
     resolve_polarity,
+    robust_spreads,
     size_dependent,
 )
 from tillit.config import Settings
@@ -56,6 +66,28 @@ class PeerSet:
     members: tuple[str, ...]  # municipality codes, the focal one excluded
 
 
+#: Why a KPI is not tested, in Swedish: every key ``untestable`` returns.
+UNTESTABLE_LABELS: Mapping[str, str] = {
+    "without_polarity": "inget håll är bättre, eller det är okänt vilket",
+    "size_dependent": "värdet växer med kommunens storlek",
+    **REASON_LABELS,
+}
+
+
+class Overrides(dict[str, Polarity]):
+    """The user's files: polarity per KPI (TILLIT_POLARITY_FILE) is the mapping itself;
+    ``eligibility`` holds the rows of TILLIT_ELIGIBILITY_FILE. One object, so that every
+    caller passing the user's polarity choices passes the eligibility choices too."""
+
+    def __init__(
+        self,
+        polarity: Mapping[str, Polarity] | None = None,
+        eligibility: Mapping[str, EligibilityOverride] | None = None,
+    ) -> None:
+        super().__init__(polarity or {})
+        self.eligibility: Mapping[str, EligibilityOverride] = dict(eligibility or {})
+
+
 @dataclass(frozen=True)
 class Context:
     """Everything loaded once for a set of analyses over the store."""
@@ -69,6 +101,12 @@ class Context:
     structure: Structure
     polarity: Mapping[str, PolarityDecision]
     excluded: Mapping[str, int]  # KPIs left out by testable_only, per reason
+    #: Eligibility of every KPI decided (the chosen ones and those left out for it).
+    eligibility: Mapping[str, Eligibility] = field(default_factory=dict)
+    #: Minimum practical difference per chosen KPI, in its unit (see docs/eligibility.md).
+    mpd: Mapping[str, float] = field(default_factory=dict)
+    #: Each KPI left out by testable_only, with its reason, by reason then KPI id.
+    exclusions: tuple[Exclusion, ...] = ()
 
     def title(self, kpi: str) -> str:
         meta = self.kpi_meta.get(kpi)
@@ -98,12 +136,20 @@ class Context:
                 areas={k: self.area(k) for k in chosen},
                 titles={k: self.title(k) for k in chosen},
             )
+            evidence = cache[chosen]
+            cache[chosen] = replace(
+                evidence, mpd=np.array([self.mpd.get(k, 0.0) for k in evidence.kpis])
+            )
         return cache[chosen]
 
     def testable(self) -> tuple[str, ...]:
         """The chosen KPIs on which "behind" means something: known polarity, not a
         total that grows with size."""
-        return tuple(k for k in self.chosen if untestable(self.polarity[k], self.title(k)) is None)
+        return tuple(
+            k
+            for k in self.chosen
+            if untestable(self.polarity[k], self.title(k), self.eligibility.get(k)) is None
+        )
 
     def population(self) -> np.ndarray:
         index = [v.key for v in self.structure.variables].index("population")
@@ -144,7 +190,11 @@ class Context:
         an operating area, when Kolada has one for it; else the overall group)."""
         if kind == "struktur":
             peers = self.structure.peers(municipality, k)
-            return PeerSet(kind, structural_label(k), tuple(p.municipality for p in peers.peers))
+            return PeerSet(
+                kind,
+                structural_label(k, self.structure),
+                tuple(p.municipality for p in peers.peers),
+            )
         if kind == "kommungrupp":
             group = _group_of(self.store, municipality, "kommungrupp_2023")
             members = _members(self.store, group["id"])
@@ -183,8 +233,16 @@ class Context:
         )
 
 
-def structural_label(k: int) -> str:
-    return f"de {k} strukturellt mest lika kommunerna"
+def structural_label(k: int, structure: Structure | None = None) -> str:
+    """How the structural peers are described everywhere (CLI, pages, JSON), naming the
+    structural variables the search had to leave out, e.g. "de 7 strukturellt mest lika
+    kommunerna (bedömt utan utpendling, som saknas till och med 2018)"."""
+    label = f"de {k} strukturellt mest lika kommunerna"
+    if structure is not None and structure.dropped:
+        names = [v.label[:1].lower() + v.label[1:] for v in structure.dropped]
+        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " och " + names[-1]
+        label += f" (bedömt utan {listed}, som saknas till och med {structure.year})"
+    return label
 
 
 def _group_of(store: Store, municipality: str, kind: str) -> dict[str, Any]:
@@ -206,29 +264,64 @@ def _members(store: Store, group_id: str) -> list[str]:
     ]
 
 
-def polarity_overrides(settings: Settings) -> dict[str, Polarity] | None:
-    """The user's polarity file (TILLIT_POLARITY_FILE), parsed; None when unset."""
-    path = settings.polarity_file
-    if path is None:
+def polarity_overrides(settings: Settings) -> Overrides | None:
+    """The user's files, parsed: the polarity file (TILLIT_POLARITY_FILE) as the mapping
+    and the eligibility file (TILLIT_ELIGIBILITY_FILE) as ``.eligibility``; None when
+    neither is set."""
+    if settings.polarity_file is None and settings.eligibility_file is None:
         return None
+    polarity = eligibility = None
+    if settings.polarity_file is not None:
+        text = _read(settings.polarity_file, "riktningsfilen", "TILLIT_POLARITY_FILE")
+        polarity = parse_polarity_overrides(text, str(settings.polarity_file))
+    if settings.eligibility_file is not None:
+        text = _read(settings.eligibility_file, "prövningsfilen", "TILLIT_ELIGIBILITY_FILE")
+        eligibility = parse_eligibility_overrides(text, str(settings.eligibility_file))
+    return Overrides(polarity, eligibility)
+
+
+def _read(path: Path, what: str, setting: str) -> str:
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        return path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise ConfigError(
-            f"Kan inte läsa riktningsfilen {path}: {exc.strerror}.",
-            hint="Rätta TILLIT_POLARITY_FILE eller ta bort inställningen.",
+            f"Kan inte läsa {what} {path}: {exc.strerror}.",
+            hint=f"Rätta {setting} eller ta bort inställningen.",
         ) from None
-    return parse_polarity_overrides(text, str(path))
 
 
-def untestable(decision: PolarityDecision, title: str) -> str | None:
-    """Why "behind" means nothing for a KPI ("without_polarity": no known better direction;
-    "size_dependent": a total that grows with population), or None when it can be tested."""
+def untestable(
+    decision: PolarityDecision, title: str, eligibility: Eligibility | None = None
+) -> str | None:
+    """Why "behind" means nothing for a KPI, or None when it can be tested:
+    "without_polarity" (no known better direction), "size_dependent" (a total that grows
+    with population), or the eligibility's reason (no title, binary, categorical,
+    step-shaped, structural, left out in the user's file; see docs/eligibility.md)."""
     if decision.polarity.sign == 0:
         return "without_polarity"
     if size_dependent(title):
         return "size_dependent"
+    if eligibility is not None and not eligibility.eligible:
+        return eligibility.reason
     return None
+
+
+def untestable_why(reason: str | None, eligibility: Eligibility | None = None) -> str | None:
+    """The Swedish phrase for a reason ``untestable`` gave (naming where an eligibility
+    decision came from, e.g. "… (Tillits lista)"), or None for a testable KPI."""
+    if reason is None:
+        return None
+    if eligibility is not None and reason == eligibility.reason:
+        return eligibility.explanation
+    return UNTESTABLE_LABELS[reason]
+
+
+def _exclusion(
+    kpi: str, title: str | None, reason: str, eligibility: Eligibility | None
+) -> Exclusion:
+    detail = eligibility.detail if eligibility is not None and reason == eligibility.reason else ""
+    why = untestable_why(reason, eligibility) or ""
+    return Exclusion(kpi, title or kpi, reason, why, detail)
 
 
 def load_context(
@@ -238,11 +331,17 @@ def load_context(
     testable_only: bool = False,
     overrides: Mapping[str, Polarity] | None = None,
     history: int = HISTORY,
+    as_of: int | None = None,
 ) -> Context:
     """Load the municipality-level values (gender T) of ``kpis`` (default: all KPIs in
     the store) for the last ``history`` years, the structural variables, and each
     KPI's polarity decision. ``testable_only`` keeps just the KPIs on which "better"
-    is defined (known polarity, not a total), deciding before the values are read."""
+    is defined (known polarity, not a total), deciding before the values are read.
+
+    ``as_of`` analyses the store as if it ended that year (later values are not read).
+    Whether set or not, a structural variable with no values by the last year (Kolada
+    has out-commuting only from 2020) is left out of the peer search and named in
+    ``structure.dropped`` and in the structural peers' label."""
     municipalities_meta = store.municipalities()
     names = {m["id"]: m["title"] for m in municipalities_meta}
     municipalities = tuple(sorted(m["id"] for m in municipalities_meta if m["type"] == "K"))
@@ -253,16 +352,30 @@ def load_context(
         )
     kpi_meta = {k["id"]: k for k in store.kpis()}
     polarity: dict[str, PolarityDecision] = {}
-    excluded = {"without_polarity": 0, "size_dependent": 0}
+    excluded = dict.fromkeys(UNTESTABLE_LABELS, 0)
+    left_out: dict[str, Exclusion] = {}
+    eligibility: dict[str, Eligibility] = {}
+    user = overrides.eligibility if isinstance(overrides, Overrides) else {}
+
+    def title_of(kpi: str) -> str | None:
+        title = (kpi_meta.get(kpi) or {}).get("title")
+        return str(title) if title else None
 
     def decide(kpi: str) -> PolarityDecision:
         if kpi not in polarity:
-            title = (kpi_meta.get(kpi) or {}).get("title")
-            polarity[kpi] = resolve_polarity(kpi, title, overrides)
+            polarity[kpi] = resolve_polarity(kpi, title_of(kpi), overrides)
         return polarity[kpi]
 
     def why_not(kpi: str) -> str | None:
-        return untestable(decide(kpi), str((kpi_meta.get(kpi) or {}).get("title") or ""))
+        # Before the values are read: polarity, size, then eligibility without the values.
+        if kpi not in eligibility:
+            eligibility[kpi] = assess_eligibility(kpi, title_of(kpi), None, user)
+        return untestable(decide(kpi), title_of(kpi) or "", eligibility[kpi])
+
+    def leave_out(kpi: str, reason: str) -> None:
+        if kpi not in left_out:
+            excluded[reason] += 1
+            left_out[kpi] = _exclusion(kpi, title_of(kpi), reason, eligibility.get(kpi))
 
     def choose(axis: list[str]) -> list[str]:
         keep = []
@@ -271,7 +384,7 @@ def load_context(
             if reason is None:
                 keep.append(kpi)
             else:
-                excluded[reason] += 1
+                leave_out(kpi, reason)
         return sorted(set(keep) | (set(STRUCTURAL_KPIS) & set(axis)))
 
     wanted = None if kpis is None else sorted(set(kpis) | set(STRUCTURAL_KPIS))
@@ -280,13 +393,43 @@ def load_context(
         history=history,
         municipalities=municipalities,
         choose=choose if testable_only else None,
+        until=as_of,
     )
+    if as_of is not None and frame.num_rows == 0:
+        raise NoDataError(
+            f"Arkivet har inga kommunvärden från {as_of} eller tidigare.",
+            hint="Välj ett senare år, eller utelämna --as-of för att analysera det senaste.",
+        )
     panel = Panel.from_codes(kpi_axis, municipalities, frame)
-    structure = build_structure(panel)
+    structure = build_structure(panel, drop_missing=True)
     if testable_only:
         chosen = tuple(k for k in panel.kpis if why_not(k) is None)
     else:
         chosen = panel.kpis if kpis is None else tuple(k for k in panel.kpis if k in set(kpis))
+    # After the values are read: binary, categorical or step-shaped series, judged against
+    # each KPI's between-municipality spread in its latest year (all KPIs at once).
+    cube = panel.values[[panel.kpi_index(k) for k in chosen]]
+    spread, counted = robust_spreads(
+        np.stack([latest_values(v) for v in cube]) if len(chosen) else np.zeros((0, 0))
+    )
+    spread_of = {kpi: (float(spread[i]), int(counted[i])) for i, kpi in enumerate(chosen)}
+    for i, kpi in enumerate(chosen):
+        eligibility[kpi] = assess_eligibility(
+            kpi, title_of(kpi), cube[i], user, spread=spread_of[kpi][0]
+        )
+    if testable_only:
+        for kpi in chosen:
+            reason = untestable(decide(kpi), title_of(kpi) or "", eligibility[kpi])
+            if reason is not None:
+                leave_out(kpi, reason)
+        chosen = tuple(k for k in chosen if k not in left_out)
+    # The minimum practical difference: the user's, else MPD_FRACTION of the spread (the
+    # same as minimum_practical_difference of the latest values).
+    mpd = {}
+    for kpi in chosen:
+        own = eligibility[kpi].mpd
+        spread_here, count = spread_of[kpi]
+        mpd[kpi] = own if own is not None else (MPD_FRACTION * spread_here if count >= 4 else 0.0)
     if kpis is not None and not chosen:
         raise NoDataError(
             f"Inga kommunvärden för {', '.join(kpis)} i arkivet.",
@@ -304,4 +447,7 @@ def load_context(
         structure=structure,
         polarity=polarity,
         excluded=excluded,
+        eligibility=eligibility,
+        mpd=mpd,
+        exclusions=tuple(sorted(left_out.values(), key=lambda e: (e.reason, e.kpi))),
     )

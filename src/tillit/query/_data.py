@@ -63,6 +63,18 @@ def plain(value: Any) -> Any:
     return value
 
 
+#: What "tydligt" (clearly) means, in the same words on every surface.
+CLEARLY_MEANS = (
+    "Tydligt betyder att skillnaden mot jämförelsekommunernas median, i snitt över de tre "
+    "senaste åren, är större än vad kommunens egna svängningar mellan åren kan förklara, "
+    "och att den pekar åt samma håll det senaste året. Alla nyckeltal för en kommun prövas "
+    "tillsammans: om kommunen inte skiljer sig på något av dem är risken högst q att ens "
+    "ett enda flaggas, och bland de flaggade är andelen felaktiga i genomsnitt högst q. "
+    "Lär av visar jämförelsekommuner vars nivå är tydligt bättre; kommuner som bara "
+    "förbättras tydligt visas som förbättras också (bakgrund, inte skäl att lära av)."
+)
+
+
 def _obj(data: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = plain(data)
     return out
@@ -102,6 +114,7 @@ def comparison_data(
             "years_beyond": c.years_beyond,
             "tier": c.tier,
             "tier_label": c.tier_label,
+            "why_not_tested": c.why_not_tested,
             "rank": c.rank,
             "count": c.count,
             "percentile": c.percentile,
@@ -188,6 +201,7 @@ def peers_data(report: PeersReport) -> dict[str, Any]:
             "year": s.year,
             "k": s.k,
             "imputed": s.imputed,
+            "dropped": s.dropped,
             "peers": [
                 {
                     "rank": p.rank,
@@ -226,8 +240,13 @@ def _finding(f: Finding, titles: Mapping[str, str], names: Mapping[str, str]) ->
             "z": f.z,
             "q_value": f.q_value,
             "years_behind": f.years_behind,
+            "p_value": f.p_value,
             "partners": [
                 {"name": names.get(p.municipality, p.municipality), **plain(p)} for p in f.partners
+            ],
+            "also_improving": [
+                {"name": names.get(p.municipality, p.municipality), **plain(p)}
+                for p in f.also_improving
             ],
         }
     )
@@ -243,7 +262,13 @@ def learning_data(
             "tested": learning.tested,
             "without_polarity": learning.without_polarity,
             "size_dependent": learning.size_dependent,
+            "excluded": learning.excluded,
+            "noise_misfit": [
+                {"kpi": kpi, "title": titles.get(kpi, kpi), "explanation": why}
+                for kpi, why in learning.noise_misfit
+            ],
             "q": learning.q,
+            "what_clearly_means": CLEARLY_MEANS,
             "findings": [_finding(f, titles, names) for f in learning.findings],
             "ahead": learning.ahead,
             "areas": learning.areas,

@@ -27,7 +27,7 @@ from tillit.analyses import (
 )
 from tillit.errors import InvalidInputError, NoDataError, NotFoundError
 from tillit.query._atlas import Loaded, nan_to_none
-from tillit.query._context import PeerSet, untestable
+from tillit.query._context import PeerSet, untestable, untestable_why
 from tillit.query._reports import PeersReport
 
 __all__ = [
@@ -156,6 +156,7 @@ def _overview(state: Loaded, code: str) -> MunicipalityOverview:
         state.matrix.learning(state.position(code)),
         without_polarity=ctx.excluded["without_polarity"],
         size_dependent=ctx.excluded["size_dependent"],
+        excluded=ctx.exclusions,
     )
     comparisons = compare(
         evidence,
@@ -198,7 +199,12 @@ def _overview(state: Loaded, code: str) -> MunicipalityOverview:
         )
         for a in order
     )
-    kpis = {f.kpi for f in learning.findings} | set(learning.ahead) | set(state.key_kpis)
+    kpis = (
+        {f.kpi for f in learning.findings}
+        | set(learning.ahead)
+        | set(state.key_kpis)
+        | {kpi for kpi, _ in learning.noise_misfit}
+    )
     population = float(ctx.population()[ctx.structure.municipalities.index(code)])
     try:
         kommungrupp: str | None = ctx.peer_set(code, "kommungrupp").label
@@ -217,7 +223,7 @@ def _overview(state: Loaded, code: str) -> MunicipalityOverview:
         names=_names(
             ctx.names,
             [code, *peers.members],
-            [p.municipality for f in learning.findings for p in f.partners],
+            [p.municipality for f in learning.findings for p in (*f.partners, *f.also_improving)],
         ),
         polarity={kpi: ctx.polarity[kpi] for kpi in kpis if kpi in ctx.polarity},
         q=state.q,
@@ -266,6 +272,7 @@ class KpiOverview:
     area: str
     polarity: PolarityDecision
     untestable: str | None  # why "better/worse" is not judged (see query.untestable)
+    untestable_why: str | None  # the same in Swedish, e.g. "ett ja/nej-svar … (härlett ur titeln)"
     year: int | None  # the latest year with municipal values
     municipality: str | None
     name: str | None
@@ -441,13 +448,15 @@ def _kpi_overview(state: Loaded, meta: Mapping[str, Any], code: str | None) -> K
         peer_median = _float(comparison.peer_median)
     if code and peer_median is not None and not np.isnan(latest[data.municipalities.index(code)]):
         difference = float(latest[data.municipalities.index(code)]) - peer_median
+    why_not = untestable(decision, str(meta.get("title") or ""), ctx.eligibility.get(kpi_id))
     return KpiOverview(
         kpi=kpi_id,
         title=str(meta.get("title") or kpi_id),
         description=str(meta.get("description") or "").strip(),
         area=str(meta.get("operating_area") or "Övrigt"),
         polarity=decision,
-        untestable=untestable(decision, str(meta.get("title") or "")),
+        untestable=why_not,
+        untestable_why=untestable_why(why_not, ctx.eligibility.get(kpi_id)),
         year=year,
         municipality=code,
         name=ctx.names.get(code, code) if code else None,

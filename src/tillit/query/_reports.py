@@ -62,15 +62,17 @@ def compare_report(
     k: int = 7,
     q: float = 0.05,
     overrides: Mapping[str, Polarity] | None = None,
+    as_of: int | None = None,
 ) -> ComparisonReport:
-    """Compare a municipality (name or code) with its peers on ``kpis``."""
+    """Compare a municipality (name or code) with its peers on ``kpis`` (``as_of``: as if
+    the store ended that year, see ``load_context``)."""
     focal = resolve_municipality(store, municipality)
     ids = list(dict.fromkeys(store.kpi(kpi)["id"] for kpi in kpis))
     if not ids:
         raise InvalidInputError(
             "Ange minst ett nyckeltal.", hint="T.ex. `tillit compare Kungsbacka N15419`."
         )
-    ctx = load_context(store, kpis=ids, overrides=overrides)
+    ctx = load_context(store, kpis=ids, overrides=overrides, as_of=as_of)
     peer_set = ctx.peer_set(focal["id"], peers, k=k, area=ctx.area(ids[0]))
     evidence = ctx.evidence()
     missing = [kpi for kpi in ids if kpi not in evidence.kpis]
@@ -79,13 +81,42 @@ def compare_report(
             f"Inga kommunvärden för {', '.join(ids)} de senaste åren.",
             hint=f"Hämta dem med `tillit sync --kpi {ids[0]}`.",
         )
-    comparisons = compare(
-        evidence,
-        focal["id"],
-        peer_set.members,
-        kpis=ids,
-        denominators=ctx.denominators(evidence),
-        q=q,
+    # KPIs that are not eligible (docs/eligibility.md) are shown but never judged, and do
+    # not count in the false-discovery family of the others.
+    ineligible = {
+        kpi: ctx.eligibility[kpi]
+        for kpi in ids
+        if kpi in ctx.eligibility and not ctx.eligibility[kpi].eligible
+    }
+    judged = {
+        c.kpi: c
+        for group in ([k for k in ids if k not in ineligible], list(ineligible))
+        if group
+        for c in compare(
+            evidence,
+            focal["id"],
+            peer_set.members,
+            kpis=group,
+            denominators=ctx.denominators(evidence),
+            q=q,
+        )
+    }
+    comparisons = tuple(
+        replace(
+            judged[kpi],
+            tier="not_eligible",
+            why_not_tested=ineligible[kpi].explanation,
+            z=float("nan"),
+            p_value=float("nan"),
+            q_value=float("nan"),
+            rank=None,
+            percentile=None,
+            peer_rank=None,
+        )
+        if kpi in ineligible
+        else judged[kpi]
+        for kpi in ids
+        if kpi in judged
     )
     return ComparisonReport(
         municipality=focal["id"],
@@ -164,11 +195,13 @@ class PeersReport:
     names: Mapping[str, str]
 
 
-def peers_report(store: Store, municipality: str, *, k: int = 7) -> PeersReport:
+def peers_report(
+    store: Store, municipality: str, *, k: int = 7, as_of: int | None = None
+) -> PeersReport:
     """Who is similar and why: the k structural neighbours with their traits, the SKR
     municipality group and Kolada's overall "Liknande kommuner" group."""
     focal = resolve_municipality(store, municipality)
-    ctx = load_context(store, kpis=list(STRUCTURAL_KPIS))
+    ctx = load_context(store, kpis=list(STRUCTURAL_KPIS), as_of=as_of)
     structural = ctx.structure.peers(focal["id"], k)
     groups: dict[str, PeerSet | None] = {}
     for kind in ("kommungrupp", "liknande"):
@@ -206,10 +239,12 @@ def learn_report(
     k: int = 7,
     q: float = 0.05,
     overrides: Mapping[str, Polarity] | None = None,
+    as_of: int | None = None,
 ) -> LearnReport:
-    """Where the municipality is clearly behind its peers and whom to learn from."""
+    """Where the municipality is clearly behind its peers and whom to learn from
+    (``as_of``: as if the store ended that year, see ``load_context``)."""
     focal = resolve_municipality(store, municipality)
-    ctx = load_context(store, testable_only=True, overrides=overrides)
+    ctx = load_context(store, testable_only=True, overrides=overrides, as_of=as_of)
     area = _match_area(ctx.chosen, ctx.area, areas)
     peer_set = ctx.peer_set(focal["id"], peers, k=k, area=area[0] if len(area) == 1 else None)
     learning = find_learning_partners(
@@ -219,8 +254,13 @@ def learn_report(
         learning,
         without_polarity=ctx.excluded["without_polarity"],
         size_dependent=ctx.excluded["size_dependent"],
+        excluded=ctx.exclusions,
     )
-    kpis = {f.kpi for f in learning.findings} | set(learning.ahead)
+    kpis = (
+        {f.kpi for f in learning.findings}
+        | set(learning.ahead)
+        | {kpi for kpi, _ in learning.noise_misfit}
+    )
     return LearnReport(
         municipality=focal["id"],
         name=focal["title"],
@@ -270,7 +310,7 @@ class MatrixReport:
                 partners = [
                     ev.municipalities[j]
                     for slot, j in enumerate(m.peers[f_pos])
-                    if m.level_partner[k, f_pos, slot] or m.improving_partner[k, f_pos, slot]
+                    if m.level_partner[k, f_pos, slot]
                 ]
                 out.append(
                     {
@@ -279,7 +319,7 @@ class MatrixReport:
                         "kpi": ev.kpis[k],
                         "area": ev.areas[k],
                         "year": int(ev.windowed.end_years[k]),
-                        "z": round(float(m.gaps.z[k, f_pos, -1]), 3),
+                        "z": round(float(m.gaps.t[k, f_pos]), 3),
                         "q_value": float(m.q_value[k, f_pos]),
                         "partners": partners,
                     }
@@ -293,9 +333,10 @@ def national_report(
     k: int = 7,
     q: float = 0.05,
     overrides: Mapping[str, Polarity] | None = None,
+    as_of: int | None = None,
 ) -> MatrixReport:
     """The learning matrix for all municipalities at once (structural peers)."""
-    ctx = load_context(store, testable_only=True, overrides=overrides)
+    ctx = load_context(store, testable_only=True, overrides=overrides, as_of=as_of)
     evidence = ctx.evidence()
     matrix = learning_matrix(evidence, ctx.structure.neighbour_indices(k), q=q)
     return MatrixReport(

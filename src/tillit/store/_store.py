@@ -338,13 +338,15 @@ class Store:
         municipalities: Sequence[str],
         gender: str = "T",
         choose: Callable[[list[str]], list[str]] | None = None,
+        until: int | None = None,
     ) -> tuple[list[str], pa.Table]:
         """The input of the analyses in one pass: the KPIs with values in the last
         ``history`` years (sorted; all KPIs when ``kpis`` is None) and an unsorted table
         of (kpi_index, municipality_index, period, value), the indices being positions in
         that KPI list and in ``municipalities``. Integer positions spare the caller from
         looking up three million strings. ``choose`` may narrow the KPI list (it gets the
-        KPIs with values) before the values are read."""
+        KPIs with values) before the values are read. ``until`` reads the store as if it
+        ended that year (values of later years are left out)."""
         source = self.values.source_sql(list(kpis) if kpis else None)
         if source is None:
             raise NoDataError(
@@ -356,6 +358,8 @@ class Store:
         try:
             # One pass for the KPI list and the last year, a second for the values.
             kpi_filter = f"AND kpi IN ({_sql_list(kpis)})" if kpis else ""
+            if until is not None:
+                kpi_filter += f" AND period <= {int(until)}"
             ends = con.sql(
                 f"SELECT kpi, max(period) FROM {source} "
                 f"WHERE gender = '{gender}' AND value IS NOT NULL {kpi_filter} GROUP BY kpi"
