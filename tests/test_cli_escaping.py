@@ -129,3 +129,54 @@ def test_a_file_name_with_markup_is_printed_as_text(
     path.write_text("kpi,municipality_id,year,gender,value\nN00945,0180,2020,T,1\n")
     text = _run(["import", str(path)], capsys)
     assert "Klart: [bold]v[link=evil.example].csv" in text
+
+
+@pytest.fixture
+def odd_analysis_env(
+    analysis_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Settings:
+    """A copy of the analysis store where every municipality's name and N31807's title carry
+    markup: the analyses' messages must print them as they are."""
+    import shutil
+
+    from tests.conftest import METADATA
+
+    home = tmp_path / "home"
+    shutil.copytree(analysis_settings.home, home)
+    settings = Settings(home=home)
+    store = Store(settings.store_dir)
+    munis = json.loads((METADATA / "municipality_v3_2026-03.values.json").read_text())
+    rows = munis["values"] if isinstance(munis, dict) else munis
+    for row in rows:
+        row["title"] = f"{row['title']} [i]"
+    odd_munis = tmp_path / "municipality.json"
+    odd_munis.write_text(json.dumps(munis))
+    odd_kpi = tmp_path / "kpi.json"
+    kpis = json.loads((METADATA / "kpi_v3_2026-03.values.json").read_text())
+    kpi_rows = kpis["values"] if isinstance(kpis, dict) else kpis
+    row = next(r for r in kpi_rows if r["id"] == "N31807")
+    odd_kpi.write_text(json.dumps([{**row, "title": f"Bistånd {BRACKETS} {LINK}"}]))
+    import_path(store, odd_munis)
+    import_path(store, odd_kpi)
+    monkeypatch.setenv("TILLIT_HOME", str(home))
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.delenv("TILLIT_POLARITY_FILE", raising=False)
+    return settings
+
+
+def test_the_analyses_print_names_and_titles_with_markup_as_text(
+    odd_analysis_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for argv in (
+        ["compare", "2180", "N31807"],
+        ["trend", "2180", "N31807"],
+        ["peers", "2180"],
+        ["learn", "2180"],
+    ):
+        text = _run(argv, capsys)
+        _assert_safe(text)
+        assert "Gävle [i]" in text, (argv, text)
+        if argv[0] in ("compare", "trend"):
+            assert "[bold]behörighet[/bold]" in text and "[link=http://evil.example]" in text
+    learn = _run(["learn", "2180"], capsys)
+    assert "Lär av " in learn and learn.count(" [i]") > 8  # the partners' names too
