@@ -18,7 +18,7 @@ from tillit.bank._records import SessionRecord, TokenRecord, UserRecord
 from tillit.bank._validate import clean_text
 from tillit.errors import NotFoundError
 
-__all__ = ["LoginLimits", "Logins"]
+__all__ = ["LoginLimits", "Logins", "encodable", "login_email", "storable"]
 
 TOKEN_PREFIX = "tlt_"
 #: The PostgreSQL advisory lock that serialises reserving login attempts ("tillit" in ASCII).
@@ -44,6 +44,29 @@ class LoginLimits:
     per_account: int = 20
     slow_interval: timedelta = timedelta(minutes=1)
     known_for: timedelta = timedelta(days=90)
+
+
+def encodable(text: str) -> str:
+    """``text`` with each lone surrogate (not UTF-8: no database or hash takes it)
+    replaced by U+FFFD."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
+    return text
+
+
+def storable(text: str) -> str:
+    """:func:`encodable`, and NUL (PostgreSQL refuses it in text) replaced by U+FFFD too."""
+    return encodable(text).replace("\x00", "\ufffd")
+
+
+def login_email(email: str) -> str:
+    """``email`` as the login limit counts it and the accounts look it up: stripped, lower
+    case, at most 320 characters, :func:`storable`. When this differs from the e-mail as
+    typed (stripped, lower case), no account has it: an unknown user, never a database
+    error."""
+    return storable(email.strip().lower()[:320])
 
 
 def _sha256(text: str) -> str:
@@ -129,8 +152,8 @@ class Logins(BankBase):
         are one step under a database-wide lock (SQLite: BEGIN IMMEDIATE; PostgreSQL: an
         advisory lock), so simultaneous attempts from any number of processes cannot
         all pass the count before one of them is recorded."""
-        email = email.strip().lower()[:320]
-        address = address[:64]
+        email = login_email(email)
+        address = storable(address[:64])
         with self.transaction() as session:
             self._lock_logins(session)
             session.execute(

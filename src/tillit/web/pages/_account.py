@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from tillit.bank import UserRecord
+from tillit.bank._logins import storable
 from tillit.web._auth import (
     COOKIE_NAME,
     WebState,
@@ -136,14 +137,20 @@ async def login(request: Request, state: State) -> Response:
     password = first(form, "password")[:1024]
     next_path = safe_next(first(form, "nasta"))
     who = viewer(request, state)
+    problem = None
     if not email or not password:
+        problem = "Fyll i både e-postadress och lösenord."
+    elif storable(email) != email or storable(password) != password:
+        # NUL cannot be stored or looked up (as in the API's LoginIn): no one's login.
+        problem = "E-postadressen eller lösenordet innehåller ett otillåtet tecken (NUL)."
+    if problem is not None:
         return _login_page(
             request,
             who,
             token,
-            email=email,
+            email=storable(email),
             next_path=next_path,
-            error="Fyll i både e-postadress och lösenord.",
+            error=problem,
             status=422,
         )
     try:
