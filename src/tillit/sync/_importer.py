@@ -20,6 +20,7 @@ import pyarrow as pa
 from tillit.errors import InvalidInputError
 from tillit.sources.kolada import parse_metadata
 from tillit.store import MergeResult, Provenance, Store, reraise_interrupt
+from tillit.sync._checks import repeated_ids, shown_ids
 from tillit.sync._progress import NullProgress, Progress
 from tillit.sync._report import write_rejected
 from tillit.sync._valuefile import file_columns, open_source, validated_sql
@@ -110,16 +111,10 @@ def _metadata_kind(rows: list[Any], path: Path) -> str:
 
 
 def _refuse_duplicate_ids(records: list[dict[str, Any]], path: Path) -> None:
-    seen: set[str] = set()
-    repeated: dict[str, None] = {}
-    for record in records:
-        if record["id"] in seen:
-            repeated[record["id"]] = None
-        seen.add(record["id"])
+    repeated = repeated_ids(records)
     if repeated:
-        shown = ", ".join(list(repeated)[:10]) + (" …" if len(repeated) > 10 else "")
         raise InvalidInputError(
-            f"{path.name} har samma id på flera poster: {shown}. Inget har lästs in.",
+            f"{path.name} har samma id på flera poster: {shown_ids(repeated)}. Inget har lästs in.",
             hint="Rätta filen så att varje id förekommer en gång och kör kommandot igen.",
         )
 

@@ -28,7 +28,7 @@ from tillit.config import Settings
 from tillit.errors import ConflictError, InvalidInputError, KoladaPayloadError
 from tillit.sources.kolada import KoladaClient
 from tillit.store import MergeResult, Provenance, Store, atomic_write_bytes
-from tillit.sync._checks import check_staged
+from tillit.sync._checks import check_staged, repeated_ids, shown_ids
 from tillit.sync._progress import NullProgress, Progress
 
 __all__ = [
@@ -80,12 +80,31 @@ def _count(n: int) -> str:
 
 
 def _check_listing(
-    store: Store, client: KoladaClient, kind: str, fetched: int, *, replace: bool, max_shrink: float
+    store: Store,
+    client: KoladaClient,
+    kind: str,
+    rows: Sequence[dict[str, Any]],
+    *,
+    replace: bool,
+    max_shrink: float,
 ) -> None:
-    """Refuse a listing that would empty a stored catalogue, or (unless ``replace``) shrink it
-    by more than ``max_shrink`` (a share, 0.1 = 10 %)."""
-    stored = len(store.metadata.read(kind))
+    """Refuse a listing that names an id twice (pages that repeat records: replacing the
+    catalogue with it would lose the records it never reached), one that would empty a stored
+    catalogue, or (unless ``replace``) one with more than ``max_shrink`` (a share, 0.1 = 10 %)
+    fewer distinct ids than the stored catalogue has records."""
     name = _CATALOGUE_NAMES[kind]
+    repeated = repeated_ids(rows)
+    if repeated:
+        raise KoladaPayloadError(
+            f"Koladas lista över {name} har samma id på flera poster: {shown_ids(repeated)}. "
+            "Listan är inte hel. Inget har ändrats.",
+            url=client.url_for(kind),
+            field="values.id",
+            hint="Försök igen senare. Om felet består skickar Kolada sidor som upprepar "
+            "varandra – rapportera det med adressen ovan.",
+        )
+    stored = len(store.metadata.read(kind))
+    fetched = len({row["id"] for row in rows})
     if stored and not fetched:
         raise KoladaPayloadError(
             f"Kolada skickade en tom lista över {name}; arkivets {_count(stored)} behålls och "
@@ -119,9 +138,10 @@ def sync_metadata(
     """Fetch the Kolada catalogues in ``kinds`` and replace them in the store.
 
     Every listing is fetched whole (every page, each page's ``count`` matching its rows)
-    before anything is written. A listing that is empty while the store holds the catalogue
-    is refused (KoladaPayloadError), and so is one with more than ``max_shrink`` (a share) fewer
-    records than the store holds, unless ``replace`` (ConflictError). Nothing is written then.
+    before anything is written. A listing that names an id twice, or is empty while the store
+    holds the catalogue, is refused (KoladaPayloadError), and so is one with more than
+    ``max_shrink`` (a share) fewer distinct ids than the store holds records, unless ``replace``
+    (ConflictError). Nothing is written then.
     """
     progress = progress or NullProgress()
     start, requests_before = time.monotonic(), client.requests_made
@@ -136,7 +156,7 @@ def sync_metadata(
             progress.advance(1, rows=len(catalogue.rows))
         for kind, catalogue, _, _ in fetched:
             _check_listing(
-                store, client, kind, len(catalogue.rows), replace=replace, max_shrink=max_shrink
+                store, client, kind, catalogue.rows, replace=replace, max_shrink=max_shrink
             )
         for kind, catalogue, requests, seconds in fetched:
             written = store.metadata.replace(kind, catalogue.rows)
