@@ -195,3 +195,41 @@ def test_an_ipv6_guesser_counts_as_one_address_per_64_prefix(
     assert same_network.post("/api/login", json=RIGHT).status_code == 429
     other_network = clients(("2001:db8:1:3::1", 1))
     assert other_network.post("/api/login", json=RIGHT).status_code == 200
+
+
+@pytest.mark.parametrize("guesser_hop", ["203.0.113.5:4444", "[2001:db8::1]:443"])
+def test_forwarded_hops_with_a_port_are_the_client_not_the_proxy(
+    clients: Clients, clock: FakeClock, guesser_hop: str
+) -> None:
+    """A proxy that writes "address:port" hops: each client still counts by its own address,
+    so one guesser does not lock out everyone behind the proxy."""
+    wrong = {"email": "g@example.se", "password": "fel lösenord"}
+    proxy = clients(trusted_proxies=("10.0.0.0/8",), peer=("10.1.2.3", 1))
+    guesser = {"X-Forwarded-For": guesser_hop}
+    for _ in range(5):
+        assert proxy.post("/api/login", json=wrong, headers=guesser).status_code == 401
+    assert proxy.post("/api/login", json=RIGHT, headers=guesser).status_code == 429
+    for owner_hop in ("192.0.2.10:50000", "[2001:db8:5::1]:443", "[2001:db8:6::1]", "192.0.2.11"):
+        owner = {"X-Forwarded-For": f"198.51.100.1, {owner_hop}"}
+        assert proxy.post("/api/login", json=RIGHT, headers=owner).status_code == 200, owner_hop
+
+
+def test_a_malformed_forwarded_hop_is_logged_and_the_proxy_counts(
+    clients: Clients, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A right-most hop that is no address (a misconfigured proxy): nothing left of it is
+    believed, the proxy's own address counts, and the server log says so."""
+    wrong = {"email": "g@example.se", "password": "fel lösenord"}
+    proxy = clients(trusted_proxies=("10.0.0.0/8",), peer=("10.1.2.3", 1))
+    for hop in ("192.0.2.10, ingen-adress", "192.0.2.11, 203.0.113.5:port", "192.0.2.12, [::1"):
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="tillit.web"):
+            assert (
+                proxy.post("/api/login", json=wrong, headers={"X-Forwarded-For": hop}).status_code
+                == 401
+            )
+        assert any("X-Forwarded-For" in r.getMessage() for r in caplog.records), hop
+    # All three counted as the proxy itself: two more failures reach its pair limit of 5.
+    for _ in range(2):
+        assert proxy.post("/api/login", json=wrong).status_code == 401
+    assert proxy.post("/api/login", json=RIGHT).status_code == 429
