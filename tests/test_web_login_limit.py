@@ -6,7 +6,9 @@ out of the address they log in from."""
 from __future__ import annotations
 
 import multiprocessing
+import re
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,10 +17,12 @@ import pytest
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from tests.bank_fixtures import PASSWORD, People
 from tests.conftest import FakeClock
 from tillit.bank import Bank, Passwords, open_bank
+from tillit.bank._logins import _LOGIN_LOCK
 from tillit.config import Settings
 from tillit.web import LoginLimiter, create_app
 
@@ -233,3 +237,39 @@ def test_a_malformed_forwarded_hop_is_logged_and_the_proxy_counts(
     for _ in range(2):
         assert proxy.post("/api/login", json=wrong).status_code == 401
     assert proxy.post("/api/login", json=RIGHT).status_code == 429
+
+
+def test_a_login_waiting_for_the_limits_lock_does_not_stop_other_requests(
+    bank: Bank, people: People, clock: FakeClock, tmp_path: Path
+) -> None:
+    """The login page checks the password (argon2, and the limit's database lock) in the
+    thread pool: while one login waits, the server answers everyone else."""
+    app = create_app(Settings(home=tmp_path), bank=bank, limiter=LoginLimiter(clock=clock))
+    with TestClient(app) as client, bank.engine.connect() as holder:
+        page = client.get("/logga-in")
+        token = re.search(r'name="csrf_token" value="([^"]*)"', page.text)
+        assert token
+        form = {"csrf_token": token.group(1), **RIGHT}
+        # Another process holds the lock that reserving a login attempt takes.
+        if bank.dialect == "sqlite":
+            holder.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            holder.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOGIN_LOCK})
+        logins: list[int] = []
+        login = threading.Thread(
+            target=lambda: logins.append(
+                client.post("/logga-in", data=form, follow_redirects=False).status_code
+            )
+        )
+        login.start()
+        time.sleep(0.5)  # the login is in its handler now, waiting for the lock
+        others: list[int] = []
+        other = threading.Thread(target=lambda: others.append(client.get("/logga-in").status_code))
+        other.start()
+        other.join(timeout=5)
+        answered_while_waiting = others == [200] and login.is_alive()
+        holder.rollback()  # let the login go on
+        login.join(timeout=30)
+        other.join(timeout=30)
+    assert answered_while_waiting, (others, logins)
+    assert logins == [303]
