@@ -180,3 +180,39 @@ def test_the_analyses_print_names_and_titles_with_markup_as_text(
             assert "[bold]behörighet[/bold]" in text and "[link=http://evil.example]" in text
     learn = _run(["learn", "2180"], capsys)
     assert "Lär av " in learn and learn.count(" [i]") > 8  # the partners' names too
+
+
+# -- the net under every message: no hyperlink from a link tag that data slipped into markup --
+@pytest.mark.parametrize(
+    "data",
+    [
+        "[link=https://evil.example]Klicka här[/link]",
+        "[bold link https://evil.example]Klicka här[/]",
+        "[bold LINK https://evil.example]Klicka här[/]",
+        "[red on black link=https://evil.example]Klicka här[/]",
+        "[bold  Link\thttps://evil.example]Klicka här[/]",
+        "\\\\[link=https://evil.example]Klicka här[/]",  # two backslashes: still a real tag
+    ],
+)
+def test_a_link_tag_in_a_markup_string_never_makes_a_hyperlink(data: str) -> None:
+    import io
+
+    from tillit.cli._output import _SafeConsole
+
+    out = io.StringIO()
+    console = _SafeConsole(file=out, force_terminal=True, color_system="truecolor", width=200)
+    console.print(f"[bold]Fel:[/bold] {data}")  # data that missed safe()
+    text = out.getvalue()
+    assert "\x1b]8;" not in text, repr(text)
+    assert "Klicka här" in text and "\x1b[1m" in text  # Tillit's own markup still works
+
+
+def test_the_link_net_leaves_escaped_data_as_it_is() -> None:
+    import io
+
+    from tillit.cli._output import _SafeConsole, safe
+
+    data = "\\[link=https://evil.example]Klicka här[/link] och [bold link x]y[/]"
+    out = io.StringIO()
+    _SafeConsole(file=out, width=200).print(f"Titel: {safe(data)}")
+    assert out.getvalue() == f"Titel: {data}\n"
