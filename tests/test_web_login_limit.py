@@ -162,6 +162,29 @@ def test_one_address_guessing_many_accounts_is_stopped(clients: Clients, clock: 
     assert client.post("/api/login", json=RIGHT).status_code == 200
 
 
+def test_a_guesser_behind_the_owners_address_cannot_lock_the_owner_out(
+    clients: Clients, clock: FakeClock
+) -> None:
+    """An office behind one NAT address: a colleague's machine guessing other accounts
+    exhausts the address's limit for them, but not for an account that has logged in
+    from there before."""
+    office = clients(OWNER_HOME)
+    assert office.post("/api/login", json=RIGHT).status_code == 200  # the owner, last week
+    clock.now += 24 * 3600
+    for i in range(20):
+        guess = {"email": f"nobody{i}@example.se", "password": "fel lösenord"}
+        assert office.post("/api/login", json=guess).status_code == 401
+    stranger = {"email": "s@example.se", "password": PASSWORD}
+    assert office.post("/api/login", json=stranger).status_code == 429  # never logged in here
+    assert office.post("/api/login", json=RIGHT).status_code == 200  # the owner is not locked out
+    # The owner's own account is still limited per address: 5 wrong guesses at it lock it here.
+    wrong = {"email": "g@example.se", "password": "fel lösenord"}
+    assert [office.post("/api/login", json=wrong).status_code for _ in range(6)] == [
+        *[401] * 5,
+        429,
+    ]
+
+
 def test_x_forwarded_for_is_ignored_unless_it_comes_from_a_trusted_proxy(
     clients: Clients, clock: FakeClock
 ) -> None:

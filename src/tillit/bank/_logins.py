@@ -33,7 +33,8 @@ class LoginLimits:
     - ``per_account_address`` per e-mail and client address, since the last success from
       that pair: the guesser at one address is stopped, the owner elsewhere is not;
     - ``per_address`` per client address over all e-mails (one address spraying many
-      accounts);
+      accounts), except for an e-mail that has logged in from that address within
+      ``known_for`` (a guesser behind the owner's NAT cannot lock the owner out);
     - ``per_account`` per e-mail over all addresses: beyond it, addresses the account has
       not logged in from within ``known_for`` get one attempt per ``slow_interval``
       (slowed, never locked); known addresses are not affected."""
@@ -270,16 +271,20 @@ def _login_wait(
     pair_failures: list[ColumnElement[bool]] = [unsettled, pair]
     if last_success is not None:
         pair_failures.append(LoginAttempt.id > last_success)
-    waits = [
-        _until_below(session, pair_failures, limits.per_account_address, now, limits.window),
-        _until_below(
-            session,
-            [unsettled, LoginAttempt.address == address],
-            limits.per_address,
-            now,
-            limits.window,
-        ),
-    ]
+    waits = [_until_below(session, pair_failures, limits.per_account_address, now, limits.window)]
+    # An account that has logged in from this address (within ``known_for``) is spared the
+    # address-wide limit: a guesser behind the same NAT spraying other accounts cannot
+    # lock its owner out; the pair limit above still stops guesses at this account.
+    if last_success is None:
+        waits.append(
+            _until_below(
+                session,
+                [unsettled, LoginAttempt.address == address],
+                limits.per_address,
+                now,
+                limits.window,
+            )
+        )
     # Successes are kept for ``known_for``: any left make this a known address.
     if last_success is None:
         account = [unsettled, LoginAttempt.email == email]
