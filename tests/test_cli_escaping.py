@@ -159,3 +159,90 @@ def test_every_console_shows_link_markup_from_data_as_text(
     assert "Kommun: Malmö [link=http://evil.example]klicka[/link]" in captured.out
     assert "[link=http://evil.example]klicka[/link]" in captured.err
     _assert_safe(captured.out + captured.err)
+
+
+@pytest.fixture
+def odd_analysis_env(
+    analysis_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Settings:
+    """A copy of the analysis store where every municipality's name and N31807's title carry
+    markup: the analyses' messages must print them as they are."""
+    import shutil
+
+    from tests.conftest import METADATA
+
+    home = tmp_path / "home"
+    shutil.copytree(analysis_settings.home, home)
+    settings = Settings(home=home)
+    store = Store(settings.store_dir)
+    munis = json.loads((METADATA / "municipality_v3_2026-03.values.json").read_text())
+    rows = munis["values"] if isinstance(munis, dict) else munis
+    for row in rows:
+        row["title"] = f"{row['title']} [i]"
+    odd_munis = tmp_path / "municipality.json"
+    odd_munis.write_text(json.dumps(munis))
+    odd_kpi = tmp_path / "kpi.json"
+    kpis = json.loads((METADATA / "kpi_v3_2026-03.values.json").read_text())
+    kpi_rows = kpis["values"] if isinstance(kpis, dict) else kpis
+    row = next(r for r in kpi_rows if r["id"] == "N31807")
+    odd_kpi.write_text(json.dumps([{**row, "title": f"Bistånd {BRACKETS} {LINK}"}]))
+    import_path(store, odd_munis)
+    import_path(store, odd_kpi)
+    monkeypatch.setenv("TILLIT_HOME", str(home))
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.delenv("TILLIT_POLARITY_FILE", raising=False)
+    return settings
+
+
+def test_the_analyses_print_names_and_titles_with_markup_as_text(
+    odd_analysis_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for argv in (
+        ["compare", "2180", "N31807"],
+        ["trend", "2180", "N31807"],
+        ["peers", "2180"],
+        ["learn", "2180"],
+    ):
+        text = _run(argv, capsys)
+        _assert_safe(text)
+        assert "Gävle [i]" in text, (argv, text)
+        if argv[0] in ("compare", "trend"):
+            assert "[bold]behörighet[/bold]" in text and "[link=http://evil.example]" in text
+    learn = _run(["learn", "2180"], capsys)
+    assert "Lär av " in learn and learn.count(" [i]") > 8  # the partners' names too
+
+
+# -- the net under every message: no hyperlink from a link tag that data slipped into markup --
+@pytest.mark.parametrize(
+    "data",
+    [
+        "[link=https://evil.example]Klicka här[/link]",
+        "[bold link https://evil.example]Klicka här[/]",
+        "[bold LINK https://evil.example]Klicka här[/]",
+        "[red on black link=https://evil.example]Klicka här[/]",
+        "[bold  Link\thttps://evil.example]Klicka här[/]",
+        "\\\\[link=https://evil.example]Klicka här[/]",  # two backslashes: still a real tag
+    ],
+)
+def test_a_link_tag_in_a_markup_string_never_makes_a_hyperlink(data: str) -> None:
+    import io
+
+    from tillit.cli._output import _SafeConsole
+
+    out = io.StringIO()
+    console = _SafeConsole(file=out, force_terminal=True, color_system="truecolor", width=200)
+    console.print(f"[bold]Fel:[/bold] {data}")  # data that missed safe()
+    text = out.getvalue()
+    assert "\x1b]8;" not in text, repr(text)
+    assert "Klicka här" in text and "\x1b[1m" in text  # Tillit's own markup still works
+
+
+def test_the_link_net_leaves_escaped_data_as_it_is() -> None:
+    import io
+
+    from tillit.cli._output import _SafeConsole, safe
+
+    data = "\\[link=https://evil.example]Klicka här[/link] och [bold link x]y[/]"
+    out = io.StringIO()
+    _SafeConsole(file=out, width=200).print(f"Titel: {safe(data)}")
+    assert out.getvalue() == f"Titel: {data}\n"

@@ -309,3 +309,93 @@ def test_cli_import_replace_flag_replaces_the_catalogue(
     assert len(Store(tillit_env.store_dir).metadata.read("municipality")) == 312
     assert main(["import", "--replace", str(one)]) == 0
     assert len(store.metadata.read("municipality")) == 1
+
+
+class _Crash(BaseException):
+    """The process dying at a chosen moment (BaseException: nothing on the way catches it)."""
+
+
+def _groups(*groups: tuple[str, list[str]]) -> list[dict[str, object]]:
+    return [
+        {
+            "id": gid,
+            "title": f"Grupp {gid}",
+            "members": [{"member_id": k, "member_title": f"KPI {k}"} for k in kpis],
+        }
+        for gid, kpis in groups
+    ]
+
+
+def _group_state(store: Store) -> tuple[list[str], list[tuple[str, str]]]:
+    groups = sorted(g["id"] for g in store.metadata.read("kpi_groups"))
+    members = sorted((m["group_id"], m["kpi"]) for m in store.metadata.read("kpi_group_members"))
+    return groups, members
+
+
+@pytest.mark.parametrize("replace", [False, True])
+def test_a_crash_between_the_group_and_member_files_leaves_the_old_pair(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, replace: bool
+) -> None:
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(_groups(("G2KPI1", ["N00001", "N00002"]), ("G2KPI2", ["N00003"]))))
+    new = tmp_path / "new.json"
+    new.write_text(json.dumps(_groups(("G2KPI1", ["N00009"]), ("G2KPI3", ["N00005"]))))
+    store = Store(tmp_path / "store")
+    import_path(store, old)
+    before = _group_state(store)
+    real_replace = os.replace
+    moves: list[str] = []
+
+    def replace_then_crash(src: str, dst: str) -> None:
+        moves.append(Path(dst).name)
+        if len(moves) == 2:  # the second file of the pair: die before it is swapped in
+            raise _Crash
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace_then_crash)
+    with pytest.raises(_Crash):
+        import_path(store, new, replace=replace)
+    monkeypatch.undo()
+    assert _group_state(Store(tmp_path / "store")) == before, moves
+    import_path(store, new, replace=replace)  # run again: the new pair, whole
+    after = _group_state(Store(tmp_path / "store"))
+    expected_groups = ["G2KPI1", "G2KPI3"] if replace else ["G2KPI1", "G2KPI2", "G2KPI3"]
+    assert after[0] == expected_groups
+    assert ("G2KPI1", "N00009") in after[1] and ("G2KPI1", "N00001") not in after[1]
+    # Member files of earlier writes are removed (the last two are kept for running readers).
+    for _ in range(3):
+        import_path(store, new, replace=replace)
+    assert len(list((tmp_path / "store" / "metadata").glob("kpi_group_members*.parquet"))) <= 2
+
+
+def test_a_store_written_before_member_files_had_generations_is_read(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from tillit.store._metadata import TABLES
+
+    directory = tmp_path / "store" / "metadata"
+    directory.mkdir(parents=True)
+    pq.write_table(
+        pa.Table.from_pylist(
+            [{"id": "G2KPI1", "title": "Grupp", "search_title": "grupp"}],
+            schema=TABLES["kpi_groups"],
+        ),
+        directory / "kpi_groups.parquet",
+    )
+    pq.write_table(
+        pa.Table.from_pylist(
+            [{"group_id": "G2KPI1", "kpi": "N00001", "kpi_title": "x"}],
+            schema=TABLES["kpi_group_members"],
+        ),
+        directory / "kpi_group_members.parquet",
+    )
+    store = Store(tmp_path / "store")
+    assert _group_state(store) == (["G2KPI1"], [("G2KPI1", "N00001")])
+    new = tmp_path / "new.json"
+    new.write_text(json.dumps(_groups(("G2KPI2", ["N00002"]))))
+    import_path(store, new)
+    assert _group_state(Store(tmp_path / "store")) == (
+        ["G2KPI1", "G2KPI2"],
+        [("G2KPI1", "N00001"), ("G2KPI2", "N00002")],
+    )

@@ -145,6 +145,60 @@ def test_cli_import_json_summary_names_the_failed_file(
     assert by_file["good.csv"]["rows_kept"] == 1
 
 
+_GROUP = {"id": "G1", "title": "Grupp"}
+
+
+@pytest.mark.parametrize(
+    ("rows", "field"),
+    [
+        ([{**_GROUP, "members": "abc"}], "values[0].members"),
+        ([{**_GROUP, "members": 7}], "values[0].members"),
+        ([{**_GROUP, "members": [None]}], "values[0].members[0]"),
+        ([{**_GROUP, "members": [7]}], "values[0].members[0]"),
+        ([1, {**_GROUP, "members": []}], "values[0]"),
+        ([{**_GROUP, "members": {"member_id": "0180"}}], "values[0].members"),
+    ],
+    ids=["members-text", "members-number", "member-null", "member-number", "row-number", "dict"],
+)
+def test_cli_import_of_odd_group_metadata_is_a_clear_error_and_the_next_file_is_imported(
+    tillit_env: Settings,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    rows: list[object],
+    field: str,
+) -> None:
+    import json
+
+    bad = _write(tmp_path / "a.json", json.dumps(rows).encode())
+    good_group = {
+        "id": "G2KPI1",
+        "title": "Bra grupp",
+        "members": [{"member_id": "N00945", "member_title": "Invånare"}],
+    }
+    good = _write(tmp_path / "b.json", json.dumps([good_group]).encode())
+    code = main(["import", str(bad), str(good)])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "Traceback" not in captured.err
+    assert "Fel: a.json går inte att läsa in: fältet " + field in captured.err
+    assert "Rätta filen" in captured.err and "Kolada" not in captured.err.split("Nästa")[0]
+    assert "Klart: b.json" in captured.err
+    store = Store(tillit_env.store_dir)
+    assert [g["id"] for g in store.metadata.read("kpi_groups")] == ["G2KPI1"]
+    assert [m["kpi"] for m in store.metadata.read("kpi_group_members")] == ["N00945"]
+
+
+def test_a_group_file_whose_member_ids_are_non_ascii_digits_is_read_as_kpi_groups(
+    store: Store, tmp_path: Path
+) -> None:
+    import json
+
+    # "²³" is str.isdigit() but no municipality code: the file is KPI groups, not kommungrupper.
+    rows = [{**_GROUP, "members": [{"member_id": "²³", "member_title": "x"}]}]
+    result = import_path(store, _write(tmp_path / "g.json", json.dumps(rows).encode()))
+    assert result.kind == "kpi_groups"
+
+
 def test_rejected_report_is_written_as_csv(store: Store, tmp_path: Path) -> None:
     path = _write(tmp_path / "x.csv", (GOOD_CSV + "N00945,0180,2020.5,T,1\n").encode())
     result = import_path(store, path)

@@ -283,3 +283,14 @@ def test_a_required_variable_is_never_dropped() -> None:
     without = Panel(panel.kpis[1:], panel.municipalities, panel.years, panel.values[1:])
     with pytest.raises(NoDataError, match="P1"):
         build_structure(without, variables=(size, *VARIABLES[1:]), drop_missing=True)
+
+
+def test_dropping_most_variables_is_an_error_that_names_what_to_fetch() -> None:
+    """Peers found on two of five variables are not structurally similar: a store that lacks
+    most of the structural KPIs is told what to fetch, not given peers by size alone."""
+    panel = _panel(_raw(30))
+    two = Panel(panel.kpis[:2], panel.municipalities, panel.years, panel.values[:2])
+    with pytest.raises(NoDataError, match=r"Bara 2 av 5 strukturmått.*P3, P4, P5"):
+        build_structure(two, variables=VARIABLES, drop_missing=True)
+    three = Panel(panel.kpis[:3], panel.municipalities, panel.years, panel.values[:3])
+    assert len(build_structure(three, variables=VARIABLES, drop_missing=True).variables) == 3

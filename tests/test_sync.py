@@ -323,6 +323,27 @@ def test_a_listing_that_shrinks_a_little_replaces_the_catalogue(
     assert len(store.metadata.read("kpi")) == 5099
 
 
+@pytest.mark.parametrize("replace", [False, True])
+def test_a_listing_whose_pages_repeat_records_is_refused_and_keeps_the_catalogue(
+    kolada: Settings, store: Store, fake: FakeKolada, replace: bool
+) -> None:
+    from dataclasses import replace as with_
+
+    full = fake.catalogue("kpi")
+    fake.set_catalogue("kpi", full[:50])
+    with client_for(with_(kolada, kolada_per_page=20)) as c:
+        sync_metadata(store, c, kinds=["kpi"])
+        stored = store.metadata.read("kpi")
+        fake.set_catalogue("kpi", full[:20] * 3)  # pages 1-3 serve the same 20 KPIs
+        with pytest.raises(KoladaPayloadError) as info:
+            sync_metadata(store, c, kinds=["kpi", "municipality"], replace=replace)
+    repeated = [k["id"] for k in full[:20]]
+    assert ", ".join(repeated[:10]) + " … (totalt 20)" in info.value.message
+    assert "nyckeltal" in info.value.message and "Inget har ändrats" in info.value.message
+    assert store.metadata.read("kpi") == stored and len(stored) == 50
+    assert not store.metadata.exists("municipality")  # nothing else written either
+
+
 def test_cli_sync_metadata_replace_and_the_max_shrink_setting(
     kolada: Settings,
     tillit_env: Settings,

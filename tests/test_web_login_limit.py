@@ -6,7 +6,9 @@ out of the address they log in from."""
 from __future__ import annotations
 
 import multiprocessing
+import re
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,10 +17,12 @@ import pytest
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from tests.bank_fixtures import PASSWORD, People
 from tests.conftest import FakeClock
 from tillit.bank import Bank, Passwords, open_bank
+from tillit.bank._logins import _LOGIN_LOCK
 from tillit.config import Settings
 from tillit.web import LoginLimiter, create_app
 
@@ -158,6 +162,29 @@ def test_one_address_guessing_many_accounts_is_stopped(clients: Clients, clock: 
     assert client.post("/api/login", json=RIGHT).status_code == 200
 
 
+def test_a_guesser_behind_the_owners_address_cannot_lock_the_owner_out(
+    clients: Clients, clock: FakeClock
+) -> None:
+    """An office behind one NAT address: a colleague's machine guessing other accounts
+    exhausts the address's limit for them, but not for an account that has logged in
+    from there before."""
+    office = clients(OWNER_HOME)
+    assert office.post("/api/login", json=RIGHT).status_code == 200  # the owner, last week
+    clock.now += 24 * 3600
+    for i in range(20):
+        guess = {"email": f"nobody{i}@example.se", "password": "fel lösenord"}
+        assert office.post("/api/login", json=guess).status_code == 401
+    stranger = {"email": "s@example.se", "password": PASSWORD}
+    assert office.post("/api/login", json=stranger).status_code == 429  # never logged in here
+    assert office.post("/api/login", json=RIGHT).status_code == 200  # the owner is not locked out
+    # The owner's own account is still limited per address: 5 wrong guesses at it lock it here.
+    wrong = {"email": "g@example.se", "password": "fel lösenord"}
+    assert [office.post("/api/login", json=wrong).status_code for _ in range(6)] == [
+        *[401] * 5,
+        429,
+    ]
+
+
 def test_x_forwarded_for_is_ignored_unless_it_comes_from_a_trusted_proxy(
     clients: Clients, clock: FakeClock
 ) -> None:
@@ -205,3 +232,77 @@ def test_x_forwarded_proto_counts_only_from_a_trusted_proxy(clients: Clients) ->
     proxy = clients(("10.1.2.3", 1), trusted_proxies=("10.0.0.0/8",))
     cookie = proxy.post("/api/login", json=RIGHT, headers=https).headers["set-cookie"]
     assert "secure" in cookie.lower().split("; ")
+
+
+@pytest.mark.parametrize("guesser_hop", ["203.0.113.5:4444", "[2001:db8::1]:443"])
+def test_forwarded_hops_with_a_port_are_the_client_not_the_proxy(
+    clients: Clients, clock: FakeClock, guesser_hop: str
+) -> None:
+    """A proxy that writes "address:port" hops: each client still counts by its own address,
+    so one guesser does not lock out everyone behind the proxy."""
+    wrong = {"email": "g@example.se", "password": "fel lösenord"}
+    proxy = clients(trusted_proxies=("10.0.0.0/8",), peer=("10.1.2.3", 1))
+    guesser = {"X-Forwarded-For": guesser_hop}
+    for _ in range(5):
+        assert proxy.post("/api/login", json=wrong, headers=guesser).status_code == 401
+    assert proxy.post("/api/login", json=RIGHT, headers=guesser).status_code == 429
+    for owner_hop in ("192.0.2.10:50000", "[2001:db8:5::1]:443", "[2001:db8:6::1]", "192.0.2.11"):
+        owner = {"X-Forwarded-For": f"198.51.100.1, {owner_hop}"}
+        assert proxy.post("/api/login", json=RIGHT, headers=owner).status_code == 200, owner_hop
+
+
+def test_a_malformed_forwarded_hop_is_logged_and_the_proxy_counts(
+    clients: Clients, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A right-most hop that is no address (a misconfigured proxy): nothing left of it is
+    believed, the proxy's own address counts, and the server log says so."""
+    wrong = {"email": "g@example.se", "password": "fel lösenord"}
+    proxy = clients(trusted_proxies=("10.0.0.0/8",), peer=("10.1.2.3", 1))
+    for hop in ("192.0.2.10, ingen-adress", "192.0.2.11, 203.0.113.5:port", "192.0.2.12, [::1"):
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="tillit.web"):
+            assert (
+                proxy.post("/api/login", json=wrong, headers={"X-Forwarded-For": hop}).status_code
+                == 401
+            )
+        assert any("X-Forwarded-For" in r.getMessage() for r in caplog.records), hop
+    # All three counted as the proxy itself: two more failures reach its pair limit of 5.
+    for _ in range(2):
+        assert proxy.post("/api/login", json=wrong).status_code == 401
+    assert proxy.post("/api/login", json=RIGHT).status_code == 429
+
+
+def test_a_login_waiting_for_the_limits_lock_does_not_stop_other_requests(
+    bank: Bank, people: People, clock: FakeClock, tmp_path: Path
+) -> None:
+    """The login page checks the password (argon2, and the limit's database lock) in the
+    thread pool: while one login waits, the server answers everyone else."""
+    app = create_app(Settings(home=tmp_path), bank=bank, limiter=LoginLimiter(clock=clock))
+    with TestClient(app) as client, bank.engine.connect() as holder:
+        page = client.get("/logga-in")
+        token = re.search(r'name="csrf_token" value="([^"]*)"', page.text)
+        assert token
+        form = {"csrf_token": token.group(1), **RIGHT}
+        # Another process holds the lock that reserving a login attempt takes.
+        if bank.dialect == "sqlite":
+            holder.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            holder.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOGIN_LOCK})
+        logins: list[int] = []
+        login = threading.Thread(
+            target=lambda: logins.append(
+                client.post("/logga-in", data=form, follow_redirects=False).status_code
+            )
+        )
+        login.start()
+        time.sleep(0.5)  # the login is in its handler now, waiting for the lock
+        others: list[int] = []
+        other = threading.Thread(target=lambda: others.append(client.get("/logga-in").status_code))
+        other.start()
+        other.join(timeout=5)
+        answered_while_waiting = others == [200] and login.is_alive()
+        holder.rollback()  # let the login go on
+        login.join(timeout=30)
+        other.join(timeout=30)
+    assert answered_while_waiting, (others, logins)
+    assert logins == [303]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from tests.bank_fixtures import PASSWORD, People
 from tests.conftest import FakeClock
-from tillit.bank import Bank
+from tillit.bank import Bank, LoginLimits
 from tillit.web import create_app
 
 Login = Callable[..., str]
@@ -370,6 +371,39 @@ def test_logins_are_in_the_audit_log(api: TestClient, bank: Bank, people: People
     api.post("/api/login", json={"email": "g@example.se", "password": PASSWORD})
     entries = bank.audit_log(people.admin, entity="user", entity_id=people.goteborg.id)
     assert "user.login" in [e.action for e in entries]
+
+
+def test_nul_in_the_login_forms_email_is_a_failed_login_not_a_500(
+    api: TestClient, bank: Bank, people: People
+) -> None:
+    """PostgreSQL refuses NUL in text: the login page answers with its form again."""
+    page = api.get("/logga-in")
+    token = re.search(r'name="csrf_token" value="([^"]*)"', page.text)
+    assert token
+    for email, password in (("a\x00b@x.se", "x"), ("g@example.se", "a\x00b")):
+        response = api.post(
+            "/logga-in",
+            data={"csrf_token": token.group(1), "email": email, "password": password},
+            follow_redirects=False,
+        )
+        assert response.status_code in (401, 422), response.text
+        assert response.headers["content-type"].startswith("text/html")
+        assert 'name="email"' in response.text  # the form again, not an error page
+    assert api.get("/konto", follow_redirects=False).status_code == 303  # not logged in
+
+
+def test_the_bank_treats_an_unstorable_email_as_an_unknown_user(
+    bank: Bank, people: People, clock: FakeClock
+) -> None:
+    """A caller that skips the web's checks still gets no database error."""
+    now = datetime.fromtimestamp(clock(), UTC)
+    for email in ("g@example.se\x00", "a\x00b@x.se", "a\ud800@x.se"):
+        attempt, wait = bank.reserve_login(email, "192.0.2.1", now, LoginLimits())
+        assert attempt is not None and wait == 0
+        assert bank.authenticate(email, PASSWORD, client="192.0.2.1") is None
+        bank.finish_login(attempt, succeeded=False)
+    assert bank.authenticate("g@example.se", PASSWORD + "\ud800") is None
+    assert bank.authenticate("g@example.se", PASSWORD) is not None
 
 
 # -- headers and files ---------------------------------------------------------------------------

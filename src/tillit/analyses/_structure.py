@@ -238,6 +238,10 @@ def _check_k(k: int, n: int) -> None:
 #: With ``drop_missing``, a variable known for fewer than this share of municipalities by
 #: the structure's year is left out rather than imputed for the rest.
 MIN_COVERAGE = 0.5
+#: With ``drop_missing``, at least this share of the structural variables must be left: peers
+#: found on one or two variables are not "structurally similar", so a store that lacks most of
+#: them says what to fetch instead.
+MIN_KEPT = 0.5
 
 
 def build_structure(
@@ -254,7 +258,7 @@ def build_structure(
     ``drop_missing``: then a variable whose KPIs are not in the panel, or that fewer than
     ``MIN_COVERAGE`` of the municipalities have by ``year`` (out-commuting, N02279, begins
     in 2020), is left out and listed in ``Structure.dropped``. A ``required`` variable is
-    never left out."""
+    never left out, and fewer than ``MIN_KEPT`` of the variables left is an error."""
     years = np.asarray(panel.years)
     if year is None:
         year = int(years.max())
@@ -287,6 +291,13 @@ def build_structure(
             continue
         kept.append(variable)
         columns.append(column)
+    if len(kept) < MIN_KEPT * len(variables):
+        missing = [k for v in dropped for k in v.kpis]
+        raise NoDataError(
+            f"Bara {len(kept)} av {len(variables)} strukturmått finns till och med {year}; "
+            f"saknas: {', '.join(missing)}.",
+            hint="Hämta dem med `tillit sync --kpi " + ",".join(STRUCTURAL_KPIS) + "`.",
+        )
     raw = np.column_stack(columns)
     structure = structure_from_matrix(panel.municipalities, kept, raw, year=year, ridge=ridge)
     return replace(structure, dropped=tuple(dropped))

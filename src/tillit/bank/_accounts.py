@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from sqlalchemy import delete, func, or_, select
 
 from tillit.bank._base import BankBase, organisation_record, user_record, utcnow
+from tillit.bank._logins import encodable, login_email
 from tillit.bank._models import (
     ORGANISATION_KINDS,
     ROLES,
@@ -215,8 +216,12 @@ class Accounts(BankBase):
         and ``client``, the caller's address), so that attacks on accounts can be seen."""
         with self.transaction() as session:
             wanted = email.strip().lower()
-            user = session.scalar(select(User).where(User.email == wanted))
-            ok = self.passwords.verify(user.password_hash if user else None, password)
+            # NUL or a lone surrogate cannot be looked up (PostgreSQL refuses it): no one's.
+            key = login_email(wanted)
+            user = session.scalar(select(User).where(User.email == key)) if key == wanted else None
+            typed = encodable(password)  # a lone surrogate: a wrong password, no error
+            ok = self.passwords.verify(user.password_hash if user else None, typed)
+            ok = ok and typed == password
             if user is None or not ok or not user.is_active:
                 reason = (
                     "unknown_user" if user is None else "wrong_password" if not ok else "inactive"
@@ -227,7 +232,7 @@ class Accounts(BankBase):
                     "user.login_failed",
                     "user",
                     user.id if user is not None else None,
-                    email=wanted[:320],
+                    email=key,
                     client=client,
                     reason=reason,
                 )

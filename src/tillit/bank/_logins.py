@@ -18,7 +18,7 @@ from tillit.bank._records import SessionRecord, TokenRecord, UserRecord
 from tillit.bank._validate import clean_text
 from tillit.errors import NotFoundError
 
-__all__ = ["LoginLimits", "Logins"]
+__all__ = ["LoginLimits", "Logins", "encodable", "login_email", "storable"]
 
 TOKEN_PREFIX = "tlt_"
 #: The PostgreSQL advisory lock that serialises reserving login attempts ("tillit" in ASCII).
@@ -33,7 +33,8 @@ class LoginLimits:
     - ``per_account_address`` per e-mail and client address, since the last success from
       that pair: the guesser at one address is stopped, the owner elsewhere is not;
     - ``per_address`` per client address over all e-mails (one address spraying many
-      accounts);
+      accounts), except for an e-mail that has logged in from that address within
+      ``known_for`` (a guesser behind the owner's NAT cannot lock the owner out);
     - ``per_account`` per e-mail over all addresses: beyond it, addresses the account has
       not logged in from within ``known_for`` get one attempt per ``slow_interval``
       (slowed, never locked); known addresses are not affected."""
@@ -44,6 +45,29 @@ class LoginLimits:
     per_account: int = 20
     slow_interval: timedelta = timedelta(minutes=1)
     known_for: timedelta = timedelta(days=90)
+
+
+def encodable(text: str) -> str:
+    """``text`` with each lone surrogate (not UTF-8: no database or hash takes it)
+    replaced by U+FFFD."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
+    return text
+
+
+def storable(text: str) -> str:
+    """:func:`encodable`, and NUL (PostgreSQL refuses it in text) replaced by U+FFFD too."""
+    return encodable(text).replace("\x00", "\ufffd")
+
+
+def login_email(email: str) -> str:
+    """``email`` as the login limit counts it and the accounts look it up: stripped, lower
+    case, at most 320 characters, :func:`storable`. When this differs from the e-mail as
+    typed (stripped, lower case), no account has it: an unknown user, never a database
+    error."""
+    return storable(email.strip().lower()[:320])
 
 
 def _sha256(text: str) -> str:
@@ -129,8 +153,8 @@ class Logins(BankBase):
         are one step under a database-wide lock (SQLite: BEGIN IMMEDIATE; PostgreSQL: an
         advisory lock), so simultaneous attempts from any number of processes cannot
         all pass the count before one of them is recorded."""
-        email = email.strip().lower()[:320]
-        address = address[:64]
+        email = login_email(email)
+        address = storable(address[:64])
         with self.transaction() as session:
             self._lock_logins(session)
             session.execute(
@@ -247,16 +271,20 @@ def _login_wait(
     pair_failures: list[ColumnElement[bool]] = [unsettled, pair]
     if last_success is not None:
         pair_failures.append(LoginAttempt.id > last_success)
-    waits = [
-        _until_below(session, pair_failures, limits.per_account_address, now, limits.window),
-        _until_below(
-            session,
-            [unsettled, LoginAttempt.address == address],
-            limits.per_address,
-            now,
-            limits.window,
-        ),
-    ]
+    waits = [_until_below(session, pair_failures, limits.per_account_address, now, limits.window)]
+    # An account that has logged in from this address (within ``known_for``) is spared the
+    # address-wide limit: a guesser behind the same NAT spraying other accounts cannot
+    # lock its owner out; the pair limit above still stops guesses at this account.
+    if last_success is None:
+        waits.append(
+            _until_below(
+                session,
+                [unsettled, LoginAttempt.address == address],
+                limits.per_address,
+                now,
+                limits.window,
+            )
+        )
     # Successes are kept for ``known_for``: any left make this a known address.
     if last_success is None:
         account = [unsettled, LoginAttempt.email == email]

@@ -10,7 +10,7 @@ import orjson
 import typer
 
 from tillit.cli._app import app, parse_years, split_ids, store_for
-from tillit.cli._output import Format, emit, err_console, number, out_console
+from tillit.cli._output import Format, emit, err_console, number, out_console, safe
 from tillit.config import Settings
 from tillit.errors import InvalidInputError
 from tillit.store import LICENCE
@@ -131,10 +131,10 @@ def compare_command(
 
 def _print_comparisons(report: ComparisonReport, rows: list[dict[str, Any]]) -> None:
     console = out_console()
-    names = ", ".join(report.names.get(m, m) for m in report.peers.members[:12])
+    names = ", ".join(safe(report.names.get(m, m)) for m in report.peers.members[:12])
     more = len(report.peers.members) - 12
     console.print(
-        f"[bold]{report.name}[/bold] jämförd med {report.peers.label}: {names}"
+        f"[bold]{safe(report.name)}[/bold] jämförd med {safe(report.peers.label)}: {names}"
         + (f" och {more} till" if more > 0 else "")
         + "."
     )
@@ -142,10 +142,10 @@ def _print_comparisons(report: ComparisonReport, rows: list[dict[str, Any]]) -> 
         console.print()
         style = _TIER_STYLE.get(c.tier, "")
         tier = f"[{style}]{c.tier_label}[/{style}]" if style else c.tier_label
-        console.print(f"[bold]{row['title']}[/bold] ({c.kpi}), {c.year}: {tier}.")
+        console.print(f"[bold]{safe(row['title'])}[/bold] ({c.kpi}), {c.year}: {tier}.")
         lines = []
         if c.why_not_tested:
-            lines.append(f"Varför: {c.why_not_tested}.")
+            lines.append(f"Varför: {safe(c.why_not_tested)}.")
         if not math.isnan(c.value):
             lines.append(
                 f"Värde {number(c.value)}; jämförelsekommunernas median {number(c.peer_median)}"
@@ -190,7 +190,7 @@ def _print_comparisons(report: ComparisonReport, rows: list[dict[str, Any]]) -> 
                 f"(95 %: {number(f.lower95)}–{number(f.upper95)}, "
                 f"99,8 %: {number(f.lower998)}–{number(f.upper998)})."
             )
-        lines.append(f"Riktning: {row['polarity_explanation']}.")
+        lines.append(f"Riktning: {safe(row['polarity_explanation'])}.")
         for line in lines:
             console.print("  " + line)
     err_console().print(f"\n{LICENCE}. Metoden: docs/analyses.md.")
@@ -220,15 +220,15 @@ def trend_command(
         emit([{**data, **trend_fields}], fmt)
         return
     console = out_console()
-    console.print(f"[bold]{report.name}: {report.title}[/bold] ({report.kpi})")
-    console.print(t.summary)
+    console.print(f"[bold]{safe(report.name)}: {safe(report.title)}[/bold] ({report.kpi})")
+    console.print(safe(t.summary))
     if t.slope is not None:
         console.print(
             f"Lutning {number(t.slope)} per år (95 %: {number(t.slope_low)} till "
             f"{number(t.slope_high)}), Kendalls S = {t.s}, "
             f"{'exakt test' if t.method == 'exact' else 'normalapproximation'}."
         )
-    console.print(f"Riktning: {report.polarity.explanation}.")
+    console.print(f"Riktning: {safe(report.polarity.explanation)}.")
     missing = sorted(set(range(report.years[0], report.years[-1] + 1)) - set(report.years))
     if missing:
         console.print(
@@ -296,22 +296,24 @@ def peers_command(
     console = out_console()
     if report.kommungrupp:
         console.print(
-            f"SKR:s {report.kommungrupp.label} ({len(report.kommungrupp.members)} andra kommuner)."
+            f"SKR:s {safe(report.kommungrupp.label)} "
+            f"({len(report.kommungrupp.members)} andra kommuner)."
         )
     if report.liknande:
         console.print(
-            f"{report.liknande.label}: "
-            + ", ".join(report.names.get(m, m) for m in report.liknande.members)
+            f"{safe(report.liknande.label)}: "
+            + ", ".join(safe(report.names.get(m, m)) for m in report.liknande.members)
             + "."
         )
     if report.structural.imputed:
         console.print(
-            "Saknade uppgifter ersattes med mittvärdet: " + ", ".join(report.structural.imputed)
+            "Saknade uppgifter ersattes med mittvärdet: "
+            + ", ".join(safe(v) for v in report.structural.imputed)
         )
     if report.structural.dropped:
         console.print(
             "Likheten är bedömd utan "
-            + ", ".join(report.structural.dropped_labels)
+            + ", ".join(safe(v) for v in report.structural.dropped_labels)
             + f", som saknas till och med {report.structural.year}."
         )
     err_console().print("Avståndet är Mahalanobis-avstånd på standardiserade strukturmått.")
@@ -404,14 +406,14 @@ def learn_command(
 def _print_learning(report: LearnReport) -> None:
     console = out_console()
     learning = report.learning
-    peers = ", ".join(report.names.get(m, m) for m in report.peers.members[:12])
+    peers = ", ".join(safe(report.names.get(m, m)) for m in report.peers.members[:12])
     console.print(
-        f"[bold]{report.name}[/bold] jämförd med {report.peers.label}: {peers}"
+        f"[bold]{safe(report.name)}[/bold] jämförd med {safe(report.peers.label)}: {peers}"
         + (f" och {len(report.peers.members) - 12} till" if len(report.peers.members) > 12 else "")
         + "."
     )
     console.print(
-        f"{learning.tested} nyckeltal prövades. {report.name} ligger tydligt efter på "
+        f"{learning.tested} nyckeltal prövades. {safe(report.name)} ligger tydligt efter på "
         f"{len(learning.findings)} och tydligt före på {len(learning.ahead)}."
     )
     console.print(
@@ -435,10 +437,10 @@ def _print_learning(report: LearnReport) -> None:
     for f in learning.findings:
         if f.area != area:
             area = f.area
-            console.print(f"\n[bold underline]{area}[/bold underline]")
+            console.print(f"\n[bold underline]{safe(area)}[/bold underline]")
         worse = "lägre" if f.polarity.sign > 0 else "högre"
         console.print(
-            f"[bold]{report.titles.get(f.kpi, f.kpi)}[/bold] ({f.kpi}), {f.year}: "
+            f"[bold]{safe(report.titles.get(f.kpi, f.kpi))}[/bold] ({f.kpi}), {f.year}: "
             f"{number(f.value)} mot jämförelsekommunernas median {number(f.peer_median)}, "
             f"skillnad {_signed(f.difference)} ([red]{worse} är sämre här[/red]; "
             f"skattad skillnad med hänsyn till årsbruset {_signed(f.shrunk_difference)}, "
@@ -452,13 +454,14 @@ def _print_learning(report: LearnReport) -> None:
             if p.improving:
                 why += f"; förbättras också ({_signed(p.slope)} per år)"
             console.print(
-                f"  Lär av [bold]{report.names.get(p.municipality, p.municipality)}[/bold]: {why}."
+                f"  Lär av [bold]{safe(report.names.get(p.municipality, p.municipality))}[/bold]: "
+                f"{why}."
             )
         if f.also_improving:
             console.print(
                 "  Förbättras också (bakgrund, inte skäl att lära av): "
                 + ", ".join(
-                    f"{report.names.get(p.municipality, p.municipality)} "
+                    f"{safe(report.names.get(p.municipality, p.municipality))} "
                     f"({_signed(p.slope)} per år)"
                     for p in f.also_improving
                 )

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from tillit.cli._app import bank_app, db_app, store_for, user_app
-from tillit.cli._output import number, out_console
+from tillit.cli._output import number, out_console, safe
 from tillit.config import Settings, load_settings
 from tillit.errors import InvalidInputError, NoDataError
 
@@ -41,7 +41,9 @@ def db_upgrade() -> None:
     revision = upgrade(settings.database_url)
     bank = open_bank(settings.database_url)
     try:
-        out_console().print(f"Banken i {_where(bank)} är på version {revision}.", highlight=False)
+        out_console().print(
+            f"Banken i {safe(_where(bank))} är på version {revision}.", highlight=False
+        )
     finally:
         bank.close()
 
@@ -59,7 +61,7 @@ def db_status() -> None:
         bank.close()
     state = "aktuell" if current == head else "behöver `tillit db upgrade`"
     out_console().print(
-        f"Banken i {_where(bank)}: version {current or 'ingen'} (senaste {head}), {state}.",
+        f"Banken i {safe(_where(bank))}: version {current or 'ingen'} (senaste {head}), {state}.",
         highlight=False,
     )
 
@@ -108,7 +110,9 @@ def bank_add_organisation(
         org = bank.add_organisation(name, "other", code=code)
     finally:
         bank.close()
-    out_console().print(f"Organisationen {org.name} är tillagd (id {org.id}).", highlight=False)
+    out_console().print(
+        f"Organisationen {safe(org.name)} är tillagd (id {org.id}).", highlight=False
+    )
 
 
 def _summary(counts: dict[str, int]) -> str:
@@ -128,7 +132,7 @@ def bank_export(
     finally:
         bank.close()
     out_console().print(
-        f"Exporterade {number(sum(counts.values()))} rader till {file} "
+        f"Exporterade {number(sum(counts.values()))} rader till {safe(file)} "
         f"({_summary(counts) or 'tom bank'}).",
         highlight=False,
     )
@@ -194,7 +198,7 @@ def user_add(
         bank.close()
     where = f" för {user.organisation_code}" if user.organisation_code else ""
     out_console().print(
-        f"Kontot {user.email} ({user.role}{where}) är skapat, id {user.id}.", highlight=False
+        f"Kontot {safe(user.email)} ({user.role}{where}) är skapat, id {user.id}.", highlight=False
     )
 
 
@@ -210,4 +214,4 @@ def user_list() -> None:
     for user in users:
         state = "" if user.is_active else " (avstängt)"
         org = f" {user.organisation_code}" if user.organisation_code else ""
-        console.print(f"{user.id}\t{user.email}\t{user.role}{org}{state}", highlight=False)
+        console.print(f"{user.id}\t{safe(user.email)}\t{user.role}{org}{state}", highlight=False)

@@ -50,7 +50,6 @@ class Format(enum.StrEnum):
 
 # C0 controls but tab and newline, DEL and the C1 controls (ESC, CSI \x9b, BEL, CR …): from data
 # they could move the cursor, clear the screen, retitle the window or make a hyperlink.
-_LINK = re.compile(r"(?<!\\)\[(/?link)", re.IGNORECASE)
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
@@ -67,16 +66,38 @@ def safe(value: Any) -> str:
     return escape(clean(str(value)))
 
 
+# A markup tag as Rich reads one (rich.markup.RE_TAGS), with the backslashes before it.
+_TAG = re.compile(r"(\\*)\[([a-z#/@][^\[]*?)]")
+# Rich makes a hyperlink of "link URL" or "link=URL" anywhere in a style tag, in any case.
+_LINK_WORD = re.compile(r"\blink\b", re.IGNORECASE)
+
+
+def _unlink(text: str) -> str:
+    """``text`` with every markup tag that mentions ``link`` escaped, so it prints as it is.
+    Tillit never writes a link tag itself: one in a markup string came from data."""
+
+    def escape_tag(match: re.Match[str]) -> str:
+        backslashes, content = match.groups()
+        if len(backslashes) % 2 or not _LINK_WORD.search(content):
+            return match.group(0)  # escaped already, or no link
+        return f"{backslashes}\\[{content}]"
+
+    return _TAG.sub(escape_tag, text)
+
+
 class _SafeConsole(Console):
-    """A Console that never lets a control character through a string it prints, and prints
-    a string whose markup does not parse as plain text instead of failing. Data in markup
-    strings still belongs in :func:`safe`; this is the net under every message."""
+    """A Console that never lets a control character through a string it prints, never makes
+    a hyperlink from a link tag in one, and prints a string whose markup does not parse as plain
+    text instead of failing. Data in markup strings still belongs in :func:`safe`; this is the
+    net under every message."""
 
     def render_str(self, text: str, **kwargs: Any) -> Text:
-        # Tillit never writes [link=…] itself: one in a string came from data, so it is shown.
-        text = _LINK.sub(r"\\[\1", clean(text))
-        try:
+        text = clean(text)
+        markup = kwargs.get("markup")
+        if not (self._markup if markup is None else markup):
             return super().render_str(text, **kwargs)
+        try:
+            return super().render_str(_unlink(text), **kwargs)
         except MarkupError:
             return super().render_str(text, **{**kwargs, "markup": False})
 

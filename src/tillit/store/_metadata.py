@@ -3,6 +3,13 @@
 A metadata import merges its records into a table by id; a sync from a complete listing (or an
 import with ``--replace``) replaces the table. Each table file is swapped in atomically.
 KPI and municipality rows carry precomputed search terms (see ``_search``).
+
+A group table and its members are swapped in as a pair: every write of the members goes to a new
+file (``kpi_group_members.<generation>.parquet``), and the group file, written last, names it in
+its Parquet metadata. The group file's swap is the commit point: a crash before it leaves the old
+group file naming the old members. The members file the previous group file named is kept for
+readers that are between the two files, older ones are removed. A store written before this
+layout (``kpi_group_members.parquet``, named by nothing) is read as it is.
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import uuid
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -119,6 +127,8 @@ _MEMBER_TABLES = {
     "kpi_groups": "kpi_group_members",
     "municipality_groups": "municipality_group_members",
 }
+_GROUP_TABLES = {members: groups for groups, members in _MEMBER_TABLES.items()}
+_MEMBERS_FILE = b"tillit.members_file"  # in a group file's metadata: its members' file name
 
 
 def _joined(text: str | None) -> str:
@@ -183,6 +193,19 @@ def _rows_for(kind: str, records: Iterable[dict[str, Any]]) -> dict[str, list[di
     raise ValueError(f"unknown metadata kind {kind!r}")
 
 
+_Stamp = tuple[int, int, int] | None
+
+
+def _stamp(path: Path) -> _Stamp:
+    """A file's (mtime_ns, size, inode), None when it does not exist: it changes with every
+    write, also another process's."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+
+
 class MetadataTables:
     """The metadata tables under ``directory``; reads are cached per instance."""
 
@@ -190,9 +213,29 @@ class MetadataTables:
         self.directory = directory
         # table -> (the file's (mtime_ns, size, inode) or None, its rows)
         self._cache: dict[str, tuple[tuple[int, int, int] | None, list[dict[str, Any]]]] = {}
+        # members table -> (its group file's stamp, the members file that group file names)
+        self._members_files: dict[str, tuple[_Stamp, Path]] = {}
 
     def path(self, table: str) -> Path:
-        return self.directory / f"{table}.parquet"
+        """The table's file; a members table's is the one its group file names."""
+        plain = self.directory / f"{table}.parquet"
+        groups = _GROUP_TABLES.get(table)
+        if groups is None:
+            return plain
+        groups_path = self.path(groups)
+        stamp = _stamp(groups_path)
+        cached = self._members_files.get(table)
+        if cached is None or cached[0] != stamp:
+            try:
+                metadata = pq.read_schema(groups_path).metadata or {}
+            except FileNotFoundError:
+                metadata = {}
+            name = metadata.get(_MEMBERS_FILE)
+            cached = self._members_files[table] = (
+                stamp,
+                self.directory / name.decode() if name else plain,
+            )
+        return cached[1]
 
     def exists(self, table: str) -> bool:
         return self.path(table).exists()
@@ -202,11 +245,7 @@ class MetadataTables:
         (a `tillit sync` or `tillit import` beside a running server) wrote it. The same
         list is returned while the file is unchanged (the search indexes key on it)."""
         path = self.path(table)
-        try:
-            stat = path.stat()
-            stamp: tuple[int, int, int] | None = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
-        except FileNotFoundError:
-            stamp = None
+        stamp = _stamp(path)
         cached = self._cache.get(table)
         if cached is None or cached[0] != stamp:
             # ParquetFile, not read_table: read_table loads pyarrow.dataset and pandas (~300 ms).
@@ -234,24 +273,54 @@ class MetadataTables:
         return self._write(tables)
 
     def _write(self, tables: dict[str, list[dict[str, Any]]]) -> dict[str, int]:
+        """Write each table; a members table first, to a new file that its group table (which
+        must be written with it) then names."""
         written: dict[str, int] = {}
-        for table, rows in tables.items():
-            schema = TABLES[table]
-            data = pa.Table.from_pylist(
-                [{name: row.get(name) for name in schema.names} for row in rows], schema=schema
-            )
-            self.directory.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{table}.", suffix=".tmp", dir=self.directory)
-            os.close(fd)
-            try:
-                pq.write_table(data, tmp, compression="zstd")
-                with open(tmp, "rb") as handle:
-                    os.fsync(handle.fileno())
-                os.replace(tmp, self.path(table))
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
-            fsync_dir(self.directory)
-            self._cache.pop(table, None)
-            written[table] = len(rows)
+        new_members: dict[str, tuple[Path, Path]] = {}  # group table -> (new, previous) file
+        for table in sorted(tables, key=lambda t: t not in _GROUP_TABLES):
+            metadata = None
+            if table in _GROUP_TABLES:
+                if _GROUP_TABLES[table] not in tables:
+                    raise ValueError(f"{table} is written only with {_GROUP_TABLES[table]}")
+                target = self.directory / f"{table}.{uuid.uuid4().hex}.parquet"
+                new_members[_GROUP_TABLES[table]] = (target, self.path(table))
+            else:
+                target = self.path(table)
+                if table in new_members:
+                    metadata = {_MEMBERS_FILE: new_members[table][0].name.encode()}
+            self._write_file(table, tables[table], target, metadata)
+            written[table] = len(tables[table])
+        for groups, keep in new_members.items():
+            members = _MEMBER_TABLES[groups]
+            self._cache.pop(members, None)
+            for old in self.directory.glob(f"{members}*.parquet"):
+                if old not in keep:
+                    old.unlink(missing_ok=True)
         return written
+
+    def _write_file(
+        self,
+        table: str,
+        rows: list[dict[str, Any]],
+        target: Path,
+        metadata: dict[bytes, bytes] | None,
+    ) -> None:
+        schema = TABLES[table]
+        if metadata:
+            schema = schema.with_metadata(metadata)
+        data = pa.Table.from_pylist(
+            [{name: row.get(name) for name in schema.names} for row in rows], schema=schema
+        )
+        self.directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{table}.", suffix=".tmp", dir=self.directory)
+        os.close(fd)
+        try:
+            pq.write_table(data, tmp, compression="zstd")
+            with open(tmp, "rb") as handle:
+                os.fsync(handle.fileno())
+            os.replace(tmp, target)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        fsync_dir(self.directory)
+        self._cache.pop(table, None)

@@ -20,7 +20,13 @@ import duckdb
 from tillit.sync._report import write_rejected
 from tillit.sync._valuefile import REASON_COUNT_TOO_LARGE, REASON_KPI, REASON_MUNICIPALITY
 
-__all__ = ["SyncConflictWarning", "SyncRejectedRowsWarning", "check_staged"]
+__all__ = [
+    "SyncConflictWarning",
+    "SyncRejectedRowsWarning",
+    "check_staged",
+    "repeated_ids",
+    "shown_ids",
+]
 
 
 class SyncRejectedRowsWarning(UserWarning):
@@ -32,6 +38,23 @@ class SyncConflictWarning(UserWarning):
 
 
 _OU_PATTERN = "[A-Za-z0-9_-]{1,40}"
+
+
+def repeated_ids(records: Sequence[dict[str, Any]]) -> list[str]:
+    """The ids that more than one metadata record carries, in order of first repeat. A file
+    import and a sync refuse such a listing: replacing a catalogue with it would lose records."""
+    seen: set[str] = set()
+    repeated: dict[str, None] = {}
+    for record in records:
+        if record["id"] in seen:
+            repeated[record["id"]] = None
+        seen.add(record["id"])
+    return list(repeated)
+
+
+def shown_ids(ids: Sequence[str], limit: int = 10) -> str:
+    """The first ``limit`` ids, comma-separated, with "… (totalt N)" when there are more."""
+    return ", ".join(ids[:limit]) + (f" … (totalt {len(ids)})" if len(ids) > limit else "")
 
 
 def _sql_text_list(items: Sequence[str | int]) -> str:

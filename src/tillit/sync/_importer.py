@@ -8,6 +8,7 @@ validation as a sync, so v2 files are accepted with schema-drift warnings.
 from __future__ import annotations
 
 import hashlib
+import re
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -17,9 +18,10 @@ from typing import Any
 
 import orjson
 
-from tillit.errors import InvalidInputError
+from tillit.errors import InvalidInputError, KoladaPayloadError
 from tillit.sources.kolada import parse_metadata
 from tillit.store import MergeResult, Provenance, Store, reraise_interrupt
+from tillit.sync._checks import repeated_ids, shown_ids
 from tillit.sync._progress import NullProgress, Progress
 from tillit.sync._report import write_rejected
 from tillit.sync._valuefile import BrokenLines, file_columns, open_source, validated_sql
@@ -27,6 +29,7 @@ from tillit.sync._valuefile import BrokenLines, file_columns, open_source, valid
 __all__ = ["ImportResult", "Rejected", "import_path"]
 
 _VALUE_SUFFIXES = (".parquet", ".csv", ".csv.gz", ".tsv")
+_ASCII_DIGITS = re.compile("[0-9]+")  # a municipality code; str.isdigit() also takes "²"
 
 
 @dataclass(frozen=True)
@@ -95,9 +98,19 @@ def _metadata_kind(rows: list[Any], path: Path) -> str:
         raise InvalidInputError(f"{path.name} innehåller inga metadataposter.")
     keys = set(sample)
     if "members" in keys:
-        member: dict[str, Any] = next((m for r in rows for m in (r.get("members") or [])), {})
+        # Only sniffed here, so odd shapes are skipped: parse_metadata then names what is wrong.
+        member = next(
+            (
+                m
+                for r in rows
+                if isinstance(r, dict) and isinstance(r.get("members"), list)
+                for m in r["members"]
+                if isinstance(m, dict)
+            ),
+            {},
+        )
         member_id = str(member.get("member_id", ""))
-        return "municipality_groups" if member_id.isdigit() else "kpi_groups"
+        return "municipality_groups" if _ASCII_DIGITS.fullmatch(member_id) else "kpi_groups"
     if keys & {"operating_area", "auspice", "auspices", "perspective"}:
         return "kpi"
     if "type" in keys:
@@ -112,16 +125,10 @@ def _metadata_kind(rows: list[Any], path: Path) -> str:
 
 
 def _refuse_duplicate_ids(records: list[dict[str, Any]], path: Path) -> None:
-    seen: set[str] = set()
-    repeated: dict[str, None] = {}
-    for record in records:
-        if record["id"] in seen:
-            repeated[record["id"]] = None
-        seen.add(record["id"])
+    repeated = repeated_ids(records)
     if repeated:
-        shown = ", ".join(list(repeated)[:10]) + (" …" if len(repeated) > 10 else "")
         raise InvalidInputError(
-            f"{path.name} har samma id på flera poster: {shown}. Inget har lästs in.",
+            f"{path.name} har samma id på flera poster: {shown_ids(repeated)}. Inget har lästs in.",
             hint="Rätta filen så att varje id förekommer en gång och kör kommandot igen.",
         )
 
@@ -139,7 +146,15 @@ def _import_metadata(
     if not isinstance(rows, list):
         raise InvalidInputError(f"{path.name} har ingen lista med poster.")
     kind = _metadata_kind(rows, path)
-    records = parse_metadata(kind, rows, str(path))
+    try:
+        records = parse_metadata(kind, rows, str(path))
+    except KoladaPayloadError as exc:  # worded for a Kolada answer: reworded for a file
+        problem = exc.message.removeprefix("Oväntat svar från Kolada: ").removesuffix(f" ({path}).")
+        raise InvalidInputError(
+            f"{path.name} går inte att läsa in: {problem}. Inget har lästs in.",
+            hint="Rätta filen och kör kommandot igen. Tillit läser Koladas metadata som JSON, "
+            'som lista eller som {"values": [...]}, med samma fält som Koladas API.',
+        ) from None
     _refuse_duplicate_ids(records, path)
     with store.lock():
         if replace:

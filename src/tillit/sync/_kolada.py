@@ -29,7 +29,7 @@ from tillit.config import Settings
 from tillit.errors import ConflictError, InvalidInputError, KoladaPayloadError, TillitError
 from tillit.sources.kolada import KoladaClient
 from tillit.store import MergeResult, Provenance, Store, atomic_write_bytes
-from tillit.sync._checks import check_staged
+from tillit.sync._checks import check_staged, repeated_ids, shown_ids
 from tillit.sync._progress import NullProgress, Progress
 
 __all__ = [
@@ -87,12 +87,31 @@ class MetadataRefusedWarning(UserWarning):
 
 
 def _check_listing(
-    store: Store, client: KoladaClient, kind: str, fetched: int, *, replace: bool, max_shrink: float
+    store: Store,
+    client: KoladaClient,
+    kind: str,
+    rows: Sequence[dict[str, Any]],
+    *,
+    replace: bool,
+    max_shrink: float,
 ) -> TillitError | None:
-    """The error refusing a listing that would empty a stored catalogue, or (unless
-    ``replace``) shrink it by more than ``max_shrink`` (a share, 0.1 = 10 %); None if fine."""
-    stored = len(store.metadata.read(kind))
+    """The error refusing a listing that names an id twice (pages that repeat records:
+    replacing the catalogue with it would lose the records it never reached), one that would
+    empty a stored catalogue, or (unless ``replace``) one with more than ``max_shrink`` (a
+    share, 0.1 = 10 %) fewer distinct ids than the stored catalogue has records; None if fine."""
     name = _CATALOGUE_NAMES[kind]
+    repeated = repeated_ids(rows)
+    if repeated:
+        return KoladaPayloadError(
+            f"Koladas lista över {name} har samma id på flera poster: {shown_ids(repeated)}. "
+            "Listan är inte hel. Inget har ändrats.",
+            url=client.url_for(kind),
+            field="values.id",
+            hint="Försök igen senare. Om felet består skickar Kolada sidor som upprepar "
+            "varandra – rapportera det med adressen ovan.",
+        )
+    stored = len(store.metadata.read(kind))
+    fetched = len({row["id"] for row in rows})
     if stored and not fetched:
         return KoladaPayloadError(
             f"Kolada skickade en tom lista över {name}; arkivets {_count(stored)} behålls.",
@@ -127,11 +146,11 @@ def sync_metadata(
     """Fetch the Kolada catalogues in ``kinds`` and replace them in the store.
 
     Every listing is fetched whole (every page, each page's ``count`` matching its rows)
-    before anything is written. A listing that is empty while the store holds the catalogue
-    is refused (KoladaPayloadError), and so is one with more than ``max_shrink`` (a share) fewer
-    records than the store holds, unless ``replace`` (ConflictError). Nothing is written then;
-    with ``keep_refused`` the refused catalogues are kept as they are, with a
-    MetadataRefusedWarning, and the others are written.
+    before anything is written. A listing that names an id twice, or is empty while the store
+    holds the catalogue, is refused (KoladaPayloadError), and so is one with more than
+    ``max_shrink`` (a share) fewer distinct ids than the store holds records, unless ``replace``
+    (ConflictError). Nothing is written then; with ``keep_refused`` the refused catalogues are
+    kept as they are, with a MetadataRefusedWarning, and the others are written.
     """
     progress = progress or NullProgress()
     start, requests_before = time.monotonic(), client.requests_made
@@ -148,7 +167,7 @@ def sync_metadata(
         for item in fetched:
             kind, catalogue = item[0], item[1]
             refused = _check_listing(
-                store, client, kind, len(catalogue.rows), replace=replace, max_shrink=max_shrink
+                store, client, kind, catalogue.rows, replace=replace, max_shrink=max_shrink
             )
             if refused is None:
                 accepted.append(item)

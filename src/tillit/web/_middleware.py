@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import json
+import logging
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -186,18 +187,44 @@ class HeavyRequestsMiddleware:
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+_PORT = re.compile(r"[0-9]{1,5}")
+log = logging.getLogger("tillit.web")
+
+
+def _ip(text: str) -> Address | None:
     try:
-        return ipaddress.ip_address(text.strip().strip("[]"))
+        return ipaddress.ip_address(text)
     except ValueError:
         return None
+
+
+def _hop(text: str) -> Address | None:
+    """The address of one ``X-Forwarded-For`` hop: ``192.0.2.1``, ``192.0.2.1:4444``,
+    ``2001:db8::1``, ``[2001:db8::1]`` or ``[2001:db8::1]:443``; None for anything else."""
+    text = text.strip()
+    if text.startswith("["):
+        host, bracket, port = text[1:].partition("]")
+        if not bracket or (port and not (port[0] == ":" and _PORT.fullmatch(port[1:]))):
+            return None
+        address = _ip(host)
+        return address if isinstance(address, ipaddress.IPv6Address) else None
+    if text.count(":") == 1:  # IPv4 and a port (a bare IPv6 address has two or more)
+        host, _, port = text.partition(":")
+        address = _ip(host)
+        if not _PORT.fullmatch(port) or not isinstance(address, ipaddress.IPv4Address):
+            return None
+        return address
+    return _ip(text)
 
 
 class ForwardedMiddleware:
     """Behind a reverse proxy: for a connection from one of ``trusted`` (networks, from
     TILLIT_TRUSTED_PROXIES), the client is the right-most ``X-Forwarded-For`` address that
-    is not itself trusted (those left of it were written by the client) and
-    ``X-Forwarded-Proto`` sets the scheme. Any other connection's headers are ignored."""
+    is not itself trusted (those left of it were written by the client; a hop may carry a
+    port, which is dropped) and ``X-Forwarded-Proto`` sets the scheme. A hop that is no
+    address stops the walk with a warning in the log: the last trusted address is the
+    client. Any other connection's headers are ignored."""
 
     def __init__(self, app: ASGIApp, trusted: Iterable[str]) -> None:
         self.app = app
@@ -221,9 +248,18 @@ class ForwardedMiddleware:
                     proto = value.decode("latin-1").split(",")[-1].strip().lower()
             host = client[0]
             for entry in reversed(forwarded):
-                address = _ip(entry)
+                address = _hop(entry)
                 if address is None:
-                    break  # a malformed hop: believe nothing further left
+                    # A malformed hop (a misconfigured proxy): believe nothing further left;
+                    # the last trusted hop (e.g. the proxy itself) is the client.
+                    log.warning(
+                        "X-Forwarded-For hop %r from trusted proxy %s is not an address; "
+                        "counting the client as %s",
+                        entry.strip()[:100],
+                        client[0],
+                        host,
+                    )
+                    break
                 host = str(address)
                 if not self._is_trusted(host):
                     break

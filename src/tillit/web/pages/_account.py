@@ -11,8 +11,10 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from tillit.bank import UserRecord
+from tillit.bank._logins import storable
 from tillit.web._auth import (
     COOKIE_NAME,
     WebState,
@@ -136,18 +138,25 @@ async def login(request: Request, state: State) -> Response:
     password = first(form, "password")[:1024]
     next_path = safe_next(first(form, "nasta"))
     who = viewer(request, state)
+    problem = None
     if not email or not password:
+        problem = "Fyll i både e-postadress och lösenord."
+    elif storable(email) != email or storable(password) != password:
+        # NUL cannot be stored or looked up (as in the API's LoginIn): no one's login.
+        problem = "E-postadressen eller lösenordet innehåller ett otillåtet tecken (NUL)."
+    if problem is not None:
         return _login_page(
             request,
             who,
             token,
-            email=email,
+            email=storable(email),
             next_path=next_path,
-            error="Fyll i både e-postadress och lösenord.",
+            error=problem,
             status=422,
         )
     try:
-        user = check_password(request, state, email, password)
+        # The password hash and the limit's database lock: never on the event loop.
+        user = await run_in_threadpool(check_password, request, state, email, password)
     except WebError as exc:  # the rate limit: the form again, with the wait
         if exc.status != 429:
             raise
@@ -174,7 +183,7 @@ async def login(request: Request, state: State) -> Response:
             status=401,
         )
     response = RedirectResponse(next_path, status_code=303)
-    start_session(request, response, state, user)
+    await run_in_threadpool(start_session, request, response, state, user)
     return response
 
 
@@ -184,7 +193,7 @@ async def logout(request: Request, state: State) -> Response:
     who = viewer(request, state)
     if who.user is not None:
         check_csrf(request, form, who.csrf_token)
-        state.bank.end_session(request.cookies.get(COOKIE_NAME, ""))
+        await run_in_threadpool(state.bank.end_session, request.cookies.get(COOKIE_NAME, ""))
     response = RedirectResponse("/", status_code=303)
     clear_session_cookie(request, response, state)
     return response
@@ -266,7 +275,9 @@ async def create_token(request: Request, state: State) -> Response:
             error="Ge token ett namn (högst 200 tecken), t.ex. vilket skript som ska använda den.",
             status=422,
         )
-    plain, record = state.bank.create_token(who.user, name.replace("\x00", ""))
+    plain, record = await run_in_threadpool(
+        state.bank.create_token, who.user, name.replace("\x00", "")
+    )
     return _account_page(
         request,
         state,
@@ -286,5 +297,5 @@ async def revoke_token(request: Request, state: State, token_id: int) -> Respons
     check_csrf(request, form, who.csrf_token)
     if not 1 <= token_id <= 2_147_483_647:
         raise WebError(404, f"Token {token_id} finns inte.")
-    state.bank.revoke_token(who.user, token_id)
+    await run_in_threadpool(state.bank.revoke_token, who.user, token_id)
     return RedirectResponse("/konto?aterkallad=1", status_code=303)
