@@ -97,33 +97,64 @@ ANALYSIS_EXTRA_KPIS = ("N17531", "N17479", "N15419", "N31807", "N00945")
 ANALYSIS_FIRST_YEAR = 2008
 
 
-@pytest.fixture(scope="session")
-def analysis_settings(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """Settings of a store built once per session and only read by the tests: the v3
-    KPI, municipality and group metadata and, from 2008 on, the values of the 80 "Läget i
-    kommunen" KPIs, the structural KPIs and ANALYSIS_EXTRA_KPIS, cut from the real panel."""
-    from tillit.analyses import STRUCTURAL_KPIS
+def build_analysis_store(
+    root: Path, kpis: list[str], first_year: int, last_year: int | None = None
+) -> Settings:
+    """Settings of a new store under ``root`` with the v3 KPI, municipality and group
+    metadata and the values of ``kpis`` from ``first_year`` (to ``last_year``), cut from the
+    real panel."""
     from tillit.sync import import_path
 
-    root = tmp_path_factory.mktemp("analyses")
     settings = Settings(home=root / "home", kolada_rate=0, kolada_timeout=5, kolada_retries=3)
     store = Store(settings.store_dir, memory_limit="512MB")
     for name in ("kpi", "municipality", "municipality_groups"):
         import_path(store, METADATA / f"{name}_v3_2026-03.values.json")
+    years = f"year >= {first_year}" + (f" AND year <= {last_year}" if last_year else "")
+    values = root / "values.parquet"
     con = duckdb.connect()
     try:
-        laget = con.execute(f"SELECT DISTINCT kpi FROM read_csv('{LAGET}')").fetchall()
-        kpis = sorted({r[0] for r in laget} | set(STRUCTURAL_KPIS) | set(ANALYSIS_EXTRA_KPIS))
-        values = root / "values.parquet"
         con.execute(
             f"COPY (SELECT * FROM read_parquet('{PANEL}') WHERE kpi IN "
-            f"({', '.join(repr(k) for k in kpis)}) AND year >= {ANALYSIS_FIRST_YEAR} "
+            f"({', '.join(repr(k) for k in kpis)}) AND {years} "
             f"ORDER BY ALL) TO '{values}' (FORMAT parquet)"
         )
     finally:
         con.close()
     import_path(store, values)
     return settings
+
+
+def laget_kpis() -> set[str]:
+    """The 80 "Läget i kommunen" KPIs of the shared subset."""
+    con = duckdb.connect()
+    try:
+        return {
+            r[0] for r in con.execute(f"SELECT DISTINCT kpi FROM read_csv('{LAGET}')").fetchall()
+        }
+    finally:
+        con.close()
+
+
+def point_cli_at(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Point the CLI at ``settings``' store (read only), with Tillit's own polarity table."""
+    monkeypatch.setenv("TILLIT_HOME", str(settings.home))
+    monkeypatch.setenv("TILLIT_KOLADA_RATE", "0")
+    monkeypatch.setenv("COLUMNS", "160")
+    monkeypatch.delenv("TILLIT_POLARITY_FILE", raising=False)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def analysis_settings(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings of a store built once per session and only read by the tests: the v3
+    KPI, municipality and group metadata and, from 2008 on, the values of the 80 "Läget i
+    kommunen" KPIs, the structural KPIs and ANALYSIS_EXTRA_KPIS, cut from the real panel."""
+    from tillit.analyses import STRUCTURAL_KPIS
+
+    kpis = sorted(laget_kpis() | set(STRUCTURAL_KPIS) | set(ANALYSIS_EXTRA_KPIS))
+    return build_analysis_store(
+        tmp_path_factory.mktemp("analyses"), kpis, first_year=ANALYSIS_FIRST_YEAR
+    )
 
 
 @pytest.fixture
@@ -134,11 +165,7 @@ def analysis_store(analysis_settings: Settings) -> Store:
 @pytest.fixture
 def analysis_env(analysis_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """Point the CLI at the analysis store (read only)."""
-    monkeypatch.setenv("TILLIT_HOME", str(analysis_settings.home))
-    monkeypatch.setenv("TILLIT_KOLADA_RATE", "0")
-    monkeypatch.setenv("COLUMNS", "160")
-    monkeypatch.delenv("TILLIT_POLARITY_FILE", raising=False)
-    return analysis_settings
+    return point_cli_at(analysis_settings, monkeypatch)
 
 
 # The bank's fixtures (SQLite and PostgreSQL), shared by the bank and web tests.
@@ -216,3 +243,21 @@ from tests.browser_fixtures import (  # noqa: E402, F401
     page,
     script_errors,
 )
+
+
+@pytest.fixture(scope="module")
+def analysis_site(
+    analysis_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TestClient]:
+    """The web app over the analysis store and an empty SQLite bank, for a test module."""
+    from tests.bank_fixtures import FAST_PASSWORDS
+    from tillit.bank import open_bank, upgrade
+    from tillit.query import Atlas
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('site') / 'bank.sqlite'}"
+    upgrade(url)
+    site_bank = open_bank(url, passwords=FAST_PASSWORDS)
+    store = Store(analysis_settings.store_dir, memory_limit="512MB")
+    with TestClient(create_app(bank=site_bank, atlas=Atlas(store))) as client:
+        yield client
+    site_bank.close()

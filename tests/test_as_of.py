@@ -7,13 +7,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
 from tests.bank_fixtures import FAST_PASSWORDS
-from tests.conftest import LAGET, METADATA, PANEL
+from tests.conftest import build_analysis_store, laget_kpis, point_cli_at
 from tillit.analyses import STRUCTURAL_KPIS, Panel
 from tillit.bank import open_bank, upgrade
 from tillit.cli import main
@@ -44,27 +43,10 @@ NOTE = "utan utpendling"
 def old_settings(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """A store as a user would have had it in 2019: the v3 metadata and, for 2008–2018,
     the "Läget i kommunen" KPIs and the structural KPIs, cut from the real panel."""
-    from tillit.sync import import_path
-
-    root = tmp_path_factory.mktemp("as_of")
-    settings = Settings(home=root / "home", kolada_rate=0, kolada_timeout=5, kolada_retries=3)
-    store = Store(settings.store_dir, memory_limit="512MB")
-    for name in ("kpi", "municipality", "municipality_groups"):
-        import_path(store, METADATA / f"{name}_v3_2026-03.values.json")
-    con = duckdb.connect()
-    try:
-        laget = con.execute(f"SELECT DISTINCT kpi FROM read_csv('{LAGET}')").fetchall()
-        kpis = sorted({r[0] for r in laget} | set(STRUCTURAL_KPIS))
-        values = root / "values.parquet"
-        con.execute(
-            f"COPY (SELECT * FROM read_parquet('{PANEL}') WHERE kpi IN "
-            f"({', '.join(repr(k) for k in kpis)}) AND year BETWEEN 2008 AND {LAST_YEAR} "
-            f"ORDER BY ALL) TO '{values}' (FORMAT parquet)"
-        )
-    finally:
-        con.close()
-    import_path(store, values)
-    return settings
+    kpis = sorted(laget_kpis() | set(STRUCTURAL_KPIS))
+    return build_analysis_store(
+        tmp_path_factory.mktemp("as_of"), kpis, first_year=2008, last_year=LAST_YEAR
+    )
 
 
 @pytest.fixture
@@ -74,11 +56,7 @@ def old_store(old_settings: Settings) -> Store:
 
 @pytest.fixture
 def old_env(old_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("TILLIT_HOME", str(old_settings.home))
-    monkeypatch.setenv("TILLIT_KOLADA_RATE", "0")
-    monkeypatch.setenv("COLUMNS", "160")
-    monkeypatch.delenv("TILLIT_POLARITY_FILE", raising=False)
-    return old_settings
+    return point_cli_at(old_settings, monkeypatch)
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -8,18 +8,12 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.bank_fixtures import FAST_PASSWORDS
-from tillit.bank import open_bank, upgrade
 from tillit.cli import main
 from tillit.config import Settings
-from tillit.query import Atlas
-from tillit.store import Store
-from tillit.web import create_app
 
 FOCAL = "2180"  # Gävle
 KPI = "N31807"  # social assistance, where Gävle is clearly behind its peers
@@ -49,16 +43,8 @@ def _text(page: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def site(
-    analysis_settings: Settings, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[TestClient]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('one-number') / 'bank.sqlite'}"
-    upgrade(url)
-    bank = open_bank(url, passwords=FAST_PASSWORDS)
-    store = Store(analysis_settings.store_dir, memory_limit="512MB")
-    with TestClient(create_app(bank=bank, atlas=Atlas(store))) as client:
-        yield client
-    bank.close()
+def site(analysis_site: TestClient) -> TestClient:
+    return analysis_site
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> str:

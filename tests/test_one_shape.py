@@ -4,35 +4,21 @@ the pages' `.json` twins return, built once in tillit.query (real data, Kungsbac
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.bank_fixtures import FAST_PASSWORDS
-from tillit.bank import open_bank, upgrade
 from tillit.cli import main
 from tillit.config import Settings
-from tillit.query import Atlas
-from tillit.store import Store
-from tillit.web import create_app
 
 KUNGSBACKA = "1384"
 KPI = "N17531"  # not a key KPI: the KPI page compares it alone, as `tillit compare` does
 
 
 @pytest.fixture(scope="module")
-def site(
-    analysis_settings: Settings, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[TestClient]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('one-shape') / 'bank.sqlite'}"
-    upgrade(url)
-    bank = open_bank(url, passwords=FAST_PASSWORDS)
-    store = Store(analysis_settings.store_dir, memory_limit="512MB")
-    with TestClient(create_app(bank=bank, atlas=Atlas(store))) as client:
-        yield client
-    bank.close()
+def site(analysis_site: TestClient) -> TestClient:
+    return analysis_site
 
 
 def _cli_json(capsys: pytest.CaptureFixture[str], *argv: str) -> Any:
