@@ -170,9 +170,11 @@ _CODES = re.compile(r"\b\w+\s*=\s*\d\b.*\b\w+\s*=\s*\d\b|\b\d\s*=\s*\w+.*\b\d\s*
 _CODED = re.compile(r"kodade svarsalternativ")
 
 
+@functools.lru_cache(maxsize=8192)
 def judge_title(title: str) -> tuple[Reason, str] | None:
     """Binary or coded answers read from the title ("(Ja=1, Nej=0)", "(1=vänster, …)",
-    "kodade svarsalternativ"); None when the title does not say."""
+    "kodade svarsalternativ"); None when the title does not say. Cached (the rules are
+    fixed; every analysis judges the same few thousand titles)."""
     text = " ".join(title.casefold().split())
     if _YES.search(text) and _NO.search(text) and len(_CODE.findall(text)) == 2:
         return "binary", "the title codes the answer as a number for yes and one for no"
@@ -309,7 +311,14 @@ def practical_gap(difference: FloatArray, mpd: FloatArray | float) -> FloatArray
 
 def latest_values(values: FloatArray) -> FloatArray:
     """Per municipality, its value (municipality × year) in the last year any municipality
-    has one; all NaN when none has."""
+    has one; all NaN when none has. Given a cube (KPI × municipality × year), the same per
+    KPI at once (KPI × municipality)."""
+    if values.ndim == 3:
+        seen = np.asarray(~np.isnan(values).all(axis=1))  # KPI × year
+        last = seen.shape[1] - 1 - np.argmax(seen[:, ::-1], axis=1)
+        many: FloatArray = values[np.arange(values.shape[0]), :, last]
+        many[~seen.any(axis=1)] = np.nan
+        return many
     has = ~np.isnan(values).all(axis=0)
     if not has.any():
         return np.full(values.shape[0], np.nan)

@@ -121,9 +121,13 @@ class Panel:
         return cls(tuple(kpis), tuple(municipalities), tuple(range(first, last + 1)), cube)
 
     def kpi_index(self, kpi: str) -> int:
+        # A dict built on first use: callers look up thousands of KPIs one by one.
+        positions: dict[str, int] = self.__dict__.get("_kpi_positions") or self.__dict__.setdefault(
+            "_kpi_positions", {k: i for i, k in reversed(list(enumerate(self.kpis)))}
+        )
         try:
-            return self.kpis.index(kpi)
-        except ValueError:
+            return positions[kpi]
+        except KeyError:
             raise NotFoundError(
                 f"Inga värden för {kpi} i analysunderlaget.",
                 hint=f"Hämta dem med `tillit sync --kpi {kpi}`.",

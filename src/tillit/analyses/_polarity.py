@@ -319,7 +319,9 @@ def _normalise(title: str) -> str:
     return re.sub(r"\s*\(-\s?\d{4}\)\s*\.?$", "", text).rstrip(" .")
 
 
+@functools.lru_cache(maxsize=8192)
 def _match(title: str) -> tuple[Polarity, str, str] | None:
+    # Cached: the rules are fixed, and every analysis matches the same few thousand titles.
     text = _normalise(title)
     for rule in RULES:
         found = rule.pattern.search(text)

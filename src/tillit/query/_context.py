@@ -409,9 +409,7 @@ def load_context(
     # After the values are read: binary, categorical or step-shaped series, judged against
     # each KPI's between-municipality spread in its latest year (all KPIs at once).
     cube = panel.values[[panel.kpi_index(k) for k in chosen]]
-    spread, counted = robust_spreads(
-        np.stack([latest_values(v) for v in cube]) if len(chosen) else np.zeros((0, 0))
-    )
+    spread, counted = robust_spreads(latest_values(cube) if len(chosen) else np.zeros((0, 0)))
     spread_of = {kpi: (float(spread[i]), int(counted[i])) for i, kpi in enumerate(chosen)}
     for i, kpi in enumerate(chosen):
         eligibility[kpi] = assess_eligibility(
