@@ -290,7 +290,7 @@ def test_dropping_most_variables_is_an_error_that_names_what_to_fetch() -> None:
     most of the structural KPIs is told what to fetch, not given peers by size alone."""
     panel = _panel(_raw(30))
     two = Panel(panel.kpis[:2], panel.municipalities, panel.years, panel.values[:2])
-    with pytest.raises(NoDataError, match="Bara 2 av 5 strukturmått.*P3, P4, P5"):
+    with pytest.raises(NoDataError, match=r"Bara 2 av 5 strukturmått.*P3, P4, P5"):
         build_structure(two, variables=VARIABLES, drop_missing=True)
     three = Panel(panel.kpis[:3], panel.municipalities, panel.years, panel.values[:3])
     assert len(build_structure(three, variables=VARIABLES, drop_missing=True).variables) == 3
