@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("TILLIT_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -55,3 +56,23 @@ def cached_home(name: str, paths: list[Path]) -> Path:
         line(f"set-up: imported {path.name}", f"{time.perf_counter() - start:.1f} s")
     stamp.write_text(json.dumps(wanted))
     return home
+
+
+def full_store() -> tuple[Path, Any]:
+    """The whole shared panel (7.4 M values) with the v3 metadata, as a store under
+    bench/results/learn-home (built once and kept), TILLIT_HOME pointing at it: (home, Store)."""
+    home = cached_home(
+        "learn-home",
+        [
+            METADATA / "kpi_v3_2026-03.values.json",
+            METADATA / "municipality_v3_2026-03.values.json",
+            METADATA / "municipality_groups_v3_2026-03.values.json",
+            PANEL,
+        ],
+    )
+    os.environ["TILLIT_HOME"] = str(home)
+    from tillit.config import load_settings
+    from tillit.store import Store
+
+    settings = load_settings()
+    return home, Store(settings.store_dir, memory_limit=settings.memory_limit)

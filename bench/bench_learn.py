@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from _common import METADATA, PANEL, best_of, cached_home, line
+from _common import PANEL, best_of, full_store, line
 
 ROWS = 7_387_543
 TARGET_LEARN_S = 1.0
@@ -534,22 +534,9 @@ def main() -> None:
     parser.add_argument("--municipality", default="Kungsbacka")
     args = parser.parse_args()
 
-    home = cached_home(
-        "learn-home",
-        [
-            METADATA / "kpi_v3_2026-03.values.json",
-            METADATA / "municipality_v3_2026-03.values.json",
-            METADATA / "municipality_groups_v3_2026-03.values.json",
-            PANEL,
-        ],
-    )
-    os.environ["TILLIT_HOME"] = str(home)
-    from tillit.config import load_settings
+    home, store = full_store()
     from tillit.query import learn_report, load_context, national_report
-    from tillit.store import Store
 
-    settings = load_settings()
-    store = Store(settings.store_dir, memory_limit=settings.memory_limit)
     assert store.values.manifest()["rows"] == ROWS
     env = {**os.environ, "TILLIT_HOME": str(home)}
     print(f"store {home} ({ROWS:,} rows); {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}")

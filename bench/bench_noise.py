@@ -14,31 +14,16 @@ the median prior df and ρ.
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
-from _common import METADATA, PANEL, cached_home, line
+from _common import full_store, line
 
 
 def main() -> None:
-    home = cached_home(
-        "learn-home",
-        [
-            METADATA / "kpi_v3_2026-03.values.json",
-            METADATA / "municipality_v3_2026-03.values.json",
-            METADATA / "municipality_groups_v3_2026-03.values.json",
-            PANEL,
-        ],
-    )
-    os.environ["TILLIT_HOME"] = str(home)
+    _, store = full_store()
     from tillit.analyses._noise import align_windows, check_noise
-    from tillit.config import load_settings
     from tillit.query import load_context
-    from tillit.store import Store
 
-    settings = load_settings()
-    store = Store(settings.store_dir, memory_limit=settings.memory_limit)
     ctx = load_context(store)
     testable = set(ctx.testable())
     windowed = align_windows(ctx.panel)

@@ -13,11 +13,10 @@ partners, for clearly improving peers, and for all peers of the findings (the ba
 from __future__ import annotations
 
 import argparse
-import os
 
 import numpy as np
 
-from _common import METADATA, PANEL, cached_home, line
+from _common import full_store, line
 
 
 def main() -> None:
@@ -25,23 +24,10 @@ def main() -> None:
     parser.add_argument("--origin", type=int, default=2019)
     parser.add_argument("--horizon", type=int, default=3)
     args = parser.parse_args()
-    home = cached_home(
-        "learn-home",
-        [
-            METADATA / "kpi_v3_2026-03.values.json",
-            METADATA / "municipality_v3_2026-03.values.json",
-            METADATA / "municipality_groups_v3_2026-03.values.json",
-            PANEL,
-        ],
-    )
-    os.environ["TILLIT_HOME"] = str(home)
+    _, store = full_store()
     from tillit.analyses import Panel, gather_evidence, learning_matrix
-    from tillit.config import load_settings
     from tillit.query import load_context
-    from tillit.store import Store
 
-    settings = load_settings()
-    store = Store(settings.store_dir, memory_limit=settings.memory_limit)
     ctx = load_context(store)
     kpis = ctx.testable()
     full = ctx.panel

@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from _common import METADATA, PANEL, cached_home, line
+from _common import full_store, line
 
 TARGET_SECONDS = 10.0
 TARGET_RATIO = 3.0
@@ -64,23 +64,10 @@ def seconds(values: list[float]) -> str:
 
 
 def build_problem(args: argparse.Namespace) -> tuple[Any, tuple[str, ...], tuple[Any, ...], str]:
-    home = cached_home(
-        "learn-home",  # the same store as bench_learn.py, built once
-        [
-            METADATA / "kpi_v3_2026-03.values.json",
-            METADATA / "municipality_v3_2026-03.values.json",
-            METADATA / "municipality_groups_v3_2026-03.values.json",
-            PANEL,
-        ],
-    )
-    os.environ["TILLIT_HOME"] = str(home)
+    _, store = full_store()
     from tillit.analyses import SynthPanel, outcome_lags
-    from tillit.config import load_settings
     from tillit.query import trial_panel
-    from tillit.store import Store
 
-    settings = load_settings()
-    store = Store(settings.store_dir, memory_limit=settings.memory_limit)
     names = {m["id"]: m["title"] for m in store.municipalities()}
     full, donors, predictors = trial_panel(
         store, args.municipality, args.kpi, args.start, peers=args.peers

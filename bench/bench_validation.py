@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from _common import METADATA, PANEL, cached_home, line
+from _common import full_store, line
 
 K = 7
 Q = 0.05
@@ -738,22 +738,9 @@ def main() -> None:
     boot = args.boot or (400 if args.quick else 2000)
     rng = np.random.default_rng(args.seed)
 
-    home = cached_home(
-        "learn-home",
-        [
-            METADATA / "kpi_v3_2026-03.values.json",
-            METADATA / "municipality_v3_2026-03.values.json",
-            METADATA / "municipality_groups_v3_2026-03.values.json",
-            PANEL,
-        ],
-    )
-    os.environ["TILLIT_HOME"] = str(home)
-    from tillit.config import load_settings
+    home, store = full_store()
     from tillit.query import load_context, national_report
-    from tillit.store import Store
 
-    settings = load_settings()
-    store = Store(settings.store_dir, memory_limit=settings.memory_limit)
     began = time.perf_counter()
     print(
         f"store {home}; {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}; "
