@@ -33,6 +33,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from tillit.analyses._overrides import checked_kpi, read_override_table
 from tillit.errors import InvalidInputError
 
 FloatArray = npt.NDArray[np.float64]
@@ -343,7 +344,6 @@ _FORMAT_HINT = (
     "Filen ska börja med rubrikraden kpi,eligible,mpd (minst en av eligible och mpd); "
     "se docs/eligibility.md."
 )
-_KPI_ID = re.compile(r"[A-Z]\d{5}")
 
 
 def parse_eligibility_overrides(text: str, source: str) -> dict[str, EligibilityOverride]:
@@ -355,39 +355,24 @@ def parse_eligibility_overrides(text: str, source: str) -> dict[str, Eligibility
     ``;`` or ``,`` separates fields; ``#`` lines and blank lines are skipped. A bad row
     raises :class:`~tillit.errors.InvalidInputError` naming ``source`` and the line.
     """
-    rows = [
-        (number, line)
-        for number, line in enumerate(text.removeprefix("\ufeff").splitlines(), start=1)
-        if line.strip() and not line.lstrip().startswith("#")
-    ]
-    if not rows:
+    table = read_override_table(
+        text,
+        source,
+        accepts=lambda header: "kpi" in header and bool({"eligible", "mpd"} & header),
+        needs="kpi och eligible eller mpd",
+        hint=_FORMAT_HINT,
+    )
+    if table is None:
         return {}
-    header_number, header_line = rows[0]
-    delimiter = ";" if ";" in header_line else ","
-    header = [c.strip().casefold() for c in _cells(header_line, delimiter)]
-    if "kpi" not in header or not ({"eligible", "mpd"} & set(header)):
-        raise InvalidInputError(
-            f"{source}, rad {header_number}: rubrikraden saknar kolumnerna kpi och eligible "
-            f"eller mpd (fick {header_line.strip()!r}).",
-            hint=_FORMAT_HINT,
-        )
-    columns = ("kpi", "eligible", "mpd", "reason")
-    at = {name: header.index(name) for name in columns if name in header}
     out: dict[str, EligibilityOverride] = {}
-    for number, line in rows[1:]:
-        cells = _cells(line, delimiter)
-        where = f"{source}, rad {number}"
+    for number, cells in table.rows:
+        where = table.where(number)
 
         def cell(name: str, cells: list[str] = cells) -> str:
-            i = at.get(name)
+            i = table.columns.get(name)
             return cells[i].strip() if i is not None and i < len(cells) else ""
 
-        kpi = cell("kpi").upper()
-        if not _KPI_ID.fullmatch(kpi):
-            raise InvalidInputError(
-                f"{where}: {cell('kpi')!r} är inget nyckeltals-id.",
-                hint="Ett Kolada-id är en bokstav och fem siffror, t.ex. N15507 eller U23401.",
-            )
+        kpi = checked_kpi(cell("kpi"), where)
         word = cell("eligible").casefold()
         eligible: bool | None
         if not word:
@@ -430,7 +415,3 @@ def _number(text: str, where: str, kpi: str) -> float | None:
             hint="Skriv den minsta skillnad som betyder något, i nyckeltalets enhet, t.ex. 2,5.",
         )
     return value
-
-
-def _cells(line: str, delimiter: str) -> list[str]:
-    return next(csv.reader([line], delimiter=delimiter))

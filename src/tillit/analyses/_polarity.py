@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal
 
+from tillit.analyses._overrides import checked_kpi, read_override_table
 from tillit.errors import InvalidInputError
 
 
@@ -377,7 +378,6 @@ _WORDS = {
 }
 _WORDS_HINT = "Skriv higher, lower, neither eller unknown (eller högre, lägre, varken, okänd)."
 _FORMAT_HINT = "Filen ska börja med rubrikraden kpi,polarity; se docs/polarity.md."
-_KPI_ID = re.compile(r"[A-Z]\d{5}")
 
 
 def parse_polarity_overrides(text: str, source: str) -> dict[str, Polarity]:
@@ -389,39 +389,27 @@ def parse_polarity_overrides(text: str, source: str) -> dict[str, Polarity]:
     ``higher``/``lower``/``neither``/``unknown`` or ``högre``/``lägre``/``varken``/``okänd``.
     A bad row raises :class:`~tillit.errors.InvalidInputError` naming ``source`` and the line.
     """
-    rows = [
-        (number, line)
-        for number, line in enumerate(text.removeprefix("\ufeff").splitlines(), start=1)
-        if line.strip() and not line.lstrip().startswith("#")
-    ]
-    if not rows:
+    table = read_override_table(
+        text,
+        source,
+        accepts=lambda header: {"kpi", "polarity"} <= header,
+        needs="kpi och polarity",
+        hint=_FORMAT_HINT,
+    )
+    if table is None:
         return {}
-    header_number, header_line = rows[0]
-    delimiter = ";" if ";" in header_line else ","
-    header = [cell.strip().casefold() for cell in _cells(header_line, delimiter)]
-    if "kpi" not in header or "polarity" not in header:
-        raise InvalidInputError(
-            f"{source}, rad {header_number}: rubrikraden saknar kolumnerna kpi och polarity "
-            f"(fick {header_line.strip()!r}).",
-            hint=_FORMAT_HINT,
-        )
-    kpi_at, polarity_at = header.index("kpi"), header.index("polarity")
+    kpi_at, polarity_at = table.columns["kpi"], table.columns["polarity"]
+    delimiter = table.delimiter
     overrides: dict[str, Polarity] = {}
     first_line: dict[str, int] = {}
-    for number, line in rows[1:]:
-        cells = _cells(line, delimiter)
-        where = f"{source}, rad {number}"
+    for number, cells in table.rows:
+        where = table.where(number)
         if len(cells) <= max(kpi_at, polarity_at):
             raise InvalidInputError(
-                f"{where}: för få fält ({len(cells)}) i {line.strip()!r}.",
+                f"{where}: för få fält ({len(cells)}) i {delimiter.join(cells)!r}.",
                 hint=f"Skriv kpi{delimiter}polarity på varje rad, t.ex. N15507{delimiter}högre.",
             )
-        kpi = cells[kpi_at].strip().upper()
-        if not _KPI_ID.fullmatch(kpi):
-            raise InvalidInputError(
-                f"{where}: {cells[kpi_at].strip()!r} är inget nyckeltals-id.",
-                hint="Ett Kolada-id är en bokstav och fem siffror, t.ex. N15507 eller U23401.",
-            )
+        kpi = checked_kpi(cells[kpi_at], where)
         word = cells[polarity_at].strip().casefold()
         if word not in _WORDS:
             raise InvalidInputError(
@@ -437,7 +425,3 @@ def parse_polarity_overrides(text: str, source: str) -> dict[str, Polarity]:
         overrides[kpi] = polarity
         first_line.setdefault(kpi, number)
     return overrides
-
-
-def _cells(line: str, delimiter: str) -> list[str]:
-    return next(csv.reader([line], delimiter=delimiter))
