@@ -193,11 +193,8 @@ class Differences:
     ss: FloatArray  # Σ e² per series
     cross: FloatArray  # Σ e_t e_{t−1} per series
     fourth: FloatArray  # Σ e⁴ per series (for the tails)
-    drift: FloatArray  # the series' mean change per year relative to the year mean
     last: FloatArray  # the series' last observed value relative to the year mean
     last_index: npt.NDArray[np.int64]  # its position on the year axis (−1: none)
-    span: FloatArray  # years from the first observed value to the last
-    median: FloatArray  # (kpi, year): each year's mean value over municipalities
     count: FloatArray  # (kpi,): municipalities with a value, on average over the years
 
 
@@ -211,11 +208,11 @@ def centred_differences(values: FloatArray) -> Differences:
         observed = ~np.isnan(values)
         per_year = observed.sum(axis=1)
         total = np.where(observed, values, 0.0).sum(axis=1)
-        median = np.where(per_year > 0, total / np.maximum(per_year, 1), np.nan)
+        year_mean = np.where(per_year > 0, total / np.maximum(per_year, 1), np.nan)
         with_values = np.where(per_year > 0, per_year, 0)
         years_with = (per_year > 0).sum(axis=1)
         per_kpi = np.where(years_with > 0, with_values.sum(axis=1) / np.maximum(years_with, 1), 1.0)
-    relative = values - median[:, None, :]
+    relative = values - year_mean[:, None, :]
     present = ~np.isnan(relative)
     width = values.shape[-1]
     n_obs = present.sum(axis=-1)
@@ -233,8 +230,6 @@ def centred_differences(values: FloatArray) -> Differences:
     count = valid.sum(axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(count > 0, np.where(valid, d, 0.0).sum(axis=-1) / count, np.nan)
-        spacing = np.where(count > 0, (last_year - first) / np.maximum(count, 1), np.nan)
-        drift = mean / spacing
         e = np.where(valid, d - np.nan_to_num(mean)[..., None], 0.0)
     last = np.take_along_axis(relative, np.maximum(last_year, 0)[..., None], -1)[..., 0]
     squared = e * e
@@ -247,26 +242,10 @@ def centred_differences(values: FloatArray) -> Differences:
         ss=ss,
         cross=cross,
         fourth=fourth,
-        drift=drift,
         last=np.where(n_obs > 0, last, np.nan),
         last_index=last_year.astype(np.int64),
-        span=(last_year - first).astype(np.float64),
-        median=median,
         count=per_kpi.astype(np.float64),
     )
-
-
-def _nanmedian_axis1(x: FloatArray) -> FloatArray:
-    """Median over axis 1 ignoring NaN (NaN where all are missing), sort-based."""
-    moved = np.moveaxis(x, 1, -1)
-    count = (~np.isnan(moved)).sum(axis=-1)
-    ordered = np.sort(moved, axis=-1)
-    lo = np.maximum((count - 1) // 2, 0)[..., None]
-    hi = np.maximum(count // 2, 0)[..., None]
-    hi = np.minimum(hi, moved.shape[-1] - 1)
-    a = np.take_along_axis(ordered, lo, axis=-1)[..., 0]
-    b = np.take_along_axis(ordered, hi, axis=-1)[..., 0]
-    return np.where(count > 0, (a + b) / 2.0, np.nan)
 
 
 @dataclass(frozen=True)

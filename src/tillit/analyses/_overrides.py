@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from tillit.errors import InvalidInputError
 
-_KPI_ID = re.compile(r"[A-Z]\d{5}")
+_KPI_ID = re.compile(r"[A-Z][0-9]{5}")  # ASCII digits: "\d" takes other scripts' too
 
 
 @dataclass(frozen=True)
