@@ -106,6 +106,16 @@ def test_429_honours_retry_after(fake: FakeKolada) -> None:
     assert [r.status for r in fake.requests] == [429, 200]
 
 
+@pytest.mark.parametrize("value", ["²", "①", "٣"])
+def test_a_retry_after_of_other_digits_is_ignored_not_a_crash(value: str) -> None:
+    import httpx
+
+    from tillit.sources.kolada._client import _retry_after
+
+    headers = [(b"Retry-After", value.encode())]  # as a server sends it, in UTF-8
+    assert _retry_after(httpx.Response(429, headers=headers)) is None
+
+
 @pytest.mark.parametrize("fault", ["500", "503", "reset", "truncated", "truncated_json"])
 def test_transient_faults_are_retried_with_backoff(fake: FakeKolada, fault: str) -> None:
     fake.inject(fault, path_contains="/data/")

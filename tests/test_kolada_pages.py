@@ -71,6 +71,8 @@ def test_lenient_cases_go_to_the_exact_validator(body_row: dict[str, Any], why: 
     ("body_row", "field"),
     [
         (row(period="twenty"), "values[0].period"),
+        (row(period="²⁰²⁰"), "values[0].period"),  # str.isdigit() takes superscripts
+        (row(muni="¹⁴⁸⁰"), "values[0].municipality"),
         (row(muni="01800"), "values[0].municipality"),
         (row(values=[{"gender": "X", "value": 1.0}]), "values[0].values[0].gender"),
         (row(values=[{"gender": "T", "value": "mycket"}]), "values[0].values[0].value"),

@@ -120,7 +120,7 @@ def _retry_after(response: httpx.Response) -> float | None:
     if not raw:
         return None
     raw = raw.strip()
-    if raw.isdigit():
+    if raw.isascii() and raw.isdigit():  # "²".isdigit() is True, float("²") fails
         return float(raw)
     try:
         when = email.utils.parsedate_to_datetime(raw)

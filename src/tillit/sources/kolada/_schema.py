@@ -188,7 +188,7 @@ def parse_metadata(kind: str, rows: Iterable[Any], url: str) -> list[dict[str, A
 
 
 def _is_unit_code(code: str) -> bool:
-    return len(code) == 4 and code.isdigit()
+    return len(code) == 4 and code.isascii() and code.isdigit()
 
 
 @dataclass
@@ -248,7 +248,7 @@ def parse_values(rows: list[Any], url: str, *, unit_key: str = "municipality") -
         if not isinstance(unit, str) or not check_unit(unit):
             raise _fail(url, f"values[{i}].{unit_key}", "saknas eller är ingen giltig kod")
         period = row.get("period")
-        if isinstance(period, str) and period.isdigit():
+        if isinstance(period, str) and period.isascii() and period.isdigit():
             period = int(period)
         if not isinstance(period, int) or isinstance(period, bool) or not 1900 <= period <= 2200:
             raise _fail(url, f"values[{i}].period", "är inte ett årtal")
