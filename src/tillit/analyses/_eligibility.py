@@ -269,9 +269,14 @@ def minimum_practical_difference(latest: FloatArray, *, fraction: float = MPD_FR
     municipalities' values in the latest year (NaN ignored). Falls back to the plain
     standard deviation when the IQR is 0 (most values equal); 0 with fewer than 4 values."""
     present = latest[~np.isnan(latest)]
-    if present.size < 4:
-        return 0.0
-    return fraction * _spread(present)
+    return default_mpd(_spread(present), present.size, fraction=fraction)
+
+
+def default_mpd(spread: float, count: int, *, fraction: float = MPD_FRACTION) -> float:
+    """The minimum practical difference from a KPI's robust spread (see
+    :func:`robust_spreads`) and its number of values: ``fraction`` × the spread, 0 with
+    fewer than 4 values."""
+    return fraction * spread if count >= 4 else 0.0
 
 
 def robust_spreads(latest: FloatArray) -> tuple[FloatArray, npt.NDArray[np.int64]]:

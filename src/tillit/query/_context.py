@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 
 from tillit.analyses import (
-    MPD_FRACTION,
     REASON_LABELS,
     STRUCTURAL_KPIS,
     Denominators,
@@ -29,6 +28,7 @@ from tillit.analyses import (
     Structure,
     assess_eligibility,
     build_structure,
+    default_mpd,
     denominator_rule,
     gather_evidence,
     latest_values,
@@ -468,13 +468,11 @@ def load_context(
             if reason is not None:
                 leave_out(kpi, reason)
         chosen = tuple(k for k in chosen if k not in left_out)
-    # The minimum practical difference: the user's, else MPD_FRACTION of the spread (the
-    # same as minimum_practical_difference of the latest values).
-    mpd = {}
+    # The minimum practical difference: the user's, else the default from the spread.
+    mpd: dict[str, float] = {}
     for kpi in chosen:
         own = eligibility[kpi].mpd
-        spread_here, count = spread_of[kpi]
-        mpd[kpi] = own if own is not None else (MPD_FRACTION * spread_here if count >= 4 else 0.0)
+        mpd[kpi] = own if own is not None else default_mpd(*spread_of[kpi])
     if kpis is not None and not chosen:
         raise NoDataError(
             f"Inga kommunvärden för {', '.join(kpis)} i arkivet.",
