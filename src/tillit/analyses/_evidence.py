@@ -199,8 +199,8 @@ def peer_gaps(
     """Gap of each focal municipality to its peers' median. The test uses the published
     values: t = mean gap / sqrt(f(ρ, n) · (s̃²_own + V_median)), where f is the variance
     of a mean of n neighbouring years under AR(1) noise and V_median the variance of the
-    peers' median (:func:`median_variance`); its degrees of freedom combine d0 + d of
-    the own variance with the peers' by Satterthwaite. It needs the latest year and
+    peers' median (:func:`median_variance`); its degrees of freedom are the own
+    variance's, d0 + d. It needs the latest year and
     MIN_PEERS peers with a value in each year used. The shrunken levels are kept for
     showing."""
     shrunk = evidence.levels.shrunk[:, :, -RECENT:]
@@ -227,16 +227,13 @@ def peer_gaps(
         beyond = practical_gap(mean_gap, mpd_per_kpi(evidence)[:, None])
         t = direction * beyond / np.sqrt(factor * mean_var)
     t = np.where(present[:, :, -1], t, np.nan)
-    # Satterthwaite: the own variance has d0 + d degrees of freedom, the peers' median's
-    # the sum of theirs; the sum's effective df lies between.
-    total_df = evidence.noise.total_df
-    own_df = total_df[:, focal]
-    peer_df = total_df[:, peers].sum(axis=2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        a = masked_mean(np.broadcast_to(own_var, year_var.shape), present, axis=2)
-        b = masked_mean(median_var, present, axis=2)
-        df = np.where(a + b > 0, (a + b) ** 2 / (a * a / own_df + b * b / peer_df), own_df)
-    df = np.where(np.isfinite(df), np.maximum(df, own_df), own_df)
+    # Degrees of freedom: those of the own variance, d0 + d (Hsu's conservative rule for
+    # a sum of two variances: the smaller df). Welch–Satterthwaite's combination with the
+    # peers' many df gave the t many df where its own variance rested on almost none (a
+    # series without two changes in the fitted years gets the prior alone, whose d0 can
+    # be below 2): under the per-municipality null it flagged 7.9 % of the municipalities
+    # instead of at most 5 %, with |t| up to 60 at 5–12 df.
+    df = evidence.noise.total_df[:, focal]
     p = two_sided_p(t, df, evidence.noise.tail_df[:, None])
     return Gaps(
         focal=focal,

@@ -9,17 +9,22 @@ curvature hardly matters over one year. Changes shared by every municipality in 
 (a national reform, a change of definition) are removed first — each year's mean over
 municipalities, whose own small noise is then subtracted exactly — since they move the
 peers as much as the municipality and are no noise in a comparison. The noise is
-modelled as AR(1) with a correlation ρ per KPI, estimated from
-the pooled lag-1 correlation of the differences; the expected sums of squares under that
-model (with each series' own mean change taken out) turn the sums into unbiased
-variances with their effective degrees of freedom.
+modelled as AR(1) with a correlation ρ per KPI, estimated from the pooled variogram of
+the series at lags of two and three years relative to one (the spans of the test's
+three-year mean and of the check's predictions: the lag-1 correlation of the differences
+alone is blind to slow drifts that build up over several years); the expected sums of
+squares under that model turn the sums into unbiased variances with their effective
+degrees of freedom. A series' own mean change is not taken out: the model gives a
+municipality no drift of its own relative to the others, and measures the noise the
+way it predicts.
 
 Small municipalities' series are short and jumpy, so each estimate is moderated as in
 limma (Smyth 2004): the prior scale s0² follows log population (log variance falls
-linearly with log size, per KPI) and the prior degrees of freedom d0 are estimated per
-KPI from the spread of log variances around that line by the method of moments. A test
-then refers to a t distribution with d0 + d degrees of freedom. docs/analyses.md gives
-the reasoning; everything here is vectorized over KPIs × municipalities.
+linearly with log size, per KPI), and the prior degrees of freedom d0 are estimated per
+KPI from the spread of log variances around that line by the method of moments, never
+more than the degrees of freedom the series pool. A test then refers to a t distribution
+with d0 + d degrees of freedom. docs/analyses.md gives the reasoning; everything here is
+vectorized over KPIs × municipalities.
 """
 
 from __future__ import annotations
@@ -149,39 +154,122 @@ _RHO_GRID = np.linspace(0.0, MAX_RHO, 91)
 
 
 @functools.lru_cache(maxsize=64)
-def _difference_table(changes: int) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """For a series of ``changes`` consecutive first differences of AR(1) noise with unit
-    variance, on the grid of ρ: E[Σ e²] and E[Σ e_t e_{t−1}] of the differences with
-    their mean removed, and the effective degrees of freedom tr(M)² / tr(M²) of Σ e²."""
+def _difference_table(
+    changes: int,
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """For a series of ``changes`` consecutive first differences e of AR(1) noise with
+    unit variance, on the grid of ρ: E[Σ e²], E[Σ e_t e_{t−1}] and E[Σ e_t e_{t−2}], and
+    the effective degrees of freedom tr(M)² / tr(M²) of Σ e²."""
     n = changes
     points = n + 1
     lag = np.abs(np.subtract.outer(np.arange(points), np.arange(points)))
     diff = np.zeros((n, points))
     diff[np.arange(n), np.arange(1, points)] = 1.0
     diff[np.arange(n), np.arange(n)] = -1.0
-    centre = np.eye(n) - 1.0 / n
     shift = np.eye(n, k=-1)  # e_t e_{t−1}
+    shift2 = np.eye(n, k=-2)  # e_t e_{t−2}
     ss = np.empty(_RHO_GRID.size)
     cross = np.empty(_RHO_GRID.size)
+    cross2 = np.empty(_RHO_GRID.size)
     df = np.empty(_RHO_GRID.size)
     for g, rho in enumerate(_RHO_GRID):
-        m = centre @ diff @ (rho**lag) @ diff.T @ centre
+        m = diff @ (rho**lag) @ diff.T
         ss[g] = np.trace(m)
         cross[g] = np.trace(shift @ m)
+        cross2[g] = np.trace(shift2 @ m)
         df[g] = np.trace(m) ** 2 / np.trace(m @ m) if np.trace(m @ m) > 0 else 0.0
-    return ss, cross, df
+    return ss, cross, cross2, df
 
 
-def _table(changes: npt.NDArray[np.int64]) -> tuple[FloatArray, FloatArray, FloatArray]:
+def _table(
+    changes: npt.NDArray[np.int64],
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """The tables of :func:`_difference_table` stacked for every count in ``changes``
     (0 and 1 give zeros)."""
     top = int(changes.max()) if changes.size else 0
     ss = np.zeros((top + 1, _RHO_GRID.size))
     cross = np.zeros_like(ss)
+    cross2 = np.zeros_like(ss)
     df = np.zeros_like(ss)
     for c in range(2, top + 1):
-        ss[c], cross[c], df[c] = _difference_table(c)
-    return ss, cross, df
+        ss[c], cross[c], cross2[c], df[c] = _difference_table(c)
+    return ss, cross, cross2, df
+
+
+@functools.lru_cache(maxsize=64)
+def _ratio_table(changes: int) -> tuple[FloatArray, FloatArray]:
+    """For a series of ``changes`` consecutive first differences e of AR(1) noise, on the
+    grid of ρ: the median lag-1 and lag-2 autocorrelations of e as one series shows them,
+    Σ e_t e_{t−1} / Σ e² and Σ e_t e_{t−2} / Σ e² (by simulation with a fixed seed: the
+    distribution of such a ratio has no closed form)."""
+    points = changes + 1
+    lag = np.abs(np.subtract.outer(np.arange(points), np.arange(points)))
+    draws = np.random.default_rng(changes).standard_normal((_RATIO_DRAWS, points))
+    r1 = np.empty(_RHO_GRID.size)
+    r2 = np.empty(_RHO_GRID.size)
+    for g, rho in enumerate(_RHO_GRID):
+        x = draws @ np.linalg.cholesky(rho**lag).T
+        e = np.diff(x, axis=1)
+        ss = (e * e).sum(axis=1)
+        r1[g] = np.median((e[:, 1:] * e[:, :-1]).sum(axis=1) / ss)
+        r2[g] = np.median((e[:, 2:] * e[:, :-2]).sum(axis=1) / ss) if changes > 2 else 0.0
+    return r1, r2
+
+
+def _weighted_median(x: FloatArray, weight: FloatArray) -> FloatArray:
+    """Per row of ``x`` (kpi, series), the median weighted by ``weight`` (NaN without
+    weight)."""
+    order = np.argsort(np.where(weight > 0, x, np.inf), axis=1)
+    xs = np.take_along_axis(x, order, axis=1)
+    cum = np.cumsum(np.take_along_axis(weight, order, axis=1), axis=1)
+    total = cum[:, -1:] if cum.size else np.zeros((x.shape[0], 1))
+    first = np.argmax(cum >= 0.5 * total, axis=1)
+    out = np.take_along_axis(xs, first[:, None], axis=1)[:, 0]
+    return np.asarray(np.where(total[:, 0] > 0, out, np.nan), dtype=np.float64)
+
+
+#: Simulated series per point of the grid for :func:`_ratio_table`.
+_RATIO_DRAWS = 4000
+
+
+def _estimate_rho(diffs: Differences) -> FloatArray:
+    """ρ per KPI from the series' variograms at lags 2 and 3 relative to lag 1 (the spans
+    of the test's three-year mean and of the check's predictions: the lag-1 correlation
+    of the differences alone is blind to slow drifts that build up over several years).
+    For differences e, Σ(y_{t+2} − y_t)² and Σ(y_{t+3} − y_t)² are about 2Σe² + 2Σe_t e_{t−1}
+    and 3Σe² + 4Σe_t e_{t−1} + 2Σe_t e_{t−2}, so the ratios are set by the lag-1 and lag-2
+    autocorrelations of e. Each series shows its own, and their median over the series
+    (weighted by the number of differences) is matched to what it would be on the grid
+    of ρ: one vote per municipality whatever its scale, so a few series with a step or a
+    large noise cannot set ρ for all (pooled sums of squares let them)."""
+    changes = diffs.changes
+    usable = (changes >= 2) & (diffs.ss > 0)
+    weight = np.where(usable, changes, 0).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r1 = np.where(usable, diffs.cross / diffs.ss, 0.0)
+        r2 = np.where(usable, diffs.cross2 / diffs.ss, 0.0)
+        total = weight.sum(axis=1)
+        median1 = _weighted_median(r1, weight)
+        median2 = _weighted_median(r2, weight)
+    top = int(changes.max()) if changes.size else 0
+    table1 = np.zeros((top + 1, _RHO_GRID.size))
+    table2 = np.zeros_like(table1)
+    for c in range(2, top + 1):
+        table1[c], table2[c] = _ratio_table(c)
+    # Per KPI, the weighted mean of the tables over its series' numbers of differences.
+    kpis, width = changes.shape[0], top + 1
+    rows = (
+        np.repeat(np.arange(kpis), changes.shape[1]) * width + np.where(usable, changes, 0).ravel()
+    )
+    counts = np.bincount(rows, weights=weight.ravel(), minlength=kpis * width).reshape(kpis, width)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        e1 = (counts @ table1) / total[:, None]
+        e2 = (counts @ table2) / total[:, None]
+        d1 = e1 - median1[:, None]
+        d2 = e2 - median2[:, None]
+        misfit = (2.0 * d1) ** 2 + (4.0 * d1 + 2.0 * d2) ** 2
+    g = np.argmin(np.where(np.isfinite(misfit), misfit, np.inf), axis=1)
+    return np.asarray(np.where(total > 0, _RHO_GRID[g], 0.0), dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -192,6 +280,7 @@ class Differences:
     changes: npt.NDArray[np.int64]  # differences per series (kpi, municipality)
     ss: FloatArray  # Σ e² per series
     cross: FloatArray  # Σ e_t e_{t−1} per series
+    cross2: FloatArray  # Σ e_t e_{t−2} per series
     fourth: FloatArray  # Σ e⁴ per series (for the tails)
     last: FloatArray  # the series' last observed value relative to the year mean
     last_index: npt.NDArray[np.int64]  # its position on the year axis (−1: none)
@@ -202,7 +291,8 @@ def centred_differences(values: FloatArray) -> Differences:
     """Differences between successive observed values along the last axis of ``values``
     (kpi, municipality, year) after taking out each year's mean over municipalities
     (a change every municipality shares moves the peers as much: it is no noise in a
-    comparison); each series' own mean change is then removed. A missing year is skipped,
+    comparison). A series' own mean change is not removed: the model gives a
+    municipality no drift of its own (see :func:`check_noise`). A missing year is skipped,
     so a series published every other year gives two-year differences."""
     with np.errstate(invalid="ignore"):
         observed = ~np.isnan(values)
@@ -228,19 +318,19 @@ def centred_differences(values: FloatArray) -> Differences:
         d[inside] = np.diff(np.take_along_axis(rows, order, axis=-1), axis=-1)
     valid = ~np.isnan(d)
     count = valid.sum(axis=-1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(count > 0, np.where(valid, d, 0.0).sum(axis=-1) / count, np.nan)
-        e = np.where(valid, d - np.nan_to_num(mean)[..., None], 0.0)
+    e = np.where(valid, d, 0.0)
     last = np.take_along_axis(relative, np.maximum(last_year, 0)[..., None], -1)[..., 0]
     squared = e * e
     ss = squared.sum(axis=-1)
     # e is 0 where a difference is missing, so the products need no mask.
     cross = np.einsum("...i,...i->...", e[..., 1:], e[..., :-1])
+    cross2 = np.einsum("...i,...i->...", e[..., 2:], e[..., :-2])
     fourth = np.einsum("...i,...i->...", squared, squared)
     return Differences(
         changes=count.astype(np.int64),
         ss=ss,
         cross=cross,
+        cross2=cross2,
         fourth=fourth,
         last=np.where(n_obs > 0, last, np.nan),
         last_index=last_year.astype(np.int64),
@@ -309,24 +399,11 @@ def estimate_noise(
     if diffs is None:
         diffs = centred_differences(values)
     changes = diffs.changes
-    ss_table, cross_table, df_table = _table(changes)
-    # ρ per KPI: the pooled ratio Σ cross / Σ ss matched to its expectation.
-    with np.errstate(invalid="ignore", divide="ignore"):
-        usable = changes >= 2
-        observed = np.where(usable, diffs.cross, 0.0).sum(axis=1) / np.where(
-            usable, diffs.ss, 0.0
-        ).sum(axis=1)
-        # Series per KPI with each number of changes (the tables are 0 below two).
-        kpis, width = changes.shape[0], ss_table.shape[0]
-        rows = np.repeat(np.arange(kpis), changes.shape[1]) * width + changes.ravel()
-        histogram = np.bincount(rows, minlength=kpis * width).reshape(kpis, width)
-        expected_ss = histogram @ ss_table
-        expected_cross = histogram @ cross_table
-        ratio = expected_cross / expected_ss  # (kpi, grid), increasing in ρ
-    g = np.argmin(np.abs(ratio - observed[:, None]), axis=1)
-    g = np.where(np.isfinite(observed), g, 0)
-    rho = _RHO_GRID[g]
+    ss_table, _, _, df_table = _table(changes)
+    rho = _estimate_rho(diffs)
+    g = np.rint(rho / (_RHO_GRID[1] - _RHO_GRID[0])).astype(np.int64)
     expectation = ss_table[changes, g[:, None]]  # (kpi, municipality)
+    usable = changes >= 2
     df = np.where(usable, df_table[changes, g[:, None]], 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         own = np.where(usable & (expectation > 0), diffs.ss / expectation, np.nan)
@@ -339,8 +416,9 @@ def estimate_noise(
     logpop = np.log(np.where(population > 0, population, np.nan))
     # Series at the floor are near-constant: they say nothing about the prior's spread.
     informative = own > floor[:, None] * (1 + 1e-9)
-    fitted, slope_on_size = _size_model(own, np.where(informative, df, 0.0), logpop)
-    prior_df, model = _prior(own, np.where(informative, df, 0.0), fitted)
+    weight = np.where(informative, df, 0.0)
+    fitted, slope_on_size = _size_model(own, weight, logpop)
+    prior_df, model = _prior(own, weight, fitted)
     # No series long enough to show its noise (a new KPI): assume noise as large as the
     # spread between municipalities, so that nothing is called beyond noise.
     model = np.where(np.isnan(model), (spread * spread)[:, None], model)
@@ -386,13 +464,14 @@ def _without_mean_noise(seen: FloatArray, count: FloatArray) -> FloatArray:
 def _tail_df(diffs: Differences) -> FloatArray:
     """Per KPI, the ν of a t distribution with the noise's excess kurtosis: the pooled
     sample kurtosis of the differences less its expectation under normal noise,
-    3(n − 1)/(n + 1), doubled (a difference of two independent values has half their
+    3n/(n + 2), doubled (a difference of two independent values has half their
     excess kurtosis); ν = 4 + 6/κ, at least 3. MAX_PRIOR_DF when κ ≤ 0."""
     n = diffs.changes.astype(np.float64)
     use = (n >= 3) & (diffs.ss > 0)
     with np.errstate(invalid="ignore", divide="ignore"):
         kurtosis = np.where(use, n * diffs.fourth / (diffs.ss * diffs.ss), 0.0)
-        excess = np.where(use, kurtosis - 3.0 * (n - 1.0) / (n + 1.0), 0.0)
+        expected = 3.0 * n / (n + 2.0)
+        excess = np.where(use, kurtosis - expected, 0.0)
         weight = np.where(use, n, 0.0)
         kappa = 2.0 * (excess * weight).sum(axis=1) / weight.sum(axis=1)
         nu = np.where(kappa > 0, np.maximum(4.0 + 6.0 / kappa, 3.0), MAX_PRIOR_DF)
@@ -456,10 +535,14 @@ def _prior(own: FloatArray, df: FloatArray, fitted: FloatArray) -> tuple[FloatAr
             np.where(use, e * e, 0.0).sum(axis=1) * scale
             - np.where(use, polygamma(1, half), 0.0).sum(axis=1)
         ) / count
+    # The prior scale is itself estimated from the series: never known better than the
+    # degrees of freedom they pool (less the two fitted), however alike they look.
+    pooled = np.maximum(np.where(use, df, 0.0).sum(axis=1) - 2.0, 1.0)
+    ceiling = np.minimum(pooled, MAX_PRIOR_DF)
     prior_df = np.where(
         (count >= 3) & (excess > 0),
-        np.minimum(2.0 * _trigamma_inverse(np.where(excess > 0, excess, 1.0)), MAX_PRIOR_DF),
-        MAX_PRIOR_DF,
+        np.minimum(2.0 * _trigamma_inverse(np.where(excess > 0, excess, 1.0)), ceiling),
+        ceiling,
     )
     half0 = prior_df / 2.0
     model = np.exp(fitted + (digamma(half0) - np.log(half0))[:, None])
