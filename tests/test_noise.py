@@ -298,3 +298,36 @@ def test_shrinking_leaves_missing_values_missing_and_years_separate() -> None:
     np.testing.assert_allclose(levels.mean[0, 1], np.nanmean(values[0, :, 1]))
     alone = shrink_levels(values[:, :, 2:], variance)
     np.testing.assert_allclose(alone.shrunk[:, :, 0], levels.shrunk[:, :, 2])
+
+
+def test_the_mixture_p_value_is_t_without_a_known_part_and_between_t_and_normal_with_one() -> None:
+    """mixture_p integrates over the own variance's uncertainty: with nothing known
+    besides it, the t_ν p-value; with a known part, in the tail between the t of the whole
+    variance (Hsu's cautious df) and the normal; with many df, the normal."""
+    from scipy import special
+
+    from tillit.analyses._noise import mixture_p, two_sided_p
+
+    z = np.array([0.5, 1.96, 3.0, 5.0, 8.0, 15.0])
+    ones, zeros, light = np.ones(z.size), np.zeros(z.size), np.full(z.size, MAX_PRIOR_DF)
+    for nu in (1.2, 2.0, 4.0, 12.0, 100.0, 1000.0):
+        df = np.full(z.size, nu)
+        exact = two_sided_p(z, df, light)
+        keep = exact > 1e-12
+        np.testing.assert_allclose(
+            mixture_p(z, ones, zeros, df, light)[keep], exact[keep], rtol=1e-3
+        )
+        with_known = mixture_p(z, ones, ones, df, light)
+        whole = z / np.sqrt(2.0)
+        tail = z >= 1.96  # (near p = 1 the order may turn)
+        assert (with_known[tail] <= two_sided_p(whole, df, light)[tail] + 1e-12).all()
+        assert (with_known >= 2.0 * special.ndtr(-whole) - 1e-12).all()
+    # Heavier tails: the same as two_sided_p's unit-variance t.
+    heavy = np.full(z.size, 5.0)
+    np.testing.assert_allclose(
+        mixture_p(z, ones, zeros, np.full(z.size, 50.0), heavy),
+        two_sided_p(z, np.full(z.size, 50.0), heavy),
+        rtol=1e-3,
+    )
+    nan = mixture_p(np.array([np.nan]), np.ones(1), np.zeros(1), np.ones(1), np.ones(1))
+    assert np.isnan(nan).all()

@@ -30,9 +30,9 @@ from tillit.analyses._noise import (
     align_windows,
     check_noise,
     mean_variance_factor,
+    mixture_p,
     series_moments,
     shrink_levels,
-    two_sided_p,
 )
 from tillit.analyses._panel import FloatArray, Panel
 from tillit.analyses._polarity import Polarity
@@ -199,8 +199,8 @@ def peer_gaps(
     """Gap of each focal municipality to its peers' median. The test uses the published
     values: t = mean gap / sqrt(f(ρ, n) · (s̃²_own + V_median)), where f is the variance
     of a mean of n neighbouring years under AR(1) noise and V_median the variance of the
-    peers' median (:func:`median_variance`); its degrees of freedom are the own
-    variance's, d0 + d. It needs the latest year and
+    peers' median (:func:`median_variance`); its p-value allows for the own variance's
+    d0 + d degrees of freedom (:func:`mixture_p`). It needs the latest year and
     MIN_PEERS peers with a value in each year used. The shrunken levels are kept for
     showing."""
     shrunk = evidence.levels.shrunk[:, :, -RECENT:]
@@ -227,14 +227,28 @@ def peer_gaps(
         beyond = practical_gap(mean_gap, mpd_per_kpi(evidence)[:, None])
         t = direction * beyond / np.sqrt(factor * mean_var)
     t = np.where(present[:, :, -1], t, np.nan)
-    # Degrees of freedom: those of the own variance, d0 + d (Hsu's conservative rule for
-    # a sum of two variances: the smaller df). Welch–Satterthwaite's combination with the
-    # peers' many df gave the t many df where its own variance rested on almost none (a
-    # series without two changes in the fitted years gets the prior alone, whose d0 can
-    # be below 2): under the per-municipality null it flagged 7.9 % of the municipalities
-    # instead of at most 5 %, with |t| up to 60 at 5–12 df.
+    # The p-value integrates over the own variance's uncertainty (d0 + d degrees of
+    # freedom) with the peers' median's variance taken as known (it pools their many):
+    # exact under the moderated model (``mixture_p``). Welch–Satterthwaite's
+    # approximation of the same gave the t many degrees of freedom where its own variance
+    # rested on almost none (a series without two changes in the fitted years has the
+    # prior alone, whose d0 can be below 2): under the per-municipality null it flagged
+    # 7.9 % of the municipalities instead of at most 5 %, with |t| up to 60 at 5–12 df.
     df = evidence.noise.total_df[:, focal]
-    p = two_sided_p(t, df, evidence.noise.tail_df[:, None])
+    shape = t.shape
+    with np.errstate(invalid="ignore", divide="ignore"):
+        own_part = np.broadcast_to(
+            masked_mean(np.broadcast_to(own_var, year_var.shape), present, axis=2), shape
+        )
+        other_part = masked_mean(median_var, present, axis=2)
+        standardised = beyond / np.sqrt(factor)
+    p = mixture_p(
+        np.where(np.isnan(t), np.nan, standardised).ravel(),
+        own_part.ravel(),
+        other_part.ravel(),
+        df.ravel(),
+        np.broadcast_to(evidence.noise.tail_df[:, None], shape).ravel(),
+    ).reshape(shape)
     return Gaps(
         focal=focal,
         peers=peers,
