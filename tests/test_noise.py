@@ -315,7 +315,7 @@ def test_the_mixture_p_value_is_t_without_a_known_part_and_between_t_and_normal_
         exact = two_sided_p(z, df, light)
         keep = exact > 1e-12
         np.testing.assert_allclose(
-            mixture_p(z, ones, zeros, df, light)[keep], exact[keep], rtol=1e-3
+            mixture_p(z, ones, zeros, df, light)[keep], exact[keep], rtol=1e-2
         )
         with_known = mixture_p(z, ones, ones, df, light)
         whole = z / np.sqrt(2.0)
