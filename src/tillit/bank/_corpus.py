@@ -21,6 +21,7 @@ import orjson
 from sqlalchemy import insert, select, text
 from sqlalchemy.engine import Connection
 
+from tillit.bank._areas import kolada_area
 from tillit.bank._models import AuditEntry, Example, Organisation
 from tillit.bank._query import fold
 from tillit.bank._search import index_examples
@@ -61,6 +62,90 @@ KNOWN_MAPS = {
     ),
     "g0vse_pressmeddelanden": "id=path,title=title,summary=text,period_start=year,period_end=year",
 }
+
+
+@dataclass(frozen=True)
+class KnownSource:
+    """Who published a corpus file's texts and what they are. ``link`` is a record's own
+    page from its id (None: the publisher's ``url`` is the link)."""
+
+    kind: str  # one of EXAMPLE_KINDS
+    name: str
+    url: str | None = None
+    link: Callable[[str], str | None] | None = None
+
+
+def _press_release_link(record_id: str) -> str | None:
+    """``pressmeddelanden/2014/10/x.md`` -> its page on regeringen.se (as in PROVENANCE.md)."""
+    if not record_id.startswith("pressmeddelanden/") or not record_id.endswith(".md"):
+        return None
+    return f"https://www.regeringen.se/{record_id.removesuffix('.md')}/"
+
+
+#: The shared corpus's publishers, by file-name prefix (see its PROVENANCE.md).
+KNOWN_SOURCES = {
+    "tillvaxtverket_projektbanken": KnownSource(
+        kind="project",
+        name="Tillväxtverkets projektbank (Europeiska regionala utvecklingsfonden)",
+        url="https://projektbank.tillvaxtverket.se/",
+    ),
+    "g0vse_pressmeddelanden": KnownSource(
+        kind="press_release",
+        name="Regeringskansliet, pressmeddelande på regeringen.se",
+        url="https://www.regeringen.se/pressmeddelanden/",
+        link=_press_release_link,
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Origin:
+    """What an imported text is and where it came from, and its Kolada operating area."""
+
+    kind: str
+    source_name: str | None
+    source_url: str | None
+    source_area: str | None
+    operating_area: str | None
+
+
+_IMPORT_KEY = re.compile(r"^([^#/\\]+)#(.+)$", re.DOTALL)
+
+
+def known_source(file_name: str) -> KnownSource | None:
+    for prefix, known in KNOWN_SOURCES.items():
+        if file_name.startswith(prefix):
+            return known
+    return None
+
+
+def origin_of(source: str, area: str | None) -> Origin:
+    """The origin of a stored row from its ``source`` and the area stored with it, for rows
+    written before the bank kept kinds and sources (migration 0007). An import's
+    ``source`` is ``file#record id``; anything else was typed by a user for a good example
+    (a link, or a name), whose operating area stays as it is."""
+    match = _IMPORT_KEY.match(source)
+    if match is None:
+        is_link = source.startswith(("https://", "http://"))
+        return Origin(
+            kind="example",
+            source_name=None if is_link else source[:200],
+            source_url=source[:1000] if is_link else None,
+            source_area=None,
+            operating_area=area,
+        )
+    file_name, record_id = match[1], match[2]
+    known = known_source(file_name)
+    link = known.link(record_id) if known and known.link else None
+    return Origin(
+        kind=known.kind if known else "text",
+        source_name=known.name if known else file_name[:200],
+        source_url=link or (known.url if known else None),
+        source_area=area,
+        operating_area=kolada_area(area),
+    )
+
+
 OTHER_ORGANISATION = "Övriga (importerade texter)"
 _TITLE_MAX = 300
 
