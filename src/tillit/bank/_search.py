@@ -96,9 +96,10 @@ class SearchFilters:
     organisation or a linked KPI's municipality; ``region`` ("0013") matches the region's own
     examples and its municipalities' ("13xx"); ``year_from``/``year_to`` keep examples whose
     period overlaps (no end: still running; examples without a period are left out).
-    ``operating_area`` is matched exactly."""
+    ``operating_area`` is matched exactly; ``kind`` ("example": good examples only) too."""
 
     operating_area: str | None = None
+    kind: str | None = None
     municipality: str | None = None
     region: str | None = None
     principle: str | None = None
@@ -133,6 +134,9 @@ def _where(filters: SearchFilters, visibility: Visibility) -> tuple[list[str], d
     if filters.operating_area:
         clauses.append("e.operating_area = :area")
         params["area"] = filters.operating_area
+    if filters.kind:
+        clauses.append("e.kind = :kind")
+        params["kind"] = filters.kind
     if filters.municipality:
         clauses.append(
             "(o.code = :mun OR EXISTS (SELECT 1 FROM example_kpis k "
