@@ -100,6 +100,7 @@ class SearchFilters:
 
     operating_area: str | None = None
     kind: str | None = None
+    kpi: str | None = None  # linked to this KPI
     municipality: str | None = None
     region: str | None = None
     principle: str | None = None
@@ -137,6 +138,11 @@ def _where(filters: SearchFilters, visibility: Visibility) -> tuple[list[str], d
     if filters.kind:
         clauses.append("e.kind = :kind")
         params["kind"] = filters.kind
+    if filters.kpi:
+        clauses.append(
+            "EXISTS (SELECT 1 FROM example_kpis kk WHERE kk.example_id = e.id AND kk.kpi = :kpi)"
+        )
+        params["kpi"] = filters.kpi
     if filters.municipality:
         clauses.append(
             "(o.code = :mun OR EXISTS (SELECT 1 FROM example_kpis k "
