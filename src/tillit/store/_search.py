@@ -1,8 +1,11 @@
 """Swedish-aware search over short texts (KPI titles and descriptions, municipality names).
 
-Text becomes *terms*: lower-cased words, Snowball-Swedish stemmed (so "äldreomsorgen" and
-"äldreomsorg" meet), then folded to ASCII (so "aldreomsorg" meets them too). Terms are computed
-once when metadata is written and kept as space-joined strings. A :class:`SearchIndex` joins
+Text becomes *terms* (``tillit.swedish``): each word's lemma, stemmed and folded to ASCII (so
+"sjukfrånvaron", "sjukfrånvaro" and "sjukfranvaro" meet), followed by its compound parts' terms
+("äldreomsorgslyftet" is also "äldreomsorg" and "lyft"). A query word is its one term: the text
+carries the parts, so "omsorg" finds "äldreomsorgen". The documents' terms are computed when the
+index is built (:func:`document`, cached per word), not read from the metadata, so a store
+written by an older Tillit is searched with today's terms. A :class:`SearchIndex` joins
 every document's padded terms into one string, so finding the documents that contain a query
 term is a ``str.find`` loop in C (one step per matching document) plus a ``bisect`` to map the
 hit to its document; only those candidates are scored: exact term, term prefix, and part of a
@@ -18,9 +21,18 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from tillit.swedish import fold, term
+from tillit.swedish import fold, term, word_terms
 
-__all__ = ["Document", "SearchHit", "SearchIndex", "fold", "rank", "terms"]
+__all__ = [
+    "Document",
+    "SearchHit",
+    "SearchIndex",
+    "document",
+    "fold",
+    "query_terms",
+    "rank",
+    "terms",
+]
 
 _WORD = re.compile(r"[0-9a-zåäöéèüæø]+", re.IGNORECASE)
 _STOP = frozenset(
@@ -55,7 +67,16 @@ _STOP = frozenset(
 
 
 def terms(text: str | None, *, keep_stopwords: bool = False) -> list[str]:
-    """The search terms of ``text``, in order (stemmed, folded; stop words dropped)."""
+    """The search terms of ``text``, in order: each word's term and then its compound
+    parts' terms (stop words dropped)."""
+    if not text:
+        return []
+    words = _WORD.findall(text.lower())
+    return [t for w in words if keep_stopwords or w not in _STOP for t in word_terms(w)]
+
+
+def query_terms(text: str | None, *, keep_stopwords: bool = False) -> list[str]:
+    """A query's terms, in order: one per word (the documents carry the compound parts)."""
     if not text:
         return []
     words = _WORD.findall(text.lower())
@@ -80,6 +101,18 @@ class Document:
         object.__setattr__(self, "padded_title", f" {self.title} ")
         object.__setattr__(self, "padded_body", f" {self.body} ")
         object.__setattr__(self, "padded_all", f" {self.title} {self.body} ")
+
+
+def document(
+    key: str, title: str | None, body: str | None = None, *, keep_stopwords: bool = False
+) -> Document:
+    """The :class:`Document` of a title and a description, with today's terms."""
+    return Document(
+        key,
+        " ".join(terms(title, keep_stopwords=keep_stopwords)),
+        " ".join(terms(body, keep_stopwords=keep_stopwords)),
+        fold(title or ""),
+    )
 
 
 @dataclass(frozen=True)
@@ -183,17 +216,17 @@ def rank(query: str, docs: Sequence[Document] | SearchIndex, *, limit: int = 20)
     a compound word); if no document matches them all, documents matching most terms are
     returned, scored lower. Ties go to the shorter title. Pass a :class:`SearchIndex` when
     the same documents are searched again."""
-    query_terms = list(dict.fromkeys(terms(query))) or list(
-        dict.fromkeys(terms(query, keep_stopwords=True))
+    wanted = list(dict.fromkeys(query_terms(query))) or list(
+        dict.fromkeys(query_terms(query, keep_stopwords=True))
     )
-    if not query_terms:
+    if not wanted:
         return []
     index = docs if isinstance(docs, SearchIndex) else SearchIndex(docs)
     phrase = fold(query.strip())
-    weights = {t: _idf(t, index) for t in query_terms}
+    weights = {t: _idf(t, index) for t in wanted}
     # A document that contains no query term anywhere cannot score: only the others are read.
     candidates: set[int] = set()
-    for t in query_terms:
+    for t in wanted:
         candidates.update(index.containing(t))
     scored: list[tuple[float, int, int, str]] = []
     best_matched = 0
@@ -205,7 +238,7 @@ def rank(query: str, docs: Sequence[Document] | SearchIndex, *, limit: int = 20)
         body: str = doc.padded_body
         score = 0.0
         matched = 0
-        for t in query_terms:
+        for t in wanted:
             if t not in everything:
                 continue
             how = _how(t, title)
@@ -226,7 +259,7 @@ def rank(query: str, docs: Sequence[Document] | SearchIndex, *, limit: int = 20)
         scored.append((score, matched, len(doc.exact), doc.key))
     if not scored:
         return []
-    needed = len(query_terms) if best_matched == len(query_terms) else best_matched
+    needed = len(wanted) if best_matched == len(wanted) else best_matched
     kept = [s for s in scored if s[1] >= needed]
     kept.sort(key=lambda s: (-s[0], s[2], s[3]))
     return [SearchHit(key=k, score=round(score, 3)) for score, _, _, k in kept[:limit]]

@@ -15,7 +15,7 @@ from tillit.errors import InvalidInputError, NoDataError, NotFoundError
 from tillit.store._files import write_lock
 from tillit.store._metadata import MetadataTables, group_name
 from tillit.store._provenance import Provenance, read_provenance, write_provenance
-from tillit.store._search import Document, SearchIndex, fold, rank
+from tillit.store._search import Document, SearchIndex, document, fold, rank
 from tillit.store._values import ValueDataset
 
 __all__ = ["Store"]
@@ -126,15 +126,7 @@ class Store:
         if indexed is None or indexed.rows is not rows:
             indexed = self._kpi_index = _Indexed(
                 rows,
-                [
-                    Document(
-                        r["id"],
-                        r["search_title"] or "",
-                        r["search_body"] or "",
-                        r["search_exact"] or "",
-                    )
-                    for r in rows
-                ],
+                [document(r["id"], r["title"], r.get("description")) for r in rows],
             )
         by_id = indexed.by_id
         exact = by_id.get(text.strip().upper())
@@ -156,10 +148,7 @@ class Store:
         if indexed is None or indexed.rows is not rows:
             indexed = self._municipality_index = _Indexed(
                 rows,
-                [
-                    Document(r["id"], r["search_title"] or "", "", r["search_exact"] or "")
-                    for r in rows
-                ],
+                [document(r["id"], r["title"], keep_stopwords=True) for r in rows],
             )
         by_id = indexed.by_id
         hits = [by_id[h.key] for h in rank(text, indexed.index, limit=limit)]
@@ -210,9 +199,7 @@ class Store:
             starting = [g for g in groups if fold(g["title"]).startswith(needle)]
             found = starting if len(starting) == 1 else []
         if not found:
-            docs = [
-                Document(g["id"], g["search_title"] or "", "", fold(g["title"])) for g in groups
-            ]
+            docs = [document(g["id"], g["title"]) for g in groups]
             hits = rank(text, docs, limit=5)
             by_id = {g["id"]: g for g in groups}
             if len(hits) == 1:

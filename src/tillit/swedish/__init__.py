@@ -8,6 +8,7 @@ from tillit.swedish._numbers import (
     MINUS,
     MISSING,
     UNIT_SPACE,
+    change_unit,
     decimals_for,
     difference,
     distinguishing_decimals,
@@ -21,17 +22,30 @@ from tillit.swedish._numbers import (
     side_by_side,
     with_unit,
 )
-from tillit.swedish._terms import fold, term
-from tillit.swedish._words import NOUNS, count, count_of, kpi_label, plural
+from tillit.swedish._terms import fold, lemma, term, word_terms
+from tillit.swedish._words import (
+    DATASETS,
+    NOUNS,
+    ROW_COUNTS,
+    count,
+    count_of,
+    dataset,
+    kpi_label,
+    plural,
+)
 
 __all__ = [
+    "DATASETS",
     "GROUP",
     "MINUS",
     "MISSING",
     "NOUNS",
+    "ROW_COUNTS",
     "UNIT_SPACE",
+    "change_unit",
     "count",
     "count_of",
+    "dataset",
     "decimals_for",
     "difference",
     "distinguishing_decimals",
@@ -39,6 +53,7 @@ __all__ = [
     "interval",
     "kpi_label",
     "kpi_unit",
+    "lemma",
     "money",
     "number",
     "per_year",
@@ -48,4 +63,5 @@ __all__ = [
     "side_by_side",
     "term",
     "with_unit",
+    "word_terms",
 ]
