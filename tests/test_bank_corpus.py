@@ -209,7 +209,7 @@ def test_cli_imports_and_searches(tillit_env: Any, tmp_path: Path, capsys: Any) 
         main(["bank", "import-jsonl", str(path), "--map", "id=id,title=rubrik,summary=text"]) == 0
     )
     out = capsys.readouterr().out
-    assert "Läste in 2 exempel" in out
+    assert "Läste in 2 texter (importerad text)" in out
     assert "1 poster, 1 tecken" in out
     assert main(["bank", "search", "hemtjänsten", "--format", "json"]) == 0
     hits = json.loads(capsys.readouterr().out)

@@ -7,6 +7,8 @@ from tillit.bank._corpus import ImportReport, import_jsonl, repair_text
 from tillit.bank._db import create_bank_engine, current_revision, head_revision, upgrade
 from tillit.bank._logins import LoginLimits
 from tillit.bank._models import (
+    EXAMPLE_KINDS,
+    KIND_LABELS,
     ORGANISATION_KINDS,
     ROLES,
     STATUSES,
@@ -57,6 +59,8 @@ from tillit.bank._validate import EXAMPLE_FIELDS, TRIAL_FIELDS
 
 __all__ = [
     "EXAMPLE_FIELDS",
+    "EXAMPLE_KINDS",
+    "KIND_LABELS",
     "ORGANISATION_KINDS",
     "ROLES",
     "STATUSES",

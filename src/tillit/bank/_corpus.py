@@ -1,4 +1,11 @@
-"""Bulk import of texts from JSON Lines files as published good examples.
+"""Bulk import of texts from JSON Lines files into the bank, published.
+
+Every text keeps its kind (a project description, a press release, another imported text;
+only texts imported as ``kind="example"`` count as good examples) and its source: who
+published it and a link to it (a record's ``url`` field, a link derived from its id, or the
+publisher's page). The source's own category (a ``operating_area`` in the map) is kept as
+``source_area``; the operating area is the Kolada area the table in ``_areas`` maps it to,
+or none.
 
 A ``--map`` spec names the source field of each example field
 (``title=Projektnamn,summary=Projektbeskrivning,organisation=Stödmottagare``). Text damaged
@@ -22,7 +29,7 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.engine import Connection
 
 from tillit.bank._areas import kolada_area
-from tillit.bank._models import AuditEntry, Example, Organisation
+from tillit.bank._models import EXAMPLE_KINDS, KIND_LABELS, AuditEntry, Example, Organisation
 from tillit.bank._query import fold
 from tillit.bank._search import index_examples
 from tillit.errors import InvalidInputError, NotFoundError
@@ -39,7 +46,8 @@ __all__ = [
 
 #: Example fields a map may fill. ``organisation`` is a name matched against the bank's
 #: organisations, ``municipalities`` a comma list of municipality names (used when the
-#: organisation does not match), ``id`` the record's id in ``source``.
+#: organisation does not match), ``id`` the record's id in ``source``, ``url`` a link to the
+#: record where it was published.
 FIELDS = (
     "title",
     "summary",
@@ -52,6 +60,7 @@ FIELDS = (
     "organisation",
     "municipalities",
     "id",
+    "url",
 )
 #: Maps for the corpus in ../shared/data/good_practices_text, by file-name prefix.
 KNOWN_MAPS = {
@@ -60,7 +69,9 @@ KNOWN_MAPS = {
         "municipalities=Kommun fördelning|Kommuner,operating_area=Insatsområde,"
         "period_start=Projekt Starttid,period_end=Projekt Sluttid"
     ),
-    "g0vse_pressmeddelanden": "id=path,title=title,summary=text,period_start=year,period_end=year",
+    "g0vse_pressmeddelanden": (
+        "id=path,url=url,title=title,summary=text,period_start=year,period_end=year"
+    ),
 }
 
 
@@ -231,6 +242,9 @@ class ImportReport:
     lists (record id, what) for text kept as it was but flagged."""
 
     file: str
+    kind: str = "text"  # what the texts were imported as (EXAMPLE_KINDS)
+    mapped_areas: int = 0  # texts whose source category maps to a Kolada operating area
+    unmapped_areas: int = 0  # texts with a source category that maps to none
     read: int = 0
     imported: int = 0
     skipped_existing: int = 0
@@ -330,6 +344,9 @@ def import_jsonl(
     organisation: str | None = None,
     limit: int | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    kind: str | None = None,
+    source_name: str | None = None,
+    source_url: str | None = None,
 ) -> ImportReport:
     """Import ``path`` (JSON Lines) as published examples, in the caller's transaction.
     ``spec`` is the field map (the known one for the shared corpus when ``None``);
@@ -337,14 +354,31 @@ def import_jsonl(
     to the organisation its ``organisation`` field names, else to the one municipality its
     ``municipalities`` field names, else to "Övriga (importerade texter)". Records already
     imported (same ``source``) are skipped. ``limit`` reads only the first records;
-    ``on_progress(done, total)`` is called as records are read."""
+    ``on_progress(done, total)`` is called as records are read. ``kind`` (one of
+    EXAMPLE_KINDS), ``source_name`` and ``source_url`` (the publisher's page, for records
+    without a link of their own) default to the known source's for the shared corpus, else
+    to "text", the file's name and none."""
     import time
 
     start = time.perf_counter()
     if not path.is_file():
         raise NotFoundError(f"Filen {path} finns inte.")
     mapping = parse_map(spec or map_for(path))
-    report = ImportReport(file=path.name)
+    known = known_source(path.name)
+    kind = kind or (known.kind if known else "text")
+    if kind not in EXAMPLE_KINDS:
+        raise InvalidInputError(
+            f"{kind!r} är inget känt slag av text.",
+            hint="Välj bland: " + ", ".join(f"{k} ({KIND_LABELS[k]})" for k in EXAMPLE_KINDS) + ".",
+        )
+    if source_url and not source_url.startswith(("https://", "http://")):
+        raise InvalidInputError(
+            f"{source_url!r} är ingen webbadress.", hint="Börja källans adress med https://."
+        )
+    publisher = (source_name or (known.name if known else path.name)).strip()[:200]
+    home = source_url or (known.url if known else None)
+    link_of = known.link if known and not source_url else None
+    report = ImportReport(file=path.name, kind=kind)
     orgs = _Organisations(conn)
     fixed_org: int | None = None
     if organisation:
@@ -413,6 +447,15 @@ def import_jsonl(
             other = other or _other_organisation(conn)
             org_id = other
         title = values["title"]
+        link = _text(record, mapping.get("url")).strip()
+        if not link.startswith(("https://", "http://")):
+            link = (link_of(record_id) if link_of else None) or home or ""
+        category = values["operating_area"][:200] or None
+        area = kolada_area(category)
+        if area:
+            report.mapped_areas += 1
+        elif category:
+            report.unmapped_areas += 1
         rows.append(
             {
                 "organisation_id": org_id,
@@ -421,7 +464,11 @@ def import_jsonl(
                 "problem": values["problem"],
                 "what_was_done": values["what_was_done"],
                 "results": values["results"],
-                "operating_area": values["operating_area"][:200] or None,
+                "operating_area": area,
+                "source_area": category,
+                "kind": kind,
+                "source_name": publisher or None,
+                "source_url": link[:1000] or None,
                 "period_start": _year(_value(record, mapping.get("period_start"))),
                 "period_end": _year(_value(record, mapping.get("period_end"))),
                 "contact_role": "",

@@ -13,6 +13,7 @@ from rich.markup import escape
 from tillit.cli._app import bank_app, parse_years
 from tillit.cli._output import Format, RichProgress, emit, err_console, number, out_console
 from tillit.config import load_settings
+from tillit.swedish import count
 from tillit.errors import InvalidInputError
 
 
@@ -30,9 +31,24 @@ def bank_import_jsonl(
         None, "--organisation", help="Lägg alla exempel hos denna organisation (kod eller namn)."
     ),
     limit: int | None = typer.Option(None, "--limit", help="Läs bara de första N posterna."),
+    kind: str | None = typer.Option(
+        None,
+        "--kind",
+        help="Slag av text: example (gott exempel), project (projektbeskrivning), "
+        "press_release (pressmeddelande) eller text (importerad text). Utelämnad: den "
+        "kända källans, annars text.",
+    ),
+    source_name: str | None = typer.Option(
+        None, "--source-name", help="Vem som publicerade texterna. Utelämnad: den kända källan."
+    ),
+    source_url: str | None = typer.Option(
+        None,
+        "--source-url",
+        help="Länk till källan för poster utan egen länk (fältet url i --map).",
+    ),
 ) -> None:
-    """Läs in texter ur en JSON Lines-fil som publicerade goda exempel."""
-    from tillit.bank import import_jsonl, open_bank
+    """Läs in texter ur en JSON Lines-fil i banken, publicerade, med slag och källa."""
+    from tillit.bank import KIND_LABELS, import_jsonl, open_bank
 
     bank = open_bank(load_settings().database_url)
     try:
@@ -43,18 +59,34 @@ def bank_import_jsonl(
                 progress.bar.update(progress.task, completed=done, total=total, rows=done)
 
             report = import_jsonl(
-                conn, file, spec, organisation=organisation, limit=limit, on_progress=advance
+                conn,
+                file,
+                spec,
+                organisation=organisation,
+                limit=limit,
+                on_progress=advance,
+                kind=kind,
+                source_name=source_name,
+                source_url=source_url,
             )
     finally:
         bank.close()
     console = out_console()
     console.print(
-        f"Läste in {number(report.imported)} exempel ur {escape(report.file)} på "
+        f"Läste in {count(report.imported, 'text')} ({KIND_LABELS[report.kind]}) ur "
+        f"{escape(report.file)} på "
         f"{number(report.seconds, 1)} s ({number(report.read)} poster lästa, "
         f"{number(report.skipped_existing)} fanns redan, {number(report.skipped_empty)} "
         "utan titel).",
         highlight=False,
     )
+    if report.mapped_areas or report.unmapped_areas:
+        console.print(
+            f"Verksamhetsområde: {number(report.mapped_areas)} texter fick ett av Koladas "
+            f"områden ur källans kategori; {number(report.unmapped_areas)} har en kategori som "
+            "inget område motsvarar och fick inget (tabellen: docs/bank.md).",
+            highlight=False,
+        )
     if report.repaired:
         console.print(
             'Reparerad teckenkodning (UTF-8 läst som Latin-1, t.ex. "SkÃ¥ne" → "Skåne"): '

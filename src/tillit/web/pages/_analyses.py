@@ -175,9 +175,14 @@ def _overview(state: WebState, code: str) -> tuple[Loaded, Any, tuple[str, ...],
         | {report.municipality}
     )
     counts = state.bank.published_counts(partners)
+    linked = state.bank.linked_counts(partners)
     trials = len(state.bank.trials(None, municipality=report.municipality, limit=100))
-    signature = tuple(f"{c}|{a}|{n}" for (c, a), n in sorted(counts.items(), key=str))
-    report = municipality_overview(data, report.municipality, example_counts=counts)
+    signature = tuple(f"{c}|{a}|{n}" for (c, a), n in sorted(counts.items(), key=str)) + tuple(
+        f"nyckeltal|{c}|{k}|{n}" for (c, k), n in sorted(linked.items())
+    )
+    report = municipality_overview(
+        data, report.municipality, example_counts=counts, linked_counts=linked
+    )
     return data, report, (*signature, f"forsok|{trials}"), trials
 
 
