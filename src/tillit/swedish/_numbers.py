@@ -18,9 +18,9 @@ The rules (docs/glossary.md, "Rösten"):
 from __future__ import annotations
 
 import math
-from decimal import ROUND_HALF_UP, Context, Decimal
 import re
 from collections.abc import Iterable, Sequence
+from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import SupportsFloat
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "MINUS",
     "MISSING",
     "UNIT_SPACE",
+    "change_unit",
     "decimals_for",
     "difference",
     "distinguishing_decimals",
@@ -156,8 +157,9 @@ def difference(value: Number, decimals: int | None = None) -> str:
     return number(x, distinguishing_decimals((x,), decimals), sign=True)
 
 
-def _change_unit(unit: str) -> str:
-    # A change of a percentage is in percentage points.
+def change_unit(unit: str) -> str:
+    """The unit of a difference or change of a value in ``unit``: a change of a percentage is
+    in percentage points ("procentenheter"); any other unit stays."""
     return "procentenheter" if unit == "%" else unit
 
 
@@ -166,7 +168,7 @@ def per_year(value: Number, unit: str = "", decimals: int | None = None) -> str:
     text = difference(value, decimals)
     if text == MISSING:
         return MISSING
-    unit = _change_unit(unit)
+    unit = change_unit(unit)
     return f"{text}{UNIT_SPACE}{unit} per år" if unit else f"{text} per år"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from tillit.swedish._numbers import number
 
-__all__ = ["NOUNS", "count", "count_of", "kpi_label", "plural"]
+__all__ = ["DATASETS", "NOUNS", "ROW_COUNTS", "count", "count_of", "dataset", "kpi_label", "plural"]
 
 #: Singular → plural of the nouns Tillit counts (an adjective agrees: gott → goda).
 NOUNS: dict[str, str] = {
@@ -39,6 +39,37 @@ NOUNS: dict[str, str] = {
     "värde": "värden",
     "år": "år",
 }
+
+
+#: What the store's datasets and Kolada's catalogues hold, as a person calls them.
+DATASETS: dict[str, str] = {
+    "values": "värden",
+    "ou_values": "enhetsvärden",
+    "kpi": "nyckeltal",
+    "kpi_groups": "nyckeltalsgrupper",
+    "municipality": "kommuner och regioner",
+    "municipality_groups": "kommungrupper",
+    "ou": "enheter",
+}
+
+#: The counts a sync or an import records (its provenance's ``rows``), in words.
+ROW_COUNTS: dict[str, str] = {
+    "read": "lästa",
+    "values": "hämtade",
+    "rejected": "avvisade",
+    "inserted": "nya",
+    "updated": "ändrade",
+    "deleted": "borttagna",
+    "unchanged": "oförändrade",
+    "total_in_store": "totalt i arkivet",
+    **DATASETS,
+}
+
+
+def dataset(name: str) -> str:
+    """A dataset or catalogue by what it holds ("kpi" → "nyckeltal"); an unknown name as
+    it is."""
+    return DATASETS.get(name, name)
 
 
 def plural(singular: str) -> str:
