@@ -5,6 +5,7 @@ that creates and edits examples is in ``_example_form.py``; login and the accoun
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -154,6 +155,7 @@ def examples_list(
         "first": 0,
         "last": 0,
         "notice": None,
+        "others": 0,
         "items": [],
     }
     municipality = region = None
@@ -207,6 +209,10 @@ def examples_list(
             }
         )
     out["total"] = result.total
+    out["others"] = 0  # texts of other kinds that match, when no good example does
+    if not result.total and out["kind"] == "example":
+        wider = replace(filters, kind=None)
+        out["others"] = state.bank.search(who.user, q, filters=wider, limit=1).total
     out["pages"] = max(1, -(-result.total // PER_PAGE))
     if out["items"]:
         out["first"] = offset + 1
