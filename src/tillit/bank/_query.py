@@ -1,6 +1,7 @@
-"""Swedish query text: terms (Snowball-stemmed, folded), query parsing, the FTS5 and tsquery
-expressions built from it, and snippets with the matched words marked. Pure functions, no
-database; ``_search`` runs them."""
+"""Swedish query text: terms (lemmatised, stemmed and folded by ``tillit.swedish``; a word's
+compound parts are terms too), query parsing, the FTS5 and tsquery expressions built from it,
+and snippets with the matched words marked. Pure functions, no database; ``_search`` runs
+them."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from tillit.swedish import fold, term
+from tillit.swedish import fold, term, word_terms
 
 __all__ = [
     "STOP_WORDS",
@@ -21,6 +22,7 @@ __all__ = [
     "fts_fallback",
     "fts_query",
     "fts_string",
+    "indexed_terms",
     "parse_query",
     "query_units",
     "snippet_html",
@@ -70,8 +72,23 @@ STOP_WORDS = frozenset(
 
 
 def terms(text: str | None) -> list[str]:
-    """The terms of ``text`` in order, stop words included (phrases need their positions)."""
+    """The terms of ``text`` in order, one per word, stop words included (phrases need their
+    positions)."""
     return [term(w) for w in WORD.findall(text or "")]
+
+
+def indexed_terms(text: str | None) -> tuple[list[str], list[str]]:
+    """What the index holds of ``text``: its words' terms in order (as :func:`terms`) and,
+    after them, the terms of their compound parts ("äldreomsorgslyftet" adds "aldreomsorg",
+    "aldr", "omsorg", "lyft"), so that a part is found as a word of its own while a phrase
+    still meets the words next to each other."""
+    words: list[str] = []
+    parts: list[str] = []
+    for w in WORD.findall(text or ""):
+        found = word_terms(w)
+        words.append(found[0])
+        parts.extend(found[1:])
+    return words, parts
 
 
 # -- query parsing ---------------------------------------------------------------------------
@@ -146,11 +163,12 @@ def fts_string(value: str) -> str:
 
 
 def fts_query(parsed: ParsedQuery) -> str:
-    """The FTS5 MATCH expression of the stemmed search (every part must match)."""
-    parts = [f"{{title body}} : {fts_string(term(w))}" for w in parsed.words]
+    """The FTS5 MATCH expression of the stemmed search (every part must match): a word's term
+    in the words or the compound parts, a phrase in the words."""
+    parts = [f"{{title body parts}} : {fts_string(term(w))}" for w in parsed.words]
     for p in parsed.prefixes:
         stem = fts_string(fold(p))
-        parts.append(f"({{title body}} : {stem}* OR {{ftitle fbody}} : {stem}*)")
+        parts.append(f"({{title body parts}} : {stem}* OR {{ftitle fbody}} : {stem}*)")
     for phrase in parsed.phrases:
         parts.append(f"{{title body}} : {fts_string(' '.join(term(w) for w in phrase))}")
     return " AND ".join(parts)
@@ -165,12 +183,21 @@ def fts_fallback(parsed: ParsedQuery) -> str:
     return " AND ".join(parts)
 
 
+def _lexeme(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
 def ts_query(parsed: ParsedQuery) -> str:
-    """The to_tsquery('swedish', …) text: words are letters and digits only, so no operator
-    the user typed can get in."""
-    parts = list(parsed.words)
-    parts += [f"{p}:*" for p in parsed.prefixes]
-    parts += ["(" + " <-> ".join(phrase) + ")" for phrase in parsed.phrases]
+    """The to_tsquery('simple', …) text over ``examples.search_vector`` (which holds the
+    same terms as SQLite's index): every value is a quoted lexeme, so no operator the user
+    typed can get in."""
+    parts = [_lexeme(term(w)) for w in parsed.words if term(w)]
+    parts += [f"{_lexeme(fold(p))}:*" for p in parsed.prefixes if fold(p)]
+    for phrase in parsed.phrases:
+        # A phrase among the words (weights A and B), not the compound parts (C and D).
+        words = [_lexeme(term(w)) + ":AB" for w in phrase if term(w)]
+        if words:
+            parts.append("(" + " <-> ".join(words) + ")")
     return " & ".join(parts)
 
 
@@ -199,7 +226,7 @@ class Matcher:
         return cls((term(w) for w in words), (fold(w) for w in parsed.prefixes))
 
     def __call__(self, word: str) -> bool:
-        if term(word) in self.stems:
+        if not self.stems.isdisjoint(word_terms(word)):
             return True
         return bool(self.prefixes) and fold(word).startswith(self.prefixes)
 

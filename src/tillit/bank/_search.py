@@ -1,16 +1,18 @@
 """Swedish search over the bank's good examples, on SQLite (FTS5) and PostgreSQL (tsvector).
 
-Both databases see the same query: words (Snowball-Swedish stemmed, so "hemtjänsten" finds
-"hemtjänst"), "quoted phrases" and trailing-``*`` prefixes, all of which must match. SQLite
-indexes text stemmed and folded here, in Python (``example_search``, FTS5); PostgreSQL uses its
-built-in ``swedish`` configuration (``examples.search_vector``). Each database's matcher only
-finds the candidates: they are ranked here, in Python, with one BM25F formula over
-``example_terms`` (per example and term, the title and body frequencies, computed by the same
-Python code on both databases), so the order is the same on both. When the stemmed search finds
-nothing, a fallback matches every word as a case- and diacritics-insensitive prefix of the
-unstemmed, folded text ("hemtjanst", "HEMTJÄNST"). User text never reaches SQL or the
-FTS5/tsquery syntax unescaped: words are reduced to letters and digits and every value is a
-bound parameter.
+Both databases see the same query: words (lemmatised by ``tillit.swedish``, so "hemtjänsten"
+finds "hemtjänst" and "vindkraftverket" finds "vindkraftverk"), "quoted phrases" and
+trailing-``*`` prefixes, all of which must match. Both index the same terms, computed here, in
+Python: a word's term in its position and its compound parts' terms after the words ("omsorg"
+finds "äldreomsorgen"); SQLite in ``example_search`` (FTS5), PostgreSQL in
+``examples.search_vector`` (a tsvector written from those terms since migration 0008, matched
+with a ``tsquery`` of the same terms). Each database's matcher only finds the candidates: they
+are ranked here, in Python, with one BM25F formula over ``example_terms`` (per example and term,
+the title and body frequencies, computed by the same Python code on both databases), so the
+order is the same on both. When the stemmed search finds nothing, a fallback matches every word
+as a case- and diacritics-insensitive prefix of the unstemmed, folded text ("hemtjanst",
+"HEMTJÄNST"). User text never reaches SQL or the FTS5/tsquery syntax unescaped: words are
+reduced to letters and digits and every value is a bound parameter.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from tillit.bank._query import (
     fts_fallback,
     fts_query,
     fts_string,
+    indexed_terms,
     parse_query,
     query_units,
     snippet_html,
@@ -223,10 +226,11 @@ def search_examples(
             cond = "1 = 1"
         elif dialect == "postgresql":
             match = ts_fallback(parsed) if fallback else ts_query(parsed)
-            column = "e.search_folded" if fallback else "e.search_vector"
-            config = "simple" if fallback else "swedish"
             source = "examples e"
-            cond = f"{column} @@ to_tsquery('{config}', :match)"
+            if fallback:
+                cond = "e.search_folded @@ to_tsquery('simple', :match)"
+            else:
+                cond = "e.search_vector @@ CAST(:match AS tsquery)"
         else:
             raise NotImplementedError(dialect)
         if not match:
@@ -455,8 +459,8 @@ def _write_fulltext(db: Executor, ids: Sequence[int] | None, rows: list[Any]) ->
         if rows:
             db.execute(
                 text(
-                    "INSERT INTO example_search(rowid, title, body, ftitle, fbody) "
-                    "VALUES (:id, :title, :body, :ftitle, :fbody)"
+                    "INSERT INTO example_search(rowid, title, body, ftitle, fbody, parts) "
+                    "VALUES (:id, :title, :body, :ftitle, :fbody, :parts)"
                 ),
                 [_sqlite_doc(r) for r in rows],
             )
@@ -465,9 +469,18 @@ def _write_fulltext(db: Executor, ids: Sequence[int] | None, rows: list[Any]) ->
             text(
                 "UPDATE examples SET search_folded = "
                 "setweight(to_tsvector('simple', :ftitle), 'A') || "
-                "setweight(to_tsvector('simple', :fbody), 'B') WHERE id = :id"
+                "setweight(to_tsvector('simple', :fbody), 'B'), "
+                "search_vector = CAST(:terms AS tsvector) WHERE id = :id"
             ),
-            [{"id": r[0], "ftitle": fold(r[1] or ""), "fbody": fold(_body(r))} for r in rows],
+            [
+                {
+                    "id": r[0],
+                    "ftitle": fold(r[1] or ""),
+                    "fbody": fold(_body(r)),
+                    "terms": _tsvector(r[1], _body(r)),
+                }
+                for r in rows
+            ],
         )
 
 
@@ -477,9 +490,12 @@ _TERM_COLUMNS = "term, example_id, title_tf, body_tf, title_len, body_len"
 def term_rows(example_id: int, title: str | None, body: str) -> list[tuple[Any, ...]]:
     """``example_terms`` rows of one example: (term, id, title tf, body tf, title length,
     body length) per term, and ("", id, 0, 0, lengths)."""
-    in_title = Counter(terms(title))
-    in_body = Counter(terms(body))
-    title_len, body_len = sum(in_title.values()), sum(in_body.values())
+    title_words, title_parts = indexed_terms(title)
+    body_words, body_parts = indexed_terms(body)
+    in_title = Counter(title_words + title_parts)
+    in_body = Counter(body_words + body_parts)
+    # Lengths in words: a compound's parts add terms to match, not length.
+    title_len, body_len = len(title_words), len(body_words)
     out: list[tuple[Any, ...]] = [("", example_id, 0, 0, title_len, body_len)]
     for t in sorted(in_title.keys() | in_body.keys()):
         out.append((t, example_id, in_title[t], in_body[t], title_len, body_len))
@@ -526,13 +542,36 @@ def _body(row: Any) -> str:
 
 def _sqlite_doc(row: Any) -> dict[str, Any]:
     body = _body(row)
+    title_words, title_parts = indexed_terms(row[1])
+    body_words, body_parts = indexed_terms(body)
     return {
         "id": row[0],
-        "title": " ".join(terms(row[1])),
-        "body": " ".join(terms(body)),
+        "title": " ".join(title_words),
+        "body": " ".join(body_words),
         "ftitle": row[1] or "",
         "fbody": body,
+        "parts": " ".join(title_parts + body_parts),
     }
+
+
+def _tsvector(title: str | None, body: str) -> str:
+    """``examples.search_vector`` as a tsvector literal, the terms of SQLite's columns: the
+    title's words (weight A), the body's (B), then the compound parts of the title's (C) and
+    the body's (D), each at its position."""
+    title_words, title_parts = indexed_terms(title)
+    body_words, body_parts = indexed_terms(body)
+    positions: dict[str, list[str]] = {}
+    at = 0
+    fields = (("A", title_words), ("B", body_words), ("C", title_parts), ("D", body_parts))
+    for weight, found in fields:
+        at += 1  # a gap: no phrase runs from one field into the next (as in SQLite)
+        for t in found:
+            at = min(at + 1, 16383)  # PostgreSQL's last position
+            positions.setdefault(t, []).append(f"{at}{weight}")
+    return " ".join(
+        "'" + t.replace("\\", "\\\\").replace("'", "''") + "':" + ",".join(p[:256])
+        for t, p in positions.items()
+    )
 
 
 def index_example(db: Executor, example_id: int) -> None:
@@ -573,22 +612,14 @@ def similar_examples(db: Executor, example_id: int, limit: int = 5) -> list[Hit]
     row = rows[0]
     counts: Counter[str] = Counter()
     dialect = _dialect(db)
+    # The words' terms only (a compound's parts are for finding, not for likeness).
+    title_terms = [t for t in terms(row[1]) if len(t) > 2 and t not in _STOP_TERMS]
+    body_terms = [t for t in terms(_body(row)) if len(t) > 2 and t not in _STOP_TERMS]
+    counts.update(body_terms)
+    counts.update(title_terms * 2)
     if dialect == "sqlite":
-        title_terms = [t for t in terms(row[1]) if len(t) > 2 and t not in _STOP_TERMS]
-        body_terms = [t for t in terms(_body(row)) if len(t) > 2 and t not in _STOP_TERMS]
-        counts.update(body_terms)
-        counts.update(title_terms * 2)
         df = _sqlite_df(db, _most_frequent(counts))
     else:
-        for lexeme, weights in db.execute(
-            text(
-                "SELECT u.lexeme, u.weights FROM examples e, unnest(e.search_vector) u "
-                "WHERE e.id = :id"
-            ),
-            {"id": example_id},
-        ):
-            if len(lexeme) > 2 and not lexeme.isdigit():
-                counts[lexeme] += len(weights) + weights.count("A")
         df = _postgres_df(db, _most_frequent(counts))
     n = max(1, _count(db))
     weight = {t: counts[t] * math.log(1 + n / (1 + df[t])) for t in df if not t.isdigit()}
@@ -605,7 +636,7 @@ def similar_examples(db: Executor, example_id: int, limit: int = 5) -> list[Hit]
         )
     else:
         params["match"] = " | ".join(
-            "'" + t.replace("\\", "\\\\").replace("'", "''") + "'" for t in chosen
+            "'" + t.replace("\\", "\\\\").replace("'", "''") + "':AB" for t in chosen
         )
         sql = (
             "SELECT e.id, ts_rank_cd(e.search_vector, q, 1) AS score "
@@ -613,7 +644,7 @@ def similar_examples(db: Executor, example_id: int, limit: int = 5) -> list[Hit]
             "AND e.id != :id AND e.status = 'published' ORDER BY score DESC, e.id LIMIT :limit"
         )
     scores = {int(r[0]): float(r[1]) for r in db.execute(text(sql), params)}
-    matcher = Matcher(chosen if dialect == "sqlite" else (term(t) for t in chosen), ())
+    matcher = Matcher(chosen, ())
     texts = _texts(db, list(scores))
     return [texts[i].hit(s, matcher) for i, s in scores.items() if i in texts]
 
@@ -657,7 +688,7 @@ def _postgres_df(db: Executor, candidates: list[str]) -> dict[str, int]:
     cached = _PG_STATS.get(where)
     if cached is None or cached[0] != state:
         stats = db.execute(
-            text("SELECT word, ndoc FROM ts_stat('SELECT search_vector FROM examples')")
+            text("SELECT word, ndoc FROM ts_stat('SELECT search_vector FROM examples', 'AB')")
         )
         cached = (state, {str(w): int(n) for w, n in stats})
         _PG_STATS[where] = cached

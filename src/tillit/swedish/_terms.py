@@ -190,7 +190,10 @@ def _lemma_and_parts(word: str) -> tuple[str, tuple[str, ...]]:
     if split is not None:
         for part in (split[1], split[2]):
             parts.append(part)
-            parts.extend(_lemma_and_parts(part)[1])
+            # The parts' own parts, from a shorter word only (a lemma may be longer than
+            # its form: "avfall" -> "avfalla"), so that splitting ends.
+            if len(part) < len(whole) - 1:
+                parts.extend(_lemma_and_parts(part)[1])
     return whole, tuple(dict.fromkeys(p for p in parts if p != whole))
 
 
