@@ -15,6 +15,7 @@ term rarity.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from bisect import bisect_left, bisect_right
@@ -75,12 +76,21 @@ def terms(text: str | None, *, keep_stopwords: bool = False) -> list[str]:
     return [t for w in words if keep_stopwords or w not in _STOP for t in word_terms(w)]
 
 
+@functools.cache
+def _stop_terms() -> frozenset[str]:
+    return frozenset(term(w) for w in _STOP)
+
+
 def query_terms(text: str | None, *, keep_stopwords: bool = False) -> list[str]:
-    """A query's terms, in order: one per word (the documents carry the compound parts)."""
+    """A query's terms, in order: one per word (the documents carry the compound parts).
+    A stop word is dropped in any form ("kommunerna" as "kommun")."""
     if not text:
         return []
-    words = _WORD.findall(text.lower())
-    return [term(w) for w in words if keep_stopwords or w not in _STOP]
+    found = [term(w) for w in _WORD.findall(text.lower())]
+    if keep_stopwords:
+        return found
+    stop = _stop_terms()
+    return [t for t in found if t not in stop]
 
 
 @dataclass(frozen=True)
@@ -104,9 +114,11 @@ class Document:
 
 
 def document(
-    key: str, title: str | None, body: str | None = None, *, keep_stopwords: bool = False
+    key: str, title: str | None, body: str | None = None, *, keep_stopwords: bool = True
 ) -> Document:
-    """The :class:`Document` of a title and a description, with today's terms."""
+    """The :class:`Document` of a title and a description, with today's terms. Stop words
+    are kept (a query of stop words only, "kommunerna", still finds them); a query drops
+    them when it has other words."""
     return Document(
         key,
         " ".join(terms(title, keep_stopwords=keep_stopwords)),

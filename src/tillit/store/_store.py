@@ -148,7 +148,7 @@ class Store:
         if indexed is None or indexed.rows is not rows:
             indexed = self._municipality_index = _Indexed(
                 rows,
-                [document(r["id"], r["title"], keep_stopwords=True) for r in rows],
+                [document(r["id"], r["title"]) for r in rows],
             )
         by_id = indexed.by_id
         hits = [by_id[h.key] for h in rank(text, indexed.index, limit=limit)]

@@ -117,7 +117,7 @@ def _known(word: str) -> str | None:
     if found is None or not found.isalpha():
         return None
     found = found.lower()
-    if found[:3] != word[:3]:
+    if fold(found[:3]) != fold(word[:3]):  # "män" -> "man" is a form, "äldre" -> "gammal" not
         return None
     return found
 
@@ -158,12 +158,18 @@ def _modifier(part: str, *, altered: bool) -> str | None:
     return None
 
 
+#: At most this many ways to split one word ("vindkraftverk": "vind" + "kraftverk",
+#: "vindkraft" + "verk").
+_MAX_SPLITS = 3
+
+
 @functools.lru_cache(maxsize=200_000)
-def _split(word: str) -> tuple[str, str, str] | None:
-    """``word`` as (modifier as written, modifier's lemma, head's lemma): the longest known
-    head whose modifier is a known word; None when there is none."""
+def _split(word: str) -> tuple[tuple[str, str, str], ...]:
+    """The ways ``word`` splits as (modifier as written, modifier's lemma, head's lemma),
+    longest known head first, each with a known word as its modifier."""
     if len(word) < _MIN_COMPOUND or not word.isalpha():
-        return None
+        return ()
+    found: list[tuple[str, str, str]] = []
     for cut in range(_MIN_MODIFIER, len(word) - _MIN_HEAD + 1):
         head = _known(word[cut:])
         if head is None or len(head) < _MIN_HEAD:
@@ -173,21 +179,23 @@ def _split(word: str) -> tuple[str, str, str] | None:
         # longer head or modifier: "hante" + "ring" is no split of "hantering".
         modifier = _modifier(written, altered=len(head) >= 5 or len(written) >= 6)
         if modifier is not None:
-            return written, modifier, head
-    return None
+            found.append((written, modifier, head))
+            if len(found) == _MAX_SPLITS:
+                break
+    return tuple(found)
 
 
 @functools.lru_cache(maxsize=300_000)
 def _lemma_and_parts(word: str) -> tuple[str, tuple[str, ...]]:
     known = _known(word)
     if known is not None:
-        split = _split(known)
+        splits = _split(known)
         whole = known
     else:
-        split = _split(word)
-        whole = split[0] + split[2] if split is not None else word
+        splits = _split(word)
+        whole = splits[0][0] + splits[0][2] if splits else word
     parts: list[str] = []
-    if split is not None:
+    for split in splits:
         for part in (split[1], split[2]):
             parts.append(part)
             # The parts' own parts, from a shorter word only (a lemma may be longer than
