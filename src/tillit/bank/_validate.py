@@ -60,8 +60,52 @@ EXAMPLE_FIELDS: tuple[str, ...] = (
 )
 
 
+#: What a person calls a field (its key stays in ``error.field`` and the API's ``fields``).
+FIELD_NAMES: dict[str, str] = {
+    "organisation": "organisation",
+    "organisation_id": "organisation",
+    "title": "rubrik",
+    "summary": "sammanfattning",
+    "problem": "problem",
+    "what_was_done": "vad som gjordes",
+    "results": "resultat",
+    "contact_role": "kontaktroll",
+    "operating_area": "verksamhetsområde",
+    "source": "källa",
+    "source_name": "källans namn",
+    "source_url": "källans webbadress",
+    "period_start": "startår",
+    "period_end": "slutår",
+    "status": "status",
+    "kind": "slag",
+    "tags": "taggar",
+    "principles": "tillitsprinciper",
+    "kpis": "nyckeltal",
+    "kpi": "nyckeltal",
+    "municipality": "kommun",
+    "year_from": "från år",
+    "year_to": "till år",
+    "direction": "väntad riktning",
+    "description": "beskrivning",
+    "start_year": "startår",
+    "example_id": "gott exempel",
+    "data_through": "data till och med",
+}
+
+
+def field_name(field: str) -> str:
+    """A field's path in words: "kpis[0].municipality" → "nyckeltal nr 1, kommun"."""
+
+    def part(segment: str) -> str:
+        name, _, index = segment.partition("[")
+        label = FIELD_NAMES.get(name, name)
+        return f"{label} nr {int(index.rstrip(']')) + 1}" if index.rstrip("]").isdigit() else label
+
+    return ", ".join(part(s) for s in field.split("."))
+
+
 def _bad(field: str, message: str, hint: str | None = None) -> InvalidInputError:
-    error = InvalidInputError(f"Fältet {field!r}: {message}", hint=hint)
+    error = InvalidInputError(f"Fältet {field_name(field)!r}: {message}", hint=hint)
     error.field = field  # type: ignore[attr-defined]
     return error
 
