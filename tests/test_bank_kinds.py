@@ -386,3 +386,46 @@ def test_an_export_carries_kinds_and_sources_and_an_old_one_is_backfilled(
             ), (name, title)
         assert after["Cykelväg längs kusten"].source_area == "2 Tillgänglighet"
         assert after[own.title].kind == "example"
+
+
+# --- the JSON API -------------------------------------------------------------------------
+
+
+def test_the_api_writes_and_filters_kinds_and_sources(api: Any, people: People, login: Any) -> None:
+    headers = {"X-CSRF-Token": login("g@example.se")}
+    made = api.post(
+        "/api/examples",
+        json={
+            "title": "Projekt om cykelvägar",
+            "kind": "project",
+            "source_name": "Kommunens projektlista",
+            "source_url": "https://goteborg.se/projekt/1",
+            "status": "published",
+        },
+        headers=headers,
+    )
+    assert made.status_code == 201, made.text
+    body = made.json()
+    assert (body["kind"], body["kind_label"], body["source_url"]) == (
+        "project",
+        "projektbeskrivning",
+        "https://goteborg.se/projekt/1",
+    )
+    own = api.post(
+        "/api/examples", json={"title": "Eget", "status": "published"}, headers=headers
+    ).json()
+    assert (own["kind"], own["source_name"], own["source_url"]) == ("example", None, None)
+    only = api.get("/api/examples", params={"kind": "example"}).json()
+    assert [e["title"] for e in only["items"]] == ["Eget"]
+    assert api.get("/api/examples").json()["total"] == 2
+    patched = api.patch(
+        f"/api/examples/{body['id']}",
+        json={"version": body["version"], "source_url": None, "kind": "example"},
+        headers=headers,
+    )
+    assert patched.status_code == 200, patched.text
+    assert (patched.json()["kind"], patched.json()["source_url"]) == ("example", None)
+    for bad in ({"kind": "nyhet"}, {"source_url": "javascript:alert(1)"}):
+        refused = api.post("/api/examples", json={"title": "X", **bad}, headers=headers)
+        assert refused.status_code == 422
+    assert api.get("/api/examples", params={"kind": "nyhet"}).status_code == 422
