@@ -54,6 +54,7 @@ __all__ = [
     "Visibility",
     "index_example",
     "index_examples",
+    "organisation_code",
     "parse_query",
     "search_examples",
     "similar_examples",
@@ -111,6 +112,34 @@ class SearchFilters:
     year_to: int | None = None
     status: str | None = None
     organisation_id: int | None = None
+
+
+def _name_key(name: str) -> str:
+    """A municipality's or region's name as compared: folded, without "Region ",
+    " kommun" or "s kommun" ("Göteborgs kommun" and "goteborg" compare equal)."""
+    key = " ".join(fold(name).split())
+    key = key.removeprefix("region ")
+    for suffix in ("s kommun", " kommun", "s stad", " stad"):
+        if key.endswith(suffix):
+            return key[: -len(suffix)]
+    return key
+
+
+def organisation_code(db: Executor, text_: str, *, kind: str | None = None) -> str | None:
+    """The Kolada code of the bank's municipality or region (``kind`` "kommun" or
+    "region") named ``text_`` ("Kungsbacka", "kungsbacka kommun", "Region Halland"); a code
+    as it is; None when no organisation or several have that name."""
+    wanted = text_.strip()
+    if wanted.isdigit():
+        return wanted
+    key = _name_key(wanted)
+    sql = "SELECT code, name FROM organisations WHERE code IS NOT NULL"
+    params: dict[str, Any] = {}
+    if kind:
+        sql += " AND kind = :kind"
+        params["kind"] = kind
+    codes = {str(code) for code, name in db.execute(text(sql), params) if _name_key(name) == key}
+    return codes.pop() if len(codes) == 1 else None
 
 
 def _dialect(db: Executor) -> str:

@@ -6,15 +6,24 @@ from __future__ import annotations
 import html
 import re
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.markup import escape
 
 from tillit.cli._app import bank_app, parse_years
-from tillit.cli._output import Format, RichProgress, emit, err_console, number, out_console
+from tillit.cli._output import (
+    Format,
+    RichProgress,
+    emit,
+    err_console,
+    number,
+    out_console,
+    shown_of,
+)
 from tillit.config import load_settings
+from tillit.errors import InvalidInputError, NoDataError, NotFoundError
 from tillit.swedish import count
-from tillit.errors import InvalidInputError
 
 
 @bank_app.command("import-jsonl")
@@ -108,8 +117,12 @@ def bank_import_jsonl(
 def bank_search(
     text: str = typer.Argument(..., help='Sökord; "citat" för fras, ord* för prefix.'),
     area: str | None = typer.Option(None, "--area", help="Verksamhetsområde."),
-    municipality: str | None = typer.Option(None, "--municipality", help="Kommunkod, t.ex. 1384."),
-    region: str | None = typer.Option(None, "--region", help="Regionkod, t.ex. 0013."),
+    municipality: str | None = typer.Option(
+        None, "--municipality", help="Kommunens namn eller kod, t.ex. Kungsbacka eller 1384."
+    ),
+    region: str | None = typer.Option(
+        None, "--region", help="Regionens namn eller kod, t.ex. Halland eller 0013."
+    ),
     principle: str | None = typer.Option(None, "--principle", help="Tillitsprincip, t.ex. tillit."),
     years: str | None = typer.Option(None, "--year", help="År eller intervall: 2020, 2015-2020."),
     limit: int = typer.Option(20, "--limit", help="Antal träffar."),
@@ -121,17 +134,17 @@ def bank_search(
     if limit < 1:
         raise InvalidInputError("--limit måste vara minst 1.")
     year_list = parse_years(years)
-    filters = SearchFilters(
-        operating_area=area,
-        municipality=municipality,
-        region=region,
-        principle=principle,
-        year_from=year_list[0] if year_list else None,
-        year_to=year_list[-1] if year_list else None,
-    )
     bank = open_bank(load_settings().database_url)
     try:
         with bank.engine.connect() as conn:
+            filters = SearchFilters(
+                operating_area=area,
+                municipality=_place_code(conn, municipality, "kommun"),
+                region=_place_code(conn, region, "region"),
+                principle=principle,
+                year_from=year_list[0] if year_list else None,
+                year_to=year_list[-1] if year_list else None,
+            )
             result = search_examples(conn, text, filters=filters, limit=limit)
     finally:
         bank.close()
@@ -164,7 +177,37 @@ def bank_search(
         if result.fallback_used
         else ""
     )
-    console.print(f"{number(len(rows))} av {number(result.total)} träffar{note}.", highlight=False)
+    console.print(f"{shown_of(len(rows), result.total, 'träff')}{note}.", highlight=False)
+
+
+def _place_code(conn: Any, text: str | None, kind: str) -> str | None:
+    """A municipality's or region's code from its name or code: Kolada's catalogue in the
+    store when there is one, else the bank's own organisations."""
+    if not text or not text.strip():
+        return None
+    from tillit.bank import organisation_code
+    from tillit.store import Store
+
+    wanted = text.strip()
+    if wanted.isdigit():
+        return wanted
+    settings = load_settings()
+    try:
+        row = Store(settings.store_dir, memory_limit=settings.memory_limit).municipality(wanted)
+        if kind == "region" and row.get("type") == "K":
+            raise NotFoundError(f"{row['title']} är en kommun, inte en region.")
+        return str(row["id"])
+    except NoDataError:
+        pass
+    code = organisation_code(conn, wanted, kind=kind)
+    if code is None:
+        noun = "kommun" if kind == "kommun" else "region"
+        raise NotFoundError(
+            f"Hittar ingen {noun} som heter {wanted!r} i banken.",
+            hint=f"Ange koden, t.ex. {'1384' if kind == 'kommun' else '0013'}, eller hämta "
+            "Koladas kommunlista med `tillit sync --metadata`.",
+        )
+    return code
 
 
 def _terminal(snippet_html: str) -> str:

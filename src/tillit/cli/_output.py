@@ -121,6 +121,14 @@ def print_error(message: str, hint: str | None) -> None:
         console.print(f"[bold]Nästa steg:[/bold] {escape(hint)}", highlight=False)
 
 
+def shown_of(shown: int, total: int, singular: str, plural_form: str | None = None) -> str:
+    """What a search shows of what it found: "Visar 20 av 181 träffar, --limit för fler",
+    or "3 träffar" when it shows them all."""
+    if shown >= total:
+        return swedish.count(total, singular, plural_form)
+    return f"Visar {swedish.count_of(shown, total, singular, plural_form)}, --limit för fler"
+
+
 def number(value: float | int | None, decimals: int | None = None) -> str:
     """A number in the one Swedish voice (``tillit.swedish.number``): 984 748 and 31,3 (a
     narrow no-break space groups thousands, U+2212 is the minus sign)."""

@@ -32,6 +32,7 @@ __all__ = [
     "fold",
     "query_terms",
     "rank",
+    "rank_page",
     "terms",
 ]
 
@@ -224,7 +225,15 @@ def _idf(term: str, index: SearchIndex) -> float:
 
 
 def rank(query: str, docs: Sequence[Document] | SearchIndex, *, limit: int = 20) -> list[SearchHit]:
-    """Rank ``docs`` for ``query``. Every query term must match (exactly, as a prefix, or inside
+    """The first ``limit`` hits of :func:`rank_page`."""
+    return rank_page(query, docs, limit=limit)[0]
+
+
+def rank_page(
+    query: str, docs: Sequence[Document] | SearchIndex, *, limit: int = 20, offset: int = 0
+) -> tuple[list[SearchHit], int]:
+    """One page of the hits for ``query`` and how many there are in all. Rank ``docs`` for
+    ``query``. Every query term must match (exactly, as a prefix, or inside
     a compound word); if no document matches them all, documents matching most terms are
     returned, scored lower. Ties go to the shorter title. Pass a :class:`SearchIndex` when
     the same documents are searched again."""
@@ -232,7 +241,7 @@ def rank(query: str, docs: Sequence[Document] | SearchIndex, *, limit: int = 20)
         dict.fromkeys(query_terms(query, keep_stopwords=True))
     )
     if not wanted:
-        return []
+        return [], 0
     index = docs if isinstance(docs, SearchIndex) else SearchIndex(docs)
     phrase = fold(query.strip())
     weights = {t: _idf(t, index) for t in wanted}
@@ -270,8 +279,9 @@ def rank(query: str, docs: Sequence[Document] | SearchIndex, *, limit: int = 20)
         best_matched = max(best_matched, matched)
         scored.append((score, matched, len(doc.exact), doc.key))
     if not scored:
-        return []
+        return [], 0
     needed = len(wanted) if best_matched == len(wanted) else best_matched
     kept = [s for s in scored if s[1] >= needed]
     kept.sort(key=lambda s: (-s[0], s[2], s[3]))
-    return [SearchHit(key=k, score=round(score, 3)) for score, _, _, k in kept[:limit]]
+    page = kept[offset : offset + limit]
+    return [SearchHit(key=k, score=round(score, 3)) for score, _, _, k in page], len(kept)

@@ -15,7 +15,7 @@ from tillit.errors import InvalidInputError, NoDataError, NotFoundError
 from tillit.store._files import write_lock
 from tillit.store._metadata import MetadataTables, group_name
 from tillit.store._provenance import Provenance, read_provenance, write_provenance
-from tillit.store._search import Document, SearchIndex, document, fold, rank
+from tillit.store._search import Document, SearchIndex, document, fold, rank, rank_page
 from tillit.store._values import ValueDataset
 
 __all__ = ["Store"]
@@ -121,6 +121,12 @@ class Store:
 
     def search_kpis(self, text: str, *, limit: int = 20) -> list[tuple[dict[str, Any], float]]:
         """KPIs ranked for ``text`` (Swedish-aware; an exact KPI id comes first)."""
+        return self.search_kpis_page(text, limit=limit)[0]
+
+    def search_kpis_page(
+        self, text: str, *, limit: int = 20, offset: int = 0
+    ) -> tuple[list[tuple[dict[str, Any], float]], int]:
+        """One page of :meth:`search_kpis`'s hits and how many there are in all."""
         indexed = self._kpi_index
         rows = self.kpis()
         if indexed is None or indexed.rows is not rows:
@@ -130,10 +136,14 @@ class Store:
             )
         by_id = indexed.by_id
         exact = by_id.get(text.strip().upper())
-        hits = [(by_id[h.key], h.score) for h in rank(text, indexed.index, limit=limit)]
-        if exact is not None:
-            hits = [(exact, float("inf"))] + [h for h in hits if h[0]["id"] != exact["id"]]
-        return hits[:limit]
+        if exact is None:
+            page, total = rank_page(text, indexed.index, limit=limit, offset=offset)
+            return [(by_id[h.key], h.score) for h in page], total
+        # The exact id first, then the others (without it) from the second place on.
+        found, _ = rank_page(text, indexed.index, limit=len(indexed.rows))
+        hits = [(exact, float("inf"))]
+        hits += [(by_id[h.key], h.score) for h in found if h.key != exact["id"]]
+        return hits[offset : offset + limit], len(hits)
 
     def municipalities(self) -> list[dict[str, Any]]:
         return self._require("municipality")
