@@ -224,9 +224,9 @@ def test_only_good_examples_are_counted_and_linked_to_kpis(bank: Bank, people: P
         ("1480", "N15428"): 1,
     }
     assert bank.linked_counts([]) == {}
-    with pytest.raises(InvalidInputError, match="kind"):
+    with pytest.raises(InvalidInputError, match="slag av text"):
         bank.create_example(people.goteborg, {"title": "X", "kind": "nyhet"})
-    with pytest.raises(InvalidInputError, match="source_url"):
+    with pytest.raises(InvalidInputError, match="webbadress"):
         bank.create_example(people.goteborg, {"title": "X", "source_url": "javascript:alert(1)"})
     assert set(KIND_LABELS) == set(EXAMPLE_KINDS)
 
