@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tillit.store import Store, fold, terms
-from tillit.store._search import Document, document, query_terms, rank
+from tillit.store._search import Document, cached_documents, document, query_terms, rank
 
 
 def test_terms_are_stemmed_and_folded() -> None:
@@ -210,3 +211,24 @@ def test_municipality_search_equals_a_straightforward_ranking(metadata_store: St
         assert [(h.key, h.score) for h in rank(query, docs, limit=20)] == _reference_rank(
             query, docs, 20
         ), query
+
+
+def test_cached_documents_are_the_computed_ones_and_follow_the_texts(tmp_path: Path) -> None:
+    import tillit.swedish._terms as terms_module
+
+    cache = tmp_path / ".kpi.terms"
+    items = [("N1", "Sjukfrånvaron bland anställda", "Äldreomsorgslyftet i kommunerna")]
+    computed = cached_documents(cache, items)
+    assert cache.exists() and computed == [document(*items[0])]
+    # The next process reads them back, and the words' terms with them (no dictionary).
+    terms_module._PRIMED.clear()
+    assert cached_documents(cache, items) == computed
+    assert terms_module._PRIMED["sjukfrånvaron"] == terms_module.word_terms.__wrapped__(
+        "sjukfrånvaron"
+    )
+    # Another text is computed again, and so is a file that cannot be read.
+    changed = [("N1", "Sjukfrånvaron bland anställda", "Förskolornas barn")]
+    assert cached_documents(cache, changed) == [document(*changed[0])]
+    cache.write_bytes(b"not marshal")
+    assert cached_documents(cache, items) == computed
+    assert cached_documents(None, items) == computed

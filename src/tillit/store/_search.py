@@ -16,18 +16,24 @@ term rarity.
 from __future__ import annotations
 
 import functools
+import hashlib
+import marshal
 import math
+import os
 import re
+import uuid
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from tillit.swedish import fold, term, word_terms
+from tillit.swedish import TERMS_VERSION, fold, prime, term, word_terms
 
 __all__ = [
     "Document",
     "SearchHit",
     "SearchIndex",
+    "cached_documents",
     "document",
     "fold",
     "query_terms",
@@ -126,6 +132,49 @@ def document(
         " ".join(terms(body, keep_stopwords=keep_stopwords)),
         fold(title or ""),
     )
+
+
+def cached_documents(
+    cache: Path | None, items: Sequence[tuple[str, str | None, str | None]]
+) -> list[Document]:
+    """:func:`document` of each (key, title, body), kept in the file ``cache`` for the next
+    process: computing the terms of the 6,100 KPIs takes a second or two, reading them back
+    some milliseconds. The file holds a digest of the texts and :data:`TERMS_VERSION`, so it
+    is used only for the same texts and the same rules, and the terms of the texts' words,
+    which a query of those words then needs no dictionary for. A file that cannot be read or
+    written is no error: the terms are computed."""
+    digest = hashlib.blake2b(TERMS_VERSION.encode(), digest_size=16)
+    for key, title, body in items:
+        digest.update(f"\x00{key}\x01{title or ''}\x01{body or ''}".encode())
+    stamp = digest.hexdigest()
+    if cache is not None:
+        try:
+            kept = marshal.loads(cache.read_bytes())
+            if kept[0] == stamp:
+                prime(kept[2])
+                return [Document(*d) for d in kept[1]]
+        except (OSError, ValueError, EOFError, TypeError, IndexError, KeyError):
+            pass
+    docs = [document(key, title, body) for key, title, body in items]
+    if cache is not None:
+        words = {
+            w
+            for _, title, body in items
+            for t in (title, body)
+            for w in _WORD.findall((t or "").lower())
+        }
+        data = (
+            stamp,
+            [(d.key, d.title, d.body, d.exact) for d in docs],
+            {w: word_terms(w) for w in words},
+        )
+        temporary = cache.with_name(f".{cache.name}.{uuid.uuid4().hex}")
+        try:
+            temporary.write_bytes(marshal.dumps(data))
+            os.replace(temporary, cache)
+        except OSError:
+            temporary.unlink(missing_ok=True)
+    return docs
 
 
 @dataclass(frozen=True)

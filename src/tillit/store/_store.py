@@ -15,7 +15,15 @@ from tillit.errors import InvalidInputError, NoDataError, NotFoundError
 from tillit.store._files import write_lock
 from tillit.store._metadata import MetadataTables, group_name
 from tillit.store._provenance import Provenance, read_provenance, write_provenance
-from tillit.store._search import Document, SearchIndex, document, fold, rank, rank_page
+from tillit.store._search import (
+    Document,
+    SearchIndex,
+    cached_documents,
+    document,
+    fold,
+    rank,
+    rank_page,
+)
 from tillit.store._values import ValueDataset
 
 __all__ = ["Store"]
@@ -100,6 +108,11 @@ class Store:
             )
         return rows
 
+    def _terms_cache(self, table: str) -> Path | None:
+        """Where a catalogue's search terms are kept between processes (beside its table)."""
+        directory = self.metadata.directory
+        return directory / f".{table}.terms" if directory.is_dir() else None
+
     def kpis(self) -> list[dict[str, Any]]:
         return self._require("kpi")
 
@@ -132,7 +145,10 @@ class Store:
         if indexed is None or indexed.rows is not rows:
             indexed = self._kpi_index = _Indexed(
                 rows,
-                [document(r["id"], r["title"], r.get("description")) for r in rows],
+                cached_documents(
+                    self._terms_cache("kpi"),
+                    [(r["id"], r["title"], r.get("description")) for r in rows],
+                ),
             )
         by_id = indexed.by_id
         exact = by_id.get(text.strip().upper())
@@ -158,7 +174,9 @@ class Store:
         if indexed is None or indexed.rows is not rows:
             indexed = self._municipality_index = _Indexed(
                 rows,
-                [document(r["id"], r["title"]) for r in rows],
+                cached_documents(
+                    self._terms_cache("municipality"), [(r["id"], r["title"], None) for r in rows]
+                ),
             )
         by_id = indexed.by_id
         hits = [by_id[h.key] for h in rank(text, indexed.index, limit=limit)]

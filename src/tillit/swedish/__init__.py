@@ -22,7 +22,7 @@ from tillit.swedish._numbers import (
     side_by_side,
     with_unit,
 )
-from tillit.swedish._terms import fold, lemma, term, word_terms
+from tillit.swedish._terms import TERMS_VERSION, fold, lemma, prime, term, word_terms
 from tillit.swedish._words import (
     DATASETS,
     NOUNS,
@@ -41,6 +41,7 @@ __all__ = [
     "MISSING",
     "NOUNS",
     "ROW_COUNTS",
+    "TERMS_VERSION",
     "UNIT_SPACE",
     "change_unit",
     "count",
@@ -59,6 +60,7 @@ __all__ = [
     "per_year",
     "percent",
     "plural",
+    "prime",
     "share",
     "side_by_side",
     "term",

@@ -34,7 +34,14 @@ from collections.abc import Mapping
 
 import snowballstemmer
 
-__all__ = ["fold", "lemma", "term", "word_terms"]
+try:
+    from importlib.metadata import version as _version
+
+    _SIMPLEMMA_VERSION = _version("simplemma")
+except Exception:  # pragma: no cover - an installation without metadata
+    _SIMPLEMMA_VERSION = "unknown"
+
+__all__ = ["TERMS_VERSION", "fold", "lemma", "prime", "term", "word_terms"]
 
 # A Snowball stemmer keeps its state between calls, so one shared by threads (the web
 # server's) gives wrong stems and IndexErrors: each thread gets its own.
@@ -218,14 +225,33 @@ def _term_of(lemma_: str) -> str:
 @functools.lru_cache(maxsize=300_000)
 def term(word: str) -> str:
     """One word's search term: its lemma, stemmed and folded ("Förskolornas" -> "forskol")."""
-    return _term_of(_lemma_and_parts(word.lower())[0])
+    return word_terms(word)[0]
+
+
+#: Changes whenever a word's terms may change (this module's rules or simplemma's data):
+#: terms kept on disk (``prime``) are valid for one version only.
+TERMS_VERSION = f"1/simplemma-{_SIMPLEMMA_VERSION}"
+
+# Terms computed by an earlier process (``prime``), read before the dictionary is loaded:
+# a process that meets only words seen before never loads it (about 1.3 s).
+_PRIMED: dict[str, tuple[str, ...]] = {}
+
+
+def prime(known: dict[str, tuple[str, ...]]) -> None:
+    """Take the terms of these lower-case words as computed (by :func:`word_terms` of the
+    same :data:`TERMS_VERSION`, in an earlier process)."""
+    _PRIMED.update(known)
 
 
 @functools.lru_cache(maxsize=300_000)
 def word_terms(word: str) -> tuple[str, ...]:
     """Every term of one word: :func:`term` first, then its compound parts' terms
     ("äldreomsorgslyftet" -> ("aldreomsorgslyft", "aldreomsorg", "lyft", "aldr", "omsorg"))."""
-    whole, parts = _lemma_and_parts(word.lower())
+    lower = word.lower()
+    primed = _PRIMED.get(lower)
+    if primed is not None:
+        return primed
+    whole, parts = _lemma_and_parts(lower)
     first = _term_of(whole)
     out = [first]
     for part in parts:
