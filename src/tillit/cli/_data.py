@@ -146,8 +146,8 @@ def import_(
 ) -> None:
     """Läs in filer i Kolada-format (när Kolada inte kan nås, eller för stora uttag).
 
-    Värdefiler har kolumnerna kpi, municipality_id, year, gender, value (count och status får
-    finnas). Felaktiga rader redovisas (fil, rad, orsak) och de korrekta sparas.
+    Värdefiler har kolumnerna `kpi`, `municipality_id`, `year`, `gender` och `value` (`count`
+    och `status` får finnas). Felaktiga rader redovisas (fil, rad, orsak) och de korrekta sparas.
     """
     from tillit.sync import import_path
 

@@ -100,7 +100,7 @@ def _kpi_items(values: list[str]) -> list[dict[str, str]]:
         if not sep:
             raise InvalidInputError(
                 f"Ange riktningen för {text}.",
-                hint="T.ex. --kpi N15419:increase (eller :upp, :ökning, :decrease, :ner).",
+                hint="T.ex. --kpi N15419:ökning (eller :minskning; :upp och :ner går också).",
             )
         items.append({"kpi": kpi.strip(), "direction": direction.strip()})
     return items
@@ -120,7 +120,7 @@ def trial_register(
         ...,
         "--kpi",
         "-k",
-        help="Nyckeltal och väntad riktning, t.ex. N15419:increase (upp/ner, ökning/minskning);"
+        help="Nyckeltal och väntad riktning, t.ex. N15419:ökning (ökning/minskning, upp/ner);"
         " upprepa för fler.",
     ),
     example: int | None = typer.Option(
@@ -474,7 +474,7 @@ def trial_evaluate_panel(
         None, "--donor", help="Jämförbar enhet; upprepa (standard: alla andra)."
     ),
     expected: str | None = typer.Option(
-        None, "--expected", help="Väntad riktning: increase eller decrease."
+        None, "--expected", help="Väntad riktning: ökning eller minskning (upp/ner)."
     ),
     workers: int | None = _WORKERS,
     fmt: Format = _FMT,

@@ -50,6 +50,8 @@ DATASETS: dict[str, str] = {
     "municipality": "kommuner och regioner",
     "municipality_groups": "kommungrupper",
     "ou": "enheter",
+    "kpi_group_members": "nyckeltal i grupperna",
+    "municipality_group_members": "kommuner i grupperna",
 }
 
 #: The counts a sync or an import records (its provenance's ``rows``), in words.
