@@ -429,3 +429,32 @@ def test_the_api_writes_and_filters_kinds_and_sources(api: Any, people: People, 
         refused = api.post("/api/examples", json={"title": "X", **bad}, headers=headers)
         assert refused.status_code == 422
     assert api.get("/api/examples", params={"kind": "nyhet"}).status_code == 422
+
+
+def test_cli_search_names_kinds_and_filters_by_kind(
+    tillit_env: Any, tmp_path: Path, capsys: Any
+) -> None:
+    from tillit.cli import main
+
+    assert main(["db", "upgrade"]) == 0
+    press = _write(tmp_path / "g0vse_pressmeddelanden.jsonl", PRESS[:1])
+    assert main(["bank", "import-jsonl", str(press)]) == 0
+    out = capsys.readouterr().out
+    assert "Läste in 1 text (pressmeddelande)" in " ".join(out.split())
+    own = _write(tmp_path / "egna.jsonl", [{"t": "Skolan läser mer", "u": "https://a.se/1"}])
+    assert (
+        main(["bank", "import-jsonl", str(own), "--map", "title=t,url=u", "--kind", "example"]) == 0
+    )
+    capsys.readouterr()
+    assert main(["bank", "search", "skolan"]) == 0
+    table = " ".join(capsys.readouterr().out.split())
+    assert "Skolan får mer pengar – Övriga (importerade texter) (pressmeddelande)" in table
+    assert "Skolan läser mer – Övriga (importerade texter) " in table + " "
+    assert "Skolan läser mer – Övriga (importerade texter) (" not in table
+    assert main(["bank", "search", "skolan", "--kind", "example", "--format", "json"]) == 0
+    hits = json.loads(capsys.readouterr().out)
+    assert [(h["title"], h["kind"], h["source_url"]) for h in hits] == [
+        ("Skolan läser mer", "example", "https://a.se/1")
+    ]
+    assert main(["bank", "search", "skolan", "--kind", "nyhet"]) == 1
+    assert main(["bank", "import-jsonl", str(own), "--map", "title=t", "--kind", "nyhet"]) == 1

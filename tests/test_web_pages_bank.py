@@ -480,7 +480,7 @@ def test_list_filters_and_search_and_the_json_twin_agree(
     assert [item["id"] for item in data["items"]] == ids_in(page.text)
     assert data["total"] == len(expected)
     if not expected:
-        assert "Inga exempel matchar" in page.text
+        assert "Inga goda exempel matchar" in page.text
 
 
 def test_search_marks_the_matched_words_and_escapes_stored_html(
@@ -670,6 +670,11 @@ def test_imported_texts_show_kind_and_source_and_are_not_listed_as_good_examples
     assert twin["source_url"] == "https://projektbank.tillvaxtverket.se/"
     own_page = text_of(client.get(f"/exempel/{own.id}").text)
     assert "inte ett gott exempel" not in own_page and "Slag av text" not in own_page
+    # The site's search counts good examples only, and points to every text.
+    found = client.get("/sok.json", params={"q": "skolan"}).json()
+    assert [e["title"] for e in found["examples"]] == ["Skolans läxhjälp"]
+    assert found["examples_total"] == 1
+    assert "/exempel?q=skolan&amp;typ=alla" in client.get("/sok", params={"q": "skolan"}).text
 
 
 def test_the_list_filters_by_a_linked_kpi(client: TestClient, bank: Bank, people: People) -> None:

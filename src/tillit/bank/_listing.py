@@ -164,18 +164,6 @@ class Listing(Examples):
                 if status == "published" and kind == "example"
             }
 
-    def origins(self, ids: list[int]) -> dict[int, tuple[str, str | None, str | None]]:
-        """(kind, source name, source URL) of these examples, for a list of search hits."""
-        if not ids:
-            return {}
-        with self.sessions() as session:
-            rows = session.execute(
-                select(Example.id, Example.kind, Example.source_name, Example.source_url).where(
-                    Example.id.in_(ids)
-                )
-            )
-            return {int(i): (str(k), name, url) for i, k, name, url in rows}
-
     def revisions(self, actor: UserRecord | None, example_id: int) -> list[RevisionRecord]:
         """Every version of an example, oldest first. Drafts' history is for those who may
         edit the example; a published example's history is public."""

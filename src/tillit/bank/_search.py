@@ -85,6 +85,9 @@ class Hit:
     period_end: int | None = None
     status: str = ""
     summary: str = ""
+    kind: str = "example"  # one of EXAMPLE_KINDS: only "example" is a good example
+    source_name: str | None = None
+    source_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -414,12 +417,16 @@ class _Text:
             period_end=r[11],
             status=r[12],
             summary=r[3] or "",
+            kind=r[13],
+            source_name=r[14],
+            source_url=r[15],
         )
 
 
 _TEXTS = text(
     "SELECT e.id, e.title, o.name, e.summary, e.problem, e.what_was_done, e.results, "
-    "e.organisation_id, o.code, e.operating_area, e.period_start, e.period_end, e.status "
+    "e.organisation_id, o.code, e.operating_area, e.period_start, e.period_end, e.status, "
+    "e.kind, e.source_name, e.source_url "
     "FROM examples e JOIN organisations o ON o.id = e.organisation_id WHERE e.id IN :ids"
 ).bindparams(bindparam("ids", expanding=True))
 

@@ -125,20 +125,33 @@ def bank_search(
     ),
     principle: str | None = typer.Option(None, "--principle", help="Tillitsprincip, t.ex. tillit."),
     years: str | None = typer.Option(None, "--year", help="År eller intervall: 2020, 2015-2020."),
+    kind: str | None = typer.Option(
+        None,
+        "--kind",
+        help="Bara ett slag av text: example (goda exempel), project, press_release eller "
+        "text. Utelämnad: alla texter i banken.",
+    ),
     limit: int = typer.Option(20, "--limit", help="Antal träffar."),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, json eller csv."),
 ) -> None:
-    """Sök bland bankens publicerade exempel (svensk böjning, prefix, filter)."""
-    from tillit.bank import SearchFilters, open_bank, search_examples
+    """Sök bland bankens publicerade texter: goda exempel och inlästa texter (svensk böjning,
+    prefix, filter)."""
+    from tillit.bank import EXAMPLE_KINDS, KIND_LABELS, SearchFilters, open_bank, search_examples
 
     if limit < 1:
         raise InvalidInputError("--limit måste vara minst 1.")
+    if kind is not None and kind not in EXAMPLE_KINDS:
+        raise InvalidInputError(
+            f"{kind!r} är inget slag av text.",
+            hint="Välj bland: " + ", ".join(f"{k} ({KIND_LABELS[k]})" for k in EXAMPLE_KINDS) + ".",
+        )
     year_list = parse_years(years)
     bank = open_bank(load_settings().database_url)
     try:
         with bank.engine.connect() as conn:
             filters = SearchFilters(
                 operating_area=area,
+                kind=kind,
                 municipality=_place_code(conn, municipality, "kommun"),
                 region=_place_code(conn, region, "region"),
                 principle=principle,
@@ -153,22 +166,26 @@ def bank_search(
             "id": h.example_id,
             "title": h.title,
             "organisation": h.organisation,
+            "kind": h.kind,
+            "source_url": h.source_url,
             "score": round(h.score, 4),
             "snippet_html": h.snippet_html,
         }
         for h in result.hits
     ]
     if fmt is not Format.table:
-        emit(rows, fmt, keys=["id", "title", "organisation", "score", "snippet_html"])
+        keys = ["id", "title", "organisation", "kind", "source_url", "score", "snippet_html"]
+        emit(rows, fmt, keys=keys)
         return
     console = out_console()
     if not rows:
-        console.print(f"Inga exempel matchar {escape(text)!r}.", highlight=False)
+        console.print(f"Inga texter matchar {escape(text)!r}.", highlight=False)
         return
     for row in rows:
+        what = "" if row["kind"] == "example" else f" ({KIND_LABELS[str(row['kind'])]})"
         console.print(
             f"[bold]{row['id']}[/bold] {escape(str(row['title']))} – "
-            f"{escape(str(row['organisation']))}",
+            f"{escape(str(row['organisation']))}{what}",
             highlight=False,
         )
         console.print(f"   {_terminal(str(row['snippet_html']))}", highlight=False)

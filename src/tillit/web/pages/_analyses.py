@@ -168,7 +168,7 @@ def search_all(
     result = state.bank.search(
         viewer(request, state).user,
         q,
-        filters=SearchFilters(),
+        filters=SearchFilters(kind="example"),  # imported texts: on /exempel?typ=alla
         limit=max(1, wanted("exempel")),
         offset=offset if kind == "exempel" else 0,
     )

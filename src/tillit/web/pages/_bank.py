@@ -184,9 +184,7 @@ def examples_list(
     )
     offset = (page - 1) * PER_PAGE
     result = state.bank.search(who.user, q, filters=filters, limit=PER_PAGE, offset=offset)
-    origins = state.bank.origins([hit.example_id for hit in result.hits])
     for hit in result.hits:
-        kind, source_name, source_url = origins.get(hit.example_id, ("example", None, None))
         out["items"].append(
             {
                 "id": hit.example_id,
@@ -200,10 +198,10 @@ def examples_list(
                 "period_start": hit.period_start,
                 "period_end": hit.period_end,
                 "status": hit.status,
-                "kind": kind,
-                "kind_label": KIND_LABELS.get(kind, kind),
-                "source_name": source_name,
-                "source_url": source_url,
+                "kind": hit.kind,
+                "kind_label": KIND_LABELS.get(hit.kind, hit.kind),
+                "source_name": hit.source_name,
+                "source_url": hit.source_url,
                 "summary": hit.summary,
                 "snippet_html": hit.snippet_html,
             }
