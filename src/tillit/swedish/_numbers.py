@@ -140,8 +140,8 @@ def distinguishing_decimals(values: Iterable[Number], decimals: int | None = Non
 
 def side_by_side(values: Sequence[Number], decimals: int | None = None) -> tuple[str, ...]:
     """``values`` written with one set of decimals, enough that different values read
-    differently: (0.0123, 0.0138) → ("0,012", "0,014"); (0.0123, 0.0126) → ("0,0123",
-    "0,0126")."""
+    differently: (0.0123, 0.0138) with 2 decimals → ("0,012", "0,014"); (0.01231, 0.01234) →
+    ("0,01231", "0,01234")."""
     d = distinguishing_decimals(values, decimals)
     return tuple(number(v, d) for v in values)
 

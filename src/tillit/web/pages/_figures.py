@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from markupsafe import Markup, escape
 
+from tillit import swedish
 from tillit.analyses import Polarity
 from tillit.query import KpiOverview
 from tillit.reports import (
@@ -86,18 +87,22 @@ def _role_label(role: str) -> str:
 def distribution(report: KpiOverview) -> Figure:
     marks = [Mark(p.municipality, p.name, p.value, p.role) for p in report.points]
     rank = report.rank()
-    parts = [
-        f"{len(report.points)} kommuner har ett värde för {report.year}; "
-        f"medianen är {num(report.national_median)}."
-    ]
     focal = report.focal
+    # The three numbers are compared: the same decimals, enough to tell them apart.
+    national, own, peer = swedish.side_by_side(
+        (report.national_median, focal.value if focal else None, report.peer_median)
+    )
+    parts = [
+        f"{swedish.count(len(report.points), 'kommun')} har ett värde för {report.year}; "
+        f"medianen är {national}."
+    ]
     if focal is not None and rank is not None:
         parts.append(
-            f"{focal.name} har {num(focal.value)} och ligger på plats {rank[0]} av {rank[1]} "
+            f"{focal.name} har {own} och ligger på plats {rank[0]} av {rank[1]} "
             f"({report.rank_basis})."
         )
     if report.peer_median is not None:
-        parts.append(f"Liknande kommuners median är {num(report.peer_median)}.")
+        parts.append(f"Liknande kommuners median är {peer}.")
     chart = distribution_chart(
         marks,
         chart_id="fordelning",
