@@ -40,7 +40,7 @@ def _fields(model: ExampleIn | ExamplePatch, *, only_set: bool) -> dict[str, Any
     return data
 
 
-@router.get("", summary="Lista goda exempel", responses=errors(404))
+@router.get("", summary="Lista bankens texter", responses=errors(404))
 def list_examples(
     actor: Actor,
     state: State,
@@ -62,8 +62,8 @@ def list_examples(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> ExampleListOut:
-    """Exempel som du får se (publicerade, och utkast för din egen organisation), senast
-    ändrade först."""
+    """Texter som du får se (publicerade, och utkast för din egen organisation), senast
+    ändrade först: goda exempel och inlästa texter; `kind=example` ger bara goda exempel."""
     page = state.bank.list_examples(
         actor,
         organisation=organisation,
