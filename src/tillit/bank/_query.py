@@ -6,6 +6,7 @@ them."""
 from __future__ import annotations
 
 import html
+import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -82,13 +83,8 @@ def indexed_terms(text: str | None) -> tuple[list[str], list[str]]:
     after them, the terms of their compound parts ("äldreomsorgslyftet" adds "aldreomsorg",
     "aldr", "omsorg", "lyft"), so that a part is found as a word of its own while a phrase
     still meets the words next to each other."""
-    words: list[str] = []
-    parts: list[str] = []
-    for w in WORD.findall(text or ""):
-        found = word_terms(w)
-        words.append(found[0])
-        parts.extend(found[1:])
-    return words, parts
+    found = list(map(word_terms, WORD.findall(text or "")))
+    return [f[0] for f in found], [p for f in found if len(f) > 1 for p in f[1:]]
 
 
 # -- query parsing ---------------------------------------------------------------------------
@@ -212,11 +208,16 @@ def ts_fallback(parsed: ParsedQuery) -> str:
 
 
 class Matcher:
-    """Decides whether a word of the original text is a hit of the query."""
+    """Decides whether a word of the original text is a hit of the query (a search's
+    snippets test some thousand words, most of them many times: each word is decided once)."""
+
+    __slots__ = ("_seen", "_yes", "prefixes", "stems")
 
     def __init__(self, stems: Iterable[str], prefixes: Iterable[str]) -> None:
         self.stems = frozenset(stems)
         self.prefixes = tuple(prefixes)
+        self._seen: set[str] = set()
+        self._yes: set[str] = set()
 
     @classmethod
     def of(cls, parsed: ParsedQuery, *, fallback: bool) -> Matcher:
@@ -225,10 +226,23 @@ class Matcher:
             return cls((), (fold(w) for w in words))
         return cls((term(w) for w in words), (fold(w) for w in parsed.prefixes))
 
+    def _decide(self, word: str) -> bool:
+        return not self.stems.isdisjoint(word_terms(word)) or (
+            bool(self.prefixes) and fold(word).startswith(self.prefixes)
+        )
+
     def __call__(self, word: str) -> bool:
-        if not self.stems.isdisjoint(word_terms(word)):
-            return True
-        return bool(self.prefixes) and fold(word).startswith(self.prefixes)
+        if word not in self._seen:
+            self._seen.add(word)
+            if self._decide(word):
+                self._yes.add(word)
+        return word in self._yes
+
+    def hits(self, words: set[str]) -> set[str]:
+        """Those of ``words`` that are hits (set operations for the words seen before)."""
+        for word in words - self._seen:
+            self(word)
+        return words & self._yes
 
 
 _SNIPPET_CHARS = 240
@@ -238,9 +252,17 @@ def snippet_html(fields: Iterable[str], matcher: Matcher) -> str:
     """About 240 characters of the text around its first hit (or its start), HTML-escaped,
     with each matched word in ``<mark>``."""
     body = "\n".join(f for f in fields if f).strip()
-    # Only the words up to the first hit and those inside the snippet are tested: a body
-    # runs to thousands of words, a snippet to about forty.
-    first = next((m.start() for m in WORD.finditer(body) if matcher(m[0])), None)
+    # A body runs to thousands of words, a snippet to about forty: the words are tested a
+    # block at a time up to the first hit, each distinct word once per search.
+    words = WORD.findall(body)
+    first = None
+    for block in range(0, len(words), 200):
+        part = words[block : block + 200]
+        hits = matcher.hits(set(part))
+        if hits:
+            index = block + next(i for i, w in enumerate(part) if w in hits)
+            first = next(itertools.islice(WORD.finditer(body), index, None)).start()
+            break
     start = 0
     if first is not None and first > 60:
         start = body.rfind(" ", 0, first - 40) + 1

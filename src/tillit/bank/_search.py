@@ -18,9 +18,11 @@ reduced to letters and digits and every value is a bound parameter.
 from __future__ import annotations
 
 import math
-from collections import Counter
+import secrets
+import threading
+from collections import Counter, OrderedDict
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Literal
 
 from sqlalchemy import bindparam, text
@@ -267,15 +269,24 @@ def search_examples(
             raise NotImplementedError(dialect)
         if not match:
             return SearchResult([], 0, False)
-        where = " AND ".join([cond, *clauses])
-        sql = f"SELECT e.id FROM {source} JOIN organisations o ON o.id = e.organisation_id "
-        all_params = {**params, "match": match}
-        candidates = {
-            int(r[0]) for r in db.execute(_bind(sql + f"WHERE {where}", all_params), all_params)
-        }
+        units = query_units(parsed, fallback=fallback)
+        state = _stats(db)
+        candidates: set[int] | frozenset[int]
+        if not fallback and not parsed.phrases and _no_filters(filters):
+            # Words and prefixes only, no filter: an example matches when it has every unit
+            # among its terms (what the matcher and ``_rank`` would both require), so the
+            # candidates are the visible examples and no matcher needs to run.
+            candidates = _visible(db, visibility, clauses, params, state)
+        else:
+            where = " AND ".join([cond, *clauses])
+            sql = f"SELECT e.id FROM {source} JOIN organisations o ON o.id = e.organisation_id "
+            all_params = {**params, "match": match}
+            candidates = {
+                int(r[0]) for r in db.execute(_bind(sql + f"WHERE {where}", all_params), all_params)
+            }
         if not candidates:
             continue
-        ranked = _rank(db, candidates, query_units(parsed, fallback=fallback), fallback)
+        ranked = _rank(db, candidates, units, fallback, state)
         if not ranked:
             continue
         page = dict(ranked[offset : offset + limit]) if limit > 0 else {}
@@ -296,28 +307,98 @@ _TITLE_B = 0.5
 _BODY_B = 0.75
 
 
-def _stats(db: Executor) -> tuple[int, float, float]:
-    """Examples indexed, average title and body length (in terms)."""
-    n, title, body = db.execute(
-        text("SELECT examples, title_terms, body_terms FROM example_term_stats WHERE id = 1")
+@dataclass(frozen=True)
+class _State:
+    """The bank's term statistics: examples indexed, average title and body length (in
+    terms), and where and at which generation of ``example_terms`` they were read."""
+
+    n: int
+    avg_title: float
+    avg_body: float
+    key: tuple[str, int]  # (the database, example_term_stats.generation)
+
+
+def _database(db: Executor) -> str:
+    bind = db.get_bind() if isinstance(db, Session) else db
+    return bind.engine.url.render_as_string(hide_password=True)
+
+
+def _stats(db: Executor) -> _State:
+    n, title, body, generation = db.execute(
+        text(
+            "SELECT examples, title_terms, body_terms, generation FROM example_term_stats "
+            "WHERE id = 1"
+        )
     ).one()
     n = int(n or 0)
+    key = (_database(db), int(generation))
     if not n:
-        return 0, 1.0, 1.0
-    return n, max(1.0, int(title) / n), max(1.0, int(body) / n)
+        return _State(0, 1.0, 1.0, key)
+    return _State(n, max(1.0, int(title) / n), max(1.0, int(body) / n), key)
 
 
 def _update_stats(db: Executor) -> None:
     n, title, body = db.execute(
         text("SELECT count(*), sum(title_len), sum(body_len) FROM example_terms WHERE term = ''")
     ).one()
-    db.execute(
-        text(
-            "UPDATE example_term_stats SET examples = :n, title_terms = :t, body_terms = :b "
-            "WHERE id = 1"
-        ),
-        {"n": int(n or 0), "t": int(title or 0), "b": int(body or 0)},
-    )
+    values = {"n": int(n or 0), "t": int(title or 0), "b": int(body or 0)}
+    sql = "UPDATE example_term_stats SET examples = :n, title_terms = :t, body_terms = :b"
+    # A new, random generation with every write of terms (from migration 0008 on): what a
+    # process keeps of ``example_terms`` (``_scores``) is keyed by it. Random, not counted
+    # up, so that a rolled-back write's number never comes back with other terms.
+    row = db.execute(text("SELECT * FROM example_term_stats WHERE id = 1")).mappings().one()
+    if "generation" in row:
+        sql += ", generation = :g"
+        values["g"] = secrets.randbits(62)
+    db.execute(text(sql + " WHERE id = 1"), values)
+
+
+# What a process keeps between searches, per database and generation of the terms: each
+# query unit's BM25F contribution per example (the common ones are thousands of rows), and
+# the ids of the examples a visibility lets one see. A write of terms changes the generation,
+# so nothing kept is ever used for other terms.
+_KEPT_UNITS = 2048
+_KEPT_VISIBLE = 64
+_KEPT_LOCK = threading.Lock()
+_UNIT_SCORES: OrderedDict[tuple[Any, ...], dict[int, float]] = OrderedDict()
+_VISIBLE: OrderedDict[tuple[Any, ...], frozenset[int]] = OrderedDict()
+
+
+def _keep(
+    cache: OrderedDict[tuple[Any, ...], Any], key: tuple[Any, ...], value: Any, most: int
+) -> None:
+    with _KEPT_LOCK:
+        cache[key] = value
+        cache.move_to_end(key)
+        while len(cache) > most:
+            cache.popitem(last=False)
+
+
+def _no_filters(filters: SearchFilters) -> bool:
+    return all(getattr(filters, f.name) is None for f in fields(filters))
+
+
+def _visible(
+    db: Executor,
+    visibility: Visibility,
+    clauses: list[str],
+    params: dict[str, Any],
+    state: _State,
+) -> frozenset[int]:
+    """The ids of the examples ``visibility`` lets one see (``clauses`` hold only it). An
+    example's status changes only with a write of its terms (the repository indexes every
+    change), so the generation keys this too."""
+    who = visibility if visibility == "all" else tuple(sorted(set(visibility)))
+    key = (*state.key, who)
+    found = _VISIBLE.get(key)
+    if found is None:
+        where = " AND ".join(clauses) or "1 = 1"
+        found = frozenset(
+            int(r[0])
+            for r in db.execute(_bind(f"SELECT e.id FROM examples e WHERE {where}", params), params)
+        )
+        _keep(_VISIBLE, key, found, _KEPT_VISIBLE)
+    return found
 
 
 _EXACT = text(
@@ -352,29 +433,55 @@ def _postings(db: Executor, unit: QueryUnit) -> dict[int, list[int]]:
     return out
 
 
+def _scores(db: Executor, unit: QueryUnit, state: _State) -> dict[int, float]:
+    """example id -> the unit's BM25F contribution to its score, for every example with the
+    unit among its terms; kept per database and generation (``_UNIT_SCORES``)."""
+    key = (*state.key, unit)
+    found = _UNIT_SCORES.get(key)
+    if found is not None:
+        return found
+    postings = _postings(db, unit)
+    df = len(postings)
+    idf = math.log(1.0 + (state.n - df + 0.5) / (df + 0.5))
+    found = {}
+    for example_id, (title_tf, body_tf, title_len, body_len) in postings.items():
+        tf = _TITLE_WEIGHT * title_tf / (
+            1.0 - _TITLE_B + _TITLE_B * title_len / state.avg_title
+        ) + _BODY_WEIGHT * body_tf / (1.0 - _BODY_B + _BODY_B * body_len / state.avg_body)
+        found[example_id] = idf * tf / (_K1 + tf)
+    _keep(_UNIT_SCORES, key, found, _KEPT_UNITS)
+    return found
+
+
 def _rank(
-    db: Executor, candidates: set[int], units: Sequence[QueryUnit], fallback: bool
+    db: Executor,
+    candidates: Collection[int],
+    units: Sequence[QueryUnit],
+    fallback: bool,
+    state: _State,
 ) -> list[tuple[int, float]]:
     """The candidates best first (ties: lower id first). In the stemmed search a candidate
     must have every unit in its terms (this evens out what the two matchers tokenise
-    differently); the fallback keeps every candidate."""
-    n, avg_title, avg_body = _stats(db)
-    scores: dict[int, float] = dict.fromkeys(candidates, 0.0) if fallback else {}
-    found: Counter[int] = Counter()
-    for unit in units:
-        postings = _postings(db, unit)
-        df = len(postings)
-        idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
-        for example_id, (title_tf, body_tf, title_len, body_len) in postings.items():
-            if example_id not in candidates:
-                continue
-            tf = _TITLE_WEIGHT * title_tf / (
-                1.0 - _TITLE_B + _TITLE_B * title_len / avg_title
-            ) + _BODY_WEIGHT * body_tf / (1.0 - _BODY_B + _BODY_B * body_len / avg_body)
-            scores[example_id] = scores.get(example_id, 0.0) + idf * tf / (_K1 + tf)
-            found[example_id] += 1
-    if not fallback:
-        scores = {i: s for i, s in scores.items() if found[i] == len(units)}
+    differently); the fallback keeps every candidate. Each score is the sum of its units'
+    contributions in the units' order, so it is the same float on both databases."""
+    per_unit = [_scores(db, unit, state) for unit in units]
+    if fallback:
+        scores = dict.fromkeys(candidates, 0.0)
+        for contributions in per_unit:
+            for example_id in scores:
+                scores[example_id] += contributions.get(example_id, 0.0)
+    else:
+        if not per_unit:
+            return []
+        # The examples with every unit: the smallest unit's first, then each other's test.
+        smallest = min(per_unit, key=len)
+        kept = [i for i in smallest if i in candidates and all(i in c for c in per_unit)]
+        scores = {}
+        for example_id in kept:
+            total = 0.0
+            for contributions in per_unit:
+                total += contributions[example_id]
+            scores[example_id] = total
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 
 

@@ -116,6 +116,7 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+@functools.lru_cache(maxsize=500_000)
 def _known(word: str) -> str | None:
     """The dictionary's lemma of ``word`` (lower-case), None when it does not know it or
     the lemma is another word (a suppletive form: "äldre" -> "gammal" would make
@@ -218,6 +219,7 @@ def lemma(word: str) -> str:
     return _lemma_and_parts(word.lower())[0]
 
 
+@functools.lru_cache(maxsize=300_000)
 def _term_of(lemma_: str) -> str:
     return fold(_stem(lemma_))
 

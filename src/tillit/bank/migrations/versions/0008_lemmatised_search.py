@@ -9,7 +9,8 @@ SQLite's FTS5 table, so both databases match the same examples: the title's word
 (weight A), the body's (B), the compound parts of the title's words (C) and of the body's (D).
 SQLite: ``example_search`` gets a column ``parts`` for the compound parts (so that a phrase
 and "liknande exempel" still see only the words) and is filled again, as is
-``example_terms`` on both databases.
+``example_terms`` on both databases. ``example_term_stats.generation`` changes with every write
+of terms, so that a process may keep what it read of them.
 
 Downgrading restores 0003's tables and column (the FTS5 table is filled again, with the
 words' terms); ``example_terms`` keeps the new terms until the older version indexes again.
@@ -47,12 +48,19 @@ def upgrade() -> None:
         op.execute("ALTER TABLE examples DROP COLUMN IF EXISTS search_vector")
         op.execute("ALTER TABLE examples ADD COLUMN search_vector tsvector")
         op.execute("CREATE INDEX ix_examples_search_vector ON examples USING gin (search_vector)")
+    # A random number, new with every write of terms: a process keeps what it read of
+    # ``example_terms`` while it is unchanged (``tillit.bank._search._scores``).
+    op.add_column(
+        "example_term_stats",
+        sa.Column("generation", sa.BigInteger(), server_default="0", nullable=False),
+    )
     from tillit.bank._search import index_examples
 
     index_examples(op.get_bind())
 
 
 def downgrade() -> None:
+    op.drop_column("example_term_stats", "generation")
     if op.get_bind().dialect.name == "sqlite":
         for statement in (*_SQLITE_DROP, _FTS5.format(parts=""), _SQLITE_VOCAB):
             op.execute(statement)
