@@ -1,14 +1,15 @@
-""" "Lär av" on the municipality page links to a learning partner's good examples only when
-they are in the operating area of the KPI where the municipality is behind, or linked to that
-KPI; otherwise it says that there are none yet. Imported texts (press releases, project
-descriptions) are never counted. Over the analysis store and a SQLite bank; the counting
-itself is tested on both databases in test_bank_kinds.py."""
+"""“Lär av” on the municipality page and in `tillit learn` points to a learning partner's
+good examples only when they are in the operating area of the KPI where the municipality is
+behind, or linked to that KPI; otherwise it says that there are none yet. Imported texts (press
+releases, project descriptions) are never counted. Over the analysis store and a SQLite bank;
+the counting itself is tested on both databases in test_bank_kinds.py."""
 
 from __future__ import annotations
 
 import html
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,7 +28,7 @@ CANDIDATES = ("1384", "1380", "1382", "1315", "1381", "1415", "1383")
 @pytest.fixture(scope="module")
 def learning_site(
     analysis_settings: Settings, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[TestClient, Bank, Any]]:
+) -> Iterator[tuple[TestClient, Bank, Any, str]]:
     url = f"sqlite:///{tmp_path_factory.mktemp('learn') / 'bank.sqlite'}"
     upgrade(url)
     bank = open_bank(url, passwords=FAST_PASSWORDS)
@@ -37,7 +38,7 @@ def learning_site(
     )
     admin = bank.add_user("admin@example.se", "ett långt lösenord", "Admin", "admin")
     with TestClient(create_app(bank=bank, atlas=Atlas(store))) as client:
-        yield client, bank, admin
+        yield client, bank, admin, url
     bank.close()
 
 
@@ -54,9 +55,12 @@ def _words(fragment: str) -> str:
 
 
 def test_learn_from_links_only_examples_of_the_area_or_the_kpi(
-    learning_site: tuple[TestClient, Bank, Any],
+    learning_site: tuple[TestClient, Bank, Any, str],
+    analysis_env: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    client, bank, admin = learning_site
+    client, bank, admin, url = learning_site
     found = [
         (focal, f)
         for focal in CANDIDATES
@@ -108,3 +112,20 @@ def test_learn_from_links_only_examples_of_the_area_or_the_kpi(
     assert f"/exempel?kommun={code}&amp;omrade=" in by_area
     listed = client.get("/exempel.json", params={"kommun": code, "omrade": area}).json()
     assert [i["title"] for i in listed["items"]] == ["Ett gott exempel inom området"]
+
+    # `tillit learn` says the same of each partner, when a bank is set up.
+    from tillit.cli import main
+
+    monkeypatch.setenv("TILLIT_DATABASE_URL", url)
+    assert main(["learn", focal]) == 0
+    lines = [" ".join(x.split()) for x in capsys.readouterr().out.splitlines()]
+    said = [x for x in lines if x.startswith(f"Lär av {name}:")]
+    assert said, lines
+    assert any(x.endswith("– 1 gott exempel inom området i banken.") for x in said)
+    others = [x for x in lines if x.startswith("Lär av ") and not x.startswith(f"Lär av {name}:")]
+    assert all(x.endswith("inom det här området ännu.") for x in others)
+    # Without a bank, nothing is said of examples, and no bank file is made.
+    missing = Path(url.removeprefix("sqlite:///")).with_name("ingen.sqlite")
+    monkeypatch.setenv("TILLIT_DATABASE_URL", f"sqlite:///{missing}")
+    assert main(["learn", focal]) == 0
+    assert "i banken" not in capsys.readouterr().out and not missing.exists()

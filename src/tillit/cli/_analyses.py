@@ -19,7 +19,9 @@ from tillit.store import LICENCE
 # The analyses (numpy, scipy) load when one of these commands runs, not with every
 # `tillit` command: `tillit kpi search` should not wait for them.
 if TYPE_CHECKING:
-    from tillit.analyses import Learning, Polarity
+    from collections.abc import Callable
+
+    from tillit.analyses import Finding, Learning, Polarity
     from tillit.query import ComparisonReport, LearnReport
 
 PEER_KINDS = ("struktur", "kommungrupp", "liknande")
@@ -401,10 +403,16 @@ def learn_command(
         ]
         emit(rows, fmt, keys=["municipality", "kpi", "partners"])
         return
-    _print_learning(report)
+    from tillit.cli._learn_examples import partner_examples_note
+
+    _print_learning(report, partner_examples_note(settings, report))
 
 
-def _print_learning(report: LearnReport) -> None:
+def _print_learning(
+    report: LearnReport, examples: Callable[[str, Finding], str] | None = None
+) -> None:
+    """The learning report; ``examples(partner, finding)`` says what the bank holds of a
+    learning partner's good examples (None: no bank to ask)."""
     console = out_console()
     learning = report.learning
     peers = ", ".join(safe(report.names.get(m, m)) for m in report.peers.members[:12])
@@ -455,9 +463,10 @@ def _print_learning(report: LearnReport) -> None:
             why = f"tydligt bättre nivå, bättre {p.years_better} av 3 år ({number(p.value)})"
             if p.improving:
                 why += f"; förbättras också ({swedish.per_year(p.slope)})"
+            held = f" – {safe(examples(p.municipality, f))}" if examples else ""
             console.print(
                 f"  Lär av [bold]{safe(report.names.get(p.municipality, p.municipality))}[/bold]: "
-                f"{why}."
+                f"{why}{held}."
             )
         if f.also_improving:
             console.print(

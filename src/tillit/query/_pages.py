@@ -40,6 +40,7 @@ __all__ = [
     "kpi_overview",
     "municipality_names",
     "municipality_overview",
+    "partner_examples",
     "peers_overview",
     "resolve_code",
 ]
@@ -139,14 +140,25 @@ class MunicipalityOverview:
         return self.linked_examples.get((municipality, kpi), 0)
 
     def learn_from(self, municipality: str, finding: Finding) -> tuple[int, str | None]:
-        """A learning partner's good examples for a finding: (how many, "area" when they are
-        in the KPI's operating area or "kpi" when they are linked to the KPI). (0, None):
-        none yet. Examples in other areas are never offered: they are no help here."""
-        in_area = self.examples_of(municipality, finding.area)
-        if in_area:
-            return in_area, "area"
-        linked = self.examples_linked(municipality, finding.kpi)
-        return (linked, "kpi") if linked else (0, None)
+        """A learning partner's good examples for a finding (see ``partner_examples``)."""
+        return partner_examples(self.examples, self.linked_examples, municipality, finding)
+
+
+def partner_examples(
+    examples: Mapping[tuple[str, str | None], int],
+    linked: Mapping[tuple[str, str], int],
+    municipality: str,
+    finding: Finding,
+) -> tuple[int, str | None]:
+    """A learning partner's good examples for a finding, from the bank's counts per (code,
+    area) and per (code, KPI): (how many, "area" when they are in the KPI's operating area,
+    or "kpi" when they are linked to the KPI). (0, None): none yet. Examples of other areas
+    are never offered: they are no help here."""
+    in_area = examples.get((municipality, finding.area), 0)
+    if in_area:
+        return in_area, "area"
+    n = linked.get((municipality, finding.kpi), 0)
+    return (n, "kpi") if n else (0, None)
 
 
 def municipality_overview(
