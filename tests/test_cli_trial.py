@@ -156,7 +156,7 @@ def test_evaluate_a_registered_trial_prints_a_verdict_with_its_reasons(
     assert "Inte förregistrerat" in out
     assert "Bedömning: " in out and "Från 2016 låg Kungsbacka" in out
     for heading in (
-        "Effekt per år (N15419)",
+        "Effekt per år",
         "Genomsnittlig effekt:",
         "Anpassning före starten: RMSPE",
         "Placebotest i rummet: p = ",

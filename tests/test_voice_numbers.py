@@ -22,6 +22,7 @@ from tillit.swedish import (
     kpi_unit,
     money,
     number,
+    p_value,
     per_year,
     percent,
     plural,
@@ -182,3 +183,16 @@ def test_part_of_a_whole_agrees_with_the_whole() -> None:
 def test_a_kpi_is_named_by_its_title() -> None:
     assert kpi_label("N01951", "Invånare totalt, antal") == "Invånare totalt, antal (N01951)"
     assert kpi_label("N01951", None) == "N01951"
+
+
+@given(st.floats(min_value=1e-12, max_value=0.999))
+def test_a_p_value_has_three_significant_digits(p: float) -> None:
+    text = p_value(p)
+    digits = text.replace(",", "").lstrip("0")
+    assert len(digits) == 3, text
+    assert parse(text) == pytest.approx(p, rel=0.006)
+
+
+def test_p_values_either_side_of_a_threshold_read_differently() -> None:
+    assert (p_value(0.0499), p_value(0.05)) == ("0,0499", "0,0500")
+    assert p_value(0.0588) == "0,0588" and p_value(None) == "–"

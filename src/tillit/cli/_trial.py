@@ -19,7 +19,7 @@ from tillit.cli._output import Format, RichProgress, emit, err_console, number, 
 from tillit.config import Settings
 from tillit.errors import InvalidInputError, NoDataError
 from tillit.store import LICENCE
-from tillit.swedish import decimals_for, difference, kpi_label
+from tillit.swedish import decimals_for, difference, kpi_label, p_value, side_by_side
 
 # The bank (SQLAlchemy) and the analyses (numpy, scipy) load when a trial command runs.
 if TYPE_CHECKING:
@@ -364,15 +364,19 @@ def _print_trial_evaluation(result: TrialEvaluation) -> None:
         if result.refusal_hint:
             console.print(f"Nästa steg: {escape(result.refusal_hint)}", highlight=False)
         return
-    _print_evaluation(result.evaluation, f"{result.peers} strukturellt mest lika kommuner")
+    # The KPI is named by its title above; the table is "Effekt per år".
+    _print_evaluation(result.evaluation, f"{result.peers} strukturellt mest lika kommuner", "")
     console.print(LICENCE, highlight=False)
 
 
-def _print_evaluation(e: SynthEvaluation, pool: str) -> None:
+def _print_evaluation(e: SynthEvaluation, pool: str, outcome: str | None = None) -> None:
+    """``outcome``: what the table's title calls the outcome (default: its column; "" for
+    none)."""
     console = out_console()
     fit = e.fit
     console.print(f"\n[bold]Bedömning: {escape(e.verdict.label)}[/bold]", highlight=False)
     console.print(escape(e.verdict.explanation), highlight=False)
+    label = fit.outcome if outcome is None else outcome
     values = [*fit.treated_series, *fit.synthetic_series]
     places = decimals_for(values)
     emit(
@@ -386,7 +390,7 @@ def _print_evaluation(e: SynthEvaluation, pool: str) -> None:
             for x in e.effects
         ],
         Format.table,
-        title=f"Effekt per år ({fit.outcome})",
+        title=f"Effekt per år ({label})" if label else "Effekt per år",
         columns=[
             ("time", "År"),
             ("treated", escape(fit.treated)),
@@ -396,21 +400,22 @@ def _print_evaluation(e: SynthEvaluation, pool: str) -> None:
         numeric=("treated", "synthetic", "gap"),
     )
     j = len(e.placebos)
+    rmspe, placebo_rmspe = side_by_side((fit.pre_rmspe, e.quality.placebo_median_pre_rmspe))
     lines = [
-        f"Genomsnittlig effekt: {difference(e.average_effect, places)} (efter start − syntetisk).",
-        f"Anpassning före starten: RMSPE {number(fit.pre_rmspe, places)} över "
-        f"{len(fit.fit_times)} år (median för de jämförbara i placebotestet: "
-        f"{number(e.quality.placebo_median_pre_rmspe, places)}).",
-        f"Placebotest i rummet: p = {number(e.p_value, 3)}, plats {e.rank} av {j + 1} "
+        # A number in a sentence is written as the verdict above writes it (its own size).
+        f"Genomsnittlig effekt: {difference(e.average_effect)} (efter start − syntetisk).",
+        f"Anpassning före starten: RMSPE {rmspe} över "
+        f"{len(fit.fit_times)} år (median för de jämförbara i placebotestet: {placebo_rmspe}).",
+        f"Placebotest i rummet: p = {p_value(e.p_value)}, plats {e.rank} av {j + 1} "
         f"(J = {j} jämförbara, var och en behandlad som om den haft försöket; lägsta möjliga p "
-        f"är {number(1 / (j + 1), 3)}).",
+        f"är {p_value(1 / (j + 1))}).",
         f"Skillnad-i-skillnader mot samma {len(fit.donors)} jämförbara: "
-        f"{difference(e.did.estimate, places)} (p = {number(e.did.p_value, 3)}).",
+        f"{difference(e.did.estimate)} (p = {p_value(e.did.p_value)}).",
     ]
     if e.in_time.reason is None:
         lines.append(
             f"Placebo i tiden: med låtsad start {e.in_time.start} blir skillnaden i genomsnitt "
-            f"{difference(e.in_time.average_gap, places)} (bör vara nära noll)."
+            f"{difference(e.in_time.average_gap)} (bör vara nära noll)."
         )
     else:
         lines.append(f"Placebo i tiden: {e.in_time.reason}")
@@ -418,7 +423,7 @@ def _print_evaluation(e: SynthEvaluation, pool: str) -> None:
         effects = [x.average_effect for x in e.leave_one_out]
         lines.append(
             f"Utan en av de {len(effects)} största jämförbara i taget: effekten mellan "
-            f"{difference(min(effects), places)} och {difference(max(effects), places)}."
+            f"{difference(min(effects))} och {difference(max(effects))}."
         )
     for line in lines:
         console.print(escape(line), highlight=False)

@@ -36,6 +36,7 @@ __all__ = [
     "kpi_unit",
     "money",
     "number",
+    "p_value",
     "per_year",
     "percent",
     "share",
@@ -178,6 +179,15 @@ def interval(low: Number, high: Number, unit: str = "", decimals: int | None = N
     lo, hi = side_by_side((low, high), decimals)
     text = f"{lo} till {hi}"
     return f"{text}{UNIT_SPACE}{unit}" if unit else text
+
+
+def p_value(p: Number) -> str:
+    """A p-value or other probability: three significant digits below 1 ("0,0588",
+    "0,000400"), so two p-values on either side of a threshold never read the same."""
+    x = _finite(p)
+    if x is None:
+        return MISSING
+    return number(x, 0 if x == 0 else decimals_for((x,)) + (1 if abs(x) < 1 else 0))
 
 
 def percent(value: Number, decimals: int | None = None) -> str:

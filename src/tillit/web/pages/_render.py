@@ -87,6 +87,7 @@ env.filters.update(
     per_year=swedish.per_year,
     with_unit=swedish.with_unit,
     count=swedish.count,
+    p_value=swedish.p_value,
     svg=_svg,
     trusted=_svg,
 )
