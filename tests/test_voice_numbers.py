@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import ROUND_HALF_UP, Context, Decimal
 
 import pytest
 from hypothesis import given
@@ -196,3 +197,25 @@ def test_a_p_value_has_three_significant_digits(p: float) -> None:
 def test_p_values_either_side_of_a_threshold_read_differently() -> None:
     assert (p_value(0.0499), p_value(0.05)) == ("0,0499", "0,0500")
     assert p_value(0.0588) == "0,0588" and p_value(None) == "–"
+
+
+def _by_decimal(x: float, decimals: int) -> str:
+    exact = Decimal(abs(x)).quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP, Context(prec=999))
+    return f"{exact:,f}".replace(",", GROUP).replace(".", ",")
+
+
+@given(finite, st.integers(min_value=0, max_value=8))
+def test_half_rounds_away_from_zero_on_the_exact_value(x: float, decimals: int) -> None:
+    assert number(abs(x), decimals) == _by_decimal(x, decimals)
+
+
+@given(st.integers(min_value=-(10**9), max_value=10**9), st.integers(min_value=0, max_value=6))
+def test_a_true_half_rounds_up(n: int, decimals: int) -> None:
+    # n + 0.5 in units of the last decimal, exact in binary when it is a multiple of 1/2**k
+    x = (2 * n + 1) / 2 / 10**decimals
+    if Decimal(x) == (Decimal(2 * n + 1) / 2).scaleb(-decimals):
+        assert number(abs(x), decimals) == _by_decimal(x, decimals)
+
+
+def test_ties_and_near_ties() -> None:
+    assert (number(0.125, 2), number(12.5, 0), number(2.675, 2)) == ("0,13", "13", "2,67")

@@ -59,6 +59,8 @@ _MOST_DECIMALS = 345
 
 Number = SupportsFloat | None
 
+#: 10**d for the decimals whose power of ten is an exact double.
+_POWERS = tuple(10.0**d for d in range(23))
 #: Enough precision for any double with any decimals up to ``_MOST_DECIMALS``.
 _EXACT = Context(prec=1000)
 
@@ -76,13 +78,20 @@ def _finite(value: Number) -> float | None:
 def _digits(x: float, decimals: int) -> str:
     """|x| with ``decimals`` decimals, grouped, decimal comma; no sign. Half rounds away from
     zero (12,5 → 13), as taught in school, on the exact value of the double."""
-    exact = Decimal(abs(x)).quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP, _EXACT)
-    text = f"{exact:,f}"
+    size = abs(x)
+    scaled = size * _POWERS[decimals] if decimals < len(_POWERS) else math.inf
+    if math.isfinite(scaled) and scaled - math.floor(scaled) != 0.5:
+        # Not a tie (a tie's product is exact, so this test never misses one): Python's own
+        # formatting rounds as Decimal would, and is several times faster.
+        text = f"{size:,.{decimals}f}"
+    else:
+        exact = Decimal(size).quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP, _EXACT)
+        text = f"{exact:,f}"
     return text.replace(",", GROUP).replace(".", ",")
 
 
 def _is_zero(text: str) -> bool:
-    return not any(c in "123456789" for c in text)
+    return not text.strip("0," + GROUP)
 
 
 def number(value: Number, decimals: int | None = None, *, sign: bool = False) -> str:
@@ -124,27 +133,32 @@ def _decimals_one(largest: float) -> int:
     return 1 - math.floor(math.log10(largest))
 
 
+def _distinguish(values: Iterable[Number], decimals: int | None) -> tuple[int, dict[float, str]]:
+    """The decimals ``distinguishing_decimals`` chooses, and each finite value's text."""
+    finite = sorted({x for x in (_finite(v) for v in values) if x is not None})
+    d = decimals_for(finite) if decimals is None else max(0, decimals)
+    while True:
+        texts = {x: number(x, d) for x in finite}
+        clash = len(set(texts.values())) < len(texts)
+        if d >= _MOST_DECIMALS or not (
+            clash or any(x != 0 and _is_zero(t) for x, t in texts.items())
+        ):
+            return d, texts
+        d += 1
+
+
 def distinguishing_decimals(values: Iterable[Number], decimals: int | None = None) -> int:
     """At least ``decimals`` (default ``decimals_for``), and as many more as it takes for
     different values to read differently and for no value but zero to read as zero."""
-    finite = sorted({x for x in (_finite(v) for v in values) if x is not None})
-    d = decimals_for(finite) if decimals is None else max(0, decimals)
-    while d < _MOST_DECIMALS:
-        texts = [number(x, d) for x in finite]
-        clash = len(set(texts)) < len(texts)
-        hidden = any(x != 0 and _is_zero(t) for x, t in zip(finite, texts, strict=True))
-        if not clash and not hidden:
-            return d
-        d += 1
-    return d
+    return _distinguish(values, decimals)[0]
 
 
 def side_by_side(values: Sequence[Number], decimals: int | None = None) -> tuple[str, ...]:
     """``values`` written with one set of decimals, enough that different values read
     differently: (0.0123, 0.0138) with 2 decimals → ("0,012", "0,014"); (0.01231, 0.01234) →
     ("0,01231", "0,01234")."""
-    d = distinguishing_decimals(values, decimals)
-    return tuple(number(v, d) for v in values)
+    _, texts = _distinguish(values, decimals)
+    return tuple(MISSING if (x := _finite(v)) is None else texts[x] for v in values)
 
 
 def difference(value: Number, decimals: int | None = None) -> str:
@@ -155,7 +169,14 @@ def difference(value: Number, decimals: int | None = None) -> str:
         return MISSING
     if x == 0:
         return "0"
-    return number(x, distinguishing_decimals((x,), decimals), sign=True)
+    if decimals is None:
+        decimals = 0 if x.is_integer() else _decimals_one(x)
+    d = max(0, decimals)
+    while True:
+        text = number(x, d, sign=True)
+        if not _is_zero(text) or d >= _MOST_DECIMALS:
+            return text
+        d += 1
 
 
 def change_unit(unit: str) -> str:
