@@ -240,29 +240,34 @@ class Matcher:
 
     def hits(self, words: set[str]) -> set[str]:
         """Those of ``words`` that are hits (set operations for the words seen before)."""
-        for word in words - self._seen:
-            self(word)
+        new = words - self._seen
+        if new:
+            self._seen |= new
+            self._yes.update(w for w in new if self._decide(w))
         return words & self._yes
 
 
 _SNIPPET_CHARS = 240
 
 
-def snippet_html(fields: Iterable[str], matcher: Matcher) -> str:
+def snippet_html(fields: Iterable[str], matcher: Matcher, *, look: bool = True) -> str:
     """About 240 characters of the text around its first hit (or its start), HTML-escaped,
-    with each matched word in ``<mark>``."""
+    with each matched word in ``<mark>``. ``look=False``: the text is known to have no hit
+    (the query matched the title), so it starts at the beginning without looking for one."""
     body = "\n".join(f for f in fields if f).strip()
     # A body runs to thousands of words, a snippet to about forty: the words are tested a
     # block at a time up to the first hit, each distinct word once per search.
-    words = WORD.findall(body)
     first = None
-    for block in range(0, len(words), 200):
-        part = words[block : block + 200]
-        hits = matcher.hits(set(part))
-        if hits:
-            index = block + next(i for i, w in enumerate(part) if w in hits)
-            first = next(itertools.islice(WORD.finditer(body), index, None)).start()
+    found = WORD.finditer(body) if look else iter(())
+    size = 25  # most first hits are early: small blocks first, then larger ones
+    while first is None:
+        block = list(itertools.islice(found, size))
+        size = min(size * 4, 1600)
+        if not block:
             break
+        hits = matcher.hits({m[0] for m in block})
+        if hits:
+            first = next(m.start() for m in block if m[0] in hits)
     start = 0
     if first is not None and first > 60:
         start = body.rfind(" ", 0, first - 40) + 1

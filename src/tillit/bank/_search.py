@@ -272,11 +272,12 @@ def search_examples(
         units = query_units(parsed, fallback=fallback)
         state = _stats(db)
         candidates: set[int] | frozenset[int]
-        if not fallback and not parsed.phrases and _no_filters(filters):
-            # Words and prefixes only, no filter: an example matches when it has every unit
-            # among its terms (what the matcher and ``_rank`` would both require), so the
-            # candidates are the visible examples and no matcher needs to run.
-            candidates = _visible(db, visibility, clauses, params, state)
+        if not fallback and not parsed.phrases and _own_columns_only(filters):
+            # Words and prefixes only, filters on the examples' own columns: an example
+            # matches when it has every unit among its terms (what the matcher and ``_rank``
+            # would both require), so the candidates are the examples the visibility and
+            # filters allow, and no matcher needs to run.
+            candidates = _visible(db, visibility, filters, clauses, params, state)
         else:
             where = " AND ".join([cond, *clauses])
             sql = f"SELECT e.id FROM {source} JOIN organisations o ON o.id = e.organisation_id "
@@ -290,7 +291,8 @@ def search_examples(
         if not ranked:
             continue
         page = dict(ranked[offset : offset + limit]) if limit > 0 else {}
-        hits = _hits(db, page, parsed, fallback=fallback)
+        bodies = None if fallback else _in_body(units, state)
+        hits = _hits(db, page, parsed, fallback=fallback, bodies=bodies)
         return SearchResult(hits, len(ranked), fallback)
     return SearchResult([], 0, False)
 
@@ -361,6 +363,7 @@ _KEPT_UNITS = 2048
 _KEPT_VISIBLE = 64
 _KEPT_LOCK = threading.Lock()
 _UNIT_SCORES: OrderedDict[tuple[Any, ...], dict[int, float]] = OrderedDict()
+_UNIT_BODIES: OrderedDict[tuple[Any, ...], frozenset[int]] = OrderedDict()
 _VISIBLE: OrderedDict[tuple[Any, ...], frozenset[int]] = OrderedDict()
 
 
@@ -374,22 +377,30 @@ def _keep(
             cache.popitem(last=False)
 
 
-def _no_filters(filters: SearchFilters) -> bool:
-    return all(getattr(filters, f.name) is None for f in fields(filters))
+#: Filters on columns of ``examples`` itself, which change only with a write of the example
+#: (and so of its terms): the others read linked tables.
+_OWN_COLUMNS = frozenset(
+    ["operating_area", "kind", "status", "organisation_id", "year_from", "year_to"]
+)
+
+
+def _own_columns_only(filters: SearchFilters) -> bool:
+    return all(f.name in _OWN_COLUMNS or getattr(filters, f.name) is None for f in fields(filters))
 
 
 def _visible(
     db: Executor,
     visibility: Visibility,
+    filters: SearchFilters,
     clauses: list[str],
     params: dict[str, Any],
     state: _State,
 ) -> frozenset[int]:
-    """The ids of the examples ``visibility`` lets one see (``clauses`` hold only it). An
-    example's status changes only with a write of its terms (the repository indexes every
-    change), so the generation keys this too."""
+    """The ids of the examples ``visibility`` and ``filters`` (on the examples' own columns
+    only: ``clauses`` read ``examples e`` alone) allow. Those columns change only with a write
+    of the example, which the repository indexes, so the terms' generation keys this too."""
     who = visibility if visibility == "all" else tuple(sorted(set(visibility)))
-    key = (*state.key, who)
+    key = (*state.key, who, filters)
     found = _VISIBLE.get(key)
     if found is None:
         where = " AND ".join(clauses) or "1 = 1"
@@ -449,8 +460,17 @@ def _scores(db: Executor, unit: QueryUnit, state: _State) -> dict[int, float]:
             1.0 - _TITLE_B + _TITLE_B * title_len / state.avg_title
         ) + _BODY_WEIGHT * body_tf / (1.0 - _BODY_B + _BODY_B * body_len / state.avg_body)
         found[example_id] = idf * tf / (_K1 + tf)
+    in_body = frozenset(i for i, tfs in postings.items() if tfs[1])
+    _keep(_UNIT_BODIES, key, in_body, _KEPT_UNITS)
     _keep(_UNIT_SCORES, key, found, _KEPT_UNITS)
     return found
+
+
+def _in_body(units: Sequence[QueryUnit], state: _State) -> list[frozenset[int]] | None:
+    """Per unit, the examples with it in the body (not only in the title), when kept: a
+    snippet needs to look for a hit only in those."""
+    found = [_UNIT_BODIES.get((*state.key, unit)) for unit in units]
+    return None if any(f is None for f in found) else [f for f in found if f is not None]
 
 
 def _rank(
@@ -509,14 +529,14 @@ class _Text:
         self.row = row
         self.body = [row[3] or "", row[4] or "", row[5] or "", row[6] or ""]
 
-    def hit(self, score: float, matcher: Matcher) -> Hit:
+    def hit(self, score: float, matcher: Matcher, *, in_body: bool = True) -> Hit:
         r = self.row
         return Hit(
             example_id=int(r[0]),
             title=r[1],
             organisation=r[2],
             score=score,
-            snippet_html=snippet_html(self.body, matcher),
+            snippet_html=snippet_html(self.body, matcher, look=in_body),
             organisation_id=r[7],
             organisation_code=r[8],
             operating_area=r[9],
@@ -546,11 +566,22 @@ def _texts(db: Executor, ids: Sequence[int]) -> dict[int, _Text]:
 
 
 def _hits(
-    db: Executor, scores: dict[int, float], parsed: ParsedQuery, *, fallback: bool
+    db: Executor,
+    scores: dict[int, float],
+    parsed: ParsedQuery,
+    *,
+    fallback: bool,
+    bodies: list[frozenset[int]] | None = None,
 ) -> list[Hit]:
+    """The hits of ``scores``' examples; ``bodies``: per query unit, the examples with it in
+    the body (the others' snippets start at the beginning without looking for a hit)."""
     texts = _texts(db, list(scores))
     matcher = Matcher.of(parsed, fallback=fallback)
-    return [texts[i].hit(score, matcher) for i, score in scores.items() if i in texts]
+    return [
+        texts[i].hit(score, matcher, in_body=bodies is None or any(i in b for b in bodies))
+        for i, score in scores.items()
+        if i in texts
+    ]
 
 
 # -- keeping the index in sync ---------------------------------------------------------------
