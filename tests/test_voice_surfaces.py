@@ -86,7 +86,6 @@ ENGLISH = frozenset(
         "from",
         "into",
         "per_year",
-        "kind",
         "clear",
         "uncertain",
         "clearly_better",
@@ -358,3 +357,13 @@ def test_the_json_twins_labels_are_swedish_and_numbers_stay_numbers(
     numbers = re.findall(r"'(?:value|peer_median|difference|distance)': ([^,}]+)", str(data))
     assert numbers, path
     assert all(re.fullmatch(r"-?[\d.e+-]+|None|nan", n) for n in numbers), numbers
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/examples?limit=abc", "/api/examples?limit=0", "/api/examples?kind=pressrelease"]
+)
+def test_the_apis_validation_messages_are_swedish(analysis_site: TestClient, path: str) -> None:
+    error = analysis_site.get(path).json()["error"]
+    texts = [error["message"], error["hint"], *(f["message"] for f in error.get("fields", []))]
+    assert error.get("fields"), error
+    assert not [t for t in texts if _english(t)], error
