@@ -278,6 +278,10 @@ def test_sample_outputs_are_swedish_and_name_kpis_by_title(
         or "+" in outputs["compare Kungsbacka N15419 N00945"]
     )
     assert "-0," not in "".join(outputs.values())  # never a hyphen for a minus
+    # a table's column has one set of decimals ("86,0" under "83,7", never "86")
+    column = re.findall(r"│ \d{4} │ +([\d,]+) │", outputs[f"trend Kungsbacka {SCHOOL}"])
+    assert len(column) > 5 and len({len(v.partition(",")[2]) for v in column}) == 1, column
+    assert "procentenheter per år" in outputs[f"trend Kungsbacka {SCHOOL}"]
 
 
 # ---------------------------------------------------------------- the pages

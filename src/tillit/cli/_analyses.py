@@ -230,9 +230,11 @@ def trend_command(
     console.print(f"[bold]{safe(report.name)}: {safe(report.title)}[/bold] ({report.kpi})")
     console.print(safe(t.summary))
     if t.slope is not None:
+        unit = swedish.change_unit(swedish.kpi_unit(report.title))
         console.print(
-            f"Lutning {swedish.per_year(t.slope)} "
-            f"(95 %: {swedish.interval(t.slope_low, t.slope_high)}), Kendalls S = {t.s}, "
+            f"Lutning {swedish.per_year(t.slope, unit)} "
+            f"(95 %: {swedish.interval(t.slope_low, t.slope_high)}), "
+            f"Kendalls S = {swedish.number(t.s)}, "
             f"{'exakt test' if t.method == 'exact' else 'normalapproximation'}."
         )
     console.print(f"Riktning: {safe(report.polarity.explanation)}.")

@@ -189,11 +189,22 @@ def emit(
             overflow="fold",
             min_width=label_width if i == 0 else None,
         )
+    # A numeric column has one set of decimals ("86,0" under "83,7", never "86").
+    places = {
+        k: swedish.decimals_for(
+            [
+                v
+                for row in rows
+                if isinstance(v := row.get(k), int | float) and not isinstance(v, bool)
+            ]
+        )
+        for k in numeric
+    }
     for row in rows:
         table.add_row(
             *[
                 Text(
-                    number(row.get(k))
+                    number(row.get(k), places[k])
                     if k in numeric and not isinstance(row.get(k), str)
                     else ("" if row.get(k) is None else clean(str(row[k])))
                 )
