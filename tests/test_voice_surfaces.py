@@ -371,3 +371,28 @@ def test_the_apis_validation_messages_are_swedish(analysis_site: TestClient, pat
     texts = [error["message"], error["hint"], *(f["message"] for f in error.get("fields", []))]
     assert error.get("fields"), error
     assert not [t for t in texts if _english(t)], error
+
+
+_NUMBER_CELL = re.compile(r'<td class="num">([−+]?\d[\d\u202f]*(?:,(\d+))?)</td>')
+
+
+@pytest.mark.parametrize(
+    "path", [f"/nyckeltal/{SCHOOL}?kommun={KUNGSBACKA}", "/nyckeltal/N00945?kommun=1384"]
+)
+def test_a_figures_data_table_has_one_set_of_decimals_per_column(
+    analysis_site: TestClient, path: str
+) -> None:
+    page = analysis_site.get(path).text
+    tables = re.findall(r'(?s)<details class="data-table">.*?</table>', page)
+    assert tables, path
+    checked = 0
+    for table in tables:
+        columns: dict[int, set[int]] = {}
+        for row in re.findall(r"(?s)<tr[^>]*>(.*?)</tr>", table):
+            cells = re.findall(r"(?s)<t[dh][^>]*>.*?</t[dh]>", row)
+            for i, cell in enumerate(cells):
+                if match := _NUMBER_CELL.fullmatch(cell):
+                    columns.setdefault(i, set()).add(len(match[2] or ""))
+        assert all(len(d) == 1 for d in columns.values()), (columns, path)
+        checked += len(columns)
+    assert checked, path

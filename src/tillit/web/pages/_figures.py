@@ -45,12 +45,23 @@ class Figure:
         """The data table's rows (hundreds of them: built here, not in a template loop).
         The first column is the row header; numbers are right-aligned in Swedish format,
         except codes and years."""
-        rows = (_row_html(self.columns, tuple(row[c] for c in self.columns)) for row in self.rows)
+        places = _places(self.columns, self.rows)
+        rows = (
+            _row_html(self.columns, places, tuple(row[c] for c in self.columns))
+            for row in self.rows
+        )
         return Markup("\n".join(rows))
 
 
+def _places(columns: tuple[str, ...], rows: Any) -> tuple[int, ...]:
+    """One set of decimals per column ("86,0" under "83,7", never "86")."""
+    return tuple(
+        swedish.decimals_for([v for row in rows if isinstance(v := row[c], float)]) for c in columns
+    )
+
+
 @functools.lru_cache(maxsize=100_000)
-def _row_html(columns: tuple[str, ...], values: tuple[Any, ...]) -> str:
+def _row_html(columns: tuple[str, ...], places: tuple[int, ...], values: tuple[Any, ...]) -> str:
     """One table row. Kept: the same KPI's rows come again for every municipality chosen,
     and only the chosen one's and its peers' rows differ."""
     focal = ' class="focal-row"' if "vald kommun" in values else ""
@@ -59,7 +70,7 @@ def _row_html(columns: tuple[str, ...], values: tuple[Any, ...]) -> str:
         if value is None:
             text, numeric = "–", False
         elif isinstance(value, float) and column not in _PLAIN:
-            text, numeric = num(value), True
+            text, numeric = num(value, places[i]), True
         else:
             text, numeric = str(escape(value)), False
         if i == 0:
