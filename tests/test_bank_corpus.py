@@ -209,11 +209,11 @@ def test_cli_imports_and_searches(tillit_env: Any, tmp_path: Path, capsys: Any) 
         main(["bank", "import-jsonl", str(path), "--map", "id=id,title=rubrik,summary=text"]) == 0
     )
     out = capsys.readouterr().out
-    assert "Läste in 2 exempel" in out
+    assert "Läste in 2 texter (importerad text)" in out
     assert "1 poster, 1 tecken" in out
     assert main(["bank", "search", "hemtjänsten", "--format", "json"]) == 0
     hits = json.loads(capsys.readouterr().out)
     assert [h["title"] for h in hits] == ["Hemtjänst i Skåne"]
     assert main(["bank", "search", "välj"]) == 0
-    assert "1 av 1 träffar" in capsys.readouterr().out
+    assert "1 träff" in capsys.readouterr().out  # "1 av 1 träffar" before the counts said "1 träff"
     assert main(["bank", "import-jsonl", str(path), "--map", "rubrik=id"]) == 1

@@ -40,5 +40,5 @@ def test_a_trial_year_in_other_digits_is_refused(year: str) -> None:
         "start_year": year,
         "kpis": [{"kpi": "N15419", "direction": "increase"}],
     }
-    with pytest.raises(InvalidInputError, match="start_year"):
+    with pytest.raises(InvalidInputError, match="startår"):
         clean_trial(data, creating=True)

@@ -204,7 +204,7 @@ def test_each_documented_exit_code_is_what_the_cli_does(
     assert "no arguments" in codes[ExitCode.OK]
     assert main([]) == ExitCode.OK
     shown = capsys.readouterr()
-    assert "Usage: tillit" in shown.out and not shown.err
+    assert "Användning: tillit" in shown.out and not shown.err
     assert main(["kpi"]) == ExitCode.OK and "tillit kpi" in capsys.readouterr().out
     assert "Ctrl-C" in codes[ExitCode.INTERRUPTED]  # tests/test_sync.py sends the SIGINT
 

@@ -1,16 +1,18 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tillit.store import Store, fold, terms
-from tillit.store._search import Document, rank
+from tillit.store._search import Document, cached_documents, document, query_terms, rank
 
 
 def test_terms_are_stemmed_and_folded() -> None:
-    assert terms("Äldreomsorgen") == terms("äldreomsorg") == ["aldreomsorg"]
+    # The word's own term first, then its compound parts' ("äldre" + "omsorg").
+    assert terms("Äldreomsorgen") == terms("äldreomsorg") == ["aldreomsorg", "aldr", "omsorg"]
     assert terms("hemtjänsten") == terms("Hemtjänst")
     assert fold("Åre Östra Göinge") == "are ostra goinge"
 
@@ -83,8 +85,8 @@ def _reference_rank(query: str, docs: list[Document], limit: int) -> list[tuple[
     letters or more, inside a term (1.5, 0.4), times log(1 + (N + 1) / (df + 1)) where df
     counts the documents with a term starting with it; a phrase bonus; every term must
     match, else the most; ties to the shorter title, then the key."""
-    words = list(dict.fromkeys(terms(query))) or list(
-        dict.fromkeys(terms(query, keep_stopwords=True))
+    words = list(dict.fromkeys(query_terms(query))) or list(
+        dict.fromkeys(query_terms(query, keep_stopwords=True))
     )
     if not words:
         return []
@@ -187,10 +189,7 @@ EQUIVALENCE_QUERIES = [
 
 def test_kpi_search_equals_a_straightforward_ranking(metadata_store: Store) -> None:
     rows = metadata_store.kpis()
-    docs = [
-        Document(r["id"], r["search_title"] or "", r["search_body"] or "", r["search_exact"] or "")
-        for r in rows
-    ]
+    docs = [document(r["id"], r["title"], r["description"]) for r in rows]
     for query in EQUIVALENCE_QUERIES:
         expected = _reference_rank(query, docs, 30)
         got = [(h.key, h.score) for h in rank(query, docs, limit=30)]
@@ -207,8 +206,29 @@ def test_kpi_search_equals_a_straightforward_ranking(metadata_store: Store) -> N
 
 def test_municipality_search_equals_a_straightforward_ranking(metadata_store: Store) -> None:
     rows = metadata_store.municipalities()
-    docs = [Document(r["id"], r["search_title"] or "", "", r["search_exact"] or "") for r in rows]
+    docs = [document(r["id"], r["title"]) for r in rows]
     for query in ["göteborg", "upplands", "sala", "norr", "öster", "vik", "Åre", "stad", "lund"]:
         assert [(h.key, h.score) for h in rank(query, docs, limit=20)] == _reference_rank(
             query, docs, 20
         ), query
+
+
+def test_cached_documents_are_the_computed_ones_and_follow_the_texts(tmp_path: Path) -> None:
+    import tillit.swedish._terms as terms_module
+
+    cache = tmp_path / ".kpi.terms"
+    items = [("N1", "Sjukfrånvaron bland anställda", "Äldreomsorgslyftet i kommunerna")]
+    computed = cached_documents(cache, items)
+    assert cache.exists() and computed == [document(*items[0])]
+    # The next process reads them back, and the words' terms with them (no dictionary).
+    terms_module._PRIMED.clear()
+    assert cached_documents(cache, items) == computed
+    assert terms_module._PRIMED["sjukfrånvaron"] == terms_module.word_terms.__wrapped__(
+        "sjukfrånvaron"
+    )
+    # Another text is computed again, and so is a file that cannot be read.
+    changed = [("N1", "Sjukfrånvaron bland anställda", "Förskolornas barn")]
+    assert cached_documents(cache, changed) == [document(*changed[0])]
+    cache.write_bytes(b"not marshal")
+    assert cached_documents(cache, items) == computed
+    assert cached_documents(None, items) == computed

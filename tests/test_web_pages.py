@@ -101,7 +101,7 @@ def test_partners_link_to_their_published_examples(site: TestClient) -> None:
         if ("1383", "Grundskola åk 0-9 inkl förskoleklass") in partners:
             page = site.get(f"/kommun/{code}").text
             assert "/exempel?kommun=1383&amp;omrade=Grundskola" in page
-            assert "1 goda exempel inom området" in page
+            assert "1 gott exempel inom området" in page
 
 
 def test_a_name_redirects_to_the_code_and_an_unknown_code_is_a_swedish_404(

@@ -480,7 +480,7 @@ def test_list_filters_and_search_and_the_json_twin_agree(
     assert [item["id"] for item in data["items"]] == ids_in(page.text)
     assert data["total"] == len(expected)
     if not expected:
-        assert "Inga exempel matchar" in page.text
+        assert "Inga goda exempel matchar" in page.text
 
 
 def test_search_marks_the_matched_words_and_escapes_stored_html(
@@ -569,6 +569,122 @@ def test_linked_results_take_the_kpi_title_from_the_store(
 def test_an_empty_bank_says_how_examples_get_there(api: TestClient) -> None:
     page = api.get("/exempel")
     assert page.status_code == 200
-    assert "Banken har inga publicerade exempel ännu." in page.text
+    assert "Banken har inga publicerade goda exempel ännu." in page.text
     assert "tillit bank import-jsonl" in page.text
     assert "Banken har inga" not in api.get("/exempel", params={"q": "skola"}).text
+
+
+# --- kinds and sources --------------------------------------------------------------------------
+
+
+def _imported_bank(bank: Bank, tmp_path: Any) -> dict[str, int]:
+    """A press release and a project description imported from files named like the shared
+    corpus's, and one good example of Göteborg's; their ids by title."""
+    import json
+
+    from tillit.bank import import_jsonl
+
+    press = tmp_path / "g0vse_pressmeddelanden.jsonl"
+    press.write_text(
+        json.dumps(
+            {
+                "path": "pressmeddelanden/2024/05/skolan.md",
+                "url": "https://www.regeringen.se/pressmeddelanden/2024/05/skolan/",
+                "title": "Skolan får mer",
+                "text": "Skolan i Göteborg får mer.",
+            },
+            ensure_ascii=False,
+        )
+        + "\n"
+    )
+    projects = tmp_path / "tillvaxtverket_projektbanken_eruf_2007_2013.jsonl"
+    projects.write_text(
+        json.dumps(
+            {
+                "Ärende-ID": "9",
+                "Projektnamn": "Skolans museum",
+                "Projektbeskrivning": "Ett museum för skolan.",
+                "Stödmottagare": "Göteborgs stad",
+                "Insatsområde": "Kategat-Skagerrak",
+            },
+            ensure_ascii=False,
+        )
+        + "\n"
+    )
+    with bank.engine.begin() as conn:
+        import_jsonl(conn, press)
+        import_jsonl(conn, projects)
+    return {e.title: e.id for e in bank.list_examples(None, limit=50).items}
+
+
+def test_imported_texts_show_kind_and_source_and_are_not_listed_as_good_examples(
+    client: TestClient, bank: Bank, people: People, tmp_path: Any
+) -> None:
+    ids = _imported_bank(bank, tmp_path)
+    own = bank.create_example(
+        people.goteborg, {"title": "Skolans läxhjälp", "operating_area": "Skola"}
+    )
+    bank.publish(people.goteborg, own.id, own.version)
+    # The default list: good examples only, with a way to the other texts.
+    listed = client.get("/exempel", params={"q": "skolan"}).text
+    assert "Skolans läxhjälp" in listed
+    assert "Skolan får mer" not in listed and "Skolans museum" not in listed
+    data = client.get("/exempel.json").json()
+    assert [i["title"] for i in data["items"]] == ["Skolans läxhjälp"]
+    assert data["items"][0]["kind"] == "example" and data["items"][0]["source_url"] is None
+    # Every kind, on asking; each imported text says what it is and where it came from.
+    everything = client.get("/exempel.json", params={"typ": "alla", "q": "skolan"}).json()
+    kinds = {i["title"]: (i["kind"], i["kind_label"]) for i in everything["items"]}
+    assert kinds == {
+        "Skolans läxhjälp": ("example", "gott exempel"),
+        "Skolan får mer": ("press_release", "pressmeddelande"),
+        "Skolans museum": ("project", "projektbeskrivning"),
+    }
+    press_only = client.get("/exempel", params={"typ": "pressmeddelande"}).text
+    assert "Skolan får mer" in press_only and "Skolans läxhjälp" not in press_only
+    assert 'href="https://www.regeringen.se/pressmeddelanden/2024/05/skolan/"' in press_only
+    assert client.get("/exempel", params={"typ": "nyhet"}).status_code == 422
+    # No good example matches: the list says so and offers the other texts.
+    none = client.get("/exempel", params={"q": "museum"}).text
+    assert "Inga goda exempel matchar" in text_of(none)
+    assert "typ=alla" in none and "Visa inlästa texter av andra slag (1)" in text_of(none)
+    # The page of an imported text: its kind, its source with a link, no operating area
+    # from the source's own category (which is shown as the source's).
+    page = client.get(f"/exempel/{ids['Skolan får mer']}").text
+    assert "inte ett gott exempel" in text_of(page)
+    assert (
+        '<a href="https://www.regeringen.se/pressmeddelanden/2024/05/skolan/" '
+        'rel="external noopener">Regeringskansliet, pressmeddelande på regeringen.se</a>'
+    ) in page
+    museum = client.get(f"/exempel/{ids['Skolans museum']}")
+    words = text_of(museum.text)
+    assert "Verksamhetsområde ej angivet" in words
+    assert "Källans kategori Kategat-Skagerrak" in words
+    assert 'href="https://projektbank.tillvaxtverket.se/"' in museum.text
+    twin = client.get(f"/exempel/{ids['Skolans museum']}.json").json()
+    assert (twin["kind"], twin["operating_area"], twin["source_area"]) == (
+        "project",
+        None,
+        "Kategat-Skagerrak",
+    )
+    assert twin["source_url"] == "https://projektbank.tillvaxtverket.se/"
+    own_page = text_of(client.get(f"/exempel/{own.id}").text)
+    assert "inte ett gott exempel" not in own_page and "Slag av text" not in own_page
+    # The site's search counts good examples only, and points to every text.
+    found = client.get("/sok.json", params={"q": "skolan"}).json()
+    assert [e["title"] for e in found["examples"]] == ["Skolans läxhjälp"]
+    assert found["examples_total"] == 1
+    assert "/exempel?q=skolan&amp;typ=alla" in client.get("/sok", params={"q": "skolan"}).text
+
+
+def test_the_list_filters_by_a_linked_kpi(client: TestClient, bank: Bank, people: People) -> None:
+    linked = bank.create_example(
+        people.goteborg,
+        {"title": "Kopplat", "kpis": [{"kpi": "N15419", "municipality": "1480"}]},
+    )
+    other = bank.create_example(people.goteborg, {"title": "Okopplat"})
+    for e in (linked, other):
+        bank.publish(people.goteborg, e.id, e.version)
+    data = client.get("/exempel.json", params={"nyckeltal": "n15419", "kommun": "1480"}).json()
+    assert [i["title"] for i in data["items"]] == ["Kopplat"]
+    assert data["filters"]["nyckeltal"] == "N15419"

@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from tillit import swedish
 from tillit.analyses._synth import SynthFit, fit_synthetic_control, outcome_lags
 from tillit.analyses._synth_panel import FloatArray, Predictor, SynthPanel
 from tillit.errors import InvalidInputError, NotEvaluableError
@@ -493,16 +494,13 @@ def judge(evaluation: SynthEvaluation) -> Verdict:
 
 
 def _number(value: float, digits: int = 2) -> str:
-    """Swedish number with as many decimals as its size deserves: 1 865, 18,6, 1,86, 0,094
-    (``digits`` significant digits below 1)."""
-    size = abs(value)
-    if size < 1:
-        text = f"{value:.{digits}g}"
-    else:
-        decimals = 0 if size >= 1000 else 1 if size >= 10 else 2
-        text = f"{value:,.{decimals}f}"
-    return text.replace(",", "\u00a0").replace(".", ",")
+    """In the one Swedish voice (``tillit.swedish.number``): 1 865, 18,6, 1,9, 0,094; below 1
+    at least ``digits`` significant digits."""
+    if value != 0 and abs(value) < 1:
+        # decimals_for gives two significant digits below 1
+        return swedish.number(value, max(0, swedish.decimals_for((value,)) + digits - 2))
+    return swedish.number(value)
 
 
 def _percent(share: float) -> str:
-    return f"{round(100 * share)}\u00a0%"
+    return swedish.share(share)

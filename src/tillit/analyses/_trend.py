@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
+from tillit import swedish
 from tillit.analyses._polarity import Polarity
 from tillit.errors import InvalidInputError
 
@@ -276,14 +277,8 @@ def _count(n: int) -> str:
 
 
 def _number(x: float) -> str:
-    """Swedish style, three significant digits: 2,6 · 0,0123 · 1 235 (narrow no-break space)."""
-    if x == 0 or not math.isfinite(x):
-        return "0" if x == 0 else str(x)
-    places = max(0, 2 - math.floor(math.log10(abs(x))))
-    text = f"{x:,.{places}f}"
-    if "." in text:  # 2.60 -> 2.6, 1.00 -> 1
-        text = text.rstrip("0").rstrip(".")
-    return text.replace(",", "\u202f").replace(".", ",")
+    """In the one Swedish voice (``tillit.swedish.number``): 2,6 · 0,012 · 1 235."""
+    return swedish.number(x)
 
 
 def _p(p: float) -> str:

@@ -7,6 +7,8 @@ from tillit.bank._corpus import ImportReport, import_jsonl, repair_text
 from tillit.bank._db import create_bank_engine, current_revision, head_revision, upgrade
 from tillit.bank._logins import LoginLimits
 from tillit.bank._models import (
+    EXAMPLE_KINDS,
+    KIND_LABELS,
     ORGANISATION_KINDS,
     ROLES,
     STATUSES,
@@ -48,6 +50,7 @@ from tillit.bank._search import (
     Visibility,
     index_example,
     index_examples,
+    organisation_code,
     search_examples,
     similar_examples,
     unindex_example,
@@ -57,6 +60,8 @@ from tillit.bank._validate import EXAMPLE_FIELDS, TRIAL_FIELDS
 
 __all__ = [
     "EXAMPLE_FIELDS",
+    "EXAMPLE_KINDS",
+    "KIND_LABELS",
     "ORGANISATION_KINDS",
     "ROLES",
     "STATUSES",
@@ -104,6 +109,7 @@ __all__ = [
     "index_example",
     "index_examples",
     "open_bank",
+    "organisation_code",
     "repair_text",
     "search_examples",
     "similar_examples",

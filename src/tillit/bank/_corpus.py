@@ -1,4 +1,11 @@
-"""Bulk import of texts from JSON Lines files as published good examples.
+"""Bulk import of texts from JSON Lines files into the bank, published.
+
+Every text keeps its kind (a project description, a press release, another imported text;
+only texts imported as ``kind="example"`` count as good examples) and its source: who
+published it and a link to it (a record's ``url`` field, a link derived from its id, or the
+publisher's page). The source's own category (a ``operating_area`` in the map) is kept as
+``source_area``; the operating area is the Kolada area the table in ``_areas`` maps it to,
+or none.
 
 A ``--map`` spec names the source field of each example field
 (``title=Projektnamn,summary=Projektbeskrivning,organisation=Stödmottagare``). Text damaged
@@ -21,7 +28,8 @@ import orjson
 from sqlalchemy import insert, select, text
 from sqlalchemy.engine import Connection
 
-from tillit.bank._models import AuditEntry, Example, Organisation
+from tillit.bank._areas import kolada_area
+from tillit.bank._models import EXAMPLE_KINDS, KIND_LABELS, AuditEntry, Example, Organisation
 from tillit.bank._query import fold
 from tillit.bank._search import index_examples
 from tillit.errors import InvalidInputError, NotFoundError
@@ -38,7 +46,8 @@ __all__ = [
 
 #: Example fields a map may fill. ``organisation`` is a name matched against the bank's
 #: organisations, ``municipalities`` a comma list of municipality names (used when the
-#: organisation does not match), ``id`` the record's id in ``source``.
+#: organisation does not match), ``id`` the record's id in ``source``, ``url`` a link to the
+#: record where it was published.
 FIELDS = (
     "title",
     "summary",
@@ -51,6 +60,7 @@ FIELDS = (
     "organisation",
     "municipalities",
     "id",
+    "url",
 )
 #: Maps for the corpus in ../shared/data/good_practices_text, by file-name prefix.
 KNOWN_MAPS = {
@@ -59,8 +69,94 @@ KNOWN_MAPS = {
         "municipalities=Kommun fördelning|Kommuner,operating_area=Insatsområde,"
         "period_start=Projekt Starttid,period_end=Projekt Sluttid"
     ),
-    "g0vse_pressmeddelanden": "id=path,title=title,summary=text,period_start=year,period_end=year",
+    "g0vse_pressmeddelanden": (
+        "id=path,url=url,title=title,summary=text,period_start=year,period_end=year"
+    ),
 }
+
+
+@dataclass(frozen=True)
+class KnownSource:
+    """Who published a corpus file's texts and what they are. ``link`` is a record's own
+    page from its id (None: the publisher's ``url`` is the link)."""
+
+    kind: str  # one of EXAMPLE_KINDS
+    name: str
+    url: str | None = None
+    link: Callable[[str], str | None] | None = None
+
+
+def _press_release_link(record_id: str) -> str | None:
+    """``pressmeddelanden/2014/10/x.md`` -> its page on regeringen.se (as in PROVENANCE.md)."""
+    if not record_id.startswith("pressmeddelanden/") or not record_id.endswith(".md"):
+        return None
+    return f"https://www.regeringen.se/{record_id.removesuffix('.md')}/"
+
+
+#: The shared corpus's publishers, by file-name prefix (see its PROVENANCE.md).
+KNOWN_SOURCES = {
+    "tillvaxtverket_projektbanken": KnownSource(
+        kind="project",
+        name="Tillväxtverkets projektbank (Europeiska regionala utvecklingsfonden)",
+        url="https://projektbank.tillvaxtverket.se/",
+    ),
+    "g0vse_pressmeddelanden": KnownSource(
+        kind="press_release",
+        name="Regeringskansliet, pressmeddelande på regeringen.se",
+        url="https://www.regeringen.se/pressmeddelanden/",
+        link=_press_release_link,
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Origin:
+    """What an imported text is and where it came from, and its Kolada operating area."""
+
+    kind: str
+    source_name: str | None
+    source_url: str | None
+    source_area: str | None
+    operating_area: str | None
+
+
+_IMPORT_KEY = re.compile(r"^([^#/\\]+)#(.+)$", re.DOTALL)
+
+
+def known_source(file_name: str) -> KnownSource | None:
+    for prefix, known in KNOWN_SOURCES.items():
+        if file_name.startswith(prefix):
+            return known
+    return None
+
+
+def origin_of(source: str, area: str | None) -> Origin:
+    """The origin of a stored row from its ``source`` and the area stored with it, for rows
+    written before the bank kept kinds and sources (migration 0007). An import's
+    ``source`` is ``file#record id``; anything else was typed by a user for a good example
+    (a link, or a name), whose operating area stays as it is."""
+    match = _IMPORT_KEY.match(source)
+    if match is None:
+        is_link = source.startswith(("https://", "http://"))
+        return Origin(
+            kind="example",
+            source_name=None if is_link else source[:200],
+            source_url=source[:1000] if is_link else None,
+            source_area=None,
+            operating_area=area,
+        )
+    file_name, record_id = match[1], match[2]
+    known = known_source(file_name)
+    link = known.link(record_id) if known and known.link else None
+    return Origin(
+        kind=known.kind if known else "text",
+        source_name=known.name if known else file_name[:200],
+        source_url=link or (known.url if known else None),
+        source_area=area,
+        operating_area=kolada_area(area),
+    )
+
+
 OTHER_ORGANISATION = "Övriga (importerade texter)"
 _TITLE_MAX = 300
 
@@ -146,6 +242,9 @@ class ImportReport:
     lists (record id, what) for text kept as it was but flagged."""
 
     file: str
+    kind: str = "text"  # what the texts were imported as (EXAMPLE_KINDS)
+    mapped_areas: int = 0  # texts whose source category maps to a Kolada operating area
+    unmapped_areas: int = 0  # texts with a source category that maps to none
     read: int = 0
     imported: int = 0
     skipped_existing: int = 0
@@ -245,6 +344,9 @@ def import_jsonl(
     organisation: str | None = None,
     limit: int | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    kind: str | None = None,
+    source_name: str | None = None,
+    source_url: str | None = None,
 ) -> ImportReport:
     """Import ``path`` (JSON Lines) as published examples, in the caller's transaction.
     ``spec`` is the field map (the known one for the shared corpus when ``None``);
@@ -252,14 +354,31 @@ def import_jsonl(
     to the organisation its ``organisation`` field names, else to the one municipality its
     ``municipalities`` field names, else to "Övriga (importerade texter)". Records already
     imported (same ``source``) are skipped. ``limit`` reads only the first records;
-    ``on_progress(done, total)`` is called as records are read."""
+    ``on_progress(done, total)`` is called as records are read. ``kind`` (one of
+    EXAMPLE_KINDS), ``source_name`` and ``source_url`` (the publisher's page, for records
+    without a link of their own) default to the known source's for the shared corpus, else
+    to "text", the file's name and none."""
     import time
 
     start = time.perf_counter()
     if not path.is_file():
         raise NotFoundError(f"Filen {path} finns inte.")
     mapping = parse_map(spec or map_for(path))
-    report = ImportReport(file=path.name)
+    known = known_source(path.name)
+    kind = kind or (known.kind if known else "text")
+    if kind not in EXAMPLE_KINDS:
+        raise InvalidInputError(
+            f"{kind!r} är inget känt slag av text.",
+            hint="Välj bland: " + ", ".join(f"{k} ({KIND_LABELS[k]})" for k in EXAMPLE_KINDS) + ".",
+        )
+    if source_url and not source_url.startswith(("https://", "http://")):
+        raise InvalidInputError(
+            f"{source_url!r} är ingen webbadress.", hint="Börja källans adress med https://."
+        )
+    publisher = (source_name or (known.name if known else path.name)).strip()[:200]
+    home = source_url or (known.url if known else None)
+    link_of = known.link if known and not source_url else None
+    report = ImportReport(file=path.name, kind=kind)
     orgs = _Organisations(conn)
     fixed_org: int | None = None
     if organisation:
@@ -328,6 +447,15 @@ def import_jsonl(
             other = other or _other_organisation(conn)
             org_id = other
         title = values["title"]
+        link = _text(record, mapping.get("url")).strip()
+        if not link.startswith(("https://", "http://")):
+            link = (link_of(record_id) if link_of else None) or home or ""
+        category = values["operating_area"][:200] or None
+        area = kolada_area(category)
+        if area:
+            report.mapped_areas += 1
+        elif category:
+            report.unmapped_areas += 1
         rows.append(
             {
                 "organisation_id": org_id,
@@ -336,7 +464,11 @@ def import_jsonl(
                 "problem": values["problem"],
                 "what_was_done": values["what_was_done"],
                 "results": values["results"],
-                "operating_area": values["operating_area"][:200] or None,
+                "operating_area": area,
+                "source_area": category,
+                "kind": kind,
+                "source_name": publisher or None,
+                "source_url": link[:1000] or None,
                 "period_start": _year(_value(record, mapping.get("period_start"))),
                 "period_end": _year(_value(record, mapping.get("period_end"))),
                 "contact_role": "",

@@ -41,6 +41,10 @@ _SCALARS = (
     "contact_role",
     "status",
     "source",
+    "kind",
+    "source_name",
+    "source_url",
+    "source_area",
 )
 MAX_PAGE = 500
 
@@ -64,6 +68,10 @@ def example_record(example: Example) -> ExampleRecord:
         contact_role=example.contact_role,
         status=example.status,
         source=example.source,
+        kind=example.kind,
+        source_name=example.source_name,
+        source_url=example.source_url,
+        source_area=example.source_area,
         version=example.version,
         tags=tuple(tags),
         principles=tuple(principles),

@@ -48,11 +48,13 @@ class Listing(Examples):
         kpi: str | None = None,
         municipality: str | None = None,
         operating_area: str | None = None,
+        kind: str | None = None,
         ids: list[int] | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> ExamplePage:
-        """The examples the actor may see, newest change first, filtered. ``limit`` 1–500."""
+        """The examples the actor may see, newest change first, filtered (``kind``
+        "example": good examples only). ``limit`` 1–500."""
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidInputError(f"limit ska vara 1–{MAX_PAGE}, inte {limit}.")
         if offset < 0:
@@ -82,6 +84,8 @@ class Listing(Examples):
                 query = query.where(Example.id.in_(links))
             if operating_area is not None:
                 query = query.where(Example.operating_area == operating_area)
+            if kind is not None:
+                query = query.where(Example.kind == kind)
             if ids is not None:
                 query = query.where(Example.id.in_(ids))
             total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
@@ -108,8 +112,9 @@ class Listing(Examples):
             return sorted({str(a) for a in session.scalars(query.distinct()) if a})
 
     def published_counts(self, municipalities: list[str]) -> dict[tuple[str, str | None], int]:
-        """Published examples per (organisation code, operating area) for the organisations
-        with these Kolada codes; the web pages link learning partners to their examples."""
+        """Published good examples (kind "example"; imported project descriptions and press
+        releases are not) per (organisation code, operating area) for the organisations with
+        these Kolada codes; the web pages link learning partners to their examples."""
         if not municipalities:
             return {}
         with self.sessions() as session:
@@ -117,13 +122,46 @@ class Listing(Examples):
             # pick the status index and read every published example (tens of ms on the
             # 11k bank) instead of the few examples of these organisations (< 1 ms).
             rows = session.execute(
-                select(Organisation.code, Example.operating_area, Example.status, func.count())
+                select(
+                    Organisation.code,
+                    Example.operating_area,
+                    Example.status,
+                    Example.kind,
+                    func.count(),
+                )
                 .join(Organisation, Example.organisation_id == Organisation.id)
                 .where(Organisation.code.in_(municipalities))
-                .group_by(Organisation.code, Example.operating_area, Example.status)
+                .group_by(Organisation.code, Example.operating_area, Example.status, Example.kind)
             )
             return {
-                (str(code), area): int(n) for code, area, status, n in rows if status == "published"
+                (str(code), area): int(n)
+                for code, area, status, kind, n in rows
+                if status == "published" and kind == "example"
+            }
+
+    def linked_counts(self, municipalities: list[str]) -> dict[tuple[str, str], int]:
+        """Published good examples per (organisation code, KPI) that the organisations with
+        these Kolada codes linked to a KPI (a result they moved), whatever its area."""
+        if not municipalities:
+            return {}
+        with self.sessions() as session:
+            rows = session.execute(
+                select(
+                    Organisation.code,
+                    ExampleKpi.kpi,
+                    Example.status,
+                    Example.kind,
+                    func.count(func.distinct(Example.id)),
+                )
+                .join(Organisation, Example.organisation_id == Organisation.id)
+                .join(ExampleKpi, ExampleKpi.example_id == Example.id)
+                .where(Organisation.code.in_(municipalities))
+                .group_by(Organisation.code, ExampleKpi.kpi, Example.status, Example.kind)
+            )
+            return {
+                (str(code), str(kpi)): int(n)
+                for code, kpi, status, kind, n in rows
+                if status == "published" and kind == "example"
             }
 
     def revisions(self, actor: UserRecord | None, example_id: int) -> list[RevisionRecord]:

@@ -41,6 +41,16 @@ TRUST_PRINCIPLES: tuple[str, ...] = (
 ROLES: tuple[str, ...] = ("admin", "editor", "reader")
 STATUSES: tuple[str, ...] = ("draft", "published")
 ORGANISATION_KINDS: tuple[str, ...] = ("kommun", "region", "other")
+#: What a text in the bank is: a good example a user entered ("example"), or an imported
+#: project description, press release or other text. Only "example" counts as a good
+#: example (gott exempel); the labels are what a reader sees.
+EXAMPLE_KINDS: tuple[str, ...] = ("example", "project", "press_release", "text")
+KIND_LABELS: dict[str, str] = {
+    "example": "gott exempel",
+    "project": "projektbeskrivning",
+    "press_release": "pressmeddelande",
+    "text": "importerad text",
+}
 #: The direction a trial expects a KPI to move.
 TRIAL_DIRECTIONS: tuple[str, ...] = ("increase", "decrease")
 
@@ -140,7 +150,10 @@ class LoginAttempt(Base):
 
 
 class Example(Base):
-    """A good example (gott exempel): what a municipality did and what it moved."""
+    """A text in the bank: a good example (gott exempel, ``kind`` "example"), what a
+    municipality did and what it moved, or an imported text (a project description, a press
+    release) with its ``source_name`` and ``source_url``. ``operating_area`` is Kolada's
+    area only (an import maps its source's own category, kept in ``source_area``)."""
 
     __tablename__ = "examples"
 
@@ -158,7 +171,13 @@ class Example(Base):
     period_end: Mapped[int | None] = mapped_column(Integer)
     contact_role: Mapped[str] = mapped_column(String(300), default="")  # a role, not a person
     status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
-    source: Mapped[str | None] = mapped_column(String(500))  # where an imported text came from
+    source: Mapped[str | None] = mapped_column(String(500))  # import key: "file#record id"
+    kind: Mapped[str] = mapped_column(
+        String(32), default="example", server_default="example", index=True
+    )  # one of EXAMPLE_KINDS
+    source_name: Mapped[str | None] = mapped_column(String(200))  # who published it
+    source_url: Mapped[str | None] = mapped_column(String(1000))  # a link to it there
+    source_area: Mapped[str | None] = mapped_column(String(200))  # the source's own category
     version: Mapped[int] = mapped_column(Integer, default=1)  # bumped on every change
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)

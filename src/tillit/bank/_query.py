@@ -1,15 +1,17 @@
-"""Swedish query text: terms (Snowball-stemmed, folded), query parsing, the FTS5 and tsquery
-expressions built from it, and snippets with the matched words marked. Pure functions, no
-database; ``_search`` runs them."""
+"""Swedish query text: terms (lemmatised, stemmed and folded by ``tillit.swedish``; a word's
+compound parts are terms too), query parsing, the FTS5 and tsquery expressions built from it,
+and snippets with the matched words marked. Pure functions, no database; ``_search`` runs
+them."""
 
 from __future__ import annotations
 
 import html
+import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from tillit.swedish import fold, term
+from tillit.swedish import fold, term, word_terms
 
 __all__ = [
     "STOP_WORDS",
@@ -21,6 +23,7 @@ __all__ = [
     "fts_fallback",
     "fts_query",
     "fts_string",
+    "indexed_terms",
     "parse_query",
     "query_units",
     "snippet_html",
@@ -70,8 +73,18 @@ STOP_WORDS = frozenset(
 
 
 def terms(text: str | None) -> list[str]:
-    """The terms of ``text`` in order, stop words included (phrases need their positions)."""
+    """The terms of ``text`` in order, one per word, stop words included (phrases need their
+    positions)."""
     return [term(w) for w in WORD.findall(text or "")]
+
+
+def indexed_terms(text: str | None) -> tuple[list[str], list[str]]:
+    """What the index holds of ``text``: its words' terms in order (as :func:`terms`) and,
+    after them, the terms of their compound parts ("äldreomsorgslyftet" adds "aldreomsorg",
+    "aldr", "omsorg", "lyft"), so that a part is found as a word of its own while a phrase
+    still meets the words next to each other."""
+    found = list(map(word_terms, WORD.findall(text or "")))
+    return [f[0] for f in found], [p for f in found if len(f) > 1 for p in f[1:]]
 
 
 # -- query parsing ---------------------------------------------------------------------------
@@ -146,11 +159,12 @@ def fts_string(value: str) -> str:
 
 
 def fts_query(parsed: ParsedQuery) -> str:
-    """The FTS5 MATCH expression of the stemmed search (every part must match)."""
-    parts = [f"{{title body}} : {fts_string(term(w))}" for w in parsed.words]
+    """The FTS5 MATCH expression of the stemmed search (every part must match): a word's term
+    in the words or the compound parts, a phrase in the words."""
+    parts = [f"{{title body parts}} : {fts_string(term(w))}" for w in parsed.words]
     for p in parsed.prefixes:
         stem = fts_string(fold(p))
-        parts.append(f"({{title body}} : {stem}* OR {{ftitle fbody}} : {stem}*)")
+        parts.append(f"({{title body parts}} : {stem}* OR {{ftitle fbody}} : {stem}*)")
     for phrase in parsed.phrases:
         parts.append(f"{{title body}} : {fts_string(' '.join(term(w) for w in phrase))}")
     return " AND ".join(parts)
@@ -165,12 +179,21 @@ def fts_fallback(parsed: ParsedQuery) -> str:
     return " AND ".join(parts)
 
 
+def _lexeme(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
 def ts_query(parsed: ParsedQuery) -> str:
-    """The to_tsquery('swedish', …) text: words are letters and digits only, so no operator
-    the user typed can get in."""
-    parts = list(parsed.words)
-    parts += [f"{p}:*" for p in parsed.prefixes]
-    parts += ["(" + " <-> ".join(phrase) + ")" for phrase in parsed.phrases]
+    """The to_tsquery('simple', …) text over ``examples.search_vector`` (which holds the
+    same terms as SQLite's index): every value is a quoted lexeme, so no operator the user
+    typed can get in."""
+    parts = [_lexeme(term(w)) for w in parsed.words if term(w)]
+    parts += [f"{_lexeme(fold(p))}:*" for p in parsed.prefixes if fold(p)]
+    for phrase in parsed.phrases:
+        # A phrase among the words (weights A and B), not the compound parts (C and D).
+        words = [_lexeme(term(w)) + ":AB" for w in phrase if term(w)]
+        if words:
+            parts.append("(" + " <-> ".join(words) + ")")
     return " & ".join(parts)
 
 
@@ -185,11 +208,16 @@ def ts_fallback(parsed: ParsedQuery) -> str:
 
 
 class Matcher:
-    """Decides whether a word of the original text is a hit of the query."""
+    """Decides whether a word of the original text is a hit of the query (a search's
+    snippets test some thousand words, most of them many times: each word is decided once)."""
+
+    __slots__ = ("_seen", "_yes", "prefixes", "stems")
 
     def __init__(self, stems: Iterable[str], prefixes: Iterable[str]) -> None:
         self.stems = frozenset(stems)
         self.prefixes = tuple(prefixes)
+        self._seen: set[str] = set()
+        self._yes: set[str] = set()
 
     @classmethod
     def of(cls, parsed: ParsedQuery, *, fallback: bool) -> Matcher:
@@ -198,22 +226,48 @@ class Matcher:
             return cls((), (fold(w) for w in words))
         return cls((term(w) for w in words), (fold(w) for w in parsed.prefixes))
 
+    def _decide(self, word: str) -> bool:
+        return not self.stems.isdisjoint(word_terms(word)) or (
+            bool(self.prefixes) and fold(word).startswith(self.prefixes)
+        )
+
     def __call__(self, word: str) -> bool:
-        if term(word) in self.stems:
-            return True
-        return bool(self.prefixes) and fold(word).startswith(self.prefixes)
+        if word not in self._seen:
+            self._seen.add(word)
+            if self._decide(word):
+                self._yes.add(word)
+        return word in self._yes
+
+    def hits(self, words: set[str]) -> set[str]:
+        """Those of ``words`` that are hits (set operations for the words seen before)."""
+        new = words - self._seen
+        if new:
+            self._seen |= new
+            self._yes.update(w for w in new if self._decide(w))
+        return words & self._yes
 
 
 _SNIPPET_CHARS = 240
 
 
-def snippet_html(fields: Iterable[str], matcher: Matcher) -> str:
+def snippet_html(fields: Iterable[str], matcher: Matcher, *, look: bool = True) -> str:
     """About 240 characters of the text around its first hit (or its start), HTML-escaped,
-    with each matched word in ``<mark>``."""
+    with each matched word in ``<mark>``. ``look=False``: the text is known to have no hit
+    (the query matched the title), so it starts at the beginning without looking for one."""
     body = "\n".join(f for f in fields if f).strip()
-    # Only the words up to the first hit and those inside the snippet are tested: a body
-    # runs to thousands of words, a snippet to about forty.
-    first = next((m.start() for m in WORD.finditer(body) if matcher(m[0])), None)
+    # A body runs to thousands of words, a snippet to about forty: the words are tested a
+    # block at a time up to the first hit, each distinct word once per search.
+    first = None
+    found = WORD.finditer(body) if look else iter(())
+    size = 25  # most first hits are early: small blocks first, then larger ones
+    while first is None:
+        block = list(itertools.islice(found, size))
+        size = min(size * 4, 1600)
+        if not block:
+            break
+        hits = matcher.hits({m[0] for m in block})
+        if hits:
+            first = next(m.start() for m in block if m[0] in hits)
     start = 0
     if first is not None and first > 60:
         start = body.rfind(" ", 0, first - 40) + 1

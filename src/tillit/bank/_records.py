@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from tillit.bank._models import KIND_LABELS
+
 __all__ = [
     "AuditRecord",
     "ExamplePage",
@@ -94,6 +96,15 @@ class ExampleRecord:
     contact_role: str
     status: str
     source: str | None
+    """An imported text's import key ("file#record id")."""
+    kind: str
+    """One of EXAMPLE_KINDS: "example" (a good example) or an imported text's kind."""
+    source_name: str | None
+    """Who published the text (an imported one)."""
+    source_url: str | None
+    """A link to the text where it was published."""
+    source_area: str | None
+    """The category the source gave the text (never shown as the operating area)."""
     version: int
     tags: tuple[str, ...]
     """Free tags, sorted (the trust principles are in ``principles``)."""
@@ -104,6 +115,16 @@ class ExampleRecord:
     updated_at: datetime
     created_by: int | None
     updated_by: int | None
+
+    @property
+    def is_example(self) -> bool:
+        """A good example (gott exempel), not an imported text of another kind."""
+        return self.kind == "example"
+
+    @property
+    def kind_label(self) -> str:
+        """The kind in Swedish: "gott exempel", "pressmeddelande", …"""
+        return KIND_LABELS.get(self.kind, self.kind)
 
 
 @dataclass(frozen=True)

@@ -1,24 +1,28 @@
 """Swedish search over the bank's good examples, on SQLite (FTS5) and PostgreSQL (tsvector).
 
-Both databases see the same query: words (Snowball-Swedish stemmed, so "hemtjänsten" finds
-"hemtjänst"), "quoted phrases" and trailing-``*`` prefixes, all of which must match. SQLite
-indexes text stemmed and folded here, in Python (``example_search``, FTS5); PostgreSQL uses its
-built-in ``swedish`` configuration (``examples.search_vector``). Each database's matcher only
-finds the candidates: they are ranked here, in Python, with one BM25F formula over
-``example_terms`` (per example and term, the title and body frequencies, computed by the same
-Python code on both databases), so the order is the same on both. When the stemmed search finds
-nothing, a fallback matches every word as a case- and diacritics-insensitive prefix of the
-unstemmed, folded text ("hemtjanst", "HEMTJÄNST"). User text never reaches SQL or the
-FTS5/tsquery syntax unescaped: words are reduced to letters and digits and every value is a
-bound parameter.
+Both databases see the same query: words (lemmatised by ``tillit.swedish``, so "hemtjänsten"
+finds "hemtjänst" and "vindkraftverket" finds "vindkraftverk"), "quoted phrases" and
+trailing-``*`` prefixes, all of which must match. Both index the same terms, computed here, in
+Python: a word's term in its position and its compound parts' terms after the words ("omsorg"
+finds "äldreomsorgen"); SQLite in ``example_search`` (FTS5), PostgreSQL in
+``examples.search_vector`` (a tsvector written from those terms since migration 0008, matched
+with a ``tsquery`` of the same terms). Each database's matcher only finds the candidates: they
+are ranked here, in Python, with one BM25F formula over ``example_terms`` (per example and term,
+the title and body frequencies, computed by the same Python code on both databases), so the
+order is the same on both. When the stemmed search finds nothing, a fallback matches every word
+as a case- and diacritics-insensitive prefix of the unstemmed, folded text ("hemtjanst",
+"HEMTJÄNST"). User text never reaches SQL or the FTS5/tsquery syntax unescaped: words are
+reduced to letters and digits and every value is a bound parameter.
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter
+import secrets
+import threading
+from collections import Counter, OrderedDict
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Literal
 
 from sqlalchemy import bindparam, text
@@ -34,6 +38,7 @@ from tillit.bank._query import (
     fts_fallback,
     fts_query,
     fts_string,
+    indexed_terms,
     parse_query,
     query_units,
     snippet_html,
@@ -51,6 +56,7 @@ __all__ = [
     "Visibility",
     "index_example",
     "index_examples",
+    "organisation_code",
     "parse_query",
     "search_examples",
     "similar_examples",
@@ -81,6 +87,9 @@ class Hit:
     period_end: int | None = None
     status: str = ""
     summary: str = ""
+    kind: str = "example"  # one of EXAMPLE_KINDS: only "example" is a good example
+    source_name: str | None = None
+    source_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -96,9 +105,11 @@ class SearchFilters:
     organisation or a linked KPI's municipality; ``region`` ("0013") matches the region's own
     examples and its municipalities' ("13xx"); ``year_from``/``year_to`` keep examples whose
     period overlaps (no end: still running; examples without a period are left out).
-    ``operating_area`` is matched exactly."""
+    ``operating_area`` is matched exactly; ``kind`` ("example": good examples only) too."""
 
     operating_area: str | None = None
+    kind: str | None = None
+    kpi: str | None = None  # linked to this KPI
     municipality: str | None = None
     region: str | None = None
     principle: str | None = None
@@ -106,6 +117,34 @@ class SearchFilters:
     year_to: int | None = None
     status: str | None = None
     organisation_id: int | None = None
+
+
+def _name_key(name: str) -> str:
+    """A municipality's or region's name as compared: folded, without "Region ",
+    " kommun" or "s kommun" ("Göteborgs kommun" and "goteborg" compare equal)."""
+    key = " ".join(fold(name).split())
+    key = key.removeprefix("region ")
+    for suffix in ("s kommun", " kommun", "s stad", " stad"):
+        if key.endswith(suffix):
+            return key[: -len(suffix)]
+    return key
+
+
+def organisation_code(db: Executor, text_: str, *, kind: str | None = None) -> str | None:
+    """The Kolada code of the bank's municipality or region (``kind`` "kommun" or
+    "region") named ``text_`` ("Kungsbacka", "kungsbacka kommun", "Region Halland"); a code
+    as it is; None when no organisation or several have that name."""
+    wanted = text_.strip()
+    if wanted.isdigit():
+        return wanted
+    key = _name_key(wanted)
+    sql = "SELECT code, name FROM organisations WHERE code IS NOT NULL"
+    params: dict[str, Any] = {}
+    if kind:
+        sql += " AND kind = :kind"
+        params["kind"] = kind
+    codes = {str(code) for code, name in db.execute(text(sql), params) if _name_key(name) == key}
+    return codes.pop() if len(codes) == 1 else None
 
 
 def _dialect(db: Executor) -> str:
@@ -133,6 +172,14 @@ def _where(filters: SearchFilters, visibility: Visibility) -> tuple[list[str], d
     if filters.operating_area:
         clauses.append("e.operating_area = :area")
         params["area"] = filters.operating_area
+    if filters.kind:
+        clauses.append("e.kind = :kind")
+        params["kind"] = filters.kind
+    if filters.kpi:
+        clauses.append(
+            "EXISTS (SELECT 1 FROM example_kpis kk WHERE kk.example_id = e.id AND kk.kpi = :kpi)"
+        )
+        params["kpi"] = filters.kpi
     if filters.municipality:
         clauses.append(
             "(o.code = :mun OR EXISTS (SELECT 1 FROM example_kpis k "
@@ -213,27 +260,39 @@ def search_examples(
             cond = "1 = 1"
         elif dialect == "postgresql":
             match = ts_fallback(parsed) if fallback else ts_query(parsed)
-            column = "e.search_folded" if fallback else "e.search_vector"
-            config = "simple" if fallback else "swedish"
             source = "examples e"
-            cond = f"{column} @@ to_tsquery('{config}', :match)"
+            if fallback:
+                cond = "e.search_folded @@ to_tsquery('simple', :match)"
+            else:
+                cond = "e.search_vector @@ CAST(:match AS tsquery)"
         else:
             raise NotImplementedError(dialect)
         if not match:
             return SearchResult([], 0, False)
-        where = " AND ".join([cond, *clauses])
-        sql = f"SELECT e.id FROM {source} JOIN organisations o ON o.id = e.organisation_id "
-        all_params = {**params, "match": match}
-        candidates = {
-            int(r[0]) for r in db.execute(_bind(sql + f"WHERE {where}", all_params), all_params)
-        }
+        units = query_units(parsed, fallback=fallback)
+        state = _stats(db)
+        candidates: set[int] | frozenset[int]
+        if not fallback and not parsed.phrases and _own_columns_only(filters):
+            # Words and prefixes only, filters on the examples' own columns: an example
+            # matches when it has every unit among its terms (what the matcher and ``_rank``
+            # would both require), so the candidates are the examples the visibility and
+            # filters allow, and no matcher needs to run.
+            candidates = _visible(db, visibility, filters, clauses, params, state)
+        else:
+            where = " AND ".join([cond, *clauses])
+            sql = f"SELECT e.id FROM {source} JOIN organisations o ON o.id = e.organisation_id "
+            all_params = {**params, "match": match}
+            candidates = {
+                int(r[0]) for r in db.execute(_bind(sql + f"WHERE {where}", all_params), all_params)
+            }
         if not candidates:
             continue
-        ranked = _rank(db, candidates, query_units(parsed, fallback=fallback), fallback)
+        ranked = _rank(db, candidates, units, fallback, state)
         if not ranked:
             continue
         page = dict(ranked[offset : offset + limit]) if limit > 0 else {}
-        hits = _hits(db, page, parsed, fallback=fallback)
+        bodies = None if fallback else _in_body(units, state)
+        hits = _hits(db, page, parsed, fallback=fallback, bodies=bodies)
         return SearchResult(hits, len(ranked), fallback)
     return SearchResult([], 0, False)
 
@@ -250,28 +309,107 @@ _TITLE_B = 0.5
 _BODY_B = 0.75
 
 
-def _stats(db: Executor) -> tuple[int, float, float]:
-    """Examples indexed, average title and body length (in terms)."""
-    n, title, body = db.execute(
-        text("SELECT examples, title_terms, body_terms FROM example_term_stats WHERE id = 1")
+@dataclass(frozen=True)
+class _State:
+    """The bank's term statistics: examples indexed, average title and body length (in
+    terms), and where and at which generation of ``example_terms`` they were read."""
+
+    n: int
+    avg_title: float
+    avg_body: float
+    key: tuple[str, int]  # (the database, example_term_stats.generation)
+
+
+def _database(db: Executor) -> str:
+    bind = db.get_bind() if isinstance(db, Session) else db
+    return bind.engine.url.render_as_string(hide_password=True)
+
+
+def _stats(db: Executor) -> _State:
+    n, title, body, generation = db.execute(
+        text(
+            "SELECT examples, title_terms, body_terms, generation FROM example_term_stats "
+            "WHERE id = 1"
+        )
     ).one()
     n = int(n or 0)
+    key = (_database(db), int(generation))
     if not n:
-        return 0, 1.0, 1.0
-    return n, max(1.0, int(title) / n), max(1.0, int(body) / n)
+        return _State(0, 1.0, 1.0, key)
+    return _State(n, max(1.0, int(title) / n), max(1.0, int(body) / n), key)
 
 
 def _update_stats(db: Executor) -> None:
     n, title, body = db.execute(
         text("SELECT count(*), sum(title_len), sum(body_len) FROM example_terms WHERE term = ''")
     ).one()
-    db.execute(
-        text(
-            "UPDATE example_term_stats SET examples = :n, title_terms = :t, body_terms = :b "
-            "WHERE id = 1"
-        ),
-        {"n": int(n or 0), "t": int(title or 0), "b": int(body or 0)},
-    )
+    values = {"n": int(n or 0), "t": int(title or 0), "b": int(body or 0)}
+    sql = "UPDATE example_term_stats SET examples = :n, title_terms = :t, body_terms = :b"
+    # A new, random generation with every write of terms (from migration 0008 on): what a
+    # process keeps of ``example_terms`` (``_scores``) is keyed by it. Random, not counted
+    # up, so that a rolled-back write's number never comes back with other terms.
+    row = db.execute(text("SELECT * FROM example_term_stats WHERE id = 1")).mappings().one()
+    if "generation" in row:
+        sql += ", generation = :g"
+        values["g"] = secrets.randbits(62)
+    db.execute(text(sql + " WHERE id = 1"), values)
+
+
+# What a process keeps between searches, per database and generation of the terms: each
+# query unit's BM25F contribution per example (the common ones are thousands of rows), and
+# the ids of the examples a visibility lets one see. A write of terms changes the generation,
+# so nothing kept is ever used for other terms.
+_KEPT_UNITS = 2048
+_KEPT_VISIBLE = 64
+_KEPT_LOCK = threading.Lock()
+_UNIT_SCORES: OrderedDict[tuple[Any, ...], dict[int, float]] = OrderedDict()
+_UNIT_BODIES: OrderedDict[tuple[Any, ...], frozenset[int]] = OrderedDict()
+_VISIBLE: OrderedDict[tuple[Any, ...], frozenset[int]] = OrderedDict()
+
+
+def _keep(
+    cache: OrderedDict[tuple[Any, ...], Any], key: tuple[Any, ...], value: Any, most: int
+) -> None:
+    with _KEPT_LOCK:
+        cache[key] = value
+        cache.move_to_end(key)
+        while len(cache) > most:
+            cache.popitem(last=False)
+
+
+#: Filters on columns of ``examples`` itself, which change only with a write of the example
+#: (and so of its terms): the others read linked tables.
+_OWN_COLUMNS = frozenset(
+    ["operating_area", "kind", "status", "organisation_id", "year_from", "year_to"]
+)
+
+
+def _own_columns_only(filters: SearchFilters) -> bool:
+    return all(f.name in _OWN_COLUMNS or getattr(filters, f.name) is None for f in fields(filters))
+
+
+def _visible(
+    db: Executor,
+    visibility: Visibility,
+    filters: SearchFilters,
+    clauses: list[str],
+    params: dict[str, Any],
+    state: _State,
+) -> frozenset[int]:
+    """The ids of the examples ``visibility`` and ``filters`` (on the examples' own columns
+    only: ``clauses`` read ``examples e`` alone) allow. Those columns change only with a write
+    of the example, which the repository indexes, so the terms' generation keys this too."""
+    who = visibility if visibility == "all" else tuple(sorted(set(visibility)))
+    key = (*state.key, who, filters)
+    found = _VISIBLE.get(key)
+    if found is None:
+        where = " AND ".join(clauses) or "1 = 1"
+        found = frozenset(
+            int(r[0])
+            for r in db.execute(_bind(f"SELECT e.id FROM examples e WHERE {where}", params), params)
+        )
+        _keep(_VISIBLE, key, found, _KEPT_VISIBLE)
+    return found
 
 
 _EXACT = text(
@@ -306,29 +444,64 @@ def _postings(db: Executor, unit: QueryUnit) -> dict[int, list[int]]:
     return out
 
 
+def _scores(db: Executor, unit: QueryUnit, state: _State) -> dict[int, float]:
+    """example id -> the unit's BM25F contribution to its score, for every example with the
+    unit among its terms; kept per database and generation (``_UNIT_SCORES``)."""
+    key = (*state.key, unit)
+    found = _UNIT_SCORES.get(key)
+    if found is not None:
+        return found
+    postings = _postings(db, unit)
+    df = len(postings)
+    idf = math.log(1.0 + (state.n - df + 0.5) / (df + 0.5))
+    found = {}
+    for example_id, (title_tf, body_tf, title_len, body_len) in postings.items():
+        tf = _TITLE_WEIGHT * title_tf / (
+            1.0 - _TITLE_B + _TITLE_B * title_len / state.avg_title
+        ) + _BODY_WEIGHT * body_tf / (1.0 - _BODY_B + _BODY_B * body_len / state.avg_body)
+        found[example_id] = idf * tf / (_K1 + tf)
+    in_body = frozenset(i for i, tfs in postings.items() if tfs[1])
+    _keep(_UNIT_BODIES, key, in_body, _KEPT_UNITS)
+    _keep(_UNIT_SCORES, key, found, _KEPT_UNITS)
+    return found
+
+
+def _in_body(units: Sequence[QueryUnit], state: _State) -> list[frozenset[int]] | None:
+    """Per unit, the examples with it in the body (not only in the title), when kept: a
+    snippet needs to look for a hit only in those."""
+    found = [_UNIT_BODIES.get((*state.key, unit)) for unit in units]
+    return None if any(f is None for f in found) else [f for f in found if f is not None]
+
+
 def _rank(
-    db: Executor, candidates: set[int], units: Sequence[QueryUnit], fallback: bool
+    db: Executor,
+    candidates: Collection[int],
+    units: Sequence[QueryUnit],
+    fallback: bool,
+    state: _State,
 ) -> list[tuple[int, float]]:
     """The candidates best first (ties: lower id first). In the stemmed search a candidate
     must have every unit in its terms (this evens out what the two matchers tokenise
-    differently); the fallback keeps every candidate."""
-    n, avg_title, avg_body = _stats(db)
-    scores: dict[int, float] = dict.fromkeys(candidates, 0.0) if fallback else {}
-    found: Counter[int] = Counter()
-    for unit in units:
-        postings = _postings(db, unit)
-        df = len(postings)
-        idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
-        for example_id, (title_tf, body_tf, title_len, body_len) in postings.items():
-            if example_id not in candidates:
-                continue
-            tf = _TITLE_WEIGHT * title_tf / (
-                1.0 - _TITLE_B + _TITLE_B * title_len / avg_title
-            ) + _BODY_WEIGHT * body_tf / (1.0 - _BODY_B + _BODY_B * body_len / avg_body)
-            scores[example_id] = scores.get(example_id, 0.0) + idf * tf / (_K1 + tf)
-            found[example_id] += 1
-    if not fallback:
-        scores = {i: s for i, s in scores.items() if found[i] == len(units)}
+    differently); the fallback keeps every candidate. Each score is the sum of its units'
+    contributions in the units' order, so it is the same float on both databases."""
+    per_unit = [_scores(db, unit, state) for unit in units]
+    if fallback:
+        scores = dict.fromkeys(candidates, 0.0)
+        for contributions in per_unit:
+            for example_id in scores:
+                scores[example_id] += contributions.get(example_id, 0.0)
+    else:
+        if not per_unit:
+            return []
+        # The examples with every unit: the smallest unit's first, then each other's test.
+        smallest = min(per_unit, key=len)
+        kept = [i for i in smallest if i in candidates and all(i in c for c in per_unit)]
+        scores = {}
+        for example_id in kept:
+            total = 0.0
+            for contributions in per_unit:
+                total += contributions[example_id]
+            scores[example_id] = total
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 
 
@@ -356,14 +529,14 @@ class _Text:
         self.row = row
         self.body = [row[3] or "", row[4] or "", row[5] or "", row[6] or ""]
 
-    def hit(self, score: float, matcher: Matcher) -> Hit:
+    def hit(self, score: float, matcher: Matcher, *, in_body: bool = True) -> Hit:
         r = self.row
         return Hit(
             example_id=int(r[0]),
             title=r[1],
             organisation=r[2],
             score=score,
-            snippet_html=snippet_html(self.body, matcher),
+            snippet_html=snippet_html(self.body, matcher, look=in_body),
             organisation_id=r[7],
             organisation_code=r[8],
             operating_area=r[9],
@@ -371,12 +544,16 @@ class _Text:
             period_end=r[11],
             status=r[12],
             summary=r[3] or "",
+            kind=r[13],
+            source_name=r[14],
+            source_url=r[15],
         )
 
 
 _TEXTS = text(
     "SELECT e.id, e.title, o.name, e.summary, e.problem, e.what_was_done, e.results, "
-    "e.organisation_id, o.code, e.operating_area, e.period_start, e.period_end, e.status "
+    "e.organisation_id, o.code, e.operating_area, e.period_start, e.period_end, e.status, "
+    "e.kind, e.source_name, e.source_url "
     "FROM examples e JOIN organisations o ON o.id = e.organisation_id WHERE e.id IN :ids"
 ).bindparams(bindparam("ids", expanding=True))
 
@@ -389,11 +566,22 @@ def _texts(db: Executor, ids: Sequence[int]) -> dict[int, _Text]:
 
 
 def _hits(
-    db: Executor, scores: dict[int, float], parsed: ParsedQuery, *, fallback: bool
+    db: Executor,
+    scores: dict[int, float],
+    parsed: ParsedQuery,
+    *,
+    fallback: bool,
+    bodies: list[frozenset[int]] | None = None,
 ) -> list[Hit]:
+    """The hits of ``scores``' examples; ``bodies``: per query unit, the examples with it in
+    the body (the others' snippets start at the beginning without looking for a hit)."""
     texts = _texts(db, list(scores))
     matcher = Matcher.of(parsed, fallback=fallback)
-    return [texts[i].hit(score, matcher) for i, score in scores.items() if i in texts]
+    return [
+        texts[i].hit(score, matcher, in_body=bodies is None or any(i in b for b in bodies))
+        for i, score in scores.items()
+        if i in texts
+    ]
 
 
 # -- keeping the index in sync ---------------------------------------------------------------
@@ -445,8 +633,8 @@ def _write_fulltext(db: Executor, ids: Sequence[int] | None, rows: list[Any]) ->
         if rows:
             db.execute(
                 text(
-                    "INSERT INTO example_search(rowid, title, body, ftitle, fbody) "
-                    "VALUES (:id, :title, :body, :ftitle, :fbody)"
+                    "INSERT INTO example_search(rowid, title, body, ftitle, fbody, parts) "
+                    "VALUES (:id, :title, :body, :ftitle, :fbody, :parts)"
                 ),
                 [_sqlite_doc(r) for r in rows],
             )
@@ -455,9 +643,18 @@ def _write_fulltext(db: Executor, ids: Sequence[int] | None, rows: list[Any]) ->
             text(
                 "UPDATE examples SET search_folded = "
                 "setweight(to_tsvector('simple', :ftitle), 'A') || "
-                "setweight(to_tsvector('simple', :fbody), 'B') WHERE id = :id"
+                "setweight(to_tsvector('simple', :fbody), 'B'), "
+                "search_vector = CAST(:terms AS tsvector) WHERE id = :id"
             ),
-            [{"id": r[0], "ftitle": fold(r[1] or ""), "fbody": fold(_body(r))} for r in rows],
+            [
+                {
+                    "id": r[0],
+                    "ftitle": fold(r[1] or ""),
+                    "fbody": fold(_body(r)),
+                    "terms": _tsvector(r[1], _body(r)),
+                }
+                for r in rows
+            ],
         )
 
 
@@ -467,9 +664,12 @@ _TERM_COLUMNS = "term, example_id, title_tf, body_tf, title_len, body_len"
 def term_rows(example_id: int, title: str | None, body: str) -> list[tuple[Any, ...]]:
     """``example_terms`` rows of one example: (term, id, title tf, body tf, title length,
     body length) per term, and ("", id, 0, 0, lengths)."""
-    in_title = Counter(terms(title))
-    in_body = Counter(terms(body))
-    title_len, body_len = sum(in_title.values()), sum(in_body.values())
+    title_words, title_parts = indexed_terms(title)
+    body_words, body_parts = indexed_terms(body)
+    in_title = Counter(title_words + title_parts)
+    in_body = Counter(body_words + body_parts)
+    # Lengths in words: a compound's parts add terms to match, not length.
+    title_len, body_len = len(title_words), len(body_words)
     out: list[tuple[Any, ...]] = [("", example_id, 0, 0, title_len, body_len)]
     for t in sorted(in_title.keys() | in_body.keys()):
         out.append((t, example_id, in_title[t], in_body[t], title_len, body_len))
@@ -516,13 +716,36 @@ def _body(row: Any) -> str:
 
 def _sqlite_doc(row: Any) -> dict[str, Any]:
     body = _body(row)
+    title_words, title_parts = indexed_terms(row[1])
+    body_words, body_parts = indexed_terms(body)
     return {
         "id": row[0],
-        "title": " ".join(terms(row[1])),
-        "body": " ".join(terms(body)),
+        "title": " ".join(title_words),
+        "body": " ".join(body_words),
         "ftitle": row[1] or "",
         "fbody": body,
+        "parts": " ".join(title_parts + body_parts),
     }
+
+
+def _tsvector(title: str | None, body: str) -> str:
+    """``examples.search_vector`` as a tsvector literal, the terms of SQLite's columns: the
+    title's words (weight A), the body's (B), then the compound parts of the title's (C) and
+    the body's (D), each at its position."""
+    title_words, title_parts = indexed_terms(title)
+    body_words, body_parts = indexed_terms(body)
+    positions: dict[str, list[str]] = {}
+    at = 0
+    fields = (("A", title_words), ("B", body_words), ("C", title_parts), ("D", body_parts))
+    for weight, found in fields:
+        at += 1  # a gap: no phrase runs from one field into the next (as in SQLite)
+        for t in found:
+            at = min(at + 1, 16383)  # PostgreSQL's last position
+            positions.setdefault(t, []).append(f"{at}{weight}")
+    return " ".join(
+        "'" + t.replace("\\", "\\\\").replace("'", "''") + "':" + ",".join(p[:256])
+        for t, p in positions.items()
+    )
 
 
 def index_example(db: Executor, example_id: int) -> None:
@@ -563,22 +786,14 @@ def similar_examples(db: Executor, example_id: int, limit: int = 5) -> list[Hit]
     row = rows[0]
     counts: Counter[str] = Counter()
     dialect = _dialect(db)
+    # The words' terms only (a compound's parts are for finding, not for likeness).
+    title_terms = [t for t in terms(row[1]) if len(t) > 2 and t not in _STOP_TERMS]
+    body_terms = [t for t in terms(_body(row)) if len(t) > 2 and t not in _STOP_TERMS]
+    counts.update(body_terms)
+    counts.update(title_terms * 2)
     if dialect == "sqlite":
-        title_terms = [t for t in terms(row[1]) if len(t) > 2 and t not in _STOP_TERMS]
-        body_terms = [t for t in terms(_body(row)) if len(t) > 2 and t not in _STOP_TERMS]
-        counts.update(body_terms)
-        counts.update(title_terms * 2)
         df = _sqlite_df(db, _most_frequent(counts))
     else:
-        for lexeme, weights in db.execute(
-            text(
-                "SELECT u.lexeme, u.weights FROM examples e, unnest(e.search_vector) u "
-                "WHERE e.id = :id"
-            ),
-            {"id": example_id},
-        ):
-            if len(lexeme) > 2 and not lexeme.isdigit():
-                counts[lexeme] += len(weights) + weights.count("A")
         df = _postgres_df(db, _most_frequent(counts))
     n = max(1, _count(db))
     weight = {t: counts[t] * math.log(1 + n / (1 + df[t])) for t in df if not t.isdigit()}
@@ -595,7 +810,7 @@ def similar_examples(db: Executor, example_id: int, limit: int = 5) -> list[Hit]
         )
     else:
         params["match"] = " | ".join(
-            "'" + t.replace("\\", "\\\\").replace("'", "''") + "'" for t in chosen
+            "'" + t.replace("\\", "\\\\").replace("'", "''") + "':AB" for t in chosen
         )
         sql = (
             "SELECT e.id, ts_rank_cd(e.search_vector, q, 1) AS score "
@@ -603,7 +818,7 @@ def similar_examples(db: Executor, example_id: int, limit: int = 5) -> list[Hit]
             "AND e.id != :id AND e.status = 'published' ORDER BY score DESC, e.id LIMIT :limit"
         )
     scores = {int(r[0]): float(r[1]) for r in db.execute(text(sql), params)}
-    matcher = Matcher(chosen if dialect == "sqlite" else (term(t) for t in chosen), ())
+    matcher = Matcher(chosen, ())
     texts = _texts(db, list(scores))
     return [texts[i].hit(s, matcher) for i, s in scores.items() if i in texts]
 
@@ -647,7 +862,7 @@ def _postgres_df(db: Executor, candidates: list[str]) -> dict[str, int]:
     cached = _PG_STATS.get(where)
     if cached is None or cached[0] != state:
         stats = db.execute(
-            text("SELECT word, ndoc FROM ts_stat('SELECT search_vector FROM examples')")
+            text("SELECT word, ndoc FROM ts_stat('SELECT search_vector FROM examples', 'AB')")
         )
         cached = (state, {str(w): int(n) for w, n in stats})
         _PG_STATS[where] = cached

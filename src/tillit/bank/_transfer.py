@@ -3,7 +3,10 @@
 The first line is ``{"table": "_bank", "format": 1, "revision": "<migration>"}``. Then one
 object per row, ``{"table": <name>, <column>: <value>, …}``, tables in dependency order
 (organisations before users before examples before trials …) and rows by primary key.
-Times are ISO 8601 in UTC; JSON columns are nested objects. Everything in the tables of
+Times are ISO 8601 in UTC; JSON columns are nested objects. An export written before the
+bank kept kinds and sources (migration 0007) is read as that migration reads a bank: each
+example's kind, source and operating area derived from its stored ``source`` and area.
+Everything in the tables of
 ``tillit.bank._models`` is written, password hashes and token hashes included, so treat
 the file as a secret."""
 
@@ -19,6 +22,7 @@ from sqlalchemy import DateTime, Table, func, insert, select, text
 from sqlalchemy.exc import DataError, IntegrityError
 
 from tillit.bank._base import utc
+from tillit.bank._corpus import Origin, origin_of
 from tillit.bank._db import current_revision
 from tillit.bank._models import Base, Example
 from tillit.bank._repository import Bank
@@ -148,7 +152,10 @@ def import_bank(bank: Bank, path: Path | IO[str]) -> dict[str, int]:
                 for earlier in order[reached:index]:
                     _flush(session, _BY_NAME[earlier], pending[earlier])
                 reached = index
-            pending[name].append(_decode(target, row, where))
+            decoded = _decode(target, row, where)
+            if name == "examples" and "kind" not in decoded:
+                decoded.update(_origin(decoded))
+            pending[name].append(decoded)
             counts[name] += 1
             if len(pending[name]) >= _BATCH:
                 _flush(session, target, pending[name])
@@ -168,6 +175,22 @@ def import_bank(bank: Bank, path: Path | IO[str]) -> dict[str, int]:
                 )
         bank._examples_changed(session, session.scalars(select(Example.id)).all())
     return counts
+
+
+def _origin(example: dict[str, Any]) -> dict[str, Any]:
+    """The kind, source and operating area of an example from an export older than 0007."""
+    source, area = example.get("source"), example.get("operating_area")
+    if isinstance(source, str) and source:
+        origin = origin_of(source, area)
+    else:
+        origin = Origin("example", None, None, None, area)
+    return {  # every key, for every example: the rows are inserted in batches
+        "kind": origin.kind,
+        "source_name": origin.source_name,
+        "source_url": origin.source_url,
+        "source_area": origin.source_area,
+        "operating_area": origin.operating_area,
+    }
 
 
 def _flush(session: Any, table: Table, rows: list[dict[str, Any]]) -> None:

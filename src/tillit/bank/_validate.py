@@ -7,7 +7,13 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from tillit.bank._models import STATUSES, TRIAL_DIRECTIONS, TRUST_PRINCIPLES
+from tillit.bank._models import (
+    EXAMPLE_KINDS,
+    KIND_LABELS,
+    STATUSES,
+    TRIAL_DIRECTIONS,
+    TRUST_PRINCIPLES,
+)
 from tillit.bank._records import KpiLink
 from tillit.errors import InvalidInputError
 
@@ -36,7 +42,7 @@ _TEXTS: dict[str, tuple[int | None, bool]] = {
     "results": (None, False),
     "contact_role": (300, False),
 }
-_OPTIONAL_TEXTS = {"operating_area": 200, "source": 500}
+_OPTIONAL_TEXTS = {"operating_area": 200, "source": 500, "source_name": 200, "source_url": 1000}
 _MAX_TEXT = 100_000
 
 #: Every key ``create_example``/``update_example`` accept.
@@ -47,14 +53,59 @@ EXAMPLE_FIELDS: tuple[str, ...] = (
     "period_start",
     "period_end",
     "status",
+    "kind",
     "tags",
     "principles",
     "kpis",
 )
 
 
+#: What a person calls a field (its key stays in ``error.field`` and the API's ``fields``).
+FIELD_NAMES: dict[str, str] = {
+    "organisation": "organisation",
+    "organisation_id": "organisation",
+    "title": "rubrik",
+    "summary": "sammanfattning",
+    "problem": "problem",
+    "what_was_done": "vad som gjordes",
+    "results": "resultat",
+    "contact_role": "kontaktroll",
+    "operating_area": "verksamhetsområde",
+    "source": "källa",
+    "source_name": "källans namn",
+    "source_url": "källans webbadress",
+    "period_start": "startår",
+    "period_end": "slutår",
+    "status": "status",
+    "kind": "slag",
+    "tags": "taggar",
+    "principles": "tillitsprinciper",
+    "kpis": "nyckeltal",
+    "kpi": "nyckeltal",
+    "municipality": "kommun",
+    "year_from": "från år",
+    "year_to": "till år",
+    "direction": "väntad riktning",
+    "description": "beskrivning",
+    "start_year": "startår",
+    "example_id": "gott exempel",
+    "data_through": "data till och med",
+}
+
+
+def field_name(field: str) -> str:
+    """A field's path in words: "kpis[0].municipality" → "nyckeltal nr 1, kommun"."""
+
+    def part(segment: str) -> str:
+        name, _, index = segment.partition("[")
+        label = FIELD_NAMES.get(name, name)
+        return f"{label} nr {int(index.rstrip(']')) + 1}" if index.rstrip("]").isdigit() else label
+
+    return ", ".join(part(s) for s in field.split("."))
+
+
 def _bad(field: str, message: str, hint: str | None = None) -> InvalidInputError:
-    error = InvalidInputError(f"Fältet {field!r}: {message}", hint=hint)
+    error = InvalidInputError(f"Fältet {field_name(field)!r}: {message}", hint=hint)
     error.field = field  # type: ignore[attr-defined]
     return error
 
@@ -186,6 +237,18 @@ def clean_example(data: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
     for name, limit in _OPTIONAL_TEXTS.items():
         if name in data or creating:
             out[name] = clean_text(name, data.get(name), limit) or None
+    url = out.get("source_url")
+    if url and not url.startswith(("https://", "http://")):
+        raise _bad("source_url", f"{url!r} är ingen webbadress.", "Börja med https://.")
+    if "kind" in data or creating:
+        kind = data.get("kind") or "example"
+        if kind not in EXAMPLE_KINDS:
+            raise _bad(
+                "kind",
+                f"{kind!r} är inget känt slag av text.",
+                "Använd " + ", ".join(f"{k} ({KIND_LABELS[k]})" for k in EXAMPLE_KINDS) + ".",
+            )
+        out["kind"] = kind
     for name in ("period_start", "period_end"):
         if name in data or creating:
             out[name] = _year(name, data.get(name))

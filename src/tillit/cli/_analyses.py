@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import typer
 
+from tillit import swedish
 from tillit.cli._app import app, parse_years, split_ids, store_for
 from tillit.cli._output import Format, emit, err_console, number, out_console, safe
 from tillit.config import Settings
@@ -18,7 +19,9 @@ from tillit.store import LICENCE
 # The analyses (numpy, scipy) load when one of these commands runs, not with every
 # `tillit` command: `tillit kpi search` should not wait for them.
 if TYPE_CHECKING:
-    from tillit.analyses import Learning, Polarity
+    from collections.abc import Callable
+
+    from tillit.analyses import Finding, Learning, Polarity
     from tillit.query import ComparisonReport, LearnReport
 
 PEER_KINDS = ("struktur", "kommungrupp", "liknande")
@@ -147,15 +150,18 @@ def _print_comparisons(report: ComparisonReport, rows: list[dict[str, Any]]) -> 
         if c.why_not_tested:
             lines.append(f"Varför: {safe(c.why_not_tested)}.")
         if not math.isnan(c.value):
+            value, peer, national = swedish.side_by_side(
+                (c.value, c.peer_median, c.national_median)
+            )
             lines.append(
-                f"Värde {number(c.value)}; jämförelsekommunernas median {number(c.peer_median)}"
-                f" (skillnad {_signed(c.difference)}); rikets median "
-                f"{number(c.national_median)}."
+                f"Värde {value}; jämförelsekommunernas median {peer}"
+                f" (skillnad {_signed(c.difference)}); rikets median {national}."
             )
         if not math.isnan(c.shrunk) and not math.isnan(c.shrunk_peer_median):
+            shrunk, shrunk_peer = swedish.side_by_side((c.shrunk, c.shrunk_peer_median))
             lines.append(
-                f"Skattad nivå med hänsyn till årsbruset {number(c.shrunk)} mot "
-                f"jämförelsekommunernas skattade median {number(c.shrunk_peer_median)}: "
+                f"Skattad nivå med hänsyn till årsbruset {shrunk} mot "
+                f"jämförelsekommunernas skattade median {shrunk_peer}: "
                 f"skattad skillnad {_signed(c.shrunk_difference)}."
             )
         if c.tier in ("clearly_better", "clearly_worse", "clearly_higher", "clearly_lower"):
@@ -173,7 +179,8 @@ def _print_comparisons(report: ComparisonReport, rows: list[dict[str, Any]]) -> 
         if c.rank is not None:
             lines.append(
                 f"Plats {c.rank} av {c.count} kommuner"
-                f" ({'bättre' if c.polarity.sign else 'högre'} än {number(c.percentile, 0)} %"
+                f" ({'bättre' if c.polarity.sign else 'högre'} än "
+                f"{swedish.percent(c.percentile, 0)}"
                 f" av dem), plats {c.peer_rank} av {c.peer_count} i jämförelsegruppen."
                 + ("" if c.polarity.sign else " Rangordningen är från högst till lägst.")
             )
@@ -187,8 +194,8 @@ def _print_comparisons(report: ComparisonReport, rows: list[dict[str, Any]]) -> 
             lines.append(
                 f"Trattdiagram mot alla kommuner ({method}): "
                 f"{_position_label(f.position)} "
-                f"(95 %: {number(f.lower95)}–{number(f.upper95)}, "
-                f"99,8 %: {number(f.lower998)}–{number(f.upper998)})."
+                f"(95 %: {swedish.interval(f.lower95, f.upper95)}, "
+                f"99,8 %: {swedish.interval(f.lower998, f.upper998)})."
             )
         lines.append(f"Riktning: {safe(row['polarity_explanation'])}.")
         for line in lines:
@@ -223,9 +230,11 @@ def trend_command(
     console.print(f"[bold]{safe(report.name)}: {safe(report.title)}[/bold] ({report.kpi})")
     console.print(safe(t.summary))
     if t.slope is not None:
+        unit = swedish.change_unit(swedish.kpi_unit(report.title))
         console.print(
-            f"Lutning {number(t.slope)} per år (95 %: {number(t.slope_low)} till "
-            f"{number(t.slope_high)}), Kendalls S = {t.s}, "
+            f"Lutning {swedish.per_year(t.slope, unit)} "
+            f"(95 %: {swedish.interval(t.slope_low, t.slope_high)}), "
+            f"Kendalls S = {swedish.number(t.s)}, "
             f"{'exakt test' if t.method == 'exact' else 'normalapproximation'}."
         )
     console.print(f"Riktning: {safe(report.polarity.explanation)}.")
@@ -320,13 +329,9 @@ def peers_command(
 
 
 def _trait(value: float, unit: str) -> str:
-    if unit == "%":
-        return f"{number(value, 1)} %"
     if unit == "invånare":
         return number(value, 0)
-    if unit == "kr":
-        return f"{number(value, 0)} {unit}"
-    return f"{number(value, 1)} {unit}"
+    return swedish.with_unit(value, unit, None if unit == "kr" else 1)
 
 
 @app.command("learn", rich_help_panel=_PANEL)
@@ -400,10 +405,16 @@ def learn_command(
         ]
         emit(rows, fmt, keys=["municipality", "kpi", "partners"])
         return
-    _print_learning(report)
+    from tillit.cli._learn_examples import partner_examples_note
+
+    _print_learning(report, partner_examples_note(settings, report))
 
 
-def _print_learning(report: LearnReport) -> None:
+def _print_learning(
+    report: LearnReport, examples: Callable[[str, Finding], str] | None = None
+) -> None:
+    """The learning report; ``examples(partner, finding)`` says what the bank holds of a
+    learning partner's good examples (None: no bank to ask)."""
     console = out_console()
     learning = report.learning
     peers = ", ".join(safe(report.names.get(m, m)) for m in report.peers.members[:12])
@@ -421,8 +432,8 @@ def _print_learning(report: LearnReport) -> None:
         "över de tre senaste åren, är större än det vanliga årsbruset och pekar åt samma "
         "håll det senaste året. Alla nyckeltal prövas tillsammans: om kommunen inte "
         "skiljer sig på något är risken högst "
-        f"{number(100 * learning.q, 0)} % att ens ett enda flaggas, och bland de flaggade "
-        f"är andelen felaktiga i genomsnitt högst {number(100 * learning.q, 0)} %. "
+        f"{swedish.share(learning.q)} att ens ett enda flaggas, och bland de flaggade "
+        f"är andelen felaktiga i genomsnitt högst {swedish.share(learning.q)}. "
         "Lär av visar de jämförelsekommuner vars nivå där är tydligt bättre. Kommuner som "
         "bara förbättras tydligt visas som ”förbättras också”: bakgrund, inte skäl att lära "
         "av – i efterhand har de inte förbättrats mer än andra."
@@ -439,9 +450,10 @@ def _print_learning(report: LearnReport) -> None:
             area = f.area
             console.print(f"\n[bold underline]{safe(area)}[/bold underline]")
         worse = "lägre" if f.polarity.sign > 0 else "högre"
+        value, peer = swedish.side_by_side((f.value, f.peer_median))
         console.print(
             f"[bold]{safe(report.titles.get(f.kpi, f.kpi))}[/bold] ({f.kpi}), {f.year}: "
-            f"{number(f.value)} mot jämförelsekommunernas median {number(f.peer_median)}, "
+            f"{value} mot jämförelsekommunernas median {peer}, "
             f"skillnad {_signed(f.difference)} ([red]{worse} är sämre här[/red]; "
             f"skattad skillnad med hänsyn till årsbruset {_signed(f.shrunk_difference)}, "
             f"efter {f.years_behind} av 3 år, "
@@ -452,17 +464,18 @@ def _print_learning(report: LearnReport) -> None:
         for p in f.partners:
             why = f"tydligt bättre nivå, bättre {p.years_better} av 3 år ({number(p.value)})"
             if p.improving:
-                why += f"; förbättras också ({_signed(p.slope)} per år)"
+                why += f"; förbättras också ({swedish.per_year(p.slope)})"
+            held = f" – {safe(examples(p.municipality, f))}" if examples else ""
             console.print(
                 f"  Lär av [bold]{safe(report.names.get(p.municipality, p.municipality))}[/bold]: "
-                f"{why}."
+                f"{why}{held}."
             )
         if f.also_improving:
             console.print(
                 "  Förbättras också (bakgrund, inte skäl att lära av): "
                 + ", ".join(
                     f"{safe(report.names.get(p.municipality, p.municipality))} "
-                    f"({_signed(p.slope)} per år)"
+                    f"({swedish.per_year(p.slope)})"
                     for p in f.also_improving
                 )
                 + "."
@@ -491,7 +504,7 @@ def _print_learning(report: LearnReport) -> None:
         f"är okänt vilket (ange det i en egen fil, se docs/polarity.md) och "
         f"{learning.size_dependent} som växer med kommunens storlek. "
         "Skillnaderna är bedömda mot årsbruset, högst "
-        f"{number(learning.q * 100, 0)} % felaktiga bland de flaggade (FDR per kommun). "
+        f"{swedish.share(learning.q)} felaktiga bland de flaggade (FDR per kommun). "
         f"Metoden: docs/analyses.md. {LICENCE}."
     )
 
@@ -540,7 +553,7 @@ def _q(value: float) -> str:
 
 
 def _signed(value: float) -> str:
-    return ("+" if value > 0 else "") + number(value)
+    return swedish.difference(value)
 
 
 def _print_national(rows: list[dict[str, Any]], k: int) -> None:

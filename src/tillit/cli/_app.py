@@ -15,6 +15,7 @@ from typer import rich_utils
 
 from tillit import __version__
 from tillit.cli._output import err_console
+from tillit.cli._swedish import swedish_command, usage_error
 from tillit.config import Settings, load_settings
 from tillit.errors import InvalidInputError, TillitError
 from tillit.store import Store
@@ -162,7 +163,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             # Outside standalone mode Typer returns exit codes (130 for Ctrl-C) instead of
             # exiting; commands themselves return None.
             # prog_name: the help and the hints say `tillit …` also under `python -m tillit`.
-            result = app(
+            # Typer's own words (the help option, "Usage:", usage errors) in Swedish too.
+            result = swedish_command(app).main(
                 args=list(argv) if argv is not None else None,
                 prog_name="tillit",
                 standalone_mode=False,
@@ -180,9 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             format_message = getattr(exc, "format_message", None)
             if not str(format_message() if format_message else exc).strip():
                 return ExitCode.OK  # `tillit` alone: the help was shown, as asked
-            _print_error(
-                str(format_message() if format_message else exc), f"Se `{command} --help`."
-            )
+            _print_error(usage_error(exc), f"Se `{command} --help`.")
             return int(getattr(exc, "exit_code", ExitCode.USAGE))
     if result == ExitCode.INTERRUPTED:
         err_console().print(

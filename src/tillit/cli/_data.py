@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 
+from tillit import swedish
 from tillit.cli._app import app, parse_date, parse_years, split_ids, store_for
 from tillit.cli._output import (
     Format,
@@ -20,6 +21,9 @@ from tillit.cli._output import (
 )
 from tillit.errors import StoreLockedError, TillitError
 from tillit.store import LICENCE
+
+#: A provenance record's kind, in words.
+_KINDS = {"sync": "synk", "import": "import"}
 
 
 @app.command()
@@ -92,14 +96,8 @@ def sync(
         rows = outcome.metadata.rows
         # Only the catalogues written: one kept back (a refused listing) was warned about.
         written = [
-            f"{number(rows[table])} {label}"
-            for table, label in (
-                ("kpi", "nyckeltal"),
-                ("kpi_groups", "nyckeltalsgrupper"),
-                ("municipality", "kommuner och regioner"),
-                ("municipality_groups", "kommungrupper"),
-                ("ou", "enheter"),
-            )
+            f"{number(rows[table])} {swedish.dataset(table)}"
+            for table in ("kpi", "kpi_groups", "municipality", "municipality_groups", "ou")
             if table in rows
         ]
         if written:
@@ -148,8 +146,8 @@ def import_(
 ) -> None:
     """Läs in filer i Kolada-format (när Kolada inte kan nås, eller för stora uttag).
 
-    Värdefiler har kolumnerna kpi, municipality_id, year, gender, value (count och status får
-    finnas). Felaktiga rader redovisas (fil, rad, orsak) och de korrekta sparas.
+    Värdefiler har kolumnerna `kpi`, `municipality_id`, `year`, `gender` och `value` (`count`
+    och `status` får finnas). Felaktiga rader redovisas (fil, rad, orsak) och de korrekta sparas.
     """
     from tillit.sync import import_path
 
@@ -208,7 +206,7 @@ def import_(
                 columns=[
                     ("line", "Rad"),
                     ("reason", "Orsak"),
-                    ("kpi", "kpi"),
+                    ("kpi", "Nyckeltal"),
                     ("municipality_id", "Kommun"),
                     ("year", "År"),
                     ("gender", "Kön"),
@@ -221,7 +219,7 @@ def import_(
                 ),
             )
             console.print(f"Alla avvisade rader: {safe(result.report)}")
-        what = "rader" if result.kind == "values" else f"poster ({result.kind})"
+        what = "rader" if result.kind == "values" else f"poster ({swedish.dataset(result.kind)})"
         console.print(
             f"[bold green]Klart:[/bold green] {safe(path.name)}: {number(result.rows_read)} {what} "
             f"lästa, {number(result.rows_kept)} sparade, {number(result.rejected_total)} "
@@ -301,8 +299,12 @@ def status(
             {
                 **h,
                 "when": h["when"][:16].replace("T", " "),
+                "kind": _KINDS.get(h["kind"], h["kind"]),
+                "dataset": swedish.dataset(h["dataset"]),
                 "source": Path(h["source"]).name if h["kind"] == "import" else h["source"],
-                "rows": ", ".join(f"{k} {number(v)}" for k, v in h["rows"].items()),
+                "rows": ", ".join(
+                    f"{number(v)} {swedish.ROW_COUNTS.get(k, k)}" for k, v in h["rows"].items()
+                ),
             }
             for h in history[-15:]
         ],

@@ -15,7 +15,9 @@ from tillit.cli._output import (
     number,
     out_console,
     safe,
+    shown_of,
 )
+from tillit.errors import InvalidInputError
 from tillit.store import LICENCE
 
 _FMT = typer.Option(Format.table, "--format", "-f", help="table, json eller csv.")
@@ -29,8 +31,10 @@ def kpi_search(
     fmt: Format = _FMT,
 ) -> None:
     """Sök nyckeltal på titel och beskrivning (böjningar, versaler och å/ä/ö spelar ingen roll)."""
+    if limit < 1:
+        raise InvalidInputError("--limit måste vara minst 1.")
     _, store = store_for()
-    hits = store.search_kpis(text, limit=limit)
+    hits, total = store.search_kpis_page(text, limit=limit)
     rows = [
         {
             "id": r["id"],
@@ -52,6 +56,7 @@ def kpi_search(
         keys=["id", "title", "operating_area", "municipality_type", "score"],
         title=f"Nyckeltal som matchar {text!r}",
         columns=[("id", "Id"), ("title", "Titel"), ("operating_area", "Verksamhetsområde")],
+        caption=f"{shown_of(len(rows), total, 'nyckeltal')}." if fmt is Format.table else None,
     )
 
 
@@ -132,11 +137,15 @@ def _municipality_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 @municipality_app.command("search")
 def municipality_search(
     text: str = typer.Argument(..., help="Namn, del av namn eller kod."),
+    limit: int = typer.Option(20, "--limit", "-n", help="Högst så många träffar."),
     fmt: Format = _FMT,
 ) -> None:
     """Sök kommuner och regioner på namn eller kod ("goteborg" hittar Göteborg)."""
+    if limit < 1:
+        raise InvalidInputError("--limit måste vara minst 1.")
     _, store = store_for()
-    rows = _municipality_rows(store.search_municipalities(text))
+    found = _municipality_rows(store.search_municipalities(text, limit=100_000))
+    rows = found[:limit]
     if fmt is Format.table and not rows:
         err_console().print(f"Ingen kommun eller region matchar {safe(repr(text))}.")
         return
@@ -145,6 +154,7 @@ def municipality_search(
         fmt,
         title=f"Kommuner och regioner som matchar {text!r}",
         columns=[("id", "Kod"), ("title", "Namn"), ("type", "Typ")],
+        caption=f"{shown_of(len(rows), len(found), 'träff')}." if fmt is Format.table else None,
     )
 
 

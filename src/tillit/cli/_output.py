@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import enum
 import io
-import math
 import re
 import sys
 from collections.abc import Sequence
@@ -27,6 +26,8 @@ from rich.progress import (
 from rich.progress import Progress as RichProgressBar
 from rich.table import Column, Table
 from rich.text import Text
+
+from tillit import swedish
 
 __all__ = [
     "Format",
@@ -120,28 +121,23 @@ def print_error(message: str, hint: str | None) -> None:
         console.print(f"[bold]Nästa steg:[/bold] {escape(hint)}", highlight=False)
 
 
+def shown_of(shown: int, total: int, singular: str, plural_form: str | None = None) -> str:
+    """What a search shows of what it found: "Visar 20 av 181 träffar, --limit för fler",
+    or "3 träffar" when it shows them all."""
+    if shown >= total:
+        return swedish.count(total, singular, plural_form)
+    return f"Visar {swedish.count_of(shown, total, singular, plural_form)}, --limit för fler"
+
+
 def number(value: float | int | None, decimals: int | None = None) -> str:
-    """Swedish style: 984 748 and 31,3 (a narrow no-break space groups thousands)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    if (
-        isinstance(value, int)
-        or (decimals == 0)
-        or (float(value).is_integer() and decimals is None)
-    ):
-        text = f"{round(value):,}"
-    else:
-        places = decimals if decimals is not None else (1 if abs(value) >= 100 else 2)
-        text = f"{value:,.{places}f}"
-    return text.replace(",", "\u202f").replace(".", ",")
+    """A number in the one Swedish voice (``tillit.swedish.number``): 984 748 and 31,3 (a
+    narrow no-break space groups thousands, U+2212 is the minus sign)."""
+    return swedish.number(value, decimals)
 
 
 def decimals_for(values: Sequence[float]) -> int:
-    """Decimals to show a set of numbers with: none for whole numbers, else one from 100 up,
-    else two."""
-    if all(float(v).is_integer() for v in values):
-        return 0
-    return 1 if max(abs(v) for v in values) >= 100 else 2
+    """Decimals to show a set of numbers with (``tillit.swedish.decimals_for``)."""
+    return swedish.decimals_for(values)
 
 
 def _csv_cell(value: Any) -> Any:
@@ -193,11 +189,22 @@ def emit(
             overflow="fold",
             min_width=label_width if i == 0 else None,
         )
+    # A numeric column has one set of decimals ("86,0" under "83,7", never "86").
+    places = {
+        k: swedish.decimals_for(
+            [
+                v
+                for row in rows
+                if isinstance(v := row.get(k), int | float) and not isinstance(v, bool)
+            ]
+        )
+        for k in numeric
+    }
     for row in rows:
         table.add_row(
             *[
                 Text(
-                    number(row.get(k))
+                    number(row.get(k), places[k])
                     if k in numeric and not isinstance(row.get(k), str)
                     else ("" if row.get(k) is None else clean(str(row[k])))
                 )

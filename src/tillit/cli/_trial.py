@@ -17,8 +17,9 @@ from rich.markup import escape
 from tillit.cli._app import parse_years, split_ids, store_for, trial_app
 from tillit.cli._output import Format, RichProgress, emit, err_console, number, out_console
 from tillit.config import Settings
-from tillit.errors import InvalidInputError
+from tillit.errors import InvalidInputError, NoDataError
 from tillit.store import LICENCE
+from tillit.swedish import decimals_for, difference, kpi_label, p_value, side_by_side
 
 # The bank (SQLAlchemy) and the analyses (numpy, scipy) load when a trial command runs.
 if TYPE_CHECKING:
@@ -99,7 +100,7 @@ def _kpi_items(values: list[str]) -> list[dict[str, str]]:
         if not sep:
             raise InvalidInputError(
                 f"Ange riktningen för {text}.",
-                hint="T.ex. --kpi N15419:increase (eller :upp, :ökning, :decrease, :ner).",
+                hint="T.ex. --kpi N15419:ökning (eller :minskning; :upp och :ner går också).",
             )
         items.append({"kpi": kpi.strip(), "direction": direction.strip()})
     return items
@@ -119,7 +120,7 @@ def trial_register(
         ...,
         "--kpi",
         "-k",
-        help="Nyckeltal och väntad riktning, t.ex. N15419:increase (upp/ner, ökning/minskning);"
+        help="Nyckeltal och väntad riktning, t.ex. N15419:ökning (ökning/minskning, upp/ner);"
         " upprepa för fler.",
     ),
     example: int | None = typer.Option(
@@ -158,7 +159,7 @@ def trial_register(
         _json(trial_data(trial))
         return
     out_console().print(f"Försöket är registrerat med id {trial.id}.", highlight=False)
-    _print_trial(trial, _name(store, trial.municipality))
+    _print_trial(trial, _name(store, trial.municipality), _kpi_titles(store))
     out_console().print(f"Utvärdera det med `tillit trial evaluate {trial.id}`.", highlight=False)
 
 
@@ -166,7 +167,19 @@ def _name(store: Any, code: str) -> str:
     return next((m["title"] for m in store.municipalities() if m["id"] == code), code)
 
 
-def _print_trial(trial: TrialRecord, name: str) -> None:
+def _kpi_titles(store: Any) -> dict[str, str]:
+    """KPI titles by id, to name a KPI to a person (none without Kolada's metadata)."""
+    try:
+        return {r["id"]: r["title"] for r in store.kpis()}
+    except NoDataError:
+        return {}
+
+
+def _direction(direction: str) -> str:
+    return _DIRECTION_WORDS.get(direction, direction)
+
+
+def _print_trial(trial: TrialRecord, name: str, titles: dict[str, str]) -> None:
     console = out_console()
     console.print(
         f"[bold]{trial.id}. {escape(trial.title)}[/bold] – {escape(name)} ({trial.municipality}),"
@@ -181,7 +194,7 @@ def _print_trial(trial: TrialRecord, name: str) -> None:
         )
     for k in trial.kpis:
         console.print(
-            f"  {k.kpi}: väntad {_DIRECTION_WORDS.get(k.direction, k.direction)}; "
+            f"  {escape(kpi_label(k.kpi, titles.get(k.kpi)))}: väntad {_direction(k.direction)}; "
             f"registrerat {k.registered_at:%Y-%m-%d}, {_known(k.results_known, k.data_through)}",
             highlight=False,
         )
@@ -211,7 +224,7 @@ def trial_show(
     if fmt is Format.json:
         _json(trial_data(trial))
         return
-    _print_trial(trial, _name(store, trial.municipality))
+    _print_trial(trial, _name(store, trial.municipality), _kpi_titles(store))
 
 
 @trial_app.command("list")
@@ -239,13 +252,16 @@ def trial_list(
     if not trials:
         err_console().print("Inga försök registrerade som matchar.", highlight=False)
         return
+    titles = _kpi_titles(store)
     rows = [
         {
             "id": t.id,
             "title": t.title,
             "municipality": f"{_name(store, t.municipality)} ({t.municipality})",
             "start_year": t.start_year,
-            "kpis": ", ".join(f"{k.kpi}:{k.direction}" for k in t.kpis),
+            "kpis": "; ".join(
+                f"{kpi_label(k.kpi, titles.get(k.kpi))}: {_direction(k.direction)}" for k in t.kpis
+            ),
             "pre_registered": "ja" if t.pre_registered else "nej",
         }
         for t in trials
@@ -322,7 +338,7 @@ def _print_trial_evaluation(result: TrialEvaluation) -> None:
         highlight=False,
     )
     console.print(
-        f"Nyckeltal: {result.kpi} {escape(result.kpi_title)}; väntad "
+        f"Nyckeltal: {escape(kpi_label(result.kpi, result.kpi_title))}; väntad "
         f"{_DIRECTION_WORDS[result.expected]}.",
         highlight=False,
     )
@@ -348,29 +364,33 @@ def _print_trial_evaluation(result: TrialEvaluation) -> None:
         if result.refusal_hint:
             console.print(f"Nästa steg: {escape(result.refusal_hint)}", highlight=False)
         return
-    _print_evaluation(result.evaluation, f"{result.peers} strukturellt mest lika kommuner")
+    # The KPI is named by its title above; the table is "Effekt per år".
+    _print_evaluation(result.evaluation, f"{result.peers} strukturellt mest lika kommuner", "")
     console.print(LICENCE, highlight=False)
 
 
-def _print_evaluation(e: SynthEvaluation, pool: str) -> None:
+def _print_evaluation(e: SynthEvaluation, pool: str, outcome: str | None = None) -> None:
+    """``outcome``: what the table's title calls the outcome (default: its column; "" for
+    none)."""
     console = out_console()
     fit = e.fit
     console.print(f"\n[bold]Bedömning: {escape(e.verdict.label)}[/bold]", highlight=False)
     console.print(escape(e.verdict.explanation), highlight=False)
+    label = fit.outcome if outcome is None else outcome
     values = [*fit.treated_series, *fit.synthetic_series]
-    places = 2 if max(abs(v) for v in values) < 100 else 1
+    places = decimals_for(values)
     emit(
         [
             {
                 "time": x.time,
                 "treated": number(x.treated, places),
                 "synthetic": number(x.synthetic, places),
-                "gap": number(x.gap, places),
+                "gap": difference(x.gap, places),
             }
             for x in e.effects
         ],
         Format.table,
-        title=f"Effekt per år ({fit.outcome})",
+        title=f"Effekt per år ({label})" if label else "Effekt per år",
         columns=[
             ("time", "År"),
             ("treated", escape(fit.treated)),
@@ -380,21 +400,22 @@ def _print_evaluation(e: SynthEvaluation, pool: str) -> None:
         numeric=("treated", "synthetic", "gap"),
     )
     j = len(e.placebos)
+    rmspe, placebo_rmspe = side_by_side((fit.pre_rmspe, e.quality.placebo_median_pre_rmspe))
     lines = [
-        f"Genomsnittlig effekt: {number(e.average_effect, places)} (efter start − syntetisk).",
-        f"Anpassning före starten: RMSPE {number(fit.pre_rmspe, places)} över "
-        f"{len(fit.fit_times)} år (median för de jämförbara i placebotestet: "
-        f"{number(e.quality.placebo_median_pre_rmspe, places)}).",
-        f"Placebotest i rummet: p = {number(e.p_value, 3)}, plats {e.rank} av {j + 1} "
+        # A number in a sentence is written as the verdict above writes it (its own size).
+        f"Genomsnittlig effekt: {difference(e.average_effect)} (efter start − syntetisk).",
+        f"Anpassning före starten: RMSPE {rmspe} över "
+        f"{len(fit.fit_times)} år (median för de jämförbara i placebotestet: {placebo_rmspe}).",
+        f"Placebotest i rummet: p = {p_value(e.p_value)}, plats {e.rank} av {j + 1} "
         f"(J = {j} jämförbara, var och en behandlad som om den haft försöket; lägsta möjliga p "
-        f"är {number(1 / (j + 1), 3)}).",
+        f"är {p_value(1 / (j + 1))}).",
         f"Skillnad-i-skillnader mot samma {len(fit.donors)} jämförbara: "
-        f"{number(e.did.estimate, places)} (p = {number(e.did.p_value, 3)}).",
+        f"{difference(e.did.estimate)} (p = {p_value(e.did.p_value)}).",
     ]
     if e.in_time.reason is None:
         lines.append(
             f"Placebo i tiden: med låtsad start {e.in_time.start} blir skillnaden i genomsnitt "
-            f"{number(e.in_time.average_gap, places)} (bör vara nära noll)."
+            f"{difference(e.in_time.average_gap)} (bör vara nära noll)."
         )
     else:
         lines.append(f"Placebo i tiden: {e.in_time.reason}")
@@ -402,7 +423,7 @@ def _print_evaluation(e: SynthEvaluation, pool: str) -> None:
         effects = [x.average_effect for x in e.leave_one_out]
         lines.append(
             f"Utan en av de {len(effects)} största jämförbara i taget: effekten mellan "
-            f"{number(min(effects), places)} och {number(max(effects), places)}."
+            f"{difference(min(effects))} och {difference(max(effects))}."
         )
     for line in lines:
         console.print(escape(line), highlight=False)
@@ -458,7 +479,7 @@ def trial_evaluate_panel(
         None, "--donor", help="Jämförbar enhet; upprepa (standard: alla andra)."
     ),
     expected: str | None = typer.Option(
-        None, "--expected", help="Väntad riktning: increase eller decrease."
+        None, "--expected", help="Väntad riktning: ökning eller minskning (upp/ner)."
     ),
     workers: int | None = _WORKERS,
     fmt: Format = _FMT,

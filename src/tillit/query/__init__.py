@@ -35,6 +35,7 @@ from tillit.query._pages import (
     kpi_overview,
     municipality_names,
     municipality_overview,
+    partner_examples,
     peers_overview,
     resolve_code,
 )
@@ -104,6 +105,7 @@ __all__ = [
     "national_report",
     "national_summary",
     "parse_direction",
+    "partner_examples",
     "peers_data",
     "peers_overview",
     "peers_report",

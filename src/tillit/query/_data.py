@@ -360,6 +360,7 @@ def municipality_data(o: MunicipalityOverview) -> dict[str, Any]:
         "learning": learning_data(o.learning, o.titles, o.names),
         "q": o.q,
         "examples": plain(o.examples),
+        "linked_examples": plain(o.linked_examples),
     }
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -40,6 +40,7 @@ __all__ = [
     "kpi_overview",
     "municipality_names",
     "municipality_overview",
+    "partner_examples",
     "peers_overview",
     "resolve_code",
 ]
@@ -101,6 +102,8 @@ class MunicipalityOverview:
     #: Published good examples per (municipality code, operating area or None); empty
     #: when no bank was asked.
     examples: Mapping[tuple[str, str | None], int]
+    #: Published good examples per (municipality code, KPI) linked to that KPI.
+    linked_examples: Mapping[tuple[str, str], int] = field(default_factory=dict)
 
     @property
     def clearly_better(self) -> int:
@@ -132,21 +135,50 @@ class MunicipalityOverview:
             return sum(n for (code, _a), n in self.examples.items() if code == municipality)
         return self.examples.get((municipality, area), 0)
 
+    def examples_linked(self, municipality: str, kpi: str) -> int:
+        """Published good examples of a municipality linked to a KPI."""
+        return self.linked_examples.get((municipality, kpi), 0)
+
+    def learn_from(self, municipality: str, finding: Finding) -> tuple[int, str | None]:
+        """A learning partner's good examples for a finding (see ``partner_examples``)."""
+        return partner_examples(self.examples, self.linked_examples, municipality, finding)
+
+
+def partner_examples(
+    examples: Mapping[tuple[str, str | None], int],
+    linked: Mapping[tuple[str, str], int],
+    municipality: str,
+    finding: Finding,
+) -> tuple[int, str | None]:
+    """A learning partner's good examples for a finding, from the bank's counts per (code,
+    area) and per (code, KPI): (how many, "area" when they are in the KPI's operating area,
+    or "kpi" when they are linked to the KPI). (0, None): none yet. Examples of other areas
+    are never offered: they are no help here."""
+    in_area = examples.get((municipality, finding.area), 0)
+    if in_area:
+        return in_area, "area"
+    n = linked.get((municipality, finding.kpi), 0)
+    return (n, "kpi") if n else (0, None)
+
 
 def municipality_overview(
     state: Loaded,
     municipality: str,
     *,
     example_counts: Mapping[tuple[str, str | None], int] | None = None,
+    linked_counts: Mapping[tuple[str, str], int] | None = None,
 ) -> MunicipalityOverview:
     """Key results against the structural peers with tiers and trends, and "lär av" per
     area (the national matrix's findings for this municipality). ``example_counts`` are
-    the bank's published examples per (code, area), to link partners to their examples."""
+    the bank's published good examples per (code, area) and ``linked_counts`` those linked
+    to a KPI per (code, KPI), to link partners to their examples."""
     code = resolve_code(state, municipality)
     base = state.memo(("municipality", code), lambda: _overview(state, code))
-    if example_counts is None:
+    if example_counts is None and linked_counts is None:
         return base
-    return replace(base, examples=dict(example_counts))
+    return replace(
+        base, examples=dict(example_counts or {}), linked_examples=dict(linked_counts or {})
+    )
 
 
 def _overview(state: Loaded, code: str) -> MunicipalityOverview:

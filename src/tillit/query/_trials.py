@@ -73,7 +73,7 @@ def parse_direction(text: str) -> Direction:
     if direction is None:
         raise InvalidInputError(
             f"Okänd riktning {text!r}.",
-            hint="Skriv increase eller decrease (eller upp/ner, ökning/minskning).",
+            hint="Skriv ökning eller minskning (eller upp/ner).",
         )
     return direction
 
@@ -121,7 +121,7 @@ def register_trial(
     ``organisation_id`` may also be an organisation's code or name; an admin without an
     organisation registers for the municipality's own organisation by default."""
     municipality = resolve_municipality(store, str(data.get("municipality") or ""))["id"]
-    kpis = _clean_kpis(store, data.get("kpis"), hint="T.ex. --kpi N15419:increase.")
+    kpis = _clean_kpis(store, data.get("kpis"), hint="T.ex. --kpi N15419:ökning.")
     through = kpi_data_through(store, municipality, [k["kpi"] for k in kpis])
     fields = {**data, "municipality": municipality, "kpis": kpis}
     owner = data.get("organisation_id")

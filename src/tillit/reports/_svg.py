@@ -12,6 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeGuard
 
+from tillit import swedish
+
 __all__ = [
     "Axis",
     "Scale",
@@ -27,8 +29,8 @@ __all__ = [
     "text_width",
 ]
 
-MINUS = "\u2212"
-GROUP = "\u202f"  # narrow no-break space between groups of thousands
+MINUS = swedish.MINUS
+GROUP = swedish.GROUP  # narrow no-break space between groups of thousands
 
 # XML 1.0 forbids most control characters even when escaped; a hostile name may carry them.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
@@ -78,20 +80,15 @@ def polyline(points: Iterable[tuple[float, float]]) -> str:
 
 
 def format_number(value: float, decimals: int = 0, *, group: bool = True) -> str:
-    """``value`` in Swedish: decimal comma, U+202F between thousands, U+2212 as minus sign."""
-    decimals = max(0, min(decimals, 12))
-    body = f"{abs(value):{',' if group else ''}.{decimals}f}"
-    negative = value < 0 and any(c in "123456789" for c in body)
-    body = body.replace(",", GROUP).replace(".", ",")
-    return (MINUS if negative else "") + body
+    """``value`` in the one Swedish voice (``tillit.swedish.number``): decimal comma, U+202F
+    between thousands, U+2212 as minus sign; ``group=False`` for years."""
+    text = swedish.number(value, max(0, min(decimals, 12)))
+    return text if group else text.replace(GROUP, "")
 
 
 def value_decimals(value: float) -> int:
-    """Decimals that show a single value sensibly (three significant digits, at most three)."""
-    a = abs(value)
-    if a == 0 or a >= 100:
-        return 0
-    return min(3, max(0, 2 - math.floor(math.log10(a))))
+    """Decimals that show a single value sensibly: ``tillit.swedish.decimals_for``."""
+    return swedish.decimals_for((value,))
 
 
 def text_width(text: str, size: float) -> float:

@@ -1,8 +1,11 @@
 """Swedish-aware search over short texts (KPI titles and descriptions, municipality names).
 
-Text becomes *terms*: lower-cased words, Snowball-Swedish stemmed (so "äldreomsorgen" and
-"äldreomsorg" meet), then folded to ASCII (so "aldreomsorg" meets them too). Terms are computed
-once when metadata is written and kept as space-joined strings. A :class:`SearchIndex` joins
+Text becomes *terms* (``tillit.swedish``): each word's lemma, stemmed and folded to ASCII (so
+"sjukfrånvaron", "sjukfrånvaro" and "sjukfranvaro" meet), followed by its compound parts' terms
+("äldreomsorgslyftet" is also "äldreomsorg" and "lyft"). A query word is its one term: the text
+carries the parts, so "omsorg" finds "äldreomsorgen". The documents' terms are computed when the
+index is built (:func:`document`, cached per word), not read from the metadata, so a store
+written by an older Tillit is searched with today's terms. A :class:`SearchIndex` joins
 every document's padded terms into one string, so finding the documents that contain a query
 term is a ``str.find`` loop in C (one step per matching document) plus a ``bisect`` to map the
 hit to its document; only those candidates are scored: exact term, term prefix, and part of a
@@ -12,15 +15,32 @@ term rarity.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import marshal
 import math
+import os
 import re
+import uuid
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from tillit.swedish import fold, term
+from tillit.swedish import TERMS_VERSION, fold, prime, term, word_terms
 
-__all__ = ["Document", "SearchHit", "SearchIndex", "fold", "rank", "terms"]
+__all__ = [
+    "Document",
+    "SearchHit",
+    "SearchIndex",
+    "cached_documents",
+    "document",
+    "fold",
+    "query_terms",
+    "rank",
+    "rank_page",
+    "terms",
+]
 
 _WORD = re.compile(r"[0-9a-zåäöéèüæø]+", re.IGNORECASE)
 _STOP = frozenset(
@@ -55,11 +75,29 @@ _STOP = frozenset(
 
 
 def terms(text: str | None, *, keep_stopwords: bool = False) -> list[str]:
-    """The search terms of ``text``, in order (stemmed, folded; stop words dropped)."""
+    """The search terms of ``text``, in order: each word's term and then its compound
+    parts' terms (stop words dropped)."""
     if not text:
         return []
     words = _WORD.findall(text.lower())
-    return [term(w) for w in words if keep_stopwords or w not in _STOP]
+    return [t for w in words if keep_stopwords or w not in _STOP for t in word_terms(w)]
+
+
+@functools.cache
+def _stop_terms() -> frozenset[str]:
+    return frozenset(term(w) for w in _STOP)
+
+
+def query_terms(text: str | None, *, keep_stopwords: bool = False) -> list[str]:
+    """A query's terms, in order: one per word (the documents carry the compound parts).
+    A stop word is dropped in any form ("kommunerna" as "kommun")."""
+    if not text:
+        return []
+    found = [term(w) for w in _WORD.findall(text.lower())]
+    if keep_stopwords:
+        return found
+    stop = _stop_terms()
+    return [t for t in found if t not in stop]
 
 
 @dataclass(frozen=True)
@@ -80,6 +118,63 @@ class Document:
         object.__setattr__(self, "padded_title", f" {self.title} ")
         object.__setattr__(self, "padded_body", f" {self.body} ")
         object.__setattr__(self, "padded_all", f" {self.title} {self.body} ")
+
+
+def document(
+    key: str, title: str | None, body: str | None = None, *, keep_stopwords: bool = True
+) -> Document:
+    """The :class:`Document` of a title and a description, with today's terms. Stop words
+    are kept (a query of stop words only, "kommunerna", still finds them); a query drops
+    them when it has other words."""
+    return Document(
+        key,
+        " ".join(terms(title, keep_stopwords=keep_stopwords)),
+        " ".join(terms(body, keep_stopwords=keep_stopwords)),
+        fold(title or ""),
+    )
+
+
+def cached_documents(
+    cache: Path | None, items: Sequence[tuple[str, str | None, str | None]]
+) -> list[Document]:
+    """:func:`document` of each (key, title, body), kept in the file ``cache`` for the next
+    process: computing the terms of the 6,100 KPIs takes a second or two, reading them back
+    some milliseconds. The file holds a digest of the texts and :data:`TERMS_VERSION`, so it
+    is used only for the same texts and the same rules, and the terms of the texts' words,
+    which a query of those words then needs no dictionary for. A file that cannot be read or
+    written is no error: the terms are computed."""
+    digest = hashlib.blake2b(TERMS_VERSION.encode(), digest_size=16)
+    for key, title, body in items:
+        digest.update(f"\x00{key}\x01{title or ''}\x01{body or ''}".encode())
+    stamp = digest.hexdigest()
+    if cache is not None:
+        try:
+            kept = marshal.loads(cache.read_bytes())
+            if kept[0] == stamp:
+                prime(kept[2])
+                return [Document(*d) for d in kept[1]]
+        except (OSError, ValueError, EOFError, TypeError, IndexError, KeyError):
+            pass
+    docs = [document(key, title, body) for key, title, body in items]
+    if cache is not None:
+        words = {
+            w
+            for _, title, body in items
+            for t in (title, body)
+            for w in _WORD.findall((t or "").lower())
+        }
+        data = (
+            stamp,
+            [(d.key, d.title, d.body, d.exact) for d in docs],
+            {w: word_terms(w) for w in words},
+        )
+        temporary = cache.with_name(f".{cache.name}.{uuid.uuid4().hex}")
+        try:
+            temporary.write_bytes(marshal.dumps(data))
+            os.replace(temporary, cache)
+        except OSError:
+            temporary.unlink(missing_ok=True)
+    return docs
 
 
 @dataclass(frozen=True)
@@ -179,21 +274,29 @@ def _idf(term: str, index: SearchIndex) -> float:
 
 
 def rank(query: str, docs: Sequence[Document] | SearchIndex, *, limit: int = 20) -> list[SearchHit]:
-    """Rank ``docs`` for ``query``. Every query term must match (exactly, as a prefix, or inside
+    """The first ``limit`` hits of :func:`rank_page`."""
+    return rank_page(query, docs, limit=limit)[0]
+
+
+def rank_page(
+    query: str, docs: Sequence[Document] | SearchIndex, *, limit: int = 20, offset: int = 0
+) -> tuple[list[SearchHit], int]:
+    """One page of the hits for ``query`` and how many there are in all. Rank ``docs`` for
+    ``query``. Every query term must match (exactly, as a prefix, or inside
     a compound word); if no document matches them all, documents matching most terms are
     returned, scored lower. Ties go to the shorter title. Pass a :class:`SearchIndex` when
     the same documents are searched again."""
-    query_terms = list(dict.fromkeys(terms(query))) or list(
-        dict.fromkeys(terms(query, keep_stopwords=True))
+    wanted = list(dict.fromkeys(query_terms(query))) or list(
+        dict.fromkeys(query_terms(query, keep_stopwords=True))
     )
-    if not query_terms:
-        return []
+    if not wanted:
+        return [], 0
     index = docs if isinstance(docs, SearchIndex) else SearchIndex(docs)
     phrase = fold(query.strip())
-    weights = {t: _idf(t, index) for t in query_terms}
+    weights = {t: _idf(t, index) for t in wanted}
     # A document that contains no query term anywhere cannot score: only the others are read.
     candidates: set[int] = set()
-    for t in query_terms:
+    for t in wanted:
         candidates.update(index.containing(t))
     scored: list[tuple[float, int, int, str]] = []
     best_matched = 0
@@ -205,7 +308,7 @@ def rank(query: str, docs: Sequence[Document] | SearchIndex, *, limit: int = 20)
         body: str = doc.padded_body
         score = 0.0
         matched = 0
-        for t in query_terms:
+        for t in wanted:
             if t not in everything:
                 continue
             how = _how(t, title)
@@ -225,8 +328,9 @@ def rank(query: str, docs: Sequence[Document] | SearchIndex, *, limit: int = 20)
         best_matched = max(best_matched, matched)
         scored.append((score, matched, len(doc.exact), doc.key))
     if not scored:
-        return []
-    needed = len(query_terms) if best_matched == len(query_terms) else best_matched
+        return [], 0
+    needed = len(wanted) if best_matched == len(wanted) else best_matched
     kept = [s for s in scored if s[1] >= needed]
     kept.sort(key=lambda s: (-s[0], s[2], s[3]))
-    return [SearchHit(key=k, score=round(score, 3)) for score, _, _, k in kept[:limit]]
+    page = kept[offset : offset + limit]
+    return [SearchHit(key=k, score=round(score, 3)) for score, _, _, k in page], len(kept)

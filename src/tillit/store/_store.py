@@ -15,7 +15,15 @@ from tillit.errors import InvalidInputError, NoDataError, NotFoundError
 from tillit.store._files import write_lock
 from tillit.store._metadata import MetadataTables, group_name
 from tillit.store._provenance import Provenance, read_provenance, write_provenance
-from tillit.store._search import Document, SearchIndex, fold, rank
+from tillit.store._search import (
+    Document,
+    SearchIndex,
+    cached_documents,
+    document,
+    fold,
+    rank,
+    rank_page,
+)
 from tillit.store._values import ValueDataset
 
 __all__ = ["Store"]
@@ -100,6 +108,11 @@ class Store:
             )
         return rows
 
+    def _terms_cache(self, table: str) -> Path | None:
+        """Where a catalogue's search terms are kept between processes (beside its table)."""
+        directory = self.metadata.directory
+        return directory / f".{table}.terms" if directory.is_dir() else None
+
     def kpis(self) -> list[dict[str, Any]]:
         return self._require("kpi")
 
@@ -121,27 +134,32 @@ class Store:
 
     def search_kpis(self, text: str, *, limit: int = 20) -> list[tuple[dict[str, Any], float]]:
         """KPIs ranked for ``text`` (Swedish-aware; an exact KPI id comes first)."""
+        return self.search_kpis_page(text, limit=limit)[0]
+
+    def search_kpis_page(
+        self, text: str, *, limit: int = 20, offset: int = 0
+    ) -> tuple[list[tuple[dict[str, Any], float]], int]:
+        """One page of :meth:`search_kpis`'s hits and how many there are in all."""
         indexed = self._kpi_index
         rows = self.kpis()
         if indexed is None or indexed.rows is not rows:
             indexed = self._kpi_index = _Indexed(
                 rows,
-                [
-                    Document(
-                        r["id"],
-                        r["search_title"] or "",
-                        r["search_body"] or "",
-                        r["search_exact"] or "",
-                    )
-                    for r in rows
-                ],
+                cached_documents(
+                    self._terms_cache("kpi"),
+                    [(r["id"], r["title"], r.get("description")) for r in rows],
+                ),
             )
         by_id = indexed.by_id
         exact = by_id.get(text.strip().upper())
-        hits = [(by_id[h.key], h.score) for h in rank(text, indexed.index, limit=limit)]
-        if exact is not None:
-            hits = [(exact, float("inf"))] + [h for h in hits if h[0]["id"] != exact["id"]]
-        return hits[:limit]
+        if exact is None:
+            page, total = rank_page(text, indexed.index, limit=limit, offset=offset)
+            return [(by_id[h.key], h.score) for h in page], total
+        # The exact id first, then the others (without it) from the second place on.
+        found, _ = rank_page(text, indexed.index, limit=len(indexed.rows))
+        hits = [(exact, float("inf"))]
+        hits += [(by_id[h.key], h.score) for h in found if h.key != exact["id"]]
+        return hits[offset : offset + limit], len(hits)
 
     def municipalities(self) -> list[dict[str, Any]]:
         return self._require("municipality")
@@ -156,10 +174,9 @@ class Store:
         if indexed is None or indexed.rows is not rows:
             indexed = self._municipality_index = _Indexed(
                 rows,
-                [
-                    Document(r["id"], r["search_title"] or "", "", r["search_exact"] or "")
-                    for r in rows
-                ],
+                cached_documents(
+                    self._terms_cache("municipality"), [(r["id"], r["title"], None) for r in rows]
+                ),
             )
         by_id = indexed.by_id
         hits = [by_id[h.key] for h in rank(text, indexed.index, limit=limit)]
@@ -210,9 +227,7 @@ class Store:
             starting = [g for g in groups if fold(g["title"]).startswith(needle)]
             found = starting if len(starting) == 1 else []
         if not found:
-            docs = [
-                Document(g["id"], g["search_title"] or "", "", fold(g["title"])) for g in groups
-            ]
+            docs = [document(g["id"], g["title"]) for g in groups]
             hits = rank(text, docs, limit=5)
             by_id = {g["id"]: g for g in groups}
             if len(hits) == 1:

@@ -25,6 +25,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from tillit import swedish
 from tillit.config import Settings
 from tillit.errors import ConflictError, InvalidInputError, KoladaPayloadError, TillitError
 from tillit.sources.kolada import KoladaClient
@@ -78,7 +79,7 @@ DEFAULT_MAX_SHRINK = 0.1
 
 
 def _count(n: int) -> str:
-    return f"{n:,}".replace(",", "\u202f")
+    return swedish.number(n)
 
 
 class MetadataRefusedWarning(UserWarning):
@@ -269,7 +270,7 @@ def _open_staging(staging: Path, urls: list[str], ou: bool, progress: Progress) 
     if plan_path.exists():
         states = [orjson.loads(p.read_bytes()) for p in staging.glob("*.state.json")]
         pages = sum(s["pages"] for s in states)
-        values = f"{sum(s['values'] for s in states):,}".replace(",", "\u202f")
+        values = swedish.number(sum(s["values"] for s in states))
         progress.note(
             f"Återupptar en avbruten synk: {pages} sidor med {values} värden är redan hämtade."
         )

@@ -209,6 +209,47 @@ def _location(loc: Sequence[Any]) -> str:
     return ".".join(str(part) for part in loc)
 
 
+#: Pydantic's error types (a stable, documented set) in Swedish; ``{…}`` from the error's ctx.
+_VALIDATION_MESSAGES = {
+    "missing": "Fältet saknas.",
+    "extra_forbidden": "Fältet är inte känt.",
+    "int_parsing": "Ska vara ett heltal.",
+    "int_type": "Ska vara ett heltal.",
+    "int_from_float": "Ska vara ett heltal.",
+    "float_parsing": "Ska vara ett tal.",
+    "float_type": "Ska vara ett tal.",
+    "bool_parsing": "Ska vara true eller false.",
+    "bool_type": "Ska vara true eller false.",
+    "string_type": "Ska vara text.",
+    "string_too_short": "Ska ha minst {min_length} tecken.",
+    "string_too_long": "Får ha högst {max_length} tecken.",
+    "string_pattern_mismatch": "Har fel form.",
+    "too_short": "Ska ha minst {min_length} poster.",
+    "too_long": "Får ha högst {max_length} poster.",
+    "list_type": "Ska vara en lista.",
+    "dict_type": "Ska vara ett objekt.",
+    "model_attributes_type": "Ska vara ett objekt.",
+    "greater_than": "Ska vara större än {gt}.",
+    "greater_than_equal": "Ska vara minst {ge}.",
+    "less_than": "Ska vara mindre än {lt}.",
+    "less_than_equal": "Får vara högst {le}.",
+    "enum": "Ska vara ett av: {expected}.",
+    "literal_error": "Ska vara ett av: {expected}.",
+}
+
+
+def _swedish_message(error: Mapping[str, Any]) -> str:
+    """A validation error's message in Swedish (pydantic writes English)."""
+    template = _VALIDATION_MESSAGES.get(str(error.get("type", "")))
+    if template is None:
+        return "Ogiltigt värde."
+    try:
+        ctx = {k: str(v).replace(" or ", " eller ") for k, v in (error.get("ctx") or {}).items()}
+        return template.format(**ctx)
+    except (KeyError, IndexError):
+        return template.split(" {", 1)[0].rstrip(":") + "."
+
+
 def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = list(exc.errors())
@@ -229,7 +270,7 @@ def _validation_error(request: Request, exc: Exception) -> JSONResponse:
             "Skicka ett JSON-objekt med Content-Type: application/json.",
         )
     fields = [
-        {"field": _location(e.get("loc", ())), "message": str(e.get("msg", ""))} for e in errors
+        {"field": _location(e.get("loc", ())), "message": _swedish_message(e)} for e in errors
     ]
     names = ", ".join(dict.fromkeys(f["field"] for f in fields))
     return error_response(

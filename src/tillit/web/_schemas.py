@@ -45,6 +45,11 @@ KPI_PATTERN = "^[A-Za-z][0-9]{5}$"
 CODE_PATTERN = "^[0-9]{4}$"
 Tag = Annotated[str, Field(min_length=1, max_length=100), _Clean]
 Status = Literal["draft", "published"]
+#: What a text is (tillit.bank.EXAMPLE_KINDS; a test checks they agree): "example" is a good
+#: example; the others are imported texts.
+Kind = Literal["example", "project", "press_release", "text"]
+SourceName = Annotated[str, Field(max_length=200), _Clean]
+SourceUrl = Annotated[str, Field(max_length=1000, pattern=r"^https?://\S+$"), _Clean]
 #: The seven trust principles (tillit.bank.TRUST_PRINCIPLES; a test checks they agree).
 Principle = Literal[
     "tillit", "medborgarfokus", "helhetssyn", "handlingsutrymme", "stöd", "kunskap", "öppenhet"
@@ -91,6 +96,13 @@ class _ExampleFields(_Strict):
     contact_role: ShortText = Field("", description="En roll, inte en person.")
     status: Status = "draft"
     source: SourceText | None = None
+    kind: Kind = Field(
+        "example",
+        description="example (gott exempel), project (projektbeskrivning), press_release "
+        "(pressmeddelande) eller text (importerad text).",
+    )
+    source_name: SourceName | None = Field(None, description="Vem som publicerade texten.")
+    source_url: SourceUrl | None = Field(None, description="Länk till texten där den finns.")
     tags: Annotated[list[Tag], Field(max_length=50)] = []
     principles: Annotated[list[Principle], Field(max_length=7)] = Field(
         [], description="Tillitsprinciper."
@@ -129,6 +141,9 @@ class ExamplePatch(_Strict):
     contact_role: ShortText | None = None
     status: Status | None = None
     source: SourceText | None = None
+    kind: Kind | None = None
+    source_name: SourceName | None = None
+    source_url: SourceUrl | None = None
     tags: Annotated[list[Tag], Field(max_length=50)] | None = None
     principles: Annotated[list[Principle], Field(max_length=7)] | None = None
     kpis: Annotated[list[KpiLinkIn], Field(max_length=100)] | None = None
@@ -243,6 +258,11 @@ class ExampleOut(BaseModel):
     contact_role: str
     status: str
     source: str | None
+    kind: str
+    kind_label: str
+    source_name: str | None
+    source_url: str | None
+    source_area: str | None
     version: int
     tags: list[str]
     principles: list[str]
@@ -270,6 +290,11 @@ class ExampleOut(BaseModel):
             contact_role=e.contact_role,
             status=e.status,
             source=e.source,
+            kind=e.kind,
+            kind_label=e.kind_label,
+            source_name=e.source_name,
+            source_url=e.source_url,
+            source_area=e.source_area,
             version=e.version,
             tags=list(e.tags),
             principles=list(e.principles),

@@ -109,33 +109,69 @@ def choose_municipality(state: State, kod: Code = None) -> Response:
     return RedirectResponse(f"/kommun/{resolve_code(loaded(state), kod)}", status_code=303)
 
 
-def search_all(request: Request, state: WebState, q: str) -> dict[str, Any]:
-    """Municipalities, KPIs and good examples matching ``q``."""
+#: What ``/sok?visa=…`` shows all of, paged: municipalities, KPIs or good examples.
+SEARCH_KINDS = ("kommuner", "nyckeltal", "exempel")
+#: Hits of each kind on the overview, and per page when one kind is shown.
+OVERVIEW_HITS = 8
+PAGE_HITS = 20
+
+
+def search_all(
+    request: Request, state: WebState, q: str, kind: str | None = None, page: int = 1
+) -> dict[str, Any]:
+    """Municipalities, KPIs and good examples matching ``q``, each with how many match in
+    all (``*_total``): the first few of each kind, or, for ``kind``, one page of that kind
+    (``page``, from 1)."""
     q = q.strip()
+    kind = kind if kind in SEARCH_KINDS else None
+    size = PAGE_HITS if kind else OVERVIEW_HITS
+    offset = (max(1, page) - 1) * size if kind else 0
     out: dict[str, Any] = {
         "query": q,
+        "kind": kind,
+        "page": max(1, page) if kind else 1,
+        "size": size,
+        "offset": offset,
         "municipalities": [],
+        "municipalities_total": 0,
         "kpis": [],
+        "kpis_total": 0,
         "examples": [],
+        "examples_total": 0,
         "no_data": state.atlas is None,
     }
     if not q:
         return out
+
+    def wanted(this: str) -> int:
+        return size if kind in (None, this) else 0
+
     if state.atlas is not None:
         store = state.atlas.store
         try:
-            out["municipalities"] = [
+            found = [
                 {"code": r["id"], "name": r["title"]}
-                for r in store.search_municipalities(q, limit=12)
+                for r in store.search_municipalities(q, limit=100_000)
                 if r.get("type") == "K"
-            ][:8]
+            ]
+            out["municipalities"] = found[offset : offset + wanted("kommuner")]
+            out["municipalities_total"] = len(found)
+            hits, out["kpis_total"] = store.search_kpis_page(
+                q, limit=wanted("nyckeltal"), offset=offset
+            )
             out["kpis"] = [
                 {"kpi": r["id"], "title": r["title"], "area": r.get("operating_area")}
-                for r, _score in store.search_kpis(q, limit=8)
+                for r, _score in hits
             ]
         except NoDataError:  # an empty store: the bank's examples can still be searched
             out["no_data"] = True
-    result = state.bank.search(viewer(request, state).user, q, filters=SearchFilters(), limit=8)
+    result = state.bank.search(
+        viewer(request, state).user,
+        q,
+        filters=SearchFilters(kind="example"),  # imported texts: on /exempel?typ=alla
+        limit=max(1, wanted("exempel")),
+        offset=offset if kind == "exempel" else 0,
+    )
     out["examples"] = [
         {
             "id": h.example_id,
@@ -143,23 +179,44 @@ def search_all(request: Request, state: WebState, q: str) -> dict[str, Any]:
             "organisation": h.organisation,
             "snippet_html": h.snippet_html,
         }
-        for h in result.hits
+        for h in result.hits[: wanted("exempel")]
     ]
     out["examples_total"] = result.total
+    if kind:
+        total = out[
+            {"kommuner": "municipalities", "nyckeltal": "kpis", "exempel": "examples"}[kind]
+            + "_total"
+        ]
+        out["pages"] = max(1, -(-total // size))
+        out["noun"] = {"kommuner": "kommun", "nyckeltal": "nyckeltal", "exempel": "gott exempel"}[
+            kind
+        ]
     return out
 
 
+Page = Annotated[int, Query(ge=1, le=10_000)]
+Kind = Annotated[str | None, Query(max_length=20)]
+
+
 @router.get("/sok.json")
-def search_json(request: Request, state: State, q: Text = "") -> Response:
-    return json_response(search_all(request, state, q))
+def search_json(
+    request: Request, state: State, q: Text = "", visa: Kind = None, sida: Page = 1
+) -> Response:
+    return json_response(search_all(request, state, q, visa, sida))
 
 
 @router.get("/sok")
-def search_page(request: Request, state: State, q: Text = "") -> Response:
+def search_page(
+    request: Request, state: State, q: Text = "", visa: Kind = None, sida: Page = 1
+) -> Response:
     return render(
         request,
         "search.html",
-        {"viewer": viewer(request, state), "result": search_all(request, state, q), "q": q},
+        {
+            "viewer": viewer(request, state),
+            "result": search_all(request, state, q, visa, sida),
+            "q": q,
+        },
     )
 
 
@@ -175,9 +232,14 @@ def _overview(state: WebState, code: str) -> tuple[Loaded, Any, tuple[str, ...],
         | {report.municipality}
     )
     counts = state.bank.published_counts(partners)
+    linked = state.bank.linked_counts(partners)
     trials = len(state.bank.trials(None, municipality=report.municipality, limit=100))
-    signature = tuple(f"{c}|{a}|{n}" for (c, a), n in sorted(counts.items(), key=str))
-    report = municipality_overview(data, report.municipality, example_counts=counts)
+    signature = tuple(f"{c}|{a}|{n}" for (c, a), n in sorted(counts.items(), key=str)) + tuple(
+        f"nyckeltal|{c}|{k}|{n}" for (c, k), n in sorted(linked.items())
+    )
+    report = municipality_overview(
+        data, report.municipality, example_counts=counts, linked_counts=linked
+    )
     return data, report, (*signature, f"forsok|{trials}"), trials
 
 

@@ -5,12 +5,13 @@ that creates and edits examples is in ``_example_form.py``; login and the accoun
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from tillit.bank import TRUST_PRINCIPLES, ExampleRecord, SearchFilters, UserRecord
+from tillit.bank import KIND_LABELS, TRUST_PRINCIPLES, ExampleRecord, SearchFilters, UserRecord
 from tillit.errors import InvalidInputError, NotFoundError
 from tillit.web._auth import WebState, web_state
 from tillit.web._params import MAX_ID, is_digits, request_int
@@ -21,6 +22,7 @@ __all__ = [
     "MAX_ID",
     "PRINCIPLE_NAMES",
     "STATUS_NAMES",
+    "TYPES",
     "example_detail",
     "examples_list",
     "is_municipality",
@@ -38,6 +40,23 @@ PER_PAGE = 20
 #: The trust principles as the pages name them (the bank stores them lower-case).
 PRINCIPLE_NAMES = {p: p[:1].upper() + p[1:] for p in TRUST_PRINCIPLES}
 STATUS_NAMES = {"draft": "Utkast", "published": "Publicerad"}
+#: The list's ``typ`` filter: its values in addresses -> the bank's kind (None: every kind).
+#: Without ``typ`` the list shows good examples only.
+TYPES: dict[str, str | None] = {
+    "gott-exempel": "example",
+    "projektbeskrivning": "project",
+    "pressmeddelande": "press_release",
+    "importerad-text": "text",
+    "alla": None,
+}
+#: What the ``typ`` filter offers, in the order shown.
+TYPE_NAMES = {
+    "gott-exempel": "Goda exempel",
+    "projektbeskrivning": "Projektbeskrivningar",
+    "pressmeddelande": "Pressmeddelanden",
+    "importerad-text": "Andra importerade texter",
+    "alla": "Alla texter i banken",
+}
 
 
 def may_edit(user: UserRecord | None, example: ExampleRecord) -> bool:
@@ -94,15 +113,24 @@ def examples_list(
     princip: str = "",
     ar: str = "",
     sida: str = "",
+    typ: str = "",
+    nyckeltal: str = "",
 ) -> dict[str, Any]:
     """One page (20) of the examples the viewer may see, matching ``q`` (best first) or,
     without it, newest first; filtered by operating area, municipality (code or name; a
-    region also matches its municipalities), trust principle and year (the period covers
-    it). Filtering goes through the bank's search for both, so that a filter means the
-    same with and without ``q``; the search's hits carry what the list shows."""
+    region also matches its municipalities), trust principle, year (the period covers
+    it), a linked KPI (``nyckeltal``) and kind (``typ``, see TYPES: good examples unless
+    asked for imported texts). Filtering goes through the bank's search for both, so that
+    a filter means the same with and without ``q``; the search's hits carry what the list
+    shows, each with its kind and source."""
     q, omrade, kommun, princip = q.strip(), omrade.strip(), kommun.strip(), princip.strip()
+    typ, nyckeltal = typ.strip(), nyckeltal.strip().upper()
     year = _year(ar)
     page = page_number(sida)
+    if typ and typ not in TYPES:
+        raise InvalidInputError(
+            f"{typ!r} är inget slag av text i banken.", hint="Välj bland: " + ", ".join(TYPES) + "."
+        )
     if princip and princip not in TRUST_PRINCIPLES:
         raise InvalidInputError(
             f"{princip!r} är ingen tillitsprincip.",
@@ -110,7 +138,16 @@ def examples_list(
         )
     out: dict[str, Any] = {
         "query": q,
-        "filters": {"omrade": omrade, "kommun": kommun, "princip": princip, "ar": ar.strip()},
+        "filters": {
+            "omrade": omrade,
+            "kommun": kommun,
+            "princip": princip,
+            "ar": ar.strip(),
+            "typ": typ,
+            "nyckeltal": nyckeltal,
+        },
+        "kind": TYPES.get(typ or "gott-exempel"),
+        "kpi_title": kpi_title(state, nyckeltal) if nyckeltal else None,
         "total": 0,
         "page": page,
         "per_page": PER_PAGE,
@@ -118,6 +155,7 @@ def examples_list(
         "first": 0,
         "last": 0,
         "notice": None,
+        "others": 0,
         "items": [],
     }
     municipality = region = None
@@ -136,6 +174,8 @@ def examples_list(
                 municipality = org.code or kommun
     filters = SearchFilters(
         operating_area=omrade or None,
+        kind=out["kind"],
+        kpi=nyckeltal or None,
         municipality=municipality,
         region=region,
         principle=princip or None,
@@ -158,11 +198,19 @@ def examples_list(
                 "period_start": hit.period_start,
                 "period_end": hit.period_end,
                 "status": hit.status,
+                "kind": hit.kind,
+                "kind_label": KIND_LABELS.get(hit.kind, hit.kind),
+                "source_name": hit.source_name,
+                "source_url": hit.source_url,
                 "summary": hit.summary,
                 "snippet_html": hit.snippet_html,
             }
         )
     out["total"] = result.total
+    out["others"] = 0  # texts of other kinds that match, when no good example does
+    if not result.total and out["kind"] == "example":
+        wider = replace(filters, kind=None)
+        out["others"] = state.bank.search(who.user, q, filters=wider, limit=1).total
     out["pages"] = max(1, -(-result.total // PER_PAGE))
     if out["items"]:
         out["first"] = offset + 1
@@ -177,8 +225,19 @@ def _list_params(
     princip: Text = "",
     ar: Text = "",
     sida: Text = "",
+    typ: Text = "",
+    nyckeltal: Text = "",
 ) -> dict[str, str]:
-    return {"q": q, "omrade": omrade, "kommun": kommun, "princip": princip, "ar": ar, "sida": sida}
+    return {
+        "q": q,
+        "omrade": omrade,
+        "kommun": kommun,
+        "princip": princip,
+        "ar": ar,
+        "sida": sida,
+        "typ": typ,
+        "nyckeltal": nyckeltal,
+    }
 
 
 ListParams = Annotated[dict[str, str], Depends(_list_params)]
@@ -202,6 +261,7 @@ def examples_page(request: Request, state: State, params: ListParams) -> Respons
             "areas": state.bank.operating_areas(who.user),
             "principles": PRINCIPLE_NAMES,
             "statuses": STATUS_NAMES,
+            "types": TYPE_NAMES,
             "may_create": who.user is not None and who.user.role in ("admin", "editor"),
         },
     )

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from markupsafe import Markup, escape
 
+from tillit import swedish
 from tillit.analyses import Polarity
 from tillit.query import KpiOverview
 from tillit.reports import (
@@ -44,12 +45,23 @@ class Figure:
         """The data table's rows (hundreds of them: built here, not in a template loop).
         The first column is the row header; numbers are right-aligned in Swedish format,
         except codes and years."""
-        rows = (_row_html(self.columns, tuple(row[c] for c in self.columns)) for row in self.rows)
+        places = _places(self.columns, self.rows)
+        rows = (
+            _row_html(self.columns, places, tuple(row[c] for c in self.columns))
+            for row in self.rows
+        )
         return Markup("\n".join(rows))
 
 
+def _places(columns: tuple[str, ...], rows: Any) -> tuple[int, ...]:
+    """One set of decimals per column ("86,0" under "83,7", never "86")."""
+    return tuple(
+        swedish.decimals_for([v for row in rows if isinstance(v := row[c], float)]) for c in columns
+    )
+
+
 @functools.lru_cache(maxsize=100_000)
-def _row_html(columns: tuple[str, ...], values: tuple[Any, ...]) -> str:
+def _row_html(columns: tuple[str, ...], places: tuple[int, ...], values: tuple[Any, ...]) -> str:
     """One table row. Kept: the same KPI's rows come again for every municipality chosen,
     and only the chosen one's and its peers' rows differ."""
     focal = ' class="focal-row"' if "vald kommun" in values else ""
@@ -58,7 +70,7 @@ def _row_html(columns: tuple[str, ...], values: tuple[Any, ...]) -> str:
         if value is None:
             text, numeric = "–", False
         elif isinstance(value, float) and column not in _PLAIN:
-            text, numeric = num(value), True
+            text, numeric = num(value, places[i]), True
         else:
             text, numeric = str(escape(value)), False
         if i == 0:
@@ -86,18 +98,22 @@ def _role_label(role: str) -> str:
 def distribution(report: KpiOverview) -> Figure:
     marks = [Mark(p.municipality, p.name, p.value, p.role) for p in report.points]
     rank = report.rank()
-    parts = [
-        f"{len(report.points)} kommuner har ett värde för {report.year}; "
-        f"medianen är {num(report.national_median)}."
-    ]
     focal = report.focal
+    # The three numbers are compared: the same decimals, enough to tell them apart.
+    national, own, peer = swedish.side_by_side(
+        (report.national_median, focal.value if focal else None, report.peer_median)
+    )
+    parts = [
+        f"{swedish.count(len(report.points), 'kommun')} har ett värde för {report.year}; "
+        f"medianen är {national}."
+    ]
     if focal is not None and rank is not None:
         parts.append(
-            f"{focal.name} har {num(focal.value)} och ligger på plats {rank[0]} av {rank[1]} "
+            f"{focal.name} har {own} och ligger på plats {rank[0]} av {rank[1]} "
             f"({report.rank_basis})."
         )
     if report.peer_median is not None:
-        parts.append(f"Liknande kommuners median är {num(report.peer_median)}.")
+        parts.append(f"Liknande kommuners median är {peer}.")
     chart = distribution_chart(
         marks,
         chart_id="fordelning",

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
-import math
 import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -19,6 +18,7 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from tillit import swedish
 from tillit.bank import SessionRecord, UserRecord
 from tillit.query import plain
 from tillit.web._auth import COOKIE_NAME, WebState
@@ -48,34 +48,18 @@ PAGE_CSP = (
 )
 _HEADERS = {**SECURITY_HEADERS, "Content-Security-Policy": PAGE_CSP}
 
-MINUS = "\u2212"
-NBSP = "\u00a0"
-
 
 def swedish_number(value: Any, decimals: int | None = None) -> str:
-    """1234567.891 → "1 234 567,9": a no-break space between thousands, a decimal comma,
-    a real minus sign; None/NaN → "–". Without ``decimals``: 0 for |x| ≥ 100, else 1,
-    2 below 1."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "–"
-    x = float(value)
-    if decimals is None:
-        decimals = 0 if abs(x) >= 100 else 1 if abs(x) >= 1 or x == 0 else 2
-    text = f"{abs(x):,.{decimals}f}".replace(",", NBSP).replace(".", ",")
-    if x < 0 and text.strip("0,\u00a0"):
-        text = MINUS + text
-    return text
+    """A number in the one Swedish voice (``tillit.swedish.number``): 1234567.891 →
+    "1 234 568" (U+202F between thousands), a decimal comma, a real minus sign; None/NaN →
+    "–"."""
+    return swedish.number(value, decimals)
 
 
-def _signed(value: Any, decimals: int | None = None) -> str:
-    text = swedish_number(value, decimals)
-    if value is not None and isinstance(value, int | float) and value > 0 and text != "–":
-        return "+" + text
-    return text
-
-
-def _percent(value: Any, decimals: int = 0) -> str:
-    return "–" if value is None else swedish_number(value, decimals) + NBSP + "%"
+def _pair(values: Any, decimals: int | None = None) -> tuple[str, ...]:
+    # Numbers compared in one sentence or row ("0,012 mot 0,014"): the same decimals, and
+    # enough of them that different values read differently.
+    return swedish.side_by_side(tuple(values), decimals)
 
 
 def _url(path: str, **params: Any) -> str:
@@ -97,8 +81,13 @@ env = Environment(
 )
 env.filters.update(
     number=swedish_number,
-    signed=_signed,
-    percent=_percent,
+    signed=swedish.difference,
+    percent=swedish.percent,
+    pair=_pair,
+    per_year=swedish.per_year,
+    with_unit=swedish.with_unit,
+    count=swedish.count,
+    p_value=swedish.p_value,
     svg=_svg,
     trusted=_svg,
 )

@@ -13,6 +13,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from tillit import swedish
 from tillit.analyses import SynthEvaluation
 from tillit.query import TrialEvaluation
 from tillit.reports import Chart, gap_chart, synth_chart
@@ -51,6 +52,10 @@ class TrialFigure:
     def body_html(self) -> Markup:
         """The table's rows: the year as row header, numbers right-aligned in Swedish."""
         lines = []
+        places = [
+            swedish.decimals_for([v for row in self.rows if isinstance(v := row[c], float)])
+            for c in self.columns
+        ]
         for row in self.rows:
             cells = []
             for i, column in enumerate(self.columns):
@@ -58,7 +63,7 @@ class TrialFigure:
                 if i == 0:
                     cells.append(f'<th scope="row">{escape(value)}</th>')
                 elif isinstance(value, float) or value is None:
-                    cells.append(f'<td class="num">{num(value)}</td>')
+                    cells.append(f'<td class="num">{num(value, places[i])}</td>')
                 else:
                     cells.append(f"<td>{escape(value)}</td>")
             focal = ' class="focal-row"' if row.get("period") == "efter start" else ""

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from tillit import swedish
 from tillit.analyses import STRUCTURAL_VARIABLES, SynthEvaluation
 from tillit.bank import TrialKpiRecord, TrialRecord, UserRecord
 from tillit.errors import NotFoundError
@@ -28,7 +29,7 @@ from tillit.web.pages._render import (
     viewer,
 )
 from tillit.web.pages._trial_eval import Prepared, TrialEvaluator
-from tillit.web.pages._trial_figures import TRIAL_CHARTS, TrialFigure, genitive, unit_of
+from tillit.web.pages._trial_figures import TRIAL_CHARTS, TrialFigure, genitive
 
 __all__ = ["may_edit_trial", "router", "trial_detail", "trials_list"]
 
@@ -365,7 +366,8 @@ def evaluation_view(prepared: Prepared, e: SynthEvaluation) -> dict[str, Any]:
     return {
         "e": e,
         "fit": fit,
-        "unit": unit_of(result.kpi_title),
+        # Every figure the page writes with the unit is a difference: "procentenheter" for %.
+        "unit": swedish.change_unit(swedish.kpi_unit(result.kpi_title)),
         "tone": VERDICT_TONES.get(e.verdict.kind, "neutral"),
         "donors": weighted,
         "zero_weight": len(fit.donors) - len(weighted),

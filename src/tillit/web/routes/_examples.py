@@ -19,6 +19,7 @@ from tillit.web._schemas import (
     ExampleOut,
     ExamplePatch,
     ExampleReplace,
+    Kind,
     RevisionOut,
     SimilarOut,
     Status,
@@ -39,7 +40,7 @@ def _fields(model: ExampleIn | ExamplePatch, *, only_set: bool) -> dict[str, Any
     return data
 
 
-@router.get("", summary="Lista goda exempel", responses=errors(404))
+@router.get("", summary="Lista bankens texter", responses=errors(404))
 def list_examples(
     actor: Actor,
     state: State,
@@ -54,11 +55,15 @@ def list_examples(
         str | None, Query(pattern=CODE_PATTERN, description="Kommunkoden i en länk till utfall.")
     ] = None,
     operating_area: Filter = None,
+    kind: Annotated[
+        Kind | None,
+        Query(description="example: bara goda exempel; utelämnad: alla texter i banken."),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> ExampleListOut:
-    """Exempel som du får se (publicerade, och utkast för din egen organisation), senast
-    ändrade först."""
+    """Texter som du får se (publicerade, och utkast för din egen organisation), senast
+    ändrade först: goda exempel och inlästa texter; `kind=example` ger bara goda exempel."""
     page = state.bank.list_examples(
         actor,
         organisation=organisation,
@@ -68,6 +73,7 @@ def list_examples(
         kpi=kpi,
         municipality=municipality,
         operating_area=operating_area,
+        kind=kind,
         limit=limit,
         offset=offset,
     )
@@ -128,7 +134,9 @@ def patch_example(
     data = {
         k: v
         for k, v in _fields(body, only_set=True).items()
-        if v is not None or k in ("operating_area", "period_start", "period_end", "source")
+        if v is not None
+        or k
+        in ("operating_area", "period_start", "period_end", "source", "source_name", "source_url")
     }
     return ExampleOut.of(state.bank.update_example(user, example_id, data, body.version))
 
