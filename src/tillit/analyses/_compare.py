@@ -113,8 +113,10 @@ class Comparison:
     peers: tuple[PeerValue, ...]
     #: Why the KPI was not tested although it has data (Swedish), else None.
     why_not_tested: str | None = None
-    p_value: float = float("nan")  # two-sided, from a t with ``df`` degrees of freedom
-    df: float = float("nan")  # d0 + d of the moderated t
+    #: Two-sided, over the own variance's uncertainty (d0 + d degrees of freedom) with the
+    #: peers' median's variance known (``mixture_p``): it does not follow from z and df alone.
+    p_value: float = float("nan")
+    df: float = float("nan")  # d0 + d of the own variance
 
     @property
     def tier_label(self) -> str:

@@ -154,71 +154,68 @@ _RHO_GRID = np.linspace(0.0, MAX_RHO, 91)
 
 
 @functools.lru_cache(maxsize=64)
-def _difference_table(
-    changes: int,
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+def _difference_table(changes: int) -> tuple[FloatArray, FloatArray]:
     """For a series of ``changes`` consecutive first differences e of AR(1) noise with
-    unit variance, on the grid of ρ: E[Σ e²], E[Σ e_t e_{t−1}] and E[Σ e_t e_{t−2}], and
-    the effective degrees of freedom tr(M)² / tr(M²) of Σ e²."""
+    unit variance, on the grid of ρ: E[Σ e²] and the effective degrees of freedom
+    tr(M)² / tr(M²) of Σ e²."""
     n = changes
     points = n + 1
     lag = np.abs(np.subtract.outer(np.arange(points), np.arange(points)))
     diff = np.zeros((n, points))
     diff[np.arange(n), np.arange(1, points)] = 1.0
     diff[np.arange(n), np.arange(n)] = -1.0
-    shift = np.eye(n, k=-1)  # e_t e_{t−1}
-    shift2 = np.eye(n, k=-2)  # e_t e_{t−2}
     ss = np.empty(_RHO_GRID.size)
-    cross = np.empty(_RHO_GRID.size)
-    cross2 = np.empty(_RHO_GRID.size)
     df = np.empty(_RHO_GRID.size)
     for g, rho in enumerate(_RHO_GRID):
         m = diff @ (rho**lag) @ diff.T
         ss[g] = np.trace(m)
-        cross[g] = np.trace(shift @ m)
-        cross2[g] = np.trace(shift2 @ m)
         df[g] = np.trace(m) ** 2 / np.trace(m @ m) if np.trace(m @ m) > 0 else 0.0
-    return ss, cross, cross2, df
+    return ss, df
 
 
-def _table(
-    changes: npt.NDArray[np.int64],
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+def _table(changes: npt.NDArray[np.int64]) -> tuple[FloatArray, FloatArray]:
     """The tables of :func:`_difference_table` stacked for every count in ``changes``
     (0 and 1 give zeros)."""
     top = int(changes.max()) if changes.size else 0
     ss = np.zeros((top + 1, _RHO_GRID.size))
-    cross = np.zeros_like(ss)
-    cross2 = np.zeros_like(ss)
     df = np.zeros_like(ss)
     for c in range(2, top + 1):
-        ss[c], cross[c], cross2[c], df[c] = _difference_table(c)
-    return ss, cross, cross2, df
+        ss[c], df[c] = _difference_table(c)
+    return ss, df
 
 
 @functools.lru_cache(maxsize=64)
-def _ratio_table(changes: int) -> tuple[FloatArray, FloatArray]:
+def _ratio_table(changes: int) -> tuple[FloatArray, FloatArray, FloatArray]:
     """For a series of ``changes`` consecutive first differences e of AR(1) noise, on the
     grid of ρ: the median lag-1 and lag-2 autocorrelations of e as one series shows them,
-    Σ e_t e_{t−1} / Σ e² and Σ e_t e_{t−2} / Σ e² (by simulation with a fixed seed: the
-    distribution of such a ratio has no closed form)."""
+    Σ e_t e_{t−1} / Σ e² and Σ e_t e_{t−2} / Σ e², and the expected sample kurtosis
+    n·Σe⁴ / (Σe²)² (by simulation with a fixed seed: such ratios have no closed form, and
+    neighbouring differences are correlated). The arrays are read-only (shared by
+    threads)."""
     points = changes + 1
     lag = np.abs(np.subtract.outer(np.arange(points), np.arange(points)))
     draws = np.random.default_rng(changes).standard_normal((_RATIO_DRAWS, points))
     r1 = np.empty(_RHO_GRID.size)
     r2 = np.empty(_RHO_GRID.size)
+    kurtosis = np.empty(_RHO_GRID.size)
     for g, rho in enumerate(_RHO_GRID):
         x = draws @ np.linalg.cholesky(rho**lag).T
         e = np.diff(x, axis=1)
-        ss = (e * e).sum(axis=1)
+        squared = e * e
+        ss = squared.sum(axis=1)
         r1[g] = np.median((e[:, 1:] * e[:, :-1]).sum(axis=1) / ss)
         r2[g] = np.median((e[:, 2:] * e[:, :-2]).sum(axis=1) / ss) if changes > 2 else 0.0
-    return r1, r2
+        kurtosis[g] = np.mean(changes * (squared * squared).sum(axis=1) / (ss * ss))
+    for table in (r1, r2, kurtosis):
+        table.flags.writeable = False
+    return r1, r2, kurtosis
 
 
 def _weighted_median(x: FloatArray, weight: FloatArray) -> FloatArray:
     """Per row of ``x`` (kpi, series), the median weighted by ``weight`` (NaN without
     weight)."""
+    if x.shape[1] == 0:
+        return np.full(x.shape[0], np.nan)
     order = np.argsort(np.where(weight > 0, x, np.inf), axis=1)
     xs = np.take_along_axis(x, order, axis=1)
     cum = np.cumsum(np.take_along_axis(weight, order, axis=1), axis=1)
@@ -245,28 +242,33 @@ def _estimate_rho(diffs: Differences) -> FloatArray:
     changes = diffs.changes
     usable = (changes >= 2) & (diffs.ss > 0)
     weight = np.where(usable, changes, 0).astype(np.float64)
+    # A lag-2 autocorrelation needs three differences: shorter series vote on lag 1 only.
+    weight2 = np.where(changes >= 3, weight, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         r1 = np.where(usable, diffs.cross / diffs.ss, 0.0)
         r2 = np.where(usable, diffs.cross2 / diffs.ss, 0.0)
         total = weight.sum(axis=1)
+        total2 = weight2.sum(axis=1)
         median1 = _weighted_median(r1, weight)
-        median2 = _weighted_median(r2, weight)
+        median2 = _weighted_median(r2, weight2)
     top = int(changes.max()) if changes.size else 0
     table1 = np.zeros((top + 1, _RHO_GRID.size))
     table2 = np.zeros_like(table1)
     for c in range(2, top + 1):
-        table1[c], table2[c] = _ratio_table(c)
+        table1[c], table2[c], _ = _ratio_table(c)
     # Per KPI, the weighted mean of the tables over its series' numbers of differences.
     kpis, width = changes.shape[0], top + 1
-    rows = (
-        np.repeat(np.arange(kpis), changes.shape[1]) * width + np.where(usable, changes, 0).ravel()
-    )
-    counts = np.bincount(rows, weights=weight.ravel(), minlength=kpis * width).reshape(kpis, width)
+    rows = np.repeat(np.arange(kpis), changes.shape[1]) * width + np.minimum(changes, top).ravel()
+
+    def per_kpi(w: FloatArray) -> FloatArray:
+        counts = np.bincount(rows, weights=w.ravel(), minlength=kpis * width)
+        return np.asarray(counts, dtype=np.float64).reshape(kpis, width)
+
     with np.errstate(invalid="ignore", divide="ignore"):
-        e1 = (counts @ table1) / total[:, None]
-        e2 = (counts @ table2) / total[:, None]
+        e1 = (per_kpi(weight) @ table1) / total[:, None]
         d1 = e1 - median1[:, None]
-        d2 = e2 - median2[:, None]
+        e2 = (per_kpi(weight2) @ table2) / total2[:, None]
+        d2 = np.where(total2[:, None] > 0, e2 - median2[:, None], 0.0)
         misfit = (2.0 * d1) ** 2 + (4.0 * d1 + 2.0 * d2) ** 2
     g = np.argmin(np.where(np.isfinite(misfit), misfit, np.inf), axis=1)
     return np.asarray(np.where(total > 0, _RHO_GRID[g], 0.0), dtype=np.float64)
@@ -408,30 +410,47 @@ def mixture_p(
     variances that still matter for that z). With ``other`` =
     0 it is the t_ν p-value, with ν → ∞ the normal one; where the noise's tails are
     heavier (``tail_df`` < ``total_df``), ν is the tails' and σ² is scaled to the same
-    mean, like :func:`two_sided_p`. All arguments have one shape (flat); NaN in, NaN
+    mean (the tails then apply to the own part only: with ``other`` = 0 this is exactly
+    :func:`two_sided_p`). All arguments have one shape (flat); NaN in, NaN
     out. Within 1 % of the exact value (Simpson's rule on 49 nodes)."""
     out = np.full(z.shape, np.nan)
     ok = np.isfinite(z) & np.isfinite(own) & np.isfinite(other) & (total_df > 0)
-    if not ok.any():
-        return out
-    heavy = tail_df[ok] < total_df[ok]
-    nu = np.where(heavy, tail_df[ok], total_df[ok])[:, None]
+    # Nothing known besides the own variance: the t distribution itself.
+    plain = ok & (other == 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out[plain] = two_sided_p(z[plain] / np.sqrt(own[plain]), total_df[plain], tail_df[plain])
+    rows = np.flatnonzero(ok & ~plain)
+    for chunk in range(0, rows.size, _MIX_CHUNK):  # bounded memory: (chunk, nodes) arrays
+        at = rows[chunk : chunk + _MIX_CHUNK]
+        out[at] = _mixture_chunk(z[at], own[at], other[at], total_df[at], tail_df[at])
+    return out
+
+
+#: Values per block in :func:`mixture_p`.
+_MIX_CHUNK = 8192
+
+
+def _mixture_chunk(
+    z: FloatArray, own: FloatArray, other: FloatArray, total_df: FloatArray, tail_df: FloatArray
+) -> FloatArray:
+    """:func:`mixture_p` for finite values."""
+    heavy = tail_df < total_df
+    nu = np.where(heavy, tail_df, total_df)[:, None]
     scale = np.where(heavy, (nu[:, 0] - 2.0) / nu[:, 0], 1.0)[:, None]
     spread = 10.0 * np.sqrt(2.0 / nu)  # log χ²/ν has SD ≈ √(2/ν) for many df
-    reach = np.log1p(z[ok][:, None] ** 2 / nu)  # how large σ² may matter for this z
-    lo = -np.minimum(40.0, np.maximum(46.0 / nu, reach + spread))
+    reach = np.log1p(z[:, None] ** 2 / nu)  # how large σ² may matter for this z
+    lo = -np.minimum(600.0, np.maximum(46.0 / nu, reach + spread))
     hi = np.log1p(spread)
     grid = lo + (hi - lo) * np.linspace(0.0, 1.0, _MIX_NODES)[None, :]  # z = log(χ² / ν)
     c = nu * np.exp(grid)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore", under="ignore"):
         # χ²_ν density at c times dc/dz = c.
         weight = np.exp((nu / 2.0) * np.log(c / 2.0) - c / 2.0 - special.gammaln(nu / 2.0))
-        variance = own[ok][:, None] * scale * nu / c + other[ok][:, None]
-        tail = 2.0 * special.ndtr(-np.abs(z[ok])[:, None] / np.sqrt(variance))
+        variance = own[:, None] * scale * nu / c + other[:, None]
+        tail = 2.0 * special.ndtr(-np.abs(z)[:, None] / np.sqrt(variance))
         # Simpson's rule on the evenly spaced nodes (an odd number of them).
         p = (weight * tail) @ _SIMPSON / (weight @ _SIMPSON)
-    out[ok] = np.clip(p, 0.0, 1.0)
-    return out
+    return np.asarray(np.clip(p, 0.0, 1.0), dtype=np.float64)
 
 
 def estimate_noise(
@@ -444,7 +463,7 @@ def estimate_noise(
     if diffs is None:
         diffs = centred_differences(values)
     changes = diffs.changes
-    ss_table, _, _, df_table = _table(changes)
+    ss_table, df_table = _table(changes)
     rho = _estimate_rho(diffs)
     g = np.rint(rho / (_RHO_GRID[1] - _RHO_GRID[0])).astype(np.int64)
     expectation = ss_table[changes, g[:, None]]  # (kpi, municipality)
@@ -475,7 +494,7 @@ def estimate_noise(
         model,
     )
     measured = (df > 0).sum(axis=1) >= MIN_MEASURED
-    tail_df = _tail_df(diffs)
+    tail_df = _tail_df(diffs, g)
     return Noise(
         variance=moderated,
         own=own,
@@ -506,16 +525,23 @@ def _without_mean_noise(seen: FloatArray, count: FloatArray) -> FloatArray:
     return np.asarray(np.where(present, np.maximum(out, 0.0), np.nan), dtype=np.float64)
 
 
-def _tail_df(diffs: Differences) -> FloatArray:
+def _tail_df(diffs: Differences, rho_index: npt.NDArray[np.int64]) -> FloatArray:
     """Per KPI, the ν of a t distribution with the noise's excess kurtosis: the pooled
-    sample kurtosis of the differences less its expectation under normal noise,
-    3n/(n + 2), doubled (a difference of two independent values has half their
-    excess kurtosis); ν = 4 + 6/κ, at least 3. MAX_PRIOR_DF when κ ≤ 0."""
-    n = diffs.changes.astype(np.float64)
+    sample kurtosis of the differences less its expectation under normal AR(1) noise with
+    the KPI's ρ (simulated: neighbouring differences are correlated, so it is below the
+    3n/(n + 2) of independent values), doubled (a difference of two independent values
+    has half their excess kurtosis); ν = 4 + 6/κ, at least 3. MAX_PRIOR_DF when κ ≤ 0.
+    ``rho_index`` is each KPI's ρ as an index on the grid."""
+    changes = diffs.changes
+    n = changes.astype(np.float64)
     use = (n >= 3) & (diffs.ss > 0)
+    top = int(changes.max()) if changes.size else 0
+    table = np.zeros((top + 1, _RHO_GRID.size))
+    for c in range(2, top + 1):
+        table[c] = _ratio_table(c)[2]
+    expected = table[np.minimum(changes, top), rho_index[:, None]]
     with np.errstate(invalid="ignore", divide="ignore"):
         kurtosis = np.where(use, n * diffs.fourth / (diffs.ss * diffs.ss), 0.0)
-        expected = 3.0 * n / (n + 2.0)
         excess = np.where(use, kurtosis - expected, 0.0)
         weight = np.where(use, n, 0.0)
         kappa = 2.0 * (excess * weight).sum(axis=1) / weight.sum(axis=1)
@@ -666,7 +692,7 @@ class NoiseCheck:
 def check_noise(values: FloatArray, population: FloatArray, held_out: int = HELD_OUT) -> NoiseCheck:
     """Fit the noise on all but the last ``held_out`` years of ``values`` (kpi,
     municipality, year) and predict each held-back year from the last fitted one: the
-    change y(T + j) − y(T), less that year's median change over municipalities, has
+    change y(T + j) − y(T), less that year's mean change over municipalities, has
     variance 2σ²(1 − ρʲ) when the model is right. A KPI
     passes when those standardised changes vary at most MAX_VARIANCE_RATIO times the
     model's variance and no more lie beyond its 99.8 % band than chance allows (a
