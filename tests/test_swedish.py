@@ -1,5 +1,5 @@
-"""Swedish search terms are the same whichever thread computes them (the web server stems
-in many threads at once)."""
+"""Swedish search terms are the same whichever thread computes them (the web server
+lemmatises and stems in many threads at once)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tillit.swedish import term
+import tillit.swedish._terms as _terms
+from tillit.swedish import term, word_terms
 
 WORDS = [
     f"{stem}{ending}"
@@ -16,12 +17,29 @@ WORDS = [
 ]
 
 
-def test_terms_are_the_same_in_many_threads_at_once() -> None:
+def _clear_caches() -> None:
+    """Make the next call lemmatise, split and stem again."""
     term.cache_clear()
-    expected = {}
-    for word in WORDS:
-        expected[word] = term(word)
-    term.cache_clear()  # make every thread stem again, concurrently
+    word_terms.cache_clear()
+    _terms._lemma_and_parts.cache_clear()
+    _terms._split.cache_clear()
+    _terms._known.cache_clear()
+    _terms._term_of.cache_clear()
+
+
+def test_terms_are_the_same_in_many_threads_at_once() -> None:
+    expected = {w: term(w) for w in WORDS}
+    expected_terms = {w: word_terms(w) for w in WORDS}
+    _clear_caches()  # every thread lemmatises, splits and stems again, concurrently
+
+    def lemmatise_all(offset: int) -> dict[str, tuple[str, ...]]:
+        words = WORDS[offset:] + WORDS[:offset]
+        return {w: word_terms(w) for w in words}
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert all(r == expected_terms for r in pool.map(lemmatise_all, range(8)))
+
+    _clear_caches()
 
     def stem_all(offset: int) -> dict[str, str]:
         words = WORDS[offset:] + WORDS[:offset]

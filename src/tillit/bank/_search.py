@@ -17,6 +17,7 @@ reduced to letters and digits and every value is a bound parameter.
 
 from __future__ import annotations
 
+import functools
 import math
 import secrets
 import threading
@@ -787,8 +788,9 @@ def similar_examples(db: Executor, example_id: int, limit: int = 5) -> list[Hit]
     counts: Counter[str] = Counter()
     dialect = _dialect(db)
     # The words' terms only (a compound's parts are for finding, not for likeness).
-    title_terms = [t for t in terms(row[1]) if len(t) > 2 and t not in _STOP_TERMS]
-    body_terms = [t for t in terms(_body(row)) if len(t) > 2 and t not in _STOP_TERMS]
+    stop = _stop_terms()
+    title_terms = [t for t in terms(row[1]) if len(t) > 2 and t not in stop]
+    body_terms = [t for t in terms(_body(row)) if len(t) > 2 and t not in stop]
     counts.update(body_terms)
     counts.update(title_terms * 2)
     if dialect == "sqlite":
@@ -823,7 +825,12 @@ def similar_examples(db: Executor, example_id: int, limit: int = 5) -> list[Hit]
     return [texts[i].hit(s, matcher) for i, s in scores.items() if i in texts]
 
 
-_STOP_TERMS = frozenset(term(w) for w in STOP_WORDS)
+@functools.cache
+def _stop_terms() -> frozenset[str]:
+    # On first use, not at import: a term may need the dictionary (about 1.3 s to load).
+    return frozenset(term(w) for w in STOP_WORDS)
+
+
 _CANDIDATES = 40
 
 
