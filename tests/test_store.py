@@ -279,3 +279,30 @@ def test_kpi_group_by_id_exact_title_title_start_or_a_single_search_hit(store: S
     with pytest.raises(NotFoundError) as info:
         store.kpi_group("läget")
     assert "G2KPI1" in (info.value.hint or "") and "G2KPI2" in (info.value.hint or "")
+
+
+def test_the_panel_read_is_kept_only_while_the_store_is_unchanged(store: Store) -> None:
+    """municipality_panel keeps its last reads for a warm process; a write (a new file
+    generation) is seen at once, also through another Store object (another process)."""
+    con = store.connect()
+    store.values.merge(
+        con,
+        _incoming(
+            con, [("N1", "0180", 2020, "T", 1.0, False), ("N1", "0180", 2021, "T", 2.0, False)]
+        ),
+    )
+
+    def read(s: Store) -> list[tuple[object, ...]]:
+        axis, table = s.municipality_panel(None, history=5, municipalities=["0180", "1480"])
+        rows = sorted(zip(*(table.column(i).to_pylist() for i in range(4)), strict=True))
+        return [(axis[k], m, p, v) for k, m, p, v in rows]
+
+    assert read(store) == [("N1", 0, 2020, 1.0), ("N1", 0, 2021, 2.0)]
+    assert read(store) == read(store)  # from the cache
+    store.values.merge(con, _incoming(con, [("N1", "0180", 2021, "T", 2.5, False)]))
+    assert read(store) == [("N1", 0, 2020, 1.0), ("N1", 0, 2021, 2.5)]
+    store.values.merge(con, _incoming(con, [("N2", "1480", 2022, "T", 9.0, False)]))
+    other = Store(store.directory)
+    assert read(other)[-1] == ("N2", 1, 2022, 9.0)
+    assert read(store) == read(other)
+    con.close()

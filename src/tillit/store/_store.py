@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -369,16 +371,23 @@ class Store:
                 hint="Hämta dem med `tillit sync --kpi N00945` "
                 "eller läs in en fil med `tillit import FIL`.",
             )
-        con = self.connect()
+        # The file list names each file's write generation: any write, also another
+        # process's, gives another source and so misses the cache.
+        ends_key = (source, gender, tuple(kpis) if kpis else None, until)
+        con: duckdb.DuckDBPyConnection | None = None
         try:
-            # One pass for the KPI list and the last year, a second for the values.
             kpi_filter = f"AND kpi IN ({_sql_list(kpis)})" if kpis else ""
             if until is not None:
                 kpi_filter += f" AND period <= {int(until)}"
-            ends = con.sql(
-                f"SELECT kpi, max(period) FROM {source} "
-                f"WHERE gender = '{gender}' AND value IS NOT NULL {kpi_filter} GROUP BY kpi"
-            ).fetchall()
+            ends = _PANEL_CACHE.get(("ends", ends_key))
+            if ends is None:
+                con = self.connect()
+                # One pass for the KPI list and the last year, a second for the values.
+                ends = con.sql(
+                    f"SELECT kpi, max(period) FROM {source} "
+                    f"WHERE gender = '{gender}' AND value IS NOT NULL {kpi_filter} GROUP BY kpi"
+                ).fetchall()
+                _PANEL_CACHE.put(("ends", ends_key), ends)
             last = max((int(end) for _, end in ends), default=0)
             first = last - int(history)
             kpi_axis = sorted(kpi for kpi, end in ends if int(end) > first)
@@ -388,21 +397,27 @@ class Store:
             )
             if choose is not None:
                 kpi_axis = sorted(choose(kpi_axis))
-            # The axes as SQL lists (registering Arrow tables would import pandas).
-            for name, axis in (("kpi", kpi_axis), ("municipality", list(municipalities))):
-                con.execute(
-                    f"CREATE TEMP TABLE {name}_axis AS SELECT "
-                    f"unnest({_sql_array(axis)}) AS {name}, "
-                    f"CAST(unnest(range({len(axis)})) AS INTEGER) AS {name}_index"
-                )
-            table = con.sql(
-                "SELECT kpi_index, municipality_index, period, value FROM "
-                f"(SELECT kpi, municipality, period, value FROM {recent}) "
-                "JOIN kpi_axis USING (kpi) JOIN municipality_axis USING (municipality)"
-            ).to_arrow_table()
+            values_key = (ends_key, first, tuple(kpi_axis), tuple(municipalities))
+            table = _PANEL_CACHE.get(("values", values_key))
+            if table is None:
+                con = con or self.connect()
+                # The axes as SQL lists (registering Arrow tables would import pandas).
+                for name, axis in (("kpi", kpi_axis), ("municipality", list(municipalities))):
+                    con.execute(
+                        f"CREATE TEMP TABLE {name}_axis AS SELECT "
+                        f"unnest({_sql_array(axis)}) AS {name}, "
+                        f"CAST(unnest(range({len(axis)})) AS INTEGER) AS {name}_index"
+                    )
+                table = con.sql(
+                    "SELECT kpi_index, municipality_index, period, value FROM "
+                    f"(SELECT kpi, municipality, period, value FROM {recent}) "
+                    "JOIN kpi_axis USING (kpi) JOIN municipality_axis USING (municipality)"
+                ).to_arrow_table()
+                _PANEL_CACHE.put(("values", values_key), table)
             return kpi_axis, table
         finally:
-            con.close()
+            if con is not None:
+                con.close()
 
     def lookup_values(
         self,
@@ -482,3 +497,31 @@ class Store:
                 last_year=row[3],
             )
         return out
+
+
+class _LastReads:
+    """The last few panel reads of this process (Arrow tables are immutable, so threads
+    may share them), by everything that decides them, the store's file list included."""
+
+    def __init__(self, keep: int) -> None:
+        self._keep = keep
+        self._items: OrderedDict[Any, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> Any:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        return None
+
+    def put(self, key: Any, value: Any) -> None:
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self._keep:
+                self._items.popitem(last=False)
+
+
+#: A warm process (the web server, a notebook) analysing an unchanged store reads the
+#: panel once; two KPI lists (ends) and two value tables (about 60 MB each) are kept.
+_PANEL_CACHE = _LastReads(keep=4)
