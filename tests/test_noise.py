@@ -331,3 +331,27 @@ def test_the_mixture_p_value_is_t_without_a_known_part_and_between_t_and_normal_
     )
     nan = mixture_p(np.array([np.nan]), np.ones(1), np.zeros(1), np.ones(1), np.ones(1))
     assert np.isnan(nan).all()
+
+
+def test_a_kpis_noise_is_the_same_to_the_bit_whichever_kpis_are_estimated_beside_it() -> None:
+    """`tillit compare` estimates one KPI, the pages all of them: the same numbers, exactly
+    (the prior's d0 came from a Newton iteration that stopped when all KPIs had converged)."""
+    rng = np.random.default_rng(21)
+    sd = _log_uniform(rng, 150, 0.3, 5.0)
+    values = _series(rng, sd, kpis=6)
+    values[1:] *= rng.uniform(0.5, 40.0, (5, 1, 1))  # other scales, other convergence
+    population = _log_uniform(rng, 150, 2_000, 900_000)
+    together = estimate_noise(values, population)
+    alone = estimate_noise(values[:1], population)
+    for name in ("variance", "prior_df", "rho", "tail_df", "model"):
+        np.testing.assert_array_equal(getattr(alone, name)[0], getattr(together, name)[0])
+    # The iteration behind d0, beside values that converge slowly or fast.
+    from tillit.analyses._noise import _trigamma_inverse
+
+    ys = np.array([0.05, 0.3, 1.0, 2.5, 7.0])
+    crowd = np.concatenate([ys, [1e-7, 3e-5, 0.002, 40.0, 2e5]])
+    np.testing.assert_array_equal(_trigamma_inverse(crowd)[: ys.size], _trigamma_inverse(ys))
+    for y in ys:
+        np.testing.assert_array_equal(
+            _trigamma_inverse(np.array([y])), _trigamma_inverse(ys)[ys == y]
+        )

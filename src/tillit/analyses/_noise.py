@@ -449,7 +449,9 @@ def _mixture_chunk(
         variance = own[:, None] * scale * nu / c + other[:, None]
         tail = 2.0 * special.ndtr(-np.abs(z)[:, None] / np.sqrt(variance))
         # Simpson's rule on the evenly spaced nodes (an odd number of them).
-        p = (weight * tail) @ _SIMPSON / (weight @ _SIMPSON)
+        # A row-wise sum, not a matrix product: BLAS rounds a row differently depending on
+        # how many rows it is given, and one p-value must not depend on its neighbours.
+        p = (weight * tail * _SIMPSON).sum(axis=1) / (weight * _SIMPSON).sum(axis=1)
     return np.asarray(np.clip(p, 0.0, 1.0), dtype=np.float64)
 
 
@@ -621,13 +623,17 @@ def _prior(own: FloatArray, df: FloatArray, fitted: FloatArray) -> tuple[FloatAr
 
 
 def _trigamma_inverse(y: FloatArray) -> FloatArray:
-    """x with ψ′(x) = y (y > 0), by Smyth's Newton iteration on 1/ψ′."""
+    """x with ψ′(x) = y (y > 0), by Smyth's Newton iteration on 1/ψ′. Each value stops on
+    its own once its step is below 1e-8 of it, so that a KPI's d0 is the same to the last
+    bit whichever other KPIs are estimated beside it."""
     x = np.where(y > 1e6, 1.0 / np.sqrt(y), np.where(y < 1e-6, 1.0 / y, 0.5 + 1.0 / y))
+    active = np.ones(np.shape(x), dtype=bool)
     for _ in range(50):
         tri = polygamma(1, x)
         step = tri * (1.0 - tri / y) / polygamma(2, x)
-        x = x + step
-        if np.all(np.abs(step) < 1e-8 * x):
+        x = np.where(active, x + step, x)
+        active &= ~(np.abs(step) < 1e-8 * x)
+        if not active.any():
             break
     return np.asarray(x, dtype=np.float64)
 

@@ -238,9 +238,11 @@ class Context:
 #: The last evidence gathered in this process, by a digest of all that gather_evidence
 #: reads. gather_evidence is pure, so a warm process (the web server, the benchmark, a
 #: notebook) analysing an unchanged store skips the noise fits, the costliest step; any
-#: change in the values, population, polarity, areas or titles misses the cache.
+#: change in the values, population, polarity, areas or titles misses the cache. As many
+#: are kept as hold _GATHERED_CELLS values in their windows (the whole store's is about
+#: 3 M, one KPI page's some 40,000).
 _GATHERED: OrderedDict[bytes, Evidence] = OrderedDict()
-_GATHERED_KEEP = 2
+_GATHERED_CELLS = 8_000_000
 _GATHERED_LOCK = threading.Lock()
 
 
@@ -275,7 +277,10 @@ def _gathered(
     evidence = gather_evidence(panel, population, polarity=polarity, areas=areas, titles=titles)
     with _GATHERED_LOCK:
         _GATHERED[key] = evidence
-        while len(_GATHERED) > _GATHERED_KEEP:
+        while (
+            len(_GATHERED) > 1
+            and sum(e.windowed.values.size for e in _GATHERED.values()) > _GATHERED_CELLS
+        ):
             _GATHERED.popitem(last=False)
     return evidence
 

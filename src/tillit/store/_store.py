@@ -500,28 +500,34 @@ class Store:
 
 
 class _LastReads:
-    """The last few panel reads of this process (Arrow tables are immutable, so threads
-    may share them), by everything that decides them, the store's file list included."""
+    """The last panel reads of this process (Arrow tables are immutable, so threads may
+    share them), by everything that decides them, the store's file list included: as many
+    as fit in ``budget`` bytes (a whole-store read is about 60 MB, one KPI's about 1 MB)."""
 
-    def __init__(self, keep: int) -> None:
-        self._keep = keep
-        self._items: OrderedDict[Any, Any] = OrderedDict()
+    def __init__(self, budget: int) -> None:
+        self._budget = budget
+        self._items: OrderedDict[Any, tuple[Any, int]] = OrderedDict()
+        self._bytes = 0
         self._lock = threading.Lock()
 
     def get(self, key: Any) -> Any:
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
-                return self._items[key]
+                return self._items[key][0]
         return None
 
     def put(self, key: Any, value: Any) -> None:
+        size = int(getattr(value, "nbytes", 0)) + 1024
         with self._lock:
-            self._items[key] = value
-            while len(self._items) > self._keep:
-                self._items.popitem(last=False)
+            if key in self._items:
+                self._bytes -= self._items.pop(key)[1]
+            self._items[key] = (value, size)
+            self._bytes += size
+            while self._bytes > self._budget and len(self._items) > 1:
+                self._bytes -= self._items.popitem(last=False)[1][1]
 
 
-#: A warm process (the web server, a notebook) analysing an unchanged store reads the
-#: panel once; two KPI lists (ends) and two value tables (about 60 MB each) are kept.
-_PANEL_CACHE = _LastReads(keep=4)
+#: A warm process (the web server, a notebook) analysing an unchanged store reads each
+#: panel once: the whole store's for learn and the matrix, one KPI's for its page.
+_PANEL_CACHE = _LastReads(budget=256 * 2**20)
