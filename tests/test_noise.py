@@ -355,3 +355,25 @@ def test_a_kpis_noise_is_the_same_to_the_bit_whichever_kpis_are_estimated_beside
         np.testing.assert_array_equal(
             _trigamma_inverse(np.array([y])), _trigamma_inverse(ys)[ys == y]
         )
+
+
+def test_the_shipped_ar1_tables_are_the_simulation() -> None:
+    """data/ar1_ratios.npz (scripts/ar1_ratio_tables.py) holds what simulate_ratio_table
+    gives, for every series length shipped; _ratio_table reads it instead of simulating."""
+    from tillit.analyses._noise import (
+        SHIPPED_CHANGES,
+        _ratio_table,
+        _shipped_ratio_tables,
+        simulate_ratio_table,
+    )
+
+    shipped = _shipped_ratio_tables()
+    assert shipped, "the shipped tables are missing or made on another grid"
+    for c in SHIPPED_CHANGES:
+        for name, simulated in zip(("r1", "r2", "kurtosis"), simulate_ratio_table(c), strict=True):
+            np.testing.assert_allclose(shipped[f"{name}_{c}"], simulated, rtol=1e-10, atol=1e-12)
+            np.testing.assert_array_equal(
+                _ratio_table(c)[("r1", "r2", "kurtosis").index(name)], shipped[f"{name}_{c}"]
+            )
+    # Longer series than shipped are simulated.
+    assert not _ratio_table(max(SHIPPED_CHANGES) + 1)[0].flags.writeable

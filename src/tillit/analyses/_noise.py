@@ -30,6 +30,8 @@ vectorized over KPIs × municipalities.
 from __future__ import annotations
 
 import functools
+import importlib.resources
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -189,9 +191,46 @@ def _ratio_table(changes: int) -> tuple[FloatArray, FloatArray, FloatArray]:
     """For a series of ``changes`` consecutive first differences e of AR(1) noise, on the
     grid of ρ: the median lag-1 and lag-2 autocorrelations of e as one series shows them,
     Σ e_t e_{t−1} / Σ e² and Σ e_t e_{t−2} / Σ e², and the expected sample kurtosis
-    n·Σe⁴ / (Σe²)² (by simulation with a fixed seed: such ratios have no closed form, and
-    neighbouring differences are correlated). The arrays are read-only (shared by
-    threads)."""
+    n·Σe⁴ / (Σe²)² (:func:`simulate_ratio_table`). Read from the table shipped with Tillit
+    (``data/ar1_ratios.npz``, written by ``scripts/ar1_ratio_tables.py``: the simulation
+    costs 0.7 s per process and its last bits could differ between machines' BLAS), else
+    simulated. The arrays are read-only (shared by threads)."""
+    shipped = _shipped_ratio_tables()
+    if f"r1_{changes}" in shipped:
+        tables = tuple(np.array(shipped[f"{k}_{changes}"]) for k in ("r1", "r2", "kurtosis"))
+    else:
+        tables = simulate_ratio_table(changes)
+    for table in tables:
+        table.flags.writeable = False
+    r1, r2, kurtosis = tables
+    return r1, r2, kurtosis
+
+
+@functools.lru_cache(maxsize=1)
+def _shipped_ratio_tables() -> dict[str, FloatArray]:
+    """The shipped tables, if they were made on this grid with this many draws."""
+    resource = importlib.resources.files("tillit.analyses").joinpath(RATIO_TABLES)
+    try:
+        with resource.open("rb") as handle, np.load(handle) as data:
+            tables = {k: np.asarray(data[k], dtype=np.float64) for k in data.files}
+    except FileNotFoundError:
+        return {}
+    grid = tables.pop("grid", np.empty(0))
+    draws = tables.pop("draws", np.zeros(1))
+    if not (np.array_equal(grid, _RHO_GRID) and int(draws[0]) == _RATIO_DRAWS):
+        return {}
+    return tables
+
+
+#: Where the simulated tables are shipped, in the package.
+RATIO_TABLES = "data/ar1_ratios.npz"
+#: The series lengths (numbers of differences) shipped.
+SHIPPED_CHANGES = range(2, 13)
+
+
+def simulate_ratio_table(changes: int) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """:func:`_ratio_table` by simulation with a fixed seed: such ratios have no closed
+    form, and neighbouring differences are correlated."""
     points = changes + 1
     lag = np.abs(np.subtract.outer(np.arange(points), np.arange(points)))
     draws = np.random.default_rng(changes).standard_normal((_RATIO_DRAWS, points))
@@ -206,9 +245,15 @@ def _ratio_table(changes: int) -> tuple[FloatArray, FloatArray, FloatArray]:
         r1[g] = np.median((e[:, 1:] * e[:, :-1]).sum(axis=1) / ss)
         r2[g] = np.median((e[:, 2:] * e[:, :-2]).sum(axis=1) / ss) if changes > 2 else 0.0
         kurtosis[g] = np.mean(changes * (squared * squared).sum(axis=1) / (ss * ss))
-    for table in (r1, r2, kurtosis):
-        table.flags.writeable = False
     return r1, r2, kurtosis
+
+
+def write_ratio_tables(path: str | os.PathLike[str]) -> None:
+    """Simulate the tables for SHIPPED_CHANGES and write them to ``path`` (.npz)."""
+    out: dict[str, FloatArray] = {"grid": _RHO_GRID, "draws": np.array([float(_RATIO_DRAWS)])}
+    for c in SHIPPED_CHANGES:
+        out[f"r1_{c}"], out[f"r2_{c}"], out[f"kurtosis_{c}"] = simulate_ratio_table(c)
+    np.savez(path, **out)  # type: ignore[arg-type]
 
 
 def _weighted_median(x: FloatArray, weight: FloatArray) -> FloatArray:
