@@ -162,6 +162,49 @@ def analysis_store(analysis_settings: Settings) -> Store:
     return Store(analysis_settings.store_dir, memory_limit="512MB")
 
 
+def region_key_kpis() -> list[str]:
+    """The KPIs of a region's page as shipped (query/data/key_kpis_regions.csv)."""
+    from importlib import resources
+
+    text = resources.files("tillit.query").joinpath("data/key_kpis_regions.csv").read_text()
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+    return lines[1:]
+
+
+#: Municipal-only KPIs (Kolada's municipality_type "K") that the region store holds too, so
+#: that asking a region about them is tested against real metadata and values.
+REGION_EXTRA_KPIS = ("N15419", "N07917")
+
+
+@pytest.fixture(scope="session")
+def region_settings(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings of a store for the regions' tests, built once per session and only read:
+    the analysis store's KPIs plus the regions' key KPIs (municipality and region values)."""
+    from tillit.analyses import STRUCTURAL_KPIS
+
+    kpis = sorted(
+        laget_kpis()
+        | set(STRUCTURAL_KPIS)
+        | set(ANALYSIS_EXTRA_KPIS)
+        | set(REGION_EXTRA_KPIS)
+        | set(region_key_kpis())
+    )
+    return build_analysis_store(
+        tmp_path_factory.mktemp("regions"), kpis, first_year=ANALYSIS_FIRST_YEAR
+    )
+
+
+@pytest.fixture(scope="session")
+def region_store(region_settings: Settings) -> Store:
+    return Store(region_settings.store_dir, memory_limit="512MB")
+
+
+@pytest.fixture
+def region_env(region_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Point the CLI at the regions' store (read only)."""
+    return point_cli_at(region_settings, monkeypatch)
+
+
 @pytest.fixture
 def analysis_env(analysis_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """Point the CLI at the analysis store (read only)."""

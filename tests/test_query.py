@@ -196,16 +196,14 @@ def test_the_national_matrix_agrees_with_learn(analysis_store: Store) -> None:
         assert set(row["partners"]) == {p.municipality for p in finding.partners}
 
 
-@pytest.mark.parametrize("region", ["Region Halland", "0013"])
-def test_a_region_is_not_a_municipality(analysis_store: Store, region: str) -> None:
-    with pytest.raises(InvalidInputError, match="ingen kommun"):
-        resolve_municipality(analysis_store, region)
+@pytest.mark.parametrize("riket", ["Riket", "0000"])
+def test_the_whole_country_is_neither_municipality_nor_region(
+    analysis_store: Store, riket: str
+) -> None:
+    with pytest.raises(InvalidInputError, match="hela landet"):
+        resolve_municipality(analysis_store, riket)
     with pytest.raises(InvalidInputError):
-        peers_report(analysis_store, region)
-    with pytest.raises(InvalidInputError):
-        compare_report(analysis_store, region, ["N15419"])
-    with pytest.raises(InvalidInputError):
-        learn_report(analysis_store, region)
+        learn_report(analysis_store, riket)
 
 
 def test_unknown_kpi_or_municipality_is_not_found(analysis_store: Store) -> None:

@@ -5,12 +5,17 @@ store and the analyses separately, so that every surface shows the same numbers.
 from tillit.query._atlas import Atlas, Loaded, key_kpis
 from tillit.query._context import (
     PEER_KINDS,
+    RIKET,
+    UNIT_KINDS,
     UNTESTABLE_LABELS,
     Context,
     Overrides,
     PeerSet,
+    kpi_fits,
     load_context,
     polarity_overrides,
+    unit_word,
+    units,
 )
 from tillit.query._data import (
     compare_data,
@@ -45,6 +50,7 @@ from tillit.query._reports import (
     MatrixReport,
     PeersReport,
     TrendReport,
+    check_kpi_kind,
     compare_report,
     learn_report,
     national_report,
@@ -66,6 +72,8 @@ from tillit.query._trials import (
 
 __all__ = [
     "PEER_KINDS",
+    "RIKET",
+    "UNIT_KINDS",
     "UNTESTABLE_LABELS",
     "AreaOverview",
     "Atlas",
@@ -84,6 +92,7 @@ __all__ = [
     "PeersReport",
     "TrendReport",
     "TrialEvaluation",
+    "check_kpi_kind",
     "compare_data",
     "compare_report",
     "comparison_data",
@@ -93,6 +102,7 @@ __all__ = [
     "key_kpis",
     "kpi_data",
     "kpi_data_through",
+    "kpi_fits",
     "kpi_overview",
     "learn_data",
     "learn_report",
@@ -119,5 +129,7 @@ __all__ = [
     "trial_data",
     "trial_evaluation_data",
     "trial_panel",
+    "unit_word",
+    "units",
     "update_trial",
 ]

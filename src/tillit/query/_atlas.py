@@ -37,16 +37,19 @@ KEY_GROUP = "Läget i kommunen"
 T = TypeVar("T")
 
 
-def key_kpis(store: Store) -> tuple[str, ...]:
-    """The key KPIs: the members of Kolada's group "Läget i kommunen" when the store has
-    the KPI groups, else the same group's 80 KPIs as shipped with Tillit."""
-    try:
-        _group, members = store.kpi_group(KEY_GROUP)
-        if members:
-            return tuple(members)
-    except TillitError:
-        pass
-    text = resources.files("tillit.query").joinpath("data/key_kpis.csv").read_text("utf-8")
+def key_kpis(store: Store, kind: str = "K") -> tuple[str, ...]:
+    """The key KPIs: for municipalities, the members of Kolada's group "Läget i kommunen"
+    when the store has the KPI groups, else the same group's 80 KPIs as shipped with
+    Tillit; for regions (``kind`` "L"), Tillit's list in data/key_kpis_regions.csv."""
+    if kind == "K":
+        try:
+            _group, members = store.kpi_group(KEY_GROUP)
+            if members:
+                return tuple(members)
+        except TillitError:
+            pass
+    name = "data/key_kpis.csv" if kind == "K" else "data/key_kpis_regions.csv"
+    text = resources.files("tillit.query").joinpath(name).read_text("utf-8")
     lines = [line.strip() for line in text.splitlines() if line and not line.startswith("#")]
     return tuple(line for line in lines[1:] if line)
 
@@ -65,6 +68,8 @@ class Loaded:
     k: int
     q: float
     overrides: Mapping[str, Polarity] | None
+    #: "K": the municipalities' analyses; "L": the regions'.
+    kind: str = "K"
     _memo: dict[tuple[str, ...], OrderedDict[tuple[str, ...], Any]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -79,6 +84,11 @@ class Loaded:
             {self.evidence.municipalities[int(i)]: p for p, i in enumerate(self.matrix.focal)},
         )
         if municipality not in index:
+            if self.kind == "L":
+                raise NotFoundError(
+                    f"Regionen {municipality} finns inte i underlaget.",
+                    hint="Välj en av Sveriges 21 regioner, t.ex. `0013` (Region Halland).",
+                )
             raise NotFoundError(
                 f"Kommunen {municipality} finns inte i underlaget.",
                 hint="Välj en av Sveriges 290 kommuner, t.ex. `1384` (Kungsbacka).",
@@ -90,7 +100,9 @@ class Loaded:
         (the same as ``Context.peer_set(…, "struktur")``, without a distance search)."""
         row = self.matrix.peers[self.position(municipality)]
         members = tuple(self.evidence.municipalities[int(j)] for j in row)
-        return PeerSet("struktur", structural_label(self.k, self.context.structure), members)
+        return PeerSet(
+            "struktur", structural_label(self.k, self.context.structure, self.kind), members
+        )
 
     def memo(self, key: tuple[str, ...], compute: Callable[[], T], *, keep: int = 1024) -> T:
         """``compute()`` once per key. Keys are kept per kind (their first element, or
@@ -128,7 +140,7 @@ class Atlas:
         self.k = k
         self.q = q
         self.overrides = overrides
-        self._loaded: Loaded | None = None
+        self._loaded: dict[str, Loaded] = {}
         self._lock = threading.Lock()
 
     def stamp(self) -> tuple[int, ...]:
@@ -145,24 +157,27 @@ class Atlas:
                 out.append(0)
         return tuple(out)
 
-    def loaded(self) -> Loaded:
-        """The analyses for the store as it is now (loading them if it changed)."""
+    def loaded(self, kind: str = "K") -> Loaded:
+        """The analyses of the municipalities (``kind`` "K") or the regions ("L") for the
+        store as it is now (loading them if it changed)."""
         stamp = self.stamp()
-        current = self._loaded
+        current = self._loaded.get(kind)
         if current is not None and current.stamp == stamp:
             return current
         with self._lock:
-            current = self._loaded
+            current = self._loaded.get(kind)
             if current is None or current.stamp != stamp:
-                current = self._load(stamp)
-                self._loaded = current
+                current = self._load(stamp, kind)
+                self._loaded[kind] = current
         return current
 
-    def _load(self, stamp: tuple[int, ...]) -> Loaded:
-        context = load_context(self.store, testable_only=True, overrides=self.overrides)
+    def _load(self, stamp: tuple[int, ...], kind: str = "K") -> Loaded:
+        context = load_context(self.store, testable_only=True, overrides=self.overrides, kind=kind)
         evidence = context.evidence()
-        matrix = learning_matrix(evidence, context.structure.neighbour_indices(self.k), q=self.q)
-        keys = tuple(kpi for kpi in key_kpis(self.store) if kpi in set(evidence.kpis))
+        # Regions: k is capped at the others there are (20).
+        k = min(self.k, len(evidence.municipalities) - 1)
+        matrix = learning_matrix(evidence, context.structure.neighbour_indices(k), q=self.q)
+        keys = tuple(kpi for kpi in key_kpis(self.store, kind) if kpi in set(evidence.kpis))
         return Loaded(
             stamp=stamp,
             context=context,
@@ -170,13 +185,14 @@ class Atlas:
             matrix=matrix,
             denominators=context.denominators(evidence),
             key_kpis=keys,
-            k=self.k,
+            k=k,
             q=self.q,
             overrides=self.overrides,
+            kind=kind,
         )
 
-    def is_loaded(self) -> bool:
-        return self._loaded is not None
+    def is_loaded(self, kind: str = "K") -> bool:
+        return kind in self._loaded
 
 
 def nan_to_none(values: Any) -> tuple[float | None, ...]:

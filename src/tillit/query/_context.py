@@ -17,6 +17,7 @@ import numpy as np
 from tillit.analyses import (
     REASON_LABELS,
     STRUCTURAL_KPIS,
+    STRUCTURAL_VARIABLES,
     Denominators,
     Eligibility,
     EligibilityOverride,
@@ -25,6 +26,7 @@ from tillit.analyses import (
     Panel,
     Polarity,
     PolarityDecision,
+    StructuralVariable,
     Structure,
     assess_eligibility,
     build_structure,
@@ -45,8 +47,18 @@ from tillit.store import Store, group_name
 #: Years of history read for an analysis: the 10-year window of every KPI that still
 #: had values at most two years before the store's latest year (older ones have ended).
 HISTORY = 12
-#: Peer group kinds, as the CLI names them.
-PEER_KINDS = ("struktur", "kommungrupp", "liknande")
+#: Peer group kinds, as the CLI names them: the structurally nearest, SKR's kommungrupp
+#: (municipalities only), Kolada's "Liknande kommuner/regioner" groups, or all the others.
+PEER_KINDS = ("struktur", "kommungrupp", "liknande", "alla")
+#: The kinds of organisation Tillit analyses, by Kolada's municipality type: the 290
+#: municipalities ("K") and the 21 regions ("L"). Each is compared only with its own kind.
+UNIT_KINDS: Mapping[str, str] = {"K": "kommun", "L": "region"}
+#: Kolada's code for the whole country, which has type "L" but is no region.
+RIKET = "0000"
+#: The structural variables of each kind: out-commuting (N02279) is a municipal measure,
+#: Kolada has none for a region (a county's commuters mostly cross municipal borders
+#: inside it), so regions are compared without it rather than "without it for now".
+_NOT_FOR_REGIONS = frozenset({"commuting"})
 
 # Kolada's "Liknande kommuner" groups are per area; the KPIs' operating areas map to them.
 _LIKNANDE_AREA = {
@@ -58,6 +70,34 @@ _LIKNANDE_AREA = {
     "Arbetsmarknad": "arbetsmarknad",
     "Befolkning": "socioekonomi",
 }
+# Kolada's "Liknande regioner" groups: one for health care, one socio-economic (overall).
+_LIKNANDE_REGION_AREA = {
+    "Hälso- och sjukvård": "hälso- och sjukvård (inkl läkemedel)",
+    "Tandvård": "hälso- och sjukvård (inkl läkemedel)",
+}
+
+
+def units(store: Store, kind: str = "K") -> tuple[str, ...]:
+    """The codes of the municipalities ("K") or regions ("L") in the store's catalogue,
+    sorted (Riket, 0000, is not a region)."""
+    return tuple(
+        sorted(m["id"] for m in store.municipalities() if m["type"] == kind and m["id"] != RIKET)
+    )
+
+
+def unit_word(kind: str, *, plural: bool = False, definite: bool = False) -> str:
+    """ "kommun", "kommuner", "kommunerna", "region", "regioner", "regionerna"."""
+    word = UNIT_KINDS.get(kind, "kommun")
+    if definite:
+        return word + "erna"
+    return word + "er" if plural else word
+
+
+def structural_variables(kind: str = "K") -> tuple[StructuralVariable, ...]:
+    """The structural variables peers are found on for municipalities or regions."""
+    if kind == "L":
+        return tuple(v for v in STRUCTURAL_VARIABLES if v.key not in _NOT_FOR_REGIONS)
+    return STRUCTURAL_VARIABLES
 
 
 @dataclass(frozen=True)
@@ -97,8 +137,10 @@ class Context:
 
     store: Store
     kpi_meta: Mapping[str, Mapping[str, Any]]
-    names: Mapping[str, str]  # municipality code → name
-    municipalities: tuple[str, ...]  # the 290 municipality codes, sorted
+    names: Mapping[str, str]  # municipality (and region) code → name
+    #: The units analysed, sorted: the 290 municipality codes, or the 21 regions' codes
+    #: when ``kind`` is "L". Everything below (panel, structure, peers) is over these.
+    municipalities: tuple[str, ...]
     panel: Panel  # every KPI read, the structural ones included
     chosen: tuple[str, ...]  # the KPIs to analyse
     structure: Structure
@@ -110,6 +152,8 @@ class Context:
     mpd: Mapping[str, float] = field(default_factory=dict)
     #: Each KPI left out by testable_only, with its reason, by reason then KPI id.
     exclusions: tuple[Exclusion, ...] = ()
+    #: "K" (municipalities) or "L" (regions), see UNIT_KINDS.
+    kind: str = "K"
 
     def title(self, kpi: str) -> str:
         meta = self.kpi_meta.get(kpi)
@@ -187,17 +231,30 @@ class Context:
     def peer_set(
         self, municipality: str, kind: str = "struktur", *, k: int = 7, area: str | None = None
     ) -> PeerSet:
-        """Peers of ``municipality``: its k structural neighbours, its SKR municipality
-        group (kommungrupp 2023), or Kolada's "Liknande kommuner" group (for ``area``,
-        an operating area, when Kolada has one for it; else the overall group)."""
+        """Peers of ``municipality`` (or region): its k structural neighbours, its SKR
+        municipality group (kommungrupp 2023; municipalities only), Kolada's "Liknande
+        kommuner" or "Liknande regioner" group (for ``area``, an operating area, when
+        Kolada has one for it; else the overall group), or all the others of its kind."""
         if kind == "struktur":
             peers = self.structure.peers(municipality, k)
             return PeerSet(
                 kind,
-                structural_label(k, self.structure),
+                structural_label(k, self.structure, self.kind),
                 tuple(p.municipality for p in peers.peers),
             )
+        if kind == "alla":
+            others = tuple(m for m in self.municipalities if m != municipality)
+            return PeerSet(
+                kind,
+                f"alla {len(others)} andra {unit_word(self.kind, plural=True)}",
+                others,
+            )
         if kind == "kommungrupp":
+            if self.kind != "K":
+                raise InvalidInputError(
+                    "Regioner har ingen kommungrupp: SKR:s kommungrupper delar in kommuner.",
+                    hint="Välj --peers struktur, liknande eller alla.",
+                )
             group = _group_of(self.store, municipality, "kommungrupp_2023")
             members = _members(self.store, group["id"])
             return PeerSet(
@@ -206,32 +263,43 @@ class Context:
                 tuple(m for m in members if m != municipality),
             )
         if kind == "liknande":
-            wanted = _LIKNANDE_AREA.get(area or "", "övergripande")
-            focal = self.names[municipality]
-            groups = [
-                g
-                for g in self.store.municipality_groups("liknande_kommuner")
-                if g["focal_title"] == focal
-            ]
-            chosen = [g for g in groups if g["area"] == wanted] or [
-                g for g in groups if g["area"] == "övergripande"
-            ]
-            if not chosen:
-                raise NoDataError(
-                    f"Kolada har ingen grupp av liknande kommuner för {focal}.",
-                    hint="Läs in Koladas metadata (`tillit sync --metadata`) "
-                    "eller välj --peers struktur.",
-                )
-            group = max(chosen, key=lambda g: g["year"] or 0)
-            members = _members(self.store, group["id"])
-            return PeerSet(
-                kind,
-                f"Koladas liknande kommuner, {group['area']} ({group['year']})",
-                tuple(m for m in members if m != municipality),
-            )
+            return self._liknande(municipality, area)
         raise InvalidInputError(
             f"Okänd jämförelsegrupp {kind!r}.",
             hint="Välj " + ", ".join(PEER_KINDS) + ".",
+        )
+
+    def _liknande(self, municipality: str, area: str | None) -> PeerSet:
+        region = self.kind == "L"
+        if region:
+            group_kind = "liknande_regioner"
+            wanted = _LIKNANDE_REGION_AREA.get(area or "", "socioekonomi")
+            overall = "socioekonomi"
+        else:
+            group_kind = "liknande_kommuner"
+            wanted = _LIKNANDE_AREA.get(area or "", "övergripande")
+            overall = "övergripande"
+        focal = self.names[municipality]
+        groups = [
+            g for g in self.store.municipality_groups(group_kind) if g["focal_title"] == focal
+        ]
+        chosen = [g for g in groups if g["area"] == wanted] or [
+            g for g in groups if g["area"] == overall
+        ]
+        if not chosen:
+            raise NoDataError(
+                f"Kolada har ingen grupp av liknande {unit_word(self.kind, plural=True)} "
+                f"för {focal}.",
+                hint="Läs in Koladas metadata (`tillit sync --metadata`) "
+                "eller välj --peers struktur.",
+            )
+        group = max(chosen, key=lambda g: g["year"] or 0)
+        members = _members(self.store, group["id"])
+        return PeerSet(
+            "liknande",
+            f"Koladas liknande {unit_word(self.kind, plural=True)}, {group['area']} "
+            f"({group['year']})",
+            tuple(m for m in members if m != municipality and m in set(self.municipalities)),
         )
 
 
@@ -285,11 +353,11 @@ def _gathered(
     return evidence
 
 
-def structural_label(k: int, structure: Structure | None = None) -> str:
+def structural_label(k: int, structure: Structure | None = None, kind: str = "K") -> str:
     """How the structural peers are described everywhere (CLI, pages, JSON), naming the
     structural variables the search had to leave out, e.g. "de 7 strukturellt mest lika
     kommunerna (bedömt utan utpendling, som saknas till och med 2018)"."""
-    label = f"de {k} strukturellt mest lika kommunerna"
+    label = f"de {k} strukturellt mest lika {unit_word(kind, definite=True)}"
     if structure is not None and structure.dropped:
         names = [v.label[:1].lower() + v.label[1:] for v in structure.dropped]
         listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " och " + names[-1]
@@ -384,22 +452,33 @@ def load_context(
     overrides: Mapping[str, Polarity] | None = None,
     history: int = HISTORY,
     as_of: int | None = None,
+    kind: str = "K",
 ) -> Context:
     """Load the municipality-level values (gender T) of ``kpis`` (default: all KPIs in
     the store) for the last ``history`` years, the structural variables, and each
     KPI's polarity decision. ``testable_only`` keeps just the KPIs on which "better"
     is defined (known polarity, not a total), deciding before the values are read.
 
+    ``kind`` "L" loads the 21 regions instead of the 290 municipalities: the same
+    analyses over the regions' values, peers found among the regions. Without ``kpis``,
+    a KPI Kolada publishes only for the other kind (its ``municipality_type``) is not
+    read: a region's value of a municipal KPI is the county's municipalities summed, not
+    the region's own result.
+
     ``as_of`` analyses the store as if it ended that year (later values are not read).
     Whether set or not, a structural variable with no values by the last year (Kolada
     has out-commuting only from 2020) is left out of the peer search and named in
     ``structure.dropped`` and in the structural peers' label."""
+    if kind not in UNIT_KINDS:
+        raise InvalidInputError(
+            f"Okänd sorts organisation {kind!r}.", hint="Välj K (kommuner) eller L (regioner)."
+        )
     municipalities_meta = store.municipalities()
     names = {m["id"]: m["title"] for m in municipalities_meta}
-    municipalities = tuple(sorted(m["id"] for m in municipalities_meta if m["type"] == "K"))
+    municipalities = units(store, kind)
     if not municipalities:
         raise NoDataError(
-            "Arkivet har inga kommuner.",
+            f"Arkivet har inga {unit_word(kind, plural=True)}.",
             hint="Läs in Koladas metadata med `tillit sync --metadata`.",
         )
     kpi_meta = {k["id"]: k for k in store.kpis()}
@@ -439,21 +518,25 @@ def load_context(
                 leave_out(kpi, reason)
         return sorted(set(keep) | (set(STRUCTURAL_KPIS) & set(axis)))
 
+    def own_kind(axis: list[str]) -> list[str]:
+        keep = [k for k in axis if k in STRUCTURAL_KPIS or kpi_fits(kpi_meta.get(k), kind)]
+        return choose(keep) if testable_only else keep
+
     wanted = None if kpis is None else sorted(set(kpis) | set(STRUCTURAL_KPIS))
     kpi_axis, frame = store.municipality_panel(
         wanted,
         history=history,
         municipalities=municipalities,
-        choose=choose if testable_only else None,
+        choose=own_kind if kpis is None else (choose if testable_only else None),
         until=as_of,
     )
     if as_of is not None and frame.num_rows == 0:
         raise NoDataError(
-            f"Arkivet har inga kommunvärden från {as_of} eller tidigare.",
+            f"Arkivet har inga {unit_word(kind)}värden från {as_of} eller tidigare.",
             hint="Välj ett senare år, eller utelämna --as-of för att analysera det senaste.",
         )
     panel = Panel.from_codes(kpi_axis, municipalities, frame)
-    structure = build_structure(panel, drop_missing=True)
+    structure = build_structure(panel, drop_missing=True, variables=structural_variables(kind))
     if testable_only:
         chosen = tuple(k for k in panel.kpis if why_not(k) is None)
     else:
@@ -480,7 +563,7 @@ def load_context(
         mpd[kpi] = own if own is not None else default_mpd(*spread_of[kpi])
     if kpis is not None and not chosen:
         raise NoDataError(
-            f"Inga kommunvärden för {', '.join(kpis)} i arkivet.",
+            f"Inga {unit_word(kind)}värden för {', '.join(kpis)} i arkivet.",
             hint=f"Hämta dem med `tillit sync --kpi {kpis[0]}`.",
         )
     for kpi in chosen:
@@ -498,4 +581,12 @@ def load_context(
         eligibility=eligibility,
         mpd=mpd,
         exclusions=tuple(sorted(left_out.values(), key=lambda e: (e.reason, e.kpi))),
+        kind=kind,
     )
+
+
+def kpi_fits(meta: Mapping[str, Any] | None, kind: str) -> bool:
+    """Whether Kolada publishes a KPI for this kind of organisation: its
+    ``municipality_type`` is "A" (both), the kind itself, or unknown."""
+    declared = str((meta or {}).get("municipality_type") or "A")
+    return declared in ("A", kind) or declared not in UNIT_KINDS

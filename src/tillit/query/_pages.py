@@ -27,7 +27,7 @@ from tillit.analyses import (
 )
 from tillit.errors import InvalidInputError, NoDataError, NotFoundError
 from tillit.query._atlas import Loaded, nan_to_none
-from tillit.query._context import PeerSet, untestable, untestable_why
+from tillit.query._context import PeerSet, unit_word, untestable, untestable_why
 from tillit.query._reports import PeersReport
 
 __all__ = [
@@ -50,12 +50,18 @@ FUNNEL_LEVELS = (0.95, 0.998)
 
 
 def resolve_code(state: Loaded, text: str) -> str:
-    """A municipality's code from its code or name (not a region)."""
+    """The code of a municipality (or, for the regions' state, a region) from its code or
+    name."""
     row = state.store.municipality(text)
-    if row.get("type") != "K" or row["id"] not in state.context.municipalities:
+    if row.get("type") != state.kind or row["id"] not in state.context.municipalities:
+        if state.kind == "L":
+            raise NotFoundError(
+                f"{row['title']} är ingen region i underlaget.",
+                hint="Välj en region, t.ex. Region Halland (0013).",
+            )
         raise NotFoundError(
             f"{row['title']} är ingen kommun i underlaget.",
-            hint="Sidorna jämför kommuner; välj en kommun, t.ex. Kungsbacka (1384).",
+            hint="Välj en kommun, t.ex. Kungsbacka (1384), eller en region på /region.",
         )
     return str(row["id"])
 
@@ -238,10 +244,12 @@ def _overview(state: Loaded, code: str) -> MunicipalityOverview:
         | {kpi for kpi, _ in learning.noise_misfit}
     )
     population = float(ctx.population()[ctx.structure.municipalities.index(code)])
-    try:
-        kommungrupp: str | None = ctx.peer_set(code, "kommungrupp").label
-    except NoDataError:
-        kommungrupp = None
+    kommungrupp: str | None = None
+    if ctx.kind == "K":
+        try:
+            kommungrupp = ctx.peer_set(code, "kommungrupp").label
+        except NoDataError:
+            kommungrupp = None
     return MunicipalityOverview(
         municipality=code,
         name=ctx.names.get(code, code),
@@ -357,7 +365,7 @@ def _kpi_data(state: Loaded, kpi: str) -> _KpiData:
     frame = state.store.query_values([kpi], municipalities=list(municipalities), genders=["T"])
     if frame.num_rows == 0:
         raise NoDataError(
-            f"Inga kommunvärden för {kpi} i arkivet.",
+            f"Inga {unit_word(state.kind)}värden för {kpi} i arkivet.",
             hint=f"Hämta dem med `tillit sync --kpi {kpi}`.",
         )
     codes = frame.column("municipality").to_pylist()
@@ -388,7 +396,7 @@ def _kpi_common(state: Loaded, kpi: str, data: _KpiData) -> _KpiCommon:
     with_values = np.flatnonzero(present.sum(axis=0) >= 3)
     if with_values.size == 0:
         raise NoDataError(
-            f"För få kommunvärden för {kpi} för att jämföra.",
+            f"För få {unit_word(state.kind)}värden för {kpi} för att jämföra.",
             hint=f"Se vilka värden som finns: `tillit values {kpi}`.",
         )
     last = int(with_values[-1])
@@ -568,8 +576,8 @@ def peers_overview(state: Loaded, municipality: str) -> PeersReport:
 
     def build() -> PeersReport:
         ctx = state.context
-        groups: dict[str, PeerSet | None] = {}
-        for kind in ("kommungrupp", "liknande"):
+        groups: dict[str, PeerSet | None] = {"kommungrupp": None, "liknande": None}
+        for kind in ("kommungrupp", "liknande") if ctx.kind == "K" else ("liknande",):
             try:
                 groups[kind] = ctx.peer_set(code, kind)
             except NoDataError:

@@ -26,19 +26,77 @@ from tillit.analyses import (
     trend,
 )
 from tillit.errors import InvalidInputError, NoDataError
-from tillit.query._context import PeerSet, load_context
+from tillit.query._context import (
+    RIKET,
+    UNIT_KINDS,
+    PeerSet,
+    kpi_fits,
+    load_context,
+    unit_word,
+)
 from tillit.store import Store
 
 
 def resolve_municipality(store: Store, text: str) -> dict[str, Any]:
-    """A municipality (not a region) by name or code."""
+    """A municipality or a region by name or code (its row, whose ``type`` is "K" or
+    "L"); Riket (0000) and anything else of the catalogue is refused."""
     row = store.municipality(text)
-    if row.get("type") != "K":
+    if row.get("type") not in UNIT_KINDS or row["id"] == RIKET:
+        what = "hela landet" if row["id"] == RIKET else "ingen kommun eller region"
         raise InvalidInputError(
-            f"{row['title']} är ingen kommun.",
-            hint="Jämförelserna görs mellan kommuner; ange en kommun, t.ex. `Kungsbacka`.",
+            f"{row['title']} är {what}: jämförelserna görs mellan kommuner och mellan regioner.",
+            hint="Ange en kommun eller en region, t.ex. `Kungsbacka` eller `Region Halland`.",
         )
     return row
+
+
+def check_kpi_kind(store: Store, meta: Mapping[str, Any], focal: Mapping[str, Any]) -> None:
+    """Refuse a KPI that Kolada publishes only for the other kind of organisation (a
+    municipal KPI asked of a region, or the reverse), naming the nearest KPIs of the
+    right kind by title."""
+    kind = str(focal.get("type") or "K")
+    if kpi_fits(meta, kind):
+        return
+    other = unit_word("L" if kind == "K" else "K", plural=True)
+    alternatives = [
+        f"{hit['id']} {hit['title']}" for hit in _nearest_kpis(store, meta, focal["id"], kind)
+    ]
+    raise InvalidInputError(
+        f"{meta['id']} ({meta.get('title') or meta['id']}) är ett nyckeltal för {other}; "
+        f"Kolada redovisar det inte för {focal['title']}.",
+        hint=(
+            "Närmaste nyckeltal för "
+            + unit_word(kind, plural=True)
+            + ": "
+            + "; ".join(alternatives)
+            + "."
+            if alternatives
+            else "Sök bland nyckeltalen: `tillit kpi search ORD`."
+        ),
+    )
+
+
+def _nearest_kpis(
+    store: Store, meta: Mapping[str, Any], unit: str, kind: str, limit: int = 3
+) -> list[dict[str, Any]]:
+    """KPIs of the right kind for ``unit`` that the store has values of, nearest to
+    ``meta``'s title: the whole title's hits first, then each word's."""
+    title = str(meta.get("title") or "")
+    words = [w for w in title.replace(",", " ").replace("/", " ").split() if len(w) > 3]
+    ranked: dict[str, dict[str, Any]] = {}
+    for text in [title, *words]:
+        if not text:
+            continue
+        for hit, _score in store.search_kpis(text, limit=50):
+            if hit["id"] != meta["id"] and kpi_fits(hit, kind):
+                ranked.setdefault(hit["id"], hit)
+        if len(ranked) >= 50:
+            break
+    if not ranked:
+        return []
+    frame = store.query_values(list(ranked), municipalities=[unit], genders=["T"])
+    with_values = set(frame.column("kpi").to_pylist()) if frame.num_rows else set()
+    return [hit for kpi, hit in ranked.items() if kpi in with_values][:limit]
 
 
 @dataclass(frozen=True)
@@ -67,18 +125,21 @@ def compare_report(
     """Compare a municipality (name or code) with its peers on ``kpis`` (``as_of``: as if
     the store ended that year, see ``load_context``)."""
     focal = resolve_municipality(store, municipality)
-    ids = list(dict.fromkeys(store.kpi(kpi)["id"] for kpi in kpis))
+    metas = [store.kpi(kpi) for kpi in kpis]
+    for meta in metas:
+        check_kpi_kind(store, meta, focal)
+    ids = list(dict.fromkeys(meta["id"] for meta in metas))
     if not ids:
         raise InvalidInputError(
             "Ange minst ett nyckeltal.", hint="T.ex. `tillit compare Kungsbacka N15419`."
         )
-    ctx = load_context(store, kpis=ids, overrides=overrides, as_of=as_of)
+    ctx = load_context(store, kpis=ids, overrides=overrides, as_of=as_of, kind=focal["type"])
     peer_set = ctx.peer_set(focal["id"], peers, k=k, area=ctx.area(ids[0]))
     evidence = ctx.evidence()
     missing = [kpi for kpi in ids if kpi not in evidence.kpis]
     if len(missing) == len(ids):
         raise NoDataError(
-            f"Inga kommunvärden för {', '.join(ids)} de senaste åren.",
+            f"Inga {unit_word(ctx.kind)}värden för {', '.join(ids)} de senaste åren.",
             hint=f"Hämta dem med `tillit sync --kpi {ids[0]}`.",
         )
     # KPIs that are not eligible (docs/eligibility.md) are shown but never judged, and do
@@ -152,8 +213,9 @@ def trend_report(
 ) -> TrendReport:
     """Theil–Sen slope and Mann–Kendall test of one municipality's series (gender T),
     over ``years`` or every year with a value; missing years stay missing."""
-    focal = store.municipality(municipality)
+    focal = resolve_municipality(store, municipality)
     meta = store.kpi(kpi)
+    check_kpi_kind(store, meta, focal)
     frame = store.query_values(
         [meta["id"]], municipalities=[focal["id"]], years=list(years) or None, genders=["T"]
     )
@@ -199,12 +261,13 @@ def peers_report(
     store: Store, municipality: str, *, k: int = 7, as_of: int | None = None
 ) -> PeersReport:
     """Who is similar and why: the k structural neighbours with their traits, the SKR
-    municipality group and Kolada's overall "Liknande kommuner" group."""
+    municipality group (municipalities only) and Kolada's overall "Liknande kommuner"
+    or "Liknande regioner" group."""
     focal = resolve_municipality(store, municipality)
-    ctx = load_context(store, kpis=list(STRUCTURAL_KPIS), as_of=as_of)
+    ctx = load_context(store, kpis=list(STRUCTURAL_KPIS), as_of=as_of, kind=focal["type"])
     structural = ctx.structure.peers(focal["id"], k)
-    groups: dict[str, PeerSet | None] = {}
-    for kind in ("kommungrupp", "liknande"):
+    groups: dict[str, PeerSet | None] = {"kommungrupp": None, "liknande": None}
+    for kind in ("kommungrupp", "liknande") if ctx.kind == "K" else ("liknande",):
         try:
             groups[kind] = ctx.peer_set(focal["id"], kind)
         except NoDataError:
@@ -244,7 +307,9 @@ def learn_report(
     """Where the municipality is clearly behind its peers and whom to learn from
     (``as_of``: as if the store ended that year, see ``load_context``)."""
     focal = resolve_municipality(store, municipality)
-    ctx = load_context(store, testable_only=True, overrides=overrides, as_of=as_of)
+    ctx = load_context(
+        store, testable_only=True, overrides=overrides, as_of=as_of, kind=focal["type"]
+    )
     area = _match_area(ctx.chosen, ctx.area, areas)
     peer_set = ctx.peer_set(focal["id"], peers, k=k, area=area[0] if len(area) == 1 else None)
     learning = find_learning_partners(
@@ -299,6 +364,7 @@ class MatrixReport:
     matrix: LearningMatrix
     titles: Mapping[str, str]
     names: Mapping[str, str]
+    kind: str = "K"
 
     def rows(self) -> list[dict[str, Any]]:
         """One row per municipality × KPI where it is clearly behind, with partners."""
@@ -334,13 +400,16 @@ def national_report(
     q: float = 0.05,
     overrides: Mapping[str, Polarity] | None = None,
     as_of: int | None = None,
+    kind: str = "K",
 ) -> MatrixReport:
-    """The learning matrix for all municipalities at once (structural peers)."""
-    ctx = load_context(store, testable_only=True, overrides=overrides, as_of=as_of)
+    """The learning matrix for all municipalities (or, ``kind`` "L", all regions) at
+    once, each with its structural peers."""
+    ctx = load_context(store, testable_only=True, overrides=overrides, as_of=as_of, kind=kind)
     evidence = ctx.evidence()
     matrix = learning_matrix(evidence, ctx.structure.neighbour_indices(k), q=q)
     return MatrixReport(
         matrix=matrix,
         titles={kpi: ctx.title(kpi) for kpi in evidence.kpis},
         names=ctx.names,
+        kind=ctx.kind,
     )
