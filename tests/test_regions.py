@@ -89,9 +89,7 @@ def test_a_region_is_compared_with_regions_on_a_region_kpi(region_store: Store) 
     assert set(report.peers.members) <= set(units(region_store, "L"))
     assert "regionerna" in report.peers.label
     assert c.kpi == "U70447" and c.year == 2022
-    assert c.value == pytest.approx(
-        _value(region_store, "U70447", HALLAND, 2022), rel=1e-9
-    )
+    assert c.value == pytest.approx(_value(region_store, "U70447", HALLAND, 2022), rel=1e-9)
 
 
 def test_all_other_regions_as_peers(region_store: Store) -> None:
@@ -164,3 +162,14 @@ def test_municipality_results_do_not_change_with_regions_in_the_store(
 def _value(store: Store, kpi: str, unit: str, year: int) -> float:
     frame = store.query_values([kpi], municipalities=[unit], years=[year], genders=["T"])
     return float(frame.column("value").to_pylist()[0])
+
+
+def test_a_municipality_lies_in_its_county_s_region(region_store: Store) -> None:
+    from tillit.query import municipalities_in, region_of
+
+    assert region_of("1384") == HALLAND  # Kungsbacka
+    assert region_of("0980") == GOTLAND
+    halland = municipalities_in(region_store, HALLAND)
+    assert halland == ("1315", "1380", "1381", "1382", "1383", "1384")
+    assert municipalities_in(region_store, GOTLAND) == ("0980",)
+    assert sum(len(municipalities_in(region_store, r)) for r in units(region_store, "L")) == 290

@@ -85,6 +85,18 @@ def units(store: Store, kind: str = "K") -> tuple[str, ...]:
     )
 
 
+def region_of(municipality: str) -> str:
+    """The region (county council) a municipality lies in: Kolada's region code is "00"
+    and the county code, the first two digits of the municipality's ("1384" Kungsbacka →
+    "0013" Region Halland, "0980" Gotland → "0009" Region Gotland)."""
+    return "00" + municipality[:2]
+
+
+def municipalities_in(store: Store, region: str) -> tuple[str, ...]:
+    """The municipalities of a region's county, sorted by code."""
+    return tuple(m for m in units(store, "K") if region_of(m) == region)
+
+
 def unit_word(kind: str, *, plural: bool = False, definite: bool = False) -> str:
     """ "kommun", "kommuner", "kommunerna", "region", "regioner", "regionerna"."""
     word = UNIT_KINDS.get(kind, "kommun")
