@@ -56,9 +56,14 @@ def test_table_covers_every_laget_i_kommunen_kpi(shared_data: Path) -> None:
 
 
 def test_every_table_row_names_a_kpi_in_the_metadata(shared_data: Path) -> None:
-    known = {row["kpi"] for row in _panel_metadata(shared_data)}
+    # The panel's metadata, or the current v3 metadata: most region healthcare KPIs (type "L")
+    # have no values in the 1994-2022 panel, but a region syncing from Kolada gets them.
+    raw = (shared_data / "kolada_api_metadata" / "kpi_v3_2026-03.values.json").read_text("utf-8")
+    known = {row["kpi"] for row in _panel_metadata(shared_data)} | {
+        kpi["id"] for kpi in json.loads(raw)
+    }
     unknown = sorted(set(curated_polarities()) - known)
-    assert not unknown, f"polarity.csv names KPIs that are not in kpi_metadata.csv: {unknown}"
+    assert not unknown, f"polarity.csv names KPIs in neither kpi_metadata.csv nor v3: {unknown}"
 
 
 def test_table_rows_are_unique_directed_and_explained() -> None:
@@ -172,6 +177,8 @@ def test_rules_never_contradict_the_table_on_panel_titles(shared_data: Path) -> 
     table = curated_polarities()
     agree, contradictions, silent = 0, [], 0
     for kpi, (polarity, _) in table.items():
+        if kpi not in titles:
+            continue  # a v3-only KPI: the next test checks it on the current titles
         found = infer_polarity(titles[kpi])
         if found is None:
             silent += 1

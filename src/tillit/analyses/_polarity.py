@@ -141,6 +141,14 @@ RULES: tuple[_Rule, ...] = (
     _rule(r"intäkt|bidrag\b|^lönesumma|avskrivning|utbetal", _N, "an amount of money"),
     _rule(r"skattesats|\bpris\b|pris inkl|avgift", _N, "a price, fee or tax rate is set by choice"),
     _rule(r"\bköp av\b", _N, "buying services instead of running them is an organisational choice"),
+    _rule(
+        r"^(läkarbesök|andra besök än läkarbesök|dagsjukvårdsbesök|vårdtillfällen(,| i )"
+        r"|vårdtid i dagar|vårddagar vid|disponibla vårdplatser|operationer - "
+        r"|medelvårdtid(?! som utskrivningsklar))",
+        _N,
+        "a volume of care (visits, admissions, bed-days, beds, operations, length of stay) "
+        "reflects need, organisation and medical practice",
+    ),
     _rule(r"antal svar|\bsvarande\b|svarsfrekvens", _N, "describes the survey, not the service"),
     _rule(
         r"(barn|elever) per (årsarbetare|lärare|anställd)|barn/årsarbetare|elever/lärare"
@@ -156,7 +164,7 @@ RULES: tuple[_Rule, ...] = (
     _rule(
         r"^invånare (totalt|\d+(-\d+)?\+?( år)?),? (antal|andel)|befolkningsförändring|flyttnetto"
         r"|födelsenetto|inpendling|utpendling|försörjningskvot|medelålder|tätortsgrad|landareal"
-        r"|ensamstående hushåll|äldre äldre|anställda 55\+",
+        r"|ensamstående hushåll|äldre äldre|anställda 55\+|^anställda (-\d+|\d+-\d+|\d+\+) år",
         _N,
         "describes the population, its age or geography",
     ),
@@ -169,7 +177,8 @@ RULES: tuple[_Rule, ...] = (
     _rule(r"^sysselsatta (inom|i) ", _N, "the mix of industries and sectors"),
     _rule(r"hoppat av", _L, "elected members leaving their seats"),
     _rule(
-        r"förtroendevald|kommunfullmäktigeledamöter|i kommunfullmäktige|på ordförandeposter",
+        r"förtroendevald|(kommun|region)fullmäktigeledamöter|i (kommun|region)fullmäktige"
+        r"|på ordförandeposter",
         _N,
         "the make-up of elected bodies",
     ),
@@ -225,11 +234,25 @@ RULES: tuple[_Rule, ...] = (
     ),
     # 3. Time.
     _rule(
+        r"rimlig väntetid|väntande högst \d+ dagar|besvarats samma dag"
+        r"|^(?!.*(återinskriv|återinlägg|avlid|döda|dödlighet))"
+        r".*?\b(?P<m>inom (högst )?(\d+|en|två|tre) (dagar|timmar|minuter|veckor))\b"
+        r"|^(väntetid|tid från)\b(?=.*, andel)(?!.*väntat längre)",
+        _H,
+        "a share served within a time limit (or finding the wait reasonable); more is better",
+    ),
+    _rule(
         r"väntetid|väntat längre|utredningstid|handläggningstid|kötid|mediantid|utskrivningsklar",
         _L,
         "a waiting or lead time; shorter is better",
     ),
     # 4. Satisfaction, trust and quality.
+    _rule(
+        r"regionindex|index \(max ?= ?100\)",
+        _H,
+        "a composite index scaled so that 100 is the best region",
+    ),
+    _rule(r"^screening för|vidbehovsordination", _H, "a recommended step of care carried out"),
     _rule(
         r"nöjd|kvalitetsindex|effektivitetsindex|företagsklimat|servicemätning|förtroende(?!vald)"
         r"|medarbetarengagemang|^hme\b|kvalitetsindikatorer|\btrygg(a|t|het)?\b|trivs|patientupplevd"
@@ -264,7 +287,8 @@ RULES: tuple[_Rule, ...] = (
         r"|fetma|övervikt|röker|rökning|snusar|riskabla alkoholvanor|stillasittande|stressade"
         r"|ängslan|ångest|psykisk påfrestning|fallskador|skadade|olyck|olämpliga läkemedel"
         r"|(tio|tre) eller fler (läkemedel|psykofarmaka)|återinskrivning|påverkbar slutenvård"
-        r"|störd sömn|antibiotika",
+        r"|störd sömn|antibiotika|självmord|vårdskada|vårdtillfälle med skada"
+        r"|vårdrelaterad infektion|överbeläggning|utlokaliser",
         _L,
         "ill health, injuries or risky habits",
     ),
@@ -288,7 +312,8 @@ RULES: tuple[_Rule, ...] = (
     _rule(r"utsläpp|svinn|icke-förnybar|medelavstånd", _L, "emissions, waste or distance"),
     _rule(
         r"medellivslängd|självskattat hälsotillstånd|självskattad tandhälsa|psykiskt välbefinnande"
-        r"|fysiskt aktiva|frukt och grönt|vaccinerade",
+        r"|fysiskt aktiva|frukt och grönt|vaccinerade|överlevnad|kariesfria|intakta tänder"
+        r"|kvarvarande tänder",
         _H,
         "good health and healthy habits",
     ),
@@ -299,7 +324,7 @@ RULES: tuple[_Rule, ...] = (
         "work, enterprise and income",
     ),
     _rule(
-        r"ekologisk|förnybar|fossiloberoende|god (ekologisk|kemisk)|skyddad natur"
+        r"\bekologisk|förnybar|fossiloberoende|god (ekologisk|kemisk)|skyddad natur"
         r"|vattenskyddsområde|återvinning|rötning",
         _H,
         "environmental quality",
