@@ -222,7 +222,7 @@ def test_a_bad_peer_group_is_a_usage_error_with_the_choices(
         assert code == 2, argv
         assert out == ""
         assert "Fel: Okänd jämförelsegrupp 'grannar' för --peers" in err
-        assert "struktur, kommungrupp eller liknande" in err
+        assert "struktur, kommungrupp, liknande eller alla" in err
         assert f"Nästa steg: Se `tillit {argv[0]} --help`." in err
 
 
@@ -266,14 +266,14 @@ def test_learn_without_a_municipality_explains_the_choices(
     assert "Fel:" in err and "--alla" in err and "tillit learn Kungsbacka" in err
 
 
-def test_a_region_or_an_unknown_kpi_is_an_error_with_a_next_step(
+def test_riket_or_an_unknown_kpi_is_an_error_with_a_next_step(
     analysis_env: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, _, err = _run(capsys, "learn", "Region Halland")
+    code, _, err = _run(capsys, "learn", "Riket")
     assert code == 1
-    assert "Region Halland är ingen kommun" in err and "Nästa steg:" in err
+    assert "Riket är hela landet" in err and "Nästa steg:" in err
     code, _, err = _run(capsys, "compare", "0013", "N15419")
-    assert code == 1 and "ingen kommun" in err
+    assert code == 1 and "nyckeltal för kommuner" in err and "Region Halland" in err
     code, _, err = _run(capsys, "compare", "Kungsbacka", "N99999")
     assert code == 1 and "N99999" in err and "Nästa steg:" in err
     code, _, err = _run(capsys, "trend", "Kungsbacka", "N99999")

@@ -173,3 +173,64 @@ def test_a_municipality_lies_in_its_county_s_region(region_store: Store) -> None
     assert halland == ("1315", "1380", "1381", "1382", "1383", "1384")
     assert municipalities_in(region_store, GOTLAND) == ("0980",)
     assert sum(len(municipalities_in(region_store, r)) for r in units(region_store, "L")) == 290
+
+
+# --- the CLI ------------------------------------------------------------------------------
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    from tillit.cli import main
+
+    capsys.readouterr()
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, " ".join(captured.out.split()), " ".join(captured.err.split())
+
+
+def test_cli_learn_for_a_region_speaks_of_regions(
+    region_env: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _run(capsys, "learn", "Region Halland")
+    assert code == 0, err
+    assert "Region Halland jämförd med de 7 strukturellt mest lika regionerna" in out
+    assert "jämförelseregionernas median" in out and "om regionen inte skiljer sig" in out
+    # KPI titles may name municipalities; Tillit's own words may not.
+    for words in ("jämförelsekommun", "kommunen inte", "Kommuner som", "ingen kommun"):
+        assert words not in out + err
+    assert "FDR per region" in err
+    code, out, err = _run(capsys, "learn", "0009", "--format", "json")
+    assert code == 0, err
+
+
+def test_cli_compare_and_peers_for_a_region(
+    region_env: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _run(capsys, "compare", "Region Gotland", "U70447", "--peers", "alla")
+    assert code == 0, err
+    assert "Region Gotland jämförd med alla 20 andra regioner" in out
+    assert "jämförelseregionerna" in out or "jämförelseregionernas" in out
+    assert "jämförelsekommun" not in out and "alla kommuner" not in out
+    code, out, err = _run(capsys, "peers", "0013", "--k", "5")
+    assert code == 0, err
+    assert "De 5 regioner som strukturellt mest liknar Region Halland" in out
+    assert "Koladas liknande regioner, socioekonomi (2024)" in out
+    assert "utpendling" not in out + err
+    code, out, err = _run(capsys, "compare", "Region Halland", "N15419", "--peers", "kommungrupp")
+    assert code == 1 and "nyckeltal för kommuner" in err and "Nästa steg:" in err
+    code, out, err = _run(capsys, "compare", "Region Halland", "U70447", "--peers", "kommungrupp")
+    assert code == 1 and "Regioner har ingen kommungrupp" in err
+
+
+def test_cli_national_matrix_for_regions(
+    region_env: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _run(capsys, "learn", "--alla", "--regioner", "--format", "csv")
+    assert code == 0, err
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out or out)))
+    code, out, err = _run(capsys, "learn", "--alla", "--regioner")
+    assert code == 0, err
+    assert "där regionen ligger tydligt efter" in out and "regioner" in err
+    code, out, err = _run(capsys, "learn", "--regioner")
+    assert code == 2 and "--regioner hör ihop med --alla" in err
+    del rows

@@ -117,10 +117,16 @@ class Comparison:
     #: peers' median's variance known (``mixture_p``): it does not follow from z and df alone.
     p_value: float = float("nan")
     df: float = float("nan")  # d0 + d of the own variance
+    #: "kommun" or "region": what the focal unit and its peers are, for the labels.
+    unit: str = "kommun"
 
     @property
     def tier_label(self) -> str:
-        return TIER_LABELS[self.tier]
+        label = TIER_LABELS[self.tier]
+        if self.unit != "kommun":
+            label = label.replace("jämförelsekommun", f"jämförelse{self.unit}")
+            label = label.replace("kommunens", f"{self.unit}ens")
+        return label
 
 
 def compare(

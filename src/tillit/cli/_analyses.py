@@ -24,22 +24,37 @@ if TYPE_CHECKING:
     from tillit.analyses import Finding, Learning, Polarity
     from tillit.query import ComparisonReport, LearnReport
 
-PEER_KINDS = ("struktur", "kommungrupp", "liknande")
+PEER_KINDS = ("struktur", "kommungrupp", "liknande", "alla")
+
+
+class _Words:
+    """The words for the kind of organisation a report is about: municipalities ("K") or
+    regions ("L")."""
+
+    def __init__(self, kind: str) -> None:
+        unit = "region" if kind == "L" else "kommun"
+        self.one = unit  # kommun
+        self.the = unit + "en"  # kommunen
+        self.many = unit + "er"  # kommuner
+        self.Many = self.many.capitalize()  # Kommuner
+        self.peers = f"jämförelse{unit}erna"  # jämförelsekommunerna
+        self.peers_of = f"jämförelse{unit}ernas"  # jämförelsekommunernas
+
 
 _FMT = typer.Option(Format.table, "--format", "-f", help="table, json eller csv.")
 _PEERS = typer.Option(
     "struktur",
     "--peers",
     "-p",
-    help="Jämförelsegrupp: struktur (de k mest lika), kommungrupp (SKR 2023) "
-    "eller liknande (Koladas liknande kommuner).",
+    help="Jämförelsegrupp: struktur (de k mest lika), kommungrupp (SKR 2023, bara kommuner), "
+    "liknande (Koladas liknande kommuner eller regioner) eller alla (alla andra).",
 )
-_K = typer.Option(7, "--k", help="Antal strukturellt lika kommuner.")
+_K = typer.Option(7, "--k", help="Antal strukturellt lika kommuner eller regioner.")
 _Q = typer.Option(
     0.05,
     "--fdr",
-    help="Högsta andel felaktiga bland de flaggade nyckeltalen för en kommun (FDR); om "
-    "kommunen inte skiljer sig på något är det också högsta risken för en enda flagga.",
+    help="Högsta andel felaktiga bland de flaggade nyckeltalen för en kommun eller region "
+    "(FDR); om den inte skiljer sig på något är det också högsta risken för en enda flagga.",
 )
 _AS_OF = typer.Option(
     None,
@@ -99,7 +114,7 @@ def _json(data: Any) -> None:
 @app.command("compare", rich_help_panel=_PANEL)
 def compare_command(
     ctx: typer.Context,
-    municipality: str = typer.Argument(..., help="Kommun, namn eller kod."),
+    municipality: str = typer.Argument(..., help="Kommun eller region, namn eller kod."),
     kpis: list[str] = typer.Argument(..., help="Nyckeltal, ett eller flera (id)."),
     peers: str = _PEERS,
     k: int = _K,
@@ -107,7 +122,8 @@ def compare_command(
     as_of: int | None = _AS_OF,
     fmt: Format = _FMT,
 ) -> None:
-    """Jämför en kommun med liknande kommuner: nivå, skillnad och om den är större än bruset."""
+    """Jämför en kommun (eller region) med liknande: nivå, skillnad och om den är större än
+    bruset."""
     _check_peers(ctx, peers)
     settings, store = store_for()
     from tillit.query import compare_data, compare_report
@@ -134,6 +150,7 @@ def compare_command(
 
 def _print_comparisons(report: ComparisonReport, rows: list[dict[str, Any]]) -> None:
     console = out_console()
+    w = _Words(report.kind)
     names = ", ".join(safe(report.names.get(m, m)) for m in report.peers.members[:12])
     more = len(report.peers.members) - 12
     console.print(
@@ -154,14 +171,14 @@ def _print_comparisons(report: ComparisonReport, rows: list[dict[str, Any]]) -> 
                 (c.value, c.peer_median, c.national_median)
             )
             lines.append(
-                f"Värde {value}; jämförelsekommunernas median {peer}"
+                f"Värde {value}; {w.peers_of} median {peer}"
                 f" (skillnad {_signed(c.difference)}); rikets median {national}."
             )
         if not math.isnan(c.shrunk) and not math.isnan(c.shrunk_peer_median):
             shrunk, shrunk_peer = swedish.side_by_side((c.shrunk, c.shrunk_peer_median))
             lines.append(
                 f"Skattad nivå med hänsyn till årsbruset {shrunk} mot "
-                f"jämförelsekommunernas skattade median {shrunk_peer}: "
+                f"{w.peers_of} skattade median {shrunk_peer}: "
                 f"skattad skillnad {_signed(c.shrunk_difference)}."
             )
         if c.tier in ("clearly_better", "clearly_worse", "clearly_higher", "clearly_lower"):
@@ -178,7 +195,7 @@ def _print_comparisons(report: ComparisonReport, rows: list[dict[str, Any]]) -> 
             )
         if c.rank is not None:
             lines.append(
-                f"Plats {c.rank} av {c.count} kommuner"
+                f"Plats {c.rank} av {c.count} {w.many}"
                 f" ({'bättre' if c.polarity.sign else 'högre'} än "
                 f"{swedish.percent(c.percentile, 0)}"
                 f" av dem), plats {c.peer_rank} av {c.peer_count} i jämförelsegruppen."
@@ -192,7 +209,7 @@ def _print_comparisons(report: ComparisonReport, rows: list[dict[str, Any]]) -> 
                 "noise band": "årsbrus",
             }[f.method]
             lines.append(
-                f"Trattdiagram mot alla kommuner ({method}): "
+                f"Trattdiagram mot alla {w.many} ({method}): "
                 f"{_position_label(f.position)} "
                 f"(95 %: {swedish.interval(f.lower95, f.upper95)}, "
                 f"99,8 %: {swedish.interval(f.lower998, f.upper998)})."
@@ -253,11 +270,12 @@ def trend_command(
 
 @app.command("peers", rich_help_panel=_PANEL)
 def peers_command(
-    municipality: str = typer.Argument(..., help="Kommun, namn eller kod."),
+    municipality: str = typer.Argument(..., help="Kommun eller region, namn eller kod."),
     k: int = _K,
     fmt: Format = _FMT,
 ) -> None:
-    """Vilka kommuner liknar denna, och i vad: struktur, kommungrupp och Koladas grupper."""
+    """Vilka kommuner (regioner) liknar denna, och i vad: struktur, kommungrupp och Koladas
+    grupper."""
     _, store = store_for()
     from tillit.query import peers_data, peers_report
 
@@ -267,6 +285,7 @@ def peers_command(
         _json(data)
         return
     rows: list[dict[str, Any]] = data["peers"]
+    w = _Words(report.kind)
     if fmt is Format.csv:
         emit(rows, fmt)
         return
@@ -291,11 +310,11 @@ def peers_command(
     emit(
         table_rows,
         fmt,
-        title=f"De {k} kommuner som strukturellt mest liknar {report.name} "
+        title=f"De {k} {w.many} som strukturellt mest liknar {report.name} "
         f"(uppgifter från {report.structural.year})",
         columns=[
             ("rank", "#"),
-            ("name", "Kommun"),
+            ("name", w.one.capitalize()),
             ("distance", "Avstånd"),
             ("why", "Mest lika i"),
             ("groups", "Även i"),
@@ -337,12 +356,19 @@ def _trait(value: float, unit: str) -> str:
 @app.command("learn", rich_help_panel=_PANEL)
 def learn_command(
     ctx: typer.Context,
-    municipality: str = typer.Argument(None, help="Kommun, namn eller kod (utelämna med --alla)."),
+    municipality: str = typer.Argument(
+        None, help="Kommun eller region, namn eller kod (utelämna med --alla)."
+    ),
     area: list[str] = typer.Option(
         None, "--area", "-a", help="Verksamhetsområde, t.ex. 'Gymnasieskola'. Kan upprepas."
     ),
     everyone: bool = typer.Option(
         False, "--alla", help="Hela landet: alla 290 kommuner på en gång (matrisen)."
+    ),
+    regions: bool = typer.Option(
+        False,
+        "--regioner",
+        help="Med --alla: alla 21 regioner på en gång i stället för kommunerna.",
     ),
     peers: str = _PEERS,
     k: int = _K,
@@ -350,8 +376,14 @@ def learn_command(
     as_of: int | None = _AS_OF,
     fmt: Format = _FMT,
 ) -> None:
-    """Var ligger kommunen tydligt efter liknande kommuner, och vilka kan den lära av?"""
+    """Var ligger kommunen (regionen) tydligt efter liknande, och vilka kan den lära av?"""
     _check_peers(ctx, peers)
+    if regions and not everyone:
+        raise UsageError(
+            "--regioner hör ihop med --alla (alla regioner på en gång); för en region, ange "
+            'den: `tillit learn "Region Halland"`.',
+            ctx,
+        )
     if everyone and peers != "struktur":
         raise UsageError(
             "--alla jämför varje kommun med dess strukturellt mest lika (--peers struktur); "
@@ -363,7 +395,8 @@ def learn_command(
     if everyone:
         from tillit.query import national_data, national_report
 
-        national = national_report(store, k=k, q=fdr, overrides=overrides, as_of=as_of)
+        kind = "L" if regions else "K"
+        national = national_report(store, k=k, q=fdr, overrides=overrides, as_of=as_of, kind=kind)
         rows = national_data(national)
         if fmt is Format.json:
             _json(rows)
@@ -371,12 +404,12 @@ def learn_command(
         if fmt is Format.csv:
             emit(rows, fmt, keys=["municipality", "kpi", "partners"])
             return
-        _print_national(rows, k)
+        _print_national(rows, k, kind)
         return
     if not municipality:
         raise InvalidInputError(
-            "Ange en kommun, eller --alla för hela landet.",
-            hint="T.ex. `tillit learn Kungsbacka`.",
+            "Ange en kommun eller region, eller --alla för hela landet.",
+            hint='T.ex. `tillit learn Kungsbacka` eller `tillit learn "Region Halland"`.',
         )
     from tillit.query import learn_data, learn_report
 
@@ -417,6 +450,7 @@ def _print_learning(
     learning partner's good examples (None: no bank to ask)."""
     console = out_console()
     learning = report.learning
+    w = _Words(report.kind)
     peers = ", ".join(safe(report.names.get(m, m)) for m in report.peers.members[:12])
     console.print(
         f"[bold]{safe(report.name)}[/bold] jämförd med {safe(report.peers.label)}: {peers}"
@@ -428,13 +462,13 @@ def _print_learning(
         f"{len(learning.findings)} och tydligt före på {len(learning.ahead)}."
     )
     console.print(
-        "Tydligt efter betyder att skillnaden mot jämförelsekommunernas median, i snitt "
+        f"Tydligt efter betyder att skillnaden mot {w.peers_of} median, i snitt "
         "över de tre senaste åren, är större än det vanliga årsbruset och pekar åt samma "
-        "håll det senaste året. Alla nyckeltal prövas tillsammans: om kommunen inte "
+        f"håll det senaste året. Alla nyckeltal prövas tillsammans: om {w.the} inte "
         "skiljer sig på något är risken högst "
         f"{swedish.share(learning.q)} att ens ett enda flaggas, och bland de flaggade "
         f"är andelen felaktiga i genomsnitt högst {swedish.share(learning.q)}. "
-        "Lär av visar de jämförelsekommuner vars nivå där är tydligt bättre. Kommuner som "
+        f"Lär av visar de jämförelse{w.many} vars nivå där är tydligt bättre. {w.Many} som "
         "bara förbättras tydligt visas som ”förbättras också”: bakgrund, inte skäl att lära "
         "av – i efterhand har de inte förbättrats mer än andra."
     )
@@ -442,7 +476,7 @@ def _print_learning(
         console.print(
             "Inget nyckeltal visar en skillnad i snitt över de tre senaste åren som är "
             "större än årsbruset. Det betyder inte att allt är bra – bara att ingen "
-            "skillnad mot jämförelsekommunerna går att skilja från slumpen."
+            f"skillnad mot {w.peers} går att skilja från slumpen."
         )
     area = None
     for f in learning.findings:
@@ -453,14 +487,14 @@ def _print_learning(
         value, peer = swedish.side_by_side((f.value, f.peer_median))
         console.print(
             f"[bold]{safe(report.titles.get(f.kpi, f.kpi))}[/bold] ({f.kpi}), {f.year}: "
-            f"{value} mot jämförelsekommunernas median {peer}, "
+            f"{value} mot {w.peers_of} median {peer}, "
             f"skillnad {_signed(f.difference)} ([red]{worse} är sämre här[/red]; "
             f"skattad skillnad med hänsyn till årsbruset {_signed(f.shrunk_difference)}, "
             f"efter {f.years_behind} av 3 år, "
             f"q {_q(f.q_value)})."
         )
         if not f.partners:
-            console.print("  Ingen av jämförelsekommunerna är tydligt bättre.")
+            console.print(f"  Ingen av {w.peers} är tydligt bättre.")
         for p in f.partners:
             why = f"tydligt bättre nivå, bättre {p.years_better} av 3 år ({number(p.value)})"
             if p.improving:
@@ -502,9 +536,9 @@ def _print_learning(
     err_console().print(
         f"Ej prövade: {learning.without_polarity} nyckeltal där inget håll är bättre eller det "
         f"är okänt vilket (ange det i en egen fil, se docs/polarity.md) och "
-        f"{learning.size_dependent} som växer med kommunens storlek. "
+        f"{learning.size_dependent} som växer med {w.the}s storlek. "
         "Skillnaderna är bedömda mot årsbruset, högst "
-        f"{swedish.share(learning.q)} felaktiga bland de flaggade (FDR per kommun). "
+        f"{swedish.share(learning.q)} felaktiga bland de flaggade (FDR per {w.one}). "
         f"Metoden: docs/analyses.md. {LICENCE}."
     )
 
@@ -556,16 +590,17 @@ def _signed(value: float) -> str:
     return swedish.difference(value)
 
 
-def _print_national(rows: list[dict[str, Any]], k: int) -> None:
+def _print_national(rows: list[dict[str, Any]], k: int, kind: str = "K") -> None:
     from tillit.query import national_summary
 
+    w = _Words(kind)
     summary = national_summary(rows)
     emit(
         [{**m, "areas": "; ".join(m["areas"])} for m in summary],
         Format.table,
-        title=f"Hela landet: nyckeltal där kommunen ligger tydligt efter sina {k} mest lika",
+        title=f"Hela landet: nyckeltal där {w.the} ligger tydligt efter sina {k} mest lika",
         columns=[
-            ("name", "Kommun"),
+            ("name", w.one.capitalize()),
             ("behind", "Tydligt efter"),
             ("with_partners", "Med någon att lära av"),
             ("areas", "Mest inom"),
@@ -573,8 +608,8 @@ def _print_national(rows: list[dict[str, Any]], k: int) -> None:
         numeric=["behind", "with_partners"],
     )
     err_console().print(
-        f"{len(rows)} fynd i {len(summary)} kommuner. Hela listan: "
-        "`tillit learn --alla --format csv`."
+        f"{len(rows)} fynd i {len(summary)} {w.many}. Hela listan: "
+        f"`tillit learn --alla{' --regioner' if kind == 'L' else ''} --format csv`."
     )
 
 

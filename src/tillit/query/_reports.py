@@ -109,6 +109,7 @@ class ComparisonReport:
     polarity: Mapping[str, PolarityDecision]
     names: Mapping[str, str]
     q: float
+    kind: str = "K"  # "L": a region compared with regions
 
 
 def compare_report(
@@ -179,6 +180,8 @@ def compare_report(
         for kpi in ids
         if kpi in judged
     )
+    if ctx.kind != "K":
+        comparisons = tuple(replace(c, unit=unit_word(ctx.kind)) for c in comparisons)
     return ComparisonReport(
         municipality=focal["id"],
         name=focal["title"],
@@ -188,6 +191,7 @@ def compare_report(
         polarity=ctx.polarity,
         names=ctx.names,
         q=q,
+        kind=ctx.kind,
     )
 
 
@@ -255,6 +259,7 @@ class PeersReport:
     kommungrupp: PeerSet | None
     liknande: PeerSet | None
     names: Mapping[str, str]
+    kind: str = "K"  # "L": a region among regions
 
 
 def peers_report(
@@ -279,6 +284,7 @@ def peers_report(
         kommungrupp=groups["kommungrupp"],
         liknande=groups["liknande"],
         names=ctx.names,
+        kind=ctx.kind,
     )
 
 
@@ -291,6 +297,7 @@ class LearnReport:
     titles: Mapping[str, str]
     polarity: Mapping[str, PolarityDecision]
     names: Mapping[str, str]
+    kind: str = "K"  # "L": a region learning from regions
 
 
 def learn_report(
@@ -334,6 +341,7 @@ def learn_report(
         titles={kpi: ctx.title(kpi) for kpi in kpis},
         polarity={kpi: ctx.polarity[kpi] for kpi in kpis},
         names=ctx.names,
+        kind=ctx.kind,
     )
 
 
