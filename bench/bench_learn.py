@@ -13,10 +13,15 @@ Measures, on a warm store (every step run once before timing):
   the store was imported from, and how far its findings agree with Tillit's (Jaccard of
   the behind, ahead, partner and tested sets).
 
+* the same for a region (`learn_report(store, "Region Halland")`, the process, and
+  `national_report(store, kind="L")` over the 21 regions), with how far a region's
+  structural peers agree with Kolada's "Liknande regioner" groups.
+
 Last, how far the 7 structural peers agree with Kolada's "Liknande kommuner" groups.
 
     python bench/bench_learn.py [--runs 5] [--national-runs 3] [--skip-baseline]
                                 [--sample 0] [--municipality Kungsbacka]
+                                [--region "Region Halland"] [--skip-regions]
 """
 
 from __future__ import annotations
@@ -520,6 +525,55 @@ def median_parts(parts: list[dict[str, float]]) -> None:
         line(f"  {key}", f"{float(np.median([p[key] for p in parts])):.3f} s")
 
 
+def regions(store: Any, args: argparse.Namespace, env: dict[str, str]) -> float:
+    """`learn` for one region (in-process and as a process) and the regions' matrix; how
+    far the regions' structural peers agree with Kolada's "Liknande regioner" (socio-
+    economic) groups. Returns the in-process warm time of learn_report for the region."""
+    from tillit.query import learn_report, load_context, national_report
+
+    print(f"\nregions ({args.region}):")
+    first, report = timed(lambda: learn_report(store, args.region, k=K, q=Q))
+    seconds, runs = best_of(args.runs, lambda: learn_report(store, args.region, k=K, q=Q))
+    show_runs(f"learn_report({args.region!r}) in-process", seconds, runs)
+    line("  first call in the process (regions' store reads, fresh caches)", f"{first:.3f} s")
+    learning = report.learning
+    line(
+        f"  {learning.tested} KPIs tested",
+        f"behind on {len(learning.findings)}, ahead on {len(learning.ahead)}; peers "
+        + ", ".join(report.names[p] for p in report.peers.members),
+    )
+    argv = [sys.executable, "-m", "tillit", "learn", args.region, "--format", "json"]
+    cli, cli_runs = process_times(args.runs, argv, env)
+    show_runs(f"process: tillit learn {args.region!r} --format json", cli, cli_runs)
+    national = national_report(store, k=K, q=Q, kind="L")
+    nat, nat_runs = best_of(args.national_runs, lambda: national_report(store, k=K, q=Q, kind="L"))
+    show_runs("national_report(kind='L'), all 21 regions", nat, nat_runs)
+    rows = national.rows()
+    line("  findings", f"{len(rows)} behind in {len({r['municipality'] for r in rows})} regions")
+    ctx = load_context(store, kpis=[], kind="L")
+    groups = {}
+    for g in store.municipality_groups("liknande_regioner"):
+        if g["area"] != "socioekonomi":
+            continue
+        focal = next((m for m, n in ctx.names.items() if n == g["focal_title"]), None)
+        if focal in ctx.municipalities:
+            groups[focal] = [
+                m["municipality"]
+                for m in store.metadata.read("municipality_group_members")
+                if m["group_id"] == g["id"]
+            ]
+    from tillit.analyses import peer_agreement
+
+    if groups:
+        agree = peer_agreement(ctx.structure, groups, K)
+        line(
+            f"  {K} structural peers in Kolada's Liknande regioner (socioekonomi)",
+            f"{agree['agreement']:.0%} (random {agree['random']:.0%}, "
+            f"{agree['municipalities']:.0f} regions)",
+        )
+    return seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=5, help="timed runs of the fast steps")
@@ -532,6 +586,8 @@ def main() -> None:
         help="national baseline on this many random municipalities, extrapolated (0: all)",
     )
     parser.add_argument("--municipality", default="Kungsbacka")
+    parser.add_argument("--region", default="Region Halland")
+    parser.add_argument("--skip-regions", action="store_true")
     args = parser.parse_args()
 
     home, store = full_store()
@@ -587,6 +643,8 @@ def main() -> None:
         str(tillit_one == only(tillit_all, {focal})),
     )
 
+    region_seconds = regions(store, args, env) if not args.skip_regions else None
+
     ctx = load_context(store)
     base_all = 0.0
     if not args.skip_baseline:
@@ -628,6 +686,11 @@ def main() -> None:
         f"target: national matrix under {TARGET_NATIONAL_S:.0f} s on {os.cpu_count()} cores",
         met(nat < TARGET_NATIONAL_S),
     )
+    if region_seconds is not None:
+        line(
+            f"target: learn_report for a region under {TARGET_LEARN_S:.0f} s (warm)",
+            met(region_seconds < TARGET_LEARN_S),
+        )
     if not args.skip_baseline:
         line(
             f"target: national ≥ {TARGET_SPEEDUP:.0f}x faster than pandas",
