@@ -164,7 +164,8 @@ RULES: tuple[_Rule, ...] = (
     _rule(
         r"^invånare (totalt|\d+(-\d+)?\+?( år)?),? (antal|andel)|befolkningsförändring|flyttnetto"
         r"|födelsenetto|inpendling|utpendling|försörjningskvot|medelålder|tätortsgrad|landareal"
-        r"|ensamstående hushåll|äldre äldre|anställda 55\+|^anställda (-\d+|\d+-\d+|\d+\+) år",
+        r"|ensamstående hushåll|äldre äldre|anställda 55\+"
+        r"|^anställda (-\d+|\d+-\d+|\d+\+)( år)?( |,)",
         _N,
         "describes the population, its age or geography",
     ),
