@@ -21,7 +21,7 @@ REGION_RULE_WHYS = (
     "a volume of care (visits, admissions, bed-days, beds, operations, length of stay) "
     "reflects need, organisation and medical practice",
     "a share served within a time limit (or finding the wait reasonable); more is better",
-    "a composite index scaled so that 100 is the best region",
+    "a composite index scaled so that 100 is best",
     "a recommended step of care carried out",
 )
 

@@ -251,7 +251,7 @@ RULES: tuple[_Rule, ...] = (
     _rule(
         r"regionindex|index \(max ?= ?100\)",
         _H,
-        "a composite index scaled so that 100 is the best region",
+        "a composite index scaled so that 100 is best",
     ),
     _rule(r"^screening för|vidbehovsordination", _H, "a recommended step of care carried out"),
     _rule(
