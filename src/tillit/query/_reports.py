@@ -71,7 +71,8 @@ def check_kpi_kind(store: Store, meta: Mapping[str, Any], focal: Mapping[str, An
             + "; ".join(alternatives)
             + "."
             if alternatives
-            else "Sök bland nyckeltalen: `tillit kpi search ORD`."
+            else f"Inget nyckeltal för {unit_word(kind, plural=True)} i arkivet handlar om "
+            "samma sak; sök bland nyckeltalen med `tillit kpi search ORD`."
         ),
     )
 
@@ -79,24 +80,15 @@ def check_kpi_kind(store: Store, meta: Mapping[str, Any], focal: Mapping[str, An
 def _nearest_kpis(
     store: Store, meta: Mapping[str, Any], unit: str, kind: str, limit: int = 3
 ) -> list[dict[str, Any]]:
-    """KPIs of the right kind for ``unit`` that the store has values of, nearest to
-    ``meta``'s title: the whole title's hits first, then each word's."""
-    title = str(meta.get("title") or "")
-    words = [w for w in title.replace(",", " ").replace("/", " ").split() if len(w) > 3]
-    ranked: dict[str, dict[str, Any]] = {}
-    for text in [title, *words]:
-        if not text:
-            continue
-        for hit, _score in store.search_kpis(text, limit=50):
-            if hit["id"] != meta["id"] and kpi_fits(hit, kind):
-                ranked.setdefault(hit["id"], hit)
-        if len(ranked) >= 50:
-            break
-    if not ranked:
+    """The KPIs nearest to ``meta``'s title (as the KPI search ranks them) among those
+    Kolada publishes for ``kind`` and the store has values of for ``unit``."""
+    fitting = [k["id"] for k in store.kpis() if k["id"] != meta["id"] and kpi_fits(k, kind)]
+    if not fitting:
         return []
-    frame = store.query_values(list(ranked), municipalities=[unit], genders=["T"])
+    frame = store.query_values(fitting, municipalities=[unit], genders=["T"])
     with_values = set(frame.column("kpi").to_pylist()) if frame.num_rows else set()
-    return [hit for kpi, hit in ranked.items() if kpi in with_values][:limit]
+    title = str(meta.get("title") or meta["id"])
+    return [hit for hit, _score in store.search_kpis_among(title, with_values, limit=limit)]
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -138,10 +138,7 @@ class Store:
         """KPIs ranked for ``text`` (Swedish-aware; an exact KPI id comes first)."""
         return self.search_kpis_page(text, limit=limit)[0]
 
-    def search_kpis_page(
-        self, text: str, *, limit: int = 20, offset: int = 0
-    ) -> tuple[list[tuple[dict[str, Any], float]], int]:
-        """One page of :meth:`search_kpis`'s hits and how many there are in all."""
+    def _kpis_indexed(self) -> _Indexed:
         indexed = self._kpi_index
         rows = self.kpis()
         if indexed is None or indexed.rows is not rows:
@@ -152,6 +149,24 @@ class Store:
                     [(r["id"], r["title"], r.get("description")) for r in rows],
                 ),
             )
+        return indexed
+
+    def search_kpis_among(
+        self, text: str, among: Collection[str], *, limit: int = 20
+    ) -> list[tuple[dict[str, Any], float]]:
+        """KPIs ranked for ``text`` as :meth:`search_kpis` ranks them, among the KPI ids
+        ``among`` only (so that "those matching most words" are found among them even when
+        KPIs outside match every word)."""
+        indexed = self._kpis_indexed()
+        wanted = set(among)
+        subset = SearchIndex([d for d in indexed.index.docs if d.key in wanted])
+        return [(indexed.by_id[h.key], h.score) for h in rank(text, subset, limit=limit)]
+
+    def search_kpis_page(
+        self, text: str, *, limit: int = 20, offset: int = 0
+    ) -> tuple[list[tuple[dict[str, Any], float]], int]:
+        """One page of :meth:`search_kpis`'s hits and how many there are in all."""
+        indexed = self._kpis_indexed()
         by_id = indexed.by_id
         exact = by_id.get(text.strip().upper())
         if exact is None:
