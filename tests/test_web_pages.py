@@ -115,8 +115,9 @@ def test_a_name_redirects_to_the_code_and_an_unknown_code_is_a_swedish_404(
     assert "Nästa steg" in missing.text and 'lang="sv"' in missing.text
     twin = site.get("/kommun/9999.json")
     assert twin.status_code == 404 and twin.json()["error"]["code"] == "not_found"
-    region = site.get("/kommun/0013.json")  # Region Halland: no municipality page
-    assert region.status_code == 404
+    # Region Halland at a municipality's address: its region page (see test_web_regions).
+    region = site.get("/kommun/0013.json", follow_redirects=False)
+    assert region.status_code == 303 and region.headers["location"] == "/region/0013.json"
 
 
 def test_kpi_page_marks_the_municipality_and_its_peers_and_ranks_by_polarity(

@@ -75,6 +75,11 @@ CLEARLY_MEANS = (
 )
 
 
+def clearly_means(kind: str = "K") -> str:
+    """``CLEARLY_MEANS`` for municipalities ("K") or, in the same words, regions ("L")."""
+    return CLEARLY_MEANS if kind == "K" else CLEARLY_MEANS.replace("kommun", "region")
+
+
 def _obj(data: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = plain(data)
     return out
@@ -198,6 +203,7 @@ def peers_data(report: PeersReport) -> dict[str, Any]:
         {
             "municipality": report.municipality,
             "name": report.name,
+            "kind": report.kind,
             "year": s.year,
             "k": s.k,
             "imputed": s.imputed,
@@ -253,10 +259,10 @@ def _finding(f: Finding, titles: Mapping[str, str], names: Mapping[str, str]) ->
 
 
 def learning_data(
-    learning: Learning, titles: Mapping[str, str], names: Mapping[str, str]
+    learning: Learning, titles: Mapping[str, str], names: Mapping[str, str], kind: str = "K"
 ) -> dict[str, Any]:
-    """Where a municipality is clearly behind (and whom to learn from), where it is
-    clearly ahead, and the counts per operating area."""
+    """Where a municipality (or, ``kind`` "L", a region) is clearly behind (and whom to
+    learn from), where it is clearly ahead, and the counts per operating area."""
     return _obj(
         {
             "tested": learning.tested,
@@ -268,7 +274,7 @@ def learning_data(
                 for kpi, why in learning.noise_misfit
             ],
             "q": learning.q,
-            "what_clearly_means": CLEARLY_MEANS,
+            "what_clearly_means": clearly_means(kind),
             "findings": [_finding(f, titles, names) for f in learning.findings],
             "ahead": learning.ahead,
             "areas": learning.areas,
@@ -283,7 +289,7 @@ def learn_data(report: LearnReport) -> dict[str, Any]:
         "municipality": report.municipality,
         "name": report.name,
         "peers": _peer_set(report.peers, report.names),
-        "learning": learning_data(report.learning, report.titles, report.names),
+        "learning": learning_data(report.learning, report.titles, report.names, report.kind),
     }
 
 
@@ -321,10 +327,18 @@ def national_summary(rows: Sequence[Mapping[str, Any]], *, areas: int = 3) -> li
 
 # --- the pages --------------------------------------------------------------------------------
 def municipality_data(o: MunicipalityOverview) -> dict[str, Any]:
-    """The municipality page: key results (comparison and trend), learning, examples."""
+    """The municipality or region page: key results (comparison and trend), learning,
+    examples; a municipality's region and a region's municipalities (its county's)."""
     return {
         "municipality": o.municipality,
         "name": o.name,
+        "kind": o.kind,
+        "region": (
+            {"municipality": o.region, "name": o.names.get(o.region, o.region)}
+            if o.region
+            else None
+        ),
+        "municipalities": [{"municipality": m, "name": o.names.get(m, m)} for m in o.members],
         "population": plain(o.population),
         "structure_year": o.structure_year,
         "kommungrupp": o.kommungrupp,
@@ -357,7 +371,7 @@ def municipality_data(o: MunicipalityOverview) -> dict[str, Any]:
             }
             for a in o.areas
         ],
-        "learning": learning_data(o.learning, o.titles, o.names),
+        "learning": learning_data(o.learning, o.titles, o.names, o.kind),
         "q": o.q,
         "examples": plain(o.examples),
         "linked_examples": plain(o.linked_examples),

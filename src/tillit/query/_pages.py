@@ -27,8 +27,16 @@ from tillit.analyses import (
 )
 from tillit.errors import InvalidInputError, NoDataError, NotFoundError
 from tillit.query._atlas import Loaded, nan_to_none
-from tillit.query._context import PeerSet, unit_word, untestable, untestable_why
-from tillit.query._reports import PeersReport
+from tillit.query._context import (
+    PeerSet,
+    kpi_fits,
+    municipalities_in,
+    region_of,
+    unit_word,
+    untestable,
+    untestable_why,
+)
+from tillit.query._reports import PeersReport, check_kpi_kind
 
 __all__ = [
     "AreaOverview",
@@ -110,6 +118,13 @@ class MunicipalityOverview:
     examples: Mapping[tuple[str, str | None], int]
     #: Published good examples per (municipality code, KPI) linked to that KPI.
     linked_examples: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    #: "K": a municipality among municipalities; "L": a region among regions.
+    kind: str = "K"
+    #: A municipality's region (its county's, e.g. "0013" for Kungsbacka), when the store
+    #: has it; None for a region.
+    region: str | None = None
+    #: A region's municipalities (those of its county), by code; empty for a municipality.
+    members: tuple[str, ...] = ()
 
     @property
     def clearly_better(self) -> int:
@@ -204,6 +219,7 @@ def _overview(state: Loaded, code: str) -> MunicipalityOverview:
         denominators=state.denominators,
         q=state.q,
     )
+    comparisons = _in_words(comparisons, ctx.kind)
     panel = ctx.panel
     i = panel.municipalities.index(code)
     by_area: dict[str, list[KeyResult]] = {}
@@ -250,6 +266,10 @@ def _overview(state: Loaded, code: str) -> MunicipalityOverview:
             kommungrupp = ctx.peer_set(code, "kommungrupp").label
         except NoDataError:
             kommungrupp = None
+    region = region_of(code) if ctx.kind == "K" else None
+    if region not in ctx.names:
+        region = None
+    members = municipalities_in(state.store, code) if ctx.kind == "L" else ()
     return MunicipalityOverview(
         municipality=code,
         name=ctx.names.get(code, code),
@@ -264,11 +284,23 @@ def _overview(state: Loaded, code: str) -> MunicipalityOverview:
             ctx.names,
             [code, *peers.members],
             [p.municipality for f in learning.findings for p in (*f.partners, *f.also_improving)],
+            [region] if region else [],
+            members,
         ),
         polarity={kpi: ctx.polarity[kpi] for kpi in kpis if kpi in ctx.polarity},
         q=state.q,
         examples={},
+        kind=ctx.kind,
+        region=region,
+        members=members,
     )
+
+
+def _in_words(comparisons: Sequence[Comparison], kind: str) -> list[Comparison]:
+    """The comparisons with labels that name their kind ("jämförelseregionerna")."""
+    if kind == "K":
+        return list(comparisons)
+    return [replace(c, unit=unit_word(kind)) for c in comparisons]
 
 
 _TIER_ORDER = {
@@ -331,6 +363,8 @@ class KpiOverview:
     national_series: tuple[float | None, ...]  # median of all municipalities per year
     trend: Trend | None
     names: Mapping[str, str]
+    #: "K": the distribution over the municipalities; "L": over the regions.
+    kind: str = "K"
 
     @property
     def focal(self) -> KpiPoint | None:
@@ -418,8 +452,27 @@ def kpi_overview(state: Loaded, kpi: str, municipality: str | None = None) -> Kp
     meta = state.store.kpi(kpi)
     kpi_id = str(meta["id"])
     code = resolve_code(state, municipality) if municipality else None
+    if not kpi_fits(meta, state.kind):
+        raise _wrong_kind(state, meta, code)
     return state.memo(
         ("kpi", kpi_id, code or ""), lambda: _kpi_overview(state, meta, code), keep=1024
+    )
+
+
+def _wrong_kind(state: Loaded, meta: Mapping[str, Any], code: str | None) -> InvalidInputError:
+    """A KPI Kolada publishes only for the other kind of organisation: with a chosen unit,
+    ``check_kpi_kind``'s error (it names the nearest KPIs of the right kind); without one,
+    the same words about the kind."""
+    if code is not None:
+        try:
+            check_kpi_kind(state.store, meta, state.store.municipality(code))
+        except InvalidInputError as exc:
+            return exc
+    other = unit_word("L" if state.kind == "K" else "K", plural=True)
+    return InvalidInputError(
+        f"{meta['id']} ({meta.get('title') or meta['id']}) är ett nyckeltal för {other}; "
+        f"Kolada redovisar det inte för {unit_word(state.kind, plural=True)}.",
+        hint=f"Visa nyckeltalet för {other}, eller sök bland nyckeltalen.",
     )
 
 
@@ -454,13 +507,16 @@ def _kpi_overview(state: Loaded, meta: Mapping[str, Any], code: str | None) -> K
             r.comparison for a in overview.areas for r in a.key_results if r.kpi == kpi_id
         )
     elif code and kpi_id in state.evidence.kpis and peers:
-        comparison = compare(
-            state.evidence,
-            code,
-            peers.members,
-            kpis=[kpi_id],
-            denominators=state.denominators,
-            q=state.q,
+        comparison = _in_words(
+            compare(
+                state.evidence,
+                code,
+                peers.members,
+                kpis=[kpi_id],
+                denominators=state.denominators,
+                q=state.q,
+            ),
+            ctx.kind,
         )[0]
     series: tuple[float | None, ...] = ()
     peer_series: tuple[float | None, ...] = ()
@@ -513,6 +569,7 @@ def _kpi_overview(state: Loaded, meta: Mapping[str, Any], code: str | None) -> K
         national_series=nan_to_none(medians),
         trend=focal_trend,
         names=_names(ctx.names, [code] if code else [], peers.members if peers else []),
+        kind=ctx.kind,
     )
 
 
@@ -594,12 +651,13 @@ def peers_overview(state: Loaded, municipality: str) -> PeersReport:
                 [code, *(p.municipality for p in structural.peers)],
                 *(g.members for g in groups.values() if g is not None),
             ),
+            kind=ctx.kind,
         )
 
     return state.memo(("peers", code), build)
 
 
 def municipality_names(state: Loaded) -> Sequence[tuple[str, str]]:
-    """(code, name) of every municipality, by name."""
+    """(code, name) of every municipality (or, for the regions' state, region), by name."""
     ctx = state.context
     return sorted(((m, ctx.names.get(m, m)) for m in ctx.municipalities), key=lambda x: x[1])

@@ -1,10 +1,19 @@
 """The Swedish pages (server-rendered Jinja2, a JSON twin for each): the analyses
-(start, search, municipality, peers, KPI), the bank (examples, login, account) and the
+(start, search, municipality, region, peers, KPI), the bank (examples, login, account) and the
 trials (försök) with their evaluations."""
 
 from fastapi import APIRouter
 
-from tillit.web.pages import _account, _analyses, _bank, _example_form, _trial_form, _trials
+from tillit.web.pages import (
+    _account,
+    _analyses,
+    _bank,
+    _example_form,
+    _kpis,
+    _regions,
+    _trial_form,
+    _trials,
+)
 from tillit.web.pages._analyses import warm_pages
 from tillit.web.pages._render import PAGE_CSP, render_error
 from tillit.web.pages._trial_eval import TrialEvaluator
@@ -12,5 +21,5 @@ from tillit.web.pages._trial_eval import TrialEvaluator
 __all__ = ["PAGE_CSP", "TrialEvaluator", "pages_router", "render_error", "warm_pages"]
 
 pages_router = APIRouter(include_in_schema=False)
-for _module in (_analyses, _account, _bank, _example_form, _trial_form, _trials):
+for _module in (_analyses, _regions, _kpis, _account, _bank, _example_form, _trial_form, _trials):
     pages_router.include_router(_module.router)

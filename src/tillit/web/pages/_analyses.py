@@ -1,6 +1,6 @@
 """The analysis pages: start, search, municipality, peers and KPI (with its charts).
 Each route calls one query function and renders it as HTML or, at ``….json``, as its
-JSON twin."""
+JSON twin. The regions' pages, over the same query functions, are in ``_regions``."""
 
 from __future__ import annotations
 
@@ -9,34 +9,32 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from markupsafe import Markup, escape
 
 from tillit.bank import SearchFilters
 from tillit.errors import NoDataError, NotFoundError
 from tillit.query import (
+    RIKET,
     Loaded,
-    kpi_data,
     kpi_overview,
     municipality_data,
     municipality_names,
     municipality_overview,
     peers_data,
     peers_overview,
+    resolve_code,
 )
 from tillit.web._auth import WebState, web_state
 from tillit.web._params import is_digits
-from tillit.web.pages._figures import CHARTS, figure
 from tillit.web.pages._render import (
-    csv_response,
     json_bytes,
     json_cached,
     json_response,
     page_parts,
     render,
     render_cached,
-    svg_response,
     viewer,
 )
+from tillit.web.pages._units import words
 
 __all__ = ["router"]
 
@@ -50,17 +48,18 @@ Code = Annotated[str | None, Query(max_length=60)]
 NO_DATA = "Webbplatsen har inga nyckeltal från Kolada ännu."
 
 
-def loaded(state: WebState) -> Loaded:
-    """The store's analyses (loaded on first use and after every change of the store).
-    An empty store is a `NoDataError` that speaks of the site (``NO_DATA``); its hint, the
-    command that fills the store, is shown to administrators only (``web._errors``)."""
+def loaded(state: WebState, kind: str = "K") -> Loaded:
+    """The store's analyses of the municipalities (``kind`` "K") or the regions ("L"),
+    loaded on first use and after every change of the store. An empty store is a
+    `NoDataError` that speaks of the site (``NO_DATA``); its hint, the command that fills
+    the store, is shown to administrators only (``web._errors``)."""
     if state.atlas is None:
         raise NoDataError(
             NO_DATA,
             hint="Starta webbplatsen med `tillit serve` efter `tillit sync` eller `tillit import`.",
         )
     try:
-        return state.atlas.loaded()
+        return state.atlas.loaded(kind)
     except NoDataError as exc:
         store = state.atlas.store
         if store.metadata.exists("municipality") and store.values.manifest().get("rows", 0):
@@ -68,13 +67,39 @@ def loaded(state: WebState) -> Loaded:
         raise NoDataError(NO_DATA, hint=exc.hint) from exc
 
 
-def _canonical(code: str, make: Callable[[str], str], state: WebState) -> str | None:
-    """The address with the municipality's code when it was given by name."""
+def canonical(
+    code: str, make: Callable[[str], str], state: WebState, kind: str = "K"
+) -> str | None:
+    """The address with the municipality's (or region's) code when it was given by name."""
     if is_digits(code) and len(code) == 4:
         return None
-    from tillit.query import resolve_code
+    return make(resolve_code(loaded(state, kind), code))
 
-    return make(resolve_code(loaded(state), code))
+
+def other_kind(state: WebState, text: str, kind: str) -> str | None:
+    """The code of the unit ``text`` names when it is of the other kind than ``kind`` (a
+    region at a municipality's address, or a municipality at a region's); None when it is
+    of ``kind`` or unknown (the page then resolves it, or says what is wrong)."""
+    if state.atlas is None:
+        return None
+    store = state.atlas.store
+    try:
+        row = store.municipality(text)
+    except (NotFoundError, NoDataError):
+        return None
+    other = "L" if kind == "K" else "K"
+    if row.get("type") == other and row["id"] != RIKET:
+        return str(row["id"])
+    return None
+
+
+def unit_names(state: WebState, kind: str) -> Sequence[tuple[str, str]]:
+    """(code, name) of every municipality or region the pages can show, by name; none
+    when the store cannot analyse that kind."""
+    try:
+        return municipality_names(loaded(state, kind))
+    except NoDataError:
+        return []
 
 
 # --- start and search ---------------------------------------------------------------------
@@ -82,17 +107,21 @@ def _canonical(code: str, make: Callable[[str], str], state: WebState) -> str | 
 def start(request: Request, state: State) -> Response:
     """The start page; on an empty store it says so, and how an administrator fills it."""
     names: Sequence[tuple[str, str]] = []
+    regions: Sequence[tuple[str, str]] = []
     missing: NoDataError | None = None
     try:
         names = municipality_names(loaded(state))
     except NoDataError as exc:
         missing = exc
+    else:
+        regions = unit_names(state, "L")
     return render(
         request,
         "start.html",
         {
             "viewer": viewer(request, state),
             "municipalities": names,
+            "regions": regions,
             "empty": missing is not None and missing.message == NO_DATA,
             "missing": missing,
         },
@@ -101,16 +130,25 @@ def start(request: Request, state: State) -> Response:
 
 @router.get("/kommun")
 def choose_municipality(state: State, kod: Code = None) -> Response:
-    """The start page's municipality picker (works without JavaScript)."""
+    """The start page's municipality picker (works without JavaScript); a region's name
+    or code goes to the region's page."""
     if not kod:
         return RedirectResponse("/", status_code=303)
-    from tillit.query import resolve_code
-
+    region = other_kind(state, kod, "K")
+    if region:
+        return RedirectResponse(f"/region/{region}", status_code=303)
     return RedirectResponse(f"/kommun/{resolve_code(loaded(state), kod)}", status_code=303)
 
 
-#: What ``/sok?visa=…`` shows all of, paged: municipalities, KPIs or good examples.
-SEARCH_KINDS = ("kommuner", "nyckeltal", "exempel")
+#: What ``/sok?visa=…`` shows all of, paged: municipalities, regions, KPIs or good examples.
+SEARCH_KINDS = ("kommuner", "regioner", "nyckeltal", "exempel")
+#: Each kind's key in the result and the noun its count is written with.
+_SEARCH_KEYS = {
+    "kommuner": ("municipalities", "kommun"),
+    "regioner": ("regions", "region"),
+    "nyckeltal": ("kpis", "nyckeltal"),
+    "exempel": ("examples", "gott exempel"),
+}
 #: Hits of each kind on the overview, and per page when one kind is shown.
 OVERVIEW_HITS = 8
 PAGE_HITS = 20
@@ -119,9 +157,9 @@ PAGE_HITS = 20
 def search_all(
     request: Request, state: WebState, q: str, kind: str | None = None, page: int = 1
 ) -> dict[str, Any]:
-    """Municipalities, KPIs and good examples matching ``q``, each with how many match in
-    all (``*_total``): the first few of each kind, or, for ``kind``, one page of that kind
-    (``page``, from 1)."""
+    """Municipalities, regions, KPIs and good examples matching ``q``, each with how many
+    match in all (``*_total``): the first few of each kind, or, for ``kind``, one page of
+    that kind (``page``, from 1)."""
     q = q.strip()
     kind = kind if kind in SEARCH_KINDS else None
     size = PAGE_HITS if kind else OVERVIEW_HITS
@@ -134,6 +172,8 @@ def search_all(
         "offset": offset,
         "municipalities": [],
         "municipalities_total": 0,
+        "regions": [],
+        "regions_total": 0,
         "kpis": [],
         "kpis_total": 0,
         "examples": [],
@@ -149,13 +189,18 @@ def search_all(
     if state.atlas is not None:
         store = state.atlas.store
         try:
-            found = [
-                {"code": r["id"], "name": r["title"]}
-                for r in store.search_municipalities(q, limit=100_000)
-                if r.get("type") == "K"
-            ]
-            out["municipalities"] = found[offset : offset + wanted("kommuner")]
-            out["municipalities_total"] = len(found)
+            units = store.search_municipalities(q, limit=100_000)
+            for key, unit, this in (
+                ("municipalities", "K", "kommuner"),
+                ("regions", "L", "regioner"),
+            ):
+                found = [
+                    {"code": r["id"], "name": r["title"]}
+                    for r in units
+                    if r.get("type") == unit and r["id"] != RIKET
+                ]
+                out[key] = found[offset : offset + wanted(this)]
+                out[f"{key}_total"] = len(found)
             hits, out["kpis_total"] = store.search_kpis_page(
                 q, limit=wanted("nyckeltal"), offset=offset
             )
@@ -183,14 +228,9 @@ def search_all(
     ]
     out["examples_total"] = result.total
     if kind:
-        total = out[
-            {"kommuner": "municipalities", "nyckeltal": "kpis", "exempel": "examples"}[kind]
-            + "_total"
-        ]
-        out["pages"] = max(1, -(-total // size))
-        out["noun"] = {"kommuner": "kommun", "nyckeltal": "nyckeltal", "exempel": "gott exempel"}[
-            kind
-        ]
+        key, noun = _SEARCH_KEYS[kind]
+        out["pages"] = max(1, -(-out[f"{key}_total"] // size))
+        out["noun"] = noun
     return out
 
 
@@ -221,11 +261,13 @@ def search_page(
 
 
 # --- municipality and peers -------------------------------------------------------------
-def _overview(state: WebState, code: str) -> tuple[Loaded, Any, tuple[str, ...], int]:
-    """The municipality's overview with its learning partners' published examples, the
-    number of trials registered in it (up to 100), and a key that changes when those
-    counts do (the rendered page is kept under it)."""
-    data = loaded(state)
+def overview(
+    state: WebState, code: str, kind: str = "K"
+) -> tuple[Loaded, Any, tuple[str, ...], int]:
+    """The municipality's (or region's) overview with its learning partners' published
+    examples, the number of trials registered in it (up to 100), and a key that changes
+    when those counts do (the rendered page is kept under it)."""
+    data = loaded(state, kind)
     report = municipality_overview(data, code)
     partners = sorted(
         {p.municipality for f in report.learning.findings for p in f.partners}
@@ -244,32 +286,45 @@ def _overview(state: WebState, code: str) -> tuple[Loaded, Any, tuple[str, ...],
 
 
 def warm_pages(state: WebState) -> None:
-    """Render every municipality's page, its JSON twin and its peer page in advance (the
-    analyses first): what a visitor asks for first is then ready. An empty store has
-    nothing to warm: its pages say so when asked."""
-    try:
-        data = loaded(state)
-    except NoDataError:
-        return
-    for code in data.context.municipalities:
-        _warm_municipality(state, code)
-    for kpi in data.key_kpis:  # the KPIs every municipality page links to
-        kpi_overview(data, kpi)
+    """Render every municipality's and region's page, its JSON twin and its peer page in
+    advance (the analyses first): what a visitor asks for first is then ready. An empty
+    store has nothing to warm: its pages say so when asked (a store with municipalities
+    but no region values warms the municipalities)."""
+    for kind in ("K", "L"):
+        try:
+            data = loaded(state, kind)
+        except NoDataError:
+            continue
+        for code in data.context.municipalities:
+            _warm_unit(state, code, kind)
+        for kpi in data.key_kpis:  # the KPIs every municipality (region) page links to
+            kpi_overview(data, kpi)
 
 
-def _warm_municipality(state: WebState, code: str) -> None:
-    data, report, signature, trials = _overview(state, code)
+def _warm_unit(state: WebState, code: str, kind: str) -> None:
+    data, report, signature, trials = overview(state, code, kind)
     key = (report.municipality, *signature)
-    context = {"report": report, "trials": trials}
+    context = {"report": report, "trials": trials, "w": words(kind)}
     page_parts("municipality.html", lambda: context, memo=data.memo, key=key)
     json_bytes(data.memo, ("municipality", *key), lambda: municipality_data(report))
     peers = peers_overview(data, code)
-    page_parts("peers.html", lambda: {"report": peers}, memo=data.memo, key=(code,))
+    page_parts(
+        "peers.html", lambda: {"report": peers, "w": words(kind)}, memo=data.memo, key=(code,)
+    )
+
+
+def see_other(path: str, code: str) -> RedirectResponse:
+    """A region at a municipality's address, or a municipality at a region's: "see other"
+    (303) to the same page of the right kind (``path`` with "{}" for the code)."""
+    return RedirectResponse(path.format(code), status_code=303)
 
 
 @router.get("/kommun/{code}.json")
 def municipality_json(state: State, code: str) -> Response:
-    data, report, signature, _trials = _overview(state, code)
+    region = other_kind(state, code, "K")
+    if region:
+        return see_other("/region/{}.json", region)
+    data, report, signature, _trials = overview(state, code)
     return json_cached(
         data.memo,
         ("municipality", report.municipality, *signature),
@@ -279,6 +334,9 @@ def municipality_json(state: State, code: str) -> Response:
 
 @router.get("/kommun/{code}/lika.json")
 def peers_json(state: State, code: str) -> Response:
+    region = other_kind(state, code, "K")
+    if region:
+        return see_other("/region/{}/lika.json", region)
     data = loaded(state)
     report = peers_overview(data, code)
     return json_cached(data.memo, ("peers", report.municipality), lambda: peers_data(report))
@@ -286,7 +344,10 @@ def peers_json(state: State, code: str) -> Response:
 
 @router.get("/kommun/{code}/lika")
 def peers_page(request: Request, state: State, code: str) -> Response:
-    moved = _canonical(code, lambda c: f"/kommun/{c}/lika", state)
+    region = other_kind(state, code, "K")
+    if region:
+        return see_other("/region/{}/lika", region)
+    moved = canonical(code, lambda c: f"/kommun/{c}/lika", state)
     if moved:
         return RedirectResponse(moved, status_code=308)
     data = loaded(state)
@@ -294,7 +355,7 @@ def peers_page(request: Request, state: State, code: str) -> Response:
     return render_cached(
         request,
         "peers.html",
-        lambda: {"report": report},
+        lambda: {"report": report, "w": words("K")},
         memo=data.memo,
         key=(report.municipality,),
         viewer=viewer(request, state),
@@ -303,113 +364,18 @@ def peers_page(request: Request, state: State, code: str) -> Response:
 
 @router.get("/kommun/{code}")
 def municipality_page(request: Request, state: State, code: str) -> Response:
-    moved = _canonical(code, lambda c: f"/kommun/{c}", state)
+    region = other_kind(state, code, "K")
+    if region:
+        return see_other("/region/{}", region)
+    moved = canonical(code, lambda c: f"/kommun/{c}", state)
     if moved:
         return RedirectResponse(moved, status_code=308)
-    data, report, signature, trials = _overview(state, code)
+    data, report, signature, trials = overview(state, code)
     return render_cached(
         request,
         "municipality.html",
-        lambda: {"report": report, "trials": trials},
+        lambda: {"report": report, "trials": trials, "w": words("K")},
         memo=data.memo,
         key=(report.municipality, *signature),
-        viewer=viewer(request, state),
-    )
-
-
-def _options(data: Loaded, selected: str | None) -> Markup:
-    """The <option>s of every municipality, by name, the chosen one selected."""
-
-    def build() -> str:
-        return "".join(
-            f'<option value="{code}"{" selected" if code == selected else ""}>'
-            f"{escape(name)}</option>"
-            for code, name in municipality_names(data)
-        )
-
-    return Markup(data.memo(("options", selected or ""), build, keep=400))
-
-
-# --- KPI ----------------------------------------------------------------------------------
-@router.get("/nyckeltal/{kpi}.json")
-def kpi_json(state: State, kpi: str, kommun: Code = None) -> Response:
-    data = loaded(state)
-    report = kpi_overview(data, kpi, kommun or None)
-    return json_cached(
-        data.memo, ("kpi", report.kpi, report.municipality or ""), lambda: kpi_data(report)
-    )
-
-
-@router.get("/nyckeltal/{kpi}.csv")
-def kpi_csv(state: State, kpi: str, kommun: Code = None) -> Response:
-    report = kpi_overview(loaded(state), kpi, kommun or None)
-    rows = (
-        {
-            "kpi": report.kpi,
-            "kommunkod": p.municipality,
-            "kommun": p.name,
-            "ar": report.year,
-            "varde": p.value,
-            "roll": {"focal": "vald kommun", "peer": "liknande kommun"}.get(p.role, ""),
-        }
-        for p in report.points
-    )
-    return csv_response(
-        rows, ("kpi", "kommunkod", "kommun", "ar", "varde", "roll"), f"{report.kpi}.csv"
-    )
-
-
-def _figure(state: WebState, kpi: str, chart: str, kommun: str | None) -> Any:
-    if chart not in CHARTS:
-        raise NotFoundError(
-            f"Det finns inget diagram som heter {chart!r}.",
-            hint="Diagrammen heter " + ", ".join(CHARTS) + ".",
-        )
-    report = kpi_overview(loaded(state), kpi, kommun or None)
-    fig = figure(report, chart)
-    if fig is None:
-        raise NotFoundError(
-            f"{report.title} har inget trattdiagram.",
-            hint="Trattdiagram ritas för andelar och antal per invånare.",
-        )
-    return report, fig
-
-
-@router.get("/nyckeltal/{kpi}/{chart}.svg")
-def chart_svg(state: State, kpi: str, chart: str, kommun: Code = None) -> Response:
-    report, fig = _figure(state, kpi, chart, kommun)
-    name = f"{report.kpi}-{chart}" + (f"-{report.municipality}" if report.municipality else "")
-    return svg_response(fig.chart.svg, f"{name}.svg")
-
-
-@router.get("/nyckeltal/{kpi}/{chart}.csv")
-def chart_csv(state: State, kpi: str, chart: str, kommun: Code = None) -> Response:
-    report, fig = _figure(state, kpi, chart, kommun)
-    name = f"{report.kpi}-{chart}" + (f"-{report.municipality}" if report.municipality else "")
-    return csv_response(fig.rows, fig.columns, f"{name}.csv")
-
-
-@router.get("/nyckeltal/{kpi}")
-def kpi_page(request: Request, state: State, kpi: str, kommun: Code = None) -> Response:
-    data = loaded(state)
-    if kommun and not (is_digits(kommun) and len(kommun) == 4):
-        from tillit.query import resolve_code
-
-        code = resolve_code(data, kommun)
-        return RedirectResponse(f"/nyckeltal/{kpi}?kommun={code}", status_code=308)
-    report = kpi_overview(data, kpi, kommun or None)
-    if report.kpi != kpi:
-        suffix = f"?kommun={report.municipality}" if report.municipality else ""
-        return RedirectResponse(f"/nyckeltal/{report.kpi}{suffix}", status_code=308)
-    return render_cached(
-        request,
-        "kpi.html",
-        lambda: {
-            "report": report,
-            "figures": [f for f in (figure(report, slug) for slug in CHARTS) if f is not None],
-            "options": _options(data, report.municipality),
-        },
-        memo=data.memo,
-        key=(report.kpi, report.municipality or ""),
         viewer=viewer(request, state),
     )

@@ -1,6 +1,6 @@
 """The KPI page's charts, built from the page's query result: the distribution over all
-municipalities, the funnel and the time series, each with a Swedish text summary (the
-chart's description) and the rows of its data table (also its CSV download)."""
+municipalities (or all regions), the funnel and the time series, each with a Swedish text
+summary (the chart's description) and the rows of its data table (also its CSV download)."""
 
 from __future__ import annotations
 
@@ -24,11 +24,12 @@ from tillit.reports import (
     series_chart,
 )
 from tillit.web.pages._render import swedish_number as num
+from tillit.web.pages._units import words
 
 __all__ = ["CHARTS", "Figure", "figure"]
 
 #: Columns shown as they are, not as Swedish numbers.
-_PLAIN = frozenset({"ar", "kommunkod"})
+_PLAIN = frozenset({"ar", "kommunkod", "regionkod"})
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ def _places(columns: tuple[str, ...], rows: Any) -> tuple[int, ...]:
 def _row_html(columns: tuple[str, ...], places: tuple[int, ...], values: tuple[Any, ...]) -> str:
     """One table row. Kept: the same KPI's rows come again for every municipality chosen,
     and only the chosen one's and its peers' rows differ."""
-    focal = ' class="focal-row"' if "vald kommun" in values else ""
+    focal = ' class="focal-row"' if "vald kommun" in values or "vald region" in values else ""
     cells = []
     for i, (column, value) in enumerate(zip(columns, values, strict=True)):
         if value is None:
@@ -88,14 +89,13 @@ def _better(report: KpiOverview) -> Literal["higher", "lower"] | None:
     return None
 
 
-_ROLE_LABELS = {"focal": "vald kommun", "peer": "liknande kommun"}
-
-
-def _role_label(role: str) -> str:
-    return _ROLE_LABELS.get(role, "")
+def _role_label(role: str, kind: str = "K") -> str:
+    w = words(kind)
+    return {"focal": w.chosen, "peer": w.peer}.get(role, "")
 
 
 def distribution(report: KpiOverview) -> Figure:
+    w = words(report.kind)
     marks = [Mark(p.municipality, p.name, p.value, p.role) for p in report.points]
     rank = report.rank()
     focal = report.focal
@@ -104,7 +104,7 @@ def distribution(report: KpiOverview) -> Figure:
         (report.national_median, focal.value if focal else None, report.peer_median)
     )
     parts = [
-        f"{swedish.count(len(report.points), 'kommun')} har ett värde för {report.year}; "
+        f"{swedish.count(len(report.points), w.unit)} har ett värde för {report.year}; "
         f"medianen är {national}."
     ]
     if focal is not None and rank is not None:
@@ -113,11 +113,11 @@ def distribution(report: KpiOverview) -> Figure:
             f"({report.rank_basis})."
         )
     if report.peer_median is not None:
-        parts.append(f"Liknande kommuners median är {peer}.")
+        parts.append(f"{w.Peers_s} median är {peer}.")
     chart = distribution_chart(
         marks,
         chart_id="fordelning",
-        title=f"{report.title}, alla kommuner {report.year}",
+        title=f"{report.title}, {w.all_units} {report.year}",
         description=" ".join(parts),
         unit=_unit(report.title),
         median=report.national_median,
@@ -126,18 +126,18 @@ def distribution(report: KpiOverview) -> Figure:
     )
     rows = tuple(
         {
-            "kommunkod": p.municipality,
-            "kommun": p.name,
+            w.code_column: p.municipality,
+            w.unit: p.name,
             "varde": p.value,
-            "roll": _role_label(p.role),
+            "roll": _role_label(p.role, report.kind),
         }
         for p in sorted(report.points, key=lambda p: (-p.value, p.name))
     )
     return Figure(
         "fordelning",
         chart,
-        ("kommunkod", "kommun", "varde", "roll"),
-        ("Kod", "Kommun", f"Värde {report.year}", "Roll"),
+        (w.code_column, w.unit, "varde", "roll"),
+        ("Kod", w.unit.capitalize(), f"Värde {report.year}", "Roll"),
         rows,
     )
 
@@ -149,6 +149,7 @@ _METHOD = {
 
 
 def funnel(report: KpiOverview) -> Figure | None:
+    w = words(report.kind)
     view = report.funnel
     if view is None:
         return None
@@ -158,10 +159,10 @@ def funnel(report: KpiOverview) -> Figure | None:
         if p.size is not None
     ]
     parts = [
-        f"Trattdiagram för {report.year}: varje kommuns värde mot dess befolkning "
+        f"Trattdiagram för {report.year}: varje {w.unit}s värde mot dess befolkning "
         f"({view.source or 'invånare'}). Gränserna visar hur långt från medelvärdet "
-        f"{num(view.target)} en kommun kan hamna av slumpen enbart, som "
-        f"{_METHOD.get(view.method, view.method)}, justerat för att kommuner skiljer sig "
+        f"{num(view.target)} en {w.unit} kan hamna av slumpen enbart, som "
+        f"{_METHOD.get(view.method, view.method)}, justerat för att {w.units} skiljer sig "
         "mer än slumpen (överspridning)."
     ]
     comparison = report.comparison
@@ -188,19 +189,19 @@ def funnel(report: KpiOverview) -> Figure | None:
     )
     rows = tuple(
         {
-            "kommunkod": m.code,
-            "kommun": m.name,
+            w.code_column: m.code,
+            w.unit: m.name,
             "invanare": m.size,
             "varde": m.value,
-            "roll": _role_label(m.role),
+            "roll": _role_label(m.role, report.kind),
         }
         for m in sorted(marks, key=lambda m: m.size or 0.0)
     )
     return Figure(
         "tratt",
         chart,
-        ("kommunkod", "kommun", "invanare", "varde", "roll"),
-        ("Kod", "Kommun", "Invånare", f"Värde {report.year}", "Roll"),
+        (w.code_column, w.unit, "invanare", "varde", "roll"),
+        ("Kod", w.unit.capitalize(), "Invånare", f"Värde {report.year}", "Roll"),
         rows,
     )
 
@@ -210,12 +211,13 @@ def _f(values: tuple[float | None, ...]) -> tuple[float, ...]:
 
 
 def series(report: KpiOverview) -> Figure:
-    name = report.name or "Kommunen"
+    w = words(report.kind)
+    name = report.name or w.the_unit.capitalize()
     lines = []
     if report.municipality:
         lines.append(Series(name, report.years, report.series, "focal"))
-        lines.append(Series("Median, liknande kommuner", report.years, report.peer_series, "peer"))
-    lines.append(Series("Median, alla kommuner", report.years, report.national_series, "national"))
+        lines.append(Series(f"Median, {w.peers}", report.years, report.peer_series, "peer"))
+    lines.append(Series(f"Median, {w.all_units}", report.years, report.national_series, "national"))
     trend = report.trend
     parts = []
     if trend is not None and trend.slope is not None and trend.intercept is not None:
@@ -236,7 +238,9 @@ def series(report: KpiOverview) -> Figure:
     elif report.municipality:
         parts.insert(0, f"{name} har inga värden för nyckeltalet.")
     else:
-        parts.insert(0, "Medianen för alla kommuner per år. Välj en kommun för att se dess serie.")
+        parts.insert(
+            0, f"Medianen för {w.all_units} per år. Välj en {w.unit} för att se dess serie."
+        )
     chart = series_chart(
         lines,
         chart_id="tidsserie",
@@ -248,7 +252,7 @@ def series(report: KpiOverview) -> Figure:
     rows = tuple(
         {
             "ar": y,
-            "kommun": report.series[i] if report.series else None,
+            w.unit: report.series[i] if report.series else None,
             "liknande_median": report.peer_series[i] if report.peer_series else None,
             "alla_median": report.national_series[i],
         }
@@ -257,8 +261,8 @@ def series(report: KpiOverview) -> Figure:
     return Figure(
         "tidsserie",
         chart,
-        ("ar", "kommun", "liknande_median", "alla_median"),
-        ("År", name, "Median, liknande kommuner", "Median, alla kommuner"),
+        ("ar", w.unit, "liknande_median", "alla_median"),
+        ("År", name, f"Median, {w.peers}", f"Median, {w.all_units}"),
         rows,
     )
 
