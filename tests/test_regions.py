@@ -234,3 +234,10 @@ def test_cli_national_matrix_for_regions(
     code, out, err = _run(capsys, "learn", "--regioner")
     assert code == 2 and "--regioner hör ihop med --alla" in err
     del rows
+
+
+def test_k_beyond_the_other_regions_says_how_many_there_are(region_store: Store) -> None:
+    with pytest.raises(InvalidInputError, match="jämförelseregioner måste vara mellan 1 och 20"):
+        peers_report(region_store, HALLAND, k=21)
+    with pytest.raises(InvalidInputError, match="jämförelseregioner"):
+        learn_report(region_store, GOTLAND, k=25)

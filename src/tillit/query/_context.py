@@ -167,6 +167,18 @@ class Context:
     #: "K" (municipalities) or "L" (regions), see UNIT_KINDS.
     kind: str = "K"
 
+    def check_k(self, k: int) -> int:
+        """``k`` when there are that many others of the kind to be peers, else an error."""
+        others = len(self.municipalities) - 1
+        if not 1 <= k <= others:
+            raise InvalidInputError(
+                f"Antalet jämförelse{unit_word(self.kind, plural=True)} måste vara mellan "
+                f"1 och {others}, inte {k}.",
+                hint="Standard är 7, som Koladas egna grupper av liknande "
+                f"{unit_word(self.kind, plural=True)}; --peers alla tar alla {others}.",
+            )
+        return k
+
     def title(self, kpi: str) -> str:
         meta = self.kpi_meta.get(kpi)
         return str(meta["title"]) if meta else kpi
@@ -248,7 +260,7 @@ class Context:
         kommuner" or "Liknande regioner" group (for ``area``, an operating area, when
         Kolada has one for it; else the overall group), or all the others of its kind."""
         if kind == "struktur":
-            peers = self.structure.peers(municipality, k)
+            peers = self.structure.peers(municipality, self.check_k(k))
             return PeerSet(
                 kind,
                 structural_label(k, self.structure, self.kind),

@@ -262,7 +262,7 @@ def peers_report(
     or "Liknande regioner" group."""
     focal = resolve_municipality(store, municipality)
     ctx = load_context(store, kpis=list(STRUCTURAL_KPIS), as_of=as_of, kind=focal["type"])
-    structural = ctx.structure.peers(focal["id"], k)
+    structural = ctx.structure.peers(focal["id"], ctx.check_k(k))
     groups: dict[str, PeerSet | None] = {"kommungrupp": None, "liknande": None}
     for kind in ("kommungrupp", "liknande") if ctx.kind == "K" else ("liknande",):
         try:
