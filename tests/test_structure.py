@@ -107,7 +107,8 @@ def test_distances_do_not_depend_on_the_units_of_a_variable() -> None:
 
 
 def test_distances_are_mahalanobis_on_the_standardized_variables() -> None:
-    structure = _structure(_raw(40))
+    structure = _structure(_raw(80))  # 16 per variable: the sample correlations are used
+    assert structure.shrinkage == 0.0
     z = structure.standardized
     np.testing.assert_allclose(z.mean(axis=0), 0, atol=1e-12)
     np.testing.assert_allclose(z.std(axis=0), 1, atol=1e-12)
@@ -294,3 +295,38 @@ def test_dropping_most_variables_is_an_error_that_names_what_to_fetch() -> None:
         build_structure(two, variables=VARIABLES, drop_missing=True)
     three = Panel(panel.kpis[:3], panel.municipalities, panel.years, panel.values[:3])
     assert len(build_structure(three, variables=VARIABLES, drop_missing=True).variables) == 3
+
+
+def test_with_few_units_per_variable_the_correlations_are_shrunk_toward_the_identity() -> None:
+    """21 units on 5 variables (the regions have 21 on 9): the sample correlation matrix is
+    shrunk by the Ledoit–Wolf intensity, which falls as units are added."""
+
+    def correlated(n: int) -> np.ndarray:
+        # Urban share rises with size, growth with income (independent variables would
+        # rightly be shrunk all the way: their sample correlations are all noise).
+        raw = _raw(n)
+        noise = np.random.default_rng(n).normal(0.0, 1.0, (n, 2))
+        raw[:, 3] = 20.0 + 6.0 * np.log(raw[:, 0] / 3_000) + 4.0 * noise[:, 0]
+        raw[:, 4] = 40.0 * np.log(raw[:, 2] / 300_000) + 2.0 * noise[:, 1]
+        return raw
+
+    raw = correlated(21)
+    structure = _structure(raw)
+    z = structure.standardized
+    sample = z.T @ z / z.shape[0]
+    delta = structure.shrinkage
+    assert 0.0 < delta < 1.0
+    shrunk = delta * np.eye(5) + (1.0 - delta) * sample + 1e-3 * np.eye(5)
+    diff = z[3] - z[11]
+    assert structure.distances()[3, 11] == pytest.approx(
+        np.sqrt(diff @ np.linalg.inv(shrunk) @ diff)
+    )
+    # Asked not to shrink, the sample matrix.
+    plain = build_structure(_panel(raw), variables=VARIABLES, shrink=False)
+    assert plain.shrinkage == 0.0
+    inverse = np.linalg.inv(np.cov(z, rowvar=False) + 1e-3 * np.eye(5))
+    assert plain.distances()[3, 11] == pytest.approx(np.sqrt(diff @ inverse @ diff))
+    # More units, less shrinkage (asked for explicitly: 290 would not be shrunk by default).
+    many = build_structure(_panel(correlated(290)), variables=VARIABLES, shrink=True)
+    assert 0.0 < many.shrinkage < delta / 3
+    assert _structure(correlated(290)).shrinkage == 0.0

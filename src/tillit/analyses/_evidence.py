@@ -23,6 +23,7 @@ from scipy import special
 from tillit.analyses._eligibility import practical_gap
 from tillit.analyses._multiple import benjamini_hochberg
 from tillit.analyses._noise import (
+    MAX_RHO,
     WINDOW,
     Levels,
     Noise,
@@ -242,13 +243,14 @@ def peer_gaps(
         )
         other_part = masked_mean(median_var, present, axis=2)
         standardised = beyond / np.sqrt(factor)
-    p = mixture_p(
-        np.where(np.isnan(t), np.nan, standardised).ravel(),
-        own_part.ravel(),
-        other_part.ravel(),
-        df.ravel(),
-        np.broadcast_to(evidence.noise.tail_df[:, None], shape).ravel(),
-    ).reshape(shape)
+    p = rho_integrated_p(
+        evidence.noise,
+        years,
+        np.where(np.isnan(t), np.nan, standardised),
+        own_part,
+        other_part,
+        df,
+    )
     return Gaps(
         focal=focal,
         peers=peers,
@@ -264,6 +266,52 @@ def peer_gaps(
         p=np.where(np.isnan(t), np.nan, p),
         years=years.astype(np.int64),
     )
+
+
+#: Gauss–Hermite nodes (standard normal) and weights over which the p-value is averaged
+#: for the uncertainty of the KPI's ρ (:func:`rho_integrated_p`).
+RHO_NODES = np.array([-np.sqrt(3.0), 0.0, np.sqrt(3.0)])
+RHO_WEIGHTS = np.array([1.0, 4.0, 1.0]) / 6.0
+
+
+def rho_integrated_p(
+    noise: Noise,
+    years: npt.NDArray[np.int64],
+    standardised: FloatArray,
+    own: FloatArray,
+    other: FloatArray,
+    df: FloatArray,
+) -> FloatArray:
+    """Two-sided p-values of the gap test (kpi, focal), averaged over the KPI's ρ as
+    estimated: ρ̂ ± its standard error (Gauss–Hermite, three nodes, kept in [0, MAX_RHO]).
+    ρ is one estimate per KPI, shared by every municipality, so its error is in no
+    series' degrees of freedom; with 21 regions it is about 0.2, and a ρ estimated too
+    low understates the variance of a three-year mean twice (the variance from
+    differences, 2σ²(1 − ρ), and the mean's factor f(ρ, n)). Under another ρ every
+    variance of the test scales by f(ρ, n)(1 − ρ̂) / (f(ρ̂, n)(1 − ρ)) (the expected sum
+    of squared differences is 2(1 − ρ) per difference, so each own variance and the
+    prior scale with 1 / (1 − ρ)). With a standard error of 0 this is :func:`mixture_p`."""
+    shape = standardised.shape
+    tail = np.broadcast_to(noise.tail_df[:, None], shape).ravel()
+    own_flat, other_flat, df_flat = own.ravel(), other.ravel(), df.ravel()
+    centre = mixture_p(standardised.ravel(), own_flat, other_flat, df_flat, tail)
+    out = centre.copy()
+    rho = noise.rho[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        base = mean_variance_factor(rho, years) / (1.0 - rho)
+        for node, weight in zip(RHO_NODES, RHO_WEIGHTS, strict=True):
+            if node == 0.0:
+                continue
+            at = np.clip(rho + node * noise.rho_se[:, None], 0.0, MAX_RHO)
+            scale = (mean_variance_factor(at, years) / (1.0 - at) / base).ravel()
+            moved = np.flatnonzero(np.isfinite(centre) & np.isfinite(scale) & (scale != 1.0))
+            if moved.size:
+                z = standardised.ravel()[moved] / np.sqrt(scale[moved])
+                p = mixture_p(z, own_flat[moved], other_flat[moved], df_flat[moved], tail[moved])
+                # Where ρ is known (standard error 0) the p-value is mixture_p's, to the bit.
+                out[moved] += weight * (p - centre[moved])
+    # The centre node's weight: out = centre + Σ weight · (p − centre) over the other nodes.
+    return np.asarray(np.clip(out, 0.0, 1.0).reshape(shape), dtype=np.float64)
 
 
 def mpd_per_kpi(evidence: Evidence) -> FloatArray:

@@ -44,6 +44,11 @@ from tillit.analyses._panel import FloatArray, Panel
 #: The prior degrees of freedom are estimated per KPI; this caps them (a KPI whose
 #: series' variances scatter no more than sampling error explains gets the size model).
 MAX_PRIOR_DF = 1000.0
+#: A KPI with fewer series than this (the 21 regions, or a KPI few municipalities report)
+#: has two errors of its pooled estimates counted that are negligible with the 290
+#: municipalities (docs/analyses.md, "Regions: 21 units"): ρ's standard error (tests
+#: average over it) and the size model's error at each size (:func:`_unit_prior_df`).
+FEW_SERIES = 50
 #: Years of history used for noise, levels and trends.
 WINDOW = 10
 #: A KPI's noise counts as measured when at least this many municipalities have a series
@@ -259,13 +264,19 @@ def write_ratio_tables(path: str | os.PathLike[str]) -> None:
 def _weighted_median(x: FloatArray, weight: FloatArray) -> FloatArray:
     """Per row of ``x`` (kpi, series), the median weighted by ``weight`` (NaN without
     weight)."""
+    return _weighted_quantile(x, weight, np.full(x.shape[0], 0.5))
+
+
+def _weighted_quantile(x: FloatArray, weight: FloatArray, fraction: FloatArray) -> FloatArray:
+    """Per row of ``x`` (kpi, series), the smallest value at which the cumulative
+    ``weight`` reaches ``fraction`` (per row) of the row's total (NaN without weight)."""
     if x.shape[1] == 0:
         return np.full(x.shape[0], np.nan)
     order = np.argsort(np.where(weight > 0, x, np.inf), axis=1)
     xs = np.take_along_axis(x, order, axis=1)
     cum = np.cumsum(np.take_along_axis(weight, order, axis=1), axis=1)
     total = cum[:, -1:] if cum.size else np.zeros((x.shape[0], 1))
-    first = np.argmax(cum >= 0.5 * total, axis=1)
+    first = np.argmax(cum >= fraction[:, None] * total, axis=1)
     out = np.take_along_axis(xs, first[:, None], axis=1)[:, 0]
     return np.asarray(np.where(total[:, 0] > 0, out, np.nan), dtype=np.float64)
 
@@ -274,7 +285,7 @@ def _weighted_median(x: FloatArray, weight: FloatArray) -> FloatArray:
 _RATIO_DRAWS = 4000
 
 
-def _estimate_rho(diffs: Differences) -> FloatArray:
+def _estimate_rho(diffs: Differences) -> tuple[FloatArray, FloatArray]:
     """ρ per KPI from the series' variograms at lags 2 and 3 relative to lag 1 (the spans
     of the test's three-year mean and of the check's predictions: the lag-1 correlation
     of the differences alone is blind to slow drifts that build up over several years).
@@ -283,7 +294,8 @@ def _estimate_rho(diffs: Differences) -> FloatArray:
     autocorrelations of e. Each series shows its own, and their median over the series
     (weighted by the number of differences) is matched to what it would be on the grid
     of ρ: one vote per municipality whatever its scale, so a few series with a step or a
-    large noise cannot set ρ for all (pooled sums of squares let them)."""
+    large noise cannot set ρ for all (pooled sums of squares let them). Returns ρ and
+    its standard error (from the medians' order statistics, see below)."""
     changes = diffs.changes
     usable = (changes >= 2) & (diffs.ss > 0)
     weight = np.where(usable, changes, 0).astype(np.float64)
@@ -311,12 +323,39 @@ def _estimate_rho(diffs: Differences) -> FloatArray:
 
     with np.errstate(invalid="ignore", divide="ignore"):
         e1 = (per_kpi(weight) @ table1) / total[:, None]
-        d1 = e1 - median1[:, None]
         e2 = (per_kpi(weight2) @ table2) / total2[:, None]
-        d2 = np.where(total2[:, None] > 0, e2 - median2[:, None], 0.0)
-        misfit = (2.0 * d1) ** 2 + (4.0 * d1 + 2.0 * d2) ** 2
-    g = np.argmin(np.where(np.isfinite(misfit), misfit, np.inf), axis=1)
-    return np.asarray(np.where(total > 0, _RHO_GRID[g], 0.0), dtype=np.float64)
+
+    def match(m1: FloatArray, m2: FloatArray) -> FloatArray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            d1 = e1 - m1[:, None]
+            d2 = np.where(total2[:, None] > 0, e2 - m2[:, None], 0.0)
+            misfit = (2.0 * d1) ** 2 + (4.0 * d1 + 2.0 * d2) ** 2
+        g = np.argmin(np.where(np.isfinite(misfit), misfit, np.inf), axis=1)
+        return np.asarray(np.where(total > 0, _RHO_GRID[g], 0.0), dtype=np.float64)
+
+    rho = match(median1, median2)
+    # Its standard error: the order statistics one standard error of rank either side of
+    # each median (a median of n has rank SD √n / 2, so the fraction moves 1 / (2√n), n
+    # the effective number of series), matched like the medians. Both autocorrelations
+    # of the differences rise with ρ, so the upper ends give the upper bound.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        step1 = 0.5 * np.sqrt((weight * weight).sum(axis=1)) / total
+        step2 = 0.5 * np.sqrt((weight2 * weight2).sum(axis=1)) / total2
+        step1 = np.where(np.isfinite(step1), step1, 0.0)
+        step2 = np.where(np.isfinite(step2), step2, 0.0)
+        bounds = [
+            match(
+                _weighted_quantile(r1, weight, np.clip(0.5 + side * step1, 0.0, 1.0)),
+                _weighted_quantile(r2, weight2, np.clip(0.5 + side * step2, 0.0, 1.0)),
+            )
+            for side in (-1.0, 1.0)
+        ]
+    # Counted only where fewer than FEW_SERIES series vote (docs/analyses.md, "Regions:
+    # 21 units"): with 290 it would drop a tenth of the municipalities' validated flags.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        voters = total * total / (weight * weight).sum(axis=1)
+    se = np.where(np.nan_to_num(voters) < FEW_SERIES, (bounds[1] - bounds[0]) / 2.0, 0.0)
+    return rho, np.asarray(se, dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -399,11 +438,18 @@ class Noise:
     prior_df: FloatArray  # per KPI: d0, estimated from the data (≤ MAX_PRIOR_DF)
     rho: FloatArray  # per KPI: the noise's AR(1) correlation from one year to the next
     tail_df: FloatArray  # per KPI: ν of a t with the noise's kurtosis (MAX_PRIOR_DF: normal)
+    #: Per KPI: the standard error of ρ (about 0.2 with 21 series of seven years, a quarter
+    #: of that with 290); tests integrate over it (``_evidence.peer_gaps``).
+    rho_se: FloatArray
+    #: (kpi, municipality): d0 less what the size model's own error at the municipality's
+    #: size costs (:func:`_unit_prior_df`; d0 itself for KPIs with FEW_SERIES series or
+    #: more); the moderated variance and its t use it.
+    unit_prior_df: FloatArray
 
     @property
     def total_df(self) -> FloatArray:
         """Degrees of freedom of a moderated t: d0 + d, (kpi, municipality)."""
-        return self.prior_df[:, None] + self.df
+        return self.unit_prior_df + self.df
 
     def subset(self, kpis: npt.NDArray[np.int64]) -> Noise:
         """The same noise for some KPIs (indices)."""
@@ -417,6 +463,8 @@ class Noise:
             prior_df=self.prior_df[kpis],
             rho=self.rho[kpis],
             tail_df=self.tail_df[kpis],
+            rho_se=self.rho_se[kpis],
+            unit_prior_df=self.unit_prior_df[kpis],
         )
 
     def p_value(self, t: FloatArray) -> FloatArray:
@@ -511,7 +559,7 @@ def estimate_noise(
         diffs = centred_differences(values)
     changes = diffs.changes
     ss_table, df_table = _table(changes)
-    rho = _estimate_rho(diffs)
+    rho, rho_se = _estimate_rho(diffs)
     g = np.rint(rho / (_RHO_GRID[1] - _RHO_GRID[0])).astype(np.int64)
     expectation = ss_table[changes, g[:, None]]  # (kpi, municipality)
     usable = changes >= 2
@@ -530,11 +578,12 @@ def estimate_noise(
     weight = np.where(informative, df, 0.0)
     fitted, slope_on_size = _size_model(own, weight, logpop)
     prior_df, model = _prior(own, weight, fitted)
+    unit_prior_df = _unit_prior_df(prior_df, weight, logpop, slope_fitted=slope_on_size != 0.0)
     # No series long enough to show its noise (a new KPI): assume noise as large as the
     # spread between municipalities, so that nothing is called beyond noise.
     model = np.where(np.isnan(model), (spread * spread)[:, None], model)
     model = np.maximum(model, floor[:, None])
-    d0 = prior_df[:, None]
+    d0 = unit_prior_df
     moderated = np.where(
         df > 0,
         (np.nan_to_num(own) * df + model * d0) / (df + d0),
@@ -552,6 +601,8 @@ def estimate_noise(
         prior_df=prior_df,
         rho=rho,
         tail_df=tail_df,
+        rho_se=rho_se,
+        unit_prior_df=unit_prior_df,
     )
 
 
@@ -665,6 +716,47 @@ def _prior(own: FloatArray, df: FloatArray, fitted: FloatArray) -> tuple[FloatAr
     half0 = prior_df / 2.0
     model = np.exp(fitted + (digamma(half0) - np.log(half0))[:, None])
     return prior_df, model
+
+
+def _unit_prior_df(
+    prior_df: FloatArray,
+    weight: FloatArray,
+    logpop: FloatArray,
+    *,
+    slope_fitted: npt.NDArray[np.bool_],
+) -> FloatArray:
+    """Per (kpi, municipality), the prior degrees of freedom once the size model's own
+    error at that size is counted: the line is fitted to the series' log variances, each
+    off it by sampling (ψ′(d/2)) and by the prior's spread (ψ′(d₀/2)), so its value at
+    log population x has variance Σ aⱼ² vⱼ (aⱼ the weighted least-squares weights of the
+    fit at x), and d₀ᵢ solves ψ′(d₀ᵢ/2) = ψ′(d₀/2) + that variance. Smyth's moment estimate
+    allows for the two fitted parameters only on average; at the ends of the size range
+    (with 21 regions, Gotland and Stockholm) the line is far less certain than in the
+    middle. With 290 municipalities the variance is a few thousandths, and it is not
+    counted for a KPI with FEW_SERIES series or more (d₀ᵢ = d₀): the municipalities'
+    results stay as they were validated."""
+    use = weight > 0
+    lp = np.where(np.isfinite(logpop), logpop, np.nan)[None, :]
+    w = np.where(use, weight, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        half = np.where(use, weight / 2.0, 1.0)
+        v = np.where(use, polygamma(1, half), 0.0) + polygamma(1, prior_df / 2.0)[:, None]
+        sw = w.sum(axis=1, keepdims=True)
+        x = np.where(use, np.nan_to_num(lp), 0.0)
+        xbar = (w * x).sum(axis=1, keepdims=True) / sw
+        dx = np.where(use, x - xbar, 0.0)
+        sxx = (w * dx * dx).sum(axis=1, keepdims=True)
+        fitted = slope_fitted[:, None] & (sxx > 0)
+        w2v = w * w * v
+        a0 = w2v.sum(axis=1, keepdims=True) / (sw * sw)
+        a1 = np.where(fitted, 2.0 * (w2v * dx).sum(axis=1, keepdims=True) / (sw * sxx), 0.0)
+        a2 = np.where(fitted, (w2v * dx * dx).sum(axis=1, keepdims=True) / (sxx * sxx), 0.0)
+        at = np.nan_to_num(lp - xbar)  # a municipality without a population: the mean
+        extra = a0 + a1 * at + a2 * at * at
+        target = polygamma(1, prior_df / 2.0)[:, None] + extra
+        out = 2.0 * _trigamma_inverse(np.where(np.isfinite(target) & (target > 0), target, 1.0))
+    ok = np.isfinite(extra) & (sw > 0) & (use.sum(axis=1, keepdims=True) < FEW_SERIES)
+    return np.asarray(np.where(ok, np.minimum(out, prior_df[:, None]), prior_df[:, None]))
 
 
 def _trigamma_inverse(y: FloatArray) -> FloatArray:
