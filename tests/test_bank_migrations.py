@@ -17,8 +17,19 @@ from tillit.bank import (
 )
 from tillit.errors import NotFoundError, StoreError
 
-#: Mapped tables that later migrations add (0005: trials; 0006: login attempts).
-LATER_TABLES = frozenset({"trials", "trial_kpis", "login_attempts"})
+#: Mapped tables that later migrations add (0005: trials; 0006: login attempts; 0009: goals).
+LATER_TABLES = frozenset(
+    {
+        "trials",
+        "trial_kpis",
+        "login_attempts",
+        "goals",
+        "goal_indicators",
+        "goal_trials",
+        "goal_examples",
+        "goal_revisions",
+    }
+)
 #: Mapped columns and indexes that later migrations add (0007: kinds and sources).
 LATER_OBJECTS = frozenset(
     {

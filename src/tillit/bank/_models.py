@@ -18,6 +18,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -302,3 +303,117 @@ class TrialKpi(Base):
     data_through: Mapped[int | None] = mapped_column(Integer)
 
     trial: Mapped[Trial] = relationship(back_populates="kpis")
+
+
+#: How a goal's indicator is to move (the analyses' ``Target.direction``): "increase" and
+#: "decrease" ask for a change from the baseline, "at_least" and "at_most" for a level held.
+GOAL_DIRECTIONS: tuple[str, ...] = ("increase", "decrease", "at_least", "at_most")
+#: Kolada's genders: T (total), K (women), M (men).
+GOAL_GENDERS: tuple[str, ...] = ("T", "K", "M")
+
+
+class Goal(Base):
+    """A goal (mål) a municipality or region set itself: a title and description, the
+    political level that set it (free text, e.g. "kommunfullmäktige"), one or more
+    indicators with targets, and links to trials and good examples. ``organisation_id`` is
+    the owner, a municipality or a region (its code is the unit the indicators are read
+    for); its editors and admins write, everyone reads."""
+
+    __tablename__ = "goals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="RESTRICT"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    political_level: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    version: Mapped[int] = mapped_column(Integer, default=1)  # bumped on every change
+
+    organisation: Mapped[Organisation] = relationship()
+    indicators: Mapped[list[GoalIndicator]] = relationship(
+        back_populates="goal", cascade="all, delete-orphan", order_by="GoalIndicator.position"
+    )
+    trials: Mapped[list[GoalTrial]] = relationship(
+        cascade="all, delete-orphan", order_by="GoalTrial.trial_id"
+    )
+    examples: Mapped[list[GoalExample]] = relationship(
+        cascade="all, delete-orphan", order_by="GoalExample.example_id"
+    )
+    revisions: Mapped[list[GoalRevision]] = relationship(
+        back_populates="goal", cascade="all, delete-orphan", order_by="GoalRevision.version"
+    )
+
+
+class GoalIndicator(Base):
+    """One indicator of a goal: a KPI (and gender) with its baseline (year and value), its
+    target value in the target year, the direction, and optional interim targets
+    (``interim``: ``[[year, value], …]``, years between the baseline and the target)."""
+
+    __tablename__ = "goal_indicators"
+    __table_args__ = (UniqueConstraint("goal_id", "position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    goal_id: Mapped[int] = mapped_column(ForeignKey("goals.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)  # 0, 1, … in the order given
+    kpi: Mapped[str] = mapped_column(String(16), index=True)
+    gender: Mapped[str] = mapped_column(String(1))  # one of GOAL_GENDERS
+    baseline_year: Mapped[int] = mapped_column(Integer)
+    baseline_value: Mapped[float] = mapped_column(Float)
+    target_value: Mapped[float] = mapped_column(Float)
+    target_year: Mapped[int] = mapped_column(Integer)
+    direction: Mapped[str] = mapped_column(String(16))  # one of GOAL_DIRECTIONS
+    interim: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+    goal: Mapped[Goal] = relationship(back_populates="indicators")
+
+
+class GoalTrial(Base):
+    """A trial (försök) linked to a goal: what the organisation does to reach it."""
+
+    __tablename__ = "goal_trials"
+
+    goal_id: Mapped[int] = mapped_column(
+        ForeignKey("goals.id", ondelete="CASCADE"), primary_key=True
+    )
+    trial_id: Mapped[int] = mapped_column(
+        ForeignKey("trials.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class GoalExample(Base):
+    """A good example linked to a goal."""
+
+    __tablename__ = "goal_examples"
+
+    goal_id: Mapped[int] = mapped_column(
+        ForeignKey("goals.id", ondelete="CASCADE"), primary_key=True
+    )
+    example_id: Mapped[int] = mapped_column(
+        ForeignKey("examples.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class GoalRevision(Base):
+    """The whole goal as it was after version ``version`` (JSON), who saved it and when, and
+    the targets that version changed (``target_changes``: ``[{"kpi", "gender", "field",
+    "old", "new"}]``, empty when no target changed), with the reason given (``note``). A
+    lowered target stays visible: "målet sänktes 2023 från 85 till 80"."""
+
+    __tablename__ = "goal_revisions"
+    __table_args__ = (UniqueConstraint("goal_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    goal_id: Mapped[int] = mapped_column(ForeignKey("goals.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    target_changes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    goal: Mapped[Goal] = relationship(back_populates="revisions")
