@@ -239,29 +239,37 @@ def _predict(
     with np.errstate(invalid="ignore", divide="ignore"):
         centre = np.where(obs, values, 0.0).sum(axis=1) / np.maximum(n, 1)
     yv = np.where(obs, values - centre[:, None], 0.0)
-    lag = np.abs(t[:, :, None] - t[:, None, :])
-    r = rho[:, None, None] ** lag
-    both = m[:, :, None] * m[:, None, :]
-    eye = np.eye(y)[None]
-    r = r * both + eye * (1.0 - m[:, :, None])  # unobserved years: independent dummies
-    x = np.stack([m, t * m], axis=2)  # (g, y, 2)
+    # ρ^lag from a table of powers: lags are whole years, and a float power per cell of
+    # (goal, year, year) costs more than the solve.
+    lag = np.rint(np.abs(years[:, None] - years[None, :])).astype(np.int64)
     h = when - now
-    c = (rho[:, None] ** np.abs(h[:, None] - t)) * m
-    s = np.linalg.solve(r, np.concatenate([x, yv[..., None], c[..., None]], axis=2))
-    xtrx = np.einsum("gyi,gyj->gij", x, s[..., :2])
-    enough = n >= 2
-    xtrx[~enough] = np.eye(2)
-    inv = np.linalg.inv(xtrx)
-    xtry = np.einsum("gyi,gy->gi", x, s[..., 2])
-    xtrc = np.einsum("gyi,gy->gi", x, s[..., 3])
-    beta = np.einsum("gij,gj->gi", inv, xtry)
-    resid = yv - np.einsum("gyi,gi->gy", x, beta)
-    xt = np.stack([np.ones(g), h], axis=1)
-    mean = centre + (xt * beta).sum(axis=1) + (s[..., 3] * resid).sum(axis=1)
-    u = xt - xtrc
-    k = 1.0 - (c * s[..., 3]).sum(axis=1) + np.einsum("gi,gij,gj->g", u, inv, u)
+    ahead = np.rint(np.abs(h[:, None] - t)).astype(np.int64)
+    top = int(max(lag.max(initial=0), ahead.max(initial=0)))
+    powers = rho[:, None] ** np.arange(top + 1, dtype=np.float64)[None, :]
+    r = np.take(powers, lag, axis=1)  # (g, y, y)
+    r *= m[:, :, None]
+    r *= m[:, None, :]
+    r[:, np.arange(y), np.arange(y)] = 1.0  # unobserved years: independent dummies
+    c = np.take_along_axis(powers, ahead, axis=1) * m
+    tm = t * m
+    rhs = np.stack([m, tm, yv, c], axis=2)
+    s = np.linalg.solve(r, rhs)  # R⁻¹ [1, t, y, c] (observed rows)
+    # XᵀR⁻¹[X, y, c] as sums: X = [m, tm].
+    p = np.swapaxes(np.stack([m, tm], axis=2), 1, 2) @ s  # (g, 2, 4)
+    a00, a01, a11 = p[:, 0, 0], p[:, 0, 1], p[:, 1, 1]
+    det = a00 * a11 - a01 * a01
+    enough = (n >= 2) & (det > 0)
+    det = np.where(enough, det, 1.0)
+    i00, i01, i11 = a11 / det, -a01 / det, a00 / det
+    level = i00 * p[:, 0, 2] + i01 * p[:, 1, 2]
+    slope = i01 * p[:, 0, 2] + i11 * p[:, 1, 2]
+    resid = yv - m * level[:, None] - tm * slope[:, None]
+    mean = centre + level + h * slope + (s[..., 3] * resid).sum(axis=1)
+    u0 = 1.0 - p[:, 0, 3]
+    u1 = h - p[:, 1, 3]
+    k = 1.0 - (c * s[..., 3]).sum(axis=1) + i00 * u0 * u0 + 2.0 * i01 * u0 * u1 + i11 * u1 * u1
     nan = np.where(enough, 0.0, np.nan)
-    return mean + nan, np.maximum(k, 0.0) + nan, beta[:, 1] + nan, inv[:, 1, 1] + nan, n, m
+    return mean + nan, np.maximum(k, 0.0) + nan, slope + nan, i11 + nan, n, m
 
 
 def judge_many(
@@ -298,7 +306,10 @@ def judge_many(
         per_goal(now),
     )
     rh = np.clip(np.nan_to_num(rh, nan=0.0), -MAX_RHO, MAX_RHO)
-    mean, k, slope, slope_k, n, _ = _predict(v, yrs, nw, ty, rh, trend_years)
+    # Only the years inside some goal's window enter the fit (the solve is cubic in them).
+    cols = (yrs[None, :] <= nw.max()) & (yrs[None, :] > nw.min() - trend_years)
+    cols = cols[0]
+    mean, k, slope, slope_k, n, _ = _predict(v[:, cols], yrs[cols], nw, ty, rh, trend_years)
     # The target year's published value, when there is one by now.
     at = yrs[None, :] == ty[:, None]
     published = at & ~np.isnan(v) & (ty <= nw)[:, None]
