@@ -231,7 +231,7 @@ def _predict(
     ``trend_years`` years up to ``now`` under line + AR(1)(ρ) noise of unit variance.
     Returns (prediction, its error variance in σ², slope, slope variance in σ², observed
     years, observed mask). Rows with fewer than two years give NaN."""
-    g, y = values.shape
+    y = values.shape[1]
     t = years[None, :] - now[:, None]  # ≤ 0 inside the window
     obs = ~np.isnan(values) & (t <= 0) & (t > -trend_years)
     n = obs.sum(axis=1)
