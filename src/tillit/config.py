@@ -71,6 +71,9 @@ class Settings:
     """TILLIT_TRUSTED_PROXIES: the reverse proxies (IP addresses or CIDR networks, separated
     by commas) whose ``X-Forwarded-For`` and ``X-Forwarded-Proto`` the web server believes;
     empty (the default) believes no one and takes the connecting address as the client's."""
+    goals_max: int = 15
+    """TILLIT_GOALS_MAX: an organisation with more goals than this gets a note (målträngsel)
+    on its goals in the CLI, the API and the pages."""
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -148,6 +151,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         database_url=normalise_database_url(env.get("TILLIT_DATABASE_URL", "")),
         cookie_secure=_flag(env, "TILLIT_COOKIE_SECURE"),
         trusted_proxies=_networks(env, "TILLIT_TRUSTED_PROXIES"),
+        goals_max=_whole(env, "TILLIT_GOALS_MAX", 15, low=1, high=1000),
     )
 
 
