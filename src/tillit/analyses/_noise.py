@@ -325,37 +325,41 @@ def _estimate_rho(diffs: Differences) -> tuple[FloatArray, FloatArray]:
         e1 = (per_kpi(weight) @ table1) / total[:, None]
         e2 = (per_kpi(weight2) @ table2) / total2[:, None]
 
-    def match(m1: FloatArray, m2: FloatArray) -> FloatArray:
+    def match(m1: FloatArray, m2: FloatArray, rows: npt.NDArray[np.int64]) -> FloatArray:
+        """ρ on the grid for medians ``m1``, ``m2`` of the KPIs ``rows``."""
         with np.errstate(invalid="ignore", divide="ignore"):
-            d1 = e1 - m1[:, None]
-            d2 = np.where(total2[:, None] > 0, e2 - m2[:, None], 0.0)
+            d1 = e1[rows] - m1[:, None]
+            d2 = np.where(total2[rows, None] > 0, e2[rows] - m2[:, None], 0.0)
             misfit = (2.0 * d1) ** 2 + (4.0 * d1 + 2.0 * d2) ** 2
         g = np.argmin(np.where(np.isfinite(misfit), misfit, np.inf), axis=1)
-        return np.asarray(np.where(total > 0, _RHO_GRID[g], 0.0), dtype=np.float64)
+        return np.asarray(np.where(total[rows] > 0, _RHO_GRID[g], 0.0), dtype=np.float64)
 
-    rho = match(median1, median2)
-    # Its standard error: the order statistics one standard error of rank either side of
-    # each median (a median of n has rank SD √n / 2, so the fraction moves 1 / (2√n), n
-    # the effective number of series), matched like the medians. Both autocorrelations
-    # of the differences rise with ρ, so the upper ends give the upper bound.
-    with np.errstate(invalid="ignore", divide="ignore"):
-        step1 = 0.5 * np.sqrt((weight * weight).sum(axis=1)) / total
-        step2 = 0.5 * np.sqrt((weight2 * weight2).sum(axis=1)) / total2
-        step1 = np.where(np.isfinite(step1), step1, 0.0)
-        step2 = np.where(np.isfinite(step2), step2, 0.0)
-        bounds = [
-            match(
-                _weighted_quantile(r1, weight, np.clip(0.5 + side * step1, 0.0, 1.0)),
-                _weighted_quantile(r2, weight2, np.clip(0.5 + side * step2, 0.0, 1.0)),
-            )
-            for side in (-1.0, 1.0)
-        ]
-    # Counted only where fewer than FEW_SERIES series vote (docs/analyses.md, "Regions:
-    # 21 units"): with 290 it would drop a tenth of the municipalities' validated flags.
+    rho = match(median1, median2, np.arange(kpis))
+    # Its standard error, counted only where fewer than FEW_SERIES series vote
+    # (docs/analyses.md, "Regions: 21 units"; with 290 it would drop a tenth of the
+    # municipalities' validated flags): the order statistics one standard error of rank
+    # either side of each median (a median of n has rank SD √n / 2, so the fraction moves
+    # 1 / (2√n), n the effective number of series), matched like the medians. Both
+    # autocorrelations of the differences rise with ρ, so the upper ends give the upper
+    # bound.
+    se = np.zeros(kpis)
     with np.errstate(invalid="ignore", divide="ignore"):
         voters = total * total / (weight * weight).sum(axis=1)
-    se = np.where(np.nan_to_num(voters) < FEW_SERIES, (bounds[1] - bounds[0]) / 2.0, 0.0)
-    return rho, np.asarray(se, dtype=np.float64)
+        few = np.flatnonzero(np.nan_to_num(voters) < FEW_SERIES)
+        if few.size:
+            w1, w2 = weight[few], weight2[few]
+            step1 = np.nan_to_num(0.5 * np.sqrt((w1 * w1).sum(axis=1)) / total[few])
+            step2 = np.nan_to_num(0.5 * np.sqrt((w2 * w2).sum(axis=1)) / total2[few])
+            lower, upper = (
+                match(
+                    _weighted_quantile(r1[few], w1, np.clip(0.5 + side * step1, 0.0, 1.0)),
+                    _weighted_quantile(r2[few], w2, np.clip(0.5 + side * step2, 0.0, 1.0)),
+                    few,
+                )
+                for side in (-1.0, 1.0)
+            )
+            se[few] = (upper - lower) / 2.0
+    return rho, se
 
 
 @dataclass(frozen=True)
