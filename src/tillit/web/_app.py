@@ -61,7 +61,8 @@ log = logging.getLogger("tillit.web")
 
 
 def _warm(state: WebState) -> None:
-    """Load the analyses, and render every municipality's pages, before the first visitor."""
+    """Load the analyses, and render every municipality's and region's pages, before the first
+    visitor."""
     from tillit.web.pages import warm_pages
 
     try:
