@@ -14,6 +14,7 @@ from tillit.bank._goal_fields import (
     GoalRecord,
     GoalRevisionRecord,
     TargetChange,
+    clean_goal_indicators,
 )
 from tillit.bank._goals import Goals, goals_of
 from tillit.bank._logins import LoginLimits
@@ -134,6 +135,7 @@ __all__ = [
     "User",
     "UserRecord",
     "Visibility",
+    "clean_goal_indicators",
     "create_bank_engine",
     "current_revision",
     "export_bank",

@@ -25,7 +25,7 @@ __all__ = [
     "GoalRevisionRecord",
     "TargetChange",
     "clean_goal",
-    "clean_indicators",
+    "clean_goal_indicators",
 ]
 
 #: Every key ``Goals.create_goal`` accepts; ``update_goal`` accepts ``GOAL_EDITABLE``.
@@ -255,7 +255,7 @@ def _indicator(index: int, item: Any) -> dict[str, Any]:
     }
 
 
-def clean_indicators(value: Any) -> list[dict[str, Any]]:
+def clean_goal_indicators(value: Any) -> list[dict[str, Any]]:
     """A goal's indicators, each checked; at least one, at most MAX_INDICATORS, no KPI and
     gender twice."""
     if not isinstance(value, list | tuple) or not value:
@@ -296,7 +296,7 @@ def clean_goal(data: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
         if name in data or (creating and name != "note"):
             fields[name] = _text(name, data.get(name), required=name == "title")
     if creating or "indicators" in data:
-        fields["indicators"] = clean_indicators(data.get("indicators"))
+        fields["indicators"] = clean_goal_indicators(data.get("indicators"))
     for name in ("trial_ids", "example_ids"):
         if creating or name in data:
             fields[name] = _ids(name, data.get(name))
