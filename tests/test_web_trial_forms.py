@@ -198,7 +198,9 @@ def test_a_region_chooses_the_municipality_and_links_a_good_example(
     assert stored.example_id == example.id
     missing = site.client.post("/forsok/ny", data=trial_form(csrf))
     assert missing.status_code == 422
-    assert "Kommun: välj kommunen där försöket görs." in text_of(missing.text)
+    assert "Kommun eller region: välj kommunen eller regionen där försöket görs." in text_of(
+        missing.text
+    )
     unknown = site.client.post("/forsok/ny", data=trial_form(csrf, municipality=VARBERG,
                                                              example_other="999999"))  # fmt: skip
     assert unknown.status_code == 422

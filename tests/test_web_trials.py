@@ -100,7 +100,7 @@ def test_list_shows_the_trials_and_filters_by_municipality_name_and_kpi(site: Si
     assert site.client.get("/forsok.json?nyckeltal=N00945").json()["items"] == []
     assert site.client.get("/forsok.json?kommun=1383").json()["items"] == []
     unknown = site.client.get("/forsok?kommun=Ingenstans")
-    assert "Ingen kommun som heter" in unknown.text
+    assert "Ingen kommun eller region som heter" in unknown.text
 
 
 def test_trial_page_shows_verdict_charts_weights_balance_and_numbers(site: Site) -> None:

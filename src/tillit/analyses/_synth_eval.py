@@ -19,6 +19,7 @@ pre-period fit is poor, since a gap after the start then says nothing about the 
 from __future__ import annotations
 
 import builtins
+import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
@@ -443,8 +444,9 @@ def judge(evaluation: SynthEvaluation) -> Verdict:
         return Verdict(
             "too_few_donors",
             VERDICT_LABELS["too_few_donors"],
-            f"{facts} Med {j} jämförbara kan p-värdet aldrig bli lägre än "
-            f"{_number(1 / (j + 1), 3)}, så ingen effekt kan visas på nivån {_number(e.alpha)}.",
+            f"{facts} Med {j} jämförbara kan p-värdet aldrig bli lägre än 1/{j + 1} = "
+            f"{_number(1 / (j + 1), 3)}, så ingen effekt kan visas på nivån {_number(e.alpha)}: "
+            f"den kräver minst {needed_donors(e.alpha)} jämförbara.",
         )
     if e.p_value > e.alpha:
         kind: VerdictKind = "no_clear_effect_yet" if years < 3 else "no_clear_effect"
@@ -481,15 +483,38 @@ def judge(evaluation: SynthEvaluation) -> Verdict:
             f"redan med en låtsad start {e.in_time.start} syns en skillnad på "
             f"{_number(abs(e.in_time.average_gap))}"
         )
+    edge = _at_the_edge(j, e.alpha)
     if doubts:
         kind = f"possible_{base}"  # type: ignore[assignment]
-        return Verdict(kind, VERDICT_LABELS[kind], f"{facts} Men {'; '.join(doubts)}.")
+        return Verdict(kind, VERDICT_LABELS[kind], f"{facts} Men {'; '.join(doubts)}.{edge}")
     kind = f"clear_{base}"  # type: ignore[assignment]
     return Verdict(
         kind,
         VERDICT_LABELS[kind],
         f"{facts} Det är mer än vad slumpen och vanlig variation bland de jämförbara brukar "
-        "ge, och resultatet håller när de största jämförelseenheterna tas bort en i taget.",
+        f"ge, och resultatet håller när de största jämförelseenheterna tas bort en i taget.{edge}",
+    )
+
+
+def needed_donors(alpha: float) -> int:
+    """The fewest donors J whose smallest placebo p-value, 1/(J + 1), reaches ``alpha``."""
+    # 1e-9: 1/0.05 − 1 is 19 in exact arithmetic but 19.000000000000004 in floating point.
+    return max(1, math.ceil(1 / alpha - 1 - 1e-9))
+
+
+def _at_the_edge(j: int, alpha: float) -> str:
+    """With so few donors that only the largest deviation of all reaches ``alpha`` (the
+    second largest would give 2/(J + 1) > alpha), a significant result is as weak as a
+    permutation test can be: one more donor deviating as much would have undone it. Said
+    with the numbers; empty otherwise."""
+    if 2 / (j + 1) <= alpha:
+        return ""
+    return (
+        f" Resultatet är ändå svagt: med {j} jämförbara är det lägsta möjliga p-värdet "
+        f"1/{j + 1} = {_number(1 / (j + 1), 3)}, och bara den största avvikelsen av alla når "
+        f"nivån {_number(alpha)}; om en enda jämförbar hade avvikit lika mycket hade "
+        f"p blivit {_number(2 / (j + 1), 3)}. Först med minst {needed_donors(alpha / 2)} "
+        "jämförbara räcker också den näst största avvikelsen."
     )
 
 

@@ -1,6 +1,6 @@
 """Trials (försök): register, edit with optimistic locking, delete, read.
 
-A trial is a change one municipality made from ``start_year`` on (the first treated year),
+A trial is a change one municipality or region made from ``start_year`` on (the first treated year),
 with the KPIs it expects to move and in which direction. Trials are public: anyone, also an
 anonymous visitor, reads them, because pre-registration is about openness. Registering,
 editing and deleting are for the owning organisation's editors and for admins.
@@ -25,7 +25,7 @@ from tillit.bank._base import BankBase, utc, utcnow
 from tillit.bank._examples import MAX_PAGE, can_see, can_write
 from tillit.bank._models import Example, Organisation, Trial, TrialKpi, User
 from tillit.bank._records import TrialKpiRecord, TrialRecord, UserRecord
-from tillit.bank._validate import clean_data_through, clean_trial, field_error
+from tillit.bank._validate import clean_data_through, clean_trial, field_error, is_region_code
 from tillit.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 
 __all__ = ["Trials", "trial_record", "trial_snapshot"]
@@ -102,9 +102,34 @@ def _through(data_through: dict[str, int | None], kpis: Iterable[str]) -> None:
         if kpi not in data_through:
             raise field_error(
                 f"data_through.{kpi}",
-                "saknas: det senaste år lagret har ett värde för nyckeltalet i kommunen.",
+                "saknas: det senaste år lagret har ett värde för nyckeltalet i kommunen eller "
+                "regionen.",
                 "Läs det ur lagret (None om det inte finns något värde) och försök igen.",
             )
+
+
+def _check_owner(owner: Organisation, unit: str) -> None:
+    """Whose trial it may be. A municipality's trials are its own. A region registers
+    trials for itself, and may run trials in municipalities (as may another organisation,
+    SKR or a research group), but not for another region: a region's own results are that
+    region's to claim."""
+    if not owner.code:
+        return
+    if owner.kind == "kommun" and owner.code != unit:
+        raise field_error(
+            "municipality",
+            f"{owner.name} kan bara registrera försök i sin egen kommun ({owner.code}).",
+            "Låt kommunen eller regionen registrera försöket, eller registrera det för en "
+            "annan organisation som driver det.",
+        )
+    if owner.kind == "region" and is_region_code(unit) and owner.code != unit:
+        raise field_error(
+            "municipality",
+            f"{owner.name} kan registrera försök för sig själv ({owner.code}) och i kommuner, "
+            f"men inte för en annan region ({unit}).",
+            "Låt den regionen registrera försöket, eller registrera det för en annan "
+            "organisation som driver det.",
+        )
 
 
 class Trials(BankBase):
@@ -182,20 +207,8 @@ class Trials(BankBase):
                     "Du får bara registrera försök för din egen organisation."
                 )
             owner = session.get(Organisation, org_id)
-            if (
-                owner is not None
-                and owner.kind == "kommun"
-                and owner.code
-                and owner.code != fields["municipality"]
-            ):
-                # A municipality's trials are its own; a region or another organisation
-                # (SKR, a research group) may run trials in several municipalities.
-                raise field_error(
-                    "municipality",
-                    f"{owner.name} kan bara registrera försök i sin egen kommun ({owner.code}).",
-                    "Låt kommunen registrera försöket, eller registrera det för en region "
-                    "eller annan organisation som driver det.",
-                )
+            if owner is not None:
+                _check_owner(owner, fields["municipality"])
             if fields["example_id"] is not None:
                 self._check_example(session, user, fields["example_id"])
             now = utcnow()

@@ -25,6 +25,7 @@ __all__ = [
     "clean_text",
     "clean_trial",
     "field_error",
+    "is_region_code",
 ]
 
 # [0-9], not \d: \d also takes other scripts' digits ("N٠٠٩٤٥"), which are no Kolada ids.
@@ -82,7 +83,7 @@ FIELD_NAMES: dict[str, str] = {
     "principles": "tillitsprinciper",
     "kpis": "nyckeltal",
     "kpi": "nyckeltal",
-    "municipality": "kommun",
+    "municipality": "kommun eller region",
     "year_from": "från år",
     "year_to": "till år",
     "direction": "väntad riktning",
@@ -306,13 +307,31 @@ def _trial_year(field: str, value: Any, years: tuple[int, int]) -> int:
     return year
 
 
+#: Kolada's code for the whole country: a trial is a municipality's or a region's, never Riket's.
+RIKET = "0000"
+
+
+def is_region_code(code: str) -> bool:
+    """Kolada writes a region (a county's region, 0001–0025) with two leading zeros and a
+    municipality with its four-digit code (0114–2584): the bank tells them apart by code,
+    as it knows nothing of the store's catalogue."""
+    return code.startswith("00") and code != RIKET
+
+
 def _municipality(field: str, value: Any) -> str:
+    """A trial's unit: a municipality's or a region's four-digit Kolada code."""
     code = value.strip() if isinstance(value, str) else value
     if not isinstance(code, str) or not MUNICIPALITY_CODE.match(code):
         raise _bad(
             field,
-            f"{value!r} är ingen kommunkod.",
-            "Ange Koladas fyrsiffriga kod, t.ex. 1480.",
+            f"{value!r} är ingen kommun- eller regionkod.",
+            "Ange Koladas fyrsiffriga kod, t.ex. 1480 för Göteborg eller 0013 för Region Halland.",
+        )
+    if code == RIKET:
+        raise _bad(
+            field,
+            "0000 är hela landet (Riket), ingen kommun eller region.",
+            "Ett försök görs i en kommun eller en region: ange dess kod.",
         )
     return code
 

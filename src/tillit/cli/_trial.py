@@ -36,6 +36,27 @@ _WORKERS = typer.Option(
     help="Processer för placebotesterna (standard: antalet kärnor, högst 2).",
 )
 _DIRECTION_WORDS = {"increase": "ökning", "decrease": "minskning"}
+_LEVEL = typer.Option(
+    "0,1",
+    "--niva",
+    "--alpha",
+    help="Signifikansnivån bedömningen gör anspråk på (standard 0,1). Lägsta möjliga p är "
+    "1/(J + 1) med J jämförbara: en lägre nivå än så ger beskedet för få jämförbara.",
+)
+
+
+def _level(text: str) -> float:
+    """A significance level as typed, with a decimal comma or point: "0,05" → 0.05."""
+    try:
+        level = float(text.strip().replace(",", "."))
+    except ValueError:
+        level = float("nan")
+    if not 0 < level < 1:
+        raise InvalidInputError(
+            f"Signifikansnivån ska vara ett tal mellan 0 och 1, inte {text!r}.",
+            hint="T.ex. --niva 0,05.",
+        )
+    return level
 
 
 def _bank(settings: Settings) -> Bank:
@@ -109,7 +130,12 @@ def _kpi_items(values: list[str]) -> list[dict[str, str]]:
 @trial_app.command("register")
 def trial_register(
     municipality: str = typer.Option(
-        ..., "--kommun", "--municipality", "-m", help="Kommunen, namn eller kod."
+        ...,
+        "--kommun",
+        "--region",
+        "--municipality",
+        "-m",
+        help="Kommunen eller regionen (t.ex. Region Halland), namn eller kod.",
     ),
     start: int = typer.Option(..., "--start", help="Första året förändringen gällde."),
     title: str = typer.Option(..., "--titel", "--title", help="Försökets namn."),
@@ -134,7 +160,8 @@ def trial_register(
     user: str = typer.Option(..., "--user", "-u", help="Kontot som registrerar (e-post)."),
     fmt: Format = _FMT,
 ) -> None:
-    """Registrera ett försök, helst innan något utfall efter starten finns."""
+    """Registrera ett försök i en kommun eller en region, helst innan något utfall efter
+    starten finns."""
     from tillit.query import register_trial, trial_data
 
     _no_csv(fmt)
@@ -230,7 +257,12 @@ def trial_show(
 @trial_app.command("list")
 def trial_list(
     municipality: str | None = typer.Option(
-        None, "--kommun", "--municipality", "-m", help="Bara den här kommunens försök."
+        None,
+        "--kommun",
+        "--region",
+        "--municipality",
+        "-m",
+        help="Bara den här kommunens eller regionens försök.",
     ),
     kpi: str | None = typer.Option(None, "--kpi", "-k", help="Bara försök med nyckeltalet."),
     limit: int = typer.Option(100, "--limit", help="Högst så många (1–500)."),
@@ -272,7 +304,7 @@ def trial_list(
         columns=[
             ("id", "Id"),
             ("title", "Försök"),
-            ("municipality", "Kommun"),
+            ("municipality", "Kommun/region"),
             ("start_year", "Start"),
             ("kpis", "Nyckeltal"),
             ("pre_registered", "Förregistrerat"),
@@ -287,7 +319,12 @@ def trial_list(
 def trial_evaluate(
     trial_id: int = typer.Argument(..., help="Försökets id."),
     kpi: str | None = typer.Option(None, "--kpi", "-k", help="Nyckeltalet (standard: det första)."),
-    peers: int = typer.Option(50, "--peers", "-p", help="Antal strukturellt lika att välja ur."),
+    peers: int = typer.Option(
+        50,
+        "--peers",
+        "-p",
+        help="Antal strukturellt lika att välja ur (för en region finns bara 20 andra).",
+    ),
     predictors: list[str] | None = typer.Option(
         None,
         "--predictor",
@@ -300,13 +337,16 @@ def trial_evaluate(
         "--struktur/--utan-struktur",
         help="Ta med strukturvariablerna bland standardprediktorerna.",
     ),
+    level: str = _LEVEL,
     workers: int | None = _WORKERS,
     fmt: Format = _FMT,
 ) -> None:
-    """Utvärdera ett försök mot en syntetisk kontroll av liknande kommuner utan eget försök."""
+    """Utvärdera ett försök mot en syntetisk kontroll av liknande kommuner (eller, för en
+    region, de andra regionerna) utan eget försök."""
     from tillit.query import evaluate_trial, trial_evaluation_data
 
     _no_csv(fmt)
+    alpha = _level(level)
     settings, store = store_for()
     bank = _bank(settings)
     try:
@@ -320,6 +360,7 @@ def trial_evaluate(
                 map_function=fits,
                 predictors=predictors or (),
                 structure_predictors=structure,
+                alpha=alpha,
             )
     finally:
         bank.close()
@@ -365,7 +406,9 @@ def _print_trial_evaluation(result: TrialEvaluation) -> None:
             console.print(f"Nästa steg: {escape(result.refusal_hint)}", highlight=False)
         return
     # The KPI is named by its title above; the table is "Effekt per år".
-    _print_evaluation(result.evaluation, f"{result.peers} strukturellt mest lika kommuner", "")
+    _print_evaluation(result.evaluation, result.pool, "")
+    if result.pool_note:
+        console.print(escape(result.pool_note), highlight=False)
     console.print(LICENCE, highlight=False)
 
 
@@ -481,6 +524,7 @@ def trial_evaluate_panel(
     expected: str | None = typer.Option(
         None, "--expected", help="Väntad riktning: ökning eller minskning (upp/ner)."
     ),
+    level: str = _LEVEL,
     workers: int | None = _WORKERS,
     fmt: Format = _FMT,
 ) -> None:
@@ -489,6 +533,7 @@ def trial_evaluate_panel(
     from tillit.query import evaluate_panel_csv, evaluation_data, parse_direction
 
     _no_csv(fmt)
+    alpha = _level(level)
     chosen = [parse_predictor(p) for p in predictors or []]
     with _Fits(workers) as fits:
         evaluation = evaluate_panel_csv(
@@ -503,6 +548,7 @@ def trial_evaluate_panel(
             donors=donors or None,
             expected=parse_direction(expected) if expected else None,
             map_function=fits,
+            alpha=alpha,
         )
     if fmt is Format.json:
         _json(evaluation_data(evaluation))

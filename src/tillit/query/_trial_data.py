@@ -147,8 +147,10 @@ def trial_data(trial: TrialRecord) -> dict[str, Any]:
 
 
 def trial_evaluation_data(result: TrialEvaluation) -> dict[str, Any]:
-    """A trial's evaluation as plain JSON data: the trial, the KPI, the excluded
-    municipalities, the evaluation (see :func:`evaluation_data`) or the refusal."""
+    """A trial's evaluation as plain JSON data: the trial, the KPI, the kind of unit ("K" a
+    municipality, "L" a region), the donor pool (codes, how many there could be, in words,
+    and what its size means for the claim), the excluded units, the evaluation (see
+    :func:`evaluation_data`) or the refusal."""
     return {
         "trial": trial_data(result.trial),
         "kpi": result.kpi,
@@ -158,7 +160,13 @@ def trial_evaluation_data(result: TrialEvaluation) -> dict[str, Any]:
         "expected": result.expected,
         "pre_registered": result.pre_registered,
         "data_through": result.data_through,
+        "kind": result.kind,
         "peers": result.peers,
+        "donors": list(result.donors),
+        "available": result.available,
+        "pool": result.pool,
+        "pool_note": result.pool_note,
+        "alpha": result.alpha,
         "excluded": list(result.excluded),
         "names": dict(result.names),
         "refusal": result.refusal,

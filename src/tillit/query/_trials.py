@@ -1,6 +1,7 @@
 """Trials (försök): registering one against the store, and evaluating it with a synthetic
-control built from structurally similar municipalities without a trial of their own on the
-same KPI; also a synthetic control on any long panel in a CSV file.
+control built from structurally similar units of the trial's own kind (municipalities for a
+municipality, the other regions for a region) without a trial of their own on the same KPI;
+also a synthetic control on any long panel in a CSV file.
 
 The bank (SQLAlchemy) is only named for type checking here: it loads when a trial command
 runs, not with every query."""
@@ -28,9 +29,15 @@ from tillit.analyses import (
     parse_predictor,
 )
 from tillit.errors import InvalidInputError, NoDataError, NotEvaluableError, NotFoundError
-from tillit.query._context import load_context
-from tillit.query._reports import resolve_municipality
+from tillit.query._context import (
+    load_context,
+    structural_variables,
+    unit_word,
+    units,
+)
+from tillit.query._reports import check_kpi_kind, resolve_municipality
 from tillit.store import Store
+from tillit.swedish import number
 
 if TYPE_CHECKING:
     from tillit.bank import Bank, TrialRecord, UserRecord
@@ -97,18 +104,34 @@ def _last_year(store: Store, kpi: str, municipality: str) -> int | None:
     return max(years, default=None)
 
 
-def _clean_kpis(store: Store, raw: object, *, hint: str) -> list[dict[str, str]]:
+def _clean_kpis(
+    store: Store, raw: object, focal: Mapping[str, Any], *, hint: str
+) -> list[dict[str, str]]:
     """A trial's KPIs as ``[{"kpi", "direction"}]``: each KPI checked against the store
-    (NotFoundError with a suggestion), directions in English or Swedish; at least one."""
+    (NotFoundError with a suggestion) and against the trial's unit (a KPI Kolada publishes
+    only for municipalities cannot measure a region's trial, nor the reverse:
+    InvalidInputError naming the nearest KPIs of the right kind), directions in English or
+    Swedish; at least one."""
     if not isinstance(raw, list | tuple) or not raw:
         raise InvalidInputError("Ange minst ett nyckeltal som försöket väntas påverka.", hint=hint)
     kpis: list[dict[str, str]] = []
     for item in raw:
         if not isinstance(item, Mapping):
             raise InvalidInputError("Varje nyckeltal ska ha kpi och direction.")
-        kpi = store.kpi(str(item.get("kpi") or ""))["id"]
-        kpis.append({"kpi": kpi, "direction": parse_direction(str(item.get("direction") or ""))})
+        meta = store.kpi(str(item.get("kpi") or ""))
+        check_kpi_kind(store, meta, focal)
+        direction = parse_direction(str(item.get("direction") or ""))
+        kpis.append({"kpi": meta["id"], "direction": direction})
     return kpis
+
+
+def _unit_row(store: Store, code: str) -> dict[str, Any]:
+    """The catalogue row of a trial's unit (a municipality or a region) by code; a code the
+    catalogue no longer has counts as a municipality."""
+    for row in store.municipalities():
+        if row["id"] == code:
+            return dict(row)
+    return {"id": code, "title": code, "type": "K"}
 
 
 def register_trial(
@@ -119,9 +142,13 @@ def register_trial(
     against the store (NotFoundError with a suggestion), and ``data_through`` (the last year
     with a value per KPI) is read from it, so the record shows whether results were known.
     ``organisation_id`` may also be an organisation's code or name; an admin without an
-    organisation registers for the municipality's own organisation by default."""
-    municipality = resolve_municipality(store, str(data.get("municipality") or ""))["id"]
-    kpis = _clean_kpis(store, data.get("kpis"), hint="T.ex. --kpi N15419:ökning.")
+    organisation registers for the municipality's own organisation by default.
+
+    The trial's unit may be a region as well as a municipality (Riket is refused); its
+    KPIs must be ones Kolada publishes for that kind (``check_kpi_kind``)."""
+    focal = resolve_municipality(store, str(data.get("municipality") or ""))
+    municipality = focal["id"]
+    kpis = _clean_kpis(store, data.get("kpis"), focal, hint="T.ex. --kpi N15419:ökning.")
     through = kpi_data_through(store, municipality, [k["kpi"] for k in kpis])
     fields = {**data, "municipality": municipality, "kpis": kpis}
     owner = data.get("organisation_id")
@@ -192,6 +219,7 @@ def update_trial(
         kpis = _clean_kpis(
             store,
             changes["kpis"],
+            _unit_row(store, trial.municipality),
             hint="Ta bort försöket om inget nyckeltal ska följas upp.",
         )
         fields["kpis"] = kpis
@@ -215,22 +243,34 @@ def trial_panel(
     exclude: Iterable[str] = frozenset(),
     extra_kpis: Sequence[str] = (),
     structure_predictors: bool = True,
+    kind: str | None = None,
 ) -> tuple[SynthPanel, tuple[str, ...], tuple[Predictor, ...]]:
-    """The panel for a synthetic control of ``municipality`` (code) on ``kpi`` from ``start``:
-    the KPI's whole yearly series (gender T) for it and its ``peers`` structurally nearest
-    municipalities not in ``exclude``; the donors (those peers, nearest first); and the
-    predictors: the outcome averaged over parts of the years before ``start`` (with the last
-    one on its own) and the structural variables as constant columns ``struktur:<key>``,
-    skipping those the municipality has no value for. Both the nearest peers and the
-    structural predictors are taken as of the year before ``start`` (or the earliest year the
-    store has), so that what the trial itself changed cannot choose its own comparison.
-    ``extra_kpis`` are read into the panel too (columns named by KPI id) for predictors of the
-    caller's own; ``structure_predictors=False`` leaves the structural variables out of the
-    default predictors (they stay on the panel as columns)."""
-    ctx = load_context(store, kpis=[kpi], history=PANEL_HISTORY)
-    structure = _structure_before(ctx.panel, start)
+    """The panel for a synthetic control of ``municipality`` (a municipality's or a region's
+    code) on ``kpi`` from ``start``: the KPI's whole yearly series (gender T) for it and its
+    ``peers`` structurally nearest units of the same kind (``kind``, "K" or "L"; default the
+    unit's own type in the store) not in ``exclude``; the donors (those peers, nearest
+    first); and the predictors: the outcome averaged over parts of the years before
+    ``start`` (with the last one on its own) and the structural variables as constant columns
+    ``struktur:<key>``, skipping those the unit has no value for. A region's peers are the
+    other regions (at most 20), found on the regions' structural variables.
+
+    Both the nearest peers and the structural predictors are taken as of the year before
+    ``start`` (or the earliest year the store has), so that what the trial itself changed
+    cannot choose its own comparison; a structural variable Kolada had not published for most
+    units by then (out-commuting begins in 2020, a region's share aged 65+ in 2018) is left
+    out rather than read from after the start. ``extra_kpis`` are read into the panel too
+    (columns named by KPI id) for predictors of the caller's own;
+    ``structure_predictors=False`` leaves the structural variables out of the default
+    predictors (they stay on the panel as columns)."""
+    kind = kind or str(_unit_row(store, municipality)["type"])
+    ctx = load_context(store, kpis=[kpi], history=PANEL_HISTORY, kind=kind)
+    structure = _structure_before(ctx.panel, start, kind)
     if municipality not in structure.municipalities:
-        raise NoDataError(f"Strukturuppgifter saknas för kommunen {municipality}.")
+        raise NoDataError(
+            f"Strukturuppgifter saknas för {unit_word(kind, definite=False)}en {municipality}.",
+            hint=f"{municipality} är ingen {unit_word(kind)} i arkivets katalog; läs in "
+            "Koladas metadata med `tillit sync --metadata`.",
+        )
     i = structure.municipalities.index(municipality)
     skip = set(exclude) | {municipality}
     order = np.argsort(structure.distances()[i], kind="stable")
@@ -238,6 +278,12 @@ def trial_panel(
         structure.municipalities[j] for j in order if structure.municipalities[j] not in skip
     )[: max(peers, 0)]
     if len(donors) < 2:
+        if peers >= 2:
+            raise NotEvaluableError(
+                f"Det finns bara {len(donors)} andra {unit_word(kind, plural=True)} utan eget "
+                f"försök på {kpi} att jämföra med; en syntetisk kontroll behöver minst 2.",
+                hint="Utvärdera när färre har egna försök på nyckeltalet.",
+            )
         raise InvalidInputError(
             f"--peers ska vara minst 2, inte {peers}.", hint="Standard är 50 jämförbara."
         )
@@ -308,16 +354,20 @@ def _kpi_matrix(store: Store, kpi: str, panel: SynthPanel) -> npt.NDArray[np.flo
     return matrix
 
 
-def _structure_before(panel: Panel, start: int) -> Structure:
-    """The structure as of the year before ``start``, or the first later year in which every
-    structural variable has a value (some, like commuting, begin late in Kolada)."""
+def _structure_before(panel: Panel, start: int, kind: str = "K") -> Structure:
+    """The structure of ``kind``'s units as of the year before ``start`` (or the store's
+    first year, when it begins later), leaving out a variable most units had no value for
+    by then (named in ``Structure.dropped``): a variable read from after the start could
+    carry the trial's own effect into the choice of its comparison. Only when too few
+    variables are left that early is the first later year with enough of them taken."""
     years = [y for y in panel.years if y >= start - 1] or [panel.years[-1]]
+    variables = structural_variables(kind)
     for year in years[:-1]:
         try:
-            return build_structure(panel, year=year)
+            return build_structure(panel, year=year, variables=variables, drop_missing=True)
         except NoDataError:
             continue
-    return build_structure(panel, year=years[-1])
+    return build_structure(panel, year=years[-1], variables=variables, drop_missing=True)
 
 
 # -- evaluating a trial -------------------------------------------------------------------
@@ -338,11 +388,28 @@ class TrialEvaluation:
     expected: Direction
     pre_registered: bool  # the KPI's results were not known when it was registered
     data_through: int | None  # the last year with a value at registration
-    excluded: tuple[str, ...]  # municipalities left out: their own trial on the KPI
-    peers: int
+    excluded: tuple[str, ...]  # units of the same kind left out: their own trial on the KPI
+    peers: int  # the most donors asked for (the N structurally nearest)
     evaluation: SynthEvaluation | None
     refusal: str | None  # why there is no evaluation (NotEvaluableError's message)
     refusal_hint: str | None
+    #: "K" when the trial is a municipality's, "L" when it is a region's: the donors are
+    #: of the same kind.
+    kind: str = "K"
+    #: The donor pool (codes, nearest first), before the fit drops any without values.
+    donors: tuple[str, ...] = ()
+    #: How many units of the kind could have been donors: all the others without a trial
+    #: of their own on the KPI (20 at most for a region).
+    available: int = 0
+    #: The donor pool in words: "de 50 strukturellt mest lika kommunerna", "alla 20 andra
+    #: regioner".
+    pool: str = ""
+    #: What the pool's size means for the claim, in Swedish with the numbers, or None: the
+    #: pool is all there is (fewer units exist than ``peers`` asked for), and when the
+    #: verdict is that too few donors exist for the significance level, that no more exist.
+    pool_note: str | None = None
+    #: The significance level the verdict is judged at (``evaluate_synthetic_control``).
+    alpha: float = 0.1
 
 
 def evaluate_trial(
@@ -356,11 +423,19 @@ def evaluate_trial(
     actor: UserRecord | None = None,
     predictors: Sequence[str] = (),
     structure_predictors: bool = True,
+    alpha: float = 0.1,
 ) -> TrialEvaluation:
     """Evaluate trial ``trial_id`` on ``kpi`` (default: its first KPI) against a synthetic
-    control from its ``peers`` structurally nearest municipalities, leaving out those with
-    a trial of their own on the KPI. A refusal (too short a pre-period, no year after the
-    start yet) is returned as ``refusal``, not raised: it is an answer.
+    control from its ``peers`` structurally nearest units of its own kind (municipalities,
+    or for a region's trial the other regions: with the default 50, all 20), leaving out
+    those with a trial of their own on the KPI. A refusal (too short a pre-period, no year
+    after the start yet, fewer than two donors) is returned as ``refusal``, not raised: it
+    is an answer.
+
+    ``alpha`` is the significance level the verdict claims. The placebo p-value is at least
+    1/(J + 1) with J donors, so a level below that cannot be reached: the verdict is then
+    "too few donors", with the numbers (with a region's 20 donors, 1/21 ≈ 0,048, so a
+    level of 0,01 is refused and 0,05 is reached only by the largest deviation of all).
 
     ``predictors`` (``COL:FROM-TO[:op]`` texts, see ``parse_predictor``) replace the default
     ones (outcome lags and, unless ``structure_predictors`` is False, the structural
@@ -389,9 +464,23 @@ def evaluate_trial(
                 hint="Försökets nyckeltal: " + ", ".join(k.kpi for k in trial.kpis) + ".",
             )
     assert chosen is not None
+    if not 0 < alpha < 1:
+        raise InvalidInputError(
+            f"Signifikansnivån ska ligga mellan 0 och 1, inte {alpha}.",
+            hint="Standard är 0,1; vanliga val är 0,05 och 0,01.",
+        )
+    kind = str(_unit_row(store, trial.municipality)["type"])
+    if kind not in ("K", "L"):
+        kind = "K"
+    same_kind = set(units(store, kind))
+    # Only units of the trial's own kind can be donors, so only they are left out.
     excluded = tuple(
-        sorted(bank.trial_municipalities(chosen.kpi, exclude_trial=trial.id) - {trial.municipality})
+        sorted(
+            (bank.trial_municipalities(chosen.kpi, exclude_trial=trial.id) & same_kind)
+            - {trial.municipality}
+        )
     )
+    available = len(same_kind - set(excluded) - {trial.municipality})
     names = _labels(store)
     try:
         title = str(store.kpi(chosen.kpi)["title"])
@@ -401,6 +490,7 @@ def evaluate_trial(
     evaluation: SynthEvaluation | None = None
     refusal: tuple[str, str | None] | None = None
     shown = {trial.municipality, *excluded}
+    donors: tuple[str, ...] = ()
     try:
         extra = [
             p.column
@@ -416,6 +506,7 @@ def evaluate_trial(
             exclude=excluded,
             extra_kpis=extra,
             structure_predictors=structure_predictors,
+            kind=kind,
         )
         used = chosen_predictors or defaults
         shown |= set(panel.units)
@@ -430,9 +521,11 @@ def evaluate_trial(
             donors=[names[d] for d in donors],
             expected=expected,
             map_function=map_function,
+            alpha=alpha,
         )
     except NotEvaluableError as error:
         refusal = (error.message, error.hint)
+    pool, note = _pool_words(kind, len(donors), available, peers, bool(excluded), evaluation)
     return TrialEvaluation(
         trial=trial,
         kpi=chosen.kpi,
@@ -448,7 +541,49 @@ def evaluate_trial(
         evaluation=evaluation,
         refusal=refusal[0] if refusal else None,
         refusal_hint=refusal[1] if refusal else None,
+        kind=kind,
+        donors=donors,
+        available=available,
+        pool=pool,
+        pool_note=note,
+        alpha=alpha,
     )
+
+
+def _pool_words(
+    kind: str,
+    count: int,
+    available: int,
+    peers: int,
+    excluded: bool,
+    evaluation: SynthEvaluation | None,
+) -> tuple[str, str | None]:
+    """The donor pool in words, and what its size means for the claim (or None)."""
+    plural = unit_word(kind, plural=True)
+    without = " utan eget försök på nyckeltalet" if excluded else ""
+    if count and count >= available:
+        pool = f"alla {count} andra {plural}{without}"
+    else:
+        pool = f"de {count or peers} strukturellt mest lika {unit_word(kind, definite=True)}"
+    notes = []
+    if peers > available:
+        notes.append(
+            f"Det finns bara {available} andra {plural}{without}, färre än de {peers} "
+            f"jämförbara som utvärderingen får välja bland, så alla {available} är med."
+        )
+    if (
+        evaluation is not None
+        and evaluation.verdict.kind == "too_few_donors"
+        and count >= available
+    ):
+        floor = 1 / (available + 1)
+        notes.append(
+            f"Fler jämförbara {plural} finns inte: på nivån {number(evaluation.alpha)} kan "
+            f"placebotestet inte visa någon effekt här, hur stor den än är. Den lägsta nivå "
+            f"som går att nå med alla {available} är 1/{available + 1} = {number(floor)}; "
+            "välj den eller en högre, eller läs skattningen som en beskrivning, inte som belägg."
+        )
+    return pool, " ".join(notes) or None
 
 
 def _kpi_column(predictor: Predictor) -> Predictor:
@@ -486,6 +621,7 @@ def evaluate_panel_csv(
     donors: Sequence[str] | None = None,
     expected: Direction | None = None,
     map_function: MapFunction | None = None,
+    alpha: float = 0.1,
 ) -> SynthEvaluation:
     """A synthetic control on a long panel in a CSV file (comma, semicolon or tab separated):
     one row per ``unit`` and ``time``, ``outcome`` and the predictors' columns numeric.
@@ -543,6 +679,7 @@ def evaluate_panel_csv(
         donors=list(donors) if donors else None,
         expected=expected,
         map_function=map_function,
+        alpha=alpha,
     )
 
 

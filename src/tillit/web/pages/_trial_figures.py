@@ -1,5 +1,5 @@
-"""A trial page's charts, built from its evaluation: the municipality against its synthetic
-control ("syntes") and the gap against the placebo gaps ("skillnad"), each with a Swedish
+"""A trial page's charts, built from its evaluation: the municipality (or region) against its
+synthetic control ("syntes") and the gap against the placebo gaps ("skillnad"), each with a Swedish
 text summary, a data table and a CSV download. The gap chart's table summarises the
 placebos per year (lowest, median, highest); its CSV holds every placebo's gap."""
 
@@ -15,7 +15,7 @@ from markupsafe import Markup, escape
 
 from tillit import swedish
 from tillit.analyses import SynthEvaluation
-from tillit.query import TrialEvaluation
+from tillit.query import TrialEvaluation, unit_word
 from tillit.reports import Chart, gap_chart, synth_chart
 from tillit.web.pages._render import swedish_number as num
 
@@ -95,7 +95,8 @@ def synth_figure(result: TrialEvaluation, e: SynthEvaluation) -> TrialFigure:
     weighted = sum(1 for w in fit.weights if w >= 0.001)
     description = (
         f"{name} och dess syntetiska kontroll, ett vägt genomsnitt av {weighted} jämförbara "
-        f"kommuner, {fit.times[0]}–{fit.times[-1]}. Före starten {fit.start} skilde de sig "
+        f"{unit_word(result.kind, plural=True)}, {fit.times[0]}–{fit.times[-1]}. "
+        f"Före starten {fit.start} skilde de sig "
         f"i genomsnitt {num(fit.pre_rmspe)} (RMSPE). Efter starten låg {name} i genomsnitt "
         f"{num(abs(e.average_effect))} {_where(e.average_effect)} den syntetiska kontrollen."
     )
@@ -151,7 +152,8 @@ def gap_figure(result: TrialEvaluation, e: SynthEvaluation) -> TrialFigure:
     j = len(e.placebos)
     parts = [
         f"Skillnaden mellan {name} och dess syntetiska kontroll per år (tjock linje), och samma "
-        f"skillnad för var och en av {j} jämförbara kommuner som om de hade gjort försöket "
+        f"skillnad för var och en av {j} jämförbara {unit_word(result.kind, plural=True)} "
+        "som om de hade gjort försöket "
         "(placebo, tunna grå linjer).",
         f"Efter starten {fit.start} var {genitive(name)} skillnad, räknad mot hur väl kontrollen "
         f"följde före starten, nummer {e.rank} i storlek av {j + 1} "

@@ -24,7 +24,7 @@ from tillit.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from tillit.query import register_trial, update_trial
+from tillit.query import RIKET, register_trial, update_trial
 from tillit.store import Store
 from tillit.web._auth import WebState, web_state
 from tillit.web._params import MAX_ID, request_int
@@ -78,6 +78,15 @@ def _own_municipality(state: WebState, user: UserRecord) -> str | None:
     return org.code if org.kind == "kommun" and org.code else None
 
 
+def _own_region(state: WebState, user: UserRecord) -> str | None:
+    """The code of the user's organisation when it is a region: the form offers it first
+    (a region registers trials for itself, and may also run them in municipalities)."""
+    if user.role == "admin" or user.organisation_id is None:
+        return None
+    org = state.bank.organisation(user.organisation_id)
+    return org.code if org.kind == "region" and org.code else None
+
+
 def _editable(state: WebState, user: UserRecord, trial_id: int) -> TrialRecord:
     if not 1 <= trial_id <= MAX_ID:
         raise NotFoundError(f"Försöket {trial_id} finns inte.")
@@ -122,9 +131,11 @@ def _form_page(
     fixed = trial.municipality if trial else _own_municipality(state, user)
     if fixed:
         form = replace(form, municipality=fixed)
-    names = {
-        m["id"]: m["title"] for m in store.municipalities() if m.get("type") == "K" and m["id"]
-    }
+    rows = [m for m in store.municipalities() if m["id"] and m["id"] != RIKET]
+    names = {m["id"]: m["title"] for m in rows if m.get("type") in ("K", "L")}
+    regions = sorted(
+        ((m["id"], m["title"]) for m in rows if m.get("type") == "L"), key=lambda item: item[1]
+    )
     by_id: dict[str, str] = {}
     for control, message in errors:
         if control:
@@ -144,7 +155,11 @@ def _form_page(
             "confirm": confirm,
             "stamps": stamps(store, form, form.municipality, trial),
             "fixed": fixed,
-            "municipalities": sorted(names.items(), key=lambda item: item[1]),
+            "municipalities": sorted(
+                ((c, n) for c, n in names.items() if c not in dict(regions)),
+                key=lambda item: item[1],
+            ),
+            "regions": regions,
             "municipality_name": names.get(form.municipality, form.municipality),
             "examples": _examples(state, user, form.example_id),
             "directions": DIRECTIONS,
@@ -166,8 +181,8 @@ def new_trial_page(request: Request, state: State) -> Response:
     who = viewer(request, state)
     if who.user is None:
         return login_redirect(request)
-    _writer(who)
-    return _form_page(request, state, who, TrialForm())
+    user = _writer(who)
+    return _form_page(request, state, who, TrialForm(municipality=_own_region(state, user) or ""))
 
 
 @router.post("/forsok/ny")

@@ -11,7 +11,7 @@ from typing import Any
 
 from tillit.bank import TrialRecord
 from tillit.errors import InvalidInputError, NotFoundError
-from tillit.query import kpi_data_through
+from tillit.query import check_kpi_kind, kpi_data_through, resolve_municipality
 from tillit.store import Store
 from tillit.web._params import MAX_ID, request_int
 from tillit.web.pages._render import first
@@ -21,7 +21,7 @@ __all__ = ["KPI_ROWS", "LABELS", "Stamp", "TrialForm", "bank_error", "check", "f
 
 KPI_ROWS = 3
 LABELS = {
-    "municipality": "Kommun",
+    "municipality": "Kommun eller region",
     "title": "Titel",
     "description": "Beskrivning",
     "start_year": "Startår",
@@ -155,19 +155,23 @@ def bank_error(form: TrialForm, exc: InvalidInputError) -> tuple[str, str]:
 
 
 def check(store: Store, form: TrialForm, *, creating: bool) -> list[tuple[str, str]]:
-    """What the form can tell before the bank is asked: a municipality to register in, a
-    start year in digits, at least one KPI, each one known to the store and with a
-    direction. The bank checks the rest (lengths, the year's range, the example)."""
+    """What the form can tell before the bank is asked: a municipality or a region to
+    register in (not Riket), a start year in digits, at least one KPI, each one known to
+    the store, published by Kolada for that kind of unit (a region's trial is measured on
+    a region KPI), and with a direction. The bank checks the rest (lengths, the year's
+    range, the example, who may register for whom)."""
     errors: list[tuple[str, str]] = []
+    unit_label = LABELS["municipality"]
+    focal: dict[str, Any] | None = None
     if creating and not form.municipality:
-        errors.append((field_id("municipality"), "Kommun: välj kommunen där försöket görs."))
-    elif creating:
+        message = f"{unit_label}: välj kommunen eller regionen där försöket görs."
+        errors.append((field_id("municipality"), message))
+    elif form.municipality:
         try:
-            row = store.municipality(form.municipality)
-            if row.get("type") != "K":
-                raise NotFoundError(f"{row['title']} är ingen kommun.")
-        except NotFoundError as exc:
-            errors.append((field_id("municipality"), f"Kommun: {exc.message}"))
+            focal = resolve_municipality(store, form.municipality)
+        except (NotFoundError, InvalidInputError) as exc:
+            if creating:
+                errors.append((field_id("municipality"), f"{unit_label}: {exc.message}"))
     if form.start() is None:
         message = "Startår: skriv året med siffror, t.ex. 2024."
         errors.append((field_id("start_year"), message))
@@ -181,8 +185,10 @@ def check(store: Store, form: TrialForm, *, creating: bool) -> list[tuple[str, s
             errors.append((field_id("kpi", i), f"Nyckeltal ({label}): ange nyckeltalets id."))
         else:
             try:
-                store.kpi(kpi)
-            except NotFoundError as exc:
+                meta = store.kpi(kpi)
+                if focal is not None:
+                    check_kpi_kind(store, meta, focal)
+            except (NotFoundError, InvalidInputError) as exc:
                 hint = f" {exc.hint}" if exc.hint else ""
                 errors.append((field_id("kpi", i), f"Nyckeltal ({label}): {exc.message}{hint}"))
         if not form.kpis[i]["direction"]:

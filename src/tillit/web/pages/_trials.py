@@ -1,8 +1,8 @@
 """The trial pages (försök): the list of registered trials (filters kommun, nyckeltal) and
 one trial with its evaluation by a synthetic control on each of its KPIs: the verdict in
-plain Swedish, the municipality against its synthetic control, the gap against the placebo
-gaps, the donor weights, the predictor balance and the numbers. Each page has a JSON twin
-from the same function; the evaluation itself is ``tillit.query.evaluate_trial``."""
+plain Swedish, the municipality (or region) against its synthetic control, the gap against
+the placebo gaps, the donor weights, the predictor balance and the numbers. Each page has a
+JSON twin from the same function; the evaluation itself is ``tillit.query.evaluate_trial``."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from tillit import swedish
 from tillit.analyses import STRUCTURAL_VARIABLES, SynthEvaluation
 from tillit.bank import TrialKpiRecord, TrialRecord, UserRecord
 from tillit.errors import NotFoundError
-from tillit.query import trial_data, trial_evaluation_data
+from tillit.query import trial_data, trial_evaluation_data, unit_word
 from tillit.web._auth import WebState, web_state
 from tillit.web._params import is_digits
 from tillit.web.pages._bank import MAX_ID, kpi_title, page_number
@@ -84,6 +84,23 @@ def _names(state: WebState) -> dict[str, str]:
     return {o.code: o.name for o in state.bank.organisations() if o.code}
 
 
+#: A trial's unit's kind ("K"/"L") by the kind of the organisation of the same code.
+_KINDS = {"kommun": "K", "region": "L"}
+
+
+def _unit_kinds(state: WebState) -> dict[str, str]:
+    """Code → "K" (municipality) or "L" (region): the store's catalogue when the server has
+    one, else the bank's organisations (kind "kommun" or "region")."""
+    if state.atlas is not None:
+        return {
+            row["id"]: "L" if row.get("type") == "L" else "K"
+            for row in state.atlas.store.municipalities()
+        }
+    return {
+        o.code: _KINDS[o.kind] for o in state.bank.organisations() if o.code and o.kind in _KINDS
+    }
+
+
 def _trial_id(trial_id: int) -> int:
     if not 1 <= trial_id <= MAX_ID:
         raise NotFoundError(f"Försöket {trial_id} finns inte.")
@@ -112,7 +129,7 @@ def trials_list(
             municipality = state.bank.organisation(kommun).code
         except NotFoundError:
             if not (is_digits(kommun) and len(kommun) == 4):
-                out["notice"] = f"Ingen kommun som heter {kommun!r} finns i banken."
+                out["notice"] = f"Ingen kommun eller region som heter {kommun!r} finns i banken."
                 return out
             municipality = kommun
     offset = (page - 1) * PER_PAGE
@@ -125,10 +142,12 @@ def trials_list(
     )
     out["has_next"] = len(found) > PER_PAGE
     names = _names(state) if found else {}
+    kinds = _unit_kinds(state) if found else {}
     titles: dict[str, str | None] = {}
     for trial in found[:PER_PAGE]:
         item = trial_data(trial)
         item["municipality_name"] = names.get(trial.municipality, trial.municipality)
+        item["kind"] = kinds.get(trial.municipality, "K")
         for k in item["kpis"]:
             if k["kpi"] not in titles:
                 titles[k["kpi"]] = kpi_title(state, k["kpi"])
@@ -178,10 +197,27 @@ class TrialPage:
     may_edit: bool
     prepared: Prepared | None
     no_store: bool
+    #: "K" when the trial is a municipality's, "L" when it is a region's.
+    kind: str = "K"
 
     @property
     def computing(self) -> bool:
         return self.prepared is None and not self.no_store
+
+    @property
+    def unit_url(self) -> str:
+        """The page of the trial's municipality or region."""
+        base = "/region" if self.kind == "L" else "/kommun"
+        return f"{base}/{self.trial.municipality}"
+
+    def units(self, *, definite: bool = False) -> str:
+        """ "kommuner"/"regioner" (``definite``: "kommunerna"/"regionerna")."""
+        return unit_word(self.kind, plural=True, definite=definite)
+
+    @property
+    def unit(self) -> str:
+        """ "kommun" or "region"."""
+        return unit_word(self.kind)
 
 
 def _chosen(trial: TrialRecord, kpi: str | None) -> TrialKpiRecord:
@@ -221,6 +257,7 @@ def trial_detail(
         may_edit=may_edit_trial(who.user, trial),
         prepared=prepared,
         no_store=state.atlas is None,
+        kind=prepared.result.kind if prepared else _unit_kinds(state).get(trial.municipality, "K"),
     )
 
 
@@ -233,6 +270,7 @@ def page_data(page: TrialPage) -> dict[str, Any]:
         "status": "ready" if page.prepared else "computing" if page.computing else "no_store",
         "trial": trial_data(trial),
         "municipality_name": page.municipality_name,
+        "kind": page.kind,
         "kpi": page.kpi.kpi,
         "kpis": [
             {
@@ -377,4 +415,6 @@ def evaluation_view(prepared: Prepared, e: SynthEvaluation) -> dict[str, Any]:
         "excluded": [{"code": c, "name": result.names.get(c, c)} for c in result.excluded],
         "figures": prepared.figures,
         "genitive": genitive(result.municipality_name),
+        "units": unit_word(result.kind, plural=True),
+        "unit_base": "/region" if result.kind == "L" else "/kommun",
     }
