@@ -25,6 +25,7 @@ __all__ = [
     "app",
     "bank_app",
     "db_app",
+    "goal_app",
     "kpi_app",
     "main",
     "municipality_app",
@@ -67,6 +68,11 @@ trial_app = typer.Typer(
     help="Försök: registrera, visa och utvärdera med syntetisk kontroll.", no_args_is_help=True
 )
 app.add_typer(trial_app, name="trial")
+goal_app = typer.Typer(
+    help="Mål: sätt mål på nyckeltal, pröva mätbarheten och följ upp dem ärligt.",
+    no_args_is_help=True,
+)
+app.add_typer(goal_app, name="goal")
 
 
 class ExitCode(IntEnum):
@@ -192,5 +198,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     return result if isinstance(result, int) else ExitCode.OK
 
 
-# `tillit trial …` has a module of its own; importing it adds its commands to `trial_app`.
-from tillit.cli import _trial  # noqa: E402, F401
+# `tillit trial …` and `tillit goal …` have modules of their own; importing them adds their
+# commands to `trial_app` and `goal_app`.
+from tillit.cli import _goal, _trial  # noqa: E402, F401
