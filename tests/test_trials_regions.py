@@ -31,6 +31,7 @@ from tillit.query import (
     trial_evaluation_data,
     trial_panel,
     units,
+    update_trial,
 )
 from tillit.store import Store
 from tillit.web import create_app
@@ -248,6 +249,27 @@ def test_a_regions_panel_has_the_other_regions_as_donors_and_their_structure_bef
     assert "struktur:population" in columns and "struktur:commuting" not in columns
     assert "struktur:old" not in columns and "struktur:foreign_born" not in columns
     assert max(t for p in predictors if p.column == CARE for t in p.times) == 2015
+
+
+def test_a_region_trial_cut_to_five_donors_says_all_twenty_would_reach_the_level(
+    region_store: Store, region_bank: tuple[Bank, UserRecord]
+) -> None:
+    """The user's own pool of 5: 1/6 > 0,1, so no effect can be shown, and the note says
+    that the 20 regions there are would have given 1/21."""
+    bank, editor = region_bank
+    trial = register_trial(region_store, bank, editor, _trial(HALLAND))
+    result = evaluate_trial(region_store, bank, trial.id, peers=5)
+    assert result.pool == "de 5 strukturellt mest lika regionerna"
+    assert result.evaluation is not None
+    assert result.evaluation.verdict.kind == "too_few_donors"
+    assert "1/6 = 0,167" in result.evaluation.verdict.explanation
+    assert "minst 9 jämförbara" in result.evaluation.verdict.explanation
+    assert result.pool_note is not None
+    assert "med alla 20 andra regioner vore lägsta möjliga p 1/21 = 0,048" in result.pool_note
+    # the trial keeps to region KPIs when it is changed, too
+    school = {"kpis": [{"kpi": SCHOOL, "direction": "increase"}]}
+    with pytest.raises(InvalidInputError, match="ett nyckeltal för kommuner"):
+        update_trial(region_store, bank, editor, trial.id, trial.version, school)
 
 
 @pytest.mark.slow

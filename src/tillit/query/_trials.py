@@ -571,11 +571,17 @@ def _pool_words(
             f"Det finns bara {available} andra {plural}{without}, färre än de {peers} "
             f"jämförbara som utvärderingen får välja bland, så alla {available} är med."
         )
-    if (
-        evaluation is not None
-        and evaluation.verdict.kind == "too_few_donors"
-        and count >= available
-    ):
+    too_few = evaluation is not None and evaluation.verdict.kind == "too_few_donors"
+    if too_few and count < available and evaluation is not None:
+        floor = 1 / (available + 1)
+        if floor <= evaluation.alpha:
+            notes.append(
+                f"Jämförelsen fick bara välja bland de {count} närmaste; med alla {available} "
+                f"andra {plural}{without} vore lägsta möjliga p 1/{available + 1} = "
+                f"{number(floor)}, vilket räcker för nivån {number(evaluation.alpha)}: "
+                f"låt jämförelsen välja bland alla {available}."
+            )
+    if too_few and count >= available and evaluation is not None:
         floor = 1 / (available + 1)
         notes.append(
             f"Fler jämförbara {plural} finns inte: på nivån {number(evaluation.alpha)} kan "
