@@ -507,6 +507,9 @@ def test_a_region_registers_its_own_trial_through_the_form_and_its_page_speaks_o
     assert 'href="/region/00' in page.text  # the donors link to their regions' pages
     for municipal in ("kommuner", "Kommun ", "är ingen kommun"):
         assert municipal not in text
+    gap = site.client.get(f"{location}/skillnad.svg?nyckeltal={CARE}")
+    assert gap.status_code == 200
+    assert "Placebo: varje jämförbar region" in gap.text and "kommun" not in gap.text
     twin = site.client.get(location + ".json").json()
     assert twin["kind"] == "L" and twin["evaluation"]["pool"] == "alla 20 andra regioner"
     assert len(twin["evaluation"]["evaluation"]["placebos"]) == 20

@@ -176,6 +176,7 @@ def gap_figure(result: TrialEvaluation, e: SynthEvaluation) -> TrialFigure:
         description=" ".join(parts),
         unit=unit,
         gap_label=name,
+        placebo_label=f"Placebo: varje jämförbar {unit_word(result.kind)}",
         show_title=False,
     )
     gaps = _values(fit.gaps)
