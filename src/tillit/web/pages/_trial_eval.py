@@ -41,9 +41,11 @@ class Prepared:
 class TrialEvaluator:
     """Trial evaluations computed in the background and kept (``keep`` of them, least
     recently used dropped). ``peers`` is the donor pool (the structurally nearest
-    municipalities); ``map_function`` runs the placebo fits, or else, with ``processes`` > 1,
-    a process pool of that many started on first use (by a fork server: forking the
-    threaded server itself could copy a held lock) and shut down by :meth:`close`.
+    units of the trial's kind: municipalities, or for a region's trial the other regions,
+    all 20 with the default 50); ``map_function`` runs the placebo fits, or else, with
+    ``processes`` > 1, a process pool of that many started on first use (by a fork server:
+    forking the threaded server itself could copy a held lock) and shut down by
+    :meth:`close`.
     At most ``pending`` evaluations wait or run at once; beyond that a request gets 503."""
 
     def __init__(
