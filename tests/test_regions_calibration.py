@@ -202,3 +202,20 @@ def test_with_peers_at_different_levels_the_false_flags_stay_near_five_percent()
     # scripts/regions_calibration.py: 6.0 % of 600 (95 % 4.4–8.2 %, seeds 600–799); with the
     # peers at one level 3.8 %; before issue 15, 41.3 % and 25.3 %.
     assert flagged / judged <= 0.08
+
+
+def test_a_kpi_published_every_other_year_is_not_measured_for_21_regions() -> None:
+    """Three values in the seven fitted years give each series two changes: with 21 series
+    ρ is not pinned down (the real panel's null flagged on such KPIs), so the KPI is not
+    tested; the same KPI published every year is."""
+    generated = generate(500, kpis=20)
+    values = generated.values.copy()
+    values[0, :, 1::2] = np.nan  # KPI 0 every other year (2011, 2013, … 2021)
+    evidence = _evidence(values)
+    assert not evidence.noise.measured[0]
+    assert evidence.noise.measured[1:].all()
+    peers = [REGIONS[j] for j in generated.peers[10]]
+    (comparison,) = compare(evidence, REGIONS[10], peers, kpis=["N10000"])
+    assert comparison.tier == "noise_unknown"
+    matrix = learning_matrix(evidence, generated.peers)
+    assert not matrix.tested[0].any() and matrix.tested[1:].all()

@@ -594,6 +594,13 @@ def estimate_noise(
         model,
     )
     measured = (df > 0).sum(axis=1) >= MIN_MEASURED
+    # With few series, ρ rests on the lag-2 autocorrelation of their changes (lag 1 alone
+    # is blind to slow drifts, and the median of 21 series' single lag-1 product does not
+    # pin it down): a KPI whose series have fewer than three changes each in the fitted
+    # years (published every other year) is not measured. With 21 regions such KPIs gave
+    # most of the false flags of a null on the real panel (docs/analyses.md).
+    series = (df > 0).sum(axis=1)
+    measured &= (series >= FEW_SERIES) | ((changes >= 3).sum(axis=1) >= MIN_MEASURED)
     tail_df = _tail_df(diffs, g)
     return Noise(
         variance=moderated,
