@@ -313,7 +313,9 @@ def _indicator_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def _notes_for(bank: Bank, goals: Sequence[GoalRecord], limit: int) -> dict[int, tuple[str, ...]]:
+def _notes_for(
+    bank: Bank, goals: Sequence[GoalRecord], limit: int, titles: dict[str, str]
+) -> dict[int, tuple[str, ...]]:
     """The målträngsel notes of each organisation among ``goals``, by organisation id."""
     from tillit.bank import goals_of
     from tillit.query import goal_crowding
@@ -321,7 +323,7 @@ def _notes_for(bank: Bank, goals: Sequence[GoalRecord], limit: int) -> dict[int,
     notes = {}
     for org in {g.organisation_id for g in goals}:
         own = goals_of(bank).goals(None, organisation=org, limit=500)
-        notes[org] = goal_crowding(own, limit)
+        notes[org] = goal_crowding(own, limit, titles)
     return notes
 
 
@@ -338,7 +340,7 @@ def _show(
 
     limit = load_settings().goals_max
     assessment = assess_goal(store, goal)
-    notes = _notes_for(bank, [goal], limit).get(goal.organisation_id, ())
+    notes = _notes_for(bank, [goal], limit, _titles(store)).get(goal.organisation_id, ())
     data = goal_data(goal, assessment, notes=notes, checks=checks)
     if fmt is Format.json:
         _json(data)
@@ -482,7 +484,7 @@ def goal_list(
     bank = _bank(settings)
     try:
         goals = goals_of(bank).goals(None, organisation=code, kpi=kpi, query=query, limit=limit)
-        notes = _notes_for(bank, goals, settings.goals_max)
+        notes = _notes_for(bank, goals, settings.goals_max, _titles(store))
     finally:
         bank.close()
     assessments = assess_goals(store, goals)
@@ -566,7 +568,7 @@ def goal_judge(
                 goals = [g for g in goals if g.organisation_code == code]
         else:
             goals = book.goals(None, organisation=code, limit=500)
-        notes = _notes_for(bank, goals, settings.goals_max)
+        notes = _notes_for(bank, goals, settings.goals_max, _titles(store))
     finally:
         bank.close()
     assessments = assess_goals(store, goals)

@@ -138,8 +138,11 @@ def _data(state: WebState, goals: list[Any], checks: Any = ()) -> list[dict[str,
     organisation's målträngsel notes."""
 
     limit = load_settings().goals_max
+    titles = {k["id"]: k["title"] for k in state.atlas.store.kpis()} if state.atlas else {}
     notes = {
-        org: goal_crowding(goals_of(state.bank).goals(None, organisation=org, limit=500), limit)
+        org: goal_crowding(
+            goals_of(state.bank).goals(None, organisation=org, limit=500), limit, titles
+        )
         for org in {g.organisation_id for g in goals}
     }
     if state.atlas is None:
