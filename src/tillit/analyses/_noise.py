@@ -746,28 +746,34 @@ def _unit_prior_df(
     middle. With 290 municipalities the variance is a few thousandths, and it is not
     counted for a KPI with FEW_SERIES series or more (d₀ᵢ = d₀): the municipalities'
     results stay as they were validated."""
-    use = weight > 0
+    out = np.broadcast_to(prior_df[:, None], weight.shape).copy()
+    few = np.flatnonzero((weight > 0).sum(axis=1) < FEW_SERIES)
+    if few.size == 0:
+        return out
+    d0 = prior_df[few]
+    use = weight[few] > 0
     lp = np.where(np.isfinite(logpop), logpop, np.nan)[None, :]
-    w = np.where(use, weight, 0.0)
+    w = np.where(use, weight[few], 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        half = np.where(use, weight / 2.0, 1.0)
-        v = np.where(use, polygamma(1, half), 0.0) + polygamma(1, prior_df / 2.0)[:, None]
+        half = np.where(use, w / 2.0, 1.0)
+        v = np.where(use, polygamma(1, half), 0.0) + polygamma(1, d0 / 2.0)[:, None]
         sw = w.sum(axis=1, keepdims=True)
         x = np.where(use, np.nan_to_num(lp), 0.0)
         xbar = (w * x).sum(axis=1, keepdims=True) / sw
         dx = np.where(use, x - xbar, 0.0)
         sxx = (w * dx * dx).sum(axis=1, keepdims=True)
-        fitted = slope_fitted[:, None] & (sxx > 0)
+        fitted = slope_fitted[few, None] & (sxx > 0)
         w2v = w * w * v
         a0 = w2v.sum(axis=1, keepdims=True) / (sw * sw)
         a1 = np.where(fitted, 2.0 * (w2v * dx).sum(axis=1, keepdims=True) / (sw * sxx), 0.0)
         a2 = np.where(fitted, (w2v * dx * dx).sum(axis=1, keepdims=True) / (sxx * sxx), 0.0)
         at = np.nan_to_num(lp - xbar)  # a municipality without a population: the mean
         extra = a0 + a1 * at + a2 * at * at
-        target = polygamma(1, prior_df / 2.0)[:, None] + extra
-        out = 2.0 * _trigamma_inverse(np.where(np.isfinite(target) & (target > 0), target, 1.0))
-    ok = np.isfinite(extra) & (sw > 0) & (use.sum(axis=1, keepdims=True) < FEW_SERIES)
-    return np.asarray(np.where(ok, np.minimum(out, prior_df[:, None]), prior_df[:, None]))
+        target = polygamma(1, d0 / 2.0)[:, None] + extra
+        lowered = 2.0 * _trigamma_inverse(np.where(np.isfinite(target) & (target > 0), target, 1.0))
+    ok = np.isfinite(extra) & (sw > 0)
+    out[few] = np.where(ok, np.minimum(lowered, d0[:, None]), d0[:, None])
+    return out
 
 
 def _trigamma_inverse(y: FloatArray) -> FloatArray:
