@@ -442,8 +442,9 @@ class Noise:
     prior_df: FloatArray  # per KPI: d0, estimated from the data (≤ MAX_PRIOR_DF)
     rho: FloatArray  # per KPI: the noise's AR(1) correlation from one year to the next
     tail_df: FloatArray  # per KPI: ν of a t with the noise's kurtosis (MAX_PRIOR_DF: normal)
-    #: Per KPI: the standard error of ρ (about 0.2 with 21 series of seven years, a quarter
-    #: of that with 290); tests integrate over it (``_evidence.peer_gaps``).
+    #: Per KPI: the standard error of ρ (about 0.2 with 21 series of seven years), which the
+    #: gap test averages over (``_evidence.rho_integrated_p``); 0, not counted, for a KPI
+    #: with FEW_SERIES series or more.
     rho_se: FloatArray
     #: (kpi, municipality): d0 less what the size model's own error at the municipality's
     #: size costs (:func:`_unit_prior_df`; d0 itself for KPIs with FEW_SERIES series or
