@@ -228,3 +228,39 @@ def test_an_editor_may_not_set_a_goal_for_another_municipality(
         capsys, "goal", "add", "-m", "Halmstad", "--titel", "x", "-i", SMALL[1], "-u", EDITOR
     )
     assert code == 1 and "egen organisation" in _flat(err)
+
+
+def test_a_region_sets_a_goal_on_a_region_kpi_judged_against_the_other_regions(
+    region_env: Settings,
+    sqlite_template: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = tmp_path / "bank.sqlite"
+    path.write_bytes(sqlite_template.read_bytes())
+    bank = open_bank(f"sqlite:///{path}", passwords=FAST_PASSWORDS)
+    try:
+        bank.seed_organisations([("0013", "Region Halland", "region")])
+        admin = bank.add_user("admin@example.se", PASSWORD, "Admin", "admin")
+        bank.add_user("h@example.se", PASSWORD, "H", "editor", "0013", actor=admin)
+    finally:
+        bank.close()
+    monkeypatch.setenv("TILLIT_DATABASE_URL", f"sqlite:///{path}")
+    code, out, err = _run(
+        capsys, "goal", "add", "--region", "Region Halland", "--titel", "Färre förtida dödsfall",
+        "-i", "N01451:minskning:140:2026", "-u", "h@example.se", "-f", "json",
+    )  # fmt: skip
+    assert code == 0, err
+    goal = json.loads(out)
+    assert goal["organisation"]["kind"] == "region"
+    check = goal["indicators"][0]["check"]
+    assert check["ambition"]["peers"] == 7
+    assert "liknande regioner" in check["ambition"]["text"]
+    assert goal["indicators"][0]["judgement"]["verdict"] != "cannot_judge"
+    # A municipal KPI is refused for a region, naming region KPIs instead.
+    code, _, err = _run(
+        capsys, "goal", "add", "--region", "0013", "--titel", "x", "-i", "N15419:ökning:90:2026",
+        "-u", "h@example.se",
+    )  # fmt: skip
+    assert code == 1 and "nyckeltal för kommuner" in _flat(err)

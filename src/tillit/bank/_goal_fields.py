@@ -13,6 +13,7 @@ from typing import Any
 
 from tillit.bank._models import GOAL_DIRECTIONS, GOAL_GENDERS
 from tillit.errors import InvalidInputError
+from tillit.swedish import number
 
 __all__ = [
     "GOAL_EDITABLE",
@@ -234,13 +235,15 @@ def _indicator(index: int, item: Any) -> dict[str, Any]:
     if direction == "increase" and not target > baseline:
         raise goal_field_error(
             f"{where}.target_value",
-            f"en ökning ska ha ett målvärde över basvärdet ({baseline:g}), inte {target:g}.",
+            f"en ökning ska ha ett målvärde över basvärdet ({number(baseline)}), inte "
+            f"{number(target)}.",
             "Välj riktningen at_least (minst) för att hålla en nivå.",
         )
     if direction == "decrease" and not target < baseline:
         raise goal_field_error(
             f"{where}.target_value",
-            f"en minskning ska ha ett målvärde under basvärdet ({baseline:g}), inte {target:g}.",
+            f"en minskning ska ha ett målvärde under basvärdet ({number(baseline)}), inte "
+            f"{number(target)}.",
             "Välj riktningen at_most (högst) för att hålla en nivå.",
         )
     return {

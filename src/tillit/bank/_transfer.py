@@ -2,7 +2,10 @@
 
 The first line is ``{"table": "_bank", "format": 1, "revision": "<migration>"}``. Then one
 object per row, ``{"table": <name>, <column>: <value>, …}``, tables in dependency order
-(organisations before users before examples before trials …) and rows by primary key.
+(organisations before users before examples before trials before goals …) and rows by primary
+key. Goals (migration 0009) are five more tables (``goals``, ``goal_indicators``,
+``goal_trials``, ``goal_examples``, ``goal_revisions``) in the same format; an export written
+before them has none of their rows and imports unchanged, with no goals.
 Times are ISO 8601 in UTC; JSON columns are nested objects. An export written before the
 bank kept kinds and sources (migration 0007) is read as that migration reads a bank: each
 example's kind, source and operating area derived from its stored ``source`` and area.
