@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from tillit.analyses import (
+    SLOPE_SD,
     IndicatorJudgement,
     IndicatorSeries,
     Target,
@@ -26,9 +27,10 @@ from tillit.errors import InvalidInputError
 FIRST, NOW = 2011, 2018
 
 
-def simulate_goals(rng: np.random.Generator, n: int) -> dict[str, Any]:
-    """``n`` goals on generated series: a line (level ~ N(50, 5²), slope ~ N(0, 3²) per
-    year) plus AR(1) noise (σ in [0.5, 3], ρ in [0, 0.8]) over 2011–2024, 10 % of the
+def simulate_goals(rng: np.random.Generator, n: int, slope_sd: float = SLOPE_SD) -> dict[str, Any]:
+    """``n`` goals on generated series: a line (level ~ N(50, 5²), slope ~ N(0,
+    (slope_sd·σ)²) per year, as the judgement assumes; with ``slope_sd`` inf, N(0, 3²)
+    whatever σ) plus AR(1) noise (σ in [0.5, 3], ρ in [0, 0.8]) over 2011–2024, 10 % of the
     values missing at random; judged as of 2018 (later values hidden) with a target
     1–6 years ahead. σ is known (df = inf) for a third and estimated with 5 or 20 degrees
     of freedom (σ̂² = σ²·χ²/df) for the rest. The target is set from what a council sees:
@@ -38,7 +40,7 @@ def simulate_goals(rng: np.random.Generator, n: int) -> dict[str, Any]:
     horizon = rng.integers(1, 7, n)
     rho = rng.uniform(0.0, 0.8, n)
     sd = rng.uniform(0.5, 3.0, n)
-    slope = rng.normal(0.0, 3.0, n)
+    slope = rng.normal(0.0, 1.0, n) * (3.0 if math.isinf(slope_sd) else slope_sd * sd)
     level = rng.normal(50.0, 5.0, n)
     e = np.empty((n, years.size))
     e[:, 0] = rng.standard_normal(n)
@@ -58,7 +60,8 @@ def simulate_goals(rng: np.random.Generator, n: int) -> dict[str, Any]:
     last = seen[:, years == NOW][:, 0]
     last = np.where(np.isnan(last), seen[:, years == NOW - 1][:, 0], last)
     last = np.where(np.isnan(last), level, last)
-    target = last + rng.normal(0.0, 2.5, n) * horizon
+    spread = 2.5 if math.isinf(slope_sd) else 0.6 * sd
+    target = last + rng.normal(0.0, 1.0, n) * spread * horizon
     return {
         "values": seen,
         "years": years,
@@ -69,6 +72,9 @@ def simulate_goals(rng: np.random.Generator, n: int) -> dict[str, Any]:
         "target_year": target_year,
         "direction_sign": sign,
         "now": NOW,
+        "slope_sd": slope_sd,
+        # the generated trends go on for sure: no extra uncertainty about how long
+        "persistence_sd": 0.0,
         "met": sign * (truth - target) >= 0,
     }
 
@@ -86,8 +92,11 @@ def calibration_table(p: np.ndarray, met: np.ndarray) -> list[tuple[int, int, fl
     return rows
 
 
-def test_judged_probabilities_are_calibrated_on_generated_series() -> None:
-    goals = simulate_goals(np.random.default_rng(16), 60_000)
+@pytest.mark.parametrize("slope_sd", [SLOPE_SD, math.inf])
+def test_judged_probabilities_are_calibrated_on_generated_series(slope_sd: float) -> None:
+    """With the damped trend the judgement uses (slopes drawn as it assumes) and with a
+    fixed unknown trend (slope_sd inf, slopes anywhere)."""
+    goals = simulate_goals(np.random.default_rng(16), 60_000, slope_sd)
     met = goals.pop("met")
     judged = judge_many(**goals)
     table = calibration_table(judged.probability, met)
@@ -234,22 +243,38 @@ def test_judge_indicator_agrees_with_judge_many_and_words_the_numbers() -> None:
     assert one.probability_met == pytest.approx(float(many.probability[0]))
     assert one.expected == pytest.approx(float(many.mean[0]))
     assert one.verdict == "uncertain" and one.verdict_label == "osäkert"
+    assert one.probability_met == pytest.approx(0.4537, abs=1e-3)
     assert one.slope_low < one.slope < one.slope_high
     assert one.low < one.expected < one.high
     assert one.projection[-1][0] == 2023 and one.projection[-1][1] == pytest.approx(one.expected)
-    assert "Trenden 2011–2018 (8 år med värden) är +0,96\u00a0procentenheter per år" in one.reason
+    assert one.trend == pytest.approx(float(many.trend[0]))
+    assert one.slope < one.trend  # damped
+    assert one.reason.startswith(
+        "Trenden 2011–2018 (8 år med värden) är +0,96\u00a0procentenheter per år; "
+        "framskrivningen räknar med +0,71\u00a0procentenheter per år"
+    )
     assert (
         "målet är minst 80\u00a0%" in one.reason
-        and "Sannolikheten att målet nås är 77\u00a0%" in one.reason
+        and "Sannolikheten att målet nås är 45\u00a0%" in one.reason
     )
 
 
 def test_an_exact_line_with_little_noise_is_on_or_off_track() -> None:
     series = _series([10.0 + 2 * i for i in range(6)], sd=0.1)
-    assert judge_indicator(series, Target(25, 2020, "increase", 2016, 20)).verdict == "on_track"
-    assert judge_indicator(series, Target(35, 2020, "increase", 2016, 20)).verdict == "off_track"
+
+    def verdict(target: float, direction: str, **kw: float) -> str:
+        return judge_indicator(series, Target(target, 2020, direction, 2016, 20), **kw).verdict
+
+    plain = {"slope_sd": math.inf, "persistence_sd": 0.0}
+    assert verdict(27.5, "increase", **plain) == "on_track"
+    assert verdict(28.5, "increase", **plain) == "off_track"
     # lower is better: the same line rising is off track for a decrease
-    assert judge_indicator(series, Target(25, 2020, "decrease", 2016, 20)).verdict == "off_track"
+    assert verdict(25, "decrease", **plain) == "off_track"
+    # By default a trend is damped and may stop: 20 noise SDs a year is far outside what
+    # Kolada's series show, so the judgement doubts it.
+    assert verdict(25, "increase") == "uncertain"
+    assert verdict(35, "increase") == "off_track"
+    assert verdict(15, "increase") == "on_track"
 
 
 def test_interim_targets_report_published_years_only() -> None:
