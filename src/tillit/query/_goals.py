@@ -18,7 +18,7 @@ runs, not with every query."""
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -41,7 +41,9 @@ from tillit.store import Store
 from tillit.swedish import kpi_label, kpi_unit
 
 if TYPE_CHECKING:
+    from tillit.analyses import Evidence
     from tillit.bank import Bank, GoalIndicatorRecord, GoalRecord, UserRecord
+    from tillit.query._atlas import Atlas
 
 __all__ = [
     "GOAL_DIRECTION_LABELS",
@@ -125,17 +127,28 @@ class _Inputs:
     """What the store says about a set of (KPI, gender) at one kind of unit: loaded once,
     for several indicators and goals."""
 
-    def __init__(self, store: Store, kind: str, kpis: Sequence[str]) -> None:
+    def __init__(
+        self, store: Store, kind: str, kpis: Sequence[str], atlas: Atlas | None = None
+    ) -> None:
         self.store = store
         self.kind = kind
         self.kpis = sorted(set(kpis))
         self.meta = {k["id"]: k for k in store.kpis()}
-        self.context: Context | None
-        try:
-            self.context = load_context(store, kpis=self.kpis, kind=kind)
-        except NoDataError:
-            self.context = None
+        self.context: Context | None = None
+        self.evidence: Evidence | None = None
+        if atlas is not None:
+            # A server's loaded analyses give the same noise and peers (both are per KPI and
+            # unit, whatever else was loaded) without reading the store again.
+            loaded = atlas.loaded(kind)
+            if set(self.kpis) <= set(loaded.evidence.kpis):
+                self.context, self.evidence = loaded.context, loaded.evidence
+        if self.context is None:
+            try:
+                self.context = load_context(store, kpis=self.kpis, kind=kind)
+            except NoDataError:
+                self.context = None
         self._series: dict[tuple[str, str, str], tuple[tuple[int, ...], tuple[float, ...]]] = {}
+        self._fetched: set[str] = set()
 
     def title(self, kpi: str) -> str:
         return str((self.meta.get(kpi) or {}).get("title") or kpi)
@@ -147,7 +160,7 @@ class _Inputs:
         context = self.context
         if context is None or kpi not in context.chosen or code not in context.municipalities:
             return _Noise(math.nan, math.nan, 0.0)
-        evidence = context.evidence([k for k in self.kpis if k in context.chosen])
+        evidence = self.evidence or context.evidence([k for k in self.kpis if k in context.chosen])
         k, m = evidence.kpis.index(kpi), evidence.municipalities.index(code)
         variance = float(evidence.noise.variance[k, m])
         df = float(evidence.noise.total_df[k, m])
@@ -157,11 +170,20 @@ class _Inputs:
             sd *= GENDER_NOISE_FACTOR
         return _Noise(sd, df if math.isfinite(df) or df == math.inf else math.nan, rho)
 
+    def load(self, codes: Iterable[str]) -> None:
+        """Read the values of every KPI for ``codes`` and their structural peers, all
+        genders, in one query (the store opens a connection per query)."""
+        wanted = set(codes)
+        wanted |= {p for c in wanted for p in self.peers(c)}
+        missing = sorted(wanted - self._fetched)
+        if missing:
+            self._series.update(_values(self.store, self.kpis, missing))
+            self._fetched.update(missing)
+
     def series(self, kpi: str, code: str, gender: str) -> tuple[tuple[int, ...], tuple[float, ...]]:
-        key = (kpi, code, gender)
-        if key not in self._series:
-            self._series[key] = _values(self.store, kpi, [code], gender).get(code, ((), ()))
-        return self._series[key]
+        """The unit's (non-missing) values of ``kpi`` for ``gender``: (years, values)."""
+        self.load([code])
+        return self._series.get((kpi, code, gender), ((), ()))
 
     def indicator_series(self, kpi: str, code: str, gender: str) -> IndicatorSeries:
         years, values = self.series(kpi, code, gender)
@@ -186,36 +208,38 @@ class _Inputs:
         peers = self.peers(code)
         if not peers or years < 1:
             return []
-        found = _values(self.store, kpi, list(peers), gender)
+        self.load([code])
         changes = []
         for peer in peers:
-            by_year = dict(zip(*found.get(peer, ((), ())), strict=True))
+            by_year = dict(zip(*self._series.get((kpi, peer, gender), ((), ())), strict=True))
             ends = [y for y in sorted(by_year, reverse=True) if y - years in by_year]
             changes.append(by_year[ends[0]] - by_year[ends[0] - years] if ends else math.nan)
         return changes
 
 
 def _values(
-    store: Store, kpi: str, codes: list[str], gender: str
-) -> dict[str, tuple[tuple[int, ...], tuple[float, ...]]]:
-    """The stored (non-missing) values of ``kpi`` for ``codes`` and ``gender``, by code:
-    (years, values), by year."""
+    store: Store, kpis: Sequence[str], codes: Sequence[str]
+) -> dict[tuple[str, str, str], tuple[tuple[int, ...], tuple[float, ...]]]:
+    """The stored (non-missing) values of ``kpis`` for ``codes``, every gender, by (KPI,
+    code, gender): (years, values), by year."""
     try:
-        table = store.query_values([kpi], municipalities=codes, genders=[gender])
+        table = store.query_values(list(kpis), municipalities=list(codes))
     except NoDataError:
         return {}
-    rows: dict[str, list[tuple[int, float]]] = {}
-    for code, period, value in zip(
+    rows: dict[tuple[str, str, str], list[tuple[int, float]]] = {}
+    for kpi, code, period, gender, value in zip(
+        table.column("kpi").to_pylist(),
         table.column("municipality").to_pylist(),
         table.column("period").to_pylist(),
+        table.column("gender").to_pylist(),
         table.column("value").to_pylist(),
         strict=True,
     ):
         if value is not None and math.isfinite(value):
-            rows.setdefault(code, []).append((int(period), float(value)))
+            rows.setdefault((kpi, code, gender), []).append((int(period), float(value)))
     return {
-        code: (tuple(y for y, _ in sorted(pairs)), tuple(v for _, v in sorted(pairs)))
-        for code, pairs in rows.items()
+        key: (tuple(y for y, _ in sorted(pairs)), tuple(v for _, v in sorted(pairs)))
+        for key, pairs in rows.items()
     }
 
 
@@ -278,7 +302,7 @@ def _year_of(value: Any, field: str) -> int:
 
 
 def prepare_indicators(
-    store: Store, unit: _Unit, raw: Any, inputs: _Inputs | None = None
+    store: Store, unit: _Unit, raw: Any, *, atlas: Atlas | None = None
 ) -> tuple[list[dict[str, Any]], tuple[IndicatorCheck, ...]]:
     """Check each indicator against the store and fill in a missing baseline: the unit's
     value in ``baseline_year`` (the latest year with a value when no year is given).
@@ -296,7 +320,7 @@ def prepare_indicators(
         meta = store.kpi(str(item.get("kpi") or ""))
         check_kpi_kind(store, meta, focal)
         items.append({**item, "kpi": meta["id"]})
-    inputs = inputs or _Inputs(store, unit.kind, [i["kpi"] for i in items])
+    inputs = _Inputs(store, unit.kind, [i["kpi"] for i in items], atlas)
     out: list[dict[str, Any]] = []
     checks: list[IndicatorCheck] = []
     for item in items:
@@ -389,7 +413,9 @@ def _check(
     )
 
 
-def prepare_goal(store: Store, data: Mapping[str, Any]) -> PreparedGoal:
+def prepare_goal(
+    store: Store, data: Mapping[str, Any], *, atlas: Atlas | None = None
+) -> PreparedGoal:
     """A goal's fields checked against the store, baselines filled in, and each indicator's
     measurability and ambition, before anything is saved. ``data`` as for
     ``Goals.create_goal``, except that ``organisation`` is a municipality or region by name
@@ -402,18 +428,23 @@ def prepare_goal(store: Store, data: Mapping[str, Any]) -> PreparedGoal:
             hint="T.ex. --kommun Kungsbacka eller --region 'Region Halland'.",
         )
     unit = _unit(store, str(text))
-    indicators, checks = prepare_indicators(store, unit, data.get("indicators"))
+    indicators, checks = prepare_indicators(store, unit, data.get("indicators"), atlas=atlas)
     fields = {**data, "organisation": unit.code, "indicators": indicators}
     return PreparedGoal(fields, unit.code, unit.name, unit.kind, checks)
 
 
 def add_goal(
-    store: Store, bank: Bank, actor: UserRecord | None, data: Mapping[str, Any]
+    store: Store,
+    bank: Bank,
+    actor: UserRecord | None,
+    data: Mapping[str, Any],
+    *,
+    atlas: Atlas | None = None,
 ) -> tuple[GoalRecord, PreparedGoal]:
     """Check and save a goal: :func:`prepare_goal`, then ``Goals.create_goal``."""
     from tillit.bank import goals_of
 
-    prepared = prepare_goal(store, data)
+    prepared = prepare_goal(store, data, atlas=atlas)
     return goals_of(bank).create_goal(actor, prepared.data), prepared
 
 
@@ -425,6 +456,7 @@ def edit_goal(
     changes: Mapping[str, Any],
     *,
     version: int | None = None,
+    atlas: Atlas | None = None,
 ) -> tuple[GoalRecord, PreparedGoal | None]:
     """Change a goal. New ``indicators`` are checked as when the goal was set (baselines
     read from the store when left out); ``version`` defaults to the goal's current one
@@ -437,7 +469,7 @@ def edit_goal(
     prepared = None
     if "indicators" in fields:
         unit = _unit_of_goal(store, goal)
-        indicators, checks = prepare_indicators(store, unit, fields["indicators"])
+        indicators, checks = prepare_indicators(store, unit, fields["indicators"], atlas=atlas)
         fields["indicators"] = indicators
         prepared = PreparedGoal(fields, unit.code, unit.name, unit.kind, checks)
     saved = goals.update_goal(actor, goal_id, goal.version if version is None else version, fields)
@@ -504,13 +536,18 @@ class GoalAssessment:
     summary: GoalJudgement
 
 
-def assess_goals(store: Store, goals: Sequence[GoalRecord]) -> list[GoalAssessment]:
-    """Judge ``goals``: the store is read once per kind of unit for all their KPIs."""
+def assess_goals(
+    store: Store, goals: Sequence[GoalRecord], *, atlas: Atlas | None = None
+) -> list[GoalAssessment]:
+    """Judge ``goals``: the store is read once per kind of unit for all their KPIs (not at
+    all for the noise and peers when ``atlas``, a server's loaded analyses, has the KPIs)."""
     units = {g.id: _unit_of_goal(store, g) for g in goals}
     kpis_by_kind: dict[str, set[str]] = {}
     for goal in goals:
         kpis_by_kind.setdefault(units[goal.id].kind, set()).update(i.kpi for i in goal.indicators)
-    inputs = {kind: _Inputs(store, kind, sorted(k)) for kind, k in kpis_by_kind.items()}
+    inputs = {kind: _Inputs(store, kind, sorted(k), atlas) for kind, k in kpis_by_kind.items()}
+    for kind, found in inputs.items():
+        found.load(u.code for u in units.values() if u.kind == kind)
     out = []
     for goal in goals:
         unit = units[goal.id]
@@ -553,6 +590,6 @@ def assess_goals(store: Store, goals: Sequence[GoalRecord]) -> list[GoalAssessme
     return out
 
 
-def assess_goal(store: Store, goal: GoalRecord) -> GoalAssessment:
+def assess_goal(store: Store, goal: GoalRecord, *, atlas: Atlas | None = None) -> GoalAssessment:
     """Judge one goal (see :func:`assess_goals`)."""
-    return assess_goals(store, [goal])[0]
+    return assess_goals(store, [goal], atlas=atlas)[0]

@@ -149,7 +149,7 @@ def _data(state: WebState, goals: list[Any], checks: Any = ()) -> list[dict[str,
         return [goal_data(g, notes=notes[g.organisation_id]) for g in goals]
     return [
         goal_data(a.goal, a, notes=notes[a.goal.organisation_id], checks=checks)
-        for a in assess_goals(state.atlas.store, goals)
+        for a in assess_goals(state.atlas.store, goals, atlas=state.atlas)
     ]
 
 
@@ -186,7 +186,7 @@ def check_goal(body: GoalIn, state: State) -> dict[str, Any]:
 
     data = body.model_dump()
     data["indicators"] = _indicators(body.indicators)
-    prepared = prepare_goal(_store(state), data)
+    prepared = prepare_goal(_store(state), data, atlas=state.atlas)
     return {
         "organisation": {"code": prepared.unit_code, "name": prepared.unit_name},
         "indicators": prepared.data["indicators"],
@@ -214,7 +214,7 @@ def create_goal(body: GoalIn, user: User, state: State) -> dict[str, Any]:
 
     data = body.model_dump()
     data["indicators"] = _indicators(body.indicators)
-    goal, prepared = add_goal(_store(state), state.bank, user, data)
+    goal, prepared = add_goal(_store(state), state.bank, user, data, atlas=state.atlas)
     return _data(state, [goal], prepared.checks)[0]
 
 
@@ -228,7 +228,13 @@ def patch_goal(goal_id: GoalId, body: GoalPatch, user: User, state: State) -> di
     if "indicators" in changes and body.indicators is not None:
         changes["indicators"] = _indicators(body.indicators)
         goal, prepared = edit_goal(
-            _store(state), state.bank, user, goal_id, changes, version=body.version
+            _store(state),
+            state.bank,
+            user,
+            goal_id,
+            changes,
+            version=body.version,
+            atlas=state.atlas,
         )
         return _data(state, [goal], prepared.checks if prepared else ())[0]
     goal = goals_of(state.bank).update_goal(user, goal_id, body.version, changes)
