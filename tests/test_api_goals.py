@@ -200,3 +200,20 @@ def test_a_server_without_a_store_reads_goals_but_cannot_set_them(
         response = client.post("/api/goals", json=GOAL, headers=_login(client, "g@example.se"))
         assert response.status_code == 404
         assert "inget arkiv" in response.json()["error"]["message"]
+
+
+def test_the_unit_goals_page_data_has_the_api_s_goals_and_notes(
+    site: TestClient, bank: Bank, analysis_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tillit.query import unit_goals_data
+
+    monkeypatch.setenv("TILLIT_GOALS_MAX", "1")
+    editor = _login(site, "g@example.se")
+    _create(site, editor)
+    _create(site, editor, title="Ännu ett mål")
+    page = unit_goals_data(analysis_store, bank, "Göteborg", limit=1)
+    assert page["organisation"] == {"code": "1480", "name": "Göteborg", "kind": "kommun"}
+    assert page["goals"] == site.get("/api/goals", params={"organisation": "1480"}).json()
+    assert page["notes"] == page["goals"][0]["notes"] and len(page["notes"]) == 2
+    empty = unit_goals_data(analysis_store, bank, "0180", limit=15)
+    assert (empty["goals"], empty["notes"]) == ([], [])

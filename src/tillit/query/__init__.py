@@ -32,7 +32,13 @@ from tillit.query._data import (
     plain,
     trend_data,
 )
-from tillit.query._goal_data import change_text, check_data, goal_crowding, goal_data
+from tillit.query._goal_data import (
+    change_text,
+    check_data,
+    goal_crowding,
+    goal_data,
+    unit_goals_data,
+)
 from tillit.query._goals import (
     GOAL_DIRECTION_LABELS,
     GoalAssessment,
@@ -166,6 +172,7 @@ __all__ = [
     "trial_data",
     "trial_evaluation_data",
     "trial_panel",
+    "unit_goals_data",
     "unit_word",
     "units",
     "update_trial",

@@ -10,12 +10,15 @@ from typing import TYPE_CHECKING, Any
 
 from tillit.analyses import Ambition, IndicatorJudgement, Measurability
 from tillit.query._goals import GOAL_DIRECTION_LABELS, GoalAssessment, IndicatorCheck
+from tillit.query._reports import resolve_municipality
+from tillit.store import Store
 from tillit.swedish import kpi_label, number
 
 if TYPE_CHECKING:
-    from tillit.bank import GoalRecord, TargetChange
+    from tillit.bank import Bank, GoalRecord, TargetChange
+    from tillit.query._atlas import Atlas
 
-__all__ = ["change_text", "check_data", "goal_crowding", "goal_data"]
+__all__ = ["change_text", "check_data", "goal_crowding", "goal_data", "unit_goals_data"]
 
 _GENDERS = {"T": "totalt", "K": "kvinnor", "M": "män"}
 
@@ -265,3 +268,36 @@ def goal_data(
             "lowest_probability": _float(summary.lowest_probability),
         }
     return data
+
+
+def unit_goals_data(
+    store: Store,
+    bank: Bank,
+    code: str,
+    *,
+    limit: int,
+    atlas: Atlas | None = None,
+) -> dict[str, Any]:
+    """A municipality's or region's goals page (``/kommun/{kod}/mal``) and its JSON twin, in
+    one call: the unit, every goal of it judged (oldest first, each as :func:`goal_data`), and
+    the målträngsel notes (``limit``: TILLIT_GOALS_MAX). NotFoundError when the unit has no
+    organisation in the bank (run ``tillit bank seed``)."""
+    from tillit.bank import goals_of
+    from tillit.query._goals import assess_goals
+
+    unit = resolve_municipality(store, code)
+    goals = goals_of(bank).goals(None, organisation=unit["id"], limit=500)
+    titles = {k["id"]: k["title"] for k in store.kpis()}
+    notes = goal_crowding(goals, limit, titles)
+    return {
+        "organisation": {
+            "code": unit["id"],
+            "name": unit["title"],
+            "kind": "region" if unit.get("type") == "L" else "kommun",
+        },
+        "goals": [
+            goal_data(a.goal, a, notes=notes) for a in assess_goals(store, goals, atlas=atlas)
+        ],
+        "notes": list(notes),
+        "goals_max": limit,
+    }
