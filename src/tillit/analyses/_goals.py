@@ -1,19 +1,21 @@
 """Goals on KPIs: how likely a target is met, whether its change can be measured at all,
 and how ambitious it is against similar units (issue 16; method in docs/goals.md).
 
-The model of a series is a straight line plus AR(1) noise: y_t = a + b·t + e_t with
-Var e_t = σ² and corr(e_t, e_s) = ρ^|t−s|, where σ and ρ are the KPI's year-to-year noise
-(``_noise``: σ per KPI × unit with its degrees of freedom, ρ per KPI). The line is fitted by
-generalised least squares over the last ``TREND_YEARS`` years up to ``now`` (least squares
-weighted by the noise's correlation: with σ and ρ given, it is the best linear unbiased fit,
-and its error has a closed form, which a rank slope lacks). The target year's *published*
-value is then predicted by the best linear unbiased predictor (universal kriging): the
-line, plus ρ^h of what the latest years lie off it. Its error variance counts the line's
-level and slope uncertainty and the target year's own noise,
+The model of a series is a line plus AR(1) noise: y_t = a + b·t + e_t with Var e_t = σ²
+and corr(e_t, e_s) = ρ^|t−s|, where σ and ρ are the KPI's year-to-year noise (``_noise``:
+σ per KPI × unit with its degrees of freedom, ρ per KPI), fitted over the last
+``TREND_YEARS`` years up to ``now``. The level a is unknown; the slope b is drawn from
+N(0, (SLOPE_SD·σ)²), so a trend the years show only weakly is shrunk toward none (with
+``slope_sd`` inf, b is unknown too and the fit is plain generalised least squares). The
+target year's *published* value is predicted by the best linear unbiased predictor
+(universal kriging) under the covariance V = σ²(R + τ²ttᵀ), τ = SLOPE_SD: the line, plus
+what the latest years lie off it as far as the noise's correlation carries. Its error
+variance counts the level's and slope's uncertainty and the target year's own noise,
 
-    Var(y_T − ŷ_T) = σ² [1 − cᵀR⁻¹c + uᵀ(XᵀR⁻¹X)⁻¹u],   u = x_T − XᵀR⁻¹c,
+    Var(y_T − ŷ_T) = σ² [v_TT − cᵀV⁻¹c + uᵀ(XᵀV⁻¹X)⁻¹u],   u = x_T − XᵀV⁻¹c,
 
-and σ estimated with ν degrees of freedom makes the prediction a t with ν degrees of
+to which comes (PERSISTENCE_SD·b̂·h)² for how long the slope carried h years ahead goes
+on; σ estimated with ν degrees of freedom makes the prediction a t with ν degrees of
 freedom. A goal is *met* when the target year's published value is on the right side of
 the target: what a council reads in the annual report, noise and all.
 
