@@ -149,6 +149,8 @@ class _Inputs:
                 self.context = None
         self._series: dict[tuple[str, str, str], tuple[tuple[int, ...], tuple[float, ...]]] = {}
         self._fetched: set[str] = set()
+        self._peers: dict[str, tuple[str, ...]] = {}
+        self._total_df: Any = None
 
     def title(self, kpi: str) -> str:
         return str((self.meta.get(kpi) or {}).get("title") or kpi)
@@ -163,7 +165,9 @@ class _Inputs:
         evidence = self.evidence or context.evidence([k for k in self.kpis if k in context.chosen])
         k, m = evidence.kpis.index(kpi), evidence.municipalities.index(code)
         variance = float(evidence.noise.variance[k, m])
-        df = float(evidence.noise.total_df[k, m])
+        if self._total_df is None:  # a property that adds two (kpi, unit) arrays: once
+            self._total_df = evidence.noise.total_df
+        df = float(self._total_df[k, m])
         rho = float(evidence.noise.rho[k])
         sd = math.sqrt(variance) if math.isfinite(variance) and variance >= 0 else math.nan
         if gender != "T":
@@ -200,7 +204,9 @@ class _Inputs:
     def peers(self, code: str) -> tuple[str, ...]:
         if self.context is None or code not in self.context.municipalities:
             return ()
-        return self.context.peer_set(code, "struktur", k=PEERS).members
+        if code not in self._peers:
+            self._peers[code] = self.context.peer_set(code, "struktur", k=PEERS).members
+        return self._peers[code]
 
     def peer_changes(self, kpi: str, code: str, gender: str, years: int) -> list[float]:
         """Each structural peer's latest change of ``kpi`` over ``years`` years (NaN when
