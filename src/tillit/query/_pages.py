@@ -296,11 +296,11 @@ def _overview(state: Loaded, code: str) -> MunicipalityOverview:
     )
 
 
-def _in_words(comparisons: Sequence[Comparison], kind: str) -> list[Comparison]:
+def _in_words(comparisons: Sequence[Comparison], kind: str) -> tuple[Comparison, ...]:
     """The comparisons with labels that name their kind ("jämförelseregionerna")."""
     if kind == "K":
-        return list(comparisons)
-    return [replace(c, unit=unit_word(kind)) for c in comparisons]
+        return tuple(comparisons)
+    return tuple(replace(c, unit=unit_word(kind)) for c in comparisons)
 
 
 _TIER_ORDER = {
