@@ -18,6 +18,7 @@ from tillit.analyses import (
     Target,
     ambition,
     judge_indicator,
+    judge_indicators,
     judge_many,
     measurability,
     summarise_goal,
@@ -329,3 +330,34 @@ def test_a_goal_is_as_bad_as_its_worst_indicator() -> None:
     assert unknown.verdict_label == "kan inte bedömas ännu (1 av 2 indikatorer)"
     assert summarise_goal([]).verdict == "cannot_judge"
     assert summarise_goal([_judgement("met", 1.0)]).verdict == "met"
+
+
+def test_judge_indicators_in_one_batch_equals_one_by_one() -> None:
+    items = [
+        (
+            _series([70, 71, 73, 72, 74, 76, 75, 77], sd=1.2, rho=0.3),
+            Target(80, 2023, "increase", 2018, 77),
+        ),
+        (_series([5.0, 4.0, 4.5, 3.0], sd=0.5, noise_df=8.0), Target(2, 2020, "decrease", 2014, 3)),
+        (IndicatorSeries((), (), 1.0), Target(2, 2020, "decrease", 2014, 3)),
+        (_series([70, 71, 73, 72, 74, 76], sd=math.nan), Target(74, 2015, "at_least", 2012, 71)),
+        (_series([1.0, 2.0]), Target(4, 2016, "increase", 2012, 2)),
+    ]
+    batch = judge_indicators(items)
+    for (series, target), together in zip(items, batch, strict=True):
+        alone = judge_indicator(series, target)
+        assert together.verdict_label == alone.verdict_label
+        assert together.reason == alone.reason
+        np.testing.assert_allclose(
+            np.array(together.projection).reshape(-1, 4), np.array(alone.projection).reshape(-1, 4)
+        )
+        np.testing.assert_allclose(together.probability_met, alone.probability_met)
+    assert [j.verdict for j in batch] == [
+        "uncertain",
+        batch[1].verdict,
+        "cannot_judge",
+        "met",
+        "cannot_judge",
+    ]
+    as_of = judge_indicators(items[:2], now=2013)
+    assert as_of[0].now == 2013 and as_of[0].trend_years == (2011, 2013)

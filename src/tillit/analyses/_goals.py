@@ -56,6 +56,7 @@ __all__ = [
     "Target",
     "ambition",
     "judge_indicator",
+    "judge_indicators",
     "judge_many",
     "measurability",
     "summarise_goal",
@@ -468,73 +469,125 @@ def judge_indicator(
     only values up to ``now``: met or not when the target year has a value, else the
     probability that its published value will be on the right side of the target, from
     the trend and the noise (the same computation as :func:`judge_many`)."""
-    years, values = _values(series)
-    if now is None:
-        now = int(years[-1]) if years.size else None
-    interim = _interim(target, years, values, now)
-    if now is None:
-        return _cannot(target, None, "inga värden", "Det finns inga värden för nyckeltalet ännu.")
-    ahead = list(range(now + 1, target.target_year + 1))
-    when = np.array([target.target_year, *ahead], dtype=np.float64)
-    rows = when.size
-    if years.size:
-        grid = np.arange(min(years[0], now - trend_years + 1), now + 1, dtype=np.float64)
-        row = np.full(grid.size, np.nan)
-        inside = years <= now
-        row[(years[inside] - grid[0]).astype(np.int64)] = values[inside]
-        later = np.asarray(ahead, dtype=np.float64)
-        grid = np.concatenate([grid, later])
-        row = np.concatenate([row, np.full(later.size, np.nan)])
-    else:
-        grid, row = np.array([float(now)]), np.array([np.nan])
-    # Values of the target year exist in `row` only when it is at most `now`.
-    judged = judge_many(
-        np.broadcast_to(row, (rows, row.size)),
-        grid,
-        noise_sd=series.noise_sd,
-        noise_df=series.noise_df,
-        rho=series.rho,
-        target=target.target,
-        target_year=when,
-        direction_sign=target.sign,
+    return judge_indicators(
+        [(series, target)],
         now=now,
         trend_years=trend_years,
         slope_sd=slope_sd,
         persistence_sd=persistence_sd,
-    )
-    verdict = VERDICTS[int(judged.verdict[0])]
-    why = WHY[int(judged.why[0])]
-    low, high = judged.band()
-    projection = tuple(
-        (int(when[i]), float(judged.mean[i]), float(low[i]), float(high[i]))
-        for i in range(1, rows)
-        if judged.why[i] == 0 and not math.isnan(judged.mean[i])
-    )
-    q = float(_t_quantile(0.5 + BAND / 2.0, judged.df[0]))
-    slope, se = float(judged.slope[0]), float(judged.slope_se[0])
-    window = (
-        (int(judged.first_year[0]), int(judged.last_year[0])) if judged.years_used[0] > 0 else None
-    )
-    reason = _reason(series, target, judged, now, verdict, why, float(low[0]), float(high[0]))
-    label = GOAL_VERDICT_LABELS[verdict] + (f" ({why})" if verdict == "cannot_judge" else "")
-    return IndicatorJudgement(
-        verdict=verdict,
-        verdict_label=label,
-        reason=reason,
-        probability_met=float(judged.probability[0]),
-        expected=float(judged.mean[0]),
-        low=float(low[0]),
-        high=float(high[0]),
-        projection=projection,
-        slope=slope,
-        slope_low=slope - q * se,
-        slope_high=slope + q * se,
-        trend_years=window,
-        now=now,
-        target=target,
-        interim=interim,
-        trend=float(judged.trend[0]),
-    )
+    )[0]
+
+
+def judge_indicators(
+    items: Sequence[tuple[IndicatorSeries, Target]],
+    *,
+    now: int | None = None,
+    trend_years: int = TREND_YEARS,
+    slope_sd: float = SLOPE_SD,
+    persistence_sd: float = PERSISTENCE_SD,
+) -> tuple[IndicatorJudgement, ...]:
+    """:func:`judge_indicator` for many (series, target) pairs at once, in one
+    :func:`judge_many` call: a page or a report with many goals costs one batch."""
+    prepared: list[tuple[FloatArray, FloatArray, int | None, list[int]]] = []
+    low_year, high_year = math.inf, -math.inf
+    for series, target in items:
+        years, values = _values(series)
+        at = now if now is not None else (int(years[-1]) if years.size else None)
+        when = [] if at is None else [target.target_year, *range(at + 1, target.target_year + 1)]
+        prepared.append((years, values, at, when))
+        if at is not None:
+            first = min(float(years[0]), at - trend_years + 1.0) if years.size else float(at)
+            low_year = min(low_year, first)
+            high_year = max(high_year, at, target.target_year)
+    rows = sum(len(w) for *_, w in prepared)
+    judged = None
+    if rows:
+        grid = np.arange(low_year, high_year + 1.0)
+        cube = np.full((rows, grid.size), np.nan)
+        columns: dict[str, list[float]] = {
+            k: [] for k in ("sd", "df", "rho", "t", "ty", "s", "now")
+        }
+        r = 0
+        for (series, target), (years, values, at, when) in zip(items, prepared, strict=True):
+            if at is None:
+                continue
+            # values after `now` are not seen (the target year's only when it is ≤ now)
+            inside = years <= at
+            cube[r : r + len(when), (years[inside] - low_year).astype(np.int64)] = values[inside]
+            for key, value in (
+                ("sd", series.noise_sd),
+                ("df", series.noise_df),
+                ("rho", series.rho),
+                ("t", target.target),
+                ("s", float(target.sign)),
+                ("now", float(at)),
+            ):
+                columns[key] += [value] * len(when)
+            columns["ty"] += [float(w) for w in when]
+            r += len(when)
+        judged = judge_many(
+            cube,
+            grid,
+            noise_sd=columns["sd"],
+            noise_df=columns["df"],
+            rho=columns["rho"],
+            target=columns["t"],
+            target_year=columns["ty"],
+            direction_sign=columns["s"],
+            now=columns["now"],
+            trend_years=trend_years,
+            slope_sd=slope_sd,
+            persistence_sd=persistence_sd,
+        )
+        low, high = judged.band()
+        q = _t_quantile(0.5 + BAND / 2.0, judged.df)
+    out = []
+    r = 0
+    for (series, target), (years, values, at, when) in zip(items, prepared, strict=True):
+        interim = _interim(target, years, values, at)
+        if at is None or judged is None:
+            out.append(
+                _cannot(target, None, "inga värden", "Det finns inga värden för nyckeltalet ännu.")
+            )
+            continue
+        i = r
+        r += len(when)
+        verdict = VERDICTS[int(judged.verdict[i])]
+        why = WHY[int(judged.why[i])]
+        projection = tuple(
+            (int(when[j - i]), float(judged.mean[j]), float(low[j]), float(high[j]))
+            for j in range(i + 1, r)
+            if judged.why[j] == 0 and not math.isnan(judged.mean[j])
+        )
+        slope, se = float(judged.slope[i]), float(judged.slope_se[i])
+        window = (
+            (int(judged.first_year[i]), int(judged.last_year[i]))
+            if judged.years_used[i] > 0
+            else None
+        )
+        reason = _reason(series, target, judged, i, at, verdict, why, float(low[i]), float(high[i]))
+        label = GOAL_VERDICT_LABELS[verdict] + (f" ({why})" if verdict == "cannot_judge" else "")
+        out.append(
+            IndicatorJudgement(
+                verdict=verdict,
+                verdict_label=label,
+                reason=reason,
+                probability_met=float(judged.probability[i]),
+                expected=float(judged.mean[i]),
+                low=float(low[i]),
+                high=float(high[i]),
+                projection=projection,
+                slope=slope,
+                slope_low=slope - float(q[i]) * se,
+                slope_high=slope + float(q[i]) * se,
+                trend_years=window,
+                now=at,
+                target=target,
+                interim=interim,
+                trend=float(judged.trend[i]),
+            )
+        )
+    return tuple(out)
 
 
 def _cannot(target: Target, now: int | None, why: str, reason: str) -> IndicatorJudgement:
@@ -586,6 +639,7 @@ def _reason(
     series: IndicatorSeries,
     target: Target,
     judged: Judged,
+    i: int,
     now: int,
     verdict: VerdictKey,
     why: str,
@@ -596,7 +650,7 @@ def _reason(
     goal = f"målet är {_side(target)} {swedish.with_unit(target.target, unit)}"
     ty = target.target_year
     if verdict in ("met", "not_met"):
-        value = float(judged.observed[0])
+        value = float(judged.observed[i])
         goal = goal.replace("målet är", "målet var")
         text = f"Värdet {ty} blev {swedish.with_unit(value, unit)}; {goal}."
         sd = series.noise_sd
@@ -607,7 +661,7 @@ def _reason(
                 f"({swedish.number(sd)}), så det kunde lika gärna ha slagit åt andra hållet."
             )
         return text
-    n = int(judged.years_used[0])
+    n = int(judged.years_used[i])
     if verdict == "cannot_judge":
         if why == "för få år":
             return (
@@ -621,11 +675,11 @@ def _reason(
             "Nyckeltalets årsbrus här är okänt, så osäkerheten i en framskrivning går inte att "
             "ange."
         )
-    first, last = int(judged.first_year[0]), int(judged.last_year[0])
-    trend = swedish.per_year(float(judged.trend[0]), unit)
-    carried = swedish.per_year(float(judged.slope[0]), unit)
-    mean = float(judged.mean[0])
-    p = float(judged.probability[0])
+    first, last = int(judged.first_year[i]), int(judged.last_year[i])
+    trend = swedish.per_year(float(judged.trend[i]), unit)
+    carried = swedish.per_year(float(judged.slope[i]), unit)
+    mean = float(judged.mean[i])
+    p = float(judged.probability[i])
     lo, hi = swedish.side_by_side((low, high))
     missing = f"Värdet för {ty} är inte publicerat. " if ty <= now else ""
     damped = (
