@@ -10,11 +10,16 @@ On the real store (the shared 7.4 M-row panel, bench/_common.full_store) as of 2
   2018 value, at least three values 2011–2018 and a known noise), each given a goal of
   ``--per-year`` noise SDs of improvement per year over ``--years`` years from 2018
   (default +1 SD a year to 2022);
-* judged as of 2018 with data up to 2018 by ``judge_many`` (timed: best of ``--runs``)
-  and one by one by ``judge_indicator`` with its Swedish texts (timed once);
+* judged as of 2018 with data up to 2018 by ``judge_many`` (numbers only) and by
+  ``judge_indicators`` (with the Swedish texts and projections), each best of ``--runs``,
+  and one goal at a time by ``judge_indicator`` (once);
+* whether a unit's trend goes on: per size of its slope in standard errors, the median
+  change it projects over the next four years and the median change that came;
 * a real-data calibration check: how many were met by 2022 per bin of the judged
   probability, for those goals and for every eligible KPI × municipality with targets of
-  −1, −0.5, 0, +0.5 and +1 SD a year (so that every bin fills).
+  −1, −0.5, 0, +0.5 and +1 SD a year (so that every bin fills), judged as of 2014 (the
+  period the constants SLOPE_SD and PERSISTENCE_SD were chosen on) and as of 2018 (out of
+  sample), by Tillit's judgement, without its persistence term, and by a plain trend.
 
 Then the generated-data calibration table (tests/test_goals_analysis.simulate_goals:
 a line plus AR(1) noise, ``--simulated`` goals) against the issue's target, observed
@@ -118,6 +123,54 @@ def real_goals(store: Any, as_of: int, years: int, rng: np.random.Generator) -> 
     }
 
 
+def trend_persistence(data: dict[str, Any], as_of: int, years: int) -> None:
+    """Does a unit's trend go on? Per size of the window's least-squares slope in standard
+    errors (|t|), the median change it would make over ``years`` years and the median change
+    that came, both along the trend's direction and in noise SDs."""
+    from tillit.analyses import judge_many
+
+    values, sd, sign = data["values"], data["sd"], data["sign"]
+    usable = (
+        (sign != 0)
+        & np.isfinite(sd)
+        & (sd > 0)
+        & ~np.isnan(values[..., -1])
+        & ((~np.isnan(values)).sum(axis=2) >= 5)
+        & ~np.isnan(data["outcome"])
+    )
+    kk, mm = np.nonzero(usable)
+    plain = judge_many(
+        values[kk, mm],
+        data["years"],
+        noise_sd=sd[kk, mm],
+        noise_df=data["df"][kk, mm],
+        rho=data["rho"][kk, mm],
+        target=0.0,
+        target_year=as_of + years,
+        direction_sign=1,
+        now=as_of,
+        slope_sd=math.inf,
+        persistence_sd=0.0,
+    )
+    t = np.abs(plain.trend / plain.trend_se)
+    way = np.sign(plain.trend)
+    s = sd[kk, mm]
+    projected = way * plain.trend * years / s
+    came = way * (data["outcome"][kk, mm] - values[kk, mm, -1]) / s
+    print(
+        f"\nDoes a trend go on? KPI × municipality series with 5+ values, {as_of - 7}–{as_of}, "
+        f"and a {as_of + years} value (changes in noise SDs, along the trend)"
+    )
+    print(f"{'|t| of the slope':<18} {'series':>8} {'projected':>10} {'came':>8}")
+    for lo, hi in ((0, 1), (1, 2), (2, 3), (3, 6), (6, math.inf)):
+        inside = (t >= lo) & (t < hi) & np.isfinite(came)
+        label = f"{lo}–{hi}" if math.isfinite(hi) else f"{lo}+"
+        print(
+            f"{label:<18} {int(inside.sum()):>8} {float(np.median(projected[inside])):>10.2f} "
+            f"{float(np.median(came[inside])):>8.2f}"
+        )
+
+
 def every_pair(
     data: dict[str, Any], as_of: int, years: int, label: str, period: str, model: dict[str, float]
 ) -> None:
@@ -172,6 +225,13 @@ def every_pair(
         check=True,
     )
     line(f"  every bin within ±{TOLERANCE}", status(good))
+    verdicts = np.array(judged.verdicts())
+    for v in ("on_track", "uncertain", "off_track"):
+        chosen = ok & (verdicts == v)
+        line(
+            f"  {v}: goals, share met",
+            f"{int(chosen.sum()):,}, {float(met[chosen].mean()):.3f}",
+        )
 
 
 def main() -> None:
@@ -183,7 +243,13 @@ def main() -> None:
     parser.add_argument("--as-of", type=int, default=2018)
     args = parser.parse_args()
 
-    from tillit.analyses import IndicatorSeries, Target, judge_indicator, judge_many
+    from tillit.analyses import (
+        IndicatorSeries,
+        Target,
+        judge_indicator,
+        judge_indicators,
+        judge_many,
+    )
 
     rng = np.random.default_rng(16)
     _, store = full_store()
@@ -230,8 +296,7 @@ def main() -> None:
     line(f"  target < {TARGET_S:.0f} s", status(best < TARGET_S))
 
     directions = np.where(sign[k, m] > 0, "increase", "decrease")
-    start = time.perf_counter()
-    one_by_one = []
+    items = []
     for i in range(n):
         row = values[k[i], m[i]]
         keep = ~np.isnan(row)
@@ -245,15 +310,28 @@ def main() -> None:
         goal = Target(
             float(target[i]), target_year, str(directions[i]), args.as_of, float(baseline[i])
         )
-        one_by_one.append(judge_indicator(series, goal))
+        items.append((series, goal))
+    times = []
+    for _ in range(args.runs):
+        start = time.perf_counter()
+        batch = judge_indicators(items)
+        times.append(time.perf_counter() - start)
+    best_texts = min(times)
+    line(
+        f"judge_indicators with texts and projections, {n:,} goals (best of {args.runs})",
+        f"{best_texts:.2f} s",
+    )
+    line("  goals per second", f"{n / best_texts:,.0f}")
+    line(f"  target < {TARGET_S:.0f} s", status(best_texts < TARGET_S))
+    start = time.perf_counter()
+    one_by_one = [judge_indicator(series, goal) for series, goal in items]
     loop = time.perf_counter() - start
-    line(f"judge_indicator one by one with texts, {n:,} goals", f"{loop:.2f} s")
+    line(f"judge_indicator one goal at a time, {n:,} goals (once)", f"{loop:.2f} s")
     line("  goals per second", f"{n / loop:,.0f}")
-    line(f"  target < {TARGET_S:.0f} s", status(loop < TARGET_S))
     same = np.allclose(
         [j.probability_met for j in one_by_one], judged.probability, equal_nan=True, atol=1e-9
-    )
-    line("  same probabilities as judge_many", "yes" if same else "NO")
+    ) and all(a.reason == b.reason for a, b in zip(batch, one_by_one, strict=True))
+    line("  same probabilities and texts as judge_many / judge_indicators", "yes" if same else "NO")
 
     verdicts = np.array(judged.verdicts())
     for v in ("on_track", "uncertain", "off_track", "cannot_judge"):
@@ -276,8 +354,10 @@ def main() -> None:
     # period the model's constants were chosen on and in the one after (out of sample).
     for as_of, period in ((args.as_of - args.years, "chosen on"), (args.as_of, "checked on")):
         more = data if as_of == args.as_of else real_goals(store, as_of, args.years, rng)
+        trend_persistence(more, as_of, args.years)
         for label, model in (
             ("Tillit's judgement", {}),
+            ("damped trend, no persistence term", {"persistence_sd": 0.0}),
             ("plain least-squares trend", {"slope_sd": math.inf, "persistence_sd": 0.0}),
         ):
             every_pair(more, as_of, args.years, label, period, model)
