@@ -264,3 +264,38 @@ def test_a_region_sets_a_goal_on_a_region_kpi_judged_against_the_other_regions(
         "-u", "h@example.se",
     )  # fmt: skip
     assert code == 1 and "nyckeltal för kommuner" in _flat(err)
+
+
+def test_without_kolada_data_a_goal_is_shown_and_cannot_be_judged(
+    tillit_env: Settings,
+    sqlite_template: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from tillit.bank import goals_of
+
+    path = tmp_path / "bank.sqlite"
+    path.write_bytes(sqlite_template.read_bytes())
+    bank = open_bank(f"sqlite:///{path}", passwords=FAST_PASSWORDS)
+    try:
+        bank.seed_organisations([("1384", "Kungsbacka", "kommun")])
+        admin = bank.add_user("admin@example.se", PASSWORD, "Admin", "admin")
+        indicator = {
+            "kpi": "N15419",
+            "baseline_year": 2022,
+            "baseline_value": 82,
+            "target_value": 84,
+            "target_year": 2026,
+            "direction": "increase",
+        }
+        goal = goals_of(bank).create_goal(
+            admin, {"organisation": "1384", "title": "Mål", "indicators": [indicator]}
+        )
+    finally:
+        bank.close()
+    monkeypatch.setenv("TILLIT_DATABASE_URL", f"sqlite:///{path}")
+    code, out, err = _run(capsys, "goal", "show", str(goal.id))
+    assert code == 0, err
+    assert "Bedömning: kan inte bedömas ännu (inga värden)" in _flat(out)
+    assert "årsbrus här är okänt" in _flat(out)

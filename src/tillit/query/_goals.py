@@ -133,7 +133,10 @@ class _Inputs:
         self.store = store
         self.kind = kind
         self.kpis = sorted(set(kpis))
-        self.meta = {k["id"]: k for k in store.kpis()}
+        try:
+            self.meta = {k["id"]: k for k in store.kpis()}
+        except NoDataError:  # no catalogue: the goals are read, and cannot be judged
+            self.meta = {}
         self.context: Context | None = None
         self.evidence: Evidence | None = None
         if atlas is not None:
@@ -255,7 +258,11 @@ def _unit(store: Store, text: str) -> _Unit:
 
 
 def _unit_of_goal(store: Store, goal: GoalRecord) -> _Unit:
-    for row in store.municipalities():
+    try:
+        rows = store.municipalities()
+    except NoDataError:
+        rows = []
+    for row in rows:
         if row["id"] == goal.organisation_code:
             return _Unit(row["id"], row["title"], str(row.get("type") or "K"))
     kind = "L" if goal.organisation_kind == "region" else "K"
