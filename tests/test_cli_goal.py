@@ -299,3 +299,15 @@ def test_without_kolada_data_a_goal_is_shown_and_cannot_be_judged(
     assert code == 0, err
     assert "Bedömning: kan inte bedömas ännu (inga värden)" in _flat(out)
     assert "årsbrus här är okänt" in _flat(out)
+
+
+@pytest.mark.parametrize("command", ["add", "list", "show", "judge", "edit", "remove"])
+def test_every_goal_command_has_a_help_page(
+    command: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    code, out, err = _run(capsys, "goal", command, "--help")
+    assert code == 0, err
+    assert "Användning: tillit goal" in out
+    if command in ("add", "edit"):  # brackets in the help are text, not markup
+        assert "NYCKELTAL[/KÖN]" in out

@@ -28,12 +28,13 @@ if TYPE_CHECKING:
 _FMT = typer.Option(Format.table, "--format", "-f", help="table, json eller csv.")
 _USER = typer.Option(..., "--user", "-u", help="Kontot som gör ändringen (e-post).")
 _INDICATOR_HELP = (
-    "Indikator: NYCKELTAL[/KÖN]:RIKTNING:MÅLVÄRDE:MÅLÅR[:BASÅR[=BASVÄRDE]], t.ex. "
+    # Rich reads the help as markup: a "[" that opens no tag is written "\\[".
+    "Indikator: NYCKELTAL\\[/KÖN]:RIKTNING:MÅLVÄRDE:MÅLÅR\\[:BASÅR\\[=BASVÄRDE]], t.ex. "
     "N15419:ökning:90:2026 eller N15419/K:minst:85:2026:2020. RIKTNING är ökning, minskning, "
     "minst eller högst; KÖN T (standard), K eller M. Utan basvärde läses det ur arkivet "
     "(utan basår: det senaste året med värde). Upprepa för fler."
 )
-_INTERIM_HELP = "Delmål: NYCKELTAL[/KÖN]:ÅR=VÄRDE, t.ex. N15419:2024=86. Upprepa för fler."
+_INTERIM_HELP = "Delmål: NYCKELTAL\\[/KÖN]:ÅR=VÄRDE, t.ex. N15419:2024=86. Upprepa för fler."
 _GENDER_WORDS = {"T": "totalt", "K": "kvinnor", "M": "män"}
 _DIRECTION_WORDS = {
     "increase": "öka till",
@@ -620,13 +621,13 @@ def goal_edit(
         None,
         "--mal",
         "--target",
-        help="Nytt målvärde för en indikator: NYCKELTAL[/KÖN]=VÄRDE, t.ex. N15419=88.",
+        help="Nytt målvärde för en indikator: NYCKELTAL\\[/KÖN]=VÄRDE, t.ex. N15419=88.",
     ),
     target_years: list[str] | None = typer.Option(
         None,
         "--malar",
         "--target-year",
-        help="Nytt målår för en indikator: NYCKELTAL[/KÖN]=ÅR, t.ex. N15419=2028.",
+        help="Nytt målår för en indikator: NYCKELTAL\\[/KÖN]=ÅR, t.ex. N15419=2028.",
     ),
     interim: list[str] | None = typer.Option(
         None,
