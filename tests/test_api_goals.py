@@ -137,7 +137,8 @@ def test_a_lowered_target_stays_visible_and_a_stale_version_is_refused(site: Tes
     (change,) = changed["target_changes"]
     assert (change["field"], change["old"], change["new"]) == ("target_value", 80.0, 75.0)
     assert change["author"] == "Gö" and change["note"] == "Realistiskt mål."
-    assert "målvärdet för N15419 sänktes från 80 till 75" in change["text"]
+    assert "(N15419) sänktes från 80 till 75" in change["text"]
+    assert ": målvärdet för Elever i åk 9" in change["text"]
     stale = site.patch(
         f"/api/goals/{goal['id']}", json={"version": 1, "title": "x"}, headers=editor
     )

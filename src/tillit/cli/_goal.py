@@ -277,7 +277,7 @@ def _print_goal(
     if goal.target_changes:
         console.print("Ändrade mål:", highlight=False)
         for change in goal.target_changes:
-            console.print(f"  {safe(change_text(change))}", highlight=False)
+            console.print(f"  {safe(change_text(change, titles))}", highlight=False)
     _print_notes(notes)
 
 
@@ -342,7 +342,8 @@ def _show(
     limit = load_settings().goals_max
     assessment = assess_goal(store, goal)
     notes = _notes_for(bank, [goal], limit, _titles(store)).get(goal.organisation_id, ())
-    data = goal_data(goal, assessment, notes=notes, checks=checks)
+    titles = _titles(store)
+    data = goal_data(goal, assessment, notes=notes, checks=checks, titles=titles)
     if fmt is Format.json:
         _json(data)
         return
@@ -351,7 +352,7 @@ def _show(
         return
     if message:
         out_console().print(message, highlight=False)
-    _print_goal(goal, _titles(store), assessment, notes, checks)
+    _print_goal(goal, titles, assessment, notes, checks)
 
 
 # -- the commands --------------------------------------------------------------------------
@@ -489,7 +490,11 @@ def goal_list(
     finally:
         bank.close()
     assessments = assess_goals(store, goals)
-    data = [goal_data(a.goal, a, notes=notes.get(a.goal.organisation_id, ())) for a in assessments]
+    titles = _titles(store)
+    data = [
+        goal_data(a.goal, a, notes=notes.get(a.goal.organisation_id, ()), titles=titles)
+        for a in assessments
+    ]
     if fmt is Format.json:
         _json(data)
         return
@@ -574,7 +579,13 @@ def goal_judge(
         bank.close()
     assessments = assess_goals(store, goals)
     if fmt is Format.json:
-        _json([goal_data(a.goal, a, notes=notes[a.goal.organisation_id]) for a in assessments])
+        titles = _titles(store)
+        _json(
+            [
+                goal_data(a.goal, a, notes=notes[a.goal.organisation_id], titles=titles)
+                for a in assessments
+            ]
+        )
         return
     if fmt is Format.csv:
         emit(

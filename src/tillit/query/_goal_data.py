@@ -130,10 +130,13 @@ def check_data(check: IndicatorCheck) -> dict[str, Any]:
     }
 
 
-def change_text(change: TargetChange) -> str:
-    """A target change in Swedish: "2023: målvärdet för N15419 sänktes från 85 till 80
-    (Anna Andersson: Budgeten krymper.)"."""
-    label = change.kpi if change.gender == "T" else f"{change.kpi} ({_GENDERS[change.gender]})"
+def change_text(change: TargetChange, titles: Mapping[str, str] | None = None) -> str:
+    """A target change in Swedish: "2026: målvärdet för Gymnasieelever med examen inom 3 år,
+    hemkommun, andel (%) (N17445) sänktes från 88 till 86 (Kim Redaktör, version 2: …)."
+    (``titles``: KPI titles by id; without one the KPI is named by its id)."""
+    label = kpi_label(change.kpi, (titles or {}).get(change.kpi))
+    if change.gender != "T":
+        label = f"{label} ({_GENDERS[change.gender]})"
     what = {
         "target_value": "målvärdet",
         "target_year": "målåret",
@@ -186,16 +189,19 @@ def goal_data(
     *,
     notes: Sequence[str] = (),
     checks: Sequence[IndicatorCheck] = (),
+    titles: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The goal as JSON, the one shape the CLI's ``-f json`` and the API answer with: the
-    record, its target history (with a Swedish sentence each), the målträngsel ``notes``,
-    and, when given, the judgement of each indicator and the checks made before saving."""
+    record, its target history (with a Swedish sentence each, naming KPIs by ``titles`` or
+    the assessment's), the målträngsel ``notes``, and, when given, the judgement of each
+    indicator and the checks made before saving."""
     judged = (
         {(a.indicator.kpi, a.indicator.gender): a for a in assessment.indicators}
         if (assessment)
         else {}
     )
     checked = {(c.kpi, c.gender): c for c in checks}
+    titles = {**{a.indicator.kpi: a.title for a in judged.values()}, **(titles or {})}
     indicators = []
     for ind in goal.indicators:
         item: dict[str, Any] = {
@@ -246,7 +252,7 @@ def goal_data(
                 "old": c.old,
                 "new": c.new,
                 "note": c.note,
-                "text": change_text(c),
+                "text": change_text(c, titles),
             }
             for c in goal.target_changes
         ],
@@ -296,7 +302,8 @@ def unit_goals_data(
             "kind": "region" if unit.get("type") == "L" else "kommun",
         },
         "goals": [
-            goal_data(a.goal, a, notes=notes) for a in assess_goals(store, goals, atlas=atlas)
+            goal_data(a.goal, a, notes=notes, titles=titles)
+            for a in assess_goals(store, goals, atlas=atlas)
         ],
         "notes": list(notes),
         "goals_max": limit,

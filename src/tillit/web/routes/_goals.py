@@ -138,7 +138,7 @@ def _data(state: WebState, goals: list[Any], checks: Any = ()) -> list[dict[str,
     organisation's målträngsel notes."""
 
     limit = load_settings().goals_max
-    titles = {k["id"]: k["title"] for k in state.atlas.store.kpis()} if state.atlas else {}
+    titles = _titles(state)
     notes = {
         org: goal_crowding(
             goals_of(state.bank).goals(None, organisation=org, limit=500), limit, titles
@@ -146,9 +146,9 @@ def _data(state: WebState, goals: list[Any], checks: Any = ()) -> list[dict[str,
         for org in {g.organisation_id for g in goals}
     }
     if state.atlas is None:
-        return [goal_data(g, notes=notes[g.organisation_id]) for g in goals]
+        return [goal_data(g, notes=notes[g.organisation_id], titles=titles) for g in goals]
     return [
-        goal_data(a.goal, a, notes=notes[a.goal.organisation_id], checks=checks)
+        goal_data(a.goal, a, notes=notes[a.goal.organisation_id], checks=checks, titles=titles)
         for a in assess_goals(state.atlas.store, goals, atlas=state.atlas)
     ]
 
@@ -266,7 +266,7 @@ def delete_goal(
 @router.get("/{goal_id}/revisions", summary="Målets versioner", responses=errors(404))
 def list_goal_revisions(goal_id: GoalId, actor: Actor, state: State) -> list[dict[str, Any]]:
     """Varje sparad version av målet, äldst först, med de mål den ändrade."""
-
+    titles = _titles(state)
     return [
         {
             "version": r.version,
@@ -281,7 +281,7 @@ def list_goal_revisions(goal_id: GoalId, actor: Actor, state: State) -> list[dic
                     "field": c.field,
                     "old": c.old,
                     "new": c.new,
-                    "text": change_text(c),
+                    "text": change_text(c, titles),
                 }
                 for c in r.target_changes
             ],
@@ -289,3 +289,7 @@ def list_goal_revisions(goal_id: GoalId, actor: Actor, state: State) -> list[dic
         }
         for r in goals_of(state.bank).goal_revisions(actor, goal_id)
     ]
+
+
+def _titles(state: WebState) -> dict[str, str]:
+    return {k["id"]: k["title"] for k in state.atlas.store.kpis()} if state.atlas else {}
