@@ -30,7 +30,7 @@ from tillit.analyses import (
     Measurability,
     Target,
     ambition,
-    judge_indicator,
+    judge_indicators,
     measurability,
     summarise_goal,
 )
@@ -561,14 +561,11 @@ def assess_goals(
     inputs = {kind: _Inputs(store, kind, sorted(k), atlas) for kind, k in kpis_by_kind.items()}
     for kind, found in inputs.items():
         found.load(u.code for u in units.values() if u.kind == kind)
-    out = []
-    for goal in goals:
-        unit = units[goal.id]
-        assessed = []
-        for ind in goal.indicators:
-            check = _check(
-                inputs[unit.kind],
-                unit,
+    checks = [
+        [
+            _check(
+                inputs[units[goal.id].kind],
+                units[goal.id],
                 {
                     "kpi": ind.kpi,
                     "gender": ind.gender,
@@ -581,16 +578,26 @@ def assess_goals(
                 },
                 from_store=False,
             )
-            assessed.append(
-                IndicatorAssessment(
-                    indicator=ind,
-                    title=check.title,
-                    series=check.series,
-                    judgement=judge_indicator(check.series, check.target),
-                    measurability=check.measurability,
-                    ambition=check.ambition,
-                )
+            for ind in goal.indicators
+        ]
+        for goal in goals
+    ]
+    # Every indicator of every goal in one batch of the analyses.
+    judged = iter(judge_indicators([(c.series, c.target) for row in checks for c in row]))
+    out = []
+    for goal, row in zip(goals, checks, strict=True):
+        assessed = [
+            IndicatorAssessment(
+                indicator=ind,
+                title=check.title,
+                series=check.series,
+                judgement=next(judged),
+                measurability=check.measurability,
+                ambition=check.ambition,
             )
+            for ind, check in zip(goal.indicators, row, strict=True)
+        ]
+        unit = units[goal.id]
         out.append(
             GoalAssessment(
                 goal=goal,
