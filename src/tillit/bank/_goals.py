@@ -143,11 +143,16 @@ def _changes_of(revision: GoalRevision, author: str | None) -> tuple[TargetChang
     )
 
 
-def goal_record(goal: Goal, user: User | None, names: Mapping[int, str]) -> GoalRecord:
+def goal_record(
+    goal: Goal,
+    user: User | None,
+    names: Mapping[int, str],
+    trials: Mapping[int, Trial],
+    examples: Mapping[int, Example],
+) -> GoalRecord:
     """The goal as ``user`` sees it; ``names`` has the display names of the revisions'
-    authors."""
-    trials = {t.id: t.title for t in goal.__dict__.get("linked_trials", [])}
-    examples = goal.__dict__.get("linked_examples", {})
+    authors, ``trials`` and ``examples`` the linked ones by id (a linked example the user
+    may not see, another organisation's draft, is left out)."""
     return GoalRecord(
         id=goal.id,
         organisation_id=goal.organisation_id,
@@ -170,7 +175,11 @@ def goal_record(goal: Goal, user: User | None, names: Mapping[int, str]) -> Goal
             )
             for i in goal.indicators
         ),
-        trials=tuple(GoalLink(t.trial_id, trials.get(t.trial_id, "")) for t in goal.trials),
+        trials=tuple(
+            GoalLink(t.trial_id, trials[t.trial_id].title)
+            for t in goal.trials
+            if t.trial_id in trials
+        ),
         examples=tuple(
             GoalLink(e.example_id, examples[e.example_id].title)
             for e in goal.examples
@@ -215,6 +224,12 @@ class Goals(BankBase):
                 )
             )
         )
+        return goals
+
+    def _records(self, session: Session, user: User | None, goals: list[Goal]) -> list[GoalRecord]:
+        """The goals as ``user`` sees them, with their links' titles and their revisions'
+        authors read in one query each."""
+        names = _names(session, (r.created_by for g in goals for r in g.revisions))
         trial_ids = {t.trial_id for g in goals for t in g.trials}
         example_ids = {e.example_id for g in goals for e in g.examples}
         trials = (
@@ -227,21 +242,7 @@ class Goals(BankBase):
             if example_ids
             else {}
         )
-        for goal in goals:
-            # Plain attributes for goal_record, not mapped: the titles of the links.
-            goal.__dict__["linked_trials"] = [
-                trials[t.trial_id] for t in goal.trials if t.trial_id in trials
-            ]
-            goal.__dict__["linked_examples"] = {
-                e.example_id: examples[e.example_id]
-                for e in goal.examples
-                if e.example_id in examples
-            }
-        return goals
-
-    def _records(self, session: Session, user: User | None, goals: list[Goal]) -> list[GoalRecord]:
-        names = _names(session, (r.created_by for g in goals for r in g.revisions))
-        return [goal_record(g, user, names) for g in goals]
+        return [goal_record(g, user, names, trials, examples) for g in goals]
 
     def _load_goal(self, session: Session, goal_id: int) -> Goal | None:
         found = self._load_goals(session, select(Goal).where(Goal.id == goal_id))
