@@ -550,7 +550,9 @@ def regions(store: Any, args: argparse.Namespace, env: dict[str, str]) -> float:
     show_runs("national_report(kind='L'), all 21 regions", nat, nat_runs)
     rows = national.rows()
     line("  findings", f"{len(rows)} behind in {len({r['municipality'] for r in rows})} regions")
-    ctx = load_context(store, kpis=[], kind="L")
+    from tillit.analyses import STRUCTURAL_KPIS
+
+    ctx = load_context(store, kpis=list(STRUCTURAL_KPIS), kind="L")
     groups = {}
     for g in store.municipality_groups("liknande_regioner"):
         if g["area"] != "socioekonomi":

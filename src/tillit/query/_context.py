@@ -497,6 +497,8 @@ def load_context(
         raise InvalidInputError(
             f"Okänd sorts organisation {kind!r}.", hint="Välj K (kommuner) eller L (regioner)."
         )
+    if kpis is not None and not kpis:
+        raise InvalidInputError("Ange minst ett nyckeltal.", hint="T.ex. N15419.")
     municipalities_meta = store.municipalities()
     names = {m["id"]: m["title"] for m in municipalities_meta}
     municipalities = units(store, kind)
