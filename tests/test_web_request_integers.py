@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.bank_fixtures import FAST_PASSWORDS, PASSWORD
-from tillit.bank import Bank, open_bank, upgrade
+from tillit.bank import Bank, goals_of, open_bank, upgrade
 from tillit.config import Settings
 from tillit.query import Atlas, register_trial
 from tillit.store import Store
@@ -65,6 +65,23 @@ def site(analysis_settings: Settings, tmp_path_factory: pytest.TempPathFactory) 
             "kpis": [{"kpi": SCHOOL, "direction": "increase"}],
         },
     )
+    goal = goals_of(bank).create_goal(
+        admin,
+        {
+            "organisation": KUNGSBACKA,
+            "title": "Fler klarar alla ämnen",
+            "indicators": [
+                {
+                    "kpi": SCHOOL,
+                    "baseline_year": 2015,
+                    "baseline_value": 80,
+                    "target_value": 85,
+                    "target_year": 2024,
+                    "direction": "increase",
+                }
+            ],
+        },
+    )
     _plain, token = bank.create_token(admin, "skript")
     app = create_app(Settings(home=analysis_settings.home), bank=bank, atlas=Atlas(store))
     app.state.trial_evaluator = TrialEvaluator(peers=3, wait=0)
@@ -78,6 +95,7 @@ def site(analysis_settings: Settings, tmp_path_factory: pytest.TempPathFactory) 
         ids = {
             "example_id": str(example.id),
             "trial_id": str(trial.id),
+            "goal_id": str(goal.id),
             "token_id": str(token.id),
             "code": KUNGSBACKA,
             "kpi": SCHOOL,
