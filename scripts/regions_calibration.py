@@ -7,8 +7,8 @@ decided as now in all three). ``--by-size`` instead runs the same kind of null o
 of 21 to 290 units, with ρ's error and the size model's error counted at every size
 ("both") and not at all ("neither"). ``--diagnostics`` prints the three figures behind
 docs/analyses.md's reasons: ρ's estimation error against its standard error with 21 and 290
-series, the moderated variance's log error by region, and the variance of five peers' median
-against ``median_variance``. Writes nothing.
+series, the moderated variance's log error by region, and the error of five peers' median
+against ``median_noise_moments``' variance and bias. Writes nothing.
 
     .venv/bin/python scripts/regions_calibration.py            # about two minutes
     .venv/bin/python scripts/regions_calibration.py --by-size  # about a minute
@@ -188,7 +188,7 @@ def _grouped(
 
 def diagnostics() -> None:
     from tillit.analyses import estimate_noise
-    from tillit.analyses._evidence import median_variance
+    from tillit.analyses._evidence import median_noise_moments
 
     print("ρ: 4 draws × 300 KPIs, ρ uniform on 0–0.8, 7 years, variances scattered (SD 0.4)")
     for n in (21, 290):
@@ -234,12 +234,10 @@ def diagnostics() -> None:
         values = levels + rng.normal(0.0, 1.0, levels.shape)
         median = np.median(values, axis=1)
         error = median - np.median(levels, axis=1)
-        estimate = median_variance(
-            values[None, :, :, None], np.ones((1, 20_000, 5)), median[None, :, None]
-        )[0, :, 0]
+        variance, bias = median_noise_moments(levels, np.ones_like(levels))
         print(
-            f"  s = {spread:g}: error variance {np.mean(error**2):.3f}, "
-            f"median_variance {estimate.mean():.3f}"
+            f"  s = {spread:g}: mean squared error {np.mean(error**2):.3f}, exact at the "
+            f"levels: variance {variance.mean():.3f} + bias² {np.mean(bias**2):.3f}"
         )
 
 

@@ -69,8 +69,21 @@ MEDIAN_VARIANCE = np.array(
     ],
     dtype=np.float64,
 )
-#: A peer within this many of its own noise SDs of the median could be the median.
-MEDIAN_REACH = 1.5
+#: Var(median of n) / Var(order statistic n/2 of n) for n independent N(0, 1), n even:
+#: the median of an even count is the mean of two order statistics, whose covariance
+#: :func:`median_noise_variance` takes from this ratio (double integrals over their joint
+#: density; tests/test_median_variance.py checks them). Beyond 20: 1.
+EVEN_MEDIAN_RATIO = {
+    4: 0.8273,
+    6: 0.8722,
+    8: 0.8984,
+    10: 0.9157,
+    12: 0.9279,
+    14: 0.9371,
+    16: 0.9441,
+    18: 0.9497,
+    20: 0.9543,
+}
 
 
 @dataclass(frozen=True)
@@ -198,12 +211,12 @@ def peer_gaps(
     evidence: Evidence, focal: npt.NDArray[np.int64], peers: npt.NDArray[np.int64]
 ) -> Gaps:
     """Gap of each focal municipality to its peers' median. The test uses the published
-    values: t = mean gap / sqrt(f(ρ, n) · (s̃²_own + V_median)), where f is the variance
-    of a mean of n neighbouring years under AR(1) noise and V_median the variance of the
-    peers' median (:func:`median_variance`); its p-value allows for the own variance's
-    d0 + d degrees of freedom (:func:`mixture_p`). It needs the latest year and
-    MIN_PEERS peers with a value in each year used. The shrunken levels are kept for
-    showing."""
+    values: t = mean gap / sqrt(f(ρ, n) · (s̃²_own + V_median) + b²), where f is the
+    variance of a mean of n neighbouring years under AR(1) noise, V_median the noise
+    variance of the peers' median and b its bias (:func:`median_noise`); its p-value
+    allows for the own variance's d0 + d degrees of freedom (:func:`mixture_p`). It needs
+    the latest year and MIN_PEERS peers with a value in each year used. The shrunken
+    levels are kept for showing."""
     shrunk = evidence.levels.shrunk[:, :, -RECENT:]
     own = shrunk[:, focal, :]
     shrunk_median, _ = nan_median(shrunk[:, peers, :], axis=2)
@@ -215,7 +228,9 @@ def peer_gaps(
     with np.errstate(invalid="ignore", divide="ignore"):
         gap = np.where(count >= MIN_PEERS, raw[:, focal, :] - median, np.nan)
         own_var = s2[:, focal, None]
-        median_var = median_variance(peer_values, s2[:, peers], median)
+        median_var, median_bias = median_noise(
+            peer_values, s2[:, peers], evidence.noise.rho, where=~np.isnan(gap)
+        )
         year_var = own_var + median_var
         z = direction[:, :, None] * gap / np.sqrt(year_var)
         present = ~np.isnan(gap)
@@ -226,7 +241,11 @@ def peer_gaps(
         # The minimum-effect test: only the part of the gap beyond the KPI's minimum
         # practical difference counts (docs/eligibility.md).
         beyond = practical_gap(mean_gap, mpd_per_kpi(evidence)[:, None])
-        t = direction * beyond / np.sqrt(factor * mean_var)
+        # The peers' median is not centred on their levels' median when the levels are
+        # unequal (its bias, :func:`median_noise`). The bias is the same every year, so
+        # it enters the mean's error once, as its square, not divided over the years.
+        bias2 = masked_mean(median_bias, present, axis=2) ** 2
+        t = direction * beyond / np.sqrt(factor * mean_var + bias2)
     t = np.where(present[:, :, -1], t, np.nan)
     # The p-value integrates over the own variance's uncertainty (d0 + d degrees of
     # freedom) with the peers' median's variance taken as known (it pools their many):
@@ -241,7 +260,7 @@ def peer_gaps(
         own_part = np.broadcast_to(
             masked_mean(np.broadcast_to(own_var, year_var.shape), present, axis=2), shape
         )
-        other_part = masked_mean(median_var, present, axis=2)
+        other_part = masked_mean(median_var, present, axis=2) + bias2 / factor
         standardised = beyond / np.sqrt(factor)
     p = rho_integrated_p(
         evidence.noise,
@@ -321,26 +340,224 @@ def mpd_per_kpi(evidence: Evidence) -> FloatArray:
     return np.nan_to_num(np.asarray(evidence.mpd, dtype=np.float64), nan=0.0)
 
 
-def median_variance(values: FloatArray, variance: FloatArray, median: FloatArray) -> FloatArray:
-    """The noise variance of the median of ``values`` (kpi, focal, k, year), each peer's
-    value having noise ``variance`` (kpi, focal, k). Only the peers close to the median
-    (within MEDIAN_REACH of their noise SDs) could be it: with n of them it is the
-    variance of a median of n, times their mean noise variance. Peers with equal true
-    levels give the familiar π/2 · σ²/n; peers far apart leave the middle one's σ²,
-    which the large-sample formula would understate up to n-fold."""
+def median_variance(
+    values: FloatArray,
+    variance: FloatArray,
+    rho: FloatArray,
+    where: npt.NDArray[np.bool_] | None = None,
+) -> FloatArray:
+    """:func:`median_noise`'s variance."""
+    return median_noise(values, variance, rho, where)[0]
+
+
+def median_noise(
+    values: FloatArray,
+    variance: FloatArray,
+    rho: FloatArray,
+    where: npt.NDArray[np.bool_] | None = None,
+) -> tuple[FloatArray, FloatArray]:
+    """The noise variance of the peers' median and its bias (E[median] − the median of
+    the levels), per (kpi, focal, year): ``values`` are the peers' published values
+    (kpi, focal, k, year), ``variance`` their noise variances (kpi, focal, k) and
+    ``rho`` the KPIs' AR(1) correlation (kpi,).
+
+    Both are exact for the sample median of independent normals with the peers' levels
+    as means and their noise variances (:func:`median_noise_moments`): π/2 · σ²/n for n
+    peers at one level, the middle one's σ² for peers far apart, and everything between.
+    The levels are plugged in: a peer's level is its mean over the years present, whose
+    spread over the peers overstates the levels' by the means' own noise (f(ρ, n) · σ²),
+    which would push the variance toward the far-apart σ². The deviations from the
+    peers' mean are therefore scaled so that their spread is the estimated spread of the
+    true levels, τ̂² = max(0, spread − mean noise), peer i by √(τ̂² / (τ̂² + f σᵢ²)) (the
+    constrained Bayes estimate, Louis 1984). Only the peers present in a year count for
+    its median; years with the same peers share one computation. NaN where no peer has a
+    value, and outside ``where`` (kpi, focal, year) when it is given."""
+    kpis, focal, k, years = values.shape
     present = ~np.isnan(values)
-    v = np.broadcast_to(variance[..., None], values.shape)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        count = present.sum(axis=3)
+        level = np.where(present, values, 0.0).sum(axis=3) / count
+        noise = mean_variance_factor(rho[:, None, None], count) * variance
+        seen = count > 0
+        n = seen.sum(axis=2)
+        centre = masked_mean(level, seen, axis=2)[..., None]
+        dev = np.where(seen, level - centre, 0.0)
+        spread = (dev * dev).sum(axis=2) / (n - 1)
+        between = np.maximum(spread - masked_mean(noise, seen, axis=2), 0.0)[..., None]
+        scale = np.sqrt(np.where(between > 0, between / (between + noise), 0.0))
+    level = np.where(seen, centre + np.nan_to_num(scale) * dev, np.nan)
+    out = np.full((kpis * focal, years), np.nan)
+    bias = np.full((kpis * focal, years), np.nan)
+    flat_level = level.reshape(kpis * focal, k)
+    flat_var = np.broadcast_to(variance, level.shape).reshape(kpis * focal, k)
+    mask = present.reshape(kpis * focal, k, years)
+    weights = np.left_shift(1, np.arange(k, dtype=np.int64)) if k < 63 else None
+    for y in range(years - 1, -1, -1):
+        wanted = mask[:, :, y].any(axis=1)
+        if where is not None:
+            wanted &= where.reshape(kpis * focal, years)[:, y]
+        todo = np.flatnonzero(np.isnan(out[:, y]) & wanted)
+        if not todo.size:
+            continue
+        m = mask[todo, :, y]
+        out[todo, y], bias[todo, y] = median_noise_moments(
+            np.where(m, flat_level[todo], np.nan), np.where(m, flat_var[todo], np.nan)
+        )
+        if weights is None:
+            continue
+        key = (mask[todo] * weights[None, :, None]).sum(axis=1)  # (todo, year)
+        for earlier in range(y):
+            same = key[:, earlier] == key[:, y]
+            if where is not None:
+                same &= where.reshape(kpis * focal, years)[todo, earlier]
+            out[todo[same], earlier] = out[todo[same], y]
+            bias[todo[same], earlier] = bias[todo[same], y]
+    return out.reshape(kpis, focal, years), bias.reshape(kpis, focal, years)
+
+
+#: Points of the grid over which the median's distribution function is integrated, and
+#: how many noise SDs beyond the middle peers' levels it reaches (the mass left out is
+#: below k · Φ(−4.5) ≈ 3e-6 per peer).
+MEDIAN_GRID = 24
+MEDIAN_TAIL = 4.5
+#: Where the median's distribution function is within MEDIAN_EDGE of 0 and 1 on under
+#: MEDIAN_NARROW of the first grid, it is integrated again over that part alone.
+MEDIAN_EDGE = 1e-9
+MEDIAN_NARROW = 0.6
+
+
+def median_noise_variance(level: FloatArray, variance: FloatArray) -> FloatArray:
+    """:func:`median_noise_moments`' variance."""
+    return median_noise_moments(level, variance)[0]
+
+
+def median_noise_moments(level: FloatArray, variance: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Var(median) and its bias, E[median] − the median of the levels, for independent
+    N(level_i, variance_i) over the last axis (NaN: no peer), for every row of the
+    leading axes.
+
+    With n present, odd: the median is the order statistic r = (n + 1)/2, whose
+    distribution function H(x) is P(at least r values ≤ x), a Poisson-binomial tail
+    computed exactly on a grid of x (MEDIAN_GRID points from the r-th lowest of level −
+    4.5 SD to the r-th lowest of level + 4.5 SD). With U the grid's top, E[U − X] = ∫H and
+    E[(U − X)²] = ∫2(U − x)H, by the trapezoid rule, which for these smooth integrands is
+    within 0.5 % even for peers' SDs three-fold apart (the second integrand's kink at the
+    grid's top is corrected exactly: + h²/6). With n even the median is the mean of the
+    order statistics n/2 and n/2 + 1: its mean is exact, but their covariance needs a
+    double integral, so their two exact variances are combined with the ratio that is
+    exact at equal levels (``EVEN_MEDIAN_RATIO``); for peers far apart it overstates the
+    variance of the mean of two independent values 1.65-fold (n = 4) to 1.9-fold (n =
+    20), on the safe side."""
+    shape = level.shape[:-1]
+    k = level.shape[-1]
+    mu = level.reshape(-1, k)
+    var = variance.reshape(-1, k)
+    present = ~(np.isnan(mu) | np.isnan(var))
+    n = present.sum(axis=1)
+    out = np.full(mu.shape[0], np.nan)
+    bias = np.where(n > 0, 0.0, np.nan)
+    one = n == 1
+    out[one] = np.where(present[one], var[one], 0.0).sum(axis=1)
+    two = n == 2
+    out[two] = np.where(present[two], var[two], 0.0).sum(axis=1) / 4.0
+    for size in np.unique(n[n >= 3]):
+        rows = np.flatnonzero(n == size)
+        # The present peers first; an even count gets one more at +∞ (never ≤ x), so
+        # that the middle two of the present are the order statistics r − 1 and r.
+        order = np.argsort(~present[rows], axis=1, kind="stable")[:, :size]
+        m = np.take_along_axis(mu[rows], order, axis=1)
+        v = np.take_along_axis(var[rows], order, axis=1)
+        even = size % 2 == 0
+        if even:
+            m = np.concatenate([m, np.full((rows.size, 1), np.inf)], axis=1)
+            v = np.concatenate([v, np.ones((rows.size, 1))], axis=1)
+        upper, lower, upper_mean, lower_mean = _order_statistic_moments(m, v, both=even)
+        centre = np.median(m[:, :size], axis=1)
+        if even:
+            out[rows] = EVEN_MEDIAN_RATIO.get(int(size), 1.0) * (upper + lower) / 2.0
+            bias[rows] = (upper_mean + lower_mean) / 2.0 - centre
+        else:
+            out[rows] = upper
+            bias[rows] = upper_mean - centre
+    return out.reshape(shape), bias.reshape(shape)
+
+
+def _order_statistic_moments(
+    mu: FloatArray, var: FloatArray, *, both: bool
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Var(X_(r)), Var(X_(r−1)), E[X_(r)] and E[X_(r−1)] (without ``both`` the second
+    of each is the first) for rows of K (odd) independent
+    normals N(mu, var) (mu may be +∞: never ≤ x), r = (K + 1)/2. A first grid spans
+    the bounds above; where the distribution functions are within MEDIAN_EDGE of 0 and 1
+    on under MEDIAN_NARROW of it (many peers at one level: the median's SD is a fraction
+    of a peer's), a second grid spans only that part."""
+    k = mu.shape[1]
+    r = (k + 1) // 2
+    sd = np.sqrt(np.maximum(var, np.finfo(np.float64).tiny))  # a constant peer: a step
     with np.errstate(invalid="ignore"):
-        close = present & (np.abs(values - median[:, :, None, :]) <= MEDIAN_REACH * np.sqrt(v))
-    n = close.sum(axis=2)
-    mean_close = masked_mean(v, close, axis=2)
-    mean_all = masked_mean(v, present, axis=2)
-    factor = np.where(
-        n < MEDIAN_VARIANCE.size,
-        MEDIAN_VARIANCE[np.clip(n, 1, MEDIAN_VARIANCE.size - 1)],
-        np.pi / (2.0 * np.maximum(n, 1)),
-    )
-    return np.asarray(np.where(n > 0, factor * mean_close, mean_all), dtype=np.float64)
+        low = np.sort(mu - MEDIAN_TAIL * sd, axis=1)[:, r - 2 if both else r - 1]
+        high = np.sort(mu + MEDIAN_TAIL * sd, axis=1)[:, r - 1]
+    x, upper, lower = _order_statistic_cdfs(mu, sd, low, high, both=both)
+    first = np.argmax(lower >= MEDIAN_EDGE, axis=1) - 1
+    last = MEDIAN_GRID - np.argmax(upper[:, ::-1] <= 1.0 - MEDIAN_EDGE, axis=1)
+    first, last = np.maximum(first, 0), np.minimum(last, MEDIAN_GRID - 1)
+    narrow = np.flatnonzero(last - first < MEDIAN_NARROW * (MEDIAN_GRID - 1))
+    if narrow.size:
+        low[narrow] = x[narrow, first[narrow]]
+        high[narrow] = x[narrow, last[narrow]]
+        x_n, upper_n, lower_n = _order_statistic_cdfs(
+            mu[narrow], sd[narrow], low[narrow], high[narrow], both=both
+        )
+        x, upper, lower = x.copy(), upper.copy(), lower.copy()
+        x[narrow], upper[narrow], lower[narrow] = x_n, upper_n, lower_n
+    step = (high - low) / (MEDIAN_GRID - 1)
+    weight = np.full(MEDIAN_GRID, 1.0)
+    weight[0] = weight[-1] = 0.5
+    distance = 2.0 * (high[:, None] - x) * weight
+
+    def moments_of(cdf: FloatArray) -> tuple[FloatArray, FloatArray]:
+        # E[U − X] = ∫H and E[(U − X)²] = ∫2(U − x)H over [low, high]; the second
+        # integrand's slope is −2 at the upper end and 0 at the lower, so the trapezoid
+        # rule's error there is −h²/6 exactly (Euler–Maclaurin), added back.
+        below_high = step * (cdf @ weight)
+        square = step * (cdf * distance).sum(axis=1) + step * step / 6.0
+        variance = np.maximum(square - below_high * below_high, 0.0)
+        return np.asarray(variance, dtype=np.float64), np.asarray(high - below_high)
+
+    upper_var, upper_mean = moments_of(upper)
+    lower_var, lower_mean = moments_of(lower) if both else (upper_var, upper_mean)
+    return upper_var, lower_var, upper_mean, lower_mean
+
+
+def _order_statistic_cdfs(
+    mu: FloatArray, sd: FloatArray, low: FloatArray, high: FloatArray, *, both: bool
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """The grid from ``low`` to ``high`` (rows, MEDIAN_GRID) and on it P(X_(r) ≤ x) and
+    P(X_(r−1) ≤ x) (the same without ``both``): the Poisson-binomial tail of how many
+    peers lie below x, built up one peer at a time."""
+    k = mu.shape[1]
+    r = (k + 1) // 2
+    step = (high - low) / (MEDIAN_GRID - 1)
+    x = low[:, None] + step[:, None] * np.arange(MEDIAN_GRID)
+    # p[j] = P(exactly j of the peers so far ≤ x) for j < r; p[r] = P(at least r).
+    p = [np.ones_like(x)] + [np.zeros_like(x) for _ in range(r)]
+    below, above, carry = np.empty_like(x), np.empty_like(x), np.empty_like(x)
+    for i in range(k):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            np.subtract(x, mu[:, i, None], out=below)
+            below /= sd[:, i, None]
+            special.ndtr(below, out=below)
+        np.subtract(1.0, below, out=above)
+        # Peer i joins: the count below x moves up by one with probability ``below``.
+        # Only the first i + 1 counts can be reached yet.
+        np.multiply(p[r - 1], below, out=carry)
+        p[r] += carry
+        for j in range(min(r - 1, i + 1), 0, -1):
+            np.multiply(p[j - 1], below, out=carry)
+            p[j] *= above
+            p[j] += carry
+        p[0] *= above
+    return x, p[r], (p[r] + p[r - 1] if both else p[r])
 
 
 @dataclass(frozen=True)
