@@ -1,6 +1,6 @@
 """The Swedish pages (server-rendered Jinja2, a JSON twin for each): the analyses
 (start, search, municipality, region, peers, KPI), the bank (examples, login, account) and the
-trials (försök) with their evaluations."""
+trials (försök) with their evaluations, and the goals (mål) with their forms."""
 
 from fastapi import APIRouter
 
@@ -9,6 +9,8 @@ from tillit.web.pages import (
     _analyses,
     _bank,
     _example_form,
+    _goal_form,
+    _goals,
     _kpis,
     _regions,
     _trial_form,
@@ -21,5 +23,16 @@ from tillit.web.pages._trial_eval import TrialEvaluator
 __all__ = ["PAGE_CSP", "TrialEvaluator", "pages_router", "render_error", "warm_pages"]
 
 pages_router = APIRouter(include_in_schema=False)
-for _module in (_analyses, _regions, _kpis, _account, _bank, _example_form, _trial_form, _trials):
+for _module in (
+    _analyses,
+    _regions,
+    _kpis,
+    _account,
+    _bank,
+    _example_form,
+    _trial_form,
+    _trials,
+    _goal_form,
+    _goals,
+):
     pages_router.include_router(_module.router)
