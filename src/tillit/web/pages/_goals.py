@@ -237,14 +237,17 @@ def _judged(
 
 
 def _signature(goal: GoalRecord) -> str:
-    """What a goal's judged data depends on besides the store: its version and its links
-    (an example's title, or one the viewer may not see)."""
+    """What a goal's judged data depends on besides the store: its version, when it was
+    made and saved, and its links (an example's title, or one the viewer may not see)."""
     links = (
         ",".join(f"t{t.id}:{t.title}" for t in goal.trials)
         + "|"
         + ",".join(f"e{e.id}:{e.title}" for e in goal.examples)
     )
-    return f"{goal.id}:{goal.version}:{links}"
+    # the times too: a deleted goal's id may be given to a new one (SQLite reuses the
+    # highest rowid), which must not inherit its judgement
+    when = f"{goal.created_at.isoformat()}:{goal.updated_at.isoformat()}"
+    return f"{goal.id}:{goal.version}:{when}:{links}"
 
 
 def _memo(state: WebState, kind: str) -> Any:
@@ -342,7 +345,8 @@ def figures_of(state: WebState, data: dict[str, Any], name: str) -> list[GoalFig
     if state.atlas is None:
         return draw()
     kind = "L" if data["organisation"]["kind"] == "region" else "K"
-    key = ("goal-figures", str(data["id"]), str(data["version"]), name)
+    when = (data["created_at"], data["updated_at"])
+    key = ("goal-figures", str(data["id"]), str(data["version"]), *when, name)
     figures: list[GoalFigure | None] = _memo(state, kind)(key, draw)
     return figures
 
