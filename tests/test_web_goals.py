@@ -254,7 +254,8 @@ def test_a_goal_s_chart_downloads_as_csv_and_svg(site: Site) -> None:
     assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml")
     assert "<title" in svg.text and "<desc" in svg.text and "<script" not in svg.text
     missing = site.client.get(f"/mal/{goal_id}/indikator-2.svg")
-    assert missing.status_code == 404 and "ingen indikator nr 2" in missing.text
+    assert missing.status_code == 404 and "inget diagram som heter 'indikator-2'" in missing.text
+    assert site.client.get(f"/mal/{goal_id}/indikator-².csv").status_code == 404
 
 
 @pytest.mark.parametrize(

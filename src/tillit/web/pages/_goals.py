@@ -22,7 +22,7 @@ from tillit.errors import NoDataError, NotFoundError
 from tillit.query import assess_goals, goal_crowding, goal_data, resolve_municipality
 from tillit.reports import Chart, Series, series_chart
 from tillit.web._auth import WebState, web_state
-from tillit.web._params import MAX_ID
+from tillit.web._params import MAX_ID, request_int
 from tillit.web.pages._analyses import NO_DATA, other_kind, see_other
 from tillit.web.pages._render import (
     csv_response,
@@ -49,6 +49,8 @@ VERDICT_TONES = {
     "cannot_judge": "none",
 }
 GENDER_LABELS = {"T": "totalt", "K": "kvinnor", "M": "män"}
+#: A goal's indicators at most (the bank's limit).
+MAX_ROWS = 10
 #: Goals a unit's page shows (the bank's own limit per call).
 MAX_GOALS = 500
 
@@ -425,12 +427,17 @@ def goal_page(request: Request, state: State, goal_id: int) -> Response:
     )
 
 
-def _figure(request: Request, state: WebState, goal_id: int, index: int) -> GoalFigure:
+def _figure(request: Request, state: WebState, goal_id: int, chart: str) -> GoalFigure:
+    """The chart ``indikator-{n}`` of the goal (n from 1)."""
     data = goal_page_data(state, goal_id, viewer(request, state).user)
-    if not 1 <= index <= len(data["indicators"]):
+    count = len(data["indicators"])
+    index = request_int(chart.removeprefix("indikator-"), low=1, high=MAX_ROWS)
+    if not chart.startswith("indikator-") or index is None or index > count:
         raise NotFoundError(
-            f"Målet {goal_id} har ingen indikator nr {index}.",
-            hint=f"Målet har {swedish.count(len(data['indicators']), 'indikator', 'indikatorer')}.",
+            f"Målet {goal_id} har inget diagram som heter {chart!r}.",
+            hint=f"Målet har {swedish.count(count, 'indikator', 'indikatorer')}: "
+            + ", ".join(f"indikator-{i}" for i in range(1, count + 1))
+            + ".",
         )
     found = figures_of(state, data, data["organisation"]["name"])[index - 1]
     if found is None:
@@ -441,13 +448,13 @@ def _figure(request: Request, state: WebState, goal_id: int, index: int) -> Goal
     return found
 
 
-@router.get("/mal/{goal_id:int}/indikator-{index:int}.svg")
-def goal_chart_svg(request: Request, state: State, goal_id: int, index: int) -> Response:
-    figure = _figure(request, state, goal_id, index)
-    return svg_response(figure.chart.svg, f"mal-{goal_id}-indikator-{index}.svg")
+@router.get("/mal/{goal_id:int}/{chart}.svg")
+def goal_chart_svg(request: Request, state: State, goal_id: int, chart: str) -> Response:
+    figure = _figure(request, state, goal_id, chart)
+    return svg_response(figure.chart.svg, f"mal-{goal_id}-{figure.slug}.svg")
 
 
-@router.get("/mal/{goal_id:int}/indikator-{index:int}.csv")
-def goal_chart_csv(request: Request, state: State, goal_id: int, index: int) -> Response:
-    figure = _figure(request, state, goal_id, index)
-    return csv_response(figure.rows, figure.columns, f"mal-{goal_id}-indikator-{index}.csv")
+@router.get("/mal/{goal_id:int}/{chart}.csv")
+def goal_chart_csv(request: Request, state: State, goal_id: int, chart: str) -> Response:
+    figure = _figure(request, state, goal_id, chart)
+    return csv_response(figure.rows, figure.columns, f"mal-{goal_id}-{figure.slug}.csv")
