@@ -440,3 +440,126 @@ def test_a_first_serve_on_an_empty_home_shows_a_page_that_says_what_to_do(
     assert not check_axe(page)
     save_screenshot(page, "forsta-minuten-saknas")
     assert "Traceback" not in log_path.read_text(encoding="utf-8")
+
+
+# --- the goal pages ---------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def goal_server(
+    analysis_settings: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, int]]:
+    """The web app on a loopback port in a thread, over the session's store and a bank with
+    a Kungsbacka goal on school results (an interim target, the target lowered once)."""
+    import threading
+
+    import uvicorn
+
+    from tests.bank_fixtures import FAST_PASSWORDS
+    from tests.browser_fixtures import _free_port
+    from tillit.bank import open_bank, upgrade
+    from tillit.query import Atlas, add_goal, edit_goal
+    from tillit.store import Store
+    from tillit.web import create_app
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('goal-server') / 'bank.sqlite'}"
+    upgrade(url)
+    bank = open_bank(url, passwords=FAST_PASSWORDS)
+    store = Store(analysis_settings.store_dir, memory_limit="512MB")
+    bank.seed_organisations(
+        [(m["id"], m["title"], "kommun") for m in store.municipalities() if m["type"] == "K"]
+    )
+    editor = bank.add_user(KUNGSBACKA_EDITOR, PASSWORD, "Red", "editor", "1384")
+    indicator = {"kpi": "N15419", "target_value": 90, "target_year": 2026,
+                 "direction": "ökning", "interim": [[2024, 85]]}  # fmt: skip
+    goal, _ = add_goal(
+        store,
+        bank,
+        editor,
+        {
+            "organisation": "1384",
+            "title": "Fler elever klarar alla ämnen",
+            "indicators": [indicator],
+        },
+    )
+    lowered = {**indicator, "target_value": 88, "baseline_year": goal.indicators[0].baseline_year}
+    edit_goal(store, bank, editor, goal.id, {"indicators": [lowered], "note": "Realistiskt."})
+    app = create_app(bank=bank, atlas=Atlas(store))
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started:
+            assert time.monotonic() < deadline, "the goal server did not start"
+            time.sleep(0.05)
+        yield base, goal.id
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        bank.close()
+
+
+def _accessible(page: Page, name: str, *, from_top: bool = True) -> None:
+    """No axe violation, and Tab reaches every control with a visible focus (``from_top``:
+    starting at the skip link; a preview moves the focus to itself first)."""
+    violations = check_axe(page)
+    save_screenshot(page, name)
+    assert not violations, f"{name} ({page.url}):\n" + "\n".join(violations)
+    walk = tab_through(page)
+    if from_top:
+        assert "Hoppa till innehållet" in walk.focused[0]["what"]
+    missed = walk.missed()
+    assert not missed, f"{name}: Tab never reached:\n  " + "\n  ".join(missed)
+    hidden = walk.without_visible_focus()
+    assert not hidden, f"{name}: no visible focus indicator on:\n  " + "\n  ".join(hidden)
+
+
+def test_goal_pages_have_no_axe_violation_and_tab_reaches_every_control(
+    new_page: Callable[..., Page],
+    goal_server: tuple[str, int],
+    outside_requests: OutsideRequests,
+) -> None:
+    base, goal_id = goal_server
+    for path, name in ((f"/mal/{goal_id}", "mal-sida"), ("/kommun/1384/mal", "kommun-mal")):
+        page = new_page()
+        response = page.goto(base + path)
+        assert response is not None and response.status == 200
+        assert page.locator(f"#figur-mal-{goal_id}-indikator-1 svg").count() == 1
+        _accessible(page, name)
+        if name == "mal-sida":
+            history = page.get_by_role("region", name="Målets historik").inner_text()
+            assert "sänktes från 90 till 88" in history
+    assert_no_outside_requests(outside_requests)
+
+
+def test_goal_form_and_its_preview_have_no_axe_violation_and_tab_reaches_every_control(
+    new_page: Callable[..., Page],
+    goal_server: tuple[str, int],
+    outside_requests: OutsideRequests,
+) -> None:
+    base, _goal_id = goal_server
+    page = new_page()
+    page.goto(f"{base}/logga-in?nasta=/mal/ny")
+    form = page.locator("main form")
+    field(form, "E-postadress").fill(KUNGSBACKA_EDITOR)
+    field(form, "Lösenord").fill(PASSWORD)
+    form.get_by_role("button", name="Logga in").click()
+    page.wait_for_load_state()
+    assert page.url == f"{base}/mal/ny", page.locator("main").inner_text()
+    assert field(page, "Kommun eller region").input_value() == "Kungsbacka (1384)"
+    _accessible(page, "mal-ny")
+    # the preview, without JavaScript's help: a plain submit that runs the check
+    field(page, "Mål").fill("Fler elever klarar alla ämnen i årskurs 9")
+    page.locator("#f-ind-0-kpi").fill("N15419")
+    page.locator("#f-ind-0-direction").select_option("increase")
+    page.locator("#f-ind-0-target_value").fill("86,5")
+    page.locator("#f-ind-0-target_year").fill("2026")
+    page.get_by_role("button", name="Förhandsgranska").click()
+    page.wait_for_load_state()
+    preview = page.get_by_role("region", name="Förhandsgranskning")
+    assert "Mätbarhet:" in preview.inner_text()
+    assert page.locator("#f-ind-0-target_value").input_value() == "86,5"
+    assert page.evaluate("document.activeElement.id") == "forhandsgranskning"
+    _accessible(page, "mal-forhandsgranskning", from_top=False)
+    assert_no_outside_requests(outside_requests)
