@@ -128,34 +128,30 @@ def indicator_figure(goal_id: int, index: int, name: str, item: dict[str, Any]) 
         projection[last] = (value, value, value)
     years = sorted(set(observed) | set(path) | set(projection))
 
-    def line(values: dict[int, Any]) -> tuple[float | None, ...]:
-        return tuple(_finite(values.get(y)) for y in years)
+    def line(name: str, values: dict[int, Any], role: Any) -> Series:
+        # each line over its own years: the target path is straight from the baseline
+        # through the interim targets to the target, not broken by the years between
+        shown = sorted(values)
+        return Series(name, tuple(shown), tuple(_finite(values[y]) for y in shown), role)
 
     gender = GENDER_LABELS[item["gender"]]
     who = name if item["gender"] == "T" else f"{name}, {gender}"
     band = f"{swedish.percent(80, 0)}-intervall"
     series = [
-        Series(who, tuple(years), line(observed), "focal"),
-        Series("Målbana (basvärde, delmål, mål)", tuple(years), line(path), "national"),
+        line(who, observed, "focal"),
+        line("Målbana (basvärde, delmål, mål)", path, "national"),
     ]
     if projection:
         series += [
-            Series(
-                "Prognos",
-                tuple(years),
-                line({y: m for y, (m, _, _) in projection.items()}),
-                "trend",
-            ),
-            Series(
+            line("Prognos", {y: m for y, (m, _, _) in projection.items()}, "trend"),
+            line(
                 f"Prognosens {band}, nedre gräns",
-                tuple(years),
-                line({y: lo for y, (_, lo, _) in projection.items()}),
+                {y: lo for y, (_, lo, _) in projection.items()},
                 "peer",
             ),
-            Series(
+            line(
                 f"Prognosens {band}, övre gräns",
-                tuple(years),
-                line({y: hi for y, (_, _, hi) in projection.items()}),
+                {y: hi for y, (_, _, hi) in projection.items()},
                 "peer",
             ),
         ]
