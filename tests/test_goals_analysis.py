@@ -173,6 +173,8 @@ def test_measurability_text_names_the_required_and_the_smallest_change() -> None
     )
     assert unknown.measurable is None and "okänt" in unknown.text
     assert math.isnan(unknown.smallest_detectable_change)
+    same_year = measurability(series, Target(90, 2022, "increase", 2022, 80))
+    assert same_year.measurable is None and "samma år" in same_year.text
 
 
 def _series(values: list[float], sd: float = 1.0, **kw: Any) -> IndicatorSeries:

@@ -743,7 +743,10 @@ def measurability(series: IndicatorSeries, target: Target) -> Measurability:
             f"{swedish.number(target.target)}."
         )
         return Measurability(None, required, nan, nan, years, text)
-    if not (math.isfinite(sd) and sd > 0) or math.isnan(df) or df <= 0 or years < 1:
+    if years < 1:
+        text = f"{asked}: samma år, så det finns ingen förändring över tid att mäta."
+        return Measurability(None, required, nan, nan, years, text)
+    if not (math.isfinite(sd) and sd > 0) or math.isnan(df) or df <= 0:
         text = (
             f"{asked}; nyckeltalets årsbrus här är okänt, så det går inte att säga om "
             "förändringen kan mätas."
