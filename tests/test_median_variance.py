@@ -14,6 +14,7 @@ from scipy import special, stats
 from tillit.analyses._evidence import (
     EVEN_MEDIAN_RATIO,
     MEDIAN_VARIANCE,
+    median_noise_moments,
     median_noise_variance,
     median_variance,
 )
@@ -201,3 +202,18 @@ def test_a_year_with_fewer_peers_gets_its_own_variance_and_where_limits_the_work
     limited = median_variance(values, np.ones((2, 1, 5)), np.zeros(2), where=where)
     assert np.isnan(limited[1, 0, 2])
     np.testing.assert_allclose(limited[where], out[where], rtol=1e-12)
+
+
+def test_a_rows_result_does_not_depend_on_the_other_rows() -> None:
+    """``compare`` for one municipality and the national matrix must agree to the bit
+    (tests/test_one_shape.py): each row is computed on its own, whatever it is batched
+    with."""
+    rng = np.random.default_rng(11)
+    level = rng.normal(0.0, 2.0, (300, 7))
+    variance = rng.uniform(0.3, 3.0, (300, 7))
+    level[::3, 2] = np.nan
+    variance_all, bias_all = median_noise_moments(level, variance)
+    for i in (0, 1, 150, 299):
+        variance_one, bias_one = median_noise_moments(level[i : i + 1], variance[i : i + 1])
+        assert variance_one[0] == variance_all[i]
+        assert bias_one[0] == bias_all[i]

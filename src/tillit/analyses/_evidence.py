@@ -519,7 +519,7 @@ def _order_statistic_moments(
         # E[U − X] = ∫H and E[(U − X)²] = ∫2(U − x)H over [low, high]; the second
         # integrand's slope is −2 at the upper end and 0 at the lower, so the trapezoid
         # rule's error there is −h²/6 exactly (Euler–Maclaurin), added back.
-        below_high = step * (cdf @ weight)
+        below_high = step * (cdf * weight).sum(axis=1)  # per row: no BLAS blocking
         square = step * (cdf * distance).sum(axis=1) + step * step / 6.0
         variance = np.maximum(square - below_high * below_high, 0.0)
         return np.asarray(variance, dtype=np.float64), np.asarray(high - below_high)
