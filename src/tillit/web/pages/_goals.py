@@ -268,9 +268,19 @@ def _annotate(data: dict[str, Any], user: UserRecord | None) -> dict[str, Any]:
     return data
 
 
-def _crowding(state: WebState, goals: list[GoalRecord], org: int) -> tuple[str, ...]:
-    titles = {k["id"]: k["title"] for k in state.atlas.store.kpis()} if state.atlas else {}
-    return goal_crowding(goals, load_settings().goals_max, titles)
+def _titles(state: WebState) -> dict[str, str]:
+    """KPI titles by id, once per store state."""
+    if state.atlas is None:
+        return {}
+    store = state.atlas.store
+    titles: dict[str, str] = _memo(state, "K")(
+        ("goal-titles",), lambda: {k["id"]: k["title"] for k in store.kpis()}
+    )
+    return titles
+
+
+def _crowding(state: WebState, goals: list[GoalRecord]) -> tuple[str, ...]:
+    return goal_crowding(goals, load_settings().goals_max, _titles(state))
 
 
 def unit_goals_page_data(
@@ -293,7 +303,7 @@ def unit_goals_page_data(
         if organisation
         else []
     )
-    notes = _crowding(state, goals, organisation.id) if organisation else ()
+    notes = _crowding(state, goals) if organisation else ()
     items = [
         _annotate(d, user) for d in _judged(state, goals, {g.organisation_id: notes for g in goals})
     ]
@@ -320,13 +330,27 @@ def _goal_id(goal_id: int) -> int:
     return goal_id
 
 
+#: A goal's organisation by its id: a goal never changes organisation, so its page reads the
+#: organisation's goals (for the målträngsel notes) and finds the goal among them, in one
+#: query. A goal not among them (a new goal, or a deleted one's id reused) is read alone.
+_OWNERS: dict[int, int] = {}
+
+
 def goal_page_data(state: WebState, goal_id: int, user: UserRecord | None) -> dict[str, Any]:
     """One goal as ``goal_data`` (judged, with its target history and the målträngsel notes
     of its organisation), its indicators' series and the page's addresses."""
     goals = goals_of(state.bank)
-    goal = goals.goal(user, _goal_id(goal_id))
-    siblings = goals.goals(None, organisation=goal.organisation_id, limit=MAX_GOALS)
-    notes = _crowding(state, siblings, goal.organisation_id)
+    goal_id = _goal_id(goal_id)
+    owner = _OWNERS.get(goal_id)
+    siblings = goals.goals(user, organisation=owner, limit=MAX_GOALS) if owner else []
+    goal = next((g for g in siblings if g.id == goal_id), None)
+    if goal is None:
+        goal = goals.goal(user, goal_id)
+        siblings = goals.goals(user, organisation=goal.organisation_id, limit=MAX_GOALS)
+        if len(_OWNERS) > 100_000:
+            _OWNERS.clear()
+        _OWNERS[goal_id] = goal.organisation_id
+    notes = _crowding(state, siblings)
     return _annotate(_judged(state, [goal], {goal.organisation_id: notes})[0], user)
 
 
