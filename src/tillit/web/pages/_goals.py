@@ -342,7 +342,12 @@ def goal_page_data(state: WebState, goal_id: int, user: UserRecord | None) -> di
     goals = goals_of(state.bank)
     goal_id = _goal_id(goal_id)
     owner = _OWNERS.get(goal_id)
-    siblings = goals.goals(user, organisation=owner, limit=MAX_GOALS) if owner else []
+    siblings: list[GoalRecord] = []
+    if owner:
+        try:
+            siblings = goals.goals(user, organisation=owner, limit=MAX_GOALS)
+        except NotFoundError:  # the organisation is gone (or another bank's)
+            siblings = []
     goal = next((g for g in siblings if g.id == goal_id), None)
     if goal is None:
         goal = goals.goal(user, goal_id)
