@@ -8,6 +8,7 @@ one shape of ``tillit.query.goal_data``; each chart its CSV and SVG."""
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -330,10 +331,10 @@ def _goal_id(goal_id: int) -> int:
     return goal_id
 
 
-#: A goal's organisation by its id: a goal never changes organisation, so its page reads the
-#: organisation's goals (for the målträngsel notes) and finds the goal among them, in one
-#: query. A goal not among them (a new goal, or a deleted one's id reused) is read alone.
-_OWNERS: dict[int, int] = {}
+#: A goal's organisation by its id, per bank: a goal never changes organisation, so its page
+#: reads the organisation's goals (for the målträngsel notes) and finds the goal among them,
+#: in one query. A goal not among them (a new goal, or a deleted one's id reused) is read alone.
+_OWNERS: weakref.WeakKeyDictionary[Any, dict[int, int]] = weakref.WeakKeyDictionary()
 
 
 def goal_page_data(state: WebState, goal_id: int, user: UserRecord | None) -> dict[str, Any]:
@@ -341,20 +342,21 @@ def goal_page_data(state: WebState, goal_id: int, user: UserRecord | None) -> di
     of its organisation), its indicators' series and the page's addresses."""
     goals = goals_of(state.bank)
     goal_id = _goal_id(goal_id)
-    owner = _OWNERS.get(goal_id)
+    owners = _OWNERS.setdefault(state.bank, {})
+    owner = owners.get(goal_id)
     siblings: list[GoalRecord] = []
     if owner:
         try:
             siblings = goals.goals(user, organisation=owner, limit=MAX_GOALS)
-        except NotFoundError:  # the organisation is gone (or another bank's)
+        except NotFoundError:  # the organisation is gone
             siblings = []
     goal = next((g for g in siblings if g.id == goal_id), None)
     if goal is None:
         goal = goals.goal(user, goal_id)
         siblings = goals.goals(user, organisation=goal.organisation_id, limit=MAX_GOALS)
-        if len(_OWNERS) > 100_000:
-            _OWNERS.clear()
-        _OWNERS[goal_id] = goal.organisation_id
+        if len(owners) > 100_000:
+            owners.clear()
+        owners[goal_id] = goal.organisation_id
     notes = _crowding(state, siblings)
     return _annotate(_judged(state, [goal], {goal.organisation_id: notes})[0], user)
 
