@@ -49,24 +49,21 @@ from tillit.analyses._funnel import (
     poisson_ratio_limits,
     proportion_limits,
 )
+from tillit.analyses._goal_checks import Ambition, Measurability, ambition, measurability
 from tillit.analyses._goals import (
     AMBITION_LABELS,
     GOAL_VERDICT_LABELS,
     PERSISTENCE_SD,
     SLOPE_SD,
-    Ambition,
     GoalJudgement,
     IndicatorJudgement,
     IndicatorSeries,
     InterimCheck,
     Judged,
-    Measurability,
     Target,
-    ambition,
     judge_indicator,
     judge_indicators,
     judge_many,
-    measurability,
     summarise_goal,
 )
 from tillit.analyses._learn import (
