@@ -196,6 +196,18 @@ def test_the_start_page_search_works_without_javascript(
     save_screenshot(page, "sok-utan-javascript")
 
 
+def test_search_as_you_type_suggests_a_region(page: Page, live_server: LiveServer) -> None:
+    page.goto(f"{live_server}/")
+    page.locator("main form[role=search]").get_by_role("searchbox").fill("halland")
+    suggestion = page.locator("#sok-start-forslag a[href='/region/0013']")
+    suggestion.wait_for(state="visible")
+    assert suggestion.inner_text() == "Region Halland"
+    suggestion.click()
+    page.wait_for_load_state()
+    assert page.url == f"{live_server}/region/0013"
+    assert page.get_by_role("heading", level=1).inner_text() == "Region Halland"
+
+
 def test_an_editor_writes_and_edits_an_example_that_another_municipality_cannot_edit(
     page: Page, live_server: LiveServer
 ) -> None:

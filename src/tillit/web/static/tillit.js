@@ -55,10 +55,12 @@
         .then(function (data) {
           if (!data || ticket !== latest) return;
           list.textContent = "";
+          var regions = data.regions || [];
           item("Kommuner", data.municipalities.slice(0, 5), function (m) { return "/kommun/" + m.code; }, function (m) { return m.name; });
+          item("Regioner", regions.slice(0, 5), function (m) { return "/region/" + m.code; }, function (m) { return m.name; });
           item("Nyckeltal", data.kpis.slice(0, 5), function (k) { return "/nyckeltal/" + k.kpi; }, function (k) { return k.title; });
           item("Goda exempel", data.examples.slice(0, 5), function (e) { return "/exempel/" + e.id; }, function (e) { return e.title; });
-          var n = data.municipalities.length + data.kpis.length + data.examples.length;
+          var n = data.municipalities.length + regions.length + data.kpis.length + data.examples.length;
           list.hidden = n === 0;
           status.textContent = n ? n + " förslag under sökrutan." : "Inga förslag.";
         })
