@@ -235,6 +235,12 @@ def test_a_goal_s_page_shows_its_target_history_and_its_twin_is_goal_data(site: 
     assert twin["indicators"][0]["judgement"] == api["indicators"][0]["judgement"]
     assert twin["version"] == 2 and twin["unit_url"] == f"/kommun/{KUNGSBACKA}/mal"
     assert "Ändra målet" not in text  # an anonymous visitor
+    # a deleted goal's page is gone, also after it was shown
+    admin = site.bank.user_by_email(ADMIN)
+    goals_of(site.bank).delete_goal(admin, goal_id, 2)
+    assert site.client.get(f"/mal/{goal_id}").status_code == 404
+    other = a_goal(site, "Ett nytt mål")
+    assert "Ett nytt mål" in text_of(site.client.get(f"/mal/{other}").text)
 
 
 def test_a_goal_s_chart_downloads_as_csv_and_svg(site: Site) -> None:

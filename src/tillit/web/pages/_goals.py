@@ -295,16 +295,12 @@ def unit_goals_page_data(
         raise NoDataError(NO_DATA, hint="Starta webbplatsen med `tillit serve` över ett arkiv.")
     unit = resolve_municipality(state.atlas.store, code)
     limit = load_settings().goals_max
-    try:
-        organisation = state.bank.organisation(unit["id"])
-    except NotFoundError:
-        organisation = None
-    goals = (
-        goals_of(state.bank).goals(None, organisation=organisation.id, limit=MAX_GOALS)
-        if organisation
-        else []
-    )
-    notes = _crowding(state, goals) if organisation else ()
+    try:  # the unit's goals, as this viewer sees their links; the unit's id in the bank
+        goals = goals_of(state.bank).goals(user, organisation=unit["id"], limit=MAX_GOALS)
+        owner = goals[0].organisation_id if goals else state.bank.organisation(unit["id"]).id
+    except NotFoundError:  # not an organisation in the bank (`tillit bank seed`)
+        goals, owner = [], None
+    notes = _crowding(state, goals)
     items = [
         _annotate(d, user) for d in _judged(state, goals, {g.organisation_id: notes for g in goals})
     ]
@@ -318,8 +314,8 @@ def unit_goals_page_data(
         "goals": items,
         "notes": list(notes),
         "goals_max": limit,
-        "in_bank": organisation is not None,
-        "may_create": organisation is not None and may_create_goal(user, organisation.id),
+        "in_bank": owner is not None,
+        "may_create": owner is not None and may_create_goal(user, owner),
         "url": f"{w.path}/{unit['id']}/mal",
     }
 
