@@ -471,3 +471,31 @@ def test_a_region_s_goals_page_judges_its_goal_against_the_other_regions(
     one = text_of(region_site.client.get(f"/mal/{goal.id}").text)
     assert "Mål för Region Halland" in one
     assert 'href="/region/0013/mal"' in region_site.client.get("/region/0013").text
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"ind-0-kpi": "x" * 500},
+        {"ind-0-gender": "X", "ind-0-direction": "sideways"},
+        {"ind-0-target_value": "1e400"},
+        {"ind-0-target_value": "nan"},
+        {"ind-0-target_year": "٢٠٢٦"},
+        {"ind-0-baseline_year": "1990", "ind-0-baseline_value": ""},
+        {"ind-0-interim": "2024: 83; 2024: 84; 2030: 1"},
+        {"ind-0-kpi": "N01451"},  # a region KPI for a municipality
+        {"title": "x" * 400},
+        {"political_level": "\x00"},
+        {"organisation": "9999"},
+    ],
+)
+def test_odd_form_input_is_a_message_never_a_server_error(
+    site: Site, log_in: LogIn, fields: dict[str, str]
+) -> None:
+    csrf = log_in(ADMIN)
+    for action in ("preview", "save"):
+        data = goal_form(csrf, organisation=KUNGSBACKA, action=action) | fields
+        response = site.client.post("/mal/ny", data=data)
+        assert response.status_code in (200, 303, 422), response.text[:2000]
+        if response.status_code == 422:
+            assert "Målet är inte sparat – rätta det här" in text_of(response.text)
