@@ -313,6 +313,7 @@ def test_an_editor_previews_the_measurability_check_then_saves_through_the_form(
     assert "Förhandsgranskning" in text and "Inget är sparat än" in text
     assert "Mätbarhet: Målet kräver" in text and "Ambition:" in text
     assert "ur Kolada" in text  # the baseline was read from the store
+    assert "målet: öka till 86,5 % till 2026" in flat(text)
     assert 'value="86,5"' in preview.text and 'value="n15419"' in preview.text
     assert goals_of(site.bank).goals(None, limit=10) == []  # nothing saved
     saved = site.client.post("/mal/ny", data=goal_form(csrf))
