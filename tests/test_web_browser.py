@@ -376,7 +376,7 @@ def test_trial_form_has_no_axe_violation_and_tab_reaches_every_control(
     page.wait_for_load_state()
     assert page.url == f"{base}/forsok/ny", page.locator("main").inner_text()
     assert page.get_by_role("heading", name="Registrera ett försök").is_visible()
-    assert field(page, "Kommun").input_value() == "Kungsbacka (1384)"
+    assert field(page, "Kommun eller region").input_value() == "Kungsbacka (1384)"
     violations = check_axe(page)
     save_screenshot(page, "forsok-ny")
     assert not violations, f"forsok-ny ({page.url}):\n" + "\n".join(violations)
