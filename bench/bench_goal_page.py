@@ -33,16 +33,14 @@ from pathlib import Path
 from typing import Any
 
 from _common import cached_home, line
+from bench_region_page import page_report
 from bench_web import (
     FLOOR_PATH,
     HOME_FILES,
     TILLIT,
     Run,
     Server,
-    figures,
     measure,
-    row,
-    target,
     wait_ready,
     warm_up,
 )
@@ -133,46 +131,16 @@ def plan(kinds: dict[str, int], n: int, seed: int, goals: list[int]) -> list[tup
 
 
 def report(mix: Run, floor_run: Run, alone: dict[str, Run]) -> dict[str, Any]:
-    floor = figures(floor_run.samples, floor_run.wall)
-    by_kind = {
-        k: figures([s for s in mix.samples if s.kind == k], mix.wall)
-        for k in MIX
-        if any(s.kind == k for s in mix.samples)
-    }
-    base = None if floor["errors"] or not floor["count"] else floor
-    print()
-    print(
-        f"{'kind':<20} {'count':>6} {'errors':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-        f"{'req/s':>7} {'p50/floor':>10} {'p95/floor':>9} {'alone p50':>9} {'CPU ms':>8}"
+    return page_report(
+        mix,
+        floor_run,
+        alone,
+        kinds=MIX,
+        paths=PATHS,
+        page="goal",
+        what="goal page",
+        target_ms=TARGET_GOAL_P95_MS,
     )
-    for k, f in by_kind.items():
-        print(row(k, f, base, alone.get(k)))
-    print(row("all", figures(mix.samples, mix.wall), base, None))
-    print(row("floor", floor, None, alone.get("floor")))
-    print("  " + "; ".join(f"{k} {PATHS[k]}" for k in by_kind) + f"; floor {FLOOR_PATH}")
-    print()
-    server_ms, own_ms = mix.cpu_ms()
-    line("CPU per request, mix: server / load generator", f"{server_ms:.2f} / {own_ms:.2f} ms")
-    goal = by_kind.get("goal")
-    targets = [
-        target(
-            f"target: goal page p95 < {TARGET_GOAL_P95_MS:.0f} ms",
-            goal["p95_ms"] if goal else None,
-            TARGET_GOAL_P95_MS,
-        )
-    ]
-    errors = [s for s in mix.samples + floor_run.samples if s.error]
-    line("target: zero errors", f"{'met' if not errors else 'NOT met'}: {len(errors)} errors")
-    targets.append({"target": "zero errors", "measured": len(errors), "met": not errors})
-    for s in errors[:5]:
-        print(f"  {s.url}: {s.error}")
-    return {
-        "seconds": mix.wall,
-        "kinds": by_kind,
-        "floor": floor,
-        "cpu_ms_per_request": {"server": server_ms, "load_generator": own_ms},
-        "targets": targets,
-    }
 
 
 def main() -> None:

@@ -82,11 +82,24 @@ def plan(
     return out
 
 
-def report(mix: Run, floor_run: Run, alone: dict[str, Run]) -> dict[str, Any]:
+def page_report(
+    mix: Run,
+    floor_run: Run,
+    alone: dict[str, Run],
+    *,
+    kinds: dict[str, int],
+    paths: dict[str, str],
+    page: str,
+    what: str,
+    target_ms: float,
+) -> dict[str, Any]:
+    """The table per kind of request (of ``kinds``, addresses ``paths``), CPU per request,
+    and the targets: ``page``'s p95 under ``target_ms`` (named ``what``), zero errors. Shared
+    with bench_goal_page.py."""
     floor = figures(floor_run.samples, floor_run.wall)
     by_kind = {
         k: figures([s for s in mix.samples if s.kind == k], mix.wall)
-        for k in MIX
+        for k in kinds
         if any(s.kind == k for s in mix.samples)
     }
     base = None if floor["errors"] or not floor["count"] else floor
@@ -99,16 +112,16 @@ def report(mix: Run, floor_run: Run, alone: dict[str, Run]) -> dict[str, Any]:
         print(row(k, f, base, alone.get(k)))
     print(row("all", figures(mix.samples, mix.wall), base, None))
     print(row("floor", floor, None, alone.get("floor")))
-    print("  " + "; ".join(f"{k} {PATHS[k]}" for k in by_kind) + f"; floor {FLOOR_PATH}")
+    print("  " + "; ".join(f"{k} {paths[k]}" for k in by_kind) + f"; floor {FLOOR_PATH}")
     print()
     server_ms, own_ms = mix.cpu_ms()
     line("CPU per request, mix: server / load generator", f"{server_ms:.2f} / {own_ms:.2f} ms")
-    region = by_kind.get("region")
+    measured = by_kind.get(page)
     targets = [
         target(
-            f"target: region page p95 < {TARGET_REGION_P95_MS:.0f} ms",
-            region["p95_ms"] if region else None,
-            TARGET_REGION_P95_MS,
+            f"target: {what} p95 < {target_ms:.0f} ms",
+            measured["p95_ms"] if measured else None,
+            target_ms,
         )
     ]
     errors = [s for s in mix.samples + floor_run.samples if s.error]
@@ -123,6 +136,19 @@ def report(mix: Run, floor_run: Run, alone: dict[str, Run]) -> dict[str, Any]:
         "cpu_ms_per_request": {"server": server_ms, "load_generator": own_ms},
         "targets": targets,
     }
+
+
+def report(mix: Run, floor_run: Run, alone: dict[str, Run]) -> dict[str, Any]:
+    return page_report(
+        mix,
+        floor_run,
+        alone,
+        kinds=MIX,
+        paths=PATHS,
+        page="region",
+        what="region page",
+        target_ms=TARGET_REGION_P95_MS,
+    )
 
 
 def main() -> None:
