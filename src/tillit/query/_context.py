@@ -319,11 +319,12 @@ class Context:
             )
         group = max(chosen, key=lambda g: g["year"] or 0)
         members = _members(self.store, group["id"])
+        analysed = set(self.municipalities)
         return PeerSet(
             "liknande",
             f"Koladas liknande {unit_word(self.kind, plural=True)}, {group['area']} "
             f"({group['year']})",
-            tuple(m for m in members if m != municipality and m in set(self.municipalities)),
+            tuple(m for m in members if m != municipality and m in analysed),
         )
 
 
