@@ -82,6 +82,7 @@ from tillit.query._reports import (
     resolve_municipality,
     trend_report,
 )
+from tillit.query._tables import Column, ReportTable, table
 from tillit.query._trial_data import evaluation_data, trial_data, trial_evaluation_data
 from tillit.query._trials import (
     TrialEvaluation,
@@ -102,6 +103,7 @@ __all__ = [
     "UNTESTABLE_LABELS",
     "AreaOverview",
     "Atlas",
+    "Column",
     "ComparisonReport",
     "Context",
     "FunnelView",
@@ -119,6 +121,7 @@ __all__ = [
     "PeerSet",
     "PeersReport",
     "PreparedGoal",
+    "ReportTable",
     "TrendReport",
     "TrialEvaluation",
     "add_goal",
@@ -167,6 +170,7 @@ __all__ = [
     "register_trial",
     "resolve_code",
     "resolve_municipality",
+    "table",
     "trend_data",
     "trend_report",
     "trial_data",

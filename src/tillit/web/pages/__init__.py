@@ -5,14 +5,17 @@ trials (försök) with their evaluations, and the goals (mål) with their forms.
 from fastapi import APIRouter
 
 from tillit.web.pages import (
+    _accessibility,
     _account,
     _analyses,
     _bank,
+    _citizen,
     _example_form,
     _goal_form,
     _goals,
     _kpis,
     _regions,
+    _report,
     _trial_form,
     _trials,
 )
@@ -34,5 +37,8 @@ for _module in (
     _trials,
     _goal_form,
     _goals,
+    _report,
+    _citizen,
+    _accessibility,
 ):
     pages_router.include_router(_module.router)
