@@ -11,13 +11,16 @@ variation, both with Spiegelhalter's additive overdispersion."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from scipy.stats import t as student_t
 
-from tillit.analyses._evidence import Evidence, judge_gaps, peer_gaps, raw_median
+from tillit.analyses._evidence import Evidence, Gaps, judge_gaps, peer_gaps, raw_median
 from tillit.analyses._funnel import Funnel, funnel
 from tillit.analyses._polarity import Polarity
 from tillit.errors import InvalidInputError
@@ -119,6 +122,16 @@ class Comparison:
     df: float = float("nan")  # d0 + d of the own variance
     #: "kommun" or "region": what the focal unit and its peers are, for the labels.
     unit: str = "kommun"
+    #: The gap the test judges: the published value's mean difference to the peers'
+    #: median over ``gap_years`` latest years (natural units, not signed), and its 95 %
+    #: interval (Student t at ``df`` degrees of freedom around the test's standard error);
+    #: NaN where the KPI was not tested. The interval holds for one KPI on its own: the
+    #: verdict "tydligt" also allows for the many KPIs tested, so an interval just clear of
+    #: zero can still be "i linje".
+    mean_difference: float = float("nan")
+    interval_low: float = float("nan")
+    interval_high: float = float("nan")
+    gap_years: int = 0
 
     @property
     def tier_label(self) -> str:
@@ -127,6 +140,22 @@ class Comparison:
             label = label.replace("jämförelsekommun", f"jämförelse{self.unit}")
             label = label.replace("kommunens", f"{self.unit}ens")
         return label
+
+
+def _gap_interval(gaps: Gaps, k: int) -> dict[str, Any]:
+    """The tested gap of KPI row ``k`` (first focal unit) with its 95 % interval."""
+    mean = float(gaps.mean_difference[k, 0])
+    se = float(gaps.se[k, 0]) if gaps.se is not None else math.nan
+    df = float(gaps.df[k, 0])
+    if not (math.isfinite(mean) and math.isfinite(se)):
+        return {"mean_difference": mean, "gap_years": int(gaps.years[k, 0])}
+    quantile = float(student_t.ppf(0.975, df)) if math.isfinite(df) and df > 0 else 1.959964
+    return {
+        "mean_difference": mean,
+        "interval_low": mean - quantile * se,
+        "interval_high": mean + quantile * se,
+        "gap_years": int(gaps.years[k, 0]),
+    }
 
 
 def compare(
@@ -241,6 +270,7 @@ def compare(
                 df=float(gaps.df[k, 0]),
                 q_value=float(verdicts.q_value[k, 0]),
                 years_beyond=int(beyond) if not np.isnan(gaps.t[k, 0]) else 0,
+                **_gap_interval(gaps, k),
                 why_not_tested=evidence.misfit_reason(k) if tier == "noise_misfit" else None,
                 tier=tier,
                 funnel=_funnel_point(evidence, k, i, (denominators or {}).get(evidence.kpis[k]))

@@ -205,6 +205,9 @@ class Gaps:
     df: FloatArray  # (kpi, focal): its degrees of freedom (d0 + d)
     p: FloatArray  # (kpi, focal): two-sided p-value
     years: npt.NDArray[np.int64]  # (kpi, focal): years in the mean
+    #: (kpi, focal): the standard error of ``mean_difference`` the test divides by (natural
+    #: units), for showing the gap with an interval; None when not computed.
+    se: FloatArray | None = None
 
 
 def peer_gaps(
@@ -245,7 +248,8 @@ def peer_gaps(
         # unequal (its bias, :func:`median_noise`). The bias is the same every year, so
         # it enters the mean's error once, as its square, not divided over the years.
         bias2 = masked_mean(median_bias, present, axis=2) ** 2
-        t = direction * beyond / np.sqrt(factor * mean_var + bias2)
+        se = np.sqrt(factor * mean_var + bias2)
+        t = direction * beyond / se
     t = np.where(present[:, :, -1], t, np.nan)
     # The p-value integrates over the own variance's uncertainty (d0 + d degrees of
     # freedom) with the peers' median's variance taken as known (it pools their many):
@@ -284,6 +288,7 @@ def peer_gaps(
         df=df,
         p=np.where(np.isnan(t), np.nan, p),
         years=years.astype(np.int64),
+        se=np.where(np.isnan(t), np.nan, se),
     )
 
 

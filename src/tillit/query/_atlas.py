@@ -36,6 +36,9 @@ KEY_GROUP = "Läget i kommunen"
 
 T = TypeVar("T")
 
+#: How many analyses of earlier years (``Atlas.loaded(as_of=…)``) are kept loaded.
+KEEP_YEARS = 2
+
 
 def key_kpis(store: Store, kind: str = "K") -> tuple[str, ...]:
     """The key KPIs: for municipalities, the members of Kolada's group "Läget i kommunen"
@@ -70,12 +73,19 @@ class Loaded:
     overrides: Mapping[str, Polarity] | None
     #: "K": the municipalities' analyses; "L": the regions'.
     kind: str = "K"
+    #: The year the store is analysed as of (later values not read); None: all of it.
+    as_of: int | None = None
     _memo: dict[tuple[str, ...], OrderedDict[tuple[str, ...], Any]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def store(self) -> Store:
         return self.context.store
+
+    @property
+    def year(self) -> int:
+        """The latest year the analyses read (the store's, or ``as_of``)."""
+        return int(self.context.panel.years[-1])
 
     def position(self, municipality: str) -> int:
         """The municipality's row in the national matrix."""
@@ -140,7 +150,7 @@ class Atlas:
         self.k = k
         self.q = q
         self.overrides = overrides
-        self._loaded: dict[str, Loaded] = {}
+        self._loaded: dict[tuple[str, int | None], Loaded] = {}
         self._lock = threading.Lock()
 
     def stamp(self) -> tuple[int, ...]:
@@ -157,22 +167,38 @@ class Atlas:
                 out.append(0)
         return tuple(out)
 
-    def loaded(self, kind: str = "K") -> Loaded:
+    def loaded(self, kind: str = "K", *, as_of: int | None = None) -> Loaded:
         """The analyses of the municipalities (``kind`` "K") or the regions ("L") for the
-        store as it is now (loading them if it changed)."""
+        store as it is now (loading them if it changed). ``as_of`` analyses the store as if
+        it ended that year (a yearly report of an earlier year); the latest year, or a later
+        one, is the same as None. At most :data:`KEEP_YEARS` earlier years are kept loaded
+        besides the current analyses."""
         stamp = self.stamp()
-        current = self._loaded.get(kind)
-        if current is not None and current.stamp == stamp:
-            return current
+        if as_of is not None:
+            latest = self.loaded(kind)
+            if as_of >= latest.year:
+                return latest
+        key = (kind, as_of)
+        found = self._loaded.get(key)
+        if found is not None and found.stamp == stamp:
+            return found
         with self._lock:
-            current = self._loaded.get(kind)
-            if current is None or current.stamp != stamp:
-                current = self._load(stamp, kind)
-                self._loaded[kind] = current
+            found = self._loaded.get(key)
+            if found is not None and found.stamp == stamp:
+                current = found
+            else:
+                current = self._load(stamp, kind, as_of)
+                self._loaded.pop(key, None)
+                self._loaded[key] = current
+                earlier = [k for k in self._loaded if k[1] is not None]
+                for old in earlier[: max(len(earlier) - KEEP_YEARS, 0)]:
+                    del self._loaded[old]
         return current
 
-    def _load(self, stamp: tuple[int, ...], kind: str = "K") -> Loaded:
-        context = load_context(self.store, testable_only=True, overrides=self.overrides, kind=kind)
+    def _load(self, stamp: tuple[int, ...], kind: str = "K", as_of: int | None = None) -> Loaded:
+        context = load_context(
+            self.store, testable_only=True, overrides=self.overrides, kind=kind, as_of=as_of
+        )
         evidence = context.evidence()
         # Regions: k is capped at the others there are (20).
         k = min(self.k, len(evidence.municipalities) - 1)
@@ -189,10 +215,11 @@ class Atlas:
             q=self.q,
             overrides=self.overrides,
             kind=kind,
+            as_of=as_of,
         )
 
     def is_loaded(self, kind: str = "K") -> bool:
-        return kind in self._loaded
+        return (kind, None) in self._loaded
 
 
 def nan_to_none(values: Any) -> tuple[float | None, ...]:

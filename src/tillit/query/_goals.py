@@ -128,10 +128,16 @@ class _Inputs:
     for several indicators and goals."""
 
     def __init__(
-        self, store: Store, kind: str, kpis: Sequence[str], atlas: Atlas | None = None
+        self,
+        store: Store,
+        kind: str,
+        kpis: Sequence[str],
+        atlas: Atlas | None = None,
+        as_of: int | None = None,
     ) -> None:
         self.store = store
         self.kind = kind
+        self.as_of = as_of
         self.kpis = sorted(set(kpis))
         try:
             self.meta = {k["id"]: k for k in store.kpis()}
@@ -142,12 +148,12 @@ class _Inputs:
         if atlas is not None:
             # A server's loaded analyses give the same noise and peers (both are per KPI and
             # unit, whatever else was loaded) without reading the store again.
-            loaded = atlas.loaded(kind)
+            loaded = atlas.loaded(kind, as_of=as_of)
             if set(self.kpis) <= set(loaded.evidence.kpis):
                 self.context, self.evidence = loaded.context, loaded.evidence
         if self.context is None:
             try:
-                self.context = load_context(store, kpis=self.kpis, kind=kind)
+                self.context = load_context(store, kpis=self.kpis, kind=kind, as_of=as_of)
             except NoDataError:
                 self.context = None
         self._series: dict[tuple[str, str, str], tuple[tuple[int, ...], tuple[float, ...]]] = {}
@@ -184,7 +190,7 @@ class _Inputs:
         wanted |= {p for c in wanted for p in self.peers(c)}
         missing = sorted(wanted - self._fetched)
         if missing:
-            self._series.update(_values(self.store, self.kpis, missing))
+            self._series.update(_values(self.store, self.kpis, missing, self.as_of))
             self._fetched.update(missing)
 
     def series(self, kpi: str, code: str, gender: str) -> tuple[tuple[int, ...], tuple[float, ...]]:
@@ -227,10 +233,10 @@ class _Inputs:
 
 
 def _values(
-    store: Store, kpis: Sequence[str], codes: Sequence[str]
+    store: Store, kpis: Sequence[str], codes: Sequence[str], as_of: int | None = None
 ) -> dict[tuple[str, str, str], tuple[tuple[int, ...], tuple[float, ...]]]:
     """The stored (non-missing) values of ``kpis`` for ``codes``, every gender, by (KPI,
-    code, gender): (years, values), by year."""
+    code, gender): (years, values), by year; none after ``as_of`` when given."""
     try:
         table = store.query_values(list(kpis), municipalities=list(codes))
     except NoDataError:
@@ -244,7 +250,7 @@ def _values(
         table.column("value").to_pylist(),
         strict=True,
     ):
-        if value is not None and math.isfinite(value):
+        if value is not None and math.isfinite(value) and (as_of is None or int(period) <= as_of):
             rows.setdefault((kpi, code, gender), []).append((int(period), float(value)))
     return {
         key: (tuple(y for y, _ in sorted(pairs)), tuple(v for _, v in sorted(pairs)))
@@ -550,15 +556,23 @@ class GoalAssessment:
 
 
 def assess_goals(
-    store: Store, goals: Sequence[GoalRecord], *, atlas: Atlas | None = None
+    store: Store,
+    goals: Sequence[GoalRecord],
+    *,
+    atlas: Atlas | None = None,
+    as_of: int | None = None,
 ) -> list[GoalAssessment]:
     """Judge ``goals``: the store is read once per kind of unit for all their KPIs (not at
-    all for the noise and peers when ``atlas``, a server's loaded analyses, has the KPIs)."""
+    all for the noise and peers when ``atlas``, a server's loaded analyses, has the KPIs).
+    ``as_of`` judges them as they stood that year (a yearly report of an earlier year):
+    later values are not read."""
     units = {g.id: _unit_of_goal(store, g) for g in goals}
     kpis_by_kind: dict[str, set[str]] = {}
     for goal in goals:
         kpis_by_kind.setdefault(units[goal.id].kind, set()).update(i.kpi for i in goal.indicators)
-    inputs = {kind: _Inputs(store, kind, sorted(k), atlas) for kind, k in kpis_by_kind.items()}
+    inputs = {
+        kind: _Inputs(store, kind, sorted(k), atlas, as_of) for kind, k in kpis_by_kind.items()
+    }
     for kind, found in inputs.items():
         found.load(u.code for u in units.values() if u.kind == kind)
     checks = [
