@@ -286,7 +286,7 @@ def _document(body: str, *, lang: str = ' lang="sv"', title: str = TITLE) -> str
         (_document("<p>Text</p>", title=""), "<title>"),
         ("   ", "tomt"),
         (_document('<img src="saknas.svg" alt="Diagram">'), "kunde inte läsas"),
-        (_document('<img src="http://127.0.0.1:9/diagram.png" alt="Diagram">'), "kunde inte"),
+        (_document('<img src="http://127.0.0.1:9/diagram.png" alt="Diagram">'), "över nätet"),
         (
             _document(
                 '<img src="data:image/svg+xml,%3Csvg%20xmlns%3D%22http://www.w3.org/2000'

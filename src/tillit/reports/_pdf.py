@@ -42,6 +42,7 @@ stylesheet (``print.css`` beside this module).
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -97,13 +98,7 @@ def pdf_from_html(
             _raise_logged(logged)
             pdf: bytes = rendered.write_pdf(pdf_variant=_PDF_VARIANT)
         except urls.FatalURLFetchingError as error:
-            cause = error.__cause__ or error
-            raise InvalidInputError(
-                f"Rapporten kan inte göras som PDF: {error.args[0] if error.args else error}"
-                f" kunde inte läsas ({cause}).",
-                hint="Bädda in bilder och diagram i HTML-koden (inline-SVG eller data:-URL) "
-                "eller ange base_url till mappen där filerna finns.",
-            ) from error
+            raise _unreadable(error) from error
         except TillitError:
             raise
         except Exception as error:
@@ -128,6 +123,25 @@ def _import_weasyprint() -> tuple[Any, Any]:
             hint=f"Installera dem med: apt-get install {DEBIAN_PACKAGES}",
         ) from error
     return weasyprint, weasyprint.urls
+
+
+def _unreadable(error: BaseException) -> InvalidInputError:
+    """The Swedish error for a reference WeasyPrint could not fetch (``error`` is its
+    ``FatalURLFetchingError``, whose message quotes the URL and whose cause says why)."""
+    quoted = re.search(r'"(.*)"', str(error))
+    url = quoted.group(1) if quoted else str(error)
+    cause = error.__cause__
+    if isinstance(cause, ValueError) and "disallowed protocol" in str(cause):
+        why = "bara inbäddade (data:) och lokala (file:) adresser läses, inget hämtas över nätet"
+    elif isinstance(getattr(cause, "reason", None), FileNotFoundError):
+        why = "filen finns inte"
+    else:
+        why = str(cause or error)
+    return InvalidInputError(
+        f"Rapporten kan inte göras som PDF: {url} kunde inte läsas ({why}).",
+        hint="Bädda in bilder och diagram i HTML-koden (inline-SVG eller data:-URL) "
+        "eller ange base_url till mappen där filerna finns.",
+    )
 
 
 def _check_metadata(metadata: Any) -> None:
