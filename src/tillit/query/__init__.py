@@ -94,6 +94,7 @@ from tillit.query._trials import (
     trial_panel,
     update_trial,
 )
+from tillit.query._yearly import ReportTrial, YearlyReport, report_data, yearly_report
 
 __all__ = [
     "GOAL_DIRECTION_LABELS",
@@ -122,8 +123,10 @@ __all__ = [
     "PeersReport",
     "PreparedGoal",
     "ReportTable",
+    "ReportTrial",
     "TrendReport",
     "TrialEvaluation",
+    "YearlyReport",
     "add_goal",
     "assess_goal",
     "assess_goals",
@@ -168,6 +171,7 @@ __all__ = [
     "prepare_indicators",
     "region_of",
     "register_trial",
+    "report_data",
     "resolve_code",
     "resolve_municipality",
     "table",
@@ -180,4 +184,5 @@ __all__ = [
     "unit_word",
     "units",
     "update_trial",
+    "yearly_report",
 ]

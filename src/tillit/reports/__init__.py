@@ -1,5 +1,6 @@
-"""Rendering analysis results for people: charts as self-contained SVG now (the web pages
-use them; the trial pages their synthetic-control charts), the yearly report later."""
+"""Rendering analysis results for people: charts as self-contained SVG (the web pages use
+them; the trial pages their synthetic-control charts), and the yearly report as HTML,
+PDF/UA, Excel and JSON."""
 
 from tillit.reports._charts import (
     Chart,
@@ -10,19 +11,38 @@ from tillit.reports._charts import (
     distribution_chart,
     funnel_chart,
 )
+from tillit.reports._document import report_html
+from tillit.reports._excel import workbook
+from tillit.reports._pdf import pdf_from_html, print_stylesheet
 from tillit.reports._series import series_chart, sparkline
 from tillit.reports._synth_charts import gap_chart, synth_chart
+from tillit.reports._yearly_formats import (
+    MEDIA_TYPES,
+    REPORT_FORMATS,
+    ReportFormat,
+    report_bytes,
+    report_filename,
+)
 
 __all__ = [
+    "MEDIA_TYPES",
+    "REPORT_FORMATS",
     "Chart",
     "FunnelLimits",
     "Mark",
+    "ReportFormat",
     "Role",
     "Series",
     "distribution_chart",
     "funnel_chart",
     "gap_chart",
+    "pdf_from_html",
+    "print_stylesheet",
+    "report_bytes",
+    "report_filename",
+    "report_html",
     "series_chart",
     "sparkline",
     "synth_chart",
+    "workbook",
 ]

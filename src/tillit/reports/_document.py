@@ -85,9 +85,8 @@ def _area_charts(report: YearlyReport) -> dict[str, dict[str, str]]:
             f"{area.area}: {report.name}s skillnad mot {report.peers_word} med 95 %-intervall "
             f"för {len(drawn)} nyckeltal. "
             + (
-                "Tydliga skillnader: " + "; ".join(
-                    f"{row.label} ({row.verdict})" for row in drawn if row.clear
-                )
+                "Tydliga skillnader: "
+                + "; ".join(f"{row.label} ({row.verdict})" for row in drawn if row.clear)
                 + "."
                 if clearly
                 else "Ingen tydlig skillnad."
@@ -111,12 +110,14 @@ def report_html(
     css_href: str | None = None,
     links: Mapping[str, str] | None = None,
     base: str = "",
+    inline_css: bool = True,
 ) -> str:
     """The report as a complete HTML document (``lang="sv"``). ``css_href`` links the
     stylesheet (the web page, whose policy forbids inline styles); without it the
     stylesheet is inlined (a file that stands alone, and the PDF's source). ``links`` are
     the other formats' addresses (PDF, Excel, JSON) shown at the top; ``base`` is put
-    before Tillit's own addresses (examples, trials) so that a file points to the server."""
+    before Tillit's own addresses (examples, trials) so that a file points to the server.
+    ``inline_css`` False leaves the stylesheet out (the PDF adds it, with the print one)."""
     tables = {t.key: t for t in report.tables}
     areas = [
         (area_key(i), area)
@@ -129,7 +130,7 @@ def report_html(
         tables=tables,
         areas=areas,
         charts=_area_charts(report),
-        css=None if css_href else report_css(),
+        css=None if css_href or not inline_css else report_css(),
         css_href=css_href,
         links=dict(links or {}),
         base=base,
