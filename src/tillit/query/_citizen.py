@@ -41,8 +41,6 @@ __all__ = [
 #: How many key results the page shows at most, and at least when the unit has that many.
 MOST_RESULTS = 10
 LEAST_RESULTS = 8
-#: A z of 1.96: the band holds 19 of 20 years' values of a unit at its peers' level.
-BAND_Z = 1.96
 
 #: Tiers with a verdict, best first to be shown: the clear ones, then "about the same".
 _CLEAR = ("clearly_better", "clearly_worse", "clearly_higher", "clearly_lower")
@@ -91,8 +89,9 @@ def plain_titles() -> Mapping[str, tuple[str, str]]:
 @dataclass(frozen=True)
 class CitizenResult:
     """One key result: ``municipality_overview``'s comparison and trend in plain words,
-    and the series the chart draws (the unit's and its peers' median per year, with the
-    band of the unit's usual swing around the median)."""
+    and the series the chart draws: the unit's values and its peers' median per year, and
+    the tested gap's 95 % interval (the comparison's) as a band around that median over
+    the years the test reads."""
 
     kpi: str
     title: str  # plain (citizen_titles.csv), else Kolada's
@@ -108,8 +107,12 @@ class CitizenResult:
     compared: str  # "Bättre än i liknande kommuner."
     trend: str  # the trend's direction
     over_time: str  # "Blir bättre."
-    #: Half the band's width: BAND_Z times the unit's year-to-year noise; None when unknown.
-    swing: float | None
+    #: The comparison's tested gap: the mean difference to the peers' median over the
+    #: ``gap_years`` latest years and its 95 % interval; None where it was not tested.
+    gap: float | None
+    gap_low: float | None
+    gap_high: float | None
+    gap_years: int
     years: tuple[int, ...]
     values: tuple[float | None, ...]
     peer_values: tuple[float | None, ...]
@@ -225,7 +228,7 @@ def _result(
         compared = f"Går inte att jämföra säkert med {peers_word} ännu."
     else:
         compared = f"{_COMPARED[verdict]} {peers_word}."
-    swing = BAND_Z * c.noise_sd if math.isfinite(c.noise_sd) and c.noise_sd > 0 else None
+    tested = all(math.isfinite(x) for x in (c.mean_difference, c.interval_low, c.interval_high))
     # the chart shows the last ten years: enough to see a direction, few enough for a phone
     keep = [i for i, v in enumerate(r.values) if v is not None]
     start = max(0, (keep[-1] if keep else len(r.years) - 1) - 9)
@@ -246,7 +249,10 @@ def _result(
         compared=compared,
         trend=r.trend.direction,
         over_time=_OVER_TIME.get(r.trend.direction, "Ingen tydlig ändring") + ".",
-        swing=swing,
+        gap=c.mean_difference if tested else None,
+        gap_low=c.interval_low if tested else None,
+        gap_high=c.interval_high if tested else None,
+        gap_years=c.gap_years if tested else 0,
         years=r.years[start:stop],
         values=r.values[start:stop],
         peer_values=peer_values[start:stop],

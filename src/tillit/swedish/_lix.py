@@ -8,8 +8,9 @@ import re
 
 __all__ = ["lix"]
 
-# A word: letters or digits, joined by a hyphen or apostrophe inside ("hälso-", "2020-talet").
-_WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
+# A word: letters or digits, joined by a hyphen or apostrophe inside ("2020-talet"); a
+# number with a decimal comma or spaces between thousands ("4,5", "96 664") is one word.
+_WORD = re.compile(r"[^\W_]+(?:(?:[-'’]|(?<=\d)[,.\u00a0\u202f](?=\d))[^\W_]+)*")
 # A sentence ends at . ! ? : or a line break (a heading, a list item, a table cell is a
 # sentence of its own when the text of a page is taken one block per line).
 _END = re.compile(r"[.!?:]+(?=\s|$)|\n")

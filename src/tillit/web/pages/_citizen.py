@@ -2,8 +2,8 @@
 Kungsbacka" at ``/kommun/{kod}/for-invanare`` (``/region/{kod}/for-invanare``) and its JSON
 twin (``….json``). The page is ``tillit.query._citizen.citizen_view`` over the analyst
 pages' own query functions, in plain Swedish, one column, readable on a phone without
-JavaScript; each key result has a chart with the band of the unit's usual swing and the
-chart's values as a table."""
+JavaScript; each key result has a chart with the tested gap's 95 % interval as a band
+around the peers' median, and the chart's values as a table."""
 
 from __future__ import annotations
 
@@ -44,13 +44,15 @@ _PATHS = {"K": "/kommun", "L": "/region"}
 # --- the charts ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ResultFigure:
-    """A key result's chart (the unit, its peers' middle value and the band of the unit's
-    usual swing around it, per year) and the same numbers as a table."""
+    """A key result's chart (the unit and its peers' middle value per year, and the band
+    where the unit's level likely lies over the tested years) and the same numbers as a
+    table; ``gap``: the tested gap and its interval's ends, written with signs."""
 
     anchor: str
     chart: Chart
     headers: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
+    gap: tuple[str, str, str] | None
 
     def body_html(self) -> Markup:
         """The table's rows, each cell labelled with its column (the stacked layout on a
@@ -68,10 +70,20 @@ class ResultFigure:
         return Markup("\n".join(lines))
 
 
-def _band(r: CitizenResult, sign: int) -> tuple[float | None, ...]:
-    if r.swing is None:
+#: The band's edges in the chart, its legend and its table.
+BAND_LOW = "Troligt läge, lägst"
+BAND_HIGH = "Troligt läge, högst"
+
+
+def _band(r: CitizenResult, end: float | None) -> tuple[float | None, ...]:
+    """The peers' median plus one end of the tested gap's interval, over the years the
+    test reads (the ``gap_years`` up to the comparison's year); None elsewhere."""
+    if end is None:
         return tuple(None for _ in r.years)
-    return tuple(None if m is None else m + sign * r.swing for m in r.peer_values)
+    return tuple(
+        m + end if m is not None and r.year - r.gap_years < y <= r.year else None
+        for y, m in zip(r.years, r.peer_values, strict=True)
+    )
 
 
 def result_figure(view: CitizenView, r: CitizenResult, index: int) -> ResultFigure:
@@ -81,11 +93,13 @@ def result_figure(view: CitizenView, r: CitizenResult, index: int) -> ResultFigu
         Series(view.name, r.years, r.values, "focal"),
         Series(peers, r.years, r.peer_values, "peer"),
     ]
-    low, high = _band(r, -1), _band(r, 1)
-    if r.swing is not None:
+    low, high = _band(r, r.gap_low), _band(r, r.gap_high)
+    banded = [i for i, v in enumerate(low) if v is not None]
+    if banded:  # each edge over its own years, as the goal charts draw their band
+        years = tuple(r.years[i] for i in banded)
         series += [
-            Series("Vanlig svängning, lägst", r.years, low, "trend"),
-            Series("Vanlig svängning, högst", r.years, high, "trend"),
+            Series(BAND_LOW, years, tuple(low[i] for i in banded), "trend"),
+            Series(BAND_HIGH, years, tuple(high[i] for i in banded), "trend"),
         ]
     unit = r.unit
     shown = swedish.side_by_side((r.value, r.peer_median))
@@ -106,8 +120,8 @@ def result_figure(view: CitizenView, r: CitizenResult, index: int) -> ResultFigu
     numbers = [v for v in (*r.values, *r.peer_values, *low, *high) if v is not None]
     places = swedish.decimals_for(numbers)
     headers = ["År", view.name, peers]
-    if r.swing is not None:
-        headers += ["Vanlig svängning, lägst", "Vanlig svängning, högst"]
+    if banded:
+        headers += [BAND_LOW, BAND_HIGH]
     rows = []
     for i, year in enumerate(r.years):
         row = [
@@ -115,10 +129,19 @@ def result_figure(view: CitizenView, r: CitizenResult, index: int) -> ResultFigu
             swedish.number(r.values[i], places),
             swedish.number(r.peer_values[i], places),
         ]
-        if r.swing is not None:
+        if banded:
             row += [swedish.number(low[i], places), swedish.number(high[i], places)]
         rows.append(tuple(row))
-    return ResultFigure(anchor, chart, tuple(headers), tuple(rows))
+    gap = None
+    if r.gap is not None and r.gap_low is not None and r.gap_high is not None:
+        ends = (r.gap, r.gap_low, r.gap_high)
+        d = swedish.distinguishing_decimals(ends)
+        gap = (
+            swedish.difference(r.gap, d),
+            swedish.difference(r.gap_low, d),
+            swedish.difference(r.gap_high, d),
+        )
+    return ResultFigure(anchor, chart, tuple(headers), tuple(rows), gap)
 
 
 # --- the page's data ---------------------------------------------------------------------------
