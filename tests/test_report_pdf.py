@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from pypdf import PdfReader
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+from pypdf.generic import ArrayObject, ContentStream, DictionaryObject, IndirectObject
 
 from tillit.errors import InvalidInputError, TillitError
 from tillit.reports import Series, series_chart
@@ -191,6 +191,49 @@ def test_structure_tree_tags_headings_tables_and_the_chart_with_its_alt_text(
         if tag == "/Figure":
             following = [t for t in tags[i + 1 :] if t in ("/Table", "/H2", "/H3", "/Figure")]
             assert following[0] == "/Table"
+
+
+def _reachable(reader: PdfReader) -> set[int]:
+    """Object numbers of the structure elements reachable from the structure root."""
+    root = reader.trailer["/Root"]["/StructTreeRoot"].get_object()
+    seen: set[int] = set()
+    kids = list(root["/K"]) if isinstance(root["/K"], ArrayObject) else [root["/K"]]
+    while kids:
+        kid = kids.pop()
+        if not isinstance(kid, IndirectObject) or kid.idnum in seen:
+            continue
+        seen.add(kid.idnum)
+        element = kid.get_object()
+        if isinstance(element, DictionaryObject) and "/K" in element:
+            more = element["/K"]
+            kids.extend(more if isinstance(more, ArrayObject) else [more])
+    return seen
+
+
+def test_page_content_is_either_in_the_structure_tree_or_a_pagination_artifact(
+    rendered: Rendered,
+) -> None:
+    reachable = _reachable(rendered.reader)
+    parent_tree = rendered.reader.trailer["/Root"]["/StructTreeRoot"]["/ParentTree"]
+    numbers = parent_tree.get_object()["/Nums"]
+    for index, page in enumerate(rendered.reader.pages):
+        slots = numbers[2 * index + 1].get_object()
+        stack: list[str] = []
+        artifact_texts = tagged = 0
+        for operands, operator in ContentStream(page.get_contents(), rendered.reader).operations:
+            if operator in (b"BDC", b"BMC"):
+                stack.append(str(operands[0]))
+                if operator == b"BDC" and "/MCID" in operands[1]:
+                    slot = slots[operands[1]["/MCID"]]
+                    assert isinstance(slot, IndirectObject) and slot.idnum in reachable
+                    tagged += 1
+            elif operator == b"EMC":
+                stack.pop()
+            elif operator in (b"Tj", b"TJ") and stack and stack[-1] == "/Artifact":
+                artifact_texts += 1
+        assert tagged > 0
+        # The running title (from page 2) and "Sida N av M" are artifacts, not content.
+        assert artifact_texts == (1 if index == 0 else 2)
 
 
 def test_table_of_contents_shows_the_page_each_section_starts_on(rendered: Rendered) -> None:

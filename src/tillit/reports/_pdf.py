@@ -96,7 +96,9 @@ def pdf_from_html(
             rendered = document.render(stylesheets=css, pdf_variant=_PDF_VARIANT)
             _check_metadata(rendered.metadata)
             _raise_logged(logged)
-            pdf: bytes = rendered.write_pdf(pdf_variant=_PDF_VARIANT)
+            pdf: bytes = rendered.write_pdf(
+                pdf_variant=_PDF_VARIANT, finisher=_margins_as_artifacts
+            )
         except urls.FatalURLFetchingError as error:
             raise _unreadable(error) from error
         except TillitError:
@@ -142,6 +144,64 @@ def _unreadable(error: BaseException) -> InvalidInputError:
         hint="Bädda in bilder och diagram i HTML-koden (inline-SVG eller data:-URL) "
         "eller ange base_url till mappen där filerna finns.",
     )
+
+
+def _margins_as_artifacts(document: Any, pdf: Any) -> None:
+    """Mark the text of the page margins (running title, "Sida N av M") as pagination
+    artifacts, as PDF/UA-1 wants for headers and footers.
+
+    WeasyPrint 70 tags margin-box text like body text (``/Span <</MCID n>> BDC``) but hangs
+    the structure elements it makes for it nowhere in the tree. Here, on the ``pydyf`` PDF
+    just before it is written, every marked-content id of a page whose structure element
+    cannot be reached from the structure root becomes ``/Artifact <</Type /Pagination>>``,
+    and its slot in the parent tree becomes null. Only page content streams are rewritten
+    (margin text is drawn there unless it sits in a transparency group).
+    """
+    dictionary = type(pdf.catalog)  # pydyf.Dictionary (pydyf ships no type information)
+
+    def resolve(reference: Any) -> Any:
+        return pdf.objects[int(bytes(reference).split()[0])]
+
+    def is_reference(item: Any) -> bool:
+        return isinstance(item, bytes) and item.endswith(b" R")
+
+    root_reference = pdf.catalog.get("StructTreeRoot")
+    if root_reference is None:
+        return
+    root = resolve(root_reference)
+    reachable: set[bytes] = set()
+    pending = [kid for kid in root["K"] if is_reference(kid)]
+    while pending:
+        reference = bytes(pending.pop())
+        if reference in reachable:
+            continue
+        reachable.add(reference)
+        element = resolve(reference)
+        if isinstance(element, dictionary) and element.get("Type") == "/StructElem":
+            pending.extend(kid for kid in element.get("K", ()) if is_reference(kid))
+
+    numbers = resolve(root["ParentTree"])["Nums"]
+    for page_number, page_reference in enumerate(pdf.page_references):
+        mcids = numbers[2 * page_number + 1]
+        orphans = {
+            mcid
+            for mcid, reference in enumerate(mcids)
+            if is_reference(reference) and bytes(reference) not in reachable
+        }
+        if not orphans:
+            continue
+        contents = resolve(resolve(page_reference)["Contents"])
+        stream = contents.stream
+        for i in range(len(stream) - 2):
+            properties = stream[i + 1]
+            if (
+                stream[i + 2] == b"BDC"
+                and isinstance(properties, dictionary)
+                and properties.get("MCID") in orphans
+            ):
+                mcids[properties["MCID"]] = b"null"
+                stream[i] = "/Artifact"
+                stream[i + 1] = dictionary({"Type": "/Pagination"})
 
 
 def _check_metadata(metadata: Any) -> None:
