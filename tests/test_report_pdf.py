@@ -236,6 +236,20 @@ def test_page_content_is_either_in_the_structure_tree_or_a_pagination_artifact(
         assert artifact_texts == (1 if index == 0 else 2)
 
 
+def test_every_font_is_embedded_and_pages_tab_in_structure_order(rendered: Rendered) -> None:
+    names = set()
+    for page in rendered.reader.pages:
+        assert page["/Tabs"] == "/S"
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            descendants = font.get("/DescendantFonts")
+            described = descendants[0].get_object() if descendants else font
+            descriptor = described["/FontDescriptor"].get_object()
+            assert any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3"))
+            names.add(str(font["/BaseFont"]).split("+")[-1])
+    assert "DejaVu-Sans" in names
+
+
 def test_table_of_contents_shows_the_page_each_section_starts_on(rendered: Rendered) -> None:
     pages = rendered.pages
     toc_index = next(i for i, text in enumerate(pages) if "Innehåll" in text)

@@ -24,8 +24,11 @@ What the HTML must look like, because of how WeasyPrint 70 maps HTML to PDF stru
   ``NonStruct``); its ``<figcaption>`` becomes ``Caption``. Text drawn inside an SVG stays
   inside the ``Figure`` and is extracted after the page's other text: the data table that
   follows each chart is what carries its numbers in reading order.
-* Page-margin content (``@page`` headers and footers) is painted but left out of the
-  structure tree.
+* Page-margin content (``@page`` headers and footers: the running title, "Sida N av M") is
+  marked as pagination artifacts, outside the structure tree (WeasyPrint 70 would leave it
+  tagged but unreachable; :func:`_margins_as_artifacts` corrects that).
+* The tree is built page by page: a paragraph or table that runs over a page break becomes
+  two ``P`` or ``Table`` elements, and a repeated table header row is tagged again.
 
 Any image, stylesheet or font the HTML refers to is read only from ``data:`` URLs or from
 ``file:`` URLs (relative ones resolved against ``base_url``); nothing is fetched over the
