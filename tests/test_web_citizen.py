@@ -326,6 +326,18 @@ def test_a_new_trial_shows_at_once(site: Site) -> None:
         site.bank.delete_trial(editor, trial.id, trial.version)
 
 
+def test_a_unit_missing_from_the_bank_still_has_its_public_page(
+    analysis_site: TestClient,
+) -> None:
+    page = analysis_site.get(f"/kommun/{KUNGSBACKA}/for-invanare")
+    assert page.status_code == 200
+    text = flat(prose(page.text))
+    assert "Kungsbacka har inte lagt in några mål här ännu." in text
+    assert "Kungsbacka har inte lagt in något försök här ännu." in text
+    twin = analysis_site.get(f"/kommun/{KUNGSBACKA}/for-invanare.json").json()
+    assert twin["goals"] == [] and twin["examples"] == [] and twin["results"]
+
+
 # --- every unit ---------------------------------------------------------------------------------
 def test_every_public_page_is_plain_swedish_with_8_to_12_results_chosen_by_the_rule(
     site: Site,
