@@ -74,6 +74,17 @@ class Settings:
     goals_max: int = 15
     """TILLIT_GOALS_MAX: an organisation with more goals than this gets a note (målträngsel)
     on its goals in the CLI, the API and the pages."""
+    site_owner: str = ""
+    """TILLIT_SITE_OWNER: the organisation that runs this Tillit site, named in the
+    accessibility statement (``/tillganglighet``); empty: the statement says it is not
+    given."""
+    feedback_email: str = ""
+    """TILLIT_FEEDBACK_EMAIL: where visitors report accessibility problems and ask for
+    content in another form, an e-mail address or an https address (a contact form); empty:
+    the statement says there is none and points to Digg."""
+    feedback_days: int = 10
+    """TILLIT_FEEDBACK_DAYS: within how many working days the site owner answers such a
+    message, as the accessibility statement promises."""
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -152,6 +163,47 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         cookie_secure=_flag(env, "TILLIT_COOKIE_SECURE"),
         trusted_proxies=_networks(env, "TILLIT_TRUSTED_PROXIES"),
         goals_max=_whole(env, "TILLIT_GOALS_MAX", 15, low=1, high=1000),
+        site_owner=_text(env, "TILLIT_SITE_OWNER"),
+        feedback_email=_contact(env, "TILLIT_FEEDBACK_EMAIL"),
+        feedback_days=_whole(env, "TILLIT_FEEDBACK_DAYS", 10, low=1, high=90),
+    )
+
+
+#: The longest organisation name TILLIT_SITE_OWNER may hold.
+MAX_TEXT = 200
+_EMAIL = re.compile(r"[^@\s<>\"(),;:]+@[^@\s<>\"(),;:/]+\.[^@\s<>\"(),;:/.]{2,}")
+
+
+def _text(env: Mapping[str, str], name: str) -> str:
+    """A short line of text: surrounding spaces removed; no control characters."""
+    raw = env.get(name, "").strip()
+    if len(raw) > MAX_TEXT or any(ord(c) < 32 or ord(c) == 127 for c in raw):
+        raise ConfigError(
+            f"{name} är för lång eller har styrtecken (radbrytningar, tabbar).",
+            hint=f"Sätt {name} till ett namn på en rad, högst {MAX_TEXT} tecken.",
+        )
+    return raw
+
+
+def _contact(env: Mapping[str, str], name: str) -> str:
+    """An e-mail address or an https address with a host; "" when unset."""
+    from urllib.parse import urlsplit
+
+    raw = _text(env, name)
+    if not raw or _EMAIL.fullmatch(raw):
+        return raw
+    try:
+        parts = urlsplit(raw)
+        host = parts.hostname
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        host = None
+    else:
+        if parts.scheme.lower() == "https" and host and not any(c.isspace() for c in raw):
+            return raw
+    raise ConfigError(
+        f"{name}={raw!r} är varken en e-postadress eller en https-adress.",
+        hint=f"Sätt {name} till t.ex. tillganglighet@kommunen.se eller "
+        "https://kommunen.se/kontakt, eller ta bort den.",
     )
 
 
