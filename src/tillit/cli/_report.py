@@ -45,9 +45,10 @@ def _atlas(settings: Settings, store: Store) -> Atlas:
     return Atlas(store, overrides=polarity_overrides(settings))
 
 
-def _state(atlas: Atlas, kind: str, year: int | None) -> Loaded:
-    state = atlas.loaded(kind)
-    if year is None:
+def _state(atlas: Atlas, kind: str, year: int | None, code: str | None = None) -> Loaded:
+    """The analyses for the report: all units' (``code`` None), or one unit's."""
+    state = atlas.loaded(kind) if code is None else atlas.loaded_for(code, kind)
+    if year is None or year == state.year:
         return state
     if year > state.year:
         raise InvalidInputError(
@@ -55,6 +56,8 @@ def _state(atlas: Atlas, kind: str, year: int | None) -> Loaded:
             hint=f"Ange --ar {state.year} eller tidigare, eller hämta nyare värden med "
             "`tillit sync`.",
         )
+    if code is not None:
+        return atlas.loaded_for(code, kind, as_of=year)
     return atlas.loaded(kind, as_of=year)
 
 
@@ -148,12 +151,6 @@ def report_command(
             bank.close()
 
 
-def _kind_of(store: Store, municipality: str) -> str:
-    from tillit.query import resolve_municipality
-
-    return str(resolve_municipality(store, municipality).get("type") or "K")
-
-
 def _one(
     settings: Settings,
     store: Store,
@@ -165,11 +162,11 @@ def _one(
     output: Path | None,
     base: str,
 ) -> None:
-    from tillit.query import yearly_report
+    from tillit.query import resolve_municipality, yearly_report
     from tillit.reports import report_bytes, report_filename
 
-    kind = _kind_of(store, municipality)
-    state = _state(atlas, kind, year)
+    unit = resolve_municipality(store, municipality)
+    state = _state(atlas, str(unit.get("type") or "K"), year, str(unit["id"]))
     report = yearly_report(
         state,
         municipality,

@@ -195,14 +195,47 @@ class Atlas:
                     del self._loaded[old]
         return current
 
-    def _load(self, stamp: tuple[int, ...], kind: str = "K", as_of: int | None = None) -> Loaded:
+    def loaded_for(self, code: str, kind: str = "K", *, as_of: int | None = None) -> Loaded:
+        """The analyses as :meth:`loaded` has them, for one unit only: the same numbers for
+        ``code`` (each unit's findings depend on its own peers alone), without the national
+        matrix's other 289 rows, which are most of the loading's cost. The full analyses
+        when they are loaded already; nothing is kept."""
+        stamp = self.stamp()
+        found = self._loaded.get((kind, as_of))
+        if found is not None and found.stamp == stamp:
+            return found
+        latest = self._loaded.get((kind, None))
+        fresh = latest is not None and latest.stamp == stamp
+        if as_of is not None and fresh and latest is not None and as_of >= latest.year:
+            return latest
+        return self._load(stamp, kind, as_of, focal=code)
+
+    def _load(
+        self,
+        stamp: tuple[int, ...],
+        kind: str = "K",
+        as_of: int | None = None,
+        *,
+        focal: str | None = None,
+    ) -> Loaded:
         context = load_context(
             self.store, testable_only=True, overrides=self.overrides, kind=kind, as_of=as_of
         )
         evidence = context.evidence()
         # Regions: k is capped at the others there are (20).
         k = min(self.k, len(evidence.municipalities) - 1)
-        matrix = learning_matrix(evidence, context.structure.neighbour_indices(k), q=self.q)
+        neighbours = context.structure.neighbour_indices(k)
+        if focal is None:
+            matrix = learning_matrix(evidence, neighbours, q=self.q)
+        else:
+            if focal not in evidence.municipalities:
+                word = "regionen" if kind == "L" else "kommunen"
+                raise NotFoundError(
+                    f"Det finns inga analyser för {word} {focal}.",
+                    hint="Välj en kommun eller region som finns i arkivet.",
+                )
+            i = evidence.municipalities.index(focal)
+            matrix = learning_matrix(evidence, neighbours[[i]], focal=[i], q=self.q)
         keys = tuple(kpi for kpi in key_kpis(self.store, kind) if kpi in set(evidence.kpis))
         return Loaded(
             stamp=stamp,

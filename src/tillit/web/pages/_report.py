@@ -1,9 +1,187 @@
-"""(being written this session)"""
+"""The yearly report on the web: ``/kommun/{kod}/rapport`` (and ``/region/{kod}/rapport``)
+with ``.pdf``, ``.xlsx`` and ``.json``, ``?ar=`` for an earlier year. The report is
+:func:`tillit.query.yearly_report` over the pages' own loaded analyses, so every number is
+the municipality page's; a trial's evaluation is the trial page's, taken from the
+background evaluator when it is ready (the report says so when it is not yet). The PDF
+takes seconds to lay out: rendered files are kept by the hash of the report's data, so an
+unchanged report is never laid out twice."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import hashlib
+import threading
+from collections import OrderedDict
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from tillit.bank import TrialRecord
+from tillit.config import load_settings
+from tillit.errors import InvalidInputError
+from tillit.query import TrialEvaluation, YearlyReport, report_data, resolve_code, yearly_report
+from tillit.reports import MEDIA_TYPES, report_bytes, report_filename
+from tillit.reports._document import report_css, report_html
+from tillit.web._auth import WebState, web_state
+from tillit.web._errors import SECURITY_HEADERS
+from tillit.web._params import request_int
+from tillit.web.pages._analyses import loaded, other_kind, see_other
+from tillit.web.pages._render import PAGE_CSP
+from tillit.web.pages._trials import evaluator
 
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
+State = Annotated[WebState, Depends(web_state)]
+Year = Annotated[str | None, Query(max_length=8)]
+
+#: Rendered PDFs and workbooks kept (by the hash of their report's data).
+KEEP_FILES = 64
+#: How long a report waits for a trial's evaluation before saying it is being computed.
+EVALUATION_WAIT = 0.5
+
+_files: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+_files_lock = threading.Lock()
+_HEADERS = {**SECURITY_HEADERS, "Content-Security-Policy": PAGE_CSP}
+
+
+def _report(
+    request: Request, state: WebState, code: str, kind: str, ar: str | None
+) -> YearlyReport:
+    data = loaded(state, kind)
+    year = None
+    if ar is not None and ar.strip():
+        year = request_int(ar, low=1990, high=data.year)
+        if year is None:
+            raise InvalidInputError(
+                f"Året {ar!r} finns inte i underlaget.",
+                hint=f"Ange ett år till och med {data.year}, t.ex. ?ar={data.year}.",
+            )
+    atlas = state.atlas
+    assert atlas is not None  # loaded() raised otherwise
+    if year is not None and year < data.year:
+        data = atlas.loaded(kind, as_of=year)
+    found = evaluator(request)
+    store_stamp = atlas.stamp()
+
+    def evaluate(trial: TrialRecord, kpi: str) -> TrialEvaluation | None:
+        prepared = found.get(atlas.store, store_stamp, state.bank, trial, kpi, wait=EVALUATION_WAIT)
+        return None if prepared is None else prepared.result
+
+    return yearly_report(
+        data,
+        resolve_code(data, code),
+        bank=state.bank,
+        atlas=atlas,
+        evaluate=evaluate,
+        goals_max=load_settings().goals_max,
+    )
+
+
+def _path(kind: str, code: str, suffix: str = "") -> str:
+    return f"/{'region' if kind == 'L' else 'kommun'}/{code}/rapport{suffix}"
+
+
+def _links(kind: str, code: str, year: int | None) -> dict[str, str]:
+    query = f"?ar={year}" if year else ""
+    return {
+        "PDF": _path(kind, code, ".pdf") + query,
+        "Excel": _path(kind, code, ".xlsx") + query,
+        "JSON": _path(kind, code, ".json") + query,
+    }
+
+
+def _file(report: YearlyReport, fmt: str) -> bytes:
+    """The report as ``fmt``, laid out once per content."""
+    digest = hashlib.sha256(orjson.dumps(report_data(report))).hexdigest()
+    key = (digest, fmt)
+    with _files_lock:
+        if key in _files:
+            _files.move_to_end(key)
+            return _files[key]
+    data = report_bytes(report, fmt)
+    with _files_lock:
+        _files[key] = data
+        while len(_files) > KEEP_FILES:
+            _files.popitem(last=False)
+    return data
+
+
+def _answer(
+    request: Request, state: WebState, code: str, kind: str, ar: str | None, fmt: str
+) -> Response:
+    other = other_kind(state, code, kind)
+    if other:
+        suffix = "" if fmt == "html" else f".{fmt}"
+        return see_other(_path("L" if kind == "K" else "K", "{}", suffix), other)
+    report = _report(request, state, code, kind, ar)
+    if report.code != code:
+        suffix = "" if fmt == "html" else f".{fmt}"
+        query = f"?ar={ar}" if ar else ""
+        return RedirectResponse(_path(kind, report.code, suffix) + query, status_code=308)
+    year = report.year if ar else None
+    if fmt == "html":
+        html = report_html(report, css_href="/rapport.css", links=_links(kind, report.code, year))
+        return Response(html, media_type=MEDIA_TYPES["html"], headers=_HEADERS)
+    if fmt == "json":
+        return Response(
+            orjson.dumps(report_data(report), option=orjson.OPT_INDENT_2),
+            media_type=MEDIA_TYPES["json"],
+            headers=_HEADERS,
+        )
+    name = report_filename(report, fmt)
+    return Response(
+        _file(report, fmt),
+        media_type=MEDIA_TYPES[fmt],
+        headers={**_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/rapport.css")
+def report_stylesheet() -> Response:
+    return Response(
+        report_css(),
+        media_type="text/css; charset=utf-8",
+        headers={**SECURITY_HEADERS, "Cache-Control": "public, max-age=3600"},
+    )
+
+
+@router.get("/kommun/{code}/rapport")
+def kommun_report_html(request: Request, state: State, code: str, ar: Year = None) -> Response:
+    return _answer(request, state, code, "K", ar, "html")
+
+
+@router.get("/kommun/{code}/rapport.pdf")
+def kommun_report_pdf(request: Request, state: State, code: str, ar: Year = None) -> Response:
+    return _answer(request, state, code, "K", ar, "pdf")
+
+
+@router.get("/kommun/{code}/rapport.xlsx")
+def kommun_report_xlsx(request: Request, state: State, code: str, ar: Year = None) -> Response:
+    return _answer(request, state, code, "K", ar, "xlsx")
+
+
+@router.get("/kommun/{code}/rapport.json")
+def kommun_report_json(request: Request, state: State, code: str, ar: Year = None) -> Response:
+    return _answer(request, state, code, "K", ar, "json")
+
+
+@router.get("/region/{code}/rapport")
+def region_report_html(request: Request, state: State, code: str, ar: Year = None) -> Response:
+    return _answer(request, state, code, "L", ar, "html")
+
+
+@router.get("/region/{code}/rapport.pdf")
+def region_report_pdf(request: Request, state: State, code: str, ar: Year = None) -> Response:
+    return _answer(request, state, code, "L", ar, "pdf")
+
+
+@router.get("/region/{code}/rapport.xlsx")
+def region_report_xlsx(request: Request, state: State, code: str, ar: Year = None) -> Response:
+    return _answer(request, state, code, "L", ar, "xlsx")
+
+
+@router.get("/region/{code}/rapport.json")
+def region_report_json(request: Request, state: State, code: str, ar: Year = None) -> Response:
+    return _answer(request, state, code, "L", ar, "json")
