@@ -20,7 +20,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.bank_fixtures import FAST_PASSWORDS
-from tests.browser_fixtures import LiveServer, check_axe, save_screenshot, tab_through
+from tests.browser_fixtures import (
+    KUNGSBACKA_EDITOR,
+    LiveServer,
+    check_axe,
+    save_screenshot,
+    tab_through,
+)
+from tests.test_web_browser import page_as
 from tillit.bank import open_bank, upgrade
 from tillit.config import Settings, load_settings
 from tillit.errors import ConfigError
@@ -453,6 +460,30 @@ def test_the_statement_passes_axe_and_the_keyboard(
     assert not walk.without_visible_focus(), walk.without_visible_focus()
     reached = [f["what"] for f in walk.focused]
     assert any('href="https://www.digg.se/tdosanmalan"' in what for what in reached), reached
+
+
+#: The pages the statement says axe checks that tests/test_web_browser.py does not open:
+#: path, who is logged in.
+MORE_PAGES = {
+    "forsok": ("/forsok", None),
+    "forsok-ny": ("/forsok/ny", KUNGSBACKA_EDITOR),
+    "mal-kommun": ("/kommun/1384/mal", None),
+    "mal-region": ("/region/0013/mal", None),
+    "mal-ny": ("/mal/ny?kommun=1384", KUNGSBACKA_EDITOR),
+}
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("name", list(MORE_PAGES))
+def test_the_trial_and_goal_pages_pass_axe(
+    new_page: Callable[..., Page], live_server: LiveServer, name: str
+) -> None:
+    path, user = MORE_PAGES[name]
+    page = page_as(new_page, live_server, user)
+    response = page.goto(live_server + path)
+    assert response is not None and response.status == 200, (path, response and response.status)
+    violations = check_axe(page)
+    assert not violations, f"{path}:\n" + "\n".join(violations)
 
 
 @pytest.mark.browser

@@ -177,11 +177,11 @@ _EMAIL = re.compile(r"[^@\s<>\"(),;:]+@[^@\s<>\"(),;:/]+\.[^@\s<>\"(),;:/.]{2,}"
 def _text(env: Mapping[str, str], name: str) -> str:
     """A short line of text: surrounding spaces removed; no control characters."""
     raw = env.get(name, "").strip()
-    if len(raw) > MAX_TEXT or any(ord(c) < 32 or ord(c) == 127 for c in raw):
-        raise ConfigError(
-            f"{name} är för lång eller har styrtecken (radbrytningar, tabbar).",
-            hint=f"Sätt {name} till ett namn på en rad, högst {MAX_TEXT} tecken.",
-        )
+    hint = f"Sätt {name} till ett namn på en rad, högst {MAX_TEXT} tecken."
+    if len(raw) > MAX_TEXT:
+        raise ConfigError(f"{name} är för lång ({len(raw)} tecken).", hint=hint)
+    if any(ord(c) < 32 or ord(c) == 127 for c in raw):
+        raise ConfigError(f"{name} har styrtecken (radbrytningar eller tabbar).", hint=hint)
     return raw
 
 
@@ -195,11 +195,10 @@ def _contact(env: Mapping[str, str], name: str) -> str:
     try:
         parts = urlsplit(raw)
         host = parts.hostname
-    except ValueError:  # e.g. an unclosed IPv6 bracket
+    except ValueError:  # e.g. an unclosed IPv6 bracket: not an address
         host = None
-    else:
-        if parts.scheme.lower() == "https" and host and not any(c.isspace() for c in raw):
-            return raw
+    if host and parts.scheme.lower() == "https" and not any(c.isspace() for c in raw):
+        return raw
     raise ConfigError(
         f"{name}={raw!r} är varken en e-postadress eller en https-adress.",
         hint=f"Sätt {name} till t.ex. tillganglighet@kommunen.se eller "

@@ -147,10 +147,18 @@ def statement_data(settings: Settings, gaps: tuple[Gap, ...] = GAPS) -> dict[str
         "method": {
             "kind": "självskattning",
             "automated": [
-                "axe-core (WCAG 2.0 och 2.1, nivå A och AA) på varje sidmall i Chromium",
-                "tangentbordstest: Tab når varje kontroll, med synligt fokus",
-                "kommun- och regionsidan i 320 × 640 pixlar utan rullning i sidled",
+                "axe-core granskar sidorna mot WCAG 2.0 och 2.1, nivå A och AA, i webbläsaren "
+                "Chromium: startsidan, sökningen, kommun- och regionsidorna, nyckeltalssidorna, "
+                "goda exempel med formulären, listan över försök, kommunernas och regionernas "
+                "mål, formulären för nya försök och mål, inloggningen, kontot, felsidan och "
+                "den här sidan",
+                "Tab når varje kontroll på de viktigaste sidorna, med synligt fokus",
+                "kommun- och regionsidorna och den här sidan visas i 320 × 640 pixlar (som "
+                "på en mobil, eller med 400 procents zoom) utan att rulla i sidled",
             ],
+            "not_automated": (
+                "Sidorna för ett enskilt försök eller mål granskas ännu inte automatiskt."
+            ),
             "manual": [
                 "zoom till 200 och 400 procent",
                 "tidsgränser och inloggning",
