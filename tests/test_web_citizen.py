@@ -248,6 +248,7 @@ def test_the_twin_has_the_analyst_pages_numbers_and_verdicts(site: Site) -> None
             assert [r["gap"], r["gap_low"], r["gap_high"]] == [c["mean_difference"], *c["interval"]]
         # the chart's point of that year is the comparison's own median
         assert r["peer_values"][r["years"].index(r["year"])] == c["peer_median"]
+    assert twin["peers"] == analyst["peers"]["members"]
     counts = twin["counts"]
     assert sum(counts.values()) == len(twin["results"])
     assert counts["better"] == sum(r["tier"] == "clearly_better" for r in twin["results"])

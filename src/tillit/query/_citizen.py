@@ -326,9 +326,12 @@ def citizen_view(
 
 
 def citizen_data(view: CitizenView) -> dict[str, Any]:
-    """The public page's JSON twin: the view as plain data, with the counts the summary
-    states ("better", "worse", "same", "unknown" results; goals per status)."""
+    """The public page's JSON twin: the view as plain data (the peers as objects with
+    ``municipality`` and ``name``), with the counts the summary states ("better", "worse",
+    "same", "unknown" results; goals per status) and the source."""
     data: dict[str, Any] = plain(view)
+    # peers as the other twins give them: objects with the code and the name
+    data["peers"] = [{"municipality": code, "name": name} for code, name in view.peers]
     data["counts"] = {
         verdict: len(view.of(verdict))
         for verdict in ("better", "worse", "higher", "lower", "same", "unknown")
