@@ -351,15 +351,30 @@ def _document(body: str, *, lang: str = ' lang="sv"', title: str = TITLE) -> str
             ),
             "alt",
         ),
+        (_document('<link rel="attachment" href="/etc/hostname">'), "bara filer i mappen"),
+        (_document('<img src="../utanfor.svg" alt="Diagram">'), "bara filer i mappen"),
         (_document('<p><a href="#finns-inte">Till</a></p>'), "No anchor #finns-inte"),
-        (_document('<p id="finns"><a href="#finns">Till</a></p>'), None),
+        (_document('<p id="finns"><a href="#finns">Till</a><img src="d.svg" alt="D"></p>'), None),
     ],
-    ids=["no-lang", "no-title", "empty", "missing-file", "network", "no-alt", "link", "ok"],
+    ids=[
+        "no-lang",
+        "no-title",
+        "empty",
+        "missing-file",
+        "network",
+        "no-alt",
+        "file-elsewhere",
+        "file-above-base",
+        "link",
+        "ok",
+    ],
 )
 def test_bad_documents_raise_a_swedish_invalid_input_error(
     html: str, words: str | None, tmp_path: Path
 ) -> None:
     base_url = tmp_path.as_uri() + "/"
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" width="20" height="10"><rect width="5"/></svg>'
+    (tmp_path / "d.svg").write_text(svg, encoding="utf-8")
     if words is None:  # a control: the same kind of document renders when nothing is wrong
         assert pdf_from_html(html, base_url=base_url).startswith(b"%PDF-1.7")
         return

@@ -30,9 +30,9 @@ What the HTML must look like, because of how WeasyPrint 70 maps HTML to PDF stru
 * The tree is built page by page: a paragraph or table that runs over a page break becomes
   two ``P`` or ``Table`` elements, and a repeated table header row is tagged again.
 
-Any image, stylesheet or font the HTML refers to is read only from ``data:`` URLs or from
-``file:`` URLs (relative ones resolved against ``base_url``); nothing is fetched over the
-network, and a reference that cannot be read stops the rendering with an
+Any image, stylesheet, font or attachment the HTML refers to is read only from ``data:`` URLs
+or from files in the folder of a ``file:`` ``base_url`` (none without one); nothing is fetched
+over the network, and a reference that cannot be read stops the rendering with an
 :class:`~tillit.errors.InvalidInputError` instead of leaving a hole in the report. Errors
 WeasyPrint only logs (an image without ``alt``, an unreadable SVG, a ``target-counter``
 pointing at a missing id) are raised the same way.
@@ -50,7 +50,10 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib.resources import files
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 from tillit.errors import InvalidInputError, TillitError
 
@@ -63,6 +66,7 @@ DEBIAN_PACKAGES = (
 )
 _PDF_VARIANT = "pdf/ua-1"
 _ALLOWED_PROTOCOLS = ("data", "file")
+_OUTSIDE = "outside base_url"
 
 
 def print_stylesheet() -> str:
@@ -88,7 +92,7 @@ def pdf_from_html(
             hint="Skicka ett helt HTML-dokument med <html lang> och <title>.",
         )
     weasyprint, urls = _import_weasyprint()
-    fetcher = urls.URLFetcher(timeout=10, allowed_protocols=_ALLOWED_PROTOCOLS, fail_on_errors=True)
+    fetcher = _fetcher(urls, base_url)
     with _weasyprint_errors() as logged:
         try:
             document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher)
@@ -130,6 +134,25 @@ def _import_weasyprint() -> tuple[Any, Any]:
     return weasyprint, weasyprint.urls
 
 
+def _fetcher(urls: Any, base_url: str | None) -> Any:
+    """WeasyPrint's URL fetcher, limited to ``data:`` URLs and files under ``base_url``'s
+    folder (no file at all without a ``file:`` base), failing the rendering on any error."""
+    root = None
+    if base_url and base_url.startswith("file:"):
+        root = Path(url2pathname(urlsplit(base_url).path)).resolve()
+        root = root if base_url.endswith("/") else root.parent
+
+    class Fetcher(urls.URLFetcher):  # type: ignore[misc]  # WeasyPrint ships no types
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            if url.lower().startswith("file:"):
+                path = Path(url2pathname(urlsplit(url).path)).resolve()
+                if root is None or not path.is_relative_to(root):
+                    raise PermissionError(_OUTSIDE)
+            return super().fetch(url, headers)
+
+    return Fetcher(timeout=10, allowed_protocols=_ALLOWED_PROTOCOLS, fail_on_errors=True)
+
+
 def _unreadable(error: BaseException) -> InvalidInputError:
     """The Swedish error for a reference WeasyPrint could not fetch (``error`` is its
     ``FatalURLFetchingError``, whose message quotes the URL and whose cause says why)."""
@@ -138,6 +161,8 @@ def _unreadable(error: BaseException) -> InvalidInputError:
     cause = error.__cause__
     if isinstance(cause, ValueError) and "disallowed protocol" in str(cause):
         why = "bara inbäddade (data:) och lokala (file:) adresser läses, inget hämtas över nätet"
+    elif isinstance(cause, PermissionError) and str(cause) == _OUTSIDE:
+        why = "bara filer i mappen som base_url pekar på läses"
     elif isinstance(getattr(cause, "reason", None), FileNotFoundError):
         why = "filen finns inte"
     else:
