@@ -21,7 +21,7 @@ from tests.browser_fixtures import LiveServer, check_axe, save_screenshot, tab_t
 from tillit.bank import Bank, open_bank, upgrade
 from tillit.config import Settings
 from tillit.query import Atlas, add_goal, municipality_overview
-from tillit.query._citizen import MOST_RESULTS, choose_results
+from tillit.query._citizen import MOST_RESULTS, choose_results, plain_titles
 from tillit.store import Store
 from tillit.swedish._lix import lix
 from tillit.web import create_app
@@ -344,8 +344,9 @@ def test_every_public_page_is_plain_swedish_with_8_to_12_results_chosen_by_the_r
     site: Site,
 ) -> None:
     """LIX at most 40 and no jargon on the page of every municipality and every region;
-    the results are the clear verdicts first, then "about the same", then the rest, and
-    one area does not come twice before every area with such a result has come once."""
+    every result shown has a plain title; the results are the clear verdicts first, then
+    "about the same", then the rest, and one area does not come twice before every area
+    with such a result has come once."""
     atlas = site.client.app.state.tillit.atlas  # type: ignore[attr-defined]
     worst: list[tuple[float, str]] = []
     for kind, path in (("K", "/kommun"), ("L", "/region")):
@@ -364,6 +365,8 @@ def test_every_public_page_is_plain_swedish_with_8_to_12_results_chosen_by_the_r
             chosen = choose_results(municipality_overview(state, code))
             assert 8 <= len(chosen) <= min(12, MOST_RESULTS), code
             assert page.text.count('<article class="result') == len(chosen)
+            untitled = [r.kpi for _, r in chosen if r.kpi not in plain_titles()]
+            assert not untitled, f"{code}: no plain title in citizen_titles.csv for {untitled}"
             ranks = [_rank(r.comparison.tier) for _, r in chosen]
             assert ranks == sorted(ranks), code
             for rank in set(ranks):
