@@ -322,3 +322,37 @@ def test_cli_report_for_every_region_as_pdf_in_a_folder(
     text = " ".join(reader.pages[0].extract_text().split())
     assert "Region Halland" in text and "regioner" in text
     assert str(reader.root_object["/Lang"]) == "sv"
+
+
+def test_the_national_report_lists_only_what_each_units_page_calls_clear(site: Site) -> None:
+    data = _report_json(site, "/riket/rapport.json")
+    better = _table(data, "battre")["rows"]
+    improving = _table(data, "forbattras")["rows"]
+    assert better and improving
+    assert data["counts"]["K"]["units"] == 290
+    pages: dict[str, dict[str, Any]] = {}
+
+    def result(row: dict[str, Any]) -> dict[str, Any]:
+        kind = "region" if row["kind"] == "region" else "kommun"
+        if row["code"] not in pages:
+            pages[row["code"]] = site.client.get(f"/{kind}/{row['code']}.json").json()
+        return next(
+            r
+            for a in pages[row["code"]]["areas"]
+            for r in a["key_results"]
+            if r["kpi"] == row["kpi"]
+        )
+
+    for row in better[:: max(1, len(better) // 8)]:
+        c = result(row)["comparison"]
+        assert c["tier"] == "clearly_better"
+        assert (row["value"], row["low"], row["high"]) == (c["value"], *c["interval"])
+    for row in improving[:: max(1, len(improving) // 8)]:
+        trend = result(row)["trend"]
+        assert trend["direction"] == "improving"
+        assert row["q_value"] <= 0.05 and trend["p_value"] <= row["q_value"]
+    html = site.client.get("/riket/rapport")
+    assert html.status_code == 200
+    assert "Kommuner och regioner som presterar väl" in html.text
+    workbook = openpyxl.load_workbook(io.BytesIO(site.client.get("/riket/rapport.xlsx").content))
+    assert workbook.sheetnames[1:] == [t["key"] for t in data["tables"]]

@@ -307,7 +307,22 @@ def _national(
     output: Path | None,
     base: str,
 ) -> None:
-    raise InvalidInputError(
-        "Den nationella rapporten (--riket) finns inte ännu.",
-        hint="Gör rapporter per kommun med `tillit report KOMMUN` eller `--alla`.",
-    )
+    """The national report over the municipalities and, when the store has them, the
+    regions."""
+    from tillit.errors import NoDataError
+    from tillit.query import national_yearly_report
+    from tillit.reports import national_bytes, national_filename
+
+    states = [_state(atlas, "K", year)]
+    try:
+        states.append(_state(atlas, "L", year))
+    except NoDataError as error:
+        err_console().print(f"[yellow]Regionerna tas inte med: {safe(str(error))}[/yellow]")
+    report = national_yearly_report(states)
+    data = national_bytes(report, fmt, base=base)
+    if output is None and fmt in ("html", "json"):
+        sys.stdout.write(data.decode("utf-8"))
+        return
+    path = output or Path(national_filename(report, fmt))
+    _write(path, data)
+    out_console().print(f"Skrev {safe(str(path))} (hela landet {report.year}, {fmt}).")

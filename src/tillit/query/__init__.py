@@ -54,6 +54,11 @@ from tillit.query._goals import (
     prepare_goal,
     prepare_indicators,
 )
+from tillit.query._national_yearly import (
+    NationalReport,
+    national_report_data,
+    national_yearly_report,
+)
 from tillit.query._pages import (
     AreaOverview,
     FunnelView,
@@ -118,6 +123,7 @@ __all__ = [
     "Loaded",
     "MatrixReport",
     "MunicipalityOverview",
+    "NationalReport",
     "Overrides",
     "PeerSet",
     "PeersReport",
@@ -158,7 +164,9 @@ __all__ = [
     "municipality_overview",
     "national_data",
     "national_report",
+    "national_report_data",
     "national_summary",
+    "national_yearly_report",
     "parse_direction",
     "parse_goal_direction",
     "partner_examples",

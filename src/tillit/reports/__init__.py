@@ -20,6 +20,8 @@ from tillit.reports._yearly_formats import (
     MEDIA_TYPES,
     REPORT_FORMATS,
     ReportFormat,
+    national_bytes,
+    national_filename,
     report_bytes,
     report_filename,
 )
@@ -36,6 +38,8 @@ __all__ = [
     "distribution_chart",
     "funnel_chart",
     "gap_chart",
+    "national_bytes",
+    "national_filename",
     "pdf_from_html",
     "print_stylesheet",
     "report_bytes",

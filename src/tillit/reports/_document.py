@@ -17,11 +17,12 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from tillit import swedish
 from tillit.query import Column
+from tillit.query._national_yearly import NationalReport
 from tillit.query._yearly import YearlyReport
 from tillit.query._yearly_tables import TIER_WORDS, area_key
 from tillit.reports._intervals import GapRow, gap_interval_chart
 
-__all__ = ["cell", "report_css", "report_html"]
+__all__ = ["cell", "national_html", "report_css", "report_html"]
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -135,4 +136,23 @@ def report_html(
         links=dict(links or {}),
         base=base,
         kind_word=report.unit_word,
+    )
+
+
+def national_html(
+    report: NationalReport,
+    *,
+    css_href: str | None = None,
+    links: Mapping[str, str] | None = None,
+    base: str = "",
+    inline_css: bool = True,
+) -> str:
+    """The national report as a complete HTML document (see :func:`report_html`)."""
+    return _env.get_template("national.html").render(
+        r=report,
+        tables={t.key: t for t in report.tables},
+        css=None if css_href or not inline_css else report_css(),
+        css_href=css_href,
+        links=dict(links or {}),
+        base=base,
     )

@@ -11,8 +11,9 @@ from typing import Literal
 
 import orjson
 
+from tillit.query._national_yearly import NationalReport, national_report_data
 from tillit.query._yearly import YearlyReport, report_data
-from tillit.reports._document import report_css, report_html
+from tillit.reports._document import national_html, report_css, report_html
 from tillit.reports._excel import workbook
 from tillit.reports._pdf import pdf_from_html, print_stylesheet
 
@@ -20,6 +21,8 @@ __all__ = [
     "MEDIA_TYPES",
     "REPORT_FORMATS",
     "ReportFormat",
+    "national_bytes",
+    "national_filename",
     "report_bytes",
     "report_filename",
     "slug",
@@ -73,4 +76,31 @@ def report_bytes(report: YearlyReport, fmt: str, *, base: str = "") -> bytes:
         )
     if fmt == "json":
         return orjson.dumps(report_data(report), option=orjson.OPT_INDENT_2)
+    raise ValueError(f"unknown report format {fmt!r}")
+
+
+def national_filename(report: NationalReport, fmt: str) -> str:
+    return f"rapport-riket-{report.year}.{fmt}"
+
+
+def national_bytes(report: NationalReport, fmt: str, *, base: str = "") -> bytes:
+    """The national report as a file of format ``fmt`` (see :func:`report_bytes`)."""
+    if fmt == "html":
+        return national_html(report, base=base).encode("utf-8")
+    if fmt == "pdf":
+        html = national_html(report, base=base, inline_css=False)
+        return pdf_from_html(html, stylesheets=(report_css(), print_stylesheet()))
+    if fmt == "xlsx":
+        return workbook(
+            report.tables,
+            title=f"Kommuner och regioner som presterar väl {report.year}",
+            subtitle="Tydligt bättre än strukturellt lika, eller tydligt förbättrade",
+            about=(
+                ("År", str(report.year)),
+                ("Framtagen", report.made.isoformat()),
+                ("Källa", "Kolada (www.kolada.se); jämförelser och bedömningar: Tillit"),
+            ),
+        )
+    if fmt == "json":
+        return orjson.dumps(national_report_data(report), option=orjson.OPT_INDENT_2)
     raise ValueError(f"unknown report format {fmt!r}")

@@ -8,6 +8,7 @@ unchanged report is never laid out twice."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 from collections import OrderedDict
@@ -19,10 +20,25 @@ from fastapi.responses import RedirectResponse, Response
 
 from tillit.bank import TrialRecord
 from tillit.config import load_settings
-from tillit.errors import InvalidInputError
-from tillit.query import TrialEvaluation, YearlyReport, report_data, resolve_code, yearly_report
-from tillit.reports import MEDIA_TYPES, report_bytes, report_filename
-from tillit.reports._document import report_css, report_html
+from tillit.errors import InvalidInputError, NoDataError
+from tillit.query import (
+    NationalReport,
+    TrialEvaluation,
+    YearlyReport,
+    national_report_data,
+    national_yearly_report,
+    report_data,
+    resolve_code,
+    yearly_report,
+)
+from tillit.reports import (
+    MEDIA_TYPES,
+    national_bytes,
+    national_filename,
+    report_bytes,
+    report_filename,
+)
+from tillit.reports._document import national_html, report_css, report_html
 from tillit.web._auth import WebState, web_state
 from tillit.web._errors import SECURITY_HEADERS
 from tillit.web._params import request_int
@@ -46,18 +62,24 @@ _files_lock = threading.Lock()
 _HEADERS = {**SECURITY_HEADERS, "Content-Security-Policy": PAGE_CSP}
 
 
+def _year(latest: int, ar: str | None) -> int | None:
+    """The year asked for with ``?ar=``, or None for the latest."""
+    if ar is None or not ar.strip():
+        return None
+    year = request_int(ar, low=1990, high=latest)
+    if year is None:
+        raise InvalidInputError(
+            f"Året {ar!r} finns inte i underlaget.",
+            hint=f"Ange ett år till och med {latest}, t.ex. ?ar={latest}.",
+        )
+    return year
+
+
 def _report(
     request: Request, state: WebState, code: str, kind: str, ar: str | None
 ) -> YearlyReport:
     data = loaded(state, kind)
-    year = None
-    if ar is not None and ar.strip():
-        year = request_int(ar, low=1990, high=data.year)
-        if year is None:
-            raise InvalidInputError(
-                f"Året {ar!r} finns inte i underlaget.",
-                hint=f"Ange ett år till och med {data.year}, t.ex. ?ar={data.year}.",
-            )
+    year = _year(data.year, ar)
     atlas = state.atlas
     assert atlas is not None  # loaded() raised otherwise
     if year is not None and year < data.year:
@@ -185,3 +207,71 @@ def region_report_xlsx(request: Request, state: State, code: str, ar: Year = Non
 @router.get("/region/{code}/rapport.json")
 def region_report_json(request: Request, state: State, code: str, ar: Year = None) -> Response:
     return _answer(request, state, code, "L", ar, "json")
+
+
+def _national(state: WebState, ar: str | None) -> NationalReport:
+    municipalities = loaded(state, "K")
+    year = _year(municipalities.year, ar)
+    atlas = state.atlas
+    assert atlas is not None
+    states = [atlas.loaded("K", as_of=year)]
+    with contextlib.suppress(NoDataError):  # a store without regions: the municipalities
+        states.append(atlas.loaded("L", as_of=year))
+    key = ("national", str(year), *(str(s.stamp) for s in states))
+    return states[0].memo(key, lambda: national_yearly_report(states), keep=4)
+
+
+def _national_answer(state: WebState, ar: str | None, fmt: str) -> Response:
+    report = _national(state, ar)
+    year = report.year if ar else None
+    if fmt == "html":
+        query = f"?ar={year}" if year else ""
+        links = {
+            "PDF": f"/riket/rapport.pdf{query}",
+            "Excel": f"/riket/rapport.xlsx{query}",
+            "JSON": f"/riket/rapport.json{query}",
+        }
+        html = national_html(report, css_href="/rapport.css", links=links)
+        return Response(html, media_type=MEDIA_TYPES["html"], headers=_HEADERS)
+    if fmt == "json":
+        return Response(
+            orjson.dumps(national_report_data(report), option=orjson.OPT_INDENT_2),
+            media_type=MEDIA_TYPES["json"],
+            headers=_HEADERS,
+        )
+    digest = hashlib.sha256(orjson.dumps(national_report_data(report))).hexdigest()
+    key = (digest, fmt)
+    with _files_lock:
+        data = _files.get(key)
+    if data is None:
+        data = national_bytes(report, fmt)
+        with _files_lock:
+            _files[key] = data
+            while len(_files) > KEEP_FILES:
+                _files.popitem(last=False)
+    name = national_filename(report, fmt)
+    return Response(
+        data,
+        media_type=MEDIA_TYPES[fmt],
+        headers={**_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/riket/rapport")
+def national_report_html(state: State, ar: Year = None) -> Response:
+    return _national_answer(state, ar, "html")
+
+
+@router.get("/riket/rapport.pdf")
+def national_report_pdf(state: State, ar: Year = None) -> Response:
+    return _national_answer(state, ar, "pdf")
+
+
+@router.get("/riket/rapport.xlsx")
+def national_report_xlsx(state: State, ar: Year = None) -> Response:
+    return _national_answer(state, ar, "xlsx")
+
+
+@router.get("/riket/rapport.json")
+def national_report_json(state: State, ar: Year = None) -> Response:
+    return _national_answer(state, ar, "json")

@@ -1,0 +1,269 @@
+"""The national report (``tillit report --riket``, ``/riket/rapport``): per operating area,
+the municipalities and regions that perform well — clearly better than their structurally
+most similar peers on a key KPI, or clearly improving over the years — "att synliggöra
+kommuner och regioner som presterar väl", with the same honesty rules as each unit's page.
+
+"Clearly better" is each unit's page's own verdict (the gap to its peers' median over
+the latest years against the year-to-year noise, Benjamini–Hochberg per unit), so every
+name on the list can be checked on its page. "Clearly improving" is stricter than a
+unit page's trend: the trend tests of every unit and key KPI of a kind are taken together
+and Benjamini–Hochberg at the same level is applied once over all of them, because a list
+of the country's improvers is one claim about thousands of series (at 5 % each, some
+hundreds would improve by chance alone)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+
+from tillit.analyses import benjamini_hochberg
+from tillit.query._atlas import Loaded
+from tillit.query._pages import KeyResult, municipality_overview
+from tillit.query._tables import Column, ReportTable, table
+from tillit.query._yearly import kolada_url, plain_rows
+from tillit.swedish import kpi_unit
+
+__all__ = ["NationalReport", "Standout", "national_report_data", "national_yearly_report"]
+
+
+@dataclass(frozen=True)
+class Standout:
+    """One unit on one key KPI: clearly better than its peers, or clearly improving."""
+
+    kind: str  # "K" or "L"
+    code: str
+    name: str
+    area: str
+    result: KeyResult
+    q_value: float  # the finding's false-discovery adjusted p (better: the page's; trend: national)
+
+
+@dataclass(frozen=True)
+class NationalReport:
+    year: int
+    made: date
+    q: float
+    #: Per kind ("K", "L"): units analysed, key KPIs and trend tests made.
+    counts: dict[str, tuple[int, int, int]]
+    better: tuple[Standout, ...]
+    improving: tuple[Standout, ...]
+    tables: tuple[ReportTable, ...] = field(default=())
+
+    @property
+    def areas(self) -> tuple[str, ...]:
+        found = {s.area for s in (*self.better, *self.improving)}
+        return tuple(sorted(found, key=lambda a: (a == "Övrigt", a)))
+
+
+def national_yearly_report(states: Sequence[Loaded], *, made: date | None = None) -> NationalReport:
+    """The national report over the loaded analyses ``states`` (the municipalities' and,
+    when given, the regions'), each unit's page's overview read once."""
+    if not states:
+        raise ValueError("no analyses given")
+    better: list[Standout] = []
+    improving: list[Standout] = []
+    counts: dict[str, tuple[int, int, int]] = {}
+    for state in states:
+        trends: list[Standout] = []
+        p_values: list[float] = []
+        codes = list(state.evidence.municipalities)
+        for code in codes:
+            o = municipality_overview(state, code)
+            for area in o.areas:
+                for r in area.key_results:
+                    standout = Standout(
+                        state.kind, code, o.name, area.area, r, r.comparison.q_value
+                    )
+                    if r.comparison.tier == "clearly_better":
+                        better.append(standout)
+                    p = r.trend.p_value
+                    if r.trend.polarity.sign and p is not None and math.isfinite(p):
+                        trends.append(standout)
+                        p_values.append(p)
+        if p_values:
+            rejected, q_values = benjamini_hochberg(np.asarray(p_values), state.q)
+            for s, keep, qv in zip(trends, rejected, q_values, strict=True):
+                if keep and s.result.trend.direction == "improving":
+                    improving.append(Standout(s.kind, s.code, s.name, s.area, s.result, float(qv)))
+        counts[state.kind] = (len(codes), len(state.key_kpis), len(p_values))
+    order = lambda s: (s.area, s.kind, s.result.title, s.name)  # noqa: E731
+    report = NationalReport(
+        year=max(s.year for s in states),
+        made=made or date.today(),
+        q=states[0].q,
+        counts=counts,
+        better=tuple(sorted(better, key=order)),
+        improving=tuple(sorted(improving, key=order)),
+    )
+    from dataclasses import replace
+
+    return replace(report, tables=_tables(report))
+
+
+def _word(kind: str, plural: bool = False) -> str:
+    if kind == "L":
+        return "regioner" if plural else "region"
+    return "kommuner" if plural else "kommun"
+
+
+def _tables(report: NationalReport) -> tuple[ReportTable, ...]:
+    summary_rows = []
+    for area in report.areas:
+        for kind in ("K", "L"):
+            b = sum(1 for s in report.better if s.area == area and s.kind == kind)
+            i = sum(1 for s in report.improving if s.area == area and s.kind == kind)
+            if b or i:
+                summary_rows.append((area, _word(kind, True), b, i))
+    kpis = sorted({s.result.kpi for s in (*report.better, *report.improving)})
+    tables = [
+        table(
+            "sammanfattning",
+            f"Som presterar väl {report.year}, per verksamhetsområde",
+            [
+                Column("area", "Verksamhetsområde"),
+                Column("kind", "Slag"),
+                Column("better", "Tydligt bättre än liknande (antal)", kind="number", decimals=0),
+                Column("improving", "Förbättras tydligt (antal)", kind="number", decimals=0),
+            ],
+            summary_rows,
+            "Källa: Kolada; jämförelser och bedömningar: Tillit.",
+            note="Antal par av kommun (region) och nyckeltal.",
+        ),
+        table(
+            "battre",
+            "Tydligt bättre än strukturellt lika",
+            [
+                Column("area", "Verksamhetsområde"),
+                Column("kind", "Slag"),
+                Column("code", "Kod", kind="code"),
+                Column("name", "Namn"),
+                Column("kpi", "Nyckeltal", kind="code"),
+                Column("title", "Nyckeltalets namn"),
+                Column("unit", "Enhet"),
+                Column("year", "År", kind="year"),
+                Column("value", "Värde", kind="number"),
+                Column("peer_median", "Median för liknande", kind="number"),
+                Column("difference", "Skillnad (medel)", kind="number"),
+                Column("low", "95 %-intervall, från", kind="number"),
+                Column("high", "95 %-intervall, till", kind="number"),
+                Column("q_value", "q-värde", kind="number", decimals=3),
+            ],
+            plain_rows(
+                [
+                    (
+                        s.area,
+                        _word(s.kind),
+                        s.code,
+                        s.name,
+                        s.result.kpi,
+                        s.result.title,
+                        kpi_unit(s.result.title) or None,
+                        s.result.comparison.year,
+                        s.result.comparison.value,
+                        s.result.comparison.peer_median,
+                        s.result.comparison.mean_difference,
+                        s.result.comparison.interval_low,
+                        s.result.comparison.interval_high,
+                        s.q_value,
+                    )
+                    for s in report.better
+                ]
+            ),
+            f"Källa: Kolada, nyckeltal {', '.join(sorted({s.result.kpi for s in report.better}))}; "
+            "jämförelser: Tillit.",
+            note=(
+                "Skillnaden mot medianen för de strukturellt mest lika, i medel över de senaste "
+                "åren, med 95 %-intervall; tydligt bättre med högst "
+                f"{round(report.q * 100)} % felaktiga per kommun (region)."
+            ),
+        ),
+        table(
+            "forbattras",
+            "Förbättras tydligt över åren",
+            [
+                Column("area", "Verksamhetsområde"),
+                Column("kind", "Slag"),
+                Column("code", "Kod", kind="code"),
+                Column("name", "Namn"),
+                Column("kpi", "Nyckeltal", kind="code"),
+                Column("title", "Nyckeltalets namn"),
+                Column("unit", "Enhet"),
+                Column("from", "Från år", kind="year"),
+                Column("to", "Till år", kind="year"),
+                Column("slope", "Förändring per år", kind="number"),
+                Column("slope_low", "95 %-intervall, från", kind="number"),
+                Column("slope_high", "95 %-intervall, till", kind="number"),
+                Column("q_value", "q-värde (hela landet)", kind="number", decimals=3),
+            ],
+            plain_rows(
+                [
+                    (
+                        s.area,
+                        _word(s.kind),
+                        s.code,
+                        s.name,
+                        s.result.kpi,
+                        s.result.title,
+                        kpi_unit(s.result.title) or None,
+                        s.result.trend.first_year,
+                        s.result.trend.last_year,
+                        s.result.trend.slope,
+                        s.result.trend.slope_low,
+                        s.result.trend.slope_high,
+                        s.q_value,
+                    )
+                    for s in report.improving
+                ]
+            ),
+            f"Källa: Kolada, nyckeltal "
+            f"{', '.join(sorted({s.result.kpi for s in report.improving}))}; trender: Tillit.",
+            note=(
+                "Mann–Kendalls test och Theil–Sens lutning; Benjamini–Hochberg en gång över alla "
+                f"kommuners (regioners) nyckeltal, högst {round(report.q * 100)} % felaktiga."
+            ),
+        ),
+        table(
+            "kallor",
+            "Nyckeltal och källor",
+            [
+                Column("kpi", "Nyckeltal", kind="code"),
+                Column("title", "Namn"),
+                Column("url", "Definition hos Kolada"),
+            ],
+            [
+                (
+                    kpi,
+                    next(
+                        s.result.title
+                        for s in (*report.better, *report.improving)
+                        if s.result.kpi == kpi
+                    ),
+                    kolada_url(kpi),
+                )
+                for kpi in kpis
+            ],
+            "Källa: Kolada (www.kolada.se).",
+        ),
+    ]
+    return tuple(tables)
+
+
+def national_report_data(report: NationalReport) -> dict[str, object]:
+    """The national report's JSON: year, the honesty level, counts and every table."""
+    from tillit.query._data import plain
+
+    return {
+        "year": report.year,
+        "made": report.made.isoformat(),
+        "q": report.q,
+        "counts": {
+            kind: {"units": n, "key_kpis": k, "trend_tests": t}
+            for kind, (n, k, t) in report.counts.items()
+        },
+        "tables": [plain(t.data()) for t in report.tables],
+        "source": "Kolada",
+    }
