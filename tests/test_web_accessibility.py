@@ -405,11 +405,7 @@ def test_the_unit_pages_reflow_on_a_phone_and_keep_their_tables(
     page.goto(live_server + path)
     width = page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"{path}: the page is {width} px wide at 320 px"
-    scrolling = page.evaluate(
-        """() => [...document.querySelectorAll('.table-wrap')]
-                  .filter((w) => w.scrollWidth > w.clientWidth + 1)
-                  .map((w) => w.getAttribute('aria-label'))"""
-    )
+    scrolling = _scrolling_tables(page)
     assert not scrolling, f"{path}: tables that scroll sideways at 320 px: {scrolling}"
     # Each cell is labelled by its column heading.
     labels = page.evaluate(
@@ -431,6 +427,27 @@ def test_the_unit_pages_reflow_on_a_phone_and_keep_their_tables(
     violations = check_axe(page)
     save_screenshot(page, "telefon" + path.replace("/", "-"))
     assert not violations, f"{path} at 320 px:\n" + "\n".join(violations)
+
+
+def _scrolling_tables(page: Page) -> list[str]:
+    """The tables (their frames' labels) that scroll sideways inside their frame."""
+    found: list[str] = page.evaluate(
+        """() => [...document.querySelectorAll('.table-wrap')]
+                  .filter((w) => w.scrollWidth > w.clientWidth + 1)
+                  .map((w) => w.getAttribute('aria-label'))"""
+    )
+    return found
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("path", ["/kommun/1384", "/region/0013"])
+def test_the_unit_pages_tables_fit_a_desktop_screen(
+    new_page: Callable[..., Page], live_server: LiveServer, path: str
+) -> None:
+    page = new_page()
+    page.goto(live_server + path)
+    scrolling = _scrolling_tables(page)
+    assert not scrolling, f"{path}: tables that scroll sideways at 1280 px: {scrolling}"
 
 
 @pytest.mark.browser
