@@ -194,7 +194,6 @@ def _area_table(report: YearlyReport, index: int) -> ReportTable:
                 c.mean_difference if judged else None,
                 c.interval_low if judged else None,
                 c.interval_high if judged else None,
-                c.gap_years if judged else None,
                 _tier(c),
                 TREND_WORDS.get(r.trend.direction, r.trend.direction),
             )
@@ -212,7 +211,6 @@ def _area_table(report: YearlyReport, index: int) -> ReportTable:
             Column("difference", "Skillnad (medel)", kind="number"),
             Column("low", "95 %-intervall, från", kind="number"),
             Column("high", "95 %-intervall, till", kind="number"),
-            Column("gap_years", "År i medlet", kind="number", decimals=0),
             Column("verdict", "Bedömning"),
             Column("trend", "Utveckling över åren"),
         ],
@@ -220,7 +218,8 @@ def _area_table(report: YearlyReport, index: int) -> ReportTable:
         _source([r.kpi for r in area.key_results], [r.comparison.year for r in area.key_results]),
         note=(
             f"Skillnad: {report.name}s värde minus medianen för {report.overview.peers.label}, "
-            "i medel över de senaste åren, med ett 95 %-intervall för årsbruset. "
+            "i medel över de senaste tre åren med värden, med ett 95 %-intervall för "
+            "årsbruset. "
             '"Tydligt" kräver mer än att intervallet inte omfattar noll, eftersom många '
             "nyckeltal prövas samtidigt."
         ),
