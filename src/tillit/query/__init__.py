@@ -3,6 +3,17 @@ needed to show them. The CLI, the web pages and the reports call these, never th
 store and the analyses separately, so that every surface shows the same numbers."""
 
 from tillit.query._atlas import Atlas, Loaded, key_kpis
+from tillit.query._citizen import (
+    CitizenExample,
+    CitizenGoal,
+    CitizenResult,
+    CitizenTrial,
+    CitizenView,
+    choose_results,
+    citizen_data,
+    citizen_view,
+    plain_titles,
+)
 from tillit.query._context import (
     PEER_KINDS,
     RIKET,
@@ -109,6 +120,11 @@ __all__ = [
     "UNTESTABLE_LABELS",
     "AreaOverview",
     "Atlas",
+    "CitizenExample",
+    "CitizenGoal",
+    "CitizenResult",
+    "CitizenTrial",
+    "CitizenView",
     "Column",
     "ComparisonReport",
     "Context",
@@ -139,6 +155,9 @@ __all__ = [
     "change_text",
     "check_data",
     "check_kpi_kind",
+    "choose_results",
+    "citizen_data",
+    "citizen_view",
     "compare_data",
     "compare_report",
     "comparison_data",
@@ -174,6 +193,7 @@ __all__ = [
     "peers_overview",
     "peers_report",
     "plain",
+    "plain_titles",
     "polarity_overrides",
     "prepare_goal",
     "prepare_indicators",

@@ -3,6 +3,7 @@ which numbers, units and counted nouns are written to a person."""
 
 from __future__ import annotations
 
+from tillit.swedish._lix import lix
 from tillit.swedish._numbers import (
     GROUP,
     MINUS,
@@ -56,6 +57,7 @@ __all__ = [
     "kpi_label",
     "kpi_unit",
     "lemma",
+    "lix",
     "money",
     "number",
     "p_value",
