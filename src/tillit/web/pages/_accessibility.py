@@ -150,12 +150,18 @@ def statement_data(settings: Settings, gaps: tuple[Gap, ...] = GAPS) -> dict[str
                 "axe-core granskar sidorna mot WCAG 2.0 och 2.1, nivå A och AA, i webbläsaren "
                 "Chromium: startsidan, sökningen, kommun- och regionsidorna, nyckeltalssidorna, "
                 "goda exempel med formulären, listan över försök, kommunernas och regionernas "
-                "mål, formulären för nya försök och mål, inloggningen, kontot, felsidan och "
-                "den här sidan",
+                "mål, formulären för nya försök och mål, rapporten för en kommun eller region, "
+                "inloggningen, kontot, felsidan och den här sidan",
                 "Tab når varje kontroll på de viktigaste sidorna, med synligt fokus",
                 "kommun- och regionsidorna och den här sidan visas i 320 × 640 pixlar (som "
                 "på en mobil, eller med 400 procents zoom) utan att rulla i sidled",
             ],
+            "documents": (
+                "Rapporterna som PDF är taggade PDF-filer (PDF/UA-1). Tester kontrollerar "
+                "deras språk, titel, rubriker, tabeller och diagrammens alternativtext, men de "
+                "har inte granskats med ett fristående verktyg för PDF-tillgänglighet. Samma "
+                "rapport finns som webbsida, och tabellerna finns som Excel-fil och CSV."
+            ),
             "not_automated": (
                 "Sidorna för ett enskilt försök eller mål granskas ännu inte automatiskt."
             ),
