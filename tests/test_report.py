@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,8 +14,10 @@ import openpyxl
 import pypdf
 import pytest
 from fastapi.testclient import TestClient
+from playwright.sync_api import Page
 
 from tests.bank_fixtures import FAST_PASSWORDS
+from tests.browser_fixtures import LiveServer, check_axe, save_screenshot, tab_through
 from tillit import swedish
 from tillit.bank import Bank, open_bank, upgrade
 from tillit.cli import main
@@ -174,7 +176,7 @@ def test_the_html_report_has_its_sections_charts_with_text_and_a_table_after_eac
     # each chart: an image with its alternative text, then its data table
     for part in html.split('<figure class="chart">')[1:]:
         assert 'alt="' in part.split("</figure>")[0]
-        assert part.split("</figure>", 1)[1].lstrip().startswith('<table class="data"')
+        assert part.split("</figure>", 1)[1].lstrip().startswith('<div class="table-wrap"')
     assert site.client.get("/rapport.css").status_code == 200
     assert f'href="/kommun/{KUNGSBACKA}/rapport.pdf"' in html
 
@@ -356,3 +358,23 @@ def test_the_national_report_lists_only_what_each_units_page_calls_clear(site: S
     assert "Kommuner och regioner som presterar väl" in html.text
     workbook = openpyxl.load_workbook(io.BytesIO(site.client.get("/riket/rapport.xlsx").content))
     assert workbook.sheetnames[1:] == [t["key"] for t in data["tables"]]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    "viewport", [{"width": 1280, "height": 900}, {"width": 320, "height": 640}]
+)
+def test_the_report_page_has_no_axe_violation_and_tab_reaches_every_control(
+    new_page: Callable[..., Page], live_server: LiveServer, viewport: dict[str, int]
+) -> None:
+    page = new_page(viewport=viewport)
+    response = page.goto(f"{live_server}/kommun/{KUNGSBACKA}/rapport")
+    assert response is not None and response.status == 200
+    # wide tables scroll in their own frame: the page itself never sideways
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= viewport["width"]
+    violations = check_axe(page)
+    save_screenshot(page, f"rapport-{viewport['width']}")
+    assert not violations, "\n".join(violations)
+    walk = tab_through(page)
+    assert not walk.missed(), "Tab never reached:\n  " + "\n  ".join(walk.missed())
+    assert not walk.without_visible_focus()
