@@ -63,10 +63,11 @@ log = logging.getLogger("tillit.web")
 def _warm(state: WebState) -> None:
     """Load the analyses, and render every municipality's and region's pages, before the first
     visitor."""
-    from tillit.web.pages import warm_pages
+    from tillit.web.pages import warm_national, warm_pages
 
     try:
         warm_pages(state)
+        warm_national(state)
     except Exception:  # the pages will report it when asked
         log.exception("could not load the analyses in advance")
     # What is loaded now lives as long as the process: keep it out of the garbage
@@ -145,6 +146,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.tillit = state
+    app.state.settings = settings
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:

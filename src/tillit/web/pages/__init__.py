@@ -21,9 +21,17 @@ from tillit.web.pages import (
 )
 from tillit.web.pages._analyses import warm_pages
 from tillit.web.pages._render import PAGE_CSP, render_error
+from tillit.web.pages._report import warm_national
 from tillit.web.pages._trial_eval import TrialEvaluator
 
-__all__ = ["PAGE_CSP", "TrialEvaluator", "pages_router", "render_error", "warm_pages"]
+__all__ = [
+    "PAGE_CSP",
+    "TrialEvaluator",
+    "pages_router",
+    "render_error",
+    "warm_national",
+    "warm_pages",
+]
 
 pages_router = APIRouter(include_in_schema=False)
 for _module in (

@@ -46,7 +46,7 @@ from tillit.web.pages._analyses import loaded, other_kind, see_other
 from tillit.web.pages._render import PAGE_CSP
 from tillit.web.pages._trials import evaluator
 
-__all__ = ["router"]
+__all__ = ["router", "warm_national"]
 
 router = APIRouter(include_in_schema=False)
 State = Annotated[WebState, Depends(web_state)]
@@ -219,6 +219,12 @@ def _national(state: WebState, ar: str | None) -> NationalReport:
         states.append(atlas.loaded("L", as_of=year))
     key = ("national", str(year), *(str(s.stamp) for s in states))
     return states[0].memo(key, lambda: national_yearly_report(states), keep=4)
+
+
+def warm_national(state: WebState) -> None:
+    """Build the national report in advance (it reads every unit's overview, which the
+    warm pages have just made): its page then answers at once."""
+    _national(state, None)
 
 
 def _national_answer(state: WebState, ar: str | None, fmt: str) -> Response:
