@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.stats import t as student_t
+from scipy.special import stdtrit
 
 from tillit.analyses._evidence import Evidence, Gaps, judge_gaps, peer_gaps, raw_median
 from tillit.analyses._funnel import Funnel, funnel
@@ -149,7 +149,7 @@ def _gap_interval(gaps: Gaps, k: int) -> dict[str, Any]:
     df = float(gaps.df[k, 0])
     if not (math.isfinite(mean) and math.isfinite(se)):
         return {"mean_difference": mean, "gap_years": int(gaps.years[k, 0])}
-    quantile = float(student_t.ppf(0.975, df)) if math.isfinite(df) and df > 0 else 1.959964
+    quantile = float(stdtrit(df, 0.975)) if math.isfinite(df) and df > 0 else 1.959964
     return {
         "mean_difference": mean,
         "interval_low": mean - quantile * se,

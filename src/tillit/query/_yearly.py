@@ -14,7 +14,6 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from tillit.analyses import Comparison
-from tillit.bank import Bank, ExampleRecord, TrialRecord, goals_of
 from tillit.query._atlas import Loaded
 from tillit.query._goal_data import goal_crowding
 from tillit.query._goals import GoalAssessment, assess_goals
@@ -30,6 +29,7 @@ from tillit.query._trials import TrialEvaluation
 from tillit.swedish import kpi_unit, number
 
 if TYPE_CHECKING:
+    from tillit.bank import Bank, ExampleRecord, TrialRecord
     from tillit.query._atlas import Atlas
 
 __all__ = [
@@ -44,7 +44,7 @@ __all__ = [
 KOLADA_KPI_URL = "https://api.kolada.se/v3/kpi/{kpi}"
 
 #: Evaluations of a trial's KPI, or None when it is not (yet) computed.
-Evaluate = Callable[[TrialRecord, str], TrialEvaluation | None]
+Evaluate = Callable[["TrialRecord", str], "TrialEvaluation | None"]
 
 #: The most partners whose published examples the report lists.
 PARTNERS_LISTED = 8
@@ -197,6 +197,8 @@ def _with(report: YearlyReport, **changes: Any) -> YearlyReport:
 def _goals(
     state: Loaded, bank: Bank, code: str, atlas: Atlas | None, goals_max: int
 ) -> tuple[tuple[GoalAssessment, ...], tuple[str, ...]]:
+    from tillit.bank import goals_of  # the bank's import costs a command without one
+
     records = goals_of(bank).goals(None, organisation=code, limit=500)
     if not records:
         return (), ()
