@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from playwright.sync_api import Page
 
 from tests.bank_fixtures import FAST_PASSWORDS
 from tests.browser_fixtures import LiveServer, check_axe, save_screenshot, tab_through
+from tests.test_report_pdf import _structure
 from tillit import swedish
 from tillit.bank import Bank, open_bank, upgrade
 from tillit.cli import main
@@ -182,6 +185,7 @@ def test_the_html_report_has_its_sections_charts_with_text_and_a_table_after_eac
 
 
 def test_the_pdf_is_tagged_swedish_titled_and_its_numbers_are_the_reports(site: Site) -> None:
+    assert site.client.get(f"/forsok/{site.trial}").status_code == 200  # evaluated, kept
     response = site.client.get(f"/kommun/{KUNGSBACKA}/rapport.pdf")
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/pdf"
@@ -192,6 +196,16 @@ def test_the_pdf_is_tagged_swedish_titled_and_its_numbers_are_the_reports(site: 
     assert "/StructTreeRoot" in root
     assert reader.metadata is not None
     assert str(reader.metadata.title).startswith("Analys av resultaten")
+    # the structure tree: headings, tables with header cells, every chart a Figure with the
+    # alternative text the HTML gives it
+    nodes = _structure(reader)
+    tags = [n.tag for n in nodes]
+    assert {"/H1", "/H2", "/H3", "/Table", "/TH", "/TD"} <= set(tags)
+    html = site.client.get(f"/kommun/{KUNGSBACKA}/rapport").text
+    alts = re.findall(r'<img src="data:image/svg\+xml;base64,[^"]*" alt="([^"]*)"', html)
+    figures = [n.alt for n in nodes if n.tag == "/Figure"]
+    assert len(figures) == len(alts) >= 5
+    assert [unescape(a) for a in alts] == figures
     text = "\n".join(page.extract_text() for page in reader.pages)
     data = _report_json(site)
     assert "Källa: Kolada" in text
