@@ -278,6 +278,44 @@ def test_report_addresses_a_name_an_unknown_unit_a_bad_year_and_an_earlier_year(
     }
     assert max(years) <= latest["year"] - 2
     assert earlier["tables"][0]["title"].endswith(str(latest["year"] - 2))
+    # the goal set from a later baseline did not exist yet; the trial (begun 2016) is there,
+    # but not evaluated: an evaluation reads every year there is
+    assert "mal" in {t["key"] for t in latest["tables"]}
+    assert "mal" not in {t["key"] for t in earlier["tables"]}
+    trial = _table(earlier, "forsok")["rows"][0]
+    assert trial["verdict"] == "inte utvärderat än" and trial["effect"] is None
+    before = _report_json(site, f"/kommun/{KUNGSBACKA}/rapport.json?ar=2015")
+    assert "forsok" not in {t["key"] for t in before["tables"]}  # begun 2016
+
+
+def test_the_summary_counts_add_up_and_untested_kpis_show_no_interval(site: Site) -> None:
+    data = _report_json(site)
+    counts = {r["what"]: r["count"] for r in _table(data, "sammanfattning")["rows"]}
+    total = counts["Nyckeltal i översikten"]
+    parts = [n for what, n in counts.items() if what.startswith("… tydligt") or "i nivå" in what]
+    assert sum(parts) + counts["… som inte kan prövas"] == total
+    rows = [r for t in data["tables"] if t["key"].startswith("omrade_") for r in t["rows"]]
+    assert len(rows) == total
+    untested = [
+        r for r in rows if r["verdict"] not in ("tydligt bättre", "tydligt sämre", "i nivå")
+    ]
+    assert len(untested) == counts["… som inte kan prövas"] > 0
+    assert all(r["low"] is None and r["difference"] is None for r in untested)
+
+
+def test_a_unit_without_an_organisation_in_the_bank_gets_a_report_without_goals(
+    analysis_store: Store, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'empty.sqlite'}"
+    upgrade(url)
+    bank = open_bank(url, passwords=FAST_PASSWORDS)
+    try:
+        state = Atlas(analysis_store).loaded_for(KUNGSBACKA)
+        report = yearly_report(state, KUNGSBACKA, bank=bank)
+    finally:
+        bank.close()
+    assert report.goals == () and report.trials == () and report.own_examples == ()
+    assert "inga mål" in " ".join(report.summary)
 
 
 def test_one_units_analyses_give_the_same_report_as_all_units(
@@ -362,6 +400,7 @@ def test_the_national_report_lists_only_what_each_units_page_calls_clear(site: S
     for row in better[:: max(1, len(better) // 8)]:
         c = result(row)["comparison"]
         assert c["tier"] == "clearly_better"
+        assert row["q_value"] <= 0.05  # also when the whole country is taken together
         assert (row["value"], row["low"], row["high"]) == (c["value"], *c["interval"])
     for row in improving[:: max(1, len(improving) // 8)]:
         trend = result(row)["trend"]

@@ -5,6 +5,7 @@ reports call these functions with data read from the store (through :mod:`tillit
 """
 
 from tillit.analyses._compare import (
+    JUDGED_TIERS,
     POSITION_LABELS,
     TIER_LABELS,
     Comparison,
@@ -129,6 +130,7 @@ from tillit.analyses._trend import MannKendall, TheilSen, Trend, mann_kendall, t
 __all__ = [
     "AMBITION_LABELS",
     "GOAL_VERDICT_LABELS",
+    "JUDGED_TIERS",
     "MIN_PRE_YEARS",
     "MPD_FRACTION",
     "PERSISTENCE_SD",

@@ -41,6 +41,12 @@ TIER_LABELS = {
     "not_eligible": "prövas inte: nyckeltalet rangordnas inte som resultat",
 }
 
+#: The tiers of a tested KPI (a verdict was reached): only these carry the tested gap and
+#: its interval.
+JUDGED_TIERS = frozenset(
+    ("clearly_better", "clearly_worse", "clearly_higher", "clearly_lower", "in_line")
+)
+
 POSITION_LABELS = {
     "above_998": "över 99,8 %-gränsen",
     "above_95": "över 95 %-gränsen",
@@ -125,9 +131,10 @@ class Comparison:
     #: The gap the test judges: the published value's mean difference to the peers'
     #: median over ``gap_years`` latest years (natural units, not signed), and its 95 %
     #: interval (Student t at ``df`` degrees of freedom around the test's standard error);
-    #: NaN where the KPI was not tested. The interval holds for one KPI on its own: the
-    #: verdict "tydligt" also allows for the many KPIs tested, so an interval just clear of
-    #: zero can still be "i linje".
+    #: NaN where the KPI was not tested (a tier outside ``JUDGED_TIERS``). The interval is
+    #: approximate and does not invert the test: the verdict "tydligt" also allows for the
+    #: many KPIs tested and counts only the part of the gap beyond the KPI's minimum
+    #: practical difference, so an interval just clear of zero can still be "i nivå".
     mean_difference: float = float("nan")
     interval_low: float = float("nan")
     interval_high: float = float("nan")
@@ -270,7 +277,7 @@ def compare(
                 df=float(gaps.df[k, 0]),
                 q_value=float(verdicts.q_value[k, 0]),
                 years_beyond=int(beyond) if not np.isnan(gaps.t[k, 0]) else 0,
-                **_gap_interval(gaps, k),
+                **(_gap_interval(gaps, k) if tier in JUDGED_TIERS else {}),
                 why_not_tested=evidence.misfit_reason(k) if tier == "noise_misfit" else None,
                 tier=tier,
                 funnel=_funnel_point(evidence, k, i, (denominators or {}).get(evidence.kpis[k]))

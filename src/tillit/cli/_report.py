@@ -15,13 +15,13 @@ import typer
 
 from tillit.cli._app import app, store_for
 from tillit.cli._output import RichProgress, err_console, out_console, safe
-from tillit.errors import InvalidInputError
+from tillit.errors import InvalidInputError, NoDataError, TillitError
 
 if TYPE_CHECKING:
     from tillit.bank import Bank, TrialRecord
     from tillit.config import Settings
     from tillit.query import Atlas, Loaded, TrialEvaluation
-    from tillit.query._yearly import Evaluate
+    from tillit.query._yearly import Evaluate, YearlyReport
     from tillit.store import Store
 
 _FORMATS = ("html", "pdf", "xlsx", "json")
@@ -56,9 +56,12 @@ def _state(atlas: Atlas, kind: str, year: int | None, code: str | None = None) -
             hint=f"Ange --ar {state.year} eller tidigare, eller hämta nyare värden med "
             "`tillit sync`.",
         )
-    if code is not None:
-        return atlas.loaded_for(code, kind, as_of=year)
-    return atlas.loaded(kind, as_of=year)
+    try:
+        if code is not None:
+            return atlas.loaded_for(code, kind, as_of=year)
+        return atlas.loaded(kind, as_of=year)
+    except NoDataError as error:  # no values that early: in this command's words
+        raise NoDataError(error.message, hint="Välj ett senare år med --ar.") from error
 
 
 def _open_bank(settings: Settings) -> Bank | None:
@@ -171,7 +174,6 @@ def _one(
         state,
         municipality,
         bank=bank,
-        atlas=atlas,
         evaluate=_evaluator(store, bank),
         goals_max=settings.goals_max,
     )
@@ -221,36 +223,38 @@ def _all(
     evaluate = _evaluator(store, bank)
     word = "regioner" if kind == "L" else "kommuner"
     failed: list[str] = []
+
+    def build(code: str) -> YearlyReport | None:
+        """One unit's report; a unit whose report cannot be made is named at the end."""
+        try:
+            return yearly_report(
+                state, code, bank=bank, evaluate=evaluate, goals_max=settings.goals_max
+            )
+        except TillitError as error:
+            failed.append(f"{state.context.names.get(code, code)}: {error.message}")
+            return None
+
     with RichProgress(err_console(), unit="rapporter") as progress:
         progress.stage(f"Rapporter för {len(codes)} {word} ({fmt})", total=len(codes))
         if fmt != "pdf":
             for code in codes:
-                report = yearly_report(
-                    state,
-                    code,
-                    bank=bank,
-                    atlas=atlas,
-                    evaluate=evaluate,
-                    goals_max=settings.goals_max,
-                )
-                _write(output / report_filename(report, fmt), report_bytes(report, fmt, base=base))
+                report = build(code)
+                if report is not None:
+                    data = report_bytes(report, fmt, base=base)
+                    _write(output / report_filename(report, fmt), data)
                 progress.advance()
         else:
             # The PDF layout is the cost (seconds a report): one process a core lays them out
             # while this one builds the next reports' HTML.
-            workers = max(1, os.cpu_count() or 1)
+            workers = max(1, len(os.sched_getaffinity(0)))
             context = get_context("forkserver")
             with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
                 pending: list[tuple[str, Future[str | None]]] = []
                 for code in codes:
-                    report = yearly_report(
-                        state,
-                        code,
-                        bank=bank,
-                        atlas=atlas,
-                        evaluate=evaluate,
-                        goals_max=settings.goals_max,
-                    )
+                    report = build(code)
+                    if report is None:
+                        progress.advance()
+                        continue
                     html = report_html(report, base=base, inline_css=False)
                     path = output / report_filename(report, "pdf")
                     pending.append((report.name, pool.submit(_pdf_file, html, str(path))))
@@ -286,15 +290,14 @@ def _settle(
 
 def _pdf_file(html: str, path: str) -> str | None:
     """Render one PDF into ``path`` (in a worker process); the error's text, or None."""
-    from tillit.errors import TillitError
     from tillit.reports import pdf_from_html, print_stylesheet
     from tillit.reports._document import report_css
 
     try:
         data = pdf_from_html(html, stylesheets=(report_css(), print_stylesheet()))
-    except TillitError as error:
-        return str(error)
-    _write(Path(path), data)
+        _write(Path(path), data)
+    except Exception as error:  # one report's failure (or a full disk) is reported, not fatal
+        return str(error) if isinstance(error, TillitError) else f"{type(error).__name__}: {error}"
     return None
 
 

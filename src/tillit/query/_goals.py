@@ -43,7 +43,7 @@ from tillit.swedish import kpi_label, kpi_unit
 if TYPE_CHECKING:
     from tillit.analyses import Evidence
     from tillit.bank import Bank, GoalIndicatorRecord, GoalRecord, UserRecord
-    from tillit.query._atlas import Atlas
+    from tillit.query._atlas import Atlas, Loaded
 
 __all__ = [
     "GOAL_DIRECTION_LABELS",
@@ -134,6 +134,7 @@ class _Inputs:
         kpis: Sequence[str],
         atlas: Atlas | None = None,
         as_of: int | None = None,
+        state: Loaded | None = None,
     ) -> None:
         self.store = store
         self.kind = kind
@@ -145,12 +146,12 @@ class _Inputs:
             self.meta = {}
         self.context: Context | None = None
         self.evidence: Evidence | None = None
-        if atlas is not None:
-            # A server's loaded analyses give the same noise and peers (both are per KPI and
-            # unit, whatever else was loaded) without reading the store again.
-            loaded = atlas.loaded(kind, as_of=as_of)
-            if set(self.kpis) <= set(loaded.evidence.kpis):
-                self.context, self.evidence = loaded.context, loaded.evidence
+        if state is None and atlas is not None:
+            state = atlas.loaded(kind, as_of=as_of)
+        # A server's loaded analyses give the same noise and peers (both are per KPI and
+        # unit, whatever else was loaded) without reading the store again.
+        if state is not None and state.kind == kind and set(self.kpis) <= set(state.evidence.kpis):
+            self.context, self.evidence = state.context, state.evidence
         if self.context is None:
             try:
                 self.context = load_context(store, kpis=self.kpis, kind=kind, as_of=as_of)
@@ -561,17 +562,20 @@ def assess_goals(
     *,
     atlas: Atlas | None = None,
     as_of: int | None = None,
+    state: Loaded | None = None,
 ) -> list[GoalAssessment]:
     """Judge ``goals``: the store is read once per kind of unit for all their KPIs (not at
     all for the noise and peers when ``atlas``, a server's loaded analyses, has the KPIs).
     ``as_of`` judges them as they stood that year (a yearly report of an earlier year):
-    later values are not read."""
+    later values are not read. ``state``, loaded analyses (of that year), is used instead
+    of the atlas's for the goals of its kind."""
     units = {g.id: _unit_of_goal(store, g) for g in goals}
     kpis_by_kind: dict[str, set[str]] = {}
     for goal in goals:
         kpis_by_kind.setdefault(units[goal.id].kind, set()).update(i.kpi for i in goal.indicators)
     inputs = {
-        kind: _Inputs(store, kind, sorted(k), atlas, as_of) for kind, k in kpis_by_kind.items()
+        kind: _Inputs(store, kind, sorted(k), atlas, as_of, state)
+        for kind, k in kpis_by_kind.items()
     }
     for kind, found in inputs.items():
         found.load(u.code for u in units.values() if u.kind == kind)

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from tillit.analyses import Comparison
+from tillit.analyses import JUDGED_TIERS
+from tillit.errors import NotFoundError
 from tillit.query._atlas import Loaded
 from tillit.query._goal_data import goal_crowding
 from tillit.query._goals import GoalAssessment, assess_goals
 from tillit.query._pages import (
-    AreaOverview,
     KeyResult,
     MunicipalityOverview,
     municipality_overview,
@@ -26,11 +26,10 @@ from tillit.query._pages import (
 )
 from tillit.query._tables import ReportTable
 from tillit.query._trials import TrialEvaluation
-from tillit.swedish import kpi_unit, number
+from tillit.swedish import kpi_unit
 
 if TYPE_CHECKING:
     from tillit.bank import Bank, ExampleRecord, TrialRecord
-    from tillit.query._atlas import Atlas
 
 __all__ = [
     "ReportTrial",
@@ -105,24 +104,10 @@ class YearlyReport:
                 return t
         raise KeyError(key)
 
-    @property
-    def kpis(self) -> tuple[str, ...]:
-        """Every KPI a number of the report comes from, sorted."""
-        found: set[str] = set()
-        for a in self.overview.areas:
-            found.update(r.kpi for r in a.key_results)
-            found.update(f.kpi for f in a.findings)
-        for g in self.goals:
-            found.update(i.indicator.kpi for i in g.indicators)
-        for t in self.trials:
-            found.update(kpi for kpi, _ in t.evaluations)
-        return tuple(sorted(found))
-
 
 def tested(result: KeyResult) -> bool:
-    """Whether the key result's comparison was tested (has a gap and its interval)."""
-    c = result.comparison
-    return math.isfinite(c.interval_low) and math.isfinite(c.interval_high)
+    """Whether the key result's comparison was tested (a verdict, a gap and its interval)."""
+    return result.comparison.tier in JUDGED_TIERS
 
 
 def clear_trend(result: KeyResult) -> bool:
@@ -134,16 +119,16 @@ def yearly_report(
     municipality: str,
     *,
     bank: Bank | None = None,
-    atlas: Atlas | None = None,
     evaluate: Evaluate | None = None,
     goals_max: int = 15,
     made: date | None = None,
 ) -> YearlyReport:
     """The yearly report of ``municipality`` (a municipality in the municipalities' state,
     a region in the regions') for the year ``state`` was analysed as of. ``bank`` gives the
-    goals, trials and examples (without it those sections say there are none); ``atlas``
-    is a server's loaded analyses for judging the goals without reading the store again;
-    ``evaluate`` evaluates one KPI of a trial (default: none evaluated)."""
+    goals, trials and examples (without it those sections say there are none; a unit
+    without an organisation in the bank has none); the goals are judged with ``state``'s
+    analyses; ``evaluate`` evaluates one KPI of a trial (default: none evaluated; none for
+    an earlier year's report, whose evaluation would read later years)."""
     from tillit.query._yearly_tables import build_tables, summary_sentences
 
     code = resolve_code(state, municipality)
@@ -158,8 +143,10 @@ def yearly_report(
         counts = bank.published_counts(sorted({*partners, code}))
         linked = bank.linked_counts(sorted({*partners, code}))
         overview = municipality_overview(state, code, example_counts=counts, linked_counts=linked)
-        goals, notes = _goals(state, bank, code, atlas, goals_max)
-        trials = _trials(bank, code, state.year, evaluate)
+        goals, notes = _goals(state, bank, code, goals_max)
+        # An earlier year's report evaluates no trial: an evaluation reads every year
+        # there is, so it would show results the report's year had not seen.
+        trials = _trials(bank, code, state.year, evaluate if state.as_of is None else None)
         own = _examples(bank, code)
         for partner in partners:
             found = _examples(bank, partner)
@@ -184,36 +171,39 @@ def yearly_report(
         units={kpi: kpi_unit(title) for kpi, title in titles.items()},
         summary=(),
     )
-    report = _with(report, summary=summary_sentences(report))
-    return _with(report, tables=build_tables(report))
-
-
-def _with(report: YearlyReport, **changes: Any) -> YearlyReport:
-    from dataclasses import replace
-
-    return replace(report, **changes)
+    report = replace(report, summary=summary_sentences(report))
+    return replace(report, tables=build_tables(report))
 
 
 def _goals(
-    state: Loaded, bank: Bank, code: str, atlas: Atlas | None, goals_max: int
+    state: Loaded, bank: Bank, code: str, goals_max: int
 ) -> tuple[tuple[GoalAssessment, ...], tuple[str, ...]]:
+    """The unit's goals judged as of the report's year; a goal whose every indicator's
+    baseline is later than that year did not exist yet and is left out. None when the unit
+    has no organisation in the bank."""
     from tillit.bank import goals_of  # the bank's import costs a command without one
 
-    records = goals_of(bank).goals(None, organisation=code, limit=500)
+    try:
+        every = goals_of(bank).goals(None, organisation=code, limit=500)
+    except NotFoundError:
+        return (), ()
+    year = state.year
+    records = [g for g in every if any(i.baseline_year <= year for i in g.indicators)]
     if not records:
         return (), ()
-    as_of = state.as_of
-    assessed = assess_goals(state.store, records, atlas=atlas, as_of=as_of)
+    # The report's own analyses give the noise and peers (the CLI loads one unit's only).
+    assessed = assess_goals(state.store, records, state=state, as_of=state.as_of)
     titles = {a.indicator.kpi: a.title for g in assessed for a in g.indicators}
     notes = goal_crowding(records, goals_max, titles)
     return tuple(assessed), tuple(notes)
 
 
 def _trials(bank: Bank, code: str, year: int, evaluate: Evaluate | None) -> tuple[ReportTrial, ...]:
+    """The unit's trials begun by the report's year, each KPI evaluated by ``evaluate``."""
     records = bank.trials(None, municipality=code, limit=100)
     out = []
     for trial in sorted(records, key=lambda t: (t.start_year, t.id)):
-        if trial.start_year > year + 1:
+        if trial.start_year > year:
             continue  # not begun by the report's year
         evaluations = tuple(
             (k.kpi, evaluate(trial, k.kpi) if evaluate is not None else None) for k in trial.kpis
@@ -223,30 +213,14 @@ def _trials(bank: Bank, code: str, year: int, evaluate: Evaluate | None) -> tupl
 
 
 def _examples(bank: Bank, code: str) -> tuple[ExampleRecord, ...]:
-    page = bank.list_examples(None, organisation=code, status="published", kind="example", limit=50)
+    """A unit's published good examples (none when it has no organisation in the bank)."""
+    try:
+        page = bank.list_examples(
+            None, organisation=code, status="published", kind="example", limit=50
+        )
+    except NotFoundError:
+        return ()
     return tuple(page.items)
-
-
-def gap_text(c: Comparison, unit: str) -> str:
-    """The tested gap with its interval in words: "+2,1 (−0,4 till +4,6) %"."""
-    if not math.isfinite(c.mean_difference):
-        return "–"
-    low, high = c.interval_low, c.interval_high
-    tail = f" {unit}" if unit else ""
-    return (
-        f"{_signed(c.mean_difference)} ({_signed(low)} till {_signed(high)}){tail}"
-        if math.isfinite(low)
-        else f"{_signed(c.mean_difference)}{tail}"
-    )
-
-
-def _signed(value: float) -> str:
-    return number(value, sign=True)
-
-
-def ordered_results(area: AreaOverview) -> list[KeyResult]:
-    """An area's key results in the page's order."""
-    return list(area.key_results)
 
 
 def plain_rows(rows: Sequence[Sequence[Any]]) -> list[list[Any]]:

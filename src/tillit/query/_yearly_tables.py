@@ -19,7 +19,7 @@ from tillit.query._yearly import (
     plain_rows,
     tested,
 )
-from tillit.swedish import number
+from tillit.swedish import genitive, number
 
 __all__ = ["TREND_WORDS", "area_key", "build_tables", "summary_sentences"]
 
@@ -107,6 +107,7 @@ def _summary_table(report: YearlyReport) -> ReportTable:
         ("… som inte kan prövas", sum(1 for r in results if not tested(r))),
         ("… som förbättras tydligt över åren", trends["improving"]),
         ("… som försämras tydligt över åren", trends["worsening"]),
+        ("… med för kort serie för att se en utveckling", trends["too_short"]),
         (
             f"Nyckeltal där {report.name} ligger tydligt efter (alla som prövas)",
             len(report.overview.learning.findings),
@@ -217,11 +218,12 @@ def _area_table(report: YearlyReport, index: int) -> ReportTable:
         plain_rows(rows),
         _source([r.kpi for r in area.key_results], [r.comparison.year for r in area.key_results]),
         note=(
-            f"Skillnad: {report.name}s värde minus medianen för {report.overview.peers.label}, "
-            "i medel över de senaste tre åren med värden, med ett 95 %-intervall för "
-            "årsbruset. "
-            '"Tydligt" kräver mer än att intervallet inte omfattar noll, eftersom många '
-            "nyckeltal prövas samtidigt."
+            f"Skillnad: {genitive(report.name)} värde minus medianen för "
+            f"{report.overview.peers.label}, i medel över de senaste (upp till tre) åren med "
+            "värden, med ett ungefärligt 95 %-intervall för årsbruset. "
+            '"Tydligt" kräver mer än att intervallet inte omfattar noll: många nyckeltal prövas '
+            "samtidigt, och bara den del av skillnaden som går utöver nyckeltalets minsta "
+            "betydelsefulla skillnad räknas. Nyckeltal som inte kan prövas har ingen skillnad."
         ),
     )
 
@@ -306,7 +308,7 @@ def _learn_table(report: YearlyReport) -> ReportTable:
             Column("title", "Namn"),
             Column("area", "Verksamhetsområde"),
             Column("unit", "Enhet"),
-            Column("value", f"{report.name}s värde", kind="number"),
+            Column("value", f"{genitive(report.name)} värde", kind="number"),
             Column("peer_median", f"Median för {report.peers_word}", kind="number"),
             Column("partner", "Lär av"),
             Column("partner_code", "Kod", kind="code"),
@@ -333,7 +335,7 @@ def _examples_table(report: YearlyReport) -> ReportTable:
             rows.append((name, e.title, e.operating_area, _period(e), f"/exempel/{e.id}"))
     return table(
         "exempel",
-        f"Goda exempel: {report.name}s egna och dess lärpartners",
+        f"Goda exempel från {report.name} och dess lärpartner",
         [
             Column("organisation", "Organisation"),
             Column("title", "Exempel"),
@@ -484,31 +486,41 @@ def summary_sentences(report: YearlyReport) -> tuple[str, ...]:
         out.append(f"Tydligt sämre: {_titles(worse)}.")
     improving = [r for r in results if r.trend.direction == "improving"]
     worsening = [r for r in results if r.trend.direction == "worsening"]
-    out.append(
+    short = sum(1 for r in results if r.trend.direction == "too_short")
+    sentence = (
         f"Över åren förbättras {number(len(improving))} av nyckeltalen tydligt och "
-        f"{number(len(worsening))} försämras tydligt; resten rör sig inte mer än bruset."
+        f"{number(len(worsening))} försämras tydligt"
     )
+    if short:
+        sentence += f"; för {number(short)} är serien för kort för att säga något"
+    out.append(sentence + "; resten rör sig inte mer än bruset.")
     if report.goals:
         counts = Counter(g.summary.verdict_label for g in report.goals)
         parts = ", ".join(f"{number(n)} {label}" for label, n in counts.most_common())
-        out.append(f"{report.name} har {number(len(report.goals))} mål med nyckeltal: {parts}.")
+        goals = "ett mål" if len(report.goals) == 1 else f"{number(len(report.goals))} mål"
+        out.append(f"{report.name} har {goals} med nyckeltal: {parts}.")
     else:
         out.append(f"{report.name} har inga mål med nyckeltal i Tillit.")
     partners = o.top_partners(3)
     if o.learning.findings and partners:
         names = [o.names.get(c, c) for c, _ in partners]
+        tested_all = sum(a.tested for a in o.learning.areas)
         out.append(
-            f"{report.name} ligger tydligt efter på {number(len(o.learning.findings))} nyckeltal; "
-            f"mest att lära finns hos {_join(names)}."
+            f"Bland alla {number(tested_all)} nyckeltal som prövas (inte bara översiktens) ligger "
+            f"{report.name} tydligt efter på {number(len(o.learning.findings))}; mest att lära "
+            f"finns hos {_join(names)}."
         )
     if report.trials:
         done = sum(
             1 for t in report.trials for _, ev in t.evaluations if ev is not None and ev.evaluation
         )
-        out.append(
-            f"{number(len(report.trials))} försök är registrerade; {number(done)} "
-            "utvärderingar av dem finns."
+        trials = (
+            "Ett försök är registrerat"
+            if len(report.trials) == 1
+            else (f"{number(len(report.trials))} försök är registrerade")
         )
+        evaluations = "en utvärdering" if done == 1 else f"{number(done)} utvärderingar"
+        out.append(f"{trials}; {evaluations} finns i rapporten.")
     return tuple(out)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from tillit import swedish
+from tillit.analyses import JUDGED_TIERS
 from tillit.query import Column
 from tillit.query._national_yearly import NationalReport
 from tillit.query._yearly import YearlyReport
@@ -46,6 +47,7 @@ def cell(value: Any, column: Column) -> str:
 
 _env.filters["cell"] = cell
 _env.filters["number"] = swedish.number
+_env.filters["genitive"] = swedish.genitive
 
 
 def report_css() -> str:
@@ -66,9 +68,10 @@ def _area_charts(report: YearlyReport) -> dict[str, dict[str, str]]:
         rows = []
         for r in area.key_results:
             c = r.comparison
-            shown = c.tier in TIER_WORDS
-            clear = 1 if c.tier.startswith("clearly_b") or c.tier == "clearly_higher" else 0
-            clear = -1 if c.tier in ("clearly_worse", "clearly_lower") else clear
+            shown = c.tier in JUDGED_TIERS
+            # colour says better or worse; "clearly higher/lower" (no known polarity) is
+            # neither, and drawn in grey
+            clear = {"clearly_better": 1, "clearly_worse": -1}.get(c.tier, 0)
             rows.append(
                 GapRow(
                     label=r.title.split(",")[0],
@@ -83,7 +86,8 @@ def _area_charts(report: YearlyReport) -> dict[str, dict[str, str]]:
         drawn = [row for row in rows if math.isfinite(row.gap)]
         clearly = [row.label for row in drawn if row.clear]
         alt = (
-            f"{area.area}: {report.name}s skillnad mot {report.peers_word} med 95 %-intervall "
+            f"{area.area}: {swedish.genitive(report.name)} skillnad mot {report.peers_word} "
+            "med 95 %-intervall "
             f"för {len(drawn)} nyckeltal. "
             + (
                 "Tydliga skillnader: "
@@ -135,6 +139,7 @@ def report_html(
         css_href=css_href,
         links=dict(links or {}),
         base=base,
+        web=css_href is not None,
         kind_word=report.unit_word,
     )
 
@@ -155,4 +160,5 @@ def national_html(
         css_href=css_href,
         links=dict(links or {}),
         base=base,
+        web=css_href is not None,
     )

@@ -32,6 +32,7 @@ from tillit.swedish._words import (
     count,
     count_of,
     dataset,
+    genitive,
     kpi_label,
     plural,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "difference",
     "distinguishing_decimals",
     "fold",
+    "genitive",
     "interval",
     "kpi_label",
     "kpi_unit",

@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from tillit.swedish._numbers import number
 
-__all__ = ["DATASETS", "NOUNS", "ROW_COUNTS", "count", "count_of", "dataset", "kpi_label", "plural"]
+__all__ = [
+    "DATASETS",
+    "NOUNS",
+    "ROW_COUNTS",
+    "count",
+    "count_of",
+    "dataset",
+    "genitive",
+    "kpi_label",
+    "plural",
+]
 
 #: Singular → plural of the nouns Tillit counts (an adjective agrees: gott → goda).
 NOUNS: dict[str, str] = {
@@ -99,3 +109,12 @@ def kpi_label(kpi: str, title: str | None) -> str:
     """How a KPI is named to a person: its title, with the id after it for those who look it
     up ("Invånare totalt, antal (N01951)"); the bare id only when no title is known."""
     return f"{title} ({kpi})" if title and title != kpi else kpi
+
+
+def genitive(name: str) -> str:
+    """A name in the genitive: "Kungsbacka" → "Kungsbackas", "Region Halland" → "Region
+    Hallands"; a name ending in s, x or z takes no s ("Borås", "Kalix", "Vännäs")."""
+    name = name.rstrip()
+    if not name or name[-1].lower() in "sxz":
+        return name
+    return name + "s"

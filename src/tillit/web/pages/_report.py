@@ -12,7 +12,8 @@ import contextlib
 import hashlib
 import threading
 from collections import OrderedDict
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Query, Request
@@ -22,6 +23,7 @@ from tillit.bank import TrialRecord
 from tillit.config import load_settings
 from tillit.errors import InvalidInputError, NoDataError
 from tillit.query import (
+    Loaded,
     NationalReport,
     TrialEvaluation,
     YearlyReport,
@@ -54,10 +56,11 @@ Year = Annotated[str | None, Query(max_length=8)]
 
 #: Rendered PDFs and workbooks kept (by the hash of their report's data).
 KEEP_FILES = 64
-#: How long a report waits for a trial's evaluation before saying it is being computed.
-EVALUATION_WAIT = 0.5
+#: How long a report waits for a trial's evaluation before saying it is being computed:
+#: not at all (a finished one is shown; one not yet computed is started for its page).
+EVALUATION_WAIT = 0.0
 
-_files: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+_files: OrderedDict[tuple[str, str, str], bytes] = OrderedDict()
 _files_lock = threading.Lock()
 _HEADERS = {**SECURITY_HEADERS, "Content-Security-Policy": PAGE_CSP}
 
@@ -75,6 +78,14 @@ def _year(latest: int, ar: str | None) -> int | None:
     return year
 
 
+def earlier_year(load: Callable[[], Loaded]) -> Loaded:
+    """The analyses of an earlier year, with the web's words when the store has none then."""
+    try:
+        return load()
+    except NoDataError as error:
+        raise NoDataError(error.message, hint="Välj ett senare år med ?ar=.") from error
+
+
 def _report(
     request: Request, state: WebState, code: str, kind: str, ar: str | None
 ) -> YearlyReport:
@@ -82,20 +93,29 @@ def _report(
     year = _year(data.year, ar)
     atlas = state.atlas
     assert atlas is not None  # loaded() raised otherwise
+    unit = resolve_code(data, code)
     if year is not None and year < data.year:
-        data = atlas.loaded(kind, as_of=year)
+        # An earlier year: that unit's analyses only (seconds), not the whole country's
+        # kept per year (a visitor could otherwise make the server reload it at will).
+        data = earlier_year(lambda: atlas.loaded_for(unit, kind, as_of=year))
     found = evaluator(request)
     store_stamp = atlas.stamp()
 
     def evaluate(trial: TrialRecord, kpi: str) -> TrialEvaluation | None:
-        prepared = found.get(atlas.store, store_stamp, state.bank, trial, kpi, wait=EVALUATION_WAIT)
+        """The trial page's evaluation when it is ready; otherwise it is started in the
+        background and the report says it is not evaluated yet."""
+        try:
+            prepared = found.get(
+                atlas.store, store_stamp, state.bank, trial, kpi, wait=EVALUATION_WAIT
+            )
+        except Exception:  # a full queue (503) or a failed fit: the trial page says which
+            return None
         return None if prepared is None else prepared.result
 
     return yearly_report(
         data,
-        resolve_code(data, code),
+        unit,
         bank=state.bank,
-        atlas=atlas,
         evaluate=evaluate,
         goals_max=load_settings().goals_max,
     )
@@ -114,20 +134,26 @@ def _links(kind: str, code: str, year: int | None) -> dict[str, str]:
     }
 
 
-def _file(report: YearlyReport, fmt: str) -> bytes:
-    """The report as ``fmt``, laid out once per content."""
-    digest = hashlib.sha256(orjson.dumps(report_data(report))).hexdigest()
-    key = (digest, fmt)
+def _file(data: dict[str, Any], fmt: str, base: str, render: Callable[[], bytes]) -> bytes:
+    """A report as ``fmt`` with links to ``base``, laid out once per content (``data``,
+    the report's JSON)."""
+    digest = hashlib.sha256(orjson.dumps(data)).hexdigest()
+    key = (digest, fmt, base)
     with _files_lock:
         if key in _files:
             _files.move_to_end(key)
             return _files[key]
-    data = report_bytes(report, fmt)
+    rendered = render()
     with _files_lock:
-        _files[key] = data
+        _files[key] = rendered
         while len(_files) > KEEP_FILES:
             _files.popitem(last=False)
-    return data
+    return rendered
+
+
+def _base(request: Request) -> str:
+    """The server's own address, put before Tillit's links in a downloaded file."""
+    return str(request.base_url).rstrip("/")
 
 
 def _answer(
@@ -153,8 +179,9 @@ def _answer(
             headers=_HEADERS,
         )
     name = report_filename(report, fmt)
+    base = _base(request)
     return Response(
-        _file(report, fmt),
+        _file(report_data(report), fmt, base, lambda: report_bytes(report, fmt, base=base)),
         media_type=MEDIA_TYPES[fmt],
         headers={**_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'},
     )
@@ -227,7 +254,7 @@ def warm_national(state: WebState) -> None:
     _national(state, None)
 
 
-def _national_answer(state: WebState, ar: str | None, fmt: str) -> Response:
+def _national_answer(request: Request, state: WebState, ar: str | None, fmt: str) -> Response:
     report = _national(state, ar)
     year = report.year if ar else None
     if fmt == "html":
@@ -245,16 +272,10 @@ def _national_answer(state: WebState, ar: str | None, fmt: str) -> Response:
             media_type=MEDIA_TYPES["json"],
             headers=_HEADERS,
         )
-    digest = hashlib.sha256(orjson.dumps(national_report_data(report))).hexdigest()
-    key = (digest, fmt)
-    with _files_lock:
-        data = _files.get(key)
-    if data is None:
-        data = national_bytes(report, fmt)
-        with _files_lock:
-            _files[key] = data
-            while len(_files) > KEEP_FILES:
-                _files.popitem(last=False)
+    base = _base(request)
+    data = _file(
+        national_report_data(report), fmt, base, lambda: national_bytes(report, fmt, base=base)
+    )
     name = national_filename(report, fmt)
     return Response(
         data,
@@ -264,20 +285,20 @@ def _national_answer(state: WebState, ar: str | None, fmt: str) -> Response:
 
 
 @router.get("/riket/rapport")
-def national_report_html(state: State, ar: Year = None) -> Response:
-    return _national_answer(state, ar, "html")
+def national_report_html(request: Request, state: State, ar: Year = None) -> Response:
+    return _national_answer(request, state, ar, "html")
 
 
 @router.get("/riket/rapport.pdf")
-def national_report_pdf(state: State, ar: Year = None) -> Response:
-    return _national_answer(state, ar, "pdf")
+def national_report_pdf(request: Request, state: State, ar: Year = None) -> Response:
+    return _national_answer(request, state, ar, "pdf")
 
 
 @router.get("/riket/rapport.xlsx")
-def national_report_xlsx(state: State, ar: Year = None) -> Response:
-    return _national_answer(state, ar, "xlsx")
+def national_report_xlsx(request: Request, state: State, ar: Year = None) -> Response:
+    return _national_answer(request, state, ar, "xlsx")
 
 
 @router.get("/riket/rapport.json")
-def national_report_json(state: State, ar: Year = None) -> Response:
-    return _national_answer(state, ar, "json")
+def national_report_json(request: Request, state: State, ar: Year = None) -> Response:
+    return _national_answer(request, state, ar, "json")
