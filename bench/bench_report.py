@@ -105,11 +105,13 @@ def main() -> int:
         if args.batch:
             out = Path(tmp) / "alla"
             t0 = time.perf_counter()
-            subprocess.run(
+            done = subprocess.run(
                 [str(TILLIT), "report", "--alla", "--format", "pdf", "-o", str(out)],
-                env=env, check=True, capture_output=True,
+                env=env, capture_output=True, text=True,
             )  # fmt: skip
             took = time.perf_counter() - t0
+            if done.returncode:
+                print(done.stderr[-2000:], file=sys.stderr)
             files = len(list(out.glob("*.pdf")))
             line(
                 "command line: tillit report --alla --format pdf",
