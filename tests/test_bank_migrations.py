@@ -17,7 +17,8 @@ from tillit.bank import (
 )
 from tillit.errors import NotFoundError, StoreError
 
-#: Mapped tables that later migrations add (0005: trials; 0006: login attempts; 0009: goals).
+#: Mapped tables that later migrations add (0005: trials; 0006: login attempts; 0009: goals;
+#: 0010: remisser).
 LATER_TABLES = frozenset(
     {
         "trials",
@@ -28,6 +29,11 @@ LATER_TABLES = frozenset(
         "goal_trials",
         "goal_examples",
         "goal_revisions",
+        "remisser",
+        "remiss_proposals",
+        "remiss_bodies",
+        "remiss_responses",
+        "remiss_stances",
     }
 )
 #: Mapped columns and indexes that later migrations add (0007: kinds and sources).

@@ -61,6 +61,25 @@ from tillit.bank._records import (
     TrialRecord,
     UserRecord,
 )
+from tillit.bank._remiss_models import (
+    BODY_KINDS,
+    Remiss,
+    RemissBody,
+    RemissProposal,
+    RemissResponse,
+    RemissStance,
+)
+from tillit.bank._remiss_pages import BodyMatcher, PageImport, import_remiss_pages, parse_page
+from tillit.bank._remiss_records import (
+    REMISS_FIELDS,
+    STANCES,
+    BodyRecord,
+    ProposalRecord,
+    RemissRecord,
+    ResponseRecord,
+    StanceRecord,
+)
+from tillit.bank._remisser import Remisser, remisser_of
 from tillit.bank._repository import Bank, open_bank
 from tillit.bank._search import (
     Hit,
@@ -78,6 +97,7 @@ from tillit.bank._transfer import export_bank, import_bank
 from tillit.bank._validate import EXAMPLE_FIELDS, TRIAL_FIELDS
 
 __all__ = [
+    "BODY_KINDS",
     "EXAMPLE_FIELDS",
     "EXAMPLE_KINDS",
     "GOAL_DIRECTIONS",
@@ -87,7 +107,9 @@ __all__ = [
     "INDICATOR_FIELDS",
     "KIND_LABELS",
     "ORGANISATION_KINDS",
+    "REMISS_FIELDS",
     "ROLES",
+    "STANCES",
     "STATUSES",
     "TRIAL_DIRECTIONS",
     "TRIAL_FIELDS",
@@ -97,6 +119,8 @@ __all__ = [
     "AuditRecord",
     "Bank",
     "Base",
+    "BodyMatcher",
+    "BodyRecord",
     "Example",
     "ExampleKpi",
     "ExamplePage",
@@ -121,11 +145,22 @@ __all__ = [
     "LoginSession",
     "Organisation",
     "OrganisationRecord",
+    "PageImport",
     "Passwords",
+    "ProposalRecord",
+    "Remiss",
+    "RemissBody",
+    "RemissProposal",
+    "RemissRecord",
+    "RemissResponse",
+    "RemissStance",
+    "Remisser",
+    "ResponseRecord",
     "RevisionRecord",
     "SearchFilters",
     "SearchResult",
     "SessionRecord",
+    "StanceRecord",
     "TargetChange",
     "TokenRecord",
     "Trial",
@@ -143,10 +178,13 @@ __all__ = [
     "head_revision",
     "import_bank",
     "import_jsonl",
+    "import_remiss_pages",
     "index_example",
     "index_examples",
     "open_bank",
     "organisation_code",
+    "parse_page",
+    "remisser_of",
     "repair_text",
     "search_examples",
     "similar_examples",
