@@ -1,0 +1,458 @@
+"""The rules of stance extraction on one sentence: tokens with lemmas, the stance cues, the
+scope of a negation, the modifiers that make a stance partial, and whose stance it is.
+
+Everything here works on one sentence (or one table row); tying a stance to a proposal and
+keeping one stance per proposal is :mod:`tillit.analyses._stances`. The rules are explained
+in docs/stances.md.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from tillit.swedish import fold, lemma
+
+TILLSTYRKER, DELVIS, AVSTYRKER, INGA = "tillstyrker", "delvis", "avstyrker", "inga_synpunkter"
+
+
+def wordset(words: str) -> frozenset[str]:
+    """A set of words written as one string: ``wordset("inte ej icke")``."""
+    return frozenset(words.split())
+
+
+_TOKEN = re.compile(r"\d+(?:\.\d+)*|[^\W\d_]+(?:[-:][^\W\d_]+)*|[^\w\s]")
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+    low: str
+    lemma: str
+    start: int
+    end: int
+
+    @property
+    def word(self) -> bool:
+        return self.text[0].isalnum()
+
+
+def tokens(text: str, start: int, end: int) -> list[Token]:
+    """The tokens of ``text[start:end]`` with their offsets in ``text``."""
+    out = []
+    for m in _TOKEN.finditer(text, start, end):
+        word = m.group()
+        low = word.lower()
+        lem = lemma(low) if word[0].isalpha() and "-" not in word and ":" not in word else low
+        out.append(Token(word, low, lem, m.start(), m.end()))
+    return out
+
+
+# --- cues: (stance, lemma slots, largest gap between slots) ----------------------------------
+# A slot is a set of lemmas; between two slots at most ``gap`` word tokens may stand.
+_POS, _NEG = TILLSTYRKER, AVSTYRKER
+_CUES: tuple[tuple[str, tuple[frozenset[str], ...], int], ...] = tuple(
+    (stance, tuple(frozenset(s.split("|")) for s in slots), gap)
+    for stance, slots, gap in (
+        (_POS, ("tillstyrka|tillstyrkande|bifalla",), 0),
+        (_POS, ("välkomna",), 0),
+        (_POS, ("ställa", "sig", "bakom"), 3),
+        (_POS, ("stå", "bakom"), 2),
+        (_POS, ("positiv", "till|på"), 1),
+        (_POS, ("dela", "bedömning|uppfattning|synsätt|slutsats|ståndpunkt|inställning"), 3),
+        (_POS, ("instämma",), 0),
+        (_NEG, ("avstyrka|avstyrkande",), 0),
+        (_NEG, ("avråda",), 0),
+        (_NEG, ("avslå|avvisa",), 0),
+        (_NEG, ("motsätta", "sig"), 1),
+        (_NEG, ("invända|invändning",), 0),
+        (_NEG, ("ifrågasätta", "behov|förslag|nödvändighet|lämplighet"), 3),
+        (_NEG, ("negativ", "till"), 1),
+    )
+)
+# Cues that need a word of the proposal right after them ("stödjer förslaget", not "stödjer
+# sina medlemmar") or a modal before them ("förslaget bör genomföras", "skäl att genomföra").
+_OBJECTS = wordset("förslag det detta denna dessa bedömning inriktning ambition utredning")
+_MODALS = wordset("böra skola ska kunna kan skäl anledning")
+NEGATORS = wordset("inte ej icke ingen ingenting aldrig knappast varken")
+_NOT_NEGATING = wordset("bara enbart endast minst")  # "inte bara", "inte minst"
+BOUNDARIES = wordset(", ; : och men samt eller eftersom då som vilket dock")
+_PARTIAL = (
+    ("delvis",),
+    ("i", "huvudsak"),
+    ("i", "stort"),
+    ("i", "princip"),
+    ("under", "förutsättning"),
+    ("förutsatt", "att"),
+    ("med", "förbehåll"),
+    ("med", "reservation"),
+    ("med", "undantag"),
+)
+_BUT = wordset("men dock")
+# A "men" clause that adds rather than restricts: "men ser dessutom ett behov av", "men med
+# följande tillägg", "men vill samtidigt betona vikten av".
+_ADDING = wordset("dessutom även också ytterligare tillägg tillägga")
+_EMPHASIS = wordset("betona framhålla understryka poängtera påminna notera")
+_RESTRICTING = wordset("måste endast bara inte ej förutsättning krav begränsa villkor")
+
+
+@dataclass(frozen=True)
+class Cue:
+    stance: str  # after negation and modifiers
+    first: int  # token index of the cue's first token
+    last: int  # token index of its last token
+    negated: bool
+
+
+def _match(toks: list[Token], i: int, slots: tuple[frozenset[str], ...], gap: int) -> int | None:
+    if toks[i].lemma not in slots[0] and toks[i].low not in slots[0]:
+        return None
+    at = i
+    for slot in slots[1:]:
+        found = None
+        for skipped, j in enumerate(range(at + 1, len(toks))):
+            if toks[j].lemma in slot or toks[j].low in slot:
+                found = j
+                break
+            if not toks[j].word or skipped == gap:
+                break
+        if found is None:
+            return None
+        at = found
+    return at
+
+
+def _has(toks: list[Token], lo: int, hi: int, phrase: tuple[str, ...]) -> bool:
+    n = len(phrase)
+    return any(
+        all(toks[k + m].low == phrase[m] or toks[k + m].lemma == phrase[m] for m in range(n))
+        for k in range(max(lo, 0), min(hi, len(toks)) - n + 1)
+    )
+
+
+def _negations(toks: list[Token], first: int, last: int) -> int:
+    """Negators in scope of the cue at ``first..last``: up to five word tokens before it (not
+    across a clause boundary), inside it, and the one word right after its verb."""
+    count = 0
+    k = first - 1
+    seen = 0
+    while k >= 0 and seen < 5 and toks[k].low not in BOUNDARIES:
+        if toks[k].lemma in NEGATORS and not (
+            k + 1 < len(toks) and toks[k + 1].low in _NOT_NEGATING
+        ):
+            count += 1
+        seen += 1
+        k -= 1
+    count += sum(1 for t in toks[first + 1 : last] if t.lemma in NEGATORS)
+    after = first + 1 if first == last else None
+    if after is not None and after < len(toks) and toks[after].low in ("inte", "ej"):
+        count += 1
+    return count
+
+
+def _no_views(toks: list[Token], i: int) -> int | None:
+    """The last token index of an "inga synpunkter" phrase starting the search at ``i``
+    ("inga synpunkter", "inte några synpunkter", "utan erinran", "ingen erinran", "inget att
+    erinra/anföra/tillägga", "avstår från att yttra sig"), or None."""
+    t = toks[i]
+    if t.lemma in ("synpunkt", "erinran", "kommentar", "erinra", "anföra", "tillägga"):
+        back = [toks[k] for k in range(max(0, i - 4), i)]
+        lemmas = [b.lemma for b in back]
+        if "ingen" in lemmas or "ingenting" in lemmas:
+            return i
+        if "någon" in lemmas and ("inte" in lemmas or "ej" in lemmas):
+            return i
+        if t.lemma == "erinran" and i > 0 and toks[i - 1].low == "utan":
+            return i
+    if t.lemma == "avstå":
+        for k in range(i + 1, min(i + 5, len(toks))):
+            if toks[k].lemma in ("yttra", "yttrande", "synpunkt", "kommentera"):
+                return k
+    return None
+
+
+def _partial(toks: list[Token], first: int, end: int) -> bool:
+    return any(_has(toks, first - 4, end, phrase) for phrase in _PARTIAL)
+
+
+def _restricts(toks: list[Token], last: int, end: int) -> bool:
+    """A "men"/"dock" after the cue (before ``end``) that restricts the stance."""
+    for k in range(last + 1, end):
+        if toks[k].low in _BUT:
+            rest = {t.lemma for t in toks[k + 1 : end]} | {t.low for t in toks[k + 1 : end]}
+            if rest & _ADDING:
+                return False
+            return not (rest & _EMPHASIS and not rest & _RESTRICTING)
+    return False
+
+
+def find_cues(toks: list[Token], *, cell: bool = False) -> list[Cue]:
+    """Every stance cue of one sentence (or table cell), in order, with negation, partial
+    modifiers and a restricting "men" applied. In a table cell a bare "delvis" is a cue."""
+    raw: list[tuple[str, int, int]] = []
+    i = 0
+    while i < len(toks):
+        end = _no_views(toks, i)
+        if end is not None:
+            raw.append((INGA, i, end))
+            i = end + 1
+            continue
+        hit = None
+        for stance, slots, gap in _CUES:
+            last = _match(toks, i, slots, gap)
+            if last is not None:
+                hit = (stance, i, last)
+                break
+        near = toks[max(0, i - 4) : i]
+        if (
+            hit is None
+            and toks[i].lemma == "stödja"
+            and any(t.lemma in _OBJECTS for t in toks[i + 1 : i + 4])
+        ) or (
+            hit is None
+            and toks[i].lemma == "genomföra"
+            and any(t.lemma in _MODALS or t.low in _MODALS for t in near)
+        ):
+            hit = (_POS, i, i)
+        if hit is None and cell and toks[i].low == "delvis":
+            hit = (DELVIS, i, i)
+        if hit is not None:
+            raw.append(hit)
+            i = hit[2] + 1
+        else:
+            i += 1
+    cues = []
+    for n, (stance, first, last) in enumerate(raw):
+        end = raw[n + 1][1] if n + 1 < len(raw) else len(toks)
+        negated = False
+        if stance in (_POS, _NEG) and _negations(toks, first, last) % 2 == 1:
+            stance = _NEG if stance == _POS else _POS
+            negated = True
+        if stance in (_POS, _NEG) and _partial(toks, first, end):
+            stance = DELVIS
+        if stance == _POS and n + 1 == len(raw) and _restricts(toks, last, end):
+            stance = DELVIS
+        cues.append(Cue(stance, first, last, negated))
+    return cues
+
+
+# --- whose stance: the respondent's, or another body's reported --------------------------
+SELF_WORDS = wordset(
+    """vi jag undertecknad kommunen regionen staden förbundet myndigheten nämnden styrelsen
+    kommunstyrelsen regionstyrelsen länsstyrelsen landstinget verket inspektionen rådet
+    kommunfullmäktige regionfullmäktige förvaltningen universitetet högskolan domstolen
+    sektionen avdelningen kontoret"""
+)
+OTHER_WORDS = wordset(
+    """utredningen utredaren utredarna delegationen kommittén regeringen departementet
+    remissinstanserna remissinstanser lagrådet riksdagen andra flera många"""
+)
+_NOT_NAMES = wordset("sou ds prop dnr i")
+
+
+def name_words(name: str, text: str = "") -> frozenset[str]:
+    """The folded words by which a respondent names itself: "Sveriges Kommuner och Landsting"
+    -> sveriges, kommuner, landsting, skl (its initials, and its aliases such as skr); a
+    genitive also without its -s; an abbreviation the text gives in brackets after the name
+    ("Inspektionen för vård och omsorg (IVO)")."""
+    words = re.findall(r"[^\W\d_]+", name)
+    small = ("och", "för", "i", "av", "med")
+    out = {fold(w) for w in words if len(w) > 1 and w.lower() not in small}
+    out |= {w[:-1] for w in out if w.endswith("s") and len(w) > 4}
+    initials = [w for w in words if w.lower() not in small]
+    if len(initials) >= 2:
+        out.add(fold("".join(w[0] for w in initials)))
+    canonical = _ALIASES.get(_norm(name), _norm(name))
+    out |= {a for a, c in _ALIASES.items() if c == canonical and " " not in a}
+    if text and name:
+        pattern = re.escape(name) + r"\s*\(([A-ZÅÄÖ]{2,})\)"
+        out |= {fold(m.group(1)) for m in re.finditer(pattern, text)}
+    return frozenset(out)
+
+
+def _is_name(toks: list[Token], k: int, sentence_start: int) -> bool:
+    t = toks[k]
+    if not t.word or not t.text[0].isupper() or t.low in _NOT_NAMES:
+        return False
+    if t.text.endswith((":s", "s")) and not t.text.isupper() and k > sentence_start:
+        return False  # a genitive ("Statskontorets rapport") is no subject
+    return k > sentence_start or (t.text.isupper() and len(t.text) > 1)
+
+
+def is_own(toks: list[Token], first: int, own_names: frozenset[str]) -> bool:
+    """Whether the cue at ``first`` is the respondent's own stance. The subject is the nearest
+    self word ("kommunen", "vi", the respondent's name) or other party ("Utredningen", "SKR",
+    any other capitalised name) before the cue; an inverted subject ("avstyrker regionen")
+    counts first. No subject at all (a passive, a protocol's "att tillstyrka", a table cell)
+    is the respondent's."""
+    for t in toks[first + 1 : first + 3]:
+        if t.low in SELF_WORDS or (t.text[0].isupper() and fold(t.low) in own_names):
+            return True
+    for k in range(first - 1, -1, -1):
+        t = toks[k]
+        if t.low in SELF_WORDS:
+            return True
+        if t.low in OTHER_WORDS or t.low.endswith("delegationen"):
+            return False
+        if t.word and t.text[0].isupper() and fold(t.low) in own_names:
+            return True
+        if _is_name(toks, k, 0):
+            return not own_names
+    return True
+
+
+# --- the respondent ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class RespondentMatch:
+    code: str | None  # the matched organisation's code, or None
+    name: str  # the respondent's name as written
+    quote: str
+    start: int
+    end: int
+    how: str  # "letterhead" | "signature" | "beretts_tillfalle" | "filename" | "none"
+
+
+# Former names and initials of organisations: the name in the organisation list they mean.
+_ALIASES = {
+    "skl": "sveriges kommuner och regioner",
+    "skr": "sveriges kommuner och regioner",
+    "sveriges kommuner och landsting": "sveriges kommuner och regioner",
+    "ivo": "inspektionen for vard och omsorg",
+    "esv": "ekonomistyrningsverket",
+    "msb": "myndigheten for samhallsskydd och beredskap",
+}
+_KINDS = {"kommun": ("kommun", "stad"), "stad": ("kommun", "stad"), "region": ("region",)}
+_SUBJECT = r"([A-ZÅÄÖ][^\n.!?]{1,80}?)"
+_INVITED = re.compile(
+    _SUBJECT + r"\s+har\s+(?:beretts|getts|givits|fått|ombetts|erbjudits|anmodats|inbjudits)\s+"
+    r"(?:tillfälle|möjlighet|rubricera|betänkande|remiss|[^\n.]{0,60}?på\s+remiss|yttra)"
+)
+_GIVEN = re.compile(r"har\s+(?:gett|givit|berett)\s+" + _SUBJECT + r"\s+(?:möjlighet|tillfälle)")
+_FROM = re.compile(
+    r"(?:[Yy]ttrande|[Rr]emissvar|[Rr]emissyttrande)\s+från\s+" + _SUBJECT + r"(?=\s+över|\s*$|\n)"
+)
+_FOR = re.compile(r"^(?:För|Kommunstyrelsen i|Regionstyrelsen i)\s+(.+)$")
+
+
+def _norm(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", fold(text)))
+
+
+def _org_forms(name: str) -> tuple[str, str | None, str | None]:
+    """(full folded name, base name without kommun/stad/region and genitive -s, its kind)."""
+    full = _norm(name)
+    words = full.split()
+    if len(words) >= 2 and words[-1] in ("kommun", "stad"):
+        base = " ".join(words[:-1])
+        return full, base[:-1] if base.endswith("s") else base, words[-1]
+    if len(words) >= 2 and words[0] == "region":
+        return full, " ".join(words[1:]), "region"
+    return full, None, None
+
+
+def _match_org(candidate: str, organisations: Sequence[tuple[str, str]]) -> tuple[str, str] | None:
+    """The organisation ``candidate`` names: the longest whole organisation name in it, an
+    alias ("SKL"), or a municipality's or region's own name with its kind ("Halmstads
+    kommun", "Kommunstyrelsen i Halmstad", "HALMSTAD")."""
+    text = f" {_norm(candidate)} "
+    if not text.strip():
+        return None
+    best: tuple[int, str, str] | None = None
+    for code, name in organisations:
+        full, base, kind = _org_forms(name)
+        score = 0
+        if f" {full} " in text:
+            score = 100 + len(full)
+        elif any(f" {a} " in text and c == full for a, c in _ALIASES.items()):
+            score = 90
+        elif base and kind:
+            for form in (base, base + "s"):
+                if f" {form} " in text:
+                    words = text.split()
+                    kinds = _KINDS[kind]
+                    if any(w.startswith(kinds) for w in words) or len(words) == len(form.split()):
+                        score = max(score, 50 + len(base))
+        if score and (best is None or score > best[0]):
+            best = (score, code, name)
+    return (best[1], best[2]) if best else None
+
+
+def find_respondent(text: str, organisations: Sequence[tuple[str, str]]) -> RespondentMatch:
+    """Who wrote the response: "X har beretts tillfälle att yttra sig" (or "har fått ... på
+    remiss", "Yttrande från X"), else the letterhead (the first short lines), else the
+    signature (the last lines), matched to ``organisations`` ((code, name) pairs). The first
+    candidate that names an organisation wins; without one, the first "beretts" phrase or
+    line that looks like an organisation is returned with ``code`` None. ``name`` is the name
+    as written, ``quote`` (``start``, ``end``) the phrase or line it was read from."""
+    candidates: list[tuple[int, int, str, int, int]] = []  # name span, how, quote span
+    for pattern in (_INVITED, _GIVEN, _FROM):
+        for m in pattern.finditer(text[:6000]):
+            s, e = m.span(1)
+            bracket = text.find("(", s, e)
+            candidates.append((s, bracket if bracket > s else e, "beretts_tillfalle", *m.span()))
+    lines = [(m.start(), m.end()) for m in re.finditer(r"[^\n]*\S[^\n]*", text)]
+    for s, e in lines[:10]:  # the letterhead: the first lines, up to the first long one
+        if len(text[s:e].split()) > 12:
+            break
+        candidates.append((s, e, "letterhead", s, e))
+    for s, e in reversed(lines[-10:]):
+        candidates.append((s, e, "signature", s, e))
+    candidates.sort(key=lambda c: ("beretts_tillfalle", "letterhead", "signature").index(c[2]))
+    for s, e, how, qs, qe in candidates:
+        found = _match_org(text[s:e], organisations) if organisations else None
+        if found is not None:
+            ns, ne = _span_of(text, s, e, found[1])
+            qs, qe = _strip_span(text, min(qs, ns), max(qe, ne))
+            return RespondentMatch(found[0], text[ns:ne], text[qs:qe], qs, qe, how)
+    for s, e, how, qs, qe in candidates:
+        line = text[s:e].strip()
+        if how == "beretts_tillfalle" or _FOR.match(line) or _looks_like_org(line):
+            s, e = _strip_span(text, s, e)
+            qs, qe = _strip_span(text, min(qs, s), max(qe, e))
+            return RespondentMatch(None, text[s:e], text[qs:qe], qs, qe, how)
+    return RespondentMatch(None, "", "", 0, 0, "none")
+
+
+_ORG_WORDS = re.compile(
+    r"\b(kommun|stad|region|landsting|förbund|myndighet|verket|inspektion|rådet|styrelsen|"
+    r"länsstyrelsen|universitet|högskola|Sveriges)\w*",
+    re.IGNORECASE,
+)
+
+
+def _looks_like_org(line: str) -> bool:
+    return bool(_ORG_WORDS.search(line)) and len(line.split()) <= 6 and not re.search(r"\d", line)
+
+
+def _strip_span(text: str, s: int, e: int) -> tuple[int, int]:
+    while s < e and not text[s].isalnum():
+        s += 1
+    while e > s and not text[e - 1].isalnum():
+        e -= 1
+    return s, e
+
+
+def _span_of(text: str, s: int, e: int, name: str) -> tuple[int, int]:
+    """The span of ``name`` (or its base) as written within ``text[s:e]``, else the stripped
+    line: folding keeps the length of Swedish letters, so offsets carry over."""
+    part = fold(text[s:e])
+    if len(part) == e - s:
+        full, base, _ = _org_forms(name)
+        aliases = sorted((a for a, c in _ALIASES.items() if c == full), key=len, reverse=True)
+        for form in (full, *aliases, base):
+            if not form:
+                continue
+            pattern = r"\b" + r"\W+".join(re.escape(w) for w in form.split()) + r"s?\b"
+            m = re.search(pattern, part)
+            if m:
+                start, end = s + m.start(), s + m.end()
+                if form == base:  # "Halmstads kommun": take the kind word with the base
+                    k = re.match(r"\s+(kommun|stad)\b", part[m.end() :])
+                    if k:
+                        end += k.end()
+                    r = re.search(r"\bregion\s+$", part[: m.start()])
+                    if r:
+                        start = s + r.start()
+                return start, end
+    return _strip_span(text, s, e)
