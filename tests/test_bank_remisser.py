@@ -210,8 +210,13 @@ def test_a_response_keeps_its_stances_with_exact_quotes_and_pages(
     with pytest.raises(InvalidInputError, match="stance"):
         _response(remisser, people.goteborg, remiss.id, [(None, "kanske", *TILLSTYRKER[2:])])
     assert remisser.remiss(None, remiss.id).responses == 1  # nothing written
-    renamed = remisser.update_response(people.goteborg, response.id, 1, {"organisation": "0180"})
-    assert (renamed.organisation_code, renamed.version) == ("0180", 2)
+    skr = bank.add_organisation("Sveriges Kommuner och Regioner", "other", actor=people.admin)
+    by_id = remisser.update_response(people.goteborg, response.id, 1, {"organisation": str(skr.id)})
+    assert (by_id.organisation_id, by_id.organisation_code, by_id.version) == (skr.id, None, 2)
+    renamed = remisser.update_response(people.goteborg, response.id, 2, {"organisation": "0180"})
+    assert (renamed.organisation_code, renamed.version) == ("0180", 3)
+    with pytest.raises(ConflictError):
+        remisser.update_response(people.goteborg, response.id, 2, {"respondent_name": "X"})
     assert "remiss.response.update" in _actions(bank, people.admin)
 
 

@@ -1,6 +1,7 @@
 """Consultations (remisser): create, edit with optimistic locking, delete, read and find a
 remiss with its proposals and consulted bodies. :class:`Remisser` adds the responses and
-their stances (:mod:`tillit.bank._remiss_review`); reach it with :func:`remisser_of`.
+their stances (:mod:`tillit.bank._remiss_responses`, :mod:`tillit.bank._remiss_review`);
+reach it with :func:`remisser_of`.
 
 Remisser and responses are public documents (remissvar are allmänna handlingar): anyone,
 also an anonymous visitor, reads them. A remiss has an owner (``organisation_id``): its
@@ -37,7 +38,7 @@ from tillit.bank._remiss_records import (
     may_write_remiss,
     stale,
 )
-from tillit.bank._remiss_review import RemissResponses
+from tillit.bank._remiss_review import RemissReview
 from tillit.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 
 __all__ = ["RemissBase", "Remisser", "remiss_snapshot", "remisser_of"]
@@ -133,7 +134,8 @@ class RemissBase(BankBase):
         if not may_write_remiss(user, remiss.organisation_id):
             raise PermissionDeniedError(
                 "Du får inte ändra den här remissen.",
-                hint="Remissens organisations redaktörer och administratörer får ändra den; "
+                hint="Remissens organisations redaktörer och administratörer får ändra den (på "
+                "kommandoraden: --user E-POST); "
                 "en inläst remiss utan organisation ändrar bara administratörer.",
             )
         return remiss
@@ -180,7 +182,8 @@ class RemissBase(BankBase):
             if user is None or user.role not in ("admin", "editor"):
                 raise PermissionDeniedError(
                     "Bara redaktörer och administratörer får skapa remisser.",
-                    hint="Be en administratör om redaktörsbehörighet för din organisation.",
+                    hint="Logga in som redaktör (på kommandoraden: --user E-POST), eller be en "
+                    "administratör om redaktörsbehörighet för din organisation.",
                 )
             owner = self._owner(session, user, fields.get("organisation"), True)
             self._check_url(session, fields.get("url"), None)
@@ -417,7 +420,7 @@ class RemissBase(BankBase):
             return self._remiss_records(session, [found])[0]
 
 
-class Remisser(RemissResponses, RemissBase):
+class Remisser(RemissReview, RemissBase):
     """Remisser, their responses and the stances of each, in the bank's database (reach it
     with :func:`remisser_of`). Every method runs in its own transaction and returns frozen
     records; ``actor`` is the logged-in user or None for an anonymous visitor."""
