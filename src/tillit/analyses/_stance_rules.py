@@ -392,8 +392,8 @@ def find_respondent(text: str, organisations: Sequence[tuple[str, str]]) -> Resp
             bracket = text.find("(", s, e)
             candidates.append((s, bracket if bracket > s else e, "beretts_tillfalle", *m.span()))
     lines = [(m.start(), m.end()) for m in re.finditer(r"[^\n]*\S[^\n]*", text)]
-    for s, e in lines[:10]:  # the letterhead: the first lines, up to the first long one
-        if len(text[s:e].split()) > 12:
+    for s, e in lines[:10]:  # the letterhead: the first lines, up to the first sentence
+        if len(text[s:e].split()) > 12 or text[s:e].rstrip().endswith("."):
             break
         candidates.append((s, e, "letterhead", s, e))
     for s, e in reversed(lines[-10:]):

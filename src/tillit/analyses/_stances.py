@@ -74,10 +74,10 @@ _HEADING = re.compile(
 )
 _LIST_ITEM = re.compile(r"^\s*(?:\d+[.)]\s+[a-zåäö]|[-•*–]\s)")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[*\s]+(?=[*\"”]*[A-ZÅÄÖ0-9])|:\s*\n")
-# Headings that leave every proposal (the summary, general views, background).
-_RESET = wordset(
-    """sammanfattning inledning bakgrund allmän övergripande övrig ärendebeskrivning
-    beskrivning ärende"""
+# Headings of the respondent's stance under a proposal's heading, which keep that proposal.
+_STANCE_HEADINGS = wordset(
+    """ställningstagande synpunkt kommentar bedömning yttrande beslut svar motivering slutsats
+    förbunden"""
 )
 _WHOLE = wordset(
     """förslagen betänkandet betänkandets betänkandena huvudbetänkandet promemorian
@@ -122,7 +122,7 @@ class _Proposals:
         children = [k for k in self.keys if k.startswith(number + ".")]
         if children:
             return children
-        parents = [k for k in self.keys if "." in k and number.startswith(k + ".")]
+        parents = [k for k in self.keys if number.startswith(k + ".")]
         return parents[-1:]
 
     def range(self, low: str, high: str) -> list[str]:
@@ -261,7 +261,9 @@ def extract_stances(
             match = index.by_words(words)
             if match is not None:
                 context, summary = ([match], "heading"), False
-            elif words & _RESET:
+            elif not words & _STANCE_HEADINGS:
+                # Any other heading leaves the proposal; "Förbundets ställningstagande",
+                # "Kommunens synpunkter" under a proposal's heading do not.
                 context = ([], "")
                 summary = "sammanfattning" in words
             continue

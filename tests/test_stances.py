@@ -1,0 +1,355 @@
+"""Stances per proposal of a consultation response, and its respondent
+(tillit.analyses._stances): on the seed (SKL's response on SOU 2018:47/48, whose own summary
+is the gold), on responses written for these tests (tests/stance_texts.py), on single rules,
+and as properties of generated texts."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.stance_texts import DEVELOPMENT, HELD_OUT, ORGANISATIONS, PROPOSALS, Response
+from tillit.analyses._stances import (
+    STANCES,
+    Proposal,
+    extract_stances,
+    find_respondent,
+)
+from tillit.errors import InvalidInputError
+
+T, D, A, N = STANCES[0], STANCES[1], STANCES[2], STANCES[3]
+BASES = {"section", "range", "heading", "words", "i_ovrigt", "general"}
+ALL = [Proposal(k, h) for k, h in PROPOSALS]
+
+
+def pairs(text: str, proposals: list[Proposal] = ALL, **kw: str) -> set[tuple[str | None, str]]:
+    return {(s.proposal, s.stance) for s in extract_stances(text, proposals, **kw)}
+
+
+# --- the seed: SKL's response, its summary's bold verbs as the gold -----------------------
+SEED = "seeds/004_7da4c9a1cc57801d.txt"
+
+# The summary's bullets, in order, with the body section each summarises (the bullets follow
+# the body's sections one by one). The stance is the bold verb's, read by the issue's own
+# definitions: "står bakom ... men innan sådana inrättas bör en analys göras" restricts the
+# proposal (delvis); "är positiva till försöksverksamhet men avslår förslaget" rejects the
+# proposal (avslår = avstyrker). The first bullet ("ser mycket positivt på att frågorna
+# belyses") is a general remark, and the last no stance. The summary has no bullet for 7.3.5.
+SEED_GOLD: tuple[tuple[str, str, str], ...] = (
+    ("SKL ställer sig bakom", "4", T),
+    ("SKL ställer sig också", "4", T),
+    ("SKL tillstyrker** att det kontinuerligt", "7.1.1", T),
+    ("SKL tillstyrker** förslaget att utforma", "7.1.1", T),
+    ("SKL delar uppfattningen", "7.1.2", T),
+    ("SKL tillstyrker** förslaget om ökad medfinansiering", "7.1.3", T),
+    ("SKL tillstyrker** förslaget att både kommuner", "7.1.3", T),
+    ("SKL avstyrker** förslaget att Statskontoret", "7.2.2", A),
+    ("SKL avstyrker** förslaget kring att kommuner", "7.2.2", A),
+    ("SKL tillstyrker** stärkt samverkan", "7.3.2", T),
+    ("SKL tillstyrker** förslaget och ser dessutom", "7.4.1", T),
+    ("SKL tillstyrker** delegationens förslag att bestämmelsen", "7.4.2", T),
+    ("SKL tillstyrker** delegationens förslag att patientsäkerhetslagens", "7.4.3", T),
+    ("SKL står bakom** behovet att det behövs lokala mötesplatser men innan", "7.6.1", D),
+    ("SKL avstyrker** i nuläget", "7.6.2", A),
+    ("SKL tillstyrker** förslaget om ett frikommunförsök", "7.6.3", T),
+    ("SKL är positiva** till försöksverksamhet men avslår", "7.6.4", A),
+)
+
+
+@pytest.fixture(scope="module")
+def seed(shared_data: Path) -> str:
+    return (shared_data.parent / SEED).read_text(encoding="utf-8")
+
+
+def seed_proposals(text: str) -> list[Proposal]:
+    """The proposals of SOU 2018:47/48 as the response's own numbered headings give them."""
+    pattern = r"^#+\s*\**\s*(\d+(?:\.\d+)*)\.?\s+(.+?)\**\s*$"
+    return [Proposal(m.group(1), m.group(2)) for m in re.finditer(pattern, text, re.M)]
+
+
+def test_the_seed_gold_is_the_summary_of_the_seed(seed: str) -> None:
+    summary = seed[seed.index("### Sammanfattning") : seed.index("## Allmänna synpunkter")]
+    bullets = [line for line in summary.splitlines() if line.startswith("- **")]
+    assert len(bullets) == len(SEED_GOLD) + 1  # the first is a general remark
+    for bullet, (verb, _, _) in zip(bullets[1:], SEED_GOLD, strict=True):
+        assert ("- **" + verb) in seed and bullet.startswith("- **" + verb[:12])
+    keys = {p.key for p in seed_proposals(seed)}
+    assert {key for _, key, _ in SEED_GOLD} <= keys
+
+
+@pytest.mark.parametrize("part", ["body", "whole"])
+def test_the_seeds_stances_agree_with_its_summary(seed: str, part: str) -> None:
+    text = seed[seed.index("## Allmänna synpunkter") :] if part == "body" else seed
+    proposals = seed_proposals(seed)
+    stances = extract_stances(text, proposals)
+    got = {(s.proposal, s.stance) for s in stances}
+    gold = {(key, stance) for _, key, stance in SEED_GOLD}
+    gold_keys = {key for key, _ in gold}
+    assert {p for p in got if p[0] in gold_keys} == gold
+    # Beyond the summary: 7.3.5 ("SKL delar synsättet ...") and nothing else.
+    assert {p for p in got if p[0] not in gold_keys} == {("7.3.5", T)}
+    for s in stances:
+        assert text[s.start : s.end] == s.quote
+        assert s.basis == "section"  # every body stance stands under its numbered heading
+
+
+def test_the_seeds_respondent_is_skr_by_its_signature(seed: str) -> None:
+    who = find_respondent(seed, ORGANISATIONS)
+    assert (who.code, who.name, who.how) == ("SKR", "Sveriges Kommuner och Landsting", "signature")
+    assert seed[who.start : who.end] == who.quote
+
+
+# --- the responses written for these tests ----------------------------------------------
+@pytest.mark.parametrize("response", DEVELOPMENT, ids=lambda r: r.name)
+def test_development_responses(response: Response) -> None:
+    who = find_respondent(response.text, ORGANISATIONS)
+    assert who.code == response.code
+    assert response.text[who.start : who.end] == who.quote and who.name in who.quote
+    stances = extract_stances(response.text, ALL, respondent=who.name)
+    assert {(s.proposal, s.stance) for s in stances} == set(response.gold)
+    assert len(stances) == len(set(response.gold))  # one stance per proposal
+
+
+@pytest.mark.parametrize("response", DEVELOPMENT + HELD_OUT, ids=lambda r: r.name)
+def test_every_quote_is_the_text_at_its_offsets(response: Response) -> None:
+    for s in extract_stances(response.text, ALL):
+        assert response.text[s.start : s.end] == s.quote and s.quote.strip() == s.quote
+        assert s.stance in STANCES and s.basis in BASES
+        assert s.proposal is None or s.proposal in {p.key for p in ALL}
+
+
+# --- single rules --------------------------------------------------------------------------
+HEAD = "7.1 En nationell konsultationsordning\n\n"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "stance"),
+    [
+        ("Kommunen tillstyrker förslaget.", T),
+        ("Kommunen kan inte tillstyrka förslaget.", A),
+        ("Kommunen har inget att invända mot förslaget.", T),
+        ("Kommunen ser inga skäl att inte genomföra förslaget.", T),
+        ("Kommunen anser att förslaget inte bör genomföras.", A),
+        ("Kommunen vill inte avstyrka förslaget.", T),
+        ("Kommunen ser inga skäl att motsätta sig förslaget.", T),
+        ("Kommunen är positiv till förslaget.", T),
+        ("Kommunen delar utredningens bedömning.", T),
+        ("Kommunen välkomnar förslaget.", T),
+        ("Kommunen ställer sig i huvudsak bakom förslaget.", D),
+        ("Kommunen instämmer delvis i förslaget.", D),
+        ("Kommunen tillstyrker förslaget under förutsättning att staten finansierar det.", D),
+        ("Kommunen tillstyrker förslaget men anser att det bara bör gälla kommuner.", D),
+        ("Kommunen tillstyrker förslaget men ser dessutom ett behov av uppföljning.", T),
+        ("Kommunen tillstyrker förslaget, men vill samtidigt betona vikten av samråd.", T),
+        ("Kommunen ifrågasätter behovet av en konsultationsordning.", A),
+        ("Kommunen avråder från förslaget.", A),
+        ("Kommunen avslår förslaget.", A),
+        ("Kommunen är positiv till samråd men avslår förslaget.", A),
+        ("Kommunen har inga synpunkter på förslaget.", N),
+        ("Kommunen har inte några synpunkter.", N),
+        ("Kommunen lämnar förslaget utan erinran.", N),
+        ("Förslaget tillstyrks.", T),
+    ],
+)
+def test_one_sentence_under_a_heading(sentence: str, stance: str) -> None:
+    assert pairs(HEAD + sentence, respondent="Kungsbacka kommun") == {("7.1", stance)}
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "SKR har tillstyrkt förslaget.",
+        "Sveriges Kommuner och Regioner har avstyrkt förslaget.",
+        "Utredningen föreslår att en konsultationsordning inrättas.",
+        "Delegationen bedömer att förslaget bör genomföras.",
+        "Regeringen avser att genomföra förslaget.",
+        "Utredningen delar regeringens bedömning.",
+        "I likhet med Region Halland, som har avstyrkt förslaget, har kommunen funderat.",
+        "Kommunen har under lång tid arbetat med samråd.",
+        "Det är mycket välkommet att frågan belyses.",
+    ],
+)
+def test_someone_elses_position_or_a_remark_is_no_stance(sentence: str) -> None:
+    assert pairs(HEAD + sentence, respondent="Kungsbacka kommun") == set()
+
+
+def test_ranges_lists_and_i_ovrigt() -> None:
+    text = (
+        "Kommunen tillstyrker förslagen i avsnitt 7.1–7.3.\n\n"
+        "Kommunen avstyrker förslagen i avsnitten 7.4 och 7.5.\n\n"
+        "I övrigt har kommunen inga synpunkter."
+    )
+    got = extract_stances(text, ALL, respondent="Kungsbacka kommun")
+    assert {(s.proposal, s.stance, s.basis) for s in got} == {
+        ("7.1", T, "range"),
+        ("7.2", T, "range"),
+        ("7.3", T, "range"),
+        ("7.4", A, "section"),
+        ("7.5", A, "section"),
+        ("7.6", N, "i_ovrigt"),
+        ("8.1", N, "i_ovrigt"),
+        ("8.2", N, "i_ovrigt"),
+    }
+    hyphen = "Regionen har inga synpunkter på avsnitt 7.1-7.3."
+    assert pairs(hyphen) == {("7.1", N), ("7.2", N), ("7.3", N)}
+
+
+def test_a_summary_and_a_body_stating_one_stance_give_one_the_bodys() -> None:
+    text = (
+        "Sammanfattning\n\nKommunen tillstyrker förslaget om en nationell "
+        "konsultationsordning.\n\n7.1 En nationell konsultationsordning\n\n"
+        "Kommunen tillstyrker förslaget."
+    )
+    (only,) = extract_stances(text, ALL, respondent="Kungsbacka kommun")
+    assert (only.proposal, only.stance, only.basis) == ("7.1", T, "section")
+    assert only.quote == "Kommunen tillstyrker förslaget."
+
+
+def test_a_heading_without_number_and_the_proposals_words() -> None:
+    text = (
+        "Frikommunförsök\n\nKommunen tillstyrker förslaget.\n\n"
+        "Kommunen avstyrker ett nationellt policylab.\n\n"
+        "Betänkandet i stort\n\nKommunen välkomnar betänkandet."
+    )
+    got = extract_stances(text, ALL, respondent="Kungsbacka kommun")
+    assert {(s.proposal, s.stance, s.basis) for s in got} == {
+        ("7.6", T, "heading"),
+        ("7.5", A, "words"),
+        (None, T, "general"),
+    }
+
+
+def test_a_stance_table_as_text_rows() -> None:
+    text = (
+        "Avsnitt | Ställningstagande | Kommentar\n"
+        "7.1 | Tillstyrker | Bra.\n7.2 | Avstyrks | Onödigt, vi avstyrker.\n"
+        "7.3 | Delvis |\n7.4 | Inga synpunkter |"
+    )
+    assert pairs(text) == {("7.1", T), ("7.2", A), ("7.3", D), ("7.4", N)}
+
+
+def test_a_protocol_extract() -> None:
+    text = (
+        "Beslut\n\nKommunstyrelsen beslutar att tillstyrka förslaget i avsnitt 7.2, att "
+        "avstyrka förslaget i avsnitt 7.6 samt att i övrigt lämna betänkandet utan erinran."
+    )
+    got = pairs(text, respondent="Kungsbacka kommun")
+    assert got == {("7.2", T), ("7.6", A)} | {(k, N) for k, _ in PROPOSALS if k not in "7.2 7.6"}
+
+
+def test_proposals_must_have_distinct_numbers() -> None:
+    with pytest.raises(InvalidInputError, match="två gånger"):
+        extract_stances("Kommunen tillstyrker.", [Proposal("7.1", "A"), Proposal("7.1", "B")])
+
+
+def test_subsections_and_parents() -> None:
+    fine = [Proposal("7.1.1", "Konsultation"), Proposal("7.1.2", "Systemanalys")]
+    assert pairs("Kommunen tillstyrker förslagen i avsnitt 7.1.", fine) == {
+        ("7.1.1", T),
+        ("7.1.2", T),
+    }
+    coarse = [Proposal("7", "Förslagen om styrning")]
+    assert pairs("Kommunen avstyrker förslaget i avsnitt 7.2.", coarse) == {("7", A)}
+
+
+# --- the respondent ------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "code", "how"),
+    [
+        ("KUNGSBACKA KOMMUN\nKommunstyrelsen\n\nYttrande", "1384", "letterhead"),
+        ("Yttrande\n\nKommunstyrelsen i Kungsbacka\n\nText.", "1384", "letterhead"),
+        ("Yttrande\n\nVår text om detta.\n\nFör Region Halland\n\nAnna Ek", "13", "signature"),
+        ("Svar\n\nText.\n\nSveriges Kommuner och Landsting\n\nLena Micko", "SKR", "signature"),
+        ("Svar\n\nSKL har beretts tillfälle att yttra sig.", "SKR", "beretts_tillfalle"),
+        ("Svar\n\nUmeå kommun har fått betänkandet på remiss.", "2480", "beretts_tillfalle"),
+        ("Yttrande från Halmstads kommun över SOU 2018:47\n\nText.", "1380", "beretts_tillfalle"),
+        ("Stockholms stad\n\nText.", "0180", "letterhead"),
+        ("Region Stockholm\n\nText.", "01", "letterhead"),
+    ],
+)
+def test_the_respondent_is_matched_to_its_organisation(text: str, code: str, how: str) -> None:
+    who = find_respondent(text, ORGANISATIONS)
+    assert (who.code, who.how) == (code, how)
+    assert text[who.start : who.end] == who.quote and who.name in who.quote
+
+
+def test_an_unknown_respondent_keeps_its_name_without_code() -> None:
+    text = "Svar\n\nGnosjö kommun har beretts tillfälle att yttra sig."
+    who = find_respondent(text, ORGANISATIONS)
+    assert (who.code, who.name, who.how) == (None, "Gnosjö kommun", "beretts_tillfalle")
+    nobody = find_respondent("Här står bara en mening utan avsändare i sig själv alls.", ())
+    assert (nobody.code, nobody.name, nobody.how) == (None, "", "none")
+
+
+# --- properties of generated texts -------------------------------------------------------
+TEMPLATES = {
+    T: [
+        "{who} tillstyrker förslaget.",
+        "{who} ställer sig bakom förslaget.",
+        "{who} har inget att invända mot förslaget.",
+        "{who} ser inga skäl att inte genomföra förslaget.",
+        "{who} välkomnar förslaget.",
+    ],
+    D: [
+        "{who} tillstyrker förslaget men anser att det bara bör gälla vissa kommuner.",
+        "{who} instämmer delvis i förslaget.",
+        "{who} tillstyrker förslaget under förutsättning att staten betalar.",
+    ],
+    A: [
+        "{who} avstyrker förslaget.",
+        "{who} kan inte tillstyrka förslaget.",
+        "{who} anser att förslaget inte bör genomföras.",
+        "{who} avråder från förslaget.",
+    ],
+    N: ["{who} har inga synpunkter på förslaget.", "{who} lämnar förslaget utan erinran."],
+}
+NOISE = [
+    "Utredningen föreslår att {topic} införs.",
+    "SKR har tillstyrkt förslaget.",
+    "Frågan om {topic} har diskuterats länge i kommunen.",
+    "Det är viktigt att kommunerna får stöd.",
+]
+
+
+@st.composite
+def responses(draw: st.DrawFn) -> tuple[str, dict[str, str]]:
+    who = draw(st.sampled_from(["Kommunen", "Regionen", "Kungsbacka kommun", "Vi"]))
+    keys = draw(st.lists(st.sampled_from(PROPOSALS), unique=True, min_size=1, max_size=5))
+    breaks = draw(st.sampled_from(["\n\n", "\n\n\n", " \n\n"]))
+    parts = [draw(st.sampled_from(["Kungsbacka kommun\nKommunstyrelsen", "Yttrande"]))]
+    gold = {}
+    for key, heading in keys:
+        stance = draw(st.sampled_from(STANCES))
+        bold = draw(st.booleans())
+        title = f"**{key} {heading}**" if bold else f"{key} {heading}"
+        sentence = draw(st.sampled_from(TEMPLATES[stance])).format(who=who)
+        noise = draw(st.sampled_from(NOISE)).format(topic=heading.lower())
+        if draw(st.booleans()):
+            sentence = f"{noise} {sentence}"
+        parts += [title, sentence]
+        gold[key] = stance
+    return breaks.join(parts), gold
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(responses())
+def test_generated_responses(response: tuple[str, dict[str, str]]) -> None:
+    text, gold = response
+    stances = extract_stances(text, ALL, respondent="Kungsbacka kommun")
+    for s in stances:
+        assert text[s.start : s.end] == s.quote
+        assert s.stance in STANCES and s.basis in BASES
+    assert {(s.proposal, s.stance) for s in stances} == set(gold.items())
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("abcåöÄ 7.1–-|\n*#,:()SKR")), max_size=300))
+def test_any_text_gives_exact_quotes(text: str) -> None:
+    for s in extract_stances(text, ALL):
+        assert text[s.start : s.end] == s.quote
+    who = find_respondent(text, ORGANISATIONS)
+    assert text[who.start : who.end] == who.quote
