@@ -98,6 +98,14 @@ from tillit.analyses._polarity import (
 )
 from tillit.analyses._scale import size_dependent
 from tillit.analyses._shrink import Shrunk, shrink
+from tillit.analyses._stances import (
+    STANCES,
+    Proposal,
+    RespondentMatch,
+    Stance,
+    extract_stances,
+    find_respondent,
+)
 from tillit.analyses._structure import (
     STRUCTURAL_KPIS,
     STRUCTURAL_VARIABLES,
@@ -138,6 +146,7 @@ __all__ = [
     "REASON_LABELS",
     "RECENT",
     "SLOPE_SD",
+    "STANCES",
     "STRUCTURAL_KPIS",
     "STRUCTURAL_VARIABLES",
     "TIER_LABELS",
@@ -183,7 +192,10 @@ __all__ = [
     "Polarity",
     "PolarityDecision",
     "Predictor",
+    "Proposal",
+    "RespondentMatch",
     "Shrunk",
+    "Stance",
     "StructuralPeers",
     "StructuralVariable",
     "Structure",
@@ -211,7 +223,9 @@ __all__ = [
     "denominator_rule",
     "estimate_noise",
     "evaluate_synthetic_control",
+    "extract_stances",
     "find_learning_partners",
+    "find_respondent",
     "fit_funnel",
     "fit_synthetic_control",
     "funnel",

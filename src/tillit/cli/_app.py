@@ -30,6 +30,7 @@ __all__ = [
     "main",
     "municipality_app",
     "parse_years",
+    "remiss_app",
     "split_ids",
     "store_for",
     "trial_app",
@@ -73,6 +74,11 @@ goal_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(goal_app, name="goal")
+remiss_app = typer.Typer(
+    help="Remisser: läs in remissvar och sammanställ ståndpunkterna förslag för förslag.",
+    no_args_is_help=True,
+)
+app.add_typer(remiss_app, name="remiss")
 
 
 class ExitCode(IntEnum):
@@ -198,6 +204,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     return result if isinstance(result, int) else ExitCode.OK
 
 
-# `tillit trial …` and `tillit goal …` have modules of their own; importing them adds their
-# commands to `trial_app` and `goal_app`.
-from tillit.cli import _goal, _trial  # noqa: E402, F401
+# `tillit trial …`, `tillit goal …` and `tillit remiss …` have modules of their own; importing
+# them adds their commands to `trial_app`, `goal_app` and `remiss_app`.
+from tillit.cli import _goal, _remiss, _trial  # noqa: E402, F401

@@ -84,6 +84,15 @@ from tillit.query._pages import (
     peers_overview,
     resolve_code,
 )
+from tillit.query._remiss import (
+    ANSWER_LABELS,
+    Compilation,
+    compilation_data,
+    compilation_tables,
+    compile_remiss,
+    parse_proposals,
+    read_response,
+)
 from tillit.query._reports import (
     ComparisonReport,
     LearnReport,
@@ -113,6 +122,7 @@ from tillit.query._trials import (
 from tillit.query._yearly import ReportTrial, YearlyReport, report_data, yearly_report
 
 __all__ = [
+    "ANSWER_LABELS",
     "GOAL_DIRECTION_LABELS",
     "PEER_KINDS",
     "RIKET",
@@ -127,6 +137,7 @@ __all__ = [
     "CitizenView",
     "Column",
     "ComparisonReport",
+    "Compilation",
     "Context",
     "FunnelView",
     "GoalAssessment",
@@ -161,6 +172,9 @@ __all__ = [
     "compare_data",
     "compare_report",
     "comparison_data",
+    "compilation_data",
+    "compilation_tables",
+    "compile_remiss",
     "edit_goal",
     "evaluate_panel_csv",
     "evaluate_trial",
@@ -188,6 +202,7 @@ __all__ = [
     "national_yearly_report",
     "parse_direction",
     "parse_goal_direction",
+    "parse_proposals",
     "partner_examples",
     "peers_data",
     "peers_overview",
@@ -197,6 +212,7 @@ __all__ = [
     "polarity_overrides",
     "prepare_goal",
     "prepare_indicators",
+    "read_response",
     "region_of",
     "register_trial",
     "report_data",

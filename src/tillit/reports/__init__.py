@@ -14,6 +14,7 @@ from tillit.reports._charts import (
 from tillit.reports._document import report_html
 from tillit.reports._excel import workbook
 from tillit.reports._pdf import pdf_from_html, print_stylesheet
+from tillit.reports._remiss import REMISS_FORMATS, remiss_bytes, remiss_docx, remiss_html
 from tillit.reports._series import series_chart, sparkline
 from tillit.reports._synth_charts import gap_chart, synth_chart
 from tillit.reports._yearly_formats import (
@@ -28,6 +29,7 @@ from tillit.reports._yearly_formats import (
 
 __all__ = [
     "MEDIA_TYPES",
+    "REMISS_FORMATS",
     "REPORT_FORMATS",
     "Chart",
     "FunnelLimits",
@@ -42,6 +44,9 @@ __all__ = [
     "national_filename",
     "pdf_from_html",
     "print_stylesheet",
+    "remiss_bytes",
+    "remiss_docx",
+    "remiss_html",
     "report_bytes",
     "report_filename",
     "report_html",

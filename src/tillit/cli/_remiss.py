@@ -1,0 +1,284 @@
+"""`tillit remiss …`: consultations. Import the government's remiss pages, create a remiss with
+its proposals, read the responses (PDF, DOCX, Markdown, text, HTML) with their stances per
+proposal, review a stance, and compile the stances proposal by proposal."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import orjson
+import typer
+
+from tillit.cli._app import remiss_app
+from tillit.cli._output import RichProgress, err_console, out_console, safe
+from tillit.config import Settings, load_settings
+from tillit.errors import InvalidInputError, TillitError
+
+if TYPE_CHECKING:
+    from tillit.bank import Bank, UserRecord
+
+_USER = typer.Option(None, "--user", "-u", help="Kontot som gör ändringen (e-post).")
+_FORMATS = ("table", "json", "csv", "html", "docx", "xlsx")
+
+
+def _bank(settings: Settings) -> Bank:
+    from tillit.bank import open_bank
+
+    return open_bank(settings.database_url)
+
+
+def _actor(bank: Bank, email: str | None) -> UserRecord | None:
+    """The acting user (--user): the command line runs on the machine that holds the bank,
+    so it acts as that account without a password, like `tillit user`."""
+    return None if email is None else bank.user_by_email(email)
+
+
+def _json(data: Any) -> None:
+    sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+@remiss_app.command("import-sidor")
+def import_pages_command(
+    path: Path = typer.Argument(..., help="Regeringens remissidor som JSONL (g0vse-format)."),
+    user: str | None = _USER,
+) -> None:
+    """Läs in remisser från regeringens remissidor: remitterat dokument, departement, sista
+    svarsdag, diarienummer och remissinstanser (matchade mot organisationerna)."""
+    from tillit.bank import import_remiss_pages
+
+    settings = load_settings()
+    bank = _bank(settings)
+    try:
+        report = import_remiss_pages(bank, path, actor=_actor(bank, user))
+    finally:
+        bank.close()
+    console = out_console()
+    console.print(
+        f"{report.read} sidor lästa på {report.seconds:.1f} s: {report.created} remisser nya, "
+        f"{report.updated} ändrade, {report.unchanged} oförändrade."
+    )
+    console.print(
+        f"Med remitterat dokument {report.with_document}, departement {report.with_ministry}, "
+        f"sista svarsdag {report.with_deadline}, diarienummer {report.with_diarienummer}, "
+        f"remissinstanser {report.with_bodies} (matchade {report.bodies_matched}, "
+        f"omatchade {report.bodies_unmatched})."
+    )
+    if report.unparsed:
+        console.print(f"[yellow]{len(report.unparsed)} rader kunde inte tolkas:[/yellow]")
+        for line, why in report.unparsed[:20]:
+            console.print(f"  rad {line}: {safe(why)}")
+
+
+@remiss_app.command("ny")
+def new_command(
+    title: str = typer.Option(..., "--titel", help="Remissens titel."),
+    document: str = typer.Option(
+        "", "--dokument", help='Det remitterade dokumentet, t.ex. "SOU 2018:47".'
+    ),
+    ministry: str = typer.Option("", "--departement", help="Departementet."),
+    diary: str = typer.Option("", "--diarienummer", help="Diarienumret, t.ex. Fi2018/02985."),
+    deadline: str = typer.Option("", "--sista-dag", help="Sista svarsdag, ÅÅÅÅ-MM-DD."),
+    proposals: Path | None = typer.Option(
+        None, "--forslag", help='Förslagen: en fil med "7.1 Rubrik" per rad, eller en CSV.'
+    ),
+    user: str | None = _USER,
+) -> None:
+    """Skapa en remiss, med förslagen ur en fil (en rad per förslag)."""
+    from tillit.bank import remisser_of
+    from tillit.query import parse_proposals
+
+    fields: dict[str, Any] = {
+        "title": title,
+        "document": document or None,
+        "ministry": ministry or None,
+        "diarienummer": diary or None,
+        "deadline": _date(deadline) if deadline else None,
+    }
+    rows = parse_proposals(_read(proposals)) if proposals else []
+    settings = load_settings()
+    bank = _bank(settings)
+    try:
+        remisser = remisser_of(bank)
+        actor = _actor(bank, user)
+        record = remisser.create_remiss(actor, fields)
+        if rows:
+            record = remisser.set_proposals(actor, record.id, rows)
+    finally:
+        bank.close()
+    out_console().print(
+        f"Remiss {record.id} skapad: {safe(record.document or '')} {safe(record.title)} "
+        f"({len(record.proposals)} förslag)."
+    )
+
+
+@remiss_app.command("forslag")
+def proposals_command(
+    remiss: str = typer.Argument(..., help="Remissen: nummer eller dokument (SOU 2018:47)."),
+    path: Path = typer.Argument(
+        ..., help='Förslagen: "7.1 Rubrik" per rad, eller en CSV; - läser stdin.'
+    ),
+    user: str | None = _USER,
+) -> None:
+    """Ange remissens förslag (ersätter de tidigare)."""
+    from tillit.bank import remisser_of
+    from tillit.query import parse_proposals
+
+    rows = parse_proposals(_read(path))
+    bank = _bank(load_settings())
+    try:
+        remisser = remisser_of(bank)
+        actor = _actor(bank, user)
+        record = remisser.set_proposals(actor, remisser.find_remiss(actor, remiss).id, rows)
+    finally:
+        bank.close()
+    out_console().print(f"Remiss {record.id} har {len(record.proposals)} förslag.")
+
+
+@remiss_app.command("svar")
+def responses_command(
+    remiss: str = typer.Argument(..., help="Remissen: nummer eller dokument (SOU 2018:47)."),
+    paths: list[Path] = typer.Argument(..., help="Remissvaren: PDF, DOCX, Markdown, text, HTML."),
+    respondent: str | None = typer.Option(
+        None,
+        "--remissinstans",
+        help="Vem svaret är från (kod eller namn), om det inte går att läsa ur det.",
+    ),
+    user: str | None = _USER,
+) -> None:
+    """Läs in remissvar: texten, vem som svarar och ståndpunkterna per förslag."""
+    from tillit.query import read_response
+
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise InvalidInputError(
+            f"Filen finns inte: {', '.join(missing)}.", hint="Ange remissvarens filer."
+        )
+    if respondent and len(paths) > 1:
+        raise InvalidInputError(
+            "--remissinstans gäller ett svar i taget.", hint="Läs in svaren ett och ett."
+        )
+    settings = load_settings()
+    bank = _bank(settings)
+    failed: list[str] = []
+    read = 0
+    try:
+        actor = _actor(bank, user)
+        with RichProgress(err_console(), unit="svar") as progress:
+            progress.stage(f"Remissvar ({len(paths)})", total=len(paths))
+            for path, text in _prefetch(paths):
+                try:
+                    record = read_response(
+                        bank, actor, remiss, text or path, filename=path.name, respondent=respondent
+                    )
+                    read += 1
+                    if len(paths) == 1:
+                        out_console().print(
+                            f"{safe(path.name)}: {safe(record.respondent_name)}, "
+                            f"{len(record.stances)} ståndpunkter."
+                        )
+                except TillitError as error:
+                    failed.append(f"{path.name}: {error.message}")
+                progress.advance()
+    finally:
+        bank.close()
+    out_console().print(f"Läste in {read} av {len(paths)} remissvar.")
+    if failed:
+        err_console().print("[red]Kunde inte läsas:[/red] " + safe("; ".join(failed)))
+        raise typer.Exit(1)
+
+
+def _prefetch(paths: list[Path]) -> Any:
+    """Each path with its bytes (read here; the extraction runs in read_response)."""
+    for path in paths:
+        yield path, path.read_bytes()
+
+
+@remiss_app.command("list")
+def list_command(limit: int = typer.Option(50, "--limit", help="Högst så många.")) -> None:
+    """Remisserna i banken, nyast först."""
+    from tillit.bank import remisser_of
+
+    bank = _bank(load_settings())
+    try:
+        records = remisser_of(bank).remisser(None, limit=limit)
+    finally:
+        bank.close()
+    console = out_console()
+    for r in records:
+        deadline = f", sista dag {r.deadline.isoformat()}" if r.deadline else ""
+        console.print(f"{r.id:>5}  {safe(r.document or '–')}  {safe(r.title)}{deadline}")
+
+
+@remiss_app.command("sammanstallning")
+def compilation_command(
+    remiss: str = typer.Argument(..., help="Remissen: nummer eller dokument (SOU 2018:47)."),
+    fmt: str = typer.Option(
+        "table", "--format", "-f", help="table, json, csv, html, docx eller xlsx."
+    ),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Fil att skriva."),
+    kinds: list[str] = typer.Option(
+        None,
+        "--slag",
+        help="Bara remissinstanser av detta slag: kommun, region, myndighet, organisation.",
+    ),
+) -> None:
+    """Sammanställ ståndpunkterna förslag för förslag: antal, vem som tycker vad, citaten."""
+    from tillit.query import ANSWER_LABELS, compile_remiss
+    from tillit.reports import remiss_bytes
+
+    fmt = fmt.strip().lower()
+    if fmt not in _FORMATS:
+        raise InvalidInputError(
+            f"Okänt format {fmt!r}.", hint="Välj table, json, csv, html, docx eller xlsx."
+        )
+    bank = _bank(load_settings())
+    try:
+        compilation = compile_remiss(bank, remiss, kinds=kinds or ())
+    finally:
+        bank.close()
+    if fmt == "table":
+        console = out_console()
+        r = compilation.remiss
+        answers = len(compilation.respondents)
+        console.print(f"[bold]{safe(r.document or '')} {safe(r.title)}[/bold]: {answers} remissvar")
+        for p in r.proposals:
+            counts = compilation.counts(p.key)
+            parts = ", ".join(
+                f"{ANSWER_LABELS[s][1]} {ANSWER_LABELS[s][0].lower()} {counts[s]}"
+                for s in ANSWER_LABELS
+                if counts.get(s)
+            )
+            console.print(f"{safe(p.key)} {safe(p.heading)}: {parts}")
+        if compilation.not_answered:
+            console.print("Har inte svarat: " + safe(", ".join(compilation.not_answered)))
+        return
+    data = remiss_bytes(compilation, fmt)
+    if output is None and fmt in ("json", "csv", "html"):
+        sys.stdout.write(data.decode("utf-8"))
+        return
+    path = output or Path(f"remissammanstallning-{compilation.remiss.id}.{fmt}")
+    path.write_bytes(data)
+    out_console().print(f"Skrev {safe(str(path))}.")
+
+
+def _read(path: Path | None) -> str:
+    if path is None or str(path) == "-":
+        return sys.stdin.read()
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise InvalidInputError(
+            f"Kan inte läsa {path}: {error}.", hint="Ange en textfil i UTF-8."
+        ) from error
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError as error:
+        raise InvalidInputError(
+            f"{text!r} är inget datum.", hint="Skriv sista svarsdag som ÅÅÅÅ-MM-DD."
+        ) from error
