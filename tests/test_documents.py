@@ -76,7 +76,7 @@ def _response_html() -> str:
 följande synpunkter.</p>
 <p class="mono">{"<br>".join(_SPLIT_LINES)}</p>
 <p>Kommunen delar utredningens bild av behovet av en nationell
-konsultationsordning<sup>1</sup> mellan staten och kommunsektorn.</p>
+konsultationsordning<sup>1</sup> mellan staten och kommunsektorn<sup>12</sup>.</p>
 <section class="page"><h2>7.1 En nationell konsultationsordning</h2>
 <p>Kommunstyrelsen tillstyrker förslaget om en nationell konsultationsordning för
 välfärdssektorn.</p>

@@ -174,42 +174,116 @@ def _read_pages(data: bytes, name: str, notes: list[str]) -> list[_Page]:
 
 
 _MARKS = set("0123456789*†‡")
+_GAP_BEFORE_PUNCTUATION = re.compile(r"(?<=\w) (?=[.,;:!?)](?:\s|$))")
+
+
+class _Char:
+    """One glyph, in pdfplumber's coordinates (points, ``top`` from the top of the page)."""
+
+    __slots__ = ("bold", "bottom", "size", "text", "top", "x0", "x1")
+
+    def __init__(self, glyph: Any, page_top: float) -> None:
+        self.text: str = glyph.get_text()
+        self.x0: float = glyph.x0
+        self.x1: float = glyph.x1
+        self.top: float = page_top - glyph.y1
+        self.bottom: float = page_top - glyph.y0
+        self.size: float = glyph.size
+        self.bold: bool = "bold" in glyph.fontname.lower()
 
 
 def _plumber_page(page: Any) -> _Page:
-    chars = page.chars
-    has_images = bool(page.images)
-    if not chars:
-        return _Page([], has_images, True, float(page.height))
-    sizes = [c["size"] for c in chars if not c["text"].isspace()]
-    body = statistics.median(sizes) if sizes else 10.0
+    """The lines of one pdfplumber page. The glyphs come from ``page.layout`` (pdfminer's
+    layout objects, which pdfplumber parses anyway) rather than ``page.chars``: turning every
+    glyph into pdfplumber's dictionary costs as much as parsing the page, and only the
+    text, box, size and weight are needed here."""
+    from pdfminer.layout import LTChar, LTContainer, LTImage
+
+    layout = page.layout
+    chars: list[_Char] = []
+    has_images = False
+    stack = [layout]
+    while stack:
+        container = stack.pop()
+        for item in container:
+            if isinstance(item, LTChar):
+                chars.append(_Char(item, layout.y1))
+            elif isinstance(item, LTImage):
+                has_images = True
+            elif isinstance(item, LTContainer):
+                stack.append(item)
+    height = float(page.height)
+    visible = [c for c in chars if c.text and not c.text.isspace()]
+    if not visible:
+        return _Page([], has_images, True, height)
+    body = statistics.median(c.size for c in visible)
     marks = _footnote_marks(chars, body)
-    if marks:
-        kept_ids = {id(c) for i, c in enumerate(chars) if i not in marks}
-        page = page.filter(lambda obj: obj.get("object_type") != "char" or id(obj) in kept_ids)
+    kept = [c for i, c in enumerate(chars) if i not in marks] if marks else chars
     lines = []
-    for line in page.extract_text_lines(return_chars=True, strip=True):
-        text = line["text"]
+    for line_chars in _cluster_lines(kept):
+        text = _line_text(line_chars)
+        if marks:  # the gap a removed mark left before punctuation reads as a space
+            text = _GAP_BEFORE_PUNCTUATION.sub("", text)
         if "(cid:" in text:
             text = re.sub(r"\(cid:\d+\)", "", text)
-        line_sizes = [c["size"] for c in line["chars"] if not c["text"].isspace()]
-        size = statistics.median(line_sizes) if line_sizes else body
-        letters = [c for c in line["chars"] if not c["text"].isspace()]
-        bold = sum("bold" in c["fontname"].lower() for c in letters) > len(letters) / 2
-        if text.strip():
-            lines.append(
-                _Line(text, line["x0"], line["x1"], line["top"], line["bottom"], size, bold)
+        glyphs = [c for c in line_chars if not c.text.isspace()]
+        if not text.strip() or not glyphs:
+            continue
+        lines.append(
+            _Line(
+                text,
+                min(c.x0 for c in glyphs),
+                max(c.x1 for c in glyphs),
+                min(c.top for c in glyphs),
+                max(c.bottom for c in glyphs),
+                statistics.median(c.size for c in glyphs),
+                sum(c.bold for c in glyphs) > len(glyphs) / 2,
             )
-    return _Page(lines, has_images, True, float(page.height))
+        )
+    return _Page(lines, has_images, True, height)
 
 
-def _footnote_marks(chars: Sequence[dict[str, Any]], body: float) -> set[int]:
+def _cluster_lines(chars: Sequence[_Char]) -> list[list[_Char]]:
+    """Glyphs grouped into lines: sorted by their top, a glyph more than 3 pt below the
+    first of the current line starts the next (as pdfplumber's ``y_tolerance``)."""
+    lines: list[list[_Char]] = []
+    anchor = -1e9
+    for char in sorted(chars, key=lambda c: c.top):
+        if char.top - anchor > 3.0:
+            lines.append([char])
+            anchor = char.top
+        else:
+            lines[-1].append(char)
+    return lines
+
+
+def _line_text(chars: Sequence[_Char]) -> str:
+    """A line's glyphs left to right, with a space where the gap between two glyphs is wider
+    than a fifth of their size (PDFs need not draw spaces), and a glyph drawn twice on top
+    of itself (fake bold) read once."""
+    parts: list[str] = []
+    previous: _Char | None = None
+    for char in sorted(chars, key=lambda c: c.x0):
+        if previous is not None:
+            if char.text == previous.text and abs(char.x0 - previous.x0) < 0.5:
+                continue
+            gap = char.x0 - previous.x1
+            if gap > 0.2 * max(char.size, previous.size) and not (
+                char.text.isspace() or previous.text.isspace()
+            ):
+                parts.append(" ")
+        parts.append(char.text)
+        previous = char
+    return "".join(parts)
+
+
+def _footnote_marks(chars: Sequence[_Char], body: float) -> set[int]:
     """Indexes of the characters that are footnote marks: digits (or ``*``/``†``/``‡``)
     raised by more than a quarter of the neighbouring text's size above its baseline, no
     larger than it, right beside it, and no larger than the page's usual text."""
 
-    def small(char: dict[str, Any]) -> bool:
-        return char["text"] in _MARKS and char["size"] <= 1.02 * body
+    def small(char: _Char) -> bool:
+        return char.text in _MARKS and char.size <= 1.02 * body
 
     marks: set[int] = set()
     for i, char in enumerate(chars):
@@ -219,15 +293,11 @@ def _footnote_marks(chars: Sequence[dict[str, Any]], body: float) -> set[int]:
             if not 0 <= j < len(chars):
                 continue
             other = chars[j]
-            if other["text"] in _MARKS or other["text"].isspace():
+            if other.text in _MARKS or other.text.isspace():
                 continue  # judged by the mark's own neighbours or the other side
-            near = abs(other["x1"] - char["x0"]) < 3 or abs(char["x1"] - other["x0"]) < 3
-            lift = other["bottom"] - char["bottom"]
-            if (
-                near
-                and other["size"] >= char["size"]
-                and 0.25 * other["size"] < lift < other["size"]
-            ):
+            near = abs(other.x1 - char.x0) < 3 or abs(char.x1 - other.x0) < 3
+            lift = other.bottom - char.bottom
+            if near and other.size >= char.size and 0.25 * other.size < lift < other.size:
                 marks.add(i)
                 break
     grown = True
@@ -239,7 +309,7 @@ def _footnote_marks(chars: Sequence[dict[str, Any]], body: float) -> set[int]:
                     0 <= j < len(chars)
                     and j not in marks
                     and small(chars[j])
-                    and abs(chars[j]["bottom"] - chars[i]["bottom"]) < 0.5
+                    and abs(chars[j].bottom - chars[i].bottom) < 0.5
                 ):
                     marks.add(j)
                     grown = True
@@ -260,7 +330,7 @@ def _pypdf_page(data: bytes, index: int) -> _Page:
 
 
 def _clean_pages(pages: Sequence[_Page], notes: list[str]) -> list[list[list[str]]]:
-    keys = [[_running_key(line, page) for line in page.lines] for page in pages]
+    keys = [_running_keys(page) for page in pages]
     top, bottom = running_lines(keys, zone=_ZONE)
     removed = {"running": 0, "number": 0, "contact": 0}
     result: list[list[list[str]]] = []
@@ -306,16 +376,44 @@ _TRAILING_PAGE = re.compile(
 )
 
 
-def _running_key(line: _Line, page: _Page) -> str:
-    """A header or footer stands at the same height on every page, in the top or bottom
-    quarter: with positions known, a line elsewhere has no key and the height (to 3 pt) is
-    part of the key, so body lines that happen to repeat do not count."""
-    key = running_key(clean_line(line.text))
-    if not page.geometry or not key:
-        return key
-    if 0.25 * page.height < line.top and line.bottom < 0.75 * page.height:
-        return ""
-    return f"{key}\x00{round(line.top / 3)}"
+def _running_keys(page: _Page) -> list[str]:
+    """The keys of a page's lines for :func:`running_lines`; ``""`` for a line that cannot
+    be a header or footer.
+
+    Without positions (pypdf) every line has its text's key. With positions, a header or
+    footer stands in the page's margin: the candidates at the top are the lines above the
+    widest gap among the first four lines, at the bottom those below the widest gap among
+    the last four, and only when that gap is clearly wider than the page's usual line
+    spacing; they must also lie in the top or bottom quarter of the page. The height (to
+    3 pt) is part of the key, so only lines at the same place on each page match. Body lines
+    that repeat, such as section headings ``7.1 …``, ``7.2 …`` at the top of each page,
+    therefore do not count.
+    """
+    lines = page.lines
+    if not page.geometry:
+        return [running_key(clean_line(line.text)) for line in lines]
+    gaps = [b.top - a.bottom for a, b in itertools.pairwise(lines)]
+    positive = [gap for gap in gaps if gap > 0]
+    heights = [line.bottom - line.top for line in lines]
+    clear = (statistics.median(positive) if positive else 0.0) + 0.5 * (
+        statistics.median(heights) if heights else 10.0
+    )
+    candidates: set[int] = set()
+    head = gaps[: _ZONE + 1]
+    if head and max(head) > clear:
+        candidates.update(range(head.index(max(head)) + 1))
+    tail = gaps[-(_ZONE + 1) :]
+    if tail and max(tail) > clear:
+        widest = len(gaps) - len(tail) + tail.index(max(tail))
+        candidates.update(range(widest + 1, len(lines)))
+    keys = []
+    for i, line in enumerate(lines):
+        key = running_key(clean_line(line.text))
+        in_margin = line.top < 0.25 * page.height or line.bottom > 0.75 * page.height
+        keys.append(
+            f"{key}\x00{round(line.top / 3)}" if key and in_margin and i in candidates else ""
+        )
+    return keys
 
 
 def _without_page_number(text: str) -> str:
