@@ -285,6 +285,30 @@ def test_an_unknown_respondent_keeps_its_name_without_code() -> None:
     assert (nobody.code, nobody.name, nobody.how) == (None, "", "none")
 
 
+def test_respondents_against_koladas_own_names(shared_data: Path) -> None:
+    """Kolada names municipalities bare ("Kungsbacka", "Halmstad") and regions "Region
+    Halland"; the addressee ("Finansdepartementet", "103 33 Stockholm") is never the
+    respondent."""
+    import json
+
+    path = shared_data / "kolada_api_metadata" / "municipality_v3_2026-03.values.json"
+    kolada = [(v["id"], v["title"]) for v in json.loads(path.read_text(encoding="utf-8"))]
+    ids = {title: code for code, title in kolada}
+    checked = 0
+    for response in DEVELOPMENT + HELD_OUT:
+        name = dict(ORGANISATIONS)[response.code]
+        base = re.sub(r"s? (kommun|stad)$", "", name)
+        title = name if name.startswith("Region ") else base
+        if title not in ids:
+            continue
+        who = find_respondent(response.text, kolada)
+        assert who.code == ids[title], (response.name, who)
+        checked += 1
+    assert checked >= 15
+    letter = "Finansdepartementet\n103 33 Stockholm\n\nYttrande\n\nText.\n\nHalmstads kommun"
+    assert find_respondent(letter, kolada).code == ids["Halmstad"]
+
+
 # --- properties of generated texts -------------------------------------------------------
 TEMPLATES = {
     T: [

@@ -332,6 +332,9 @@ _GIVEN = re.compile(r"har\s+(?:gett|givit|berett)\s+" + _SUBJECT + r"\s+(?:möjl
 _FROM = re.compile(
     r"(?:[Yy]ttrande|[Rr]emissvar|[Rr]emissyttrande)\s+från\s+" + _SUBJECT + r"(?=\s+över|\s*$|\n)"
 )
+# A postal address or the ministry a response is sent to ("Finansdepartementet", "103 33
+# Stockholm") names no respondent.
+_ADDRESSEE = re.compile(r"\b\d{3} ?\d{2}\b|departement|regeringskansliet|\bbox\b", re.I)
 _FOR = re.compile(r"^(?:För|Kommunstyrelsen i|Regionstyrelsen i)\s+(.+)$")
 
 
@@ -362,8 +365,10 @@ def _match_org(candidate: str, organisations: Sequence[tuple[str, str]]) -> tupl
     for code, name in organisations:
         full, base, kind = _org_forms(name)
         score = 0
-        if f" {full} " in text:
-            score = 100 + len(full)
+        if f" {full} " in text or (
+            kind is None and re.search(rf" {re.escape(full)}s? (kommun|stad) ", text)
+        ):
+            score = 100 + len(full)  # "Kungsbacka kommun"; a bare "Halmstad" as "Halmstads kommun"
         elif any(f" {a} " in text and c == full for a, c in _ALIASES.items()):
             score = 90
         elif base and kind:
@@ -395,9 +400,11 @@ def find_respondent(text: str, organisations: Sequence[tuple[str, str]]) -> Resp
     for s, e in lines[:10]:  # the letterhead: the first lines, up to the first sentence
         if len(text[s:e].split()) > 12 or text[s:e].rstrip().endswith("."):
             break
-        candidates.append((s, e, "letterhead", s, e))
+        if not _ADDRESSEE.search(text[s:e]):
+            candidates.append((s, e, "letterhead", s, e))
     for s, e in reversed(lines[-10:]):
-        candidates.append((s, e, "signature", s, e))
+        if not _ADDRESSEE.search(text[s:e]):
+            candidates.append((s, e, "signature", s, e))
     candidates.sort(key=lambda c: ("beretts_tillfalle", "letterhead", "signature").index(c[2]))
     for s, e, how, qs, qe in candidates:
         found = _match_org(text[s:e], organisations) if organisations else None
