@@ -84,9 +84,15 @@ def new_command(
     proposals: Path | None = typer.Option(
         None, "--forslag", help='Förslagen: en fil med "7.1 Rubrik" per rad, eller en CSV.'
     ),
+    bodies: list[str] = typer.Option(
+        None,
+        "--instans",
+        help="En remissinstans (namn, t.ex. 'Ale kommun'); matchas mot organisationerna. "
+        "Upprepa för fler.",
+    ),
     user: str | None = _USER,
 ) -> None:
-    """Skapa en remiss, med förslagen ur en fil (en rad per förslag)."""
+    """Skapa en remiss, med förslagen ur en fil (en rad per förslag) och remissinstanserna."""
     from tillit.bank import remisser_of
     from tillit.query import parse_proposals
 
@@ -96,6 +102,7 @@ def new_command(
         "ministry": ministry or None,
         "diarienummer": diary or None,
         "deadline": _date(deadline) if deadline else None,
+        "bodies": [name.strip() for name in bodies or () if name.strip()],
     }
     rows = parse_proposals(_read(proposals)) if proposals else []
     settings = load_settings()
@@ -180,13 +187,15 @@ def responses_command(
                             f"{len(record.stances)} ståndpunkter."
                         )
                 except TillitError as error:
-                    failed.append(f"{path.name}: {error.message}")
+                    failed.append(f"{error.message} {error.hint or ''}".strip())
                 progress.advance()
     finally:
         bank.close()
     out_console().print(f"Läste in {read} av {len(paths)} remissvar.")
     if failed:
-        err_console().print("[red]Kunde inte läsas:[/red] " + safe("; ".join(failed)))
+        err_console().print("[red]Kunde inte läsas:[/red]")
+        for line in failed:
+            err_console().print("  " + safe(line))
         raise typer.Exit(1)
 
 

@@ -1,0 +1,214 @@
+"""A remiss end to end, as a new user would run it (issue "Consultation"): create the remiss
+of SOU 2018:47/48 with its proposals, read SKL's response and responses of our own in other
+formats, review a stance, and compile: every count and quote right."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import docx
+import openpyxl
+import pytest
+
+from tests.test_stances import SEED, SEED_GOLD, seed_proposals
+from tillit.bank import open_bank, remisser_of, upgrade
+from tillit.cli import main
+from tillit.config import Settings
+from tillit.reports import pdf_from_html
+
+ADMIN = "admin@example.se"
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, " ".join(captured.err.split())
+
+
+@pytest.fixture
+def remiss_env(tillit_env: Settings, shared_data: Path, tmp_path: Path) -> dict[str, Any]:
+    """A bank with the municipalities, SKL and an admin; SKL's response as Markdown, a
+    municipality's as DOCX and a region's as PDF; the proposals from the seed's headings."""
+    upgrade(tillit_env.database_url)
+    bank = open_bank(tillit_env.database_url)
+    try:
+        bank.seed_organisations(
+            [
+                ("1384", "Kungsbacka", "kommun"),
+                ("1380", "Halmstad", "kommun"),
+                ("0013", "Region Halland", "region"),
+            ]
+        )
+        bank.add_organisation("Sveriges Kommuner och Landsting", "other")
+        bank.add_user(ADMIN, "ett långt lösenord", "Admin", "admin")
+    finally:
+        bank.close()
+    seed = (shared_data.parent / SEED).read_text(encoding="utf-8")
+    proposals = tmp_path / "forslag.txt"
+    proposals.write_text(
+        "\n".join(f"{p.key} {p.heading}" for p in seed_proposals(seed)), encoding="utf-8"
+    )
+    skl = tmp_path / "skl.md"
+    skl.write_text(seed, encoding="utf-8")
+    document = docx.Document()
+    document.add_paragraph("Kungsbacka kommun")
+    document.add_paragraph("Yttrande över Med tillit växer handlingsutrymmet (SOU 2018:47)")
+    document.add_paragraph(
+        "Kungsbacka kommun har beretts tillfälle att yttra sig över betänkandet."
+    )
+    document.add_heading("7.1.1 En nationell konsultationsordning", level=2)
+    document.add_paragraph("Kungsbacka kommun tillstyrker förslaget om en konsultationsordning.")
+    document.add_heading("7.6.2 Ett nationellt policylab", level=2)
+    document.add_paragraph("Kommunen avstyrker förslaget om ett nationellt policylab.")
+    document.add_paragraph("I övrigt har kommunen inga synpunkter.")
+    kungsbacka = tmp_path / "kungsbacka.docx"
+    document.save(kungsbacka)
+    region = tmp_path / "region-halland.pdf"
+    region.write_bytes(
+        pdf_from_html(
+            '<html lang="sv"><head><title>Yttrande</title></head><body>'
+            "<p>Region Halland</p><h1>Yttrande över SOU 2018:47</h1>"
+            "<p>Region Halland ställer sig bakom förslaget om en nationell "
+            "konsultationsordning (avsnitt 7.1.1).</p>"
+            "<p>Region Halland har inga synpunkter på avsnitt 7.6.1–7.6.4.</p>"
+            "<p>Med vänlig hälsning</p><p>Region Halland</p></body></html>"
+        )
+    )
+    return {"proposals": proposals, "skl": skl, "kungsbacka": kungsbacka, "region": region}
+
+
+def test_a_remiss_from_creation_to_compilation(
+    remiss_env: dict[str, Any], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, out, err = _run(
+        capsys, "remiss", "ny", "--titel", "Med tillit växer handlingsutrymmet",
+        "--dokument", "SOU 2018:47", "--departement", "Finansdepartementet",
+        "--sista-dag", "2018-10-31", "--forslag", str(remiss_env["proposals"]),
+        "--instans", "Kungsbacka kommun", "--instans", "Halmstads kommun",
+        "--instans", "Region Halland", "--instans", "Sveriges Kommuner och Landsting",
+        "--user", ADMIN,
+    )  # fmt: skip
+    assert code == 0, err
+    assert "Remiss 1 skapad" in out
+    code, out, err = _run(
+        capsys, "remiss", "svar", "SOU 2018:47",
+        str(remiss_env["skl"]), str(remiss_env["kungsbacka"]), str(remiss_env["region"]),
+        "--user", ADMIN,
+    )  # fmt: skip
+    assert code == 0, err
+    assert "Läste in 3 av 3 remissvar" in out
+    code, out, err = _run(capsys, "remiss", "sammanstallning", "1", "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    by = {(s["respondent"], s["section"]): s for s in data["stances"]}
+    respondents = {r["name"]: r for r in data["respondents"]}
+    assert respondents.keys() >= {"Kungsbacka kommun", "Region Halland"} or (
+        {r["organisation_code"] for r in data["respondents"]} >= {"1384", "0013"}
+    )
+    skl = next(r["name"] for r in data["respondents"] if r["file"] == "skl.md")
+    # SKL's stances are its own summary's (the gold of the seed)
+    gold: dict[str, set[str]] = {}
+    for _, key, stance in SEED_GOLD:
+        gold.setdefault(key, set()).add(stance)
+    for key, stances in gold.items():
+        assert by[(skl, key)]["stance"] in stances, (key, by.get((skl, key)))
+    # the municipality's DOCX: two stances, "i övrigt" for the rest
+    kungsbacka = next(r["name"] for r in data["respondents"] if r["file"] == "kungsbacka.docx")
+    assert by[(kungsbacka, "7.1.1")]["stance"] == "tillstyrker"
+    assert by[(kungsbacka, "7.6.2")]["stance"] == "avstyrker"
+    assert by[(kungsbacka, "7.4.1")]["stance"] == "inga_synpunkter"
+    # the region's PDF: a range
+    region = next(r["name"] for r in data["respondents"] if r["file"] == "region-halland.pdf")
+    assert by[(region, "7.1.1")]["stance"] == "tillstyrker"
+    assert {by[(region, k)]["stance"] for k in ("7.6.1", "7.6.2", "7.6.3", "7.6.4")} == {
+        "inga_synpunkter"
+    }
+    assert by[(region, "7.6.1")]["page"] == 1
+    # every quote is an exact substring of its response's text
+    bank = open_bank_from_env()
+    try:
+        remisser = remisser_of(bank)
+        texts = {r.file_name: r.text for r in remisser.responses(None, 1)}
+        for s in data["stances"]:
+            assert s["quote"] in texts[s["file"]], s
+        # a reviewer corrects one stance; the compilation shows it, confirmed
+        response = next(r for r in remisser.responses(None, 1) if r.file_name == "kungsbacka.docx")
+        stance = next(s for s in response.stances if s.proposal_key == "7.6.2")
+        admin = bank.user_by_email(ADMIN)
+        remisser.correct_stance(admin, stance.id, stance.version, {"stance": "delvis"})
+    finally:
+        bank.close()
+    code, out, err = _run(capsys, "remiss", "sammanstallning", "1", "--format", "json")
+    corrected = {(s["respondent"], s["section"]): s for s in json.loads(out)["stances"]}
+    assert corrected[(kungsbacka, "7.6.2")]["stance"] == "delvis"
+    assert corrected[(kungsbacka, "7.6.2")]["confirmed"] is True
+    # counts per proposal add up to the respondents, with "ej besvarat"
+    for p in json.loads(out)["proposals"]:
+        assert sum(p["counts"].values()) == 3
+    # who was consulted and did not answer
+    assert json.loads(out)["not_answered"] == ["Halmstads kommun"]
+    # only municipalities
+    code, out, err = _run(
+        capsys, "remiss", "sammanstallning", "1", "--format", "json", "--slag", "kommun"
+    )
+    only = json.loads(out)
+    assert {r["kind"] for r in only["respondents"]} == {"kommun"}
+    # the documents
+    for fmt in ("docx", "xlsx", "csv", "html"):
+        target = tmp_path / f"sammanstallning.{fmt}"
+        code, out, err = _run(
+            capsys, "remiss", "sammanstallning", "1", "--format", fmt, "-o", str(target)
+        )
+        assert code == 0, err
+    word = docx.Document(str(tmp_path / "sammanstallning.docx"))
+    headings = [p.text for p in word.paragraphs if p.style.name.startswith("Heading 2")]
+    assert "7.1.1 " + next(h for h in headings if h.startswith("7.1.1"))[6:] in headings
+    assert len([h for h in headings if h[:1].isdigit()]) == len(data["proposals"])
+    book = openpyxl.load_workbook(io.BytesIO((tmp_path / "sammanstallning.xlsx").read_bytes()))
+    assert book.sheetnames[1:] == ["antal", "matris", "citat", "ej_svarat"]
+    csv_text = (tmp_path / "sammanstallning.csv").read_text(encoding="utf-8")
+    assert csv_text.splitlines()[0] == (
+        "respondent,organisation_code,section,proposal,stance,quote,file,page,confirmed"
+    )
+    html = (tmp_path / "sammanstallning.html").read_text(encoding="utf-8")
+    assert '<html lang="sv">' in html and "Tillstyrker delvis" in html
+
+
+def open_bank_from_env() -> Any:
+    from tillit.config import load_settings
+
+    return open_bank(load_settings().database_url)
+
+
+def test_a_scanned_pdf_and_a_wrong_file_are_refused_in_swedish(
+    remiss_env: dict[str, Any], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, _out, err = _run(
+        capsys, "remiss", "ny", "--titel", "Prov", "--forslag", str(remiss_env["proposals"]),
+        "--user", ADMIN,
+    )  # fmt: skip
+    assert code == 0, err
+    scanned = tmp_path / "skannad.pdf"
+    pixel = (
+        "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk"
+        "+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+    )
+    scanned.write_bytes(
+        pdf_from_html(
+            '<html lang="sv"><head><title>Skannad</title></head><body>'
+            f'<img src="{pixel}" alt="en skannad sida" style="width:15cm"></body></html>'
+        )
+    )
+    odd = tmp_path / "svar.exe"
+    odd.write_bytes(b"MZ\x00\x01")
+    code, out, err = _run(capsys, "remiss", "svar", "1", str(scanned), str(odd), "--user", ADMIN)
+    assert code == 1
+    assert "Läste in 0 av 2 remissvar" in out
+    assert "textlager" in err and "ocrmypdf" in err
+    assert "svar.exe" in err
+    code, _out, err = _run(capsys, "remiss", "sammanstallning", "2", "--format", "pdf")
+    assert code != 0 and "Okänt format" in err
