@@ -15,6 +15,8 @@ from tillit.web.pages import (
     _goals,
     _kpis,
     _regions,
+    _remiss,
+    _remiss_forms,
     _report,
     _trial_form,
     _trials,
@@ -47,6 +49,8 @@ for _module in (
     _goals,
     _report,
     _citizen,
+    _remiss_forms,
+    _remiss,
     _accessibility,
 ):
     pages_router.include_router(_module.router)
