@@ -168,11 +168,14 @@ def main() -> None:
         f"{len(results) - len(wrong)} ok, {len(wrong)} wrong",
     )
     line("load average (1 min) at the end", f"{os.getloadavg()[0]:.2f}")
-    met = pooled < TARGET_S and not wrong
-    line(
-        f"target: {args.count} PDFs extracted < {TARGET_S:.0f} s on {args.processes} cores",
-        ("MET" if met else "NOT MET") + " (the compilation comes on top)",
-    )
+    target = f"target: {args.count} PDFs extracted < {TARGET_S:.0f} s on {args.processes} cores"
+    line(f"{target}, wall time", _status(pooled < TARGET_S and not wrong))
+    line(f"{target}, idle cores (CPU / cores)", _status(cpu / args.processes < TARGET_S))
+    print("(the compilation of the stances comes on top of both)")
+
+
+def _status(ok: bool) -> str:
+    return "MET" if ok else "NOT MET"
 
 
 if __name__ == "__main__":

@@ -218,6 +218,34 @@ def test_pdf_paragraph_running_over_a_page_break_is_one_paragraph_on_two_pages()
     assert not any("sidhuvud" in note for note in result.notes)
 
 
+@pytest.mark.parametrize(
+    ("where", "content", "printed"),
+    [
+        ("bottom-center", '"- " counter(page) " -"', "- 2 -"),
+        ("bottom-right", 'counter(page) " (" counter(pages) ")"', "2 (2)"),
+        ("top-right", '"Sida " counter(page) " av " counter(pages)', "Sida 2 av 2"),
+        ("bottom-center", '"Page " counter(page) " of " counter(pages)', "Page 2 of 2"),
+        ("bottom-right", "counter(page)", "2"),
+    ],
+)
+def test_pdf_page_numbers_in_their_usual_forms_are_removed(
+    where: str, content: str, printed: str
+) -> None:
+    pdf = _pdf(
+        f"<style>@page {{ size: A5; margin: 20mm; @{where} {{ content: {content}; }} }}</style>"
+        "<p>Regionen tillstyrker förslaget.</p>"
+        '<p style="break-before: page">Regionen avstyrker förslaget om policylab.</p>'
+    )
+    raw = PdfReader(io.BytesIO(pdf)).pages[1].extract_text()
+    assert printed in raw
+    result = extract_text(pdf, filename="sidnummer.pdf")
+    assert result.text == (
+        "Regionen tillstyrker förslaget.\n\nRegionen avstyrker förslaget om policylab."
+    )
+    assert result.notes == ("2 sidnummer togs bort.",)
+    assert result.page_of(result.text.index("avstyrker")) == 2
+
+
 def test_pdf_of_an_image_only_needs_ocr_and_says_so_in_swedish() -> None:
     if shutil.which("ocrmypdf"):
         pytest.skip("ocrmypdf is installed here: the scan would be read with OCR")
@@ -509,3 +537,37 @@ def test_unknown_or_empty_files_are_refused_with_a_hint(
 def test_a_missing_path_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InvalidInputError, match="kunde inte läsas"):
         extract_text(tmp_path / "finns-inte.pdf")
+
+
+# --- with the stance reader ----------------------------------------------------------------
+
+
+def test_extracted_pdf_and_docx_feed_the_stances_with_quotes_on_their_pages(
+    response: ExtractedText,
+) -> None:
+    from tillit.analyses import Proposal, extract_stances
+
+    proposals = [
+        Proposal("7.1", "En nationell konsultationsordning"),
+        Proposal("7.2", "Ett nationellt policylab"),
+        Proposal("7.3", "Försöksverksamhet"),
+    ]
+    found = {
+        (s.proposal, s.stance, response.page_of(s.start))
+        for s in extract_stances(response.text, proposals)
+        if response.text[s.start : s.end] == s.quote
+    }
+    assert found == {("7.1", "tillstyrker", 2), ("7.2", "avstyrker", 3)}
+
+    table = extract_text(_stance_docx(), filename="region.docx")
+    rows = [
+        (s.proposal, s.stance, s.quote)
+        for s in extract_stances(table.text, proposals)
+        if table.text[s.start : s.end] == s.quote
+    ]
+    assert [(proposal, stance) for proposal, stance, _ in rows] == [
+        ("7.1", "tillstyrker"),
+        ("7.2", "avstyrker"),
+        ("7.3", "inga_synpunkter"),
+    ]
+    assert rows[2][2] == "7.3 | Inga synpunkter"

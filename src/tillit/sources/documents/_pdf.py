@@ -66,7 +66,7 @@ class _Line:
 @dataclass
 class _Page:
     lines: list[_Line]
-    has_images: bool
+    has_images: bool  # or glyphs without a Unicode map: either way, only OCR can read it
     geometry: bool  # False for lines from pypdf (no positions)
     height: float = 0.0
 
@@ -240,6 +240,8 @@ def _plumber_page(page: Any) -> _Page:
                 sum(c.bold for c in glyphs) > len(glyphs) / 2,
             )
         )
+    if not lines and any("(cid:" in c.text for c in visible):
+        has_images = True  # glyphs drawn with no Unicode map: text only OCR can read
     return _Page(lines, has_images, True, height)
 
 
