@@ -6,6 +6,7 @@ and as properties of generated texts."""
 from __future__ import annotations
 
 import re
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from tillit.analyses._stances import (
     find_respondent,
 )
 from tillit.errors import InvalidInputError
+from tillit.sources.documents import extract_text
 
 T, D, A, N = STANCES[0], STANCES[1], STANCES[2], STANCES[3]
 BASES = {"section", "range", "heading", "words", "i_ovrigt", "general"}
@@ -112,6 +114,34 @@ def test_development_responses(response: Response) -> None:
     stances = extract_stances(response.text, ALL, respondent=who.name)
     assert {(s.proposal, s.stance) for s in stances} == set(response.gold)
     assert len(stances) == len(set(response.gold))  # one stance per proposal
+
+
+def wrap(text: str, width: int) -> str:
+    """Each paragraph's lines hard-wrapped at ``width`` (as a text file or a PDF's lines)."""
+    return "\n\n".join(
+        "\n".join(line if "|" in line else textwrap.fill(line, width) for line in para.split("\n"))
+        for para in text.split("\n\n")
+    )
+
+
+@pytest.mark.parametrize("width", [40, 60, 80])
+def test_lines_wrapped_in_mid_sentence_read_the_same(width: int) -> None:
+    for response in DEVELOPMENT:
+        wrapped = wrap(response.text, width)
+        assert wrapped != response.text
+        assert pairs(wrapped) == pairs(response.text), response.name
+
+
+@pytest.mark.parametrize("suffix", ["txt", "md"])
+def test_development_responses_through_text_extraction(suffix: str) -> None:
+    """As the CLI reads them: through tillit.sources.documents, which joins a paragraph's
+    lines (so a plain-text table becomes one line, and a letterhead one paragraph)."""
+    for response in DEVELOPMENT:
+        extracted = extract_text(response.text.encode(), filename=f"svar.{suffix}")
+        who = find_respondent(extracted.text, ORGANISATIONS)
+        assert who.code == response.code, response.name
+        got = pairs(extracted.text, respondent=who.name)
+        assert got == set(response.gold), response.name
 
 
 @pytest.mark.parametrize("response", DEVELOPMENT + HELD_OUT, ids=lambda r: r.name)

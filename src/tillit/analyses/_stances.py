@@ -72,6 +72,11 @@ _HEADING = re.compile(
     rf"(?:\s*[–—-]\s*({_NUMBER}))?(?=[\s*]|$)[\s*–—:-]*(.*)$",
     re.IGNORECASE,
 )
+# A line that ends with one of these words goes on in the next line: no heading.
+_CONTINUES = wordset(
+    """i av och att om på för till med som den det en ett de är har avsnitt avsnitten kapitel
+    samt eller från vid inte"""
+)
 _LIST_ITEM = re.compile(r"^\s*(?:\d+[.)]\s+[a-zåäö]|[-•*–]\s)")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[*\s]+(?=[*\"”]*[A-ZÅÄÖ0-9])|:\s*\n")
 # Headings of the respondent's stance under a proposal's heading, which keep that proposal.
@@ -196,18 +201,23 @@ def _units(text: str) -> list[tuple[str, int, int]]:
     other lines run on, so a sentence may cross a line end."""
     units: list[tuple[str, int, int]] = []
     run: list[tuple[int, int]] = []
-    lines = [m.span() for m in re.finditer(r"[^\n]*", text)]
+    lines = []
+    at = 0
+    for raw in text.split("\n"):
+        lines.append((at, at + len(raw)))
+        at += len(raw) + 1
     for n, (s, e) in enumerate(lines):
         line = text[s:e].strip()
-        following = next((text[a:b].strip() for a, b in lines[n + 1 :] if b > a), "")
-        after_blank = n + 1 < len(lines) and not text[slice(*lines[n + 1])].strip()
+        following = text[slice(*lines[n + 1])].strip() if n + 1 < len(lines) else ""
         limit = 20 if _HEADING.match(line) else 12
         short = (
             bool(line)
             and len(line.split()) <= limit
             and not line.rstrip(" *").endswith((".", "!", "?", ",", ";"))
+            and not re.search(r"[.!?] +\S", line)
+            and line.split()[-1].lower() not in _CONTINUES
             and (line[0].isupper() or line[0].isdigit() or line[0] in "#*")
-            and (after_blank or not following or not following[0].islower())
+            and not following[:1].islower()
         )
         if run and (not line or "|" in line or short or _LIST_ITEM.match(line)):
             units.append(("text", run[0][0], run[-1][1]))
@@ -268,9 +278,10 @@ def extract_stances(
                 summary = "sammanfattning" in words
             continue
         if kind == "row":
-            found += _row(text, start, end, index, len(found))
+            for s, e in _rows(text, start, end, index):
+                found += _row(text, s, e, index, len(found))
             continue
-        m = _HEADING.match(line)
+        m = _HEADING.match(line.split("\n", 1)[0])
         if m and "." in m.group(1) and (m.group(3)[:1].isupper()):
             keys = index.section(m.group(1))
             if keys:
@@ -349,6 +360,23 @@ def _sentence(
                 continue
         kept.append(f)
     return kept
+
+
+_ROW_START = re.compile(rf"(?:^|(?<=[|\s]))({_NUMBER})\.?(?=[^|\d]{{0,120}}\|)")
+
+
+def _rows(text: str, start: int, end: int, index: _Proposals) -> list[tuple[int, int]]:
+    """The rows of a line with "|": one, or several when a plain-text table's line ends were
+    joined ("Avsnitt | Ställning 7.1 | Tillstyrker | Bra. 7.2 | Avstyrker |"). A row starts
+    at a proposal's number followed, in the same cell, by at most its title."""
+    starts = [
+        start + m.start(1)
+        for m in _ROW_START.finditer(text[start:end])
+        if index.section(m.group(1))
+    ]
+    if len(starts) < 2:
+        return [(start, end)]
+    return [(s, e) for s, e in zip(starts, [*starts[1:], end], strict=True)]
 
 
 def _row(text: str, start: int, end: int, index: _Proposals, order: int) -> list[_Found]:
