@@ -4,8 +4,12 @@ proposal, review a stance, and compile the stances proposal by proposal."""
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date
+from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +23,7 @@ from tillit.errors import InvalidInputError, TillitError
 
 if TYPE_CHECKING:
     from tillit.bank import Bank, UserRecord
+    from tillit.query import PreparedResponse
 
 _USER = typer.Option(None, "--user", "-u", help="Kontot som gör ändringen (e-post).")
 _FORMATS = ("table", "json", "csv", "html", "docx", "xlsx")
@@ -156,7 +161,7 @@ def responses_command(
     user: str | None = _USER,
 ) -> None:
     """Läs in remissvar: texten, vem som svarar och ståndpunkterna per förslag."""
-    from tillit.query import read_response
+    from tillit.query import response_inputs, save_response
 
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
@@ -173,18 +178,21 @@ def responses_command(
     read = 0
     try:
         actor = _actor(bank, user)
+        record, proposals, organisations, override = response_inputs(
+            bank, actor, remiss, respondent
+        )
         with RichProgress(err_console(), unit="svar") as progress:
             progress.stage(f"Remissvar ({len(paths)})", total=len(paths))
-            for path, text in _prefetch(paths):
+            for path, prepared in _prepared(paths, proposals, organisations, override):
                 try:
-                    record = read_response(
-                        bank, actor, remiss, text or path, filename=path.name, respondent=respondent
-                    )
+                    if isinstance(prepared, TillitError):
+                        raise prepared
+                    saved = save_response(bank, actor, record.id, prepared)
                     read += 1
                     if len(paths) == 1:
                         out_console().print(
-                            f"{safe(path.name)}: {safe(record.respondent_name)}, "
-                            f"{len(record.stances)} ståndpunkter."
+                            f"{safe(path.name)}: {safe(saved.respondent_name)}, "
+                            f"{len(saved.stances)} ståndpunkter."
                         )
                 except TillitError as error:
                     failed.append(f"{error.message} {error.hint or ''}".strip())
@@ -199,10 +207,49 @@ def responses_command(
         raise typer.Exit(1)
 
 
-def _prefetch(paths: list[Path]) -> Any:
-    """Each path with its bytes (read here; the extraction runs in read_response)."""
-    for path in paths:
-        yield path, path.read_bytes()
+#: From this many files on, the texts are read on every core (a PDF takes a second or so).
+POOL_FROM = 4
+
+
+def _prepare(
+    path: str,
+    proposals: list[tuple[str, str]],
+    organisations: list[tuple[str, str]],
+    override: tuple[str, str] | None,
+) -> PreparedResponse | TillitError:
+    """One response read and understood (in a worker process): the result, or the error."""
+    from tillit.query import prepare_response
+
+    source = Path(path)
+    try:
+        return prepare_response(
+            source.read_bytes(), source.name, proposals, organisations, respondent=override
+        )
+    except TillitError as error:
+        return error
+    except OSError as error:
+        return InvalidInputError(f"{source.name} kunde inte läsas: {error}.")
+
+
+def _prepared(
+    paths: list[Path],
+    proposals: list[tuple[str, str]],
+    organisations: list[tuple[str, str]],
+    override: tuple[str, str] | None,
+) -> Iterator[tuple[Path, PreparedResponse | TillitError]]:
+    """Each file with its prepared response (or its error), in the order given; on every
+    core from POOL_FROM files on."""
+    if len(paths) < POOL_FROM:
+        for path in paths:
+            yield path, _prepare(str(path), proposals, organisations, override)
+        return
+    workers = max(1, min(len(os.sched_getaffinity(0)), len(paths)))
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("forkserver")) as pool:
+        futures = [
+            pool.submit(_prepare, str(path), proposals, organisations, override) for path in paths
+        ]
+        for path, future in zip(paths, futures, strict=True):
+            yield path, future.result()
 
 
 @remiss_app.command("list")

@@ -30,12 +30,16 @@ __all__ = [
     "ANSWER_LABELS",
     "Cell",
     "Compilation",
+    "PreparedResponse",
     "Respondent",
     "compilation_data",
     "compilation_tables",
     "compile_remiss",
     "parse_proposals",
+    "prepare_response",
     "read_response",
+    "response_inputs",
+    "save_response",
 ]
 
 #: A stance in words and as a symbol (never colour alone), in the compilation's order.
@@ -103,6 +107,94 @@ def _delimiter(line: str) -> str:
     return ","
 
 
+@dataclass(frozen=True)
+class PreparedResponse:
+    """A response read and understood, not yet saved: what :func:`prepare_response` gives
+    (in any process: it needs neither the bank nor the store) and :func:`save_response`
+    stores."""
+
+    file_name: str
+    respondent_name: str
+    organisation: str | None  # the matched organisation's code (or id), or None
+    fields: dict[str, Any]
+    stances: list[tuple[str | None, str, str, int, int, int | None, str]]
+
+
+def prepare_response(
+    source: Path | bytes,
+    filename: str,
+    proposals: Sequence[tuple[str, str]],
+    organisations: Sequence[tuple[str, str]],
+    *,
+    respondent: tuple[str, str] | None = None,
+) -> PreparedResponse:
+    """Extract a response's text, find who answered (``respondent``, (code, name), overrides
+    it) among ``organisations`` ((code, name)) and its stances on ``proposals`` ((key,
+    heading)). A PDF without a text layer is refused with what to do."""
+    from tillit.analyses import Proposal, extract_stances, find_respondent
+    from tillit.sources.documents import extract_text
+
+    extracted = extract_text(source, filename=filename)
+    if extracted.needs_ocr and not extracted.text.strip():
+        raise InvalidInputError(
+            f"{filename} har inget textlager (en inskannad PDF): texten kan inte läsas.",
+            hint="Kör OCR först, t.ex. `ocrmypdf -l swe FIL.pdf UT.pdf`, och läs in UT.pdf.",
+        )
+    code: str | None
+    if respondent is not None:
+        code, who = respondent
+    else:
+        found = find_respondent(extracted.text, organisations)
+        code, who = found.code, found.name
+    stances = extract_stances(
+        extracted.text, [Proposal(k, h) for k, h in proposals], respondent=who
+    )
+    return PreparedResponse(
+        file_name=filename,
+        respondent_name=who,
+        organisation=code,
+        fields={
+            "respondent_name": who,
+            "organisation": code,
+            "file_name": filename,
+            "format": extracted.format,
+            "text": extracted.text,
+            "pages": [list(p) for p in extracted.pages],
+            "needs_ocr": extracted.needs_ocr,
+        },
+        stances=[
+            (s.proposal, s.stance, s.quote, s.start, s.end, extracted.page_of(s.start), s.basis)
+            for s in stances
+        ],
+    )
+
+
+def response_inputs(
+    bank: Bank, actor: UserRecord | None, remiss: int | str, respondent: str | None = None
+) -> tuple[RemissRecord, list[tuple[str, str]], list[tuple[str, str]], tuple[str, str] | None]:
+    """What :func:`prepare_response` needs from the bank: the remiss, its proposals, the
+    organisations to match respondents against, and the override (``respondent``: an
+    organisation's code or name) as (code, name)."""
+    from tillit.bank import remisser_of
+
+    record = remisser_of(bank).find_remiss(actor, str(remiss))
+    organisations = [(str(o.code or o.id), o.name) for o in bank.organisations()]
+    override = None
+    if respondent:
+        org = bank.organisation(respondent)
+        override = (str(org.code or org.id), org.name)
+    return record, [(p.key, p.heading) for p in record.proposals], organisations, override
+
+
+def save_response(
+    bank: Bank, actor: UserRecord | None, remiss_id: int, prepared: PreparedResponse
+) -> ResponseRecord:
+    """Store a prepared response with its stances."""
+    from tillit.bank import remisser_of
+
+    return remisser_of(bank).add_response(actor, remiss_id, prepared.fields, prepared.stances)
+
+
 def read_response(
     bank: Bank,
     actor: UserRecord | None,
@@ -113,54 +205,11 @@ def read_response(
     respondent: str | None = None,
 ) -> ResponseRecord:
     """Read one response into the bank: its text, respondent (``respondent`` overrides
-    what the document says: an organisation's code or name) and stances per proposal. A
-    PDF without a text layer is refused with what to do."""
-    from tillit.analyses import Proposal, extract_stances, find_respondent
-    from tillit.bank import remisser_of
-    from tillit.sources.documents import extract_text
-
-    remisser = remisser_of(bank)
-    record = remisser.find_remiss(actor, str(remiss))
+    what the document says: an organisation's code or name) and stances per proposal."""
+    record, proposals, organisations, override = response_inputs(bank, actor, remiss, respondent)
     name = filename or (source.name if isinstance(source, Path) else "svar")
-    extracted = extract_text(source, filename=name)
-    if extracted.needs_ocr and not extracted.text.strip():
-        raise InvalidInputError(
-            f"{name} har inget textlager (en inskannad PDF): texten kan inte läsas.",
-            hint="Kör OCR först, t.ex. `ocrmypdf -l swe FIL.pdf UT.pdf`, och läs in UT.pdf.",
-        )
-    organisations = [(str(o.code or o.id), o.name) for o in bank.organisations()]
-    found = find_respondent(extracted.text, organisations)
-    code, who = found.code, found.name
-    if respondent:
-        org = bank.organisation(respondent)
-        code, who = str(org.code or org.id), org.name
-    proposals = [Proposal(p.key, p.heading) for p in record.proposals]
-    stances = extract_stances(extracted.text, proposals, respondent=who)
-    return remisser.add_response(
-        actor,
-        record.id,
-        {
-            "respondent_name": who,
-            "organisation": code,
-            "file_name": name,
-            "format": extracted.format,
-            "text": extracted.text,
-            "pages": [list(p) for p in extracted.pages],
-            "needs_ocr": extracted.needs_ocr,
-        },
-        [
-            (
-                s.proposal,
-                s.stance,
-                s.quote,
-                s.start,
-                s.end,
-                extracted.page_of(s.start),
-                s.basis,
-            )
-            for s in stances
-        ],
-    )
+    prepared = prepare_response(source, name, proposals, organisations, respondent=override)
+    return save_response(bank, actor, record.id, prepared)
 
 
 @dataclass(frozen=True)
