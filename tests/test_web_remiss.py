@@ -572,6 +572,10 @@ def test_bad_uploads_are_refused_in_swedish(site: Site, log_in: LogIn) -> None:
     wrong = upload(site, remiss_id, [("svar.exe", b"MZ\x90\x00binary")])
     assert wrong.status_code == 422
     assert "svar.exe" in text_of(wrong.text)
+    for name, body in (("trasig.pdf", b"%PDF-1.7\n1 0 obj garbage"), ("trasig.docx", b"PK no")):
+        broken = upload(site, remiss_id, [(name, body)])
+        assert broken.status_code == 422, name
+        assert name in text_of(broken.text)
     empty = upload(site, remiss_id, [("tomt.pdf", b"")])
     assert empty.status_code == 422 and "tomt.pdf är tom" in text_of(empty.text)
     scanned = upload(site, remiss_id, [("skannad.pdf", scanned_pdf())])
@@ -590,3 +594,77 @@ def test_bad_uploads_are_refused_in_swedish(site: Site, log_in: LogIn) -> None:
     )
     assert not_multipart.status_code == 415 and "multipart" in text_of(not_multipart.text)
     assert remisser_of(site.bank).responses(None, remiss_id) == []
+
+
+# --- in a real browser ------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def served(site: Site, compiled: int) -> Iterator[str]:
+    """The same bank served by uvicorn on a loopback port (for Chromium)."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from tests.browser_fixtures import _free_port
+
+    port = _free_port()
+    app = create_app(bank=site.bank)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.mark.browser
+def test_the_remiss_pages_have_no_axe_violation_and_tab_reaches_every_control(
+    new_page: Callable[..., Any], served: str, site: Site, compiled: int
+) -> None:
+    from tests.browser_fixtures import check_axe, save_screenshot, tab_through
+
+    response_id = remisser_of(site.bank).responses(None, compiled)[0].id
+    page = new_page()
+    page.goto(f"{served}/logga-in")
+    form = page.locator("main form")
+    form.get_by_label("E-postadress").fill(KUNGSBACKA_EDITOR)
+    form.get_by_label("Lösenord").fill(PASSWORD)
+    form.get_by_role("button", name="Logga in").click()
+    page.wait_for_load_state()
+    assert "/logga-in" not in page.url
+    pages = {
+        "remiss-sammanstallning": f"/remisser/{compiled}",
+        "remiss-granska": f"/remisser/svar/{response_id}",
+        "remisser": "/remisser",
+        "remiss-ny": "/remisser/ny",
+        "remiss-svar": f"/remisser/{compiled}/svar",
+    }
+    for name, path in pages.items():
+        got = page.goto(served + path)
+        assert got is not None and got.status == 200, path
+        violations = check_axe(page)
+        save_screenshot(page, name)
+        assert not violations, f"{name}:\n" + "\n".join(violations)
+        walk = tab_through(page)
+        missed = walk.missed()
+        assert not missed, f"{name}: Tab never reached:\n  " + "\n  ".join(missed)
+        hidden = walk.without_visible_focus()
+        assert not hidden, f"{name}: no visible focus on:\n  " + "\n  ".join(hidden)
+    # a cell's link lands on its quote, marked in the response's text
+    page.goto(f"{served}/remisser/{compiled}")
+    page.locator(".remiss-matrix td a").first.click()
+    page.wait_for_load_state()
+    anchor = page.url.split("#", 1)[1]
+    assert page.locator(f"#{anchor}").is_visible()
+    # on a phone only the tables' own regions scroll sideways
+    phone = new_page(viewport={"width": 320, "height": 640})
+    for path in (f"/remisser/{compiled}", f"/remisser/svar/{response_id}"):
+        phone.goto(served + path)
+        width = phone.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= 320, f"{path} is {width} px wide on a 320 px screen"
