@@ -76,7 +76,8 @@ def _response_html() -> str:
 följande synpunkter.</p>
 <p class="mono">{"<br>".join(_SPLIT_LINES)}</p>
 <p>Kommunen delar utredningens bild av behovet av en nationell
-konsultationsordning<sup>1</sup> mellan staten och kommunsektorn<sup>12</sup>.</p>
+konsultationsordning<sup>1</sup> mellan staten och kommunsektorn<sup>12</sup>. Lokalerna om
+1 200 m<sup>2</sup> räcker.</p>
 <section class="page"><h2>7.1 En nationell konsultationsordning</h2>
 <p>Kommunstyrelsen tillstyrker förslaget om en nationell konsultationsordning för
 välfärdssektorn.</p>
@@ -122,6 +123,9 @@ def _check_pages(result: ExtractedText) -> None:
     assert [page for page, _, _ in result.pages] == list(range(1, len(result.pages) + 1))
     for (_, _, end), (_, start, _) in zip(result.pages, result.pages[1:], strict=False):
         assert end == start
+    assert result.text == result.text.strip()
+    assert "\n\n\n" not in result.text
+    assert "\n" not in result.text.replace("\n\n", "")
 
 
 # --- PDF -----------------------------------------------------------------------------------
@@ -139,7 +143,7 @@ def test_pdf_paragraphs_hyphens_and_footnote_marks_come_out_clean(
         "följande synpunkter.",
         _SPLIT_JOINED,
         "Kommunen delar utredningens bild av behovet av en nationell konsultationsordning "
-        "mellan staten och kommunsektorn.",
+        "mellan staten och kommunsektorn. Lokalerna om 1 200 m2 räcker.",
         "7.1 En nationell konsultationsordning",
         "Kommunstyrelsen tillstyrker förslaget om en nationell konsultationsordning för "
         "välfärdssektorn.",
@@ -471,6 +475,13 @@ def test_text_in_cp1252_is_decoded_and_lines_joined() -> None:
 def test_line_end_hyphens_are_joined_only_where_a_word_was_split(lines: str, joined: str) -> None:
     assert extract_text(f"Före {lines} efter.".encode(), filename="rad.txt").text == (
         f"Före {joined} efter."
+    )
+
+
+def test_superscript_footnote_marks_go_but_units_stay() -> None:
+    text = "Kommunen¹ betalar 300 kr/m² för 20 km² och 5 m³, se problem²³ och 10² fall."
+    assert extract_text(text.encode(), filename="fotnot.txt").text == (
+        "Kommunen betalar 300 kr/m² för 20 km² och 5 m³, se problem och 10² fall."
     )
 
 

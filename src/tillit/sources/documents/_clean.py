@@ -27,7 +27,8 @@ space, elsewhere with one. Any other line end becomes one space.
 ``- 2 -``, ``Page 2 of 5`` or a bare number, looked for only among a page's first and last
 lines. **Contact lines** of a letterhead (``Postadress``, ``Besöksadress``, ``Telefon``,
 ``E-post``, ``Org.nr``, ``Bankgiro``, ``www.…`` …) are removed when they start a line near
-the top or bottom of a page. **Footnote marks**: superscript digits (``¹²³``) after a word.
+the top or bottom of a page. **Footnote marks**: superscript digits (``¹²³``) after a word,
+except the ² and ³ of a unit (``m²``, ``km²``, ``cm³``) and after a digit (``10²``).
 """
 
 from __future__ import annotations
@@ -54,12 +55,22 @@ _LIGATURES = str.maketrans(
 _SUPERSCRIPT_MARK = re.compile(r"(?<=[^\s\d¹²³⁰⁴-⁹])[¹²³⁰⁴-⁹]+")
 
 
+def _footnote_or_unit(match: re.Match[str]) -> str:
+    """A superscript after a word is a footnote mark, except ² and ³ of a unit: m², km², cm³
+    (``m`` alone or after one of ``k``, ``c``, ``d``, ``m`` that does not itself follow a
+    letter)."""
+    mark, before = match.group(0), match.string[: match.start()]
+    if mark in "²³" and re.search(r"(?:^|[^\w])[kcdm]?m$", before):
+        return mark
+    return ""
+
+
 def clean_line(line: str) -> str:
     """``line`` with runs of spaces made one, invisible characters and ligatures undone,
     superscript footnote marks after a word removed, and the ends stripped. A soft hyphen
     at the very end is kept (it marks a break for :func:`join_separator`)."""
     line = _INVISIBLE.sub("", line.translate(_LIGATURES))
-    line = _SUPERSCRIPT_MARK.sub("", line)
+    line = _SUPERSCRIPT_MARK.sub(_footnote_or_unit, line)
     line = _SPACES.sub(" ", line).strip()
     if "\u00ad" in line[:-1]:
         line = line[:-1].replace("\u00ad", "") + line[-1]

@@ -177,6 +177,14 @@ _MARKS = set("0123456789*†‡")
 _GAP_BEFORE_PUNCTUATION = re.compile(r"(?<=\w) (?=[.,;:!?)](?:\s|$))")
 
 
+def _unit_power(chars: Sequence[_Char], i: int) -> bool:
+    """Whether the raised ``chars[i]`` is the 2 or 3 of a unit (m², km², cm³), not a mark."""
+    if chars[i].text not in "23" or i == 0 or chars[i - 1].text != "m":
+        return False
+    before = "".join(c.text for c in chars[max(0, i - 3) : i - 1])
+    return bool(re.search(r"(?:^|[^\w])[kcdm]?$", before))
+
+
 class _Char:
     """One glyph, in pdfplumber's coordinates (points, ``top`` from the top of the page)."""
 
@@ -299,7 +307,8 @@ def _footnote_marks(chars: Sequence[_Char], body: float) -> set[int]:
                 continue  # judged by the mark's own neighbours or the other side
             near = abs(other.x1 - char.x0) < 3 or abs(char.x1 - other.x0) < 3
             lift = other.bottom - char.bottom
-            if near and other.size >= char.size and 0.25 * other.size < lift < other.size:
+            raised = 0.25 * other.size < lift < other.size
+            if near and raised and other.size >= char.size and not _unit_power(chars, i):
                 marks.add(i)
                 break
     grown = True
