@@ -668,3 +668,49 @@ def test_the_remiss_pages_have_no_axe_violation_and_tab_reaches_every_control(
         phone.goto(served + path)
         width = phone.evaluate("() => document.documentElement.scrollWidth")
         assert width <= 320, f"{path} is {width} px wide on a 320 px screen"
+
+
+def test_a_new_user_compiles_skls_response_on_the_web(
+    site: Site, log_in: LogIn, shared_data: Any
+) -> None:
+    """The issue's "done when", on the web: the remiss of SOU 2018:47/48 with its proposals
+    pasted into the form, SKL's response (the seed) uploaded, one correction in the review,
+    and a compilation whose SKL column is the response's own summary."""
+    from tests.test_stances import SEED, SEED_GOLD, seed_proposals
+
+    seed = (shared_data.parent / SEED).read_text(encoding="utf-8")
+    pasted = "\n".join(f"{p.key} {p.heading}" for p in seed_proposals(seed))
+    remiss_id = new_remiss(site, log_in, proposals=pasted, bodies="Region Halland")
+    response_id = uploaded_id(upload(site, remiss_id, [("skl.md", seed.encode())]))
+    data = review_json(site, response_id)
+    page = site.client.get(f"/remisser/svar/{response_id}").text
+    for s in data["stances"]:
+        assert marked(page, f"stance-{s['id']}") == s["quote"]
+    compiled = site.client.get(f"/remisser/{remiss_id}.json").json()
+    gold: dict[str, set[str]] = {}
+    for _, key, stance in SEED_GOLD:
+        gold.setdefault(key, set()).add(stance)
+    by = {s["section"]: s for s in compiled["stances"]}
+    for key, stances in gold.items():
+        assert by[key]["stance"] in stances, (key, by.get(key))
+    # one correction: the reviewer decides 7.2.2 is only partly opposed
+    target = next(s for s in data["stances"] if s["section"] == "7.2.2")
+    done = post_review(
+        site,
+        response_id,
+        action="correct",
+        stance=target["id"],
+        version=target["version"],
+        new_stance="delvis",
+        proposal="7.2.2",
+    )
+    assert done.status_code == 303
+    after = site.client.get(f"/remisser/{remiss_id}.json").json()
+    row = next(p for p in after["proposals"] if p["section"] == "7.2.2")
+    assert row["counts"]["delvis"] == 1 and row["counts"]["avstyrker"] == 0
+    assert after["not_answered"] == ["Region Halland"]
+    document = Document(io.BytesIO(site.client.get(f"/remisser/{remiss_id}.docx").content))
+    words = "\n".join(p.text for p in document.paragraphs) + "\n".join(
+        c.text for t in document.tables for r in t.rows for c in r.cells
+    )
+    assert target["quote"][:60] in words
