@@ -8,6 +8,7 @@ what the user typed, and a stale version is a 409 page showing what is saved now
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePath
@@ -36,6 +37,7 @@ from tillit.web.pages._render import Viewer, check_csrf, first, read_form, rende
 
 __all__ = ["MAX_FILES", "MAX_FILE_BYTES", "RemissForm", "find_quote", "router"]
 
+log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 State = Annotated[WebState, Depends(web_state)]
 
@@ -286,6 +288,13 @@ def _read(
         )
     except (InvalidInputError, NotFoundError, PermissionDeniedError) as exc:
         return Upload(name, error=_said(exc))
+    except Exception:  # a file nobody foresaw: reported with the others, never a 500
+        log.exception("reading the response %s failed", name)
+        return Upload(
+            name,
+            error=f"{name} kunde inte läsas (ett oväntat fel, som är loggat). Spara filen "
+            "som PDF eller DOCX och försök igen.",
+        )
     return Upload(name, record.id, record.respondent_name, len(record.stances))
 
 
