@@ -8,7 +8,9 @@ ends), DOCX with python-docx, and text, Markdown and HTML written here.
 from __future__ import annotations
 
 import base64
+import html
 import io
+import re
 import shutil
 from pathlib import Path
 
@@ -85,6 +87,7 @@ välfärdssektorn.</p>
 </section>
 <section class="page"><h2>7.2 Ett nationellt policylab</h2>
 <p>Kommunstyrelsen avstyrker förslaget om ett nationellt policylab.</p>
+<ul><li>Arenor finns redan.</li><li>Kostnaden är inte utredd.</li></ul>
 </section>
 </body></html>"""
 
@@ -150,6 +153,8 @@ def test_pdf_paragraphs_hyphens_and_footnote_marks_come_out_clean(
         _AUTO,
         "7.2 Ett nationellt policylab",
         "Kommunstyrelsen avstyrker förslaget om ett nationellt policylab.",
+        "Arenor finns redan.",
+        "Kostnaden är inte utredd.",
     ]
     assert response.format == "pdf"
     assert response.needs_ocr is False
@@ -582,3 +587,61 @@ def test_extracted_pdf_and_docx_feed_the_stances_with_quotes_on_their_pages(
         ("7.3", "inga_synpunkter"),
     ]
     assert rows[2][2] == "7.3 | Inga synpunkter"
+
+
+# --- the seed response as a typeset PDF ----------------------------------------------------
+
+SEED = "seeds/004_7da4c9a1cc57801d.txt"  # SKL's response on SOU 2018:47/48 (Markdown)
+
+
+def _seed_html(markdown: str) -> str:
+    """The seed's Markdown as HTML typeset like a printed response: justified, hyphenated by
+    WeasyPrint (Swedish patterns), running header and "N (M)" footer on every page."""
+    blocks = []
+    for block in markdown.split("\n\n"):
+        lines = block.strip().split("\n") if block.strip().startswith("- ") else [block.strip()]
+        for line in filter(None, lines):
+            text = html.escape(" ".join(line.replace("**", "").split()))
+            heading = re.match(r"^(#+)\s*(.*)$", text)
+            if heading:
+                level = min(len(heading.group(1)) + 1, 6)
+                blocks.append(f"<h{level}>{heading.group(2)}</h{level}>")
+            elif text.startswith("- "):
+                blocks.append(f"<ul><li>{text[2:]}</li></ul>")
+            else:
+                blocks.append(f"<p>{text}</p>")
+    css = """@page { size: A4; margin: 28mm 24mm;
+      @top-left { content: "Sveriges Kommuner och Landsting"; font: 9pt DejaVu Sans }
+      @top-right { content: "2018-10-15 Dnr 18/01234"; font: 9pt DejaVu Sans }
+      @bottom-center { content: counter(page) " (" counter(pages) ")"; font: 9pt DejaVu Sans } }
+    body { font: 11pt/1.35 DejaVu Serif; hyphens: auto; text-align: justify }
+    h2, h3, h4, h5 { font-family: DejaVu Sans }"""
+    return (
+        f'<html lang="sv"><head><title>SKL</title><style>{css}</style></head>'
+        f"<body>{''.join(blocks)}</body></html>"
+    )
+
+
+def test_the_seed_typeset_as_a_pdf_reads_paragraph_for_paragraph_as_its_markdown(
+    shared_data: Path,
+) -> None:
+    raw = (shared_data.parent / SEED).read_bytes()
+    markdown = extract_text(raw, filename="skl.md")
+    pdf: bytes = weasyprint.HTML(string=_seed_html(raw.decode("utf-8"))).write_pdf()
+    printed = extract_text(pdf, filename="skl.pdf")
+    assert len(printed.pages) >= 8
+    _check_pages(printed)
+    hyphenated = sum(
+        line.rstrip().endswith(("-", "\u2010"))
+        for page in PdfReader(io.BytesIO(pdf)).pages
+        for line in page.extract_text().splitlines()
+    )
+    assert hyphenated > 20  # WeasyPrint split that many words at line ends
+    letterhead = "Sveriges Kommuner och Landsting 2018-10-15 Dnr 18/01234"
+    assert printed.text == f"{letterhead}\n\n{markdown.text}"
+    assert printed.notes == (
+        f"{len(printed.pages) - 1} rader sidhuvud och sidfot togs bort.",
+        f"{len(printed.pages)} sidnummer togs bort.",
+    )
+    last = markdown.text.split("\n\n")[-1]
+    assert printed.page_of(printed.text.index(last)) == len(printed.pages)

@@ -11,8 +11,9 @@ document:
 * page numbers and letterhead contact lines among the first and last lines of a page go
   (:mod:`._clean`);
 * lines are grouped into paragraphs where the gap above a line is clearly larger than the
-  page's usual line spacing, where the font size changes, where the line above stops well
-  short of the right margin, or where a line starts with a bullet or a list number;
+  page's usual line spacing, where the font size or weight changes, where the line above
+  ends a sentence well short of the right edge, or where a line starts with a bullet or a
+  list number; a bullet glyph (``•``, ``▪``, ``●``, …) that starts a paragraph is dropped;
 * a paragraph that runs over a page break is joined across it.
 
 A page without any character but with an image needs OCR. When no page has text and
@@ -404,11 +405,8 @@ def _running_keys(page: _Page) -> list[str]:
     if not page.geometry:
         return [running_key(clean_line(line.text)) for line in lines]
     gaps = [b.top - a.bottom for a, b in itertools.pairwise(lines)]
-    positive = [gap for gap in gaps if gap > 0]
     heights = [line.bottom - line.top for line in lines]
-    clear = (statistics.median(positive) if positive else 0.0) + 0.5 * (
-        statistics.median(heights) if heights else 10.0
-    )
+    clear = _usual_gap(gaps) + 0.5 * (statistics.median(heights) if heights else 10.0)
     candidates: set[int] = set()
     head = gaps[: _ZONE + 1]
     if head and max(head) > clear:
@@ -445,17 +443,27 @@ def _paragraphs(lines: Sequence[_Line], geometry: bool) -> list[list[str]]:
         return []
     if not geometry:
         return [[line.text for line in lines]]
-    gaps = [b.top - a.bottom for a, b in itertools.pairwise(lines) if b.top > a.top]
-    usual = statistics.median(gaps) if gaps else 0.0
+    usual = _usual_gap([b.top - a.bottom for a, b in itertools.pairwise(lines)])
     heights = [line.bottom - line.top for line in lines]
     height = statistics.median(heights) if heights else 10.0
-    paragraphs: list[list[str]] = [[lines[0].text]]
+    paragraphs: list[list[str]] = [[_BULLET.sub("", lines[0].text)]]
     for above, line in itertools.pairwise(lines):
         if _starts_paragraph(above, line, usual, height):
-            paragraphs.append([line.text])
+            paragraphs.append([_BULLET.sub("", line.text)])
         else:
             paragraphs[-1].append(line.text)
     return paragraphs
+
+
+_BULLET = re.compile(r"^[•▪●◦■□➢►‣∙·]\s*")
+
+
+def _usual_gap(gaps: Sequence[float]) -> float:
+    """The page's usual space between two lines of a paragraph: the 20th percentile of the
+    positive gaps. Not the median: on a page of short paragraphs (a letterhead, a list of
+    one-line points) most gaps are gaps between paragraphs."""
+    positive = sorted(gap for gap in gaps if gap > 0)
+    return positive[len(positive) // 5] if positive else 0.0
 
 
 def _starts_paragraph(above: _Line, line: _Line, usual: float, height: float) -> bool:
