@@ -13,6 +13,7 @@ import io
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import docx
 import pytest
@@ -368,10 +369,50 @@ def test_docx_paragraphs_and_stance_table_rows_in_reading_order() -> None:
     assert "Postadress" not in result.text  # the footer
     assert result.format == "docx"
     assert result.pages == ((1, 0, len(result.text)),)
+    assert "Word-filen anger inga sidor: all text räknas till sidan 1." in result.notes
     quote = "7.2 | Avstyrker"
     start = result.text.index(quote)
     assert result.text[start : start + len(quote)] == quote
     assert result.page_of(start) == 1
+
+
+def _rendered_break() -> Any:
+    """``<w:lastRenderedPageBreak/>``, as Word writes where a page began when it saved."""
+    from docx.oxml import OxmlElement
+
+    return OxmlElement("w:lastRenderedPageBreak")
+
+
+def test_docx_pages_are_the_ones_word_last_laid_out() -> None:
+    document = docx.Document()
+    document.add_paragraph("Inledning.")
+    split = document.add_paragraph("Kommunen tillstyrker förslaget om en nationell ")
+    rest = split.add_run("konsultationsordning för välfärden.")
+    rest._r.insert(0, _rendered_break())
+    opposed = document.add_paragraph()
+    opposed.add_run("Regionen avstyrker policylab.")._r.insert(0, _rendered_break())
+    table = document.add_table(rows=1, cols=2)
+    table.cell(0, 0).text = "7.3"
+    table.cell(0, 1).text = "Inga synpunkter"
+    table.cell(0, 0).paragraphs[0].runs[0]._r.insert(0, _rendered_break())
+    out = io.BytesIO()
+    document.save(out)
+    result = extract_text(out.getvalue(), filename="word.docx")
+    assert result.text == (
+        "Inledning.\n\nKommunen tillstyrker förslaget om en nationell konsultationsordning "
+        "för välfärden.\n\nRegionen avstyrker policylab.\n\n7.3 | Inga synpunkter"
+    )
+    _check_pages(result)
+    starts = [result.text.index(p) for p in ("konsultationsordning", "Regionen", "7.3 |")]
+    assert result.pages == (
+        (1, 0, starts[0]),
+        (2, starts[0], starts[1]),
+        (3, starts[1], starts[2]),
+        (4, starts[2], len(result.text)),
+    )
+    assert result.page_of(result.text.index("nationell")) == 1
+    assert result.page_of(result.text.index("för välfärden")) == 2
+    assert "Sidnumren är de Word angav när filen senast sparades." in result.notes
 
 
 def test_docx_merged_cells_are_read_once() -> None:

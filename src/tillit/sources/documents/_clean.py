@@ -36,7 +36,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 __all__ = [
     "assemble",
@@ -203,32 +203,40 @@ Paragraph = Sequence[str]
 
 
 def assemble(
-    pages: Sequence[Sequence[Paragraph]], *, across_pages: bool = False
+    pages: Sequence[Sequence[Paragraph]],
+    *,
+    across_pages: bool = False,
+    continued: Collection[int] = (),
 ) -> tuple[str, tuple[tuple[int, int, int], ...]]:
     """Join paragraphs (each a sequence of lines) page by page into one text.
 
     Lines are cleaned with :func:`clean_line` and joined with :func:`join_separator`;
-    paragraphs are separated by ``"\\n\\n"``. With ``across_pages`` a paragraph whose last
-    line does not end a sentence continues into the first paragraph of the next page when
-    that starts in lower case (or the line ends in a break hyphen). Returns the text and the
-    ``(page, start, end)`` range of every page, numbered from 1, contiguous.
+    paragraphs are separated by ``"\n\n"``. The first paragraph of a page continues the
+    last one of the page before when the page's number is in ``continued`` (the source says
+    so), or, with ``across_pages``, when that paragraph's last line does not end a sentence
+    and the page's first starts in lower case (or the line ends in a break hyphen). Returns
+    the text and the ``(page, start, end)`` range of every page, numbered from 1, contiguous.
     """
     paragraphs: list[list[tuple[int, str]]] = []
     for number, page in enumerate(pages, start=1):
-        for index, paragraph in enumerate(page):
+        first = True
+        for paragraph in page:
             lines = [(number, line) for line in map(clean_line, paragraph) if line]
             if not lines:
                 continue
             if (
-                across_pages
-                and index == 0
+                first
                 and paragraphs
                 and paragraphs[-1][-1][0] == number - 1
-                and _continues(paragraphs[-1][-1][1], lines[0][1])
+                and (
+                    number in continued
+                    or (across_pages and _continues(paragraphs[-1][-1][1], lines[0][1]))
+                )
             ):
                 paragraphs[-1].extend(lines)
             else:
                 paragraphs.append(lines)
+            first = False
     pieces: list[str] = []
     firsts: dict[int, int] = {}
     position = 0

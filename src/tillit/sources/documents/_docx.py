@@ -4,13 +4,24 @@ The body is read in document order: each paragraph with text is a paragraph (hea
 list items too; a manual line break inside one becomes a space), and each table row is one
 paragraph with its cells in reading order, separated by ``" | "`` (a merged cell counted
 once; a cell's own paragraphs joined by spaces; a nested table read inside its cell).
-Headers, footers, footnotes, comments and text boxes are not part of the body and are left
-out; footnote reference marks and superscript digits inside the text are dropped.
+Headers, footers, footnotes, comments, text boxes and deleted text (tracked changes) are not
+part of the body and are left out; footnote reference marks and superscript digits inside
+the text are dropped.
+
+**Pages.** A DOCX holds no pages: Word lays them out when it opens the file. But Word, when
+it saves, marks where each page began the last time it laid the document out
+(``<w:lastRenderedPageBreak/>``, also inside a paragraph that runs over a page break). When
+the file has such marks, they give the pages: a paragraph split by one is one paragraph whose
+characters map to both pages, and a table row that a mark falls in goes on the new page (Word
+moves a row that does not fit to the next page whole). Files written
+by other programs (python-docx, LibreOffice, Google Docs) have none, and the whole text is
+page 1: counting only the manual page breaks would give too low page numbers, not a page.
 """
 
 from __future__ import annotations
 
 import io
+import itertools
 import zipfile
 from collections.abc import Iterator
 from typing import Any
@@ -23,6 +34,8 @@ __all__ = ["CELL_SEPARATOR", "extract_docx"]
 
 CELL_SEPARATOR = " | "
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_RENDERED_BREAK = f"{_W}lastRenderedPageBreak"
+_PAGE = "\f"  # marks a rendered page break inside the text read from the XML
 
 
 def extract_docx(data: bytes, *, name: str = "DOCX-filen") -> ExtractedText:
@@ -43,15 +56,28 @@ def extract_docx(data: bytes, *, name: str = "DOCX-filen") -> ExtractedText:
             f"{name} kunde inte läsas som Word-fil ({type(error).__name__}).",
             hint="Öppna filen i Word eller LibreOffice och spara den som .docx eller PDF igen.",
         ) from error
-    paragraphs = [[text] for text in _blocks(document.element.body) if text.strip()]
-    text, ranges = assemble([paragraphs])
+    body = document.element.body
+    pages: list[list[list[str]]] = [[]]
+    continued: set[int] = set()
+    for block in _blocks(body):
+        parts = block.split(_PAGE)
+        pages[-1].append([parts[0]])
+        for before, part in itertools.pairwise(parts):
+            pages.append([[part]])
+            if before.strip() and part.strip():
+                continued.add(len(pages))
+    text, ranges = assemble(pages, continued=continued)
     if not text:
         raise InvalidInputError(
             f"{name} innehåller ingen text.",
             hint="Kontrollera att det är rätt fil; text i textrutor eller bilder läses inte.",
         )
-    notes = ("Sidhuvud, sidfot och fotnoter i Word-filen lästes inte.",)
-    return ExtractedText(text, ranges, "docx", False, notes)
+    notes = ["Sidhuvud, sidfot och fotnoter i Word-filen lästes inte."]
+    if len(pages) > 1:
+        notes.append("Sidnumren är de Word angav när filen senast sparades.")
+    else:
+        notes.append("Word-filen anger inga sidor: all text räknas till sidan 1.")
+    return ExtractedText(text, ranges, "docx", False, tuple(notes))
 
 
 def _blocks(body: Any) -> Iterator[str]:
@@ -67,18 +93,30 @@ def _blocks(body: Any) -> Iterator[str]:
 
 
 def _paragraph_text(paragraph: Any) -> str:
+    """The paragraph's text, with :data:`_PAGE` where Word last began a new page."""
     parts: list[str] = []
     for run in paragraph.iter(f"{_W}r"):
-        if _superscript_digits(run):
+        if _in_text_box(run, paragraph) or _superscript_digits(run):
             continue
         for node in run:
             if node.tag == f"{_W}t":
                 parts.append(node.text or "")
-            elif node.tag == f"{_W}tab" or node.tag in (f"{_W}br", f"{_W}cr"):
+            elif node.tag in (f"{_W}tab", f"{_W}br", f"{_W}cr"):
                 parts.append(" ")
             elif node.tag == f"{_W}noBreakHyphen":
                 parts.append("-")
+            elif node.tag == _RENDERED_BREAK:
+                parts.append(_PAGE)
     return "".join(parts)
+
+
+def _in_text_box(run: Any, paragraph: Any) -> bool:
+    parent = run.getparent()
+    while parent is not None and parent is not paragraph:
+        if parent.tag == f"{_W}txbxContent":
+            return True
+        parent = parent.getparent()
+    return False
 
 
 def _superscript_digits(run: Any) -> bool:
@@ -95,21 +133,23 @@ def _superscript_digits(run: Any) -> bool:
 def _table_rows(table: Any) -> Iterator[str]:
     for row in table.iterchildren(f"{_W}tr"):
         cells: list[str] = []
+        breaks = 0
         for cell in row.iterchildren(f"{_W}tc"):
             if _continues_merge(cell):
                 continue
             parts: list[str] = []
             for block in cell.iterchildren():
                 if block.tag == f"{_W}p":
-                    parts.append(_paragraph_text(block).strip())
+                    parts.append(_paragraph_text(block))
                 elif block.tag == f"{_W}tbl":
                     parts.extend(_table_rows(block))
-            text = " ".join(part for part in parts if part)
-            cells.append(text)
+            text = " ".join(parts)
+            breaks = max(breaks, text.count(_PAGE))
+            cells.append(" ".join(text.replace(_PAGE, " ").split()))
         while cells and not cells[-1]:
             cells.pop()
-        if any(cells):
-            yield CELL_SEPARATOR.join(cells)
+        # a row is one paragraph: a page that began inside it takes the whole row
+        yield _PAGE * breaks + CELL_SEPARATOR.join(cells) if any(cells) else _PAGE * breaks
 
 
 def _continues_merge(cell: Any) -> bool:
