@@ -322,6 +322,8 @@ def _stance_docx() -> bytes:
     document = docx.Document()
     section = document.sections[0]
     section.header.paragraphs[0].text = "Region Exempel – Regionstyrelsen"
+    section.header.add_paragraph("YTTRANDE Sida 1 (2)")
+    section.header.add_paragraph("Telefon 010-123 45 67, e-post region@exempel.se")
     section.footer.paragraphs[0].text = "Postadress: Box 1, 123 45 Exempelby · Sida 1"
     document.add_heading("Yttrande över SOU 2018:47", level=1)
     intro = document.add_paragraph("Region Exempel har beretts tillfälle att yttra sig")
@@ -354,6 +356,8 @@ def _stance_docx() -> bytes:
 def test_docx_paragraphs_and_stance_table_rows_in_reading_order() -> None:
     result = extract_text(_stance_docx(), filename="region.docx")
     assert result.text.split("\n\n") == [
+        "Region Exempel – Regionstyrelsen",  # the header on page 1: the letterhead, once
+        "YTTRANDE",
         "Yttrande över SOU 2018:47",
         "Region Exempel har beretts tillfälle att yttra sig och lämnar följande synpunkter.",
         "Regionen vill särskilt framhålla hälso- och sjukvården.",
@@ -365,8 +369,11 @@ def test_docx_paragraphs_and_stance_table_rows_in_reading_order() -> None:
         "Punktlista om samverkan",
         "Anna Andersson, regionstyrelsens ordförande",
     ]
-    assert "Regionstyrelsen" not in result.text  # the header
+    assert "Sida" not in result.text and "Telefon" not in result.text  # page number, contact
     assert "Postadress" not in result.text  # the footer
+    assert result.notes[0] == (
+        "Sidhuvudet på första sidan togs med som brevhuvud; sidfot och fotnoter lästes inte."
+    )
     assert result.format == "docx"
     assert result.pages == ((1, 0, len(result.text)),)
     assert "Word-filen anger inga sidor: all text räknas till sidan 1." in result.notes

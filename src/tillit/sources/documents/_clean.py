@@ -45,6 +45,7 @@ __all__ = [
     "is_page_number",
     "join_separator",
     "running_lines",
+    "without_page_number",
 ]
 
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
@@ -138,6 +139,20 @@ _PAGE_NUMBER = re.compile(
 def is_page_number(line: str) -> bool:
     """Whether ``line`` (cleaned) is nothing but a page number."""
     return bool(_PAGE_NUMBER.match(line.strip()))
+
+
+_TRAILING_PAGE = re.compile(
+    r"\s*(?:(?:sida|sid\.?|page)\s*\d+(?:\s*(?:av|of|/|\()\s*\d+\)?)?|\d+\s*\(\s*\d+\s*\))$",
+    re.IGNORECASE,
+)
+
+
+def without_page_number(line: str) -> str:
+    """``line`` without a page number at its end (``Remissvar Sida 1 (3)`` → ``Remissvar``);
+    ``""`` when it is nothing but one."""
+    if is_page_number(line):
+        return ""
+    return _TRAILING_PAGE.sub("", line).strip()
 
 
 _CONTACT = re.compile(

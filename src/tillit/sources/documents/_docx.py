@@ -4,9 +4,12 @@ The body is read in document order: each paragraph with text is a paragraph (hea
 list items too; a manual line break inside one becomes a space), and each table row is one
 paragraph with its cells in reading order, separated by ``" | "`` (a merged cell counted
 once; a cell's own paragraphs joined by spaces; a nested table read inside its cell).
-Headers, footers, footnotes, comments, text boxes and deleted text (tracked changes) are not
-part of the body and are left out; footnote reference marks and superscript digits inside
-the text are dropped.
+Footers, footnotes, comments, text boxes and deleted text (tracked changes) are not part of
+the body and are left out; footnote reference marks and superscript digits inside the text
+are dropped. The header shown on the first page (the first section's first-page header, or
+its header) is the letterhead: its lines open the text once, as the running header of a PDF
+does on page 1, less page numbers and contact lines; the respondent is often named only
+there.
 
 **Pages.** A DOCX holds no pages: Word lays them out when it opens the file. But Word, when
 it saves, marks where each page began the last time it laid the document out
@@ -27,7 +30,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from tillit.errors import InvalidInputError
-from tillit.sources.documents._clean import assemble
+from tillit.sources.documents._clean import (
+    assemble,
+    clean_line,
+    is_contact_line,
+    without_page_number,
+)
 from tillit.sources.documents._model import ExtractedText
 
 __all__ = ["CELL_SEPARATOR", "extract_docx"]
@@ -57,7 +65,8 @@ def extract_docx(data: bytes, *, name: str = "DOCX-filen") -> ExtractedText:
             hint="Öppna filen i Word eller LibreOffice och spara den som .docx eller PDF igen.",
         ) from error
     body = document.element.body
-    pages: list[list[list[str]]] = [[]]
+    letterhead = _letterhead(document)
+    pages: list[list[list[str]]] = [[[line] for line in letterhead]]
     continued: set[int] = set()
     for block in _blocks(body):
         parts = block.split(_PAGE)
@@ -72,12 +81,40 @@ def extract_docx(data: bytes, *, name: str = "DOCX-filen") -> ExtractedText:
             f"{name} innehåller ingen text.",
             hint="Kontrollera att det är rätt fil; text i textrutor eller bilder läses inte.",
         )
-    notes = ["Sidhuvud, sidfot och fotnoter i Word-filen lästes inte."]
+    notes = [
+        "Sidhuvudet på första sidan togs med som brevhuvud; sidfot och fotnoter lästes inte."
+        if letterhead
+        else "Sidhuvud, sidfot och fotnoter i Word-filen lästes inte."
+    ]
     if len(pages) > 1:
         notes.append("Sidnumren är de Word angav när filen senast sparades.")
     else:
         notes.append("Word-filen anger inga sidor: all text räknas till sidan 1.")
     return ExtractedText(text, ranges, "docx", False, tuple(notes))
+
+
+def _letterhead(document: Any) -> list[str]:
+    """The lines of the header on the first page, less page numbers and contact lines."""
+    if not document.sections:
+        return []
+    section = document.sections[0]
+    try:
+        header = (
+            section.first_page_header
+            if section.different_first_page_header_footer
+            else section.header
+        )
+        if header.is_linked_to_previous:  # the first section: no header at all
+            return []
+        element = header._element
+    except (AttributeError, KeyError, ValueError):
+        return []
+    lines = []
+    for block in _blocks(element):
+        line = without_page_number(clean_line(block.replace(_PAGE, " ")))
+        if line and not is_contact_line(line):
+            lines.append(line)
+    return lines
 
 
 def _blocks(body: Any) -> Iterator[str]:

@@ -44,6 +44,7 @@ from tillit.sources.documents._clean import (
     is_page_number,
     running_key,
     running_lines,
+    without_page_number,
 )
 from tillit.sources.documents._model import ExtractedText
 
@@ -358,7 +359,7 @@ def _clean_pages(pages: Sequence[_Page], notes: list[str]) -> list[list[list[str
                 continue
             if (near_top and key in top) or (near_bottom and key in bottom):
                 if number == 1 and near_top and key in top:
-                    letterhead = _without_page_number(text)
+                    letterhead = without_page_number(text)
                     if letterhead:
                         kept.append(_replace(line, letterhead))
                         continue
@@ -380,12 +381,6 @@ def _clean_pages(pages: Sequence[_Page], notes: list[str]) -> list[list[list[str
 
 def _rows(count: int) -> str:
     return "1 rad" if count == 1 else f"{count} rader"
-
-
-_TRAILING_PAGE = re.compile(
-    r"\s*(?:(?:sida|sid\.?|page)\s*\d+(?:\s*(?:av|of|/|\()\s*\d+\)?)?|\d+\s*\(\s*\d+\s*\))$",
-    re.IGNORECASE,
-)
 
 
 def _running_keys(page: _Page) -> list[str]:
@@ -423,12 +418,6 @@ def _running_keys(page: _Page) -> list[str]:
             f"{key}\x00{round(line.top / 3)}" if key and in_margin and i in candidates else ""
         )
     return keys
-
-
-def _without_page_number(text: str) -> str:
-    if is_page_number(text):
-        return ""
-    return _TRAILING_PAGE.sub("", text).strip()
 
 
 def _replace(line: _Line, text: str) -> _Line:
