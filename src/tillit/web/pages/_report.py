@@ -250,8 +250,10 @@ def _national(state: WebState, ar: str | None) -> NationalReport:
 
 def warm_national(state: WebState) -> None:
     """Build the national report in advance (it reads every unit's overview, which the
-    warm pages have just made): its page then answers at once."""
-    _national(state, None)
+    warm pages have just made): its page then answers at once. A store without data has
+    nothing to build; its page says so when asked."""
+    with contextlib.suppress(NoDataError):
+        _national(state, None)
 
 
 def _national_answer(request: Request, state: WebState, ar: str | None, fmt: str) -> Response:
