@@ -338,7 +338,9 @@ def _pypdf_page(data: bytes, index: int) -> _Page:
         has_images = bool(page.images)
     except Exception:  # a page neither library can read gives no text
         return _Page([], False, False)
-    lines = [_Line(line, 0, 0, 0, 0, 0) for line in text.splitlines() if line.strip()]
+    # no positions: a line's length in characters stands in for its right edge, so a short
+    # line that ends a sentence still ends its paragraph
+    lines = [_Line(line, 0, len(line), 0, 0, 0) for line in text.splitlines() if line.strip()]
     return _Page(lines, has_images, False)
 
 
@@ -369,7 +371,7 @@ def _clean_pages(pages: Sequence[_Page], notes: list[str]) -> list[list[list[str
                 removed["contact"] += 1
                 continue
             kept.append(_replace(line, text))
-        result.append(_paragraphs(kept, page.geometry))
+        result.append(_paragraphs(kept))
     if removed["running"]:
         notes.append(f"{_rows(removed['running'])} sidhuvud och sidfot togs bort.")
     if removed["number"]:
@@ -427,11 +429,9 @@ def _replace(line: _Line, text: str) -> _Line:
 _LIST_START = re.compile(r"^(?:[•▪●◦■□➢►‣∙·*–-]\s|\d+[.)]\s|\d+(?:\.\d+)+\.?\s|[a-z]\)\s)")
 
 
-def _paragraphs(lines: Sequence[_Line], geometry: bool) -> list[list[str]]:
+def _paragraphs(lines: Sequence[_Line]) -> list[list[str]]:
     if not lines:
         return []
-    if not geometry:
-        return [[line.text for line in lines]]
     usual = _usual_gap([b.top - a.bottom for a, b in itertools.pairwise(lines)])
     heights = [line.bottom - line.top for line in lines]
     height = statistics.median(heights) if heights else 10.0
