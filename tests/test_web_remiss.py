@@ -593,6 +593,27 @@ def test_bad_uploads_are_refused_in_swedish(site: Site, log_in: LogIn) -> None:
         f"/remisser/{remiss_id}/svar", data={"csrf_token": csrf_of(page.text)}
     )
     assert not_multipart.status_code == 415 and "multipart" in text_of(not_multipart.text)
+    token = csrf_of(page.text)
+    many = site.client.post(
+        f"/remisser/{remiss_id}/svar",
+        data={"csrf_token": token},
+        files=[
+            ("filer", (f"svar-{i}.txt", b"Kommunen tillstyrker.", "text/plain")) for i in range(51)
+        ],
+    )
+    assert many.status_code == 413 and "Högst 50 filer" in text_of(many.text)
+    fields = site.client.post(
+        f"/remisser/{remiss_id}/svar",
+        data={"csrf_token": token, **{f"f{i}": "x" for i in range(30)}},
+        files=[("filer", ("a.txt", b"Kommunen tillstyrker.", "text/plain"))],
+    )
+    assert fields.status_code == 413 and "För många fält" in text_of(fields.text)
+    broken = site.client.post(
+        f"/remisser/{remiss_id}/svar",
+        content=b"--x\r\nbroken",
+        headers={"content-type": "multipart/form-data", "accept": "text/html"},
+    )
+    assert broken.status_code == 400 and "gick inte att läsa" in text_of(broken.text)
     assert remisser_of(site.bank).responses(None, remiss_id) == []
 
 

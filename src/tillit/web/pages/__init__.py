@@ -17,6 +17,7 @@ from tillit.web.pages import (
     _regions,
     _remiss,
     _remiss_forms,
+    _remiss_upload,
     _report,
     _trial_form,
     _trials,
@@ -50,6 +51,7 @@ for _module in (
     _report,
     _citizen,
     _remiss_forms,
+    _remiss_upload,
     _remiss,
     _accessibility,
 ):

@@ -1,25 +1,22 @@
 """The consultation forms: a new remiss (``/remisser/ny``: title, document, ministry,
-diarienummer, deadline, consulted bodies and the proposals pasted as "7.1 Rubrik" lines),
-uploading responses (``/remisser/{nr}/svar``: one or several files, read by
-``tillit.query.read_response``) and reviewing a response's stances (``/remisser/svar/{nr}/
-granska``: confirm, correct, add a missed one, delete). Like the other forms: a CSRF token,
-the bank decides who may write, whatever goes wrong comes back as a Swedish message with
-what the user typed, and a stale version is a 409 page showing what is saved now."""
+diarienummer, deadline, consulted bodies and the proposals pasted as "7.1 Rubrik" lines) and
+reviewing a response's stances (``/remisser/svar/{nr}/granska``: confirm, correct, add a
+missed one, delete); uploading responses is in ``_remiss_upload``. Like the other forms: a
+CSRF token, the bank decides who may write, whatever goes wrong comes back as a Swedish
+message with what the user typed, and a stale version is a 409 page showing what is saved
+now."""
 
 from __future__ import annotations
 
-import logging
 import re
-from dataclasses import dataclass, field
-from pathlib import PurePath
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
-from tillit.bank import RemissRecord, UserRecord, remisser_of
+from tillit.bank import UserRecord, remisser_of
 from tillit.errors import (
     ConflictError,
     InvalidInputError,
@@ -27,7 +24,7 @@ from tillit.errors import (
     PermissionDeniedError,
     TillitError,
 )
-from tillit.query import parse_proposals, read_response
+from tillit.query import parse_proposals
 from tillit.web._auth import WebState, web_state
 from tillit.web._errors import WebError
 from tillit.web._params import MAX_ID, request_int
@@ -35,18 +32,12 @@ from tillit.web.pages._account import login_redirect
 from tillit.web.pages._remiss import load_response, may_create, may_write, review_context
 from tillit.web.pages._render import Viewer, check_csrf, first, read_form, render, viewer
 
-__all__ = ["MAX_FILES", "MAX_FILE_BYTES", "RemissForm", "find_quote", "router"]
+__all__ = ["WRITERS", "RemissForm", "find_quote", "router", "said"]
 
-log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 State = Annotated[WebState, Depends(web_state)]
 
-#: A response file at most (bytes), and files per upload.
-MAX_FILE_BYTES = 20_000_000
-MAX_FILES = 50
 WRITERS = "Bara redaktörer för organisationen som äger remissen och administratörer får det."
-#: The formats ``tillit.sources.documents`` reads.
-ACCEPT = ".pdf,.docx,.md,.markdown,.txt,.html,.htm"
 LABELS = {
     "title": "Titel",
     "document": "Remitterat dokument",
@@ -92,11 +83,11 @@ class RemissForm:
             try:
                 data["proposals"] = parse_proposals(self.proposals)
             except InvalidInputError as exc:
-                errors.append(("f-proposals", f"{LABELS['proposals']}: {_said(exc)}"))
+                errors.append(("f-proposals", f"{LABELS['proposals']}: {said(exc)}"))
         return data, errors
 
 
-def _said(exc: TillitError) -> str:
+def said(exc: TillitError) -> str:
     return exc.message + (f" {exc.hint}" if exc.hint else "")
 
 
@@ -162,140 +153,8 @@ async def create_remiss(request: Request, state: State) -> Response:
         remiss = await run_in_threadpool(remisser_of(state.bank).create_remiss, user, data)
     except (InvalidInputError, NotFoundError, ConflictError) as exc:
         control = _control(exc) if isinstance(exc, InvalidInputError) else ""
-        return _new_page(request, who, form, [(control, _said(exc))], status=422)
+        return _new_page(request, who, form, [(control, said(exc))], status=422)
     return RedirectResponse(f"/remisser/{remiss.id}", status_code=303)
-
-
-# --- uploading responses ----------------------------------------------------------------------
-@dataclass
-class Upload:
-    """What became of one uploaded file."""
-
-    file_name: str
-    response_id: int | None = None
-    respondent: str = ""
-    stances: int = 0
-    error: str = ""
-
-
-@dataclass
-class UploadResult:
-    files: list[Upload] = field(default_factory=list)
-    respondent: str = ""
-
-
-def _remiss_for_upload(state: WebState, who: Viewer, remiss_id: int) -> RemissRecord:
-    if not 1 <= remiss_id <= MAX_ID:
-        raise NotFoundError(f"Remissen {remiss_id} finns inte.", hint="Se listan på /remisser.")
-    remiss = remisser_of(state.bank).remiss(who.user, remiss_id)
-    if not may_write(who.user, remiss):
-        raise PermissionDeniedError(
-            "Du får inte läsa in svar på den här remissen.",
-            hint=WRITERS,
-        )
-    return remiss
-
-
-def _upload_page(
-    request: Request,
-    who: Viewer,
-    remiss: RemissRecord,
-    result: UploadResult | None = None,
-    error: str = "",
-    status: int = 200,
-) -> Response:
-    return render(
-        request,
-        "remiss/upload.html",
-        {
-            "viewer": who,
-            "remiss": remiss,
-            "result": result,
-            "error": error,
-            "accept": ACCEPT,
-            "max_mb": MAX_FILE_BYTES // 1_000_000,
-        },
-        status=status,
-    )
-
-
-def _file_name(upload: UploadFile) -> str:
-    name = PurePath((upload.filename or "").replace("\\", "/")).name
-    return "".join(ch for ch in name if ch.isprintable())[:200] or "svar"
-
-
-@router.get("/remisser/{remiss_id:int}/svar")
-def upload_page(request: Request, state: State, remiss_id: int) -> Response:
-    who = viewer(request, state)
-    if who.user is None:
-        return login_redirect(request)
-    return _upload_page(request, who, _remiss_for_upload(state, who, remiss_id))
-
-
-@router.post("/remisser/{remiss_id:int}/svar")
-async def upload_responses(request: Request, state: State, remiss_id: int) -> Response:
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media != "multipart/form-data":
-        raise WebError(
-            415,
-            "Svaren ska skickas som filer (multipart/form-data).",
-            hint="Välj filerna i formuläret och tryck på Läs in.",
-        )
-    async with request.form(max_files=MAX_FILES, max_fields=20) as posted:
-        token = posted.get("csrf_token")
-        who = viewer(request, state)
-        if who.user is None:
-            return login_redirect(request)
-        check_csrf(
-            request, {"csrf_token": [token if isinstance(token, str) else ""]}, who.csrf_token
-        )
-        remiss = _remiss_for_upload(state, who, remiss_id)
-        respondent = posted.get("respondent")
-        override = respondent.strip()[:200] if isinstance(respondent, str) else ""
-        files = [f for f in posted.getlist("filer") if isinstance(f, UploadFile)]
-        files = [f for f in files if f.filename or (f.size or 0) > 0]
-        result = UploadResult(respondent=override)
-        if not files:
-            return _upload_page(
-                request, who, remiss, result, "Välj minst en fil med ett remissvar.", status=422
-            )
-        for upload in files:
-            name = _file_name(upload)
-            body = await upload.read(MAX_FILE_BYTES + 1)
-            if len(body) > MAX_FILE_BYTES:
-                raise WebError(
-                    413,
-                    f"{name} är större än {MAX_FILE_BYTES // 1_000_000} MB.",
-                    hint="Dela upp filen, eller läs in den med `tillit remiss svar`.",
-                )
-            result.files.append(
-                await run_in_threadpool(_read, state, who, remiss, name, body, override)
-            )
-    done = [f for f in result.files if f.response_id is not None]
-    if len(result.files) == 1 and done:
-        return RedirectResponse(f"/remisser/svar/{done[0].response_id}", status_code=303)
-    return _upload_page(request, who, remiss, result, status=200 if done else 422)
-
-
-def _read(
-    state: WebState, who: Viewer, remiss: RemissRecord, name: str, body: bytes, respondent: str
-) -> Upload:
-    if not body:
-        return Upload(name, error=f"{name} är tom. Välj filen med remissvaret igen.")
-    try:
-        record = read_response(
-            state.bank, who.user, remiss.id, body, filename=name, respondent=respondent or None
-        )
-    except (InvalidInputError, NotFoundError, PermissionDeniedError) as exc:
-        return Upload(name, error=_said(exc))
-    except Exception:  # a file nobody foresaw: reported with the others, never a 500
-        log.exception("reading the response %s failed", name)
-        return Upload(
-            name,
-            error=f"{name} kunde inte läsas (ett oväntat fel, som är loggat). Spara filen "
-            "som PDF eller DOCX och försök igen.",
-        )
-    return Upload(name, record.id, record.respondent_name, len(record.stances))
 
 
 # --- reviewing a response's stances -----------------------------------------------------------
@@ -371,9 +230,9 @@ async def review_stance(request: Request, state: State, response_id: int) -> Res
         else:
             raise WebError(400, "Okänd åtgärd.", hint="Använd knapparna i formuläret.")
     except InvalidInputError as exc:
-        return _review_again(request, state, who, response_id, errors=[_said(exc)], status=422)
+        return _review_again(request, state, who, response_id, errors=[said(exc)], status=422)
     except ConflictError as exc:
-        return _review_again(request, state, who, response_id, conflict=_said(exc), status=409)
+        return _review_again(request, state, who, response_id, conflict=said(exc), status=409)
     return RedirectResponse(f"/remisser/svar/{response_id}#stance-{stance_id}", status_code=303)
 
 
@@ -409,7 +268,7 @@ async def _add(
         )
     except InvalidInputError as exc:
         return _review_again(
-            request, state, who, response_id, errors=[_said(exc)], added=typed, status=422
+            request, state, who, response_id, errors=[said(exc)], added=typed, status=422
         )
     return RedirectResponse(f"/remisser/svar/{response_id}#stance-{added.id}", status_code=303)
 
