@@ -256,6 +256,25 @@ def test_pdf_page_numbers_in_their_usual_forms_are_removed(
     assert result.page_of(result.text.index("avstyrker")) == 2
 
 
+def test_pdf_header_with_a_page_number_goes_even_on_two_pages_with_their_own_first_page() -> None:
+    pdf = _pdf(
+        "<style>@page { size: A5; margin: 22mm 18mm;"
+        ' @top-left { content: "Exempelstads kommun Sida " counter(page) " (" counter(pages)'
+        ' ")"; width: 100mm } }'
+        ' @page :first { @top-left { content: "Exempelstads kommun YTTRANDE"; width: 100mm } }'
+        "</style><p>Kommunen tillstyrker förslaget.</p>"
+        '<p style="break-before: page">Kommunen avstyrker förslaget om policylab.</p>'
+    )
+    raw = PdfReader(io.BytesIO(pdf)).pages[1].extract_text()
+    assert "Exempelstads kommun Sida 2 (2)" in raw
+    result = extract_text(pdf, filename="tva-sidor.pdf")
+    assert result.text == (
+        "Exempelstads kommun YTTRANDE\n\nKommunen tillstyrker förslaget.\n\n"
+        "Kommunen avstyrker förslaget om policylab."
+    )
+    assert result.notes == ("1 rad sidhuvud och sidfot togs bort.",)
+
+
 def test_pdf_of_an_image_only_needs_ocr_and_says_so_in_swedish() -> None:
     if shutil.which("ocrmypdf"):
         pytest.skip("ocrmypdf is installed here: the scan would be read with OCR")

@@ -5,7 +5,8 @@ or ``*``/``†`` raised above the baseline of the word it stands beside). Then, 
 document:
 
 * running headers and footers, lines that repeat (digits aside) among the first or last three
-  lines of most pages, are removed. The copy at the top of page 1 is kept, as the letterhead
+  lines of most pages, or that carry a page number (``… Sida 2 (5)``), in the page margin,
+  are removed. The copy at the top of page 1 is kept, as the letterhead
   that names the respondent (``Sveriges Kommuner och Landsting 2018-10-15``), minus any page
   number at its end; every later copy, and every repeated bottom line, goes;
 * page numbers and letterhead contact lines among the first and last lines of a page go
@@ -359,15 +360,20 @@ def _clean_pages(pages: Sequence[_Page], notes: list[str]) -> list[list[list[str
             if (near_top or near_bottom) and is_page_number(text):
                 removed["number"] += 1
                 continue
-            if (near_top and key in top) or (near_bottom and key in bottom):
-                if number == 1 and near_top and key in top:
+            contact = (i < 2 * _ZONE or i >= count - 2 * _ZONE) and is_contact_line(text)
+            # a margin line that carries a page number is a header or footer even where it
+            # does not repeat (a two-page response whose first page has its own letterhead)
+            paged = bool(key) and not contact and without_page_number(text) != text
+            at_top = near_top and (key in top or paged)
+            if at_top or (near_bottom and (key in bottom or paged)):
+                if number == 1 and at_top:
                     letterhead = without_page_number(text)
                     if letterhead:
                         kept.append(_replace(line, letterhead))
                         continue
                 removed["running"] += 1
                 continue
-            if (i < 2 * _ZONE or i >= count - 2 * _ZONE) and is_contact_line(text):
+            if contact:
                 removed["contact"] += 1
                 continue
             kept.append(_replace(line, text))
@@ -403,7 +409,8 @@ def _running_keys(page: _Page) -> list[str]:
         return [running_key(clean_line(line.text)) for line in lines]
     gaps = [b.top - a.bottom for a, b in itertools.pairwise(lines)]
     heights = [line.bottom - line.top for line in lines]
-    clear = _usual_gap(gaps) + 0.5 * (statistics.median(heights) if heights else 10.0)
+    height = statistics.median(heights) if heights else 10.0
+    clear = _usual_gap(gaps, height) + 0.5 * height
     candidates: set[int] = set()
     head = gaps[: _ZONE + 1]
     if head and max(head) > clear:
@@ -432,9 +439,9 @@ _LIST_START = re.compile(r"^(?:[•▪●◦■□➢►‣∙·*–-]\s|\d+[.)]
 def _paragraphs(lines: Sequence[_Line]) -> list[list[str]]:
     if not lines:
         return []
-    usual = _usual_gap([b.top - a.bottom for a, b in itertools.pairwise(lines)])
     heights = [line.bottom - line.top for line in lines]
     height = statistics.median(heights) if heights else 10.0
+    usual = _usual_gap([b.top - a.bottom for a, b in itertools.pairwise(lines)], height)
     paragraphs: list[list[str]] = [[_BULLET.sub("", lines[0].text)]]
     for above, line in itertools.pairwise(lines):
         if _starts_paragraph(above, line, usual, height):
@@ -447,12 +454,14 @@ def _paragraphs(lines: Sequence[_Line]) -> list[list[str]]:
 _BULLET = re.compile(r"^[•▪●◦■□➢►‣∙·]\s*")
 
 
-def _usual_gap(gaps: Sequence[float]) -> float:
-    """The page's usual space between two lines of a paragraph: the 20th percentile of the
-    positive gaps. Not the median: on a page of short paragraphs (a letterhead, a list of
-    one-line points) most gaps are gaps between paragraphs."""
+def _usual_gap(gaps: Sequence[float], height: float) -> float:
+    """The page's usual space between two lines of a paragraph (``height`` being the usual
+    line height): the 20th percentile of the positive gaps, at most 0.6 of a line. Not the
+    median: on a page of short paragraphs (a letterhead, a list of one-line points) most gaps
+    are gaps between paragraphs; and a page of a few lines may have no gap inside one."""
     positive = sorted(gap for gap in gaps if gap > 0)
-    return positive[len(positive) // 5] if positive else 0.0
+    usual = positive[len(positive) // 5] if positive else 0.0
+    return min(usual, 0.6 * height)
 
 
 def _starts_paragraph(above: _Line, line: _Line, usual: float, height: float) -> bool:
