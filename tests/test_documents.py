@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import random
 import re
 import shutil
 from pathlib import Path
@@ -322,6 +323,26 @@ def test_pdf_broken_encrypted_or_empty_is_refused_in_swedish(tmp_path: Path) -> 
     empty.write_bytes(b"")
     with pytest.raises(InvalidInputError, match=r"tom\.pdf är tom"):
         extract_text(empty)
+
+
+def test_damaged_pdfs_give_text_or_a_swedish_error_never_a_crash(response_pdf: bytes) -> None:
+    rng = random.Random(18)
+    damaged = [response_pdf[:cut] for cut in (20, 400, len(response_pdf) // 2, -200)]
+    for _ in range(12):
+        data = bytearray(response_pdf)
+        for _ in range(25):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        damaged.append(bytes(data))
+    refused = 0
+    for data in damaged:
+        try:
+            result = extract_text(data, filename="skadad.pdf")
+        except InvalidInputError as error:
+            assert error.message.startswith("skadad.pdf") and error.hint
+            refused += 1
+        else:
+            _check_pages(result)
+    assert refused >= 2  # the first two cuts leave no PDF to read
 
 
 def test_pdf_encrypted_without_a_user_password_is_read() -> None:

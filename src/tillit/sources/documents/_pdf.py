@@ -78,7 +78,6 @@ def extract_pdf(data: bytes, *, name: str = "PDF-filen", ocr: bool = True) -> Ex
     """The text of the PDF ``data``. Raises :class:`InvalidInputError` for a file that is
     not a readable PDF or is locked with a password."""
     notes: list[str] = []
-    _check_readable(data, name)
     pages = _read_pages(data, name, notes)
     without_text = [
         number for number, page in enumerate(pages, 1) if not page.lines and page.has_images
@@ -117,10 +116,22 @@ def extract_pdf(data: bytes, *, name: str = "PDF-filen", ocr: bool = True) -> Ex
     return ExtractedText(text, ranges, "pdf", bool(without_text), tuple(notes))
 
 
-def _check_readable(data: bytes, name: str) -> None:
-    import pypdf
-    from pypdf.errors import PdfReadError
+def _unreadable(name: str, error: BaseException | None = None) -> InvalidInputError:
+    detail = f" ({type(error).__name__})" if error is not None else ""
+    return InvalidInputError(
+        f"{name} är ingen läsbar PDF{detail}.",
+        hint="Filen kan vara trasig eller ofullständigt nedladdad; hämta den igen eller "
+        "spara den som PDF på nytt.",
+    )
 
+
+def _pypdf_reader(data: bytes, name: str) -> Any:
+    """pypdf's reader of ``data``, decrypted when it has only an owner password; ``None``
+    when pypdf cannot parse the file (pdfplumber may still). Raises
+    :class:`InvalidInputError` for a file locked with a password or without pages."""
+    import pypdf
+
+    _quiet()
     try:
         reader = pypdf.PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
@@ -135,23 +146,29 @@ def _check_readable(data: bytes, name: str) -> None:
             )
     except InvalidInputError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as error:
-        raise InvalidInputError(
-            f"{name} är ingen läsbar PDF ({error}).",
-            hint="Filen kan vara trasig eller ofullständigt nedladdad; hämta den igen eller "
-            "spara den som PDF på nytt.",
-        ) from error
     except NotImplementedError as error:  # an encryption pypdf cannot undo
         raise InvalidInputError(
             f"{name} är krypterad på ett sätt som inte kan läsas ({error}).",
             hint="Be avsändaren om en PDF utan lösenord eller kryptering.",
         ) from error
+    except Exception:  # pypdf raises many kinds on a damaged file
+        return None
+    return reader
+
+
+def _quiet() -> None:
+    """pdfminer, pdfplumber and pypdf log every oddity of a damaged file as a warning; the notes say
+    what matters, so only their errors reach the log."""
+    for logger in ("pdfminer", "pdfplumber", "pypdf"):
+        logging.getLogger(logger).setLevel(logging.ERROR)
 
 
 def _read_pages(data: bytes, name: str, notes: list[str]) -> list[_Page]:
+    """Every page of ``data``: with pdfplumber, and page by page with pypdf where pdfplumber
+    fails. Raises :class:`InvalidInputError` when neither can read the file."""
     import pdfplumber
 
-    logging.getLogger("pdfminer").setLevel(logging.ERROR)
+    reader = _pypdf_reader(data, name)
     try:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
             pages: list[_Page] = []
@@ -161,19 +178,19 @@ def _read_pages(data: bytes, name: str, notes: list[str]) -> list[_Page]:
                     pages.append(_plumber_page(page))
                 except Exception:  # pdfminer raises many kinds on a damaged page
                     fallbacks.append(number)
-                    pages.append(_pypdf_page(data, number - 1))
-            if fallbacks:
-                listed = ", ".join(map(str, fallbacks))
-                notes.append(f"Sidan/sidorna {listed} lästes med pypdf (pdfplumber misslyckades).")
-            return pages
-    except InvalidInputError:
-        raise
-    except Exception:  # pdfplumber could not open it at all: try pypdf for every page
-        import pypdf
-
-        count = len(pypdf.PdfReader(io.BytesIO(data)).pages)
+                    pages.append(_pypdf_page(reader, number - 1))
+    except Exception as error:  # pdfplumber could not open it at all: pypdf, page by page
+        if reader is None:
+            raise _unreadable(name, error) from error
         notes.append("PDF-filen lästes med pypdf eftersom pdfplumber inte kunde öppna den.")
-        return [_pypdf_page(data, index) for index in range(count)]
+        return [_pypdf_page(reader, index) for index in range(len(reader.pages))]
+    if not pages:
+        raise InvalidInputError(f"{name} har inga sidor.", hint="Kontrollera att det är rätt fil.")
+    if fallbacks:
+        listed = ", ".join(map(str, fallbacks))
+        which = "Sidorna" if len(fallbacks) > 1 else "Sidan"
+        notes.append(f"{which} {listed} lästes med pypdf eftersom pdfplumber misslyckades.")
+    return pages
 
 
 _MARKS = set("0123456789*†‡")
@@ -330,11 +347,10 @@ def _footnote_marks(chars: Sequence[_Char], body: float) -> set[int]:
     return marks
 
 
-def _pypdf_page(data: bytes, index: int) -> _Page:
-    import pypdf
-
-    page = pypdf.PdfReader(io.BytesIO(data)).pages[index]
+def _pypdf_page(reader: Any, index: int) -> _Page:
+    """Page ``index`` read by pypdf (no positions); empty when pypdf cannot read it either."""
     try:
+        page = reader.pages[index]
         text = page.extract_text() or ""
         has_images = bool(page.images)
     except Exception:  # a page neither library can read gives no text
