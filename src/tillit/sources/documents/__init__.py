@@ -5,8 +5,9 @@ text and HTML.
 the cleaned text with paragraphs separated by ``"\\n\\n"``, and the page every character
 came from, so a quote can cite its page. What is removed and how is described in
 ``docs/documents.md`` and in the modules: :mod:`._clean` (hyphens, page numbers, contact
-lines, footnote marks), :mod:`._pdf` (running headers and footers, paragraphs, OCR),
-:mod:`._docx`, :mod:`._plain` (text and Markdown), :mod:`._html`.
+lines, footnote marks), :mod:`._pdf` (reading, the pypdf fallback, OCR), :mod:`._layout`
+(lines, paragraphs, running headers and footers), :mod:`._docx`, :mod:`._plain` (text and
+Markdown), :mod:`._html`.
 """
 
 from __future__ import annotations

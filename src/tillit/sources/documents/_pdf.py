@@ -1,21 +1,7 @@
 """PDF → text with pdfplumber (pypdf when pdfplumber cannot read the file or a page).
 
-Per page the characters are grouped into lines (superscript footnote marks left out: a digit
-or ``*``/``†`` raised above the baseline of the word it stands beside). Then, over the whole
-document:
-
-* running headers and footers, lines that repeat (digits aside) among the first or last three
-  lines of most pages, or that carry a page number (``… Sida 2 (5)``), in the page margin,
-  are removed. The copy at the top of page 1 is kept, as the letterhead
-  that names the respondent (``Sveriges Kommuner och Landsting 2018-10-15``), minus any page
-  number at its end; every later copy, and every repeated bottom line, goes;
-* page numbers and letterhead contact lines among the first and last lines of a page go
-  (:mod:`._clean`);
-* lines are grouped into paragraphs where the gap above a line is clearly larger than the
-  page's usual line spacing, where the font size or weight changes, where the line above
-  ends a sentence well short of the right edge, or where a line starts with a bullet or a
-  list number; a bullet glyph (``•``, ``▪``, ``●``, …) that starts a paragraph is dropped;
-* a paragraph that runs over a page break is joined across it.
+How a page's glyphs become lines and paragraphs, and which lines are headers, footers, page
+numbers or letterhead contact lines, is :mod:`._layout`'s.
 
 A page without any character but with an image needs OCR. When no page has text and
 ``ocrmypdf`` is on the PATH, it is run (``-l swe``, ``--skip-text``) and the result read
@@ -25,53 +11,21 @@ again; otherwise the result has ``needs_ocr=True``, empty text and a Swedish not
 from __future__ import annotations
 
 import io
-import itertools
 import logging
-import re
 import shutil
-import statistics
 import subprocess
 import tempfile
-from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tillit.errors import InvalidInputError
-from tillit.sources.documents._clean import (
-    assemble,
-    clean_line,
-    is_contact_line,
-    is_page_number,
-    running_key,
-    running_lines,
-    without_page_number,
-)
+from tillit.sources.documents._clean import assemble
+from tillit.sources.documents._layout import Line, Page, clean_pages, plumber_page
 from tillit.sources.documents._model import ExtractedText
 
 __all__ = ["extract_pdf"]
 
-_ZONE = 3
 _OCR_TIMEOUT_S = 600
-
-
-@dataclass(frozen=True)
-class _Line:
-    text: str
-    x0: float
-    x1: float
-    top: float
-    bottom: float
-    size: float
-    bold: bool = False
-
-
-@dataclass
-class _Page:
-    lines: list[_Line]
-    has_images: bool  # or glyphs without a Unicode map: either way, only OCR can read it
-    geometry: bool  # False for lines from pypdf (no positions)
-    height: float = 0.0
 
 
 def extract_pdf(data: bytes, *, name: str = "PDF-filen", ocr: bool = True) -> ExtractedText:
@@ -101,7 +55,7 @@ def extract_pdf(data: bytes, *, name: str = "PDF-filen", ocr: bool = True) -> Ex
         )
         ranges = tuple((n, 0, 0) for n in range(1, len(pages) + 1))
         return ExtractedText("", ranges, "pdf", True, tuple(notes))
-    paragraphs = _clean_pages(pages, notes)
+    paragraphs = clean_pages(pages, notes)
     text, ranges = assemble(paragraphs, across_pages=True)
     if without_text:
         listed = ", ".join(map(str, without_text))
@@ -163,7 +117,7 @@ def _quiet() -> None:
         logging.getLogger(logger).setLevel(logging.ERROR)
 
 
-def _read_pages(data: bytes, name: str, notes: list[str]) -> list[_Page]:
+def _read_pages(data: bytes, name: str, notes: list[str]) -> list[Page]:
     """Every page of ``data``: with pdfplumber, and page by page with pypdf where pdfplumber
     fails. Raises :class:`InvalidInputError` when neither can read the file."""
     import pdfplumber
@@ -171,11 +125,11 @@ def _read_pages(data: bytes, name: str, notes: list[str]) -> list[_Page]:
     reader = _pypdf_reader(data, name)
     try:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
-            pages: list[_Page] = []
+            pages: list[Page] = []
             fallbacks: list[int] = []
             for number, page in enumerate(pdf.pages, 1):
                 try:
-                    pages.append(_plumber_page(page))
+                    pages.append(plumber_page(page))
                 except Exception:  # pdfminer raises many kinds on a damaged page
                     fallbacks.append(number)
                     pages.append(_pypdf_page(reader, number - 1))
@@ -193,311 +147,18 @@ def _read_pages(data: bytes, name: str, notes: list[str]) -> list[_Page]:
     return pages
 
 
-_MARKS = set("0123456789*†‡")
-_GAP_BEFORE_PUNCTUATION = re.compile(r"(?<=\w) (?=[.,;:!?)](?:\s|$))")
-
-
-def _unit_power(chars: Sequence[_Char], i: int) -> bool:
-    """Whether the raised ``chars[i]`` is the 2 or 3 of a unit (m², km², cm³), not a mark."""
-    if chars[i].text not in "23" or i == 0 or chars[i - 1].text != "m":
-        return False
-    before = "".join(c.text for c in chars[max(0, i - 3) : i - 1])
-    return bool(re.search(r"(?:^|[^\w])[kcdm]?$", before))
-
-
-class _Char:
-    """One glyph, in pdfplumber's coordinates (points, ``top`` from the top of the page)."""
-
-    __slots__ = ("bold", "bottom", "size", "text", "top", "x0", "x1")
-
-    def __init__(self, glyph: Any, page_top: float) -> None:
-        self.text: str = glyph.get_text()
-        self.x0: float = glyph.x0
-        self.x1: float = glyph.x1
-        self.top: float = page_top - glyph.y1
-        self.bottom: float = page_top - glyph.y0
-        self.size: float = glyph.size
-        self.bold: bool = "bold" in glyph.fontname.lower()
-
-
-def _plumber_page(page: Any) -> _Page:
-    """The lines of one pdfplumber page. The glyphs come from ``page.layout`` (pdfminer's
-    layout objects, which pdfplumber parses anyway) rather than ``page.chars``: turning every
-    glyph into pdfplumber's dictionary costs as much as parsing the page, and only the
-    text, box, size and weight are needed here."""
-    from pdfminer.layout import LTChar, LTContainer, LTImage
-
-    layout = page.layout
-    chars: list[_Char] = []
-    has_images = False
-    stack = [layout]
-    while stack:
-        container = stack.pop()
-        for item in container:
-            if isinstance(item, LTChar):
-                chars.append(_Char(item, layout.y1))
-            elif isinstance(item, LTImage):
-                has_images = True
-            elif isinstance(item, LTContainer):
-                stack.append(item)
-    height = float(page.height)
-    visible = [c for c in chars if c.text and not c.text.isspace()]
-    if not visible:
-        return _Page([], has_images, True, height)
-    body = statistics.median(c.size for c in visible)
-    marks = _footnote_marks(chars, body)
-    kept = [c for i, c in enumerate(chars) if i not in marks] if marks else chars
-    lines = []
-    for line_chars in _cluster_lines(kept):
-        text = _line_text(line_chars)
-        if marks:  # the gap a removed mark left before punctuation reads as a space
-            text = _GAP_BEFORE_PUNCTUATION.sub("", text)
-        if "(cid:" in text:
-            text = re.sub(r"\(cid:\d+\)", "", text)
-        glyphs = [c for c in line_chars if not c.text.isspace()]
-        if not text.strip() or not glyphs:
-            continue
-        lines.append(
-            _Line(
-                text,
-                min(c.x0 for c in glyphs),
-                max(c.x1 for c in glyphs),
-                min(c.top for c in glyphs),
-                max(c.bottom for c in glyphs),
-                statistics.median(c.size for c in glyphs),
-                sum(c.bold for c in glyphs) > len(glyphs) / 2,
-            )
-        )
-    if not lines and any("(cid:" in c.text for c in visible):
-        has_images = True  # glyphs drawn with no Unicode map: text only OCR can read
-    return _Page(lines, has_images, True, height)
-
-
-def _cluster_lines(chars: Sequence[_Char]) -> list[list[_Char]]:
-    """Glyphs grouped into lines: sorted by their top, a glyph more than 3 pt below the
-    first of the current line starts the next (as pdfplumber's ``y_tolerance``)."""
-    lines: list[list[_Char]] = []
-    anchor = -1e9
-    for char in sorted(chars, key=lambda c: c.top):
-        if char.top - anchor > 3.0:
-            lines.append([char])
-            anchor = char.top
-        else:
-            lines[-1].append(char)
-    return lines
-
-
-def _line_text(chars: Sequence[_Char]) -> str:
-    """A line's glyphs left to right, with a space where the gap between two glyphs is wider
-    than a fifth of their size (PDFs need not draw spaces), and a glyph drawn twice on top
-    of itself (fake bold) read once."""
-    parts: list[str] = []
-    previous: _Char | None = None
-    for char in sorted(chars, key=lambda c: c.x0):
-        if previous is not None:
-            if char.text == previous.text and abs(char.x0 - previous.x0) < 0.5:
-                continue
-            gap = char.x0 - previous.x1
-            if gap > 0.2 * max(char.size, previous.size) and not (
-                char.text.isspace() or previous.text.isspace()
-            ):
-                parts.append(" ")
-        parts.append(char.text)
-        previous = char
-    return "".join(parts)
-
-
-def _footnote_marks(chars: Sequence[_Char], body: float) -> set[int]:
-    """Indexes of the characters that are footnote marks: digits (or ``*``/``†``/``‡``)
-    raised by more than a quarter of the neighbouring text's size above its baseline, no
-    larger than it, right beside it, and no larger than the page's usual text."""
-
-    def small(char: _Char) -> bool:
-        return char.text in _MARKS and char.size <= 1.02 * body
-
-    marks: set[int] = set()
-    for i, char in enumerate(chars):
-        if not small(char):
-            continue
-        for j in (i - 1, i + 1):
-            if not 0 <= j < len(chars):
-                continue
-            other = chars[j]
-            if other.text in _MARKS or other.text.isspace():
-                continue  # judged by the mark's own neighbours or the other side
-            near = abs(other.x1 - char.x0) < 3 or abs(char.x1 - other.x0) < 3
-            lift = other.bottom - char.bottom
-            raised = 0.25 * other.size < lift < other.size
-            if near and raised and other.size >= char.size and not _unit_power(chars, i):
-                marks.add(i)
-                break
-    grown = True
-    while grown:  # the other digits of a mark ("12")
-        grown = False
-        for i in list(marks):
-            for j in (i - 1, i + 1):
-                if (
-                    0 <= j < len(chars)
-                    and j not in marks
-                    and small(chars[j])
-                    and abs(chars[j].bottom - chars[i].bottom) < 0.5
-                ):
-                    marks.add(j)
-                    grown = True
-    return marks
-
-
-def _pypdf_page(reader: Any, index: int) -> _Page:
+def _pypdf_page(reader: Any, index: int) -> Page:
     """Page ``index`` read by pypdf (no positions); empty when pypdf cannot read it either."""
     try:
         page = reader.pages[index]
         text = page.extract_text() or ""
         has_images = bool(page.images)
     except Exception:  # a page neither library can read gives no text
-        return _Page([], False, False)
+        return Page([], False, False)
     # no positions: a line's length in characters stands in for its right edge, so a short
     # line that ends a sentence still ends its paragraph
-    lines = [_Line(line, 0, len(line), 0, 0, 0) for line in text.splitlines() if line.strip()]
-    return _Page(lines, has_images, False)
-
-
-def _clean_pages(pages: Sequence[_Page], notes: list[str]) -> list[list[list[str]]]:
-    keys = [_running_keys(page) for page in pages]
-    top, bottom = running_lines(keys, zone=_ZONE)
-    removed = {"running": 0, "number": 0, "contact": 0}
-    result: list[list[list[str]]] = []
-    for number, page in enumerate(pages, 1):
-        kept: list[_Line] = []
-        count = len(page.lines)
-        for i, line in enumerate(page.lines):
-            text = clean_line(line.text)
-            near_top, near_bottom = i < _ZONE, i >= count - _ZONE
-            key = keys[number - 1][i]
-            if (near_top or near_bottom) and is_page_number(text):
-                removed["number"] += 1
-                continue
-            contact = (i < 2 * _ZONE or i >= count - 2 * _ZONE) and is_contact_line(text)
-            # a margin line that carries a page number is a header or footer even where it
-            # does not repeat (a two-page response whose first page has its own letterhead)
-            paged = bool(key) and not contact and without_page_number(text) != text
-            at_top = near_top and (key in top or paged)
-            if at_top or (near_bottom and (key in bottom or paged)):
-                if number == 1 and at_top:
-                    letterhead = without_page_number(text)
-                    if letterhead:
-                        kept.append(_replace(line, letterhead))
-                        continue
-                removed["running"] += 1
-                continue
-            if contact:
-                removed["contact"] += 1
-                continue
-            kept.append(_replace(line, text))
-        result.append(_paragraphs(kept))
-    if removed["running"]:
-        notes.append(f"{_rows(removed['running'])} sidhuvud och sidfot togs bort.")
-    if removed["number"]:
-        notes.append(f"{removed['number']} sidnummer togs bort.")
-    if removed["contact"]:
-        notes.append(f"{_rows(removed['contact'])} med kontaktuppgifter (brevhuvud) togs bort.")
-    return result
-
-
-def _rows(count: int) -> str:
-    return "1 rad" if count == 1 else f"{count} rader"
-
-
-def _running_keys(page: _Page) -> list[str]:
-    """The keys of a page's lines for :func:`running_lines`; ``""`` for a line that cannot
-    be a header or footer.
-
-    Without positions (pypdf) every line has its text's key. With positions, a header or
-    footer stands in the page's margin: the candidates at the top are the lines above the
-    widest gap among the first four lines, at the bottom those below the widest gap among
-    the last four, and only when that gap is clearly wider than the page's usual line
-    spacing; they must also lie in the top or bottom quarter of the page. The height (to
-    3 pt) is part of the key, so only lines at the same place on each page match. Body lines
-    that repeat, such as section headings ``7.1 …``, ``7.2 …`` at the top of each page,
-    therefore do not count.
-    """
-    lines = page.lines
-    if not page.geometry:
-        return [running_key(clean_line(line.text)) for line in lines]
-    gaps = [b.top - a.bottom for a, b in itertools.pairwise(lines)]
-    heights = [line.bottom - line.top for line in lines]
-    height = statistics.median(heights) if heights else 10.0
-    clear = _usual_gap(gaps, height) + 0.5 * height
-    candidates: set[int] = set()
-    head = gaps[: _ZONE + 1]
-    if head and max(head) > clear:
-        candidates.update(range(head.index(max(head)) + 1))
-    tail = gaps[-(_ZONE + 1) :]
-    if tail and max(tail) > clear:
-        widest = len(gaps) - len(tail) + tail.index(max(tail))
-        candidates.update(range(widest + 1, len(lines)))
-    keys = []
-    for i, line in enumerate(lines):
-        key = running_key(clean_line(line.text))
-        in_margin = line.top < 0.25 * page.height or line.bottom > 0.75 * page.height
-        keys.append(
-            f"{key}\x00{round(line.top / 3)}" if key and in_margin and i in candidates else ""
-        )
-    return keys
-
-
-def _replace(line: _Line, text: str) -> _Line:
-    return _Line(text, line.x0, line.x1, line.top, line.bottom, line.size, line.bold)
-
-
-_LIST_START = re.compile(r"^(?:[•▪●◦■□➢►‣∙·*–-]\s|\d+[.)]\s|\d+(?:\.\d+)+\.?\s|[a-z]\)\s)")
-
-
-def _paragraphs(lines: Sequence[_Line]) -> list[list[str]]:
-    if not lines:
-        return []
-    heights = [line.bottom - line.top for line in lines]
-    height = statistics.median(heights) if heights else 10.0
-    usual = _usual_gap([b.top - a.bottom for a, b in itertools.pairwise(lines)], height)
-    paragraphs: list[list[str]] = [[_BULLET.sub("", lines[0].text)]]
-    for above, line in itertools.pairwise(lines):
-        if _starts_paragraph(above, line, usual, height):
-            paragraphs.append([_BULLET.sub("", line.text)])
-        else:
-            paragraphs[-1].append(line.text)
-    return paragraphs
-
-
-_BULLET = re.compile(r"^[•▪●◦■□➢►‣∙·]\s*")
-
-
-def _usual_gap(gaps: Sequence[float], height: float) -> float:
-    """The page's usual space between two lines of a paragraph (``height`` being the usual
-    line height): the 20th percentile of the positive gaps, at most 0.6 of a line. Not the
-    median: on a page of short paragraphs (a letterhead, a list of one-line points) most gaps
-    are gaps between paragraphs; and a page of a few lines may have no gap inside one."""
-    positive = sorted(gap for gap in gaps if gap > 0)
-    usual = positive[len(positive) // 5] if positive else 0.0
-    return min(usual, 0.6 * height)
-
-
-def _starts_paragraph(above: _Line, line: _Line, usual: float, height: float) -> bool:
-    """Whether ``line`` starts a new paragraph after ``above``: a clearly larger gap than
-    the page's usual line spacing, a jump back up (a new column), a change of size or
-    weight (a heading), a list item, or a sentence ended well short of the right edge of
-    these two lines (the last line of a paragraph; a ragged line mid-sentence is not)."""
-    gap = line.top - above.bottom
-    if gap > usual + 0.4 * height or gap < -height:
-        return True
-    if abs(line.size - above.size) > 0.15 * max(line.size, above.size):
-        return True
-    if line.bold != above.bold or _LIST_START.match(line.text):
-        return True
-    right = max(above.x1, line.x1)
-    width = right - min(above.x0, line.x0)
-    return above.x1 < right - 0.15 * width and bool(_SENTENCE_END.search(above.text))
-
-
-_SENTENCE_END = re.compile(r"[.!?:;]\W*$")
+    lines = [Line(line, 0, len(line), 0, 0, 0) for line in text.splitlines() if line.strip()]
+    return Page(lines, has_images, False)
 
 
 def _ocr(data: bytes, notes: list[str]) -> bytes | None:
