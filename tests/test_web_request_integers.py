@@ -82,6 +82,19 @@ def site(analysis_settings: Settings, tmp_path_factory: pytest.TempPathFactory) 
             ],
         },
     )
+    from tillit.bank import remisser_of
+
+    remisser = remisser_of(bank)
+    remiss = remisser.create_remiss(
+        admin, {"title": "Starkare kommuner", "proposals": [("7.1", "En konsultationsordning")]}
+    )
+    quote = "Kommunen tillstyrker förslaget."
+    answer = remisser.add_response(
+        admin,
+        remiss.id,
+        {"text": quote, "respondent_name": "Kungsbacka"},
+        [("7.1", "tillstyrker", quote, 0, len(quote), 1, "section")],
+    )
     _plain, token = bank.create_token(admin, "skript")
     app = create_app(Settings(home=analysis_settings.home), bank=bank, atlas=Atlas(store))
     app.state.trial_evaluator = TrialEvaluator(peers=3, wait=0)
@@ -96,6 +109,9 @@ def site(analysis_settings: Settings, tmp_path_factory: pytest.TempPathFactory) 
             "example_id": str(example.id),
             "trial_id": str(trial.id),
             "goal_id": str(goal.id),
+            "remiss_id": str(remiss.id),
+            "response_id": str(answer.id),
+            "fmt": "csv",
             "token_id": str(token.id),
             "code": KUNGSBACKA,
             "kpi": SCHOOL,

@@ -26,6 +26,11 @@ __all__ = [
 
 DEFAULT_MAX_BODY = 1_000_000
 """Bytes a request body may have (1 MB): far above any example, far below harm."""
+DEFAULT_MAX_UPLOAD = 100_000_000
+"""Bytes an upload of consultation responses may have (100 MB: several PDFs; the body is
+held in memory, so not more). The upload page limits each file itself (20 MB)."""
+#: The addresses that take uploads (``POST /remisser/{nr}/svar``).
+UPLOADS = re.compile(r"/remisser/[0-9]+/svar")
 
 # Everything under /api (JSON, and the plain docs page) may load nothing at all.
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
@@ -50,17 +55,24 @@ class BodyLimitMiddleware:
     body is larger than ``max_bytes``, judged by Content-Length when given and by counting
     otherwise; the app never sees such a request."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int = DEFAULT_MAX_BODY) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int = DEFAULT_MAX_BODY,
+        max_upload_bytes: int = DEFAULT_MAX_UPLOAD,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_upload_bytes = max_upload_bytes
 
-    async def _too_large(self, send: Send) -> None:
+    async def _too_large(self, send: Send, limit: int) -> None:
+        size = f"{limit // 1_000_000} MB" if limit >= 1_000_000 else f"{limit // 1000} kB"
         await _send_json_error(
             send,
             413,
             "request_too_large",
-            f"Begäran är större än {self.max_bytes // 1000} kB.",
-            "Korta texterna eller dela upp ändringen.",
+            f"Begäran är större än {size}.",
+            "Korta texterna eller dela upp ändringen (skicka färre filer åt gången).",
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -77,6 +89,11 @@ class BodyLimitMiddleware:
                 "Ta bort tecknet ur adressen.",
             )
             return
+        limit = (
+            max(self.max_bytes, self.max_upload_bytes)
+            if UPLOADS.fullmatch(scope.get("path", ""))
+            else self.max_bytes
+        )
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 declared = request_int(value.decode("latin-1"), low=0, high=10**18)
@@ -85,8 +102,8 @@ class BodyLimitMiddleware:
                         send, 400, "bad_request", "Content-Length är inget tal.", "Rätta huvudet."
                     )
                     return
-                if declared > self.max_bytes:
-                    await self._too_large(send)
+                if declared > limit:
+                    await self._too_large(send, limit)
                     return
         # Read the body up front (it is small by now) and hand it on in one piece.
         chunks: list[bytes] = []
@@ -99,8 +116,8 @@ class BodyLimitMiddleware:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
-                await self._too_large(send)
+            if size > limit:
+                await self._too_large(send, limit)
                 return
             chunks.append(chunk)
             more = bool(message.get("more_body", False))
