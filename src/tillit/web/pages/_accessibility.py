@@ -151,7 +151,8 @@ def statement_data(settings: Settings, gaps: tuple[Gap, ...] = GAPS) -> dict[str
                 "Chromium: startsidan, sökningen, kommun- och regionsidorna, nyckeltalssidorna, "
                 "goda exempel med formulären, listan över försök, kommunernas och regionernas "
                 "mål, formulären för nya försök och mål, rapporten för en kommun eller region, "
-                "inloggningen, kontot, felsidan och den här sidan",
+                "sidan för invånare, remisserna (listan, sammanställningen, granskningen och "
+                "formulären), inloggningen, kontot, felsidan och den här sidan",
                 "Tab når varje kontroll på de viktigaste sidorna, med synligt fokus",
                 "kommun- och regionsidorna och den här sidan visas i 320 × 640 pixlar (som "
                 "på en mobil, eller med 400 procents zoom) utan att rulla i sidled",
