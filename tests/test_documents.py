@@ -229,6 +229,28 @@ def test_pdf_paragraph_running_over_a_page_break_is_one_paragraph_on_two_pages()
     assert not any("sidhuvud" in note for note in result.notes)
 
 
+def test_pdf_footnote_at_a_page_break_does_not_cut_the_paragraph() -> None:
+    vocabulary = ["kommunen", "regionen", "staten", "styrningen", "tilliten", "samverkan"]
+    words = " ".join(vocabulary[(i * 5 + i // 7) % len(vocabulary)] for i in range(260))
+    pdf = _pdf(
+        "<style>@page { size: A6; margin: 12mm } body { font: 10pt/1.3 DejaVu Serif }"
+        ".fn { float: footnote; font-size: 8pt }</style>"
+        '<p>Början av stycket<span class="fn">Se bilaga 2 om styrning.</span>'
+        f" {words} slutet av stycket.</p><p>Nästa stycke.</p>"
+    )
+    result = extract_text(pdf, filename="fotnot.pdf")
+    _check_pages(result)
+    # the footnote is read before the paragraph it interrupted, which stays whole
+    assert result.text.split("\n\n") == [
+        "1. Se bilaga 2 om styrning.",
+        f"Början av stycket {words} slutet av stycket.",
+        "Nästa stycke.",
+    ]
+    assert result.page_of(result.text.index("Se bilaga")) == 1
+    assert result.page_of(result.text.index("Början")) == 1
+    assert result.page_of(result.text.index("slutet av stycket")) == len(result.pages) > 1
+
+
 @pytest.mark.parametrize(
     ("where", "content", "printed"),
     [

@@ -41,6 +41,7 @@ from collections.abc import Collection, Sequence
 __all__ = [
     "assemble",
     "clean_line",
+    "continues_paragraph",
     "is_contact_line",
     "is_page_number",
     "join_separator",
@@ -245,7 +246,7 @@ def assemble(
                 and paragraphs[-1][-1][0] == number - 1
                 and (
                     number in continued
-                    or (across_pages and _continues(paragraphs[-1][-1][1], lines[0][1]))
+                    or (across_pages and continues_paragraph(paragraphs[-1][-1][1], lines[0][1]))
                 )
             ):
                 paragraphs[-1].extend(lines)
@@ -272,7 +273,10 @@ def assemble(
     return text, _ranges(len(pages), firsts, len(text))
 
 
-def _continues(line: str, following: str) -> bool:
+def continues_paragraph(line: str, following: str) -> bool:
+    """Whether a paragraph whose last line is ``line`` runs on into a page that starts with
+    ``following``: the line ends in a break hyphen, or does not end a sentence while the
+    next page starts in lower case."""
     if line[-1] in _HYPHENS + "\u00ad":
         return True
     return not _ENDS_SENTENCE.search(line) and following[:1].islower()

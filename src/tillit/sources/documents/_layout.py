@@ -15,7 +15,9 @@ stands beside; not the 2 or 3 of ``m²``, ``km²``, ``cm³``). Then, over the wh
 * lines are grouped into paragraphs where the gap above a line is clearly larger than the
   page's usual line spacing, where the font size or weight changes, where the line above
   ends a sentence well short of the right edge, or where a line starts with a bullet or a
-  list number; a bullet glyph (``•``, ``▪``, ``●``, …) that starts a paragraph is dropped.
+  list number; a bullet glyph (``•``, ``▪``, ``●``, …) that starts a paragraph is dropped;
+* footnotes (paragraphs in a smaller font that end a page) are read before the page's last
+  paragraph when that paragraph runs on into the next page, so they do not cut it in two.
 
 Joining a paragraph across a page break is :func:`._clean.assemble`'s.
 """
@@ -31,6 +33,7 @@ from typing import Any
 
 from tillit.sources.documents._clean import (
     clean_line,
+    continues_paragraph,
     is_contact_line,
     is_page_number,
     running_key,
@@ -227,7 +230,7 @@ def clean_pages(pages: Sequence[Page], notes: list[str]) -> list[list[list[str]]
     keys = [_running_keys(page) for page in pages]
     top, bottom = running_lines(keys, zone=_ZONE)
     removed = {"running": 0, "number": 0, "contact": 0}
-    result: list[list[list[str]]] = []
+    laid_out: list[list[tuple[list[str], float]]] = []
     for number, page in enumerate(pages, 1):
         kept: list[Line] = []
         count = len(page.lines)
@@ -255,7 +258,8 @@ def clean_pages(pages: Sequence[Page], notes: list[str]) -> list[list[list[str]]
                 removed["contact"] += 1
                 continue
             kept.append(_replace(line, text))
-        result.append(_paragraphs(kept))
+        laid_out.append(_paragraphs(kept))
+    result = _footnotes_after_the_break(laid_out)
     if removed["running"]:
         notes.append(f"{_rows(removed['running'])} sidhuvud och sidfot togs bort.")
     if removed["number"]:
@@ -314,19 +318,50 @@ def _replace(line: Line, text: str) -> Line:
 _LIST_START = re.compile(r"^(?:[•▪●◦■□➢►‣∙·*–-]\s|\d+[.)]\s|\d+(?:\.\d+)+\.?\s|[a-z]\)\s)")
 
 
-def _paragraphs(lines: Sequence[Line]) -> list[list[str]]:
+def _paragraphs(lines: Sequence[Line]) -> list[tuple[list[str], float]]:
+    """The page's paragraphs, each its lines and the largest font size among them."""
     if not lines:
         return []
     heights = [line.bottom - line.top for line in lines]
     height = statistics.median(heights) if heights else 10.0
     usual = _usual_gap([b.top - a.bottom for a, b in itertools.pairwise(lines)], height)
-    paragraphs: list[list[str]] = [[_BULLET.sub("", lines[0].text)]]
+    paragraphs: list[tuple[list[str], float]] = [([_BULLET.sub("", lines[0].text)], lines[0].size)]
     for above, line in itertools.pairwise(lines):
         if _starts_paragraph(above, line, usual, height):
-            paragraphs.append([_BULLET.sub("", line.text)])
+            paragraphs.append(([_BULLET.sub("", line.text)], line.size))
         else:
-            paragraphs[-1].append(line.text)
+            texts, size = paragraphs[-1]
+            texts.append(line.text)
+            paragraphs[-1] = (texts, max(size, line.size))
     return paragraphs
+
+
+def _footnotes_after_the_break(
+    pages: Sequence[Sequence[tuple[list[str], float]]],
+) -> list[list[list[str]]]:
+    """The pages' paragraphs, with a page's footnotes read before its last paragraph when
+    that paragraph runs on into the next page.
+
+    Footnotes stand between a paragraph's start at the bottom of one page and its end on the
+    next; read in place they would cut the paragraph (and its sentence) in two. A footnote is
+    one of the paragraphs that end a page in a smaller font than the document's text (at most
+    88 % of the median size). Moving them up keeps every character on its own page.
+    """
+    sizes = [size for page in pages for _, size in page if size > 0]
+    body = statistics.median(sizes) if sizes else 0.0
+    result: list[list[list[str]]] = []
+    for number, page in enumerate(pages):
+        paragraphs = [texts for texts, _ in page]
+        notes = 0
+        while notes < len(page) and 0 < page[-1 - notes][1] <= 0.88 * body:
+            notes += 1
+        following = pages[number + 1] if number + 1 < len(pages) else []
+        if 0 < notes < len(page) and following:
+            last = paragraphs[-1 - notes]
+            if continues_paragraph(last[-1], following[0][0][0]):
+                paragraphs = [*paragraphs[: -1 - notes], *paragraphs[-notes:], last]
+        result.append(paragraphs)
+    return result
 
 
 _BULLET = re.compile(r"^[•▪●◦■□➢►‣∙·]\s*")
