@@ -178,12 +178,17 @@ def _one(
         goals_max=settings.goals_max,
     )
     data = report_bytes(report, fmt, base=base)
+    _emit(data, fmt, output, report_filename(report, fmt), f"{report.name} {report.year}")
+
+
+def _emit(data: bytes, fmt: str, output: Path | None, name: str, what: str) -> None:
+    """A report to standard output (html and json without --output) or to its file."""
     if output is None and fmt in ("html", "json"):
         sys.stdout.write(data.decode("utf-8"))
         return
-    path = output or Path(report_filename(report, fmt))
+    path = output or Path(name)
     _write(path, data)
-    out_console().print(f"Skrev {safe(str(path))} ({report.name} {report.year}, {fmt}).")
+    out_console().print(f"Skrev {safe(str(path))} ({what}, {fmt}).")
 
 
 def _write(path: Path, data: bytes) -> None:
@@ -323,9 +328,4 @@ def _national(
         err_console().print(f"[yellow]Regionerna tas inte med: {safe(str(error))}[/yellow]")
     report = national_yearly_report(states)
     data = national_bytes(report, fmt, base=base)
-    if output is None and fmt in ("html", "json"):
-        sys.stdout.write(data.decode("utf-8"))
-        return
-    path = output or Path(national_filename(report, fmt))
-    _write(path, data)
-    out_console().print(f"Skrev {safe(str(path))} (hela landet {report.year}, {fmt}).")
+    _emit(data, fmt, output, national_filename(report, fmt), f"hela landet {report.year}")

@@ -120,6 +120,53 @@ def _word(kind: str, plural: bool = False) -> str:
     return "kommuner" if plural else "kommun"
 
 
+#: Who and on what: the columns both lists begin with.
+_WHO = (
+    Column("area", "Verksamhetsområde"),
+    Column("kind", "Slag"),
+    Column("code", "Kod", kind="code"),
+    Column("name", "Namn"),
+    Column("kpi", "Nyckeltal", kind="code"),
+    Column("title", "Nyckeltalets namn"),
+    Column("unit", "Enhet"),
+)
+_GAP = (
+    Column("year", "År", kind="year"),
+    Column("value", "Värde", kind="number"),
+    Column("peer_median", "Median för liknande", kind="number"),
+    Column("difference", "Skillnad (medel)", kind="number"),
+    Column("low", "95 %-intervall, från", kind="number"),
+    Column("high", "95 %-intervall, till", kind="number"),
+    Column("q_value", "q-värde (hela landet)", kind="number", decimals=3),
+)
+_TREND = (
+    Column("from", "Från år", kind="year"),
+    Column("to", "Till år", kind="year"),
+    Column("slope", "Förändring per år", kind="number"),
+    Column("slope_low", "95 %-intervall, från", kind="number"),
+    Column("slope_high", "95 %-intervall, till", kind="number"),
+    Column("q_value", "q-värde (hela landet)", kind="number", decimals=3),
+)
+
+
+def _who(s: Standout) -> tuple[object, ...]:
+    title = s.result.title
+    return (s.area, _word(s.kind), s.code, s.name, s.result.kpi, title, kpi_unit(title) or None)
+
+
+def _gap(s: Standout) -> tuple[object, ...]:
+    c = s.result.comparison
+    return (
+        c.year, c.value, c.peer_median, c.mean_difference, c.interval_low, c.interval_high,
+        s.q_value,
+    )  # fmt: skip
+
+
+def _trend(s: Standout) -> tuple[object, ...]:
+    t = s.result.trend
+    return (t.first_year, t.last_year, t.slope, t.slope_low, t.slope_high, s.q_value)
+
+
 def _tables(report: NationalReport) -> tuple[ReportTable, ...]:
     summary_rows = []
     for area in report.areas:
@@ -146,43 +193,8 @@ def _tables(report: NationalReport) -> tuple[ReportTable, ...]:
         table(
             "battre",
             "Tydligt bättre än strukturellt lika",
-            [
-                Column("area", "Verksamhetsområde"),
-                Column("kind", "Slag"),
-                Column("code", "Kod", kind="code"),
-                Column("name", "Namn"),
-                Column("kpi", "Nyckeltal", kind="code"),
-                Column("title", "Nyckeltalets namn"),
-                Column("unit", "Enhet"),
-                Column("year", "År", kind="year"),
-                Column("value", "Värde", kind="number"),
-                Column("peer_median", "Median för liknande", kind="number"),
-                Column("difference", "Skillnad (medel)", kind="number"),
-                Column("low", "95 %-intervall, från", kind="number"),
-                Column("high", "95 %-intervall, till", kind="number"),
-                Column("q_value", "q-värde (hela landet)", kind="number", decimals=3),
-            ],
-            plain_rows(
-                [
-                    (
-                        s.area,
-                        _word(s.kind),
-                        s.code,
-                        s.name,
-                        s.result.kpi,
-                        s.result.title,
-                        kpi_unit(s.result.title) or None,
-                        s.result.comparison.year,
-                        s.result.comparison.value,
-                        s.result.comparison.peer_median,
-                        s.result.comparison.mean_difference,
-                        s.result.comparison.interval_low,
-                        s.result.comparison.interval_high,
-                        s.q_value,
-                    )
-                    for s in report.better
-                ]
-            ),
+            [*_WHO, *_GAP],
+            plain_rows([(*_who(s), *_gap(s)) for s in report.better]),
             f"Källa: Kolada, nyckeltal {', '.join(sorted({s.result.kpi for s in report.better}))}; "
             "jämförelser: Tillit.",
             note=(
@@ -195,41 +207,8 @@ def _tables(report: NationalReport) -> tuple[ReportTable, ...]:
         table(
             "forbattras",
             "Förbättras tydligt över åren",
-            [
-                Column("area", "Verksamhetsområde"),
-                Column("kind", "Slag"),
-                Column("code", "Kod", kind="code"),
-                Column("name", "Namn"),
-                Column("kpi", "Nyckeltal", kind="code"),
-                Column("title", "Nyckeltalets namn"),
-                Column("unit", "Enhet"),
-                Column("from", "Från år", kind="year"),
-                Column("to", "Till år", kind="year"),
-                Column("slope", "Förändring per år", kind="number"),
-                Column("slope_low", "95 %-intervall, från", kind="number"),
-                Column("slope_high", "95 %-intervall, till", kind="number"),
-                Column("q_value", "q-värde (hela landet)", kind="number", decimals=3),
-            ],
-            plain_rows(
-                [
-                    (
-                        s.area,
-                        _word(s.kind),
-                        s.code,
-                        s.name,
-                        s.result.kpi,
-                        s.result.title,
-                        kpi_unit(s.result.title) or None,
-                        s.result.trend.first_year,
-                        s.result.trend.last_year,
-                        s.result.trend.slope,
-                        s.result.trend.slope_low,
-                        s.result.trend.slope_high,
-                        s.q_value,
-                    )
-                    for s in report.improving
-                ]
-            ),
+            [*_WHO, *_TREND],
+            plain_rows([(*_who(s), *_trend(s)) for s in report.improving]),
             f"Källa: Kolada, nyckeltal "
             f"{', '.join(sorted({s.result.kpi for s in report.improving}))}; trender: Tillit.",
             note=(

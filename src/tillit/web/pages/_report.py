@@ -21,7 +21,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from tillit.bank import TrialRecord
 from tillit.config import load_settings
-from tillit.errors import InvalidInputError, NoDataError
+from tillit.errors import InvalidInputError, NoDataError, NotFoundError
 from tillit.query import (
     Loaded,
     NationalReport,
@@ -196,24 +196,28 @@ def report_stylesheet() -> Response:
     )
 
 
+#: The report's downloads: ``rapport.{format}`` beside the page itself.
+DOWNLOADS = ("pdf", "xlsx", "json")
+
+
+def _format(fmt: str) -> str:
+    if fmt not in DOWNLOADS:
+        raise NotFoundError(
+            f"Rapporten finns inte som {fmt!r}.", hint="Välj .pdf, .xlsx eller .json."
+        )
+    return fmt
+
+
 @router.get("/kommun/{code}/rapport")
 def kommun_report_html(request: Request, state: State, code: str, ar: Year = None) -> Response:
     return _answer(request, state, code, "K", ar, "html")
 
 
-@router.get("/kommun/{code}/rapport.pdf")
-def kommun_report_pdf(request: Request, state: State, code: str, ar: Year = None) -> Response:
-    return _answer(request, state, code, "K", ar, "pdf")
-
-
-@router.get("/kommun/{code}/rapport.xlsx")
-def kommun_report_xlsx(request: Request, state: State, code: str, ar: Year = None) -> Response:
-    return _answer(request, state, code, "K", ar, "xlsx")
-
-
-@router.get("/kommun/{code}/rapport.json")
-def kommun_report_json(request: Request, state: State, code: str, ar: Year = None) -> Response:
-    return _answer(request, state, code, "K", ar, "json")
+@router.get("/kommun/{code}/rapport.{fmt}")
+def kommun_report_file(
+    request: Request, state: State, code: str, fmt: str, ar: Year = None
+) -> Response:
+    return _answer(request, state, code, "K", ar, _format(fmt))
 
 
 @router.get("/region/{code}/rapport")
@@ -221,19 +225,11 @@ def region_report_html(request: Request, state: State, code: str, ar: Year = Non
     return _answer(request, state, code, "L", ar, "html")
 
 
-@router.get("/region/{code}/rapport.pdf")
-def region_report_pdf(request: Request, state: State, code: str, ar: Year = None) -> Response:
-    return _answer(request, state, code, "L", ar, "pdf")
-
-
-@router.get("/region/{code}/rapport.xlsx")
-def region_report_xlsx(request: Request, state: State, code: str, ar: Year = None) -> Response:
-    return _answer(request, state, code, "L", ar, "xlsx")
-
-
-@router.get("/region/{code}/rapport.json")
-def region_report_json(request: Request, state: State, code: str, ar: Year = None) -> Response:
-    return _answer(request, state, code, "L", ar, "json")
+@router.get("/region/{code}/rapport.{fmt}")
+def region_report_file(
+    request: Request, state: State, code: str, fmt: str, ar: Year = None
+) -> Response:
+    return _answer(request, state, code, "L", ar, _format(fmt))
 
 
 def _national(state: WebState, ar: str | None) -> NationalReport:
@@ -291,16 +287,6 @@ def national_report_html(request: Request, state: State, ar: Year = None) -> Res
     return _national_answer(request, state, ar, "html")
 
 
-@router.get("/riket/rapport.pdf")
-def national_report_pdf(request: Request, state: State, ar: Year = None) -> Response:
-    return _national_answer(request, state, ar, "pdf")
-
-
-@router.get("/riket/rapport.xlsx")
-def national_report_xlsx(request: Request, state: State, ar: Year = None) -> Response:
-    return _national_answer(request, state, ar, "xlsx")
-
-
-@router.get("/riket/rapport.json")
-def national_report_json(request: Request, state: State, ar: Year = None) -> Response:
-    return _national_answer(request, state, ar, "json")
+@router.get("/riket/rapport.{fmt}")
+def national_report_file(request: Request, state: State, fmt: str, ar: Year = None) -> Response:
+    return _national_answer(request, state, ar, _format(fmt))
