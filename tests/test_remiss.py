@@ -212,3 +212,12 @@ def test_a_scanned_pdf_and_a_wrong_file_are_refused_in_swedish(
     assert "svar.exe" in err
     code, _out, err = _run(capsys, "remiss", "sammanstallning", "2", "--format", "pdf")
     assert code != 0 and "Okänt format" in err
+
+
+def test_names_that_differ_only_by_a_swedish_letter_are_told_apart() -> None:
+    from tillit.analyses import find_respondent
+
+    organisations = [("0305", "Håbo"), ("0643", "Habo"), ("1384", "Kungsbacka")]
+    for written, code in (("Habo kommun", "0643"), ("Håbo kommun", "0305")):
+        text = f"{written} har beretts tillfälle att yttra sig över betänkandet."
+        assert find_respondent(text, organisations).code == code

@@ -354,6 +354,11 @@ def _org_forms(name: str) -> tuple[str, str | None, str | None]:
     return full, None, None
 
 
+def _words(text: str) -> str:
+    """The lower-case words of ``text`` (letters not folded), space-joined."""
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
 def _match_org(candidate: str, organisations: Sequence[tuple[str, str]]) -> tuple[str, str] | None:
     """The organisation ``candidate`` names: the longest whole organisation name in it, an
     alias ("SKL"), or a municipality's or region's own name with its kind ("Halmstads
@@ -361,6 +366,9 @@ def _match_org(candidate: str, organisations: Sequence[tuple[str, str]]) -> tupl
     text = f" {_norm(candidate)} "
     if not text.strip():
         return None
+    # Folding joins names that differ only by å/ä/ö ("Habo" and "Håbo"): the name as written,
+    # letters unfolded, breaks the tie.
+    written = " " + _words(candidate) + " "
     best: tuple[int, str, str] | None = None
     for code, name in organisations:
         full, base, kind = _org_forms(name)
@@ -378,6 +386,10 @@ def _match_org(candidate: str, organisations: Sequence[tuple[str, str]]) -> tupl
                     kinds = _KINDS[kind]
                     if any(w.startswith(kinds) for w in words) or len(words) == len(form.split()):
                         score = max(score, 50 + len(base))
+        if score and any(
+            f" {form} " in written for form in (" ".join(re.findall(r"\w+", name.lower())),)
+        ):
+            score += 5
         if score and (best is None or score > best[0]):
             best = (score, code, name)
     return (best[1], best[2]) if best else None

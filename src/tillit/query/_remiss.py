@@ -145,7 +145,9 @@ def prepare_response(
         code, who = respondent
     else:
         found = find_respondent(extracted.text, organisations)
-        code, who = found.code, found.name
+        # A matched respondent goes by its organisation's name ("Varberg", not the
+        # "Varbergs" of "Varbergs kommuns yttrande"); an unmatched one as written.
+        code, who = found.code, dict(organisations).get(found.code or "", found.name)
     stances = extract_stances(
         extracted.text, [Proposal(k, h) for k, h in proposals], respondent=who
     )
