@@ -133,7 +133,10 @@ def main() -> int:
         total += 1
         right += expected == s["stance"]
     wanted = len(pdfs) * len(PROPOSALS)
-    matched = sum(1 for r in data["respondents"] if r["name"].startswith(gold[r["file"]]["name"]))
+    code_of = {name: code for code, name in rows}
+    matched = sum(
+        1 for r in data["respondents"] if r["organisation_code"] == code_of[gold[r["file"]]["name"]]
+    )
     took = read + compiled
     line(
         "tillit remiss svar (100 PDFs)",
@@ -147,7 +150,7 @@ def main() -> int:
     line(
         "stances",
         f"{right} of {wanted} written stances found right; {total - right} other stances; "
-        f"respondents matched {matched}/{len(pdfs)}",
+        f"respondents matched to their municipality's code {matched}/{len(pdfs)}",
     )
     return 0
 
