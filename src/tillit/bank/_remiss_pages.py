@@ -50,8 +50,9 @@ _KIND_WORD = re.compile(
 _MINISTRY = re.compile(
     r"\b((?:[A-ZÅÄÖ][a-zåäö]+-\s+och\s+[a-zåäö]*|[A-ZÅÄÖ][a-zåäö]*)departement(?:ets?)?)(?![a-zåäö])"
 )
+_TITLE_DIARY = re.compile(r"\s*Diarienummer\s*:.*$", re.IGNORECASE)
 _DIARIENUMMER = re.compile(
-    r"\b([A-ZÅÄÖ][a-zåäö]{0,2})\s?((?:19|20)\d\d/\d{2,6}(?:/[A-Za-zÅÄÖåäö0-9-]+)?)"
+    r"\b([A-ZÅÄÖ][A-Za-zÅÄÖåäö]{0,2})\s?((?:19|20)\d\d/\d{2,6}(?:/[A-Za-zÅÄÖåäö0-9-]+)?)"
 )
 _DEADLINE_CUE = re.compile(
     r"remissvar|svara på remissen|svarsdatum|remisstid|yttrande|synpunkter", re.IGNORECASE
@@ -253,6 +254,10 @@ def parse_page(record: dict[str, Any]) -> ParsedPage:
         raise ValueError("ingen webbadress (url)")
     if not title:
         raise ValueError("ingen titel")
+    # 395 of the pages' titles end in "…Diarienummer: KN2023/00151, M2021/01082", glued on.
+    tail = _TITLE_DIARY.search(title)
+    if tail:
+        title, text = title[: tail.start()].rstrip(" ,.:;") or title, f"{text}\n{tail[0]}"
     dn = _DIARIENUMMER.search(text)
     return ParsedPage(
         url=url[:1000],

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import typer
 
+from tillit import swedish
 from tillit.cli._app import remiss_app
 from tillit.cli._output import RichProgress, err_console, out_console, safe
 from tillit.config import Settings, load_settings
@@ -62,7 +63,8 @@ def import_pages_command(
         bank.close()
     console = out_console()
     console.print(
-        f"{report.read} sidor lästa på {report.seconds:.1f} s: {report.created} remisser nya, "
+        f"{report.read} sidor lästa på {swedish.number(report.seconds, 1)} s: "
+        f"{report.created} remisser nya, "
         f"{report.updated} ändrade, {report.unchanged} oförändrade."
     )
     console.print(
@@ -71,6 +73,12 @@ def import_pages_command(
         f"remissinstanser {report.with_bodies} (matchade {report.bodies_matched}, "
         f"omatchade {report.bodies_unmatched})."
     )
+    if report.bodies_unmatched and not report.bodies_matched:
+        console.print(
+            "[yellow]Ingen remissinstans kunde matchas mot en organisation: banken har inga "
+            "kommuner eller regioner än.[/yellow] Kör `tillit bank seed` och läs in sidorna "
+            "igen; remisserna uppdateras."
+        )
     if report.unparsed:
         console.print(f"[yellow]{len(report.unparsed)} rader kunde inte tolkas:[/yellow]")
         for line, why in report.unparsed[:20]:
