@@ -146,6 +146,32 @@ def test_a_remiss_from_creation_to_compilation(
     corrected = {(s["respondent"], s["section"]): s for s in json.loads(out)["stances"]}
     assert corrected[(kungsbacka, "7.6.2")]["stance"] == "delvis"
     assert corrected[(kungsbacka, "7.6.2")]["confirmed"] is True
+    # the same review from the command line: list, confirm, correct, delete
+    bank = open_bank_from_env()
+    try:
+        response = next(
+            r for r in remisser_of(bank).responses(None, 1) if r.file_name == "region-halland.pdf"
+        )
+    finally:
+        bank.close()
+    code, out_review, err = _run(capsys, "remiss", "granska", str(response.id), "-f", "json")
+    listed = json.loads(out_review)["stances"]
+    first, second = listed[0]["id"], listed[1]["id"]
+    code, _o, err = _run(
+        capsys, "remiss", "bekrafta", str(response.id), str(first), "--user", ADMIN
+    )
+    assert code == 0, err
+    code, _o, err = _run(
+        capsys, "remiss", "ratta", str(response.id), str(second), "--standpunkt", "avstyrker",
+        "--user", ADMIN,
+    )  # fmt: skip
+    assert code == 0, err
+    code, _o, err = _run(capsys, "remiss", "bekrafta", str(response.id), "99999", "--user", ADMIN)
+    assert code != 0 and "granska" in err
+    code, out_review, err = _run(capsys, "remiss", "granska", str(response.id), "-f", "json")
+    after = {s["id"]: s for s in json.loads(out_review)["stances"]}
+    assert after[first]["confirmed"] and after[second]["stance"] == "avstyrker"
+    code, out, err = _run(capsys, "remiss", "sammanstallning", "1", "--format", "json")
     # counts per proposal add up to the respondents, with "ej besvarat"
     for p in json.loads(out)["proposals"]:
         assert sum(p["counts"].values()) == 3

@@ -346,3 +346,133 @@ def _date(text: str) -> date:
         raise InvalidInputError(
             f"{text!r} är inget datum.", hint="Skriv sista svarsdag som ÅÅÅÅ-MM-DD."
         ) from error
+
+
+# -- review ----------------------------------------------------------------------------------
+
+
+def _stance_of(bank: Bank, response_id: int, stance_id: int) -> Any:
+    """The stance ``stance_id`` of response ``response_id`` (its current version)."""
+    from tillit.bank import remisser_of
+
+    response = remisser_of(bank).response(None, response_id)
+    for stance in response.stances:
+        if stance.id == stance_id:
+            return stance
+    raise InvalidInputError(
+        f"Svar {response_id} har ingen ståndpunkt {stance_id}.",
+        hint=f"Se ståndpunkterna med `tillit remiss granska {response_id}`.",
+    )
+
+
+@remiss_app.command("granska")
+def review_command(
+    response_id: int = typer.Argument(..., help="Svarets nummer (se sammanställningen)."),
+    fmt: str = typer.Option("table", "--format", "-f", help="table eller json."),
+) -> None:
+    """Ett remissvars ståndpunkter: nummer, avsnitt, ståndpunkt, citat och sida, och om en
+    granskare har bekräftat dem."""
+    from tillit.bank import remisser_of
+    from tillit.query import ANSWER_LABELS
+
+    bank = _bank(load_settings())
+    try:
+        response = remisser_of(bank).response(None, response_id)
+    finally:
+        bank.close()
+    rows: list[dict[str, Any]] = [
+        {
+            "id": s.id,
+            "version": s.version,
+            "section": s.proposal_key,
+            "stance": s.stance,
+            "quote": s.quote,
+            "page": s.page,
+            "basis": s.basis,
+            "confirmed": s.confirmed,
+            "source": s.source,
+        }
+        for s in sorted(response.stances, key=lambda s: s.start)
+    ]
+    if fmt == "json":
+        _json({"response": response.id, "respondent": response.respondent_name, "stances": rows})
+        return
+    console = out_console()
+    console.print(f"[bold]{safe(response.respondent_name)}[/bold] ({safe(response.file_name)})")
+    for r in rows:
+        mark = " ✓" if r["confirmed"] else ""
+        quote = r["quote"] if len(r["quote"]) <= 90 else r["quote"][:87] + "…"
+        console.print(
+            f"{r['id']:>5}  {safe(r['section'] or 'hela')}  "
+            f"{ANSWER_LABELS[r['stance']][0].lower()}{mark}  s. {r['page'] or '–'}: "
+            f"”{safe(quote)}”"
+        )
+
+
+@remiss_app.command("bekrafta")
+def confirm_command(
+    response_id: int = typer.Argument(..., help="Svarets nummer."),
+    stance_id: int = typer.Argument(..., help="Ståndpunktens nummer (se `granska`)."),
+    user: str | None = _USER,
+) -> None:
+    """Bekräfta en ståndpunkt: den är rätt och ändras inte när svaret läses om."""
+    from tillit.bank import remisser_of
+
+    bank = _bank(load_settings())
+    try:
+        stance = _stance_of(bank, response_id, stance_id)
+        remisser_of(bank).confirm_stance(_actor(bank, user), stance.id, stance.version)
+    finally:
+        bank.close()
+    out_console().print(f"Ståndpunkt {stance_id} är bekräftad.")
+
+
+@remiss_app.command("ratta")
+def correct_command(
+    response_id: int = typer.Argument(..., help="Svarets nummer."),
+    stance_id: int = typer.Argument(..., help="Ståndpunktens nummer (se `granska`)."),
+    stance: str | None = typer.Option(
+        None, "--standpunkt", help="tillstyrker, delvis, avstyrker eller inga_synpunkter."
+    ),
+    section: str | None = typer.Option(
+        None, "--avsnitt", help="Förslaget den gäller (avsnittsnummer), eller 'hela' för remissen."
+    ),
+    user: str | None = _USER,
+) -> None:
+    """Rätta en ståndpunkt (den blir granskarens, bekräftad; ändringen loggas)."""
+    from tillit.bank import remisser_of
+
+    changes: dict[str, Any] = {}
+    if stance is not None:
+        changes["stance"] = stance.strip().lower()
+    if section is not None:
+        changes["proposal_key"] = None if section.strip().lower() == "hela" else section.strip()
+    if not changes:
+        raise InvalidInputError(
+            "Ange vad som ska rättas.", hint="T.ex. --standpunkt delvis eller --avsnitt 7.1."
+        )
+    bank = _bank(load_settings())
+    try:
+        found = _stance_of(bank, response_id, stance_id)
+        remisser_of(bank).correct_stance(_actor(bank, user), found.id, found.version, changes)
+    finally:
+        bank.close()
+    out_console().print(f"Ståndpunkt {stance_id} är rättad.")
+
+
+@remiss_app.command("ta-bort")
+def delete_command(
+    response_id: int = typer.Argument(..., help="Svarets nummer."),
+    stance_id: int = typer.Argument(..., help="Ståndpunktens nummer (se `granska`)."),
+    user: str | None = _USER,
+) -> None:
+    """Ta bort en felaktig ståndpunkt (den kommer inte tillbaka när svaret läses om)."""
+    from tillit.bank import remisser_of
+
+    bank = _bank(load_settings())
+    try:
+        found = _stance_of(bank, response_id, stance_id)
+        remisser_of(bank).delete_stance(_actor(bank, user), found.id, found.version)
+    finally:
+        bank.close()
+    out_console().print(f"Ståndpunkt {stance_id} är borttagen.")
