@@ -69,6 +69,9 @@ _CUES: tuple[tuple[str, tuple[frozenset[str], ...], int], ...] = tuple(
         (_NEG, ("invända|invändning",), 0),
         (_NEG, ("ifrågasätta", "behov|förslag|nödvändighet|lämplighet"), 3),
         (_NEG, ("negativ", "till"), 1),
+        (_NEG, ("tveksam|tveksamt|kritisk|frågande", "till"), 1),
+        (_POS, ("godta|acceptera",), 0),
+        (_POS, ("vara|ställa", "positiv"), 2),
     )
 )
 # Cues that need a word of the proposal right after them ("stödjer förslaget", not "stödjer
@@ -181,6 +184,8 @@ def _restricts(toks: list[Token], last: int, end: int) -> bool:
     for k in range(last + 1, end):
         if toks[k].low in _BUT:
             rest = {t.lemma for t in toks[k + 1 : end]} | {t.low for t in toks[k + 1 : end]}
+            if rest & _RESTRICTING:
+                return True  # "men anser att bidraget måste …", also with an "även" in it
             if rest & _ADDING:
                 return False
             return not (rest & _EMPHASIS and not rest & _RESTRICTING)
@@ -215,7 +220,7 @@ def find_cues(toks: list[Token], *, cell: bool = False) -> list[Cue]:
             and any(t.lemma in _MODALS or t.low in _MODALS for t in near)
         ):
             hit = (_POS, i, i)
-        if hit is None and cell and toks[i].low == "delvis":
+        if hit is None and cell and toks[i].low == "delvis" and not raw:
             hit = (DELVIS, i, i)
         if hit is not None:
             raw.append(hit)
@@ -271,10 +276,37 @@ def name_words(name: str, text: str = "") -> frozenset[str]:
     return frozenset(out)
 
 
+#: Capitalised words that begin a sentence or a heading and name no one ("Förslaget tillstyrks",
+#: "Inga synpunkter", "Krav på …").
+_SENTENCE_WORDS = frozenset(
+    [
+        "förslaget",
+        "förslagen",
+        "inga",
+        "ingen",
+        "inget",
+        "inte",
+        "detta",
+        "denna",
+        "dessa",
+        "det",
+        "den",
+        "krav",
+    ]
+)
+_SECTION = re.compile(r"\d+(?:\.\d+)*\.?")
+
+
 def _is_name(toks: list[Token], k: int, sentence_start: int) -> bool:
     t = toks[k]
     if not t.word or not t.text[0].isupper() or t.low in _NOT_NAMES:
         return False
+    if t.low in _SENTENCE_WORDS:
+        return False
+    if any(_SECTION.fullmatch(p.text) for p in toks[max(0, k - 6) : k]) and not any(
+        p.text.endswith((".", ":")) and p.word for p in toks[max(0, k - 6) : k]
+    ):
+        return False  # a heading's words after its section number ("7.1 Ikraftträdande")
     if t.text.endswith((":s", "s")) and not t.text.isupper() and k > sentence_start:
         return False  # a genitive ("Statskontorets rapport") is no subject
     return k > sentence_start or (t.text.isupper() and len(t.text) > 1)

@@ -159,6 +159,14 @@ class _Proposals:
                 basis = basis or "section"
         return list(dict.fromkeys(found)), basis
 
+    def by_heading(self, words: set[str]) -> str | None:
+        """The one proposal whose heading holds every word of a short heading ("Statsbidrag"
+        under "5.2 Statsbidrag för kompetenshöjning"), one of them of six letters or more."""
+        if not words or not any(len(w) >= 6 for w in words):
+            return None
+        fits = [key for key in self.keys if words <= self.words[key]]
+        return fits[0] if len(fits) == 1 else None
+
     def by_words(self, words: set[str], *, full: bool = False) -> str | None:
         """The one proposal whose heading's words the sentence shares: at least half of them
         and two (or all of one word of eight letters or more); ``full`` asks for all."""
@@ -258,6 +266,7 @@ def extract_stances(
     context: tuple[list[str], str] = ([], "")
     summary = False
     ovrigt: list[_Found] = []
+    headed: set[str] = set()  # proposals the response has a heading for
     for kind, start, end in _units(text):
         line = text[start:end].strip(" *#\t")
         if kind == "heading":
@@ -266,11 +275,13 @@ def extract_stances(
                 keys = index.range(m.group(1), m.group(2)) if m.group(2) else []
                 keys = keys or index.section(m.group(1))
                 context, summary = (keys, "range" if m.group(2) else "section"), False
+                headed.update(keys)
                 continue
             words = _content(tokens(line, 0, len(line)))
-            match = index.by_words(words)
+            match = index.by_words(words) or index.by_heading(words)
             if match is not None:
                 context, summary = ([match], "heading"), False
+                headed.add(match)
             elif not words & _STANCE_HEADINGS:
                 # Any other heading leaves the proposal; "Förbundets ställningstagande",
                 # "Kommunens synpunkter" under a proposal's heading do not.
@@ -289,7 +300,7 @@ def extract_stances(
         for s, e in _sentences(text, start, end):
             for f in _sentence(text, s, e, index, context, own, summary, len(found)):
                 (ovrigt if f.basis == "i_ovrigt" else found).append(f)
-    return _keep(found, ovrigt, index)
+    return _keep(found, ovrigt, index, headed)
 
 
 def _sentence(
@@ -416,11 +427,15 @@ def _trim(text: str, s: int, e: int) -> tuple[int, int]:
     return s, e
 
 
-def _keep(found: list[_Found], ovrigt: list[_Found], index: _Proposals) -> tuple[Stance, ...]:
+def _keep(
+    found: list[_Found], ovrigt: list[_Found], index: _Proposals, headed: set[str] | None = None
+) -> tuple[Stance, ...]:
     """One stance per (proposal, stance). A proposal tied by number or heading anywhere drops
     its ties by words; stances in the body drop the summary's on the same proposal; of equal
     stances the most specific tie (section, range, heading, words) and then the first stays.
-    "I övrigt" gives its stance to every proposal that has none."""
+    "I övrigt" gives its stance to every proposal that has none and no heading of its own in
+    the response (one with a heading was written about: a stance missed there is left for a
+    reviewer, not counted as "inga synpunkter")."""
     per: dict[str | None, list[tuple[_Found, str]]] = {}
     for f in found:
         keys: list[str | None] = list(f.keys) if f.keys else [None]
@@ -445,7 +460,7 @@ def _keep(found: list[_Found], ovrigt: list[_Found], index: _Proposals) -> tuple
     if ovrigt:
         f = ovrigt[0]
         for key in index.keys:
-            if key not in answered:
+            if key not in answered and key not in (headed or set()):
                 out.append(Stance(key, f.stance, f.quote, f.start, f.end, "i_ovrigt"))
     order = {k: i for i, k in enumerate([None, *index.keys])}
     return tuple(sorted(out, key=lambda st: order[st.proposal]))
