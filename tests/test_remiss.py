@@ -101,6 +101,13 @@ def test_a_remiss_from_creation_to_compilation(
     )  # fmt: skip
     assert code == 0, err
     assert "Läste in 3 av 3 remissvar" in out
+    # the same file again would count twice: refused, with where to look instead
+    code, out, err = _run(capsys, "remiss", "svar", "1", str(remiss_env["skl"]), "--user", ADMIN)
+    assert code == 1 and "redan inläst" in err and "granska" in err
+    code, _out, err = _run(
+        capsys, "remiss", "sammanstallning", "1", "-f", "docx", "-o", "/nonexistent/x.docx"
+    )
+    assert code != 0 and "Kan inte skriva" in err
     code, out, err = _run(capsys, "remiss", "sammanstallning", "1", "--format", "json")
     assert code == 0, err
     data = json.loads(out)

@@ -324,7 +324,13 @@ def compilation_command(
         sys.stdout.write(data.decode("utf-8"))
         return
     path = output or Path(f"remissammanstallning-{compilation.remiss.id}.{fmt}")
-    path.write_bytes(data)
+    try:
+        path.write_bytes(data)
+    except OSError as error:
+        raise InvalidInputError(
+            f"Kan inte skriva {path}: {error.strerror or error}.",
+            hint="Ange en fil i en mapp som finns och där du får skriva, med --output.",
+        ) from error
     out_console().print(f"Skrev {safe(str(path))}.")
 
 

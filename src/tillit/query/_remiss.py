@@ -191,10 +191,25 @@ def response_inputs(
 def save_response(
     bank: Bank, actor: UserRecord | None, remiss_id: int, prepared: PreparedResponse
 ) -> ResponseRecord:
-    """Store a prepared response with its stances."""
+    """Store a prepared response with its stances. The same text from the same respondent
+    read again is refused (it would count twice): its stances are reviewed instead, or the
+    response removed first."""
     from tillit.bank import remisser_of
 
-    return remisser_of(bank).add_response(actor, remiss_id, prepared.fields, prepared.stances)
+    remisser = remisser_of(bank)
+    for earlier in remisser.responses(actor, remiss_id):
+        earlier_body = earlier.organisation_code or (
+            str(earlier.organisation_id) if earlier.organisation_id is not None else None
+        )
+        same_body = earlier_body == (prepared.organisation or None)
+        if earlier.text == prepared.fields["text"] and same_body:
+            raise InvalidInputError(
+                f"{prepared.file_name} är redan inläst som svar {earlier.id} "
+                f"({earlier.respondent_name or earlier.file_name}).",
+                hint=f"Granska dess ståndpunkter med `tillit remiss granska {earlier.id}` "
+                "eller på sidan för svaret.",
+            )
+    return remisser.add_response(actor, remiss_id, prepared.fields, prepared.stances)
 
 
 def read_response(
