@@ -254,3 +254,16 @@ def test_names_that_differ_only_by_a_swedish_letter_are_told_apart() -> None:
     for written, code in (("Habo kommun", "0643"), ("Håbo kommun", "0305")):
         text = f"{written} har beretts tillfälle att yttra sig över betänkandet."
         assert find_respondent(text, organisations).code == code
+
+
+def test_a_surname_in_a_signature_is_no_municipality() -> None:
+    from tillit.analyses import find_respondent
+
+    organisations = [("1281", "Lund"), ("1884", "Nora"), ("SOS", "Socialstyrelsen")]
+    signed = "Yttrande\n\nVi har inga synpunkter.\n\nMed vänlig hälsning\nAnna Lund\nhandläggare"
+    assert find_respondent(signed, organisations).code is None
+    assert find_respondent("Yttrande\n\nKontaktperson: Nora Berg\n", organisations).code is None
+    municipality = "Yttrande\n\nFör kommunstyrelsen\nAnna Lund\nordförande\nLunds kommun"
+    assert find_respondent(municipality, organisations).code == "1281"
+    agency = "Socialstyrelsen\nYttrande\nSocialstyrelsen har inga synpunkter.\n\nAnna Lund"
+    assert find_respondent(agency, organisations).code == "SOS"

@@ -405,7 +405,11 @@ def _match_org(candidate: str, organisations: Sequence[tuple[str, str]]) -> tupl
     for code, name in organisations:
         full, base, kind = _org_forms(name)
         score = 0
-        if f" {full} " in text or (
+        # A municipality's bare name ("Lund", as Kolada has it) in a longer line is a place or
+        # a surname ("Anna Lund") unless the line says kommun, stad or region.
+        bare = kind is None and code.isdigit() and text.strip() != full
+        placed = any(w.startswith(("kommun", "stad", "region")) for w in text.split())
+        if (f" {full} " in text and (placed or not bare)) or (
             kind is None and re.search(rf" {re.escape(full)}s? (kommun|stad) ", text)
         ):
             score = 100 + len(full)  # "Kungsbacka kommun"; a bare "Halmstad" as "Halmstads kommun"
@@ -418,9 +422,7 @@ def _match_org(candidate: str, organisations: Sequence[tuple[str, str]]) -> tupl
                     kinds = _KINDS[kind]
                     if any(w.startswith(kinds) for w in words) or len(words) == len(form.split()):
                         score = max(score, 50 + len(base))
-        if score and any(
-            f" {form} " in written for form in (" ".join(re.findall(r"\w+", name.lower())),)
-        ):
+        if score and f" {_words(name)} " in written:
             score += 5
         if score and (best is None or score > best[0]):
             best = (score, code, name)
