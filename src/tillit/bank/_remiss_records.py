@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from tillit.bank._models import User
+from tillit.bank._records import UserRecord
 from tillit.errors import ConflictError, InvalidInputError
 
 __all__ = [
@@ -274,7 +275,7 @@ def clean_stance(item: Any, text: str, where: str) -> StanceInput:
     return (key, str(stance), str(quote), start, end, page, str(basis))
 
 
-def may_write_remiss(user: User | None, organisation_id: int | None) -> bool:
+def may_write_remiss(user: User | UserRecord | None, organisation_id: int | None) -> bool:
     """Admins write every remiss; editors those their organisation owns."""
     if user is None:
         return False

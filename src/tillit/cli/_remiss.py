@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from multiprocessing import get_context
@@ -357,6 +357,20 @@ def _date(text: str) -> date:
 # -- review ----------------------------------------------------------------------------------
 
 
+def _review(
+    response_id: int, stance_id: int, user: str | None, done: str, act: Callable[..., object]
+) -> None:
+    """One review action, ``act(remisser, actor, stance)``, on the stance's current version."""
+    from tillit.bank import remisser_of
+
+    bank = _bank(load_settings())
+    try:
+        act(remisser_of(bank), _actor(bank, user), _stance_of(bank, response_id, stance_id))
+    finally:
+        bank.close()
+    out_console().print(f"Ståndpunkt {stance_id} är {done}.")
+
+
 def _stance_of(bank: Bank, response_id: int, stance_id: int) -> Any:
     """The stance ``stance_id`` of response ``response_id`` (its current version)."""
     from tillit.bank import remisser_of
@@ -422,15 +436,13 @@ def confirm_command(
     user: str | None = _USER,
 ) -> None:
     """Bekräfta en ståndpunkt: den är rätt och ändras inte när svaret läses om."""
-    from tillit.bank import remisser_of
-
-    bank = _bank(load_settings())
-    try:
-        stance = _stance_of(bank, response_id, stance_id)
-        remisser_of(bank).confirm_stance(_actor(bank, user), stance.id, stance.version)
-    finally:
-        bank.close()
-    out_console().print(f"Ståndpunkt {stance_id} är bekräftad.")
+    _review(
+        response_id,
+        stance_id,
+        user,
+        "bekräftad",
+        lambda r, a, s: r.confirm_stance(a, s.id, s.version),
+    )
 
 
 @remiss_app.command("ratta")
@@ -446,8 +458,6 @@ def correct_command(
     user: str | None = _USER,
 ) -> None:
     """Rätta en ståndpunkt (den blir granskarens, bekräftad; ändringen loggas)."""
-    from tillit.bank import remisser_of
-
     changes: dict[str, Any] = {}
     if stance is not None:
         changes["stance"] = stance.strip().lower()
@@ -457,13 +467,13 @@ def correct_command(
         raise InvalidInputError(
             "Ange vad som ska rättas.", hint="T.ex. --standpunkt delvis eller --avsnitt 7.1."
         )
-    bank = _bank(load_settings())
-    try:
-        found = _stance_of(bank, response_id, stance_id)
-        remisser_of(bank).correct_stance(_actor(bank, user), found.id, found.version, changes)
-    finally:
-        bank.close()
-    out_console().print(f"Ståndpunkt {stance_id} är rättad.")
+    _review(
+        response_id,
+        stance_id,
+        user,
+        "rättad",
+        lambda r, a, s: r.correct_stance(a, s.id, s.version, changes),
+    )
 
 
 @remiss_app.command("ta-bort")
@@ -473,12 +483,10 @@ def delete_command(
     user: str | None = _USER,
 ) -> None:
     """Ta bort en felaktig ståndpunkt (den kommer inte tillbaka när svaret läses om)."""
-    from tillit.bank import remisser_of
-
-    bank = _bank(load_settings())
-    try:
-        found = _stance_of(bank, response_id, stance_id)
-        remisser_of(bank).delete_stance(_actor(bank, user), found.id, found.version)
-    finally:
-        bank.close()
-    out_console().print(f"Ståndpunkt {stance_id} är borttagen.")
+    _review(
+        response_id,
+        stance_id,
+        user,
+        "borttagen",
+        lambda r, a, s: r.delete_stance(a, s.id, s.version),
+    )

@@ -288,9 +288,9 @@ def compile_remiss(
     actor: UserRecord | None = None,
 ) -> Compilation:
     """Every response's stances proposal by proposal. A reviewer's (confirmed or added)
-    stance is shown over an extracted one; an "i övrigt" stance fills the proposals the
-    response did not answer otherwise. ``kinds`` keeps respondents of those kinds only
-    (kommun, region, myndighet, organisation)."""
+    stance is shown over an extracted one (the extraction has already given an "i övrigt"
+    to each proposal the response did not answer otherwise). ``kinds`` keeps respondents
+    of those kinds only (kommun, region, myndighet, organisation)."""
     from tillit.bank import remisser_of
 
     unknown = [k for k in kinds if k not in KINDS]
@@ -320,17 +320,14 @@ def compile_remiss(
     general: dict[int, tuple[Cell, ...]] = {}
     for i, r in enumerate(chosen):
         by_key: dict[str, StanceRecord] = {}
-        rest: StanceRecord | None = None
         whole: list[Cell] = []
         for s in sorted(r.stances, key=_precedence):
-            if s.basis == "i_ovrigt" and s.proposal_key is None:
-                rest = rest or s
-            elif s.proposal_key is None:
+            if s.proposal_key is None:
                 whole.append(_cell(s))
             else:
                 by_key.setdefault(s.proposal_key, s)
         for key in keys:
-            found = by_key.get(key) or rest
+            found = by_key.get(key)
             cells[(key, i)] = _cell(found) if found is not None else Cell("ej_besvarat")
         general[i] = tuple(whole)
     answered = {r.organisation_code for r in chosen if r.organisation_code}

@@ -82,13 +82,9 @@ def swedish_date(value: date | None) -> str:
 
 def may_write(user: UserRecord | None, remiss: RemissRecord) -> bool:
     """The bank's rule: admins write every remiss, editors those their organisation owns."""
-    if user is None:
-        return False
-    return user.role == "admin" or (
-        user.role == "editor"
-        and remiss.organisation_id is not None
-        and user.organisation_id == remiss.organisation_id
-    )
+    from tillit.bank._remiss_records import may_write_remiss
+
+    return may_write_remiss(user, remiss.organisation_id)
 
 
 def may_create(user: UserRecord | None) -> bool:
