@@ -119,8 +119,10 @@ from tillit.analyses._structure import (
 )
 from tillit.analyses._synth import Balance, SynthFit, fit_synthetic_control, outcome_lags
 from tillit.analyses._synth_eval import (
+    METHOD_VERSION,
     MIN_PRE_YEARS,
     VERDICT_LABELS,
+    Check,
     DiffInDiff,
     Effect,
     FitQuality,
@@ -130,6 +132,7 @@ from tillit.analyses._synth_eval import (
     SynthEvaluation,
     SynthSpec,
     Verdict,
+    adjust_for_multiplicity,
     evaluate_synthetic_control,
 )
 from tillit.analyses._synth_panel import Predictor, SynthPanel, parse_predictor
@@ -139,6 +142,7 @@ __all__ = [
     "AMBITION_LABELS",
     "GOAL_VERDICT_LABELS",
     "JUDGED_TIERS",
+    "METHOD_VERSION",
     "MIN_PRE_YEARS",
     "MPD_FRACTION",
     "PERSISTENCE_SD",
@@ -155,6 +159,7 @@ __all__ = [
     "Ambition",
     "AreaSummary",
     "Balance",
+    "Check",
     "Comparison",
     "DenominatorRule",
     "Denominators",
@@ -211,6 +216,7 @@ __all__ = [
     "Verdicts",
     "Windowed",
     "additive_tau2",
+    "adjust_for_multiplicity",
     "ambition",
     "assess_eligibility",
     "benjamini_hochberg",

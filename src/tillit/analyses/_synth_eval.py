@@ -32,8 +32,10 @@ from tillit.analyses._synth_panel import FloatArray, Predictor, SynthPanel
 from tillit.errors import InvalidInputError, NotEvaluableError
 
 __all__ = [
+    "METHOD_VERSION",
     "MIN_PRE_YEARS",
     "VERDICT_LABELS",
+    "Check",
     "DiffInDiff",
     "Effect",
     "FitQuality",
@@ -43,9 +45,13 @@ __all__ = [
     "SynthEvaluation",
     "SynthSpec",
     "Verdict",
+    "adjust_for_multiplicity",
     "evaluate_synthetic_control",
 ]
 
+METHOD_VERSION = "2"
+"""Raised whenever a change could alter an evaluation's numbers or verdict: a stored
+evaluation made by another version is computed again."""
 MIN_PRE_YEARS = 5
 """Fewer years before the start than this and there is nothing to judge a fit by."""
 IN_TIME_MIN_FIT = 3
@@ -95,6 +101,20 @@ class SynthSpec:
     v: tuple[float, ...] | None = None
     starts: int = 8
     seed: int = 0
+    #: The outcome's unit as the reader knows it ("kr/inv 65+", "%"), used in the words.
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check of the design, passed or not, in plain Swedish (``key`` one of
+    ``CHECK_KEYS``). A failed check that casts doubt on an effect (``doubt``) keeps the
+    verdict at "osäker" at best; the others are said, not turned into doubts."""
+
+    key: str
+    passed: bool
+    text: str
+    doubt: bool = False
 
 
 @dataclass(frozen=True)
@@ -176,10 +196,21 @@ class SynthEvaluation:
     quality: FitQuality
     alpha: float
     verdict: Verdict
+    #: Every check of the design, passed or failed, in the order they are told.
+    checks: tuple[Check, ...] = ()
+    #: How many KPIs of the trial are judged together (Holm over them), and the p-value
+    #: after that adjustment (None when the evaluation stands alone).
+    family: int = 1
+    adjusted_p_value: float | None = None
 
     @property
     def times(self) -> tuple[int, ...]:
         return self.fit.times
+
+    @property
+    def judged_p_value(self) -> float:
+        """The p-value the verdict is judged by: Holm-adjusted within the trial's KPIs."""
+        return self.p_value if self.adjusted_p_value is None else self.adjusted_p_value
 
 
 def evaluate_synthetic_control(
@@ -200,6 +231,7 @@ def evaluate_synthetic_control(
     poor_fit_factor: float = 5.0,
     leave_out: int = 5,
     map_function: MapFunction | None = None,
+    unit: str = "",
 ) -> SynthEvaluation:
     """Fit, run every placebo and robustness check, and judge. ``expected`` is the direction
     the treatment was meant to move the outcome (then the verdict speaks of improvement or
@@ -229,7 +261,9 @@ def evaluate_synthetic_control(
             hint="Utvärdera när det första året efter starten har publicerats.",
         )
     chosen = tuple(predictors) if predictors else outcome_lags(outcome, pre_years)
-    spec = SynthSpec(outcome, start, chosen, fit, None if v is None else tuple(v), starts, seed)
+    spec = SynthSpec(
+        outcome, start, chosen, fit, None if v is None else tuple(v), starts, seed, unit
+    )
     main = _fit(panel, spec, treated, donors)
     run = map_function or builtins.map
     pool = main.donors
@@ -448,7 +482,7 @@ def judge(evaluation: SynthEvaluation) -> Verdict:
             f"{_number(1 / (j + 1), 3)}, så ingen effekt kan visas på nivån {_number(e.alpha)}: "
             f"den kräver minst {needed_donors(e.alpha)} jämförbara.",
         )
-    if e.p_value > e.alpha:
+    if e.judged_p_value > e.alpha:
         kind: VerdictKind = "no_clear_effect_yet" if years < 3 else "no_clear_effect"
         more = (
             " Med fler år efter starten kan en effekt bli synlig."
@@ -494,6 +528,29 @@ def judge(evaluation: SynthEvaluation) -> Verdict:
         f"{facts} Det är mer än vad slumpen och vanlig variation bland de jämförbara brukar "
         f"ge, och resultatet håller när de största jämförelseenheterna tas bort en i taget.{edge}",
     )
+
+
+def adjust_for_multiplicity(
+    evaluations: Sequence[SynthEvaluation],
+) -> tuple[SynthEvaluation, ...]:
+    """The evaluations of one trial's KPIs judged together: Holm's step-down adjustment of
+    their placebo p-values (so the chance of at least one false "clear" among them stays at
+    most α), each verdict judged again by its adjusted p-value. A single evaluation comes
+    back with ``family`` 1 and its own p-value."""
+    m = len(evaluations)
+    if m == 0:
+        return ()
+    order = sorted(range(m), key=lambda i: evaluations[i].p_value)
+    adjusted = [0.0] * m
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * evaluations[i].p_value))
+        adjusted[i] = running
+    out = []
+    for e, p in zip(evaluations, adjusted, strict=True):
+        again = replace(e, family=m, adjusted_p_value=p if m > 1 else None)
+        out.append(replace(again, verdict=judge(again)))
+    return tuple(out)
 
 
 def needed_donors(alpha: float) -> int:
