@@ -18,7 +18,7 @@ from tillit.bank import (
 from tillit.errors import NotFoundError, StoreError
 
 #: Mapped tables that later migrations add (0005: trials; 0006: login attempts; 0009: goals;
-#: 0010: remisser).
+#: 0010: remisser; 0011: stored trial evaluations).
 LATER_TABLES = frozenset(
     {
         "trials",
@@ -34,6 +34,7 @@ LATER_TABLES = frozenset(
         "remiss_bodies",
         "remiss_responses",
         "remiss_stances",
+        "trial_evaluations",
     }
 )
 #: Mapped columns and indexes that later migrations add (0007: kinds and sources).

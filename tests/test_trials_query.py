@@ -17,14 +17,21 @@ from tillit.query import (
     evaluate_panel_csv,
     evaluate_trial,
     evaluation_data,
+    evaluation_keys,
     kpi_data_through,
+    multiplicity_text,
     parse_direction,
     register_trial,
+    stored_trial_evaluations,
+    stored_verdicts,
     trial_evaluation_data,
+    trial_evaluations,
+    trial_evaluations_data,
     trial_panel,
     update_trial,
 )
 from tillit.store import Store
+from tillit.swedish import kpi_unit
 
 KUNGSBACKA = "1384"
 KPI = "N15419"  # pupils in year 9 with passing grades in all subjects, 2008–2022 in the store
@@ -298,3 +305,110 @@ def test_evaluate_panel_csv_names_a_missing_file_column_or_unit(tmp_path: Path) 
     data = evaluation_data(result)
     assert data["treated"] == "A" and set(data["weights"]) == {"B", "C", "D"}
     assert [e["time"] for e in data["effects"]] == [2007, 2008, 2009]
+
+
+# -- every KPI of a trial, judged together and kept ------------------------------------------
+
+OTHER = "N00945"
+
+
+def _register_two(store: Store, bank: Bank, actor: UserRecord, start: int = 2016) -> int:
+    return register_trial(
+        store,
+        bank,
+        actor,
+        {
+            "municipality": "Kungsbacka",
+            "title": "Läxhjälp och föräldrastöd",
+            "description": "Två nyckeltal.",
+            "start_year": start,
+            "kpis": [
+                {"kpi": KPI, "direction": "ökning"},
+                {"kpi": OTHER, "direction": "minskning"},
+            ],
+        },
+    ).id
+
+
+def test_multiplicity_is_said_in_swedish() -> None:
+    assert multiplicity_text(1, 1, 0.1) is None
+    two = multiplicity_text(2, 2, 0.1)
+    assert two is not None and two.startswith("Försöket har 2 nyckeltal; p-värdena är justerade")
+    assert "Holms metod" in two and "minst ett felaktigt" in two and "10\xa0%" in two
+    some = multiplicity_text(3, 2, 0.05)
+    assert some is not None and "3 nyckeltal, varav 2 kunde utvärderas" in some
+    assert "5\xa0%" in some
+    one = multiplicity_text(2, 1, 0.1)
+    assert one is not None and "bara ett kunde utvärderas" in one
+
+
+@pytest.mark.slow
+def test_a_two_kpi_trial_gets_two_verdicts_judged_together_and_kept(
+    analysis_store: Store, trial_bank: tuple[Bank, UserRecord], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bank, editor = trial_bank
+    trial_id = _register_two(analysis_store, bank, editor)
+    trial = bank.trial(None, trial_id)
+    assert stored_trial_evaluations(analysis_store, bank, trial, peers=10) is None
+    result = trial_evaluations(analysis_store, bank, trial_id, peers=10)
+    assert not result.stored and result.family == 2
+    assert [e.kpi for e in result.evaluations] == [OTHER, KPI]  # the trial's order (by id)
+    assert result.multiplicity and "Försöket har 2 nyckeltal" in result.multiplicity
+    for e in result.evaluations:
+        assert e.evaluation is not None
+        assert e.evaluation.family == 2 and e.evaluation.adjusted_p_value is not None
+        assert e.evaluation.judged_p_value >= e.evaluation.p_value
+        assert e.evaluation.spec.unit == kpi_unit(e.kpi_title) == e.unit
+    assert result.kpi(KPI).unit == "%"  # a share: its effect is in percentage points
+    # Holm: the smaller p-value times 2, the larger at least that
+    ps = sorted((e.evaluation.p_value, e.evaluation.judged_p_value) for e in result.evaluations)  # type: ignore[union-attr]
+    assert ps[0][1] == pytest.approx(min(1.0, 2 * ps[0][0]))
+    assert ps[1][1] == pytest.approx(max(ps[0][1], ps[1][0]))
+    # the single-KPI function gives the same verdict as the family
+    single = evaluate_trial(analysis_store, bank, trial_id, OTHER, peers=10)
+    assert single.evaluation is not None
+    assert single.evaluation.verdict == result.kpi(OTHER).evaluation.verdict  # type: ignore[union-attr]
+    # kept: the same evaluation comes back from the bank, data for data
+    again = trial_evaluations(analysis_store, bank, trial_id, peers=10)
+    assert again.stored and again.computed_at is not None
+    assert trial_evaluations_data(again)["kpis"] == trial_evaluations_data(result)["kpis"]
+    # other settings are another evaluation
+    assert stored_trial_evaluations(analysis_store, bank, again.trial, peers=10, alpha=0.05) is None
+    # the trials list reads the stored verdicts
+    labels = stored_verdicts(analysis_store, bank, [again.trial])[trial_id]
+    assert [(v.kpi, v.label) for v in labels] == [
+        (e.kpi, e.evaluation.verdict.label)
+        for e in result.evaluations  # type: ignore[union-attr]
+    ]
+    # a new method version computes anew
+    import tillit.query._trial_store as kept
+
+    monkeypatch.setattr(kept, "METHOD_VERSION", "another")
+    assert stored_trial_evaluations(analysis_store, bank, again.trial, peers=10) is None
+    monkeypatch.undo()
+    assert stored_trial_evaluations(analysis_store, bank, again.trial, peers=10) is not None
+    # an edit of the trial (a new version) computes anew, and says nothing is evaluated yet
+    update_trial(analysis_store, bank, editor, trial_id, 1, {"title": "Nytt namn"})
+    edited = bank.trial(None, trial_id)
+    assert stored_trial_evaluations(analysis_store, bank, edited, peers=10) is None
+    assert {v.label for v in stored_verdicts(analysis_store, bank, [edited])[trial_id]} == {
+        "inte utvärderat än"
+    }
+    assert not trial_evaluations(analysis_store, bank, trial_id, peers=10).stored
+
+
+def test_a_stored_evaluation_that_cannot_be_read_is_computed_again(
+    analysis_store: Store, trial_bank: tuple[Bank, UserRecord]
+) -> None:
+    from tillit.bank import NewEvaluation
+
+    bank, editor = trial_bank
+    trial_id = _register(analysis_store, bank, editor, 2011)  # refused: quick to evaluate
+    trial = bank.trial(None, trial_id)
+    keys = evaluation_keys(analysis_store, bank, trial, peers=10)
+    old = NewEvaluation(KPI, keys.keys[KPI], None, "kan inte utvärderas", '{"format": 0}')
+    bank.store_evaluations(trial_id, trial.version, keys.store_state, "2", [old])
+    assert stored_trial_evaluations(analysis_store, bank, trial, peers=10, keys=keys) is None
+    result = trial_evaluations(analysis_store, bank, trial_id, peers=10)
+    assert not result.stored and result.evaluations[0].refusal
+    assert trial_evaluations(analysis_store, bank, trial_id, peers=10).stored

@@ -1,10 +1,16 @@
 """The bank of good examples: organisations, users and roles, examples with their
-revision history, trials (försök) with their pre-registered KPIs, the audit log, and
-Swedish search. SQLite is the embedded default
+revision history, trials (försök) with their pre-registered KPIs and stored evaluations, the
+audit log, and Swedish search. SQLite is the embedded default
 (``$TILLIT_HOME/bank.sqlite``), PostgreSQL the shared server (``TILLIT_DATABASE_URL``)."""
 
 from tillit.bank._corpus import ImportReport, import_jsonl, repair_text
 from tillit.bank._db import create_bank_engine, current_revision, head_revision, upgrade
+from tillit.bank._evaluations import (
+    NewEvaluation,
+    StoredEvaluation,
+    StoredVerdict,
+    TrialEvaluationRow,
+)
 from tillit.bank._goal_fields import (
     GOAL_EDITABLE,
     GOAL_FIELDS,
@@ -143,6 +149,7 @@ __all__ = [
     "LoginAttempt",
     "LoginLimits",
     "LoginSession",
+    "NewEvaluation",
     "Organisation",
     "OrganisationRecord",
     "PageImport",
@@ -161,9 +168,12 @@ __all__ = [
     "SearchResult",
     "SessionRecord",
     "StanceRecord",
+    "StoredEvaluation",
+    "StoredVerdict",
     "TargetChange",
     "TokenRecord",
     "Trial",
+    "TrialEvaluationRow",
     "TrialKpi",
     "TrialKpiRecord",
     "TrialRecord",

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from tillit.bank._accounts import Accounts
 from tillit.bank._base import utc
 from tillit.bank._db import check_migrated, create_bank_engine
+from tillit.bank._evaluations import StoredEvaluations
 from tillit.bank._listing import Listing
 from tillit.bank._logins import Logins
 from tillit.bank._models import AuditEntry
@@ -30,9 +31,10 @@ from tillit.errors import InvalidInputError
 __all__ = ["Bank", "open_bank"]
 
 
-class Bank(Accounts, Logins, Listing, Trials):
-    """Organisations, users, tokens, sessions, good examples, trials and the audit log in one
-    database. Every method runs in its own transaction and returns plain dataclasses.
+class Bank(Accounts, Logins, Listing, Trials, StoredEvaluations):
+    """Organisations, users, tokens, sessions, good examples, trials (with their stored
+    evaluations) and the audit log in one database. Every method runs in its own
+    transaction and returns plain dataclasses.
     ``actor`` is the logged-in user (a :class:`UserRecord`) or None for an anonymous
     visitor; permission failures raise PermissionDeniedError."""
 

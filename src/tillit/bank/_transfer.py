@@ -35,8 +35,10 @@ __all__ = ["TABLES", "export_bank", "import_bank"]
 
 FORMAT = 1
 #: Login attempts (the login limit's last 15 minutes) are no part of the bank's content: not
-#: exported, and a target where someone has already tried to log in is still empty.
-TRANSIENT = frozenset({"login_attempts"})
+#: exported, and a target where someone has already tried to log in is still empty. Nor are
+#: stored trial evaluations (migration 0011): derived from the store, computed again when
+#: missing, and bound to the state of the store they were computed from.
+TRANSIENT = frozenset({"login_attempts", "trial_evaluations"})
 TABLES: tuple[Table, ...] = tuple(t for t in Base.metadata.sorted_tables if t.name not in TRANSIENT)
 _BY_NAME = {t.name: t for t in TABLES}
 _BATCH = 1000

@@ -11,9 +11,30 @@ import numpy as np
 
 from tillit.analyses import SynthEvaluation
 from tillit.bank import TrialRecord
-from tillit.query._trials import TrialEvaluation
+from tillit.query._trial_store import NOT_EVALUATED, StoredLabel
+from tillit.query._trials import TrialEvaluation, TrialEvaluations
+from tillit.swedish import UNIT_SPACE, change_unit, difference
 
-__all__ = ["evaluation_data", "trial_data", "trial_evaluation_data"]
+__all__ = [
+    "average_effect_text",
+    "evaluation_data",
+    "trial_data",
+    "trial_evaluation_data",
+    "trial_evaluations_data",
+]
+
+#: What every average effect is: a gap against the synthetic control, averaged over the
+#: years after the start (not growth per year).
+AFTER_START = "per år efter starten jämfört med den syntetiska kontrollen"
+
+
+def average_effect_text(value: float, unit: str = "") -> str:
+    """An average effect in words: "i genomsnitt +1 378 kr/inv 65+ per år efter starten
+    jämfört med den syntetiska kontrollen" (``unit`` the KPI's, "%" read as
+    procentenheter)."""
+    unit = change_unit(unit)
+    amount = difference(value)
+    return f"i genomsnitt {amount}{UNIT_SPACE + unit if unit else ''} {AFTER_START}"
 
 
 def _num(value: float) -> float | None:
@@ -67,7 +88,12 @@ def evaluation_data(evaluation: SynthEvaluation) -> dict[str, Any]:
             for x in e.effects
         ],
         "average_effect": _num(e.average_effect),
+        "unit": e.spec.unit,
+        "average_effect_text": average_effect_text(e.average_effect, e.spec.unit),
         "p_value": e.p_value,
+        "family": e.family,
+        "adjusted_p_value": e.adjusted_p_value,
+        "judged_p_value": e.judged_p_value,
         "rank": e.rank,
         "placebo_count": len(e.placebos),
         "placebos": [
@@ -114,12 +140,19 @@ def evaluation_data(evaluation: SynthEvaluation) -> dict[str, Any]:
             "label": e.verdict.label,
             "explanation": e.verdict.explanation,
         },
+        "checks": [
+            {"key": c.key, "passed": c.passed, "text": c.text, "doubt": c.doubt} for c in e.checks
+        ],
     }
 
 
-def trial_data(trial: TrialRecord) -> dict[str, Any]:
-    """A trial record as plain JSON data."""
-    return {
+def trial_data(
+    trial: TrialRecord, verdicts: tuple[StoredLabel, ...] | None = None
+) -> dict[str, Any]:
+    """A trial record as plain JSON data; with ``verdicts`` (``stored_verdicts``), each KPI
+    has its latest stored verdict (``verdict`` its kind, None when refused or not evaluated;
+    ``verdict_label`` e.g. "inte utvärderat än")."""
+    out: dict[str, Any] = {
         "id": trial.id,
         "municipality": trial.municipality,
         "title": trial.title,
@@ -144,6 +177,14 @@ def trial_data(trial: TrialRecord) -> dict[str, Any]:
             for k in trial.kpis
         ],
     }
+    if verdicts is not None:
+        labels = {v.kpi: v for v in verdicts}
+        for k in out["kpis"]:
+            found = labels.get(k["kpi"])
+            k["verdict"] = found.kind if found else None
+            k["verdict_label"] = found.label if found else NOT_EVALUATED
+            k["evaluated"] = bool(found and found.evaluated)
+    return out
 
 
 def trial_evaluation_data(result: TrialEvaluation) -> dict[str, Any]:
@@ -167,9 +208,37 @@ def trial_evaluation_data(result: TrialEvaluation) -> dict[str, Any]:
         "pool": result.pool,
         "pool_note": result.pool_note,
         "alpha": result.alpha,
+        "unit": result.unit,
         "excluded": list(result.excluded),
         "names": dict(result.names),
         "refusal": result.refusal,
         "refusal_hint": result.refusal_hint,
         "evaluation": None if result.evaluation is None else evaluation_data(result.evaluation),
+    }
+
+
+def trial_evaluations_data(
+    result: TrialEvaluations, kpis: Iterable[str] | None = None
+) -> dict[str, Any]:
+    """Every KPI of a trial evaluated, as plain JSON data: the trial, the multiplicity (how
+    many KPIs are judged together, in words), whether the evaluation was stored and when it
+    was computed, and each KPI's evaluation (:func:`trial_evaluation_data` without the
+    trial). ``kpis`` shows only those KPIs; the family is still all of them."""
+    shown = None if kpis is None else set(kpis)
+    return {
+        "trial": trial_data(result.trial),
+        "family": result.family,
+        "family_kpis": [e.kpi for e in result.evaluations if e.evaluation is not None],
+        "multiplicity": result.multiplicity,
+        "alpha": result.alpha,
+        "peers": result.peers,
+        "stored": result.stored,
+        "computed_at": result.computed_at.isoformat() if result.computed_at else None,
+        "store_state": result.store_state,
+        "method_version": result.method_version,
+        "kpis": [
+            {k: v for k, v in trial_evaluation_data(e).items() if k != "trial"}
+            for e in result.evaluations
+            if shown is None or e.kpi in shown
+        ],
     }

@@ -25,7 +25,9 @@ from tillit.query._pages import (
     resolve_code,
 )
 from tillit.query._tables import ReportTable
+from tillit.query._trial_store import stored_trial_evaluations
 from tillit.query._trials import TrialEvaluation
+from tillit.store import Store
 from tillit.swedish import kpi_unit
 
 if TYPE_CHECKING:
@@ -127,8 +129,9 @@ def yearly_report(
     a region in the regions') for the year ``state`` was analysed as of. ``bank`` gives the
     goals, trials and examples (without it those sections say there are none; a unit
     without an organisation in the bank has none); the goals are judged with ``state``'s
-    analyses; ``evaluate`` evaluates one KPI of a trial (default: none evaluated; none for
-    an earlier year's report, whose evaluation would read later years)."""
+    analyses; a trial's evaluations are the stored ones (the trial page's) where the bank
+    has them, else ``evaluate``'s, which evaluates one KPI of a trial (default: none
+    evaluated; none for an earlier year's report, whose evaluation would read later years)."""
     from tillit.query._yearly_tables import build_tables, summary_sentences
 
     code = resolve_code(state, municipality)
@@ -146,7 +149,10 @@ def yearly_report(
         goals, notes = _goals(state, bank, code, goals_max)
         # An earlier year's report evaluates no trial: an evaluation reads every year
         # there is, so it would show results the report's year had not seen.
-        trials = _trials(bank, code, state.year, evaluate if state.as_of is None else None)
+        current = state.as_of is None
+        trials = _trials(
+            state.store, bank, code, state.year, evaluate if current else None, stored=current
+        )
         own = _examples(bank, code)
         for partner in partners:
             found = _examples(bank, partner)
@@ -198,16 +204,33 @@ def _goals(
     return tuple(assessed), tuple(notes)
 
 
-def _trials(bank: Bank, code: str, year: int, evaluate: Evaluate | None) -> tuple[ReportTrial, ...]:
-    """The unit's trials begun by the report's year, each KPI evaluated by ``evaluate``."""
+def _trials(
+    store: Store,
+    bank: Bank,
+    code: str,
+    year: int,
+    evaluate: Evaluate | None,
+    *,
+    stored: bool = True,
+) -> tuple[ReportTrial, ...]:
+    """The unit's trials begun by the report's year, each KPI's evaluation the stored one
+    (the trial page's and `tillit trial evaluate`'s, with their default settings, for the
+    store as it is now) where the bank has it and ``stored`` allows it, else from
+    ``evaluate`` (else none)."""
     records = bank.trials(None, municipality=code, limit=100)
     out = []
     for trial in sorted(records, key=lambda t: (t.start_year, t.id)):
         if trial.start_year > year:
             continue  # not begun by the report's year
-        evaluations = tuple(
-            (k.kpi, evaluate(trial, k.kpi) if evaluate is not None else None) for k in trial.kpis
-        )
+        found = stored_trial_evaluations(store, bank, trial) if stored else None
+        evaluations: tuple[tuple[str, TrialEvaluation | None], ...]
+        if found is not None:
+            evaluations = tuple((e.kpi, e) for e in found.evaluations)
+        else:
+            evaluations = tuple(
+                (k.kpi, evaluate(trial, k.kpi) if evaluate is not None else None)
+                for k in trial.kpis
+            )
         out.append(ReportTrial(trial, evaluations))
     return tuple(out)
 

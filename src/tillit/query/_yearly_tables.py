@@ -384,14 +384,26 @@ def _trials_table(report: YearlyReport) -> ReportTable:
             Column("unit", "Enhet"),
             Column("pre_registered", "Förregistrerat"),
             Column("verdict", "Bedömning"),
-            Column("effect", "Genomsnittlig effekt", kind="number"),
-            Column("p_value", "p-värde (placebo)", kind="number", decimals=3),
+            Column(
+                "effect",
+                "Effekt: i genomsnitt per år efter starten jämfört med den syntetiska kontrollen",
+                kind="number",
+            ),
+            Column(
+                "p_value",
+                "p-värde (placebo, Holm-justerat över försökets nyckeltal)",
+                kind="number",
+                decimals=3,
+            ),
             Column("note", "Svagheter och skäl"),
             Column("link", "Adress i Tillit"),
         ],
         plain_rows(rows),
         _source([k for t in report.trials for k, _ in t.evaluations]),
-        note="Utvärderade med en syntetisk kontroll av strukturellt lika enheter.",
+        note="Utvärderade med en syntetisk kontroll av strukturellt lika enheter. Effekten är "
+        "den genomsnittliga skillnaden per år efter starten mot den syntetiska kontrollen, i "
+        "nyckeltalets enhet (procentenheter för en andel), inte en ökning per år. Ett försöks "
+        "nyckeltal bedöms tillsammans: p-värdena är justerade med Holms metod.",
     )
 
 
@@ -401,7 +413,7 @@ def _evaluation_cells(ev: Any) -> tuple[str, float | None, float | None, str | N
     if ev.evaluation is None:
         return "kan inte utvärderas", None, None, ev.refusal
     e = ev.evaluation
-    return e.verdict.label, e.average_effect, e.p_value, e.verdict.explanation
+    return e.verdict.label, e.average_effect, e.judged_p_value, e.verdict.explanation
 
 
 def _sources_table(report: YearlyReport) -> ReportTable:
