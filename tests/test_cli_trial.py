@@ -140,7 +140,7 @@ def test_evaluate_refuses_a_trial_with_too_short_a_pre_period(
     assert "Bedömning: kan inte utvärderas" in out
     assert "Förperioden är för kort: Kungsbacka har 3 år" in out and "minst 5" in out
     code, out, _ = _run(capsys, "trial", "evaluate", str(trial_id), "-f", "json", "-p", "10")
-    data = json.loads(out)
+    data = json.loads(out)["kpis"][0]
     assert data["evaluation"] is None and "Förperioden är för kort" in data["refusal"]
 
 
@@ -154,10 +154,14 @@ def test_evaluate_a_registered_trial_prints_a_verdict_with_its_reasons(
     assert code == 0, err
     assert "Försök 1: Läxhjälp för alla – Kungsbacka, från 2016" in out
     assert "Inte förregistrerat" in out
-    assert "Bedömning: " in out and "Från 2016 låg Kungsbacka" in out
+    assert "Bedömning: " in out
+    table, flat = out, " ".join(out.split())
+    assert (
+        "Effekt: i genomsnitt " in flat
+        and "procentenheter per år efter starten jämfört med den syntetiska kontrollen" in flat
+    )
     for heading in (
         "Effekt per år",
-        "Genomsnittlig effekt:",
         "Anpassning före starten: RMSPE",
         "Placebotest i rummet: p = ",
         "J = ",
@@ -170,10 +174,10 @@ def test_evaluate_a_registered_trial_prints_a_verdict_with_its_reasons(
     assert "Placebotester och kontroller" in err  # the progress bar
     code, out, err = _run(capsys, *argv, "--format", "json")
     assert code == 0, err
-    data = json.loads(out)
-    assert {"trial", "kpi", "expected", "pre_registered", "excluded", "names", "evaluation"} <= set(
-        data
-    )
+    whole = json.loads(out)
+    assert whole["stored"] is True and whole["family"] == 1 and whole["multiplicity"] is None
+    (data,) = whole["kpis"]
+    assert {"kpi", "expected", "pre_registered", "excluded", "names", "evaluation"} <= set(data)
     evaluation = data["evaluation"]
     for key in (
         "weights",
@@ -189,6 +193,9 @@ def test_evaluate_a_registered_trial_prints_a_verdict_with_its_reasons(
     ):
         assert key in evaluation
     assert evaluation["treated"] == "Kungsbacka" and data["kpi"] == "N15419"
+    # the verdict printed is the one with its reasons
+    assert f"Bedömning: {evaluation['verdict']['label']}" in table
+    assert " ".join(evaluation["verdict"]["explanation"].split()) in flat
     assert [e["time"] for e in evaluation["effects"]] == list(range(2016, 2023))
     assert 0 < evaluation["p_value"] <= 1
     assert len(evaluation["placebos"]) <= 15
@@ -292,3 +299,75 @@ def test_register_takes_the_owner_by_name_code_or_id_and_refuses_an_ambiguous_na
     assert "9001" in err and "9002" in err and "Nästa steg:" in err
     code, _, err = _run(capsys, *base, "--organisation", "Ingen sådan")
     assert code == 1 and "Organisationen 'Ingen sådan' finns inte i banken" in err
+
+
+def _register_two(capsys: pytest.CaptureFixture[str]) -> int:
+    code, out, err = _run(
+        capsys,
+        *("trial", "register", "--kommun", "Kungsbacka", "--start", "2016"),
+        *("--titel", "Läxhjälp och föräldrastöd", "--beskrivning", "Två nyckeltal."),
+        *("--kpi", "N15419:ökning", "--kpi", "N00945:minskning", "--user", EDITOR, "-f", "json"),
+    )
+    assert code == 0, err
+    return int(json.loads(out)["id"])
+
+
+@pytest.mark.slow
+def test_evaluate_gives_every_kpi_its_verdict_and_reuses_the_stored_evaluation(
+    trial_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    trial_id = _register_two(capsys)
+    code, out, _ = _run(capsys, "trial", "list", "-f", "json")
+    assert [k["verdict_label"] for k in json.loads(out)[0]["kpis"]] == ["inte utvärderat än"] * 2
+    argv = ["trial", "evaluate", str(trial_id), "--peers", "10", "--workers", "1"]
+    code, out, err = _run(capsys, *argv)
+    assert code == 0, err
+    flat = " ".join(out.split())
+    assert "sparad utvärdering" not in out
+    assert (
+        "Försöket har 2 nyckeltal; p-värdena är justerade med Holms metod så att risken för "
+        "minst ett felaktigt ”tydligt” bland dem är högst 10 %" in flat
+    )
+    assert out.count("Nyckeltal: ") == 2 and out.count("Bedömning: ") == 2
+    assert "(N15419)" in out and "(N00945)" in out
+    assert flat.count("per år efter starten jämfört med den syntetiska kontrollen") >= 2
+    code, out, err = _run(capsys, *argv, "-f", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["stored"] is True and data["family"] == 2
+    assert [k["kpi"] for k in data["kpis"]] == ["N00945", "N15419"]
+    assert data["family_kpis"] == ["N00945", "N15419"]
+    for kpi in data["kpis"]:
+        e = kpi["evaluation"]
+        assert e["family"] == 2 and e["judged_p_value"] >= e["p_value"]
+        assert e["average_effect_text"].startswith("i genomsnitt ")
+        assert e["unit"] == kpi["unit"]
+        # every check is printed with its mark
+        for check in e["checks"]:
+            mark = "✓" if check["passed"] else "✗"
+            assert " ".join(f"{mark} {check['text']}".split()) in flat
+    # again: the stored evaluation, said so, with the same verdicts
+    code, again, err = _run(capsys, *argv)
+    assert code == 0, err
+    assert "(sparad utvärdering från " in again and "räkna om med --om" in again
+    verdicts = [k["evaluation"]["verdict"]["label"] for k in data["kpis"]]
+    for label in verdicts:
+        assert f"Bedömning: {label}" in again
+    # --kpi shows one, and says the family is still both
+    code, one, err = _run(capsys, *argv, "--kpi", "n15419")
+    assert code == 0, err
+    assert one.count("Bedömning: ") == 1 and "(N15419)" in one and "(N00945)" not in one
+    assert "bedömningen gäller tillsammans med försökets alla 2 nyckeltal" in " ".join(one.split())
+    code, _, err = _run(capsys, *argv, "--kpi", "N99999")
+    assert code == 1 and "har inte nyckeltalet 'N99999'" in err and "N00945, N15419" in err
+    # --om computes anew
+    code, fresh, err = _run(capsys, *argv, "--om")
+    assert code == 0, err
+    assert "sparad utvärdering" not in fresh and "Placebotester och kontroller" in err
+    # the list shows the verdicts now
+    code, out, _ = _run(capsys, "trial", "list", "-f", "json")
+    listed = json.loads(out)[0]["kpis"]
+    assert [k["verdict_label"] for k in listed] == verdicts
+    code, out, _ = _run(capsys, "trial", "list")
+    flat = " ".join("".join(c for c in out if c not in "│┃").split())
+    assert "Bedömning" in flat and f"N00945: {verdicts[0]}" in flat

@@ -19,13 +19,20 @@ from tillit.cli._output import Format, RichProgress, emit, err_console, number, 
 from tillit.config import Settings
 from tillit.errors import InvalidInputError, NoDataError
 from tillit.store import LICENCE
-from tillit.swedish import decimals_for, difference, kpi_label, p_value, side_by_side
+from tillit.swedish import (
+    change_unit,
+    decimals_for,
+    difference,
+    kpi_label,
+    p_value,
+    side_by_side,
+)
 
 # The bank (SQLAlchemy) and the analyses (numpy, scipy) load when a trial command runs.
 if TYPE_CHECKING:
     from tillit.analyses import SynthEvaluation
     from tillit.bank import Bank, TrialRecord, UserRecord
-    from tillit.query import TrialEvaluation
+    from tillit.query import TrialEvaluation, TrialEvaluations
 
 
 _FMT = typer.Option(Format.table, "--format", "-f", help="table eller json.")
@@ -268,18 +275,21 @@ def trial_list(
     limit: int = typer.Option(100, "--limit", help="Högst så många (1–500)."),
     fmt: Format = _FMT,
 ) -> None:
-    """Lista registrerade försök, de senaste först."""
-    from tillit.query import resolve_municipality, trial_data
+    """Lista registrerade försök, de senaste först, med varje nyckeltals senaste sparade
+    bedömning (inget räknas här: "inte utvärderat än" tills `tillit trial evaluate` eller
+    försökets sida har räknat)."""
+    from tillit.query import resolve_municipality, stored_verdicts, trial_data
 
     settings, store = store_for()
     code = resolve_municipality(store, municipality)["id"] if municipality else None
     bank = _bank(settings)
     try:
         trials = bank.trials(None, municipality=code, kpi=kpi, limit=limit)
+        verdicts = stored_verdicts(store, bank, trials)
     finally:
         bank.close()
     if fmt is Format.json:
-        _json([trial_data(t) for t in trials])
+        _json([trial_data(t, verdicts[t.id]) for t in trials])
         return
     if not trials:
         err_console().print("Inga försök registrerade som matchar.", highlight=False)
@@ -294,6 +304,7 @@ def trial_list(
             "kpis": "; ".join(
                 f"{kpi_label(k.kpi, titles.get(k.kpi))}: {_direction(k.direction)}" for k in t.kpis
             ),
+            "verdicts": "; ".join(f"{v.kpi}: {v.label}" for v in verdicts[t.id]),
             "pre_registered": "ja" if t.pre_registered else "nej",
         }
         for t in trials
@@ -307,6 +318,7 @@ def trial_list(
             ("municipality", "Kommun/region"),
             ("start_year", "Start"),
             ("kpis", "Nyckeltal"),
+            ("verdicts", "Bedömning"),
             ("pre_registered", "Förregistrerat"),
         ],
     )
@@ -318,7 +330,13 @@ def trial_list(
 @trial_app.command("evaluate")
 def trial_evaluate(
     trial_id: int = typer.Argument(..., help="Försökets id."),
-    kpi: str | None = typer.Option(None, "--kpi", "-k", help="Nyckeltalet (standard: det första)."),
+    kpi: str | None = typer.Option(
+        None,
+        "--kpi",
+        "-k",
+        help="Visa bara det här nyckeltalet (standard: alla). Alla försökets nyckeltal "
+        "utvärderas och bedöms ändå tillsammans.",
+    ),
     peers: int = typer.Option(
         50,
         "--peers",
@@ -328,9 +346,9 @@ def trial_evaluate(
     predictors: list[str] | None = typer.Option(
         None,
         "--predictor",
-        help="Egna prediktorer i stället för standard: KOLUMN:FRÅN-TILL:mean där KOLUMN är "
-        "nyckeltalet, ett annat nyckeltal (id) eller struktur:<nyckel> (t.ex. "
-        "struktur:population); upprepa. Bara år före starten.",
+        help="Egna prediktorer i stället för standard, för varje nyckeltal: "
+        "KOLUMN:FRÅN-TILL:mean där KOLUMN är ett nyckeltal (id) eller struktur:<nyckel> "
+        "(t.ex. struktur:population); upprepa. Bara år före starten.",
     ),
     structure: bool = typer.Option(
         True,
@@ -338,48 +356,92 @@ def trial_evaluate(
         help="Ta med strukturvariablerna bland standardprediktorerna.",
     ),
     level: str = _LEVEL,
+    recompute: bool = typer.Option(
+        False,
+        "--om",
+        "--recompute",
+        help="Räkna om även när en sparad utvärdering finns för samma data och inställningar.",
+    ),
     workers: int | None = _WORKERS,
     fmt: Format = _FMT,
 ) -> None:
-    """Utvärdera ett försök mot en syntetisk kontroll av liknande kommuner (eller, för en
-    region, de andra regionerna) utan eget försök."""
-    from tillit.query import evaluate_trial, trial_evaluation_data
+    """Utvärdera ett försöks alla nyckeltal mot en syntetisk kontroll av liknande kommuner
+    (eller, för en region, de andra regionerna) utan eget försök. En sparad utvärdering för
+    samma data och inställningar används i stället för att räkna om."""
+    from tillit.query import trial_evaluations, trial_evaluations_data
 
     _no_csv(fmt)
     alpha = _level(level)
     settings, store = store_for()
     bank = _bank(settings)
     try:
+        trial = bank.trial(None, trial_id)
+        shown = [_chosen_kpi(trial, kpi)] if kpi else [k.kpi for k in trial.kpis]
         with _Fits(workers) as fits:
-            result = evaluate_trial(
+            result = trial_evaluations(
                 store,
                 bank,
                 trial_id,
-                kpi,
                 peers=peers,
                 map_function=fits,
                 predictors=predictors or (),
                 structure_predictors=structure,
                 alpha=alpha,
+                recompute=recompute,
             )
     finally:
         bank.close()
     if fmt is Format.json:
-        _json(trial_evaluation_data(result))
+        _json(trial_evaluations_data(result, shown))
         return
-    _print_trial_evaluation(result)
+    _print_trial_evaluations(result, shown)
+
+
+def _chosen_kpi(trial: TrialRecord, kpi: str) -> str:
+    """The trial's KPI ``kpi`` names (any case); InvalidInputError naming its KPIs."""
+    wanted = kpi.strip().upper()
+    if wanted not in {k.kpi for k in trial.kpis}:
+        raise InvalidInputError(
+            f"Försöket {trial.id} har inte nyckeltalet {kpi!r}.",
+            hint="Försökets nyckeltal: " + ", ".join(k.kpi for k in trial.kpis) + ".",
+        )
+    return wanted
+
+
+def _print_trial_evaluations(result: TrialEvaluations, shown: list[str]) -> None:
+    console = out_console()
+    trial = result.trial
+    first = result.evaluations[0]
+    console.print(
+        f"[bold]Försök {trial.id}: {escape(trial.title)}[/bold] – "
+        f"{escape(first.municipality_name)}, från {trial.start_year}",
+        highlight=False,
+    )
+    if result.stored and result.computed_at is not None:
+        console.print(
+            f"(sparad utvärdering från {result.computed_at:%Y-%m-%d %H:%M} UTC; räkna om med --om)",
+            highlight=False,
+        )
+    if result.multiplicity:
+        console.print(escape(result.multiplicity), highlight=False)
+    if len(shown) < len(result.evaluations):
+        console.print(
+            f"Visar {', '.join(shown)}; bedömningen gäller tillsammans med försökets alla "
+            f"{len(result.evaluations)} nyckeltal ("
+            + ", ".join(e.kpi for e in result.evaluations)
+            + ").",
+            highlight=False,
+        )
+    for e in result.evaluations:
+        if e.kpi in shown:
+            _print_trial_evaluation(e)
+    console.print(LICENCE, highlight=False)
 
 
 def _print_trial_evaluation(result: TrialEvaluation) -> None:
     console = out_console()
-    trial = result.trial
     console.print(
-        f"[bold]Försök {trial.id}: {escape(trial.title)}[/bold] – "
-        f"{escape(result.municipality_name)}, från {trial.start_year}",
-        highlight=False,
-    )
-    console.print(
-        f"Nyckeltal: {escape(kpi_label(result.kpi, result.kpi_title))}; väntad "
+        f"\n[bold]Nyckeltal: {escape(kpi_label(result.kpi, result.kpi_title))}[/bold]; väntad "
         f"{_DIRECTION_WORDS[result.expected]}.",
         highlight=False,
     )
@@ -409,16 +471,24 @@ def _print_trial_evaluation(result: TrialEvaluation) -> None:
     _print_evaluation(result.evaluation, result.pool, "")
     if result.pool_note:
         console.print(escape(result.pool_note), highlight=False)
-    console.print(LICENCE, highlight=False)
 
 
 def _print_evaluation(e: SynthEvaluation, pool: str, outcome: str | None = None) -> None:
     """``outcome``: what the table's title calls the outcome (default: its column; "" for
     none)."""
+    from tillit.query import average_effect_text
+
     console = out_console()
+    unit = change_unit(e.spec.unit)
+    tail = f" {unit}" if unit else ""
     fit = e.fit
     console.print(f"\n[bold]Bedömning: {escape(e.verdict.label)}[/bold]", highlight=False)
     console.print(escape(e.verdict.explanation), highlight=False)
+    if e.checks:
+        console.print("[bold]Kontroller av upplägget[/bold]", highlight=False)
+        for check in e.checks:
+            mark = "✓" if check.passed else "✗"
+            console.print(f"  {mark} {escape(check.text)}", highlight=False)
     label = fit.outcome if outcome is None else outcome
     values = [*fit.treated_series, *fit.synthetic_series]
     places = decimals_for(values)
@@ -446,19 +516,25 @@ def _print_evaluation(e: SynthEvaluation, pool: str, outcome: str | None = None)
     rmspe, placebo_rmspe = side_by_side((fit.pre_rmspe, e.quality.placebo_median_pre_rmspe))
     lines = [
         # A number in a sentence is written as the verdict above writes it (its own size).
-        f"Genomsnittlig effekt: {difference(e.average_effect)} (efter start − syntetisk).",
+        f"Effekt: {average_effect_text(e.average_effect, e.spec.unit)}.",
         f"Anpassning före starten: RMSPE {rmspe} över "
         f"{len(fit.fit_times)} år (median för de jämförbara i placebotestet: {placebo_rmspe}).",
         f"Placebotest i rummet: p = {p_value(e.p_value)}, plats {e.rank} av {j + 1} "
         f"(J = {j} jämförbara, var och en behandlad som om den haft försöket; lägsta möjliga p "
-        f"är {p_value(1 / (j + 1))}).",
+        f"är {p_value(1 / (j + 1))})"
+        + (
+            f"; justerat med Holms metod för försökets {e.family} nyckeltal: "
+            f"p = {p_value(e.judged_p_value)}."
+            if e.adjusted_p_value is not None
+            else "."
+        ),
         f"Skillnad-i-skillnader mot samma {len(fit.donors)} jämförbara: "
-        f"{difference(e.did.estimate)} (p = {p_value(e.did.p_value)}).",
+        f"{difference(e.did.estimate)}{tail} (p = {p_value(e.did.p_value)}).",
     ]
     if e.in_time.reason is None:
         lines.append(
             f"Placebo i tiden: med låtsad start {e.in_time.start} blir skillnaden i genomsnitt "
-            f"{difference(e.in_time.average_gap)} (bör vara nära noll)."
+            f"{difference(e.in_time.average_gap)}{tail} (bör vara nära noll)."
         )
     else:
         lines.append(f"Placebo i tiden: {e.in_time.reason}")
@@ -466,7 +542,8 @@ def _print_evaluation(e: SynthEvaluation, pool: str, outcome: str | None = None)
         effects = [x.average_effect for x in e.leave_one_out]
         lines.append(
             f"Utan en av de {len(effects)} största jämförbara i taget: effekten mellan "
-            f"{difference(min(effects))} och {difference(max(effects))}."
+            f"{difference(min(effects))} och {difference(max(effects))}{tail} i genomsnitt "
+            "per år efter starten."
         )
     for line in lines:
         console.print(escape(line), highlight=False)
