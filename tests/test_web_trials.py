@@ -27,6 +27,7 @@ from tillit.web.pages._trial_eval import TrialEvaluator
 
 KUNGSBACKA = "1384"
 SCHOOL = "N15419"
+OTHER = "N00945"
 #: A small donor pool keeps an evaluation at a second or two (50 peers take a minute).
 PEERS = 12
 
@@ -38,6 +39,8 @@ class Site:
     bank: Bank
     evaluated: int  # Kungsbacka, school results, from 2016: evaluated
     refused: int  # Kungsbacka, school results, from 2010: too short a pre-period
+    two: int  # Kungsbacka, two KPIs, from 2016
+    store: Store
 
 
 @pytest.fixture(scope="module")
@@ -75,10 +78,25 @@ def site(analysis_settings: Settings, tmp_path_factory: pytest.TempPathFactory) 
             "kpis": [{"kpi": SCHOOL, "direction": "increase"}],
         },
     )
+    two = register_trial(
+        store,
+        bank,
+        editor,
+        {
+            "municipality": KUNGSBACKA,
+            "title": "Läxhjälp och föräldrastöd",
+            "description": "Två nyckeltal.",
+            "start_year": 2016,
+            "kpis": [
+                {"kpi": SCHOOL, "direction": "increase"},
+                {"kpi": OTHER, "direction": "decrease"},
+            ],
+        },
+    )
     app = create_app(bank=bank, atlas=Atlas(store))
     app.state.trial_evaluator = TrialEvaluator(peers=PEERS, wait=300)
     with TestClient(app, follow_redirects=False) as client:
-        yield Site(client, app, bank, evaluated.id, refused.id)
+        yield Site(client, app, bank, evaluated.id, refused.id, two.id, store)
     bank.close()
 
 
@@ -94,10 +112,16 @@ def test_list_shows_the_trials_and_filters_by_municipality_name_and_kpi(site: Si
     assert f'href="/forsok/{site.evaluated}"' in page.text
     assert "resultat var kända vid registreringen" in text  # the store has 2016–2022 already
     twin = site.client.get("/forsok.json?kommun=Kungsbacka").json()
-    assert {t["id"] for t in twin["items"]} == {site.evaluated, site.refused}
+    assert {t["id"] for t in twin["items"]} == {site.evaluated, site.refused, site.two}
     assert twin["items"][0]["municipality_name"] == "Kungsbacka"
-    assert twin["items"][0]["kpis"][0]["title"].startswith("Elever i åk 9")
-    assert site.client.get("/forsok.json?nyckeltal=N00945").json()["items"] == []
+    first = next(t for t in twin["items"] if t["id"] == site.evaluated)
+    assert first["kpis"][0]["title"].startswith("Elever i åk 9")
+    # nothing is evaluated yet, and the list does not compute
+    assert {k["verdict_label"] for t in twin["items"] for k in t["kpis"]} == {"inte utvärderat än"}
+    assert "N15419: inte utvärderat än" in text
+    only = site.client.get(f"/forsok.json?nyckeltal={OTHER}").json()["items"]
+    assert [t["id"] for t in only] == [site.two]
+    assert site.client.get("/forsok.json?nyckeltal=N17531").json()["items"] == []
     assert site.client.get("/forsok.json?kommun=1383").json()["items"] == []
     unknown = site.client.get("/forsok?kommun=Ingenstans")
     assert "Ingen kommun eller region som heter" in unknown.text
@@ -113,7 +137,13 @@ def test_trial_page_shows_verdict_charts_weights_balance_and_numbers(site: Site)
     verdict = evaluation["verdict"]
     label = verdict["label"]
     assert f"{label[:1].upper()}{label[1:]}" in text
-    assert verdict["explanation"] in text
+    assert " ".join(verdict["explanation"].split()) in text
+    # the average effect in clear words, in the KPI's unit (a share: percentage points)
+    effect = " ".join(evaluation["average_effect_text"].split())
+    assert "procentenheter per år efter starten jämfört med den syntetiska kontrollen" in effect
+    assert f"{effect[:1].upper()}{effect[1:]}" in text
+    for check in evaluation["checks"]:
+        assert " ".join(check["text"].split()) in text
     # the two charts, with their downloads
     assert page.text.count("<svg") >= 2
     for slug in ("syntes", "skillnad"):
@@ -152,14 +182,21 @@ def test_json_twin_is_the_query_functions_evaluation(site: Site) -> None:
     )
     direct.pop("trial")
     assert twin["evaluation"] == direct
+    e = direct["evaluation"]
     assert twin["kpis"] == [
         {
             "kpi": SCHOOL,
             "title": twin["kpis"][0]["title"],
             "url": f"/forsok/{site.evaluated}?nyckeltal={SCHOOL}",
             "json": f"/forsok/{site.evaluated}.json?nyckeltal={SCHOOL}",
+            "verdict": e["verdict"]["kind"],
+            "label": e["verdict"]["label"],
+            "tone": twin["kpis"][0]["tone"],
+            "average_effect_text": e["average_effect_text"],
+            "judged_p_value": e["judged_p_value"],
         }
     ]
+    assert twin["family"] == 1 and twin["multiplicity"] is None
 
 
 def test_refused_trial_shows_the_refusal_and_no_charts(site: Site) -> None:
@@ -236,3 +273,74 @@ def test_an_evaluation_still_running_answers_202_and_the_page_says_so(site: Site
 def test_the_main_menu_links_to_the_trials(site: Site) -> None:
     page = site.client.get("/forsok").text
     assert '<a href="/forsok" aria-current="page">Försök</a>' in page
+
+
+def test_a_trial_evaluated_elsewhere_shows_at_once_with_every_kpis_verdict(site: Site) -> None:
+    from tillit.query import trial_evaluations, trial_evaluations_data
+
+    # evaluated and stored the way `tillit trial evaluate` does it (same donor pool)
+    result = trial_evaluations(site.store, site.bank, site.two, peers=PEERS)
+    assert result.family == 2
+    kept = site.app.state.trial_evaluator
+    # a new evaluator, with nothing in memory, that does not wait: it must read the bank
+    site.app.state.trial_evaluator = TrialEvaluator(peers=PEERS, wait=0)
+    try:
+        page = site.client.get(f"/forsok/{site.two}")
+        assert page.status_code == 200
+        text = text_of(page.text)
+        assert "Försöket har 2 nyckeltal; p-värdena är justerade med Holms metod" in text
+        assert "Sparad utvärdering från" in text
+        for e in result.evaluations:
+            assert e.evaluation is not None
+            label = e.evaluation.verdict.label
+            assert f"{label[:1].upper()}{label[1:]}" in text
+        assert "per år efter starten jämfört med den syntetiska kontrollen" in text
+        twin = site.client.get(f"/forsok/{site.two}.json?nyckeltal={SCHOOL}").json()
+        assert twin["status"] == "ready" and twin["stored"] is True and twin["family"] == 2
+        assert twin["multiplicity"] == result.multiplicity
+        stored = trial_evaluations_data(result)["kpis"]
+        assert [(k["kpi"], k["label"]) for k in twin["kpis"]] == [
+            (k["kpi"], k["evaluation"]["verdict"]["label"]) for k in stored
+        ]
+        chosen = next(k for k in stored if k["kpi"] == SCHOOL)
+        assert twin["evaluation"] == chosen
+        assert twin["evaluation"]["evaluation"]["family"] == 2
+        # the list shows each KPI's stored verdict
+        listed = site.client.get("/forsok.json").json()["items"]
+        item = next(t for t in listed if t["id"] == site.two)
+        assert [k["verdict_label"] for k in item["kpis"]] == [k["label"] for k in twin["kpis"]]
+        html_list = text_of(site.client.get("/forsok").text)
+        assert f"{OTHER}: {twin['kpis'][0]['label']}" in html_list
+    finally:
+        site.app.state.trial_evaluator = kept
+
+
+def test_an_edited_trial_is_evaluated_anew_and_listed_as_not_evaluated(site: Site) -> None:
+    from tillit.query import trial_evaluations, update_trial
+
+    trial = site.bank.trial(None, site.two)
+    trial_evaluations(site.store, site.bank, site.two, peers=PEERS)  # stored, this version
+    editor = site.bank.user_by_email("red@kungsbacka.se")
+    update_trial(site.store, site.bank, editor, site.two, trial.version, {"title": "Nytt namn"})
+    listed = site.client.get("/forsok.json").json()["items"]
+    item = next(t for t in listed if t["id"] == site.two)
+    assert {k["verdict_label"] for k in item["kpis"]} == {"inte utvärderat än"}
+    kept = site.app.state.trial_evaluator
+    site.app.state.trial_evaluator = TrialEvaluator(peers=PEERS, wait=0)
+    try:
+        page = site.client.get(f"/forsok/{site.two}")
+        assert page.status_code == 202 and "Räknas fram" in text_of(page.text)
+        deadline = time.monotonic() + 120
+        while True:
+            twin = site.client.get(f"/forsok/{site.two}.json")
+            if twin.status_code == 200 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert twin.status_code == 200 and twin.json()["stored"] is False
+        assert twin.json()["trial"]["version"] == trial.version + 1
+    finally:
+        site.app.state.trial_evaluator = kept
+    # what the page computed is stored: the list shows it
+    listed = site.client.get("/forsok.json").json()["items"]
+    item = next(t for t in listed if t["id"] == site.two)
+    assert "inte utvärderat än" not in {k["verdict_label"] for k in item["kpis"]}

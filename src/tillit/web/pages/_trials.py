@@ -16,7 +16,15 @@ from tillit import swedish
 from tillit.analyses import STRUCTURAL_VARIABLES, SynthEvaluation
 from tillit.bank import TrialKpiRecord, TrialRecord, UserRecord
 from tillit.errors import NotFoundError
-from tillit.query import trial_data, trial_evaluation_data, unit_word
+from tillit.query import (
+    TrialEvaluation,
+    average_effect_text,
+    shown_to,
+    stored_verdicts,
+    trial_data,
+    trial_evaluation_data,
+    unit_word,
+)
 from tillit.web._auth import WebState, web_state
 from tillit.web._params import is_digits
 from tillit.web.pages._bank import MAX_ID, kpi_title, page_number
@@ -28,7 +36,7 @@ from tillit.web.pages._render import (
     svg_response,
     viewer,
 )
-from tillit.web.pages._trial_eval import Prepared, TrialEvaluator
+from tillit.web.pages._trial_eval import Prepared, PreparedTrial, TrialEvaluator
 from tillit.web.pages._trial_figures import TRIAL_CHARTS, TrialFigure, genitive
 
 __all__ = ["may_edit_trial", "router", "trial_detail", "trials_list"]
@@ -144,8 +152,11 @@ def trials_list(
     names = _names(state) if found else {}
     kinds = _unit_kinds(state) if found else {}
     titles: dict[str, str | None] = {}
+    # Stored verdicts only: the list never computes an evaluation.
+    store = state.atlas.store if state.atlas is not None else None
+    verdicts = stored_verdicts(store, state.bank, found[:PER_PAGE])
     for trial in found[:PER_PAGE]:
-        item = trial_data(trial)
+        item = trial_data(trial, verdicts[trial.id])
         item["municipality_name"] = names.get(trial.municipality, trial.municipality)
         item["kind"] = kinds.get(trial.municipality, "K")
         for k in item["kpis"]:
@@ -153,6 +164,7 @@ def trials_list(
                 titles[k["kpi"]] = kpi_title(state, k["kpi"])
             k["title"] = titles[k["kpi"]]
             k["direction_label"] = DIRECTIONS.get(k["direction"], k["direction"])
+            k["tone"] = VERDICT_TONES.get(k["verdict"] or "", "none")
         item["url"] = f"/forsok/{trial.id}"
         out["items"].append(item)
     return out
@@ -188,7 +200,8 @@ def trials_page(request: Request, state: State, params: ListParams) -> Response:
 @dataclass(frozen=True)
 class TrialPage:
     """One trial as the viewer sees it, with the chosen KPI's evaluation: ``prepared`` is
-    None while it is being computed, or when the server has no store (``no_store``)."""
+    None while it is being computed, or when the server has no store (``no_store``);
+    ``every`` is every KPI's evaluation (judged together), None likewise."""
 
     trial: TrialRecord
     kpi: TrialKpiRecord
@@ -199,6 +212,15 @@ class TrialPage:
     no_store: bool
     #: "K" when the trial is a municipality's, "L" when it is a region's.
     kind: str = "K"
+    every: PreparedTrial | None = None
+
+    @property
+    def verdicts(self) -> dict[str, dict[str, Any]]:
+        """Each KPI's verdict in short (kind, label, tone, the average effect in words), or
+        nothing while the evaluation is being computed."""
+        if self.every is None:
+            return {}
+        return {e.kpi: kpi_verdict(e) for e in self.every.evaluations.evaluations}
 
     @property
     def computing(self) -> bool:
@@ -241,12 +263,13 @@ def trial_detail(
     trial = state.bank.trial(who.user, _trial_id(trial_id))
     chosen = _chosen(trial, kpi)
     prepared = None
+    every = None
     if state.atlas is not None:
-        atlas = state.atlas
-        prepared = evaluation.get(atlas.store, atlas.stamp(), state.bank, trial, chosen.kpi)
-        if prepared is not None:
+        every = evaluation.get_trial(state.atlas.store, state.bank, trial)
+        if every is not None:
             # the evaluation was made for anyone; the trial is shown as this viewer sees it
-            prepared = replace(prepared, result=replace(prepared.result, trial=trial))
+            every = replace(every, evaluations=shown_to(every.evaluations, trial))
+            prepared = every.prepared(chosen.kpi)
     titles = {k.kpi: kpi_title(state, k.kpi) or k.kpi for k in trial.kpis}
     name = prepared.result.municipality_name if prepared else None
     return TrialPage(
@@ -258,14 +281,39 @@ def trial_detail(
         prepared=prepared,
         no_store=state.atlas is None,
         kind=prepared.result.kind if prepared else _unit_kinds(state).get(trial.municipality, "K"),
+        every=every,
     )
 
 
+def kpi_verdict(result: TrialEvaluation) -> dict[str, Any]:
+    """One KPI's verdict in short, for the trial page's list of KPIs and its JSON twin."""
+    e = result.evaluation
+    if e is None:
+        return {
+            "verdict": None,
+            "label": "kan inte utvärderas",
+            "tone": "none",
+            "average_effect_text": None,
+            "judged_p_value": None,
+        }
+    return {
+        "verdict": e.verdict.kind,
+        "label": e.verdict.label,
+        "tone": VERDICT_TONES.get(e.verdict.kind, "neutral"),
+        "average_effect_text": average_effect_text(e.average_effect, e.spec.unit),
+        "judged_p_value": e.judged_p_value,
+    }
+
+
 def page_data(page: TrialPage) -> dict[str, Any]:
-    """The JSON twin: the trial, its KPIs with their addresses, and the chosen KPI's
-    evaluation as ``tillit.query.trial_evaluation_data`` gives it (``status`` "ready"), or
-    ``status`` "computing" (ask again after ``retry_after`` seconds) or "no_store"."""
+    """The JSON twin: the trial, its KPIs with their addresses and each KPI's verdict in
+    short (``verdict`` None while computing), the multiplicity across them, and the chosen
+    KPI's evaluation as ``tillit.query.trial_evaluation_data`` gives it (``status``
+    "ready"), or ``status`` "computing" (ask again after ``retry_after`` seconds) or
+    "no_store"."""
     trial = page.trial
+    verdicts = page.verdicts
+    every = page.every.evaluations if page.every is not None else None
     out: dict[str, Any] = {
         "status": "ready" if page.prepared else "computing" if page.computing else "no_store",
         "trial": trial_data(trial),
@@ -278,9 +326,16 @@ def page_data(page: TrialPage) -> dict[str, Any]:
                 "title": page.kpi_titles.get(k.kpi),
                 "url": f"/forsok/{trial.id}?nyckeltal={k.kpi}",
                 "json": f"/forsok/{trial.id}.json?nyckeltal={k.kpi}",
+                **verdicts.get(k.kpi, {"verdict": None, "label": None}),
             }
             for k in trial.kpis
         ],
+        "family": every.family if every is not None else None,
+        "multiplicity": every.multiplicity if every is not None else None,
+        "stored": every.stored if every is not None else None,
+        "computed_at": (
+            every.computed_at.isoformat() if every is not None and every.computed_at else None
+        ),
         "evaluation": None,
     }
     if page.prepared is not None:
@@ -405,7 +460,8 @@ def evaluation_view(prepared: Prepared, e: SynthEvaluation) -> dict[str, Any]:
         "e": e,
         "fit": fit,
         # Every figure the page writes with the unit is a difference: "procentenheter" for %.
-        "unit": swedish.change_unit(swedish.kpi_unit(result.kpi_title)),
+        "unit": swedish.change_unit(e.spec.unit or result.unit),
+        "effect_text": average_effect_text(e.average_effect, e.spec.unit or result.unit),
         "tone": VERDICT_TONES.get(e.verdict.kind, "neutral"),
         "donors": weighted,
         "zero_weight": len(fit.donors) - len(weighted),
