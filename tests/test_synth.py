@@ -153,8 +153,28 @@ def as_series(weights: np.ndarray, donors: Sequence[str]) -> pd.Series:
 # -- Basque Country (Abadie & Gardeazabal 2003) ----------------------------------------------
 
 
+PUBLISHED_BASQUE = {"Cataluna": 0.8508, "Madrid (Comunidad De)": 0.1492}
+
+
+def pre_period_mspe(
+    panel: SynthPanel, outcome: str, treated: str, years: range, weights: dict[str, float]
+) -> float:
+    """The fit-period MSPE of a given synthetic control (e.g. a published one)."""
+    y = panel.column(outcome)
+    cols = [panel.time_index[t] for t in years]
+    synthetic = sum(w * y[panel.unit(u), cols] for u, w in weights.items())
+    return float(np.mean((y[panel.unit(treated), cols] - synthetic) ** 2))
+
+
 @needs_data
-def test_basque_reproduces_abadie_gardeazabal_weights(basque: SynthPanel) -> None:
+@pytest.mark.parametrize("seed", [0, 1, 7])
+def test_basque_fits_at_least_as_well_as_the_published_solution(
+    basque: SynthPanel, seed: int
+) -> None:
+    """Abadie & Gardeazabal's weights (Cataluña .8508, Madrid .1492) are not the best
+    pre-period fit of their own specification (Becker & Klößner 2018): the best convex
+    combination of the regions' gdpcap, which no V can beat, is reached by a V resting
+    almost wholly on gdpcap itself, and the search certifies it whatever the seed."""
     donors = [u for u in basque.units if u not in (BASQUE, SPAIN)]
     fit = fit_synthetic_control(
         basque,
@@ -164,14 +184,22 @@ def test_basque_reproduces_abadie_gardeazabal_weights(basque: SynthPanel) -> Non
         predictors=basque_predictors(),
         fit=(1960, 1969),
         donors=donors,
+        seed=seed,
     )
+    published = pre_period_mspe(basque, "gdpcap", BASQUE, range(1960, 1970), PUBLISHED_BASQUE)
+    assert published == pytest.approx(0.0942**2, rel=0.01)
+    assert fit.search is not None
+    assert fit.pre_rmspe**2 <= published
+    assert fit.pre_rmspe == pytest.approx(0.0642, abs=0.001)
+    assert fit.search.certified and fit.search.converged
+    assert fit.pre_rmspe**2 == pytest.approx(fit.search.bound, rel=1e-6)
     weights = as_series(fit.weights, fit.donors)
-    assert weights["Cataluna"] == pytest.approx(0.8508, abs=0.02)
-    assert weights["Madrid (Comunidad De)"] == pytest.approx(0.1492, abs=0.02)
-    others = weights.drop(["Cataluna", "Madrid (Comunidad De)"])
-    assert len(others) == 14
-    assert (others < 0.01).all()
-    assert fit.pre_rmspe == pytest.approx(0.0942, abs=0.002)
+    assert weights["Madrid (Comunidad De)"] == pytest.approx(0.440, abs=0.005)
+    assert weights["Baleares (Islas)"] == pytest.approx(0.370, abs=0.005)
+    assert weights["Rioja (La)"] == pytest.approx(0.189, abs=0.005)
+    labels = [b.predictor.label for b in fit.balance]
+    assert labels[int(np.argmax(fit.v))].startswith("gdpcap")
+    assert fit.v.max() > 0.99
     assert fit.dropped == ()
 
 
@@ -205,8 +233,11 @@ def test_basque_matches_pysyncon_on_the_same_inputs(
         fit=(1960, 1969),
         donors=controls,
     )
-    assert np.abs(as_series(ours.weights, ours.donors)[controls] - theirs).max() < 0.02
+    # pysyncon's single Nelder–Mead run stops at the published local optimum; our search
+    # goes on to the certified best fit, so our loss is lower and the weights differ.
     assert ours.pre_rmspe**2 <= synth.loss_V * (1 + 1e-6)
+    assert ours.search is not None and ours.search.certified
+    assert theirs["Cataluna"] == pytest.approx(0.8508, abs=0.02)
 
     # Given pysyncon's V, the inner problem (W given V) must agree: pysyncon solves it with
     # SLSQP, we with an exact NNLS, so ours is never worse and the weights agree closely.

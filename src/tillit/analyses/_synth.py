@@ -25,20 +25,78 @@ points find a V with a lower pre-period error (see docs/analyses.md).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import minimize, nnls
+from scipy.linalg.lapack import dgesv as _gesv
+from scipy.linalg.lapack import dgetrs as _getrs
+from scipy.optimize import linprog, minimize, nnls
 
 from tillit.analyses._synth_panel import FloatArray, Predictor, SynthPanel
 from tillit.errors import InvalidInputError
 
-__all__ = ["Balance", "SynthFit", "fit_synthetic_control", "outcome_lags"]
+__all__ = [
+    "Balance",
+    "Search",
+    "Solution",
+    "SynthFit",
+    "fit_synthetic_control",
+    "outcome_lags",
+    "prepare_fit",
+]
 
 SUM_ROW = 1e4
 """Weight of the row that holds ΣW = 1 in the NNLS form; the predictors are scaled to unit
 standard deviation, so this makes a violation 10⁸ times costlier than a unit of misfit."""
+
+NEIGHBOURHOOD = True
+BFGS_ITERATIONS = 50
+BFGS_GTOL = 1e-4
+CORNERS = True
+HOP_EVERY = 2
+MIN_STARTS = 8
+"""The V search never stops before this many random local searches."""
+MAX_STARTS = 128
+"""…nor runs more than this many (then ``Search.converged`` is False)."""
+IMPROVEMENT = 1e-3
+"""A relative drop of the best loss smaller than this does not count as finding better."""
+NEAR_OPTIMAL = 0.01
+"""Solutions within this share of the best loss are near-optimal: told with their weights."""
+POLISHED = 1
+"""How many of the best distinct optima the derivative-free polish starts from."""
+HOP = 2.0
+"""Standard deviation of a basin-hopping jump in θ = log V (about a factor e per weight)."""
+POLISH_EVALUATIONS = 400
+"""Loss evaluations of one Nelder–Mead polish (each costs about one BFGS iteration)."""
+SAME_WEIGHTS = 1e-3
+"""Two solutions whose donor weights differ by less than this everywhere are the same."""
+
+
+@dataclass(frozen=True)
+class Solution:
+    """One local optimum of the V search: its fit-period loss (MSPE), V and W."""
+
+    loss: float
+    v: FloatArray
+    weights: FloatArray
+
+
+@dataclass(frozen=True)
+class Search:
+    """How V was found. ``starts`` local searches were run; ``converged`` when the best loss
+    had stopped improving before the limit (or V was certified or fixed). ``bound`` is the
+    lowest fit-period loss any V could give (the donors' best convex combination for the
+    outcome alone); ``certified`` when the chosen V attains it, so no better V exists.
+    ``near_optimal`` are the distinct solutions within ``NEAR_OPTIMAL`` of the best loss,
+    best first (the chosen one among them)."""
+
+    starts: int
+    converged: bool
+    loss: float
+    bound: float
+    certified: bool
+    near_optimal: tuple[Solution, ...]
 
 
 @dataclass(frozen=True)
@@ -51,6 +109,14 @@ class Balance:
     synthetic: float
     donor_mean: float
     importance: float
+    #: The predictor's standard deviation across the treated unit and the donors (what
+    #: the fit divides it by), so ``|treated − synthetic| / scale`` is the mismatch in SDs.
+    scale: float = float("nan")
+
+    @property
+    def mismatch(self) -> float:
+        """|treated − synthetic| in standard deviations of the predictor."""
+        return abs(self.treated - self.synthetic) / self.scale if self.scale > 0 else 0.0
 
 
 @dataclass(frozen=True)
@@ -73,6 +139,8 @@ class SynthFit:
     pre_rmspe: float
     post_rmspe: float
     dropped: tuple[tuple[str, str], ...]  # (donor, reason) left out of the pool
+    #: How V was found (None when V was given).
+    search: Search | None = None
 
     @property
     def gaps(self) -> FloatArray:
@@ -131,8 +199,9 @@ def fit_synthetic_control(
     fit: tuple[int, int] | None = None,
     donors: Sequence[str] | None = None,
     v: Sequence[float] | None = None,
-    starts: int = 8,
+    starts: int | None = None,
     seed: int = 0,
+    max_starts: int = MAX_STARTS,
 ) -> SynthFit:
     """Fit the synthetic control of ``treated`` for ``outcome``, treated from ``start`` on.
 
@@ -140,9 +209,11 @@ def fit_synthetic_control(
     minimise the outcome error; ``predictors`` default to :func:`outcome_lags`. ``donors``
     default to every other unit; a donor without the outcome at a fit or post time, or without
     a predictor value, is left out and listed in ``dropped`` with the reason. ``v`` fixes the
-    predictor weights (Synth's ``custom.v``) instead of optimising them. ``starts`` starting
-    points for V (at least 1: equal weights; then Synth's regression-based weights; then
-    random ones from ``seed``), the best pre-period fit kept."""
+    predictor weights (Synth's ``custom.v``) instead of optimising them. Otherwise V is
+    searched until the best pre-period fit stops improving (at most ``max_starts`` local
+    searches; see ``_Problem.optimise_v``); ``starts`` fixes the number of local searches
+    instead (equal weights, Synth's regression-based weights, each predictor in turn, then
+    random ones from ``seed``). The result's ``search`` tells how it went."""
     problem = _Problem.build(panel, outcome, treated, start, predictors, fit, donors)
     if v is not None:
         chosen = np.asarray(v, dtype=np.float64)
@@ -153,10 +224,28 @@ def fit_synthetic_control(
             )
         chosen = chosen / chosen.sum()
     else:
-        if starts < 1:
+        if (starts is not None and starts < 1) or max_starts < 1:
             raise InvalidInputError("Antalet startpunkter ska vara minst 1.")
-        chosen = problem.optimise_v(starts, seed)
+        chosen, search = problem.optimise_v(starts, seed, max_starts)
+        return replace(problem.result(chosen), search=search)
     return problem.result(chosen)
+
+
+def prepare_fit(
+    panel: SynthPanel,
+    *,
+    outcome: str,
+    treated: str,
+    start: int,
+    predictors: Sequence[Predictor] | None = None,
+    fit: tuple[int, int] | None = None,
+    donors: Sequence[str] | None = None,
+) -> tuple[tuple[str, ...], tuple[int, ...], tuple[int, ...]]:
+    """What :func:`fit_synthetic_control` would fit on, without fitting: the donors kept
+    (those with complete values), the fit times and the times with a treated outcome. Raises
+    what the fit would raise for its input."""
+    problem = _Problem.build(panel, outcome, treated, start, predictors, fit, donors)
+    return problem.donors, problem.fit_times, problem.times
 
 
 @dataclass
@@ -172,6 +261,7 @@ class _Problem:
     fit_times: tuple[int, ...]
     x1: FloatArray  # (k,) scaled
     x0: FloatArray  # (k, J) scaled
+    scale: FloatArray  # (k,) each predictor's SD across the treated and the donors
     x1_raw: FloatArray
     x0_raw: FloatArray
     z1: FloatArray  # (T,) outcome at fit times
@@ -179,6 +269,8 @@ class _Problem:
     y1: FloatArray  # outcome at ``times``
     y0: FloatArray  # (len(times), J)
     support: npt.NDArray[np.intp] | None = None  # W's support at the last solve
+    # the support and LU factors of the last exact KKT system
+    _kkt: tuple[npt.NDArray[np.intp], FloatArray, npt.NDArray[np.int32]] | None = None
 
     @property
     def k(self) -> int:
@@ -268,6 +360,7 @@ class _Problem:
             fit_times=fit_times,
             x1=raw[:, i1] / scale,
             x0=raw[:, cols] / scale[:, None],
+            scale=scale,
             x1_raw=raw[:, i1],
             x0_raw=raw[:, cols],
             z1=y[i1, fit_cols],
@@ -304,29 +397,30 @@ class _Problem:
 
     def _on_support(self, v: FloatArray, support: npt.NDArray[np.intp]) -> FloatArray | None:
         """The exact minimiser with W zero outside ``support``, if it is the minimiser on
-        the whole simplex (W_S > 0 and no multiplier of a zero weight negative), else None."""
+        the whole simplex (W_S > 0 and no multiplier of a zero weight negative), else None.
+        The KKT matrix it solved is kept (``_kkt``) for the gradient's adjoint solve."""
         n = len(support)
         xs = self.x0[:, support]
         kkt = np.empty((n + 1, n + 1))
-        kkt[:n, :n] = xs.T @ (v[:, None] * xs)
+        kkt[:n, :n] = (xs.T * v) @ xs
         kkt[:n, n] = 1.0
         kkt[n, :n] = 1.0
         kkt[n, n] = 0.0
         rhs = np.empty(n + 1)
         rhs[:n] = xs.T @ (v * self.x1)
         rhs[n] = 1.0
-        try:
-            solution = np.linalg.solve(kkt, rhs)
-        except np.linalg.LinAlgError:
+        lu, pivots, solution, info = _gesv(kkt, rhs)
+        if info != 0:
             return None
         ws = solution[:n]
-        if not np.all(ws > 0) or not np.all(np.isfinite(solution)):
+        if not ws.min() > 0:  # also False for NaN
             return None
         w = np.zeros(len(self.donors))
         w[support] = ws
         multipliers = self.x0.T @ (v * (xs @ ws - self.x1)) + solution[n]
         if multipliers.min() < -1e-9 * (1.0 + abs(solution[n])):
             return None
+        self._kkt = (support, lu, pivots)
         return w
 
     def loss(self, w: FloatArray) -> float:
@@ -336,8 +430,7 @@ class _Problem:
     # -- the outer problem: V ---------------------------------------------------------------
     def loss_at(self, theta: FloatArray, reference: float) -> float:
         """The fit-period outcome MSPE at ``v = softmax(θ)``, divided by ``reference``."""
-        e = np.exp(theta - theta.max())
-        return self.loss(self.weights(e / e.sum())) / reference
+        return self.loss(self.weights(_softmax(theta))) / reference
 
     def objective(self, theta: FloatArray, reference: float) -> tuple[float, FloatArray]:
         """The fit-period outcome MSPE (divided by ``reference``) at ``v = softmax(θ)``, and
@@ -347,68 +440,212 @@ class _Problem:
         residual and ``a`` the adjoint of the outcome error."""
         e = np.exp(theta - theta.max())
         v = e / e.sum()
+        self._kkt = None
         w = self.weights(v)
-        support = np.flatnonzero(w > 1e-12)
+        if self._kkt is not None:
+            support, lu, pivots = self._kkt
+        else:  # NNLS's answer was not exact on its support: factorise the system anew
+            support = np.flatnonzero(w > 1e-12)
+            xs = self.x0[:, support]
+            n = len(support)
+            kkt = np.zeros((n + 1, n + 1))
+            kkt[:n, :n] = (xs.T * v) @ xs
+            kkt[:n, n] = 1.0
+            kkt[n, :n] = 1.0
+            lu, pivots, _, _ = _gesv(kkt, np.zeros(n + 1))
+        n = len(support)
         xs = self.x0[:, support]
         zs = self.z0[:, support]
         residual = self.z1 - zs @ w[support]
         t = len(residual)
         loss = float(residual @ residual) / t
-        n = len(support)
-        kkt = np.zeros((n + 1, n + 1))
-        kkt[:n, :n] = xs.T @ (v[:, None] * xs)
-        kkt[:n, n] = 1.0
-        kkt[n, :n] = 1.0
         rhs = np.zeros(n + 1)
         rhs[:n] = -2.0 * (zs.T @ residual) / t
-        adjoint = np.linalg.lstsq(kkt, rhs, rcond=None)[0][:n]
+        # the KKT matrix is symmetric, so its LU factors solve the adjoint system too
+        solved, info = _getrs(lu, pivots, rhs)
+        adjoint = solved[:n] if info == 0 and np.isfinite(solved).all() else np.zeros(n)
         grad_v = (self.x1 - xs @ w[support]) * (xs @ adjoint)
         grad_theta = v * (grad_v - v @ grad_v)
         return loss / reference, grad_theta / reference
 
-    def optimise_v(self, starts: int, seed: int) -> FloatArray:
+    def optimise_v(
+        self, starts: int | None, seed: int, max_starts: int
+    ) -> tuple[FloatArray, Search]:
+        """V with the lowest fit-period loss found, and how the search went.
+
+        The lowest loss any V could give is bounded by the best convex combination of the
+        donors' outcomes alone, W* (ignoring the predictors). A linear programme finds the V
+        that comes closest to making W* the inner solution (the inner problem's optimality
+        conditions at W*, violated as little as possible; Becker & Klößner 2018 check the
+        same conditions): when it satisfies them, W(V) = W* and V is the global optimum.
+
+        Otherwise local searches (BFGS on ``V = softmax(θ)`` with the implicit gradient)
+        run from fixed starting points (equal weights, Synth's regression-based weights,
+        that V, each predictor in turn carrying most of the weight), then from random ones
+        drawn from ``seed``, alternately a jump from the best point so far (basin hopping:
+        the loss has many local optima, and good ones lie near each other) and a fresh
+        point. With ``starts`` None the search runs until its best loss has stopped
+        improving: at least ``MIN_STARTS`` random searches, and the second half of them
+        found nothing better (by more than ``IMPROVEMENT``) than the first half — it has
+        searched twice as long as it took to find its best — or at most ``max_starts`` in
+        all, or until it reaches the bound. ``starts`` fixes the number of local searches
+        instead. The best few optima are then polished by Nelder–Mead, which walks over the
+        kinks where W's support changes, where a gradient method stops."""
+        bound_w = self._outcome_only_weights()
+        bound = self.loss(bound_w)
         if self.k == 1:
-            return np.ones(1)
+            v = np.ones(1)
+            w = self.weights(v)
+            loss = self.loss(w)
+            return v, Search(1, True, loss, bound, loss <= _reached(bound), (Solution(loss, v, w),))
+        closest = self._closest_to_bound(bound_w)
+        if closest is not None:
+            self.support = None
+            w = self.weights(closest)
+            loss = self.loss(w)
+            if loss <= _reached(bound):
+                return closest, Search(0, True, loss, bound, True, (Solution(loss, closest, w),))
         reference = float(np.var(self.z1)) or float(np.mean(self.z1**2)) or 1.0
+        fixed = [np.full(self.k, 1.0 / self.k), self._regression_v()]
+        if closest is not None:
+            fixed.append(closest)
+        if CORNERS:
+            for i in range(self.k):
+                corner = np.full(self.k, 0.1 / (self.k - 1))
+                corner[i] = 0.9
+                fixed.append(corner)
+        rng = np.random.default_rng(seed)
+        found: list[Solution] = []
         best = np.inf
         best_theta = np.zeros(self.k)
-        for v0 in self._starting_points(starts, seed):
+        count = random = best_at = best_count = 0
+        limit = max_starts if starts is None else starts
+        converged = starts is not None
+        queue = list(fixed)
+        moved_at = -1  # the count at which the neighbourhood of the best was last queued
+        while count < limit:
+            if NEIGHBOURHOOD and not queue and best_count > moved_at:
+                # The neighbourhood of the best: half its V moved onto each predictor in
+                # turn. Good optima put most of V on a few predictors, so this reaches
+                # the optima next to the best one; repeated while it finds better.
+                moved_at = count
+                best_v = _softmax(best_theta)
+                for i in range(self.k):
+                    moved = 0.5 * best_v
+                    moved[i] += 0.5
+                    queue.append(moved)
+            if queue:
+                theta0 = np.log(np.maximum(queue.pop(0), 1e-8))
+            else:
+                random += 1
+                if random % HOP_EVERY:
+                    theta0 = best_theta + rng.normal(0.0, HOP, self.k)
+                else:
+                    theta0 = np.log(np.maximum(rng.dirichlet(np.ones(self.k)), 1e-8))
+            count += 1
             self.support = None
             result = minimize(
                 self.objective,
-                np.log(np.maximum(v0, 1e-8)),
+                theta0,
                 args=(reference,),
                 jac=True,
                 # BFGS, not L-BFGS-B: θ is unconstrained, and scipy's L-BFGS-B costs
                 # ~0.7 ms per iteration here, more than the loss itself.
                 method="BFGS",
-                options={"maxiter": 100, "gtol": 1e-5},
+                options={"maxiter": BFGS_ITERATIONS, "gtol": BFGS_GTOL},
             )
-            if result.fun < best:
-                best, best_theta = float(result.fun), np.asarray(result.x)
+            v = _softmax(np.asarray(result.x))
+            w = self.weights(v)
+            loss = self.loss(w)
+            _remember(found, Solution(loss, v, w))
+            if loss < best * (1 - IMPROVEMENT):
+                best_at = random
+            if loss < best * (1 - IMPROVEMENT):
+                best_count = count
+            if loss < best:
+                best, best_theta = loss, np.asarray(result.x)
+            if best <= _reached(bound):
+                converged = True
+                break
+            if starts is None and random >= MIN_STARTS and best_at <= random // 2:
+                converged = True
+                break
         # The loss has kinks where W's support changes, where a gradient method can stop
-        # short; a derivative-free polish from the best point walks over them.
-        result = minimize(
-            self.loss_at,
-            best_theta,
-            args=(reference,),
-            method="Nelder-Mead",
-            options={"maxiter": 50 * self.k, "xatol": 1e-4, "fatol": 1e-10},
-        )
-        if result.fun < best:
-            best_theta = np.asarray(result.x)
-        e = np.exp(best_theta - best_theta.max())
-        v: FloatArray = e / e.sum()
-        return v
+        # short; a derivative-free polish from the best optima walks over them.
+        for solution in sorted(found, key=lambda s: s.loss)[:POLISHED]:
+            if solution.loss <= _reached(bound):
+                break
+            self.support = None
+            result = minimize(
+                self.loss_at,
+                np.log(np.maximum(solution.v, 1e-12)),
+                args=(reference,),
+                method="Nelder-Mead",
+                options={"maxfev": POLISH_EVALUATIONS, "xatol": 1e-4, "fatol": 1e-10},
+            )
+            v = _softmax(np.asarray(result.x))
+            w = self.weights(v)
+            _remember(found, Solution(self.loss(w), v, w))
+        found.sort(key=lambda s: s.loss)
+        top = found[0]
+        near = tuple(s for s in found if s.loss <= top.loss * (1 + NEAR_OPTIMAL) + 1e-12)
+        certified = top.loss <= _reached(bound)
+        return top.v, Search(count, converged, top.loss, bound, certified, near)
 
-    def _starting_points(self, starts: int, seed: int) -> list[FloatArray]:
-        points = [np.full(self.k, 1.0 / self.k)]
-        if starts >= 2:
-            points.append(self._regression_v())
-        rng = np.random.default_rng(seed)
-        while len(points) < starts:
-            points.append(rng.dirichlet(np.ones(self.k)))
-        return points
+    def _outcome_only_weights(self) -> FloatArray:
+        """W* = argmin ‖z₁ − Z₀W‖² on the simplex: no V can give a lower fit-period loss."""
+        scale = max(1.0, float(np.abs(self.z0).max(initial=0.0)))
+        a = np.vstack([self.z0 / scale, np.full(len(self.donors), SUM_ROW)])
+        b = np.append(self.z1 / scale, SUM_ROW)
+        w, _ = nnls(a, b, maxiter=50 * len(self.donors))
+        total = w.sum()
+        return w / total if total > 0 else np.full(len(self.donors), 1.0 / len(self.donors))
+
+    def _closest_to_bound(self, target: FloatArray) -> FloatArray | None:
+        """The V that comes closest to making ``target`` (W*) the inner solution: the
+        inner problem's optimality conditions at W* say that the multiplier of donor j,
+        ``g_j·V + λ`` with ``g_j = X₀[:, j] ∘ (X₀W* − x₁)``, is zero on W*'s support and
+        non-negative off it; a linear programme in (V, λ) minimises their total violation.
+        None when the programme fails."""
+        support = np.flatnonzero(target > 1e-10)
+        outside = np.flatnonzero(target <= 1e-10)
+        residual = self.x0 @ target - self.x1
+        g = self.x0 * residual[:, None]  # (k, J)
+        g = g / max(float(np.abs(g).max(initial=0.0)), 1e-300)
+        k, n_in, n_out = self.k, len(support), len(outside)
+        size = k + 1 + 2 * n_in + n_out  # V, λ, slack up and down on S, slack off S
+        cost = np.zeros(size)
+        cost[k + 1 :] = 1.0
+        a_eq = np.zeros((1 + n_in, size))
+        a_eq[0, :k] = 1.0
+        a_eq[1:, :k] = g[:, support].T
+        a_eq[1:, k] = 1.0
+        a_eq[1:, k + 1 : k + 1 + n_in] = -np.eye(n_in)
+        a_eq[1:, k + 1 + n_in : k + 1 + 2 * n_in] = np.eye(n_in)
+        b_eq = np.zeros(1 + n_in)
+        b_eq[0] = 1.0
+        a_ub = np.zeros((n_out, size))
+        a_ub[:, :k] = -g[:, outside].T
+        a_ub[:, k] = -1.0
+        a_ub[:, k + 1 + 2 * n_in :] = -np.eye(n_out)
+        bounds = [(0.0, None)] * k + [(None, None)] + [(0.0, None)] * (2 * n_in + n_out)
+        try:
+            result = linprog(
+                cost,
+                A_ub=a_ub if n_out else None,
+                b_ub=np.zeros(n_out) if n_out else None,
+                A_eq=a_eq,
+                b_eq=b_eq,
+                bounds=bounds,
+                method="highs",
+            )
+        except ValueError:
+            return None
+        if result.status != 0:
+            return None
+        v = np.maximum(np.asarray(result.x[:k]), 1e-9)
+        out: FloatArray = v / v.sum()
+        return out
 
     def _regression_v(self) -> FloatArray:
         """Synth's regression-based starting point: regress the fit-period outcomes of all
@@ -446,6 +683,7 @@ class _Problem:
                     float(synthetic_raw[i]),
                     float(donor_mean[i]),
                     float(v[i]),
+                    float(self.scale[i]),
                 )
                 for i, p in enumerate(self.predictors)
             ),
@@ -454,6 +692,28 @@ class _Problem:
             post_rmspe=_rms(gaps[post_mask]),
             dropped=self.dropped,
         )
+
+
+def _reached(bound: float) -> float:
+    """A loss at most this has reached ``bound`` (up to rounding)."""
+    return bound * (1 + 1e-6) + 1e-12
+
+
+def _softmax(theta: FloatArray) -> FloatArray:
+    e = np.exp(theta - theta.max())
+    out: FloatArray = e / e.sum()
+    return out
+
+
+def _remember(found: list[Solution], solution: Solution) -> None:
+    """Add ``solution`` to ``found`` unless the same weights are there already (then the
+    lower loss of the two is kept)."""
+    for i, other in enumerate(found):
+        if np.abs(other.weights - solution.weights).max() < SAME_WEIGHTS:
+            if solution.loss < other.loss:
+                found[i] = solution
+            return
+    found.append(solution)
 
 
 def _rms(values: FloatArray) -> float:

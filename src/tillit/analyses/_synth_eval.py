@@ -27,7 +27,7 @@ from typing import Any, Literal
 import numpy as np
 
 from tillit import swedish
-from tillit.analyses._synth import SynthFit, fit_synthetic_control, outcome_lags
+from tillit.analyses._synth import SynthFit, fit_synthetic_control, outcome_lags, prepare_fit
 from tillit.analyses._synth_panel import FloatArray, Predictor, SynthPanel
 from tillit.errors import InvalidInputError, NotEvaluableError
 
@@ -35,6 +35,7 @@ __all__ = [
     "METHOD_VERSION",
     "MIN_PRE_YEARS",
     "VERDICT_LABELS",
+    "Alternatives",
     "Check",
     "DiffInDiff",
     "Effect",
@@ -45,7 +46,9 @@ __all__ = [
     "SynthEvaluation",
     "SynthSpec",
     "Verdict",
+    "WeightRange",
     "adjust_for_multiplicity",
+    "design_checks",
     "evaluate_synthetic_control",
 ]
 
@@ -54,6 +57,10 @@ METHOD_VERSION = "2"
 evaluation made by another version is computed again."""
 MIN_PRE_YEARS = 5
 """Fewer years before the start than this and there is nothing to judge a fit by."""
+BALANCE_SD = 0.25
+"""A predictor whose synthetic value is more than this many standard deviations from the
+treated unit's is poorly matched (the usual threshold for a standardised difference in
+matching, Stuart 2010)."""
 IN_TIME_MIN_FIT = 3
 """The in-time placebo needs at least this many years before its fake start."""
 
@@ -86,7 +93,7 @@ VERDICT_LABELS: dict[str, str] = {
     "too_few_donors": "för få jämförbara för att visa en effekt",
     "poor_fit": "går inte att bedöma",
 }
-MapFunction = Callable[[Callable[[Any], SynthFit | None], Iterable[Any]], Iterable[SynthFit | None]]
+MapFunction = Callable[[Callable[[Any], Any], Iterable[Any]], Iterable[Any]]
 
 
 @dataclass(frozen=True)
@@ -99,7 +106,7 @@ class SynthSpec:
     predictors: tuple[Predictor, ...]
     fit: tuple[int, int] | None = None
     v: tuple[float, ...] | None = None
-    starts: int = 8
+    starts: int | None = None  # None: until the V search converges
     seed: int = 0
     #: The outcome's unit as the reader knows it ("kr/inv 65+", "%"), used in the words.
     unit: str = ""
@@ -171,6 +178,36 @@ class FitQuality:
     reason: str | None
     placebo_median_pre_rmspe: float
     outside_range_share: float  # share of fit times where the treated lies outside all donors
+    #: The upper quartile of the placebos' pre-period RMSPE: a treated fit worse than this
+    #: is in the worst quarter of what the same method achieves for the comparison units.
+    placebo_upper_quartile_pre_rmspe: float = float("nan")
+
+
+@dataclass(frozen=True)
+class WeightRange:
+    """A donor's weight across the near-optimal synthetic controls (every V whose
+    pre-period loss is within 1 % of the best found): ``chosen`` in the one reported."""
+
+    donor: str
+    low: float
+    high: float
+    chosen: float
+
+
+@dataclass(frozen=True)
+class Alternatives:
+    """What the near-optimal synthetic controls say: how many distinct ones were found,
+    each donor's weight range, the range of the average effect and of the placebo p-value
+    among them (the placebos' own fits unchanged), and whether the verdict's claim (the
+    effect's sign and p ≤ α or not) is the same for all of them."""
+
+    count: int
+    ranges: tuple[WeightRange, ...]
+    effect_low: float
+    effect_high: float
+    p_low: float
+    p_high: float
+    verdict_holds: bool
 
 
 @dataclass(frozen=True)
@@ -202,6 +239,8 @@ class SynthEvaluation:
     #: after that adjustment (None when the evaluation stands alone).
     family: int = 1
     adjusted_p_value: float | None = None
+    #: The near-optimal synthetic controls and whether the verdict holds across them.
+    alternatives: Alternatives | None = None
 
     @property
     def times(self) -> tuple[int, ...]:
@@ -223,7 +262,7 @@ def evaluate_synthetic_control(
     fit: tuple[int, int] | None = None,
     donors: Sequence[str] | None = None,
     v: Sequence[float] | None = None,
-    starts: int = 8,
+    starts: int | None = None,
     seed: int = 0,
     expected: Direction | None = None,
     min_pre: int = MIN_PRE_YEARS,
@@ -264,18 +303,35 @@ def evaluate_synthetic_control(
     spec = SynthSpec(
         outcome, start, chosen, fit, None if v is None else tuple(v), starts, seed, unit
     )
-    main = _fit(panel, spec, treated, donors)
+    # The donor pool and the years are known before any fit, so the treated fit, the
+    # in-time placebo and every placebo in space run side by side; leave-one-out, which
+    # needs the treated fit's largest donors, follows.
+    pool, fit_times, times = prepare_fit(
+        panel,
+        outcome=outcome,
+        treated=treated,
+        start=start,
+        predictors=chosen,
+        fit=fit,
+        donors=donors,
+    )
+    n_post = sum(1 for t in times if t >= start)
     run = map_function or builtins.map
-    pool = main.donors
-    jobs: list[tuple[SynthPanel, SynthSpec, str, tuple[str, ...]]] = [
-        (panel, spec, unit, tuple(u for u in pool if u != unit)) for unit in pool
+    jobs: list[_Job] = [
+        ("main", panel, spec, treated, pool),
+        ("in_time", panel, spec, treated, pool, fit_times, n_post),
     ]
-    top = [(u, w) for u, w in main.top_donors(leave_out, minimum=0.01)]
-    jobs += [(panel, spec, treated, tuple(u for u in pool if u != unit)) for unit, _ in top]
+    jobs += [("fit", panel, spec, unit, tuple(u for u in pool if u != unit)) for unit in pool]
     results = list(run(_fit_job, jobs))
-    placebo_fits, loo_fits = results[: len(pool)], results[len(pool) :]
-    placebos = tuple(_placebo(f, main) for f in placebo_fits if f is not None)
-    in_time = _in_time(panel, spec, main, treated, donors=pool)
+    main, in_time = results[0], results[1]
+    assert isinstance(main, SynthFit)
+    assert isinstance(in_time, InTimePlacebo)
+    placebos = tuple(_placebo(f, main) for f in results[2:] if isinstance(f, SynthFit))
+    top = [(u, w) for u, w in main.top_donors(leave_out, minimum=0.01)]
+    loo_jobs: list[_Job] = [
+        ("fit", panel, spec, treated, tuple(u for u in pool if u != unit)) for unit, _ in top
+    ]
+    loo_fits = list(run(_fit_job, loo_jobs)) if loo_jobs else []
     effects = tuple(
         Effect(t, float(y), float(s), float(y - s))
         for t, y, s in zip(main.times, main.treated_series, main.synthetic_series, strict=True)
@@ -298,6 +354,7 @@ def evaluate_synthetic_control(
     )
     did = _did(panel, main)
     quality = _quality(panel, main, placebos, poor_fit_factor)
+    alternatives = _alternatives(panel, main, ratios, alpha)
     evaluation = SynthEvaluation(
         spec=spec,
         fit=main,
@@ -313,8 +370,56 @@ def evaluate_synthetic_control(
         quality=quality,
         alpha=alpha,
         verdict=Verdict("no_clear_effect", "", ""),
+        alternatives=alternatives,
     )
-    return replace(evaluation, verdict=judge(evaluation))
+    return _judged(evaluation)
+
+
+def _judged(evaluation: SynthEvaluation) -> SynthEvaluation:
+    """The evaluation with its checks and verdict (made again after a p-value adjustment)."""
+    with_checks = replace(evaluation, checks=design_checks(evaluation))
+    return replace(with_checks, verdict=judge(with_checks))
+
+
+def _alternatives(
+    panel: SynthPanel, main: SynthFit, ratios: FloatArray, alpha: float
+) -> Alternatives | None:
+    """The near-optimal synthetic controls of the V search, each with its average effect
+    and its placebo p-value against the same placebos; None when V was given."""
+    search = main.search
+    if search is None or not search.near_optimal:
+        return None
+    y = panel.column(main.outcome)
+    rows = [panel.unit_index[u] for u in main.donors]
+    cols = [panel.time_index[t] for t in main.times]
+    y0 = y[np.ix_(rows, cols)].T  # (times, J)
+    fit_mask = np.isin(main.times, main.fit_times)
+    post_mask = np.array(main.times) >= main.start
+    effects, p_values = [], []
+    for solution in search.near_optimal:
+        gaps = main.treated_series - y0 @ solution.weights
+        pre = float(np.sqrt(np.mean(gaps[fit_mask] ** 2)))
+        post = float(np.sqrt(np.mean(gaps[post_mask] ** 2)))
+        ratio = post / pre if pre > 0 else (float("inf") if post > 0 else 1.0)
+        effects.append(float(np.mean(gaps[post_mask])))
+        p_values.append((1 + int(np.sum(ratios >= ratio))) / (len(ratios) + 1))
+    weights = np.array([s.weights for s in search.near_optimal])
+    low, high = weights.min(axis=0), weights.max(axis=0)
+    order = np.argsort(-high, kind="stable")
+    ranges = tuple(
+        WeightRange(main.donors[j], float(low[j]), float(high[j]), float(main.weights[j]))
+        for j in order
+        if high[j] >= 0.01
+    )
+    return Alternatives(
+        count=len(search.near_optimal),
+        ranges=ranges,
+        effect_low=min(effects),
+        effect_high=max(effects),
+        p_low=min(p_values),
+        p_high=max(p_values),
+        verdict_holds=True,  # judged with the p-value adjustment in ``design_checks``
+    )
 
 
 def _fit(
@@ -334,10 +439,21 @@ def _fit(
     )
 
 
-def _fit_job(job: tuple[SynthPanel, SynthSpec, str, tuple[str, ...]]) -> SynthFit | None:
-    """One placebo or leave-one-out fit; None when the unit cannot be fitted (a placebo
-    unit without a predictor value, say), which leaves it out of the inference."""
-    panel, spec, treated, donors = job
+_Job = tuple[Any, ...]
+"""("main" or "fit", panel, spec, treated, donors) or ("in_time", panel, spec, treated,
+donors, fit_times, n_post): picklable, so that a process pool can run it."""
+
+
+def _fit_job(job: _Job) -> SynthFit | InTimePlacebo | None:
+    """One fit of an evaluation. A placebo or leave-one-out fit that cannot be made (a
+    placebo unit without a predictor value, say) is None, which leaves it out of the
+    inference; the treated fit's own error is raised."""
+    kind, panel, spec, treated, donors, *rest = job
+    if kind == "in_time":
+        fit_times, n_post = rest
+        return _in_time(panel, spec, treated, donors, fit_times, n_post)
+    if kind == "main":
+        return _fit(panel, spec, treated, donors)
     try:
         return _fit(panel, spec, treated, donors)
     except InvalidInputError:
@@ -354,13 +470,18 @@ def _placebo(fit: SynthFit, main: SynthFit) -> Placebo:
 
 
 def _in_time(
-    panel: SynthPanel, spec: SynthSpec, main: SynthFit, treated: str, donors: Sequence[str]
+    panel: SynthPanel,
+    spec: SynthSpec,
+    treated: str,
+    donors: Sequence[str],
+    fit_times: Sequence[int],
+    n_post: int,
 ) -> InTimePlacebo:
-    pre = list(main.fit_times)
+    pre = list(fit_times)
     # A third of the pre-period (at most as many years as there are after the start), so
     # that most of it is left to fit on: a fit on a handful of years overfits, and its
     # gap after the fake start would say more about that than about the method.
-    shift = min(len(main.post_times), len(pre) // 3, len(pre) - IN_TIME_MIN_FIT)
+    shift = min(n_post, len(pre) // 3, len(pre) - IN_TIME_MIN_FIT)
     if shift < 1:
         return InTimePlacebo(
             None,
@@ -447,26 +568,221 @@ def _quality(
             f"{_number(factor)} gånger så stor som för en typisk jämförbar enhet "
             f"({_number(median)})"
         )
-    return FitQuality(bool(reasons), "; ".join(reasons) or None, median, outside)
+    upper = float(np.quantile([p.pre_rmspe for p in placebos], 0.75)) if placebos else float("nan")
+    return FitQuality(bool(reasons), "; ".join(reasons) or None, median, outside, upper)
+
+
+def _signed(value: float, unit: str) -> str:
+    """ "+1 378 kr/inv 65+", "−2,5 %": a gap with its sign and the outcome's unit."""
+    text = swedish.number(value, _decimals(value), sign=True)
+    return f"{text} {unit}".strip() if unit else text
+
+
+def _decimals(value: float) -> int:
+    return max(0, swedish.decimals_for((value,)))
+
+
+def _p_for_claim(e: SynthEvaluation, p: float) -> float:
+    """``p`` adjusted as the evaluation's own p-value was (Holm's factor within the trial)."""
+    if e.adjusted_p_value is None or e.p_value <= 0:
+        return p
+    return min(1.0, p * e.adjusted_p_value / e.p_value)
+
+
+def design_checks(e: SynthEvaluation) -> tuple[Check, ...]:
+    """Every check of the design, passed or not, in plain Swedish. Those marked ``doubt``
+    keep a significant effect at "osäker": the fit before the start worse than for three in
+    four placebos, an in-time placebo gap at least half the effect, a top donor whose
+    removal flips the effect's sign, difference-in-differences pointing the other way, and
+    near-optimal synthetic controls that disagree. The rest are told: V resting on one
+    predictor, predictors matched poorly, a V search that did not converge."""
+    fit = e.fit
+    unit = e.spec.unit
+    checks: list[Check] = []
+    effect = e.average_effect
+    # the pre-period fit against what the same method achieves for the placebos
+    q = e.quality
+    if len(e.placebos) >= 4 and np.isfinite(q.placebo_upper_quartile_pre_rmspe):
+        worse = fit.pre_rmspe > q.placebo_upper_quartile_pre_rmspe
+        if worse:
+            text = (
+                f"Före starten följde den syntetiska kontrollen {fit.treated} sämre (RMSPE "
+                f"{_number(fit.pre_rmspe)}) än den följde tre av fyra jämförbara i placebotestet "
+                f"(median {_number(q.placebo_median_pre_rmspe)}, övre kvartil "
+                f"{_number(q.placebo_upper_quartile_pre_rmspe)}); en skillnad efter starten kan "
+                "då vara en fortsättning på den sämre anpassningen"
+            )
+        else:
+            text = (
+                f"Före starten följde den syntetiska kontrollen {fit.treated} lika väl som de "
+                f"flesta jämförbara (RMSPE {_number(fit.pre_rmspe)} mot median "
+                f"{_number(q.placebo_median_pre_rmspe)})"
+            )
+        checks.append(Check("pre_fit", not worse, text, doubt=worse))
+    # the in-time placebo
+    it = e.in_time
+    if it.reason is not None:
+        checks.append(
+            Check("in_time", False, f"Placebotestet i tiden kunde inte göras: {it.reason}")
+        )
+    else:
+        large = abs(it.average_gap) >= 0.5 * abs(effect)
+        if large:
+            text = (
+                f"Redan med en låtsad start {it.start}, före det verkliga försöket, låg "
+                f"{fit.treated} i genomsnitt {_signed(it.average_gap, unit)} jämfört med sin "
+                f"syntetiska kontroll, lika mycket som minst halva den skattade effekten "
+                f"({_signed(effect, unit)}): metoden ser skillnader även där inget försök fanns"
+            )
+        else:
+            text = (
+                f"Med en låtsad start {it.start} blev skillnaden bara "
+                f"{_signed(it.average_gap, unit)}, mindre än halva den skattade effekten "
+                f"({_signed(effect, unit)})"
+            )
+        checks.append(Check("in_time", not large, text, doubt=large))
+    # leave-one-out
+    if e.leave_one_out:
+        flipped = [
+            x.left_out for x in e.leave_one_out if np.sign(x.average_effect) != np.sign(effect)
+        ]
+        names = ", ".join(x.left_out for x in e.leave_one_out)
+        if flipped:
+            text = "Effekten byter tecken när " + ", ".join(flipped) + " tas bort ur jämförelsen"
+        else:
+            text = (
+                "Effekten behåller sitt tecken när de största jämförbara tas bort en i taget "
+                f"({names})"
+            )
+        checks.append(Check("leave_one_out", not flipped, text, doubt=bool(flipped)))
+    # difference-in-differences
+    opposite = bool(np.sign(e.did.estimate) != np.sign(effect))
+    checks.append(
+        Check(
+            "did",
+            not opposite,
+            (
+                "Skillnad-i-skillnader mot samma jämförbara, med lika vikter, pekar åt andra "
+                f"hållet ({_signed(e.did.estimate, unit)})"
+            )
+            if opposite
+            else (
+                "Skillnad-i-skillnader mot samma jämförbara, med lika vikter, pekar åt samma "
+                f"håll ({_signed(e.did.estimate, unit)})"
+            ),
+            doubt=opposite,
+        )
+    )
+    # the near-optimal synthetic controls
+    alt = e.alternatives
+    if alt is not None:
+        claim = _p_for_claim(e, e.p_value) <= e.alpha
+        holds = (
+            np.sign(alt.effect_low) == np.sign(alt.effect_high) == np.sign(effect)
+            and (_p_for_claim(e, alt.p_low) <= e.alpha) == claim
+            and (_p_for_claim(e, alt.p_high) <= e.alpha) == claim
+        )
+        if alt.count == 1:
+            text = (
+                "Ingen annan lika bra syntetisk kontroll hittades (inom 1 % av den bästa "
+                "anpassningen före starten): vikterna är entydiga"
+            )
+        else:
+            spread = "; ".join(
+                f"{r.donor} {_number(r.low)}–{_number(r.high)}" for r in alt.ranges[:6]
+            )
+            same = "ger samma svar" if holds else "ger olika svar"
+            text = (
+                f"{alt.count} nästan lika bra syntetiska kontroller (högst 1 % sämre anpassning "
+                f"före starten) {same}: effekten {_signed(alt.effect_low, unit)} till "
+                f"{_signed(alt.effect_high, unit)}, p = {_number(alt.p_low, 3)}–"
+                f"{_number(alt.p_high, 3)}; vikterna {spread}"
+            )
+        checks.append(Check("alternatives", bool(holds), text, doubt=not holds))
+    # what V rests on, and how well the predictors are matched
+    if e.spec.v is None and len(fit.balance) > 1:
+        top = max(fit.balance, key=lambda b: b.importance)
+        one = top.importance >= 0.9
+        checks.append(
+            Check(
+                "v_concentration",
+                not one,
+                (
+                    f"Prediktorvikterna vilar nästan helt på en prediktor ({top.predictor.label}, "
+                    f"{_percent(top.importance)}): jämförelsen väljs i praktiken bara efter den, "
+                    "och de övriga prediktorerna styr inte vilka som ingår"
+                )
+                if one
+                else (
+                    "Prediktorvikterna fördelas på flera prediktorer (störst "
+                    f"{top.predictor.label}, {_percent(top.importance)})"
+                ),
+            )
+        )
+    if fit.balance:
+        poor = [b for b in fit.balance if b.mismatch > BALANCE_SD]
+        if poor:
+            listed = ", ".join(
+                f"{b.predictor.label} ({_number(b.treated)} mot {_number(b.synthetic)})"
+                for b in poor[:6]
+            )
+            more = f" och {len(poor) - 6} till" if len(poor) > 6 else ""
+            text = (
+                f"{fit.treated} matchas dåligt på {len(poor)} av {len(fit.balance)} prediktorer "
+                f"(mer än en fjärdedels standardavvikelse ifrån): {listed}{more}"
+            )
+        else:
+            text = "Alla prediktorer matchas inom en fjärdedels standardavvikelse"
+        checks.append(Check("balance", not poor, text))
+    search = fit.search
+    if search is not None:
+        if search.certified:
+            text = (
+                "Anpassningen före starten är den bästa möjliga: ingen viktning av "
+                "prediktorerna kan ge ett lägre fel"
+            )
+        elif search.converged:
+            text = (
+                f"Sökningen efter prediktorvikter slutade hitta bättre efter {search.starts} "
+                "lokala sökningar"
+            )
+        else:
+            text = (
+                f"Sökningen efter prediktorvikter nådde sin gräns på {search.starts} lokala "
+                "sökningar utan att sluta hitta bättre; en bättre anpassning kan finnas"
+            )
+        checks.append(Check("search", search.converged, text))
+    return tuple(checks)
 
 
 def judge(evaluation: SynthEvaluation) -> Verdict:
-    """The plain-Swedish verdict, from the fit quality, the placebo p-value, the number of
-    years after the start and the robustness checks."""
+    """The plain-Swedish verdict, from the fit quality, the placebo p-value (adjusted within
+    the trial's KPIs), the number of years after the start and the design checks."""
     e = evaluation
     fit = e.fit
-    size = _number(abs(e.average_effect))
-    where = "över" if e.average_effect > 0 else "under"
+    unit = e.spec.unit
     years = len(e.effects)
     j = len(e.placebos)
     exceed = round(e.p_value * (j + 1)) - 1
+    span = f"{e.effects[0].time}–{e.effects[-1].time}" if years > 1 else f"{fit.start}"
     facts = (
-        f"Från {fit.start} låg {fit.treated} i genomsnitt {size} {where} sin syntetiska kontroll "
-        f"({years} år efter starten). I placebotestet, där var och en av de {j} jämförbara i "
-        "tur och ordning behandlas som om den hade gjort försöket, fick "
-        f"{exceed} en lika stor eller större avvikelse efter sin låtsade start, mätt mot hur väl "
-        f"den följdes före (p = {_number(e.p_value, 3)})."
+        f"{fit.treated} låg i genomsnitt {_signed(e.average_effect, unit)} per år efter "
+        f"starten jämfört med den syntetiska kontrollen ({years} år, {span}). I "
+        f"placebotestet, där var och en av de {j} jämförbara i tur och ordning behandlas som "
+        f"om den hade gjort försöket, fick {exceed} en lika stor eller större avvikelse efter "
+        "sin låtsade start, mätt mot hur väl den följdes före (p = "
+        f"{_number(e.p_value, 3)})."
     )
+    if e.adjusted_p_value is not None:
+        facts += (
+            f" Försöket prövas på {e.family} nyckeltal, så p-värdet är justerat med Holms "
+            f"metod till {_number(e.adjusted_p_value, 3)}: risken att något av dem felaktigt "
+            f"kallas tydligt är då högst {_percent(e.alpha)}."
+        )
+    checks = e.checks or design_checks(e)
+    failed = [c for c in checks if not c.passed]
+    doubts = [c for c in failed if c.doubt]
+    told = "".join(f" {c.text}." for c in failed if not c.doubt)
     if e.quality.poor:
         return Verdict(
             "poor_fit",
@@ -482,6 +798,11 @@ def judge(evaluation: SynthEvaluation) -> Verdict:
             f"{_number(1 / (j + 1), 3)}, så ingen effekt kan visas på nivån {_number(e.alpha)}: "
             f"den kräver minst {needed_donors(e.alpha)} jämförbara.",
         )
+    weak = (
+        " Dessutom är utformningen svag: " + "; ".join(_lower(c.text) for c in doubts) + "."
+        if doubts
+        else ""
+    )
     if e.judged_p_value > e.alpha:
         kind: VerdictKind = "no_clear_effect_yet" if years < 3 else "no_clear_effect"
         more = (
@@ -493,41 +814,40 @@ def judge(evaluation: SynthEvaluation) -> Verdict:
             kind,
             VERDICT_LABELS[kind],
             f"{facts} Det är inte mer än vad slumpen och vanlig variation bland de "
-            f"jämförbara ger (gränsen är p ≤ {_number(e.alpha)}).{more}",
+            f"jämförbara ger (gränsen är p ≤ {_number(e.alpha)}).{more}{weak}{told}",
         )
     up = e.average_effect > 0
     if e.expected is None:
         base = "increase" if up else "decrease"
     else:
         base = "improvement" if up == (e.expected == "increase") else "deterioration"
-    doubts: list[str] = []
-    flipped = [
-        x.left_out
-        for x in e.leave_one_out
-        if np.sign(x.average_effect) != np.sign(e.average_effect)
-    ]
-    if flipped:
-        doubts.append(
-            "effekten byter tecken när " + ", ".join(flipped) + " tas bort ur jämförelsen"
-        )
-    if np.sign(e.did.estimate) != np.sign(e.average_effect):
-        doubts.append("skillnad-i-skillnader mot samma jämförbara pekar åt andra hållet")
-    if e.in_time.reason is None and abs(e.in_time.average_gap) >= 0.5 * abs(e.average_effect):
-        doubts.append(
-            f"redan med en låtsad start {e.in_time.start} syns en skillnad på "
-            f"{_number(abs(e.in_time.average_gap))}"
-        )
     edge = _at_the_edge(j, e.alpha)
     if doubts:
         kind = f"possible_{base}"  # type: ignore[assignment]
-        return Verdict(kind, VERDICT_LABELS[kind], f"{facts} Men {'; '.join(doubts)}.{edge}")
+        reasons = "; ".join(_lower(c.text) for c in doubts)
+        return Verdict(kind, VERDICT_LABELS[kind], f"{facts} Men {reasons}.{edge}{told}")
     kind = f"clear_{base}"  # type: ignore[assignment]
     return Verdict(
         kind,
         VERDICT_LABELS[kind],
         f"{facts} Det är mer än vad slumpen och vanlig variation bland de jämförbara brukar "
-        f"ge, och resultatet håller när de största jämförelseenheterna tas bort en i taget.{edge}",
+        "ge, och det håller i kontrollerna: placebotestet i tiden, anpassningen före starten, "
+        "de största jämförbara borttagna en i taget, skillnad-i-skillnader och de nästan lika "
+        f"bra syntetiska kontrollerna.{edge}{told}",
     )
+
+
+def _lower(text: str) -> str:
+    """A check's sentence continued after "Men" or a colon: the first letter lowered when
+    the sentence opens with one of the checks' own words (not a unit's name)."""
+    if text.split(" ", 1)[0] in _OPENERS:
+        return text[0].lower() + text[1:]
+    return text
+
+
+_OPENERS = frozenset(
+    {"Före", "Redan", "Med", "Effekten", "Skillnad-i-skillnader", "Ingen", "Placebotestet"}
+)
 
 
 def adjust_for_multiplicity(
@@ -548,8 +868,7 @@ def adjust_for_multiplicity(
         adjusted[i] = running
     out = []
     for e, p in zip(evaluations, adjusted, strict=True):
-        again = replace(e, family=m, adjusted_p_value=p if m > 1 else None)
-        out.append(replace(again, verdict=judge(again)))
+        out.append(_judged(replace(e, family=m, adjusted_p_value=p if m > 1 else None)))
     return tuple(out)
 
 
