@@ -385,14 +385,14 @@ def test_cli_registers_lists_and_evaluates_a_region_trial(
     code, out, err = _run(capsys, *argv)
     assert code == 0, err
     assert "Försök 1: Mobila team för sköra äldre – Region Halland, från 2016" in out
-    assert "Från 2016 låg Region Halland" in out
+    assert "Region Halland låg i genomsnitt" in out
     assert "Jämförbara: alla 20 andra regioner;" in out
     assert "J = 20 jämförbara" in out and "lägsta möjliga p är 0,0476" in out
     assert "Det finns bara 20 andra regioner, färre än de 50 jämförbara" in out
     assert "kommun" not in out.replace("Kolada", "")
     code, out, err = _run(capsys, *argv, "--niva", "0,01", "-f", "json")
     assert code == 0, err
-    data = json.loads(out)
+    (data,) = json.loads(out)["kpis"]  # every KPI of the trial: here one
     assert (data["kind"], data["available"], data["pool"]) == ("L", 20, "alla 20 andra regioner")
     assert data["alpha"] == 0.01 and data["evaluation"]["alpha"] == 0.01
     assert len(data["evaluation"]["placebos"]) == 20
