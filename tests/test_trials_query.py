@@ -14,8 +14,10 @@ from tillit.analyses import MIN_PRE_YEARS
 from tillit.bank import Bank, UserRecord, open_bank
 from tillit.errors import ConflictError, InvalidInputError, NotFoundError
 from tillit.query import (
+    Atlas,
     evaluate_panel_csv,
     evaluate_trial,
+    evaluate_trial_kpis,
     evaluation_data,
     evaluation_keys,
     kpi_data_through,
@@ -29,6 +31,7 @@ from tillit.query import (
     trial_evaluations_data,
     trial_panel,
     update_trial,
+    yearly_report,
 )
 from tillit.store import Store
 from tillit.swedish import kpi_unit
@@ -412,3 +415,41 @@ def test_a_stored_evaluation_that_cannot_be_read_is_computed_again(
     result = trial_evaluations(analysis_store, bank, trial_id, peers=10)
     assert not result.stored and result.evaluations[0].refusal
     assert trial_evaluations(analysis_store, bank, trial_id, peers=10).stored
+
+
+def test_refused_kpis_are_no_part_of_the_family(
+    analysis_store: Store, trial_bank: tuple[Bank, UserRecord]
+) -> None:
+    bank, editor = trial_bank
+    trial_id = _register_two(analysis_store, bank, editor, start=2011)  # 3 years before: refused
+    result = evaluate_trial_kpis(analysis_store, bank, trial_id, peers=10)
+    assert [e.refusal is not None for e in result.evaluations] == [True, True]
+    assert result.family == 0
+    assert result.multiplicity == "Försöket har 2 nyckeltal, men inget av dem kunde utvärderas."
+    data = trial_evaluations_data(result)
+    assert data["family"] == 0 and data["family_kpis"] == [] and len(data["kpis"]) == 2
+    assert trial_evaluations_data(result, [KPI])["kpis"][0]["kpi"] == KPI
+
+
+@pytest.mark.slow
+def test_the_yearly_report_shows_the_stored_evaluations(
+    analysis_store: Store, trial_bank: tuple[Bank, UserRecord]
+) -> None:
+    bank, editor = trial_bank
+    trial_id = _register_two(analysis_store, bank, editor)
+    state = Atlas(analysis_store).loaded_for(KUNGSBACKA)
+    # nothing stored and nothing to evaluate with: not evaluated yet
+    before = yearly_report(state, KUNGSBACKA, bank=bank)
+    assert [ev for _, ev in before.trials[0].evaluations] == [None, None]
+    stored = trial_evaluations(analysis_store, bank, trial_id)  # the defaults, as the page's
+    report = yearly_report(state, KUNGSBACKA, bank=bank)
+    (trial,) = report.trials
+    rows = {r[2]: r for r in next(t for t in report.tables if t.key == "forsok").rows}
+    for e in stored.evaluations:
+        shown = dict(trial.evaluations)[e.kpi]
+        assert shown is not None and shown.evaluation is not None and e.evaluation is not None
+        assert shown.evaluation.verdict == e.evaluation.verdict
+        row = rows[e.kpi]
+        assert row[5] == e.evaluation.verdict.label
+        assert row[6] == pytest.approx(e.evaluation.average_effect)
+        assert row[7] == pytest.approx(e.evaluation.judged_p_value)
