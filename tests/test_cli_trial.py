@@ -230,15 +230,18 @@ def test_evaluate_panel_reproduces_the_basque_synthetic_control(
     assert code == 0, err
     data = json.loads(out)
     weights = data["weights"]
-    assert weights["Cataluna"] == pytest.approx(0.85, abs=0.03)
-    assert weights["Madrid (Comunidad De)"] == pytest.approx(0.15, abs=0.03)
+    # At least as good a pre-period fit as Abadie & Gardeazabal's published weights (Cataluña
+    # .8508, Madrid .1492: RMSPE 0.0942 on gdpcap 1960–1969), which are not the best fit of
+    # their own specification (Becker & Klößner 2018; tests/test_synth.py has the numbers).
+    assert data["pre_rmspe"] <= 0.0942
+    assert sum(weights.values()) == pytest.approx(1, abs=1e-6)
     assert "Spain (Espana)" not in weights and len(weights) == 16
     assert len(data["v"]) == 14 and data["fit_times"] == list(range(1960, 1970))
     assert data["effects"][0]["time"] == 1970 and data["average_effect"] < 0
     assert len(data["placebos"]) == 16 and 0 < data["p_value"] <= 1
     assert {"estimate", "p_value"} <= set(data["did"])
     assert data["in_time"]["start"] is not None
-    assert data["leave_one_out"][0]["left_out"] == "Cataluna"
+    assert data["leave_one_out"][0]["left_out"] == max(weights, key=weights.__getitem__)
     assert data["verdict"]["label"] and data["verdict"]["explanation"]
 
 

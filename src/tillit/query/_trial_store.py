@@ -164,8 +164,9 @@ def stored_trial_evaluations(
             return None
         try:
             evaluations.append(_read(row.payload, trial))
-        except CodecError:
-            return None  # an older format: computed again
+        except (CodecError, TypeError, ValueError, KeyError, AttributeError):
+            # An older format (or a row damaged by hand): computed again, never an error.
+            return None
     at = min(found[keys.keys[k.kpi]].computed_at for k in trial.kpis)
     return TrialEvaluations(
         trial=trial,
