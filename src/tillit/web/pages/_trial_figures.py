@@ -15,7 +15,7 @@ from markupsafe import Markup, escape
 
 from tillit import swedish
 from tillit.analyses import SynthEvaluation
-from tillit.query import TrialEvaluation, unit_word
+from tillit.query import TrialEvaluation, average_effect_text, unit_word
 from tillit.reports import Chart, gap_chart, synth_chart
 from tillit.web.pages._render import swedish_number as num
 
@@ -85,10 +85,6 @@ def genitive(name: str) -> str:
     return name if name[-1:].lower() in ("s", "x", "z") else f"{name}s"
 
 
-def _where(value: float) -> str:
-    return "över" if value > 0 else "under"
-
-
 def synth_figure(result: TrialEvaluation, e: SynthEvaluation) -> TrialFigure:
     fit, name = e.fit, result.municipality_name
     unit = unit_of(result.kpi_title)
@@ -97,8 +93,8 @@ def synth_figure(result: TrialEvaluation, e: SynthEvaluation) -> TrialFigure:
         f"{name} och dess syntetiska kontroll, ett vägt genomsnitt av {weighted} jämförbara "
         f"{unit_word(result.kind, plural=True)}, {fit.times[0]}–{fit.times[-1]}. "
         f"Före starten {fit.start} skilde de sig "
-        f"i genomsnitt {num(fit.pre_rmspe)} (RMSPE). Efter starten låg {name} i genomsnitt "
-        f"{num(abs(e.average_effect))} {_where(e.average_effect)} den syntetiska kontrollen."
+        f"i genomsnitt {num(fit.pre_rmspe)} (RMSPE). Efter starten låg {name} "
+        f"{average_effect_text(e.average_effect, e.spec.unit or result.unit)}."
     )
     chart = synth_chart(
         fit.times,
