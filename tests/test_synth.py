@@ -422,7 +422,7 @@ def test_weights_are_non_negative_and_sum_to_one(
     seed: int, donors: int, v: list[float] | None
 ) -> None:
     panel, treated, _ = factor_panel(seed, donors=donors, mix={0: 1.0}, treated_noise=2.0)
-    fit = fit_synthetic_control(panel, outcome="y", treated=treated, start=START, v=v, starts=1)
+    fit = fit_synthetic_control(panel, outcome="y", treated=treated, start=START, v=v, rounds=0)
     assert (fit.weights >= 0).all()
     assert fit.weights.sum() == pytest.approx(1.0, abs=1e-12)
     assert (fit.v >= 0).all()
@@ -477,7 +477,7 @@ def evaluate(panel: SynthPanel, treated: str, **options: object) -> object:
         start=START,
         predictors=predictors,
         v=[1.0] * len(predictors),
-        starts=2,
+        rounds=1,
         **options,  # type: ignore[arg-type]
     )
 
@@ -502,7 +502,7 @@ def test_a_planted_effect_is_found_with_the_smallest_possible_p_value(
         start=START,
         predictors=per_year_predictors(),
         v=[1.0] * 13,
-        starts=2,
+        rounds=1,
         expected=expected,  # type: ignore[arg-type]
     )
     assert result.fit.pre_rmspe < 1e-6
@@ -531,7 +531,7 @@ def test_no_effect_gives_no_small_p_value(post: int, verdict: str) -> None:
         start=START,
         predictors=per_year_predictors(),
         v=[1.0] * 13,
-        starts=2,
+        rounds=1,
     )
     assert result.p_value > 0.2
     assert result.verdict.kind == verdict
@@ -541,7 +541,7 @@ def test_no_effect_gives_no_small_p_value(post: int, verdict: str) -> None:
 @pytest.mark.parametrize("seed", [1, 2])
 def test_p_value_and_rank_are_the_recount_from_the_placebo_ratios(seed: int) -> None:
     panel, treated, _ = factor_panel(seed, treated_noise=0.8, effect=1.0)
-    result = evaluate_synthetic_control(panel, outcome="y", treated=treated, start=START, starts=1)
+    result = evaluate_synthetic_control(panel, outcome="y", treated=treated, start=START, rounds=0)
     ratios = np.array([p.post_rmspe / p.pre_rmspe for p in result.placebos])
     assert [p.ratio for p in result.placebos] == pytest.approx(list(ratios))
     own = result.fit.post_rmspe / result.fit.pre_rmspe
@@ -554,7 +554,7 @@ def test_p_value_and_rank_are_the_recount_from_the_placebo_ratios(seed: int) -> 
 
 def test_did_is_the_hand_computed_difference_in_differences() -> None:
     panel, treated, _ = factor_panel(4, treated_noise=0.8, effect=2.0)
-    result = evaluate_synthetic_control(panel, outcome="y", treated=treated, start=START, starts=1)
+    result = evaluate_synthetic_control(panel, outcome="y", treated=treated, start=START, rounds=0)
     y = panel.column("y")
     pre = [panel.time_index[t] for t in range(FIRST, START)]
     post = [panel.time_index[t] for t in range(START, START + 5)]
@@ -618,7 +618,7 @@ def test_no_post_year_is_refused() -> None:
 
 def test_a_treated_unit_far_above_every_donor_gets_the_poor_fit_verdict() -> None:
     panel, treated, _ = factor_panel(6, shift=100.0, effect=5.0)
-    result = evaluate_synthetic_control(panel, outcome="y", treated=treated, start=START, starts=1)
+    result = evaluate_synthetic_control(panel, outcome="y", treated=treated, start=START, rounds=0)
     assert result.quality.poor
     assert result.quality.outside_range_share == 1.0
     assert result.quality.reason is not None and "utanför" in result.quality.reason
@@ -639,7 +639,7 @@ def test_donors_with_missing_values_are_dropped_with_the_reason() -> None:
         treated=treated,
         start=START,
         predictors=[Predictor("y", tuple(range(FIRST, START))), Predictor("x", (FIRST,))],
-        starts=1,
+        rounds=0,
     )
     assert dict(fit.dropped) == {
         unit_name(1): "saknar utfallet under anpassningsperioden",

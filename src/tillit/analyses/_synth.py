@@ -50,23 +50,22 @@ SUM_ROW = 1e4
 """Weight of the row that holds ΣW = 1 in the NNLS form; the predictors are scaled to unit
 standard deviation, so this makes a violation 10⁸ times costlier than a unit of misfit."""
 
-NEIGHBOURHOOD = True
 BFGS_ITERATIONS = 50
+"""Iterations of one local search (BFGS in θ = log V)."""
 BFGS_GTOL = 1e-4
-CORNERS = True
-HOP_EVERY = 2
-MIN_STARTS = 8
-"""The V search never stops before this many random local searches."""
-MAX_STARTS = 128
+"""Its gradient tolerance, on the loss divided by the outcome's variance."""
+SAMPLES = 40
+"""Random V's evaluated per predictor in each round of the search."""
+CLIMBS = 6
+"""Local searches per round, from the best samples with different donor supports."""
+MIN_ROUNDS = 2
+"""The V search never stops before this many rounds…"""
+MAX_ROUNDS = 8
 """…nor runs more than this many (then ``Search.converged`` is False)."""
 IMPROVEMENT = 1e-3
 """A relative drop of the best loss smaller than this does not count as finding better."""
 NEAR_OPTIMAL = 0.01
 """Solutions within this share of the best loss are near-optimal: told with their weights."""
-POLISHED = 1
-"""How many of the best distinct optima the derivative-free polish starts from."""
-HOP = 2.0
-"""Standard deviation of a basin-hopping jump in θ = log V (about a factor e per weight)."""
 POLISH_EVALUATIONS = 400
 """Loss evaluations of one Nelder–Mead polish (each costs about one BFGS iteration)."""
 SAME_WEIGHTS = 1e-3
@@ -84,14 +83,15 @@ class Solution:
 
 @dataclass(frozen=True)
 class Search:
-    """How V was found. ``starts`` local searches were run; ``converged`` when the best loss
-    had stopped improving before the limit (or V was certified or fixed). ``bound`` is the
-    lowest fit-period loss any V could give (the donors' best convex combination for the
-    outcome alone); ``certified`` when the chosen V attains it, so no better V exists.
-    ``near_optimal`` are the distinct solutions within ``NEAR_OPTIMAL`` of the best loss,
-    best first (the chosen one among them)."""
+    """How V was found. ``starts`` local searches were run over ``rounds`` rounds of
+    sampling; ``converged`` when a round stopped finding better before the limit (or V was
+    certified). ``bound`` is the lowest fit-period loss any V could give (the donors' best
+    convex combination for the outcome alone); ``certified`` when the chosen V attains it,
+    so no better V exists. ``near_optimal`` are the distinct solutions within
+    ``NEAR_OPTIMAL`` of the best loss, best first (the chosen one among them)."""
 
     starts: int
+    rounds: int
     converged: bool
     loss: float
     bound: float
@@ -199,9 +199,9 @@ def fit_synthetic_control(
     fit: tuple[int, int] | None = None,
     donors: Sequence[str] | None = None,
     v: Sequence[float] | None = None,
-    starts: int | None = None,
+    rounds: int | None = None,
     seed: int = 0,
-    max_starts: int = MAX_STARTS,
+    max_rounds: int = MAX_ROUNDS,
 ) -> SynthFit:
     """Fit the synthetic control of ``treated`` for ``outcome``, treated from ``start`` on.
 
@@ -210,10 +210,9 @@ def fit_synthetic_control(
     default to every other unit; a donor without the outcome at a fit or post time, or without
     a predictor value, is left out and listed in ``dropped`` with the reason. ``v`` fixes the
     predictor weights (Synth's ``custom.v``) instead of optimising them. Otherwise V is
-    searched until the best pre-period fit stops improving (at most ``max_starts`` local
-    searches; see ``_Problem.optimise_v``); ``starts`` fixes the number of local searches
-    instead (equal weights, Synth's regression-based weights, each predictor in turn, then
-    random ones from ``seed``). The result's ``search`` tells how it went."""
+    searched until the best pre-period fit stops improving (at most ``max_rounds`` rounds
+    of sampling and local searches from ``seed``; see ``_Problem.optimise_v``); ``rounds``
+    fixes the number of rounds instead. The result's ``search`` tells how it went."""
     problem = _Problem.build(panel, outcome, treated, start, predictors, fit, donors)
     if v is not None:
         chosen = np.asarray(v, dtype=np.float64)
@@ -224,9 +223,9 @@ def fit_synthetic_control(
             )
         chosen = chosen / chosen.sum()
     else:
-        if (starts is not None and starts < 1) or max_starts < 1:
-            raise InvalidInputError("Antalet startpunkter ska vara minst 1.")
-        chosen, search = problem.optimise_v(starts, seed, max_starts)
+        if (rounds is not None and rounds < 0) or max_rounds < 1:
+            raise InvalidInputError("Antalet sökomgångar kan inte vara negativt.")
+        chosen, search = problem.optimise_v(rounds, seed, max_rounds)
         return replace(problem.result(chosen), search=search)
     return problem.result(chosen)
 
@@ -469,7 +468,7 @@ class _Problem:
         return loss / reference, grad_theta / reference
 
     def optimise_v(
-        self, starts: int | None, seed: int, max_starts: int
+        self, rounds: int | None, seed: int, max_rounds: int
     ) -> tuple[FloatArray, Search]:
         """V with the lowest fit-period loss found, and how the search went.
 
@@ -479,74 +478,48 @@ class _Problem:
         conditions at W*, violated as little as possible; Becker & Klößner 2018 check the
         same conditions): when it satisfies them, W(V) = W* and V is the global optimum.
 
-        Otherwise local searches (BFGS on ``V = softmax(θ)`` with the implicit gradient)
-        run from fixed starting points (equal weights, Synth's regression-based weights,
-        that V, each predictor in turn carrying most of the weight), then from random ones
-        drawn from ``seed``, alternately a jump from the best point so far (basin hopping:
-        the loss has many local optima, and good ones lie near each other) and a fresh
-        point. With ``starts`` None the search runs until its best loss has stopped
-        improving: at least ``MIN_STARTS`` random searches, and the second half of them
-        found nothing better (by more than ``IMPROVEMENT``) than the first half — it has
-        searched twice as long as it took to find its best — or at most ``max_starts`` in
-        all, or until it reaches the bound. ``starts`` fixes the number of local searches
-        instead. The best few optima are then polished by Nelder–Mead, which walks over the
-        kinks where W's support changes, where a gradient method stops."""
+        Otherwise the loss has many local optima (kinks where W's support changes), and the
+        search samples before it climbs: local searches (BFGS on ``V = softmax(θ)`` with the
+        implicit gradient) start from equal weights, Synth's regression-based weights and
+        that V; then, round after round, ``SAMPLES`` × k random V's (Dirichlet, dense and
+        sparse alike: good optima rest on a few predictors) are evaluated — one inner solve
+        each, ~50 times cheaper than a local search — and local searches start from the
+        ``CLIMBS`` best of them with different donor supports, and from the best point's
+        neighbourhood (half its V moved onto each predictor in turn) when the round found
+        better. With ``rounds`` None the search stops when a round after the first
+        ``MIN_ROUNDS`` found nothing better (by more than ``IMPROVEMENT``), or after
+        ``max_rounds`` (then ``converged`` is False), or when it reaches the bound;
+        ``rounds`` fixes the number of rounds instead (0: the fixed starts only). The best
+        optimum is then polished by Nelder–Mead, which walks over kinks where a gradient
+        method stops."""
         bound_w = self._outcome_only_weights()
         bound = self.loss(bound_w)
         if self.k == 1:
             v = np.ones(1)
             w = self.weights(v)
             loss = self.loss(w)
-            return v, Search(1, True, loss, bound, loss <= _reached(bound), (Solution(loss, v, w),))
+            one = Solution(loss, v, w)
+            return v, Search(0, 0, True, loss, bound, loss <= _reached(bound), (one,))
         closest = self._closest_to_bound(bound_w)
         if closest is not None:
             self.support = None
             w = self.weights(closest)
             loss = self.loss(w)
             if loss <= _reached(bound):
-                return closest, Search(0, True, loss, bound, True, (Solution(loss, closest, w),))
+                one = Solution(loss, closest, w)
+                return closest, Search(0, 0, True, loss, bound, True, (one,))
         reference = float(np.var(self.z1)) or float(np.mean(self.z1**2)) or 1.0
-        fixed = [np.full(self.k, 1.0 / self.k), self._regression_v()]
-        if closest is not None:
-            fixed.append(closest)
-        if CORNERS:
-            for i in range(self.k):
-                corner = np.full(self.k, 0.1 / (self.k - 1))
-                corner[i] = 0.9
-                fixed.append(corner)
-        rng = np.random.default_rng(seed)
         found: list[Solution] = []
-        best = np.inf
-        best_theta = np.zeros(self.k)
-        count = random = best_at = best_count = 0
-        limit = max_starts if starts is None else starts
-        converged = starts is not None
-        queue = list(fixed)
-        moved_at = -1  # the count at which the neighbourhood of the best was last queued
-        while count < limit:
-            if NEIGHBOURHOOD and not queue and best_count > moved_at:
-                # The neighbourhood of the best: half its V moved onto each predictor in
-                # turn. Good optima put most of V on a few predictors, so this reaches
-                # the optima next to the best one; repeated while it finds better.
-                moved_at = count
-                best_v = _softmax(best_theta)
-                for i in range(self.k):
-                    moved = 0.5 * best_v
-                    moved[i] += 0.5
-                    queue.append(moved)
-            if queue:
-                theta0 = np.log(np.maximum(queue.pop(0), 1e-8))
-            else:
-                random += 1
-                if random % HOP_EVERY:
-                    theta0 = best_theta + rng.normal(0.0, HOP, self.k)
-                else:
-                    theta0 = np.log(np.maximum(rng.dirichlet(np.ones(self.k)), 1e-8))
-            count += 1
+        best = Solution(np.inf, np.full(self.k, 1.0 / self.k), np.zeros(len(self.donors)))
+        climbs = 0
+
+        def climb(v0: FloatArray) -> Solution:
+            nonlocal best, climbs
+            climbs += 1
             self.support = None
             result = minimize(
                 self.objective,
-                theta0,
+                np.log(np.maximum(v0, 1e-8)),
                 args=(reference,),
                 jac=True,
                 # BFGS, not L-BFGS-B: θ is unconstrained, and scipy's L-BFGS-B costs
@@ -556,29 +529,42 @@ class _Problem:
             )
             v = _softmax(np.asarray(result.x))
             w = self.weights(v)
-            loss = self.loss(w)
-            _remember(found, Solution(loss, v, w))
-            if loss < best * (1 - IMPROVEMENT):
-                best_at = random
-            if loss < best * (1 - IMPROVEMENT):
-                best_count = count
-            if loss < best:
-                best, best_theta = loss, np.asarray(result.x)
-            if best <= _reached(bound):
+            solution = Solution(self.loss(w), v, w)
+            _remember(found, solution)
+            if solution.loss < best.loss:
+                best = solution
+            return solution
+
+        for v0 in (np.full(self.k, 1.0 / self.k), self._regression_v(), closest):
+            if v0 is not None:
+                climb(v0)
+        rng = np.random.default_rng(seed)
+        limit = max_rounds if rounds is None else rounds
+        converged = rounds is not None
+        done = 0
+        while done < limit and best.loss > _reached(bound):
+            done += 1
+            before = best.loss
+            for v0 in self._promising(rng, SAMPLES * self.k, CLIMBS):
+                climb(v0)
+            if best.loss < before * (1 - IMPROVEMENT):
+                centre = best.v
+                for i in range(self.k):
+                    moved = 0.5 * centre
+                    moved[i] += 0.5
+                    climb(moved)
+            if rounds is None and done >= MIN_ROUNDS and best.loss >= before * (1 - IMPROVEMENT):
                 converged = True
                 break
-            if starts is None and random >= MIN_STARTS and best_at <= random // 2:
-                converged = True
-                break
-        # The loss has kinks where W's support changes, where a gradient method can stop
-        # short; a derivative-free polish from the best optima walks over them.
-        for solution in sorted(found, key=lambda s: s.loss)[:POLISHED]:
-            if solution.loss <= _reached(bound):
-                break
+        if best.loss <= _reached(bound):
+            converged = True
+        elif np.isfinite(best.loss):
+            # The loss has kinks where W's support changes, where a gradient method can
+            # stop short; a derivative-free polish from the best optimum walks over them.
             self.support = None
             result = minimize(
                 self.loss_at,
-                np.log(np.maximum(solution.v, 1e-12)),
+                np.log(np.maximum(best.v, 1e-12)),
                 args=(reference,),
                 method="Nelder-Mead",
                 options={"maxfev": POLISH_EVALUATIONS, "xatol": 1e-4, "fatol": 1e-10},
@@ -590,7 +576,30 @@ class _Problem:
         top = found[0]
         near = tuple(s for s in found if s.loss <= top.loss * (1 + NEAR_OPTIMAL) + 1e-12)
         certified = top.loss <= _reached(bound)
-        return top.v, Search(count, converged, top.loss, bound, certified, near)
+        return top.v, Search(climbs, done, converged, top.loss, bound, certified, near)
+
+    def _promising(self, rng: np.random.Generator, samples: int, count: int) -> list[FloatArray]:
+        """``samples`` random V's (Dirichlet with concentration 1, 0.3 and 0.1 in turn:
+        dense and sparse), each evaluated by one inner solve; the ``count`` with the lowest
+        loss among those with different donor supports."""
+        concentration = (1.0, 0.3, 0.1)
+        scored: list[tuple[float, bytes, FloatArray]] = []
+        for i in range(samples):
+            v = rng.dirichlet(np.full(self.k, concentration[i % 3]))
+            v = np.maximum(v, 1e-12)
+            v /= v.sum()
+            w = self.weights(v)
+            scored.append((self.loss(w), (w > 1e-9).tobytes(), v))
+        scored.sort(key=lambda item: item[0])
+        chosen: list[FloatArray] = []
+        seen: set[bytes] = set()
+        for _loss, support, v in scored:
+            if support not in seen:
+                seen.add(support)
+                chosen.append(v)
+                if len(chosen) == count:
+                    break
+        return chosen
 
     def _outcome_only_weights(self) -> FloatArray:
         """W* = argmin ‖z₁ − Z₀W‖² on the simplex: no V can give a lower fit-period loss."""

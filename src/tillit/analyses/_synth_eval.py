@@ -106,7 +106,7 @@ class SynthSpec:
     predictors: tuple[Predictor, ...]
     fit: tuple[int, int] | None = None
     v: tuple[float, ...] | None = None
-    starts: int | None = None  # None: until the V search converges
+    rounds: int | None = None  # None: until the V search converges
     seed: int = 0
     #: The outcome's unit as the reader knows it ("kr/inv 65+", "%"), used in the words.
     unit: str = ""
@@ -262,7 +262,7 @@ def evaluate_synthetic_control(
     fit: tuple[int, int] | None = None,
     donors: Sequence[str] | None = None,
     v: Sequence[float] | None = None,
-    starts: int | None = None,
+    rounds: int | None = None,
     seed: int = 0,
     expected: Direction | None = None,
     min_pre: int = MIN_PRE_YEARS,
@@ -301,7 +301,7 @@ def evaluate_synthetic_control(
         )
     chosen = tuple(predictors) if predictors else outcome_lags(outcome, pre_years)
     spec = SynthSpec(
-        outcome, start, chosen, fit, None if v is None else tuple(v), starts, seed, unit
+        outcome, start, chosen, fit, None if v is None else tuple(v), rounds, seed, unit
     )
     # The donor pool and the years are known before any fit, so the treated fit, the
     # in-time placebo and every placebo in space run side by side; leave-one-out, which
@@ -434,7 +434,7 @@ def _fit(
         fit=spec.fit,
         donors=donors,
         v=spec.v,
-        starts=spec.starts,
+        rounds=spec.rounds,
         seed=spec.seed,
     )
 
