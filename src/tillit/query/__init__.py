@@ -120,6 +120,14 @@ from tillit.query._trial_data import (
     trial_evaluation_data,
     trial_evaluations_data,
 )
+from tillit.query._trial_evaluation import (
+    TrialEvaluation,
+    TrialEvaluations,
+    evaluate_trial,
+    evaluate_trial_kpis,
+    multiplicity_text,
+    trial_exclusions,
+)
 from tillit.query._trial_store import (
     NOT_EVALUATED,
     EvaluationKeys,
@@ -132,16 +140,10 @@ from tillit.query._trial_store import (
     trial_evaluations,
 )
 from tillit.query._trials import (
-    TrialEvaluation,
-    TrialEvaluations,
     evaluate_panel_csv,
-    evaluate_trial,
-    evaluate_trial_kpis,
     kpi_data_through,
-    multiplicity_text,
     parse_direction,
     register_trial,
-    trial_exclusions,
     trial_panel,
     update_trial,
 )

@@ -11,8 +11,8 @@ import numpy as np
 
 from tillit.analyses import SynthEvaluation
 from tillit.bank import TrialRecord
+from tillit.query._trial_evaluation import TrialEvaluation, TrialEvaluations
 from tillit.query._trial_store import NOT_EVALUATED, StoredLabel
-from tillit.query._trials import TrialEvaluation, TrialEvaluations
 from tillit.swedish import UNIT_SPACE, change_unit, difference
 
 __all__ = [

@@ -22,14 +22,14 @@ import orjson
 from tillit.analyses import METHOD_VERSION, parse_predictor
 from tillit.query._store_state import store_state
 from tillit.query._trial_codec import CodecError, decode, encode
-from tillit.query._trials import (
-    MapFunction,
+from tillit.query._trial_evaluation import (
     TrialEvaluation,
     TrialEvaluations,
     _kpi_column,
     evaluate_trial_kpis,
     trial_exclusions,
 )
+from tillit.query._trials import MapFunction
 from tillit.store import Store
 
 if TYPE_CHECKING:

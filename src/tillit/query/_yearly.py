@@ -25,8 +25,8 @@ from tillit.query._pages import (
     resolve_code,
 )
 from tillit.query._tables import ReportTable
+from tillit.query._trial_evaluation import TrialEvaluation
 from tillit.query._trial_store import stored_trial_evaluations
-from tillit.query._trials import TrialEvaluation
 from tillit.store import Store
 from tillit.swedish import kpi_unit
 
