@@ -5,11 +5,13 @@ a trial or refusing honestly, and a synthetic control on any CSV panel."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from tests.bank_fixtures import FAST_PASSWORDS, PASSWORD
+from tests.test_trial_store import same
 from tillit.analyses import MIN_PRE_YEARS
 from tillit.bank import Bank, UserRecord, open_bank
 from tillit.errors import ConflictError, InvalidInputError, NotFoundError
@@ -375,6 +377,9 @@ def test_a_two_kpi_trial_gets_two_verdicts_judged_together_and_kept(
     again = trial_evaluations(analysis_store, bank, trial_id, peers=10)
     assert again.stored and again.computed_at is not None
     assert trial_evaluations_data(again)["kpis"] == trial_evaluations_data(result)["kpis"]
+    # the whole dataclass tree, arrays and all, read back equal to what was computed
+    for kept_one, computed in zip(again.evaluations, result.evaluations, strict=True):
+        assert same(replace(kept_one, trial=computed.trial), computed)
     # other settings are another evaluation
     assert stored_trial_evaluations(analysis_store, bank, again.trial, peers=10, alpha=0.05) is None
     # the trials list reads the stored verdicts
