@@ -46,6 +46,8 @@ __all__ = [
     "prepare_fit",
 ]
 
+PERFECT = 1e-7
+"""Predictor residuals (in standard deviations) below this are an exact match."""
 SUM_ROW = 1e4
 """Weight of the row that holds ΣW = 1 in the NNLS form; the predictors are scaled to unit
 standard deviation, so this makes a violation 10⁸ times costlier than a unit of misfit."""
@@ -268,6 +270,8 @@ class _Problem:
     y1: FloatArray  # outcome at ``times``
     y0: FloatArray  # (len(times), J)
     support: npt.NDArray[np.intp] | None = None  # W's support at the last solve
+    _matched: FloatArray | None = None  # the best W matching the predictors exactly
+    _exact: bool = False  # the last W was that exact match (the loss is flat in V there)
     # the support and LU factors of the last exact KKT system
     _kkt: tuple[npt.NDArray[np.intp], FloatArray, npt.NDArray[np.int32]] | None = None
 
@@ -374,6 +378,35 @@ class _Problem:
         moves V a little at a time, so W's support rarely changes: the last support is tried
         first (one small KKT solve, accepted only when it satisfies every optimality
         condition), NNLS from scratch otherwise."""
+        w = self._inner(v)
+        self._exact = False
+        if np.abs(self.x1 - self.x0 @ w).max() > PERFECT:
+            return w
+        self._exact = True
+        # The predictors are matched exactly, by more than one W: the inner problem does not
+        # decide between them, and a solver's arbitrary pick would make the loss jump with
+        # V. Among the exact matches the one that fits the outcome best is taken (the
+        # optimistic solution of the bilevel problem); it does not depend on V.
+        if self._matched is None:
+            self._matched = self._best_exact_match(w)
+        return self._matched
+
+    def _best_exact_match(self, fallback: FloatArray) -> FloatArray:
+        """argmin ‖z₁ − Z₀W‖² over W ≥ 0, ΣW = 1, X₀W = x₁ (``fallback`` if the solver's
+        answer does not match the predictors)."""
+        scale = max(1.0, float(np.abs(self.z0).max(initial=0.0)))
+        a = np.vstack([self.z0 / scale, SUM_ROW * self.x0, np.full(len(self.donors), SUM_ROW)])
+        b = np.concatenate([self.z1 / scale, SUM_ROW * self.x1, [SUM_ROW]])
+        w, _ = nnls(a, b, maxiter=50 * len(self.donors))
+        total = w.sum()
+        if total <= 0:
+            return fallback
+        w = w / total
+        if np.abs(self.x1 - self.x0 @ w).max() > 1e3 * PERFECT:
+            return fallback
+        return w if self.loss(w) < self.loss(fallback) else fallback
+
+    def _inner(self, v: FloatArray) -> FloatArray:
         if self.support is not None:
             w = self._on_support(v, self.support)
             if w is not None:
@@ -439,8 +472,16 @@ class _Problem:
         residual and ``a`` the adjoint of the outcome error."""
         e = np.exp(theta - theta.max())
         v = e / e.sum()
+        loss, grad_v = self.loss_and_gradient(v)
+        grad_theta = v * (grad_v - v @ grad_v)
+        return loss / reference, grad_theta / reference
+
+    def loss_and_gradient(self, v: FloatArray) -> tuple[float, FloatArray]:
+        """The fit-period outcome MSPE at ``v`` and its gradient in ``v``."""
         self._kkt = None
         w = self.weights(v)
+        if self._exact:
+            return self.loss(w), np.zeros(self.k)
         if self._kkt is not None:
             support, lu, pivots = self._kkt
         else:  # NNLS's answer was not exact on its support: factorise the system anew
@@ -463,9 +504,8 @@ class _Problem:
         # the KKT matrix is symmetric, so its LU factors solve the adjoint system too
         solved, info = _getrs(lu, pivots, rhs)
         adjoint = solved[:n] if info == 0 and np.isfinite(solved).all() else np.zeros(n)
-        grad_v = (self.x1 - xs @ w[support]) * (xs @ adjoint)
-        grad_theta = v * (grad_v - v @ grad_v)
-        return loss / reference, grad_theta / reference
+        grad_v: FloatArray = (self.x1 - xs @ w[support]) * (xs @ adjoint)
+        return loss, grad_v
 
     def optimise_v(
         self, rounds: int | None, seed: int, max_rounds: int
@@ -584,9 +624,10 @@ class _Problem:
         loss among those with different donor supports."""
         concentration = (1.0, 0.3, 0.1)
         scored: list[tuple[float, bytes, FloatArray]] = []
-        for i in range(samples):
-            v = rng.dirichlet(np.full(self.k, concentration[i % 3]))
-            v = np.maximum(v, 1e-12)
+        # the vertices first: V on one predictor alone is often where the best fit lies
+        drawn = [rng.dirichlet(np.full(self.k, concentration[i % 3])) for i in range(samples)]
+        for v in [*np.eye(self.k), *drawn]:
+            v = np.maximum(v, 1e-8)  # where a local search would start from
             v /= v.sum()
             w = self.weights(v)
             scored.append((self.loss(w), (w > 1e-9).tobytes(), v))
