@@ -12,7 +12,7 @@ import pytest
 
 from tests.bank_fixtures import FAST_PASSWORDS, PASSWORD
 from tests.test_trial_store import same
-from tillit.analyses import MIN_PRE_YEARS
+from tillit.analyses import METHOD_VERSION, MIN_PRE_YEARS
 from tillit.bank import Bank, UserRecord, open_bank
 from tillit.errors import ConflictError, InvalidInputError, NotFoundError
 from tillit.query import (
@@ -415,7 +415,7 @@ def test_a_stored_evaluation_that_cannot_be_read_is_computed_again(
     trial = bank.trial(None, trial_id)
     keys = evaluation_keys(analysis_store, bank, trial, peers=10)
     old = NewEvaluation(KPI, keys.keys[KPI], None, "kan inte utvärderas", '{"format": 0}')
-    bank.store_evaluations(trial_id, trial.version, keys.store_state, "2", [old])
+    bank.store_evaluations(trial_id, trial.version, keys.store_state, METHOD_VERSION, [old])
     assert stored_trial_evaluations(analysis_store, bank, trial, peers=10, keys=keys) is None
     result = trial_evaluations(analysis_store, bank, trial_id, peers=10)
     assert not result.stored and result.evaluations[0].refusal

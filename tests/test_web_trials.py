@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.bank_fixtures import FAST_PASSWORDS, PASSWORD
+from tillit.analyses import METHOD_VERSION
 from tillit.bank import Bank, open_bank, upgrade
 from tillit.config import Settings
 from tillit.query import Atlas, register_trial
@@ -344,3 +345,33 @@ def test_an_edited_trial_is_evaluated_anew_and_listed_as_not_evaluated(site: Sit
     listed = site.client.get("/forsok.json").json()["items"]
     item = next(t for t in listed if t["id"] == site.two)
     assert "inte utvärderat än" not in {k["verdict_label"] for k in item["kpis"]}
+
+
+def test_a_stored_evaluation_of_an_older_format_is_computed_again_not_an_error(
+    site: Site,
+) -> None:
+    from tillit.bank import NewEvaluation
+    from tillit.query import evaluation_keys, trial_evaluations
+
+    trial = site.bank.trial(None, site.evaluated)
+    trial_evaluations(site.store, site.bank, site.evaluated, peers=PEERS)
+    keys = evaluation_keys(site.store, site.bank, trial, peers=PEERS)
+    old = [
+        NewEvaluation(kpi, key, "no_clear_effect", "ingen säker effekt", '{"format": 1}')
+        for kpi, key in keys.keys.items()
+    ]
+    site.bank.store_evaluations(trial.id, trial.version, keys.store_state, METHOD_VERSION, old)
+    kept = site.app.state.trial_evaluator
+    site.app.state.trial_evaluator = TrialEvaluator(peers=PEERS, wait=0)
+    try:
+        page = site.client.get(f"/forsok/{site.evaluated}")
+        assert page.status_code == 202  # computed again, in the background
+        deadline = time.monotonic() + 120
+        while True:
+            twin = site.client.get(f"/forsok/{site.evaluated}.json")
+            if twin.status_code == 200 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert twin.status_code == 200 and twin.json()["evaluation"]["evaluation"] is not None
+    finally:
+        site.app.state.trial_evaluator = kept
