@@ -77,7 +77,7 @@ def _twenty_donors(alpha: float, effect: float = 8.0) -> object:
         start=START,
         predictors=predictors,
         v=[1.0] * len(predictors),
-        starts=2,
+        rounds=1,
         expected="increase",
         alpha=alpha,
     )
@@ -126,7 +126,7 @@ def test_too_few_donors_follows_from_one_over_j_plus_one_for_any_panel(
         start=START,
         predictors=predictors,
         v=[1.0] * len(predictors),
-        starts=2,
+        rounds=1,
         alpha=alpha,
     )
     assert (result.verdict.kind == "too_few_donors") == refused

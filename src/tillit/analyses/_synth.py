@@ -58,8 +58,14 @@ BFGS_GTOL = 1e-4
 """Its gradient tolerance, on the loss divided by the outcome's variance."""
 SAMPLES = 40
 """Random V's evaluated per predictor in each round of the search."""
-CLIMBS = 6
+CLIMBS = 3
 """Local searches per round, from the best samples with different donor supports."""
+CORNERS = False
+"""Also start from each predictor in turn carrying 90 % of V (off: no gain for its cost)."""
+HOPS = 3
+"""Basin-hopping jumps from the best point per round (good optima lie near each other)."""
+HOP = 2.0
+"""The jump's standard deviation in θ = log V (a factor of e² per weight)."""
 MIN_ROUNDS = 2
 """The V search never stops before this many rounds…"""
 MAX_ROUNDS = 8
@@ -575,9 +581,16 @@ class _Problem:
                 best = solution
             return solution
 
-        for v0 in (np.full(self.k, 1.0 / self.k), self._regression_v(), closest):
-            if v0 is not None:
-                climb(v0)
+        fixed = [np.full(self.k, 1.0 / self.k), self._regression_v()]
+        if closest is not None:
+            fixed.append(closest)
+        if CORNERS:
+            for i in range(self.k):  # each predictor in turn carrying most of the weight
+                corner = np.full(self.k, 0.1 / (self.k - 1))
+                corner[i] = 0.9
+                fixed.append(corner)
+        for v0 in fixed:
+            climb(v0)
         rng = np.random.default_rng(seed)
         limit = max_rounds if rounds is None else rounds
         converged = rounds is not None
@@ -587,6 +600,9 @@ class _Problem:
             before = best.loss
             for v0 in self._promising(rng, SAMPLES * self.k, CLIMBS):
                 climb(v0)
+            for _ in range(HOPS):
+                # basin hopping: a jump from the best point (good optima lie near each other)
+                climb(_softmax(np.log(np.maximum(best.v, 1e-8)) + rng.normal(0.0, HOP, self.k)))
             if best.loss < before * (1 - IMPROVEMENT):
                 centre = best.v
                 for i in range(self.k):

@@ -575,7 +575,8 @@ def _quality(
 def _signed(value: float, unit: str) -> str:
     """ "+1 378 kr/inv 65+", "−2,5 %": a gap with its sign and the outcome's unit."""
     text = swedish.number(value, _decimals(value), sign=True)
-    return f"{text} {unit}".strip() if unit else text
+    unit = swedish.change_unit(unit)  # a gap in a percentage is in percentage points
+    return f"{text} {unit}" if unit else text
 
 
 def _decimals(value: float) -> int:

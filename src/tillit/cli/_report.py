@@ -81,14 +81,19 @@ def _open_bank(settings: Settings) -> Bank | None:
 
 
 def _evaluator(store: Store, bank: Bank | None) -> Evaluate | None:
-    """Each trial's KPIs evaluated as on the trial's page (seconds to a minute each)."""
-    from tillit.query import evaluate_trial
+    """Each trial's KPIs evaluated as on the trial's page, all of a trial's at once (seconds
+    to a minute) and stored in the bank, so that the page and the next report reuse them."""
+    from tillit.query import trial_evaluations
 
     if bank is None:
         return None
+    done: dict[int, dict[str, TrialEvaluation]] = {}
 
     def evaluate(trial: TrialRecord, kpi: str) -> TrialEvaluation:
-        return evaluate_trial(store, bank, trial.id, kpi)
+        if trial.id not in done:
+            result = trial_evaluations(store, bank, trial.id)
+            done[trial.id] = {e.kpi: e for e in result.evaluations}
+        return done[trial.id][kpi]
 
     return evaluate
 
