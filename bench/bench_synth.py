@@ -29,7 +29,7 @@ West Germany our pre-period loss against the published weights' on the same spec
     python bench/bench_synth.py [--municipality 1384] [--kpi N15419] [--start 2018]
                                 [--pre 15] [--peers 50] [--runs 3] [--quick]
                                 [--pysyncon-placebos 6] [--pysyncon-parallel]
-                                [--seed-placebos 10]
+                                [--seed-placebos 10] [--seed-evaluations 2]
 """
 
 from __future__ import annotations
@@ -194,6 +194,12 @@ def main() -> None:
         default=10,
         help="placebo units whose fit is repeated with 3 seeds (0: none)",
     )
+    parser.add_argument(
+        "--seed-evaluations",
+        type=int,
+        default=2,
+        help="whole evaluations repeated with seeds 1, 2, … (the verdict and p compared)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.peers, args.runs, args.pysyncon_placebos = 12, 1, 3
@@ -272,6 +278,15 @@ def main() -> None:
         )
     with multiprocessing.get_context("fork").Pool(2) as pool:
         pool.map(abs, range(4))  # the workers are up before timing
+        verdicts = [
+            evaluate_synthetic_control(panel, **options, seed=seed, map_function=pool.map)
+            for seed in SEEDS[1 : 1 + args.seed_evaluations]
+        ]
+        if verdicts:
+            line(
+                f"  the whole evaluation under seeds 0–{len(verdicts)}: verdict, p",
+                "; ".join(f"{e.verdict.kind} {e.p_value:.3f}" for e in (evaluation, *verdicts)),
+            )
         pooled, pooled_runs, pooled_eval = timed(
             args.runs,
             lambda: evaluate_synthetic_control(panel, **options, map_function=pool.map),
