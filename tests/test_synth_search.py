@@ -100,6 +100,21 @@ def test_one_free_weight_reaches_the_grid_minimum(panel_seed: int) -> None:
     assert fit.pre_rmspe**2 >= fit.search.bound * (1 - 1e-6) - 1e-12
 
 
+@pytest.mark.parametrize("panel_seed", [7, 11, 18])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_fit_reports_the_weights_the_search_found(panel_seed: int, seed: int) -> None:
+    """The reported fit is the search's best solution itself, not a new inner solve that
+    could land elsewhere where the inner problem is nearly degenerate."""
+    panel, treated, _ = factor_panel(panel_seed, donors=15, treated_noise=1.0)
+    predictors = [*outcome_lags("y", PRE_YEARS), Predictor("x", PRE_YEARS)]
+    fit = fit_synthetic_control(
+        panel, outcome="y", treated=treated, start=START, predictors=predictors, seed=seed
+    )
+    assert fit.search is not None
+    assert fit.pre_rmspe**2 == pytest.approx(fit.search.loss, rel=1e-9)
+    np.testing.assert_array_equal(fit.weights, fit.search.near_optimal[0].weights)
+
+
 def test_the_search_reports_its_rounds_and_near_optimal_solutions() -> None:
     panel, treated, _ = factor_panel(5, donors=15, treated_noise=1.0)
     predictors = [*outcome_lags("y", PRE_YEARS), Predictor("x", PRE_YEARS)]
@@ -229,8 +244,14 @@ def test_holm_over_two_kpis_raises_the_bar_and_says_so() -> None:
             ),
         ]
     )
+    # with 19 donors and 2 KPIs the smallest adjusted p is 2/20 = 0.1 > 0.05: said as such
     assert stricter[0].p_value == pytest.approx(0.05)
-    assert stricter[0].verdict.kind == "no_clear_effect"
+    assert stricter[0].verdict.kind == "too_few_donors"
+    assert "2 nyckeltal som prövas tillsammans" in stricter[0].verdict.explanation
+    assert "2/20" in stricter[0].verdict.explanation
+    # a clear verdict names only the checks that were run: with V fixed, no alternatives
+    assert "nästan lika bra" not in both[0].verdict.explanation
+    assert "placebotestet i tiden" in both[0].verdict.explanation
     alone = adjust_for_multiplicity([first])
     assert alone[0].family == 1 and alone[0].adjusted_p_value is None
     assert alone[0].verdict == first.verdict

@@ -105,6 +105,8 @@ class Search:
     bound: float
     certified: bool
     near_optimal: tuple[Solution, ...]
+    #: The number of rounds was fixed by the caller (``rounds=``): no convergence rule.
+    requested: bool = False
 
 
 @dataclass(frozen=True)
@@ -234,7 +236,10 @@ def fit_synthetic_control(
         if (rounds is not None and rounds < 0) or max_rounds < 1:
             raise InvalidInputError("Antalet sökomgångar kan inte vara negativt.")
         chosen, search = problem.optimise_v(rounds, seed, max_rounds)
-        return replace(problem.result(chosen), search=search)
+        # the weights the search found, not a new inner solve (which, where the inner
+        # problem is nearly degenerate, could land elsewhere)
+        best = search.near_optimal[0]
+        return replace(problem.result(chosen, best.weights), search=search)
     return problem.result(chosen)
 
 
@@ -592,13 +597,14 @@ class _Problem:
         for v0 in fixed:
             climb(v0)
         rng = np.random.default_rng(seed)
+        sampled: list[Solution] = []  # samples that may be near-optimal, kept for the end
         limit = max_rounds if rounds is None else rounds
-        converged = rounds is not None
+        converged = False
         done = 0
         while done < limit and best.loss > _reached(bound):
             done += 1
             before = best.loss
-            for v0 in self._promising(rng, SAMPLES * self.k, CLIMBS):
+            for v0 in self._promising(rng, SAMPLES * self.k, CLIMBS, sampled):
                 climb(v0)
             for _ in range(HOPS):
                 # basin hopping: a jump from the best point (good optima lie near each other)
@@ -628,16 +634,25 @@ class _Problem:
             v = _softmax(np.asarray(result.x))
             w = self.weights(v)
             _remember(found, Solution(self.loss(w), v, w))
+        for solution in sampled:
+            if solution.loss <= best.loss * (1 + NEAR_OPTIMAL):
+                _remember(found, solution)
         found.sort(key=lambda s: s.loss)
         top = found[0]
         near = tuple(s for s in found if s.loss <= top.loss * (1 + NEAR_OPTIMAL) + 1e-12)
         certified = top.loss <= _reached(bound)
-        return top.v, Search(climbs, done, converged, top.loss, bound, certified, near)
+        search = Search(
+            climbs, done, converged, top.loss, bound, certified, near, rounds is not None
+        )
+        return top.v, search
 
-    def _promising(self, rng: np.random.Generator, samples: int, count: int) -> list[FloatArray]:
+    def _promising(
+        self, rng: np.random.Generator, samples: int, count: int, kept: list[Solution]
+    ) -> list[FloatArray]:
         """``samples`` random V's (Dirichlet with concentration 1, 0.3 and 0.1 in turn:
-        dense and sparse), each evaluated by one inner solve; the ``count`` with the lowest
-        loss among those with different donor supports."""
+        dense and sparse) and the k vertices, each evaluated by one inner solve; the
+        ``count`` with the lowest loss among those with different donor supports. The best
+        few are added to ``kept`` (near-optimal candidates)."""
         concentration = (1.0, 0.3, 0.1)
         scored: list[tuple[float, bytes, FloatArray]] = []
         # the vertices first: V on one predictor alone is often where the best fit lies
@@ -648,6 +663,10 @@ class _Problem:
             w = self.weights(v)
             scored.append((self.loss(w), (w > 1e-9).tobytes(), v))
         scored.sort(key=lambda item: item[0])
+        for _loss, _support, v in scored[: 2 * count]:
+            self.support = None
+            w = self.weights(v)
+            kept.append(Solution(self.loss(w), v, w))
         chosen: list[FloatArray] = []
         seen: set[bytes] = set()
         for _loss, support, v in scored:
@@ -724,8 +743,9 @@ class _Problem:
         total = v.sum()
         return v / total if total > 0 and np.isfinite(total) else np.full(self.k, 1.0 / self.k)
 
-    def result(self, v: FloatArray) -> SynthFit:
-        w = self.weights(v)
+    def result(self, v: FloatArray, w: FloatArray | None = None) -> SynthFit:
+        if w is None:
+            w = self.weights(v)
         synthetic = self.y0 @ w
         gaps = self.y1 - synthetic
         fit_mask = np.isin(self.times, self.fit_times)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import builtins
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -52,11 +52,12 @@ __all__ = [
     "evaluate_synthetic_control",
 ]
 
-METHOD_VERSION = "2"
+METHOD_VERSION = "3"
 """Raised whenever a change could alter an evaluation's numbers or verdict: a stored
 evaluation made by another version is computed again."""
 MIN_PRE_YEARS = 5
 """Fewer years before the start than this and there is nothing to judge a fit by."""
+_OPERATIONS = {"mean": "medel", "median": "median", "last": "senast"}
 BALANCE_SD = 0.25
 """A predictor whose synthetic value is more than this many standard deviations from the
 treated unit's is poorly matched (the usual threshold for a standardised difference in
@@ -110,6 +111,24 @@ class SynthSpec:
     seed: int = 0
     #: The outcome's unit as the reader knows it ("kr/inv 65+", "%"), used in the words.
     unit: str = ""
+    #: Column → the name a reader knows it by, for the checks' words: "Andel 0–19 år
+    #: (2017)" for a structural variable, or with "{år}" where the predictor's years go
+    #: ("Kostnad hemtjänst ({år})"). A column without a name is told as its label.
+    names: tuple[tuple[str, str], ...] = ()
+
+    def predictor_name(self, predictor: Predictor) -> str:
+        """``predictor`` as the reader knows it: "Kostnad hemtjänst (medel 2003–2007)"."""
+        template = dict(self.names).get(predictor.column)
+        if template is None:
+            return predictor.label
+        times = sorted(predictor.times)
+        if len(times) == 1:
+            span = str(times[0])
+        else:
+            run = times == list(range(times[0], times[-1] + 1))
+            years = f"{times[0]}–{times[-1]}" if run else ", ".join(str(t) for t in times)
+            span = f"{_OPERATIONS.get(predictor.op, predictor.op)} {years}"
+        return template.replace("{år}", span)
 
 
 @dataclass(frozen=True)
@@ -198,8 +217,8 @@ class WeightRange:
 class Alternatives:
     """What the near-optimal synthetic controls say: how many distinct ones were found,
     each donor's weight range, the range of the average effect and of the placebo p-value
-    among them (the placebos' own fits unchanged), and whether the verdict's claim (the
-    effect's sign and p ≤ α or not) is the same for all of them."""
+    among them (the placebos' own fits unchanged); whether the verdict's claim holds across
+    them is the ``alternatives`` check."""
 
     count: int
     ranges: tuple[WeightRange, ...]
@@ -207,7 +226,6 @@ class Alternatives:
     effect_high: float
     p_low: float
     p_high: float
-    verdict_holds: bool
 
 
 @dataclass(frozen=True)
@@ -271,6 +289,7 @@ def evaluate_synthetic_control(
     leave_out: int = 5,
     map_function: MapFunction | None = None,
     unit: str = "",
+    names: Mapping[str, str] | None = None,
 ) -> SynthEvaluation:
     """Fit, run every placebo and robustness check, and judge. ``expected`` is the direction
     the treatment was meant to move the outcome (then the verdict speaks of improvement or
@@ -301,20 +320,33 @@ def evaluate_synthetic_control(
         )
     chosen = tuple(predictors) if predictors else outcome_lags(outcome, pre_years)
     spec = SynthSpec(
-        outcome, start, chosen, fit, None if v is None else tuple(v), rounds, seed, unit
+        outcome,
+        start,
+        chosen,
+        fit,
+        None if v is None else tuple(v),
+        rounds,
+        seed,
+        unit,
+        tuple(sorted((names or {}).items())),
     )
     # The donor pool and the years are known before any fit, so the treated fit, the
     # in-time placebo and every placebo in space run side by side; leave-one-out, which
     # needs the treated fit's largest donors, follows.
-    pool, fit_times, times = prepare_fit(
-        panel,
-        outcome=outcome,
-        treated=treated,
-        start=start,
-        predictors=chosen,
-        fit=fit,
-        donors=donors,
-    )
+    try:
+        pool, fit_times, times = prepare_fit(
+            panel,
+            outcome=outcome,
+            treated=treated,
+            start=start,
+            predictors=chosen,
+            fit=fit,
+            donors=donors,
+        )
+    except InvalidInputError as error:
+        # too few donors with complete values, the treated unit without a predictor value:
+        # this outcome cannot be evaluated on these data (a trial's other KPIs still can)
+        raise NotEvaluableError(error.message, hint=error.hint) from None
     n_post = sum(1 for t in times if t >= start)
     run = map_function or builtins.map
     jobs: list[_Job] = [
@@ -418,7 +450,6 @@ def _alternatives(
         effect_high=max(effects),
         p_low=min(p_values),
         p_high=max(p_values),
-        verdict_holds=True,  # judged with the p-value adjustment in ``design_checks``
     )
 
 
@@ -593,53 +624,72 @@ def _p_for_claim(e: SynthEvaluation, p: float) -> float:
 def design_checks(e: SynthEvaluation) -> tuple[Check, ...]:
     """Every check of the design, passed or not, in plain Swedish. Those marked ``doubt``
     keep a significant effect at "osäker": the fit before the start worse than for three in
-    four placebos, an in-time placebo gap at least half the effect, a top donor whose
-    removal flips the effect's sign, difference-in-differences pointing the other way, and
-    near-optimal synthetic controls that disagree. The rest are told: V resting on one
-    predictor, predictors matched poorly, a V search that did not converge."""
+    four placebos, an in-time placebo gap as large as half the effect and beyond the
+    placebos' usual gap (or no in-time placebo at all), a top donor whose removal flips the
+    effect's sign, difference-in-differences pointing the other way, and near-optimal
+    synthetic controls that disagree. The rest are told: V resting on one predictor,
+    predictors matched poorly, a V search that did not converge."""
     fit = e.fit
     unit = e.spec.unit
     checks: list[Check] = []
     effect = e.average_effect
-    # the pre-period fit against what the same method achieves for the placebos
     q = e.quality
+    # the pre-period fit against what the same method achieves for the placebos
     if len(e.placebos) >= 4 and np.isfinite(q.placebo_upper_quartile_pre_rmspe):
+        own = f"{_amount(fit.pre_rmspe, unit)}"
+        median = _amount(q.placebo_median_pre_rmspe, unit)
         worse = fit.pre_rmspe > q.placebo_upper_quartile_pre_rmspe
         if worse:
             text = (
-                f"Före starten följde den syntetiska kontrollen {fit.treated} sämre (RMSPE "
-                f"{_number(fit.pre_rmspe)}) än den följde tre av fyra jämförbara i placebotestet "
-                f"(median {_number(q.placebo_median_pre_rmspe)}, övre kvartil "
-                f"{_number(q.placebo_upper_quartile_pre_rmspe)}); en skillnad efter starten kan "
-                "då vara en fortsättning på den sämre anpassningen"
+                f"Före starten följde den syntetiska kontrollen {fit.treated} sämre än den "
+                f"följde tre av fyra jämförbara i placebotestet: en genomsnittlig avvikelse "
+                f"(RMSPE) på {own} mot {median} för en typisk jämförbar; en skillnad efter "
+                "starten kan då vara en fortsättning på den sämre anpassningen"
+            )
+        elif fit.pre_rmspe > q.placebo_median_pre_rmspe:
+            text = (
+                f"Före starten följde den syntetiska kontrollen {fit.treated} något sämre än "
+                f"en typisk jämförbar (genomsnittlig avvikelse, RMSPE, {own} mot {median}), "
+                "men inte sämre än var fjärde"
             )
         else:
             text = (
-                f"Före starten följde den syntetiska kontrollen {fit.treated} lika väl som de "
-                f"flesta jämförbara (RMSPE {_number(fit.pre_rmspe)} mot median "
-                f"{_number(q.placebo_median_pre_rmspe)})"
+                f"Före starten följde den syntetiska kontrollen {fit.treated} minst lika väl "
+                f"som en typisk jämförbar (genomsnittlig avvikelse, RMSPE, {own} mot {median})"
             )
         checks.append(Check("pre_fit", not worse, text, doubt=worse))
-    # the in-time placebo
+    # the in-time placebo: a gap before the real start, large against the effect and
+    # beyond what the placebos' own gaps after the start usually are
     it = e.in_time
     if it.reason is not None:
         checks.append(
-            Check("in_time", False, f"Placebotestet i tiden kunde inte göras: {it.reason}")
+            Check(
+                "in_time",
+                False,
+                f"Placebotestet i tiden kunde inte göras, så metoden är inte prövad före "
+                f"starten: {it.reason}",
+                doubt=True,
+            )
         )
     else:
-        large = abs(it.average_gap) >= 0.5 * abs(effect)
+        noise = _typical_placebo_gap(e)
+        large = abs(it.average_gap) >= 0.5 * abs(effect) and abs(it.average_gap) > noise
+        size = _relative(it.average_gap, effect)
         if large:
             text = (
                 f"Redan med en låtsad start {it.start}, före det verkliga försöket, låg "
                 f"{fit.treated} i genomsnitt {_signed(it.average_gap, unit)} jämfört med sin "
-                f"syntetiska kontroll, lika mycket som minst halva den skattade effekten "
-                f"({_signed(effect, unit)}): metoden ser skillnader även där inget försök fanns"
+                f"syntetiska kontroll{size}: metoden ser skillnader även där inget försök fanns"
             )
         else:
             text = (
-                f"Med en låtsad start {it.start} blev skillnaden bara "
-                f"{_signed(it.average_gap, unit)}, mindre än halva den skattade effekten "
-                f"({_signed(effect, unit)})"
+                f"Med en låtsad start {it.start}, före det verkliga försöket, blev skillnaden "
+                f"i genomsnitt {_signed(it.average_gap, unit)}{size}"
+                + (
+                    ", inte mer än jämförbaras vanliga avvikelse efter starten"
+                    if abs(it.average_gap) <= noise and np.isfinite(noise)
+                    else ""
+                )
             )
         checks.append(Check("in_time", not large, text, doubt=large))
     # leave-one-out
@@ -647,9 +697,16 @@ def design_checks(e: SynthEvaluation) -> tuple[Check, ...]:
         flipped = [
             x.left_out for x in e.leave_one_out if np.sign(x.average_effect) != np.sign(effect)
         ]
-        names = ", ".join(x.left_out for x in e.leave_one_out)
+        names = _join([x.left_out for x in e.leave_one_out])
         if flipped:
-            text = "Effekten byter tecken när " + ", ".join(flipped) + " tas bort ur jämförelsen"
+            one = len(flipped) == 1
+            text = (
+                f"Effekten byter tecken när {flipped[0]} tas bort ur jämförelsen"
+                if one
+                else "Effekten byter tecken när någon av "
+                + _join(flipped)
+                + " tas bort ur jämförelsen (en i taget)"
+            )
         else:
             text = (
                 "Effekten behåller sitt tecken när de största jämförbara tas bort en i taget "
@@ -662,15 +719,9 @@ def design_checks(e: SynthEvaluation) -> tuple[Check, ...]:
         Check(
             "did",
             not opposite,
-            (
-                "Skillnad-i-skillnader mot samma jämförbara, med lika vikter, pekar åt andra "
-                f"hållet ({_signed(e.did.estimate, unit)})"
-            )
-            if opposite
-            else (
-                "Skillnad-i-skillnader mot samma jämförbara, med lika vikter, pekar åt samma "
-                f"håll ({_signed(e.did.estimate, unit)})"
-            ),
+            "Skillnad-i-skillnader mot samma jämförbara, med lika vikter, pekar åt "
+            + ("andra" if opposite else "samma")
+            + f" hållet ({_signed(e.did.estimate, unit)})",
             doubt=opposite,
         )
     )
@@ -678,7 +729,7 @@ def design_checks(e: SynthEvaluation) -> tuple[Check, ...]:
     alt = e.alternatives
     if alt is not None:
         claim = _p_for_claim(e, e.p_value) <= e.alpha
-        holds = (
+        holds = bool(
             np.sign(alt.effect_low) == np.sign(alt.effect_high) == np.sign(effect)
             and (_p_for_claim(e, alt.p_low) <= e.alpha) == claim
             and (_p_for_claim(e, alt.p_high) <= e.alpha) == claim
@@ -686,7 +737,7 @@ def design_checks(e: SynthEvaluation) -> tuple[Check, ...]:
         if alt.count == 1:
             text = (
                 "Ingen annan lika bra syntetisk kontroll hittades (inom 1 % av den bästa "
-                "anpassningen före starten): vikterna är entydiga"
+                "anpassningen före starten)"
             )
         else:
             spread = "; ".join(
@@ -694,46 +745,54 @@ def design_checks(e: SynthEvaluation) -> tuple[Check, ...]:
             )
             same = "ger samma svar" if holds else "ger olika svar"
             text = (
-                f"{alt.count} nästan lika bra syntetiska kontroller (högst 1 % sämre anpassning "
-                f"före starten) {same}: effekten {_signed(alt.effect_low, unit)} till "
-                f"{_signed(alt.effect_high, unit)}, p = {_number(alt.p_low, 3)}–"
-                f"{_number(alt.p_high, 3)}; vikterna {spread}"
+                f"De {alt.count} nästan lika bra syntetiska kontrollerna (den valda inräknad; "
+                f"högst 1 % sämre anpassning före starten) {same}: effekten "
+                f"{_signed(alt.effect_low, unit)} till {_signed(alt.effect_high, unit)}, p = "
+                f"{_number(alt.p_low, 3)}–{_number(alt.p_high, 3)}; vikterna {spread}"
             )
-        checks.append(Check("alternatives", bool(holds), text, doubt=not holds))
-    # what V rests on, and how well the predictors are matched
-    if e.spec.v is None and len(fit.balance) > 1:
+        checks.append(Check("alternatives", holds, text, doubt=not holds))
+    # what V rests on (meaningless when the predictors are matched exactly: then any V
+    # gives the same comparison), and how well the predictors are matched
+    exact = bool(fit.balance) and all(b.mismatch < 1e-6 for b in fit.balance)
+    if e.spec.v is None and len(fit.balance) > 1 and not exact:
         top = max(fit.balance, key=lambda b: b.importance)
         one = top.importance >= 0.9
+        name = e.spec.predictor_name(top.predictor)
         checks.append(
             Check(
                 "v_concentration",
                 not one,
                 (
-                    f"Prediktorvikterna vilar nästan helt på en prediktor ({top.predictor.label}, "
-                    f"{_percent(top.importance)}): jämförelsen väljs i praktiken bara efter den, "
-                    "och de övriga prediktorerna styr inte vilka som ingår"
+                    f"Prediktorvikterna vilar nästan helt på en prediktor ({name}, "
+                    f"{_percent(top.importance)}): jämförelsen väljs i praktiken bara efter "
+                    "den, och de övriga prediktorerna styr inte vilka som ingår"
                 )
                 if one
                 else (
                     "Prediktorvikterna fördelas på flera prediktorer (störst "
-                    f"{top.predictor.label}, {_percent(top.importance)})"
+                    f"{name}, {_percent(top.importance)})"
                 ),
             )
         )
     if fit.balance:
         poor = [b for b in fit.balance if b.mismatch > BALANCE_SD]
         if poor:
-            listed = ", ".join(
-                f"{b.predictor.label} ({_number(b.treated)} mot {_number(b.synthetic)})"
+            listed = "; ".join(
+                f"{e.spec.predictor_name(b.predictor)}: {_number(b.treated)} mot "
+                f"{_number(b.synthetic)}"
                 for b in poor[:6]
             )
             more = f" och {len(poor) - 6} till" if len(poor) > 6 else ""
             text = (
-                f"{fit.treated} matchas dåligt på {len(poor)} av {len(fit.balance)} prediktorer "
-                f"(mer än en fjärdedels standardavvikelse ifrån): {listed}{more}"
+                f"{fit.treated} liknar sin syntetiska kontroll dåligt i {len(poor)} av "
+                f"{len(fit.balance)} prediktorer (mer än en fjärdedels standardavvikelse "
+                f"ifrån): {listed}{more}"
             )
         else:
-            text = "Alla prediktorer matchas inom en fjärdedels standardavvikelse"
+            text = (
+                f"{fit.treated} liknar sin syntetiska kontroll i alla prediktorer (inom en "
+                "fjärdedels standardavvikelse)"
+            )
         checks.append(Check("balance", not poor, text))
     search = fit.search
     if search is not None:
@@ -742,18 +801,62 @@ def design_checks(e: SynthEvaluation) -> tuple[Check, ...]:
                 "Anpassningen före starten är den bästa möjliga: ingen viktning av "
                 "prediktorerna kan ge ett lägre fel"
             )
+            passed = True
+        elif search.requested:
+            text = (
+                f"Sökningen efter den bästa jämförelsen gjorde det begärda antalet omgångar "
+                f"({search.rounds}, {search.starts} lokala sökningar)"
+            )
+            passed = True
         elif search.converged:
             text = (
-                f"Sökningen efter prediktorvikter slutade hitta bättre efter {search.starts} "
-                "lokala sökningar"
+                "Sökningen efter den bästa jämförelsen avslutades när den inte längre blev "
+                f"bättre ({search.starts} lokala sökningar i {search.rounds} omgångar)"
             )
+            passed = True
         else:
             text = (
-                f"Sökningen efter prediktorvikter nådde sin gräns på {search.starts} lokala "
-                "sökningar utan att sluta hitta bättre; en bättre anpassning kan finnas"
+                f"Sökningen efter den bästa jämförelsen nådde sin gräns ({search.rounds} "
+                "omgångar) medan den fortfarande blev bättre; en bättre anpassning kan finnas"
             )
-        checks.append(Check("search", search.converged, text))
+            passed = False
+        checks.append(Check("search", passed, text))
     return tuple(checks)
+
+
+def _join(items: Sequence[str]) -> str:
+    """ "A, B och C"."""
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " och " + items[-1]
+
+
+def _typical_placebo_gap(e: SynthEvaluation) -> float:
+    """The median |average gap after the start| of the placebos: how far the method's
+    synthetic controls drift from units that had no trial."""
+    post = np.array(e.fit.times) >= e.fit.start
+    gaps = [
+        abs(float(np.nanmean(p.gaps[post]))) for p in e.placebos if np.isfinite(p.gaps[post]).any()
+    ]
+    return float(np.median(gaps)) if gaps else 0.0
+
+
+def _relative(gap: float, effect: float) -> str:
+    """ ", N gånger den skattade effekten (+X)" or ", mer än halva …", told beside a gap."""
+    if effect == 0 or not np.isfinite(effect):
+        return ""
+    ratio = abs(gap) / abs(effect)
+    if ratio >= 1:
+        how = f"{_number(ratio)} gånger så mycket som"
+    elif ratio >= 0.5:
+        how = "mer än hälften så mycket som"
+    else:
+        how = "mindre än hälften så mycket som"
+    return f", {how} den skattade effekten"
+
+
+def _amount(value: float, unit: str) -> str:
+    unit = swedish.change_unit(unit)
+    return f"{_number(value)} {unit}" if unit else _number(value)
 
 
 def judge(evaluation: SynthEvaluation) -> Verdict:
@@ -764,14 +867,19 @@ def judge(evaluation: SynthEvaluation) -> Verdict:
     unit = e.spec.unit
     years = len(e.effects)
     j = len(e.placebos)
+    m = max(1, e.family)
     exceed = round(e.p_value * (j + 1)) - 1
-    span = f"{e.effects[0].time}–{e.effects[-1].time}" if years > 1 else f"{fit.start}"
+    if years > 1:
+        span = f"{e.effects[0].time}–{e.effects[-1].time}"
+    else:
+        span = str(e.effects[0].time) if e.effects else str(fit.start)
+    deviating = "ingen" if exceed == 0 else str(exceed)
     facts = (
         f"{fit.treated} låg i genomsnitt {_signed(e.average_effect, unit)} per år efter "
         f"starten jämfört med den syntetiska kontrollen ({years} år, {span}). I "
         f"placebotestet, där var och en av de {j} jämförbara i tur och ordning behandlas som "
-        f"om den hade gjort försöket, fick {exceed} en lika stor eller större avvikelse efter "
-        "sin låtsade start, mätt mot hur väl den följdes före (p = "
+        f"om den hade gjort försöket, fick {deviating} en lika stor eller större avvikelse "
+        "efter sin låtsade start, mätt mot hur väl den följdes före (p = "
         f"{_number(e.p_value, 3)})."
     )
     if e.adjusted_p_value is not None:
@@ -791,13 +899,17 @@ def judge(evaluation: SynthEvaluation) -> Verdict:
             "Den syntetiska kontrollen följer inte utvecklingen före starten: "
             f"{e.quality.reason}. En skillnad efteråt säger då inget om försöket.",
         )
-    if 1 / (j + 1) > e.alpha:
+    if m / (j + 1) > e.alpha:
+        # the smallest p-value is 1/(J + 1); Holm over m KPIs makes it m/(J + 1)
+        kpis = f" och {m} nyckeltal som prövas tillsammans" if m > 1 else ""
+        lowest = f"{m}/{j + 1}" if m > 1 else f"1/{j + 1}"
         return Verdict(
             "too_few_donors",
             VERDICT_LABELS["too_few_donors"],
-            f"{facts} Med {j} jämförbara kan p-värdet aldrig bli lägre än 1/{j + 1} = "
-            f"{_number(1 / (j + 1), 3)}, så ingen effekt kan visas på nivån {_number(e.alpha)}: "
-            f"den kräver minst {needed_donors(e.alpha)} jämförbara.",
+            f"{facts} Med {j} jämförbara{kpis} kan p-värdet aldrig bli lägre än {lowest} = "
+            f"{_number(m / (j + 1), 3)}, så ingen effekt kan visas på nivån {_number(e.alpha)}: "
+            f"den kräver minst {needed_donors(e.alpha / m)} jämförbara"
+            + (" eller färre nyckeltal." if m > 1 else "."),
         )
     weak = (
         " Dessutom är utformningen svag: " + "; ".join(_lower(c.text) for c in doubts) + "."
@@ -822,20 +934,33 @@ def judge(evaluation: SynthEvaluation) -> Verdict:
         base = "increase" if up else "decrease"
     else:
         base = "improvement" if up == (e.expected == "increase") else "deterioration"
-    edge = _at_the_edge(j, e.alpha)
+    edge = _at_the_edge(j, e.alpha, m)
     if doubts:
         kind = f"possible_{base}"  # type: ignore[assignment]
         reasons = "; ".join(_lower(c.text) for c in doubts)
         return Verdict(kind, VERDICT_LABELS[kind], f"{facts} Men {reasons}.{edge}{told}")
     kind = f"clear_{base}"  # type: ignore[assignment]
+    held = [
+        _CHECK_NAMES[c.key]
+        for c in checks
+        if c.doubt is False and c.passed and c.key in _CHECK_NAMES
+    ]
+    holds = f", och det håller i kontrollerna: {_join(held)}" if held else ""
     return Verdict(
         kind,
         VERDICT_LABELS[kind],
         f"{facts} Det är mer än vad slumpen och vanlig variation bland de jämförbara brukar "
-        "ge, och det håller i kontrollerna: placebotestet i tiden, anpassningen före starten, "
-        "de största jämförbara borttagna en i taget, skillnad-i-skillnader och de nästan lika "
-        f"bra syntetiska kontrollerna.{edge}{told}",
+        f"ge{holds}.{edge}{told}",
     )
+
+
+_CHECK_NAMES = {
+    "pre_fit": "anpassningen före starten",
+    "in_time": "placebotestet i tiden",
+    "leave_one_out": "de största jämförbara borttagna en i taget",
+    "did": "skillnad-i-skillnader",
+    "alternatives": "de nästan lika bra syntetiska kontrollerna",
+}
 
 
 def _lower(text: str) -> str:
@@ -847,7 +972,7 @@ def _lower(text: str) -> str:
 
 
 _OPENERS = frozenset(
-    {"Före", "Redan", "Med", "Effekten", "Skillnad-i-skillnader", "Ingen", "Placebotestet"}
+    {"Före", "Redan", "Med", "Effekten", "Skillnad-i-skillnader", "Ingen", "Placebotestet", "De"}
 )
 
 
@@ -879,19 +1004,21 @@ def needed_donors(alpha: float) -> int:
     return max(1, math.ceil(1 / alpha - 1 - 1e-9))
 
 
-def _at_the_edge(j: int, alpha: float) -> str:
+def _at_the_edge(j: int, alpha: float, family: int = 1) -> str:
     """With so few donors that only the largest deviation of all reaches ``alpha`` (the
-    second largest would give 2/(J + 1) > alpha), a significant result is as weak as a
-    permutation test can be: one more donor deviating as much would have undone it. Said
-    with the numbers; empty otherwise."""
-    if 2 / (j + 1) <= alpha:
+    second largest would give 2/(J + 1), times the KPIs judged together, above alpha), a
+    significant result is as weak as a permutation test can be: one more donor deviating as
+    much would have undone it. Said with the numbers; empty otherwise."""
+    m = max(1, family)
+    if 2 * m / (j + 1) <= alpha + 1e-12:
         return ""
+    holm = f", justerat för {m} nyckeltal" if m > 1 else ""
     return (
         f" Resultatet är ändå svagt: med {j} jämförbara är det lägsta möjliga p-värdet "
-        f"1/{j + 1} = {_number(1 / (j + 1), 3)}, och bara den största avvikelsen av alla når "
-        f"nivån {_number(alpha)}; om en enda jämförbar hade avvikit lika mycket hade "
-        f"p blivit {_number(2 / (j + 1), 3)}. Först med minst {needed_donors(alpha / 2)} "
-        "jämförbara räcker också den näst största avvikelsen."
+        f"{m}/{j + 1} = {_number(m / (j + 1), 3)}{holm}, och bara den största avvikelsen av "
+        f"alla når nivån {_number(alpha)}; om en enda jämförbar hade avvikit lika mycket hade "
+        f"p blivit {_number(2 * m / (j + 1), 3)}. Först med minst "
+        f"{needed_donors(alpha / (2 * m))} jämförbara räcker också den näst största avvikelsen."
     )
 
 

@@ -162,18 +162,25 @@ class StoredEvaluations(BankBase):
         return len(items)
 
     def stored_verdicts(
-        self, trials: Iterable[tuple[int, int]], store_state: str, method_version: str
+        self,
+        trials: Iterable[tuple[int, int]],
+        store_state: str,
+        method_version: str,
+        keys: Iterable[str] | None = None,
     ) -> dict[tuple[int, str], StoredVerdict]:
         """The latest stored verdict per (trial, KPI) for ``trials`` (id, version) at this
-        state of the store and version of the method; nothing is computed."""
+        state of the store and version of the method, only rows with one of ``keys`` when
+        given (the settings a list shows); nothing is computed."""
         versions = dict(trials)
         if not versions:
             return {}
+        wanted = None if keys is None else list(keys)
         with self.sessions() as session:
             rows = session.execute(
                 select(
                     TrialEvaluationRow.trial_id,
                     TrialEvaluationRow.trial_version,
+                    TrialEvaluationRow.key,
                     TrialEvaluationRow.kpi,
                     TrialEvaluationRow.verdict,
                     TrialEvaluationRow.label,
@@ -187,7 +194,9 @@ class StoredEvaluations(BankBase):
                 .order_by(TrialEvaluationRow.computed_at, TrialEvaluationRow.id)
             )
             out: dict[tuple[int, str], StoredVerdict] = {}
-            for trial_id, version, kpi, verdict, label, at in rows:
+            for trial_id, version, key, kpi, verdict, label, at in rows:
+                if wanted is not None and key not in wanted:
+                    continue
                 if versions.get(trial_id) == version:
                     out[(trial_id, kpi)] = StoredVerdict(trial_id, kpi, verdict, label, utc(at))
             return out

@@ -347,8 +347,9 @@ def trial_evaluate(
         None,
         "--predictor",
         help="Egna prediktorer i stället för standard, för varje nyckeltal: "
-        "KOLUMN:FRÅN-TILL:mean där KOLUMN är ett nyckeltal (id) eller struktur:<nyckel> "
-        "(t.ex. struktur:population); upprepa. Bara år före starten.",
+        "KOLUMN:FRÅN-TILL:mean där KOLUMN är utfall (det utvärderade nyckeltalet självt), "
+        "ett annat nyckeltal (id) eller struktur:<nyckel> (t.ex. struktur:population); "
+        "upprepa. Bara år före starten.",
     ),
     structure: bool = typer.Option(
         True,

@@ -132,7 +132,32 @@ def evaluation_data(evaluation: SynthEvaluation) -> dict[str, Any]:
             "poor": e.quality.poor,
             "reason": e.quality.reason,
             "placebo_median_pre_rmspe": _num(e.quality.placebo_median_pre_rmspe),
+            "placebo_upper_quartile_pre_rmspe": _num(e.quality.placebo_upper_quartile_pre_rmspe),
             "outside_range_share": _num(e.quality.outside_range_share),
+        },
+        "search": None
+        if fit.search is None
+        else {
+            "local_searches": fit.search.starts,
+            "rounds": fit.search.rounds,
+            "rounds_requested": fit.search.requested,
+            "converged": fit.search.converged,
+            "certified": fit.search.certified,
+            "pre_mspe": _num(fit.search.loss),
+            "lowest_possible_pre_mspe": _num(fit.search.bound),
+        },
+        "alternatives": None
+        if e.alternatives is None
+        else {
+            "count": e.alternatives.count,
+            "effect_low": _num(e.alternatives.effect_low),
+            "effect_high": _num(e.alternatives.effect_high),
+            "p_low": _num(e.alternatives.p_low),
+            "p_high": _num(e.alternatives.p_high),
+            "weight_ranges": [
+                {"donor": r.donor, "low": r.low, "high": r.high, "chosen": r.chosen}
+                for r in e.alternatives.ranges
+            ],
         },
         "alpha": e.alpha,
         "verdict": {

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from tillit.analyses import (
     METHOD_VERSION,
+    STRUCTURAL_VARIABLES,
     Predictor,
     SynthEvaluation,
     SynthPanel,
@@ -198,7 +199,28 @@ def _check_predictors(trial: TrialRecord, predictors: Sequence[str]) -> tuple[Pr
             + ".",
             hint="Välj år före starten för varje prediktor.",
         )
+    own = [p.label for p in chosen if p.column in {k.kpi for k in trial.kpis}]
+    if own and len(trial.kpis) > 1:
+        # every KPI of the trial is fitted with the same predictors: one KPI's own history
+        # would become the other's predictor
+        raise InvalidInputError(
+            "Egna prediktorer gäller alla försökets nyckeltal, så ett av dem kan inte anges "
+            "med id: " + ", ".join(own) + ".",
+            hint=f"Skriv {OUTCOME}:ÅR-ÅR för varje nyckeltals egen historik, t.ex. "
+            f"{OUTCOME}:{trial.start_year - 6}-{trial.start_year - 1}.",
+        )
     return chosen
+
+
+#: A predictor column that means the evaluated KPI itself (``utfall:2010-2014``).
+OUTCOME = "utfall"
+
+
+def _for_kpi(predictors: Sequence[Predictor], kpi: str) -> tuple[Predictor, ...]:
+    """The predictors with ``utfall`` read as ``kpi``."""
+    return tuple(
+        Predictor(kpi, p.times, p.op) if p.column.lower() == OUTCOME else p for p in predictors
+    )
 
 
 def _check_alpha(alpha: float) -> None:
@@ -339,6 +361,7 @@ def _evaluate_kpi(
     alpha: float,
 ) -> TrialEvaluation:
     """One KPI of the trial evaluated on its own (not yet judged with the others)."""
+    predictors = _for_kpi(predictors, chosen.kpi)
     try:
         title = str(store.kpi(chosen.kpi)["title"])
     except NotFoundError:
@@ -381,6 +404,7 @@ def _evaluate_kpi(
             map_function=map_function,
             alpha=alpha,
             unit=unit,
+            names=_predictor_names(store, used, trial.start_year),
         )
     except NotEvaluableError as error:
         refusal = (error.message, error.hint)
@@ -469,3 +493,21 @@ def _labels(store: Store) -> dict[str, str]:
     return {
         r["id"]: r["title"] if count[r["title"]] == 1 else f"{r['title']} ({r['id']})" for r in rows
     }
+
+
+def _predictor_names(store: Store, predictors: Sequence[Predictor], start: int) -> dict[str, str]:
+    """The predictors' columns as a reader knows them (``SynthSpec.names``): a KPI by its
+    title with its years, a structural variable by its Swedish label as of the year before
+    the start (the year it is read for)."""
+    labels = {STRUCTURE_PREFIX + v.key: v.label for v in STRUCTURAL_VARIABLES}
+    out: dict[str, str] = {}
+    for predictor in predictors:
+        column = predictor.column
+        if column in labels:
+            out[column] = f"{labels[column]} ({start - 1})"
+        elif not column.startswith(STRUCTURE_PREFIX):
+            try:
+                out[column] = f"{store.kpi(column)['title']} ({{år}})"
+            except NotFoundError:
+                continue
+    return out

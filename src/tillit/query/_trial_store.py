@@ -13,13 +13,16 @@ what it cannot read back (an older format) counts as not stored."""
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from sqlalchemy.exc import SQLAlchemyError
 
 from tillit.analyses import METHOD_VERSION, parse_predictor
+from tillit.errors import TillitError
 from tillit.query._store_state import store_state
 from tillit.query._trial_codec import CodecError, decode, encode
 from tillit.query._trial_evaluation import (
@@ -31,6 +34,8 @@ from tillit.query._trial_evaluation import (
 )
 from tillit.query._trials import MapFunction
 from tillit.store import Store
+
+_log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from tillit.bank import Bank, TrialRecord, UserRecord
@@ -260,21 +265,34 @@ def trial_evaluations(
         structure_predictors=structure_predictors,
         alpha=alpha,
     )
-    save_trial_evaluations(store, bank, result)
+    try:
+        save_trial_evaluations(store, bank, result)
+    except (TillitError, SQLAlchemyError) as error:
+        # minutes of computing are not thrown away because the bank is busy or read-only:
+        # the result is answered, and computed again next time
+        _log.warning("Utvärderingen kunde inte sparas i banken: %s", error)
     return result
 
 
 def stored_verdicts(
     store: Store | None, bank: Bank, trials: Iterable[TrialRecord]
 ) -> dict[int, tuple[StoredLabel, ...]]:
-    """Per trial, each KPI's latest stored verdict for the store's current state, the
-    trial's version and this method, or "inte utvärderat än" (nothing is computed; without
-    a store nothing is evaluated)."""
+    """Per trial, each KPI's stored verdict with the default settings (the trial page's:
+    50 peers, level 0.1, the default predictors, the exclusions of today's trials) for the
+    store's current state, the trial's version and this method, or "inte utvärderat än"
+    (nothing is computed; without a store nothing is evaluated). An evaluation made with
+    other settings (``--niva``, ``--peers``, own predictors) is not the list's."""
     listed = list(trials)
     found = {}
     if store is not None and listed:
+        state = store_state(store)
+        keys = [
+            key
+            for t in listed
+            for key in evaluation_keys(store, bank, t, state=state).keys.values()
+        ]
         found = bank.stored_verdicts(
-            [(t.id, t.version) for t in listed], store_state(store), METHOD_VERSION
+            [(t.id, t.version) for t in listed], state, METHOD_VERSION, keys
         )
     out = {}
     for t in listed:
