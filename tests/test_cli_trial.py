@@ -370,7 +370,10 @@ def test_evaluate_gives_every_kpi_its_verdict_and_reuses_the_stored_evaluation(
     # the list shows the verdicts now
     code, out, _ = _run(capsys, "trial", "list", "-f", "json")
     listed = json.loads(out)[0]["kpis"]
+    assert [k["verdict_label"] for k in listed] == ["inte utvärderat än"] * 2  # 50 peers
+    code, out, _ = _run(capsys, "trial", "list", "--peers", "10", "-f", "json")
+    listed = json.loads(out)[0]["kpis"]
     assert [k["verdict_label"] for k in listed] == verdicts
-    code, out, _ = _run(capsys, "trial", "list")
+    code, out, _ = _run(capsys, "trial", "list", "--peers", "10")
     flat = " ".join("".join(c for c in out if c not in "│┃").split())
     assert "Bedömning" in flat and f"N00945: {verdicts[0]}" in flat

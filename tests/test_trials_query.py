@@ -383,11 +383,14 @@ def test_a_two_kpi_trial_gets_two_verdicts_judged_together_and_kept(
     # other settings are another evaluation
     assert stored_trial_evaluations(analysis_store, bank, again.trial, peers=10, alpha=0.05) is None
     # the trials list reads the stored verdicts
-    labels = stored_verdicts(analysis_store, bank, [again.trial])[trial_id]
+    labels = stored_verdicts(analysis_store, bank, [again.trial], peers=10)[trial_id]
     assert [(v.kpi, v.label) for v in labels] == [
         (e.kpi, e.evaluation.verdict.label)
         for e in result.evaluations  # type: ignore[union-attr]
     ]
+    # …and only those made with its settings: the default list (50 peers) has none yet
+    default = stored_verdicts(analysis_store, bank, [again.trial])[trial_id]
+    assert [v.label for v in default] == ["inte utvärderat än"] * 2
     # a new method version computes anew
     import tillit.query._trial_store as kept
 

@@ -273,11 +273,15 @@ def trial_list(
     ),
     kpi: str | None = typer.Option(None, "--kpi", "-k", help="Bara försök med nyckeltalet."),
     limit: int = typer.Option(100, "--limit", help="Högst så många (1–500)."),
+    peers: int = typer.Option(
+        50, "--peers", "-p", help="Visa bedömningarna gjorda med så många jämförbara att välja ur."
+    ),
+    level: str = _LEVEL,
     fmt: Format = _FMT,
 ) -> None:
-    """Lista registrerade försök, de senaste först, med varje nyckeltals senaste sparade
-    bedömning (inget räknas här: "inte utvärderat än" tills `tillit trial evaluate` eller
-    försökets sida har räknat)."""
+    """Lista registrerade försök, de senaste först, med varje nyckeltals sparade bedömning
+    med dessa inställningar (standard som på försökets sida; inget räknas här: "inte
+    utvärderat än" tills `tillit trial evaluate` eller försökets sida har räknat)."""
     from tillit.query import resolve_municipality, stored_verdicts, trial_data
 
     settings, store = store_for()
@@ -285,7 +289,7 @@ def trial_list(
     bank = _bank(settings)
     try:
         trials = bank.trials(None, municipality=code, kpi=kpi, limit=limit)
-        verdicts = stored_verdicts(store, bank, trials)
+        verdicts = stored_verdicts(store, bank, trials, peers=peers, alpha=_level(level))
     finally:
         bank.close()
     if fmt is Format.json:

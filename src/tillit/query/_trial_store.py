@@ -275,10 +275,15 @@ def trial_evaluations(
 
 
 def stored_verdicts(
-    store: Store | None, bank: Bank, trials: Iterable[TrialRecord]
+    store: Store | None,
+    bank: Bank,
+    trials: Iterable[TrialRecord],
+    *,
+    peers: int = 50,
+    alpha: float = 0.1,
 ) -> dict[int, tuple[StoredLabel, ...]]:
-    """Per trial, each KPI's stored verdict with the default settings (the trial page's:
-    50 peers, level 0.1, the default predictors, the exclusions of today's trials) for the
+    """Per trial, each KPI's stored verdict with the list's settings (by default the trial
+    page's: 50 peers, level 0.1; the default predictors, the exclusions of today's trials) for the
     store's current state, the trial's version and this method, or "inte utvärderat än"
     (nothing is computed; without a store nothing is evaluated). An evaluation made with
     other settings (``--niva``, ``--peers``, own predictors) is not the list's."""
@@ -289,7 +294,9 @@ def stored_verdicts(
         keys = [
             key
             for t in listed
-            for key in evaluation_keys(store, bank, t, state=state).keys.values()
+            for key in evaluation_keys(
+                store, bank, t, peers=peers, alpha=alpha, state=state
+            ).keys.values()
         ]
         found = bank.stored_verdicts(
             [(t.id, t.version) for t in listed], state, METHOD_VERSION, keys

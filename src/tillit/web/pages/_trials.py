@@ -117,10 +117,17 @@ def _trial_id(trial_id: int) -> int:
 
 # --- the list -------------------------------------------------------------------------------
 def trials_list(
-    state: WebState, who: Viewer, *, kommun: str = "", nyckeltal: str = "", sida: str = ""
+    state: WebState,
+    who: Viewer,
+    *,
+    kommun: str = "",
+    nyckeltal: str = "",
+    sida: str = "",
+    peers: int = 50,
 ) -> dict[str, Any]:
     """One page (20) of registered trials, newest registration first, of one municipality
-    (code or name) and/or with one KPI (id)."""
+    (code or name) and/or with one KPI (id); each KPI's stored verdict with the trial
+    page's settings (``peers``, the evaluator's)."""
     kommun, nyckeltal = kommun.strip(), nyckeltal.strip().upper()
     page = page_number(sida)
     out: dict[str, Any] = {
@@ -154,7 +161,7 @@ def trials_list(
     titles: dict[str, str | None] = {}
     # Stored verdicts only: the list never computes an evaluation.
     store = state.atlas.store if state.atlas is not None else None
-    verdicts = stored_verdicts(store, state.bank, found[:PER_PAGE])
+    verdicts = stored_verdicts(store, state.bank, found[:PER_PAGE], peers=peers)
     for trial in found[:PER_PAGE]:
         item = trial_data(trial, verdicts[trial.id])
         item["municipality_name"] = names.get(trial.municipality, trial.municipality)
@@ -179,7 +186,9 @@ ListParams = Annotated[dict[str, str], Depends(_list_params)]
 
 @router.get("/forsok.json")
 def trials_json(request: Request, state: State, params: ListParams) -> Response:
-    return json_response(trials_list(state, viewer(request, state), **params))
+    return json_response(
+        trials_list(state, viewer(request, state), **params, peers=evaluator(request).peers)
+    )
 
 
 @router.get("/forsok")
@@ -190,7 +199,7 @@ def trials_page(request: Request, state: State, params: ListParams) -> Response:
         "trials/list.html",
         {
             "viewer": who,
-            "result": trials_list(state, who, **params),
+            "result": trials_list(state, who, **params, peers=evaluator(request).peers),
             "may_create": who.user is not None and who.user.role in ("admin", "editor"),
         },
     )
