@@ -256,3 +256,40 @@ def test_holm_over_two_kpis_raises_the_bar_and_says_so() -> None:
     assert alone[0].family == 1 and alone[0].adjusted_p_value is None
     assert alone[0].verdict == first.verdict
     assert adjust_for_multiplicity([]) == ()
+
+
+# -- the inner problem where it does not decide ---------------------------------------------
+
+
+def test_an_exact_match_by_many_weightings_takes_the_best_outcome_fit() -> None:
+    """Two predictors and ten donors: the treated unit lies inside the donors' hull, so many
+    W match the predictors exactly and the inner problem does not decide between them. W(V)
+    is then the exact match that fits the outcome best (checked by an independent solver),
+    the same for every V: the loss does not jump with V."""
+    from scipy.optimize import minimize
+
+    panel, treated, _ = factor_panel(3, donors=10, treated_noise=1.0)
+    predictors = [Predictor("y", PRE_YEARS), Predictor("x", PRE_YEARS)]
+    problem = _Problem.build(panel, "y", treated, START, predictors, None, None)
+    chosen = []
+    for a in (0.05, 0.3, 0.5, 0.9):
+        problem.support = None
+        w = problem.weights(np.array([a, 1 - a]))
+        assert np.abs(problem.x0 @ w - problem.x1).max() < 1e-6  # an exact match
+        chosen.append(w)
+    for w in chosen[1:]:
+        np.testing.assert_allclose(w, chosen[0], atol=1e-6)
+    j = len(problem.donors)
+    best = minimize(
+        lambda w: float(np.mean((problem.z1 - problem.z0 @ w) ** 2)),
+        np.full(j, 1 / j),
+        bounds=[(0, 1)] * j,
+        constraints=[
+            {"type": "eq", "fun": lambda w: w.sum() - 1},
+            {"type": "eq", "fun": lambda w: problem.x0 @ w - problem.x1},
+        ],
+        method="SLSQP",
+        options={"ftol": 1e-14, "maxiter": 2000},
+    )
+    assert best.success
+    assert problem.loss(chosen[0]) <= best.fun * (1 + 1e-6) + 1e-9

@@ -283,6 +283,30 @@ def test_own_predictors_replace_the_defaults_and_may_not_look_past_the_start(
         evaluate_trial(analysis_store, bank, trial_id, peers=10, predictors=["N99999:2012"])
 
 
+@pytest.mark.slow
+def test_utfall_is_each_kpis_own_history_and_a_trial_kpi_by_id_is_refused(
+    analysis_store: Store, trial_bank: tuple[Bank, UserRecord]
+) -> None:
+    """Own predictors serve every KPI of a trial: "utfall" is each KPI's own history, while
+    naming one of the trial's KPIs would make it the other's predictor, and is refused."""
+    bank, editor = trial_bank
+    trial_id = _register_two(analysis_store, bank, editor)
+    with pytest.raises(InvalidInputError, match="Egna prediktorer gäller alla") as refused:
+        evaluate_trial(analysis_store, bank, trial_id, peers=10, predictors=[f"{KPI}:2010-2015"])
+    assert "utfall:2010-2015" in (refused.value.hint or "")
+    result = evaluate_trial_kpis(
+        analysis_store, bank, trial_id, peers=10, predictors=["utfall:2009-2015"]
+    )
+    for e in result.evaluations:
+        assert e.evaluation is not None
+        assert [(p.column, p.times[0], p.times[-1]) for p in e.evaluation.spec.predictors] == [
+            (e.kpi, 2009, 2015)
+        ]
+        # the checks speak of the KPI by its title, with its years in Swedish
+        name = e.evaluation.spec.predictor_name(e.evaluation.spec.predictors[0])
+        assert name == f"{e.kpi_title} (medel 2009–2015)"
+
+
 def _csv(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "panel.csv"
     path.write_text(text, encoding="utf-8")

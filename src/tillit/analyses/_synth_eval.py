@@ -52,7 +52,7 @@ __all__ = [
     "evaluate_synthetic_control",
 ]
 
-METHOD_VERSION = "4"
+METHOD_VERSION = "5"
 """Raised whenever a change could alter an evaluation's numbers or verdict: a stored
 evaluation made by another version is computed again."""
 MIN_PRE_YEARS = 5
@@ -686,7 +686,7 @@ def design_checks(e: SynthEvaluation) -> tuple[Check, ...]:
                 f"Med en låtsad start {it.start}, före det verkliga försöket, blev skillnaden "
                 f"i genomsnitt {_signed(it.average_gap, unit)}{size}"
                 + (
-                    ", inte mer än jämförbaras vanliga avvikelse efter starten"
+                    ", inte mer än de jämförbaras vanliga avvikelse efter starten"
                     if abs(it.average_gap) <= noise and np.isfinite(noise)
                     else ""
                 )
@@ -720,8 +720,8 @@ def design_checks(e: SynthEvaluation) -> tuple[Check, ...]:
             "did",
             not opposite,
             "Skillnad-i-skillnader mot samma jämförbara, med lika vikter, pekar åt "
-            + ("andra" if opposite else "samma")
-            + f" hållet ({_signed(e.did.estimate, unit)})",
+            + ("andra hållet" if opposite else "samma håll")
+            + f" ({_signed(e.did.estimate, unit)})",
             doubt=opposite,
         )
     )
