@@ -126,7 +126,13 @@ def test_the_api_does_what_its_schema_says(
         token, _ = fuzzed_bank.create_token(fuzzed_admin, "schemathesis")
         response = case.call(headers={"Authorization": f"Bearer {token}"})
         answered.append(response.status_code)
-        case.validate_response(response, checks=CHECKS)
+        # A body over the size limit is refused before it is read (413): a rejection too.
+        checks = (
+            CHECKS
+            if response.status_code != 413
+            else [c for c in CHECKS if c is not negative_data_rejection]
+        )
+        case.validate_response(response, checks=checks)
         # Every answer, error or not, is JSON (a 204 has no body at all).
         if response.status_code != 204:
             content_type = response.headers.get("content-type", [""])[0]
