@@ -57,7 +57,6 @@ METHOD_VERSION = "5"
 evaluation made by another version is computed again."""
 MIN_PRE_YEARS = 5
 """Fewer years before the start than this and there is nothing to judge a fit by."""
-_OPERATIONS = {"mean": "medel", "median": "median", "last": "senast"}
 BALANCE_SD = 0.25
 """A predictor whose synthetic value is more than this many standard deviations from the
 treated unit's is poorly matched (the usual threshold for a standardised difference in
@@ -121,13 +120,7 @@ class SynthSpec:
         template = dict(self.names).get(predictor.column)
         if template is None:
             return predictor.label
-        times = sorted(predictor.times)
-        if len(times) == 1:
-            span = str(times[0])
-        else:
-            run = times == list(range(times[0], times[-1] + 1))
-            years = f"{times[0]}–{times[-1]}" if run else ", ".join(str(t) for t in times)
-            span = f"{_OPERATIONS.get(predictor.op, predictor.op)} {years}"
+        span = predictor.swedish_span
         return template.replace("{år}", span)
 
 

@@ -23,6 +23,8 @@ __all__ = ["Predictor", "SynthPanel", "parse_predictor"]
 FloatArray = npt.NDArray[np.float64]
 Summary = Literal["mean", "median", "last"]
 SUMMARIES: tuple[Summary, ...] = ("mean", "median", "last")
+SUMMARY_WORDS = {"mean": "medel", "median": "median", "last": "senaste"}
+"""The summaries in Swedish, for the reader."""
 
 
 @dataclass(frozen=True)
@@ -45,18 +47,28 @@ class Predictor:
             )
 
     @property
-    def label(self) -> str:
-        """``invest (1964–1969, mean)``, ``popdens (1969)``, ``sec.energy (1961, 1963, …)``."""
+    def span(self) -> str:
+        """The years: "1969", "1964–1969", "1961, 1963, 1965"."""
         times = sorted(self.times)
         if len(times) == 1:
-            span = str(times[0])
-        elif times == list(range(times[0], times[-1] + 1)):
-            span = f"{times[0]}–{times[-1]}"
-        else:
-            span = ", ".join(str(t) for t in times)
-        return (
-            f"{self.column} ({span})" if len(times) == 1 else f"{self.column} ({span}, {self.op})"
-        )
+            return str(times[0])
+        if times == list(range(times[0], times[-1] + 1)):
+            return f"{times[0]}–{times[-1]}"
+        return ", ".join(str(t) for t in times)
+
+    @property
+    def label(self) -> str:
+        """``invest (1964–1969, mean)``, ``popdens (1969)``, ``sec.energy (1961, 1963, …)``."""
+        if len(self.times) == 1:
+            return f"{self.column} ({self.span})"
+        return f"{self.column} ({self.span}, {self.op})"
+
+    @property
+    def swedish_span(self) -> str:
+        """The years with the summary in Swedish: "2017", "medel 2008–2010"."""
+        if len(self.times) == 1:
+            return self.span
+        return f"{SUMMARY_WORDS.get(self.op, self.op)} {self.span}"
 
     def values(self, panel: SynthPanel) -> FloatArray:
         """The predictor's value for every unit of ``panel`` (NaN where it has none)."""

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from tillit import swedish
-from tillit.analyses import STRUCTURAL_VARIABLES, SynthEvaluation
+from tillit.analyses import STRUCTURAL_VARIABLES, Predictor, SynthEvaluation
 from tillit.bank import TrialKpiRecord, TrialRecord, UserRecord
 from tillit.errors import NotFoundError
 from tillit.query import (
@@ -426,16 +426,11 @@ def predictor_label(column: str, times: tuple[int, ...], op: str, outcome: str) 
     if column.startswith(STRUCTURE_PREFIX):
         key = column.removeprefix(STRUCTURE_PREFIX)
         return f"Struktur: {_STRUCTURE_LABELS.get(key, key)}"
-    ts = sorted(times)
-    if len(ts) == 1:
-        span = str(ts[0])
-    elif ts == list(range(ts[0], ts[-1] + 1)):
-        span = f"{ts[0]}–{ts[-1]}"
-    else:
-        span = ", ".join(str(t) for t in ts)
+    predictor = Predictor(column, times, op)  # type: ignore[arg-type]
     what = "Nyckeltalet" if column == outcome else column
-    word = {"mean": "medel", "median": "median", "last": "senaste"}.get(op, op)
-    return f"{what} {span}" if len(ts) == 1 else f"{what}, {word} {span}"
+    if len(times) == 1:
+        return f"{what} {predictor.span}"
+    return f"{what}, {predictor.swedish_span}"
 
 
 def evaluation_view(prepared: Prepared, e: SynthEvaluation) -> dict[str, Any]:
