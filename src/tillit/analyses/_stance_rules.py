@@ -74,6 +74,56 @@ _CUES: tuple[tuple[str, tuple[frozenset[str], ...], int], ...] = tuple(
         (_POS, ("vara|ställa", "positiv"), 2),
     )
 )
+# Passive with the object first: "Bedömningen delas (inte)", "Förslaget stöds".
+_SHARED_VIEWS = wordset("bedömning uppfattning synsätt slutsats ståndpunkt inställning")
+_PASSIVE_SUPPORT = wordset("stöds stödjs stödes stöddes")
+# What one agrees with when it is a description, not a proposal: "instämmer i beskrivningen
+# av problemen", "delar bilden". A "bedömning att …" is a description when its clause speaks
+# of the present ("att tillsynen i dag är splittrad") and proposes nothing.
+_DESCRIPTIONS = wordset(
+    """beskrivning problembeskrivning nulägesbeskrivning analys problemanalys bild problembild
+    lägesbild kartläggning redogörelse genomgång konstaterande iakttagelse bakgrund problem
+    verklighetsbeskrivning omvärldsanalys"""
+)
+_PRESENT = wordset("idag nuläge nuvarande närvarande hittills")
+_PROPOSING = wordset(
+    """böra bör skola ska måste behöva behövs krävas krävs behov föreslå förslag införa
+    inrätta genomföra borde"""
+)
+# Entry into force ("ikraftträdande"): the words a sentence or a proposal's title speaks of it
+# by, one concept; "träda i kraft" and "börja gälla" too.
+ENTRY = "ikraftträdande"
+_ENTRY_WORDS = wordset(
+    """ikraftträdande ikraftträdandedatum ikraftträdandetidpunkt tidpunkt införandetidpunkt
+    övergångsbestämmelse övergångsregel övergångsperiod övergångstid övergångsbestämmelserna
+    ikraftträdandebestämmelse"""
+)
+# Stances on a date of entry into force, read only in a sentence about it: postponing it or
+# calling it too early is against ("ikraftträdandet bör skjutas upp", "tidpunkten är alltför
+# snäv"), calling it reasonable is for ("tidpunkten är rimlig"); a negation flips them.
+_TIMING_NEG = wordset("senarelägga senareläggas senareläggning uppskjuta uppskjutande tidigast")
+_TIMING_LATER = (("skjuta", "upp"), ("flytta", "fram"))
+_TOO = wordset("för alltför")
+_TOO_EARLY = wordset("tidig tidigt snäv snävt kort knapp knappt optimistisk ambitiös brådskande")
+_TIMING_POS = wordset(
+    "rimlig rimligt lämplig lämpligt realistisk realistiskt godtagbar tillräcklig"
+)
+
+
+def has_entry(toks: Sequence[Token]) -> bool:
+    """Whether the tokens speak of entry into force: "ikraftträdandet", "den föreslagna
+    tidpunkten", "övergångsbestämmelserna", "träder i kraft", "börjar gälla"."""
+    for k, t in enumerate(toks):
+        if t.lemma in _ENTRY_WORDS or t.low in _ENTRY_WORDS:
+            return True
+        nxt = [u.low for u in toks[k + 1 : k + 3]]
+        if t.lemma in ("träda", "träder", "trätt", "träta") and "kraft" in nxt:
+            return True
+        if t.lemma == "börja" and nxt[:1] and nxt[0].startswith(("gälla", "tillämpa")):
+            return True
+    return False
+
+
 # Cues that need a word of the proposal right after them ("stödjer förslaget", not "stödjer
 # sina medlemmar") or a modal before them ("förslaget bör genomföras", "skäl att genomföra").
 _OBJECTS = wordset("förslag det detta denna dessa bedömning inriktning ambition utredning")
@@ -136,7 +186,8 @@ def _has(toks: list[Token], lo: int, hi: int, phrase: tuple[str, ...]) -> bool:
 
 def _negations(toks: list[Token], first: int, last: int) -> int:
     """Negators in scope of the cue at ``first..last``: up to five word tokens before it (not
-    across a clause boundary), inside it, and the one word right after its verb."""
+    across a clause boundary), inside it, and the one word right after its verb (its last
+    token when that is a passive verb: "Bedömningen delas inte")."""
     count = 0
     k = first - 1
     seen = 0
@@ -149,6 +200,8 @@ def _negations(toks: list[Token], first: int, last: int) -> int:
         k -= 1
     count += sum(1 for t in toks[first + 1 : last] if t.lemma in NEGATORS)
     after = first + 1 if first == last else None
+    if first != last and toks[last].low.endswith("s") and toks[last].lemma != toks[last].low:
+        after = last + 1
     if after is not None and after < len(toks) and toks[after].low in ("inte", "ej"):
         count += 1
     return count
@@ -192,10 +245,65 @@ def _restricts(toks: list[Token], last: int, end: int) -> bool:
     return False
 
 
+_AGREEING = wordset("dela instämma ställa stå stödja stöd välkomna")
+
+
+def _at_present(toks: list[Token], k: int) -> bool:
+    t = toks[k]
+    if t.low in _PRESENT or t.lemma in _PRESENT:
+        return True
+    return t.low == "dag" and k > 0 and toks[k - 1].low == "i"
+
+
+def _description(toks: list[Token], first: int, last: int) -> bool:
+    """Whether an agreeing cue agrees with a description rather than a proposal: its object is
+    a description ("instämmer i beskrivningen av problemen", "ställer sig bakom analysen"),
+    or a view whose "att" clause tells of the present and proposes nothing ("delar
+    promemorians bedömning att tillsynen i dag är splittrad")."""
+    if toks[first].lemma not in _AGREEING and toks[last].lemma != "dela":
+        return False
+    view = toks[last].lemma in _SHARED_VIEWS or toks[first].lemma in _SHARED_VIEWS
+    seen = 0
+    for k in range(last + 1, len(toks)):
+        t = toks[k]
+        if t.lemma == "förslag" or (t.low in BOUNDARIES and t.low != "och") or seen > 5:
+            break
+        if t.lemma in _DESCRIPTIONS:
+            return True
+        if t.lemma in _SHARED_VIEWS:
+            view = True
+        if t.low == "att" and view:
+            clause = range(k + 1, len(toks))
+            proposes = any(toks[j].lemma in _PROPOSING or toks[j].low in _PROPOSING for j in clause)
+            return not proposes and any(_at_present(toks, j) for j in clause)
+        seen += t.word
+    return False
+
+
+def _timing(toks: list[Token], i: int) -> tuple[str, int, int] | None:
+    """A stance on a date of entry into force at ``i`` (only asked in a sentence about it)."""
+    t = toks[i]
+    nxt = toks[i + 1] if i + 1 < len(toks) else None
+    if t.lemma in _TIMING_NEG or t.low in _TIMING_NEG:
+        return (_NEG, i, i)
+    for verb, particle in _TIMING_LATER:
+        if t.lemma == verb and nxt is not None and nxt.low == particle:
+            return (_NEG, i, i + 1)
+    if t.low in _TOO and nxt is not None and (nxt.low in _TOO_EARLY or nxt.lemma in _TOO_EARLY):
+        return (_NEG, i, i + 1)
+    if t.low in _TIMING_POS or t.lemma in _TIMING_POS:
+        return (_POS, i, i)
+    return None
+
+
 def find_cues(toks: list[Token], *, cell: bool = False) -> list[Cue]:
     """Every stance cue of one sentence (or table cell), in order, with negation, partial
-    modifiers and a restricting "men" applied. In a table cell a bare "delvis" is a cue."""
+    modifiers and a restricting "men" applied. In a table cell a bare "delvis" is a cue, and
+    a bare "positiv"/"negativ". In a sentence about entry into force (:func:`has_entry`) the
+    date's cues count too ("bör skjutas upp", "är rimlig"). Agreeing with a description is no
+    cue (:func:`_description`)."""
     raw: list[tuple[str, int, int]] = []
+    entry = has_entry(toks)
     i = 0
     while i < len(toks):
         end = _no_views(toks, i)
@@ -220,8 +328,29 @@ def find_cues(toks: list[Token], *, cell: bool = False) -> list[Cue]:
             and any(t.lemma in _MODALS or t.low in _MODALS for t in near)
         ):
             hit = (_POS, i, i)
+        if hit is None and toks[i].lemma in _SHARED_VIEWS:
+            # "Bedömningen delas (inte)", "Promemorians bedömning i denna del delas".
+            for j in range(i + 1, min(i + 5, len(toks))):
+                if toks[j].lemma == "dela" and toks[j].low.endswith("s"):
+                    hit = (_POS, i, j)
+                    break
+                if not toks[j].word:
+                    break
+        if (
+            hit is None
+            and toks[i].low in _PASSIVE_SUPPORT
+            and any(t.lemma in _OBJECTS for t in toks[max(0, i - 4) : i])
+        ):
+            hit = (_POS, i, i)  # "Förslaget stöds"
+        if hit is None and entry:
+            hit = _timing(toks, i)
         if hit is None and cell and toks[i].low == "delvis" and not raw:
             hit = (DELVIS, i, i)
+        if hit is None and cell and not raw and toks[i].lemma in ("positiv", "negativ"):
+            hit = (_POS if toks[i].lemma == "positiv" else _NEG, i, i)
+        if hit is not None and hit[0] in (_POS, _NEG) and _description(toks, hit[1], hit[2]):
+            i = hit[2] + 1
+            continue
         if hit is not None:
             raw.append(hit)
             i = hit[2] + 1
@@ -312,15 +441,36 @@ def _is_name(toks: list[Token], k: int, sentence_start: int) -> bool:
     return k > sentence_start or (t.text.isupper() and len(t.text) > 1)
 
 
-def is_own(toks: list[Token], first: int, own_names: frozenset[str]) -> bool:
-    """Whether the cue at ``first`` is the respondent's own stance. The subject is the nearest
-    self word ("kommunen", "vi", the respondent's name) or other party ("Utredningen", "SKR",
-    any other capitalised name) before the cue; an inverted subject ("avstyrker regionen")
-    counts first. No subject at all (a passive, a protocol's "att tillstyrka", a table cell)
-    is the respondent's."""
+def _passive(t: Token) -> bool:
+    """An s-passive verb: "tillstyrks", "välkomnas", "stöds"."""
+    if t.low in _PASSIVE_SUPPORT:
+        return True
+    return t.low.endswith("s") and t.lemma != t.low and t.lemma[-1:] in "aeå"
+
+
+def is_own(
+    toks: list[Token], first: int, own_names: frozenset[str], last: int | None = None
+) -> bool:
+    """Whether the cue at ``first`` (to ``last``) is the respondent's own stance. The subject
+    is the nearest self word ("kommunen", "vi", the respondent's name) or other party
+    ("Utredningen", "SKR", any other capitalised name) before the cue; an inverted subject
+    ("avstyrker regionen") counts first, and so does a passive's agent ("Förslaget tillstyrks
+    av SKR", "… har avstyrkts av flera remissinstanser"). No subject at all (a passive, a
+    protocol's "att tillstyrka", a table cell) is the respondent's."""
     for t in toks[first + 1 : first + 3]:
         if t.low in SELF_WORDS or (t.text[0].isupper() and fold(t.low) in own_names):
             return True
+    verb = toks[last if last is not None else first]
+    end = last if last is not None else first
+    if _passive(verb):
+        agent = [k for k in range(end + 1, min(end + 3, len(toks))) if toks[k].low == "av"]
+        for k in agent[:1]:
+            for j in range(k + 1, min(k + 4, len(toks))):
+                t = toks[j]
+                if t.low in SELF_WORDS or (t.word and fold(t.low) in own_names):
+                    return True
+                if t.low in OTHER_WORDS or _is_name(toks, j, 0):
+                    return False
     for k in range(first - 1, -1, -1):
         t = toks[k]
         if t.low in SELF_WORDS:

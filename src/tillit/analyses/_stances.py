@@ -17,12 +17,16 @@ from dataclasses import dataclass
 from tillit.analyses._stance_rules import (
     AVSTYRKER,
     DELVIS,
+    ENTRY,
     INGA,
+    OTHER_WORDS,
+    SELF_WORDS,
     TILLSTYRKER,
     RespondentMatch,
     Token,
     find_cues,
     find_respondent,
+    has_entry,
     is_own,
     name_words,
     tokens,
@@ -62,7 +66,7 @@ class Stance:
 _STOP = wordset(
     """en ett och i på av för till om med att som det den de är vara ska skola bör böra kan
     kunna inte ta tas bort göra få ha mellan inom samt eller både vid från under över sin
-    sitt sina hur där när mer stärkt stärka ökad förslag betänkande avsnitt"""
+    sitt sina hur där när mer stärkt stärka ökad förslag betänkande avsnitt ny nya nytt"""
 )
 _NUMBER = r"\d+(?:\.\d+)*"
 _RANGE = re.compile(rf"(?<![\d.:/-])({_NUMBER})\s*[–—-]\s*({_NUMBER})(?![\d:/-])")
@@ -93,7 +97,29 @@ _ORDER = {"section": 0, "range": 1, "heading": 2, "words": 3, "general": 4, "i_o
 
 
 def _content(toks: Sequence[Token]) -> set[str]:
-    return {t.lemma for t in toks if t.word and t.text[0].isalpha() and len(t.lemma) > 2} - _STOP
+    """The content lemmas of ``toks``; the words of entry into force ("ikraftträdandet",
+    "träder i kraft", "tidpunkten", "övergångsbestämmelserna") as one, :data:`ENTRY`."""
+    words = {t.lemma for t in toks if t.word and t.text[0].isalpha() and len(t.lemma) > 2}
+    if has_entry(toks):
+        words = {w for w in words if w not in _ENTRY_PARTS} | {ENTRY}
+    return words - _STOP
+
+
+# The words "träda i kraft", "tidpunkt" and the like are read as ENTRY (_stance_rules.has_entry).
+_ENTRY_PARTS = wordset(
+    """ikraftträdande ikraftträdandedatum ikraftträdandetidpunkt tidpunkt införandetidpunkt
+    övergångsbestämmelse övergångsregel övergångsperiod övergångstid träda träta kraft
+    ikraftträdandebestämmelse börja"""
+)
+
+
+def _akin(a: str, b: str) -> bool:
+    """Two lemmas that are one word or one a part of the other's compound ("myndighet" and
+    "tillsynsmyndighet", "uppgift" and "uppgiftsskyldighet"), the part five letters or more."""
+    if a == b:
+        return True
+    short, long_ = sorted((a, b), key=len)
+    return len(short) >= 5 and (long_.startswith(short) or long_.endswith(short))
 
 
 def _key(number: str) -> tuple[int, ...]:
@@ -167,6 +193,34 @@ class _Proposals:
         fits = [key for key in self.keys if words <= self.words[key]]
         return fits[0] if len(fits) == 1 else None
 
+    def by_title(self, words: set[str], among: Sequence[str] | None = None) -> str | None:
+        """The proposal a heading (or a table's first cell) worded unlike its title names best,
+        its words matched also as parts of compounds (:func:`_akin`): every word of the heading
+        is the proposal's, one of six letters or more ("Den nya myndigheten" for "En nationell
+        tillsynsmyndighet"), or two of the proposal's words and at least half of the heading's
+        are ("Uppgiftsskyldigheten för vårdgivare" for "Skyldighet att lämna uppgifter …").
+        The best share of the heading's words, then of the proposal's, wins; two as good, or
+        none, name none: a heading that matches no proposal is not guessed at."""
+        words = words - _STANCE_HEADINGS
+        if not words:
+            return None
+        scored = []
+        for key in among if among is not None else self.keys:
+            own = self.words[key]
+            mine = {w for w in words if any(_akin(w, p) for p in own)}
+            theirs = {p for p in own if any(_akin(w, p) for w in words)}
+            if not mine:
+                continue
+            whole = mine == words and any(len(w) >= 6 for w in mine)
+            if whole or (len(theirs) >= 2 and 2 * len(mine) >= len(words)):
+                scored.append((len(mine) / len(words), len(theirs) / len(own), key))
+        if not scored:
+            return None
+        scored.sort(reverse=True)
+        if len(scored) > 1 and scored[0][:2] == scored[1][:2]:
+            return None
+        return scored[0][2]
+
     def by_words(self, words: set[str], *, full: bool = False) -> str | None:
         """The one proposal whose heading's words the sentence shares: at least half of them
         and two (or all of one word of eight letters or more); ``full`` asks for all."""
@@ -178,6 +232,8 @@ class _Proposals:
             shared = own & words
             share = len(shared) / len(own)
             enough = len(shared) >= 2 or (len(own) == 1 and len(next(iter(shared), "")) >= 8)
+            if ENTRY in shared and not full:
+                enough, share = True, max(share, 0.5)  # "träder i kraft" names its proposal
             if enough and (share == 1.0 if full else share >= 0.5):
                 scored.append((share, len(shared), key))
         if not scored:
@@ -222,7 +278,7 @@ def _units(text: str) -> list[tuple[str, int, int]]:
             bool(line)
             and len(line.split()) <= limit
             and not line.rstrip(" *").endswith((".", "!", "?", ",", ";"))
-            and not re.search(r"[.!?] +\S", line)
+            and not re.search(r"[.!?] +\S", re.sub(r"^[#*\s]*\d+(?:\.\d+)*\.\s", "", line))
             and line.split()[-1].lower() not in _CONTINUES
             and (line[0].isupper() or line[0].isdigit() or line[0] in "#*")
             and not following[:1].islower()
@@ -241,6 +297,34 @@ def _units(text: str) -> list[tuple[str, int, int]]:
     if run:
         units.append(("text", run[0][0], run[-1][1]))
     return units
+
+
+def _heading(line: str, index: _Proposals) -> tuple[list[str], str] | None:
+    """The proposals a heading names and how, or None for a heading that names none. A number
+    first ("7.1 Titel", "Avsnitt 7.1–7.3") names its proposals, unless its title names
+    another proposal and shares no word with the numbered one (the response's own numbering,
+    "3. Sanktionsavgifter"); a numbered heading that names nothing ("1. Inledning") gives no
+    proposal. A section number inside the heading ("Synpunkter på avsnitt 4.3") names its
+    proposal; else the heading's words (:meth:`_Proposals.by_words`, ``by_heading``,
+    ``by_title``)."""
+    m = _HEADING.match(line)
+    if m and (m.group(3) == "" or m.group(3)[:1].isupper() or "." in m.group(1)):
+        keys = index.range(m.group(1), m.group(2)) if m.group(2) else []
+        keys = keys or index.section(m.group(1))
+        how = "range" if m.group(2) else "section"
+        words = _content(tokens(m.group(3), 0, len(m.group(3))))
+        other = index.by_words(words) or index.by_heading(words) or index.by_title(words)
+        if other is not None and other not in keys:
+            own = {w for k in keys for w in index.words[k]}
+            if not any(_akin(w, p) for w in words for p in own):
+                return [other], "heading"
+        return keys, how
+    keys, basis = index.refs(line, 0, len(line))
+    if keys:
+        return keys, basis or "section"
+    words = _content(tokens(line, 0, len(line)))
+    match = index.by_words(words) or index.by_heading(words) or index.by_title(words)
+    return ([match], "heading") if match is not None else None
 
 
 def _sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -270,19 +354,13 @@ def extract_stances(
     for kind, start, end in _units(text):
         line = text[start:end].strip(" *#\t")
         if kind == "heading":
-            m = _HEADING.match(line)
-            if m and (m.group(3) == "" or m.group(3)[:1].isupper() or "." in m.group(1)):
-                keys = index.range(m.group(1), m.group(2)) if m.group(2) else []
-                keys = keys or index.section(m.group(1))
-                context, summary = (keys, "range" if m.group(2) else "section"), False
-                headed.update(keys)
+            tie = _heading(line, index)
+            if tie is not None:
+                context, summary = tie, False
+                headed.update(tie[0])
                 continue
             words = _content(tokens(line, 0, len(line)))
-            match = index.by_words(words) or index.by_heading(words)
-            if match is not None:
-                context, summary = ([match], "heading"), False
-                headed.add(match)
-            elif not words & _STANCE_HEADINGS:
+            if not words & _STANCE_HEADINGS:
                 # Any other heading leaves the proposal; "Förbundets ställningstagande",
                 # "Kommunens synpunkter" under a proposal's heading do not.
                 context = ([], "")
@@ -317,7 +395,7 @@ def _sentence(
     cues = find_cues(toks)
     out: list[_Found] = []
     for n, cue in enumerate(cues):
-        if not is_own(toks, cue.first, own):
+        if not is_own(toks, cue.first, own, cue.last):
             continue
         lo = toks[cues[n - 1].last + 1].start if n else s
         hi = toks[cues[n + 1].first].start if n + 1 < len(cues) else e
@@ -334,16 +412,22 @@ def _sentence(
         if not keys and basis != "i_ovrigt":
             words = index.by_words(_content(segment)) or index.by_words(_content(before))
             current, how = context
+            clause = _clause(segment)
             if words and current and words not in current:
                 if index.words[current[0]] & _content(toks):
                     words = None  # the sentence also speaks of the heading's proposal
                 elif index.by_words(_content(toks), full=True) != words:
                     words = None
+                elif words not in (
+                    index.by_words(_content(clause)),
+                    index.by_words(_content(before)),
+                ):
+                    words = None  # named only after "men"/"eftersom": not the cue's object
             if current and (words is None or words in current):
-                keys, basis = list(current), how
+                keys, basis = _narrow(index, current, words, clause + before), how
             elif words:
                 keys, basis = [words], "words"
-            elif lows & _WHOLE:
+            elif _whole(segment + before):
                 keys, basis = [], "general"
             else:
                 continue  # a remark about something that is not a proposal: no stance
@@ -373,40 +457,132 @@ def _sentence(
     return kept
 
 
+# Words that end the clause of a cue: what follows is a reason or a restriction, not its object.
+_CLAUSE_END = wordset("men eftersom därför samtidigt ; .")
+_CLAUSE_END_AFTER_COMMA = wordset("dock då")
+# The whole remiss as an object: "förslagen", "betänkandet", "promemorian"; a genitive only
+# with "förslag" ("promemorians förslag", not "promemorians bedömning att …").
+_WHOLE_GENITIVE = wordset("betänkandets promemorians remissens huvudbetänkandets")
+
+
+def _clause(segment: Sequence[Token]) -> list[Token]:
+    """The cue's clause: its tokens up to a "men", "dock", "eftersom", … ."""
+    for k, t in enumerate(segment):
+        if k and (
+            t.low in _CLAUSE_END or (t.low in _CLAUSE_END_AFTER_COMMA and segment[k - 1].low == ",")
+        ):
+            return list(segment[:k])
+    return list(segment)
+
+
+def _whole(toks: Sequence[Token]) -> bool:
+    """Whether the stance's object is the whole remiss: "förslagen", "betänkandet",
+    "promemorian", or a genitive of them with "förslag" ("betänkandets förslag")."""
+    for k, t in enumerate(toks):
+        if t.low in _WHOLE and t.low not in _WHOLE_GENITIVE:
+            return True
+        if t.low in _WHOLE_GENITIVE and any(u.lemma == "förslag" for u in toks[k + 1 : k + 3]):
+            return True
+    return False
+
+
+def _narrow(
+    index: _Proposals, current: list[str], words: str | None, toks: Sequence[Token]
+) -> list[str]:
+    """Of a heading's several proposals (a chapter, "Avsnitt 4 – Tillsyn och uppföljning"),
+    the ones the sentence names itself: by their words (:meth:`_Proposals.by_words`), or by
+    a word of six letters or more that only some of them have ("avstyrker
+    sanktionsavgifterna"). The sentence's own tie wins over the heading's chapter."""
+    if len(current) < 2:
+        return list(current)
+    if words in current:
+        return [words]
+    own = {t.lemma for t in toks if t.low in SELF_WORDS or t.low in OTHER_WORDS}
+    mine = {w for w in _content(toks) - own if len(w) >= 6}
+    named = [k for k in current if index.words[k] & mine]
+    return named if named else list(current)
+
+
 _ROW_START = re.compile(rf"(?:^|(?<=[|\s]))({_NUMBER})\.?(?=[^|\d]{{0,120}}\|)")
 
 
-def _rows(text: str, start: int, end: int, index: _Proposals) -> list[tuple[int, int]]:
-    """The rows of a line with "|": one, or several when a plain-text table's line ends were
-    joined ("Avsnitt | Ställning 7.1 | Tillstyrker | Bra. 7.2 | Avstyrker |"). A row starts
-    at a proposal's number followed, in the same cell, by at most its title."""
-    starts = [
-        start + m.start(1)
-        for m in _ROW_START.finditer(text[start:end])
-        if index.section(m.group(1))
-    ]
-    if len(starts) < 2:
-        return [(start, end)]
-    return [(s, e) for s, e in zip(starts, [*starts[1:], end], strict=True)]
-
-
-def _row(text: str, start: int, end: int, index: _Proposals, order: int) -> list[_Found]:
-    """A stance table row "7.1 | Tillstyrker | kommentar": the first cell names the proposal,
-    the first later cell with a cue gives the stance."""
+def _cells(text: str, start: int, end: int) -> list[tuple[int, int]]:
     cells = []
     at = start
     for part in text[start:end].split("|"):
         cells.append((at, at + len(part)))
         at += len(part) + 1
+    return cells
+
+
+def _rows(text: str, start: int, end: int, index: _Proposals) -> list[tuple[int, int]]:
+    """The rows of a line with "|": one, or several when a plain-text table's line ends were
+    joined ("Avsnitt | Ställning 7.1 | Tillstyrker | Bra. 7.2 | Avstyrker |"). A row starts
+    at a proposal's number followed, in the same cell, by at most its title; in a table
+    without numbers, before each short cell with a stance ("Tillstyrker", "Avstyrks"), at the
+    name of a proposal that ends the cell before it ("Kommentar Nationell tillsynsmyndighet |
+    Tillstyrker | Sanktionsavgifter | Avstyrker | Onödigt.")."""
+    starts = [
+        start + m.start(1)
+        for m in _ROW_START.finditer(text[start:end])
+        if index.section(m.group(1))
+    ]
+    if len(starts) >= 2:
+        return [(s, e) for s, e in zip(starts, [*starts[1:], end], strict=True)]
+    cells = _cells(text, start, end)
+    names = []
+    for n in range(1, len(cells)):
+        s, e = cells[n]
+        if len(text[s:e].split()) <= 4 and find_cues(tokens(text, s, e), cell=True):
+            name = _name_start(text, *cells[n - 1], index)
+            if name is not None:
+                names.append(name)
+    if len(names) < 2:
+        return [(start, end)]
+    return [(s, e) for s, e in zip(names, [*names[1:], end], strict=True)]
+
+
+def _name_start(text: str, start: int, end: int, index: _Proposals) -> int | None:
+    """Where the name of a proposal that ends ``text[start:end]`` begins: the shortest tail of
+    words that names one (:func:`_name`), widened while it names the same, not across a
+    sentence's end."""
+    toks = [t for t in tokens(text, start, end) if t.word]
+    found = None
+    for k in range(len(toks) - 1, -1, -1):
+        if text[toks[k].end : toks[k].end + 1] in ".!?" and k < len(toks) - 1:
+            break
+        keys = _name(text, toks[k].start, end, index)
+        if keys and (found is None or keys == found[1]):
+            found = (toks[k].start, keys)
+        elif found is not None:
+            break
+    return found[0] if found else None
+
+
+def _name(text: str, start: int, end: int, index: _Proposals) -> list[str]:
+    """The proposals a table's first cell names: by a section number, else by its words as a
+    heading's (:func:`_heading`)."""
+    keys, _ = index.refs(text, start, end)
+    if keys:
+        return keys
+    tie = _heading(text[start:end].strip(" *#\t"), index)
+    return tie[0] if tie else []
+
+
+def _row(text: str, start: int, end: int, index: _Proposals, order: int) -> list[_Found]:
+    """A stance table row "7.1 | Tillstyrker | kommentar": the first cell with text names the
+    proposal (a leading "|" leaves an empty cell before it), the first later cell with a cue
+    gives the stance, whether or not a comment follows."""
+    cells = [c for c in _cells(text, start, end)]
+    while len(cells) > 1 and not text[slice(*cells[0])].strip():
+        cells = cells[1:]
     keys, basis = index.refs(text, *cells[0])
     if not keys:
-        first = text[cells[0][0] : cells[0][1]]
-        m = _HEADING.match(first.strip())
-        keys = index.section(m.group(1)) if m else []
-        basis = "section"
-        if not keys:
-            match = index.by_words(_content(tokens(text, *cells[0])))
-            keys, basis = ([match], "heading") if match else ([], None)
+        first = text[cells[0][0] : cells[0][1]].strip(" *#\t")
+        tie = _heading(first, index) if first else None
+        keys, basis = tie if tie else ([], None)
+        if basis == "range" and len(keys) == 1:
+            basis = "section"
     if not keys:
         return []
     for s, e in cells[1:]:
@@ -450,6 +626,11 @@ def _keep(
                 items = [(f, b) for f, b in items if b in _STRONG]
             if any(not f.summary for f, _ in items):
                 items = [(f, b) for f, b in items if not f.summary]
+            if items:
+                # A stance on this proposal alone wins over one on a group it is part of
+                # ("positiv till förslagen i kapitlet … avstyrker dock sanktionsavgifterna").
+                fewest = min(len(f.keys) for f, _ in items)
+                items = [(f, b) for f, b in items if len(f.keys) == fewest]
         best: dict[str, tuple[_Found, str]] = {}
         for f, b in sorted(items, key=lambda fb: (_ORDER[fb[1]], fb[0].summary, fb[0].order)):
             best.setdefault(f.stance, (f, b))
