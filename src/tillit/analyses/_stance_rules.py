@@ -60,7 +60,7 @@ _CUES: tuple[tuple[str, tuple[frozenset[str], ...], int], ...] = tuple(
         (_POS, ("ställa", "sig", "bakom"), 3),
         (_POS, ("stå", "bakom"), 2),
         (_POS, ("positiv", "till|på"), 1),
-        (_POS, ("dela", "bedömning|uppfattning|synsätt|slutsats|ståndpunkt|inställning"), 3),
+        (_POS, ("dela", "bedömning|uppfattning|synsätt|slutsats|ståndpunkt|inställning"), 4),
         (_POS, ("instämma",), 0),
         (_NEG, ("avstyrka|avstyrkande",), 0),
         (_NEG, ("avråda",), 0),
@@ -77,6 +77,7 @@ _CUES: tuple[tuple[str, tuple[frozenset[str], ...], int], ...] = tuple(
 # Passive with the object first: "Bedömningen delas (inte)", "Förslaget stöds".
 _SHARED_VIEWS = wordset("bedömning uppfattning synsätt slutsats ståndpunkt inställning")
 _PASSIVE_SUPPORT = wordset("stöds stödjs stödes stöddes")
+_SPLIT = wordset("upp in ut mellan")
 # What one agrees with when it is a description, not a proposal: "instämmer i beskrivningen
 # av problemen", "delar bilden". A "bedömning att …" is a description when its clause speaks
 # of the present ("att tillsynen i dag är splittrad") and proposes nothing.
@@ -156,6 +157,8 @@ class Cue:
     first: int  # token index of the cue's first token
     last: int  # token index of its last token
     negated: bool
+    plain: str = ""  # the stance after negation, before a partial modifier
+    excepting: bool = False  # partial only by "med undantag för" (a proposal left out)
 
 
 def _match(toks: list[Token], i: int, slots: tuple[frozenset[str], ...], gap: int) -> int | None:
@@ -330,11 +333,13 @@ def find_cues(toks: list[Token], *, cell: bool = False) -> list[Cue]:
             hit = (_POS, i, i)
         if hit is None and toks[i].lemma in _SHARED_VIEWS:
             # "Bedömningen delas (inte)", "Promemorians bedömning i denna del delas".
-            for j in range(i + 1, min(i + 5, len(toks))):
+            for j in range(i + 1, min(i + 12, len(toks))):
+                nxt = toks[j + 1].low if j + 1 < len(toks) else ""
                 if toks[j].lemma == "dela" and toks[j].low.endswith("s"):
-                    hit = (_POS, i, j)
+                    if nxt not in _SPLIT:  # "delas upp i tre delar" is no agreement
+                        hit = (_POS, i, j)
                     break
-                if not toks[j].word:
+                if toks[j].low in (",", ";", ":", "(", ")"):
                     break
         if (
             hit is None
@@ -363,12 +368,41 @@ def find_cues(toks: list[Token], *, cell: bool = False) -> list[Cue]:
         if stance in (_POS, _NEG) and _negations(toks, first, last) % 2 == 1:
             stance = _NEG if stance == _POS else _POS
             negated = True
+        plain = stance
+        excepting = False
         if stance in (_POS, _NEG) and _partial(toks, first, end):
+            excepting = not any(
+                _has(toks, first - 4, end, phrase)
+                for phrase in _PARTIAL
+                if phrase != ("med", "undantag")
+            )
             stance = DELVIS
         if stance == _POS and n + 1 == len(raw) and _restricts(toks, last, end):
-            stance = DELVIS
-        cues.append(Cue(stance, first, last, negated))
+            stance, excepting = DELVIS, False
+        cues.append(Cue(stance, first, last, negated, plain, excepting))
     return cues
+
+
+_EXCEPT = wordset("utom förutom undantaget")
+
+
+def exception(toks: Sequence[Token]) -> list[Token]:
+    """The words of an exception ("med undantag för förslaget om sanktionsavgifter", "utom
+    registret"), up to a comma or the end: what a stance on a group leaves out."""
+    for k, t in enumerate(toks):
+        start = None
+        if t.low in _EXCEPT:
+            start = k + 1
+        elif t.lemma == "undantag" and k + 1 < len(toks) and toks[k + 1].low in ("för", "av"):
+            start = k + 2
+        if start is not None:
+            out = []
+            for u in toks[start:]:
+                if u.low in (",", ";", ".", "men"):
+                    break
+                out.append(u)
+            return out
+    return []
 
 
 # --- whose stance: the respondent's, or another body's reported --------------------------

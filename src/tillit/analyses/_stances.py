@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from tillit.analyses._stance_rules import (
     AVSTYRKER,
+    BOUNDARIES,
     DELVIS,
     ENTRY,
     INGA,
@@ -24,6 +25,7 @@ from tillit.analyses._stance_rules import (
     TILLSTYRKER,
     RespondentMatch,
     Token,
+    exception,
     find_cues,
     find_respondent,
     has_entry,
@@ -211,7 +213,10 @@ class _Proposals:
             theirs = {p for p in own if any(_akin(w, p) for w in words)}
             if not mine:
                 continue
-            whole = mine == words and any(len(w) >= 6 for w in mine)
+            exact = words & own
+            whole = mine == words and (
+                any(len(w) >= 6 for w in exact) or any(len(w) >= 8 for w in mine)
+            )
             if whole or (len(theirs) >= 2 and 2 * len(mine) >= len(words)):
                 scored.append((len(mine) / len(words), len(theirs) / len(own), key))
         if not scored:
@@ -220,6 +225,15 @@ class _Proposals:
         if len(scored) > 1 and scored[0][:2] == scored[1][:2]:
             return None
         return scored[0][2]
+
+    def names(self, key: str, words: set[str]) -> bool:
+        """Whether ``words`` name the proposal ``key`` by :meth:`by_words`'s threshold."""
+        own = self.words[key]
+        shared = own & words
+        if not own or not shared:
+            return False
+        enough = len(shared) >= 2 or (len(own) == 1 and len(next(iter(shared))) >= 8)
+        return ENTRY in shared or (enough and 2 * len(shared) >= len(own))
 
     def by_words(self, words: set[str], *, full: bool = False) -> str | None:
         """The one proposal whose heading's words the sentence shares: at least half of them
@@ -402,6 +416,12 @@ def _sentence(
         keys, basis = index.refs(text, toks[cue.first].start, hi)
         segment = [t for t in toks if toks[cue.first].start <= t.start < hi]
         before = [t for t in toks if lo <= t.start < toks[cue.first].start]
+        if n:
+            # A later cue's words before it are the earlier cue's object, except those after
+            # the last "men", comma, … ("tillstyrker A, men förslaget om B avstyrks").
+            cut = [k for k, t in enumerate(before) if t.low in BOUNDARIES]
+            before = before[cut[-1] + 1 :] if cut else []
+        stance = cue.stance
         lows = {t.low for t in segment} | {t.low for t in before}
         if not keys and ("övrigt" in lows or "övriga" in lows):
             keys, basis = [], "i_ovrigt"
@@ -410,9 +430,13 @@ def _sentence(
             # a later cue's object follows it (what precedes it is the earlier cue's).
             keys, basis = index.refs(text, lo, toks[cue.first].start)
         if not keys and basis != "i_ovrigt":
-            words = index.by_words(_content(segment)) or index.by_words(_content(before))
-            current, how = context
             clause = _clause(segment)
+            words = (
+                index.by_words(_content(clause))
+                or index.by_words(_content(before))
+                or index.by_words(_content(segment))
+            )
+            current, how = context
             if words and current and words not in current:
                 if index.words[current[0]] & _content(toks):
                     words = None  # the sentence also speaks of the heading's proposal
@@ -424,10 +448,17 @@ def _sentence(
                 ):
                     words = None  # named only after "men"/"eftersom": not the cue's object
             if current and (words is None or words in current):
-                keys, basis = _narrow(index, current, words, clause + before), how
+                left_out = exception(segment)
+                named = [t for t in clause + before if t not in left_out]
+                keys, basis = _narrow(index, current, words, named), how
+                out_keys = _narrow(index, keys, None, left_out) if left_out else keys
+                if len(out_keys) < len(keys):
+                    # "tillstyrker förslagen med undantag för sanktionsavgifterna"
+                    keys = [k for k in keys if k not in out_keys]
+                    stance = cue.plain if cue.excepting else stance
             elif words:
                 keys, basis = [words], "words"
-            elif _whole(segment + before):
+            elif _whole(clause + before):
                 keys, basis = [], "general"
             else:
                 continue  # a remark about something that is not a proposal: no stance
@@ -435,7 +466,7 @@ def _sentence(
         out.append(
             _Found(
                 keys,
-                cue.stance,
+                stance,
                 start,
                 end,
                 basis or "section",
@@ -481,7 +512,7 @@ def _whole(toks: Sequence[Token]) -> bool:
     for k, t in enumerate(toks):
         if t.low in _WHOLE and t.low not in _WHOLE_GENITIVE:
             return True
-        if t.low in _WHOLE_GENITIVE and any(u.lemma == "förslag" for u in toks[k + 1 : k + 3]):
+        if t.low in _WHOLE_GENITIVE and any(u.lemma == "förslag" for u in toks[k + 1 : k + 4]):
             return True
     return False
 
@@ -495,11 +526,12 @@ def _narrow(
     sanktionsavgifterna"). The sentence's own tie wins over the heading's chapter."""
     if len(current) < 2:
         return list(current)
-    if words in current:
-        return [words]
     own = {t.lemma for t in toks if t.low in SELF_WORDS or t.low in OTHER_WORDS}
-    mine = {w for w in _content(toks) - own if len(w) >= 6}
-    named = [k for k in current if index.words[k] & mine]
+    content = _content(toks) - own
+    named = [k for k in current if index.names(k, content)]
+    if not named:
+        mine = {w for w in content if len(w) >= 6}
+        named = [k for k in current if index.words[k] & mine]
     return named if named else list(current)
 
 
@@ -543,20 +575,19 @@ def _rows(text: str, start: int, end: int, index: _Proposals) -> list[tuple[int,
 
 
 def _name_start(text: str, start: int, end: int, index: _Proposals) -> int | None:
-    """Where the name of a proposal that ends ``text[start:end]`` begins: the shortest tail of
-    words that names one (:func:`_name`), widened while it names the same, not across a
-    sentence's end."""
+    """Where the name of a proposal that ends ``text[start:end]`` begins: the longest tail of
+    words after the cell's last sentence end that names one (:func:`_name`), so a comment of
+    the row before is left out ("Bra. Sanktionsavgifter", "Kommentar Nationell
+    tillsynsmyndighet")."""
     toks = [t for t in tokens(text, start, end) if t.word]
-    found = None
-    for k in range(len(toks) - 1, -1, -1):
-        if text[toks[k].end : toks[k].end + 1] in ".!?" and k < len(toks) - 1:
-            break
-        keys = _name(text, toks[k].start, end, index)
-        if keys and (found is None or keys == found[1]):
-            found = (toks[k].start, keys)
-        elif found is not None:
-            break
-    return found[0] if found else None
+    first = 0
+    for k, t in enumerate(toks[:-1]):
+        if text[t.end : t.end + 1] in (".", "!", "?"):
+            first = k + 1
+    for t in toks[first:]:
+        if _name(text, t.start, end, index):
+            return t.start
+    return None
 
 
 def _name(text: str, start: int, end: int, index: _Proposals) -> list[str]:
