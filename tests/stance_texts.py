@@ -844,3 +844,241 @@ Generaldirektör""",
         (("7.1", T), ("7.2", T), ("7.4", A), *_rest(("7.1", "7.2", "7.4"))),
     ),
 )
+
+#: A second (fictional) remiss, for the development responses below: a Ds on the supervision
+#: of elderly care, with a chapter of three proposals, a register and a date of entry into force.
+PROPOSALS_TILLSYN: tuple[tuple[str, str], ...] = (
+    ("4.1", "En nationell tillsynsmyndighet för äldreomsorgen"),
+    ("4.2", "Krav på årlig uppföljning av kommunernas egenkontroll"),
+    ("4.3", "Sanktionsavgifter vid brister i anmälningsplikten"),
+    ("5.1", "Ett nationellt register över vårdgivare"),
+    ("5.2", "Skyldighet att lämna uppgifter till registret"),
+    ("6", "Ikraftträdande- och övergångsbestämmelser"),
+)
+
+#: Development responses on PROPOSALS_TILLSYN, written for the kinds of writing an unseen set
+#: found missed or misread (docs/stances.md, "A fresh unseen set"): entry into force in prose,
+#: s-passives, a table with empty comment cells, headings worded unlike their proposals or
+#: with the response's own numbers, chapter headings, agreement with a description.
+DEVELOPMENT_TILLSYN: tuple[Response, ...] = (
+    Response(
+        "kommun_entry_into_force_prose",
+        "1383",
+        """Varbergs kommun
+Kommunstyrelsen
+Dnr KS 2026/0412
+
+Yttrande över promemorian Samlad tillsyn över äldreomsorgen (Ds 2026:9)
+
+Varbergs kommun har beretts tillfälle att yttra sig över promemorian.
+
+4.1 En nationell tillsynsmyndighet för äldreomsorgen
+
+Kommunen tillstyrker förslaget. En samlad tillsyn gör det lättare för kommunerna att veta vilka krav som gäller.
+
+5.1 Ett nationellt register över vårdgivare
+
+Kommunen tillstyrker förslaget under förutsättning att registret blir kostnadsfritt för kommunerna att använda.
+
+Ikraftträdande
+
+Kommunen avstyrker att reglerna träder i kraft den 1 juli 2027. Kommunerna behöver betydligt längre tid för att anpassa sina verksamhetssystem, och en tidpunkt som ligger mitt i semesterperioden försvårar införandet ytterligare.
+
+För Varbergs kommun
+
+Ann-Charlotte Stenkil
+Kommunstyrelsens ordförande""",
+        (("4.1", T), ("5.1", D), ("6", A)),
+    ),
+    Response(
+        "region_passives_and_the_date",
+        "13",
+        """Region Halland
+Regionstyrelsen
+
+Remissvar Ds 2026:9 Samlad tillsyn över äldreomsorgen
+
+Region Halland har fått rubricerad promemoria på remiss och lämnar följande synpunkter.
+
+Förslaget om en nationell tillsynsmyndighet för äldreomsorgen välkomnas. Det är angeläget att tillsynen blir mer enhetlig över landet.
+
+Kravet på årlig uppföljning av kommunernas egenkontroll kan godtas, även om det innebär en viss administrativ börda.
+
+Sanktionsavgifter
+
+Förslaget avstyrks. Avgifterna riskerar att drabba verksamheter som redan har svårt att rekrytera personal.
+
+Ett nationellt register
+
+Promemorians bedömning att registret bör vara offentligt delas inte. Uppgifter om enskilda vårdgivare bör i stället lämnas ut efter sedvanlig sekretessprövning.
+
+Förslagens ikraftträdande
+
+Regionen har ingen invändning mot den föreslagna tidpunkten.
+
+Region Halland
+
+Mats Eriksson
+Regionstyrelsens ordförande""",
+        (("4.1", T), ("4.2", T), ("4.3", A), ("5.1", A), ("6", T)),
+    ),
+    Response(
+        "kommun_table_with_empty_comments",
+        "1381",
+        """Laholms kommun
+
+Yttrande över Ds 2026:9
+
+Laholms kommun har beretts tillfälle att yttra sig över promemorian. Kommunens ställningstaganden framgår av tabellen nedan.
+
+| Förslag | Ställningstagande | Kommentar |
+|---|---|---|
+| Nationell tillsynsmyndighet | Tillstyrker | |
+| Årlig uppföljning av egenkontrollen | Tillstyrker delvis | Uppföljningen bör kunna göras vartannat år i mindre kommuner. |
+| Sanktionsavgifter | Avstyrker | |
+| Uppgiftsskyldighet för vårdgivare | Tillstyrks | |
+| Ikraftträdande | Avstyrker | Den föreslagna tidpunkten är alltför snäv. |
+
+Laholm den 3 mars 2026
+
+Ola Settergren
+Kommunstyrelsens ordförande""",
+        (("4.1", T), ("4.2", D), ("4.3", A), ("5.2", T), ("6", A)),
+    ),
+    Response(
+        "kommun_headings_unlike_the_proposals",
+        "1380",
+        """Halmstads kommun
+
+Remissvar: Samlad tillsyn över äldreomsorgen (Ds 2026:9)
+
+Halmstads kommun har getts möjlighet att lämna synpunkter på promemorian.
+
+Den nya myndigheten
+
+Kommunen ställer sig bakom förslaget. En myndighet med ett tydligt ansvar för äldreomsorgen kan bidra till en mer likvärdig tillsyn.
+
+Uppgiftsskyldigheten
+
+Kommunen har inga synpunkter på förslaget.
+
+Digitalisering av tillsynen
+
+Kommunen är positiv till att tillsynen i högre grad sker digitalt, men det ligger utanför promemorians förslag.
+
+När reglerna ska börja gälla
+
+Kommunen anser att ikraftträdandet bör skjutas upp till den 1 januari 2028.
+
+Halmstads kommun
+
+Jan Svensson
+Kommundirektör""",
+        (("4.1", T), ("5.2", N), ("6", A)),
+    ),
+    Response(
+        "region_chapter_headings",
+        "12",
+        """Region Skåne
+
+Yttrande över Samlad tillsyn över äldreomsorgen (Ds 2026:9)
+
+Region Skåne har beretts tillfälle att yttra sig över promemorian.
+
+Avsnitt 4 – Tillsyn och uppföljning
+
+Regionen avstyrker förslaget om sanktionsavgifter vid brister i anmälningsplikten. Sådana avgifter riskerar att flytta fokus från lärande till kontroll.
+
+Regionen tillstyrker förslaget om en nationell tillsynsmyndighet för äldreomsorgen.
+
+Avsnitt 5 – Ett nationellt register
+
+Regionen tillstyrker förslagen i avsnittet.
+
+Region Skåne
+
+Carl Johan Sonesson
+Regionstyrelsens ordförande""",
+        (("4.1", T), ("4.3", A), ("5.1", T), ("5.2", T)),
+    ),
+    Response(
+        "kommun_agrees_with_the_description",
+        "1482",
+        """Kungälvs kommun
+
+Yttrande över promemorian Samlad tillsyn över äldreomsorgen (Ds 2026:9)
+
+Kungälvs kommun har beretts tillfälle att yttra sig över rubricerad promemoria.
+
+Allmänna synpunkter
+
+Kommunen delar promemorians bedömning att tillsynen i dag är splittrad och svår att överblicka. Kommunen instämmer också i beskrivningen av problemen med bristande uppföljning. Sammantaget ställer sig kommunen bakom promemorians förslag.
+
+4.2 Krav på årlig uppföljning av kommunernas egenkontroll
+
+Kommunen delar analysen av hur egenkontrollen fungerar i dag. Kommunen tillstyrker förslaget men anser att kravet endast bör gälla verksamheter med fler än tio anställda.
+
+För Kungälvs kommun
+
+Miro Kessler
+Kommunstyrelsens ordförande""",
+        ((None, T), ("4.2", D)),
+    ),
+    Response(
+        "kommun_own_numbering",
+        "0380",
+        """Uppsala kommun
+Kommunstyrelsen
+
+Yttrande över Ds 2026:9 Samlad tillsyn över äldreomsorgen
+
+Uppsala kommun har beretts tillfälle att lämna synpunkter på promemorian.
+
+1. Inledning
+
+Uppsala kommun ansvarar för äldreomsorg för drygt 10 000 personer och välkomnar att frågan om tillsyn utreds.
+
+2. Nationell tillsynsmyndighet
+
+Förslaget tillstyrks inte. Kommunen bedömer att nuvarande ansvarsfördelning mellan myndigheterna fungerar och att en ny myndighet skulle medföra onödiga gränsdragningsproblem.
+
+3. Sanktionsavgifterna
+
+Förslaget kan godtas.
+
+4. Övergångsbestämmelserna
+
+Kommunen anser att övergångstiden är för kort.
+
+Uppsala kommun
+
+Erik Pelling
+Kommunstyrelsens ordförande""",
+        (("4.1", A), ("4.3", T), ("6", A)),
+    ),
+    Response(
+        "kommun_others_passives_and_remarks",
+        "0580",
+        """Linköpings kommun
+
+Yttrande över Ds 2026:9
+
+Linköpings kommun har beretts tillfälle att yttra sig över promemorian.
+
+5.2 Skyldighet att lämna uppgifter till registret
+
+Förslaget har tillstyrkts av Sveriges Kommuner och Regioner. Kommunen delar uppfattningen att uppgiftslämnandet behöver samordnas och tillstyrker förslaget.
+
+6 Ikraftträdande- och övergångsbestämmelser
+
+Kommunen anser att den föreslagna tidpunkten är rimlig.
+
+I övrigt har kommunen inga synpunkter.
+
+Linköpings kommun
+
+Muniba Ali
+Kommunstyrelsens ordförande""",
+        (("5.2", T), ("6", T), ("4.1", N), ("4.2", N), ("4.3", N), ("5.1", N)),
+    ),
+)

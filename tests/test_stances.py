@@ -13,7 +13,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.stance_texts import DEVELOPMENT, HELD_OUT, ORGANISATIONS, PROPOSALS, Response
+from tests.stance_texts import (
+    DEVELOPMENT,
+    DEVELOPMENT_TILLSYN,
+    HELD_OUT,
+    ORGANISATIONS,
+    PROPOSALS,
+    PROPOSALS_TILLSYN,
+    Response,
+)
 from tillit.analyses._stances import (
     STANCES,
     Proposal,
@@ -284,6 +292,222 @@ def test_subsections_and_parents() -> None:
     }
     coarse = [Proposal("7", "Förslagen om styrning")]
     assert pairs("Kommunen avstyrker förslaget i avsnitt 7.2.", coarse) == {("7", A)}
+
+
+# --- a second remiss: entry into force, passives, tables, headings, chapters -------------
+TILLSYN = [Proposal(k, h) for k, h in PROPOSALS_TILLSYN]
+
+
+@pytest.mark.parametrize("response", DEVELOPMENT_TILLSYN, ids=lambda r: r.name)
+@pytest.mark.parametrize("how", ["raw", "wrapped", "txt", "md"])
+def test_development_responses_on_a_second_remiss(response: Response, how: str) -> None:
+    text = response.text
+    if how == "wrapped":
+        text = wrap(text, 50)
+    elif how in ("txt", "md"):
+        text = extract_text(text.encode(), filename=f"svar.{how}").text
+    who = find_respondent(text, ORGANISATIONS)
+    assert who.code == response.code
+    stances = extract_stances(text, TILLSYN, respondent=who.name)
+    assert {(s.proposal, s.stance) for s in stances} == set(response.gold)
+    for s in stances:
+        assert text[s.start : s.end] == s.quote
+
+
+def tillsyn(text: str) -> set[tuple[str | None, str]]:
+    return pairs(text, TILLSYN, respondent="Kungsbacka kommun")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Kommunen avstyrker att reglerna träder i kraft den 1 juli 2027.", {("6", A)}),
+        ("Kommunen har ingen invändning mot den föreslagna tidpunkten.", {("6", T)}),
+        ("Kommunen har inga invändningar mot att lagen träder i kraft 2027.", {("6", T)}),
+        ("Kommunen anser att ikraftträdandet bör skjutas upp.", {("6", A)}),
+        ("Kommunen föreslår att ikraftträdandet senareläggs till 2028.", {("6", A)}),
+        ("Kommunen ser inga skäl att skjuta upp ikraftträdandet.", {("6", T)}),
+        ("Kommunen anser att den föreslagna tidpunkten är rimlig.", {("6", T)}),
+        ("Kommunen anser att tidpunkten inte är realistisk.", {("6", A)}),
+        ("Kommunen anser att övergångstiden är alltför kort.", {("6", A)}),
+        ("Kommunen tillstyrker att de nya reglerna börjar gälla den 1 juli 2027.", {("6", T)}),
+        ("Kommunen har inga synpunkter på övergångsbestämmelserna.", {("6", N)}),
+        # The date's words only count in a sentence about entry into force.
+        ("Kommunen anser att det är rimligt att kommunerna följer upp sitt arbete.", set()),
+        ("Arbetet bör skjutas upp till nästa år.", set()),
+    ],
+)
+def test_entry_into_force_in_prose(text: str, expected: set[tuple[str | None, str]]) -> None:
+    assert tillsyn(text) == expected
+
+
+def test_entry_into_force_after_men_is_not_the_headings_stance() -> None:
+    text = (
+        "4.3 Sanktionsavgifter vid brister i anmälningsplikten\n\n"
+        "Kommunen tillstyrker förslaget men anser att det bör träda i kraft senare."
+    )
+    assert tillsyn(text) == {("4.3", D)}
+    under = (
+        "4.1 En nationell tillsynsmyndighet\n\nKommunen avstyrker att reglerna träder i kraft 2027."
+    )
+    assert tillsyn(under) == {("6", A)}
+
+
+@pytest.mark.parametrize(
+    ("sentence", "stance"),
+    [
+        ("Förslaget välkomnas.", T),
+        ("Förslaget tillstyrks.", T),
+        ("Förslaget tillstyrks inte.", A),
+        ("Förslaget avstyrks.", A),
+        ("Förslaget kan godtas.", T),
+        ("Förslaget kan inte godtas.", A),
+        ("Förslaget stöds.", T),
+        ("Bedömningen delas.", T),
+        ("Promemorians bedömning delas inte av kommunen.", A),
+        ("Bedömningen att myndigheten bör inrättas redan i år delas inte.", A),
+        ("Förslaget välkomnas av kommunen.", T),
+        ("Förslaget tillstyrks i huvudsak.", D),
+    ],
+)
+def test_s_passives(sentence: str, stance: str) -> None:
+    text = "4.1 En nationell tillsynsmyndighet för äldreomsorgen\n\n" + sentence
+    assert tillsyn(text) == {("4.1", stance)}
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Förslaget har tillstyrkts av Sveriges Kommuner och Regioner.",
+        "Förslaget stöds av SKR.",
+        "Förslaget har avstyrkts av flera remissinstanser.",
+        "Uppgifterna delas upp i två delar.",
+        "Bedömningen att tillsynen delas upp på två myndigheter är promemorians.",
+    ],
+)
+def test_passives_with_another_agent_or_no_agreement_are_no_stance(sentence: str) -> None:
+    assert tillsyn("4.1 En nationell tillsynsmyndighet\n\n" + sentence) == set()
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        # Markdown with a leading pipe and empty comment cells, as written.
+        "| Förslag | Ställningstagande | Kommentar |\n|---|---|---|\n"
+        "| 4.1 En nationell tillsynsmyndighet | Tillstyrker | |\n"
+        "| 4.3 Sanktionsavgifter | Avstyrker | |\n| 5.2 Uppgiftsskyldighet | Delvis | Oklart. |",
+        # Without numbers: the first cell's words as a heading's.
+        "| Förslag | Ställningstagande | Kommentar |\n|---|---|---|\n"
+        "| Nationell tillsynsmyndighet | Tillstyrker | |\n"
+        "| Sanktionsavgifter | Avstyrker | |\n| Uppgiftsskyldigheten | Delvis | Oklart. |",
+        # Plain text, no outer pipes, the comment empty or not.
+        "Förslag | Ställningstagande | Kommentar\nNationell tillsynsmyndighet | Tillstyrker |\n"
+        "Sanktionsavgifter | Avstyrker | Dyrt\nUppgiftsskyldigheten | Delvis |",
+    ],
+)
+@pytest.mark.parametrize("how", ["raw", "txt", "md"])
+def test_a_table_with_empty_comment_cells(table: str, how: str) -> None:
+    if how != "raw":
+        table = extract_text(table.encode(), filename=f"svar.{how}").text
+    assert tillsyn(table) == {("4.1", T), ("4.3", A), ("5.2", D)}
+
+
+@pytest.mark.parametrize(
+    ("heading", "key"),
+    [
+        ("Den nya myndigheten", "4.1"),
+        ("Sanktionsavgifterna", "4.3"),
+        ("Uppgiftsskyldigheten för vårdgivare", "5.2"),
+        ("Årlig uppföljning", "4.2"),
+        ("3. Sanktionsavgifter", "4.3"),  # the response's own number, the title's words
+        ("Synpunkter på avsnitt 4.2", "4.2"),
+        ("Promemorians avsnitt 5.1", "5.1"),
+        ("Ikraftträdande", "6"),
+        ("När reglerna ska träda i kraft", "6"),
+        # Matching no proposal, or two as well: no guess.
+        ("Tillsyn och uppföljning", None),
+        ("Allmänna synpunkter", None),
+        ("Konsekvenser för kommunerna", None),
+        ("Digitalisering", None),
+        ("1. Inledning", None),
+    ],
+)
+def test_a_heading_worded_unlike_its_proposal(heading: str, key: str | None) -> None:
+    got = tillsyn(f"{heading}\n\nKommunen avstyrker förslaget.")
+    assert got == ({(key, A)} if key else set())
+
+
+@pytest.mark.parametrize(
+    ("sentences", "expected"),
+    [
+        (
+            "Kommunen avstyrker förslaget om sanktionsavgifter vid brister i anmälningsplikten.",
+            {("4.3", A)},
+        ),
+        ("Kommunen avstyrker sanktionsavgifterna.", {("4.3", A)}),
+        ("Kommunen tillstyrker förslagen.", {("4.1", T), ("4.2", T), ("4.3", T)}),
+        (
+            "Kommunen är positiv till förslagen i kapitlet. Kommunen avstyrker dock "
+            "sanktionsavgifterna.",
+            {("4.1", T), ("4.2", T), ("4.3", A)},
+        ),
+        (
+            "Kommunen är positiv till förslagen om en nationell tillsynsmyndighet och om årlig "
+            "uppföljning av egenkontrollen men avstyrker sanktionsavgifterna.",
+            {("4.1", T), ("4.2", T), ("4.3", A)},
+        ),
+        (
+            "Kommunen tillstyrker förslagen med undantag för sanktionsavgifterna, som "
+            "kommunen avstyrker.",
+            {("4.1", T), ("4.2", T), ("4.3", A)},
+        ),
+        (
+            "Kommunen tillstyrker förslagen utom kravet på årlig uppföljning.",
+            {("4.1", T), ("4.3", T)},
+        ),
+    ],
+)
+def test_a_chapter_heading_and_the_sentences_own_tie(
+    sentences: str, expected: set[tuple[str | None, str]]
+) -> None:
+    for heading in ("Avsnitt 4 – Tillsyn och uppföljning", "4 Tillsyn och uppföljning"):
+        assert tillsyn(f"{heading}\n\n{sentences}") == expected, heading
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("Kommunen delar promemorians bedömning att tillsynen i dag är splittrad.", set()),
+        ("Kommunen instämmer i beskrivningen av problemen.", set()),
+        ("Kommunen delar analysen av hur egenkontrollen fungerar.", set()),
+        ("Kommunen ställer sig bakom problembeskrivningen.", set()),
+        ("Kommunen delar promemorians bedömning.", set()),
+        (
+            "Kommunen är positiv till att tillsynen blir digital, men det ligger utanför "
+            "promemorians förslag.",
+            set(),
+        ),
+        ("Kommunen ställer sig bakom promemorians förslag.", {(None, T)}),
+        ("Kommunen tillstyrker förslagen i promemorian.", {(None, T)}),
+        ("Kommunen delar i allt väsentligt promemorians bedömningar och förslag.", {(None, T)}),
+        ("Promemorians förslag tillstyrks i huvudsak.", {(None, D)}),
+    ],
+)
+def test_agreeing_with_a_description_is_no_stance_on_the_whole(
+    sentence: str, expected: set[tuple[str | None, str]]
+) -> None:
+    assert tillsyn("Allmänna synpunkter\n\n" + sentence) == expected
+
+
+def test_agreeing_with_a_description_under_a_proposal_is_no_stance_on_it() -> None:
+    head = "4.2 Krav på årlig uppföljning av kommunernas egenkontroll\n\n"
+    assert (
+        tillsyn(head + "Kommunen delar bedömningen att uppföljningen i dag är bristfällig.")
+        == set()
+    )
+    assert tillsyn(head + "Kommunen delar bedömningen att uppföljningen bör bli årlig.") == {
+        ("4.2", T)
+    }
 
 
 # --- the respondent ------------------------------------------------------------------------

@@ -118,7 +118,7 @@ def has_entry(toks: Sequence[Token]) -> bool:
         if t.lemma in _ENTRY_WORDS or t.low in _ENTRY_WORDS:
             return True
         nxt = [u.low for u in toks[k + 1 : k + 3]]
-        if t.lemma in ("träda", "träder", "trätt", "träta") and "kraft" in nxt:
+        if t.low.startswith(("träd", "trätt")) and "kraft" in nxt:
             return True
         if t.lemma == "börja" and nxt[:1] and nxt[0].startswith(("gälla", "tillämpa")):
             return True

@@ -110,7 +110,7 @@ def _content(toks: Sequence[Token]) -> set[str]:
 # The words "träda i kraft", "tidpunkt" and the like are read as ENTRY (_stance_rules.has_entry).
 _ENTRY_PARTS = wordset(
     """ikraftträdande ikraftträdandedatum ikraftträdandetidpunkt tidpunkt införandetidpunkt
-    övergångsbestämmelse övergångsregel övergångsperiod övergångstid träda träta kraft
+    övergångsbestämmelse övergångsregel övergångsperiod övergångstid träda träta trä kraft
     ikraftträdandebestämmelse börja"""
 )
 
