@@ -510,6 +510,38 @@ def test_agreeing_with_a_description_under_a_proposal_is_no_stance_on_it() -> No
     }
 
 
+def test_a_protocol_with_i_ovrigt_after_another_cue_and_a_proposal_by_its_head_word() -> None:
+    text = (
+        "Socialnämnden beslutar att tillstyrka förslaget om en nationell tillsynsmyndighet, "
+        "att avstyrka förslaget om sanktionsavgifter samt att i övrigt inte lämna några "
+        "synpunkter."
+    )
+    assert tillsyn(text) == {("4.1", T), ("4.3", A), ("4.2", N), ("5.1", N), ("5.2", N), ("6", N)}
+    # A long word of one title names it only as "förslaget om …", not anywhere in a sentence.
+    assert tillsyn("Kommunen avstyrker förslaget om årlig uppföljning.") == {("4.2", A)}
+    assert tillsyn("Kommunen välkomnar att äldreomsorgen uppmärksammas.") == set()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # The respondent's own heading under a proposal keeps it; a general one leaves it.
+        ("4.1 Tillsyn\n\nKommunens synpunkter\n\nKommunen tillstyrker förslaget.", {("4.1", T)}),
+        ("4.1 Tillsyn\n\nAllmänna synpunkter\n\nKommunen tillstyrker förslagen.", {(None, T)}),
+        ("Kommunens synpunkter\n\nKommunen avstyrker förslaget.", set()),
+        # A heading with the remiss's own title names no proposal.
+        (
+            "Samlad tillsyn över äldreomsorgen (Ds 2026:9)\n\nKommunen tillstyrker förslagen.",
+            {(None, T)},
+        ),
+    ],
+)
+def test_headings_of_the_respondent_and_of_the_remiss(
+    text: str, expected: set[tuple[str | None, str]]
+) -> None:
+    assert tillsyn(text) == expected
+
+
 # --- the respondent ------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("text", "code", "how"),

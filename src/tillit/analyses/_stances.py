@@ -90,6 +90,16 @@ _STANCE_HEADINGS = wordset(
     """ställningstagande synpunkt kommentar bedömning yttrande beslut svar motivering slutsats
     förbunden"""
 )
+_GENERAL_HEADINGS = wordset(
+    """allmän allmänna övrig övriga generell inledande inleda avslutande avsluta sammanfattande
+    sammanfattning"""
+)
+_SELF_GENITIVES = frozenset(w + "s" for w in SELF_WORDS)
+# A heading that names the remiss itself ("Yttrande över … (Ds 2026:9)") is no proposal's,
+# however many of a title's words it has.
+_REMISS_HEADING = re.compile(
+    r"\b(?:SOU|Ds|Dir\.?|Prop\.?)\s*\d{4}|\b(?:yttrande|remissvar|remissyttrande|remiss)\b", re.I
+)
 _WHOLE = wordset(
     """förslagen betänkandet betänkandets betänkandena huvudbetänkandet promemorian
     promemorians remissen"""
@@ -146,6 +156,12 @@ class _Proposals:
                 )
             self.keys.append(key)
             self.words[key] = _content(tokens(p.heading, 0, len(p.heading)))
+        # Long words (compounds) in one proposal's title only: one names it.
+        counts: dict[str, int] = {}
+        for words in self.words.values():
+            for w in words:
+                counts[w] = counts.get(w, 0) + 1
+        self.unique = {w for w, c in counts.items() if c == 1}
 
     def section(self, number: str) -> list[str]:
         """The proposals a section number names: itself, its subsections, or its parent."""
@@ -235,9 +251,13 @@ class _Proposals:
         enough = len(shared) >= 2 or (len(own) == 1 and len(next(iter(shared))) >= 8)
         return ENTRY in shared or (enough and 2 * len(shared) >= len(own))
 
-    def by_words(self, words: set[str], *, full: bool = False) -> str | None:
+    def by_words(
+        self, words: set[str], *, full: bool = False, pointed: frozenset[str] = frozenset()
+    ) -> str | None:
         """The one proposal whose heading's words the sentence shares: at least half of them
-        and two (or all of one word of eight letters or more); ``full`` asks for all."""
+        and two (or all of one word of eight letters or more); ``full`` asks for all. A word of
+        ten letters or more in ``pointed`` (the words right after "förslaget om") that only
+        one proposal's title has is enough ("förslaget om sanktionsavgifter")."""
         scored = []
         for key in self.keys:
             own = self.words[key]
@@ -246,6 +266,8 @@ class _Proposals:
             shared = own & words
             share = len(shared) / len(own)
             enough = len(shared) >= 2 or (len(own) == 1 and len(next(iter(shared), "")) >= 8)
+            if not full and any(len(w) >= 10 and w in self.unique for w in shared & pointed):
+                enough, share = True, max(share, 0.5)  # "förslaget om sanktionsavgifter"
             if ENTRY in shared and not full:
                 enough, share = True, max(share, 0.5)  # "träder i kraft" names its proposal
             if enough and (share == 1.0 if full else share >= 0.5):
@@ -336,8 +358,11 @@ def _heading(line: str, index: _Proposals) -> tuple[list[str], str] | None:
     keys, basis = index.refs(line, 0, len(line))
     if keys:
         return keys, basis or "section"
-    words = _content(tokens(line, 0, len(line)))
-    match = index.by_words(words) or index.by_heading(words) or index.by_title(words)
+    toks = [t for t in tokens(line, 0, len(line)) if t.low not in _SELF_GENITIVES]
+    words = _content(toks)  # "Kommunens synpunkter": the respondent's, no proposal's words
+    match = index.by_words(words) or index.by_heading(words)
+    if match is None and not _REMISS_HEADING.search(line):
+        match = index.by_title(words)
     return ([match], "heading") if match is not None else None
 
 
@@ -374,9 +399,10 @@ def extract_stances(
                 headed.update(tie[0])
                 continue
             words = _content(tokens(line, 0, len(line)))
-            if not words & _STANCE_HEADINGS:
+            if not words & _STANCE_HEADINGS or words & _GENERAL_HEADINGS:
                 # Any other heading leaves the proposal; "Förbundets ställningstagande",
-                # "Kommunens synpunkter" under a proposal's heading do not.
+                # "Kommunens synpunkter" under a proposal's heading do not ("Allmänna
+                # synpunkter", "Övriga synpunkter" do).
                 context = ([], "")
                 summary = "sammanfattning" in words
             continue
@@ -422,7 +448,10 @@ def _sentence(
             cut = [k for k, t in enumerate(before) if t.low in BOUNDARIES]
             before = before[cut[-1] + 1 :] if cut else []
         stance = cue.stance
-        lows = {t.low for t in segment} | {t.low for t in before}
+        # "i övrigt" in the cue's own clause ("att avstyrka X samt att i övrigt inte lämna
+        # några synpunkter": the "i övrigt" is the later cue's).
+        own_clause = _clause(segment, BOUNDARIES - {"och"})
+        lows = {t.low for t in own_clause} | {t.low for t in before}
         if not keys and ("övrigt" in lows or "övriga" in lows):
             keys, basis = [], "i_ovrigt"
         elif not keys and n == 0:
@@ -431,10 +460,11 @@ def _sentence(
             keys, basis = index.refs(text, lo, toks[cue.first].start)
         if not keys and basis != "i_ovrigt":
             clause = _clause(segment)
+            pointed = _pointed(toks)
             words = (
-                index.by_words(_content(clause))
-                or index.by_words(_content(before))
-                or index.by_words(_content(segment))
+                index.by_words(_content(clause), pointed=pointed)
+                or index.by_words(_content(before), pointed=pointed)
+                or index.by_words(_content(segment), pointed=pointed)
             )
             current, how = context
             if words and current and words not in current:
@@ -496,14 +526,27 @@ _CLAUSE_END_AFTER_COMMA = wordset("dock då")
 _WHOLE_GENITIVE = wordset("betänkandets promemorians remissens huvudbetänkandets")
 
 
-def _clause(segment: Sequence[Token]) -> list[Token]:
+def _clause(segment: Sequence[Token], ends: frozenset[str] = _CLAUSE_END) -> list[Token]:
     """The cue's clause: its tokens up to a "men", "dock", "eftersom", … ."""
     for k, t in enumerate(segment):
         if k and (
-            t.low in _CLAUSE_END or (t.low in _CLAUSE_END_AFTER_COMMA and segment[k - 1].low == ",")
+            t.low in ends or (t.low in _CLAUSE_END_AFTER_COMMA and segment[k - 1].low == ",")
         ):
             return list(segment[:k])
     return list(segment)
+
+
+_ABOUT = wordset("om att kring rörande gällande avseende med för")
+
+
+def _pointed(toks: Sequence[Token]) -> frozenset[str]:
+    """The content words right after "förslaget om …" (up to four words): a proposal named by
+    its head word."""
+    out: set[str] = set()
+    for k, t in enumerate(toks[:-1]):
+        if t.lemma == "förslag" and toks[k + 1].low in _ABOUT:
+            out |= _content(toks[k + 2 : k + 6])
+    return frozenset(out)
 
 
 def _whole(toks: Sequence[Token]) -> bool:
