@@ -525,6 +525,38 @@ def test_a_protocol_with_i_ovrigt_after_another_cue_and_a_proposal_by_its_head_w
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
+        # A condition right after the cue makes it partial; "förslaget om" is no condition.
+        ("4.2 Krav\n\nFörslaget kan godtas om uppföljningen sker vartannat år.", {("4.2", D)}),
+        ("4.2 Krav\n\nKommunen tillstyrker endast om staten betalar.", {("4.2", D)}),
+        ("Kommunen tillstyrker förslaget om sanktionsavgifter.", {("4.3", T)}),
+        # "Förslagen om registret": every proposal with the register in its title.
+        ("Regionen har inget att invända mot förslagen om registret.", {("5.1", T), ("5.2", T)}),
+        # A chapter's number with one proposal's whole title is that proposal's heading.
+        (
+            "Avsnitt 5 Ett nationellt register över vårdgivare\n\nFörslaget tillstyrks.",
+            {("5.1", T)},
+        ),
+        ("Avsnitt 5 Registret\n\nFörslagen tillstyrks.", {("5.1", T), ("5.2", T)}),
+        # The date's cue and the date in one clause only.
+        (
+            "Det är rimligt att tillsynen anpassas, och reglerna bör träda i kraft när "
+            "myndigheten är på plats.",
+            set(),
+        ),
+        ("Den föreslagna tidpunkten för ikraftträdande bedöms som realistisk.", {("6", T)}),
+        # A description after "och" is not what "välkomnar promemorian" agrees with.
+        ("Kommunen välkomnar promemorian och delar dess problembeskrivning.", {(None, T)}),
+    ],
+)
+def test_conditions_groups_chapters_and_clauses(
+    text: str, expected: set[tuple[str | None, str]]
+) -> None:
+    assert tillsyn(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
         # The respondent's own heading under a proposal keeps it; a general one leaves it.
         ("4.1 Tillsyn\n\nKommunens synpunkter\n\nKommunen tillstyrker förslaget.", {("4.1", T)}),
         ("4.1 Tillsyn\n\nAllmänna synpunkter\n\nKommunen tillstyrker förslagen.", {(None, T)}),

@@ -86,6 +86,7 @@ _DESCRIPTIONS = wordset(
     lägesbild kartläggning redogörelse genomgång konstaterande iakttagelse bakgrund problem
     verklighetsbeskrivning omvärldsanalys"""
 )
+_PROPOSAL_NOUNS = wordset("förslag promemoria promemorian betänkande betänkandet remiss")
 _PRESENT = wordset("idag nuläge nuvarande närvarande hittills")
 _PROPOSING = wordset(
     """böra bör skola ska måste behöva behövs krävas krävs behov föreslå förslag införa
@@ -231,7 +232,17 @@ def _no_views(toks: list[Token], i: int) -> int | None:
     return None
 
 
-def _partial(toks: list[Token], first: int, end: int) -> bool:
+_IF = wordset("om såvida")
+_ONLY = wordset("endast bara enbart")
+
+
+def _partial(toks: list[Token], first: int, end: int, last: int | None = None) -> bool:
+    """A partial modifier near the cue, or a condition right after it ("kan godtas om
+    uppföljningen sker vartannat år", "tillstyrker endast om staten betalar")."""
+    if last is not None and last + 1 < len(toks):
+        nxt = toks[last + 1 : last + 3]
+        if nxt[0].low in _IF or (nxt[0].low in _ONLY and len(nxt) > 1 and nxt[1].low in _IF):
+            return True
     return any(_has(toks, first - 4, end, phrase) for phrase in _PARTIAL)
 
 
@@ -269,7 +280,7 @@ def _description(toks: list[Token], first: int, last: int) -> bool:
     seen = 0
     for k in range(last + 1, len(toks)):
         t = toks[k]
-        if t.lemma == "förslag" or (t.low in BOUNDARIES and t.low != "och") or seen > 5:
+        if t.lemma in _PROPOSAL_NOUNS or t.low in BOUNDARIES or seen > 5:
             break
         if t.lemma in _DESCRIPTIONS:
             return True
@@ -281,6 +292,18 @@ def _description(toks: list[Token], first: int, last: int) -> bool:
             return not proposes and any(_at_present(toks, j) for j in clause)
         seen += t.word
     return False
+
+
+def _clause_around(toks: list[Token], first: int, last: int) -> list[Token]:
+    """The tokens of the clause ``first..last`` stands in, between clause boundaries."""
+    ends = BOUNDARIES - {"som"}  # "bedöms som realistisk" is one clause
+    lo = first
+    while lo > 0 and toks[lo - 1].low not in ends:
+        lo -= 1
+    hi = last + 1
+    while hi < len(toks) and toks[hi].low not in ends:
+        hi += 1
+    return toks[lo:hi]
 
 
 def _timing(toks: list[Token], i: int) -> tuple[str, int, int] | None:
@@ -349,6 +372,8 @@ def find_cues(toks: list[Token], *, cell: bool = False) -> list[Cue]:
             hit = (_POS, i, i)  # "Förslaget stöds"
         if hit is None and entry:
             hit = _timing(toks, i)
+            if hit is not None and not has_entry(_clause_around(toks, hit[1], hit[2])):
+                hit = None  # "Det är rimligt att …, och reglerna bör träda i kraft …"
         if hit is None and cell and toks[i].low == "delvis" and not raw:
             hit = (DELVIS, i, i)
         if hit is None and cell and not raw and toks[i].lemma in ("positiv", "negativ"):
@@ -370,7 +395,7 @@ def find_cues(toks: list[Token], *, cell: bool = False) -> list[Cue]:
             negated = True
         plain = stance
         excepting = False
-        if stance in (_POS, _NEG) and _partial(toks, first, end):
+        if stance in (_POS, _NEG) and _partial(toks, first, end, last):
             excepting = not any(
                 _has(toks, first - 4, end, phrase)
                 for phrase in _PARTIAL

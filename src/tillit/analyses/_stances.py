@@ -242,6 +242,13 @@ class _Proposals:
             return None
         return scored[0][2]
 
+    def group(self, pointed: frozenset[str]) -> list[str]:
+        """The proposals "förslagen om registret" names: every one whose title has a word of
+        six letters or more of ``pointed``, when that is more than one and not all."""
+        long_ = {w for w in pointed if len(w) >= 6}
+        keys = [k for k in self.keys if self.words[k] & long_]
+        return keys if 1 < len(keys) < len(self.keys) else []
+
     def names(self, key: str, words: set[str]) -> bool:
         """Whether ``words`` name the proposal ``key`` by :meth:`by_words`'s threshold."""
         own = self.words[key]
@@ -349,6 +356,9 @@ def _heading(line: str, index: _Proposals) -> tuple[list[str], str] | None:
         keys = keys or index.section(m.group(1))
         how = "range" if m.group(2) else "section"
         words = _content(tokens(m.group(3), 0, len(m.group(3))))
+        whole = index.by_words(words, full=True)
+        if len(keys) > 1 and whole in keys and words == index.words[whole]:
+            return [whole], "heading"  # a chapter's number with one proposal's whole title
         other = index.by_words(words) or index.by_heading(words) or index.by_title(words)
         if other is not None and other not in keys:
             own = {w for k in keys for w in index.words[k]}
@@ -488,6 +498,8 @@ def _sentence(
                     stance = cue.plain if cue.excepting else stance
             elif words:
                 keys, basis = [words], "words"
+            elif group := index.group(_pointed(toks, plural=True)):
+                keys, basis = group, "words"  # "förslagen om registret"
             elif _whole(clause + before):
                 keys, basis = [], "general"
             else:
@@ -539,11 +551,13 @@ def _clause(segment: Sequence[Token], ends: frozenset[str] = _CLAUSE_END) -> lis
 _ABOUT = wordset("om att kring rörande gällande avseende med för")
 
 
-def _pointed(toks: Sequence[Token]) -> frozenset[str]:
+def _pointed(toks: Sequence[Token], *, plural: bool = False) -> frozenset[str]:
     """The content words right after "förslaget om …" (up to four words): a proposal named by
-    its head word."""
+    its head word; with ``plural``, after "förslagen om …"."""
     out: set[str] = set()
     for k, t in enumerate(toks[:-1]):
+        if plural and t.low != "förslagen":
+            continue
         if t.lemma == "förslag" and toks[k + 1].low in _ABOUT:
             out |= _content(toks[k + 2 : k + 6])
     return frozenset(out)
