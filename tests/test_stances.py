@@ -554,6 +554,31 @@ def test_conditions_groups_chapters_and_clauses(
     assert tillsyn(text) == expected
 
 
+@pytest.mark.parametrize("how", ["raw", "txt", "md"])
+def test_a_lead_in_gives_its_stance_to_the_proposals_of_its_list(how: str) -> None:
+    text = (
+        "Kommunen tillstyrker följande förslag:\n"
+        "- en nationell tillsynsmyndighet för äldreomsorgen (avsnitt 4.1)\n"
+        "- ett nationellt register över vårdgivare\n\n"
+        "Kommunen avstyrker följande förslag:\n\n- sanktionsavgifterna\n"
+        "- Kommunen har inga synpunkter på skyldigheten att lämna uppgifter.\n\n"
+        "Kommunen välkomnar särskilt följande:\n- att tillsynen samordnas\n"
+        "- att kommunerna får stöd\n"
+    )
+    if how != "raw":
+        text = extract_text(text.encode(), filename=f"svar.{how}").text
+    stances = extract_stances(text, TILLSYN, respondent="Kungsbacka kommun")
+    # An item with a stance of its own keeps it; items that name no proposal give none.
+    assert {(s.proposal, s.stance) for s in stances} == {
+        ("4.1", T),
+        ("5.1", T),
+        ("4.3", A),
+        ("5.2", N),
+    }
+    for s in stances:
+        assert text[s.start : s.end] == s.quote
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

@@ -400,9 +400,20 @@ def extract_stances(
     summary = False
     ovrigt: list[_Found] = []
     headed: set[str] = set()  # proposals the response has a heading for
+    lead: tuple[str, int] | None = None  # a list's lead-in with a stance, for its items
     for kind, start, end in _units(text):
         line = text[start:end].strip(" *#\t")
         if kind == "heading":
+            if lead is not None:
+                # A list's item without its marker (Markdown's are taken off) looks like a
+                # short line: it is the lead's item while it names a proposal.
+                item = _item(text, start, end, index, lead, summary, len(found))
+                if item is not None:
+                    found.append(item)
+                    continue
+            lead = _lead(text, start, end, own) if line.rstrip().endswith(":") else None
+            if lead is not None:
+                continue  # "Kommunen tillstyrker följande förslag:" on a line of its own
             tie = _heading(line, index)
             if tie is not None:
                 context, summary = tie, False
@@ -417,18 +428,69 @@ def extract_stances(
                 summary = "sammanfattning" in words
             continue
         if kind == "row":
+            lead = None
             for s, e in _rows(text, start, end, index):
                 found += _row(text, s, e, index, len(found))
             continue
+        if (
+            lead is not None
+            and (_LIST_ITEM.match(text[start:end]) or text[start:end].lstrip()[:1].islower())
+            and not find_cues(tokens(text, start, end))  # an item with its own stance
+        ):
+            item = _item(text, start, end, index, lead, summary, len(found))
+            if item is not None:
+                found.append(item)
+                continue
+        lead = None
         m = _HEADING.match(line.split("\n", 1)[0])
         if m and "." in m.group(1) and (m.group(3)[:1].isupper()):
             keys = index.section(m.group(1))
             if keys:
                 context, summary = (keys, "section"), False
         for s, e in _sentences(text, start, end):
+            if text[s:e].rstrip(" *").endswith(":"):
+                lead = _lead(text, s, e, own)
+                if lead is not None:
+                    continue
             for f in _sentence(text, s, e, index, context, own, summary, len(found)):
                 (ovrigt if f.basis == "i_ovrigt" else found).append(f)
     return _keep(found, ovrigt, index, headed)
+
+
+def _lead(text: str, s: int, e: int, own: frozenset[str]) -> tuple[str, int] | None:
+    """A sentence that leads in a list with the respondent's stance ("Kommunen tillstyrker
+    följande förslag:"): its stance and start, for the list's items."""
+    toks = tokens(text, s, e)
+    if exception(toks) or any(t.lemma == "undantag" for t in toks):
+        return None  # "… med följande undantag:": the items are not the lead's stance
+    for cue in find_cues(toks):
+        if is_own(toks, cue.first, own, cue.last):
+            return cue.stance, s
+    return None
+
+
+def _item(
+    text: str,
+    start: int,
+    end: int,
+    index: _Proposals,
+    lead: tuple[str, int],
+    summary: bool,
+    order: int,
+) -> _Found | None:
+    """A list item under a lead-in with a stance ("- sanktionsavgifter vid brister i
+    anmälningsplikten (avsnitt 4.3)"): the proposal it names, by number or as a heading
+    names it, takes the lead's stance; the quote runs from the lead-in to the item."""
+    s, e = _trim(text, start, end)
+    keys, basis = index.refs(text, s, e)
+    if not keys:
+        words = text[s:e].strip(" .;,")
+        tie = _heading(words[:1].upper() + words[1:], index) if words else None
+        keys, basis = tie if tie else ([], None)
+    if not keys:
+        return None
+    q_start = lead[1]
+    return _Found(keys, lead[0], q_start, e, basis or "section", summary, order, text[q_start:e])
 
 
 def _sentence(
