@@ -24,10 +24,12 @@ from tillit.web._auth import COOKIE_NAME, LoginLimiter, WebState
 from tillit.web._errors import install_error_handlers
 from tillit.web._middleware import (
     DEFAULT_MAX_BODY,
+    UPLOADS,
     AllowMiddleware,
     BodyLimitMiddleware,
     ForwardedMiddleware,
     HeavyRequestsMiddleware,
+    Lane,
     SecurityHeadersMiddleware,
 )
 from tillit.web.pages import TrialEvaluator, pages_router, render_error
@@ -54,9 +56,27 @@ STATIC = Path(__file__).resolve().parent / "static"
 #: more threads only contend for the interpreter lock (20 threads cost about twice the
 #: CPU per request of one), while requests beyond these wait their turn.
 SERVER_THREADS = 4
-#: Addresses of the pages that cost 10–40 ms of CPU (searches, KPI pages, the bank's list),
-#: and the trial pages (which may wait seconds for an evaluation).
-HEAVY = ("/sok", "/exempel", "/nyckeltal", "/forsok", "/api/search")
+#: How long a costly request waits, at most, for the cheap ones in flight to finish.
+DEFER_COSTLY = 0.5
+
+
+def _costly(method: str, path: str) -> bool:
+    """A KPI page (30–40 ms of CPU, its charts and downloads too) or a yearly report
+    (HTML, PDF, Excel: up to seconds)."""
+    return path.startswith("/nyckeltal/") or (
+        "/rapport" in path and not path.startswith("/rapport.css")
+    )
+
+
+def _slow(method: str, path: str) -> bool:
+    """A trial's pages (they may wait seconds for its evaluation in the trial processes)
+    and an upload of consultation responses (their text is read: seconds)."""
+    return path.startswith("/forsok/") or (method == "POST" and UPLOADS.fullmatch(path) is not None)
+
+
+#: The lanes of requests that cost far more than a page read from memory: at most one of
+#: each runs at once per process, after the cheap requests in flight (HeavyRequestsMiddleware).
+LANES = (Lane("costly", _costly), Lane("slow", _slow))
 log = logging.getLogger("tillit.web")
 
 
@@ -162,8 +182,8 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(pages_router)
     if threads is not None:
-        # Keep half the route threads for the cheap pages.
-        app.add_middleware(HeavyRequestsMiddleware, prefixes=HEAVY, limit=max(1, threads // 2))
+        # One costly and one slow request at a time, and the cheap ones first.
+        app.add_middleware(HeavyRequestsMiddleware, lanes=LANES, defer=DEFER_COSTLY)
     app.add_middleware(AllowMiddleware, schema=app.openapi)
     # Added last = outermost: the size limit runs before anything reads the body.
     app.add_middleware(SecurityHeadersMiddleware, cookie_name=COOKIE_NAME)

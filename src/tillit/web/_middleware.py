@@ -4,11 +4,13 @@ security headers of every response, and the client's address behind trusted prox
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import json
 import logging
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -21,6 +23,7 @@ __all__ = [
     "BodyLimitMiddleware",
     "ForwardedMiddleware",
     "HeavyRequestsMiddleware",
+    "Lane",
     "SecurityHeadersMiddleware",
 ]
 
@@ -179,25 +182,67 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
-class HeavyRequestsMiddleware:
-    """At most ``limit`` requests to the costly pages (searches, KPI pages: 10–40 ms of
-    CPU each) run at once per process; the others wait here, before taking a route thread.
-    The cheap pages (a municipality's page is rendered in advance) then never queue
-    behind a row of searches for a thread."""
+@dataclass(frozen=True)
+class Lane:
+    """Requests that cost far more than a page read from memory (``matches(method, path)``):
+    at most ``limit`` of them run at once in a server process."""
 
-    def __init__(self, app: ASGIApp, prefixes: tuple[str, ...], limit: int) -> None:
+    name: str
+    matches: Callable[[str, str], bool]
+    limit: int = 1
+
+
+class HeavyRequestsMiddleware:
+    """Cheap requests first. A request of one of ``lanes`` (KPI pages and reports: tens of ms
+    to seconds of CPU; trial pages, which may wait for an evaluation) waits here, before it
+    takes a route thread, until fewer than its lane's limit of its lane run in this process,
+    and then, before it starts, until no cheap request (any other) is in flight in the
+    process, for at most ``defer`` seconds.
+
+    Why: a process runs Python on one core at a time (the interpreter lock), so a costly
+    page running beside a cheap one makes the cheap one take several times its few ms.
+    Serving the short requests first is what minimises the mean waiting time (shortest job
+    first); a costly page loses little by letting a 5 ms request finish, and never more than
+    ``defer``, so it is not starved. docs/web.md, "Cheap requests first"."""
+
+    def __init__(self, app: ASGIApp, lanes: Iterable[Lane], defer: float = 0.5) -> None:
         self.app = app
-        self.prefixes = prefixes
-        self.limit = limit
-        self._gate: asyncio.Semaphore | None = None
+        self.lanes = tuple(lanes)
+        self.defer = defer
+        self._gates: dict[str, asyncio.Semaphore] = {}
+        self._cheap = 0
+        self._idle: asyncio.Event | None = None
+
+    def lane(self, method: str, path: str) -> Lane | None:
+        return next((lane for lane in self.lanes if lane.matches(method, path)), None)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope.get("path", "").startswith(self.prefixes):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if self._gate is None:  # made in the server's event loop
-            self._gate = asyncio.Semaphore(self.limit)
-        async with self._gate:
+        if self._idle is None:  # made in the server's event loop
+            self._idle = asyncio.Event()
+            self._idle.set()
+        idle = self._idle
+        lane = self.lane(scope.get("method", "GET"), scope.get("path", ""))
+        if lane is None:
+            self._cheap += 1
+            idle.clear()
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                self._cheap -= 1
+                if not self._cheap:
+                    idle.set()
+            return
+        gate = self._gates.get(lane.name)
+        if gate is None:
+            gate = self._gates[lane.name] = asyncio.Semaphore(lane.limit)
+        async with gate:
+            if self._cheap and self.defer > 0:
+                # Waited long enough: then it runs beside the cheap ones.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(idle.wait(), self.defer)
             await self.app(scope, receive, send)
 
 
