@@ -335,6 +335,12 @@ def tillsyn(text: str) -> set[tuple[str | None, str]]:
         # The date's words only count in a sentence about entry into force.
         ("Kommunen anser att det är rimligt att kommunerna följer upp sitt arbete.", set()),
         ("Arbetet bör skjutas upp till nästa år.", set()),
+        (
+            "Kommunen anser att det är rimligt att kommunerna får tid att förbereda sig innan "
+            "reglerna träder i kraft.",
+            set(),
+        ),
+        ("Kommunen anser att det är rimligt att reglerna träder i kraft 2027.", {("6", T)}),
     ],
 )
 def test_entry_into_force_in_prose(text: str, expected: set[tuple[str | None, str]]) -> None:

@@ -296,7 +296,8 @@ def _description(toks: list[Token], first: int, last: int) -> bool:
 
 def _clause_around(toks: list[Token], first: int, last: int) -> list[Token]:
     """The tokens of the clause ``first..last`` stands in, between clause boundaries."""
-    ends = BOUNDARIES - {"som"}  # "bedöms som realistisk" is one clause
+    # "bedöms som realistisk" is one clause; "… innan/när reglerna träder i kraft" is another.
+    ends = (BOUNDARIES - {"som"}) | {"innan", "förrän", "när", "tills"}
     lo = first
     while lo > 0 and toks[lo - 1].low not in ends:
         lo -= 1
