@@ -452,6 +452,11 @@ def test_a_heading_worded_unlike_its_proposal(heading: str, key: str | None) -> 
         ),
         ("Kommunen avstyrker sanktionsavgifterna.", {("4.3", A)}),
         ("Kommunen tillstyrker förslagen.", {("4.1", T), ("4.2", T), ("4.3", T)}),
+        # The chapter's own title names the chapter, not the one proposal that shares a word.
+        (
+            "Kommunen tillstyrker förslagen om tillsyn och uppföljning av kommunernas arbete.",
+            {("4.1", T), ("4.2", T), ("4.3", T)},
+        ),
         (
             "Kommunen är positiv till förslagen i kapitlet. Kommunen avstyrker dock "
             "sanktionsavgifterna.",

@@ -397,6 +397,7 @@ def extract_stances(
     own = name_words(respondent, text) if respondent else frozenset()
     found: list[_Found] = []
     context: tuple[list[str], str] = ([], "")
+    titled: set[str] = set()  # the current heading's own words ("Tillsyn och uppföljning")
     summary = False
     ovrigt: list[_Found] = []
     headed: set[str] = set()  # proposals the response has a heading for
@@ -417,6 +418,7 @@ def extract_stances(
             tie = _heading(line, index)
             if tie is not None:
                 context, summary = tie, False
+                titled = _content(tokens(line, 0, len(line)))
                 headed.update(tie[0])
                 continue
             words = _content(tokens(line, 0, len(line)))
@@ -424,7 +426,7 @@ def extract_stances(
                 # Any other heading leaves the proposal; "Förbundets ställningstagande",
                 # "Kommunens synpunkter" under a proposal's heading do not ("Allmänna
                 # synpunkter", "Övriga synpunkter" do).
-                context = ([], "")
+                context, titled = ([], ""), set()
                 summary = "sammanfattning" in words
             continue
         if kind == "row":
@@ -446,13 +448,13 @@ def extract_stances(
         if m and "." in m.group(1) and (m.group(3)[:1].isupper()):
             keys = index.section(m.group(1))
             if keys:
-                context, summary = (keys, "section"), False
+                context, summary, titled = (keys, "section"), False, set()
         for s, e in _sentences(text, start, end):
             if text[s:e].rstrip(" *").endswith(":"):
                 lead = _lead(text, s, e, own)
                 if lead is not None:
                     continue
-            for f in _sentence(text, s, e, index, context, own, summary, len(found)):
+            for f in _sentence(text, s, e, index, context, own, summary, len(found), titled=titled):
                 (ovrigt if f.basis == "i_ovrigt" else found).append(f)
     return _keep(found, ovrigt, index, headed)
 
@@ -502,6 +504,8 @@ def _sentence(
     own: frozenset[str],
     summary: bool,
     order: int,
+    *,
+    titled: set[str] | None = None,
 ) -> list[_Found]:
     toks = tokens(text, s, e)
     cues = find_cues(toks)
@@ -552,8 +556,8 @@ def _sentence(
             if current and (words is None or words in current):
                 left_out = exception(segment)
                 named = [t for t in clause + before if t not in left_out]
-                keys, basis = _narrow(index, current, words, named), how
-                out_keys = _narrow(index, keys, None, left_out) if left_out else keys
+                keys, basis = _narrow(index, current, named, titled or set()), how
+                out_keys = _narrow(index, keys, left_out, set()) if left_out else keys
                 if len(out_keys) < len(keys):
                     # "tillstyrker förslagen med undantag för sanktionsavgifterna"
                     keys = [k for k in keys if k not in out_keys]
@@ -637,19 +641,20 @@ def _whole(toks: Sequence[Token]) -> bool:
 
 
 def _narrow(
-    index: _Proposals, current: list[str], words: str | None, toks: Sequence[Token]
+    index: _Proposals, current: list[str], toks: Sequence[Token], titled: frozenset[str] | set[str]
 ) -> list[str]:
     """Of a heading's several proposals (a chapter, "Avsnitt 4 – Tillsyn och uppföljning"),
     the ones the sentence names itself: by their words (:meth:`_Proposals.by_words`), or by
     a word of six letters or more that only some of them have ("avstyrker
-    sanktionsavgifterna"). The sentence's own tie wins over the heading's chapter."""
+    sanktionsavgifterna"). The sentence's own tie wins over the heading's chapter; a word of
+    the heading's own title ("förslagen om tillsyn och uppföljning") names the chapter."""
     if len(current) < 2:
         return list(current)
     own = {t.lemma for t in toks if t.low in SELF_WORDS or t.low in OTHER_WORDS}
     content = _content(toks) - own
     named = [k for k in current if index.names(k, content)]
     if not named:
-        mine = {w for w in content if len(w) >= 6}
+        mine = {w for w in content - titled if len(w) >= 6}
         named = [k for k in current if index.words[k] & mine]
     return named if named else list(current)
 
