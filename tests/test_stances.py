@@ -555,6 +555,15 @@ def test_a_protocol_with_i_ovrigt_after_another_cue_and_a_proposal_by_its_head_w
             set(),
         ),
         ("Den föreslagna tidpunkten för ikraftträdande bedöms som realistisk.", {("6", T)}),
+        # Carrying out after a modal; what the remiss proposes is not the respondent's stance.
+        ("Kommunen anser att en nationell tillsynsmyndighet bör inrättas.", {("4.1", T)}),
+        (
+            "När det gäller sanktionsavgifterna anser kommunen att de inte bör införas.",
+            {("4.3", A)},
+        ),
+        ("Promemorian föreslår att sanktionsavgifter ska införas.", set()),
+        ("Det föreslås att en nationell tillsynsmyndighet ska inrättas.", set()),
+        ("Kommunen föreslår att ikraftträdandet senareläggs.", {("6", A)}),
         # A description after "och" is not what "välkomnar promemorian" agrees with.
         ("Kommunen välkomnar promemorian och delar dess problembeskrivning.", {(None, T)}),
     ],

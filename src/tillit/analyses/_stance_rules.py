@@ -129,6 +129,10 @@ def has_entry(toks: Sequence[Token]) -> bool:
 # Cues that need a word of the proposal right after them ("stödjer förslaget", not "stödjer
 # sina medlemmar") or a modal before them ("förslaget bör genomföras", "skäl att genomföra").
 _OBJECTS = wordset("förslag det detta denna dessa bedömning inriktning ambition utredning")
+_PROPOSES = wordset("föreslår föreslås föreslog föreslogs föreslagit föreslagits")
+# Carrying a proposal out, after a modal: "förslaget bör genomföras", "avgifterna bör inte
+# införas", "skäl att inrätta".
+_CARRY_OUT = wordset("genomföra införa inrätta")
 _MODALS = wordset("böra skola ska kunna kan skäl anledning")
 NEGATORS = wordset("inte ej icke ingen ingenting aldrig knappast varken")
 _NOT_NEGATING = wordset("bara enbart endast minst")  # "inte bara", "inte minst"
@@ -351,7 +355,7 @@ def find_cues(toks: list[Token], *, cell: bool = False) -> list[Cue]:
             and any(t.lemma in _OBJECTS for t in toks[i + 1 : i + 4])
         ) or (
             hit is None
-            and toks[i].lemma == "genomföra"
+            and toks[i].lemma in _CARRY_OUT
             and any(t.lemma in _MODALS or t.low in _MODALS for t in near)
         ):
             hit = (_POS, i, i)
@@ -531,6 +535,7 @@ def is_own(
                     return True
                 if t.low in OTHER_WORDS or _is_name(toks, j, 0):
                     return False
+    proposing = False  # "Promemorian föreslår att avgifter ska införas": the proposal's
     for k in range(first - 1, -1, -1):
         t = toks[k]
         if t.low in SELF_WORDS:
@@ -541,7 +546,8 @@ def is_own(
             return True
         if _is_name(toks, k, 0):
             return not own_names
-    return True
+        proposing = proposing or t.low in _PROPOSES  # not "den föreslagna tidpunkten"
+    return not proposing
 
 
 # --- the respondent ----------------------------------------------------------------------

@@ -615,6 +615,7 @@ def _clause(segment: Sequence[Token], ends: frozenset[str] = _CLAUSE_END) -> lis
 
 
 _ABOUT = wordset("om att kring rörande gällande avseende med för")
+_TOPIC = wordset("gäller beträffande angående avseende rörande")
 
 
 def _pointed(toks: Sequence[Token], *, plural: bool = False) -> frozenset[str]:
@@ -626,6 +627,8 @@ def _pointed(toks: Sequence[Token], *, plural: bool = False) -> frozenset[str]:
             continue
         if t.lemma == "förslag" and toks[k + 1].low in _ABOUT:
             out |= _content(toks[k + 2 : k + 6])
+        elif not plural and t.low in _TOPIC:  # "När det gäller sanktionsavgifterna …"
+            out |= _content(toks[k + 1 : k + 5])
     return frozenset(out)
 
 
