@@ -20,8 +20,10 @@ from tillit.bank import Bank, create_bank_engine, export_bank, import_bank, upgr
 from tillit.bank._corpus import import_jsonl
 from tillit.bank._models import Example, ExampleKpi, ExampleTag, Organisation
 from tillit.bank._search import (
+    _COPY_FROM,
     SearchFilters,
     index_example,
+    index_examples,
     parse_query,
     search_examples,
     similar_examples,
@@ -330,6 +332,38 @@ def test_index_follows_changes_and_deletes(bank: Any) -> None:
     conn.execute(text("DELETE FROM examples WHERE id = :i"), {"i": ids["skola"]})
     unindex_example(conn, ids["skola"])
     assert search_examples(conn, "mathållning").total == 0
+
+
+def _index_state(conn: Connection) -> tuple[list[Any], list[Any]]:
+    """What the index holds: ``example_terms``, and the full-text entries (SQLite's
+    ``example_search``, PostgreSQL's columns)."""
+    terms = conn.execute(text("SELECT * FROM example_terms ORDER BY example_id, term")).all()
+    if conn.dialect.name == "sqlite":
+        sql = "SELECT rowid, title, body, ftitle, fbody, parts FROM example_search ORDER BY rowid"
+    else:
+        sql = (
+            "SELECT id, CAST(search_vector AS text), CAST(search_folded AS text) "
+            "FROM examples ORDER BY id"
+        )
+    return terms, conn.execute(text(sql)).all()
+
+
+def test_indexing_in_bulk_writes_what_indexing_one_by_one_does(bank: Any) -> None:
+    """A batch of many examples (on PostgreSQL: COPY into a temporary table, one UPDATE;
+    the terms by COPY) is indexed exactly as each example alone (an UPDATE each)."""
+    conn, _ = bank
+    org = add_org(conn, None, "Förbundet för bulkindexering")
+    titles = ["Hemtjänst i glesbygd", "Äldreomsorgslyftet", "Läxhjälp på biblioteket"]
+    for i in range(_COPY_FROM + 10):
+        add_example(conn, org, f"{titles[i % 3]} {i}", f"Sammanfattning nummer {i}: 'citat'\\")
+    one_by_one = _index_state(conn)
+    all_ids = [int(r[0]) for r in conn.execute(text("SELECT id FROM examples"))]
+    assert len(all_ids) > _COPY_FROM
+    assert index_examples(conn, all_ids) == len(all_ids)
+    assert _index_state(conn) == one_by_one
+    assert index_examples(conn) == len(all_ids)  # all, without ids
+    assert _index_state(conn) == one_by_one
+    assert _ids(search_examples(conn, "äldreomsorg", limit=500))
 
 
 def test_similar_examples_exclude_itself_and_drafts(bank: Any) -> None:
