@@ -337,7 +337,7 @@ def test_index_follows_changes_and_deletes(bank: Any) -> None:
 def _index_state(conn: Connection) -> tuple[list[Any], list[Any]]:
     """What the index holds: ``example_terms``, and the full-text entries (SQLite's
     ``example_search``, PostgreSQL's columns)."""
-    terms = conn.execute(text("SELECT * FROM example_terms ORDER BY example_id, term")).all()
+    terms = list(conn.execute(text("SELECT * FROM example_terms ORDER BY example_id, term")))
     if conn.dialect.name == "sqlite":
         sql = "SELECT rowid, title, body, ftitle, fbody, parts FROM example_search ORDER BY rowid"
     else:
@@ -345,7 +345,7 @@ def _index_state(conn: Connection) -> tuple[list[Any], list[Any]]:
             "SELECT id, CAST(search_vector AS text), CAST(search_folded AS text) "
             "FROM examples ORDER BY id"
         )
-    return terms, conn.execute(text(sql)).all()
+    return terms, list(conn.execute(text(sql)))
 
 
 def test_indexing_in_bulk_writes_what_indexing_one_by_one_does(bank: Any) -> None:
