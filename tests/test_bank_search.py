@@ -320,6 +320,21 @@ def test_paging_and_total(bank: Any) -> None:
     assert not set(_ids(first)) & set(_ids(second))
 
 
+@pytest.mark.parametrize(
+    "query", ["skola", "hemtjanst", "HEMTJÄNST", "omsorg*", '"hemtjänst med tillit"']
+)
+def test_a_count_is_the_total_without_ranking(bank: Any, query: str) -> None:
+    """``limit`` 0 counts what a search finds (stemmed, the folded fallback, prefixes,
+    phrases) and returns no hits."""
+    conn, _ = bank
+    full = search_examples(conn, query)
+    counted = search_examples(conn, query, limit=0)
+    assert full.total and counted.total == full.total
+    assert counted.hits == [] and counted.fallback_used == full.fallback_used
+    narrowed = SearchFilters(municipality="9999")
+    assert search_examples(conn, query, filters=narrowed, limit=0).total == 0
+
+
 def test_index_follows_changes_and_deletes(bank: Any) -> None:
     conn, ids = bank
     conn.execute(

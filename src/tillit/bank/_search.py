@@ -238,7 +238,8 @@ def search_examples(
     offset: int = 0,
 ) -> SearchResult:
     """Search the examples ``visibility`` lets the caller see, best first. An empty query
-    lists them (newest first). ``total`` counts every match, not just this page.
+    lists them (newest first). ``total`` counts every match, not just this page; with
+    ``limit`` 0 the matches are only counted (no hits, nothing ranked).
 
     The database's own matcher (FTS5 on SQLite, ``@@`` on PostgreSQL) finds the candidates;
     they are ranked in Python from ``example_terms`` with one BM25F formula (``_rank``), so
@@ -288,7 +289,7 @@ def search_examples(
             }
         if not candidates:
             continue
-        ranked = _rank(db, candidates, units, fallback, state)
+        ranked = _rank(db, candidates, units, fallback, state, order=limit > 0)
         if not ranked:
             continue
         page = dict(ranked[offset : offset + limit]) if limit > 0 else {}
@@ -480,12 +481,22 @@ def _rank(
     units: Sequence[QueryUnit],
     fallback: bool,
     state: _State,
+    *,
+    order: bool = True,
 ) -> list[tuple[int, float]]:
     """The candidates best first (ties: lower id first). In the stemmed search a candidate
     must have every unit in its terms (this evens out what the two matchers tokenise
     differently); the fallback keeps every candidate. Each score is the sum of its units'
-    contributions in the units' order, so it is the same float on both databases."""
+    contributions in the units' order, so it is the same float on both databases. Without
+    ``order`` (a count): the matches unscored (0.0) and unsorted."""
     per_unit = [_scores(db, unit, state) for unit in units]
+    if not order:
+        if fallback:
+            return [(i, 0.0) for i in candidates]
+        if not per_unit:
+            return []
+        smallest = min(per_unit, key=len)
+        return [(i, 0.0) for i in smallest if i in candidates and all(i in c for c in per_unit)]
     if fallback:
         scores = dict.fromkeys(candidates, 0.0)
         for contributions in per_unit:

@@ -210,7 +210,7 @@ def examples_list(
     out["others"] = 0  # texts of other kinds that match, when no good example does
     if not result.total and out["kind"] == "example":
         wider = replace(filters, kind=None)
-        out["others"] = state.bank.search(who.user, q, filters=wider, limit=1).total
+        out["others"] = state.bank.count(who.user, q, filters=wider)
     out["pages"] = max(1, -(-result.total // PER_PAGE))
     if out["items"]:
         out["first"] = offset + 1
