@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -232,3 +233,47 @@ def test_cached_documents_are_the_computed_ones_and_follow_the_texts(tmp_path: P
     cache.write_bytes(b"not marshal")
     assert cached_documents(cache, items) == computed
     assert cached_documents(None, items) == computed
+
+
+def test_an_import_keeps_the_catalogues_search_terms_for_the_next_process(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """Importing the KPI and municipality catalogues computes their search terms once, so
+    that the first search of a later process only reads them."""
+    import orjson
+
+    import tillit.store._search as search_module
+    from tillit.sync import import_path
+
+    kpis = tmp_path / "kpi.json"
+    kpis.write_bytes(
+        orjson.dumps(
+            {
+                "values": [
+                    {
+                        "id": "N00001",
+                        "title": "Sjukfrånvaron bland anställda",
+                        "description": "Äldreomsorgslyftet",
+                        "operating_area": "Personal",
+                    }
+                ]
+            }
+        )
+    )
+    units = tmp_path / "municipality.json"
+    units.write_bytes(
+        orjson.dumps({"values": [{"id": "1384", "title": "Kungsbacka", "type": "K"}]})
+    )
+    store = Store(tmp_path / "store")
+    import_path(store, kpis)
+    import_path(store, units)
+    metadata = tmp_path / "store" / "metadata"
+    assert (metadata / ".kpi.terms").is_file() and (metadata / ".municipality.terms").is_file()
+
+    def computed(*args: Any, **kwargs: Any) -> Document:
+        raise AssertionError("the terms were computed again")
+
+    monkeypatch.setattr(search_module, "document", computed)
+    later = Store(tmp_path / "store")
+    assert [r["id"] for r, _ in later.search_kpis("sjukfrånvaro")] == ["N00001"]
+    assert [r["id"] for r in later.search_municipalities("kungsbacka")] == ["1384"]

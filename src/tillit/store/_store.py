@@ -151,6 +151,31 @@ class Store:
             )
         return indexed
 
+    def _municipalities_indexed(self) -> _Indexed:
+        indexed = self._municipality_index
+        rows = self.municipalities()
+        if indexed is None or indexed.rows is not rows:
+            indexed = self._municipality_index = _Indexed(
+                rows,
+                cached_documents(
+                    self._terms_cache("municipality"), [(r["id"], r["title"], None) for r in rows]
+                ),
+            )
+        return indexed
+
+    def prepare_search(self, table: str) -> None:
+        """Compute and keep the search terms of the catalogue ``table`` ("kpi" or
+        "municipality") as it has just been written, so that the first search of a later
+        process reads them back (milliseconds) instead of lemmatising the catalogue (about
+        0.7 s for the 6,100 KPIs). Other tables have no search terms."""
+        try:
+            if table == "kpi":
+                self._kpis_indexed()
+            elif table == "municipality":
+                self._municipalities_indexed()
+        except NoDataError:  # an empty catalogue: nothing to search
+            pass
+
     def search_kpis_among(
         self, text: str, among: Collection[str], *, limit: int = 20
     ) -> list[tuple[dict[str, Any], float]]:
@@ -187,14 +212,7 @@ class Store:
         needle = fold(text.strip())
         if needle.isdigit():
             return [r for r in rows if r["id"].startswith(needle)][:limit]
-        indexed = self._municipality_index
-        if indexed is None or indexed.rows is not rows:
-            indexed = self._municipality_index = _Indexed(
-                rows,
-                cached_documents(
-                    self._terms_cache("municipality"), [(r["id"], r["title"], None) for r in rows]
-                ),
-            )
+        indexed = self._municipalities_indexed()
         by_id = indexed.by_id
         hits = [by_id[h.key] for h in rank(text, indexed.index, limit=limit)]
         exact = [r for r in rows if r["search_exact"] == needle]

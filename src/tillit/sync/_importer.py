@@ -161,6 +161,7 @@ def _import_metadata(
             written = store.metadata.replace(kind, records)
         else:
             written = store.metadata.merge(kind, records)
+        store.prepare_search(kind)
         seconds = round(time.monotonic() - start, 3)
         store.record(
             Provenance(

@@ -178,6 +178,7 @@ def sync_metadata(
                 raise refused
         for kind, catalogue, requests, seconds in accepted:
             written = store.metadata.replace(kind, catalogue.rows)
+            store.prepare_search(kind)
             rows.update(written)
             store.record(
                 Provenance(
