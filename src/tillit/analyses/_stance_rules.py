@@ -74,6 +74,11 @@ _CUES: tuple[tuple[str, tuple[frozenset[str], ...], int], ...] = tuple(
         (_POS, ("vara|ställa", "positiv"), 2),
     )
 )
+# The cues by a word of their first slot: only those are tried at a token.
+_BY_FIRST: dict[str, tuple[tuple[str, tuple[frozenset[str], ...], int], ...]] = {}
+for _cue in _CUES:
+    for _word in _cue[1][0]:
+        _BY_FIRST[_word] = (*_BY_FIRST.get(_word, ()), _cue)
 # Passive with the object first: "Bedömningen delas (inte)", "Förslaget stöds".
 _SHARED_VIEWS = wordset("bedömning uppfattning synsätt slutsats ståndpunkt inställning")
 _PASSIVE_SUPPORT = wordset("stöds stödjs stödes stöddes")
@@ -118,6 +123,8 @@ def has_entry(toks: Sequence[Token]) -> bool:
     for k, t in enumerate(toks):
         if t.lemma in _ENTRY_WORDS or t.low in _ENTRY_WORDS:
             return True
+        if not t.low.startswith(("träd", "trätt", "börja")):
+            continue
         nxt = [u.low for u in toks[k + 1 : k + 3]]
         if t.low.startswith(("träd", "trätt")) and "kraft" in nxt:
             return True
@@ -343,7 +350,8 @@ def find_cues(toks: list[Token], *, cell: bool = False) -> list[Cue]:
             i = end + 1
             continue
         hit = None
-        for stance, slots, gap in _CUES:
+        first_of = _BY_FIRST.get(toks[i].lemma, ()) + _BY_FIRST.get(toks[i].low, ())
+        for stance, slots, gap in sorted(set(first_of), key=_CUES.index):
             last = _match(toks, i, slots, gap)
             if last is not None:
                 hit = (stance, i, last)
