@@ -18,9 +18,8 @@ from tillit.store._files import write_lock
 from tillit.store._metadata import MetadataTables, group_name
 from tillit.store._provenance import Provenance, read_provenance, write_provenance
 from tillit.store._search import (
-    Document,
     SearchIndex,
-    cached_documents,
+    cached_index,
     document,
     fold,
     rank,
@@ -47,9 +46,9 @@ class _Indexed:
 
     __slots__ = ("by_id", "index", "rows")
 
-    def __init__(self, rows: list[dict[str, Any]], docs: list[Document]) -> None:
+    def __init__(self, rows: list[dict[str, Any]], index: SearchIndex) -> None:
         self.rows = rows
-        self.index = SearchIndex(docs)
+        self.index = index
         self.by_id = {r["id"]: r for r in rows}
 
 
@@ -144,7 +143,7 @@ class Store:
         if indexed is None or indexed.rows is not rows:
             indexed = self._kpi_index = _Indexed(
                 rows,
-                cached_documents(
+                cached_index(
                     self._terms_cache("kpi"),
                     [(r["id"], r["title"], r.get("description")) for r in rows],
                 ),
@@ -157,7 +156,7 @@ class Store:
         if indexed is None or indexed.rows is not rows:
             indexed = self._municipality_index = _Indexed(
                 rows,
-                cached_documents(
+                cached_index(
                     self._terms_cache("municipality"), [(r["id"], r["title"], None) for r in rows]
                 ),
             )
