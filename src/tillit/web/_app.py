@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import re
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -58,25 +59,47 @@ STATIC = Path(__file__).resolve().parent / "static"
 SERVER_THREADS = 4
 #: How long a costly request waits, at most, for the cheap ones in flight to finish.
 DEFER_COSTLY = 0.5
+_KPI_PAGE = re.compile(r"/nyckeltal/[^/]+(/[^/]+)?")
+_EXAMPLE_PAGE = re.compile(r"/(exempel|api/examples)/[0-9]+(\.json)?")
+_REPORT = re.compile(r"/(kommun|region)/[^/]+/rapport(\.[a-z]+)?|/riket/rapport(\.[a-z]+)?")
+_COMPILATION = re.compile(r"/remisser/[0-9]+(\.[a-z]+)?")
+_TRIAL = re.compile(r"/forsok/[0-9]+(\.json|/[a-z_-]+\.(svg|csv))?")
 
 
-def _costly(method: str, path: str) -> bool:
-    """A KPI page (30–40 ms of CPU, its charts and downloads too) or a yearly report
-    (HTML, PDF, Excel: up to seconds)."""
-    return path.startswith("/nyckeltal/") or (
-        "/rapport" in path and not path.startswith("/rapport.css")
+def _page(method: str, path: str) -> bool:
+    """A KPI page with its charts and downloads (30–70 ms of CPU), an example's page with
+    its similar examples (10–90 ms)."""
+    return _KPI_PAGE.fullmatch(path) is not None or _EXAMPLE_PAGE.fullmatch(path) is not None
+
+
+def _document(method: str, path: str) -> bool:
+    """A yearly report (HTML, PDF, Excel: up to seconds) or a remiss's compilation (its page
+    and its downloads: up to seconds for a Word file of 100 responses)."""
+    return method == "GET" and (
+        _REPORT.fullmatch(path) is not None or _COMPILATION.fullmatch(path) is not None
     )
 
 
-def _slow(method: str, path: str) -> bool:
-    """A trial's pages (they may wait seconds for its evaluation in the trial processes)
-    and an upload of consultation responses (their text is read: seconds)."""
-    return path.startswith("/forsok/") or (method == "POST" and UPLOADS.fullmatch(path) is not None)
+def _trial(method: str, path: str) -> bool:
+    """A trial's page, its JSON twin and charts: they may wait seconds for the evaluation,
+    which runs in processes of its own (so they do not wait for the cheap requests)."""
+    return method == "GET" and _TRIAL.fullmatch(path) is not None
 
 
-#: The lanes of requests that cost far more than a page read from memory: at most one of
-#: each runs at once per process, after the cheap requests in flight (HeavyRequestsMiddleware).
-LANES = (Lane("costly", _costly), Lane("slow", _slow))
+def _upload(method: str, path: str) -> bool:
+    """An upload of consultation responses (their text is read here: seconds)."""
+    return method == "POST" and UPLOADS.fullmatch(path) is not None
+
+
+#: The lanes of requests that cost far more than a page read from memory, each apart so
+#: that a report does not hold up the KPI pages, nor an upload the trial pages
+#: (HeavyRequestsMiddleware: cheap requests first).
+LANES = (
+    Lane("page", _page),
+    Lane("document", _document),
+    Lane("trial", _trial, limit=2, defer=False),
+    Lane("upload", _upload),
+)
 log = logging.getLogger("tillit.web")
 
 

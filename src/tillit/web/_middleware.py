@@ -9,6 +9,8 @@ import ipaddress
 import json
 import logging
 import re
+import time
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -185,65 +187,102 @@ class SecurityHeadersMiddleware:
 @dataclass(frozen=True)
 class Lane:
     """Requests that cost far more than a page read from memory (``matches(method, path)``):
-    at most ``limit`` of them run at once in a server process."""
+    at most ``limit`` of them run at once in a server process. ``defer``: they use this
+    process's CPU, so they let the cheap requests in flight go first; a lane whose requests
+    wait on something else (another process) does not."""
 
     name: str
     matches: Callable[[str, str], bool]
     limit: int = 1
+    defer: bool = True
+
+
+class _LoopState:
+    """What the gate keeps per event loop (asyncio's locks belong to one loop)."""
+
+    def __init__(self) -> None:
+        self.gates: dict[str, asyncio.Semaphore] = {}
+        self.cheap = 0  # cheap requests whose answer has not begun
+        self.idle = asyncio.Event()
+        self.idle.set()
 
 
 class HeavyRequestsMiddleware:
-    """Cheap requests first. A request of one of ``lanes`` (KPI pages and reports: tens of ms
-    to seconds of CPU; trial pages, which may wait for an evaluation) waits here, before it
-    takes a route thread, until fewer than its lane's limit of its lane run in this process,
-    and then, before it starts, until no cheap request (any other) is in flight in the
-    process, for at most ``defer`` seconds.
+    """Cheap requests first. A request of one of ``lanes`` (KPI pages, reports, …: tens of
+    ms to seconds of CPU) waits here, before it takes a route thread, until fewer than its
+    lane's limit of its lane run in this process; then, if its lane defers, until no cheap
+    request (any other) is being answered in the process — from its arrival until its
+    answer begins — but never longer than ``defer`` seconds after it arrived.
 
     Why: a process runs Python on one core at a time (the interpreter lock), so a costly
     page running beside a cheap one makes the cheap one take several times its few ms.
     Serving the short requests first is what minimises the mean waiting time (shortest job
-    first); a costly page loses little by letting a 5 ms request finish, and never more than
-    ``defer``, so it is not starved. docs/web.md, "Cheap requests first"."""
+    first); a costly request loses a few ms per cheap one ahead of it, and never more than
+    ``defer`` in all (its wait for its lane counts), so it is not starved and a queue of
+    costly requests does not wait ``defer`` each. docs/web.md, "Cheap requests first"."""
 
     def __init__(self, app: ASGIApp, lanes: Iterable[Lane], defer: float = 0.5) -> None:
         self.app = app
         self.lanes = tuple(lanes)
         self.defer = defer
-        self._gates: dict[str, asyncio.Semaphore] = {}
-        self._cheap = 0
-        self._idle: asyncio.Event | None = None
+        self._states: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopState] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def lane(self, method: str, path: str) -> Lane | None:
         return next((lane for lane in self.lanes if lane.matches(method, path)), None)
+
+    def _state(self) -> _LoopState:
+        loop = asyncio.get_running_loop()
+        state = self._states.get(loop)
+        if state is None:
+            state = self._states[loop] = _LoopState()
+        return state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if self._idle is None:  # made in the server's event loop
-            self._idle = asyncio.Event()
-            self._idle.set()
-        idle = self._idle
+        state = self._state()
         lane = self.lane(scope.get("method", "GET"), scope.get("path", ""))
         if lane is None:
-            self._cheap += 1
-            idle.clear()
-            try:
-                await self.app(scope, receive, send)
-            finally:
-                self._cheap -= 1
-                if not self._cheap:
-                    idle.set()
+            await self._cheap(state, scope, receive, send)
             return
-        gate = self._gates.get(lane.name)
+        arrived = time.monotonic()
+        gate = state.gates.get(lane.name)
         if gate is None:
-            gate = self._gates[lane.name] = asyncio.Semaphore(lane.limit)
+            gate = state.gates[lane.name] = asyncio.Semaphore(lane.limit)
         async with gate:
-            if self._cheap and self.defer > 0:
+            left = self.defer - (time.monotonic() - arrived)
+            if lane.defer and state.cheap and left > 0:
                 # Waited long enough: then it runs beside the cheap ones.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(idle.wait(), self.defer)
+                    await asyncio.wait_for(state.idle.wait(), left)
             await self.app(scope, receive, send)
+
+    async def _cheap(self, state: _LoopState, scope: Scope, receive: Receive, send: Send) -> None:
+        """A cheap request counts until its answer begins (what follows is sending it)."""
+        counted = True
+        state.cheap += 1
+        state.idle.clear()
+
+        def done() -> None:
+            nonlocal counted
+            if counted:
+                counted = False
+                state.cheap -= 1
+                if not state.cheap:
+                    state.idle.set()
+
+        async def send_counted(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                done()
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_counted)
+        finally:
+            done()
 
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
