@@ -57,8 +57,9 @@ STATIC = Path(__file__).resolve().parent / "static"
 #: more threads only contend for the interpreter lock (20 threads cost about twice the
 #: CPU per request of one), while requests beyond these wait their turn.
 SERVER_THREADS = 4
-#: How long a costly request waits, at most, for the cheap ones in flight to finish.
-DEFER_COSTLY = 0.5
+#: How long a costly request waits, at most, for the cheap ones being answered to finish
+#: before it starts: about ten cheap requests (3–8 ms each).
+DEFER_COSTLY = 0.05
 _KPI_PAGE = re.compile(r"/nyckeltal/[^/]+(/[^/]+)?")
 _EXAMPLE_PAGE = re.compile(r"/(exempel|api/examples)/[0-9]+(\.json)?")
 _REPORT = re.compile(r"/(kommun|region)/[^/]+/rapport(\.[a-z]+)?|/riket/rapport(\.[a-z]+)?")
