@@ -364,13 +364,23 @@ def _index_state(conn: Connection) -> tuple[list[Any], list[Any]]:
 
 
 def test_indexing_in_bulk_writes_what_indexing_one_by_one_does(bank: Any) -> None:
-    """A batch of many examples (on PostgreSQL: COPY into a temporary table, one UPDATE;
-    the terms by COPY) is indexed exactly as each example alone (an UPDATE each)."""
+    """A batch of many examples (on PostgreSQL: an UPDATE from arrays; the terms by COPY),
+    with tabs, line breaks, backslashes, COPY's own markers and quotes in every text field,
+    is indexed exactly as each example alone (an UPDATE each)."""
     conn, _ = bank
     org = add_org(conn, None, "Förbundet för bulkindexering")
     titles = ["Hemtjänst i glesbygd", "Äldreomsorgslyftet", "Läxhjälp på biblioteket"]
+    odd = ["tab\there", "rad\r\nny rad", "snedstreck \\ och \\N", "\\.", "citat 'x' \"y\"", "😀"]
     for i in range(_COPY_FROM + 10):
-        add_example(conn, org, f"{titles[i % 3]} {i}", f"Sammanfattning nummer {i}: 'citat'\\")
+        add_example(
+            conn,
+            org,
+            f"{titles[i % 3]} {i} {odd[i % len(odd)]}",
+            f"Sammanfattning nummer {i}: {odd[(i + 1) % len(odd)]}",
+            problem=odd[(i + 2) % len(odd)] if i % 2 else "",
+            what_was_done=f"Gjort\n{odd[(i + 3) % len(odd)]}",
+            results="" if i % 3 else "Resultat\tmed tabb",
+        )
     one_by_one = _index_state(conn)
     all_ids = [int(r[0]) for r in conn.execute(text("SELECT id FROM examples"))]
     assert len(all_ids) > _COPY_FROM
