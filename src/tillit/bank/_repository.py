@@ -58,41 +58,35 @@ class Bank(Accounts, Logins, Listing, Trials, StoredEvaluations):
             raise InvalidInputError(f"limit ska vara 1–500, inte {limit}.")
         if offset < 0:
             raise InvalidInputError(f"offset ska vara 0 eller mer, inte {offset}.")
-        with self.sessions() as session:
-            return search_examples(
-                session,
-                query,
-                filters=filters,
-                visibility=self._visibility(session, actor),
-                limit=limit,
-                offset=offset,
-            )
+        return self._search(actor, query, filters, limit, offset)
 
-    def _visibility(
-        self, session: Session, actor: UserRecord | None
-    ) -> Literal["all"] | Collection[int]:
-        """Whose drafts the actor sees besides the published examples: every one for an
-        admin, an editor's own organisation's, none for anyone else."""
-        user = self._actor(session, actor)
-        if user is not None and user.role == "admin":
-            return "all"
-        if user is not None and user.role == "editor" and user.organisation_id:
-            return (user.organisation_id,)
-        return ()
+    def _search(
+        self,
+        actor: UserRecord | None,
+        query: str,
+        filters: SearchFilters | None,
+        limit: int,
+        offset: int,
+    ) -> SearchResult:
+        """The search as the actor sees it: published examples, plus an editor's own
+        organisation's drafts, or everything for an admin."""
+        with self.sessions() as session:
+            user = self._actor(session, actor)
+            visibility: Literal["all"] | Collection[int] = ()
+            if user is not None and user.role == "admin":
+                visibility = "all"
+            elif user is not None and user.role == "editor" and user.organisation_id:
+                visibility = (user.organisation_id,)
+            return search_examples(
+                session, query, filters=filters, visibility=visibility, limit=limit, offset=offset
+            )
 
     def count(
         self, actor: UserRecord | None, query: str, *, filters: SearchFilters | None = None
     ) -> int:
         """How many examples the actor may see match ``query`` and ``filters`` (what
         :meth:`search`'s ``total`` says, without ranking them)."""
-        with self.sessions() as session:
-            return search_examples(
-                session,
-                query,
-                filters=filters,
-                visibility=self._visibility(session, actor),
-                limit=0,
-            ).total
+        return self._search(actor, query, filters, 0, 0).total
 
     def similar(self, actor: UserRecord | None, example_id: int, limit: int = 5) -> list[Hit]:
         """Published examples most like this one ("liknande exempel"); the example itself

@@ -627,14 +627,14 @@ def index_examples(db: Executor, ids: Sequence[int] | None = None) -> int:
 def index_fulltext(db: Executor, ids: Sequence[int] | None = None) -> int:
     """Only the database's own full-text index (migration 0002)."""
     rows = _rows(db, ids)
-    _write_fulltext(db, ids, rows)
+    _write_fulltext(db, ids, rows, [_analyse(r) for r in rows])
     return len(rows)
 
 
 def index_terms(db: Executor, ids: Sequence[int] | None = None) -> int:
     """Only ``example_terms``, the shared ranking's term frequencies (migration 0003)."""
     rows = _rows(db, ids)
-    _write_terms(db, ids, rows)
+    _write_terms(db, ids, rows, [_analyse(r) for r in rows])
     return len(rows)
 
 
@@ -658,13 +658,8 @@ _COPY_FROM = 200
 
 
 def _write_fulltext(
-    db: Executor,
-    ids: Sequence[int] | None,
-    rows: list[Any],
-    analysed: list[_Analysed] | None = None,
+    db: Executor, ids: Sequence[int] | None, rows: list[Any], analysed: list[_Analysed]
 ) -> None:
-    if analysed is None:
-        analysed = [_analyse(r) for r in rows]
     if _dialect(db) == "sqlite":
         if ids is None:
             db.execute(text("DELETE FROM example_search"))
@@ -756,13 +751,8 @@ def _term_rows(example_id: int, a: _Analysed) -> list[tuple[Any, ...]]:
 
 
 def _write_terms(
-    db: Executor,
-    ids: Sequence[int] | None,
-    rows: list[Any],
-    analysed: list[_Analysed] | None = None,
+    db: Executor, ids: Sequence[int] | None, rows: list[Any], analysed: list[_Analysed]
 ) -> None:
-    if analysed is None:
-        analysed = [_analyse(r) for r in rows]
     if ids is None:
         db.execute(text("DELETE FROM example_terms"))
     else:

@@ -72,8 +72,7 @@ class Store:
         # Search indexes of the KPI and municipality catalogues, each with the rows it was
         # built from: a catalogue read anew (metadata replaced) is a new list, so a stale
         # index is never used.
-        self._kpi_index: _Indexed | None = None
-        self._municipality_index: _Indexed | None = None
+        self._indexes: dict[str, _Indexed] = {}
 
     # -- engine --------------------------------------------------------------------------
     def connect(self) -> duckdb.DuckDBPyConnection:
@@ -137,28 +136,16 @@ class Store:
         """KPIs ranked for ``text`` (Swedish-aware; an exact KPI id comes first)."""
         return self.search_kpis_page(text, limit=limit)[0]
 
-    def _kpis_indexed(self) -> _Indexed:
-        indexed = self._kpi_index
-        rows = self.kpis()
+    def _indexed(self, table: str) -> _Indexed:
+        """The catalogue ``table``'s rows ("kpi": titles and descriptions; "municipality":
+        names) with their search index, kept while the table is unchanged."""
+        rows = self._require(table)
+        indexed = self._indexes.get(table)
         if indexed is None or indexed.rows is not rows:
-            indexed = self._kpi_index = _Indexed(
-                rows,
-                cached_index(
-                    self._terms_cache("kpi"),
-                    [(r["id"], r["title"], r.get("description")) for r in rows],
-                ),
-            )
-        return indexed
-
-    def _municipalities_indexed(self) -> _Indexed:
-        indexed = self._municipality_index
-        rows = self.municipalities()
-        if indexed is None or indexed.rows is not rows:
-            indexed = self._municipality_index = _Indexed(
-                rows,
-                cached_index(
-                    self._terms_cache("municipality"), [(r["id"], r["title"], None) for r in rows]
-                ),
+            body = table == "kpi"
+            items = [(r["id"], r["title"], r.get("description") if body else None) for r in rows]
+            indexed = self._indexes[table] = _Indexed(
+                rows, cached_index(self._terms_cache(table), items)
             )
         return indexed
 
@@ -168,10 +155,8 @@ class Store:
         process reads them back (milliseconds) instead of lemmatising the catalogue (about
         0.7 s for the 6,100 KPIs). Other tables have no search terms."""
         try:
-            if table == "kpi":
-                self._kpis_indexed()
-            elif table == "municipality":
-                self._municipalities_indexed()
+            if table in ("kpi", "municipality"):
+                self._indexed(table)
         except NoDataError:  # an empty catalogue: nothing to search
             pass
 
@@ -181,7 +166,7 @@ class Store:
         """KPIs ranked for ``text`` as :meth:`search_kpis` ranks them, among the KPI ids
         ``among`` only (so that "those matching most words" are found among them even when
         KPIs outside match every word)."""
-        indexed = self._kpis_indexed()
+        indexed = self._indexed("kpi")
         wanted = set(among)
         subset = SearchIndex([d for d in indexed.index.docs if d.key in wanted])
         return [(indexed.by_id[h.key], h.score) for h in rank(text, subset, limit=limit)]
@@ -190,7 +175,7 @@ class Store:
         self, text: str, *, limit: int = 20, offset: int = 0
     ) -> tuple[list[tuple[dict[str, Any], float]], int]:
         """One page of :meth:`search_kpis`'s hits and how many there are in all."""
-        indexed = self._kpis_indexed()
+        indexed = self._indexed("kpi")
         by_id = indexed.by_id
         exact = by_id.get(text.strip().upper())
         if exact is None:
@@ -211,7 +196,7 @@ class Store:
         needle = fold(text.strip())
         if needle.isdigit():
             return [r for r in rows if r["id"].startswith(needle)][:limit]
-        indexed = self._municipalities_indexed()
+        indexed = self._indexed("municipality")
         by_id = indexed.by_id
         hits = [by_id[h.key] for h in rank(text, indexed.index, limit=limit)]
         exact = [r for r in rows if r["search_exact"] == needle]
