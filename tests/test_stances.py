@@ -740,3 +740,236 @@ def test_any_text_gives_exact_quotes(text: str) -> None:
         assert text[s.start : s.end] == s.quote
     who = find_respondent(text, ORGANISATIONS)
     assert text[who.start : who.end] == who.quote
+
+
+# --- the second unseen set's kinds of writing (SOU 2026:41, now development material) -------
+# Each rule with phrasings written for these tests, and cases that must not change.
+@pytest.mark.parametrize(
+    ("sentence", "stance"),
+    [
+        # A positive and a contrary stance on parts of one proposal ("att …"): partly.
+        (
+            "Kommunen tillstyrker att sanktionsavgifter införs men avstyrker att de ska tas ut "
+            "redan vid första överträdelsen.",
+            D,
+        ),
+        (
+            "Regionen tillstyrker att avgifter tas ut, men avstyrker däremot att beloppen "
+            "fastställs i lag.",
+            D,
+        ),
+        (
+            "Kommunen avstyrker att avgifterna blir obligatoriska men tillstyrker att "
+            "myndigheten får besluta om dem.",
+            D,
+        ),
+        (
+            "Kommunen tillstyrker förslaget men avstyrker det i den del som gäller små "
+            "verksamheter.",
+            D,
+        ),
+        # The later stance's object is the proposal itself: that stance wins.
+        ("Kommunen är positiv till att brister beivras men avstyrker förslaget.", A),
+        ("Kommunen tillstyrker att tillsynen skärps men avslår förslaget om avgifter.", A),
+        # A positive view restricted by a demand in a "men … anser att … bör": partly.
+        (
+            "Kommunen ser positivt på avgifterna men anser att även små aktörer bör omfattas "
+            "av en lägre nivå.",
+            D,
+        ),
+        ("Kommunen är positiv till förslaget men menar att beloppen behöver sänkas.", D),
+        ("Kommunen välkomnar förslaget men anser att också regionerna ska få besluta.", D),
+        # An adding "men" without a demand stays whole.
+        ("Kommunen ser positivt på förslaget men ser även ett behov av vägledning.", T),
+        # A "men" clause that only stresses or reminds is a remark, not a restriction.
+        (
+            "Kommunen tillstyrker förslaget men vill understryka att avgifterna inte får bli "
+            "ett självändamål.",
+            T,
+        ),
+        (
+            "Kommunen tillstyrker förslaget men vill dock framhålla att det inte ersätter "
+            "dialogen med verksamheterna.",
+            T,
+        ),
+        ("Kommunen tillstyrker förslaget men vill påminna om att kostnaderna måste följas upp.", T),
+        (
+            "Kommunen välkomnar förslaget men vill betona att avgifterna bara är en del av "
+            "tillsynen.",
+            T,
+        ),
+        # A stressed condition still restricts; a demand of a change too.
+        (
+            "Kommunen tillstyrker förslaget men vill betona att det förutsätter full finansiering.",
+            D,
+        ),
+        ("Kommunen tillstyrker förslaget men anser att beloppen måste ändras.", D),
+    ],
+)
+def test_a_but_clause_mixed_demanding_or_stressing(sentence: str, stance: str) -> None:
+    text = "4.3 Sanktionsavgifter vid brister i anmälningsplikten\n\n" + sentence
+    assert pairs(text, TILLSYN, respondent="Varbergs kommun") == {("4.3", stance)}
+
+
+@pytest.mark.parametrize(
+    ("sentence", "stance"),
+    [
+        ("Kommunen anser att ikraftträdandet bör skjutas fram ett år.", A),
+        ("Kommunen föreslår att tidpunkten för ikraftträdandet skjuts fram till 2029.", A),
+        ("Regionen vill att man skjuter på ikraftträdandet.", A),
+        ("Kommunen ser ingen anledning att skjuta fram ikraftträdandet.", T),
+    ],
+)
+def test_entry_into_force_put_off(sentence: str, stance: str) -> None:
+    text = "6 Ikraftträdande- och övergångsbestämmelser\n\n" + sentence
+    assert pairs(text, TILLSYN, respondent="Varbergs kommun") == {("6", stance)}
+
+
+def test_put_off_outside_entry_into_force_is_no_stance() -> None:
+    text = "Kommunen har skjutit fram sin egen översyn av tillsynen till nästa år."
+    assert pairs(text, TILLSYN, respondent="Varbergs kommun") == set()
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("Kommunen tillstyrker utredningens förslag.", {(None, T)}),
+        ("Regionen är i huvudsak positiv till utredningens förslag.", {(None, D)}),
+        ("Kommunen ställer sig bakom kommitténs förslag i sin helhet.", {(None, T)}),
+        # "utredningens förslag om/att …" is one proposal, never the whole.
+        ("Kommunen avstyrker utredningens förslag om avgifter för kommunerna.", set()),
+        ("Kommunen tillstyrker utredningens förslag att registret ska vara öppet.", set()),
+        # "utredningens bedömning" is no proposal at all.
+        ("Kommunen delar utredningens bedömning att tillsynen i dag är splittrad.", set()),
+    ],
+)
+def test_the_whole_as_the_inquirys_proposals(
+    sentence: str, expected: set[tuple[str | None, str]]
+) -> None:
+    assert pairs("Sammanfattning\n\n" + sentence, TILLSYN, respondent="Varbergs kommun") == expected
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "expected"),
+    [
+        # The paragraph's first sentence names the proposal; a later bare "förslaget" is it.
+        (
+            "Förslaget om sanktionsavgifter vid brister i anmälningsplikten är väl avvägt. "
+            "Avgifterna ger tillsynen ett verktyg. Kommunen tillstyrker förslaget.",
+            {("4.3", T)},
+        ),
+        (
+            "När det gäller ett nationellt register över vårdgivare ser kommunen fördelar, men "
+            "också risker för dubbel rapportering. Kommunen tillstyrker därför förslaget delvis.",
+            {("5.1", D)},
+        ),
+        (
+            "Kravet på årlig uppföljning av egenkontrollen är omfattande. Kommunen kan inte "
+            "ställa sig bakom det.",
+            {("4.2", A)},
+        ),
+        # A later sentence naming another proposal keeps its own tie.
+        (
+            "Förslaget om sanktionsavgifter vid brister i anmälningsplikten är väl avvägt. "
+            "Kommunen avstyrker däremot förslaget om ett nationellt register över vårdgivare.",
+            {("5.1", A)},
+        ),
+        # A first sentence naming no proposal gives "förslaget" nothing to point back to.
+        (
+            "Kommunen har länge arbetat med egenkontroll i hemtjänsten. Kommunen tillstyrker "
+            "förslaget.",
+            set(),
+        ),
+        # "förslagen" is the whole, not the paragraph's proposal.
+        (
+            "Förslaget om sanktionsavgifter vid brister i anmälningsplikten är väl avvägt. "
+            "Kommunen tillstyrker förslagen.",
+            {(None, T)},
+        ),
+    ],
+)
+def test_a_paragraphs_first_sentence_names_what_forslaget_points_back_to(
+    paragraph: str, expected: set[tuple[str | None, str]]
+) -> None:
+    assert pairs(paragraph, TILLSYN, respondent="Varbergs kommun") == expected
+
+
+def test_the_topic_does_not_cross_paragraphs_or_headings() -> None:
+    text = (
+        "Förslaget om sanktionsavgifter vid brister i anmälningsplikten är väl avvägt.\n\n"
+        "Kommunen tillstyrker förslaget.\n\n"
+        "5.1 Ett nationellt register över vårdgivare\n\n"
+        "Kravet på årlig uppföljning av egenkontrollen nämns här. Kommunen avstyrker förslaget."
+    )
+    assert pairs(text, TILLSYN, respondent="Varbergs kommun") == {("5.1", A)}
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        (
+            "Kommunen har inga synpunkter på förslaget om sanktionsavgifter eller förslaget om "
+            "ett nationellt register över vårdgivare.",
+            {("4.3", N), ("5.1", N)},
+        ),
+        (
+            "Kommunen tillstyrker förslaget om en nationell tillsynsmyndighet för äldreomsorgen "
+            "och förslaget om skyldighet att lämna uppgifter till registret.",
+            {("4.1", T), ("5.2", T)},
+        ),
+        (
+            "Regionen avstyrker förslaget om årlig uppföljning av egenkontrollen, förslaget om "
+            "sanktionsavgifter och förslaget om ett nationellt register över vårdgivare.",
+            {("4.2", A), ("4.3", A), ("5.1", A)},
+        ),
+        # One part naming nothing: no guess at a group, the one named by words stays.
+        (
+            "Kommunen tillstyrker förslaget om sanktionsavgifter och förslaget om lokala "
+            "mötesplatser.",
+            {("4.3", T)},
+        ),
+    ],
+)
+def test_proposals_named_one_by_one(sentence: str, expected: set[tuple[str | None, str]]) -> None:
+    assert pairs(sentence, TILLSYN, respondent="Varbergs kommun") == expected
+
+
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "Remissvar: Tillsyn över äldreomsorgen och ett nationellt register (Ds 2026:9)",
+        "Yttrande över ett nationellt register över vårdgivare",
+        "Inspektionen för vård och omsorg",
+    ],
+)
+def test_the_remiss_title_or_the_letterhead_name_no_proposal(heading: str) -> None:
+    # Under a heading that names no proposal, "I övrigt inga synpunkter" fills them all.
+    text = (
+        f"{heading}\n\nInspektionen tillstyrker förslaget om sanktionsavgifter.\n\n"
+        "Inspektionen har i övrigt inga synpunkter."
+    )
+    got = pairs(text, TILLSYN, respondent="Inspektionen för vård och omsorg")
+    assert got == {("4.3", T)} | {(k, N) for k, _ in PROPOSALS_TILLSYN if k != "4.3"}
+
+
+def test_a_heading_with_the_respondents_name_ties_by_its_other_words() -> None:
+    proposals = [
+        *TILLSYN,
+        Proposal("7", "Utökat tillsynsansvar för Inspektionen för vård och omsorg"),
+    ]
+    text = "Utökat tillsynsansvar för Inspektionen för vård och omsorg\n\nFörslaget tillstyrks."
+    assert pairs(text, proposals, respondent="Inspektionen för vård och omsorg") == {("7", T)}
+
+
+def test_a_letterhead_with_the_respondents_name_names_no_proposal() -> None:
+    proposals = [
+        *TILLSYN,
+        Proposal("7", "Utökat tillsynsansvar för Inspektionen för vård och omsorg"),
+    ]
+    text = (
+        "Inspektionen för vård och omsorg\n\n"
+        "Inspektionen tillstyrker förslaget om sanktionsavgifter.\n\n"
+        "Inspektionen har i övrigt inga synpunkter."
+    )
+    got = pairs(text, proposals, respondent="Inspektionen för vård och omsorg")
+    assert ("7", N) in got and ("4.3", T) in got

@@ -109,7 +109,7 @@ _ENTRY_WORDS = wordset(
 # calling it too early is against ("ikraftträdandet bör skjutas upp", "tidpunkten är alltför
 # snäv"), calling it reasonable is for ("tidpunkten är rimlig"); a negation flips them.
 _TIMING_NEG = wordset("senarelägga senareläggas senareläggning uppskjuta uppskjutande tidigast")
-_TIMING_LATER = (("skjuta", "upp"), ("flytta", "fram"))
+_TIMING_LATER = (("skjuta", "upp"), ("skjuta", "fram"), ("skjuta", "på"), ("flytta", "fram"))
 _TOO = wordset("för alltför")
 _TOO_EARLY = wordset("tidig tidigt snäv snävt kort knapp knappt optimistisk ambitiös brådskande")
 _TIMING_POS = wordset(
@@ -157,10 +157,21 @@ _PARTIAL = (
 )
 _BUT = wordset("men dock")
 # A "men" clause that adds rather than restricts: "men ser dessutom ett behov av", "men med
-# följande tillägg", "men vill samtidigt betona vikten av".
+# följande tillägg".
 _ADDING = wordset("dessutom även också ytterligare tillägg tillägga")
-_EMPHASIS = wordset("betona framhålla understryka poängtera påminna notera")
+# A "men" clause whose verb only stresses or reminds ("men vill understryka att …", "men vill
+# dock framhålla …", "men vill samtidigt betona vikten av …") is a remark passed on with the
+# stance, not a restriction of it, whatever the stressed clause says; only a condition in it
+# restricts ("men vill betona att det förutsätter full finansiering").
+_EMPHASIS = wordset(
+    "betona framhålla understryka poängtera påminna notera påpeka uppmärksamma lyfta"
+)
+_CONDITION = wordset("förutsättning förutsätta förutsatt villkor villkora")
 _RESTRICTING = wordset("måste endast bara inte ej förutsättning krav begränsa villkor")
+# A view that demands a change ("men anser att även regionerna bör kunna ta del av
+# bidraget", "men menar att kravet behöver sänkas") restricts, even with an "även" in it.
+_VIEWING = wordset("anse mena bedöma")
+_DEMANDING = wordset("böra bör måste behöva behöver ska skola skall borde")
 
 
 @dataclass(frozen=True)
@@ -261,12 +272,21 @@ def _restricts(toks: list[Token], last: int, end: int) -> bool:
     """A "men"/"dock" after the cue (before ``end``) that restricts the stance."""
     for k in range(last + 1, end):
         if toks[k].low in _BUT:
-            rest = {t.lemma for t in toks[k + 1 : end]} | {t.low for t in toks[k + 1 : end]}
+            clause = toks[k + 1 : end]
+            rest = {t.lemma for t in clause} | {t.low for t in clause}
+            head = {t.lemma for t in clause[:4]} | {t.low for t in clause[:4]}
+            if head & _EMPHASIS:
+                return bool(rest & _CONDITION)  # "men vill understryka att …": a remark
             if rest & _RESTRICTING:
                 return True  # "men anser att bidraget måste …", also with an "även" in it
+            viewing = [n for n, t in enumerate(clause) if t.lemma in _VIEWING]
+            if viewing and any(
+                t.lemma in _DEMANDING or t.low in _DEMANDING for t in clause[viewing[0] + 1 :]
+            ):
+                return True  # "men anser att även regionerna bör kunna ta del av det"
             if rest & _ADDING:
                 return False
-            return not (rest & _EMPHASIS and not rest & _RESTRICTING)
+            return not (rest & _EMPHASIS)
     return False
 
 

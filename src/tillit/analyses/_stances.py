@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tillit.analyses._stance_rules import (
     AVSTYRKER,
@@ -35,6 +35,7 @@ from tillit.analyses._stance_rules import (
     wordset,
 )
 from tillit.errors import InvalidInputError
+from tillit.swedish import fold
 
 __all__ = [
     "STANCES",
@@ -342,14 +343,15 @@ def _units(text: str) -> list[tuple[str, int, int]]:
     return units
 
 
-def _heading(line: str, index: _Proposals) -> tuple[list[str], str] | None:
+def _heading(line: str, index: _Proposals, respondent: str = "") -> tuple[list[str], str] | None:
     """The proposals a heading names and how, or None for a heading that names none. A number
     first ("7.1 Titel", "Avsnitt 7.1–7.3") names its proposals, unless its title names
     another proposal and shares no word with the numbered one (the response's own numbering,
     "3. Sanktionsavgifter"); a numbered heading that names nothing ("1. Inledning") gives no
     proposal. A section number inside the heading ("Synpunkter på avsnitt 4.3") names its
     proposal; else the heading's words (:meth:`_Proposals.by_words`, ``by_heading``,
-    ``by_title``)."""
+    ``by_title``). A heading with the remiss's own title ("Yttrande över …", "… (SOU
+    2026:41)") or the respondent's whole name (``respondent``, folded) names none by words."""
     m = _HEADING.match(line)
     if m and (m.group(3) == "" or m.group(3)[:1].isupper() or "." in m.group(1)):
         keys = index.range(m.group(1), m.group(2)) if m.group(2) else []
@@ -368,11 +370,15 @@ def _heading(line: str, index: _Proposals) -> tuple[list[str], str] | None:
     keys, basis = index.refs(line, 0, len(line))
     if keys:
         return keys, basis or "section"
+    if _REMISS_HEADING.search(line):
+        return None  # "Remissvar: Vård och omsorg i hemmet (SOU 2026:41)": the remiss's title
+    at = fold(line).find(respondent) if respondent else -1
+    if at >= 0 and len(fold(line)) == len(line):
+        # A letterhead's name ("Inspektionen för vård och omsorg") is no proposal's words.
+        line = line[:at] + " " + line[at + len(respondent) :]
     toks = [t for t in tokens(line, 0, len(line)) if t.low not in _SELF_GENITIVES]
     words = _content(toks)  # "Kommunens synpunkter": the respondent's, no proposal's words
-    match = index.by_words(words) or index.by_heading(words)
-    if match is None and not _REMISS_HEADING.search(line):
-        match = index.by_title(words)
+    match = index.by_words(words) or index.by_heading(words) or index.by_title(words)
     return ([match], "heading") if match is not None else None
 
 
@@ -395,6 +401,7 @@ def extract_stances(
     if respondent is None:
         respondent = find_respondent(text, ()).name
     own = name_words(respondent, text) if respondent else frozenset()
+    own_name = fold(respondent or "")
     found: list[_Found] = []
     context: tuple[list[str], str] = ([], "")
     titled: set[str] = set()  # the current heading's own words ("Tillsyn och uppföljning")
@@ -415,7 +422,7 @@ def extract_stances(
             lead = _lead(text, start, end, own) if line.rstrip().endswith(":") else None
             if lead is not None:
                 continue  # "Kommunen tillstyrker följande förslag:" on a line of its own
-            tie = _heading(line, index)
+            tie = _heading(line, index, own_name)
             if tie is not None:
                 context, summary = tie, False
                 titled = _content(tokens(line, 0, len(line)))
@@ -449,12 +456,27 @@ def extract_stances(
             keys = index.section(m.group(1))
             if keys:
                 context, summary, titled = (keys, "section"), False, set()
-        for s, e in _sentences(text, start, end):
+        topic = None  # the proposal the paragraph's first sentence names, for "förslaget"
+        for n, (s, e) in enumerate(_sentences(text, start, end)):
             if text[s:e].rstrip(" *").endswith(":"):
                 lead = _lead(text, s, e, own)
                 if lead is not None:
                     continue
-            for f in _sentence(text, s, e, index, context, own, summary, len(found), titled=titled):
+            if n == 0:
+                first = tokens(text, s, e)
+                topic = index.by_words(_content(first), pointed=_pointed(first))
+            for f in _sentence(
+                text,
+                s,
+                e,
+                index,
+                context,
+                own,
+                summary,
+                len(found),
+                titled=titled,
+                topic=topic if n else None,
+            ):
                 (ovrigt if f.basis == "i_ovrigt" else found).append(f)
     return _keep(found, ovrigt, index, headed)
 
@@ -506,10 +528,14 @@ def _sentence(
     order: int,
     *,
     titled: set[str] | None = None,
+    topic: str | None = None,
 ) -> list[_Found]:
+    """The stances of one sentence. ``topic`` is the proposal its paragraph's first sentence
+    names by words: a cue whose object is only "förslaget"/"det" points back to it."""
     toks = tokens(text, s, e)
     cues = find_cues(toks)
     out: list[_Found] = []
+    parts: list[bool] = []  # per found: whether its cue's object is a part ("att …")
     for n, cue in enumerate(cues):
         if not is_own(toks, cue.first, own, cue.last):
             continue
@@ -562,15 +588,20 @@ def _sentence(
                     # "tillstyrker förslagen med undantag för sanktionsavgifterna"
                     keys = [k for k in keys if k not in out_keys]
                     stance = cue.plain if cue.excepting else stance
+            elif several := _coordinated(index, clause):
+                keys, basis = several, "words"  # "förslaget om A och förslaget om B"
             elif words:
                 keys, basis = [words], "words"
             elif group := index.group(_pointed(toks, plural=True)):
                 keys, basis = group, "words"  # "förslagen om registret"
             elif _whole(clause + before):
                 keys, basis = [], "general"
+            elif topic and {t.low for t in clause + before + segment[:4]} & _ANAPHORA:
+                keys, basis = [topic], "words"  # "Förslaget om X är bra. Kommunen tillstyrker det."
             else:
                 continue  # a remark about something that is not a proposal: no stance
         start, end = _trim(text, s, e)
+        parts.append(_part(toks, cue.last))
         out.append(
             _Found(
                 keys,
@@ -584,16 +615,58 @@ def _sentence(
             )
         )
     # "positiv till X men avslår förslaget": the later of two contrasting stances on the same
-    # proposals in one sentence is the stance.
+    # proposals in one sentence is the stance; when the later one's object is a part of the
+    # proposal ("tillstyrker att A införs men avstyrker att det enbart ska gälla B"), the
+    # proposal is supported in part.
     kept: list[_Found] = []
-    for f in out:
+    for f, part in zip(out, parts, strict=True):
         if kept and kept[-1].keys == f.keys and kept[-1].stance != f.stance:
             between = text[kept[-1].start : f.end].lower()
             if re.search(r"\b(men|dock|däremot)\b", between):
-                kept[-1] = f
+                mixed = part and {kept[-1].stance, f.stance} <= {TILLSTYRKER, AVSTYRKER, DELVIS}
+                kept[-1] = replace(f, stance=DELVIS) if mixed else f
                 continue
         kept.append(f)
     return kept
+
+
+def _coordinated(index: _Proposals, clause: Sequence[Token]) -> list[str]:
+    """The proposals a clause names one by one, joined by "och"/"eller"/"," before each
+    "förslaget" ("inga synpunkter på förslaget om A eller förslaget om B"): each part by its
+    own words; empty unless there are two parts or more and each names another proposal."""
+    cuts = [
+        k
+        for k in range(1, len(clause) - 1)
+        if clause[k].low in ("och", "eller", ",") and clause[k + 1].lemma == "förslag"
+    ]
+    if not cuts:
+        return []
+    keys: list[str] = []
+    for lo, hi in zip([0, *cuts], [*cuts, len(clause)], strict=True):
+        part = clause[lo:hi]
+        key = index.by_words(_content(part), pointed=_pointed(part))
+        if key is None or key in keys:
+            return []
+        keys.append(key)
+    return keys
+
+
+# What points back to a proposal named before: "Kommunen tillstyrker förslaget/det."
+_ANAPHORA = wordset("förslaget det detta denna den dem")
+_PART_SKIP = wordset("dock däremot emellertid också även inte ej")
+
+
+def _part(toks: Sequence[Token], last: int) -> bool:
+    """Whether the cue ending at ``last`` has a part of a proposal as its object: an "att"
+    clause ("avstyrker att kravet anges i lag"), or "förslaget i den del/de delar …"."""
+    rest = [t for t in toks[last + 1 : last + 8] if t.low not in _PART_SKIP]
+    if rest[:1] and rest[0].low == "att":
+        return True
+    lows = [t.low for t in rest]
+    return any(
+        lows[k] in ("den", "de") and lows[k + 1] in ("del", "delen", "delar", "delarna")
+        for k in range(len(lows) - 1)
+    )
 
 
 # Words that end the clause of a cue: what follows is a reason or a restriction, not its object.
@@ -601,7 +674,12 @@ _CLAUSE_END = wordset("men eftersom därför samtidigt ; .")
 _CLAUSE_END_AFTER_COMMA = wordset("dock då")
 # The whole remiss as an object: "förslagen", "betänkandet", "promemorian"; a genitive only
 # with "förslag" ("promemorians förslag", not "promemorians bedömning att …").
-_WHOLE_GENITIVE = wordset("betänkandets promemorians remissens huvudbetänkandets")
+# "utredningens förslag" is the whole too, but "utredningens förslag om/att …" one proposal.
+_WHOLE_GENITIVE = wordset(
+    """betänkandets promemorians remissens huvudbetänkandets utredningens utredarens
+    kommitténs"""
+)
+_ONE_OF = wordset("om att kring rörande gällande angående till")
 
 
 def _clause(segment: Sequence[Token], ends: frozenset[str] = _CLAUSE_END) -> list[Token]:
@@ -634,12 +712,15 @@ def _pointed(toks: Sequence[Token], *, plural: bool = False) -> frozenset[str]:
 
 def _whole(toks: Sequence[Token]) -> bool:
     """Whether the stance's object is the whole remiss: "förslagen", "betänkandet",
-    "promemorian", or a genitive of them with "förslag" ("betänkandets förslag")."""
+    "promemorian", or a genitive of them or of "utredningen" with "förslag" ("betänkandets
+    förslag", "utredningens förslag"; not "utredningens förslag om X", one proposal)."""
     for k, t in enumerate(toks):
         if t.low in _WHOLE and t.low not in _WHOLE_GENITIVE:
             return True
-        if t.low in _WHOLE_GENITIVE and any(u.lemma == "förslag" for u in toks[k + 1 : k + 4]):
-            return True
+        if t.low in _WHOLE_GENITIVE:
+            at = [j for j in range(k + 1, min(k + 4, len(toks))) if toks[j].lemma == "förslag"]
+            if at and not (at[0] + 1 < len(toks) and toks[at[0] + 1].low in _ONE_OF):
+                return True
     return False
 
 
