@@ -973,3 +973,62 @@ def test_a_letterhead_with_the_respondents_name_names_no_proposal() -> None:
     )
     got = pairs(text, proposals, respondent="Inspektionen för vård och omsorg")
     assert ("7", N) in got and ("4.3", T) in got
+
+
+@pytest.mark.parametrize(
+    ("sentence", "stance"),
+    [
+        # A carrying out in a "men" clause is the demand, not a stance of its own.
+        ("Kommunen ser positivt på att avgifter tas ut men anser att de bör införas stegvis.", D),
+        ("Kommunen välkomnar förslaget men menar att avgifterna ska införas först 2028.", D),
+        ("Kommunen avstyrker förslaget men anser att en frivillig modell bör införas.", A),
+        # Alone, or naming a proposal of its own, it stays a stance.
+        ("Kommunen anser att avgifterna bör införas.", T),
+        ("Kommunen anser inte att avgifterna bör införas.", A),
+    ],
+)
+def test_carrying_out_in_a_but_clause_is_a_demand(sentence: str, stance: str) -> None:
+    text = "4.3 Sanktionsavgifter vid brister i anmälningsplikten\n\n" + sentence
+    assert pairs(text, TILLSYN, respondent="Varbergs kommun") == {("4.3", stance)}
+
+
+def test_a_but_clause_naming_another_proposal_keeps_its_stance() -> None:
+    text = (
+        "Kommunen avstyrker förslaget om sanktionsavgifter men anser att förslaget om ett "
+        "nationellt register över vårdgivare bör genomföras."
+    )
+    assert pairs(text, TILLSYN, respondent="Varbergs kommun") == {("4.3", A), ("5.1", T)}
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        (
+            "Kommunen tillstyrker förslagen om sanktionsavgifter och ett nationellt register "
+            "över vårdgivare.",
+            {("4.3", T), ("5.1", T)},
+        ),
+        (
+            "Regionen har inga synpunkter på förslagen om årlig uppföljning av egenkontrollen, "
+            "skyldighet att lämna uppgifter och sanktionsavgifter.",
+            {("4.2", N), ("5.2", N), ("4.3", N)},
+        ),
+        # A title's own "och" is no cut: one proposal.
+        (
+            "Kommunen tillstyrker förslagen om ikraftträdande- och övergångsbestämmelser.",
+            {("6", T)},
+        ),
+    ],
+)
+def test_plural_proposals_named_one_by_one(
+    sentence: str, expected: set[tuple[str | None, str]]
+) -> None:
+    assert pairs(sentence, TILLSYN, respondent="Varbergs kommun") == expected
+
+
+def test_a_longer_cue_points_back_to_the_paragraphs_proposal() -> None:
+    text = (
+        "Förslaget om ett nationellt register över vårdgivare är efterlängtat. Kommunen har "
+        "länge efterfrågat ett sådant stöd och ställer sig därför helt bakom det."
+    )
+    assert pairs(text, TILLSYN, respondent="Varbergs kommun") == {("5.1", T)}

@@ -415,7 +415,20 @@ def find_cues(toks: list[Token], *, cell: bool = False) -> list[Cue]:
             i = hit[2] + 1
             continue
         if hit is not None:
-            raw.append(hit)
+            # "ser positivt på X men anser att kravet bör införas stegvis": a carrying out in
+            # an earlier cue's "men" clause is a demand (restricting a positive cue), no cue
+            # of its own, unless it names a proposal ("men anser att förslaget om Y bör …").
+            but = [
+                k for _, _, last in raw[-1:] for k in range(last + 1, hit[1]) if toks[k].low in _BUT
+            ]
+            demand = (
+                toks[hit[1]].lemma in _CARRY_OUT
+                and bool(but)
+                and raw[-1][0] in (_POS, _NEG)
+                and not any(t.lemma == "förslag" for t in toks[but[0] : hit[1]])
+            )
+            if not demand:
+                raw.append(hit)
             i = hit[2] + 1
         else:
             i += 1

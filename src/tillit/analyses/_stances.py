@@ -550,6 +550,7 @@ def _sentence(
             cut = [k for k, t in enumerate(before) if t.low in BOUNDARIES]
             before = before[cut[-1] + 1 :] if cut else []
         stance = cue.stance
+        width = cue.last - cue.first + 1  # the cue's words, then its object's
         # "i övrigt" in the cue's own clause ("att avstyrka X samt att i övrigt inte lämna
         # några synpunkter": the "i övrigt" is the later cue's).
         own_clause = _clause(segment, BOUNDARIES - {"och"})
@@ -596,7 +597,7 @@ def _sentence(
                 keys, basis = group, "words"  # "förslagen om registret"
             elif _whole(clause + before):
                 keys, basis = [], "general"
-            elif topic and {t.low for t in clause + before + segment[:4]} & _ANAPHORA:
+            elif topic and {t.low for t in clause + before + segment[: width + 3]} & _ANAPHORA:
                 keys, basis = [topic], "words"  # "Förslaget om X är bra. Kommunen tillstyrker det."
             else:
                 continue  # a remark about something that is not a proposal: no stance
@@ -631,24 +632,41 @@ def _sentence(
 
 
 def _coordinated(index: _Proposals, clause: Sequence[Token]) -> list[str]:
-    """The proposals a clause names one by one, joined by "och"/"eller"/"," before each
-    "förslaget" ("inga synpunkter på förslaget om A eller förslaget om B"): each part by its
-    own words; empty unless there are two parts or more and each names another proposal."""
-    cuts = [
+    """The proposals a clause names one by one: joined by "och"/"eller"/"," before each
+    "förslaget" ("inga synpunkter på förslaget om A eller förslaget om B"), or after a plural
+    "förslagen om" ("tillstyrker förslagen om A och B"; a title's own "och", "vård och
+    omsorg", is tried both as a cut and not). Each part names a proposal by its own words;
+    empty unless there are two parts or more and each names another proposal."""
+    joins = ("och", "eller", ",")
+    strong = [
         k
         for k in range(1, len(clause) - 1)
-        if clause[k].low in ("och", "eller", ",") and clause[k + 1].lemma == "förslag"
+        if clause[k].low in joins and clause[k + 1].lemma == "förslag"
     ]
-    if not cuts:
-        return []
-    keys: list[str] = []
-    for lo, hi in zip([0, *cuts], [*cuts, len(clause)], strict=True):
-        part = clause[lo:hi]
-        key = index.by_words(_content(part), pointed=_pointed(part))
-        if key is None or key in keys:
-            return []
-        keys.append(key)
-    return keys
+    plural = next((k for k, t in enumerate(clause) if t.low == "förslagen"), None)
+    weak = []
+    if plural is not None:
+        weak = [
+            k
+            for k in range(plural + 3, len(clause) - 1)
+            if clause[k].low in joins and k not in strong
+        ]
+    tries = [sorted(strong + weak), strong] + [sorted([*strong, k]) for k in weak]
+    for cuts in tries:
+        if not cuts:
+            continue
+        keys: list[str] = []
+        for lo, hi in zip([0, *cuts], [*cuts, len(clause)], strict=True):
+            part = clause[lo:hi]
+            # A later part is an item of "förslagen om …": its head words are pointed at.
+            pointed = _pointed(part) | (frozenset(_content(part[1:5])) if lo else frozenset())
+            key = index.by_words(_content(part), pointed=pointed)
+            if key is None or key in keys:
+                break
+            keys.append(key)
+        else:
+            return keys
+    return []
 
 
 # What points back to a proposal named before: "Kommunen tillstyrker förslaget/det."
