@@ -1032,3 +1032,25 @@ def test_a_longer_cue_points_back_to_the_paragraphs_proposal() -> None:
         "länge efterfrågat ett sådant stöd och ställer sig därför helt bakom det."
     )
     assert pairs(text, TILLSYN, respondent="Varbergs kommun") == {("5.1", T)}
+
+
+@pytest.mark.parametrize(
+    ("sentence", "stance"),
+    [
+        # A "dock" right after the verb looks back; it restricts nothing, and a negation may
+        # stand after it.
+        ("Kommunen tillstyrker dock förslaget.", T),
+        ("Kommunen tillstyrker dock inte förslaget i dess nuvarande form.", A),
+        ("Kommunen kan därför inte tillstyrka förslaget.", A),
+        ("Kommunen avstyrker därför inte förslaget.", T),
+        # A "dock" after a comma is a restriction as before.
+        ("Kommunen tillstyrker förslaget, dock inte tidsgränsen.", D),
+        ("Kommunen tillstyrker förslaget, dock med tillägget att planen följs upp.", T),
+        # "med de/vissa undantag" is partial like "med undantag".
+        ("Kommunen tillstyrker förslaget med vissa undantag.", D),
+        ("Kommunen tillstyrker förslaget med de undantag som framgår nedan.", D),
+    ],
+)
+def test_dock_after_the_verb_and_exceptions(sentence: str, stance: str) -> None:
+    text = "4.3 Sanktionsavgifter vid brister i anmälningsplikten\n\n" + sentence
+    assert pairs(text, TILLSYN, respondent="Varbergs kommun") == {("4.3", stance)}

@@ -154,6 +154,9 @@ _PARTIAL = (
     ("med", "förbehåll"),
     ("med", "reservation"),
     ("med", "undantag"),
+    ("med", "de", "undantag"),
+    ("med", "vissa", "undantag"),
+    ("med", "några", "undantag"),
 )
 _BUT = wordset("men dock")
 # A "men" clause that adds rather than restricts: "men ser dessutom ett behov av", "men med
@@ -172,6 +175,10 @@ _RESTRICTING = wordset("måste endast bara inte ej förutsättning krav begräns
 # bidraget", "men menar att kravet behöver sänkas") restricts, even with an "även" in it.
 _VIEWING = wordset("anse mena bedöma")
 _DEMANDING = wordset("böra bör måste behöva behöver ska skola skall borde")
+
+
+# Sentence adverbs that stand between a verb and its "inte": "tillstyrker dock inte".
+_SENTENCE_ADVERBS = wordset("dock därför således alltså emellertid heller därmed")
 
 
 @dataclass(frozen=True)
@@ -228,6 +235,8 @@ def _negations(toks: list[Token], first: int, last: int) -> int:
     after = first + 1 if first == last else None
     if first != last and toks[last].low.endswith("s") and toks[last].lemma != toks[last].low:
         after = last + 1
+    if after is not None and after < len(toks) and toks[after].low in _SENTENCE_ADVERBS:
+        after += 1  # "tillstyrker dock inte", "kan därför inte"
     if after is not None and after < len(toks) and toks[after].low in ("inte", "ej"):
         count += 1
     return count
@@ -269,8 +278,12 @@ def _partial(toks: list[Token], first: int, end: int, last: int | None = None) -
 
 
 def _restricts(toks: list[Token], last: int, end: int) -> bool:
-    """A "men"/"dock" after the cue (before ``end``) that restricts the stance."""
+    """A "men"/"dock" after the cue (before ``end``) that restricts the stance. A "dock"
+    right after the cue's verb ("Kommunen tillstyrker dock förslaget") looks back at the
+    sentence before and restricts nothing."""
     for k in range(last + 1, end):
+        if toks[k].low == "dock" and k <= last + 2 and toks[k - 1].low != ",":
+            continue
         if toks[k].low in _BUT:
             clause = toks[k + 1 : end]
             rest = {t.lemma for t in clause} | {t.low for t in clause}
