@@ -670,7 +670,7 @@ def _coordinated(index: _Proposals, clause: Sequence[Token]) -> list[str]:
 
 
 # What points back to a proposal named before: "Kommunen tillstyrker förslaget/det."
-_ANAPHORA = wordset("förslaget det detta denna den dem")
+_ANAPHORA = wordset("förslaget det detta denna")
 _PART_SKIP = wordset("dock däremot emellertid också även inte ej")
 
 
