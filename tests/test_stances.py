@@ -1054,3 +1054,26 @@ def test_a_longer_cue_points_back_to_the_paragraphs_proposal() -> None:
 def test_dock_after_the_verb_and_exceptions(sentence: str, stance: str) -> None:
     text = "4.3 Sanktionsavgifter vid brister i anmälningsplikten\n\n" + sentence
     assert pairs(text, TILLSYN, respondent="Varbergs kommun") == {("4.3", stance)}
+
+
+@pytest.mark.parametrize(
+    ("sentence", "stance"),
+    [
+        # The later, contrary cue's object is a part of the proposal: partly.
+        ("Kommunen tillstyrker förslaget i sak men avstyrker de föreslagna beloppen.", D),
+        ("Förslaget tillstyrks men de föreslagna beloppen avstyrks.", D),
+        (
+            "Kommunen välkomnar att brister beivras men avvisar nivån på avgifterna i "
+            "förordningen.",
+            D,
+        ),
+        # Its object is the proposal itself, by "förslaget", "det" or a word of its title:
+        # the later stance.
+        ("Kommunen är positiv till en skärpt tillsyn men avstyrker sanktionsavgifterna.", A),
+        ("Kommunen är positiv till en skärpt tillsyn men avstyrker det.", A),
+        ("Kommunen är positiv till en skärpt tillsyn men avvisar förslaget.", A),
+    ],
+)
+def test_a_contrary_stance_on_a_part_of_the_proposal(sentence: str, stance: str) -> None:
+    text = "4.3 Sanktionsavgifter vid brister i anmälningsplikten\n\n" + sentence
+    assert pairs(text, TILLSYN, respondent="Varbergs kommun") == {("4.3", stance)}

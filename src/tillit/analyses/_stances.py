@@ -602,7 +602,8 @@ def _sentence(
             else:
                 continue  # a remark about something that is not a proposal: no stance
         start, end = _trim(text, s, e)
-        parts.append(_part(toks, cue.last))
+        titles = {w for k in keys for w in index.words.get(k, set())}
+        parts.append(_part(toks, cue.first, cue.last, titles))
         out.append(
             _Found(
                 keys,
@@ -669,22 +670,45 @@ def _coordinated(index: _Proposals, clause: Sequence[Token]) -> list[str]:
     return []
 
 
+_PREPOSITIONS = wordset("på av för i om till med från inom vid över under enligt")
 # What points back to a proposal named before: "Kommunen tillstyrker förslaget/det."
 _ANAPHORA = wordset("förslaget det detta denna")
 _PART_SKIP = wordset("dock däremot emellertid också även inte ej")
 
 
-def _part(toks: Sequence[Token], last: int) -> bool:
-    """Whether the cue ending at ``last`` has a part of a proposal as its object: an "att"
-    clause ("avstyrker att kravet anges i lag"), or "förslaget i den del/de delar …"."""
+def _part(toks: Sequence[Token], first: int, last: int, titles: set[str]) -> bool:
+    """Whether the cue at ``first..last`` has a part of a proposal as its object, not the
+    proposal itself: an "att" clause ("avstyrker att kravet anges i lag"), "förslaget i den
+    del/de delar …", or a thing that is neither "förslaget"/"det" nor named by a word of the
+    proposal's title (``titles``): "avstyrker den föreslagna procentsatsen". A passive's
+    object stands before it ("men kravet på 80 procent avstyrks")."""
     rest = [t for t in toks[last + 1 : last + 8] if t.low not in _PART_SKIP]
     if rest[:1] and rest[0].low == "att":
         return True
     lows = [t.low for t in rest]
-    return any(
+    if any(
         lows[k] in ("den", "de") and lows[k + 1] in ("del", "delen", "delar", "delarna")
         for k in range(len(lows) - 1)
-    )
+    ):
+        return True
+    obj: list[Token] = []
+    for t in rest:
+        if t.low in BOUNDARIES or t.low in (".", "eftersom", "då"):
+            break
+        obj.append(t)
+    if not [t for t in obj if t.word]:
+        obj = []
+        for t in reversed(toks[:first]):
+            if t.low in BOUNDARIES:
+                break
+            obj.insert(0, t)
+    words = [t for t in obj if t.word]
+    if not words or any(t.lemma == "förslag" or t.low in _ANAPHORA for t in words):
+        return False
+    # The noun phrase's head and its modifiers stand before a preposition ("nivån på
+    # avgifterna": "nivån").
+    at = next((k for k, t in enumerate(obj) if t.low in _PREPOSITIONS), len(obj))
+    return not any(_akin(w, p) for w in _content(obj[:at]) for p in titles)
 
 
 # Words that end the clause of a cue: what follows is a reason or a restriction, not its object.
