@@ -1077,3 +1077,21 @@ def test_dock_after_the_verb_and_exceptions(sentence: str, stance: str) -> None:
 def test_a_contrary_stance_on_a_part_of_the_proposal(sentence: str, stance: str) -> None:
     text = "4.3 Sanktionsavgifter vid brister i anmälningsplikten\n\n" + sentence
     assert pairs(text, TILLSYN, respondent="Varbergs kommun") == {("4.3", stance)}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("4.3 Sanktionsavgifter\n\nKommunen lämnar förslaget utan synpunkter.", {("4.3", N)}),
+        ("4.3 Sanktionsavgifter\n\nRegionen lämnar förslaget utan kommentarer.", {("4.3", N)}),
+        ("6 Ikraftträdande\n\nKommunen bedömer att tidpunkten är orealistisk.", {("6", A)}),
+        ("6 Ikraftträdande\n\nDen föreslagna tidpunkten är orimlig.", {("6", A)}),
+        ("6 Ikraftträdande\n\nKommunen anser inte att tidpunkten är orealistisk.", {("6", T)}),
+        # Outside a sentence on entry into force "orimlig" is no stance.
+        ("4.3 Sanktionsavgifter\n\nBeloppen framstår som orimliga för små aktörer.", set()),
+    ],
+)
+def test_without_views_and_an_unrealistic_date(
+    text: str, expected: set[tuple[str | None, str]]
+) -> None:
+    assert pairs(text, TILLSYN, respondent="Varbergs kommun") == expected

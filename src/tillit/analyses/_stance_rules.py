@@ -108,7 +108,10 @@ _ENTRY_WORDS = wordset(
 # Stances on a date of entry into force, read only in a sentence about it: postponing it or
 # calling it too early is against ("ikraftträdandet bör skjutas upp", "tidpunkten är alltför
 # snäv"), calling it reasonable is for ("tidpunkten är rimlig"); a negation flips them.
-_TIMING_NEG = wordset("senarelägga senareläggas senareläggning uppskjuta uppskjutande tidigast")
+_TIMING_NEG = wordset(
+    """senarelägga senareläggas senareläggning uppskjuta uppskjutande tidigast orealistisk
+    orealistiskt orimlig orimligt"""
+)
 _TIMING_LATER = (("skjuta", "upp"), ("skjuta", "fram"), ("skjuta", "på"), ("flytta", "fram"))
 _TOO = wordset("för alltför")
 _TOO_EARLY = wordset("tidig tidigt snäv snävt kort knapp knappt optimistisk ambitiös brådskande")
@@ -254,8 +257,8 @@ def _no_views(toks: list[Token], i: int) -> int | None:
             return i
         if "någon" in lemmas and ("inte" in lemmas or "ej" in lemmas):
             return i
-        if t.lemma == "erinran" and i > 0 and toks[i - 1].low == "utan":
-            return i
+        if t.lemma in ("erinran", "synpunkt", "kommentar") and i > 0 and toks[i - 1].low == "utan":
+            return i  # "utan erinran", "lämnar förslaget utan synpunkter"
     if t.lemma == "avstå":
         for k in range(i + 1, min(i + 5, len(toks))):
             if toks[k].lemma in ("yttra", "yttrande", "synpunkt", "kommentera"):
