@@ -1095,3 +1095,30 @@ def test_without_views_and_an_unrealistic_date(
     text: str, expected: set[tuple[str | None, str]]
 ) -> None:
     assert pairs(text, TILLSYN, respondent="Varbergs kommun") == expected
+
+
+@pytest.mark.parametrize(
+    ("respondent", "subject"),
+    [
+        ("Borås", "Borås Stad"),
+        ("Trollhättan", "Trollhättans Stad"),
+        ("Malmö", "Malmö stad"),
+        ("Falkenberg", "Falkenbergs kommun"),
+        ("Göteborg", "Göteborgs Stad"),
+    ],
+)
+def test_a_municipality_naming_itself_stad_or_kommun_is_the_respondent(
+    respondent: str, subject: str
+) -> None:
+    """Kolada names a municipality bare ("Borås"), the municipality itself "Borås Stad",
+    "Trollhättans Stad" or "Falkenbergs kommun": its stances are its own, and another
+    municipality's, quoted, are not."""
+    first, second = ALL[0], ALL[1]
+    other = "Uppsala kommun" if "Uppsala" not in subject else "Lunds kommun"
+    text = (
+        f"{first.key} {first.heading}\n\n{subject} tillstyrker förslaget.\n\n"
+        f"{second.key} {second.heading}\n\n{other} avstyrker förslaget, har vi sett.\n"
+    )
+    got = pairs(text, respondent=respondent)
+    assert (first.key, T) in got
+    assert (second.key, A) not in got

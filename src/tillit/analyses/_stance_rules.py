@@ -562,6 +562,20 @@ def _is_name(toks: list[Token], k: int, sentence_start: int) -> bool:
     return k > sentence_start or (t.text.isupper() and len(t.text) > 1)
 
 
+#: What follows a municipality's name when it names itself ("Borås Stad", "Malmö stad",
+#: "Falkenbergs kommun"): the organisation list has the bare name ("Borås").
+_UNIT_WORDS = frozenset(["stad", "kommun"])
+
+
+def _own_name(t: Token, own_names: frozenset[str]) -> bool:
+    """A capitalised word that is the respondent's name, also in the genitive
+    ("Trollhättans")."""
+    if not (t.word and t.text[:1].isupper()):
+        return False
+    folded = fold(t.low)
+    return folded in own_names or (folded.endswith("s") and folded[:-1] in own_names)
+
+
 def _passive(t: Token) -> bool:
     """An s-passive verb: "tillstyrks", "välkomnas", "stöds"."""
     if t.low in _PASSIVE_SUPPORT:
@@ -601,6 +615,10 @@ def is_own(
             return False
         if t.word and t.text[0].isupper() and fold(t.low) in own_names:
             return True
+        if t.low in _UNIT_WORDS and k > 0 and toks[k - 1].word and toks[k - 1].text[:1].isupper():
+            # A municipality by its name: "Borås Stad", "Trollhättans stad", "Falkenbergs
+            # kommun" is the respondent; "Uppsala kommun" (also first in its sentence) another.
+            return _own_name(toks[k - 1], own_names)
         if _is_name(toks, k, 0):
             return not own_names
         proposing = proposing or t.low in _PROPOSES  # not "den föreslagna tidpunkten"
