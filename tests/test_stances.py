@@ -1122,3 +1122,27 @@ def test_a_municipality_naming_itself_stad_or_kommun_is_the_respondent(
     got = pairs(text, respondent=respondent)
     assert (first.key, T) in got
     assert (second.key, A) not in got
+
+
+@pytest.mark.parametrize(
+    ("sentence", "stance"),
+    [
+        # The cue's object is a part of the proposal ("den delen av förslaget"): partly.
+        (
+            "När det gäller tillsynen ifrågasätter kommunen behovet av vite och avstyrker "
+            "den delen av förslaget.",
+            D,
+        ),
+        ("Kommunen tillstyrker vissa delar av förslaget.", D),
+        ("Den delen av förslaget avstyrks.", D),
+        ("Kommunen avstyrker de delar av promemorian som rör sanktionsavgifter.", D),
+        # Every part, a part of something else, or the proposal within a section: unchanged.
+        ("Kommunen tillstyrker alla delar av förslaget.", T),
+        ("Kommunen tillstyrker att staten bär en del av kostnaden.", T),
+        ("Kommunen tillstyrker förslaget i den delen.", T),
+        ("Kommunen avstyrker förslaget i samtliga delar av promemorian.", A),
+    ],
+)
+def test_a_stance_on_a_part_of_the_proposal(sentence: str, stance: str) -> None:
+    text = "4.3 Sanktionsavgifter vid brister i anmälningsplikten\n\n" + sentence
+    assert pairs(text, TILLSYN, respondent="Varbergs kommun") == {("4.3", stance)}

@@ -280,6 +280,40 @@ def _partial(toks: list[Token], first: int, end: int, last: int | None = None) -
     return any(_has(toks, first - 4, end, phrase) for phrase in _PARTIAL)
 
 
+_PART_FORMS = wordset("del delen delar delarna")
+_WHOLE_PART = wordset("alla samtliga hela varje båda bägge övriga")
+_PROPOSAL_WORDS = wordset("förslag promemoria betänkande utredning lagförslag remiss bedömning")
+_OBJECT_STOPS = wordset(", ; : men eftersom då som vilket dock (")
+
+
+def _part_of(toks: list[Token], first: int, last: int, end: int) -> bool:
+    """The cue's object is a part of what is proposed: "avstyrker den delen av förslaget",
+    "tillstyrker vissa delar av promemorian", "Den delen av förslaget avstyrks". Not "alla
+    delar av förslaget", "en del av kostnaden" or "förslaget i den delen" (the whole within
+    a section)."""
+
+    def part(span: list[Token]) -> bool:
+        for k, t in enumerate(span[:-1]):
+            if t.low in _PART_FORMS and span[k + 1].low == "av" and k + 2 < len(span):
+                if span[k + 2].lemma not in _PROPOSAL_WORDS:
+                    continue  # "tillstyrker att staten bär en del av kostnaden"
+                if not any(w.low in _WHOLE_PART for w in span[max(0, k - 2) : k]):
+                    return True
+        return False
+
+    after: list[Token] = []
+    for t in toks[last + 1 : min(end, last + 8)]:
+        if t.low in _OBJECT_STOPS:
+            break
+        after.append(t)
+    before: list[Token] = []
+    for t in reversed(toks[max(0, first - 7) : first]):
+        if t.low in _OBJECT_STOPS or t.low in _BUT:
+            break
+        before.insert(0, t)
+    return part(after) or part(before)
+
+
 def _restricts(toks: list[Token], last: int, end: int) -> bool:
     """A "men"/"dock" after the cue (before ``end``) that restricts the stance. A "dock"
     right after the cue's verb ("Kommunen tillstyrker dock förslaget") looks back at the
@@ -448,7 +482,7 @@ def find_cues(toks: list[Token], *, cell: bool = False) -> list[Cue]:
             i = hit[2] + 1
         else:
             i += 1
-    cues = []
+    cues: list[Cue] = []
     for n, (stance, first, last) in enumerate(raw):
         end = raw[n + 1][1] if n + 1 < len(raw) else len(toks)
         negated = False
@@ -464,6 +498,12 @@ def find_cues(toks: list[Token], *, cell: bool = False) -> list[Cue]:
                 if phrase != ("med", "undantag")
             )
             stance = DELVIS
+        if stance in (_POS, _NEG) and _part_of(toks, first, last, end):
+            stance, excepting = DELVIS, False  # "avstyrker den delen av förslaget"
+            if cues and cues[-1].plain == plain:
+                # "ifrågasätter behovet av vite och avstyrker den delen av förslaget": the
+                # earlier cue of the same sense is on the same part.
+                cues[-1] = Cue(DELVIS, cues[-1].first, cues[-1].last, cues[-1].negated, plain)
         if stance == _POS and n + 1 == len(raw) and _restricts(toks, last, end):
             stance, excepting = DELVIS, False
         cues.append(Cue(stance, first, last, negated, plain, excepting))
