@@ -1146,3 +1146,70 @@ def test_a_municipality_naming_itself_stad_or_kommun_is_the_respondent(
 def test_a_stance_on_a_part_of_the_proposal(sentence: str, stance: str) -> None:
     text = "4.3 Sanktionsavgifter vid brister i anmälningsplikten\n\n" + sentence
     assert pairs(text, TILLSYN, respondent="Varbergs kommun") == {("4.3", stance)}
+
+
+KRIS = [
+    Proposal("5.4", "Skyldighet att utse en beredskapssamordnare"),
+    Proposal("6.3", "Lagerhållning av förnödenheter för 30 dagar"),
+    Proposal("7.2", "Länsstyrelsens tillsyn och möjlighet att förelägga"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Text extraction joined a heading to its paragraph: it ends before a capitalised
+        # self word or the respondent's own name.
+        ("Beredskapssamordnare Regionen tillstyrker med följande medskick.", {("5.4", T)}),
+        ("Beredskapssamordnare Kommunen avstyrker förslaget.", {("5.4", A)}),
+        ("Lagerhållning Region Östergötland avstyrker förslaget.", {("6.3", A)}),
+        ("Tillsyn Vi tillstyrker förslaget.", {("7.2", T)}),
+        # A lead that runs on, or a name after a preposition: no heading.
+        ("Enligt Kommunen för civilt försvar avstyrks förslaget.", set()),
+        (
+            "Beredskapssamordnare\n\nRegionen tillstyrker.\n\nYttrandet från Regionen "
+            "tillstyrker inget.",
+            {("5.4", T)},
+        ),
+    ],
+)
+def test_a_heading_joined_to_its_paragraph(
+    text: str, expected: set[tuple[str | None, str]]
+) -> None:
+    assert pairs(text, KRIS, respondent="Region Östergötland") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # "övriga" before a word of the heading's proposal's title is the rest of its
+        # subject: partly, and no "i övrigt" for the other proposals.
+        (
+            "Lagerhållning\n\nRegionen avstyrker förslaget för läkemedel. För övriga "
+            "förnödenheter har regionen ingen invändning.",
+            {("6.3", A), ("6.3", D)},
+        ),
+        (
+            "Lagerhållning\n\nRegionen tillstyrker förslaget för övriga förnödenheter.",
+            {("6.3", D)},
+        ),
+        # "i övrigt", "övriga förslag", "övriga delar": every other proposal, as before.
+        (
+            "Beredskapssamordnare\n\nRegionen tillstyrker. I övrigt har regionen ingen invändning.",
+            {("5.4", T), ("6.3", T), ("7.2", T)},
+        ),
+        (
+            "Beredskapssamordnare\n\nRegionen tillstyrker. Mot övriga förslag har regionen "
+            "ingen invändning.",
+            {("5.4", T), ("6.3", T), ("7.2", T)},
+        ),
+        (
+            "Beredskapssamordnare\n\nRegionen tillstyrker. Övriga delar tillstyrks.",
+            {("5.4", T), ("6.3", T), ("7.2", T)},
+        ),
+    ],
+)
+def test_the_rest_of_a_proposals_subject_is_no_i_ovrigt(
+    text: str, expected: set[tuple[str | None, str]]
+) -> None:
+    assert pairs(text, KRIS, respondent="Region Östergötland") == expected

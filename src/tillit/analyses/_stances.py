@@ -300,7 +300,46 @@ class _Found:
     quote: str
 
 
-def _units(text: str) -> list[tuple[str, int, int]]:
+_GLUED = re.compile(
+    r"(?<=[\w)]) (?=(?:" + "|".join(w.capitalize() for w in sorted(SELF_WORDS)) + r") [a-zåäö])"
+)
+
+
+def _glued_heading(line: str, own_name: str = "") -> int | None:
+    """Where a heading that text extraction joined to its paragraph ends ("Beredskapssamordnare
+    Regionen tillstyrker …", "En samlad lag (avsnitt 4.2) Kommunen tillstyrker …"): before a
+    capitalised self word ("Regionen", "Kommunen", "Vi"), only written so at a sentence's
+    start, or the respondent's own name ("Lagerhållning Region Östergötland anser …"), after a
+    short lead without a sentence's end whose last word does not run on."""
+    found = _GLUED.search(line)
+    at = found.start() if found is not None else None
+    if own_name and at is None:
+        # Or before the respondent's own name: "Lagerhållning Region Östergötland anser …".
+        folded = fold(line)
+        at = next(
+            (
+                m.start()
+                for m in re.finditer(r" (?=[A-ZÅÄÖ])", line)
+                if folded[m.start() + 1 :].startswith(own_name + " ")
+            ),
+            None,
+        )
+    if at is None:
+        return None
+    lead = line[:at]
+    words = lead.split()
+    if (
+        not words
+        or len(words) > 12
+        or re.search(r"[.!?](?!\d)|[:;,]", lead)
+        or words[-1].lower() in _CONTINUES
+        or not (lead[0].isupper() or lead[0].isdigit())
+    ):
+        return None
+    return at
+
+
+def _units(text: str, own_name: str = "") -> list[tuple[str, int, int]]:
     """The text as ("heading" | "row" | "text", start, end) units, in order. A table row is
     a unit; so is a heading: a short line (at most 20 words with a section number, 12
     without) that starts with a capital or a number, does not end a sentence, and is
@@ -332,10 +371,15 @@ def _units(text: str) -> list[tuple[str, int, int]]:
             run = []
         if not line:
             continue
+        glued = None if run or "|" in line or short else _glued_heading(line, own_name)
         if "|" in line:
             units.append(("row", s, e))
         elif short:
             units.append(("heading", s, e))
+        elif glued is not None:
+            lead = s + text[s:e].index(line[:1])
+            units.append(("heading", lead, lead + glued))
+            run.append((lead + glued + 1, e))
         else:
             run.append((s, e))
     if run:
@@ -409,7 +453,7 @@ def extract_stances(
     ovrigt: list[_Found] = []
     headed: set[str] = set()  # proposals the response has a heading for
     lead: tuple[str, int] | None = None  # a list's lead-in with a stance, for its items
-    for kind, start, end in _units(text):
+    for kind, start, end in _units(text, own_name):
         line = text[start:end].strip(" *#\t")
         if kind == "heading":
             if lead is not None:
@@ -517,6 +561,34 @@ def _item(
     return _Found(keys, lead[0], q_start, e, basis or "section", summary, order, text[q_start:e])
 
 
+def _topical(toks: Sequence[Token], own: frozenset[str]) -> list[Token]:
+    """``toks`` without the respondent itself ("Regionen tillstyrker", "Region Östergötland
+    anser"): no word of a title ("kommuners och regioners krisberedskap")."""
+    return [
+        t
+        for t in toks
+        if t.low not in SELF_WORDS and not (t.text[:1].isupper() and fold(t.low) in own)
+    ]
+
+
+def _rest_of(index: _Proposals, toks: Sequence[Token]) -> set[str]:
+    """The proposals whose titles have the word after "övriga": the rest of that proposal's
+    subject, no "i övrigt" ("För övriga förnödenheter har regionen ingen invändning" under a
+    proposal on stocks of förnödenheter; "övriga kommuner" where a title names kommuner)."""
+    after = {
+        toks[k + 1].lemma
+        for k, t in enumerate(toks[:-1])
+        if t.low == "övriga" and toks[k + 1].lemma not in _REST_GENERAL
+    }
+    return {key for key, words in index.words.items() if words & after}
+
+
+# What "övriga" refers to when it means "i övrigt": the response's other parts.
+_REST_GENERAL = wordset(
+    "förslag del avsnitt kapitel fråga synpunkt bedömning punkt ändring frågeställning"
+)
+
+
 def _sentence(
     text: str,
     s: int,
@@ -550,12 +622,17 @@ def _sentence(
             cut = [k for k, t in enumerate(before) if t.low in BOUNDARIES]
             before = before[cut[-1] + 1 :] if cut else []
         stance = cue.stance
+        rest = _rest_of(index, toks)
+        if rest & set(context[0]) and stance in (TILLSTYRKER, AVSTYRKER):
+            # "För övriga förnödenheter har regionen ingen invändning" under that proposal:
+            # a stance on the rest of its subject, another on its other part: partly.
+            stance = DELVIS
         width = cue.last - cue.first + 1  # the cue's words, then its object's
         # "i övrigt" in the cue's own clause ("att avstyrka X samt att i övrigt inte lämna
         # några synpunkter": the "i övrigt" is the later cue's).
         own_clause = _clause(segment, BOUNDARIES - {"och"})
         lows = {t.low for t in own_clause} | {t.low for t in before}
-        if not keys and ("övrigt" in lows or "övriga" in lows):
+        if not keys and ("övrigt" in lows or "övriga" in lows) and not rest:
             keys, basis = [], "i_ovrigt"
         elif not keys and n == 0:
             # "När det gäller förslaget i avsnitt 7.6 avstyrker regionen": the object first;
@@ -565,15 +642,16 @@ def _sentence(
             clause = _clause(segment)
             pointed = _pointed(toks)
             words = (
-                index.by_words(_content(clause), pointed=pointed)
-                or index.by_words(_content(before), pointed=pointed)
-                or index.by_words(_content(segment), pointed=pointed)
+                index.by_words(_content(_topical(clause, own)), pointed=pointed)
+                or index.by_words(_content(_topical(before, own)), pointed=pointed)
+                or index.by_words(_content(_topical(segment, own)), pointed=pointed)
             )
             current, how = context
             if words and current and words not in current:
-                if index.words[current[0]] & _content(toks):
+                topical = _topical(toks, own)
+                if index.words[current[0]] & _content(topical):
                     words = None  # the sentence also speaks of the heading's proposal
-                elif index.by_words(_content(toks), full=True) != words:
+                elif index.by_words(_content(topical), full=True) != words:
                     words = None
                 elif words not in (
                     index.by_words(_content(clause)),
