@@ -1213,3 +1213,22 @@ def test_the_rest_of_a_proposals_subject_is_no_i_ovrigt(
     text: str, expected: set[tuple[str | None, str]]
 ) -> None:
     assert pairs(text, KRIS, respondent="Region Östergötland") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A table row flattened into one line: its capitalised stance cell in the middle of
+        # the title makes it no heading.
+        ("5.4 Skyldighet att utse Tillstyrker – en beredskapssamordnare", {("5.4", T)}),
+        ("6.3 Lagerhållning av Avstyrker – förnödenheter för 30 dagar", {("6.3", A)}),
+        ("7.2 Länsstyrelsens tillsyn och Inga synpunkter – möjlighet att förelägga", {("7.2", N)}),
+        # A heading is still a heading: the stance under it is its proposal's.
+        ("6.3 Lagerhållning av förnödenheter för 30 dagar\n\nKommunen avstyrker.", {("6.3", A)}),
+        ("7.2 Länsstyrelsens tillsyn\n\nInga synpunkter.", {("7.2", N)}),
+    ],
+)
+def test_a_flattened_table_row_is_no_heading(
+    text: str, expected: set[tuple[str | None, str]]
+) -> None:
+    assert pairs(text, KRIS, respondent="Umeå") == expected

@@ -305,6 +305,16 @@ _GLUED = re.compile(
 )
 
 
+# A table row flattened by text extraction into one line, its stance cell capitalised in
+# the middle of the proposal's title: "4.2 En samlad lag om Tillstyrker – kommuners och
+# regioners krisberedskap", "7.2 Länsstyrelsens tillsyn och Inga synpunkter – möjlighet att
+# förelägga". A heading has no stance in it.
+_FLATTENED_ROW = re.compile(
+    r"\S \s*(?:Tillstyrker|Avstyrker|Tillstyrks|Avstyrks|Instämmer"
+    r"|Inga (?:synpunkter|invändningar|kommentarer|erinringar))\b"
+)
+
+
 def _glued_heading(line: str, own_name: str = "") -> int | None:
     """Where a heading that text extraction joined to its paragraph ends ("Beredskapssamordnare
     Regionen tillstyrker …", "En samlad lag (avsnitt 4.2) Kommunen tillstyrker …"): before a
@@ -365,6 +375,7 @@ def _units(text: str, own_name: str = "") -> list[tuple[str, int, int]]:
             and line.split()[-1].lower() not in _CONTINUES
             and (line[0].isupper() or line[0].isdigit() or line[0] in "#*")
             and not following[:1].islower()
+            and not _FLATTENED_ROW.search(line)
         )
         if run and (not line or "|" in line or short or _LIST_ITEM.match(line)):
             units.append(("text", run[0][0], run[-1][1]))
