@@ -1232,3 +1232,34 @@ def test_a_flattened_table_row_is_no_heading(
     text: str, expected: set[tuple[str | None, str]]
 ) -> None:
     assert pairs(text, KRIS, respondent="Umeå") == expected
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        # Words of a title only after "men"/"eftersom" are a reason or a restriction, not the
+        # cue's object: no tie to that proposal.
+        (
+            "Kommunen delar uppfattningen att beredskapen behöver stärkas, men anser att "
+            "promemorian bygger för mycket på statlig styrning av kommunerna.",
+            set(),
+        ),
+        (
+            "Kommunen är positiv, eftersom statlig ersättning till kommuner och regioner "
+            "redan finns.",
+            set(),
+        ),
+        # The title's words as the cue's object: tied as before.
+        (
+            "Kommunen tillstyrker förslaget om statlig ersättning till kommuner och regioner, "
+            "men anser att den är för låg.",
+            {("8.3", D)},
+        ),
+        ("Statlig ersättning till kommuner och regioner tillstyrks.", {("8.3", T)}),
+    ],
+)
+def test_title_words_after_men_name_no_proposal(
+    sentence: str, expected: set[tuple[str | None, str]]
+) -> None:
+    proposals = [*KRIS, Proposal("8.3", "Statlig ersättning till kommuner och regioner")]
+    assert pairs(sentence, proposals, respondent="Nacka") == expected

@@ -582,6 +582,17 @@ def _topical(toks: Sequence[Token], own: frozenset[str]) -> list[Token]:
     ]
 
 
+_BUT_WORDS = wordset("men eftersom dock fast")
+
+
+def _before_but(segment: Sequence[Token]) -> Sequence[Token]:
+    """``segment`` up to its first "men"/"eftersom": what comes after is a reason or a
+    restriction, not the cue's object ("delar uppfattningen att …, men anser att promemorian
+    bygger på statlig styrning": no tie to a proposal on statlig ersättning)."""
+    cut = next((k for k, t in enumerate(segment) if t.low in _BUT_WORDS), len(segment))
+    return segment[:cut]
+
+
 def _rest_of(index: _Proposals, toks: Sequence[Token]) -> set[str]:
     """The proposals whose titles have the word after "övriga": the rest of that proposal's
     subject, no "i övrigt" ("För övriga förnödenheter har regionen ingen invändning" under a
@@ -655,7 +666,7 @@ def _sentence(
             words = (
                 index.by_words(_content(_topical(clause, own)), pointed=pointed)
                 or index.by_words(_content(_topical(before, own)), pointed=pointed)
-                or index.by_words(_content(_topical(segment, own)), pointed=pointed)
+                or index.by_words(_content(_topical(_before_but(segment), own)), pointed=pointed)
             )
             current, how = context
             if words and current and words not in current:
