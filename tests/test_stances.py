@@ -1263,3 +1263,37 @@ def test_title_words_after_men_name_no_proposal(
 ) -> None:
     proposals = [*KRIS, Proposal("8.3", "Statlig ersättning till kommuner och regioner")]
     assert pairs(sentence, proposals, respondent="Nacka") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A lead-in whose object is the whole is also a stance on the whole; its items keep
+        # what they had.
+        (
+            "Kommunen tillstyrker förslagen i promemorian med följande medskick:\n\n"
+            "- Lagerhållning av förnödenheter (avsnitt 6.3)",
+            {(None, T), ("6.3", T)},
+        ),
+        (
+            "Yttrande\n\nKommunen tillstyrker förslagen i promemorian med följande undantag:\n\n"
+            "1. Kommunen avstyrker lagerhållningen enligt avsnitt 6.3.",
+            {(None, T), ("6.3", A)},
+        ),
+        (
+            "Regionen tillstyrker promemorians förslag med följande undantag och medskick: "
+            "regionen avstyrker förslaget i avsnitt 6.3.",
+            {(None, T), ("6.3", A)},
+        ),
+        # A lead-in on named proposals only: no stance on the whole.
+        (
+            "Kommunen tillstyrker följande förslag:\n\n- Lagerhållning av förnödenheter "
+            "(avsnitt 6.3)",
+            {("6.3", T)},
+        ),
+    ],
+)
+def test_a_lead_in_on_the_whole_is_a_stance_on_the_whole(
+    text: str, expected: set[tuple[str | None, str]]
+) -> None:
+    assert pairs(text, KRIS, respondent="Härnösand") == expected

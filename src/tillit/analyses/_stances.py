@@ -474,9 +474,14 @@ def extract_stances(
                 if item is not None:
                     found.append(item)
                     continue
-            lead = _lead(text, start, end, own) if line.rstrip().endswith(":") else None
-            if lead is not None:
-                continue  # "Kommunen tillstyrker följande förslag:" on a line of its own
+            colon = line.rstrip().endswith(":")
+            lead = _lead(text, start, end, own) if colon else None
+            if colon and (lead is not None or find_cues(tokens(text, start, end))):
+                # "Kommunen tillstyrker följande förslag:" on a line of its own; "Kommunen
+                # tillstyrker förslagen i promemorian med följande undantag:" is also a stance
+                # on the whole.
+                found += _whole_of_lead(text, start, end, index, context, own, len(found))
+                continue
             tie = _heading(line, index, own_name)
             if tie is not None:
                 context, summary = tie, False
@@ -516,6 +521,7 @@ def extract_stances(
             if text[s:e].rstrip(" *").endswith(":"):
                 lead = _lead(text, s, e, own)
                 if lead is not None:
+                    found += _whole_of_lead(text, s, e, index, context, own, len(found))
                     continue
             if n == 0:
                 first = tokens(text, s, e)
@@ -546,6 +552,24 @@ def _lead(text: str, s: int, e: int, own: frozenset[str]) -> tuple[str, int] | N
         if is_own(toks, cue.first, own, cue.last):
             return cue.stance, s
     return None
+
+
+def _whole_of_lead(
+    text: str,
+    s: int,
+    e: int,
+    index: _Proposals,
+    context: tuple[list[str], str],
+    own: frozenset[str],
+    order: int,
+) -> list[_Found]:
+    """A list's lead-in's stance on the response's whole ("Kommunen tillstyrker förslagen i
+    promemorian med följande medskick:"); what it gives its items is :func:`_item`'s."""
+    return [
+        f
+        for f in _sentence(text, s, e, index, context, own, False, order)
+        if not f.keys and f.basis == "general"
+    ]
 
 
 def _item(
