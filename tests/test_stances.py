@@ -1297,3 +1297,28 @@ def test_a_lead_in_on_the_whole_is_a_stance_on_the_whole(
     text: str, expected: set[tuple[str | None, str]]
 ) -> None:
     assert pairs(text, KRIS, respondent="Härnösand") == expected
+
+
+@pytest.mark.parametrize(
+    "letterhead",
+    ["Norrköpings kommun", "Norrköpings kommun Kommunstyrelsen", "Norrköpings Stad", "Regionen"],
+)
+def test_a_letterhead_with_a_bare_municipalitys_name_names_no_proposal(letterhead: str) -> None:
+    """Kolada's bare name ("Norrköping") with its unit, or a self word, in a letterhead is no
+    word of a title on "kommuner": "i övrigt" still reaches that proposal."""
+    proposals = [*KRIS, Proposal("8.3", "Statlig ersättning till kommuner och regioner")]
+    text = (
+        f"{letterhead}\n\nKommunen avstyrker förslaget i avsnitt 6.3.\n\n"
+        "I övrigt har kommunen inga synpunkter.\n"
+    )
+    got = pairs(text, proposals, respondent="Norrköping")
+    assert ("8.3", N) in got
+    assert ("6.3", A) in got
+
+
+def test_a_heading_on_kommuner_still_names_its_proposal() -> None:
+    proposals = [*KRIS, Proposal("8.3", "Statlig ersättning till kommuner och regioner")]
+    text = "Ersättning till kommuner\n\nKommunen avstyrker.\n\nI övrigt inga synpunkter.\n"
+    got = pairs(text, proposals, respondent="Norrköping")
+    assert ("8.3", A) in got
+    assert ("8.3", N) not in got

@@ -429,9 +429,16 @@ def _heading(line: str, index: _Proposals, respondent: str = "") -> tuple[list[s
         return None  # "Remissvar: Vård och omsorg i hemmet (SOU 2026:41)": the remiss's title
     at = fold(line).find(respondent) if respondent else -1
     if at >= 0 and len(fold(line)) == len(line):
-        # A letterhead's name ("Inspektionen för vård och omsorg") is no proposal's words.
-        line = line[:at] + " " + line[at + len(respondent) :]
-    toks = [t for t in tokens(line, 0, len(line)) if t.low not in _SELF_GENITIVES]
+        # A letterhead's name ("Inspektionen för vård och omsorg") is no proposal's words,
+        # nor a bare municipality's with its unit ("Norrköpings kommun", "Borås Stad").
+        end = at + len(respondent)
+        unit = re.match(r"s?\s+(?:kommun|stad|region)\b", fold(line)[end:])
+        line = line[:at] + " " + line[end + (unit.end() if unit else 0) :]
+    toks = [
+        t
+        for t in tokens(line, 0, len(line))
+        if t.low not in _SELF_GENITIVES and t.low not in SELF_WORDS
+    ]
     words = _content(toks)  # "Kommunens synpunkter": the respondent's, no proposal's words
     match = index.by_words(words) or index.by_heading(words) or index.by_title(words)
     return ([match], "heading") if match is not None else None
