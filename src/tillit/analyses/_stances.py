@@ -437,7 +437,8 @@ def _heading(line: str, index: _Proposals, respondent: str = "") -> tuple[list[s
     toks = [
         t
         for t in tokens(line, 0, len(line))
-        if t.low not in _SELF_GENITIVES and t.low not in SELF_WORDS
+        # A letterhead's "Kommunstyrelsen" beside the respondent's name: the respondent's.
+        if t.low not in _SELF_GENITIVES and not (at >= 0 and t.low in SELF_WORDS)
     ]
     words = _content(toks)  # "Kommunens synpunkter": the respondent's, no proposal's words
     match = index.by_words(words) or index.by_heading(words) or index.by_title(words)
