@@ -655,10 +655,8 @@ def is_own(
             return False
         if t.word and t.text[0].isupper() and fold(t.low) in own_names:
             return True
-        if t.low in _UNIT_WORDS and k > 0 and toks[k - 1].word and toks[k - 1].text[:1].isupper():
-            # A municipality by its name: "Borås Stad", "Trollhättans stad", "Falkenbergs
-            # kommun" is the respondent; "Uppsala kommun" (also first in its sentence) another.
-            return _own_name(toks[k - 1], own_names)
+        if t.low in _UNIT_WORDS and k > 0 and _own_name(toks[k - 1], own_names):
+            return True  # "Borås Stad", "Trollhättans stad", "Falkenbergs kommun"
         if _is_name(toks, k, 0):
             return not own_names
         proposing = proposing or t.low in _PROPOSES  # not "den föreslagna tidpunkten"
