@@ -151,7 +151,8 @@ Region Halland
 
 Maria Svensson
 Regionstyrelsens ordförande""",
-        ((None, D), ("7.1", N), ("7.2", N), ("7.3", N), ("7.4", D), ("8.1", N)),
+        # 8.1: "avstår från att yttra sig" declines to comment: no stance (docs/stances.md).
+        ((None, D), ("7.1", N), ("7.2", N), ("7.3", N), ("7.4", D)),
     ),
     Response(
         "skr_double_negation",

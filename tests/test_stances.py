@@ -1083,7 +1083,6 @@ def test_a_contrary_stance_on_a_part_of_the_proposal(sentence: str, stance: str)
     ("text", "expected"),
     [
         ("4.3 Sanktionsavgifter\n\nKommunen lämnar förslaget utan synpunkter.", {("4.3", N)}),
-        ("4.3 Sanktionsavgifter\n\nRegionen lämnar förslaget utan kommentarer.", {("4.3", N)}),
         ("6 Ikraftträdande\n\nKommunen bedömer att tidpunkten är orealistisk.", {("6", A)}),
         ("6 Ikraftträdande\n\nDen föreslagna tidpunkten är orimlig.", {("6", A)}),
         ("6 Ikraftträdande\n\nKommunen anser inte att tidpunkten är orealistisk.", {("6", T)}),
@@ -1320,3 +1319,108 @@ def test_a_heading_on_kommuner_still_names_its_proposal() -> None:
     got = pairs(text, proposals, respondent="Norrköping")
     assert ("8.3", A) in got
     assert ("8.3", N) not in got
+
+
+# --- after the fourth unseen set: declining to comment is no stance ----------------------
+_ALL_TILLSYN = {p.key for p in TILLSYN}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Declining to comment, on the proposal of the heading: no stance.
+        ("4.3 Sanktionsavgifter\n\nKommunen avstår från att yttra sig.", set()),
+        ("4.3 Sanktionsavgifter\n\nRegionen avstår från att lämna synpunkter på förslaget.", set()),
+        ("4.3 Sanktionsavgifter\n\nKommunen avstår därför från att kommentera förslaget.", set()),
+        ("4.3 Sanktionsavgifter\n\nKommunen lämnar inga kommentarer på förslaget.", set()),
+        ("4.3 Sanktionsavgifter\n\nKommunen kommenterar inte förslaget.", set()),
+        ("4.3 Sanktionsavgifter\n\nKommunen väljer att inte kommentera förslaget.", set()),
+        ("4.3 Sanktionsavgifter\n\nFörslaget lämnas utan kommentar.", set()),
+        ("4.3 Sanktionsavgifter\n\nRegionen lämnar förslaget utan kommentarer.", set()),
+        ("4.3 Sanktionsavgifter\n\nKommunen yttrar sig inte över förslaget.", set()),
+        ("4.3 Sanktionsavgifter\n\nKommunen tar inte ställning till förslaget.", set()),
+        # On a proposal named by its words, or the whole remiss.
+        ("Kommunen avstår från att kommentera förslaget om sanktionsavgifter.", set()),
+        ("Kommunen avstår från att yttra sig.", set()),
+        ("Kommunen avstår från att yttra sig över promemorian.", set()),
+        ("Regionen har valt att inte yttra sig över promemorians förslag.", set()),
+        # On the rest: no "i övrigt" stance.
+        (
+            "Kommunen tillstyrker förslaget om sanktionsavgifter. Övriga delar lämnas utan "
+            "kommentar.",
+            {("4.3", T)},
+        ),
+        (
+            "Kommunen tillstyrker förslaget om sanktionsavgifter. I övrigt avstår kommunen från "
+            "att yttra sig.",
+            {("4.3", T)},
+        ),
+        (
+            "Kommunen avstyrker förslaget om sanktionsavgifter. Kommunen kommenterar inte "
+            "övriga förslag.",
+            {("4.3", A)},
+        ),
+        # A proposal declined is answered: "i övrigt inga synpunkter" does not fill it.
+        (
+            "Kommunen avstår från att kommentera förslaget om sanktionsavgifter. I övrigt har "
+            "kommunen inga synpunkter.",
+            {(k, N) for k in _ALL_TILLSYN - {"4.3"}},
+        ),
+        # A stance beside a declined detail keeps the stance, the summary's too.
+        (
+            "Sammanfattning\n\nKommunen tillstyrker förslaget om sanktionsavgifter.\n\n"
+            "4.3 Sanktionsavgifter\n\nKommunen avstår från att kommentera beloppen.",
+            {("4.3", T)},
+        ),
+        (
+            "4.3 Sanktionsavgifter\n\nKommunen tillstyrker förslaget men avstår från att "
+            "kommentera de föreslagna beloppen.",
+            {("4.3", T)},
+        ),
+        (
+            "4.3 Sanktionsavgifter\n\nKommunen avstår från att kommentera beloppen men "
+            "tillstyrker förslaget.",
+            {("4.3", T)},
+        ),
+    ],
+)
+def test_declining_to_comment_is_no_stance(
+    text: str, expected: set[tuple[str | None, str]]
+) -> None:
+    assert pairs(text, TILLSYN, respondent="Varbergs kommun") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # No views, no objection: "inga synpunkter" stays.
+        ("4.3 Sanktionsavgifter\n\nKommunen har inga synpunkter på förslaget.", {("4.3", N)}),
+        ("4.3 Sanktionsavgifter\n\nKommunen har inte några synpunkter.", {("4.3", N)}),
+        ("4.3 Sanktionsavgifter\n\nKommunen lämnar förslaget utan erinran.", {("4.3", N)}),
+        ("4.3 Sanktionsavgifter\n\nKommunen lämnar förslaget utan synpunkter.", {("4.3", N)}),
+        ("4.3 Sanktionsavgifter\n\nKommunen har ingen erinran mot förslaget.", {("4.3", N)}),
+        ("4.3 Sanktionsavgifter\n\nKommunen har inget att invända mot förslaget.", {("4.3", T)}),
+        ("Kommunen har inga synpunkter på promemorian.", {(None, N)}),
+        (
+            "Kommunen tillstyrker förslaget om sanktionsavgifter. I övrigt har kommunen inga "
+            "synpunkter.",
+            {("4.3", T)} | {(k, N) for k in _ALL_TILLSYN - {"4.3"}},
+        ),
+        # Neither declining nor a stance.
+        ("Kommunen har beretts tillfälle att yttra sig över promemorian.", set()),
+        ("Regionen har valt att yttra sig över de förslag som berör regionen.", set()),
+        (
+            "4.3 Sanktionsavgifter\n\nKommunen tillstyrker förslaget och avstår från att "
+            "införa egna avgifter.",
+            {("4.3", T)},
+        ),
+        # Another body declining is not the respondent's.
+        (
+            "4.3 Sanktionsavgifter\n\nUtredningen avstår från att ta ställning till beloppen. "
+            "Kommunen tillstyrker förslaget.",
+            {("4.3", T)},
+        ),
+    ],
+)
+def test_no_views_is_not_declining(text: str, expected: set[tuple[str | None, str]]) -> None:
+    assert pairs(text, TILLSYN, respondent="Varbergs kommun") == expected

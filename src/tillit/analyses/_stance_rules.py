@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from tillit.swedish import fold, lemma
 
 TILLSTYRKER, DELVIS, AVSTYRKER, INGA = "tillstyrker", "delvis", "avstyrker", "inga_synpunkter"
+#: Declining to comment ("avstår från att yttra sig", "lämnas utan kommentar"): read like a
+#: stance, so that it is tied to what it declines and answers it, but never given out.
+ABSTAIN = "avstår"
 
 
 def wordset(words: str) -> frozenset[str]:
@@ -248,21 +251,67 @@ def _negations(toks: list[Token], first: int, last: int) -> int:
 def _no_views(toks: list[Token], i: int) -> int | None:
     """The last token index of an "inga synpunkter" phrase starting the search at ``i``
     ("inga synpunkter", "inte några synpunkter", "utan erinran", "ingen erinran", "inget att
-    erinra/anföra/tillägga", "avstår från att yttra sig"), or None."""
+    erinra/anföra/tillägga"), or None. A view that is not held: no objection."""
     t = toks[i]
-    if t.lemma in ("synpunkt", "erinran", "kommentar", "erinra", "anföra", "tillägga"):
+    if t.lemma in ("synpunkt", "erinran", "erinra", "anföra", "tillägga"):
         back = [toks[k] for k in range(max(0, i - 4), i)]
         lemmas = [b.lemma for b in back]
         if "ingen" in lemmas or "ingenting" in lemmas:
             return i
         if "någon" in lemmas and ("inte" in lemmas or "ej" in lemmas):
             return i
-        if t.lemma in ("erinran", "synpunkt", "kommentar") and i > 0 and toks[i - 1].low == "utan":
+        if t.lemma in ("erinran", "synpunkt") and i > 0 and toks[i - 1].low == "utan":
             return i  # "utan erinran", "lämnar förslaget utan synpunkter"
+    return None
+
+
+# What one declines to do when one declines to comment: "avstår från att yttra sig / lämna
+# synpunkter / kommentera / ta ställning / svara".
+_SPEAKING = wordset(
+    "yttra yttrande synpunkt kommentera kommentar ställning svara besvara ställningstagande"
+)
+_TAKE = wordset("ta tar tog tagit tas")
+
+
+def _abstention(toks: list[Token], i: int) -> int | None:
+    """The last token index of a phrase that declines to comment, starting at ``i``: "avstår
+    (därför) från att yttra sig / lämna synpunkter / kommentera", "lämnar inga kommentarer",
+    "lämnas utan kommentar", "kommenterar inte", "väljer att inte kommentera", "yttrar sig
+    inte", "tar inte ställning till". The act of speaking not done, not a view not held
+    (that is :func:`_no_views`)."""
+    t = toks[i]
     if t.lemma == "avstå":
-        for k in range(i + 1, min(i + 5, len(toks))):
-            if toks[k].lemma in ("yttra", "yttrande", "synpunkt", "kommentera"):
+        for k in range(i + 1, min(i + 7, len(toks))):
+            if toks[k].lemma in _SPEAKING:
                 return k
+            if toks[k].low in BOUNDARIES:
+                break
+        return None
+    if t.lemma == "kommentar":
+        back = [toks[k].lemma for k in range(max(0, i - 4), i)]
+        if "ingen" in back or ("någon" in back and ("inte" in back or "ej" in back)):
+            return i  # "lämnar inga kommentarer", "har inte några kommentarer"
+        if i > 0 and toks[i - 1].low == "utan":
+            return i  # "lämnas utan kommentar", "lämnar förslaget utan kommentarer"
+        return None
+    verb = t.lemma in ("kommentera", "yttra") or (
+        t.low in _TAKE and i + 1 < len(toks) and "ställning" in {u.low for u in toks[i + 1 : i + 4]}
+    )
+    if not verb:
+        return None
+    end = i
+    if t.lemma == "yttra" and i + 1 < len(toks) and toks[i + 1].low == "sig":
+        end = i + 1
+    if t.low in _TAKE:
+        end = next(k for k in range(i + 1, i + 4) if toks[k].low == "ställning")
+    before = toks[i - 1].low if i > 0 else ""
+    if before in ("inte", "ej"):
+        return end  # "väljer att inte kommentera", "inte ta ställning"
+    after = end + 1 if t.low not in _TAKE else i + 1
+    if after < len(toks) and toks[after].low in _SENTENCE_ADVERBS:
+        after += 1
+    if after < len(toks) and toks[after].low in ("inte", "ej"):
+        return max(end, after)  # "kommenterar inte", "yttrar sig därför inte", "tar inte"
     return None
 
 
@@ -417,6 +466,11 @@ def find_cues(toks: list[Token], *, cell: bool = False) -> list[Cue]:
         end = _no_views(toks, i)
         if end is not None:
             raw.append((INGA, i, end))
+            i = end + 1
+            continue
+        end = _abstention(toks, i)
+        if end is not None:
+            raw.append((ABSTAIN, i, end))
             i = end + 1
             continue
         hit = None

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from tillit.analyses._stance_rules import (
+    ABSTAIN,
     AVSTYRKER,
     BOUNDARIES,
     DELVIS,
@@ -754,6 +755,8 @@ def _sentence(
     # proposal is supported in part.
     kept: list[_Found] = []
     for f, part in zip(out, parts, strict=True):
+        if f.stance == ABSTAIN and kept and kept[-1].keys == f.keys:
+            continue  # "tillstyrker förslaget men avstår från att kommentera beloppen"
         if kept and kept[-1].keys == f.keys and kept[-1].stance != f.stance:
             between = text[kept[-1].start : f.end].lower()
             if re.search(r"\b(men|dock|däremot)\b", between):
@@ -1034,6 +1037,10 @@ def _keep(
     answered = set()
     for key in [None, *index.keys]:
         items = per.get(key, [])
+        if any(f.stance != ABSTAIN for f, _ in items):
+            # Declining to comment gives way to any stance on the same proposal (the summary's
+            # too): it is no statement of its own.
+            items = [(f, b) for f, b in items if f.stance != ABSTAIN]
         if key is not None:
             if any(b in _STRONG for _, b in items):
                 items = [(f, b) for f, b in items if b in _STRONG]
@@ -1048,10 +1055,11 @@ def _keep(
         for f, b in sorted(items, key=lambda fb: (_ORDER[fb[1]], fb[0].summary, fb[0].order)):
             best.setdefault(f.stance, (f, b))
         for stance, (f, b) in sorted(best.items(), key=lambda sb: sb[1][0].order):
-            out.append(Stance(key, stance, f.quote, f.start, f.end, b))
             if key is not None:
                 answered.add(key)
-    if ovrigt:
+            if stance != ABSTAIN:  # declining to comment answers a proposal with no stance
+                out.append(Stance(key, stance, f.quote, f.start, f.end, b))
+    if ovrigt and ovrigt[0].stance != ABSTAIN:  # "Övriga delar lämnas utan kommentar"
         f = ovrigt[0]
         for key in index.keys:
             if key not in answered and key not in (headed or set()):
