@@ -1424,3 +1424,70 @@ def test_declining_to_comment_is_no_stance(
 )
 def test_no_views_is_not_declining(text: str, expected: set[tuple[str | None, str]]) -> None:
     assert pairs(text, TILLSYN, respondent="Varbergs kommun") == expected
+
+
+# --- after the fourth unseen set: a counted part of the proposals is not the whole -------
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Kommunen ställer sig positiv till flera av utredningens förslag men motsätter sig "
+            "förslaget om sanktionsavgifter.",
+            {("4.3", A)},
+        ),
+        (
+            "Regionen är positiv till vissa av förslagen men avstyrker förslaget om "
+            "sanktionsavgifter.",
+            {("4.3", A)},
+        ),
+        (
+            "Kommunen tillstyrker de flesta av förslagen i promemorian men avstyrker förslaget "
+            "om sanktionsavgifter.",
+            {("4.3", A)},
+        ),
+        (
+            "Kommunen tillstyrker merparten av förslagen, men avstyrker förslaget om ett "
+            "nationellt register.",
+            {("5.1", A)},
+        ),
+        ("Kommunen tillstyrker några av promemorians förslag.", set()),
+        ("Kommunen välkomnar många av förslagen.", set()),
+        ("Kommunen tillstyrker flera förslag i promemorian.", set()),
+        ("Kommunen ställer sig bakom huvuddelen av promemorians förslag.", set()),
+        ("Flera av förslagen i promemorian tillstyrks.", set()),
+        # Under a proposal's heading the counted proposals are not that proposal either.
+        (
+            "4.1 En nationell tillsynsmyndighet\n\nKommunen är positiv till flera av förslagen "
+            "i promemorian.",
+            set(),
+        ),
+        # The whole stays the whole.
+        ("Kommunen tillstyrker förslagen i promemorian.", {(None, T)}),
+        ("Kommunen ställer sig bakom samtliga förslag i promemorian.", {(None, T)}),
+        ("Kommunen tillstyrker alla utredningens förslag.", {(None, T)}),
+        (
+            "Kommunen tillstyrker utredningens förslag men avstyrker förslaget om "
+            "sanktionsavgifter.",
+            {(None, T), ("4.3", A)},
+        ),
+        ("Regionen tillstyrker vissa delar av promemorian.", {(None, D)}),
+        # A count outside the cue's own clause leaves the cue's object alone.
+        (
+            "Kommunen tillstyrker förslaget om sanktionsavgifter, som flera av promemorians "
+            "förslag bygger på.",
+            {("4.3", T)},
+        ),
+        (
+            "Eftersom flera av förslagen hänger ihop tillstyrker kommunen förslaget om "
+            "sanktionsavgifter.",
+            {("4.3", T)},
+        ),
+        # "Flera" of other bodies is still another party.
+        ("Flera av remissinstanserna har avstyrkt förslaget om sanktionsavgifter.", set()),
+        ("Flera kommuner har avstyrkt förslaget om sanktionsavgifter.", set()),
+    ],
+)
+def test_a_counted_part_of_the_proposals_is_not_the_whole(
+    text: str, expected: set[tuple[str | None, str]]
+) -> None:
+    assert pairs(text, TILLSYN, respondent="Varbergs kommun") == expected

@@ -677,6 +677,33 @@ def _passive(t: Token) -> bool:
     return t.low.endswith("s") and t.lemma != t.low and t.lemma[-1:] in "aeå"
 
 
+# A count of the proposals, not all of them: "flera av utredningens förslag", "några av
+# förslagen", "de flesta av förslagen", "merparten av promemorians förslag", "vissa förslag".
+_COUNTED = wordset(
+    """flera några vissa flesta många merpart huvuddel majoritet flertal antal fåtal somliga
+    enstaka andra"""
+)
+_COUNTED_BETWEEN = wordset(
+    """av de dessa dem ett utredningens utredarens promemorians betänkandets remissens
+    kommitténs delegationens föreslagna övriga"""
+)
+_COUNTED_WHOLE = wordset("förslagen betänkandet promemorian remissen")
+
+
+def counts_proposals(toks: Sequence[Token], k: int) -> bool:
+    """Whether the word at ``k`` counts some of the proposals ("flera av förslagen", "några
+    av promemorians förslag", "vissa förslag"), not all: no stance on the whole remiss, and no
+    other party ("flera av utredningens förslag" is no "flera remissinstanser")."""
+    if toks[k].low not in _COUNTED and toks[k].lemma not in _COUNTED:
+        return False
+    for t in toks[k + 1 : k + 5]:
+        if t.lemma == "förslag" or t.low in _COUNTED_WHOLE:
+            return True
+        if t.low not in _COUNTED_BETWEEN:
+            return False
+    return False
+
+
 def is_own(
     toks: list[Token], first: int, own_names: frozenset[str], last: int | None = None
 ) -> bool:
@@ -705,6 +732,8 @@ def is_own(
         t = toks[k]
         if t.low in SELF_WORDS:
             return True
+        if counts_proposals(toks, k):
+            continue  # "positiv till flera av utredningens förslag men motsätter sig …"
         if t.low in OTHER_WORDS or t.low.endswith("delegationen"):
             return False
         if t.word and t.text[0].isupper() and fold(t.low) in own_names:

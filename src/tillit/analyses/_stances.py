@@ -26,6 +26,7 @@ from tillit.analyses._stance_rules import (
     TILLSTYRKER,
     RespondentMatch,
     Token,
+    counts_proposals,
     exception,
     find_cues,
     find_respondent,
@@ -695,6 +696,16 @@ def _sentence(
             keys, basis = index.refs(text, lo, toks[cue.first].start)
         if not keys and basis != "i_ovrigt":
             clause = _clause(segment)
+            # The cue's object: its own clause after it, else the words before it ("Flera av
+            # förslagen tillstyrks").
+            counted = own_clause
+            if not _content(_topical(own_clause[width:], own)):
+                cut = [k for k, t in enumerate(before) if t.low in BOUNDARIES]
+                counted = [*before[cut[-1] + 1 if cut else 0 :], *own_clause]
+            if any(counts_proposals(counted, k) for k in range(len(counted))):
+                # "positiv till flera av utredningens förslag": some proposals, unnamed; not
+                # the whole remiss, nor the heading's proposal.
+                continue
             pointed = _pointed(toks)
             words = (
                 index.by_words(_content(_topical(clause, own)), pointed=pointed)
