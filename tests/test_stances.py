@@ -1491,3 +1491,87 @@ def test_a_counted_part_of_the_proposals_is_not_the_whole(
     text: str, expected: set[tuple[str | None, str]]
 ) -> None:
     assert pairs(text, TILLSYN, respondent="Varbergs kommun") == expected
+
+
+# --- after the fourth unseen set: contrary stances on two parts of one proposal ----------
+MIXED = [
+    Proposal("3.1", "Tillsyn och anmälningsplikt för privata utförare"),
+    Proposal("3.2", "Ett nationellt register över vårdgivare"),
+    Proposal("3.3", "Avgifter för tillståndsprövning"),
+]
+_H31 = "3.1 Tillsyn och anmälningsplikt för privata utförare\n\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Both parts are the one proposal's: partly.
+        (
+            _H31 + "Kommunen tillstyrker förslaget i den del det avser tillsyn, men avstyrker "
+            "förslaget om anmälningsplikt.",
+            {("3.1", D)},
+        ),
+        (
+            "Kommunen tillstyrker förslaget i den del det avser tillsyn, men avstyrker "
+            "förslaget om anmälningsplikt.",
+            {("3.1", D)},
+        ),
+        (
+            _H31 + "Regionen avstyrker förslaget i de delar som gäller anmälningsplikten men "
+            "tillstyrker förslaget om tillsyn.",
+            {("3.1", D)},
+        ),
+        (
+            "Kommunen ställer sig bakom förslaget vad gäller tillsynen, men avstyrker "
+            "förslaget om anmälningsplikt för privata utförare.",
+            {("3.1", D)},
+        ),
+        (
+            _H31 + "Kommunen tillstyrker förslaget i den del det avser tillsyn men avstyrker det "
+            "i den del det avser anmälningsplikten.",
+            {("3.1", D)},
+        ),
+        # The later part names another proposal: each keeps its own stance.
+        (
+            _H31 + "Kommunen tillstyrker förslaget i den del det avser tillsyn, men avstyrker "
+            "förslaget om ett nationellt register över vårdgivare.",
+            {("3.1", T), ("3.2", A)},
+        ),
+        (
+            "Kommunen tillstyrker förslaget om tillsyn och anmälningsplikt men avstyrker "
+            "förslaget om ett nationellt register.",
+            {("3.1", T), ("3.2", A)},
+        ),
+        (
+            _H31 + "Kommunen tillstyrker förslaget om tillsyn, men avstyrker förslaget om ett "
+            "nationellt register över vårdgivare.",
+            {("3.1", T), ("3.2", A)},
+        ),
+        (
+            "Kommunen tillstyrker förslaget i den del det avser tillsyn, men avstyrker "
+            "förslaget om avgifter för tillståndsprövning.",
+            {("3.3", A)},
+        ),
+        # A part the later proposal's title does not have is not that proposal's.
+        (
+            "Kommunen tillstyrker förslaget i den del det avser tillsyn, men avstyrker "
+            "förslaget om ett nationellt register.",
+            {("3.2", A)},
+        ),
+        # A stance on the idea, then against the proposal, stays against (SKL's seed).
+        (
+            _H31 + "Kommunen är positiv till en skärpt kontroll men avstyrker förslaget.",
+            {("3.1", A)},
+        ),
+        (
+            _H31 + "Kommunen tillstyrker att tillsynen skärps men avstyrker förslaget.",
+            {("3.1", A)},
+        ),
+        # One stance on a part alone is that stance.
+        (_H31 + "Kommunen tillstyrker förslaget i den del det avser tillsyn.", {("3.1", T)}),
+    ],
+)
+def test_contrary_stances_on_parts_of_one_proposal(
+    text: str, expected: set[tuple[str | None, str]]
+) -> None:
+    assert pairs(text, MIXED, respondent="Varbergs kommun") == expected

@@ -664,6 +664,12 @@ def _sentence(
     cues = find_cues(toks)
     out: list[_Found] = []
     parts: list[bool] = []  # per found: whether its cue's object is a part ("att …")
+    # Per found: the words of the part its cue is restricted to ("förslaget i den del det
+    # avser tillsyn": {tillsyn}), or None.
+    pieces: list[frozenset[str] | None] = []
+    # Cues on a named part of "förslaget" that tie to nothing by themselves: (order, stance,
+    # the part's words), for the proposal a later cue of the sentence names.
+    pending: list[tuple[int, str, frozenset[str]]] = []
     for n, cue in enumerate(cues):
         if not is_own(toks, cue.first, own, cue.last):
             continue
@@ -714,7 +720,9 @@ def _sentence(
             )
             current, how = context
             if words and current and words not in current:
-                topical = _topical(toks, own)
+                # A later cue's own words: "tillstyrker förslaget i den del det avser tillsyn,
+                # men avstyrker förslaget om X" under the tillsyn heading names X.
+                topical = _topical(before + segment if n else toks, own)
                 if index.words[current[0]] & _content(topical):
                     words = None  # the sentence also speaks of the heading's proposal
                 elif index.by_words(_content(topical), full=True) != words:
@@ -744,10 +752,14 @@ def _sentence(
             elif topic and {t.low for t in clause + before + segment[: width + 3]} & _ANAPHORA:
                 keys, basis = [topic], "words"  # "Förslaget om X är bra. Kommunen tillstyrker det."
             else:
+                piece = _piece(toks, cue.last)
+                if piece:
+                    pending.append((order + n, stance, piece))
                 continue  # a remark about something that is not a proposal: no stance
         start, end = _trim(text, s, e)
         titles = {w for k in keys for w in index.words.get(k, set())}
         parts.append(_part(toks, cue.first, cue.last, titles))
+        pieces.append(_piece(toks, cue.last))
         out.append(
             _Found(
                 keys,
@@ -764,18 +776,70 @@ def _sentence(
     # proposals in one sentence is the stance; when the later one's object is a part of the
     # proposal ("tillstyrker att A införs men avstyrker att det enbart ska gälla B"), the
     # proposal is supported in part.
+    for at, stance, piece in pending:
+        # "tillstyrker förslaget i den del det avser tillsyn, men avstyrker förslaget om
+        # anmälningsplikt": the part is of the proposal the later cue names, when that
+        # proposal's title has the part's word ("Tillsyn och anmälningsplikt för …").
+        later = next((j for j, f in enumerate(out) if f.order > at), None)
+        if later is None or len(out[later].keys) != 1:
+            continue
+        f = out[later]
+        if any(_akin(w, p) for w in piece for p in index.words[f.keys[0]]):
+            out.insert(later, replace(f, stance=stance, order=at))
+            parts.insert(later, False)
+            pieces.insert(later, piece)
     kept: list[_Found] = []
-    for f, part in zip(out, parts, strict=True):
+    kept_piece: frozenset[str] | None = None
+    for f, part, piece in zip(out, parts, pieces, strict=True):
         if f.stance == ABSTAIN and kept and kept[-1].keys == f.keys:
             continue  # "tillstyrker förslaget men avstår från att kommentera beloppen"
         if kept and kept[-1].keys == f.keys and kept[-1].stance != f.stance:
             between = text[kept[-1].start : f.end].lower()
             if re.search(r"\b(men|dock|däremot)\b", between):
-                mixed = part and {kept[-1].stance, f.stance} <= {TILLSTYRKER, AVSTYRKER, DELVIS}
+                # Either stance on a part: the later one's object ("men avstyrker de
+                # föreslagna beloppen"), or the earlier one named as a part ("tillstyrker
+                # förslaget i den del det avser tillsyn, men avstyrker …").
+                on_part = part or kept_piece is not None
+                mixed = on_part and {kept[-1].stance, f.stance} <= {TILLSTYRKER, AVSTYRKER, DELVIS}
                 kept[-1] = replace(f, stance=DELVIS) if mixed else f
+                kept_piece = piece
                 continue
         kept.append(f)
+        kept_piece = piece
     return kept
+
+
+# "förslaget i den del det avser tillsyn", "i de delar som gäller …", "vad gäller tillsynen",
+# "såvitt avser …": a stance restricted to a named part of the proposal.
+_PIECE_MARKS = (
+    ("den", "del"),
+    ("den", "delen"),
+    ("de", "delar"),
+    ("de", "delarna"),
+    ("vad", "avser"),
+    ("vad", "gäller"),
+    ("såvitt", "avser"),
+    ("såvitt", "gäller"),
+)
+_PIECE_WORDS = wordset("avse gälla röra beröra omfatta handla del")
+_PIECE_ENDS = wordset(", ; . : men eftersom dock däremot samtidigt")
+
+
+def _piece(toks: Sequence[Token], last: int) -> frozenset[str] | None:
+    """The words of the part of the proposal a cue restricts itself to, right after it
+    ("tillstyrker förslaget i den del det avser tillsyn": {tillsyn}; "… vad gäller
+    tillsynen"), or None."""
+    span: list[Token] = []
+    for t in toks[last + 1 : last + 16]:
+        if t.low in _PIECE_ENDS:
+            break
+        span.append(t)
+    lows = [t.low for t in span]
+    for k in range(len(lows) - 1):
+        if (lows[k], lows[k + 1]) in _PIECE_MARKS:
+            words = frozenset(_content(span[k + 2 :]) - _PIECE_WORDS)
+            return words or None
+    return None
 
 
 def _coordinated(index: _Proposals, clause: Sequence[Token]) -> list[str]:
