@@ -1575,3 +1575,66 @@ def test_contrary_stances_on_parts_of_one_proposal(
     text: str, expected: set[tuple[str | None, str]]
 ) -> None:
     assert pairs(text, MIXED, respondent="Varbergs kommun") == expected
+
+
+# --- after the fourth unseen set: a "men" inside the view one agrees with ---------------
+_H41 = "4.1 En nationell tillsynsmyndighet för äldreomsorgen\n\n"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "stance"),
+    [
+        # The "men" continues the reported view (its "att" clause): "men att …", "men som …".
+        ("Regionen delar bedömningen att reformen är angelägen, men som ändå kräver tid.", T),
+        (
+            "Regionen delar utredningens bedömning att förslaget är välavvägt men att det "
+            "kräver resurser.",
+            T,
+        ),
+        (
+            "Kommunen instämmer i bedömningen att tillsynen bör samlas men att det måste ske "
+            "stegvis.",
+            T,
+        ),
+        ("Kommunen instämmer i att reformen är angelägen men att den kräver tid.", T),
+        (
+            "Kommunen ställer sig bakom bedömningen att tillsynen bör samlas, men att det "
+            "kräver resurser.",
+            T,
+        ),
+        ("Bedömningen att reformen är angelägen men kostsam delas av kommunen.", T),
+        # The respondent's own restriction after the view still restricts.
+        (
+            "Regionen delar bedömningen att reformen är angelägen, men anser att den måste "
+            "finansieras fullt ut.",
+            D,
+        ),
+        (
+            "Regionen delar bedömningen att reformen är angelägen, men regionen anser att "
+            "införandet måste ske stegvis.",
+            D,
+        ),
+        (
+            "Kommunen delar bedömningen att förslaget är bra men som kommunen tidigare "
+            "framfört måste finansieringen säkras.",
+            D,
+        ),
+        (
+            "Regionen delar bedömningen att reformen är angelägen men att den kräver tid, "
+            "men anser att finansieringen måste säkras.",
+            D,
+        ),
+        ("Regionen delar bedömningen, men anser att den måste finansieras.", D),
+        ("Regionen tillstyrker förslaget, men anser att tillsynen måste finansieras.", D),
+        # No reported view: a "men att" after a plain stance is the respondent's own.
+        ("Kommunen tillstyrker förslaget men att det måste finansieras.", D),
+        # A remark passed on stays a remark.
+        (
+            "Regionen delar bedömningen att reformen är angelägen men vill betona att den "
+            "kräver resurser.",
+            T,
+        ),
+    ],
+)
+def test_a_but_inside_the_view_agreed_with_restricts_nothing(sentence: str, stance: str) -> None:
+    assert pairs(_H41 + sentence, TILLSYN, respondent="Varbergs kommun") == {("4.1", stance)}

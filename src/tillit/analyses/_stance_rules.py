@@ -363,13 +363,47 @@ def _part_of(toks: list[Token], first: int, last: int, end: int) -> bool:
     return part(after) or part(before)
 
 
-def _restricts(toks: list[Token], last: int, end: int) -> bool:
+def _reported(toks: list[Token], first: int, last: int) -> int | None:
+    """Where the view an agreeing cue agrees with opens its "att" clause ("delar bedömningen
+    att …", "instämmer i (bedömningen) att …", "ställer sig bakom uppfattningen att …"): the
+    index of that "att", or None. What that clause says, a "men" in it included, is the view
+    agreed with, not the respondent's own addition."""
+    if toks[first].lemma not in _AGREEING and toks[last].lemma != "dela":
+        return None
+    view = toks[last].lemma in _SHARED_VIEWS or toks[first].lemma == "instämma"
+    for k in range(last + 1, min(last + 8, len(toks))):
+        t = toks[k]
+        if t.low == "att":
+            return k if view else None
+        if t.lemma in _SHARED_VIEWS:
+            view = True
+        elif t.low in BOUNDARIES:
+            return None
+    return None
+
+
+def _continues_view(toks: list[Token], k: int) -> bool:
+    """Whether the "men" at ``k`` goes on inside a reported view: a subordinate "men att …",
+    "men som …" ("delar bedömningen att reformen är angelägen, men som ändå kräver tid"), not
+    the respondent's own main clause ("men anser att …", "men regionen anser …") nor a
+    parenthesis of its own ("men som kommunen tidigare framfört måste …")."""
+    nxt = toks[k + 1 : k + 4]
+    if not nxt or nxt[0].low not in ("att", "som"):
+        return False
+    own = any(t.low in SELF_WORDS or t.text[:1].isupper() for t in nxt[1:])
+    return not (nxt[0].low == "som" and own)
+
+
+def _restricts(toks: list[Token], last: int, end: int, view: int | None = None) -> bool:
     """A "men"/"dock" after the cue (before ``end``) that restricts the stance. A "dock"
     right after the cue's verb ("Kommunen tillstyrker dock förslaget") looks back at the
-    sentence before and restricts nothing."""
+    sentence before and restricts nothing; nor does a "men att/som" that goes on inside the
+    view agreed with (``view``, the index of its "att": :func:`_reported`)."""
     for k in range(last + 1, end):
         if toks[k].low == "dock" and k <= last + 2 and toks[k - 1].low != ",":
             continue
+        if view is not None and k > view and toks[k].low == "men" and _continues_view(toks, k):
+            continue  # "delar bedömningen att X är välavvägt men att det kräver resurser"
         if toks[k].low in _BUT:
             clause = toks[k + 1 : end]
             rest = {t.lemma for t in clause} | {t.low for t in clause}
@@ -558,7 +592,8 @@ def find_cues(toks: list[Token], *, cell: bool = False) -> list[Cue]:
                 # "ifrågasätter behovet av vite och avstyrker den delen av förslaget": the
                 # earlier cue of the same sense is on the same part.
                 cues[-1] = Cue(DELVIS, cues[-1].first, cues[-1].last, cues[-1].negated, plain)
-        if stance == _POS and n + 1 == len(raw) and _restricts(toks, last, end):
+        view = _reported(toks, first, last)
+        if stance == _POS and n + 1 == len(raw) and _restricts(toks, last, end, view):
             stance, excepting = DELVIS, False
         cues.append(Cue(stance, first, last, negated, plain, excepting))
     return cues
