@@ -1082,4 +1082,62 @@ Muniba Ali
 Kommunstyrelsens ordförande""",
         (("5.2", T), ("6", T), ("4.1", N), ("4.2", N), ("4.3", N), ("5.1", N)),
     ),
+    # After the fourth unseen set (docs/stances.md): declining to comment, a count of the
+    # proposals, a "men" inside the view agreed with.
+    Response(
+        "region_declines_and_counts",
+        "01",
+        """Region Stockholm
+Regionstyrelsen
+
+Yttrande över Ds 2026:9
+
+Region Stockholm har beretts tillfälle att yttra sig över promemorian.
+
+Sammanfattning
+
+Regionen ställer sig positiv till flera av promemorians förslag men motsätter sig förslaget om sanktionsavgifter.
+
+4.1 En nationell tillsynsmyndighet för äldreomsorgen
+
+Regionen delar promemorians bedömning att en samlad tillsyn är angelägen, men att den kommer att kräva tid och resurser att bygga upp. Regionen tillstyrker därför förslaget.
+
+4.3 Sanktionsavgifter vid brister i anmälningsplikten
+
+Regionen avstyrker förslaget. Avgifterna riskerar att drabba små utförare hårt.
+
+5.1 Ett nationellt register över vårdgivare
+
+Regionen avstår från att yttra sig över förslaget, som inte berör regionens verksamhet.
+
+Övriga delar av promemorian lämnas utan kommentar.
+
+Region Stockholm
+
+Anna Berg
+Regionstyrelsens ordförande""",
+        (("4.1", T), ("4.3", A)),
+    ),
+    # Contrary stances on two parts of one proposal; a group declined, the rest no views.
+    Response(
+        "kommun_parts_and_declined_group",
+        "1880",
+        """Örebro kommun
+
+Remissvar Ds 2026:9
+
+Örebro kommun har beretts tillfälle att yttra sig över promemorian.
+
+Kommunen tillstyrker förslaget i den del det avser uppföljning, men avstyrker förslaget om krav på egenkontroll. En årlig uppföljning ger en bättre bild av kvaliteten, men kravet på egenkontroll tar tid från verksamheten.
+
+Kommunen avstår från att kommentera förslagen om registret, som främst berör de privata utförarna.
+
+I övrigt har kommunen inga synpunkter.
+
+Örebro kommun
+
+Lars Holm
+Kommunstyrelsens ordförande""",
+        (("4.2", D), ("4.1", N), ("4.3", N), ("6", N)),
+    ),
 )

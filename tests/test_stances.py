@@ -1638,3 +1638,40 @@ _H41 = "4.1 En nationell tillsynsmyndighet för äldreomsorgen\n\n"
 )
 def test_a_but_inside_the_view_agreed_with_restricts_nothing(sentence: str, stance: str) -> None:
     assert pairs(_H41 + sentence, TILLSYN, respondent="Varbergs kommun") == {("4.1", stance)}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # "i övrigt" on "förslaget"/"det" is the rest of that proposal, not of the remiss.
+        (
+            "4.3 Sanktionsavgifter\n\nKommunen avstyrker förslaget i den del det avser små "
+            "utförare men tillstyrker det i övrigt.",
+            {("4.3", D)},
+        ),
+        (
+            "4.3 Sanktionsavgifter\n\nKommunen avstyrker förslaget i den del det avser små "
+            "utförare men tillstyrker förslaget i övrigt.",
+            {("4.3", D)},
+        ),
+        (
+            "Kommunen avstyrker förslaget om sanktionsavgifter i den del det avser små "
+            "utförare men tillstyrker det i övrigt.",
+            {("4.3", D)},
+        ),
+        # "i övrigt" on the proposals, or with no object, is the rest of the remiss.
+        (
+            "Kommunen avstyrker förslaget om sanktionsavgifter men tillstyrker i övrigt förslagen.",
+            {("4.3", A)} | {(k, T) for k in _ALL_TILLSYN - {"4.3"}},
+        ),
+        (
+            "Kommunen avstyrker förslaget om sanktionsavgifter. I övrigt tillstyrker kommunen "
+            "promemorians förslag.",
+            {("4.3", A)} | {(k, T) for k in _ALL_TILLSYN - {"4.3"}},
+        ),
+    ],
+)
+def test_i_ovrigt_on_the_proposal_is_its_rest(
+    text: str, expected: set[tuple[str | None, str]]
+) -> None:
+    assert pairs(text, TILLSYN, respondent="Varbergs kommun") == expected

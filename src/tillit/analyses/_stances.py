@@ -694,7 +694,9 @@ def _sentence(
         # några synpunkter": the "i övrigt" is the later cue's).
         own_clause = _clause(segment, BOUNDARIES - {"och"})
         lows = {t.low for t in own_clause} | {t.low for t in before}
-        if not keys and ("övrigt" in lows or "övriga" in lows) and not rest:
+        # "tillstyrker det/förslaget i övrigt": the rest of that proposal, not of the remiss.
+        its_rest = "övrigt" in lows and stance != INGA and _one_object(own_clause[width:])
+        if not keys and ("övrigt" in lows or "övriga" in lows) and not rest and not its_rest:
             keys, basis = [], "i_ovrigt"
         elif not keys and n == 0:
             # "När det gäller förslaget i avsnitt 7.6 avstyrker regionen": the object first;
@@ -751,6 +753,8 @@ def _sentence(
                 keys, basis = [], "general"
             elif topic and {t.low for t in clause + before + segment[: width + 3]} & _ANAPHORA:
                 keys, basis = [topic], "words"  # "Förslaget om X är bra. Kommunen tillstyrker det."
+            elif its_rest and out:
+                keys, basis = out[-1].keys, out[-1].basis  # "… men tillstyrker det i övrigt"
             else:
                 piece = _piece(toks, cue.last)
                 if piece:
@@ -807,6 +811,18 @@ def _sentence(
         kept.append(f)
         kept_piece = piece
     return kept
+
+
+_ONE = wordset("förslaget det detta")
+_OBJECT_SKIP = wordset("dock därför också även ändå i övrigt")
+
+
+def _one_object(after: Sequence[Token]) -> bool:
+    """Whether a cue's object (the words right after it) is one proposal pointed back to:
+    "förslaget", "det", "detta" ("tillstyrker det i övrigt", "tillstyrker i övrigt
+    förslaget"), not "förslagen" or "promemorians förslag"."""
+    words = [t for t in after if t.word and t.low not in _OBJECT_SKIP and t.low not in SELF_WORDS]
+    return bool(words) and words[0].low in _ONE
 
 
 # "förslaget i den del det avser tillsyn", "i de delar som gäller …", "vad gäller tillsynen",
