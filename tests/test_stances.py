@@ -1620,6 +1620,11 @@ _H41 = "4.1 En nationell tillsynsmyndighet för äldreomsorgen\n\n"
             D,
         ),
         (
+            "Regionen delar bedömningen att reformen är angelägen, men som framgår nedan "
+            "måste den finansieras fullt ut.",
+            D,
+        ),
+        (
             "Regionen delar bedömningen att reformen är angelägen men att den kräver tid, "
             "men anser att finansieringen måste säkras.",
             D,

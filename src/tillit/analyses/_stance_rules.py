@@ -382,6 +382,11 @@ def _reported(toks: list[Token], first: int, last: int) -> int | None:
     return None
 
 
+# A parenthesis of the respondent's after "men som": "men som framgår nedan", "men som
+# nämnts ovan", "men som kommunen tidigare framfört".
+_ASIDE = wordset("framgå nämna påpeka anföra framföra säga beskriva tidigare ovan nedan")
+
+
 def _continues_view(toks: list[Token], k: int) -> bool:
     """Whether the "men" at ``k`` goes on inside a reported view: a subordinate "men att …",
     "men som …" ("delar bedömningen att reformen är angelägen, men som ändå kräver tid"), not
@@ -390,8 +395,11 @@ def _continues_view(toks: list[Token], k: int) -> bool:
     nxt = toks[k + 1 : k + 4]
     if not nxt or nxt[0].low not in ("att", "som"):
         return False
-    own = any(t.low in SELF_WORDS or t.text[:1].isupper() for t in nxt[1:])
-    return not (nxt[0].low == "som" and own)
+    aside = any(
+        t.low in SELF_WORDS or t.text[:1].isupper() or t.lemma in _ASIDE or t.low in _ASIDE
+        for t in nxt[1:]
+    )
+    return not (nxt[0].low == "som" and aside)
 
 
 def _restricts(toks: list[Token], last: int, end: int, view: int | None = None) -> bool:
