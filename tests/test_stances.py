@@ -1362,6 +1362,18 @@ _ALL_TILLSYN = {p.key for p in TILLSYN}
         ),
         # A proposal declined is answered: "i övrigt inga synpunkter" does not fill it.
         (
+            "Myndigheten avstår från att lämna synpunkter på förslagen i kapitel 5. I övrigt "
+            "inga synpunkter.",
+            {(k, N) for k in _ALL_TILLSYN - {"5.1", "5.2"}},
+        ),
+        (
+            "Kommunen lämnar inga kommentarer på förslagen i avsnitt 4.1–4.3.\n\nI övrigt har "
+            "kommunen inga synpunkter.",
+            {("5.1", N), ("5.2", N), ("6", N)},
+        ),
+        ("Kommunstyrelsen beslutar\n\natt avstå från att yttra sig över promemorian.", set()),
+        ("4.3 Sanktionsavgifter\n\nInga kommentarer.", set()),
+        (
             "Kommunen avstår från att kommentera förslaget om sanktionsavgifter. I övrigt har "
             "kommunen inga synpunkter.",
             {(k, N) for k in _ALL_TILLSYN - {"4.3"}},
