@@ -500,7 +500,8 @@ def find_cues(toks: list[Token], *, cell: bool = False) -> list[Cue]:
     modifiers and a restricting "men" applied. In a table cell a bare "delvis" is a cue, and
     a bare "positiv"/"negativ". In a sentence about entry into force (:func:`has_entry`) the
     date's cues count too ("bör skjutas upp", "är rimlig"). Agreeing with a description is no
-    cue (:func:`_description`)."""
+    cue (:func:`_description`). Declining to comment is the cue :data:`ABSTAIN`
+    (:func:`_abstention`), which the caller ties but never gives out."""
     raw: list[tuple[str, int, int]] = []
     entry = has_entry(toks)
     i = 0
