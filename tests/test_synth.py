@@ -278,8 +278,11 @@ def test_germany_fits_at_least_as_well_as_the_published_solution(
     germany: SynthPanel, seed: int
 ) -> None:
     """ADH's published weights (chosen with a cross-validated V) against our search on
-    their main specification: our pre-period fit is never worse than theirs. The weights
-    differ in the second decimal (Klößner et al. 2018: the published V is not unique)."""
+    their main specification: our pre-period fit is never worse than theirs, and the same
+    under every seed. The best fit of this specification puts V on trade alone (the
+    optimum over the simplex's vertices, docs/analyses.md), so the weights differ from
+    the published ones beyond their two largest donors (Klößner et al. 2018: the published
+    V is not unique, nor the best fit of its own criterion)."""
     main = fit_synthetic_control(
         germany,
         outcome="gdp",
@@ -294,10 +297,22 @@ def test_germany_fits_at_least_as_well_as_the_published_solution(
     )
     assert published == pytest.approx(122.3**2, rel=0.01)
     assert main.pre_rmspe**2 <= published
+    assert main.search is not None and main.search.converged
+    assert main.pre_rmspe**2 >= main.search.bound * (1 - 1e-6)
     weights = as_series(main.weights, main.donors)
-    assert weights["Austria"] == pytest.approx(0.42, abs=0.1)
-    assert set(weights.nlargest(5).index) == set(PUBLISHED_GERMANY)
+    assert {"Austria", "USA"} <= set(weights.nlargest(2).index)
     assert len(main.donors) == 16
+    again = fit_synthetic_control(
+        germany,
+        outcome="gdp",
+        treated="West Germany",
+        start=1990,
+        predictors=germany_predictors(1981, (1980, 1985), "invest80"),
+        fit=(1960, 1989),
+        seed=seed + 10,
+    )
+    assert again.pre_rmspe**2 == pytest.approx(main.pre_rmspe**2, rel=1e-9)
+    np.testing.assert_allclose(again.weights, main.weights, atol=1e-9)
 
 
 @needs_data

@@ -391,29 +391,42 @@ class _Problem:
         condition), NNLS from scratch otherwise."""
         w = self._inner(v)
         self._exact = False
-        if np.abs(self.x1 - self.x0 @ w).max() > PERFECT:
-            return w
-        self._exact = True
-        # The predictors are matched exactly, by more than one W: the inner problem does not
-        # decide between them, and a solver's arbitrary pick would make the loss jump with
-        # V. Among the exact matches the one that fits the outcome best is taken (the
-        # optimistic solution of the bilevel problem); it does not depend on V.
-        if self._matched is None:
-            self._matched = self._best_exact_match(w)
-        return self._matched
+        if np.abs(self.x1 - self.x0 @ w).max() <= PERFECT:
+            self._exact = True
+            # The predictors are matched exactly, by more than one W: the inner problem does
+            # not decide between them, and a solver's arbitrary pick would make the loss jump
+            # with V. Among the exact matches the one that fits the outcome best is taken
+            # (the optimistic solution of the bilevel problem); it does not depend on V.
+            if self._matched is None:
+                self._matched = self._best_among_minimisers(np.arange(self.k), self.x1, w)
+            return self._matched
+        weighted = np.flatnonzero(v > 0)
+        if len(weighted) < self.k:
+            # V on a face of the simplex: the predictors it leaves out do not enter the inner
+            # problem, whose minimisers are then every W with the same weighted predictors
+            # (least squares fixes the fitted values, not W); again the best outcome fit.
+            # The loss is not differentiable in V here: no gradient is given.
+            self._exact = True
+            return self._best_among_minimisers(weighted, self.x0[weighted] @ w, w)
+        return w
 
-    def _best_exact_match(self, fallback: FloatArray) -> FloatArray:
-        """argmin ‖z₁ − Z₀W‖² over W ≥ 0, ΣW = 1, X₀W = x₁ (``fallback`` if the solver's
-        answer does not match the predictors)."""
+    def _best_among_minimisers(
+        self, rows: npt.NDArray[np.intp], target: FloatArray, fallback: FloatArray
+    ) -> FloatArray:
+        """argmin ‖z₁ − Z₀W‖² over W ≥ 0, ΣW = 1, X₀[rows]W = target: among the W that give
+        the predictors ``rows`` the values ``target``, the best fit of the outcome
+        (``fallback`` if the solver's answer misses the target or fits worse)."""
         scale = max(1.0, float(np.abs(self.z0).max(initial=0.0)))
-        a = np.vstack([self.z0 / scale, SUM_ROW * self.x0, np.full(len(self.donors), SUM_ROW)])
-        b = np.concatenate([self.z1 / scale, SUM_ROW * self.x1, [SUM_ROW]])
+        a = np.vstack(
+            [self.z0 / scale, SUM_ROW * self.x0[rows], np.full(len(self.donors), SUM_ROW)]
+        )
+        b = np.concatenate([self.z1 / scale, SUM_ROW * target, [SUM_ROW]])
         w, _ = nnls(a, b, maxiter=50 * len(self.donors))
         total = w.sum()
         if total <= 0:
             return fallback
         w = w / total
-        if np.abs(self.x1 - self.x0 @ w).max() > 1e3 * PERFECT:
+        if np.abs(target - self.x0[rows] @ w).max() > 1e3 * PERFECT:
             return fallback
         return w if self.loss(w) < self.loss(fallback) else fallback
 
@@ -562,6 +575,17 @@ class _Problem:
         reference = float(np.var(self.z1)) or float(np.mean(self.z1**2)) or 1.0
         found: list[Solution] = []
         best = Solution(np.inf, np.full(self.k, 1.0 / self.k), np.zeros(len(self.donors)))
+        # V on one predictor alone: the inner problem then fixes only that predictor's
+        # value (the donors' nearest to the treated unit's), and among the W that give it,
+        # the best outcome fit is taken. One convex problem per predictor, no search: the
+        # best of them is the optimum over the simplex's vertices, whatever the seed.
+        for vertex in np.eye(self.k):
+            self.support = None
+            w = self.weights(vertex)
+            solution = Solution(self.loss(w), vertex, w)
+            _remember(found, solution)
+            if solution.loss < best.loss:
+                best = solution
         climbs = 0
 
         def climb(v0: FloatArray) -> Solution:
@@ -591,12 +615,22 @@ class _Problem:
             fixed.append(closest)
         for v0 in fixed:
             climb(v0)
+        if best.loss > bound / (1 - IMPROVEMENT):
+            # W* itself is out of reach; the best reachable W often keeps its largest
+            # donors: the V closest to making W* on its m largest donors the inner solution,
+            # for each m (deterministic starts, no seed).
+            for target in self._truncated_bounds(bound_w):
+                start = self._closest_to_bound(target)
+                if start is not None:
+                    climb(start)
         rng = np.random.default_rng(seed)
         sampled: list[Solution] = []  # samples that may be near-optimal, kept for the end
         limit = max_rounds if rounds is None else rounds
         converged = False
         done = 0
-        while done < limit and best.loss > _reached(bound):
+        # No round can find better by more than IMPROVEMENT when the best is that close to
+        # the bound already: then the search has nothing left to look for.
+        while done < limit and best.loss > bound / (1 - IMPROVEMENT):
             done += 1
             before = best.loss
             for v0 in self._promising(rng, SAMPLES * self.k, CLIMBS, sampled):
@@ -613,9 +647,9 @@ class _Problem:
             if rounds is None and done >= MIN_ROUNDS and best.loss >= before * (1 - IMPROVEMENT):
                 converged = True
                 break
-        if best.loss <= _reached(bound):
+        if best.loss <= bound / (1 - IMPROVEMENT):
             converged = True
-        elif np.isfinite(best.loss):
+        if best.loss > _reached(bound) and np.isfinite(best.loss) and best.v.min() > 0:
             # The loss has kinks where W's support changes, where a gradient method can
             # stop short; a derivative-free polish from the best optimum walks over them.
             self.support = None
@@ -680,6 +714,25 @@ class _Problem:
         w, _ = nnls(a, b, maxiter=50 * len(self.donors))
         total = w.sum()
         return w / total if total > 0 else np.full(len(self.donors), 1.0 / len(self.donors))
+
+    def _truncated_bounds(self, bound_w: FloatArray) -> list[FloatArray]:
+        """The best outcome-only fits on W*'s m largest donors, for m from one less than
+        its support down to 1."""
+        order = np.argsort(-bound_w, kind="stable")
+        support = [int(j) for j in order if bound_w[j] > 1e-10]
+        scale = max(1.0, float(np.abs(self.z0).max(initial=0.0)))
+        targets = []
+        for m in range(len(support) - 1, 0, -1):
+            kept = support[:m]
+            a = np.vstack([self.z0[:, kept] / scale, np.full(m, SUM_ROW)])
+            b = np.append(self.z1 / scale, SUM_ROW)
+            w, _ = nnls(a, b, maxiter=50 * m)
+            total = w.sum()
+            if total > 0:
+                target = np.zeros(len(self.donors))
+                target[kept] = w / total
+                targets.append(target)
+        return targets
 
     def _closest_to_bound(self, target: FloatArray) -> FloatArray | None:
         """The V that comes closest to making ``target`` (W*) the inner solution: the

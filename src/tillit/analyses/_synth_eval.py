@@ -52,7 +52,7 @@ __all__ = [
     "evaluate_synthetic_control",
 ]
 
-METHOD_VERSION = "5"
+METHOD_VERSION = "6"
 """Raised whenever a change could alter an evaluation's numbers or verdict: a stored
 evaluation made by another version is computed again."""
 MIN_PRE_YEARS = 5
