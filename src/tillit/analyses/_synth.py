@@ -11,10 +11,14 @@ The inner problem, least squares on the simplex, is solved exactly: by a KKT sol
 last support of W when that is still optimal (the usual case, since the outer search moves V
 a little at a time), else by non-negative least squares with a heavily weighted row holding
 ``ΣW = 1``, then made exact on the support it found. The outer problem is not convex and has
-kinks where W's support changes. With ``V = softmax(θ)`` and the gradient of the loss from
-implicit differentiation of the KKT system, BFGS runs from several starting points (equal
-weights, the regression-based weights of Synth, seeded random ones); the best is polished by
-Nelder–Mead, which walks over the kinks, and the best pre-period fit is kept.
+kinks where W's support changes. V on one predictor alone is solved exactly: the inner
+problem then fixes only that predictor's value, and among the W that give it the best outcome
+fit is taken (the optimistic bilevel solution), one convex problem per predictor. With
+``V = softmax(θ)`` and the gradient of the loss from implicit differentiation of the KKT
+system, BFGS runs from several starting points (equal weights, the regression-based weights of
+Synth, V's that come closest to making the best outcome-only fit or its truncations the inner
+solution, seeded random ones); an interior best is polished by Nelder–Mead, which walks over
+the kinks, and the best pre-period fit is kept.
 
 Different starting points can end in different local optima, and the best is not always
 the one a single search from equal weights (Synth, pysyncon) finds: on the Basque data of
@@ -542,20 +546,27 @@ class _Problem:
         conditions at W*, violated as little as possible; Becker & Klößner 2018 check the
         same conditions): when it satisfies them, W(V) = W* and V is the global optimum.
 
+        Every vertex of the simplex (V on one predictor) is then solved exactly: the inner
+        problem fixes only that predictor's value, and the W with the best outcome fit among
+        those giving it is taken (one convex problem each, no seed).
+
         Otherwise the loss has many local optima (kinks where W's support changes), and the
         search samples before it climbs: local searches (BFGS on ``V = softmax(θ)`` with the
         implicit gradient) start from equal weights, Synth's regression-based weights and
-        that V; then, round after round, ``SAMPLES`` × k random V's (Dirichlet, dense and
+        that V; when the best is still more than ``IMPROVEMENT`` above the bound, from the V's
+        closest to making W* on its m largest donors the inner solution (deterministic), and
+        then, round after round, ``SAMPLES`` × k random V's (Dirichlet, dense and
         sparse alike: good optima rest on a few predictors) are evaluated — one inner solve
         each, ~50 times cheaper than a local search — and local searches start from the
         ``CLIMBS`` best of them with different donor supports, and from the best point's
         neighbourhood (half its V moved onto each predictor in turn) when the round found
         better. With ``rounds`` None the search stops when a round after the first
         ``MIN_ROUNDS`` found nothing better (by more than ``IMPROVEMENT``), or after
-        ``max_rounds`` (then ``converged`` is False), or when it reaches the bound;
+        ``max_rounds`` (then ``converged`` is False), or when it is within ``IMPROVEMENT`` of
+        the bound;
         ``rounds`` fixes the number of rounds instead (0: the fixed starts only). The best
-        optimum is then polished by Nelder–Mead, which walks over kinks where a gradient
-        method stops."""
+        optimum, when interior, is then polished by Nelder–Mead, which walks over kinks where
+        a gradient method stops."""
         bound_w = self._outcome_only_weights()
         bound = self.loss(bound_w)
         if self.k == 1:
