@@ -1692,3 +1692,91 @@ def test_i_ovrigt_on_the_proposal_is_its_rest(
     text: str, expected: set[tuple[str | None, str]]
 ) -> None:
     assert pairs(text, TILLSYN, respondent="Varbergs kommun") == expected
+
+
+# --- a stance on the whole (or a group) with an exception ----------------------------------
+def _all_but(out: set[str], stance: str = T) -> set[tuple[str | None, str]]:
+    return {(k, stance) for k in _ALL_TILLSYN - out}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # The whole remiss's stance goes to every other proposal; the exception takes the
+        # stance stated for it in its own clause.
+        (
+            "Regionen tillstyrker förslagen i promemorian, med undantag för förslaget i "
+            "avsnitt 4.3, som regionen avstyrker.",
+            _all_but({"4.3"}) | {("4.3", A)},
+        ),
+        (
+            "Nämnden ställer sig bakom promemorians förslag utom förslaget om "
+            "sanktionsavgifter, som nämnden inte kan tillstyrka.",
+            _all_but({"4.3"}) | {("4.3", A)},
+        ),
+        (
+            "Kommunen ställer sig bakom förslagen i promemorian, med undantag för "
+            "förslaget i avsnitt 5.2 som avstyrks.",
+            _all_but({"5.2"}) | {("5.2", A)},
+        ),
+        # No stance stated for the exception: none from this sentence ...
+        (
+            "Förbundet stödjer förslagen i promemorian förutom registret över vårdgivare "
+            "(avsnitt 5.1).",
+            _all_but({"5.1"}),
+        ),
+        # ... but the later text's, when there is one.
+        (
+            "Kommunen tillstyrker förslagen i promemorian, bortsett från kravet på årlig "
+            "uppföljning, där kommunen har synpunkter nedan.\n\n4.2 Krav på årlig "
+            "uppföljning\n\nKommunen tillstyrker förslaget men anser att uppföljningen bara "
+            "bör ske vartannat år.",
+            _all_but({"4.2"}) | {("4.2", D)},
+        ),
+        (
+            "Kommunen tillstyrker förslagen i promemorian, bortsett från kravet på årlig "
+            "uppföljning, där kommunen har synpunkter nedan.",
+            _all_but({"4.2"}),
+        ),
+        # A numbered group with an exception.
+        (
+            "Kommunen tillstyrker förslagen i avsnitt 4.1–4.3 utom 4.2, som kommunen avstyrker.",
+            {("4.1", T), ("4.3", T), ("4.2", A)},
+        ),
+        # A proposal's own heading is more specific than the whole's exception.
+        (
+            "Kommunen tillstyrker förslagen i promemorian utom förslaget i avsnitt 4.3.\n\n"
+            "5.1 Ett nationellt register över vårdgivare\n\nKommunen avstyrker förslaget.",
+            _all_but({"4.3", "5.1"}) | {("5.1", A)},
+        ),
+    ],
+)
+def test_a_whole_stance_with_an_exception(text: str, expected: set[tuple[str | None, str]]) -> None:
+    assert pairs(text, TILLSYN, respondent="Varbergs kommun") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # An exception that names no proposal is a restriction of the proposal itself.
+        (
+            "4.1 En nationell tillsynsmyndighet för äldreomsorgen\n\nKommunen tillstyrker "
+            "förslaget med undantag för kravet på en särskild styrelse.",
+            {("4.1", D)},
+        ),
+        # Another body's stance with an exception is no stance of the respondent's.
+        ("SKR tillstyrker förslagen i promemorian utom förslaget i avsnitt 4.3.", set()),
+        # An exception that names nothing of the remiss leaves the stance on the whole.
+        ("Kommunen tillstyrker förslagen i promemorian utom i glesbygden.", {(None, T)}),
+        # Under a chapter heading "förslagen" is the chapter's (the exception left out).
+        (
+            "Avsnitt 4 – Tillsyn och uppföljning\n\nKommunen tillstyrker förslagen utom "
+            "sanktionsavgifterna, som kommunen avstyrker.",
+            {("4.1", T), ("4.2", T), ("4.3", A)},
+        ),
+    ],
+)
+def test_exceptions_that_leave_no_rest_of_the_whole(
+    text: str, expected: set[tuple[str | None, str]]
+) -> None:
+    assert pairs(text, TILLSYN, respondent="Varbergs kommun") == expected

@@ -613,13 +613,16 @@ _EXCEPT = wordset("utom förutom undantaget")
 
 def exception(toks: Sequence[Token]) -> list[Token]:
     """The words of an exception ("med undantag för förslaget om sanktionsavgifter", "utom
-    registret"), up to a comma or the end: what a stance on a group leaves out."""
+    registret", "förutom …", "bortsett från …"), up to a comma or the end: what a stance on a
+    group leaves out."""
     for k, t in enumerate(toks):
         start = None
         if t.low in _EXCEPT:
             start = k + 1
         elif t.lemma == "undantag" and k + 1 < len(toks) and toks[k + 1].low in ("för", "av"):
             start = k + 2
+        elif t.low == "bortsett" and k + 1 < len(toks) and toks[k + 1].low == "från":
+            start = k + 2  # "bortsett från förslaget om …"
         if start is not None:
             out = []
             for u in toks[start:]:

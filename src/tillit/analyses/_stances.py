@@ -24,6 +24,7 @@ from tillit.analyses._stance_rules import (
     OTHER_WORDS,
     SELF_WORDS,
     TILLSTYRKER,
+    Cue,
     RespondentMatch,
     Token,
     counts_proposals,
@@ -670,6 +671,9 @@ def _sentence(
     # Cues on a named part of "förslaget" that tie to nothing by themselves: (order, stance,
     # the part's words), for the proposal a later cue of the sentence names.
     pending: list[tuple[int, str, frozenset[str]]] = []
+    # An exception of a stance on a group ("förslagen i promemorian, med undantag för
+    # förslaget i avsnitt 5.3, som avstyrks"): where it starts, the proposals it names and how.
+    excepted: tuple[int, list[str], str] | None = None
     for n, cue in enumerate(cues):
         if not is_own(toks, cue.first, own, cue.last):
             continue
@@ -683,6 +687,36 @@ def _sentence(
             # the last "men", comma, … ("tillstyrker A, men förslaget om B avstyrks").
             cut = [k for k, t in enumerate(before) if t.low in BOUNDARIES]
             before = before[cut[-1] + 1 :] if cut else []
+        if excepted is not None and not keys and toks[cue.first].start > excepted[0]:
+            # A cue inside the exception ("…, som avstyrks", "som kommunen inte kan
+            # tillstyrka") is the excepted proposals' stance, unless it names another.
+            other = index.by_words(_content(_topical(_clause(segment), own)))
+            if other is None or other in excepted[1]:
+                keys, basis = excepted[1], excepted[2]
+        left_out = exception(segment)
+        with_exception = _excepting(text, index, context, cue, toks, segment, before, left_out)
+        if with_exception is not None:
+            # "ställer sig bakom förslagen i promemorian, med undantag för förslaget i avsnitt
+            # 5.3": the stance on every other proposal of the group; the excepted ones get
+            # the stance stated for them (a later cue), else none from this sentence.
+            rest_keys, how, out_keys, out_how = with_exception
+            q_start, q_end = _trim(text, s, e)
+            parts.append(False)
+            pieces.append(None)
+            out.append(
+                _Found(
+                    rest_keys,
+                    cue.plain if cue.excepting else cue.stance,
+                    q_start,
+                    q_end,
+                    how,
+                    summary,
+                    order + n,
+                    text[q_start:q_end],
+                )
+            )
+            excepted = (left_out[0].start, out_keys, out_how)
+            continue
         stance = cue.stance
         rest = _rest_of(index, toks)
         if rest & set(context[0]) and stance in (TILLSTYRKER, AVSTYRKER):
@@ -735,7 +769,6 @@ def _sentence(
                 ):
                     words = None  # named only after "men"/"eftersom": not the cue's object
             if current and (words is None or words in current):
-                left_out = exception(segment)
                 named = [t for t in clause + before if t not in left_out]
                 keys, basis = _narrow(index, current, named, titled or set()), how
                 out_keys = _narrow(index, keys, left_out, set()) if left_out else keys
@@ -811,6 +844,55 @@ def _sentence(
         kept.append(f)
         kept_piece = piece
     return kept
+
+
+def _excepting(
+    text: str,
+    index: _Proposals,
+    context: tuple[list[str], str],
+    cue: Cue,
+    toks: Sequence[Token],
+    segment: Sequence[Token],
+    before: Sequence[Token],
+    left_out: Sequence[Token],
+) -> tuple[list[str], str, list[str], str] | None:
+    """A stance on a group with an exception: the group (proposals numbered before the
+    exception, "förslagen i avsnitt 4.1–4.3 utom 4.2", or the whole remiss, "förslagen i
+    promemorian, med undantag för …", "tillstyrker förslagen utom …") without the proposals
+    the exception names, and how each is tied; None when there is no exception, it names no
+    proposal, or leaves none. Under a heading a bare "förslagen" is the heading's group
+    (:func:`_narrow` leaves the exception out there)."""
+    if not left_out:
+        return None
+    at = left_out[0].start
+    group, how = index.refs(text, toks[cue.first].start, at)
+    if not group:
+        obj = [t for t in segment if t.start < at]
+        if not _whole([*before, *obj]):
+            return None
+        if context[0] and not _whole([t for t in [*before, *obj] if t.low != "förslagen"]):
+            return None
+        group, how = list(index.keys), "general"
+    out_keys, out_how = _named_by(text, index, left_out)
+    rest = [k for k in group if k not in out_keys]
+    if not out_keys or not rest or len(rest) == len(group):
+        return None
+    return rest, how or "section", out_keys, out_how
+
+
+def _named_by(text: str, index: _Proposals, words: Sequence[Token]) -> tuple[list[str], str]:
+    """The proposals a noun phrase names ("förslaget i avsnitt 5.3", "förslaget om krav på
+    skolskjutsvärd", "kravet på årlig uppföljning"): by number, one by one, by words, or as a
+    heading names them."""
+    keys, how = index.refs(text, words[0].start, words[-1].end)
+    if keys:
+        return keys, how or "section"
+    several = _coordinated(index, list(words))
+    if several:
+        return several, "words"
+    content = _content(words)
+    key = index.by_words(content, pointed=_pointed(words)) or index.by_title(content)
+    return ([key], "words") if key is not None else ([], "")
 
 
 _ONE = wordset("förslaget det detta")
