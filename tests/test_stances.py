@@ -1780,3 +1780,67 @@ def test_exceptions_that_leave_no_rest_of_the_whole(
     text: str, expected: set[tuple[str | None, str]]
 ) -> None:
     assert pairs(text, TILLSYN, respondent="Varbergs kommun") == expected
+
+
+# --- the respondent: an agency's short name, and the body's sentences are no signature ------
+# As the CLI registers them: bodies added by hand have the bank's id, a number, as code, like
+# Kolada's bare municipality names ("Stockholm").
+AGENCIES = [
+    ("7", "Skolverket"),
+    ("8", "Transportstyrelsen"),
+    ("9", "Sveriges Kommuner och Regioner"),
+    ("0180", "Stockholm"),
+    ("1281", "Lund"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "how"),
+    [
+        # The short name in brackets is the name an agency goes by.
+        (
+            "Svar\n\nStatens skolverk (Skolverket) har beretts tillfälle att yttra sig över "
+            "promemorian.\n\nText.",
+            "7",
+            "beretts_tillfalle",
+        ),
+        (
+            "Yttrande\n\nStyrelsen för transporter (Transportstyrelsen) har fått promemorian "
+            "på remiss.",
+            "8",
+            "beretts_tillfalle",
+        ),
+        # An agency's name in a letterhead with a file number and a date.
+        ("Skolverket Remissvar 2026-11-12 Dnr 2026:01877\n\nText om förslagen.", "7", "letterhead"),
+        # A sentence of the body among the last lines reports another body: no signature.
+        (
+            "Remissvar\n\nVi har läst förslagen.\n\nVi noterar att Sveriges Kommuner och "
+            "Regioner har pekat på kostnaderna; de bör följas upp. Vi delar den bilden.\n\n"
+            "Anna Ek\nTransportstyrelsen",
+            "8",
+            "signature",
+        ),
+    ],
+)
+def test_an_agencys_short_name_and_its_letterhead(text: str, code: str, how: str) -> None:
+    who = find_respondent(text, AGENCIES)
+    assert (who.code, who.how) == (code, how)
+    assert text[who.start : who.end] == who.quote and who.name in who.quote
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A place and a date in a letterhead is no municipality's name.
+        "Stockholm 2026-11-12 Dnr 2026:01877\n\nText om förslagen.",
+        # The body's sentences among the last lines name another body, not the respondent.
+        "Remissvar\n\nVi har läst förslagen.\n\nSveriges Kommuner och Regioner har i sitt "
+        "yttrande avstyrkt förslaget om register.\n\nAnna Ek",
+        "Remissvar\n\nText.\n\nVi noterar att Sveriges Kommuner och Regioner har pekat på "
+        "kostnaderna; de bör följas upp.\n\nAnna Ek",
+        # A bracket that is no name.
+        "Svar\n\nStatens myndighet (dnr 2026:1) har beretts tillfälle att yttra sig.",
+    ],
+)
+def test_no_respondent_from_a_place_or_the_bodys_sentences(text: str) -> None:
+    assert find_respondent(text, AGENCIES).code is None

@@ -825,7 +825,27 @@ _FROM = re.compile(
 )
 # A postal address or the ministry a response is sent to ("Finansdepartementet", "103 33
 # Stockholm") names no respondent.
-_ADDRESSEE = re.compile(r"\b\d{3} ?\d{2}\b|departement|regeringskansliet|\bbox\b", re.I)
+# A postal code is followed by its town ("103 33 Stockholm"); a file number ("Dnr 2026:01877")
+# is no address.
+_ADDRESSEE = re.compile(
+    r"(?<![\d:/.-])\d{3} ?\d{2}\s+[A-ZÅÄÖ]|departement|regeringskansliet|\bbox\b", re.I
+)
+_SHORT_NAME = re.compile(r"\(\s*([A-ZÅÄÖ][^()\n.,;:]{1,60}?)\s*\)")
+# Where a paragraph's sentence ends and another begins: a body's text, no signature.
+_SENTENCE_INSIDE = re.compile(r"[.!?;]\s+\S")
+
+
+def _body(line: str) -> bool:
+    """Whether a line among the last ones is the body's text, not a signature: more than
+    sixteen words, a sentence of more than five words, or a sentence's end inside it
+    ("Skolverket noterar att Sveriges Kommuner och Regioner har pekat på …; dessa bör följas
+    upp."). A sentence of the body may report another body's position; the signature names
+    the respondent."""
+    words = line.split()
+    sentence = line.rstrip().endswith((".", "!", "?")) and len(words) > 5
+    return len(words) > 16 or sentence or bool(_SENTENCE_INSIDE.search(line.strip()))
+
+
 _FOR = re.compile(r"^(?:För|Kommunstyrelsen i|Regionstyrelsen i)\s+(.+)$")
 
 
@@ -850,6 +870,12 @@ def _words(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.lower()))
 
 
+_AGENCY_END = re.compile(
+    r"(?:verket|styrelsen|myndigheten|inspektionen|namnden|radet|forbundet|ombudsmannen|"
+    r"institutet|kammaren|domstolen|universitetet|hogskolan|kollegiet|centrum)$"
+)
+
+
 def _match_org(candidate: str, organisations: Sequence[tuple[str, str]]) -> tuple[str, str] | None:
     """The organisation ``candidate`` names: the longest whole organisation name in it, an
     alias ("SKL"), or a municipality's or region's own name with its kind ("Halmstads
@@ -866,7 +892,13 @@ def _match_org(candidate: str, organisations: Sequence[tuple[str, str]]) -> tupl
         score = 0
         # A municipality's bare name ("Lund", as Kolada has it) in a longer line is a place or
         # a surname ("Anna Lund") unless the line says kommun, stad or region.
-        bare = kind is None and code.isdigit() and text.strip() != full
+        # An agency's name ("Skolverket", "Transportstyrelsen") is no place or surname.
+        bare = (
+            kind is None
+            and code.isdigit()
+            and text.strip() != full
+            and not _AGENCY_END.search(full)
+        )
         placed = any(w.startswith(("kommun", "stad", "region")) for w in text.split())
         if (f" {full} " in text and (placed or not bare)) or (
             kind is None and re.search(rf" {re.escape(full)}s? (kommun|stad) ", text)
@@ -901,6 +933,11 @@ def find_respondent(text: str, organisations: Sequence[tuple[str, str]]) -> Resp
             s, e = m.span(1)
             bracket = text.find("(", s, e)
             candidates.append((s, bracket if bracket > s else e, "beretts_tillfalle", *m.span()))
+            short = _SHORT_NAME.match(text, bracket) if bracket > s else None
+            if short is not None:
+                # "Statens skolverk (Skolverket) har beretts tillfälle …": an agency's short
+                # name in brackets is the name it commonly goes by.
+                candidates.append((*short.span(1), "beretts_tillfalle", *m.span()))
     lines = [(m.start(), m.end()) for m in re.finditer(r"[^\n]*\S[^\n]*", text)]
     for s, e in lines[:10]:  # the letterhead: the first lines, up to the first sentence
         if len(text[s:e].split()) > 12 or text[s:e].rstrip().endswith("."):
@@ -908,7 +945,7 @@ def find_respondent(text: str, organisations: Sequence[tuple[str, str]]) -> Resp
         if not _ADDRESSEE.search(text[s:e]):
             candidates.append((s, e, "letterhead", s, e))
     for s, e in reversed(lines[-10:]):
-        if not _ADDRESSEE.search(text[s:e]):
+        if not _ADDRESSEE.search(text[s:e]) and not _body(text[s:e]):
             candidates.append((s, e, "signature", s, e))
     candidates.sort(key=lambda c: ("beretts_tillfalle", "letterhead", "signature").index(c[2]))
     for s, e, how, qs, qe in candidates:
