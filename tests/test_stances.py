@@ -1844,3 +1844,31 @@ def test_an_agencys_short_name_and_its_letterhead(text: str, code: str, how: str
 )
 def test_no_respondent_from_a_place_or_the_bodys_sentences(text: str) -> None:
     assert find_respondent(text, AGENCIES).code is None
+
+
+@pytest.mark.parametrize(
+    ("sentence", "stance"),
+    [
+        # Support with a change pointed at is conditional support.
+        ("Kommunen tillstyrker förslaget med den begränsningen.", D),
+        ("Regionen tillstyrker förslaget med de ändringar som föreslås ovan.", D),
+        ("Kommunen ställer sig bakom förslaget med den justeringen.", D),
+        ("Förbundet tillstyrker förslaget med följande förbehåll.", D),
+        ("Myndigheten kan acceptera förslaget med ovan nämnda anpassningar.", D),
+        # Support and partial support of one proposal in one sentence: partial.
+        (
+            "Kommunen delar bedömningen att uppföljningen bör ske vartannat år och "
+            "tillstyrker förslaget med den ändringen.",
+            D,
+        ),
+        ("Kommunen välkomnar förslaget och tillstyrker det i huvudsak.", D),
+        # A change the proposal itself makes, an addition or a remark is no condition.
+        ("Kommunen tillstyrker förslaget med de ändringar i skollagen som föreslås.", T),
+        ("Kommunen tillstyrker förslaget med följande tillägg.", T),
+        ("Kommunen tillstyrker förslaget med följande medskick.", T),
+        ("Kommunen tillstyrker förslaget, som innebär en begränsning av kostnaderna.", T),
+        ("Kommunen välkomnar förslaget och tillstyrker det.", T),
+    ],
+)
+def test_support_with_a_change_pointed_at_is_partial(sentence: str, stance: str) -> None:
+    assert tillsyn(f"4.2 Krav på årlig uppföljning\n\n{sentence}") == {("4.2", stance)}

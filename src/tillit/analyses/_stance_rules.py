@@ -319,13 +319,48 @@ _IF = wordset("om såvida")
 _ONLY = wordset("endast bara enbart")
 
 
+# A support "med den begränsningen", "med de ändringar som föreslås ovan", "med den
+# justeringen", "med följande förbehåll": conditional on a change, partial.
+_CHANGES = wordset(
+    """begränsning begränsningen begränsningar begränsningarna ändring ändringen ändringar
+    ändringarna justering justeringen justeringar justeringarna förbehåll förbehållet
+    förbehållen reservation reservationen reservationer modifiering modifieringen
+    modifieringar inskränkning inskränkningen inskränkningar villkor villkoret villkoren
+    förändring förändringen förändringar förändringarna anpassning anpassningen
+    anpassningar anpassningarna precisering preciseringen preciseringar"""
+)
+_POINTING = wordset(
+    "den det de denna detta dessa följande ovan nedan nämnda ovannämnda angivna ovanstående"
+)
+
+
+def _with_change(toks: list[Token], lo: int, hi: int) -> bool:
+    """ "med" and a pointing word before a change ("med den begränsningen", "med de ändringar
+    som föreslås ovan", "med följande förbehåll"), not a change the proposal itself makes
+    ("med de ändringar i skollagen som föreslås": a preposition after the change)."""
+    for k in range(max(lo, 0), min(hi, len(toks)) - 2):
+        if toks[k].low != "med" or toks[k + 1].low not in _POINTING:
+            continue
+        j = k + 2
+        while j < min(k + 4, len(toks)) and toks[j].low in _POINTING:
+            j += 1
+        if j < len(toks) and (toks[j].low in _CHANGES or toks[j].lemma in _CHANGES):
+            nxt = toks[j + 1].low if j + 1 < len(toks) else ""
+            if nxt not in ("i", "av", "på", "till"):
+                return True
+    return False
+
+
 def _partial(toks: list[Token], first: int, end: int, last: int | None = None) -> bool:
-    """A partial modifier near the cue, or a condition right after it ("kan godtas om
-    uppföljningen sker vartannat år", "tillstyrker endast om staten betalar")."""
+    """A partial modifier near the cue, a condition right after it ("kan godtas om
+    uppföljningen sker vartannat år", "tillstyrker endast om staten betalar"), or a support
+    with a change pointed at ("tillstyrker förslaget med den begränsningen")."""
     if last is not None and last + 1 < len(toks):
         nxt = toks[last + 1 : last + 3]
         if nxt[0].low in _IF or (nxt[0].low in _ONLY and len(nxt) > 1 and nxt[1].low in _IF):
             return True
+    if _with_change(toks, (last if last is not None else first) + 1, end):
+        return True
     return any(_has(toks, first - 4, end, phrase) for phrase in _PARTIAL)
 
 

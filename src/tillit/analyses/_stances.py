@@ -830,6 +830,17 @@ def _sentence(
     for f, part, piece in zip(out, parts, pieces, strict=True):
         if f.stance == ABSTAIN and kept and kept[-1].keys == f.keys:
             continue  # "tillstyrker förslaget men avstår från att kommentera beloppen"
+        if (
+            kept
+            and kept[-1].keys == f.keys
+            and {kept[-1].stance, f.stance} == {TILLSTYRKER, DELVIS}
+        ):
+            # "delar bedömningen att kravet bör begränsas och tillstyrker förslaget med den
+            # begränsningen": support and partial support of one proposal in one sentence is
+            # partial support.
+            kept[-1] = replace(kept[-1], stance=DELVIS)
+            kept_piece = piece
+            continue
         if kept and kept[-1].keys == f.keys and kept[-1].stance != f.stance:
             between = text[kept[-1].start : f.end].lower()
             if re.search(r"\b(men|dock|däremot)\b", between):
