@@ -1872,3 +1872,55 @@ def test_no_respondent_from_a_place_or_the_bodys_sentences(text: str) -> None:
 )
 def test_support_with_a_change_pointed_at_is_partial(sentence: str, stance: str) -> None:
     assert tillsyn(f"4.2 Krav på årlig uppföljning\n\n{sentence}") == {("4.2", stance)}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # "stödja" with what is proposed as its object.
+        ("Kommunen stödjer de föreslagna övergångsbestämmelserna (avsnitt 6).", {("6", T)}),
+        ("Regionen stödjer den föreslagna uppföljningen (avsnitt 4.2).", {("4.2", T)}),
+        ("4.2 Krav på årlig uppföljning\n\nVi stödjer det föreslagna kravet.", {("4.2", T)}),
+        # Not someone supported.
+        ("Kommunen stödjer sina medlemmar i arbetet (avsnitt 4.2).", set()),
+        ("4.2 Krav på årlig uppföljning\n\nFörbundet stödjer kommunerna i deras arbete.", set()),
+    ],
+)
+def test_supporting_what_is_proposed(text: str, expected: set[tuple[str | None, str]]) -> None:
+    assert tillsyn(text) == expected
+
+
+_SUMMARY_43 = (
+    "Sammanfattning\n\nKommunen {summary} förslaget om sanktionsavgifter{rest}.\n\n"
+    "4.3 Sanktionsavgifter vid brister i anmälningsplikten\n\n{body}"
+)
+
+
+@pytest.mark.parametrize(
+    ("summary", "rest", "body", "stance"),
+    [
+        # The summary's condition is not withdrawn by a body that supports without it.
+        (
+            "tillstyrker",
+            ", men anser att avgifterna bara bör gälla stora utförare",
+            "Kommunen ser positivt på att brister i anmälningsplikten får följder.",
+            D,
+        ),
+        (
+            "tillstyrker i huvudsak",
+            "",
+            "Kommunen välkomnar förslaget.",
+            D,
+        ),
+        # Otherwise the body's stance is the stance.
+        ("tillstyrker", "", "Kommunen tillstyrker förslaget men bara för stora utförare.", D),
+        ("tillstyrker i huvudsak", "", "Kommunen avstyrker förslaget.", A),
+        ("tillstyrker", "", "Kommunen välkomnar förslaget.", T),
+        ("avstyrker", "", "Kommunen välkomnar ändå förslaget.", T),
+    ],
+)
+def test_a_summarys_condition_and_a_bodys_plain_support(
+    summary: str, rest: str, body: str, stance: str
+) -> None:
+    text = _SUMMARY_43.format(summary=summary, rest=rest, body=body)
+    assert tillsyn(text) == {("4.3", stance)}

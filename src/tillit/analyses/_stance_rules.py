@@ -142,6 +142,17 @@ def has_entry(toks: Sequence[Token]) -> bool:
 # Cues that need a word of the proposal right after them ("stödjer förslaget", not "stödjer
 # sina medlemmar") or a modal before them ("förslaget bör genomföras", "skäl att genomföra").
 _OBJECTS = wordset("förslag det detta denna dessa bedömning inriktning ambition utredning")
+# "stödjer de föreslagna övergångsbestämmelserna": what is proposed is a proposal.
+_PROPOSED = wordset("föreslagen föreslaget föreslagna")
+
+
+def _supported(t: Token) -> bool:
+    """Whether ``t`` after "stödja" makes its object a proposal: "förslaget", "det",
+    "bedömningen", "de föreslagna reglerna", "övergångsbestämmelserna"."""
+    entry = t.lemma in _ENTRY_WORDS or t.low in _ENTRY_WORDS
+    return t.lemma in _OBJECTS or t.low in _PROPOSED or entry
+
+
 _PROPOSES = wordset("föreslår föreslås föreslog föreslogs föreslagit föreslagits")
 # Carrying a proposal out, after a modal: "förslaget bör genomföras", "avgifterna bör inte
 # införas", "skäl att inrätta".
@@ -562,7 +573,7 @@ def find_cues(toks: list[Token], *, cell: bool = False) -> list[Cue]:
         if (
             hit is None
             and toks[i].lemma == "stödja"
-            and any(t.lemma in _OBJECTS for t in toks[i + 1 : i + 4])
+            and any(_supported(t) for t in toks[i + 1 : i + 4])
         ) or (
             hit is None
             and toks[i].lemma in _CARRY_OUT

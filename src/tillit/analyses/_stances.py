@@ -1225,6 +1225,16 @@ def _keep(
             # Declining to comment gives way to any stance on the same proposal (the summary's
             # too): it is no statement of its own.
             items = [(f, b) for f, b in items if f.stance != ABSTAIN]
+        body = {f.stance for f, _ in items if not f.summary}
+        if (
+            key is not None
+            and body == {TILLSTYRKER}
+            and any(f.summary and f.stance == DELVIS for f, _ in items)
+        ):
+            # The summary's condition ("tillstyrker förslaget om X, men anser att kravet bara
+            # bör gälla …") is not withdrawn by a body that supports without repeating it
+            # ("ser positivt på att fler vuxna finns ombord"): partial, the summary's.
+            items = [(f, b) for f, b in items if f.summary and f.stance == DELVIS]
         if key is not None:
             if any(b in _STRONG for _, b in items):
                 items = [(f, b) for f, b in items if b in _STRONG]
