@@ -1924,3 +1924,27 @@ def test_a_summarys_condition_and_a_bodys_plain_support(
 ) -> None:
     text = _SUMMARY_43.format(summary=summary, rest=rest, body=body)
     assert tillsyn(text) == {("4.3", stance)}
+
+
+@pytest.mark.parametrize(
+    ("respondent", "sentence", "expected"),
+    [
+        # A body named at the sentence's start whose position is told (perfect, past): not
+        # the respondent's.
+        ("Ljusdal", "Bildningsnämnden har däremot tillstyrkt förslagen i promemorian.", set()),
+        ("Norrtälje", "Trafikverket har i sitt underlag avstyrkt förslagen i promemorian.", set()),
+        ("Lund", "Socialstyrelsen ställde sig bakom förslagen i promemorian.", set()),
+        # The respondent's own committee speaking now, the respondent itself, or a self word.
+        ("Malmö", "Socialnämnden tillstyrker förslagen i promemorian.", {(None, T)}),
+        (
+            "Transportstyrelsen",
+            "Transportstyrelsen har tidigare tillstyrkt förslagen i promemorian.",
+            {(None, T)},
+        ),
+        ("Lund", "Kommunstyrelsen har tillstyrkt förslagen i promemorian.", {(None, T)}),
+    ],
+)
+def test_a_body_at_the_sentences_start_telling_its_position(
+    respondent: str, sentence: str, expected: set[tuple[str | None, str]]
+) -> None:
+    assert pairs(sentence, TILLSYN, respondent=respondent) == expected

@@ -797,6 +797,18 @@ def counts_proposals(toks: Sequence[Token], k: int) -> bool:
     return False
 
 
+# A body named at a sentence's start ("Bildningsnämnden", "Trafikverket"), not the respondent.
+_BODY_END = re.compile(
+    r"(?:verket|styrelsen|namnden|myndigheten|inspektionen|radet|forbundet|ombudsmannen)$"
+)
+
+
+def _told(verb: Token) -> bool:
+    """A cue's verb in the perfect or the past ("har tillstyrkt", "avstyrkte", "har ställt
+    sig bakom"): a position told of, as another body's is."""
+    return verb.low != verb.lemma and verb.low.endswith(("t", "te", "de")) and verb.word
+
+
 def is_own(
     toks: list[Token], first: int, own_names: frozenset[str], last: int | None = None
 ) -> bool:
@@ -833,6 +845,8 @@ def is_own(
             return True
         if t.low in _UNIT_WORDS and k > 0 and _own_name(toks[k - 1], own_names):
             return True  # "Borås Stad", "Trollhättans stad", "Falkenbergs kommun"
+        if k == 0 and _BODY_END.search(fold(t.low)) and t.text[0].isupper() and _told(toks[first]):
+            return False  # "Bildningsnämnden har däremot tillstyrkt …": another's, reported
         if _is_name(toks, k, 0):
             return not own_names
         proposing = proposing or t.low in _PROPOSES  # not "den föreslagna tidpunkten"
