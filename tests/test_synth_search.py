@@ -374,3 +374,76 @@ def test_five_predictors_give_the_same_fit_whatever_the_seed(panel_seed: int) ->
     for fit in fits[1:]:
         assert fit.pre_rmspe**2 == pytest.approx(fits[0].pre_rmspe ** 2, rel=1e-6)
         np.testing.assert_allclose(fit.weights, fits[0].weights, atol=1e-4)
+
+
+def with_columns(panel: SynthPanel, **columns: np.ndarray) -> SynthPanel:
+    return SynthPanel(panel.units, panel.times, {**panel.columns, **columns})
+
+
+@pytest.mark.parametrize("treated_value", [5.0, 7.0])
+def test_a_predictor_without_spread_among_the_donors_is_never_the_vertex(
+    treated_value: float,
+) -> None:
+    """V on a predictor the donors all share would leave W wholly free, and the outcome-only
+    fit would pass as certified: such a predictor is no vertex, whether the treated unit
+    shares the value or not."""
+    panel, treated, _ = factor_panel(6, donors=15, treated_noise=1.0)
+    constant = np.full(panel.column("y").shape, 5.0)
+    constant[panel.unit(treated)] = treated_value
+    panel = with_columns(panel, c=constant)
+    predictors = [
+        *outcome_lags("y", PRE_YEARS),
+        Predictor("x", PRE_YEARS),
+        Predictor("c", (FIRST,)),
+    ]
+    fit = fit_synthetic_control(
+        panel, outcome="y", treated=treated, start=START, predictors=predictors
+    )
+    assert fit.search is not None
+    assert fit.v[-1] < 0.5
+    without = fit_synthetic_control(
+        panel, outcome="y", treated=treated, start=START, predictors=predictors[:-1]
+    )
+    assert fit.pre_rmspe**2 == pytest.approx(without.pre_rmspe**2, rel=1e-6)
+
+
+@pytest.mark.parametrize("offset", [1e4, 1e6])
+def test_a_predictor_far_from_zero_is_matched_as_precisely(offset: float) -> None:
+    """The vertex's constraint X₀W = t is held as (X₀ − t)W = 0, so a predictor whose values
+    lie many standard deviations from zero (a share near 99.9 % with a tiny spread) gives
+    the same fit as the same predictor near zero."""
+    panel, treated, _ = factor_panel(2, donors=15, treated_noise=1.0)
+    predictors = [*outcome_lags("y", PRE_YEARS), Predictor("x", PRE_YEARS)]
+    sd = float(np.nanstd(panel.column("x")))
+    shifted = with_columns(panel, x=panel.column("x") + offset * sd)
+    losses = []
+    for p in (panel, shifted):
+        problem = _Problem.build(p, "y", treated, START, predictors, None, None)
+        problem.support = None
+        losses.append(problem.loss(problem.weights(np.eye(problem.k)[-1])))
+    assert losses[1] == pytest.approx(losses[0], rel=1e-6)
+
+
+def test_a_fit_on_one_predictor_near_the_bound_is_told_as_such() -> None:
+    """With V on one predictor alone and the fit within 0.1 % of the best possible, the
+    checks say what chose the synthetic control and why the search stopped — not that it
+    stopped when it no longer improved, nor that requested rounds ran."""
+    panel, treated, _ = factor_panel(2, donors=15, treated_noise=1.0)
+    predictors = [*outcome_lags("y", PRE_YEARS), Predictor("x", PRE_YEARS)]
+    for rounds in (None, 3):
+        e = evaluate_synthetic_control(
+            panel,
+            outcome="y",
+            treated=treated,
+            start=START,
+            predictors=predictors,
+            rounds=rounds,
+        )
+        search = e.fit.search
+        assert search is not None and search.near_bound and search.converged
+        checks = {c.key: c for c in e.checks}
+        assert e.fit.v.max() == 1.0
+        assert "vilar helt på en prediktor" in checks["v_concentration"].text
+        assert "väljs den som följer utfallet bäst" in checks["v_concentration"].text
+        assert "inom 0,1 % av den bästa möjliga" in checks["search"].text
+        assert checks["search"].passed

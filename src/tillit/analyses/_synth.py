@@ -100,7 +100,9 @@ class Search:
     certified). ``bound`` is the lowest fit-period loss any V could give (the donors' best
     convex combination for the outcome alone); ``certified`` when the chosen V attains it,
     so no better V exists. ``near_optimal`` are the distinct solutions within
-    ``NEAR_OPTIMAL`` of the best loss, best first (the chosen one among them)."""
+    ``NEAR_OPTIMAL`` of the best loss, best first (the chosen one among them). The rounds
+    also stop, converged, once the loss is within ``IMPROVEMENT`` of the bound
+    (``near_bound``), even when ``rounds`` were requested."""
 
     starts: int
     rounds: int
@@ -111,6 +113,12 @@ class Search:
     near_optimal: tuple[Solution, ...]
     #: The number of rounds was fixed by the caller (``rounds=``): no convergence rule.
     requested: bool = False
+
+    @property
+    def near_bound(self) -> bool:
+        """The loss is within ``IMPROVEMENT`` of the bound, where the search stops: no V
+        could improve on it by more than the convergence rule counts."""
+        return self.loss <= _near(self.bound)
 
 
 @dataclass(frozen=True)
@@ -395,6 +403,14 @@ class _Problem:
         condition), NNLS from scratch otherwise."""
         w = self._inner(v)
         self._exact = False
+        weighted = np.flatnonzero(v > 0)
+        if len(weighted) < self.k:
+            # V on a face of the simplex: the predictors it leaves out do not enter the inner
+            # problem, whose minimisers are then every W with the same weighted predictors
+            # (least squares fixes the fitted values, not W); again the best outcome fit.
+            # The loss is not differentiable in V here: no gradient is given.
+            self._exact = True
+            return self._best_among_minimisers(weighted, self.x0[weighted] @ w, w)
         if np.abs(self.x1 - self.x0 @ w).max() <= PERFECT:
             self._exact = True
             # The predictors are matched exactly, by more than one W: the inner problem does
@@ -404,14 +420,6 @@ class _Problem:
             if self._matched is None:
                 self._matched = self._best_among_minimisers(np.arange(self.k), self.x1, w)
             return self._matched
-        weighted = np.flatnonzero(v > 0)
-        if len(weighted) < self.k:
-            # V on a face of the simplex: the predictors it leaves out do not enter the inner
-            # problem, whose minimisers are then every W with the same weighted predictors
-            # (least squares fixes the fitted values, not W); again the best outcome fit.
-            # The loss is not differentiable in V here: no gradient is given.
-            self._exact = True
-            return self._best_among_minimisers(weighted, self.x0[weighted] @ w, w)
         return w
 
     def _best_among_minimisers(
@@ -421,10 +429,16 @@ class _Problem:
         the predictors ``rows`` the values ``target``, the best fit of the outcome
         (``fallback`` if the solver's answer misses the target or fits worse)."""
         scale = max(1.0, float(np.abs(self.z0).max(initial=0.0)))
+        # with ΣW = 1, X₀W = t is (X₀ − t)W = 0: centred rows keep the penalty's precision
+        # where a predictor's values lie far from zero in its standard deviations
         a = np.vstack(
-            [self.z0 / scale, SUM_ROW * self.x0[rows], np.full(len(self.donors), SUM_ROW)]
+            [
+                self.z0 / scale,
+                SUM_ROW * (self.x0[rows] - target[:, None]),
+                np.full(len(self.donors), SUM_ROW),
+            ]
         )
-        b = np.concatenate([self.z1 / scale, SUM_ROW * target, [SUM_ROW]])
+        b = np.concatenate([self.z1 / scale, np.zeros(len(rows)), [SUM_ROW]])
         w, _ = nnls(a, b, maxiter=50 * len(self.donors))
         total = w.sum()
         if total <= 0:
@@ -590,7 +604,10 @@ class _Problem:
         # value (the donors' nearest to the treated unit's), and among the W that give it,
         # the best outcome fit is taken. One convex problem per predictor, no search: the
         # best of them is the optimum over the simplex's vertices, whatever the seed.
-        for vertex in np.eye(self.k):
+        for i, vertex in enumerate(np.eye(self.k)):
+            if np.ptp(self.x0[i]) <= PERFECT:
+                # the donors all have the same value: V on it alone would leave W free
+                continue
             self.support = None
             w = self.weights(vertex)
             solution = Solution(self.loss(w), vertex, w)
@@ -626,7 +643,7 @@ class _Problem:
             fixed.append(closest)
         for v0 in fixed:
             climb(v0)
-        if best.loss > bound / (1 - IMPROVEMENT):
+        if best.loss > _near(bound):
             # W* itself is out of reach; the best reachable W often keeps its largest
             # donors: the V closest to making W* on its m largest donors the inner solution,
             # for each m (deterministic starts, no seed).
@@ -641,7 +658,7 @@ class _Problem:
         done = 0
         # No round can find better by more than IMPROVEMENT when the best is that close to
         # the bound already: then the search has nothing left to look for.
-        while done < limit and best.loss > bound / (1 - IMPROVEMENT):
+        while done < limit and best.loss > _near(bound):
             done += 1
             before = best.loss
             for v0 in self._promising(rng, SAMPLES * self.k, CLIMBS, sampled):
@@ -658,7 +675,7 @@ class _Problem:
             if rounds is None and done >= MIN_ROUNDS and best.loss >= before * (1 - IMPROVEMENT):
                 converged = True
                 break
-        if best.loss <= bound / (1 - IMPROVEMENT):
+        if best.loss <= _near(bound):
             converged = True
         if best.loss > _reached(bound) and np.isfinite(best.loss) and best.v.min() > 0:
             # The loss has kinks where W's support changes, where a gradient method can
@@ -695,7 +712,8 @@ class _Problem:
         few are added to ``kept`` (near-optimal candidates)."""
         concentration = (1.0, 0.3, 0.1)
         scored: list[tuple[float, bytes, FloatArray]] = []
-        # the vertices first: V on one predictor alone is often where the best fit lies
+        # V near each vertex (floored at 10⁻⁸, so inside the simplex: the small weights
+        # choose W there, unlike at the vertex itself, which optimise_v solves exactly)
         drawn = [rng.dirichlet(np.full(self.k, concentration[i % 3])) for i in range(samples)]
         for v in [*np.eye(self.k), *drawn]:
             v = np.maximum(v, 1e-8)  # where a local search would start from
@@ -842,6 +860,12 @@ class _Problem:
 def _reached(bound: float) -> float:
     """A loss at most this has reached ``bound`` (up to rounding)."""
     return bound * (1 + 1e-6) + 1e-12
+
+
+def _near(bound: float) -> float:
+    """A loss at most this is within ``IMPROVEMENT`` of ``bound``: no V could improve on it
+    by more than the search's convergence rule counts."""
+    return max(bound / (1 - IMPROVEMENT), _reached(bound))
 
 
 def _softmax(theta: FloatArray) -> FloatArray:

@@ -756,6 +756,13 @@ def design_checks(e: SynthEvaluation) -> tuple[Check, ...]:
                 "v_concentration",
                 not one,
                 (
+                    f"Prediktorvikterna vilar helt på en prediktor ({name}): den matchas "
+                    "så nära det går, och bland de blandningar av jämförbara som gör det "
+                    "väljs den som följer utfallet bäst före starten; de övriga "
+                    "prediktorerna styr inte vilka som ingår"
+                )
+                if top.importance == 1.0
+                else (
                     f"Prediktorvikterna vilar nästan helt på en prediktor ({name}, "
                     f"{_percent(top.importance)}): jämförelsen väljs i praktiken bara efter "
                     "den, och de övriga prediktorerna styr inte vilka som ingår"
@@ -793,6 +800,13 @@ def design_checks(e: SynthEvaluation) -> tuple[Check, ...]:
             text = (
                 "Anpassningen före starten är den bästa möjliga: ingen viktning av "
                 "prediktorerna kan ge ett lägre fel"
+            )
+            passed = True
+        elif search.near_bound:
+            text = (
+                "Anpassningen före starten ligger inom 0,1 % av den bästa möjliga (den som "
+                "bara utfallet skulle ge), så sökningen behövde inte gå vidare "
+                f"({search.starts} lokala sökningar)"
             )
             passed = True
         elif search.requested:
