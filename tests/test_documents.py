@@ -298,6 +298,46 @@ def test_pdf_header_with_a_page_number_goes_even_on_two_pages_with_their_own_fir
     assert result.notes == ("1 rad sidhuvud och sidfot togs bort.",)
 
 
+def _custom_encoded_pdf() -> bytes:
+    """A response as WeasyPrint writes it when a running header in the body's font holds
+    line breaks (``white-space: pre``): that font gets an embedded character map of its own,
+    which pdfminer (under pdfplumber) cannot read, and it then skips the font's glyphs —
+    here the whole body — without an error. The headings, in the bold font, stay."""
+    css = """
+    @page { size: A4; margin: 28mm 22mm 25mm 25mm;
+      @top-right { content: "YTTRANDE\\ADatum: 2026-11-10\\ADnr KS 2026/112";
+                   font-size: 8.5pt; white-space: pre; }
+      @bottom-right { content: "Sida " counter(page) " av " counter(pages); } }
+    body { font-family: 'DejaVu Serif', serif; font-size: 11pt; }
+    """
+    body = "".join(
+        f"<h2>{n}.1 Förslag nummer {n}</h2><p>Exempelstads kommun tillstyrker förslaget i "
+        f"avsnitt {n}.1. Kommunen har under flera år arbetat med frågan och ser att en "
+        f"samordnad planering ger bättre förutsättningar för verksamheten.</p>"
+        for n in range(4, 12)
+    )
+    head = f'<head><title>t</title><style>{css}</style></head>'
+    html = f'<html lang="sv">{head}<body>{body}</body></html>'
+    pdf: bytes = weasyprint.HTML(string=html).write_pdf()
+    return pdf
+
+
+def test_pdf_whose_font_pdfminer_cannot_decode_is_read_with_pdfium() -> None:
+    import pdfplumber
+
+    data = _custom_encoded_pdf()
+    with pdfplumber.open(io.BytesIO(data)) as pdf:  # the failure this guards against
+        plumbed = "".join(page.extract_text() or "" for page in pdf.pages)
+    assert "tillstyrker" not in plumbed and "Förslag nummer 4" in plumbed
+    result = extract_text(data, filename="kodat.pdf")
+    for n in range(4, 12):
+        assert f"Exempelstads kommun tillstyrker förslaget i avsnitt {n}.1." in result.text
+    assert "lästes med PDFium" in " ".join(result.notes)
+    assert "Sida 1 av" not in result.text  # page numbers still go
+    assert "samordnad planering" in result.text
+    _check_pages(result)
+
+
 def test_pdf_of_an_image_only_needs_ocr_and_says_so_in_swedish() -> None:
     if shutil.which("ocrmypdf"):
         pytest.skip("ocrmypdf is installed here: the scan would be read with OCR")

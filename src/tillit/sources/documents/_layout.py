@@ -27,6 +27,7 @@ from __future__ import annotations
 import itertools
 import re
 import statistics
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -98,6 +99,19 @@ class _Char:
         self.size: float = glyph.size
         self.bold: bool = "bold" in glyph.fontname.lower()
 
+    @classmethod
+    def of(
+        cls, text: str, box: tuple[float, float, float, float], size: float, bold: bool
+    ) -> _Char:
+        """A glyph from another reader: ``box`` is (x0, top, x1, bottom) in points from the
+        page's top left."""
+        char = cls.__new__(cls)
+        char.text = text
+        char.x0, char.top, char.x1, char.bottom = box
+        char.size = size
+        char.bold = bold
+        return char
+
 
 def plumber_page(page: Any) -> Page:
     """The lines of one pdfplumber page. The glyphs come from ``page.layout`` (pdfminer's
@@ -119,7 +133,55 @@ def plumber_page(page: Any) -> Page:
                 has_images = True
             elif isinstance(item, LTContainer):
                 stack.append(item)
-    height = float(page.height)
+    return _page_of(chars, has_images, float(page.height))
+
+
+def visible_glyphs(page: Page) -> int:
+    """How many non-space characters ``page``'s lines hold."""
+    return sum(len(line.text) - line.text.count(" ") for line in page.lines)
+
+
+def pdfium_page(page: Any) -> Page:
+    """The lines of one pypdfium2 page, built from its glyphs' boxes, sizes and weights the
+    way :func:`plumber_page` builds them from pdfminer's (for pages whose fonts pdfminer
+    cannot decode). PDFium marks a hyphen that ends a line as U+FFFE or U+0002: read as
+    "-", it is joined like any other where a word was split."""
+    import pypdfium2.raw as pdfium_c
+
+    textpage = page.get_textpage()
+    try:
+        height = float(page.get_height())
+        chars: list[_Char] = []
+        count = textpage.count_chars()
+        high = 0  # the first half of a UTF-16 surrogate pair
+        for i in range(count):
+            if pdfium_c.FPDFText_IsGenerated(textpage.raw, i) == 1:
+                continue  # a space or line break PDFium inferred; gaps give spaces here
+            code = pdfium_c.FPDFText_GetUnicode(textpage.raw, i)
+            if 0xD800 <= code < 0xDC00:
+                high = code
+                continue
+            if 0xDC00 <= code < 0xE000:
+                code = 0x10000 + ((high - 0xD800) << 10) + (code - 0xDC00) if high else 0
+            high = 0
+            text = "-" if code in (0xFFFE, 0x02) else chr(code) if code else ""
+            if not text or text in "\r\n" or unicodedata.category(text) in ("Cn", "Co", "Cs"):
+                continue  # no character, or one no font means (an unassigned code point)
+            # the loose box spans the font's ascent and descent, as pdfminer's do, so that
+            # a hyphen's or a comma's small ink box does not start a line of its own
+            left, bottom, right, top = textpage.get_charbox(i, loose=True)
+            size = float(pdfium_c.FPDFText_GetFontSize(textpage.raw, i))
+            bold = pdfium_c.FPDFText_GetFontWeight(textpage.raw, i) >= 600
+            chars.append(_Char.of(text, (left, height - top, right, height - bottom), size, bold))
+        has_images = any(
+            obj.type == pdfium_c.FPDF_PAGEOBJ_IMAGE for obj in page.get_objects(max_depth=2)
+        )
+    finally:
+        textpage.close()
+    return _page_of(chars, has_images, height)
+
+
+def _page_of(chars: list[_Char], has_images: bool, height: float) -> Page:
     visible = [c for c in chars if c.text and not c.text.isspace()]
     if not visible:
         return Page([], has_images, True, height)

@@ -1,4 +1,5 @@
-"""PDF → text with pdfplumber (pypdf when pdfplumber cannot read the file or a page).
+"""PDF → text with pdfplumber (pypdf when pdfplumber cannot read the file or a page; PDFium,
+through pypdfium2, when it reads a page's text and pdfplumber silently misses much of it).
 
 How a page's glyphs become lines and paragraphs, and which lines are headers, footers, page
 numbers or letterhead contact lines, is :mod:`._layout`'s.
@@ -20,7 +21,14 @@ from typing import Any
 
 from tillit.errors import InvalidInputError
 from tillit.sources.documents._clean import assemble
-from tillit.sources.documents._layout import Line, Page, clean_pages, plumber_page
+from tillit.sources.documents._layout import (
+    Line,
+    Page,
+    clean_pages,
+    pdfium_page,
+    plumber_page,
+    visible_glyphs,
+)
 from tillit.sources.documents._model import ExtractedText
 
 __all__ = ["extract_pdf"]
@@ -144,7 +152,56 @@ def _read_pages(data: bytes, name: str, notes: list[str]) -> list[Page]:
         listed = ", ".join(map(str, fallbacks))
         which = "Sidorna" if len(fallbacks) > 1 else "Sidan"
         notes.append(f"{which} {listed} lästes med pypdf eftersom pdfplumber misslyckades.")
+    missed = _pdfium_where_missed(data, pages)
+    if missed:
+        listed = ", ".join(map(str, missed))
+        which = "Sidorna" if len(missed) > 1 else "Sidan"
+        notes.append(
+            f"{which} {listed} lästes med PDFium eftersom pdfplumber inte kunde läsa "
+            "en del av texten (ett typsnitt med egen teckenkodning)."
+        )
     return pages
+
+
+MISSED_SHARE = 0.9
+"""A page whose text pdfplumber gives less than this share of PDFium's glyphs is read with
+PDFium: pdfminer skips glyphs of a font whose embedded character map it cannot read (seen
+in WeasyPrint's PDFs with a custom-encoded font), without an error."""
+
+
+def _pdfium_where_missed(data: bytes, pages: list[Page]) -> list[int]:
+    """Replace in ``pages`` each page (read with positions) where PDFium finds clearly more
+    text than pdfplumber did by PDFium's reading of it; the numbers of those pages."""
+    try:
+        import pypdfium2 as pdfium
+
+        document = pdfium.PdfDocument(data)
+    except Exception:  # PDFium cannot open it: keep what pdfplumber and pypdf read
+        return []
+    replaced: list[int] = []
+    try:
+        for index, page in enumerate(pages):
+            if not page.geometry or index >= len(document):
+                continue
+            pdf_page = document[index]
+            try:
+                textpage = pdf_page.get_textpage()
+                try:
+                    text = textpage.get_text_range()
+                finally:
+                    textpage.close()
+                theirs = sum(1 for c in text if not c.isspace())
+                if visible_glyphs(page) >= MISSED_SHARE * theirs:
+                    continue
+                pages[index] = pdfium_page(pdf_page)
+                replaced.append(index + 1)
+            except Exception:  # a page PDFium cannot read either: keep pdfplumber's
+                continue
+            finally:
+                pdf_page.close()
+    finally:
+        document.close()
+    return replaced
 
 
 def _pypdf_page(reader: Any, index: int) -> Page:
