@@ -112,6 +112,11 @@ def test_a_remiss_from_creation_to_compilation(
     assert code == 0, err
     data = json.loads(out)
     by = {(s["respondent"], s["section"]): s for s in data["stances"]}
+    # a stance on the whole remiss has the same fields as any other, without a section
+    fields = {"respondent", "organisation_code", "section", "proposal", "stance", "quote"}
+    fields |= {"file", "page", "confirmed"}
+    assert all(set(s) == fields for s in data["stances"])
+    assert all(set(g) == fields and g["section"] is None for g in data["general"])
     respondents = {r["name"]: r for r in data["respondents"]}
     assert respondents.keys() >= {"Kungsbacka kommun", "Region Halland"} or (
         {r["organisation_code"] for r in data["respondents"]} >= {"1384", "0013"}
@@ -215,6 +220,36 @@ def open_bank_from_env() -> Any:
     from tillit.config import load_settings
 
     return open_bank(load_settings().database_url)
+
+
+def test_a_stance_on_the_whole_remiss_is_listed_with_every_field_in_the_json(
+    remiss_env: dict[str, Any], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, _out, err = _run(
+        capsys, "remiss", "ny", "--titel", "Med tillit växer handlingsutrymmet",
+        "--dokument", "SOU 2018:47", "--forslag", str(remiss_env["proposals"]),
+        "--instans", "Halmstads kommun", "--user", ADMIN,
+    )  # fmt: skip
+    assert code == 0, err
+    answer = tmp_path / "halmstad.txt"
+    answer.write_text(
+        "Halmstads kommun\n\nYttrande över Med tillit växer handlingsutrymmet (SOU 2018:47)"
+        "\n\nHalmstads kommun tillstyrker samtliga förslag i betänkandet.\n",
+        encoding="utf-8",
+    )
+    code, _out, err = _run(capsys, "remiss", "svar", "1", str(answer), "--user", ADMIN)
+    assert code == 0, err
+    code, out, err = _run(capsys, "remiss", "sammanstallning", "1", "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    fields = {"respondent", "organisation_code", "section", "proposal", "stance", "quote"}
+    fields |= {"file", "page", "confirmed"}
+    (whole,) = data["general"]
+    assert set(whole) == fields
+    assert whole["section"] is None and whole["proposal"] is None
+    assert whole["stance"] == "tillstyrker" and whole["file"] == "halmstad.txt"
+    assert whole["organisation_code"] == "1380" and whole["page"] == 1
+    assert whole["quote"] == "Halmstads kommun tillstyrker samtliga förslag i betänkandet."
 
 
 def test_a_scanned_pdf_and_a_wrong_file_are_refused_in_swedish(

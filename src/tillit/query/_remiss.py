@@ -394,11 +394,16 @@ def compilation_data(c: Compilation) -> dict[str, Any]:
             for p in r.proposals
         ],
         "stances": stances,
+        # stances on the whole remiss, with the same fields (no section or proposal)
         "general": [
             {
                 "respondent": c.respondents[i].name,
+                "organisation_code": c.respondents[i].code,
+                "section": None,
+                "proposal": None,
                 "stance": cell.stance,
                 "quote": cell.quote,
+                "file": c.respondents[i].file_name,
                 "page": cell.page,
                 "confirmed": cell.confirmed,
             }
