@@ -1948,3 +1948,88 @@ def test_a_body_at_the_sentences_start_telling_its_position(
     respondent: str, sentence: str, expected: set[tuple[str | None, str]]
 ) -> None:
     assert pairs(sentence, TILLSYN, respondent=respondent) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A compound with an abbreviation ("VA-taxan", "IT-stödet") is a thing, no body.
+        ("Förslaget om registret över IT-stöd (avsnitt 5.1) tillstyrks.", {("5.1", T)}),
+        ("Kravet på uppföljning enligt EU-rätten (avsnitt 4.2) tillstyrks.", {("4.2", T)}),
+        (
+            "4.2 Krav på årlig uppföljning\n\nFörslaget om uppföljning i IT-systemet välkomnas.",
+            {("4.2", T)},
+        ),
+        # A compound that is a body is another's position.
+        ("4.2 Krav på årlig uppföljning\n\nFörslaget tillstyrks av EU-kommissionen.", set()),
+        ("EU-kommissionen har tillstyrkt förslaget om årlig uppföljning.", set()),
+    ],
+)
+def test_a_compound_with_an_abbreviation_is_no_other_party(
+    text: str, expected: set[tuple[str | None, str]]
+) -> None:
+    assert tillsyn(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A paragraph cut by a blank line after a word that cannot end a sentence goes on.
+        (
+            "Kommunen har länge arbetat med uppföljning och tillstyrker därför förslaget i "
+            "avsnitt\n\n4.2. Det gäller också egenkontrollen.",
+            {("4.2", T)},
+        ),
+        (
+            "Regionen avstyrker förslaget om sanktionsavgifter i\n\nden form det har i "
+            "promemorian, eftersom avgifterna blir för höga.",
+            {("4.3", A)},
+        ),
+        # Not into a heading, nor after a sentence's end.
+        (
+            "Kommunen har arbetat med uppföljning i\n\n4.2 Krav på årlig uppföljning\n\n"
+            "Kommunen avstyrker förslaget.",
+            {("4.2", A)},
+        ),
+        (
+            "Kommunen tillstyrker förslaget i avsnitt 4.2.\n\nKommunen har inga synpunkter på "
+            "avsnitt 4.3.",
+            {("4.2", T), ("4.3", N)},
+        ),
+    ],
+)
+def test_a_paragraph_cut_in_mid_sentence_goes_on(
+    text: str, expected: set[tuple[str | None, str]]
+) -> None:
+    assert tillsyn(text) == expected
+
+
+_SUMMARY_GROUP = (
+    "Sammanfattning\n\nKommunen {summary}.\n\n"
+    "4.3 Sanktionsavgifter vid brister i anmälningsplikten\n\nKommunen välkomnar förslaget."
+)
+
+
+@pytest.mark.parametrize(
+    ("summary", "expected"),
+    [
+        # A summary's "i huvudsak" on a group or on the whole says some proposals are not
+        # supported, not which: the body's specific stance on one is its stance.
+        (
+            "ställer sig i huvudsak bakom förslagen i kapitel 4",
+            {("4.1", D), ("4.2", D), ("4.3", T)},
+        ),
+        ("tillstyrker i huvudsak promemorians förslag", {(None, D), ("4.3", T)}),
+        ("tillstyrker i stort förslagen i avsnitt 4.1–4.3", {("4.1", D), ("4.2", D), ("4.3", T)}),
+        # Tied to that proposal itself, the summary's condition stays.
+        ("ställer sig i huvudsak bakom förslaget om sanktionsavgifter", {("4.3", D)}),
+        (
+            "tillstyrker förslaget om sanktionsavgifter under förutsättning att de blir lägre",
+            {("4.3", D)},
+        ),
+    ],
+)
+def test_a_summarys_partial_stance_on_a_group_gives_way_to_the_bodys(
+    summary: str, expected: set[tuple[str | None, str]]
+) -> None:
+    assert tillsyn(_SUMMARY_GROUP.format(summary=summary)) == expected

@@ -734,10 +734,20 @@ _SENTENCE_WORDS = frozenset(
 _SECTION = re.compile(r"\d+(?:\.\d+)*\.?")
 
 
+# The last part of a compound with an abbreviation that makes it a body ("EU-kommissionen").
+_BODY_PART = re.compile(
+    r"(?:kommissionen|verket|styrelsen|myndigheten|inspektionen|namnden|radet|forbundet|"
+    r"domstolen|organet|parlamentet|ombudsmannen)$"
+)
+
+
 def _is_name(toks: list[Token], k: int, sentence_start: int) -> bool:
     t = toks[k]
     if not t.word or not t.text[0].isupper() or t.low in _NOT_NAMES:
         return False
+    last = t.text.rsplit("-", 1)[-1]
+    if "-" in t.text and last.islower() and not _BODY_PART.search(fold(last)):
+        return False  # a compound with an abbreviation ("VA-taxan", "EU-rätten", "IT-stödet")
     if t.low in _SENTENCE_WORDS:
         return False
     if any(_SECTION.fullmatch(p.text) for p in toks[max(0, k - 6) : k]) and not any(
@@ -799,7 +809,8 @@ def counts_proposals(toks: Sequence[Token], k: int) -> bool:
 
 # A body named at a sentence's start ("Bildningsnämnden", "Trafikverket"), not the respondent.
 _BODY_END = re.compile(
-    r"(?:verket|styrelsen|namnden|myndigheten|inspektionen|radet|forbundet|ombudsmannen)$"
+    r"(?:verket|styrelsen|namnden|myndigheten|inspektionen|radet|forbundet|ombudsmannen|"
+    r"kommissionen)$"
 )
 
 

@@ -366,9 +366,15 @@ def _units(text: str, own_name: str = "") -> list[tuple[str, int, int]]:
     for raw in text.split("\n"):
         lines.append((at, at + len(raw)))
         at += len(raw) + 1
+    hanging = False  # the run's last line ends in a word that cannot end a sentence
     for n, (s, e) in enumerate(lines):
         line = text[s:e].strip()
         following = text[slice(*lines[n + 1])].strip() if n + 1 < len(lines) else ""
+        if not line and hanging:
+            # A paragraph cut in mid-sentence by a blank line ("tillstyrker förslaget i
+            # avsnitt" / "6.2. Uppsala Vatten …", as text extraction may cut a wrapped line
+            # that starts with a number) goes on in the next line, unless that is a heading.
+            continue
         limit = 20 if _HEADING.match(line) else 12
         short = (
             bool(line)
@@ -396,9 +402,17 @@ def _units(text: str, own_name: str = "") -> list[tuple[str, int, int]]:
             run.append((lead + glued + 1, e))
         else:
             run.append((s, e))
+        hanging = bool(run) and run[-1] == (s, e) and _hangs(line)
     if run:
         units.append(("text", run[0][0], run[-1][1]))
     return units
+
+
+def _hangs(line: str) -> bool:
+    """Whether a line of text ends in mid-sentence: on a word that cannot end one ("i",
+    "avsnitt", "och"), with no punctuation after it."""
+    words = line.rstrip(" *").split()
+    return bool(words) and words[-1].lower() in _CONTINUES
 
 
 def _heading(line: str, index: _Proposals, respondent: str = "") -> tuple[list[str], str] | None:
@@ -1229,12 +1243,17 @@ def _keep(
         if (
             key is not None
             and body == {TILLSTYRKER}
-            and any(f.summary and f.stance == DELVIS for f, _ in items)
+            and any(f.summary and f.stance == DELVIS and f.keys == [key] for f, _ in items)
         ):
-            # The summary's condition ("tillstyrker förslaget om X, men anser att kravet bara
-            # bör gälla …") is not withdrawn by a body that supports without repeating it
-            # ("ser positivt på att fler vuxna finns ombord"): partial, the summary's.
-            items = [(f, b) for f, b in items if f.summary and f.stance == DELVIS]
+            # The summary's condition on this proposal ("tillstyrker förslaget om X, men anser
+            # att kravet bara bör gälla …") is not withdrawn by a body that supports without
+            # repeating it ("ser positivt på att fler vuxna finns ombord"): partial, the
+            # summary's. A summary's "i huvudsak" on a group or the whole remiss ("tillstyrker
+            # i huvudsak förslagen i kapitel 6") says some are not supported, not which: the
+            # body's specific stance is the stance.
+            items = [
+                (f, b) for f, b in items if f.summary and f.stance == DELVIS and f.keys == [key]
+            ]
         if key is not None:
             if any(b in _STRONG for _, b in items):
                 items = [(f, b) for f, b in items if b in _STRONG]
