@@ -2033,3 +2033,41 @@ def test_a_summarys_partial_stance_on_a_group_gives_way_to_the_bodys(
     summary: str, expected: set[tuple[str | None, str]]
 ) -> None:
     assert tillsyn(_SUMMARY_GROUP.format(summary=summary)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A condition after the cue's object ("endast om", "bara om", "på villkor att"):
+        # partial.
+        (
+            "Kommunen kan ställa sig bakom förslaget om sanktionsavgifter endast om avgifterna "
+            "sänks.",
+            {("4.3", D)},
+        ),
+        (
+            "Regionen tillstyrker förslaget om årlig uppföljning bara om staten står för "
+            "kostnaden.",
+            {("4.2", D)},
+        ),
+        (
+            "Förslaget om registret över vårdgivare kan godtas på villkor att uppgifterna skyddas.",
+            {("5.1", D)},
+        ),
+        # "inte bara om" is a remark, and "bara" alone no condition.
+        (
+            "Kommunen tillstyrker förslaget om sanktionsavgifter, eftersom det inte bara "
+            "handlar om pengar.",
+            {("4.3", T)},
+        ),
+        (
+            "Kommunen tillstyrker förslaget om sanktionsavgifter och vill bara påminna om att "
+            "de ska följas upp.",
+            {("4.3", T)},
+        ),
+    ],
+)
+def test_a_condition_after_the_object_is_partial(
+    text: str, expected: set[tuple[str | None, str]]
+) -> None:
+    assert tillsyn(text) == expected

@@ -372,7 +372,25 @@ def _partial(toks: list[Token], first: int, end: int, last: int | None = None) -
             return True
     if _with_change(toks, (last if last is not None else first) + 1, end):
         return True
+    if _only_if(toks, (last if last is not None else first) + 1, end):
+        return True
     return any(_has(toks, first - 4, end, phrase) for phrase in _PARTIAL)
+
+
+_CONDITION_WORDS = wordset("villkor villkoret")
+
+
+def _only_if(toks: list[Token], lo: int, hi: int) -> bool:
+    """A condition after the cue and its object: "endast om", "bara om", "enbart om",
+    "på/under villkor att" ("kan ställa sig bakom förslaget endast om det kombineras med
+    statlig medfinansiering"); not "inte bara om" (a remark: "handlar inte bara om X")."""
+    for k in range(max(lo, 0), min(hi, len(toks)) - 1):
+        a, b = toks[k].low, toks[k + 1].low
+        if a in _ONLY and b in _IF and not (k and toks[k - 1].low in ("inte", "ej")):
+            return True
+        if a in ("på", "under") and b in _CONDITION_WORDS:
+            return True
+    return False
 
 
 _PART_FORMS = wordset("del delen delar delarna")
