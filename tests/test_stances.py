@@ -2071,3 +2071,66 @@ def test_a_condition_after_the_object_is_partial(
     text: str, expected: set[tuple[str | None, str]]
 ) -> None:
     assert tillsyn(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A member's motion in a protocol is not the body's stance; the decision is.
+        (
+            "Karin Berg (S) yrkar att kommunen ska avstyrka förslaget om sanktionsavgifter.\n\n"
+            "Kommunstyrelsen beslutar att tillstyrka förslaget om sanktionsavgifter.",
+            {("4.3", T)},
+        ),
+        ("Ledamoten Per Lind (V) yrkar bifall till förslaget om sanktionsavgifter.", set()),
+        (
+            "4.3 Sanktionsavgifter vid brister i anmälningsplikten\n\nLedamoten reserverar sig "
+            "mot beslutet och vill att kommunen ska tillstyrka förslaget.",
+            set(),
+        ),
+        # A rejected motion is no stance; an adopted one is the body's.
+        (
+            "Kommunstyrelsen avslår Karin Bergs yrkande att avstyrka förslaget om "
+            "sanktionsavgifter.",
+            set(),
+        ),
+        (
+            "Ordföranden finner att kommunstyrelsen avslår yrkandet om att avstyrka förslaget "
+            "om sanktionsavgifter.",
+            set(),
+        ),
+        (
+            "Kommunstyrelsen beslutar i enlighet med Per Linds yrkande att avstyrka förslaget "
+            "om sanktionsavgifter.",
+            {("4.3", A)},
+        ),
+        ("Kommunen yrkar att förslaget om sanktionsavgifter avslås.", {("4.3", A)}),
+        # Not a motion: "reservera medel", "med reservation för".
+        (
+            "4.3 Sanktionsavgifter vid brister i anmälningsplikten\n\nMöjligheten att reservera "
+            "medel för avgifterna välkomnas.",
+            {("4.3", T)},
+        ),
+        (
+            "4.3 Sanktionsavgifter vid brister i anmälningsplikten\n\nKommunen tillstyrker "
+            "förslaget med reservation för beloppen.",
+            {("4.3", D)},
+        ),
+        # Under a protocol's "Yrkanden", "Reservation", "Särskilt yttrande": the members'.
+        (
+            "Yrkanden\n\nSocialdemokraterna anser att kommunen bör avstyrka förslaget om "
+            "sanktionsavgifter.\n\nBeslut\n\nKommunstyrelsen beslutar att tillstyrka förslaget "
+            "om sanktionsavgifter.",
+            {("4.3", T)},
+        ),
+        (
+            "Särskilt yttrande\n\nKommunen borde avstyrka förslaget om registret över "
+            "vårdgivare.\n\nYttrande\n\nKommunen tillstyrker förslaget om sanktionsavgifter.",
+            {("4.3", T)},
+        ),
+    ],
+)
+def test_a_members_motion_in_a_protocol_is_not_the_bodys_stance(
+    text: str, expected: set[tuple[str | None, str]]
+) -> None:
+    assert tillsyn(text) == expected

@@ -838,6 +838,40 @@ def _told(verb: Token) -> bool:
     return verb.low != verb.lemma and verb.low.endswith(("t", "te", "de")) and verb.word
 
 
+# What rejects a motion: "avslår yrkandet", "finner att yrkandet har fallit".
+_REJECTING = wordset("avslå avslag fall falla ogilla")
+
+
+def _is_motion(toks: list[Token], k: int, *, reserving: bool = True) -> bool:
+    """A motion in a protocol at ``k``: "yrkar", "yrkandet", and with ``reserving`` a member
+    who "reserverar sig" (not "reservera medel", "med reservation för")."""
+    t = toks[k]
+    if t.lemma in ("yrka", "yrkande") or t.low.startswith("yrka"):
+        return True
+    nxt = toks[k + 1].low if k + 1 < len(toks) else ""
+    return reserving and t.low.startswith("reserver") and nxt == "sig"
+
+
+def _motion(toks: list[Token], first: int, last: int, own_names: frozenset[str]) -> bool | None:
+    """Whether a cue in a protocol's motion is the respondent's: a cue whose object is the
+    motion ("avslår yrkandet") is none; a cue after a motion ("Karin Berg (S) yrkar att
+    kommunen ska avstyrka förslaget", "Ordföranden yrkar bifall till …", "Ledamoten reserverar
+    sig till förmån för …") is a member's, unless the body adopts it ("Kommunstyrelsen
+    beslutar i enlighet med Per Linds yrkande att avstyrka …"; not "Kommunstyrelsen avslår
+    yrkandet att avstyrka …"). None when there is no motion."""
+    if any(_is_motion(toks, k, reserving=False) for k in range(last + 1, min(last + 4, len(toks)))):
+        return False  # "avslår yrkandet", "bifaller yrkandet": the motion, not a proposal
+    at = next((k for k in range(first - 1, -1, -1) if _is_motion(toks, k)), None)
+    if at is None:
+        return None
+    for k in range(at - 1, -1, -1):
+        t = toks[k]
+        if t.low in SELF_WORDS or (t.word and t.text[0].isupper() and fold(t.low) in own_names):
+            # The body's decision on the motion: adopted, or rejected in between.
+            return not any(u.lemma in _REJECTING for u in toks[k + 1 : at])
+    return False
+
+
 def is_own(
     toks: list[Token], first: int, own_names: frozenset[str], last: int | None = None
 ) -> bool:
@@ -846,7 +880,11 @@ def is_own(
     ("Utredningen", "SKR", any other capitalised name) before the cue; an inverted subject
     ("avstyrker regionen") counts first, and so does a passive's agent ("Förslaget tillstyrks
     av SKR", "… har avstyrkts av flera remissinstanser"). No subject at all (a passive, a
-    protocol's "att tillstyrka", a table cell) is the respondent's."""
+    protocol's "att tillstyrka", a table cell) is the respondent's. A member's motion in a
+    protocol is not (:func:`_motion`)."""
+    motion = _motion(toks, first, last if last is not None else first, own_names)
+    if motion is not None:
+        return motion
     for t in toks[first + 1 : first + 3]:
         if t.low in SELF_WORDS or (t.text[0].isupper() and fold(t.low) in own_names):
             return True

@@ -489,8 +489,15 @@ def extract_stances(
     ovrigt: list[_Found] = []
     headed: set[str] = set()  # proposals the response has a heading for
     lead: tuple[str, int] | None = None  # a list's lead-in with a stance, for its items
+    motions = False  # under a protocol's "Yrkanden", "Reservation": the members', not the body's
     for kind, start, end in _units(text, own_name):
         line = text[start:end].strip(" *#\t")
+        if kind == "heading" and _motion_heading(line):
+            motions, context, titled, lead = True, ([], ""), set(), None
+            continue
+        if motions and kind != "heading":
+            continue
+        motions = False
         if kind == "heading":
             if lead is not None:
                 # A list's item without its marker (Markdown's are taken off) looks like a
@@ -565,6 +572,23 @@ def extract_stances(
             ):
                 (ovrigt if f.basis == "i_ovrigt" else found).append(f)
     return _keep(found, ovrigt, index, headed)
+
+
+# A protocol's headings over its members' motions and dissents.
+_MOTION_HEADINGS = wordset(
+    """yrka yrkande reservation protokollsanteckning propositionsordning omröstning
+    votering"""
+)
+
+
+def _motion_heading(line: str) -> bool:
+    """A protocol's heading over its members' motions or dissents: "Yrkanden", "Reservation",
+    "Protokollsanteckning", "Särskilt yttrande", "Yrkanden och propositionsordning"."""
+    toks = [t for t in tokens(line, 0, len(line)) if t.word]
+    if not toks or len(toks) > 5 or _HEADING.match(line):
+        return False
+    lemmas = {t.lemma for t in toks} | {t.low for t in toks}
+    return bool(lemmas & _MOTION_HEADINGS) or {"särskild", "yttrande"} <= lemmas
 
 
 def _lead(text: str, s: int, e: int, own: frozenset[str]) -> tuple[str, int] | None:
