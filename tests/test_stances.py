@@ -2134,3 +2134,42 @@ def test_a_members_motion_in_a_protocol_is_not_the_bodys_stance(
     text: str, expected: set[tuple[str | None, str]]
 ) -> None:
     assert tillsyn(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A number after the clause of a cue on the whole remiss is a remark's, not the
+        # cue's object: the stance is on the whole.
+        (
+            "Kommunen har inga synpunkter på förslagen i promemorian men vill lämna en "
+            "kommentar till avsnitt 4.2.\n\nUppföljningen bör samordnas med andra krav.",
+            {(None, N)},
+        ),
+        (
+            "Regionen tillstyrker förslagen i promemorian, men vill framhålla att avsnitt 4.3 "
+            "kräver resurser.",
+            {(None, T)},
+        ),
+        # A number in the cue's own clause, or a restriction that names one, stays tied.
+        (
+            "Kommunen har inga synpunkter på förslaget i avsnitt 4.2 men vill betona vikten av "
+            "uppföljning.",
+            {("4.2", N)},
+        ),
+        (
+            "Kommunen tillstyrker förslagen i promemorian men anser att förslaget i avsnitt "
+            "4.3 bör ändras.",
+            {("4.3", D)},
+        ),
+        (
+            "Kommunen har inga synpunkter på förslagen i avsnitt 4.1–4.3 men tillstyrker "
+            "avsnitt 5.1.",
+            {("4.1", N), ("4.2", N), ("4.3", N), ("5.1", T)},
+        ),
+    ],
+)
+def test_a_remark_on_a_section_after_a_stance_on_the_whole(
+    text: str, expected: set[tuple[str | None, str]]
+) -> None:
+    assert tillsyn(text) == expected

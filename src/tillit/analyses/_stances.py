@@ -720,6 +720,13 @@ def _sentence(
         keys, basis = index.refs(text, toks[cue.first].start, hi)
         segment = [t for t in toks if toks[cue.first].start <= t.start < hi]
         before = [t for t in toks if lo <= t.start < toks[cue.first].start]
+        if keys and cue.stance != DELVIS:
+            # "har inga synpunkter på förslagen i betänkandet men vill lämna följande
+            # kommentar till avsnitt 6.1": a number after the cue's clause, whose object is
+            # the whole remiss, is the remark's, not the cue's object.
+            head = _clause(segment)
+            if _whole(head) and not index.refs(text, head[0].start, head[-1].end)[0]:
+                keys, basis = [], None
         if n:
             # A later cue's words before it are the earlier cue's object, except those after
             # the last "men", comma, … ("tillstyrker A, men förslaget om B avstyrks").
