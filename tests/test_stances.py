@@ -2173,3 +2173,48 @@ def test_a_remark_on_a_section_after_a_stance_on_the_whole(
     text: str, expected: set[tuple[str | None, str]]
 ) -> None:
     assert tillsyn(text) == expected
+
+
+SKOLA = [
+    Proposal("3.1", "Lotsning av nyanlända elever till kommunala skolor och fritidshem"),
+    Proposal("3.2", "Statsbidrag för skolskjuts på landsbygden"),
+    Proposal("3.3", "Krav på skolskjuts för elever i fristående skolor"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Two words right after "förslaget om" that only one proposal's title has name it.
+        ("Kommunen tillstyrker förslaget om lotsning av nyanlända.", {("3.1", T)}),
+        # One short word, or words other titles have too, do not.
+        ("Kommunen tillstyrker förslaget om lotsning.", set()),
+        ("Kommunen tillstyrker förslaget om skolor för elever.", set()),
+        # Agreeing with the analysis of a proposal the sentence names as its topic is a
+        # stance on it; with a description of the problems, or an analysis with no proposal
+        # named as the topic, it is none.
+        (
+            "När det gäller förslaget om lotsning av nyanlända instämmer kommunen delvis i "
+            "utredningens analys.",
+            {("3.1", D)},
+        ),
+        (
+            "Beträffande förslaget om statsbidrag för skolskjuts instämmer kommunen i "
+            "utredningens analys.",
+            {("3.2", T)},
+        ),
+        (
+            "När det gäller förslaget om lotsning av nyanlända instämmer kommunen i "
+            "beskrivningen av problemen.",
+            set(),
+        ),
+        (
+            "Kommunen instämmer delvis i utredningens analys av lotsning av nyanlända elever.",
+            set(),
+        ),
+    ],
+)
+def test_a_proposal_named_by_its_own_words_and_the_analysis_behind_it(
+    text: str, expected: set[tuple[str | None, str]]
+) -> None:
+    assert pairs(text, SKOLA, respondent="Kungsbacka kommun") == expected

@@ -530,6 +530,29 @@ def _description(toks: list[Token], first: int, last: int) -> bool:
     return False
 
 
+# The reasoning behind a proposal, not a description of the present.
+_REASONING = wordset("analys problemanalys övervägande resonemang")
+_TOPIC_WORDS = wordset("gäller beträffande angående avseende rörande")
+
+
+def _reasoning_of_proposal(toks: list[Token], first: int, last: int) -> bool:
+    """Whether an agreeing cue agrees with the analysis of a proposal the sentence names as
+    its topic ("När det gäller förslaget om fondering instämmer kommunen delvis i
+    utredningens analys"): a stance on that proposal, not on a description."""
+    topic = any(
+        t.low in _TOPIC_WORDS and any(u.lemma == "förslag" for u in toks[k + 1 : k + 3])
+        for k, t in enumerate(toks[:first])
+    )
+    if not topic:
+        return False
+    for t in toks[last + 1 : last + 6]:
+        if t.lemma in _REASONING or t.low in _REASONING:
+            return True
+        if t.low in BOUNDARIES:
+            break
+    return False
+
+
 def _clause_around(toks: list[Token], first: int, last: int) -> list[Token]:
     """The tokens of the clause ``first..last`` stands in, between clause boundaries."""
     # "bedöms som realistisk" is one clause; "… innan/när reglerna träder i kraft" is another.
@@ -622,7 +645,12 @@ def find_cues(toks: list[Token], *, cell: bool = False) -> list[Cue]:
             hit = (DELVIS, i, i)
         if hit is None and cell and not raw and toks[i].lemma in ("positiv", "negativ"):
             hit = (_POS if toks[i].lemma == "positiv" else _NEG, i, i)
-        if hit is not None and hit[0] in (_POS, _NEG) and _description(toks, hit[1], hit[2]):
+        if (
+            hit is not None
+            and hit[0] in (_POS, _NEG)
+            and _description(toks, hit[1], hit[2])
+            and not _reasoning_of_proposal(toks, hit[1], hit[2])
+        ):
             i = hit[2] + 1
             continue
         if hit is not None:

@@ -268,7 +268,8 @@ class _Proposals:
         """The one proposal whose heading's words the sentence shares: at least half of them
         and two (or all of one word of eight letters or more); ``full`` asks for all. A word of
         ten letters or more in ``pointed`` (the words right after "förslaget om") that only
-        one proposal's title has is enough ("förslaget om sanktionsavgifter")."""
+        one proposal's title has is enough ("förslaget om sanktionsavgifter"), and so are two
+        such words of any length ("förslaget om fondering i VA-taxan")."""
         scored = []
         for key in self.keys:
             own = self.words[key]
@@ -277,8 +278,11 @@ class _Proposals:
             shared = own & words
             share = len(shared) / len(own)
             enough = len(shared) >= 2 or (len(own) == 1 and len(next(iter(shared), "")) >= 8)
-            if not full and any(len(w) >= 10 and w in self.unique for w in shared & pointed):
-                enough, share = True, max(share, 0.5)  # "förslaget om sanktionsavgifter"
+            named = {w for w in shared & pointed if w in self.unique}
+            if not full and (any(len(w) >= 10 for w in named) or len(named) >= 2):
+                # "förslaget om sanktionsavgifter"; "förslaget om fondering i VA-taxan": two
+                # words that only this proposal's title has
+                enough, share = True, max(share, 0.5)
             if ENTRY in shared and not full:
                 enough, share = True, max(share, 0.5)  # "träder i kraft" names its proposal
             if enough and (share == 1.0 if full else share >= 0.5):
