@@ -2218,3 +2218,51 @@ def test_a_proposal_named_by_its_own_words_and_the_analysis_behind_it(
     text: str, expected: set[tuple[str | None, str]]
 ) -> None:
     assert pairs(text, SKOLA, respondent="Kungsbacka kommun") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "name"),
+    [
+        # "har anmodats att yttra sig" is an invitation.
+        (
+            "Yttrande\n\nLunds kommun har anmodats att yttra sig över promemorian.",
+            "1281",
+            "Lunds kommun",
+        ),
+        # A county's länsstyrelse by its county, with or without "i" and "län".
+        (
+            "Länsstyrelsen Hallands län YTTRANDE 2026-11-13\n\nText.",
+            "LST13",
+            "Länsstyrelsen Hallands län",
+        ),
+        ("Länsstyrelsen Halland\n\nYttrande", "LST13", "Länsstyrelsen Halland"),
+        # A county's name alone, or with another kind, is not its länsstyrelse.
+        ("Region Halland\n\nYttrande", "13", "Region Halland"),
+    ],
+)
+def test_an_invitation_and_a_county_administrative_board(text: str, code: str, name: str) -> None:
+    who = find_respondent(text, ORGANISATIONS)
+    assert (who.code, who.name) == (code, name)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A person's name with a title is no respondent, nor is a heading with a common noun.
+        "Yttrande\n\nKommunen har inga synpunkter på förslagen i promemorian som helhet.\n\n"
+        "Anna Berg Kommunchef",
+        "Yttrande\n\nKommunen har inga synpunkter på förslagen i promemorian som helhet.\n\n"
+        "Per Lind\nKommunstyrelsens ordförande",
+        "Remissvar\n\nLänsstyrelsens ställningstagande\n\nLänsstyrelsen har inga synpunkter på "
+        "förslagen i promemorian som helhet och inget annat att anföra.",
+        "Remissvar\n\nRegionens synpunkter\n\nRegionen har inga synpunkter på förslagen i "
+        "promemorian som helhet och inget annat att anföra.",
+    ],
+)
+def test_no_respondent_from_a_title_or_a_heading(text: str) -> None:
+    assert find_respondent(text, ORGANISATIONS).name == ""
+
+
+def test_an_unknown_body_still_named_by_its_line() -> None:
+    text = "Yttrande\n\nVi har läst förslagen och har inget att anföra.\n\nGnosjö kommun"
+    assert find_respondent(text, ORGANISATIONS).name == "Gnosjö kommun"

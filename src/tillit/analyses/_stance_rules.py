@@ -968,11 +968,16 @@ _ALIASES = {
     "esv": "ekonomistyrningsverket",
     "msb": "myndigheten for samhallsskydd och beredskap",
 }
-_KINDS = {"kommun": ("kommun", "stad"), "stad": ("kommun", "stad"), "region": ("region",)}
+_KINDS = {
+    "kommun": ("kommun", "stad"),
+    "stad": ("kommun", "stad"),
+    "region": ("region",),
+    "lan": ("lansstyrelse",),
+}
 _SUBJECT = r"([A-ZÅÄÖ][^\n.!?]{1,80}?)"
 _INVITED = re.compile(
     _SUBJECT + r"\s+har\s+(?:beretts|getts|givits|fått|ombetts|erbjudits|anmodats|inbjudits)\s+"
-    r"(?:tillfälle|möjlighet|rubricera|betänkande|remiss|[^\n.]{0,60}?på\s+remiss|yttra)"
+    r"(?:tillfälle|möjlighet|rubricera|betänkande|remiss|[^\n.]{0,60}?på\s+remiss|(?:att\s+)?yttra)"
 )
 _GIVEN = re.compile(r"har\s+(?:gett|givit|berett)\s+" + _SUBJECT + r"\s+(?:möjlighet|tillfälle)")
 _FROM = re.compile(
@@ -1017,6 +1022,11 @@ def _org_forms(name: str) -> tuple[str, str | None, str | None]:
         return full, base[:-1] if base.endswith("s") else base, words[-1]
     if len(words) >= 2 and words[0] == "region":
         return full, " ".join(words[1:]), "region"
+    if len(words) >= 4 and words[:2] == ["lansstyrelsen", "i"] and words[-1] == "lan":
+        # "Länsstyrelsen i Dalarnas län", also as "Länsstyrelsen Dalarnas län", "Länsstyrelsen
+        # Dalarna": the county's name with "länsstyrelsen" in the line.
+        base = " ".join(words[2:-1])
+        return full, base[:-1] if base.endswith("s") else base, "lan"
     return full, None, None
 
 
@@ -1125,7 +1135,22 @@ _ORG_WORDS = re.compile(
 )
 
 
+# A person's title in a signature ("Kommunchef", "Kommunstyrelsens ordförande"), and the
+# common nouns of a heading ("Länsstyrelsens ställningstagande", "Regionens synpunkter").
+_NOT_ORG = re.compile(
+    r"(?:chef|ordförande|direktör|direktor|handläggare|sekreterare|strateg|utredare|jurist|"
+    r"samordnare|föredragande|landshövding|ledamot|ställningstagande|synpunkter|synpunkt|"
+    r"yttrande|sammanfattning|bedömning|kommentarer|kommentar|beslut|remissvar|svar)$",
+    re.IGNORECASE,
+)
+
+
 def _looks_like_org(line: str) -> bool:
+    """A line that may be the name of an organisation not in the list: a word of one
+    ("kommun", "förbund", "myndighet"), at most six words, no digits; not a person with a
+    title ("Linnea Kallio Kommunchef") nor a heading ("Länsstyrelsens ställningstagande")."""
+    if any(_NOT_ORG.search(w) for w in re.findall(r"\w+", line)):
+        return False
     return bool(_ORG_WORDS.search(line)) and len(line.split()) <= 6 and not re.search(r"\d", line)
 
 
@@ -1155,7 +1180,10 @@ def _span_of(text: str, s: int, e: int, name: str) -> tuple[int, int]:
                     k = re.match(r"\s+(kommun|stad)\b", part[m.end() :])
                     if k:
                         end += k.end()
-                    r = re.search(r"\bregion\s+$", part[: m.start()])
+                    k = re.match(r"\s+lan\b", part[m.end() :])
+                    if k:
+                        end += k.end()  # "Länsstyrelsen Dalarnas län"
+                    r = re.search(r"\b(?:region|lansstyrelsen(?:\s+i)?)\s+$", part[: m.start()])
                     if r:
                         start = s + r.start()
                 return start, end
