@@ -2266,3 +2266,62 @@ def test_no_respondent_from_a_title_or_a_heading(text: str) -> None:
 def test_an_unknown_body_still_named_by_its_line() -> None:
     text = "Yttrande\n\nVi har läst förslagen och har inget att anföra.\n\nGnosjö kommun"
     assert find_respondent(text, ORGANISATIONS).name == "Gnosjö kommun"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A stance on the whole remiss with exceptions and reservations the later text states
+        # is the plain stance on the whole; the later text's stances are the exceptions.
+        (
+            "Förbundet ställer sig bakom förslagen i promemorian, med de förbehåll som "
+            "redovisas nedan.\n\n4.3 Sanktionsavgifter vid brister i anmälningsplikten\n\n"
+            "Förbundet avstyrker förslaget.",
+            {(None, T), ("4.3", A)},
+        ),
+        (
+            "Regionen tillstyrker promemorians förslag med vissa undantag, se nedan.\n\n"
+            "5.1 Ett nationellt register över vårdgivare\n\nRegionen tillstyrker förslaget "
+            "under förutsättning att staten bär kostnaderna.",
+            {(None, T), ("5.1", D)},
+        ),
+        (
+            "Kommunen tillstyrker förslagen, med de undantag som anges i det följande.",
+            {(None, T)},
+        ),
+        # Reservations stated there and then, or another partial modifier, stay partial.
+        ("Kommunen tillstyrker förslagen i promemorian med vissa undantag.", {(None, D)}),
+        (
+            "Kommunen tillstyrker förslagen i promemorian med förbehåll för finansieringen.",
+            {(None, D)},
+        ),
+        (
+            "Kommunen tillstyrker i huvudsak förslagen i promemorian, med de undantag som "
+            "framgår nedan.",
+            {(None, D)},
+        ),
+        # One proposal's support with reservations below stays partial on it.
+        (
+            "4.1 En nationell tillsynsmyndighet för äldreomsorgen\n\nKommunen tillstyrker "
+            "förslaget med de förbehåll som framgår nedan.",
+            {("4.1", D)},
+        ),
+    ],
+)
+def test_a_whole_stance_with_exceptions_stated_below(
+    text: str, expected: set[tuple[str | None, str]]
+) -> None:
+    assert tillsyn(text) == expected
+
+
+@pytest.mark.parametrize("how", ["txt", "md"])
+def test_a_heading_joined_to_a_topic_opening(how: str) -> None:
+    # A heading that text extraction joined to a paragraph opening with a topic ("När det
+    # gäller", "Beträffande") ends there: the paragraph is under it, not under the one before.
+    text = (
+        "Yttrande\n\nSanktionsavgifter\nKommunen tillstyrker förslaget.\n\n"
+        "Registret\nNär det gäller registret över vårdgivare har kommunen inga synpunkter.\n\n"
+        "Uppföljningen\nBeträffande uppföljningen av egenkontrollen avstyrker kommunen."
+    )
+    read = extract_text(text.encode(), filename=f"svar.{how}").text
+    assert tillsyn(read) == {("4.3", T), ("5.1", N), ("4.2", A)}

@@ -206,6 +206,9 @@ class Cue:
     negated: bool
     plain: str = ""  # the stance after negation, before a partial modifier
     excepting: bool = False  # partial only by "med undantag för" (a proposal left out)
+    # partial only by exceptions or reservations the later text states ("med de undantag och
+    # förbehåll som framgår nedan")
+    announced: bool = False
 
 
 def _match(toks: list[Token], i: int, slots: tuple[frozenset[str], ...], gap: int) -> int | None:
@@ -378,6 +381,38 @@ def _partial(toks: list[Token], first: int, end: int, last: int | None = None) -
 
 
 _CONDITION_WORDS = wordset("villkor villkoret")
+_RESERVATIONS = wordset(
+    """undantag undantagen förbehåll förbehållen reservation reservationer reservationerna"""
+)
+_LATER = wordset("nedan nedanstående senare")
+
+
+def _announced(toks: list[Token], first: int, last: int, end: int) -> bool:
+    """Whether a cue is partial only by exceptions or reservations the later text states:
+    "med de undantag och förbehåll som framgår nedan", "med vissa förbehåll, se nedan", "med
+    de undantag som redovisas i det följande"; not "med förbehåll för finansieringen"."""
+    for k in range(last + 1, min(end, len(toks))):
+        if toks[k].low != "med":
+            continue
+        span = toks[k + 1 : k + 5]
+        at = next((j for j, t in enumerate(span) if t.low in _RESERVATIONS), None)
+        if at is None:
+            continue
+        tail = toks[k + 1 + at + 1 : k + 1 + at + 9]
+        lows = [t.low for t in tail]
+        stop = next((j for j, w in enumerate(lows) if w in (";", ":", "men", "(")), len(lows))
+        lows = lows[:stop]
+        later = [j for j, w in enumerate(lows) if w in _LATER]
+        following = [
+            j + 2 for j in range(len(lows) - 2) if lows[j : j + 3] == ["i", "det", "följande"]
+        ]
+        if not later and not following:
+            continue
+        stop_at = k + 1 + at + 1 + (later or following)[0] + 1
+        return not _partial(toks, first, k, last) and not any(
+            _has(toks, stop_at, end, phrase) for phrase in _PARTIAL
+        )
+    return False
 
 
 def _only_if(toks: list[Token], lo: int, hi: int) -> bool:
@@ -696,7 +731,8 @@ def find_cues(toks: list[Token], *, cell: bool = False) -> list[Cue]:
         view = _reported(toks, first, last)
         if stance == _POS and n + 1 == len(raw) and _restricts(toks, last, end, view):
             stance, excepting = DELVIS, False
-        cues.append(Cue(stance, first, last, negated, plain, excepting))
+        announced = stance == DELVIS and plain != DELVIS and _announced(toks, first, last, end)
+        cues.append(Cue(stance, first, last, negated, plain, excepting, announced))
     return cues
 
 

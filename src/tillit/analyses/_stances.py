@@ -308,7 +308,9 @@ class _Found:
 
 
 _GLUED = re.compile(
-    r"(?<=[\w)]) (?=(?:" + "|".join(w.capitalize() for w in sorted(SELF_WORDS)) + r") [a-zåäö])"
+    r"(?<=[\w)]) (?=(?:(?:"
+    + "|".join(w.capitalize() for w in sorted(SELF_WORDS))
+    + r") [a-zåäö]|(?:När det gäller|Vad gäller|Beträffande|Angående|I fråga om) ))"
 )
 
 
@@ -324,9 +326,11 @@ _FLATTENED_ROW = re.compile(
 
 def _glued_heading(line: str, own_name: str = "") -> int | None:
     """Where a heading that text extraction joined to its paragraph ends ("Beredskapssamordnare
-    Regionen tillstyrker …", "En samlad lag (avsnitt 4.2) Kommunen tillstyrker …"): before a
-    capitalised self word ("Regionen", "Kommunen", "Vi"), only written so at a sentence's
-    start, or the respondent's own name ("Lagerhållning Region Östergötland anser …"), after a
+    Regionen tillstyrker …", "En samlad lag (avsnitt 4.2) Kommunen tillstyrker …",
+    "Uppgiftsskyldigheten När det gäller …"): before a capitalised self word ("Regionen",
+    "Kommunen", "Vi") or a topic's opening ("När det gäller", "Vad gäller", "Beträffande",
+    "Angående", "I fråga om"), only written so at a sentence's start, or the respondent's own
+    name ("Lagerhållning Region Östergötland anser …"), after a
     short lead without a sentence's end whose last word does not run on."""
     found = _GLUED.search(line)
     at = found.start() if found is not None else None
@@ -833,6 +837,11 @@ def _sentence(
                 keys, basis = group, "words"  # "förslagen om registret"
             elif _whole(clause + before):
                 keys, basis = [], "general"
+                if cue.announced:
+                    # "tillstyrker förslagen i promemorian, med de undantag och förbehåll som
+                    # framgår nedan": the stance on the whole; the later text's own stances
+                    # are the exceptions, each on its proposal.
+                    stance = cue.plain
             elif topic and {t.low for t in clause + before + segment[: width + 3]} & _ANAPHORA:
                 keys, basis = [topic], "words"  # "Förslaget om X är bra. Kommunen tillstyrker det."
             elif its_rest and out:
