@@ -2325,3 +2325,30 @@ def test_a_heading_joined_to_a_topic_opening(how: str) -> None:
     )
     read = extract_text(text.encode(), filename=f"svar.{how}").text
     assert tillsyn(read) == {("4.3", T), ("5.1", N), ("4.2", A)}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A proposal told in other words after "förslaget att/om": a long word only its
+        # title has, given as a part of that compound, and a second word of the title.
+        (
+            "Kommunen avstyrker förslaget att en ny myndighet ska utöva tillsynen över "
+            "äldreomsorgen.",
+            {("4.1", A)},
+        ),
+        ("Regionen tillstyrker förslaget om avgifter vid brister i anmälan.", {("4.3", T)}),
+        # After a whole stance with one exception, that exception told so is its proposal's.
+        (
+            "Kommunen ställer sig bakom förslagen i promemorian, med ett undantag.\n\n"
+            "Kommunen avstyrker förslaget att avgifter ska tas ut vid brister.",
+            {(None, T), ("4.3", A)},
+        ),
+        # One word, or a word only the same or a suffix away, names none.
+        ("Kommunen avstyrker förslaget att en ny myndighet ska inrättas.", set()),
+        ("Kommunen avstyrker förslaget att avgifter ska tas ut.", set()),
+        ("Kommunen avstyrker att avgifter ska tas ut vid brister.", set()),
+    ],
+)
+def test_a_proposal_told_in_other_words(text: str, expected: set[tuple[str | None, str]]) -> None:
+    assert tillsyn(text) == expected

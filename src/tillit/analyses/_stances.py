@@ -246,6 +246,29 @@ class _Proposals:
             return None
         return scored[0][2]
 
+    def by_parts(self, words: set[str]) -> str | None:
+        """The one proposal a proposal's description ("förslaget att kommunerna varje år ska
+        lämna uppgifter om föreningsstödet") names by a long word only its title has, given as
+        a part of that compound ("uppgift" of "Uppgiftsskyldighet", the part six letters or
+        more, the rest four or more), and a second word of the title, whole or as a part."""
+        fits = []
+        for key in self.keys:
+            own = self.words[key]
+            by_part = {
+                p
+                for p in own
+                if p in self.unique
+                and len(p) >= 10
+                and p not in words
+                and any(
+                    len(w) >= 6 and len(p) - len(w) >= 4 and (p.startswith(w) or p.endswith(w))
+                    for w in words
+                )
+            }
+            if by_part and len(by_part | (own & words)) >= 2:
+                fits.append(key)
+        return fits[0] if len(fits) == 1 else None
+
     def group(self, pointed: frozenset[str]) -> list[str]:
         """The proposals "förslagen om registret" names: every one whose title has a word of
         six letters or more of ``pointed``, when that is more than one and not all."""
@@ -835,6 +858,10 @@ def _sentence(
                 keys, basis = [words], "words"
             elif group := index.group(_pointed(toks, plural=True)):
                 keys, basis = group, "words"  # "förslagen om registret"
+            elif (described := index.by_parts(_content(_described(clause)))) is not None:
+                # "avstyrker förslaget att kommunerna ska lämna uppgifter om föreningsstödet":
+                # the proposal "Uppgiftsskyldighet … föreningsstödet" told in other words
+                keys, basis = [described], "words"
             elif _whole(clause + before):
                 keys, basis = [], "general"
                 if cue.announced:
@@ -1127,6 +1154,15 @@ def _pointed(toks: Sequence[Token], *, plural: bool = False) -> frozenset[str]:
         elif not plural and t.low in _TOPIC:  # "När det gäller sanktionsavgifterna …"
             out |= _content(toks[k + 1 : k + 5])
     return frozenset(out)
+
+
+def _described(toks: Sequence[Token]) -> list[Token]:
+    """The words after "förslaget att/om …" in ``toks``: the proposal as the response tells
+    it; none without such an object."""
+    for k, t in enumerate(toks[:-1]):
+        if t.lemma == "förslag" and toks[k + 1].low in ("att", "om"):
+            return list(toks[k + 2 :])
+    return []
 
 
 def _whole(toks: Sequence[Token]) -> bool:
