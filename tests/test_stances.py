@@ -2352,3 +2352,31 @@ def test_a_heading_joined_to_a_topic_opening(how: str) -> None:
 )
 def test_a_proposal_told_in_other_words(text: str, expected: set[tuple[str | None, str]]) -> None:
     assert tillsyn(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("sentence", "stance"),
+    [
+        # A negation right after a reflexive verb, a sentence adverb between them or not.
+        ("Kommunen motsätter sig inte förslaget.", T),
+        ("Kommunen motsätter sig därför inte förslaget.", T),
+        ("Regionen motsätter sig dock inte att avgifterna införs.", T),
+        ("Kommunen invänder inte mot förslaget.", T),
+        ("Kommunen motsätter sig förslaget.", A),
+        ("Kommunen motsätter sig därför förslaget.", A),
+        # A negation in an earlier clause is not the stance's.
+        (
+            "Kommunen anser inte att avgifterna är för höga, och kommunen motsätter sig därför "
+            "inte förslaget.",
+            T,
+        ),
+        (
+            "Kommunen anser inte att avgifterna är rimliga, och kommunen motsätter sig därför "
+            "förslaget.",
+            A,
+        ),
+    ],
+)
+def test_a_negation_after_a_reflexive_verb(sentence: str, stance: str) -> None:
+    text = "4.3 Sanktionsavgifter vid brister i anmälningsplikten\n\n" + sentence
+    assert pairs(text, TILLSYN, respondent="Varbergs kommun") == {("4.3", stance)}

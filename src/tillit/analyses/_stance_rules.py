@@ -237,10 +237,14 @@ def _has(toks: list[Token], lo: int, hi: int, phrase: tuple[str, ...]) -> bool:
     )
 
 
+_REFLEXIVES = wordset("sig mig dig oss er")
+
+
 def _negations(toks: list[Token], first: int, last: int) -> int:
     """Negators in scope of the cue at ``first..last``: up to five word tokens before it (not
     across a clause boundary), inside it, and the one word right after its verb (its last
-    token when that is a passive verb: "Bedömningen delas inte")."""
+    token when that is a passive verb, "Bedömningen delas inte", or a reflexive pronoun,
+    "motsätter sig inte")."""
     count = 0
     k = first - 1
     seen = 0
@@ -255,6 +259,8 @@ def _negations(toks: list[Token], first: int, last: int) -> int:
     after = first + 1 if first == last else None
     if first != last and toks[last].low.endswith("s") and toks[last].lemma != toks[last].low:
         after = last + 1
+    if first != last and toks[last].low in _REFLEXIVES:
+        after = last + 1  # "motsätter sig inte", "motsätter sig därför inte"
     if after is not None and after < len(toks) and toks[after].low in _SENTENCE_ADVERBS:
         after += 1  # "tillstyrker dock inte", "kan därför inte"
     if after is not None and after < len(toks) and toks[after].low in ("inte", "ej"):
