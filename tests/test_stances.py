@@ -2380,3 +2380,23 @@ def test_a_proposal_told_in_other_words(text: str, expected: set[tuple[str | Non
 def test_a_negation_after_a_reflexive_verb(sentence: str, stance: str) -> None:
     text = "4.3 Sanktionsavgifter vid brister i anmälningsplikten\n\n" + sentence
     assert pairs(text, TILLSYN, respondent="Varbergs kommun") == {("4.3", stance)}
+
+
+@pytest.mark.parametrize(
+    ("sentence", "stance"),
+    [
+        # A change or condition pointed at at the start of the stance's clause: partial.
+        ("Med den ändringen tillstyrker kommunen förslaget.", D),
+        ("Med de justeringarna kan kommunen godta förslaget.", D),
+        ("Under den förutsättningen ställer sig kommunen bakom förslaget.", D),
+        ("Under dessa förutsättningar tillstyrks förslaget.", D),
+        ("Kommunen anser att beloppen bör sänkas, och med den ändringen tillstyrker kommunen.", D),
+        # Not a change farther off, nor one without a pointing word, nor a plain "med".
+        ("Med den ändringen blir reglerna tydligare, och kommunen tillstyrker förslaget.", T),
+        ("Med ändringar i lagen tillstyrker kommunen förslaget.", T),
+        ("Med den erfarenheten tillstyrker kommunen förslaget.", T),
+    ],
+)
+def test_a_change_pointed_at_before_the_stance(sentence: str, stance: str) -> None:
+    text = "4.3 Sanktionsavgifter vid brister i anmälningsplikten\n\n" + sentence
+    assert pairs(text, TILLSYN, respondent="Varbergs kommun") == {("4.3", stance)}

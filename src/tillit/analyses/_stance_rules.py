@@ -371,6 +371,30 @@ def _with_change(toks: list[Token], lo: int, hi: int) -> bool:
     return False
 
 
+_PREMISES = wordset("förutsättning förutsättningen förutsättningar förutsättningarna")
+_CLAUSE_STARTS = wordset(", ; : och men")
+
+
+def _change_before(toks: list[Token], first: int) -> bool:
+    """A change or condition pointed at at the start of the cue's clause ("Med den ändringen
+    tillstyrker kommunen förslaget", "Under den förutsättningen ställer sig regionen bakom
+    förslaget", "Med de justeringarna kan förbundet godta det"), not one farther off ("Med
+    den ändringen blir lagen tydligare, och kommunen tillstyrker …")."""
+    for k in range(first - 2):
+        if toks[k].low not in ("med", "under") or toks[k + 1].low not in _POINTING:
+            continue
+        if k and toks[k - 1].low not in _CLAUSE_STARTS:
+            continue
+        j = k + 2
+        while j < first and toks[j].low in _POINTING:
+            j += 1
+        word = toks[j]
+        changed = word.low in _CHANGES or word.lemma in _CHANGES or word.low in _PREMISES
+        if changed and j < first and not any(t.low in _CLAUSE_STARTS for t in toks[j + 1 : first]):
+            return True
+    return False
+
+
 def _partial(toks: list[Token], first: int, end: int, last: int | None = None) -> bool:
     """A partial modifier near the cue, a condition right after it ("kan godtas om
     uppföljningen sker vartannat år", "tillstyrker endast om staten betalar"), or a support
@@ -379,6 +403,8 @@ def _partial(toks: list[Token], first: int, end: int, last: int | None = None) -
         nxt = toks[last + 1 : last + 3]
         if nxt[0].low in _IF or (nxt[0].low in _ONLY and len(nxt) > 1 and nxt[1].low in _IF):
             return True
+    if _change_before(toks, first):
+        return True
     if _with_change(toks, (last if last is not None else first) + 1, end):
         return True
     if _only_if(toks, (last if last is not None else first) + 1, end):
