@@ -2400,3 +2400,49 @@ def test_a_negation_after_a_reflexive_verb(sentence: str, stance: str) -> None:
 def test_a_change_pointed_at_before_the_stance(sentence: str, stance: str) -> None:
     text = "4.3 Sanktionsavgifter vid brister i anmälningsplikten\n\n" + sentence
     assert pairs(text, TILLSYN, respondent="Varbergs kommun") == {("4.3", stance)}
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # Agreeing with a view and then concluding otherwise on the same proposal: the
+        # conclusion is the stance, the view shared its premise.
+        (
+            "Kommunen delar bedömningen att brister i anmälan ska få följder. Kommunen kan "
+            "dock inte ställa sig bakom förslaget.",
+            {("4.3", A)},
+        ),
+        (
+            "Regionen instämmer i uppfattningen att avgifter kan behövas och avstyrker därför "
+            "inte förslaget helt, men anser att beloppen måste sänkas.",
+            {("4.3", D)},
+        ),
+        (
+            "Kommunen delar utredningens bedömning att anmälningsplikten ska gälla. Kommunen "
+            "avstyrker därför förslaget om avgifter.",
+            {("4.3", A)},
+        ),
+        # Without a concluding word, or with a stance in another paragraph, both stay.
+        (
+            "Kommunen delar bedömningen att brister i anmälan ska få följder. Kommunen "
+            "avstyrker förslaget.",
+            {("4.3", T), ("4.3", A)},
+        ),
+        (
+            "Kommunen delar bedömningen att brister i anmälan ska få följder.\n\nKommunen "
+            "avstyrker dock förslaget.",
+            {("4.3", T), ("4.3", A)},
+        ),
+        # A plain support (no view agreed with) stays with the later stance.
+        (
+            "Kommunen tillstyrker förslaget. Kommunen avstyrker dock att avgifterna tas ut "
+            "av små utförare.",
+            {("4.3", T), ("4.3", A)},
+        ),
+    ],
+)
+def test_a_view_agreed_with_and_then_a_conclusion(
+    body: str, expected: set[tuple[str | None, str]]
+) -> None:
+    text = "4.3 Sanktionsavgifter vid brister i anmälningsplikten\n\n" + body
+    assert pairs(text, TILLSYN, respondent="Varbergs kommun") == expected

@@ -580,6 +580,7 @@ def extract_stances(
             if keys:
                 context, summary, titled = (keys, "section"), False, set()
         topic = None  # the proposal the paragraph's first sentence names, for "förslaget"
+        before_unit = len(found)
         for n, (s, e) in enumerate(_sentences(text, start, end)):
             if text[s:e].rstrip(" *").endswith(":"):
                 lead = _lead(text, s, e, own)
@@ -602,7 +603,46 @@ def extract_stances(
                 topic=topic if n else None,
             ):
                 (ovrigt if f.basis == "i_ovrigt" else found).append(f)
+        found[before_unit:] = _premises_dropped(text, found[before_unit:])
     return _keep(found, ovrigt, index, headed)
+
+
+_CONCLUDING = wordset("därför dock således alltså emellertid ändå däremot")
+
+
+def _premises_dropped(text: str, found: list[_Found]) -> list[_Found]:
+    """A paragraph's stances without an agreement with a view ("delar utredningens bedömning
+    att offentliga medel inte ska gå till …") that the next sentence, or a later clause,
+    concludes otherwise on the same proposal ("… och kan därför inte tillstyrka förslaget",
+    "Kommunen avstyrker dock förslaget"): the view shared is a premise, the conclusion the
+    stance."""
+    drop = set()
+    for n, f in enumerate(found):
+        if f.stance != TILLSTYRKER or not f.keys or not _agrees_with_view(text, f):
+            continue
+        later = next((g for g in found[n + 1 :] if g.order > f.order), None)
+        if later is None or later.keys != f.keys or later.stance not in (AVSTYRKER, DELVIS):
+            continue
+        if later.start > f.end and text[f.end : later.start].strip():
+            continue  # not the next sentence
+        words = {t.low for t in tokens(text, later.start, later.end)}
+        if words & _CONCLUDING:
+            drop.add(n)
+    return [f for n, f in enumerate(found) if n not in drop]
+
+
+def _agrees_with_view(text: str, f: _Found) -> bool:
+    """Whether a stance's sentence agrees with a view with an "att" clause ("delar
+    bedömningen att …", "instämmer i uppfattningen att …")."""
+    toks = tokens(text, f.start, f.end)
+    agrees = any(t.lemma in ("dela", "instämma") for t in toks)
+    return agrees and any(
+        t.lemma in _VIEWS and k + 1 < len(toks) and toks[k + 1].low == "att"
+        for k, t in enumerate(toks)
+    )
+
+
+_VIEWS = wordset("bedömning uppfattning synsätt slutsats ståndpunkt")
 
 
 # A protocol's headings over its members' motions and dissents.
