@@ -2446,3 +2446,19 @@ def test_a_view_agreed_with_and_then_a_conclusion(
 ) -> None:
     text = "4.3 Sanktionsavgifter vid brister i anmälningsplikten\n\n" + body
     assert pairs(text, TILLSYN, respondent="Varbergs kommun") == expected
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        # A date between commas is an apposition of the date's subject, not a clause.
+        ("Den föreslagna tidpunkten, den 1 juli 2028, är enligt kommunen inte realistisk.", A),
+        ("Tidpunkten för ikraftträdandet, 1 januari 2028, är rimlig.", T),
+        # Another clause between commas still ends the date's clause.
+        ("Tidpunkten är satt, kommunen har läst promemorian, och beslutet är rimligt.", None),
+    ],
+)
+def test_a_date_between_commas(sentence: str, expected: str | None) -> None:
+    text = "6 Ikraftträdande- och övergångsbestämmelser\n\n" + sentence
+    got = pairs(text, TILLSYN, respondent="Varbergs kommun")
+    assert got == ({("6", expected)} if expected else set())

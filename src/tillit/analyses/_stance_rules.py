@@ -620,6 +620,21 @@ def _reasoning_of_proposal(toks: list[Token], first: int, last: int) -> bool:
     return False
 
 
+_MONTHS = wordset(
+    "januari februari mars april maj juni juli augusti september oktober november december"
+)
+
+
+def _is_date(toks: Sequence[Token]) -> bool:
+    """Whether ``toks`` is a date ("den 1 juli 2028", "1 januari 2030", "2028-07-01")."""
+    lows = [t.low for t in toks]
+    if not 1 <= len(lows) <= 5:
+        return False
+    return any(w in _MONTHS for w in lows) or any(
+        re.fullmatch(r"\d{4}(-\d\d-\d\d)?", w) for w in lows
+    )
+
+
 def _clause_around(toks: list[Token], first: int, last: int) -> list[Token]:
     """The tokens of the clause ``first..last`` stands in, between clause boundaries."""
     # "bedöms som realistisk" is one clause; "… innan/när reglerna träder i kraft" is another.
@@ -627,6 +642,18 @@ def _clause_around(toks: list[Token], first: int, last: int) -> list[Token]:
     lo = first
     while lo > 0 and toks[lo - 1].low not in ends:
         lo -= 1
+    while lo > 1 and toks[lo - 1].low == ",":
+        # "Den föreslagna tidpunkten, den 1 juli 2028, är inte realistisk": a date between
+        # commas is an apposition, not a clause of its own.
+        back = lo - 2
+        while back >= 0 and toks[back].low not in ends:
+            back -= 1
+        inside = toks[back + 1 : lo - 1]
+        if back < 0 or toks[back].low != "," or not _is_date(inside):
+            break
+        lo = back
+        while lo > 0 and toks[lo - 1].low not in ends:
+            lo -= 1
     hi = last + 1
     while hi < len(toks) and toks[hi].low not in ends:
         hi += 1
