@@ -2263,6 +2263,39 @@ def test_no_respondent_from_a_title_or_a_heading(text: str) -> None:
     assert find_respondent(text, ORGANISATIONS).name == ""
 
 
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        # The county board's logo: "Länsstyrelsen" over its county, other letterhead lines
+        # between; the county is not the municipality of the same name.
+        (
+            "Länsstyrelsen\n\nYTTRANDE · Datum 2026-11-14 · Beteckning 400-1-2026\n\nHalland\n\n"
+            "Yttrande över betänkandet\n\nLänsstyrelsen tillstyrker förslagen.",
+            "LST13",
+        ),
+        ("Länsstyrelsen\nHalland\n\nYttrande\n\nLänsstyrelsen tillstyrker förslagen.", "LST13"),
+        # A municipality's own letterhead, and "Länsstyrelsen" with no county after it
+        ("Halmstads kommun\n\nYttrande\n\nKommunen tillstyrker förslagen.", "1380"),
+        ("Länsstyrelsen\n\nYttrande över betänkandet.\n\nLänsstyrelsen tillstyrker.", None),
+    ],
+)
+def test_a_county_board_whose_logo_splits_its_name(text: str, code: str | None) -> None:
+    assert find_respondent(text, ORGANISATIONS).code == code
+
+
+def test_a_county_board_named_like_a_municipality_is_the_county_board() -> None:
+    organisations = (
+        *ORGANISATIONS,
+        ("0180", "Stockholm"),
+        ("LST01", "Länsstyrelsen i Stockholms län"),
+        ("01", "Region Stockholm"),
+    )
+    logo = "Länsstyrelsen\n\nYTTRANDE · 2026-11-14\n\nStockholm\n\nLänsstyrelsen tillstyrker."
+    assert find_respondent(logo, organisations).code == "LST01"
+    city = "Stockholms stad\n\nYttrande\n\nStaden tillstyrker förslagen."
+    assert find_respondent(city, organisations).code == "0180"
+
+
 def test_an_unknown_body_still_named_by_its_line() -> None:
     text = "Yttrande\n\nVi har läst förslagen och har inget att anföra.\n\nGnosjö kommun"
     assert find_respondent(text, ORGANISATIONS).name == "Gnosjö kommun"

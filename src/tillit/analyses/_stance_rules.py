@@ -1199,9 +1199,18 @@ def find_respondent(text: str, organisations: Sequence[tuple[str, str]]) -> Resp
                 # name in brackets is the name it commonly goes by.
                 candidates.append((*short.span(1), "beretts_tillfalle", *m.span()))
     lines = [(m.start(), m.end()) for m in re.finditer(r"[^\n]*\S[^\n]*", text)]
-    for s, e in lines[:10]:  # the letterhead: the first lines, up to the first sentence
+    head = lines[:10]
+    for n, (s, e) in enumerate(head):  # the letterhead: the first lines, up to a sentence
         if len(text[s:e].split()) > 12 or text[s:e].rstrip().endswith("."):
             break
+        if _norm(text[s:e]) == "lansstyrelsen":
+            # "Länsstyrelsen" over its county on a line of its own ("Länsstyrelsen /
+            # Stockholm", as the county boards' logos have it): the two read together, so
+            # that the county's name is not taken for the municipality of the same name
+            for s2, e2 in head[n + 1 : n + 4]:
+                if len(text[s2:e2].split()) > 12 or text[s2:e2].rstrip().endswith("."):
+                    break
+                candidates.append((s, e2, "letterhead", s, e2))
         if not _ADDRESSEE.search(text[s:e]):
             candidates.append((s, e, "letterhead", s, e))
     for s, e in reversed(lines[-10:]):
