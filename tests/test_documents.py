@@ -316,7 +316,7 @@ def _custom_encoded_pdf() -> bytes:
         f"samordnad planering ger bättre förutsättningar för verksamheten.</p>"
         for n in range(4, 12)
     )
-    head = f'<head><title>t</title><style>{css}</style></head>'
+    head = f"<head><title>t</title><style>{css}</style></head>"
     html = f'<html lang="sv">{head}<body>{body}</body></html>'
     pdf: bytes = weasyprint.HTML(string=html).write_pdf()
     return pdf
