@@ -2495,3 +2495,36 @@ def test_a_date_between_commas(sentence: str, expected: str | None) -> None:
     text = "6 Ikraftträdande- och övergångsbestämmelser\n\n" + sentence
     got = pairs(text, TILLSYN, respondent="Varbergs kommun")
     assert got == ({("6", expected)} if expected else set())
+
+
+@pytest.mark.parametrize(
+    ("sentence", "stance"),
+    [
+        # "inte X utan Y": the "utan" clause is the stance, the negated cue only sets it off.
+        ("Nämnden delar inte utredarens uppfattning utan avstyrker förslaget.", A),
+        ("Nämnden avstyrker inte förslaget utan ställer sig bakom det.", T),
+        # "utan vidare" is no such "utan"; without "utan" both cues stay.
+        ("Nämnden kan inte utan vidare tillstyrka förslaget.", A),
+    ],
+)
+def test_not_this_but_that(sentence: str, stance: str) -> None:
+    text = "4.3 Sanktionsavgifter vid brister i anmälningsplikten\n\n" + sentence
+    assert pairs(text, TILLSYN, respondent="Varbergs kommun") == {("4.3", stance)}
+
+
+@pytest.mark.parametrize(
+    ("sentence", "stance"),
+    [
+        # The negation of the grounds for a stance is the stance's: a double negation.
+        ("Nämnden anser inte att det finns någon anledning att motsätta sig förslaget.", T),
+        ("Det finns inte skäl att avstyrka förslaget.", T),
+        ("Nämnden har ingen anledning att avstyrka förslaget.", T),
+        ("Nämnden ser inga skäl att tillstyrka förslaget.", A),
+        # Grounds not negated: the stance stands.
+        ("Nämnden ser starka skäl att avstyrka förslaget.", A),
+        ("Det finns goda skäl att tillstyrka förslaget.", T),
+    ],
+)
+def test_no_grounds_for_a_stance(sentence: str, stance: str) -> None:
+    text = "4.3 Sanktionsavgifter vid brister i anmälningsplikten\n\n" + sentence
+    assert pairs(text, TILLSYN, respondent="Varbergs kommun") == {("4.3", stance)}

@@ -240,6 +240,19 @@ def _has(toks: list[Token], lo: int, hi: int, phrase: tuple[str, ...]) -> bool:
 _REFLEXIVES = wordset("sig mig dig oss er")
 
 
+# Grounds for a stance, whose negation is the stance's: "inte skäl att avstyrka".
+_GROUNDS = wordset("skäl anledning grund")
+
+
+def _stops_negation(toks: list[Token], k: int) -> bool:
+    """Whether ``toks[k]`` ends the reach of a negator before a cue: a clause boundary, or
+    the "utan" of "inte X utan Y" ("delar inte den bedömningen utan tillstyrker"), not the
+    "utan vidare" of "kan inte utan vidare tillstyrka"."""
+    if toks[k].low in BOUNDARIES:
+        return True
+    return toks[k].low == "utan" and not (k + 1 < len(toks) and toks[k + 1].low == "vidare")
+
+
 def _negations(toks: list[Token], first: int, last: int) -> int:
     """Negators in scope of the cue at ``first..last``: up to five word tokens before it (not
     across a clause boundary), inside it, and the one word right after its verb (its last
@@ -248,11 +261,16 @@ def _negations(toks: list[Token], first: int, last: int) -> int:
     count = 0
     k = first - 1
     seen = 0
-    while k >= 0 and seen < 5 and toks[k].low not in BOUNDARIES:
+    reach = 5
+    while k >= 0 and seen < reach and not _stops_negation(toks, k):
         if toks[k].lemma in NEGATORS and not (
             k + 1 < len(toks) and toks[k + 1].low in _NOT_NEGATING
         ):
             count += 1
+        if toks[k].lemma in _GROUNDS and k + 1 < len(toks) and toks[k + 1].low == "att":
+            # "ser inte att det finns skäl att avstyrka", "finns det inte någon anledning att
+            # motsätta sig": the grounds' own negation reaches the cue.
+            reach = seen + 6
         seen += 1
         k -= 1
     count += sum(1 for t in toks[first + 1 : last] if t.lemma in NEGATORS)
@@ -792,7 +810,20 @@ def find_cues(toks: list[Token], *, cell: bool = False) -> list[Cue]:
             stance, excepting = DELVIS, False
         announced = stance == DELVIS and plain != DELVIS and _announced(toks, first, last, end)
         cues.append(Cue(stance, first, last, negated, plain, excepting, announced))
-    return cues
+    # "delar inte den bedömningen utan tillstyrker förslaget": in "inte X utan Y" the "utan"
+    # clause is the stance; the negated cue before it only sets it off.
+    return [
+        cue
+        for n, cue in enumerate(cues)
+        if not (
+            cue.negated
+            and n + 1 < len(cues)
+            and any(
+                _stops_negation(toks, k) and toks[k].low == "utan"
+                for k in range(cue.last + 1, cues[n + 1].first)
+            )
+        )
+    ]
 
 
 _EXCEPT = wordset("utom förutom undantaget")
