@@ -2528,3 +2528,25 @@ def test_not_this_but_that(sentence: str, stance: str) -> None:
 def test_no_grounds_for_a_stance(sentence: str, stance: str) -> None:
     text = "4.3 Sanktionsavgifter vid brister i anmälningsplikten\n\n" + sentence
     assert pairs(text, TILLSYN, respondent="Varbergs kommun") == {("4.3", stance)}
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        # A name after a preposition is inside the proposal's words, not the subject.
+        (
+            "Förslaget att vårdgivare ska anmäla sig till Inspektionen för vård och omsorg "
+            "välkomnas.",
+            {("5.1", T)},
+        ),
+        ("Förslaget om ett register över vårdgivare hos Socialstyrelsen tillstyrks.", {("5.1", T)}),
+        # A name as the subject, or as a passive's agent, is still another's stance.
+        ("Kommunen noterar att Socialstyrelsen välkomnar registret över vårdgivare.", set()),
+        ("Förslaget om ett register över vårdgivare har välkomnats av Socialstyrelsen.", set()),
+    ],
+)
+def test_a_name_inside_the_proposals_words(
+    sentence: str, expected: set[tuple[str | None, str]]
+) -> None:
+    text = "5.1 Ett nationellt register över vårdgivare\n\n" + sentence
+    assert pairs(text, TILLSYN, respondent="Varbergs kommun") == expected

@@ -1026,6 +1026,11 @@ def _motion(toks: list[Token], first: int, last: int, own_names: frozenset[str])
     return False
 
 
+# Prepositions whose name is no subject: "Förslaget om ett register hos Kammarkollegiet
+# välkomnas", "Förslaget att tolkar ska rapportera till IVO tillstyrks".
+_GOVERNING = wordset("hos över vid till för från mot med inom under på")
+
+
 def is_own(
     toks: list[Token], first: int, own_names: frozenset[str], last: int | None = None
 ) -> bool:
@@ -1068,7 +1073,7 @@ def is_own(
             return True  # "Borås Stad", "Trollhättans stad", "Falkenbergs kommun"
         if k == 0 and _BODY_END.search(fold(t.low)) and t.text[0].isupper() and _told(toks[first]):
             return False  # "Bildningsnämnden har däremot tillstyrkt …": another's, reported
-        if _is_name(toks, k, 0):
+        if _is_name(toks, k, 0) and not (k > 0 and toks[k - 1].low in _GOVERNING):
             return not own_names
         proposing = proposing or t.low in _PROPOSES  # not "den föreslagna tidpunkten"
     return not proposing
