@@ -2550,3 +2550,27 @@ def test_a_name_inside_the_proposals_words(
 ) -> None:
     text = "5.1 Ett nationellt register över vårdgivare\n\n" + sentence
     assert pairs(text, TILLSYN, respondent="Varbergs kommun") == expected
+
+
+TOLKAR = [
+    Proposal("1", "Ett register över tolkar hos myndigheten"),
+    Proposal("2", "Krav på utbildning för tolkar"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A preposition is no word a heading shares with a title: "hos" does not tie
+        # "Kompetens hos tolkarna" to the register; the words after "förslaget om" decide.
+        (
+            "Kompetens hos tolkarna\n\nKommunen tillstyrker förslaget om krav på utbildning "
+            "för tolkar.",
+            {("2", T)},
+        ),
+        # A heading with the title's own long words still names it.
+        ("Registret hos myndigheten\n\nKommunen tillstyrker förslaget.", {("1", T)}),
+    ],
+)
+def test_a_preposition_is_no_title_word(text: str, expected: set[tuple[str | None, str]]) -> None:
+    assert pairs(text, TOLKAR, respondent="Varbergs kommun") == expected

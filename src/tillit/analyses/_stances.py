@@ -72,7 +72,8 @@ class Stance:
 _STOP = wordset(
     """en ett och i på av för till om med att som det den de är vara ska skola bör böra kan
     kunna inte ta tas bort göra få ha mellan inom samt eller både vid från under över sin
-    sitt sina hur där när mer stärkt stärka ökad förslag betänkande avsnitt ny nya nytt"""
+    sitt sina hur där när mer stärkt stärka ökad förslag betänkande avsnitt ny nya nytt hos
+    mot genom"""
 )
 _NUMBER = r"\d+(?:\.\d+)*"
 _RANGE = re.compile(rf"(?<![\d.:/-])({_NUMBER})\s*[–—-]\s*({_NUMBER})(?![\d:/-])")
