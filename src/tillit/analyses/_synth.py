@@ -735,33 +735,25 @@ class _Problem:
                     break
         return chosen
 
-    def _outcome_only_weights(self) -> FloatArray:
-        """W* = argmin ‖z₁ − Z₀W‖² on the simplex: no V can give a lower fit-period loss."""
+    def _outcome_only_weights(self, kept: Sequence[int] | None = None) -> FloatArray:
+        """W* = argmin ‖z₁ − Z₀W‖² on the simplex: no V can give a lower fit-period loss.
+        With ``kept``, the same on those donors alone (the others' weights zero)."""
+        columns = list(range(len(self.donors))) if kept is None else list(kept)
         scale = max(1.0, float(np.abs(self.z0).max(initial=0.0)))
-        a = np.vstack([self.z0 / scale, np.full(len(self.donors), SUM_ROW)])
+        a = np.vstack([self.z0[:, columns] / scale, np.full(len(columns), SUM_ROW)])
         b = np.append(self.z1 / scale, SUM_ROW)
-        w, _ = nnls(a, b, maxiter=50 * len(self.donors))
+        w, _ = nnls(a, b, maxiter=50 * len(columns))
         total = w.sum()
-        return w / total if total > 0 else np.full(len(self.donors), 1.0 / len(self.donors))
+        out = np.zeros(len(self.donors))
+        out[columns] = w / total if total > 0 else 1.0 / len(columns)
+        return out
 
     def _truncated_bounds(self, bound_w: FloatArray) -> list[FloatArray]:
         """The best outcome-only fits on W*'s m largest donors, for m from one less than
         its support down to 1."""
         order = np.argsort(-bound_w, kind="stable")
         support = [int(j) for j in order if bound_w[j] > 1e-10]
-        scale = max(1.0, float(np.abs(self.z0).max(initial=0.0)))
-        targets = []
-        for m in range(len(support) - 1, 0, -1):
-            kept = support[:m]
-            a = np.vstack([self.z0[:, kept] / scale, np.full(m, SUM_ROW)])
-            b = np.append(self.z1 / scale, SUM_ROW)
-            w, _ = nnls(a, b, maxiter=50 * m)
-            total = w.sum()
-            if total > 0:
-                target = np.zeros(len(self.donors))
-                target[kept] = w / total
-                targets.append(target)
-        return targets
+        return [self._outcome_only_weights(support[:m]) for m in range(len(support) - 1, 0, -1)]
 
     def _closest_to_bound(self, target: FloatArray) -> FloatArray | None:
         """The V that comes closest to making ``target`` (W*) the inner solution: the
