@@ -66,9 +66,7 @@ def extract_pdf(data: bytes, *, name: str = "PDF-filen", ocr: bool = True) -> Ex
     paragraphs = clean_pages(pages, notes)
     text, ranges = assemble(paragraphs, across_pages=True)
     if without_text:
-        listed = ", ".join(map(str, without_text))
-        which = "Sidorna" if len(without_text) > 1 else "Sidan"
-        notes.append(f"{which} {listed} saknar textlager (skannad) och behöver OCR.")
+        notes.append(f"{_pages(without_text)} saknar textlager (skannad) och behöver OCR.")
     if not text and not without_text:
         raise InvalidInputError(
             f"{name} innehåller ingen text.",
@@ -149,18 +147,19 @@ def _read_pages(data: bytes, name: str, notes: list[str]) -> list[Page]:
     if not pages:
         raise InvalidInputError(f"{name} har inga sidor.", hint="Kontrollera att det är rätt fil.")
     if fallbacks:
-        listed = ", ".join(map(str, fallbacks))
-        which = "Sidorna" if len(fallbacks) > 1 else "Sidan"
-        notes.append(f"{which} {listed} lästes med pypdf eftersom pdfplumber misslyckades.")
+        notes.append(f"{_pages(fallbacks)} lästes med pypdf eftersom pdfplumber misslyckades.")
     missed = _pdfium_where_missed(data, pages)
     if missed:
-        listed = ", ".join(map(str, missed))
-        which = "Sidorna" if len(missed) > 1 else "Sidan"
         notes.append(
-            f"{which} {listed} lästes med PDFium eftersom pdfplumber inte kunde läsa "
+            f"{_pages(missed)} lästes med PDFium eftersom pdfplumber inte kunde läsa "
             "en del av texten (ett typsnitt med egen teckenkodning)."
         )
     return pages
+
+
+def _pages(numbers: list[int]) -> str:
+    """ "Sidan 3" or "Sidorna 1, 2", for a note."""
+    return ("Sidorna " if len(numbers) > 1 else "Sidan ") + ", ".join(map(str, numbers))
 
 
 MISSED_SHARE = 0.9
