@@ -158,7 +158,7 @@ def _read_pages(data: bytes, name: str, notes: list[str]) -> list[Page]:
 
 
 def _pages(numbers: list[int]) -> str:
-    """ "Sidan 3" or "Sidorna 1, 2", for a note."""
+    """A note's page list: "Sidan 3" or "Sidorna 1, 2"."""
     return ("Sidorna " if len(numbers) > 1 else "Sidan ") + ", ".join(map(str, numbers))
 
 
