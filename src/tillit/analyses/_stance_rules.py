@@ -292,15 +292,22 @@ def _no_views(toks: list[Token], i: int) -> int | None:
     erinra/anföra/tillägga"), or None. A view that is not held: no objection."""
     t = toks[i]
     if t.lemma in ("synpunkt", "erinran", "erinra", "anföra", "tillägga"):
-        back = [toks[k] for k in range(max(0, i - 4), i)]
-        lemmas = [b.lemma for b in back]
-        if "ingen" in lemmas or "ingenting" in lemmas:
-            return i
-        if "någon" in lemmas and ("inte" in lemmas or "ej" in lemmas):
+        if _none_before(toks, i):
             return i
         if t.lemma in ("erinran", "synpunkt") and i > 0 and toks[i - 1].low == "utan":
             return i  # "utan erinran", "lämnar förslaget utan synpunkter"
     return None
+
+
+def _none_before(toks: list[Token], i: int) -> bool:
+    """ "ingen", "ingenting" or "någon" with "inte"/"ej" among the four tokens before ``i``
+    ("inga synpunkter", "har inte några kommentarer")."""
+    back = [toks[k].lemma for k in range(max(0, i - 4), i)]
+    return (
+        "ingen" in back
+        or "ingenting" in back
+        or ("någon" in back and ("inte" in back or "ej" in back))
+    )
 
 
 # What one declines to do when one declines to comment: "avstår från att yttra sig / lämna
@@ -326,8 +333,7 @@ def _abstention(toks: list[Token], i: int) -> int | None:
                 break
         return None
     if t.lemma == "kommentar":
-        back = [toks[k].lemma for k in range(max(0, i - 4), i)]
-        if "ingen" in back or ("någon" in back and ("inte" in back or "ej" in back)):
+        if _none_before(toks, i):
             return i  # "lämnar inga kommentarer", "har inte några kommentarer"
         if i > 0 and toks[i - 1].low == "utan":
             return i  # "lämnas utan kommentar", "lämnar förslaget utan kommentarer"
@@ -372,16 +378,25 @@ _POINTING = wordset(
 )
 
 
+def _pointed(toks: list[Token], k: int, limit: int) -> int | None:
+    """After a preposition at ``k`` ("med", "under"), the index past the pointing words that
+    follow it ("den", "de ovan nämnda"; at most up to ``limit``), or None when none does."""
+    if k + 1 >= len(toks) or toks[k + 1].low not in _POINTING:
+        return None
+    j = k + 2
+    while j < limit and toks[j].low in _POINTING:
+        j += 1
+    return j
+
+
 def _with_change(toks: list[Token], lo: int, hi: int) -> bool:
     """ "med" and a pointing word before a change ("med den begränsningen", "med de ändringar
     som föreslås ovan", "med följande förbehåll"), not a change the proposal itself makes
     ("med de ändringar i skollagen som föreslås": a preposition after the change)."""
     for k in range(max(lo, 0), min(hi, len(toks)) - 2):
-        if toks[k].low != "med" or toks[k + 1].low not in _POINTING:
+        j = _pointed(toks, k, min(k + 4, len(toks))) if toks[k].low == "med" else None
+        if j is None:
             continue
-        j = k + 2
-        while j < min(k + 4, len(toks)) and toks[j].low in _POINTING:
-            j += 1
         if j < len(toks) and (toks[j].low in _CHANGES or toks[j].lemma in _CHANGES):
             nxt = toks[j + 1].low if j + 1 < len(toks) else ""
             if nxt not in ("i", "av", "på", "till"):
@@ -399,13 +414,11 @@ def _change_before(toks: list[Token], first: int) -> bool:
     förslaget", "Med de justeringarna kan förbundet godta det"), not one farther off ("Med
     den ändringen blir lagen tydligare, och kommunen tillstyrker …")."""
     for k in range(first - 2):
-        if toks[k].low not in ("med", "under") or toks[k + 1].low not in _POINTING:
+        if toks[k].low not in ("med", "under") or (k and toks[k - 1].low not in _CLAUSE_STARTS):
             continue
-        if k and toks[k - 1].low not in _CLAUSE_STARTS:
+        j = _pointed(toks, k, first)
+        if j is None:
             continue
-        j = k + 2
-        while j < first and toks[j].low in _POINTING:
-            j += 1
         word = toks[j]
         changed = word.low in _CHANGES or word.lemma in _CHANGES or word.low in _PREMISES
         if changed and j < first and not any(t.low in _CLAUSE_STARTS for t in toks[j + 1 : first]):
@@ -617,7 +630,7 @@ def _description(toks: list[Token], first: int, last: int) -> bool:
 
 # The reasoning behind a proposal, not a description of the present.
 _REASONING = wordset("analys problemanalys övervägande resonemang")
-_TOPIC_WORDS = wordset("gäller beträffande angående avseende rörande")
+TOPIC_WORDS = wordset("gäller beträffande angående avseende rörande")
 
 
 def _reasoning_of_proposal(toks: list[Token], first: int, last: int) -> bool:
@@ -625,7 +638,7 @@ def _reasoning_of_proposal(toks: list[Token], first: int, last: int) -> bool:
     its topic ("När det gäller förslaget om fondering instämmer kommunen delvis i
     utredningens analys"): a stance on that proposal, not on a description."""
     topic = any(
-        t.low in _TOPIC_WORDS and any(u.lemma == "förslag" for u in toks[k + 1 : k + 3])
+        t.low in TOPIC_WORDS and any(u.lemma == "förslag" for u in toks[k + 1 : k + 3])
         for k, t in enumerate(toks[:first])
     )
     if not topic:

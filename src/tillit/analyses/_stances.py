@@ -24,6 +24,7 @@ from tillit.analyses._stance_rules import (
     OTHER_WORDS,
     SELF_WORDS,
     TILLSTYRKER,
+    TOPIC_WORDS,
     Cue,
     RespondentMatch,
     Token,
@@ -1180,7 +1181,6 @@ def _clause(segment: Sequence[Token], ends: frozenset[str] = _CLAUSE_END) -> lis
 
 
 _ABOUT = wordset("om att kring rörande gällande avseende med för")
-_TOPIC = wordset("gäller beträffande angående avseende rörande")
 
 
 def _pointed(toks: Sequence[Token], *, plural: bool = False) -> frozenset[str]:
@@ -1192,7 +1192,7 @@ def _pointed(toks: Sequence[Token], *, plural: bool = False) -> frozenset[str]:
             continue
         if t.lemma == "förslag" and toks[k + 1].low in _ABOUT:
             out |= _content(toks[k + 2 : k + 6])
-        elif not plural and t.low in _TOPIC:  # "När det gäller sanktionsavgifterna …"
+        elif not plural and t.low in TOPIC_WORDS:  # "När det gäller sanktionsavgifterna …"
             out |= _content(toks[k + 1 : k + 5])
     return frozenset(out)
 
