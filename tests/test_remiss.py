@@ -302,3 +302,43 @@ def test_a_surname_in_a_signature_is_no_municipality() -> None:
     assert find_respondent(municipality, organisations).code == "1281"
     agency = "Socialstyrelsen\nYttrande\nSocialstyrelsen har inga synpunkter.\n\nAnna Lund"
     assert find_respondent(agency, organisations).code == "SOS"
+
+
+def test_an_association_added_by_hand_is_named_by_its_signature(
+    remiss_env: dict[str, Any], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """An organisation without a Kolada code ("Cykelfrämjandet", added by hand) is matched
+    from a signature ("För Cykelfrämjandet") like any other; the same file again is still
+    refused as read twice. A surname that is a municipality's bare name is still no
+    respondent (the other test above)."""
+    bank = open_bank_from_env()
+    try:
+        cykel = bank.add_organisation("Cykelfrämjandet", "other")
+    finally:
+        bank.close()
+    code, _out, err = _run(
+        capsys, "remiss", "ny", "--titel", "Prov", "--forslag", str(remiss_env["proposals"]),
+        "--instans", "Cykelfrämjandet", "--user", ADMIN,
+    )  # fmt: skip
+    assert code == 0, err
+    answer = tmp_path / "cykel.txt"
+    answer.write_text(
+        "Yttrande över betänkandet\n\nVi tillstyrker förslaget om en nationell "
+        "konsultationsordning (avsnitt 7.1.1).\n\nFör Cykelfrämjandet\n\nAnna Lund\n"
+        "förbundsordförande\n",
+        encoding="utf-8",
+    )
+    code, _out, err = _run(capsys, "remiss", "svar", "1", str(answer), "--user", ADMIN)
+    assert code == 0, err
+    code, out, err = _run(capsys, "remiss", "sammanstallning", "1", "--format", "json")
+    data = json.loads(out)
+    assert [r["name"] for r in data["respondents"]] == ["Cykelfrämjandet"]
+    assert data["not_answered"] == []
+    bank = open_bank_from_env()
+    try:
+        (response,) = remisser_of(bank).responses(None, 1)
+        assert response.organisation_id == cykel.id
+    finally:
+        bank.close()
+    code, _out, err = _run(capsys, "remiss", "svar", "1", str(answer), "--user", ADMIN)
+    assert code == 1 and "redan inläst" in err

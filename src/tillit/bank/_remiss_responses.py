@@ -150,13 +150,14 @@ class RemissResponses(BankBase):
         return remiss
 
     def _organisation(self, session: Session, wanted: Any) -> Organisation:
-        """An organisation by code, name or id (also an id written as text, as a
-        respondent without a code is named)."""
+        """An organisation by code, name or id (also an id written as text, "#312" or
+        "312", as a respondent without a code is named)."""
         try:
             return self._find_organisation(session, wanted)
         except NotFoundError:
-            if isinstance(wanted, str) and wanted.strip().isdigit():
-                found = session.get(Organisation, int(wanted))
+            number = wanted.strip().removeprefix("#") if isinstance(wanted, str) else ""
+            if number.isascii() and number.isdigit() and len(number) < 10:
+                found = session.get(Organisation, int(number))
                 if found is not None:
                     return found
             raise

@@ -115,7 +115,7 @@ class PreparedResponse:
 
     file_name: str
     respondent_name: str
-    organisation: str | None  # the matched organisation's code (or id), or None
+    organisation: str | None  # the matched organisation's key (organisation_key), or None
     fields: dict[str, Any]
     stances: list[tuple[str | None, str, str, int, int, int | None, str]]
 
@@ -171,6 +171,15 @@ def prepare_response(
     )
 
 
+def organisation_key(code: str | None, organisation_id: int | None) -> str:
+    """How the respondent matcher names an organisation: its Kolada code ("1480"), or "#"
+    and its bank id ("#312") for one added by hand without a code. Never the bare id: the
+    matcher reads a number as a municipality's Kolada code, whose bare name ("Lund") is
+    not taken from a longer line ("Anna Lund"), and "För Cykelfrämjandet" would then not
+    name the association "Cykelfrämjandet". The bank finds an organisation by either."""
+    return str(code) if code else f"#{organisation_id}"
+
+
 def response_inputs(
     bank: Bank, actor: UserRecord | None, remiss: int | str, respondent: str | None = None
 ) -> tuple[RemissRecord, list[tuple[str, str]], list[tuple[str, str]], tuple[str, str] | None]:
@@ -180,11 +189,11 @@ def response_inputs(
     from tillit.bank import remisser_of
 
     record = remisser_of(bank).find_remiss(actor, str(remiss))
-    organisations = [(str(o.code or o.id), o.name) for o in bank.organisations()]
+    organisations = [(organisation_key(o.code, o.id), o.name) for o in bank.organisations()]
     override = None
     if respondent:
         org = bank.organisation(respondent)
-        override = (str(org.code or org.id), org.name)
+        override = (organisation_key(org.code, org.id), org.name)
     return record, [(p.key, p.heading) for p in record.proposals], organisations, override
 
 
@@ -198,8 +207,10 @@ def save_response(
 
     remisser = remisser_of(bank)
     for earlier in remisser.responses(actor, remiss_id):
-        earlier_body = earlier.organisation_code or (
-            str(earlier.organisation_id) if earlier.organisation_id is not None else None
+        earlier_body = (
+            organisation_key(earlier.organisation_code, earlier.organisation_id)
+            if earlier.organisation_code or earlier.organisation_id is not None
+            else None
         )
         same_body = earlier_body == (prepared.organisation or None)
         if earlier.text == prepared.fields["text"] and same_body:
