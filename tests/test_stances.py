@@ -2574,3 +2574,110 @@ TOLKAR = [
 )
 def test_a_preposition_is_no_title_word(text: str, expected: set[tuple[str | None, str]]) -> None:
     assert pairs(text, TOLKAR, respondent="Varbergs kommun") == expected
+
+
+VATTEN = [
+    Proposal("5.1", "Ett register över vattentäkter"),
+    Proposal("5.2", "Tillsyn över små vattenverk"),
+    Proposal("6.1", "Reservvatten i varje kommun"),
+    Proposal("6.2", "Statligt stöd till reservvatten"),
+    Proposal("7.1", "Nödvattenplaner"),
+    Proposal("8.1", "Ikraftträdande"),
+]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        # Chapters and sections given as a list: every member is named.
+        (
+            "Kommunen har inga synpunkter på förslagen i kapitel 5 och 6.",
+            {("5.1", N), ("5.2", N), ("6.1", N), ("6.2", N)},
+        ),
+        ("Kommunen tillstyrker förslagen i avsnitt 6 och 8.", {("6.1", T), ("6.2", T), ("8.1", T)}),
+        (
+            "Kommunen tillstyrker förslagen i kapitlen 5, 7 och 8.",
+            {("5.1", T), ("5.2", T), ("7.1", T), ("8.1", T)},
+        ),
+        # A bare number after the list has ended is no chapter.
+        (
+            "Kommunen tillstyrker förslaget i kapitel 7 och har 6 invändningar mot 8 delar.",
+            {("7.1", T)},
+        ),
+    ],
+)
+def test_chapters_in_a_list(sentence: str, expected: set[tuple[str | None, str]]) -> None:
+    assert pairs(sentence, VATTEN, respondent="Kommunen") == expected
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        # A condition opening the sentence restricts the main clause's stance.
+        (
+            "Förutsatt att staten finansierar reservvattnet har kommunen ingen invändning mot "
+            "förslaget om reservvatten i varje kommun.",
+            {("6.1", D)},
+        ),
+        (
+            "Under förutsättning att staten finansierar reservvattnet tillstyrker kommunen "
+            "förslaget om reservvatten i varje kommun.",
+            {("6.1", D)},
+        ),
+        (
+            "På villkor att staten betalar, ställer sig kommunen bakom förslaget om "
+            "reservvatten i varje kommun.",
+            {("6.1", D)},
+        ),
+        # The condition's own main clause came first: the stance after "och" is plain.
+        (
+            "Förutsatt att staten finansierar reservvattnet blir kostnaden låg, och kommunen "
+            "tillstyrker förslaget om reservvatten i varje kommun.",
+            {("6.1", T)},
+        ),
+        # A condition in the next sentence is no condition of this one.
+        (
+            "Kommunen tillstyrker förslaget om reservvatten i varje kommun. Förutsatt att "
+            "staten betalar blir kostnaden låg.",
+            {("6.1", T)},
+        ),
+    ],
+)
+def test_a_condition_opening_the_sentence(
+    sentence: str, expected: set[tuple[str | None, str]]
+) -> None:
+    assert pairs(sentence, VATTEN, respondent="Kommunen") == expected
+
+
+REST = {"5.1", "5.2", "6.1", "6.2", "7.1", "8.1"}
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        # "med ett undantag:" and the exception after the colon, with its own stance.
+        (
+            "Kommunen tillstyrker utredningens förslag med ett undantag: förslaget om statligt "
+            "stöd till reservvatten avstyrks.",
+            {(k, T) for k in REST - {"6.2"}} | {("6.2", A)},
+        ),
+        (
+            "Kommunen tillstyrker förslagen, med ett undantag: förslaget om nödvattenplaner "
+            "(avsnitt 7.1) avstyrks.",
+            {(k, T) for k in REST - {"7.1"}} | {("7.1", A)},
+        ),
+        # The exception without a stance of its own: left out, not guessed.
+        (
+            "Kommunen tillstyrker förslagen med ett undantag: förslaget om nödvattenplaner.",
+            {(k, T) for k in REST - {"7.1"}},
+        ),
+        # An exception within one proposal restricts it.
+        (
+            "Kommunen tillstyrker förslaget om reservvatten i varje kommun med ett undantag: "
+            "kravet på tio liter per person.",
+            {("6.1", D)},
+        ),
+    ],
+)
+def test_one_exception_after_a_colon(sentence: str, expected: set[tuple[str | None, str]]) -> None:
+    assert pairs(sentence, VATTEN, respondent="Kommunen") == expected

@@ -171,6 +171,7 @@ _PARTIAL = (
     ("med", "förbehåll"),
     ("med", "reservation"),
     ("med", "undantag"),
+    ("med", "ett", "undantag"),
     ("med", "de", "undantag"),
     ("med", "vissa", "undantag"),
     ("med", "några", "undantag"),
@@ -426,10 +427,41 @@ def _change_before(toks: list[Token], first: int) -> bool:
     return False
 
 
-def _partial(toks: list[Token], first: int, end: int, last: int | None = None) -> bool:
+def _condition_first(toks: list[Token], first: int) -> bool:
+    """A condition that opens the cue's clause, the cue its main clause ("Förutsatt att
+    staten finansierar reservvattnet har kommunen ingen invändning mot förslaget", "Under
+    förutsättning att …, tillstyrker regionen …"), not one whose main clause came before
+    ("Förutsatt att staten betalar blir kostnaden låg, och kommunen tillstyrker …")."""
+    for k in range(first):
+        if k and toks[k - 1].low not in _CLAUSE_STARTS:
+            continue
+        if not any(_has(toks, k, k + len(c), c) for c in _CONDITION_OPENERS):
+            continue
+        return not any(t.low in _CLAUSE_BREAKS for t in toks[k + 1 : first])
+    return False
+
+
+# What opens a condition clause; what ends the sentence part it governs.
+_CONDITION_OPENERS = (
+    ("förutsatt", "att"),
+    ("under", "förutsättning", "att"),
+    ("under", "förutsättningen", "att"),
+    ("på", "villkor", "att"),
+    ("på", "villkoret", "att"),
+)
+_CLAUSE_BREAKS = wordset("och men samt ; : .")
+
+
+def _partial(
+    toks: list[Token], first: int, end: int, last: int | None = None, *, exceptions: bool = True
+) -> bool:
     """A partial modifier near the cue, a condition right after it ("kan godtas om
-    uppföljningen sker vartannat år", "tillstyrker endast om staten betalar"), or a support
-    with a change pointed at ("tillstyrker förslaget med den begränsningen")."""
+    uppföljningen sker vartannat år", "tillstyrker endast om staten betalar") or opening its
+    clause ("Förutsatt att …, tillstyrker"), or a support with a change pointed at
+    ("tillstyrker förslaget med den begränsningen"). ``exceptions`` False leaves "med
+    undantag" out: whether the cue is partial for any other reason."""
+    if _condition_first(toks, first):
+        return True
     if last is not None and last + 1 < len(toks):
         nxt = toks[last + 1 : last + 3]
         if nxt[0].low in _IF or (nxt[0].low in _ONLY and len(nxt) > 1 and nxt[1].low in _IF):
@@ -440,7 +472,15 @@ def _partial(toks: list[Token], first: int, end: int, last: int | None = None) -
         return True
     if _only_if(toks, (last if last is not None else first) + 1, end):
         return True
-    return any(_has(toks, first - 4, end, phrase) for phrase in _PARTIAL)
+    return any(
+        _has(toks, first - 4, end, phrase)
+        for phrase in _PARTIAL
+        if exceptions or phrase not in _EXCEPTIONS
+    )
+
+
+# The partial phrases that leave a proposal out rather than restrict the stance.
+_EXCEPTIONS = (("med", "undantag"), ("med", "ett", "undantag"))
 
 
 _CONDITION_WORDS = wordset("villkor villkoret")
@@ -806,11 +846,7 @@ def find_cues(toks: list[Token], *, cell: bool = False) -> list[Cue]:
         plain = stance
         excepting = False
         if stance in (_POS, _NEG) and _partial(toks, first, end, last):
-            excepting = not any(
-                _has(toks, first - 4, end, phrase)
-                for phrase in _PARTIAL
-                if phrase != ("med", "undantag")
-            )
+            excepting = not _partial(toks, first, end, last, exceptions=False)
             stance = DELVIS
         if stance in (_POS, _NEG) and _part_of(toks, first, last, end):
             stance, excepting = DELVIS, False  # "avstyrker den delen av förslaget"
@@ -844,14 +880,14 @@ _EXCEPT = wordset("utom förutom undantaget")
 
 def exception(toks: Sequence[Token]) -> list[Token]:
     """The words of an exception ("med undantag för förslaget om sanktionsavgifter", "utom
-    registret", "förutom …", "bortsett från …"), up to a comma or the end: what a stance on a
-    group leaves out."""
+    registret", "förutom …", "bortsett från …", "med ett undantag: …"), up to a comma or the
+    end: what a stance on a group leaves out."""
     for k, t in enumerate(toks):
         start = None
         if t.low in _EXCEPT:
             start = k + 1
-        elif t.lemma == "undantag" and k + 1 < len(toks) and toks[k + 1].low in ("för", "av"):
-            start = k + 2
+        elif t.lemma == "undantag" and k + 1 < len(toks) and toks[k + 1].low in ("för", "av", ":"):
+            start = k + 2  # "med undantag för …", "med ett undantag: förslaget om …"
         elif t.low == "bortsett" and k + 1 < len(toks) and toks[k + 1].low == "från":
             start = k + 2  # "bortsett från förslaget om …"
         if start is not None:

@@ -79,6 +79,11 @@ _STOP = wordset(
 _NUMBER = r"\d+(?:\.\d+)*"
 _RANGE = re.compile(rf"(?<![\d.:/-])({_NUMBER})\s*[–—-]\s*({_NUMBER})(?![\d:/-])")
 _SECTION = re.compile(rf"(?<![\d.:/-])({_NUMBER})(?![\d:/-])")
+# A bare number ("5") is a chapter or section only after the word that says so, also as the
+# later member of a list: "kapitel 5 och 6", "avsnitten 6, 7 och 9".
+_CHAPTER_BEFORE = re.compile(
+    rf"(?:avsnitt|avsnitten|kapitel|kapitlen|kap\.)\s+(?:{_NUMBER}\s*(?:,|och|samt|respektive)\s*)*$"
+)
 _HEADING = re.compile(
     rf"^[#*\s]*(?:(?:avsnitt|avsnitten|kapitel|kap\.)\s+)?({_NUMBER})\.?"
     rf"(?:\s*[–—-]\s*({_NUMBER}))?(?=[\s*]|$)[\s*–—:-]*(.*)$",
@@ -200,8 +205,8 @@ class _Proposals:
         for m in _SECTION.finditer(rest):
             number = m.group(1)
             bare = "." not in number
-            before = rest[max(0, m.start() - 12) : m.start()].lower()
-            if bare and not re.search(r"(avsnitt|avsnitten|kapitel|kap\.)\s*$", before):
+            before = rest[max(0, m.start() - 60) : m.start()].lower()
+            if bare and not _CHAPTER_BEFORE.search(before):
                 continue
             keys = self.section(number)
             if keys:
@@ -906,10 +911,10 @@ def _sentence(
                 keys, basis = [described], "words"
             elif _whole(clause + before):
                 keys, basis = [], "general"
-                if cue.announced:
+                if cue.announced or cue.excepting:
                     # "tillstyrker förslagen i promemorian, med de undantag och förbehåll som
-                    # framgår nedan": the stance on the whole; the later text's own stances
-                    # are the exceptions, each on its proposal.
+                    # framgår nedan", "…, med ett undantag.": the stance on the whole; the
+                    # later text's own stances are the exceptions, each on its proposal.
                     stance = cue.plain
             elif topic and {t.low for t in clause + before + segment[: width + 3]} & _ANAPHORA:
                 keys, basis = [topic], "words"  # "Förslaget om X är bra. Kommunen tillstyrker det."
