@@ -2681,3 +2681,34 @@ REST = {"5.1", "5.2", "6.1", "6.2", "7.1", "8.1"}
 )
 def test_one_exception_after_a_colon(sentence: str, expected: set[tuple[str | None, str]]) -> None:
     assert pairs(sentence, VATTEN, respondent="Kommunen") == expected
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        # "i allt väsentligt" is support in all that matters (as "delar i allt väsentligt
+        # promemorians bedömningar" above), also between "stödjer" and its object.
+        (
+            "Kommunen stödjer i allt väsentligt förslaget om reservvatten i varje kommun.",
+            {("6.1", T)},
+        ),
+        ("Kommunen biträder förslaget om nödvattenplaner.", {("7.1", T)}),
+        # "biträda", "stödja" with a body as object are help, not support of a proposal.
+        ("Länsstyrelsen kan biträda kommunerna i arbetet med nödvattenplaner.", set()),
+        ("Kommunen stödjer sina medlemmar i arbetet med förslaget om nödvattenplaner.", set()),
+        # No obstacle seen is support; an obstacle seen is a remark, not a stance.
+        ("Kommunen ser inga hinder mot förslaget om nödvattenplaner.", {("7.1", T)}),
+        (
+            "Kommunen ser inte några hinder för förslaget om nödvattenplaner men anser att "
+            "finansieringen måste lösas.",
+            {("7.1", D)},
+        ),
+        ("Kommunen ser hinder för förslaget om nödvattenplaner.", set()),
+        (
+            "Det finns flera hinder för att genomföra förslaget om nödvattenplaner i små kommuner.",
+            set(),
+        ),
+    ],
+)
+def test_support_in_other_words(sentence: str, expected: set[tuple[str | None, str]]) -> None:
+    assert pairs(sentence, VATTEN, respondent="Kommunen") == expected

@@ -70,6 +70,7 @@ _CUES: tuple[tuple[str, tuple[frozenset[str], ...], int], ...] = tuple(
         (_NEG, ("avslå|avvisa",), 0),
         (_NEG, ("motsätta", "sig"), 1),
         (_NEG, ("invända|invändning",), 0),
+        (_NEG, ("se|ser|finnas", "hinder"), 2),
         (_NEG, ("ifrågasätta", "behov|förslag|nödvändighet|lämplighet"), 3),
         (_NEG, ("negativ", "till"), 1),
         (_NEG, ("tveksam|tveksamt|kritisk|frågande", "till"), 1),
@@ -144,6 +145,23 @@ def has_entry(toks: Sequence[Token]) -> bool:
 _OBJECTS = wordset("förslag det detta denna dessa bedömning inriktning ambition utredning")
 # "stödjer de föreslagna övergångsbestämmelserna": what is proposed is a proposal.
 _PROPOSED = wordset("föreslagen föreslaget föreslagna")
+
+
+# Verbs of support that need the proposal as their object: "stödjer förslaget", "biträder
+# bedömningen"; not "stödjer sina medlemmar", "biträder kommunerna i arbetet".
+_SUPPORTING = wordset("stödja biträda")
+# Adverbials between such a verb and its object: "stödjer i allt väsentligt förslaget",
+# "biträder därför helt bedömningen".
+_ADVERBIALS = wordset(
+    "i allt väsentlig väsentligt huvudsak stort princip dock därför också även helt fullt starkt"
+)
+
+
+def _past_adverbs(toks: list[Token], k: int) -> int:
+    """The first token from ``k`` on that is no adverbial (:data:`_ADVERBIALS`)."""
+    while k < len(toks) and (toks[k].low in _ADVERBIALS or toks[k].lemma in _ADVERBIALS):
+        k += 1
+    return k
 
 
 def _supported(t: Token) -> bool:
@@ -776,10 +794,11 @@ def find_cues(toks: list[Token], *, cell: bool = False) -> list[Cue]:
                 hit = (stance, i, last)
                 break
         near = toks[max(0, i - 4) : i]
+        after = _past_adverbs(toks, i + 1)
         if (
             hit is None
-            and toks[i].lemma == "stödja"
-            and any(_supported(t) for t in toks[i + 1 : i + 4])
+            and toks[i].lemma in _SUPPORTING
+            and any(_supported(t) for t in toks[after : after + 3])
         ) or (
             hit is None
             and toks[i].lemma in _CARRY_OUT
@@ -843,6 +862,8 @@ def find_cues(toks: list[Token], *, cell: bool = False) -> list[Cue]:
         if stance in (_POS, _NEG) and _negations(toks, first, last) % 2 == 1:
             stance = _NEG if stance == _POS else _POS
             negated = True
+        if toks[last].lemma == "hinder" and not negated:
+            continue  # "ser inga hinder för förslaget" supports; "det finns hinder" is a remark
         plain = stance
         excepting = False
         if stance in (_POS, _NEG) and _partial(toks, first, end, last):
