@@ -291,6 +291,14 @@ def test_names_that_differ_only_by_a_swedish_letter_are_told_apart() -> None:
         assert find_respondent(text, organisations).code == code
 
 
+def test_falun_goes_by_falu_kommun() -> None:
+    from tillit.analyses import find_respondent
+
+    organisations = [("2080", "Falun"), ("2062", "Mora")]
+    assert find_respondent("Falu kommun\nYttrande\n", organisations).code == "2080"
+    assert find_respondent("Yttrande\n\nAnna Falu\nhandläggare\n", organisations).code is None
+
+
 def test_a_surname_in_a_signature_is_no_municipality() -> None:
     from tillit.analyses import find_respondent
 

@@ -1168,6 +1168,9 @@ _ALIASES = {
     "ivo": "inspektionen for vard och omsorg",
     "esv": "ekonomistyrningsverket",
     "msb": "myndigheten for samhallsskydd och beredskap",
+    # The one municipality whose official name is not Kolada's name (+ s) and kommun: Falun
+    # is "Falu kommun" (as the government's lists of consulted bodies write it).
+    "falu kommun": "falun",
 }
 _KINDS = {
     "kommun": ("kommun", "stad"),
