@@ -2712,3 +2712,55 @@ def test_one_exception_after_a_colon(sentence: str, expected: set[tuple[str | No
 )
 def test_support_in_other_words(sentence: str, expected: set[tuple[str | None, str]]) -> None:
     assert pairs(sentence, VATTEN, respondent="Kommunen") == expected
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        # "inte annat än": no negation.
+        ("Kommunen kan inte annat än välkomna förslaget om nödvattenplaner.", {("7.1", T)}),
+        # A denied view of a rejection is support; of a support, opposition.
+        ("Kommunen anser inte att förslaget om nödvattenplaner bör avslås.", {("7.1", T)}),
+        (
+            "Därför menar regionen inte att förslaget om nödvattenplaner bör avstyrkas.",
+            {("7.1", T)},
+        ),
+        ("Kommunen anser inte att förslaget om nödvattenplaner ska tillstyrkas.", {("7.1", A)}),
+        # The negation in the clause itself is counted once.
+        ("Kommunen anser att förslaget om nödvattenplaner inte bör avslås.", {("7.1", T)}),
+        ("Kommunen anser att förslaget om nödvattenplaner bör avslås.", {("7.1", A)}),
+        (
+            "Kommunen anser inte att det finns skäl att avstyrka förslaget om nödvattenplaner.",
+            {("7.1", T)},
+        ),
+    ],
+)
+def test_double_negations(sentence: str, expected: set[tuple[str | None, str]]) -> None:
+    assert pairs(sentence, VATTEN, respondent="Kommunen") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A cue with no object of its own is on the proposal its paragraph opened with.
+        (
+            "Utredningen föreslår att nödvattenplaner ska upprättas. Kommunen har ingen "
+            "invändning.",
+            {("7.1", T)},
+        ),
+        (
+            "Förslaget om nödvattenplaner är bra för små kommuner. Regionen tillstyrker därför.",
+            {("7.1", T)},
+        ),
+        # A paragraph that opened with no proposal: nothing to tie to.
+        ("Kommunen har arbetat med frågor om vatten länge. Kommunen tillstyrker.", set()),
+        # The cue's own words name something else: no stance on the paragraph's proposal.
+        (
+            "Utredningen föreslår att nödvattenplaner ska upprättas. Kommunens eget arbete "
+            "välkomnas.",
+            set(),
+        ),
+    ],
+)
+def test_a_cue_without_an_object(text: str, expected: set[tuple[str | None, str]]) -> None:
+    assert pairs(text, VATTEN, respondent="Kommunen") == expected

@@ -282,8 +282,10 @@ def _negations(toks: list[Token], first: int, last: int) -> int:
     seen = 0
     reach = 5
     while k >= 0 and seen < reach and not _stops_negation(toks, k):
-        if toks[k].lemma in NEGATORS and not (
-            k + 1 < len(toks) and toks[k + 1].low in _NOT_NEGATING
+        if (
+            toks[k].lemma in NEGATORS
+            and not (k + 1 < len(toks) and toks[k + 1].low in _NOT_NEGATING)
+            and not _has(toks, k + 1, first, ("annat", "än"))
         ):
             count += 1
         if toks[k].lemma in _GROUNDS and k + 1 < len(toks) and toks[k + 1].low == "att":
@@ -292,6 +294,7 @@ def _negations(toks: list[Token], first: int, last: int) -> int:
             reach = seen + 6
         seen += 1
         k -= 1
+    count += _view_denied(toks, k, first)
     count += sum(1 for t in toks[first + 1 : last] if t.lemma in NEGATORS)
     after = first + 1 if first == last else None
     if first != last and toks[last].low.endswith("s") and toks[last].lemma != toks[last].low:
@@ -303,6 +306,28 @@ def _negations(toks: list[Token], first: int, last: int) -> int:
     if after is not None and after < len(toks) and toks[after].low in ("inte", "ej"):
         count += 1
     return count
+
+
+# Verbs of opinion whose negation reaches into their "att" clause: "anser inte att förslaget
+# bör avslås" (a double negation: support).
+_OPINING = wordset("anse mena tycka bedöma tro")
+
+
+def _view_denied(toks: list[Token], k: int, first: int) -> int:
+    """1 if the cue at ``first`` stands in the "att" clause of a negated verb of opinion
+    beyond the negators :func:`_negations` counted (those after ``k``): "Kommunen anser
+    inte att förslaget om X bör avslås", "Därför menar regionen inte att förslaget bör
+    avstyrkas"; not "anser att förslaget inte bör avslås" (counted already), nor across a
+    clause boundary."""
+    for j in range(first - 1, -1, -1):
+        if _stops_negation(toks, j):
+            return 0
+        if toks[j].low == "att":
+            head = toks[max(0, j - 3) : j]
+            if j <= k + 1 and any(t.lemma in _OPINING or t.low in _OPINING for t in head):
+                return int(any(t.lemma in NEGATORS for t in head))
+            return 0
+    return 0
 
 
 def _no_views(toks: list[Token], i: int) -> int | None:

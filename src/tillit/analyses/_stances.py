@@ -21,6 +21,7 @@ from tillit.analyses._stance_rules import (
     DELVIS,
     ENTRY,
     INGA,
+    NEGATORS,
     OTHER_WORDS,
     SELF_WORDS,
     TILLSTYRKER,
@@ -617,6 +618,13 @@ def extract_stances(
 _CONCLUDING = wordset("därför dock således alltså emellertid ändå däremot")
 
 
+# What may stand beside a cue that has no object of its own: "Kommunen har därför ingen
+# invändning.", "Regionen tillstyrker också."
+_BARE = (
+    _STOP | NEGATORS | wordset("har hade därför också även dock heller alltså således sak grund")
+)
+
+
 def _premises_dropped(text: str, found: list[_Found]) -> list[_Found]:
     """A paragraph's stances without an agreement with a view ("delar utredningens bedömning
     att offentliga medel inte ska gå till …") that the next sentence, or a later clause,
@@ -918,6 +926,10 @@ def _sentence(
                     stance = cue.plain
             elif topic and {t.low for t in clause + before + segment[: width + 3]} & _ANAPHORA:
                 keys, basis = [topic], "words"  # "Förslaget om X är bra. Kommunen tillstyrker det."
+            elif topic and not _content(_topical(own_clause[width:] + before, own)) - _BARE:
+                # "Utredningen föreslår att X. Kommunen har ingen invändning.": a cue without
+                # an object of its own is on the proposal its paragraph opened with.
+                keys, basis = [topic], "words"
             elif its_rest and out:
                 keys, basis = out[-1].keys, out[-1].basis  # "… men tillstyrker det i övrigt"
             else:
