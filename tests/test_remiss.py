@@ -350,3 +350,47 @@ def test_an_association_added_by_hand_is_named_by_its_signature(
         bank.close()
     code, _out, err = _run(capsys, "remiss", "svar", "1", str(answer), "--user", ADMIN)
     assert code == 1 and "redan inläst" in err
+
+
+def test_differing_stances_on_one_proposal_compile_as_partial(
+    remiss_env: dict[str, Any], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """One response, several stances on one proposal: where they differ the compilation
+    says "delvis" (with the partial one's quote); "inga synpunkter" gives way to a stance;
+    a reviewer's stance is the answer as it is."""
+    code, _out, err = _run(
+        capsys, "remiss", "ny", "--titel", "Prov", "--forslag", str(remiss_env["proposals"]),
+        "--user", ADMIN,
+    )  # fmt: skip
+    assert code == 0, err
+    answer = tmp_path / "halmstad.txt"
+    answer.write_text(
+        "Halmstads kommun\n\nYttrande\n\n"
+        "7.1.1 En nationell konsultationsordning\n\n"
+        "Kommunen delar bedömningen att en konsultationsordning behövs. Förslaget bör dock "
+        "kompletteras med en uppföljning. Kommunen tillstyrker förslaget med denna "
+        "justering.\n\n"
+        "7.6.2 Ett nationellt policylab\n\nKommunen tillstyrker förslaget.\n",
+        encoding="utf-8",
+    )
+    code, _out, err = _run(capsys, "remiss", "svar", "1", str(answer), "--user", ADMIN)
+    assert code == 0, err
+    code, out, err = _run(capsys, "remiss", "sammanstallning", "1", "--format", "json")
+    by = {s["section"]: s for s in json.loads(out)["stances"]}
+    assert by["7.1.1"]["stance"] == "delvis"
+    assert by["7.1.1"]["quote"] == "Kommunen tillstyrker förslaget med denna justering."
+    assert by["7.6.2"]["stance"] == "tillstyrker"
+    # the reviewer's word stands
+    bank = open_bank_from_env()
+    try:
+        remisser = remisser_of(bank)
+        (response,) = remisser.responses(None, 1)
+        first = next(s for s in response.stances if s.proposal_key == "7.1.1")
+        remisser.correct_stance(
+            bank.user_by_email(ADMIN), first.id, first.version, {"stance": "tillstyrker"}
+        )
+    finally:
+        bank.close()
+    code, out, err = _run(capsys, "remiss", "sammanstallning", "1", "--format", "json")
+    by = {s["section"]: s for s in json.loads(out)["stances"]}
+    assert by["7.1.1"]["stance"] == "tillstyrker" and by["7.1.1"]["confirmed"] is True

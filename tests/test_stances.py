@@ -2764,3 +2764,142 @@ def test_double_negations(sentence: str, expected: set[tuple[str | None, str]]) 
 )
 def test_a_cue_without_an_object(text: str, expected: set[tuple[str | None, str]]) -> None:
     assert pairs(text, VATTEN, respondent="Kommunen") == expected
+
+
+DRICKSVATTEN = [
+    Proposal("5.1", "Ett lagstadgat ansvar för nödvattenplanering"),
+    Proposal("5.2", "Krav på reservvattentäkt"),
+    Proposal("6.1", "Skärpt tillsyn över dricksvattenanläggningar"),
+    Proposal("7.1", "En nationell lägesbild över dricksvattenförsörjningen"),
+    Proposal("7.2", "Stöd och information till enskilda brunnsägare"),
+    Proposal("8.2", "Bemyndigande om leveranssäkerhet"),
+    Proposal("9.1", "Ikraftträdande och övergångsbestämmelser"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A word of a proposal's title is what is proposed, not a description.
+        (
+            "7.1 En nationell lägesbild\n\nKommunen välkomnar att en nationell lägesbild tas fram.",
+            {("7.1", T)},
+        ),
+        ("7.1 En nationell lägesbild\n\nKommunen delar promemorians problembild.", set()),
+        # A heading with two numbers names both.
+        (
+            "8.2 och 9.1\n\nKommunen har inga synpunkter på förslagen i dessa avsnitt.",
+            {("8.2", N), ("9.1", N)},
+        ),
+        ("7.1, 7.2\n\nKommunen avstyrker förslagen.", {("7.1", A), ("7.2", A)}),
+        # "(inte) emot", "oss" as the reflexive.
+        ("Kommunen har inget emot förslaget om en nationell lägesbild.", {("7.1", T)}),
+        ("Kommunen är emot förslaget om en nationell lägesbild.", {("7.1", A)}),
+        ("Kommunen ser fram emot förslaget om en nationell lägesbild.", set()),
+        ("Vi ser inga skäl att motsätta oss förslaget om en nationell lägesbild.", {("7.1", T)}),
+        # "kravet på X" points at X as "förslaget om X" does.
+        ("Kommunen har inget emot kravet på nödvattenplanering.", {("5.1", T)}),
+        # A passive's subject that names two proposals one by one.
+        (
+            "Förslagen om skärpt tillsyn och om en nationell lägesbild tillstyrks.",
+            {("6.1", T), ("7.1", T)},
+        ),
+    ],
+)
+def test_objects_named_in_other_ways(text: str, expected: set[tuple[str | None, str]]) -> None:
+    assert pairs(text, DRICKSVATTEN, respondent="Kommunen") == expected
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        # Support refused unless a condition is met: partial.
+        (
+            "Kommunen kan inte tillstyrka förslaget om en nationell lägesbild utan full "
+            "finansiering.",
+            {("7.1", D)},
+        ),
+        (
+            "Kommunen kan inte tillstyrka förslaget om en nationell lägesbild utan att "
+            "staten betalar.",
+            {("7.1", D)},
+        ),
+        # "inte X utan Y": the contrast, not a condition.
+        (
+            "Kommunen kan inte tillstyrka förslaget om en nationell lägesbild utan avstyrker det.",
+            {("7.1", A)},
+        ),
+        # "Med en sådan X": what the response asked for is the condition.
+        (
+            "Med en sådan övergångsbestämmelse kan kommunen ställa sig bakom förslaget om en "
+            "nationell lägesbild.",
+            {("7.1", D)},
+        ),
+        (
+            "Kommunen tillstyrker förslaget om en nationell lägesbild med en sådan ändring.",
+            {("7.1", D)},
+        ),
+        (
+            "Kommunen tillstyrker förslaget om en nationell lägesbild med sådan kraft att "
+            "det hörs.",
+            {("7.1", T)},
+        ),
+    ],
+)
+def test_conditions_in_other_words(sentence: str, expected: set[tuple[str | None, str]]) -> None:
+    assert pairs(sentence, DRICKSVATTEN, respondent="Kommunen") == expected
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        # A relative "där" clause tells where a stance is, or whose.
+        (
+            "Kommunen delar inte den bedömning som Svenskt Vatten har gjort, där förslaget "
+            "om en nationell lägesbild tillstyrks.",
+            {("7.1", A)},
+        ),
+        (
+            "Regionens synpunkter redovisas nedan, med en motivering i de delar där regionen "
+            "avstyrker.",
+            set(),
+        ),
+        # A "där" that opens a main clause, or the respondent's own words in a relative one.
+        ("Där avstyrker kommunen förslaget om en nationell lägesbild.", {("7.1", A)}),
+        (
+            "Förslaget om en nationell lägesbild, där kommunen tillstyrker kravet men inte "
+            "tidplanen, är viktigt.",
+            {("7.1", D)},
+        ),
+    ],
+)
+def test_a_relative_where_clause(sentence: str, expected: set[tuple[str | None, str]]) -> None:
+    assert pairs(sentence, DRICKSVATTEN, respondent="Kommunen") == expected
+
+
+@pytest.mark.parametrize(
+    ("sentence", "stances"),
+    [
+        # A later cue on the earlier one's object: a pronoun, or the noun said before.
+        (
+            "Kommunen välkomnar förslaget om en nationell lägesbild men kan inte tillstyrka "
+            "det utan full finansiering.",
+            {D},
+        ),
+        (
+            "Kommunen är inte emot att kommunerna får ett utökat ansvar för stöd till "
+            "enskilda brunnsägare, men ansvaret kan inte tillstyrkas utan att kommunerna "
+            "tillförs resurser.",
+            {T, D},
+        ),
+        # A noun of something else is no object of the earlier cue.
+        (
+            "Kommunen tillstyrker förslaget om en nationell lägesbild, men skatten kan inte "
+            "tillstyrkas.",
+            {T},
+        ),
+    ],
+)
+def test_a_later_cue_on_the_same_object(sentence: str, stances: set[str]) -> None:
+    found = {s for _, s in pairs(sentence, DRICKSVATTEN, respondent="Kommunen")}
+    assert found <= stances and (D in stances) == (D in found)

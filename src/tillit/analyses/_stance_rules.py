@@ -60,7 +60,7 @@ _CUES: tuple[tuple[str, tuple[frozenset[str], ...], int], ...] = tuple(
     for stance, slots, gap in (
         (_POS, ("tillstyrka|tillstyrkande|bifalla",), 0),
         (_POS, ("välkomna",), 0),
-        (_POS, ("ställa", "sig", "bakom"), 3),
+        (_POS, ("ställa", "sig|oss|mig", "bakom"), 3),
         (_POS, ("stå", "bakom"), 2),
         (_POS, ("positiv", "till|på"), 1),
         (_POS, ("dela", "bedömning|uppfattning|synsätt|slutsats|ståndpunkt|inställning"), 4),
@@ -68,7 +68,8 @@ _CUES: tuple[tuple[str, tuple[frozenset[str], ...], int], ...] = tuple(
         (_NEG, ("avstyrka|avstyrkande",), 0),
         (_NEG, ("avråda",), 0),
         (_NEG, ("avslå|avvisa",), 0),
-        (_NEG, ("motsätta", "sig"), 1),
+        (_NEG, ("motsätta", "sig|oss|mig"), 1),
+        (_NEG, ("vara|är|ha|har", "emot"), 1),
         (_NEG, ("invända|invändning",), 0),
         (_NEG, ("se|ser|finnas", "hinder"), 2),
         (_NEG, ("ifrågasätta", "behov|förslag|nödvändighet|lämplighet"), 3),
@@ -438,6 +439,8 @@ def _with_change(toks: list[Token], lo: int, hi: int) -> bool:
     som föreslås ovan", "med följande förbehåll"), not a change the proposal itself makes
     ("med de ändringar i skollagen som föreslås": a preposition after the change)."""
     for k in range(max(lo, 0), min(hi, len(toks)) - 2):
+        if toks[k].low == "med" and _such_after(toks, k):
+            return True  # "tillstyrker förslaget med en sådan ändring"
         j = _pointed(toks, k, min(k + 4, len(toks))) if toks[k].low == "med" else None
         if j is None:
             continue
@@ -449,7 +452,19 @@ def _with_change(toks: list[Token], lo: int, hi: int) -> bool:
 
 
 _PREMISES = wordset("förutsättning förutsättningen förutsättningar förutsättningarna")
+_SUCH = wordset("sådan sådant sådana")
 _CLAUSE_STARTS = wordset(", ; : och men")
+
+
+def _such_after(toks: list[Token], k: int) -> int | None:
+    """The index of the noun after "med/under (en/ett) sådan/sådant/sådana" at ``k`` (the
+    thing the response described: "med en sådan ändring", "Med sådana justeringar"), or
+    None."""
+    m = k + 2 if k + 1 < len(toks) and toks[k + 1].low in ("en", "ett") else k + 1
+    if m < len(toks) - 1 and toks[m].low in _SUCH:
+        # not "med sådan kraft att …" (so … that)
+        return None if m + 2 < len(toks) and toks[m + 2].low == "att" else m + 1
+    return None
 
 
 def _change_before(toks: list[Token], first: int) -> bool:
@@ -459,6 +474,13 @@ def _change_before(toks: list[Token], first: int) -> bool:
     den ändringen blir lagen tydligare, och kommunen tillstyrker …")."""
     for k in range(first - 2):
         if toks[k].low not in ("med", "under") or (k and toks[k - 1].low not in _CLAUSE_STARTS):
+            continue
+        j = _such_after(toks, k)
+        if j is not None and j < first:
+            # "Med en sådan övergångsbestämmelse kan kommunen ställa sig bakom förslaget":
+            # what the response itself asked for, whatever its noun, is the condition.
+            if not any(t.low in _CLAUSE_STARTS for t in toks[j + 1 : first]):
+                return True
             continue
         j = _pointed(toks, k, first)
         if j is None:
@@ -558,6 +580,25 @@ def _announced(toks: list[Token], first: int, last: int, end: int) -> bool:
         return not _partial(toks, first, k, last) and not any(
             _has(toks, stop_at, end, phrase) for phrase in _PARTIAL
         )
+    return False
+
+
+# What "utan" (without) governs when it states a condition: "utan att …", "utan en
+# finansiering", "utan full kostnadstäckning"; not the "utan" of "inte X utan Y".
+_UNLESS_NEXT = wordset(
+    "att en ett full fullt fullständig tillräcklig tillräckliga ytterligare statlig statliga "
+    "särskild särskilda extra nya ökade"
+)
+
+
+def _unless(toks: list[Token], last: int, end: int) -> bool:
+    """A condition after a negated support in its clause: "kan inte tillstyrka förslaget
+    utan att staten tar kostnaden", "kan inte ställa sig bakom det utan full finansiering"."""
+    for k in range(last + 1, min(end, len(toks)) - 1):
+        if toks[k].low in (",", ";", ":", "men", "eftersom", "."):
+            return False
+        if toks[k].low == "utan" and toks[k + 1].low in _UNLESS_NEXT:
+            return True
     return False
 
 
@@ -686,11 +727,15 @@ def _at_present(toks: list[Token], k: int) -> bool:
     return t.low == "dag" and k > 0 and toks[k - 1].low == "i"
 
 
-def _description(toks: list[Token], first: int, last: int) -> bool:
+def _description(
+    toks: list[Token], first: int, last: int, proposed: frozenset[str] = frozenset()
+) -> bool:
     """Whether an agreeing cue agrees with a description rather than a proposal: its object is
     a description ("instämmer i beskrivningen av problemen", "ställer sig bakom analysen"),
     or a view whose "att" clause tells of the present and proposes nothing ("delar
-    promemorians bedömning att tillsynen i dag är splittrad")."""
+    promemorians bedömning att tillsynen i dag är splittrad"). A word of a proposal's own
+    title (``proposed``: "lägesbild" of "En nationell lägesbild") describes nothing: it is
+    what is proposed ("välkomnar att en nationell lägesbild tas fram")."""
     if toks[first].lemma not in _AGREEING and toks[last].lemma != "dela":
         return False
     view = toks[last].lemma in _SHARED_VIEWS or toks[first].lemma in _SHARED_VIEWS
@@ -699,7 +744,7 @@ def _description(toks: list[Token], first: int, last: int) -> bool:
         t = toks[k]
         if t.lemma in _PROPOSAL_NOUNS or t.low in BOUNDARIES or seen > 5:
             break
-        if t.lemma in _DESCRIPTIONS:
+        if t.lemma in _DESCRIPTIONS and t.lemma not in proposed:
             return True
         if t.lemma in _SHARED_VIEWS:
             view = True
@@ -790,13 +835,16 @@ def _timing(toks: list[Token], i: int) -> tuple[str, int, int] | None:
     return None
 
 
-def find_cues(toks: list[Token], *, cell: bool = False) -> list[Cue]:
+def find_cues(
+    toks: list[Token], *, cell: bool = False, proposed: frozenset[str] = frozenset()
+) -> list[Cue]:
     """Every stance cue of one sentence (or table cell), in order, with negation, partial
     modifiers and a restricting "men" applied. In a table cell a bare "delvis" is a cue, and
     a bare "positiv"/"negativ". In a sentence about entry into force (:func:`has_entry`) the
     date's cues count too ("bör skjutas upp", "är rimlig"). Agreeing with a description is no
-    cue (:func:`_description`). Declining to comment is the cue :data:`ABSTAIN`
-    (:func:`_abstention`), which the caller ties but never gives out."""
+    cue (:func:`_description`; ``proposed``: the proposals' title words). Declining to
+    comment is the cue :data:`ABSTAIN` (:func:`_abstention`), which the caller ties but never
+    gives out."""
     raw: list[tuple[str, int, int]] = []
     entry = has_entry(toks)
     i = 0
@@ -857,7 +905,7 @@ def find_cues(toks: list[Token], *, cell: bool = False) -> list[Cue]:
         if (
             hit is not None
             and hit[0] in (_POS, _NEG)
-            and _description(toks, hit[1], hit[2])
+            and _description(toks, hit[1], hit[2], proposed)
             and not _reasoning_of_proposal(toks, hit[1], hit[2])
         ):
             i = hit[2] + 1
@@ -887,6 +935,10 @@ def find_cues(toks: list[Token], *, cell: bool = False) -> list[Cue]:
         if stance in (_POS, _NEG) and _negations(toks, first, last) % 2 == 1:
             stance = _NEG if stance == _POS else _POS
             negated = True
+        if negated and stance == _NEG and _unless(toks, last, end):
+            # "kan inte tillstyrkas utan att kommunerna tillförs resurser": support on a
+            # condition, partial.
+            stance = DELVIS
         if toks[last].lemma == "hinder" and not negated:
             continue  # "ser inga hinder för förslaget" supports; "det finns hinder" is a remark
         plain = stance
@@ -1040,7 +1092,7 @@ def _own_name(t: Token, own_names: frozenset[str]) -> bool:
     return folded in own_names or (folded.endswith("s") and folded[:-1] in own_names)
 
 
-def _passive(t: Token) -> bool:
+def is_passive(t: Token) -> bool:
     """An s-passive verb: "tillstyrks", "välkomnas", "stöds"."""
     if t.low in _PASSIVE_SUPPORT:
         return True
@@ -1126,6 +1178,30 @@ def _motion(toks: list[Token], first: int, last: int, own_names: frozenset[str])
 _GOVERNING = wordset("hos över vid till för från mot med inom under på")
 
 
+def _relative_where(toks: list[Token], first: int) -> bool:
+    """Whether the cue at ``first`` stands in a relative clause opened by "där" ("i de delar
+    där regionen avstyrker", "den bedömning som Svenskt Vatten har gjort, där förslaget
+    tillstyrks"): it tells where a stance is, or whose, and is none itself; not a "där" that
+    opens a main clause ("Där avstyrker kommunen …", "… och där tillstyrker regionen")."""
+    for k in range(first - 1, 0, -1):
+        t = toks[k]
+        if t.low in (".", ";", ":", "men"):
+            return False
+        if t.low == "där":
+            before = toks[k - 1]
+            if before.low != "," and (not before.word or before.low in _MAIN_JOINS):
+                return False
+            # The respondent's own words in it count ("Förslaget, där kommunen särskilt
+            # välkomnar kravet, …") unless they only point at parts ("i de delar där …").
+            self_in = any(u.low in SELF_WORDS for u in toks[k + 1 : first])
+            return not self_in or before.lemma in _PARTS_WHERE or before.low in _PARTS_WHERE
+    return False
+
+
+_MAIN_JOINS = wordset("och men samt eller utan")
+_PARTS_WHERE = wordset("del delar fall avsnitt punkt punkter fråga frågor")
+
+
 def is_own(
     toks: list[Token], first: int, own_names: frozenset[str], last: int | None = None
 ) -> bool:
@@ -1139,12 +1215,14 @@ def is_own(
     motion = _motion(toks, first, last if last is not None else first, own_names)
     if motion is not None:
         return motion
+    if _relative_where(toks, first):
+        return False
     for t in toks[first + 1 : first + 3]:
         if t.low in SELF_WORDS or (t.text[0].isupper() and fold(t.low) in own_names):
             return True
     verb = toks[last if last is not None else first]
     end = last if last is not None else first
-    if _passive(verb):
+    if is_passive(verb):
         agent = [k for k in range(end + 1, min(end + 3, len(toks))) if toks[k].low == "av"]
         for k in agent[:1]:
             for j in range(k + 1, min(k + 4, len(toks))):

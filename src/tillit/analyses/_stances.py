@@ -35,6 +35,7 @@ from tillit.analyses._stance_rules import (
     find_respondent,
     has_entry,
     is_own,
+    is_passive,
     name_words,
     tokens,
     wordset,
@@ -85,6 +86,8 @@ _SECTION = re.compile(rf"(?<![\d.:/-])({_NUMBER})(?![\d:/-])")
 _CHAPTER_BEFORE = re.compile(
     rf"(?:avsnitt|avsnitten|kapitel|kapitlen|kap\.)\s+(?:{_NUMBER}\s*(?:,|och|samt|respektive)\s*)*$"
 )
+# Further numbers right after a heading's first: "8.2 och 9.1", "6.1, 6.2 samt 6.4".
+_MORE_NUMBERS = re.compile(rf"(?:(?:,|och|samt|&)\s*{_NUMBER}\.?(?![\d:/-])\s*)+$")
 _HEADING = re.compile(
     rf"^[#*\s]*(?:(?:avsnitt|avsnitten|kapitel|kap\.)\s+)?({_NUMBER})\.?"
     rf"(?:\s*[–—-]\s*({_NUMBER}))?(?=[\s*]|$)[\s*–—:-]*(.*)$",
@@ -168,6 +171,8 @@ class _Proposals:
                 )
             self.keys.append(key)
             self.words[key] = _content(tokens(p.heading, 0, len(p.heading)))
+        # Every word of a title: what is proposed ("lägesbild"), never a description.
+        self.title_words = frozenset(w for words in self.words.values() for w in words)
         # Long words (compounds) in one proposal's title only: one names it.
         counts: dict[str, int] = {}
         for words in self.words.values():
@@ -468,6 +473,12 @@ def _heading(line: str, index: _Proposals, respondent: str = "") -> tuple[list[s
         keys = index.range(m.group(1), m.group(2)) if m.group(2) else []
         keys = keys or index.section(m.group(1))
         how = "range" if m.group(2) else "section"
+        more = _MORE_NUMBERS.match(m.group(3))
+        if more and keys:
+            # "8.2 och 9.1", "Kapitel 5 och 6", "6.1, 6.2 och 6.4": every number named.
+            for number in re.findall(_NUMBER, more.group()):
+                keys = [*keys, *(k for k in index.section(number) if k not in keys)]
+            return keys, how
         words = _content(tokens(m.group(3), 0, len(m.group(3))))
         whole = index.by_words(words, full=True)
         if len(keys) > 1 and whole in keys and words == index.words[whole]:
@@ -616,6 +627,40 @@ def extract_stances(
 
 
 _CONCLUDING = wordset("därför dock således alltså emellertid ändå däremot")
+
+
+_PRONOUNS = wordset("det detta den denna dem dessa")
+
+
+def _same_object(
+    toks: Sequence[Token], cue: Cue, after: Sequence[Token], before: Sequence[Token]
+) -> bool:
+    """Whether a later cue of a sentence, naming no proposal, speaks of the earlier cue's
+    object: a pronoun as its object ("kan inte tillstyrka det"), or a passive whose subject
+    is one definite noun after the "men" ("men ansvaret kan inte tillstyrkas")."""
+    words = [t for t in after if t.word and (t.low in _PRONOUNS or t.low not in _BARE)]
+    if words and words[0].low in _PRONOUNS:
+        return True
+    if not is_passive(toks[cue.last]):
+        return False
+    cut = [k for k, t in enumerate(before) if t.low in BOUNDARIES]
+    subject = [
+        t for t in before[cut[-1] + 1 if cut else 0 :] if t.word and t.lemma not in _AUXILIARY
+    ]
+    subject = [t for t in subject if t.low not in _BARE]
+    if len(subject) != 1 or not subject[0].low.endswith(("et", "en", "na")):
+        return False
+    # the noun the sentence spoke of before ("får ett utökat ansvar …, men ansvaret …"), or
+    # one that names what a proposal is ("kravet", "skyldigheten")
+    said = {t.lemma for t in toks if t.start < subject[0].start}
+    return subject[0].lemma in said or subject[0].lemma in _PROPOSAL_KINDS
+
+
+_AUXILIARY = wordset("kunna kan ska skola bör böra måste får få")
+_PROPOSAL_KINDS = wordset(
+    "krav kravet skyldighet skyldigheten ansvar ansvaret regel regeln bestämmelse "
+    "bestämmelsen ändring ändringen åtgärd åtgärden uppdrag uppdraget"
+)
 
 
 # What may stand beside a cue that has no object of its own: "Kommunen har därför ingen
@@ -786,7 +831,7 @@ def _sentence(
     """The stances of one sentence. ``topic`` is the proposal its paragraph's first sentence
     names by words: a cue whose object is only "förslaget"/"det" points back to it."""
     toks = tokens(text, s, e)
-    cues = find_cues(toks)
+    cues = find_cues(toks, proposed=index.title_words)
     out: list[_Found] = []
     parts: list[bool] = []  # per found: whether its cue's object is a part ("att …")
     # Per found: the words of the part its cue is restricted to ("förslaget i den del det
@@ -907,7 +952,7 @@ def _sentence(
                     # "tillstyrker förslagen med undantag för sanktionsavgifterna"
                     keys = [k for k in keys if k not in out_keys]
                     stance = cue.plain if cue.excepting else stance
-            elif several := _coordinated(index, clause):
+            elif several := _coordinated(index, clause) or _coordinated(index, before):
                 keys, basis = several, "words"  # "förslaget om A och förslaget om B"
             elif words:
                 keys, basis = [words], "words"
@@ -932,6 +977,11 @@ def _sentence(
                 keys, basis = [topic], "words"
             elif its_rest and out:
                 keys, basis = out[-1].keys, out[-1].basis  # "… men tillstyrker det i övrigt"
+            elif out and _same_object(toks, cue, own_clause[width:], before):
+                # "välkomnar förslaget om X men kan inte tillstyrka det utan full
+                # finansiering", "…, men ansvaret kan inte tillstyrkas utan att …": a later
+                # cue of the sentence on the earlier one's object.
+                keys, basis = out[-1].keys, out[-1].basis
             else:
                 piece = _piece(toks, cue.last)
                 if piece:
@@ -1200,15 +1250,22 @@ def _clause(segment: Sequence[Token], ends: frozenset[str] = _CLAUSE_END) -> lis
 _ABOUT = wordset("om att kring rörande gällande avseende med för")
 
 
+# What a proposal makes, named before its object: "kravet på …", "skyldigheten att …".
+_DEMANDS = wordset("krav skyldighet reglering")
+_DEMANDED = wordset("på att om av för")
+
+
 def _pointed(toks: Sequence[Token], *, plural: bool = False) -> frozenset[str]:
-    """The content words right after "förslaget om …" (up to four words): a proposal named by
-    its head word; with ``plural``, after "förslagen om …"."""
+    """The content words right after "förslaget om …" or "kravet på …" (up to four words): a
+    proposal named by its head word; with ``plural``, after "förslagen om …"."""
     out: set[str] = set()
     for k, t in enumerate(toks[:-1]):
         if plural and t.low != "förslagen":
             continue
         if t.lemma == "förslag" and toks[k + 1].low in _ABOUT:
             out |= _content(toks[k + 2 : k + 6])
+        elif not plural and t.lemma in _DEMANDS and toks[k + 1].low in _DEMANDED:
+            out |= _content(toks[k + 2 : k + 6])  # "kravet på nödvattenplanering"
         elif not plural and t.low in TOPIC_WORDS:  # "När det gäller sanktionsavgifterna …"
             out |= _content(toks[k + 1 : k + 5])
     return frozenset(out)

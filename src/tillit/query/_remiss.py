@@ -15,7 +15,7 @@ import io
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -330,15 +330,15 @@ def compile_remiss(
     cells: dict[tuple[str, int], Cell] = {}
     general: dict[int, tuple[Cell, ...]] = {}
     for i, r in enumerate(chosen):
-        by_key: dict[str, StanceRecord] = {}
+        by_key: dict[str, list[StanceRecord]] = {}
         whole: list[Cell] = []
         for s in sorted(r.stances, key=_precedence):
             if s.proposal_key is None:
                 whole.append(_cell(s))
             else:
-                by_key.setdefault(s.proposal_key, s)
+                by_key.setdefault(s.proposal_key, []).append(s)
         for key in keys:
-            found = by_key.get(key)
+            found = _answer(by_key.get(key, []))
             cells[(key, i)] = _cell(found) if found is not None else Cell("ej_besvarat")
         general[i] = tuple(whole)
     answered = {r.organisation_code for r in chosen if r.organisation_code}
@@ -351,6 +351,24 @@ def compile_remiss(
         and (not kinds or b.kind in kinds)
     )
     return Compilation(record, tuple(respondents), cells, general, not_answered, tuple(kinds))
+
+
+def _answer(stances: Sequence[StanceRecord]) -> StanceRecord | None:
+    """One response's answer on one proposal from its stances there (in :func:`_precedence`
+    order): a reviewer's or a confirmed stance as it is; else, of the extracted, the one
+    stance they agree on, "delvis" where they differ ("delar bedömningen att tillsynen
+    behöver skärpas … tillstyrker förslaget med denna justering": support with a change is
+    partial support), and "inga synpunkter" only where nothing else was said."""
+    if not stances:
+        return None
+    if stances[0].source == "reviewer" or stances[0].confirmed:
+        return stances[0]
+    said = [s for s in stances if s.stance != "inga_synpunkter"] or list(stances)
+    if len({s.stance for s in said}) == 1:
+        return said[0]
+    return next((s for s in said if s.stance == "delvis"), None) or replace(
+        said[0], stance="delvis"
+    )
 
 
 def _precedence(s: StanceRecord) -> tuple[int, int]:
