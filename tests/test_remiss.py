@@ -346,6 +346,7 @@ def test_an_association_added_by_hand_is_named_by_its_signature(
     try:
         (response,) = remisser_of(bank).responses(None, 1)
         assert response.organisation_id == cykel.id
+        assert bank.organisation(f"#{cykel.id}").name == "Cykelfrämjandet"
     finally:
         bank.close()
     code, _out, err = _run(capsys, "remiss", "svar", "1", str(answer), "--user", ADMIN)

@@ -2903,3 +2903,65 @@ def test_a_relative_where_clause(sentence: str, expected: set[tuple[str | None, 
 def test_a_later_cue_on_the_same_object(sentence: str, stances: set[str]) -> None:
     found = {s for _, s in pairs(sentence, DRICKSVATTEN, respondent="Kommunen")}
     assert found <= stances and (D in stances) == (D in found)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        # Cues that must not fire on common unrelated uses of their words.
+        ("Kommunen har tagit emot remissen om nödvattenplaner och lämnar synpunkter.", set()),
+        ("Kommunen har inte något emot förslaget om nödvattenplaner.", {("7.1", T)}),
+        (
+            "Kommunen avstyrker förslaget om nödvattenplaner, eftersom kommunen redan arbetar "
+            "med sådana planer.",
+            {("7.1", A)},
+        ),
+        (
+            "Med sådana brister i underlaget avstyrker kommunen förslaget om nödvattenplaner.",
+            {("7.1", A)},
+        ),
+        (
+            "Med en sådan kostnadsökning kan kommunen inte tillstyrka förslaget om "
+            "nödvattenplaner.",
+            {("7.1", A)},
+        ),
+        (
+            "I områden där vattenförsörjningen är sårbar, välkomnar Kommunen särskilt "
+            "förslaget om nödvattenplaner.",
+            {("7.1", T)},
+        ),
+        (
+            "När det gäller avsnitt 7.1 där nödvattenplaner föreslås tillstyrker vi förslaget.",
+            {("7.1", T)},
+        ),
+        ("Kommunen kan biträda länsstyrelsen i detta arbete med nödvattenplaner.", set()),
+        ("Kommunen stödjer också kommunerna i detta arbete med nödvattenplaner.", set()),
+        (
+            "Kommunen ser inga hinder för att redan i dag ta fram nödvattenplaner och anser "
+            "därför att ett lagkrav är onödigt.",
+            set(),
+        ),
+        (
+            "Kommunen tillstyrker förslaget om nödvattenplaner men anser att kravet bör gälla "
+            "först från 2028, eftersom det finns praktiska hinder.",
+            {("7.1", D)},
+        ),
+        (
+            "Kommunen tillstyrker förslaget om nödvattenplaner men avstyrker det som sägs om "
+            "finansieringen.",
+            {("7.1", T)},
+        ),
+        (
+            "Kommunen kan inte tillstyrka förslaget om nödvattenplaner utan ett nytt förslag "
+            "bör tas fram.",
+            {("7.1", A)},
+        ),
+        (
+            "Förutsatt att staten och kommunerna delar kostnaden tillstyrker kommunen "
+            "förslaget om nödvattenplaner.",
+            {("7.1", D)},
+        ),
+    ],
+)
+def test_words_with_other_uses(sentence: str, expected: set[tuple[str | None, str]]) -> None:
+    assert pairs(sentence, VATTEN, respondent="Kommunen") == expected

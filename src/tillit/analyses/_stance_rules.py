@@ -69,7 +69,8 @@ _CUES: tuple[tuple[str, tuple[frozenset[str], ...], int], ...] = tuple(
         (_NEG, ("avråda",), 0),
         (_NEG, ("avslå|avvisa",), 0),
         (_NEG, ("motsätta", "sig|oss|mig"), 1),
-        (_NEG, ("vara|är|ha|har", "emot"), 1),
+        (_NEG, ("vara|är", "emot"), 1),
+        (_NEG, ("ha|har", "inget|ingenting|något|någonting", "emot"), 1),
         (_NEG, ("invända|invändning",), 0),
         (_NEG, ("se|ser|finnas", "hinder"), 2),
         (_NEG, ("ifrågasätta", "behov|förslag|nödvändighet|lämplighet"), 3),
@@ -156,6 +157,31 @@ _SUPPORTING = wordset("stödja biträda")
 _ADVERBIALS = wordset(
     "i allt väsentlig väsentligt huvudsak stort princip dock därför också även helt fullt starkt"
 )
+
+
+# What may stand before the object's head: "stödjer de föreslagna reglerna", "biträder
+# utredningens bedömning", "stödjer hela förslaget".
+_DETERMINERS = wordset("den det de denna detta dessa hela samtliga alla båda")
+
+
+def _object_supported(toks: list[Token], i: int) -> bool:
+    """Whether the object of "stödja"/"biträda" at ``i`` is a proposal (:func:`_supported`):
+    its first word after adverbials, or the word after a determiner or a genitive ("de
+    föreslagna", "utredningens förslag"); not a body ("stödjer kommunerna i arbetet med
+    förslaget", "biträda länsstyrelsen")."""
+    k = _past_adverbs(toks, i + 1)
+    for _ in range(3):
+        if k >= len(toks) or not toks[k].word:
+            return False
+        if _supported(toks[k]):
+            return True
+        determiner = toks[k].low in _DETERMINERS or (
+            toks[k].low.endswith("s") and toks[k].lemma != toks[k].low
+        )
+        if not determiner:
+            return False
+        k += 1
+    return False
 
 
 def _past_adverbs(toks: list[Token], k: int) -> int:
@@ -439,7 +465,8 @@ def _with_change(toks: list[Token], lo: int, hi: int) -> bool:
     som föreslås ovan", "med följande förbehåll"), not a change the proposal itself makes
     ("med de ändringar i skollagen som föreslås": a preposition after the change)."""
     for k in range(max(lo, 0), min(hi, len(toks)) - 2):
-        if toks[k].low == "med" and _such_after(toks, k):
+        such = _such_after(toks, k) if toks[k].low == "med" else None
+        if such is not None and (toks[such].lemma in _CHANGES or toks[such].low in _CHANGES):
             return True  # "tillstyrker förslaget med en sådan ändring"
         j = _pointed(toks, k, min(k + 4, len(toks))) if toks[k].low == "med" else None
         if j is None:
@@ -467,16 +494,19 @@ def _such_after(toks: list[Token], k: int) -> int | None:
     return None
 
 
-def _change_before(toks: list[Token], first: int) -> bool:
+def _change_before(toks: list[Token], first: int, support: bool = False) -> bool:
     """A change or condition pointed at at the start of the cue's clause ("Med den ändringen
     tillstyrker kommunen förslaget", "Under den förutsättningen ställer sig regionen bakom
     förslaget", "Med de justeringarna kan förbundet godta det"), not one farther off ("Med
-    den ändringen blir lagen tydligare, och kommunen tillstyrker …")."""
+    den ändringen blir lagen tydligare, och kommunen tillstyrker …"). Before a plain support
+    (``support``) "Med en sådan X" is a condition whatever X is ("Med en sådan
+    övergångsbestämmelse kan kommunen ställa sig bakom förslaget"); not before opposition
+    ("Med sådana brister i underlaget avstyrker kommunen")."""
     for k in range(first - 2):
         if toks[k].low not in ("med", "under") or (k and toks[k - 1].low not in _CLAUSE_STARTS):
             continue
         j = _such_after(toks, k)
-        if j is not None and j < first:
+        if j is not None and j < first and (support or toks[j].lemma in _CHANGES):
             # "Med en sådan övergångsbestämmelse kan kommunen ställa sig bakom förslaget":
             # what the response itself asked for, whatever its noun, is the condition.
             if not any(t.low in _CLAUSE_STARTS for t in toks[j + 1 : first]):
@@ -502,7 +532,11 @@ def _condition_first(toks: list[Token], first: int) -> bool:
             continue
         if not any(_has(toks, k, k + len(c), c) for c in _CONDITION_OPENERS):
             continue
-        return not any(t.low in _CLAUSE_BREAKS for t in toks[k + 1 : first])
+        span = toks[k + 1 : first]
+        return not any(
+            t.low in _CLAUSE_BREAKS and (t.low in (";", ":", ".") or (n and span[n - 1].low == ","))
+            for n, t in enumerate(span)
+        )
     return False
 
 
@@ -518,20 +552,27 @@ _CLAUSE_BREAKS = wordset("och men samt ; : .")
 
 
 def _partial(
-    toks: list[Token], first: int, end: int, last: int | None = None, *, exceptions: bool = True
+    toks: list[Token],
+    first: int,
+    end: int,
+    last: int | None = None,
+    *,
+    exceptions: bool = True,
+    support: bool = False,
 ) -> bool:
     """A partial modifier near the cue, a condition right after it ("kan godtas om
     uppföljningen sker vartannat år", "tillstyrker endast om staten betalar") or opening its
     clause ("Förutsatt att …, tillstyrker"), or a support with a change pointed at
     ("tillstyrker förslaget med den begränsningen"). ``exceptions`` False leaves "med
-    undantag" out: whether the cue is partial for any other reason."""
+    undantag" out: whether the cue is partial for any other reason; ``support``: the cue is a
+    plain support (not negated), see :func:`_change_before`."""
     if _condition_first(toks, first):
         return True
     if last is not None and last + 1 < len(toks):
         nxt = toks[last + 1 : last + 3]
         if nxt[0].low in _IF or (nxt[0].low in _ONLY and len(nxt) > 1 and nxt[1].low in _IF):
             return True
-    if _change_before(toks, first):
+    if _change_before(toks, first, support):
         return True
     if _with_change(toks, (last if last is not None else first) + 1, end):
         return True
@@ -586,8 +627,8 @@ def _announced(toks: list[Token], first: int, last: int, end: int) -> bool:
 # What "utan" (without) governs when it states a condition: "utan att …", "utan en
 # finansiering", "utan full kostnadstäckning"; not the "utan" of "inte X utan Y".
 _UNLESS_NEXT = wordset(
-    "att en ett full fullt fullständig tillräcklig tillräckliga ytterligare statlig statliga "
-    "särskild särskilda extra nya ökade"
+    "att full fullt fullständig fullständiga tillräcklig tillräckliga ytterligare statlig "
+    "statliga särskild särskilda extra ökade"
 )
 
 
@@ -835,6 +876,21 @@ def _timing(toks: list[Token], i: int) -> tuple[str, int, int] | None:
     return None
 
 
+def _no_obstacle(toks: list[Token], first: int, last: int) -> bool:
+    """Whether "ser inga hinder"/"det finns inga hinder" at ``first..last`` supports: negated,
+    and the obstacle is to the proposal ("mot förslaget", "för det", "för att genomföra
+    förslaget"), not to something else ("ser inga hinder för att redan i dag ta fram planer");
+    an obstacle seen ("det finns hinder för …") is a remark, no stance."""
+    if _negations(toks, first, last) % 2 == 0:
+        return False
+    nxt = toks[last + 1 : last + 4]
+    if not nxt or nxt[0].low not in ("mot", "för"):
+        return False
+    if len(nxt) > 1 and nxt[1].low == "att":
+        return len(nxt) > 2 and nxt[2].lemma in _CARRY_OUT
+    return True
+
+
 def find_cues(
     toks: list[Token], *, cell: bool = False, proposed: frozenset[str] = frozenset()
 ) -> list[Cue]:
@@ -866,13 +922,10 @@ def find_cues(
             if last is not None:
                 hit = (stance, i, last)
                 break
+        if hit is not None and toks[hit[2]].lemma == "hinder" and not _no_obstacle(toks, *hit[1:]):
+            hit = None
         near = toks[max(0, i - 4) : i]
-        after = _past_adverbs(toks, i + 1)
-        if (
-            hit is None
-            and toks[i].lemma in _SUPPORTING
-            and any(_supported(t) for t in toks[after : after + 3])
-        ) or (
+        if (hit is None and toks[i].lemma in _SUPPORTING and _object_supported(toks, i)) or (
             hit is None
             and toks[i].lemma in _CARRY_OUT
             and any(t.lemma in _MODALS or t.low in _MODALS for t in near)
@@ -939,12 +992,11 @@ def find_cues(
             # "kan inte tillstyrkas utan att kommunerna tillförs resurser": support on a
             # condition, partial.
             stance = DELVIS
-        if toks[last].lemma == "hinder" and not negated:
-            continue  # "ser inga hinder för förslaget" supports; "det finns hinder" is a remark
         plain = stance
         excepting = False
-        if stance in (_POS, _NEG) and _partial(toks, first, end, last):
-            excepting = not _partial(toks, first, end, last, exceptions=False)
+        support = stance == _POS and not negated
+        if stance in (_POS, _NEG) and _partial(toks, first, end, last, support=support):
+            excepting = not _partial(toks, first, end, last, exceptions=False, support=support)
             stance = DELVIS
         if stance in (_POS, _NEG) and _part_of(toks, first, last, end):
             stance, excepting = DELVIS, False  # "avstyrker den delen av förslaget"
@@ -1183,10 +1235,13 @@ def _relative_where(toks: list[Token], first: int) -> bool:
     där regionen avstyrker", "den bedömning som Svenskt Vatten har gjort, där förslaget
     tillstyrks"): it tells where a stance is, or whose, and is none itself; not a "där" that
     opens a main clause ("Där avstyrker kommunen …", "… och där tillstyrker regionen")."""
+    nxt = toks[first + 1] if first + 1 < len(toks) else None
+    if nxt is not None and (nxt.low in SELF_WORDS or (nxt.word and nxt.text[0].isupper())):
+        return False  # "… där nödvattenplaner föreslås tillstyrker vi": a main clause, V2
     for k in range(first - 1, 0, -1):
         t = toks[k]
-        if t.low in (".", ";", ":", "men"):
-            return False
+        if t.low in (".", ";", ":", "men", ","):
+            return False  # "I områden där …, välkomnar kommunen": the "där" clause closed
         if t.low == "där":
             before = toks[k - 1]
             if before.low != "," and (not before.word or before.low in _MAIN_JOINS):

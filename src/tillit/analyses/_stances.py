@@ -640,7 +640,10 @@ def _same_object(
     is one definite noun after the "men" ("men ansvaret kan inte tillstyrkas")."""
     words = [t for t in after if t.word and (t.low in _PRONOUNS or t.low not in _BARE)]
     if words and words[0].low in _PRONOUNS:
-        return True
+        # "tillstyrka det utan …"; not a determiner ("det som sägs om …", "det nya kravet")
+        k = next(n for n, t in enumerate(after) if t is words[0])
+        nxt = after[k + 1] if k + 1 < len(after) else None
+        return nxt is None or not nxt.word or nxt.low in _AFTER_PRONOUN
     if not is_passive(toks[cue.last]):
         return False
     cut = [k for k, t in enumerate(before) if t.low in BOUNDARIES]
@@ -657,6 +660,9 @@ def _same_object(
 
 
 _AUXILIARY = wordset("kunna kan ska skola bör böra måste får få")
+_AFTER_PRONOUN = wordset(
+    "utan i med på av för heller inte ej dock helt fullt därför också även ut förrän"
+)
 _PROPOSAL_KINDS = wordset(
     "krav kravet skyldighet skyldigheten ansvar ansvaret regel regeln bestämmelse "
     "bestämmelsen ändring ändringen åtgärd åtgärden uppdrag uppdraget"
@@ -977,7 +983,7 @@ def _sentence(
                 keys, basis = [topic], "words"
             elif its_rest and out:
                 keys, basis = out[-1].keys, out[-1].basis  # "… men tillstyrker det i övrigt"
-            elif out and _same_object(toks, cue, own_clause[width:], before):
+            elif out and _same_object(toks, cue, segment[width:], before):
                 # "välkomnar förslaget om X men kan inte tillstyrka det utan full
                 # finansiering", "…, men ansvaret kan inte tillstyrkas utan att …": a later
                 # cue of the sentence on the earlier one's object.

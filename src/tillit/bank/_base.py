@@ -130,6 +130,9 @@ class BankBase:
                 org = session.scalar(
                     select(Organisation).where(Organisation.name == text).order_by(Organisation.id)
                 )
+            number = text.removeprefix("#")
+            if org is None and text.startswith("#") and number.isascii() and number.isdigit():
+                org = session.get(Organisation, int(number[:9]))  # "#312": by id (no code)
         if org is None:
             raise NotFoundError(
                 f"Organisationen {code_or_id!r} finns inte i banken.",

@@ -155,7 +155,7 @@ class RemissResponses(BankBase):
         try:
             return self._find_organisation(session, wanted)
         except NotFoundError:
-            number = wanted.strip().removeprefix("#") if isinstance(wanted, str) else ""
+            number = wanted.strip() if isinstance(wanted, str) else ""  # "#312": found above
             if number.isascii() and number.isdigit() and len(number) < 10:
                 found = session.get(Organisation, int(number))
                 if found is not None:

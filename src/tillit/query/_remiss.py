@@ -15,7 +15,7 @@ import io
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -355,20 +355,18 @@ def compile_remiss(
 
 def _answer(stances: Sequence[StanceRecord]) -> StanceRecord | None:
     """One response's answer on one proposal from its stances there (in :func:`_precedence`
-    order): a reviewer's or a confirmed stance as it is; else, of the extracted, the one
-    stance they agree on, "delvis" where they differ ("delar bedömningen att tillsynen
-    behöver skärpas … tillstyrker förslaget med denna justering": support with a change is
-    partial support), and "inga synpunkter" only where nothing else was said."""
+    order): a reviewer's or a confirmed stance as it is; else, of the extracted, a "delvis"
+    beside a support or an opposition ("delar bedömningen att tillsynen behöver skärpas …
+    tillstyrker förslaget med denna justering": support with a change is partial support),
+    with its own quote; else the first stated; "inga synpunkter" only where nothing else was
+    said. Support and opposition with no partial stance stay as the text has them first: a
+    contradiction is the reviewer's to resolve, not a "delvis" to make up."""
     if not stances:
         return None
     if stances[0].source == "reviewer" or stances[0].confirmed:
         return stances[0]
     said = [s for s in stances if s.stance != "inga_synpunkter"] or list(stances)
-    if len({s.stance for s in said}) == 1:
-        return said[0]
-    return next((s for s in said if s.stance == "delvis"), None) or replace(
-        said[0], stance="delvis"
-    )
+    return next((s for s in said if s.stance == "delvis"), said[0])
 
 
 def _precedence(s: StanceRecord) -> tuple[int, int]:
