@@ -371,7 +371,10 @@ def test_differing_stances_on_one_proposal_compile_as_partial(
         "Kommunen delar bedömningen att en konsultationsordning behövs. Förslaget bör dock "
         "kompletteras med en uppföljning. Kommunen tillstyrker förslaget med denna "
         "justering.\n\n"
-        "7.6.2 Ett nationellt policylab\n\nKommunen tillstyrker förslaget.\n",
+        "7.6.2 Ett nationellt policylab\n\nKommunen tillstyrker förslaget.\n\n"
+        "7.6.4 Försöksverksamhet\n\nKommunen välkomnar att staten vill pröva nya "
+        "arbetssätt. Ett försök binder dock resurser i flera år. Kommunen avstyrker därför "
+        "förslaget.\n",
         encoding="utf-8",
     )
     code, _out, err = _run(capsys, "remiss", "svar", "1", str(answer), "--user", ADMIN)
@@ -381,6 +384,9 @@ def test_differing_stances_on_one_proposal_compile_as_partial(
     assert by["7.1.1"]["stance"] == "delvis"
     assert by["7.1.1"]["quote"] == "Kommunen tillstyrker förslaget med denna justering."
     assert by["7.6.2"]["stance"] == "tillstyrker"
+    # support and opposition without a partial stance: the one given as the conclusion
+    assert by["7.6.4"]["stance"] == "avstyrker"
+    assert by["7.6.4"]["quote"] == "Kommunen avstyrker därför förslaget."
     # the reviewer's word stands
     bank = open_bank_from_env()
     try:

@@ -2466,10 +2466,17 @@ def test_a_change_pointed_at_before_the_stance(sentence: str, stance: str) -> No
             "avstyrker dock förslaget.",
             {("4.3", T), ("4.3", A)},
         ),
-        # A plain support (no view agreed with) stays with the later stance.
+        # A plain support and then a contrasting objection ("dock") on the same proposal:
+        # the objection restricts the support, partial.
         (
             "Kommunen tillstyrker förslaget. Kommunen avstyrker dock att avgifterna tas ut "
             "av små utförare.",
+            {("4.3", T), ("4.3", D)},
+        ),
+        # Without a contrast both stay.
+        (
+            "Kommunen tillstyrker förslaget. Kommunen avstyrker att avgifterna tas ut av små "
+            "utförare.",
             {("4.3", T), ("4.3", A)},
         ),
     ],
@@ -2965,3 +2972,112 @@ def test_a_later_cue_on_the_same_object(sentence: str, stances: set[str]) -> Non
 )
 def test_words_with_other_uses(sentence: str, expected: set[tuple[str | None, str]]) -> None:
     assert pairs(sentence, VATTEN, respondent="Kommunen") == expected
+
+
+ELEVHALSA = [
+    Proposal("6.1", "Elevhälsans uppdrag förtydligas i skollagen"),
+    Proposal("6.2.1", "Minimikrav på tillgång till skolsköterska och skolläkare"),
+    Proposal("6.2.2", "Minimikrav på tillgång till skolpsykolog och skolkurator"),
+    Proposal("6.3", "Specialpedagogisk kompetens i elevhälsan i alla skolformer"),
+    Proposal("7.1", "Skyldighet att samverka med regionens hälso- och sjukvård"),
+    Proposal("7.2", "Elevhälsans medicinska journaler i en gemensam journalföring"),
+    Proposal("7.3", "Regionala elevhälsoplaner"),
+    Proposal("8.1", "Ett nationellt kvalitetsregister för elevhälsan"),
+    Proposal("9.1", "Ett riktat statsbidrag för elevhälsan"),
+]
+ALL_ELEVHALSA = {p.key for p in ELEVHALSA}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A lead that ends in a finite verb is a sentence's start, not a heading before the
+        # respondent's name.
+        (
+            "Skövde kommun har tagit del av betänkandet.\n\nI övrigt lämnar Skövde kommun "
+            "förslagen i betänkandet utan erinran.",
+            {(k, N) for k in ALL_ELEVHALSA},
+        ),
+        # Two numbers before a heading's title.
+        (
+            "6.2.1 och 6.2.2 Minimikrav på tillgång\n\nKommunen tillstyrker.",
+            {("6.2.1", T), ("6.2.2", T)},
+        ),
+        # A heading's word as the head of a title's compound, inflected ("planer" of
+        # "elevhälsoplaner").
+        ("## Regionala planer\n\nKommunen avstyrker förslaget.", {("7.3", A)}),
+        ("## Regionala frågor\n\nKommunen avstyrker förslaget.", set()),
+        # A topic the sentence sets overrides the heading it stands under.
+        (
+            "## Samverkan med hälso- och sjukvården\n\nNär det gäller journalföringen ser "
+            "kommunen inga skäl att motsätta sig att elevhälsans medicinska journaler förs i "
+            "ett gemensamt journalsystem med regionen.",
+            {("7.2", T)},
+        ),
+        (
+            "## Samverkan med hälso- och sjukvården\n\nNär det gäller samverkan ser kommunen "
+            "inga skäl att motsätta sig att journaler förs gemensamt med regionen.",
+            {("7.1", T)},
+        ),
+    ],
+)
+def test_headings_and_topics(text: str, expected: set[tuple[str | None, str]]) -> None:
+    assert pairs(text, ELEVHALSA, respondent="Skövde kommun") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # The expletive "det" ("att det införs") points back at nothing.
+        (
+            "Kommunen tillstyrker förslagen om elevhälsans uppdrag och om specialpedagogisk "
+            "kompetens i alla skolformer. Kommunen ställer sig bakom att det införs minimikrav "
+            "på tillgång till elevhälsans kompetenser, men anser att kraven bör utformas som "
+            "föreskrifter.",
+            {("6.1", T), ("6.3", T)},
+        ),
+        # What another party proposes, told, is no support, whoever its subject is.
+        (
+            "8.1 Ett nationellt kvalitetsregister\n\nUtredningen föreslår att Skolverket ska "
+            "inrätta ett nationellt kvalitetsregister. Skolverket avstyrker förslaget.",
+            {("8.1", A)},
+        ),
+        (
+            "Kommunen föreslår att förslaget om regionala elevhälsoplaner inte bör genomföras.",
+            {("7.3", A)},
+        ),
+        # An objection that contrasts with a support of the same proposal restricts it.
+        (
+            "6.2.1 Minimikrav\n\nSkolverket tillstyrker att det införs minimikrav. "
+            "Myndigheten ifrågasätter dock att kraven ska anges i förordning.",
+            {("6.2.1", T), ("6.2.1", D)},
+        ),
+        (
+            "6.2.1 Minimikrav\n\nKommunen tillstyrker att det införs ett minimikrav på "
+            "skolsköterska. När det gäller skolläkare anser kommunen däremot att ett krav i "
+            "antal elever per tjänst inte är ändamålsenligt.",
+            {("6.2.1", T), ("6.2.1", D)},
+        ),
+        # A judgement held by the respondent is a stance; one in a plain statement is not.
+        (
+            "Kommunen anser att förslaget om regionala elevhälsoplaner inte är lämpligt.",
+            {("7.3", A)},
+        ),
+        ("Det är lämpligt att regionala elevhälsoplaner tas fram.", set()),
+        # A demand the proposal already meets restricts nothing; one it does not, does.
+        (
+            "Förbundet tillstyrker förslaget om ett riktat statsbidrag men vill understryka att "
+            "fristående huvudmän måste kunna söka bidraget på samma villkor, vilket "
+            "utredningen också föreslår.",
+            {("9.1", T)},
+        ),
+        (
+            "Regionen är positiv till att ett nationellt kvalitetsregister för elevhälsan "
+            "inrättas, men anser att registret bör förvaltas av Socialstyrelsen och inte, som "
+            "utredningen föreslår, av Skolverket.",
+            {("8.1", D)},
+        ),
+    ],
+)
+def test_told_judged_and_restricted(text: str, expected: set[tuple[str | None, str]]) -> None:
+    assert pairs(text, ELEVHALSA, respondent="Kommunen") == expected

@@ -74,6 +74,7 @@ _CUES: tuple[tuple[str, tuple[frozenset[str], ...], int], ...] = tuple(
         (_NEG, ("invända|invändning",), 0),
         (_NEG, ("se|ser|finnas", "hinder"), 2),
         (_NEG, ("ifrågasätta", "behov|förslag|nödvändighet|lämplighet"), 3),
+        (_NEG, ("ifrågasätta", "att|om"), 1),
         (_NEG, ("negativ", "till"), 1),
         (_NEG, ("tveksam|tveksamt|kritisk|frågande", "till"), 1),
         (_POS, ("godta|acceptera",), 0),
@@ -741,6 +742,14 @@ def _restricts(toks: list[Token], last: int, end: int, view: int | None = None) 
             continue  # "delar bedömningen att X är välavvägt men att det kräver resurser"
         if toks[k].low in _BUT:
             clause = toks[k + 1 : end]
+            if _as_proposed(clause):
+                return False  # "men … måste kunna söka bidraget, vilket utredningen föreslår"
+            # "på samma villkor" (on equal terms) is no condition
+            clause = [
+                t
+                for n, t in enumerate(clause)
+                if not (t.lemma in ("villkor", "villkoret") and n and clause[n - 1].low == "samma")
+            ]
             rest = {t.lemma for t in clause} | {t.low for t in clause}
             head = {t.lemma for t in clause[:4]} | {t.low for t in clause[:4]}
             if head & _EMPHASIS:
@@ -755,6 +764,19 @@ def _restricts(toks: list[Token], last: int, end: int, view: int | None = None) 
             if rest & _ADDING:
                 return False
             return not (rest & _EMPHASIS)
+    return False
+
+
+def _as_proposed(clause: Sequence[Token]) -> bool:
+    """Whether a "men" clause ends by saying the proposal already does what it asks ("…,
+    vilket utredningen också föreslår", "…, som promemorian föreslår"): no restriction."""
+    for n, t in enumerate(clause):
+        denied = any(u.low in ("inte", "ej") for u in clause[max(0, n - 2) : n])
+        if t.low in ("vilket", "som", "såsom") and n + 1 < len(clause) and not denied:
+            # not "bör förvaltas av Socialstyrelsen och inte, som utredningen föreslår, av …"
+            tail = clause[n + 1 : n + 5]
+            if any(u.low in _TELLERS for u in tail) and any(u.low in _PROPOSES for u in tail):
+                return True
     return False
 
 
@@ -876,6 +898,47 @@ def _timing(toks: list[Token], i: int) -> tuple[str, int, int] | None:
     return None
 
 
+_TELLERS = wordset("promemorian betänkandet utredningen förslaget regeringen delegationen")
+
+
+def _told_proposal(toks: list[Token], i: int) -> bool:
+    """Whether a carrying out at ``i`` ("ska inrätta") is what another party proposes, told:
+    "Utredningen föreslår att Skolverket ska inrätta ett register" (whoever the clause's
+    subject is); not the respondent's own "Kommunen föreslår att förslaget inte bör
+    genomföras"."""
+    for k in range(i - 1, 0, -1):
+        if toks[k].low in (".", ";"):
+            return False
+        if toks[k].low in _PROPOSES:
+            lead = toks[max(0, k - 3) : k]
+            return any(t.low in OTHER_WORDS or t.low in _TELLERS for t in lead)
+    return False
+
+
+# Judgements of a proposal's fitness, a stance when the respondent holds them ("anser att
+# kravet inte är ändamålsenligt"); negated, opposition.
+_JUDGEMENTS = wordset(
+    "ändamålsenlig ändamålsenligt lämplig lämpligt motiverad motiverat befogad befogat"
+)
+
+
+def _opined(toks: list[Token], i: int) -> bool:
+    """Whether the judgement at ``i`` is the predicate of an "att" clause of a verb of
+    opinion before it in the sentence ("anser Socialstyrelsen däremot att ett krav … inte
+    är ändamålsenligt"), as that clause's verb ("är", "vore") right before it (with "inte")."""
+    k = i - 1
+    while k >= 0 and toks[k].low in ("inte", "ej", "helt", "särskilt", "mer", "mindre", "så"):
+        k -= 1
+    if k < 0 or toks[k].low not in ("är", "vore", "blir"):
+        return False
+    for j in range(k - 1, -1, -1):
+        if toks[j].low in (".", ";", ":"):
+            return False
+        if toks[j].low == "att":
+            return any(t.lemma in _OPINING or t.low in _OPINING for t in toks[max(0, j - 4) : j])
+    return False
+
+
 def _no_obstacle(toks: list[Token], first: int, last: int) -> bool:
     """Whether "ser inga hinder"/"det finns inga hinder" at ``first..last`` supports: negated,
     and the obstacle is to the proposal ("mot förslaget", "för det", "för att genomföra
@@ -929,8 +992,12 @@ def find_cues(
             hit is None
             and toks[i].lemma in _CARRY_OUT
             and any(t.lemma in _MODALS or t.low in _MODALS for t in near)
+            and not _told_proposal(toks, i)
         ):
             hit = (_POS, i, i)
+        judged = toks[i].low in _JUDGEMENTS or toks[i].lemma in _JUDGEMENTS
+        if hit is None and judged and _opined(toks, i):
+            hit = (_POS, i, i)  # "anser … att ett sådant krav inte är ändamålsenligt"
         if hit is None and toks[i].lemma in _SHARED_VIEWS:
             # "Bedömningen delas (inte)", "Promemorians bedömning i denna del delas".
             for j in range(i + 1, min(i + 12, len(toks))):

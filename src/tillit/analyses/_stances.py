@@ -87,7 +87,7 @@ _CHAPTER_BEFORE = re.compile(
     rf"(?:avsnitt|avsnitten|kapitel|kapitlen|kap\.)\s+(?:{_NUMBER}\s*(?:,|och|samt|respektive)\s*)*$"
 )
 # Further numbers right after a heading's first: "8.2 och 9.1", "6.1, 6.2 samt 6.4".
-_MORE_NUMBERS = re.compile(rf"(?:(?:,|och|samt|&)\s*{_NUMBER}\.?(?![\d:/-])\s*)+$")
+_MORE_NUMBERS = re.compile(rf"(?:(?:,|och|samt|&)\s*{_NUMBER}\.?(?![\d:/-])\s*)*")
 _HEADING = re.compile(
     rf"^[#*\s]*(?:(?:avsnitt|avsnitten|kapitel|kap\.)\s+)?({_NUMBER})\.?"
     rf"(?:\s*[–—-]\s*({_NUMBER}))?(?=[\s*]|$)[\s*–—:-]*(.*)$",
@@ -142,11 +142,22 @@ _ENTRY_PARTS = wordset(
 
 def _akin(a: str, b: str) -> bool:
     """Two lemmas that are one word or one a part of the other's compound ("myndighet" and
-    "tillsynsmyndighet", "uppgift" and "uppgiftsskyldighet"), the part five letters or more."""
+    "tillsynsmyndighet", "uppgift" and "uppgiftsskyldighet"), the part five letters or more;
+    the compound's head (its last part, which names what it is: "plan" of "elevhälsoplaner")
+    four letters or more, also before a plural or definite ending the lemmatiser left."""
     if a == b:
         return True
     short, long_ = sorted((a, b), key=len)
-    return len(short) >= 5 and (long_.startswith(short) or long_.endswith(short))
+    if len(short) >= 5 and (long_.startswith(short) or long_.endswith(short)):
+        return True
+    return len(short) >= 4 and any(
+        long_.endswith(short + ending) and len(long_) > len(short + ending) + 2
+        for ending in _ENDINGS
+    )
+
+
+# Plural and definite endings a compound's head may carry ("elevhälsoplan-er").
+_ENDINGS = ("", "er", "ar", "or", "en", "et", "na", "erna", "arna", "orna")
 
 
 def _key(number: str) -> tuple[int, ...]:
@@ -390,10 +401,21 @@ def _glued_heading(line: str, own_name: str = "") -> int | None:
         or len(words) > 12
         or re.search(r"[.!?](?!\d)|[:;,]", lead)
         or words[-1].lower() in _CONTINUES
+        or words[-1].lower() in _FINITE
         or not (lead[0].isupper() or lead[0].isdigit())
     ):
         return None
     return at
+
+
+# Finite verbs that put the subject after them (V2): a lead ending in one is the sentence's
+# start, not a heading ("I övrigt lämnar Skövde kommun förslagen utan erinran", "Därför
+# tillstyrker Region Skåne …").
+_FINITE = wordset(
+    """lämnar anser tillstyrker avstyrker ställer står delar välkomnar ser har är vill kan
+    bedömer instämmer föreslår menar konstaterar noterar understryker betonar framhåller
+    stödjer stöder motsätter godtar accepterar avråder ifrågasätter saknar tycker"""
+)
 
 
 def _units(text: str, own_name: str = "") -> list[tuple[str, int, int]]:
@@ -474,7 +496,7 @@ def _heading(line: str, index: _Proposals, respondent: str = "") -> tuple[list[s
         keys = keys or index.section(m.group(1))
         how = "range" if m.group(2) else "section"
         more = _MORE_NUMBERS.match(m.group(3))
-        if more and keys:
+        if more and more.group().strip() and keys:
             # "8.2 och 9.1", "Kapitel 5 och 6", "6.1, 6.2 och 6.4": every number named.
             for number in re.findall(_NUMBER, more.group()):
                 keys = [*keys, *(k for k in index.section(number) if k not in keys)]
@@ -622,7 +644,7 @@ def extract_stances(
                 topic=topic if n else None,
             ):
                 (ovrigt if f.basis == "i_ovrigt" else found).append(f)
-        found[before_unit:] = _premises_dropped(text, found[before_unit:])
+        found[before_unit:] = _restrictions(text, _premises_dropped(text, found[before_unit:]))
     return _keep(found, ovrigt, index, headed)
 
 
@@ -674,6 +696,26 @@ _PROPOSAL_KINDS = wordset(
 _BARE = (
     _STOP | NEGATORS | wordset("har hade därför också även dock heller alltså således sak grund")
 )
+
+
+_CONTRASTING = wordset("dock däremot emellertid")
+
+
+def _restrictions(text: str, found: list[_Found]) -> list[_Found]:
+    """A paragraph's stances with an objection that follows a support of the same proposal
+    and contrasts with it ("Skolverket tillstyrker därför att det införs minimikrav.
+    Myndigheten ifrågasätter dock att kraven ska anges i förordning …") read as what it is,
+    a restriction of that support: partial."""
+    out = list(found)
+    for n, f in enumerate(out):
+        if f.stance != AVSTYRKER or not f.keys:
+            continue
+        supported = any(
+            g.stance == TILLSTYRKER and g.keys == f.keys and g.order < f.order for g in out[:n]
+        )
+        if supported and {t.low for t in tokens(text, f.start, f.end)} & _CONTRASTING:
+            out[n] = replace(f, stance=DELVIS)
+    return out
 
 
 def _premises_dropped(text: str, found: list[_Found]) -> list[_Found]:
@@ -941,7 +983,12 @@ def _sentence(
                 # A later cue's own words: "tillstyrker förslaget i den del det avser tillsyn,
                 # men avstyrker förslaget om X" under the tillsyn heading names X.
                 topical = _topical(before + segment if n else toks, own)
-                if index.words[current[0]] & _content(topical):
+                opened = _opened_on(toks, cue.first)
+                if _names(opened, index.words[words]) and not _names(
+                    opened, index.words[current[0]]
+                ):
+                    pass  # "När det gäller journalföringen ser kommunen …": the topic it sets
+                elif index.words[current[0]] & _content(topical):
                     words = None  # the sentence also speaks of the heading's proposal
                 elif index.by_words(_content(topical), full=True) != words:
                     words = None
@@ -975,7 +1022,7 @@ def _sentence(
                     # framgår nedan", "…, med ett undantag.": the stance on the whole; the
                     # later text's own stances are the exceptions, each on its proposal.
                     stance = cue.plain
-            elif topic and {t.low for t in clause + before + segment[: width + 3]} & _ANAPHORA:
+            elif topic and _anaphoric(toks, [*clause, *before, *segment[: width + 3]]):
                 keys, basis = [topic], "words"  # "Förslaget om X är bra. Kommunen tillstyrker det."
             elif topic and not _content(_topical(own_clause[width:] + before, own)) - _BARE:
                 # "Utredningen föreslår att X. Kommunen har ingen invändning.": a cue without
@@ -1192,6 +1239,27 @@ def _coordinated(index: _Proposals, clause: Sequence[Token]) -> list[str]:
 _PREPOSITIONS = wordset("på av för i om till med från inom vid över under enligt")
 # What points back to a proposal named before: "Kommunen tillstyrker förslaget/det."
 _ANAPHORA = wordset("förslaget det detta denna")
+# What follows an expletive "det" (no anaphor): "att det införs minimikrav", "det finns".
+_EXPLETIVE_NEXT = wordset("är var finns fanns krävs behövs blir bör ska kan har införs görs")
+
+
+def _anaphoric(toks: Sequence[Token], words: Sequence[Token]) -> bool:
+    """Whether ``words`` (of the sentence ``toks``) hold a word that points back at a proposal
+    ("förslaget", "det", "detta"), not the expletive "det" of "att det införs minimikrav"."""
+    at = {id(t): k for k, t in enumerate(toks)}
+    for t in words:
+        if t.low not in _ANAPHORA:
+            continue
+        k = at.get(id(t))
+        if t.low == "det" and k is not None:
+            prev = toks[k - 1].low if k else ""
+            nxt = toks[k + 1] if k + 1 < len(toks) else None
+            if prev == "att" or (nxt is not None and (nxt.low in _EXPLETIVE_NEXT)):
+                continue
+        return True
+    return False
+
+
 _PART_SKIP = wordset("dock däremot emellertid också även inte ej")
 
 
@@ -1259,6 +1327,27 @@ _ABOUT = wordset("om att kring rörande gällande avseende med för")
 # What a proposal makes, named before its object: "kravet på …", "skyldigheten att …".
 _DEMANDS = wordset("krav skyldighet reglering")
 _DEMANDED = wordset("på att om av för")
+
+
+def _names(words: set[str], title: set[str]) -> bool:
+    """Whether ``words`` hold a long word (eight letters or more) of ``title``, also
+    inflected or as a compound's part (:func:`_akin`)."""
+    return any(_akin(w, p) for w in words for p in title if len(p) >= 8)
+
+
+def _opened_on(toks: Sequence[Token], first: int) -> set[str]:
+    """The content words a sentence opens its topic with before the cue at ``first`` ("När
+    det gäller journalföringen …", "Beträffande de regionala planerna …"), up to a comma or
+    the cue; empty without such an opening."""
+    for k, t in enumerate(toks[: min(first, 4)]):
+        if t.low in TOPIC_WORDS:
+            words = []
+            for u in toks[k + 1 : first]:
+                if u.low in (",", ";", ":"):
+                    break
+                words.append(u)
+            return _content(words)
+    return set()
 
 
 def _pointed(toks: Sequence[Token], *, plural: bool = False) -> frozenset[str]:

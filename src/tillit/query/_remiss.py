@@ -358,15 +358,30 @@ def _answer(stances: Sequence[StanceRecord]) -> StanceRecord | None:
     order): a reviewer's or a confirmed stance as it is; else, of the extracted, a "delvis"
     beside a support or an opposition ("delar bedömningen att tillsynen behöver skärpas …
     tillstyrker förslaget med denna justering": support with a change is partial support),
-    with its own quote; else the first stated; "inga synpunkter" only where nothing else was
-    said. Support and opposition with no partial stance stay as the text has them first: a
-    contradiction is the reviewer's to resolve, not a "delvis" to make up."""
+    with its own quote; else the one stance the response gives as its conclusion ("Kommunen
+    välkomnar att staten tillför resurser … Luleå kommun avstyrker därför förslaget"); else
+    the first stated; "inga synpunkter" only where nothing else was said. Support and
+    opposition are never merged into a "delvis" no sentence says: a contradiction left is
+    the reviewer's to resolve (the response's page lists every stance)."""
     if not stances:
         return None
     if stances[0].source == "reviewer" or stances[0].confirmed:
         return stances[0]
     said = [s for s in stances if s.stance != "inga_synpunkter"] or list(stances)
-    return next((s for s in said if s.stance == "delvis"), said[0])
+    partial = next((s for s in said if s.stance == "delvis"), None)
+    if partial is not None:
+        return partial
+    concluding = [s for s in said if _CONCLUDING.search(s.quote)]
+    if len({s.stance for s in said}) > 1 and len({s.stance for s in concluding}) == 1:
+        return concluding[0]
+    return said[0]
+
+
+# The words that mark a sentence as a response's conclusion on a proposal.
+_CONCLUDING = re.compile(
+    r"\b(?:därför|sammantaget|sammanfattningsvis|således|mot (?:den|denna) bakgrunden?)\b",
+    re.IGNORECASE,
+)
 
 
 def _precedence(s: StanceRecord) -> tuple[int, int]:
