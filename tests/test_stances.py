@@ -3081,3 +3081,66 @@ def test_headings_and_topics(text: str, expected: set[tuple[str | None, str]]) -
 )
 def test_told_judged_and_restricted(text: str, expected: set[tuple[str | None, str]]) -> None:
     assert pairs(text, ELEVHALSA, respondent="Kommunen") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # "att det" + a passive and no subject after it points back at the proposal.
+        (
+            "Utredningen föreslår att regionala elevhälsoplaner ska tas fram. Kommunen "
+            "tillstyrker att det genomförs.",
+            {("7.3", T)},
+        ),
+        # A contrast only restricts an objection to a part ("dock att …"), not one to the whole.
+        (
+            "8.1 Ett nationellt kvalitetsregister\n\nKommunen välkomnar intentionen. Kommunen "
+            "kan dock inte tillstyrka förslaget.",
+            {("8.1", T), ("8.1", A)},
+        ),
+        (
+            "8.1 Ett nationellt kvalitetsregister\n\nKommunen tillstyrker förslaget. "
+            "Utredningen har dock inte analyserat kostnaderna, och kommunen avstyrker därför "
+            "förslaget.",
+            {("8.1", T), ("8.1", A)},
+        ),
+        # The respondent's own view after what the inquiry proposes is the respondent's.
+        (
+            "Utredningen föreslår ett nationellt kvalitetsregister, och kommunen anser att "
+            "registret bör inrättas.",
+            {("8.1", T)},
+        ),
+        # A demand the proposal does not meet restricts.
+        (
+            "Förbundet tillstyrker förslaget om ett riktat statsbidrag men anser att bidraget "
+            "måste fördelas efter behov, vilket utredningen inte föreslår.",
+            {("9.1", D)},
+        ),
+        (
+            "Förbundet tillstyrker förslaget om ett riktat statsbidrag men anser att bidraget, "
+            "som utredningen föreslår ska vara tillfälligt, måste bli permanent.",
+            {("9.1", D)},
+        ),
+        # A judgement of today's order is no stance on the proposal.
+        (
+            "8.1 Ett nationellt kvalitetsregister\n\nKommunen anser att dagens uppföljning av "
+            "elevhälsan inte är ändamålsenlig.",
+            set(),
+        ),
+        # "kontroll" is no compound of "roll"; a heading that names nothing gives nothing.
+        ("## Statens roll\n\nKommunen avstyrker förslaget.", set()),
+        # A topic opening does not override a sentence that names the heading's proposal.
+        (
+            "7.3 Regionala elevhälsoplaner\n\nNär det gäller samverkan tillstyrker kommunen att "
+            "regionerna tar fram elevhälsoplaner med regionens hälso- och sjukvård.",
+            {("7.3", T)},
+        ),
+        # The response's own numbering before a title that names another proposal.
+        ("6.1 och 6.2 Regionala elevhälsoplaner\n\nKommunen avstyrker förslaget.", {("7.3", A)}),
+    ],
+)
+def test_second_review(text: str, expected: set[tuple[str | None, str]]) -> None:
+    assert (
+        pairs(text, [*ELEVHALSA, Proposal("8.2", "Nationell kontroll")], respondent="Kommunen")
+        == expected
+    )

@@ -771,12 +771,22 @@ def _as_proposed(clause: Sequence[Token]) -> bool:
     """Whether a "men" clause ends by saying the proposal already does what it asks ("…,
     vilket utredningen också föreslår", "…, som promemorian föreslår"): no restriction."""
     for n, t in enumerate(clause):
-        denied = any(u.low in ("inte", "ej") for u in clause[max(0, n - 2) : n])
-        if t.low in ("vilket", "som", "såsom") and n + 1 < len(clause) and not denied:
-            # not "bör förvaltas av Socialstyrelsen och inte, som utredningen föreslår, av …"
-            tail = clause[n + 1 : n + 5]
-            if any(u.low in _TELLERS for u in tail) and any(u.low in _PROPOSES for u in tail):
-                return True
+        if t.low not in ("vilket", "som", "såsom") or n + 1 >= len(clause):
+            continue
+        # not "och inte, som utredningen föreslår, av …", "i stället för … som utredningen
+        # föreslår", "…, vilket utredningen inte föreslår"
+        lows = [u.low for u in clause[:n]]
+        if "inte" in lows or "ej" in lows or "stället" in lows or "skillnad" in lows:
+            return False
+        tail = clause[n + 1 : n + 5]
+        said = [k for k, u in enumerate(tail) if u.low in _PROPOSES]
+        if not said or not any(u.low in _TELLERS for u in tail[: said[0]]):
+            continue
+        if any(u.low in ("inte", "ej") for u in tail):
+            return False
+        after = clause[n + 1 + said[0] + 1 :]
+        # "som utredningen föreslår ska vara tillfälligt": the clause goes on, a demand
+        return not after or not after[0].word
     return False
 
 
@@ -907,9 +917,12 @@ def _told_proposal(toks: list[Token], i: int) -> bool:
     subject is); not the respondent's own "Kommunen föreslår att förslaget inte bör
     genomföras"."""
     for k in range(i - 1, 0, -1):
-        if toks[k].low in (".", ";"):
+        t = toks[k]
+        if t.low in (".", ";") or t.low in SELF_WORDS or t.lemma in _OPINING:
+            return False  # "…, och kommunen anser att registret bör inrättas"
+        if t.low in ("och", "men") and toks[k - 1].low == ",":
             return False
-        if toks[k].low in _PROPOSES:
+        if t.low in _PROPOSES:
             lead = toks[max(0, k - 3) : k]
             return any(t.low in OTHER_WORDS or t.low in _TELLERS for t in lead)
     return False
@@ -922,7 +935,7 @@ _JUDGEMENTS = wordset(
 )
 
 
-def _opined(toks: list[Token], i: int) -> bool:
+def _opined(toks: list[Token], i: int, proposed: frozenset[str] = frozenset()) -> bool:
     """Whether the judgement at ``i`` is the predicate of an "att" clause of a verb of
     opinion before it in the sentence ("anser Socialstyrelsen däremot att ett krav … inte
     är ändamålsenligt"), as that clause's verb ("är", "vore") right before it (with "inte")."""
@@ -935,8 +948,20 @@ def _opined(toks: list[Token], i: int) -> bool:
         if toks[j].low in (".", ";", ":"):
             return False
         if toks[j].low == "att":
-            return any(t.lemma in _OPINING or t.low in _OPINING for t in toks[max(0, j - 4) : j])
+            subject = toks[j + 1 : k]
+            judged = any(
+                t.lemma in _JUDGED or t.low in _JUDGED or t.lemma in proposed for t in subject
+            )
+            present = any(t.low in _NOW for t in subject)
+            opined = any(t.lemma in _OPINING or t.low in _OPINING for t in toks[max(0, j - 4) : j])
+            return opined and judged and not present
     return False
+
+
+# What a judgement must be of to be a stance (a proposal or what it makes), not of today's
+# order ("dagens uppföljning är inte ändamålsenlig").
+_JUDGED = wordset("förslag förslaget krav kravet sådan sådant sådana reglering modell ordning")
+_NOW = wordset("dagens nuvarande befintlig befintliga befintligt idag")
 
 
 def _no_obstacle(toks: list[Token], first: int, last: int) -> bool:
@@ -996,7 +1021,7 @@ def find_cues(
         ):
             hit = (_POS, i, i)
         judged = toks[i].low in _JUDGEMENTS or toks[i].lemma in _JUDGEMENTS
-        if hit is None and judged and _opined(toks, i):
+        if hit is None and judged and _opined(toks, i, proposed):
             hit = (_POS, i, i)  # "anser … att ett sådant krav inte är ändamålsenligt"
         if hit is None and toks[i].lemma in _SHARED_VIEWS:
             # "Bedömningen delas (inte)", "Promemorians bedömning i denna del delas".

@@ -151,9 +151,9 @@ def _akin(a: str, b: str) -> bool:
     if len(short) >= 5 and (long_.startswith(short) or long_.endswith(short)):
         return True
     return len(short) >= 4 and any(
-        long_.endswith(short + ending) and len(long_) > len(short + ending) + 2
+        long_.endswith(short + ending) and len(long_) >= len(short + ending) + 5
         for ending in _ENDINGS
-    )
+    )  # the rest a word of its own ("elevhälso-"), not "kont-roll", "till-gång"
 
 
 # Plural and definite endings a compound's head may carry ("elevhälsoplan-er").
@@ -412,9 +412,10 @@ def _glued_heading(line: str, own_name: str = "") -> int | None:
 # start, not a heading ("I övrigt lämnar Skövde kommun förslagen utan erinran", "Därför
 # tillstyrker Region Skåne …").
 _FINITE = wordset(
-    """lämnar anser tillstyrker avstyrker ställer står delar välkomnar ser har är vill kan
+    """lämnar anser tillstyrker avstyrker ställer står välkomnar ser har är vill kan
     bedömer instämmer föreslår menar konstaterar noterar understryker betonar framhåller
-    stödjer stöder motsätter godtar accepterar avråder ifrågasätter saknar tycker"""
+    stödjer stöder motsätter godtar accepterar avråder ifrågasätter saknar tycker finner
+    avstår"""
 )
 
 
@@ -495,13 +496,14 @@ def _heading(line: str, index: _Proposals, respondent: str = "") -> tuple[list[s
         keys = index.range(m.group(1), m.group(2)) if m.group(2) else []
         keys = keys or index.section(m.group(1))
         how = "range" if m.group(2) else "section"
-        more = _MORE_NUMBERS.match(m.group(3))
+        title = m.group(3)
+        more = _MORE_NUMBERS.match(title)
         if more and more.group().strip() and keys:
-            # "8.2 och 9.1", "Kapitel 5 och 6", "6.1, 6.2 och 6.4": every number named.
+            # "8.2 och 9.1", "Kapitel 5 och 6", "6.1, 6.2 och 6.4 Titel": every number named.
             for number in re.findall(_NUMBER, more.group()):
                 keys = [*keys, *(k for k in index.section(number) if k not in keys)]
-            return keys, how
-        words = _content(tokens(m.group(3), 0, len(m.group(3))))
+            title = title[more.end() :]
+        words = _content(tokens(title, 0, len(title)))
         whole = index.by_words(words, full=True)
         if len(keys) > 1 and whole in keys and words == index.words[whole]:
             return [whole], "heading"  # a chapter's number with one proposal's whole title
@@ -713,9 +715,22 @@ def _restrictions(text: str, found: list[_Found]) -> list[_Found]:
         supported = any(
             g.stance == TILLSTYRKER and g.keys == f.keys and g.order < f.order for g in out[:n]
         )
-        if supported and {t.low for t in tokens(text, f.start, f.end)} & _CONTRASTING:
+        if supported and _contrasted_part(tokens(text, f.start, f.end)):
             out[n] = replace(f, stance=DELVIS)
     return out
+
+
+def _contrasted_part(toks: Sequence[Token]) -> bool:
+    """Whether a sentence objects, by contrast, to a part told in an "att" clause
+    ("Myndigheten ifrågasätter dock att kraven ska anges i förordning", "anser Socialstyrelsen
+    däremot att ett krav … inte är ändamålsenligt"): the contrast word right before that
+    "att", no negation before it ("kan dock inte tillstyrka förslaget" opposes the whole)."""
+    for k, t in enumerate(toks):
+        if t.low in NEGATORS:
+            return False
+        if t.low in _CONTRASTING:
+            return any(u.low == "att" for u in toks[k + 1 : k + 4])
+    return False
 
 
 def _premises_dropped(text: str, found: list[_Found]) -> list[_Found]:
@@ -984,8 +999,11 @@ def _sentence(
                 # men avstyrker förslaget om X" under the tillsyn heading names X.
                 topical = _topical(before + segment if n else toks, own)
                 opened = _opened_on(toks, cue.first)
-                if _names(opened, index.words[words]) and not _names(
-                    opened, index.words[current[0]]
+                heading_words = index.words[current[0]]
+                if (
+                    _names(opened, index.words[words])
+                    and not _names(opened, heading_words)
+                    and not _names(_content(topical), heading_words)
                 ):
                     pass  # "När det gäller journalföringen ser kommunen …": the topic it sets
                 elif index.words[current[0]] & _content(topical):
@@ -1239,8 +1257,9 @@ def _coordinated(index: _Proposals, clause: Sequence[Token]) -> list[str]:
 _PREPOSITIONS = wordset("på av för i om till med från inom vid över under enligt")
 # What points back to a proposal named before: "Kommunen tillstyrker förslaget/det."
 _ANAPHORA = wordset("förslaget det detta denna")
-# What follows an expletive "det" (no anaphor): "att det införs minimikrav", "det finns".
-_EXPLETIVE_NEXT = wordset("är var finns fanns krävs behövs blir bör ska kan har införs görs")
+# The verbs after which "det" is an expletive with the subject put after them: "det finns",
+# "det krävs", "att det införs minimikrav" (any s-passive followed by its subject).
+_EXPLETIVE_NEXT = wordset("finns fanns krävs behövs")
 
 
 def _anaphoric(toks: Sequence[Token], words: Sequence[Token]) -> bool:
@@ -1251,10 +1270,12 @@ def _anaphoric(toks: Sequence[Token], words: Sequence[Token]) -> bool:
         if t.low not in _ANAPHORA:
             continue
         k = at.get(id(t))
-        if t.low == "det" and k is not None:
-            prev = toks[k - 1].low if k else ""
-            nxt = toks[k + 1] if k + 1 < len(toks) else None
-            if prev == "att" or (nxt is not None and (nxt.low in _EXPLETIVE_NEXT)):
+        if t.low == "det" and k is not None and k + 2 < len(toks):
+            # "att det införs minimikrav": a verb and then its subject; not "att det
+            # genomförs." (the proposal, pointed back at)
+            verb, then = toks[k + 1], toks[k + 2]
+            passive = verb.low.endswith("s") and verb.lemma != verb.low
+            if (verb.low in _EXPLETIVE_NEXT or passive) and then.word:
                 continue
         return True
     return False

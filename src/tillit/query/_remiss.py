@@ -371,7 +371,7 @@ def _answer(stances: Sequence[StanceRecord]) -> StanceRecord | None:
     partial = next((s for s in said if s.stance == "delvis"), None)
     if partial is not None:
         return partial
-    concluding = [s for s in said if _CONCLUDING.search(s.quote)]
+    concluding = [s for s in said if _CONCLUDING.search(s.quote) and _ON_PROPOSAL.search(s.quote)]
     if len({s.stance for s in said}) > 1 and len({s.stance for s in concluding}) == 1:
         return concluding[0]
     return said[0]
@@ -379,9 +379,12 @@ def _answer(stances: Sequence[StanceRecord]) -> StanceRecord | None:
 
 # The words that mark a sentence as a response's conclusion on a proposal.
 _CONCLUDING = re.compile(
-    r"\b(?:därför|sammantaget|sammanfattningsvis|således|mot (?:den|denna) bakgrunden?)\b",
+    r"\b(?:därför(?! att)|sammantaget|sammanfattningsvis|således|mot (?:den|denna) bakgrunden?)\b",
     re.IGNORECASE,
 )
+# …on the proposal itself ("avstyrker därför förslaget"), not on something put in its place
+# ("ställer sig därför bakom att Skolverket följer upp …").
+_ON_PROPOSAL = re.compile(r"\bförslage[tn]\b", re.IGNORECASE)
 
 
 def _precedence(s: StanceRecord) -> tuple[int, int]:
