@@ -3144,3 +3144,74 @@ def test_second_review(text: str, expected: set[tuple[str | None, str]]) -> None
         pairs(text, [*ELEVHALSA, Proposal("8.2", "Nationell kontroll")], respondent="Kommunen")
         == expected
     )
+
+
+HEMTJANST = [
+    Proposal("5.1", "En bestämmelse om personalkontinuitet i socialtjänstlagen"),
+    Proposal("5.2", "Högst tolv olika medarbetare per brukare under fjorton dagar"),
+    Proposal("6.2", "Krav på yrkestiteln undersköterska för omvårdnadsuppgifter i hemtjänsten"),
+    Proposal("8.1", "Inspektionen för vård och omsorg ska granska kontinuiteten i hemtjänsten"),
+    Proposal("9.1", "Ikraftträdande och övergångsbestämmelser"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # An abbreviation the response gives beside its name after a dash is its own name.
+        (
+            "PRO – Pensionärernas riksorganisation\n\nPRO välkomnar varmt att "
+            "personalkontinuitet skrivs in i socialtjänstlagen.",
+            {("5.1", T)},
+        ),
+        # "som föreslaget" on the date of entry into force.
+        (
+            "Förbundet anser att förslagen ska träda i kraft som föreslaget den 1 juli 2027.",
+            {("9.1", T)},
+        ),
+        # A restriction that speaks of the cue's thing again names its proposal.
+        (
+            "Förbundet tillstyrker att det införs ett tak för hur många personer som får komma "
+            "hem till den äldre, men anser att taket om tolv medarbetare under fjorton dagar är "
+            "för högt.",
+            {("5.2", D)},
+        ),
+        # "ett sådant X" points back at the proposal the sentence before named.
+        (
+            "Tolv medarbetare på fjorton dagar passar inte en brukare med dubbelbemanning. "
+            "Ett tak riskerar att bli ett golv. Förbundet avråder därför från att införa ett "
+            "sådant tak.",
+            {("5.2", A)},
+        ),
+        # A condition's words are not the cue's object ("övergångstid" is no date of entry).
+        (
+            "Kravet på yrkestiteln undersköterska är problematiskt. Förbundet kan ställa sig "
+            "bakom kravet endast om det kombineras med en övergångstid på sju år.",
+            {("6.2", D)},
+        ),
+        # "om" + subject + verb is a condition; "även om" a concession.
+        (
+            "Förbundet kan acceptera en bestämmelse om personalkontinuitet i "
+            "socialtjänstlagen om den utformas som en målsättningsbestämmelse.",
+            {("5.1", D)},
+        ),
+        (
+            "Förbundet kan acceptera en bestämmelse om personalkontinuitet i "
+            "socialtjänstlagen, även om det innebär en viss administrativ börda.",
+            {("5.1", T)},
+        ),
+        # "följa" is support only after a modal or grounds, never "följa upp".
+        (
+            "Förbundet ser inte något skäl att inte följa förslaget om ikraftträdande.",
+            {("9.1", T)},
+        ),
+        ("Förbundet följer förslaget om personalkontinuitet med intresse.", set()),
+        # A body of the respondent's in a heading names no proposal.
+        (
+            "Vård- och omsorgsnämndens beslut\n\nNämnden tillstyrker förslaget.",
+            set(),
+        ),
+    ],
+)
+def test_thirteenth_set_rules(text: str, expected: set[tuple[str | None, str]]) -> None:
+    assert pairs(text, HEMTJANST, respondent="Pensionärernas riksorganisation") == expected

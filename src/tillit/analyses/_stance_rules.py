@@ -579,6 +579,8 @@ def _partial(
         return True
     if _only_if(toks, (last if last is not None else first) + 1, end):
         return True
+    if _if_clause(toks, (last if last is not None else first) + 1, end):
+        return True
     return any(
         _has(toks, first - 4, end, phrase)
         for phrase in _PARTIAL
@@ -640,6 +642,27 @@ def _unless(toks: list[Token], last: int, end: int) -> bool:
         if toks[k].low in (",", ";", ":", "men", "eftersom", "."):
             return False
         if toks[k].low == "utan" and toks[k + 1].low in _UNLESS_NEXT:
+            return True
+    return False
+
+
+_IF_SUBJECTS = wordset(
+    "den det de detta denna dessa staten kommunen kommunerna regionen regionerna man huvudmannen"
+)
+
+
+def _if_clause(toks: list[Token], lo: int, hi: int) -> bool:
+    """A conditional "om" clause after the cue's object: "om" and a subject and its verb ("kan
+    acceptera en bestämmelse om personalkontinuitet om den utformas som en
+    målsättningsbestämmelse", "… om staten betalar"); not the "om" of "förslaget om det nya
+    kravet"."""
+    for k in range(max(lo, 0), min(hi, len(toks)) - 2):
+        if toks[k].low != "om" or toks[k + 1].low not in _IF_SUBJECTS:
+            continue
+        if k and toks[k - 1].low in ("även", "också", "som", "fast"):
+            continue  # "även om det innebär en börda": a concession, no condition
+        verb = toks[k + 2]
+        if verb.word and verb.low.endswith(("s", "r")) and verb.lemma != verb.low:
             return True
     return False
 
@@ -905,7 +928,12 @@ def _timing(toks: list[Token], i: int) -> tuple[str, int, int] | None:
         return (_NEG, i, i + 1)
     if t.low in _TIMING_POS or t.lemma in _TIMING_POS:
         return (_POS, i, i)
+    if t.low == "som" and nxt is not None and nxt.low in _AS_PROPOSED:
+        return (_POS, i, i + 1)  # "ska träda i kraft som föreslaget den 1 juli 2027"
     return None
+
+
+_AS_PROPOSED = wordset("föreslaget föreslagits föreslås föreslagen planerat")
 
 
 _TELLERS = wordset("promemorian betänkandet utredningen förslaget regeringen delegationen")
@@ -931,14 +959,17 @@ def _told_proposal(toks: list[Token], i: int) -> bool:
 # Judgements of a proposal's fitness, a stance when the respondent holds them ("anser att
 # kravet inte är ändamålsenligt"); negated, opposition.
 _JUDGEMENTS = wordset(
-    "ändamålsenlig ändamålsenligt lämplig lämpligt motiverad motiverat befogad befogat"
+    """ändamålsenlig ändamålsenligt lämplig lämpligt motiverad motiverat befogad befogat bra
+    välkommet angeläget"""
 )
 
 
 def _opined(toks: list[Token], i: int, proposed: frozenset[str] = frozenset()) -> bool:
     """Whether the judgement at ``i`` is the predicate of an "att" clause of a verb of
     opinion before it in the sentence ("anser Socialstyrelsen däremot att ett krav … inte
-    är ändamålsenligt"), as that clause's verb ("är", "vore") right before it (with "inte")."""
+    är ändamålsenligt"), as that clause's verb ("är", "vore") right before it (with "inte"),
+    and of a proposal or what it makes (its subject, or the clause after it: "tycker att det
+    är bra att IVO får i uppdrag att granska kontinuiteten"), not of today's order."""
     k = i - 1
     while k >= 0 and toks[k].low in ("inte", "ej", "helt", "särskilt", "mer", "mindre", "så"):
         k -= 1
@@ -949,6 +980,14 @@ def _opined(toks: list[Token], i: int, proposed: frozenset[str] = frozenset()) -
             return False
         if toks[j].low == "att":
             subject = toks[j + 1 : k]
+            if (
+                [t.low for t in subject] == ["det"]
+                and i + 1 < len(toks)
+                and toks[i + 1].low == "att"
+            ):
+                # "tycker att det är bra att IVO får i uppdrag att granska …": the clause
+                # put after the judgement is what is judged
+                subject = toks[i + 2 : i + 14]
             judged = any(
                 t.lemma in _JUDGED or t.low in _JUDGED or t.lemma in proposed for t in subject
             )
@@ -1013,7 +1052,13 @@ def find_cues(
         if hit is not None and toks[hit[2]].lemma == "hinder" and not _no_obstacle(toks, *hit[1:]):
             hit = None
         near = toks[max(0, i - 4) : i]
-        if (hit is None and toks[i].lemma in _SUPPORTING and _object_supported(toks, i)) or (
+        modal = any(t.lemma in _MODALS or t.low in _MODALS for t in near)
+        following = toks[i].lemma == "följa" and modal  # "skäl att inte följa förslaget"
+        if (
+            hit is None
+            and (toks[i].lemma in _SUPPORTING or following)
+            and _object_supported(toks, i)
+        ) or (
             hit is None
             and toks[i].lemma in _CARRY_OUT
             and any(t.lemma in _MODALS or t.low in _MODALS for t in near)
@@ -1160,7 +1205,8 @@ def name_words(name: str, text: str = "") -> frozenset[str]:
     """The folded words by which a respondent names itself: "Sveriges Kommuner och Landsting"
     -> sveriges, kommuner, landsting, skl (its initials, and its aliases such as skr); a
     genitive also without its -s; an abbreviation the text gives in brackets after the name
-    ("Inspektionen för vård och omsorg (IVO)")."""
+    ("Inspektionen för vård och omsorg (IVO)") or beside it after a dash ("PRO –
+    Pensionärernas riksorganisation")."""
     words = re.findall(r"[^\W\d_]+", name)
     small = ("och", "för", "i", "av", "med")
     out = {fold(w) for w in words if len(w) > 1 and w.lower() not in small}
@@ -1171,8 +1217,13 @@ def name_words(name: str, text: str = "") -> frozenset[str]:
     canonical = _ALIASES.get(_norm(name), _norm(name))
     out |= {a for a, c in _ALIASES.items() if c == canonical and " " not in a}
     if text and name:
-        pattern = re.escape(name) + r"\s*\(([A-ZÅÄÖ]{2,})\)"
-        out |= {fold(m.group(1)) for m in re.finditer(pattern, text)}
+        full = "(?i:" + re.escape(name) + ")"
+        for pattern in (
+            full + r"\s*\(([A-ZÅÄÖ]{2,})\)",  # "Inspektionen för vård och omsorg (IVO)"
+            r"\b([A-ZÅÄÖ]{2,})\s*[–—-]\s*" + full,  # "PRO – Pensionärernas riksorganisation"
+            full + r"\s*[–—-]\s*([A-ZÅÄÖ]{2,})\b",
+        ):
+            out |= {fold(m.group(1)) for m in re.finditer(pattern, text)}
     return frozenset(out)
 
 

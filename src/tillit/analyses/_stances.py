@@ -529,11 +529,37 @@ def _heading(line: str, index: _Proposals, respondent: str = "") -> tuple[list[s
         t
         for t in tokens(line, 0, len(line))
         # A letterhead's "Kommunstyrelsen" beside the respondent's name: the respondent's.
-        if t.low not in _SELF_GENITIVES and not (at >= 0 and t.low in SELF_WORDS)
+        if t.low not in _SELF_GENITIVES
+        and not (at >= 0 and t.low in SELF_WORDS)
+        # A body of the respondent's, its whole name ("Vård- och omsorgsnämndens beslut"):
+        # no proposal's words.
+        and not _ORGAN.search(fold(t.low))
+        and not _before_organ(line, t)
     ]
     words = _content(toks)  # "Kommunens synpunkter": the respondent's, no proposal's words
     match = index.by_words(words) or index.by_heading(words) or index.by_title(words)
     return ([match], "heading") if match is not None else None
+
+
+# A body of a municipality or region ("omsorgsnämnden", "regionstyrelsens",
+# "förvaltningen"), folded.
+_ORGAN = re.compile(r"(?:namnd|styrelse|forvaltning|kontor)(?:en|ens|s|et|ets)?$")
+
+
+def _before_organ(line: str, t: Token) -> bool:
+    """Whether ``t`` is part of a body's name that ends in an organ word later in ``line``
+    ("Vård- och" of "Vård- och omsorgsnämndens beslut")."""
+    rest = line[t.end :]
+    m = re.search(r"\w+", rest)
+    while m is not None:
+        word = m.group()
+        if _ORGAN.search(fold(word.lower())):
+            return True
+        if word.lower() not in ("och", "för") and not rest[: m.start()].rstrip().endswith("-"):
+            return False
+        rest = rest[m.end() :]
+        m = re.search(r"\w+", rest)
+    return False
 
 
 def _sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -623,6 +649,7 @@ def extract_stances(
             if keys:
                 context, summary, titled = (keys, "section"), False, set()
         topic = None  # the proposal the paragraph's first sentence names, for "förslaget"
+        recent = None  # the proposal the sentence before names, for "ett sådant tak"
         before_unit = len(found)
         for n, (s, e) in enumerate(_sentences(text, start, end)):
             if text[s:e].rstrip(" *").endswith(":"):
@@ -630,9 +657,10 @@ def extract_stances(
                 if lead is not None:
                     found += _whole_of_lead(text, s, e, index, context, own, len(found))
                     continue
+            sentence_toks = tokens(text, s, e)
+            named = index.by_words(_content(sentence_toks), pointed=_pointed(sentence_toks))
             if n == 0:
-                first = tokens(text, s, e)
-                topic = index.by_words(_content(first), pointed=_pointed(first))
+                topic = named
             for f in _sentence(
                 text,
                 s,
@@ -644,8 +672,10 @@ def extract_stances(
                 len(found),
                 titled=titled,
                 topic=topic if n else None,
+                recent=recent,
             ):
                 (ovrigt if f.basis == "i_ovrigt" else found).append(f)
+            recent = named or recent
         found[before_unit:] = _restrictions(text, _premises_dropped(text, found[before_unit:]))
     return _keep(found, ovrigt, index, headed)
 
@@ -890,9 +920,13 @@ def _sentence(
     *,
     titled: set[str] | None = None,
     topic: str | None = None,
+    recent: str | None = None,
 ) -> list[_Found]:
     """The stances of one sentence. ``topic`` is the proposal its paragraph's first sentence
-    names by words: a cue whose object is only "förslaget"/"det" points back to it."""
+    names by words: a cue whose object is only "förslaget"/"det" points back to it.
+    ``recent`` is the proposal the latest sentence before it in the paragraph names: a cue
+    whose object points back by "sådan" or a definite noun of what proposals make ("ett
+    sådant tak", "kravet") is on it."""
     toks = tokens(text, s, e)
     cues = find_cues(toks, proposed=index.title_words)
     out: list[_Found] = []
@@ -991,8 +1025,23 @@ def _sentence(
             words = (
                 index.by_words(_content(_topical(clause, own)), pointed=pointed)
                 or index.by_words(_content(_topical(before, own)), pointed=pointed)
-                or index.by_words(_content(_topical(_before_but(segment), own)), pointed=pointed)
+                or index.by_words(
+                    _content(_topical(_before_but(_clause(segment, frozenset())), own)),
+                    pointed=pointed,
+                )
             )
+            restricted = stance == DELVIS and cue.plain != DELVIS
+            buts = [k for k, t in enumerate(segment) if t.low == "men"]
+            if words is None and restricted and buts:
+                # "tillstyrker att det införs ett tak …, men anser att taket om tolv
+                # medarbetare under fjorton dagar är för högt": the restriction, speaking of
+                # the same thing ("tak", "taket"), names the proposal the cue's object only
+                # hinted at (not a condition's words, nor a restriction about another thing)
+                unconditioned = _clause(segment, frozenset())
+                said = _content(segment[: buts[0]]) - _STOP
+                again = _content(segment[buts[0] :]) & said
+                if again:
+                    words = index.by_words(_content(_topical(unconditioned, own)), pointed=pointed)
             current, how = context
             if words and current and words not in current:
                 # A later cue's own words: "tillstyrker förslaget i den del det avser tillsyn,
@@ -1040,6 +1089,8 @@ def _sentence(
                     # framgår nedan", "…, med ett undantag.": the stance on the whole; the
                     # later text's own stances are the exceptions, each on its proposal.
                     stance = cue.plain
+            elif recent and _points_back(own_clause[width:]):
+                keys, basis = [recent], "words"  # "… Kommunen avråder från ett sådant tak."
             elif topic and _anaphoric(toks, [*clause, *before, *segment[: width + 3]]):
                 keys, basis = [topic], "words"  # "Förslaget om X är bra. Kommunen tillstyrker det."
             elif topic and not _content(_topical(own_clause[width:] + before, own)) - _BARE:
@@ -1262,6 +1313,22 @@ _ANAPHORA = wordset("förslaget det detta denna")
 _EXPLETIVE_NEXT = wordset("finns fanns krävs behövs")
 
 
+def _points_back(after: Sequence[Token]) -> bool:
+    """Whether a cue's object points back at what was said before: "(ett) sådant X", "(en)
+    sådan X", "sådana X", or a definite noun of what a proposal makes ("kravet",
+    "skyldigheten"), possibly after "från att införa"/"att införa"."""
+    words = [t for t in after if t.word and t.low not in ("från", "en", "ett")]
+    words = [t for t in words if t.low not in _BARE or t.low in ("sådan", "sådant", "sådana")]
+    words = [t for t in words if t.lemma not in _CARRY_VERBS]
+    if not words:
+        return False
+    return words[0].low in ("sådan", "sådant", "sådana") or words[0].low in _DEFINITE_KINDS
+
+
+_CARRY_VERBS = wordset("införa inrätta genomföra")
+_DEFINITE_KINDS = wordset("kravet skyldigheten regleringen taket bestämmelsen")
+
+
 def _anaphoric(toks: Sequence[Token], words: Sequence[Token]) -> bool:
     """Whether ``words`` (of the sentence ``toks``) hold a word that points back at a proposal
     ("förslaget", "det", "detta"), not the expletive "det" of "att det införs minimikrav"."""
@@ -1333,12 +1400,17 @@ _ONE_OF = wordset("om att kring rörande gällande angående till")
 
 
 def _clause(segment: Sequence[Token], ends: frozenset[str] = _CLAUSE_END) -> list[Token]:
-    """The cue's clause: its tokens up to a "men", "dock", "eftersom", … ."""
+    """The cue's clause: its tokens up to a "men", "dock", "eftersom", … , or a condition
+    ("endast om …", "förutsatt att …": what the cue depends on, not its object)."""
     for k, t in enumerate(segment):
         if k and (
-            t.low in ends or (t.low in _CLAUSE_END_AFTER_COMMA and segment[k - 1].low == ",")
+            t.low in ends
+            or (t.low in _CLAUSE_END_AFTER_COMMA and segment[k - 1].low == ",")
+            or (t.low == "om" and segment[k - 1].low in ("endast", "bara", "enbart"))
+            or t.low in ("förutsatt", "förutsättning")
         ):
-            return list(segment[:k])
+            cut = k - 1 if t.low == "om" or (t.low == "förutsättning" and k > 1) else k
+            return list(segment[:cut])
     return list(segment)
 
 
