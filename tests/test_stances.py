@@ -3215,3 +3215,74 @@ HEMTJANST = [
 )
 def test_thirteenth_set_rules(text: str, expected: set[tuple[str | None, str]]) -> None:
     assert pairs(text, HEMTJANST, respondent="Pensionärernas riksorganisation") == expected
+
+
+NAMNDEN = [
+    Proposal("5.1", "En ny tillsynsnämnd"),
+    Proposal("5.2", "Högst tolv medarbetare per brukare"),
+    Proposal("9", "Ikraftträdande"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "respondent", "expected"),
+    [
+        # An acronym beside another body's name is not the respondent's.
+        (
+            "Dialogen IVO – kommunen behöver förbättras.\n\nIVO har avstyrkt förslaget om en ny "
+            "tillsynsnämnd.",
+            "Kommunen",
+            set(),
+        ),
+        (
+            "Socialstyrelsen – SKR samverkar redan.\n\nSKR har avstyrkt förslaget om en ny "
+            "tillsynsnämnd.",
+            "Socialstyrelsen",
+            set(),
+        ),
+        # "om" after a noun, or "oavsett om": no condition.
+        (
+            "Kommunen tillstyrker förslaget om en ny tillsynsnämnd med kunskap om den enskildes "
+            "behov.",
+            "Kommunen",
+            {("5.1", T)},
+        ),
+        (
+            "Kommunen tillstyrker förslaget om en ny tillsynsnämnd, oavsett om staten betalar "
+            "eller inte.",
+            "Kommunen",
+            {("5.1", T)},
+        ),
+        # A definite noun with a complement of its own names a new thing.
+        (
+            "Kommunen har inga synpunkter på högst tolv medarbetare per brukare. Kommunen "
+            "avstyrker kravet på dokumentation.",
+            "Kommunen",
+            {("5.2", N)},
+        ),
+        # "som föreslaget" in a circumstance is no stance.
+        (
+            "Om lagen träder i kraft som föreslaget den 1 juli 2027 behöver kommunen mer resurser.",
+            "Kommunen",
+            set(),
+        ),
+        # A proposal's own word in a heading is kept ("tillsynsnämnd").
+        ("En ny tillsynsnämnd\n\nKommunen tillstyrker förslaget.", "Kommunen", {("5.1", T)}),
+        # A "men" clause that repeats only a word for the whole remiss names no proposal.
+        (
+            "Kommunen välkomnar reformen, men anser att reformen bör kompletteras med högst tolv "
+            "medarbetare per brukare.",
+            "Kommunen",
+            set(),
+        ),
+        # "följa" after a modal of another body is no support.
+        (
+            "Socialstyrelsen bör följa förslaget om högst tolv medarbetare per brukare i sin "
+            "tillsyn.",
+            "Kommunen",
+            set(),
+        ),
+    ],
+)
+def test_third_review(text: str, respondent: str, expected: set[tuple[str | None, str]]) -> None:
+    assert pairs(text, NAMNDEN, respondent=respondent) == expected

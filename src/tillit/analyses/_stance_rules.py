@@ -659,10 +659,17 @@ def _if_clause(toks: list[Token], lo: int, hi: int) -> bool:
     for k in range(max(lo, 0), min(hi, len(toks)) - 2):
         if toks[k].low != "om" or toks[k + 1].low not in _IF_SUBJECTS:
             continue
-        if k and toks[k - 1].low in ("även", "också", "som", "fast"):
+        if k and toks[k - 1].low in ("även", "också", "som", "fast", "oavsett"):
             continue  # "även om det innebär en börda": a concession, no condition
         verb = toks[k + 2]
-        if verb.word and verb.low.endswith(("s", "r")) and verb.lemma != verb.low:
+        lemma = verb.lemma
+        finite = lemma[-1:] in "aeiouyåäö" and verb.low in (
+            lemma + "r",
+            lemma + "s",
+            lemma[:-1] + "s",
+            lemma + "rs",
+        )
+        if verb.word and finite:  # "utformas", "betalar"; not "enskildes", "frågor"
             return True
     return False
 
@@ -929,7 +936,14 @@ def _timing(toks: list[Token], i: int) -> tuple[str, int, int] | None:
     if t.low in _TIMING_POS or t.lemma in _TIMING_POS:
         return (_POS, i, i)
     if t.low == "som" and nxt is not None and nxt.low in _AS_PROPOSED:
-        return (_POS, i, i + 1)  # "ska träda i kraft som föreslaget den 1 juli 2027"
+        # "ska träda i kraft som föreslaget den 1 juli 2027"; not "om lagen träder i kraft
+        # som föreslaget …" (a circumstance, no stance)
+        for k in range(i - 1, -1, -1):
+            if toks[k].low in (",", ".", ";", ":"):
+                break
+            if toks[k].low in ("om", "när", "innan", "ifall", "då"):
+                return None
+        return (_POS, i, i + 1)
     return None
 
 
@@ -1052,8 +1066,8 @@ def find_cues(
         if hit is not None and toks[hit[2]].lemma == "hinder" and not _no_obstacle(toks, *hit[1:]):
             hit = None
         near = toks[max(0, i - 4) : i]
-        modal = any(t.lemma in _MODALS or t.low in _MODALS for t in near)
-        following = toks[i].lemma == "följa" and modal  # "skäl att inte följa förslaget"
+        # "ser inget skäl att inte följa förslaget"; not "Socialstyrelsen bör följa …"
+        following = toks[i].lemma == "följa" and any(t.lemma in _GROUNDS for t in near)
         if (
             hit is None
             and (toks[i].lemma in _SUPPORTING or following)
@@ -1217,14 +1231,37 @@ def name_words(name: str, text: str = "") -> frozenset[str]:
     canonical = _ALIASES.get(_norm(name), _norm(name))
     out |= {a for a, c in _ALIASES.items() if c == canonical and " " not in a}
     if text and name:
-        full = "(?i:" + re.escape(name) + ")"
+        full = "(?i:" + re.escape(name) + r")\b"
+        pattern = full + r"\s*\(([A-ZÅÄÖ]{2,})\)"  # "Inspektionen för vård och omsorg (IVO)"
+        out |= {fold(m.group(1)) for m in re.finditer(pattern, text)}
+        edge = r"^[\s*_#]*"
         for pattern in (
-            full + r"\s*\(([A-ZÅÄÖ]{2,})\)",  # "Inspektionen för vård och omsorg (IVO)"
-            r"\b([A-ZÅÄÖ]{2,})\s*[–—-]\s*" + full,  # "PRO – Pensionärernas riksorganisation"
-            full + r"\s*[–—-]\s*([A-ZÅÄÖ]{2,})\b",
+            # "PRO – Pensionärernas riksorganisation" opening a line, the letters the name's
+            # own in order
+            edge + r"([A-ZÅÄÖ]{2,})\s*[–—-]\s*" + full,
+            edge + full + r"\s*[–—-]\s*([A-ZÅÄÖ]{2,})\b",
         ):
-            out |= {fold(m.group(1)) for m in re.finditer(pattern, text)}
+            out |= {
+                fold(m.group(1))
+                for m in re.finditer(pattern, text, re.MULTILINE)
+                if _abbreviates(m.group(1), name)
+            }
     return frozenset(out)
+
+
+def _abbreviates(short: str, name: str) -> bool:
+    """Whether ``short`` ("PRO") can abbreviate ``name`` ("Pensionärernas
+    riksorganisation"): its first letter the name's, its letters the name's in order."""
+    letters, rest = fold(short.lower()), fold(name.lower())
+    if not letters or not rest or letters[0] != rest[0]:
+        return False
+    at = 0
+    for c in letters:
+        at = rest.find(c, at)
+        if at < 0:
+            return False
+        at += 1
+    return True
 
 
 #: Capitalised words that begin a sentence or a heading and name no one ("Förslaget tillstyrks",

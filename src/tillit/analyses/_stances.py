@@ -533,8 +533,10 @@ def _heading(line: str, index: _Proposals, respondent: str = "") -> tuple[list[s
         and not (at >= 0 and t.low in SELF_WORDS)
         # A body of the respondent's, its whole name ("Vård- och omsorgsnämndens beslut"):
         # no proposal's words.
-        and not _ORGAN.search(fold(t.low))
-        and not _before_organ(line, t)
+        and (
+            t.lemma in index.title_words
+            or (not _ORGAN.search(fold(t.low)) and not _before_organ(line, t))
+        )
     ]
     words = _content(toks)  # "Kommunens synpunkter": the respondent's, no proposal's words
     match = index.by_words(words) or index.by_heading(words) or index.by_title(words)
@@ -1038,7 +1040,7 @@ def _sentence(
                 # the same thing ("tak", "taket"), names the proposal the cue's object only
                 # hinted at (not a condition's words, nor a restriction about another thing)
                 unconditioned = _clause(segment, frozenset())
-                said = _content(segment[: buts[0]]) - _STOP
+                said = _content(segment[: buts[0]]) - _STOP - _WHOLE_WORDS - own
                 again = _content(segment[buts[0] :]) & said
                 if again:
                     words = index.by_words(_content(_topical(unconditioned, own)), pointed=pointed)
@@ -1322,10 +1324,21 @@ def _points_back(after: Sequence[Token]) -> bool:
     words = [t for t in words if t.lemma not in _CARRY_VERBS]
     if not words:
         return False
-    return words[0].low in ("sådan", "sådant", "sådana") or words[0].low in _DEFINITE_KINDS
+    if words[0].low in ("sådan", "sådant", "sådana"):
+        return True
+    # "kravet" alone points back; "kravet på dokumentation" names a new thing
+    nxt = after[after.index(words[0]) + 1 :] if words[0] in after else []
+    ends = not nxt or not nxt[0].word or nxt[0].low in ("men", "och", "eftersom", "då")
+    return words[0].low in _DEFINITE_KINDS and ends
 
 
 _CARRY_VERBS = wordset("införa inrätta genomföra")
+# Words for the whole remiss or its direction, no thing of one proposal.
+_WHOLE_WORDS = wordset(
+    """utredning utredningen förslag förslaget förslagen reform reformen inriktning
+    inriktningen promemoria promemorian betänkande betänkandet ambition ambitionen anse mena
+    bedöma"""
+)
 _DEFINITE_KINDS = wordset("kravet skyldigheten regleringen taket bestämmelsen")
 
 
