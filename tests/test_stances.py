@@ -3286,3 +3286,72 @@ NAMNDEN = [
 )
 def test_third_review(text: str, respondent: str, expected: set[tuple[str | None, str]]) -> None:
     assert pairs(text, NAMNDEN, respondent=respondent) == expected
+
+
+KLIMAT = [
+    Proposal("5.1", "En lag om kommunernas och regionernas klimatanpassningsarbete"),
+    Proposal("5.4", "Regionernas ansvar för hälso- och sjukvårdens klimatanpassning"),
+    Proposal("6.2", "Nationell skyfallskartering och tillgång till geodata"),
+    Proposal("6.3", "Ändringar i plan- och bygglagen om markens lämplighet"),
+    Proposal("7.1", "Statlig medfinansiering av förebyggande åtgärder"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "respondent", "expected"),
+    [
+        # A heading that ends in its number in brackets, joined to the paragraph.
+        (
+            "Skyfallskartering (avsnitt 6.2)\nKommunen välkomnar förslaget.\n\nStatlig "
+            "medfinansiering (avsnitt 7.1)\nStora delar av vallarna behöver förstärkas. "
+            "Kommunen tillstyrker förslaget om statlig medfinansiering under förutsättning att "
+            "bidraget även får användas för befintliga vallar.",
+            "Kristianstad",
+            {("6.2", T), ("7.1", D)},
+        ),
+        # The object repeats a word of the proposal the sentence before named.
+        (
+            "Behovet av en ny lag\n\nUtredningen föreslår en ny lag om kommunernas och "
+            "regionernas klimatanpassningsarbete. MSB ifrågasätter behovet av en särskild lag.",
+            "Myndigheten för samhällsskydd och beredskap",
+            {("5.1", A)},
+        ),
+        # A view shared with a restriction, then the conclusion: the conclusion.
+        (
+            "5.4 Regionernas ansvar\n\nRegionen delar bedömningen att vården behöver "
+            "klimatanpassas, men ser inte att en särskild planeringsskyldighet tillför något. "
+            "Regionen avstyrker därför förslaget.",
+            "Region Västerbotten",
+            {("5.4", A)},
+        ),
+        # Two parts of the heading's proposal, the second opposed by contrast: partial.
+        (
+            "6.3 Ändringar i plan- och bygglagen\n\nBoverket tillstyrker förtydligandet i 2 kap. "
+            "5 §. Boverket avstyrker däremot förslaget om ett utvidgat ersättningsansvar för "
+            "kommunerna.",
+            "Boverket",
+            {("6.3", T), ("6.3", D)},
+        ),
+        # The respondent's name inside another body's name is that body's stance.
+        (
+            "6.3 Ändringar i plan- och bygglagen\n\nLänsstyrelsen i Uppsala län har i ett "
+            "tidigare sammanhang ställt sig bakom en liknande ordning. Kommunen avstyrker "
+            "förslaget.",
+            "Uppsala",
+            {("6.3", A)},
+        ),
+    ],
+)
+def test_fourteenth_set_rules(
+    text: str, respondent: str, expected: set[tuple[str | None, str]]
+) -> None:
+    read = extract_text(text.encode(), filename="svar.txt").text
+    assert pairs(read, KLIMAT, respondent=respondent) == expected
+
+
+def test_a_respondent_that_has_read_the_report() -> None:
+    organisations = [("#1", "Boverket"), ("#2", "Sveriges Kommuner och Regioner")]
+    text = "Yttrande\n\nBoverket har tagit del av betänkandet och lämnar följande synpunkter."
+    assert find_respondent(text, organisations).code == "#1"
+    # a generic subject names no one
+    assert find_respondent("Kommunen har tagit del av betänkandet.", organisations).code is None

@@ -1410,6 +1410,21 @@ def _motion(toks: list[Token], first: int, last: int, own_names: frozenset[str])
 _GOVERNING = wordset("hos över vid till för från mot med inom under på")
 
 
+def _inside_other_name(toks: list[Token], k: int) -> bool:
+    """Whether the respondent's own name at ``k`` is part of another body's name:
+    "Länsstyrelsen i Uppsala län", "Polismyndigheten i Uppsala", "Uppsala läns …"."""
+    nxt = toks[k + 1].low if k + 1 < len(toks) else ""
+    if nxt in ("län", "läns"):
+        return True
+    return (
+        k >= 2
+        and toks[k - 1].low == "i"
+        and toks[k - 2].word
+        and toks[k - 2].text[0].isupper()
+        and toks[k - 2].low not in SELF_WORDS
+    )
+
+
 def _relative_where(toks: list[Token], first: int) -> bool:
     """Whether the cue at ``first`` stands in a relative clause opened by "där" ("i de delar
     där regionen avstyrker", "den bedömning som Svenskt Vatten har gjort, där förslaget
@@ -1476,7 +1491,8 @@ def is_own(
         if t.low in OTHER_WORDS or t.low.endswith("delegationen"):
             return False
         if t.word and t.text[0].isupper() and fold(t.low) in own_names:
-            return True
+            # not "Länsstyrelsen i Uppsala län har …": another body's stance
+            return not _inside_other_name(toks, k)
         if t.low in _UNIT_WORDS and k > 0 and _own_name(toks[k - 1], own_names):
             return True  # "Borås Stad", "Trollhättans stad", "Falkenbergs kommun"
         if k == 0 and _BODY_END.search(fold(t.low)) and t.text[0].isupper() and _told(toks[first]):
@@ -1520,6 +1536,11 @@ _SUBJECT = r"([A-ZÅÄÖ][^\n.!?]{1,80}?)"
 _INVITED = re.compile(
     _SUBJECT + r"\s+har\s+(?:beretts|getts|givits|fått|ombetts|erbjudits|anmodats|inbjudits)\s+"
     r"(?:tillfälle|möjlighet|rubricera|betänkande|remiss|[^\n.]{0,60}?på\s+remiss|(?:att\s+)?yttra)"
+)
+# "Boverket har tagit del av betänkandet och lämnar följande synpunkter."
+_READ = re.compile(
+    _SUBJECT + r"\s+har\s+tagit\s+del\s+av\s+(?:betänkande|promemoria|remiss|rubricera|"
+    r"utredning|förslag|departementspromemoria)"
 )
 _GIVEN = re.compile(r"har\s+(?:gett|givit|berett)\s+" + _SUBJECT + r"\s+(?:möjlighet|tillfälle)")
 _FROM = re.compile(
@@ -1629,13 +1650,14 @@ def _match_org(candidate: str, organisations: Sequence[tuple[str, str]]) -> tupl
 
 def find_respondent(text: str, organisations: Sequence[tuple[str, str]]) -> RespondentMatch:
     """Who wrote the response: "X har beretts tillfälle att yttra sig" (or "har fått ... på
-    remiss", "Yttrande från X"), else the letterhead (the first short lines), else the
-    signature (the last lines), matched to ``organisations`` ((code, name) pairs). The first
-    candidate that names an organisation wins; without one, the first "beretts" phrase or
-    line that looks like an organisation is returned with ``code`` None. ``name`` is the name
+    remiss", "Yttrande från X", "X har tagit del av betänkandet"), else the letterhead (the
+    first short lines), else the signature (the last lines), matched to ``organisations``
+    ((code, name) pairs). The first candidate that names an organisation wins; without one,
+    the first "beretts" phrase or line that looks like an organisation is returned with
+    ``code`` None. ``name`` is the name
     as written, ``quote`` (``start``, ``end``) the phrase or line it was read from."""
     candidates: list[tuple[int, int, str, int, int]] = []  # name span, how, quote span
-    for pattern in (_INVITED, _GIVEN, _FROM):
+    for pattern in (_INVITED, _GIVEN, _FROM, _READ):
         for m in pattern.finditer(text[:6000]):
             s, e = m.span(1)
             bracket = text.find("(", s, e)

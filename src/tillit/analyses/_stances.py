@@ -371,6 +371,13 @@ _FLATTENED_ROW = re.compile(
 )
 
 
+# A short heading that ends in its section's number in brackets, then a sentence.
+_NUMBERED_LEAD = re.compile(
+    rf"^[A-ZÅÄÖ][^.!?:;\n]{{0,80}}?\((?:avsnitt|avsnitten|kapitel)?\s*{_NUMBER}"
+    rf"(?:\s*(?:och|–|-|,)\s*{_NUMBER})*\)\s+(?=[A-ZÅÄÖ])"
+)
+
+
 def _glued_heading(line: str, own_name: str = "") -> int | None:
     """Where a heading that text extraction joined to its paragraph ends ("Beredskapssamordnare
     Regionen tillstyrker …", "En samlad lag (avsnitt 4.2) Kommunen tillstyrker …",
@@ -381,6 +388,11 @@ def _glued_heading(line: str, own_name: str = "") -> int | None:
     short lead without a sentence's end whose last word does not run on."""
     found = _GLUED.search(line)
     at = found.start() if found is not None else None
+    numbered = _NUMBERED_LEAD.match(line)
+    if numbered is not None and (at is None or numbered.end() < at):
+        # "Statlig medfinansiering (avsnitt 7.1) Stora delar av kommunens vallar …": a
+        # heading that ends in its section's number, whatever the sentence after it
+        return numbered.end()
     if own_name and at is None:
         # Or before the respondent's own name: "Lagerhållning Region Östergötland anser …".
         folded = fold(line)
@@ -747,9 +759,24 @@ def _restrictions(text: str, found: list[_Found]) -> list[_Found]:
         supported = any(
             g.stance == TILLSTYRKER and g.keys == f.keys and g.order < f.order for g in out[:n]
         )
-        if supported and _contrasted_part(tokens(text, f.start, f.end)):
+        toks = tokens(text, f.start, f.end)
+        by_context = f.basis in ("heading", "section", "range") and _contrast_after_verb(toks)
+        if supported and (_contrasted_part(toks) or by_context):
+            # also "Boverket tillstyrker förtydligandet … Boverket avstyrker däremot förslaget
+            # om ett utvidgat ersättningsansvar" under the proposal's heading: two parts
             out[n] = replace(f, stance=DELVIS)
     return out
+
+
+def _contrast_after_verb(toks: Sequence[Token]) -> bool:
+    """A contrast word in a sentence's second place, after its subject and verb, with no
+    negation ("Boverket avstyrker däremot förslaget om …"; not "kan dock inte tillstyrka")."""
+    for k, t in enumerate(toks[:5]):
+        if t.low in NEGATORS:
+            return False
+        if t.low in _CONTRASTING:
+            return k >= 2 and not any(u.low in NEGATORS for u in toks[k : k + 3])
+    return False
 
 
 def _contrasted_part(toks: Sequence[Token]) -> bool:
@@ -773,10 +800,12 @@ def _premises_dropped(text: str, found: list[_Found]) -> list[_Found]:
     stance."""
     drop = set()
     for n, f in enumerate(found):
-        if f.stance != TILLSTYRKER or not f.keys or not _agrees_with_view(text, f):
+        if f.stance not in (TILLSTYRKER, DELVIS) or not f.keys or not _agrees_with_view(text, f):
             continue
         later = next((g for g in found[n + 1 :] if g.order > f.order), None)
         if later is None or later.keys != f.keys or later.stance not in (AVSTYRKER, DELVIS):
+            continue
+        if f.stance == DELVIS and later.stance != AVSTYRKER:
             continue
         if later.start > f.end and text[f.end : later.start].strip():
             continue  # not the next sentence
@@ -1091,8 +1120,13 @@ def _sentence(
                     # framgår nedan", "…, med ett undantag.": the stance on the whole; the
                     # later text's own stances are the exceptions, each on its proposal.
                     stance = cue.plain
-            elif recent and _points_back(own_clause[width:]):
-                keys, basis = [recent], "words"  # "… Kommunen avråder från ett sådant tak."
+            elif recent and (
+                _points_back(own_clause[width:])
+                or _echoes(index, recent, _content(_topical(own_clause[width:], own)))
+            ):
+                # "… Kommunen avråder från ett sådant tak."; "Utredningen föreslår en ny lag om
+                # … MSB ifrågasätter behovet av en särskild lag.": the thing just named
+                keys, basis = [recent], "words"
             elif topic and _anaphoric(toks, [*clause, *before, *segment[: width + 3]]):
                 keys, basis = [topic], "words"  # "Förslaget om X är bra. Kommunen tillstyrker det."
             elif topic and not _content(_topical(own_clause[width:] + before, own)) - _BARE:
@@ -1313,6 +1347,15 @@ _ANAPHORA = wordset("förslaget det detta denna")
 # The verbs after which "det" is an expletive with the subject put after them: "det finns",
 # "det krävs", "att det införs minimikrav" (any s-passive followed by its subject).
 _EXPLETIVE_NEXT = wordset("finns fanns krävs behövs")
+
+
+def _echoes(index: _Proposals, recent: str, words: set[str]) -> bool:
+    """Whether a cue's object repeats a word of the proposal the sentence before named and no
+    word of another proposal's title ("MSB ifrågasätter behovet av en särskild lag" after
+    "Utredningen föreslår en ny lag om …"; not "att det införs minimikrav …" after a sentence
+    on another proposal)."""
+    others = {w for k, ws in index.words.items() if k != recent for w in ws}
+    return bool(words & index.words[recent]) and not (words - index.words[recent]) & others
 
 
 def _points_back(after: Sequence[Token]) -> bool:
