@@ -55,15 +55,13 @@ from tillit.analyses._eligibility import practical_gap
 from tillit.analyses._evidence import (
     MIN_PEERS,
     RECENT,
-    RHO_NODES,
-    RHO_WEIGHTS,
     Evidence,
     Gaps,
     median_noise,
     mpd_per_kpi,
     nan_median,
 )
-from tillit.analyses._noise import MAX_RHO, Noise, mixture_p
+from tillit.analyses._noise import Noise
 from tillit.analyses._panel import FloatArray
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
@@ -243,25 +241,9 @@ def weighted_rho_p(
     """``_evidence.rho_integrated_p`` for weighted years: the p-value averaged over the
     KPI's ρ ± its standard error, every variance scaled by the weights' factor under that
     ρ over the factor under ρ̂ (and by (1 − ρ̂)/(1 − ρ), as the product's)."""
-    shape = standardised.shape
-    tail = np.broadcast_to(noise.tail_df[:, None], shape).ravel()
-    own_flat, other_flat, df_flat = own.ravel(), other.ravel(), df.ravel()
-    centre = mixture_p(standardised.ravel(), own_flat, other_flat, df_flat, tail)
-    out = centre.copy()
-    rho = noise.rho[:, None]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        base = weighted_factor(weights, rho) / (1.0 - rho)
-        for node, weight in zip(RHO_NODES, RHO_WEIGHTS, strict=True):
-            if node == 0.0:
-                continue
-            at = np.clip(rho + node * noise.rho_se[:, None], 0.0, MAX_RHO)
-            scale = (weighted_factor(weights, at) / (1.0 - at) / base).ravel()
-            moved = np.flatnonzero(np.isfinite(centre) & np.isfinite(scale) & (scale != 1.0))
-            if moved.size:
-                z = standardised.ravel()[moved] / np.sqrt(scale[moved])
-                p = mixture_p(z, own_flat[moved], other_flat[moved], df_flat[moved], tail[moved])
-                out[moved] += weight * (p - centre[moved])
-    return np.asarray(np.clip(out, 0.0, 1.0).reshape(shape), dtype=np.float64)
+    return _evidence.rho_integrated_p(
+        noise, None, standardised, own, other, df, factor=lambda r: weighted_factor(weights, r)
+    )
 
 
 @contextlib.contextmanager

@@ -13,7 +13,7 @@ the KPIs tested for it (``judge_gaps``)."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -300,11 +300,13 @@ RHO_WEIGHTS = np.array([1.0, 4.0, 1.0]) / 6.0
 
 def rho_integrated_p(
     noise: Noise,
-    years: npt.NDArray[np.int64],
+    years: npt.NDArray[np.int64] | None,
     standardised: FloatArray,
     own: FloatArray,
     other: FloatArray,
     df: FloatArray,
+    *,
+    factor: Callable[[FloatArray], FloatArray] | None = None,
 ) -> FloatArray:
     """Two-sided p-values of the gap test (kpi, focal), averaged over the KPI's ρ as
     estimated: ρ̂ ± its standard error (Gauss–Hermite, three nodes, kept in [0, MAX_RHO]).
@@ -314,7 +316,17 @@ def rho_integrated_p(
     differences, 2σ²(1 − ρ), and the mean's factor f(ρ, n)). Under another ρ every
     variance of the test scales by f(ρ, n)(1 − ρ̂) / (f(ρ̂, n)(1 − ρ)) (the expected sum
     of squared differences is 2(1 − ρ) per difference, so each own variance and the
-    prior scale with 1 / (1 − ρ)). With a standard error of 0 this is :func:`mixture_p`."""
+    prior scale with 1 / (1 − ρ)). With a standard error of 0 this is :func:`mixture_p`.
+    ``factor`` (ρ → variance factor) stands for the mean's f(ρ, n) when the years are
+    weighted otherwise (scripts/gap_horizon_backtest.py); then ``years`` is not used."""
+    if factor is None:
+        if years is None:
+            raise ValueError("rho_integrated_p needs the years or a variance factor")
+        counts = years
+
+        def factor(r: FloatArray) -> FloatArray:
+            return mean_variance_factor(r, counts)
+
     shape = standardised.shape
     tail = np.broadcast_to(noise.tail_df[:, None], shape).ravel()
     own_flat, other_flat, df_flat = own.ravel(), other.ravel(), df.ravel()
@@ -322,12 +334,12 @@ def rho_integrated_p(
     out = centre.copy()
     rho = noise.rho[:, None]
     with np.errstate(invalid="ignore", divide="ignore"):
-        base = mean_variance_factor(rho, years) / (1.0 - rho)
+        base = factor(rho) / (1.0 - rho)
         for node, weight in zip(RHO_NODES, RHO_WEIGHTS, strict=True):
             if node == 0.0:
                 continue
             at = np.clip(rho + node * noise.rho_se[:, None], 0.0, MAX_RHO)
-            scale = (mean_variance_factor(at, years) / (1.0 - at) / base).ravel()
+            scale = (factor(at) / (1.0 - at) / base).ravel()
             moved = np.flatnonzero(np.isfinite(centre) & np.isfinite(scale) & (scale != 1.0))
             if moved.size:
                 z = standardised.ravel()[moved] / np.sqrt(scale[moved])
