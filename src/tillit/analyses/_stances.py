@@ -687,6 +687,7 @@ def extract_stances(
                 titled=titled,
                 topic=topic if n else None,
                 recent=recent,
+                toks=sentence_toks,
             ):
                 (ovrigt if f.basis == "i_ovrigt" else found).append(f)
             recent = named or recent
@@ -952,13 +953,15 @@ def _sentence(
     titled: set[str] | None = None,
     topic: str | None = None,
     recent: str | None = None,
+    toks: list[Token] | None = None,
 ) -> list[_Found]:
     """The stances of one sentence. ``topic`` is the proposal its paragraph's first sentence
     names by words: a cue whose object is only "förslaget"/"det" points back to it.
     ``recent`` is the proposal the latest sentence before it in the paragraph names: a cue
     whose object points back by "sådan" or a definite noun of what proposals make ("ett
-    sådant tak", "kravet") is on it."""
-    toks = tokens(text, s, e)
+    sådant tak", "kravet") is on it. ``toks``: the sentence's tokens, if the caller has them."""
+    if toks is None:
+        toks = tokens(text, s, e)
     cues = find_cues(toks, proposed=index.title_words)
     out: list[_Found] = []
     parts: list[bool] = []  # per found: whether its cue's object is a part ("att …")
