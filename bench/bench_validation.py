@@ -201,6 +201,49 @@ def bootstrap_difference(
     return float(point), float(lo), float(hi)
 
 
+def by_side(flags: Flags, ok: np.ndarray, same: np.ndarray) -> dict[int, tuple[float, int]]:
+    """Per side (−1 efter, +1 före): the share of judged flags persisting, and how many
+    were judged."""
+    out = {}
+    for side in (-1, 1):
+        judged = ok & (flags.side == side)
+        n = int(judged.sum())
+        out[side] = (float((same & judged).sum() / n) if n else float("nan"), n)
+    return out
+
+
+def standstill(matrix: Any, flags: Flags, signs: np.ndarray) -> np.ndarray:
+    """Per flag: the chance, under the noise model, that the published value is on the
+    flagged side of the peers' median in one later year *if the true gaps stood still*.
+    The true gap is the tested mean gap shrunk toward 0 by empirical Bayes (per KPI, the
+    true gaps' variance is the tested pairs' variance of the mean gap less their mean
+    squared standard error: the flags' winner's curse), and one year's difference varies
+    by the test's variance over the mean's AR(1) factor. Persistence below this is the
+    true gaps moving, which no test of the present gap can see."""
+    from scipy import special
+
+    from tillit.analyses._noise import mean_variance_factor
+
+    gaps = matrix.gaps
+    tested = np.asarray(matrix.tested)
+    gap = np.asarray(gaps.mean_difference) * signs[:, None]
+    se2 = np.asarray(gaps.se) ** 2
+    ok = tested & np.isfinite(gap) & np.isfinite(se2)
+    with np.errstate(invalid="ignore", divide="ignore"), _quiet():
+        excess = np.nanvar(np.where(ok, gap, np.nan), axis=1) - np.nanmean(
+            np.where(ok, se2, np.nan), axis=1
+        )
+        tau2 = np.maximum(np.nan_to_num(excess, nan=0.0), 1e-300)[:, None]
+        weight = tau2 / (tau2 + se2)
+        factor = mean_variance_factor(
+            np.asarray(matrix.evidence.noise.rho)[:, None], np.asarray(gaps.years)
+        )
+        spread = weight * se2 + se2 / factor
+        column = np.searchsorted(np.asarray(matrix.focal), flags.municipality)
+        z = flags.side * (weight * gap)[flags.kpi, column] / np.sqrt(spread[flags.kpi, column])
+    return np.asarray(special.ndtr(z))
+
+
 def outcome_cube(full: Any, evidence: Any, offset: int) -> tuple[np.ndarray, np.ndarray]:
     """(kpi, municipality) published values in each origin KPI's end year + ``offset``,
     from the full store (NaN where that year or KPI is not there), and the KPI's sign."""
@@ -261,17 +304,28 @@ def backtest(store: Any, full: Any, origin: int, boot: int, rng: Any) -> dict[st
     }
     result: dict[str, Any] = {"flags": len(flags), "origin": origin}
     for offset in (2, 3):
-        later, _ = outcome_cube(full, ev, offset)
-        later_med = peer_median(later, peers)
+        later, later_med = _later(full, ev, peers, offset)
         clusters = {}
         shares = []
         for name, f in rules.items():
             ok, same = persistence(f, later, later_med, signs)
             clusters[name] = per_municipality(f, ok, same, len(ev.municipalities))
+            if name == "Tillit" and offset == 3:
+                judged = ok
             share = same.sum() / max(ok.sum(), 1)
             result[(name, offset)] = share
+            result[("by side", name, offset)] = by_side(f, ok, same)
             shares.append(f"{name} {pct(share)} ({int(ok.sum()):,} judged)")
         line(f"  same side {offset} years later", "; ".join(shares))
+        line(
+            "    efter / före",
+            "; ".join(
+                f"{name} {pct(result[('by side', name, offset)][-1][0])} / "
+                f"{pct(result[('by side', name, offset)][1][0])}"
+                for name in rules
+            ),
+        )
+        result[("clusters", offset)] = clusters
         for name in ("raw national rank", "raw gap to the same peers"):
             d, lo, hi = bootstrap_difference(clusters["Tillit"], clusters[name], boot, rng)
             result[("difference", name, offset)] = (d, lo, hi)
@@ -279,9 +333,63 @@ def backtest(store: Any, full: Any, origin: int, boot: int, rng: Any) -> dict[st
                 f"    Tillit − {name}",
                 f"{100 * d:+.1f} pp (95 % cluster bootstrap {100 * lo:+.1f} to {100 * hi:+.1f})",
             )
+    expected = standstill(matrix, flags, signs)
+    result["standstill"] = {
+        side: float(np.mean(expected[judged & (flags.side == side)])) for side in (-1, 1)
+    }
+    result["standstill", 0] = float(np.mean(expected[judged]))
+    line(
+        "  expected 3 years later if the true gaps stood still",
+        f"{pct(result['standstill', 0])} (efter {pct(result['standstill'][-1])}, "
+        f"före {pct(result['standstill'][1])}; the noise model, gaps shrunk by empirical Bayes)",
+    )
     result["context"] = ctx
     result["matrix"] = matrix
     return result
+
+
+def _later(
+    full: Any, evidence: Any, peers: np.ndarray, offset: int
+) -> tuple[np.ndarray, np.ndarray]:
+    later, _ = outcome_cube(full, evidence, offset)
+    return later, peer_median(later, peers)
+
+
+def pooled_backtest(
+    store: Any, full: Any, first: dict[str, Any], origins: Sequence[int], boot: int, rng: Any
+) -> dict[str, Any]:
+    """The 3-year backtest over several origin years together: each origin's flags and
+    the raw national rank's as many, judged as in :func:`backtest`, summed per
+    municipality (the clusters the bootstrap resamples, the same across origins)."""
+    import contextlib
+    import io
+
+    print(f"\n(a') Backtest pooled over origins {', '.join(map(str, origins))}, 3 years later")
+    runs = []
+    for origin in origins:
+        if origin == first["origin"]:
+            back = first
+        else:
+            with contextlib.redirect_stdout(io.StringIO()):
+                back = backtest(store, full, origin, 1, rng)
+        runs.append(back)
+        d = back[("difference", "raw national rank", 3)][0]
+        line(
+            f"  as of {origin}",
+            f"{back['flags']:,} flags; Tillit {pct(back[('Tillit', 3)])} vs raw national rank "
+            f"{pct(back[('raw national rank', 3)])} = {100 * d:+.1f} pp; expected if the true "
+            f"gaps stood still {pct(back['standstill', 0])}",
+        )
+    tillit = sum(r[("clusters", 3)]["Tillit"] for r in runs)
+    rank = sum(r[("clusters", 3)]["raw national rank"] for r in runs)
+    d, lo, hi = bootstrap_difference(tillit, rank, boot, rng)
+    line(
+        "  together",
+        f"Tillit {pct(tillit[1].sum() / tillit[0].sum())} of {int(tillit[0].sum()):,} judged vs "
+        f"raw national rank {pct(rank[1].sum() / rank[0].sum())} = {100 * d:+.1f} pp "
+        f"(95 % cluster bootstrap {100 * lo:+.1f} to {100 * hi:+.1f})",
+    )
+    return {"difference": (d, lo, hi), "origins": tuple(origins)}
 
 
 # -- (b) nulls ------------------------------------------------------------------------------
@@ -731,6 +839,13 @@ def main() -> None:
     )
     parser.add_argument("--origin", type=int, default=2019, help="the backtest's as-of year")
     parser.add_argument(
+        "--pool",
+        type=int,
+        nargs="*",
+        default=[2015, 2016, 2017, 2018, 2019],
+        help="origin years of the pooled backtest, printed beside the target (none: skip)",
+    )
+    parser.add_argument(
         "--boot", type=int, default=None, help="bootstrap draws (default 2000, quick 400)"
     )
     parser.add_argument("--seed", type=int, default=13)
@@ -761,6 +876,7 @@ def main() -> None:
     )
 
     back = backtest(store, full, args.origin, boot, rng)
+    pooled = pooled_backtest(store, full, back, args.pool, boot, rng) if args.pool else None
 
     print("\n(b) False flags when there is nothing to find")
     rho = getattr(matrix.evidence.noise, "rho", None)
@@ -844,6 +960,13 @@ def main() -> None:
         f"{met(d3[0] >= 0.12)}: {100 * d3[0]:+.1f} pp "
         f"(95 % {100 * d3[1]:+.1f} to {100 * d3[2]:+.1f})",
     )
+    if pooled is not None:
+        pd3 = pooled["difference"]
+        line(
+            "    (context, not the target: origins "
+            f"{pooled['origins'][0]}–{pooled['origins'][-1]} pooled)",
+            f"{100 * pd3[0]:+.1f} pp (95 % {100 * pd3[1]:+.1f} to {100 * pd3[2]:+.1f})",
+        )
     line(
         "no geography/binary KPI flagged",
         f"{met(not flagged['not_performance'])}: {len(flagged['not_performance'])}",
