@@ -546,12 +546,36 @@ def _order_statistic_moments(
     return upper_var, lower_var, upper_mean, lower_mean
 
 
+#: Rows of :func:`_order_statistic_cdfs` computed together: its working arrays (about
+#: k/2 + 4 of rows × MEDIAN_GRID floats) then stay in the processor's cache instead of
+#: streaming hundreds of megabytes through memory once per peer. Every element is
+#: computed by the same operations either way, so the results are the same to the bit.
+MEDIAN_BLOCK = 1024
+
+
 def _order_statistic_cdfs(
     mu: FloatArray, sd: FloatArray, low: FloatArray, high: FloatArray, *, both: bool
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """The grid from ``low`` to ``high`` (rows, MEDIAN_GRID) and on it P(X_(r) ≤ x) and
     P(X_(r−1) ≤ x) (the same without ``both``): the Poisson-binomial tail of how many
-    peers lie below x, built up one peer at a time."""
+    peers lie below x, built up one peer at a time (in blocks of MEDIAN_BLOCK rows)."""
+    rows = mu.shape[0]
+    if rows <= MEDIAN_BLOCK:
+        return _order_statistic_block(mu, sd, low, high, both=both)
+    x = np.empty((rows, MEDIAN_GRID))
+    upper, lower = np.empty_like(x), np.empty_like(x)
+    for start in range(0, rows, MEDIAN_BLOCK):
+        part = slice(start, start + MEDIAN_BLOCK)
+        x[part], upper[part], lower[part] = _order_statistic_block(
+            mu[part], sd[part], low[part], high[part], both=both
+        )
+    return x, upper, lower
+
+
+def _order_statistic_block(
+    mu: FloatArray, sd: FloatArray, low: FloatArray, high: FloatArray, *, both: bool
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """:func:`_order_statistic_cdfs` for one block of rows."""
     k = mu.shape[1]
     r = (k + 1) // 2
     step = (high - low) / (MEDIAN_GRID - 1)
