@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import special
 
+from tillit.analyses._blocks import for_blocks
 from tillit.analyses._eligibility import practical_gap
 from tillit.analyses._multiple import benjamini_hochberg
 from tillit.analyses._noise import (
@@ -548,8 +549,9 @@ def _order_statistic_moments(
 
 #: Rows of :func:`_order_statistic_cdfs` computed together: its working arrays (about
 #: k/2 + 4 of rows × MEDIAN_GRID floats) then stay in the processor's cache instead of
-#: streaming hundreds of megabytes through memory once per peer. Every element is
-#: computed by the same operations either way, so the results are the same to the bit.
+#: streaming hundreds of megabytes through memory once per peer; the blocks run on the
+#: machine's cores (:mod:`tillit.analyses._blocks`). Every element is computed by the
+#: same operations either way, so the results are the same to the bit.
 MEDIAN_BLOCK = 1024
 
 
@@ -564,11 +566,13 @@ def _order_statistic_cdfs(
         return _order_statistic_block(mu, sd, low, high, both=both)
     x = np.empty((rows, MEDIAN_GRID))
     upper, lower = np.empty_like(x), np.empty_like(x)
-    for start in range(0, rows, MEDIAN_BLOCK):
-        part = slice(start, start + MEDIAN_BLOCK)
+
+    def run(part: slice) -> None:
         x[part], upper[part], lower[part] = _order_statistic_block(
             mu[part], sd[part], low[part], high[part], both=both
         )
+
+    for_blocks(run, rows, MEDIAN_BLOCK)
     return x, upper, lower
 
 
@@ -674,7 +678,9 @@ def raw_median(values: FloatArray) -> float:
 def nan_median(x: FloatArray, *, axis: int) -> tuple[FloatArray, npt.NDArray[np.int64]]:
     """Median ignoring NaN along ``axis`` (NaN where all are missing) and the count of
     values; sort-based, much faster than np.nanmedian on many small groups."""
-    x = np.moveaxis(x, axis, -1)
+    # Contiguous along the sorted axis first: sorting many short strided rows is slower
+    # than copying them together once.
+    x = np.ascontiguousarray(np.moveaxis(x, axis, -1))
     count = (~np.isnan(x)).sum(axis=-1)
     ordered = np.sort(x, axis=-1)  # NaN sorts last
     lo = np.maximum((count - 1) // 2, 0)[..., None]

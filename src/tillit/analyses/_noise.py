@@ -39,6 +39,7 @@ import numpy.typing as npt
 from scipy import special
 from scipy.special import digamma, polygamma
 
+from tillit.analyses._blocks import for_blocks
 from tillit.analyses._panel import FloatArray, Panel
 
 #: The prior degrees of freedom are estimated per KPI; this caps them (a KPI whose
@@ -518,9 +519,12 @@ def mixture_p(
     with np.errstate(invalid="ignore", divide="ignore"):
         out[plain] = two_sided_p(z[plain] / np.sqrt(own[plain]), total_df[plain], tail_df[plain])
     rows = np.flatnonzero(ok & ~plain)
-    for chunk in range(0, rows.size, _MIX_CHUNK):  # bounded memory: (chunk, nodes) arrays
-        at = rows[chunk : chunk + _MIX_CHUNK]
+
+    def run(part: slice) -> None:  # bounded memory: (chunk, nodes) arrays
+        at = rows[part]
         out[at] = _mixture_chunk(z[at], own[at], other[at], total_df[at], tail_df[at])
+
+    for_blocks(run, rows.size, _MIX_CHUNK)
     return out
 
 
