@@ -10,7 +10,11 @@ flags equal ``national_report``'s). Printed:
     against the municipality's), next to two rules flagging the same number of pairs: the
     raw national rank (bottom/top, the way Kolada colours results) and the largest raw gaps
     to the same peers' median (in national standard deviations); a cluster bootstrap over
-    municipalities gives a 95 % interval for each difference;
+    municipalities gives a 95 % interval for each difference; each rule per side (efter /
+    före), and the share of Tillit's flags the noise model expects to persist if the
+    true gaps stood still (``standstill``);
+(a') the 3-year backtest pooled over the origins ``--pool`` (default 2015–2019), printed
+    beside the target as context (the target is judged at ``--origin``);
 (b) false flags under a per-municipality null (each municipality's series replaced by its
     peers' median plus noise at its own estimated level, at most 5 municipalities at a
     time; the level drawn from the noise model's posterior for the series, or the series'
@@ -25,7 +29,7 @@ flags equal ``national_report``'s). Printed:
 then every target of issue 13 as MET / NOT MET with its figure.
 
     cd bench && ../.venv/bin/python bench_validation.py [--quick] [--origin 2019]
-        [--boot 2000] [--seed 13]
+        [--pool 2015 2016 2017 2018 2019] [--boot 2000] [--seed 13]
 """
 
 from __future__ import annotations
