@@ -216,14 +216,18 @@ def by_side(flags: Flags, ok: np.ndarray, same: np.ndarray) -> dict[int, tuple[f
     return out
 
 
-def standstill(matrix: Any, flags: Flags, signs: np.ndarray) -> np.ndarray:
+def standstill(matrix: Any, flags: Flags, signs: np.ndarray, offset: int = 3) -> np.ndarray:
     """Per flag: the chance, under the noise model, that the published value is on the
-    flagged side of the peers' median in one later year *if the true gaps stood still*.
-    The true gap is the tested mean gap shrunk toward 0 by empirical Bayes (per KPI, the
-    true gaps' variance is the tested pairs' variance of the mean gap less their mean
-    squared standard error: the flags' winner's curse), and one year's difference varies
-    by the test's variance over the mean's AR(1) factor. Persistence below this is the
-    true gaps moving, which no test of the present gap can see."""
+    flagged side of the peers' median ``offset`` years after the latest tested year *if
+    the true gaps stood still*. Per KPI the true gaps g are N(0, τ²), τ² the tested
+    pairs' mean squared gap less their mean squared standard error (so the flags' winner's
+    curse is counted); the tested mean gap is g plus noise of variance se² (the test's),
+    one later year's difference g plus noise of variance σ² = se² / f(ρ, n) that is
+    correlated with the tested years' by c σ², c the mean of ρ^lag over the n years (AR(1)).
+    Given the mean gap ḡ, the later difference is normal with mean ḡ (τ² + c σ²) / (τ² +
+    se²) and variance τ² + σ² − (τ² + c σ²)² / (τ² + se²). Persistence below this is the
+    true gaps moving (or the noise model misfitting), which no test of the present gap can
+    foresee."""
     from scipy import special
 
     from tillit.analyses._noise import mean_variance_factor
@@ -232,19 +236,26 @@ def standstill(matrix: Any, flags: Flags, signs: np.ndarray) -> np.ndarray:
     tested = np.asarray(matrix.tested)
     gap = np.asarray(gaps.mean_difference) * signs[:, None]
     se2 = np.asarray(gaps.se) ** 2
+    years = np.asarray(gaps.years)
+    rho = np.asarray(matrix.evidence.noise.rho)[:, None]
     ok = tested & np.isfinite(gap) & np.isfinite(se2)
     with np.errstate(invalid="ignore", divide="ignore"), _quiet():
-        excess = np.nanvar(np.where(ok, gap, np.nan), axis=1) - np.nanmean(
+        tau2 = np.nanmean(np.where(ok, gap * gap, np.nan), axis=1) - np.nanmean(
             np.where(ok, se2, np.nan), axis=1
         )
-        tau2 = np.maximum(np.nan_to_num(excess, nan=0.0), 1e-300)[:, None]
-        weight = tau2 / (tau2 + se2)
-        factor = mean_variance_factor(
-            np.asarray(matrix.evidence.noise.rho)[:, None], np.asarray(gaps.years)
-        )
-        spread = weight * se2 + se2 / factor
-        column = np.searchsorted(np.asarray(matrix.focal), flags.municipality)
-        z = flags.side * (weight * gap)[flags.kpi, column] / np.sqrt(spread[flags.kpi, column])
+        tau2 = np.maximum(np.nan_to_num(tau2, nan=0.0), 0.0)[:, None]
+        sigma2 = se2 / mean_variance_factor(rho, years)
+        # The mean of ρ^lag over the tested years, the latest ``offset`` years back.
+        n = np.maximum(years, 1)
+        c = rho**offset * (1.0 - rho**n) / np.where(rho < 1.0, (1.0 - rho) * n, np.inf)
+        c = np.where(rho > 0.0, c, 0.0)
+        cov = tau2 + c * sigma2
+        total = tau2 + se2
+        mean = gap * cov / total
+        spread = tau2 + sigma2 - cov * cov / total
+        column = {int(m): i for i, m in enumerate(np.asarray(matrix.focal))}
+        at = np.array([column[int(m)] for m in flags.municipality], dtype=np.int64)
+        z = flags.side * mean[flags.kpi, at] / np.sqrt(spread[flags.kpi, at])
     return np.asarray(special.ndtr(z))
 
 
@@ -359,8 +370,14 @@ def _later(
     return later, peer_median(later, peers)
 
 
+def origin_rng(seed: int, origin: int) -> Any:
+    """The random numbers of one origin's backtest (the rank rule's tie-breaks, its
+    bootstrap): the same for an origin whatever else the run does."""
+    return np.random.default_rng([seed, 0, origin])
+
+
 def pooled_backtest(
-    store: Any, full: Any, first: dict[str, Any], origins: Sequence[int], boot: int, rng: Any
+    store: Any, full: Any, first: dict[str, Any], origins: Sequence[int], boot: int, seed: int
 ) -> dict[str, Any]:
     """The 3-year backtest over several origin years together: each origin's flags and
     the raw national rank's as many, judged as in :func:`backtest`, summed per
@@ -375,18 +392,26 @@ def pooled_backtest(
             back = first
         else:
             with contextlib.redirect_stdout(io.StringIO()):
-                back = backtest(store, full, origin, 1, rng)
+                back = backtest(store, full, origin, boot, origin_rng(seed, origin))
         runs.append(back)
-        d = back[("difference", "raw national rank", 3)][0]
+        d, lo, hi = back[("difference", "raw national rank", 3)]
+        sides = back[("by side", "Tillit", 3)]
+        rank_sides = back[("by side", "raw national rank", 3)]
         line(
             f"  as of {origin}",
             f"{back['flags']:,} flags; Tillit {pct(back[('Tillit', 3)])} vs raw national rank "
-            f"{pct(back[('raw national rank', 3)])} = {100 * d:+.1f} pp; expected if the true "
-            f"gaps stood still {pct(back['standstill', 0])}",
+            f"{pct(back[('raw national rank', 3)])} = {100 * d:+.1f} pp (95 % {100 * lo:+.1f} "
+            f"to {100 * hi:+.1f})",
+        )
+        line(
+            "    efter / före",
+            f"Tillit {pct(sides[-1][0])} / {pct(sides[1][0])}; expected if the true gaps "
+            f"stood still {pct(back['standstill'][-1])} / {pct(back['standstill'][1])}; raw "
+            f"national rank {pct(rank_sides[-1][0])} / {pct(rank_sides[1][0])}",
         )
     tillit = sum(r[("clusters", 3)]["Tillit"] for r in runs)
     rank = sum(r[("clusters", 3)]["raw national rank"] for r in runs)
-    d, lo, hi = bootstrap_difference(tillit, rank, boot, rng)
+    d, lo, hi = bootstrap_difference(tillit, rank, boot, np.random.default_rng([seed, 0]))
     line(
         "  together",
         f"Tillit {pct(tillit[1].sum() / tillit[0].sum())} of {int(tillit[0].sum()):,} judged vs "
@@ -855,7 +880,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=13)
     args = parser.parse_args()
     boot = args.boot or (400 if args.quick else 2000)
-    rng = np.random.default_rng(args.seed)
+    rng = np.random.default_rng([args.seed, 1])  # (b)–(e); each origin has its own below
 
     home, store = full_store()
     from tillit.query import load_context, national_report
@@ -879,8 +904,8 @@ def main() -> None:
         f"years {full.panel.years[0]}–{full.panel.years[-1]}",
     )
 
-    back = backtest(store, full, args.origin, boot, rng)
-    pooled = pooled_backtest(store, full, back, args.pool, boot, rng) if args.pool else None
+    back = backtest(store, full, args.origin, boot, origin_rng(args.seed, args.origin))
+    pooled = pooled_backtest(store, full, back, args.pool, boot, args.seed) if args.pool else None
 
     print("\n(b) False flags when there is nothing to find")
     rho = getattr(matrix.evidence.noise, "rho", None)
