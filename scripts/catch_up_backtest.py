@@ -9,7 +9,8 @@ at the origin:
 
 - the municipality's own trend on the KPI is clearly improving (Mann–Kendall significant
   in the improving direction in at least two of the three windows ending in the last
-  three years, as "förbättras också" is judged for partners: ``recent_slopes``);
+  three years: ``recent_slopes``, the Mann–Kendall part of how "förbättras också" is
+  judged for partners, without its shrunken-slope conditions);
 - its trend points toward its peers: its slope's z (the latest window) differs from the
   peers' median z by more than 1 in their direction.
 

@@ -5,6 +5,7 @@ the moderated p-values — the same to the bit with one thread and with several.
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -20,6 +21,7 @@ def test_every_row_is_visited_once_in_several_threads(monkeypatch: pytest.Monkey
     def run(part: slice) -> None:
         seen[part] += 1
         names.add(threading.current_thread().name)
+        time.sleep(0.01)  # the blocks overlap, so the pool starts more than one thread
 
     _blocks.for_blocks(run, 1000, 64)
     assert (seen == 1).all()

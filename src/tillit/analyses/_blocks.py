@@ -5,7 +5,8 @@ thousands of rows (the peers' median's order statistics, the moderated p-values)
 and SciPy release the interpreter lock inside such operations, so blocks of rows run in
 threads use every core. Each block is computed by exactly the operations it would get in
 one pass (every row on its own), so the result does not depend on the number of threads
-or on the block size: the same to the bit."""
+or on the block size: the same to the bit. NumPy's error state (``np.errstate``) is per thread
+and not inherited by the pool's: a block function sets its own."""
 
 from __future__ import annotations
 
