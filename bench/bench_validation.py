@@ -35,7 +35,9 @@ then every target of issue 13 as MET / NOT MET with its figure.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
+import io
 import os
 import statistics
 import time
@@ -318,6 +320,7 @@ def backtest(store: Any, full: Any, origin: int, boot: int, rng: Any) -> dict[st
         "raw gap to the same peers": pick(gap, tested, n_behind, n_ahead, rng),
     }
     result: dict[str, Any] = {"flags": len(flags), "origin": origin}
+    judged: dict[tuple[str, int], np.ndarray] = {}  # per rule and offset: flags judged
     for offset in (2, 3):
         later, later_med = _later(full, ev, peers, offset)
         clusters = {}
@@ -325,8 +328,7 @@ def backtest(store: Any, full: Any, origin: int, boot: int, rng: Any) -> dict[st
         for name, f in rules.items():
             ok, same = persistence(f, later, later_med, signs)
             clusters[name] = per_municipality(f, ok, same, len(ev.municipalities))
-            if name == "Tillit" and offset == 3:
-                judged = ok
+            judged[name, offset] = ok
             share = same.sum() / max(ok.sum(), 1)
             result[(name, offset)] = share
             result[("by side", name, offset)] = by_side(f, ok, same)
@@ -349,10 +351,11 @@ def backtest(store: Any, full: Any, origin: int, boot: int, rng: Any) -> dict[st
                 f"{100 * d:+.1f} pp (95 % cluster bootstrap {100 * lo:+.1f} to {100 * hi:+.1f})",
             )
     expected = standstill(matrix, flags, signs)
+    ok3 = judged["Tillit", 3]
     result["standstill"] = {
-        side: float(np.mean(expected[judged & (flags.side == side)])) for side in (-1, 1)
+        side: float(np.mean(expected[ok3 & (flags.side == side)])) for side in (-1, 1)
     }
-    result["standstill", 0] = float(np.mean(expected[judged]))
+    result["standstill", 0] = float(np.mean(expected[ok3]))
     line(
         "  expected 3 years later if the true gaps stood still",
         f"{pct(result['standstill', 0])} (efter {pct(result['standstill'][-1])}, "
@@ -382,9 +385,6 @@ def pooled_backtest(
     """The 3-year backtest over several origin years together: each origin's flags and
     the raw national rank's as many, judged as in :func:`backtest`, summed per
     municipality (the clusters the bootstrap resamples, the same across origins)."""
-    import contextlib
-    import io
-
     print(f"\n(a') Backtest pooled over origins {', '.join(map(str, origins))}, 3 years later")
     runs = []
     for origin in origins:

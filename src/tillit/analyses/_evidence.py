@@ -562,8 +562,6 @@ def _order_statistic_cdfs(
     P(X_(r−1) ≤ x) (the same without ``both``): the Poisson-binomial tail of how many
     peers lie below x, built up one peer at a time (in blocks of MEDIAN_BLOCK rows)."""
     rows = mu.shape[0]
-    if rows <= MEDIAN_BLOCK:
-        return _order_statistic_block(mu, sd, low, high, both=both)
     x = np.empty((rows, MEDIAN_GRID))
     upper, lower = np.empty_like(x), np.empty_like(x)
 
