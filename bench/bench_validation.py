@@ -623,15 +623,48 @@ def noise_check(evidence: Any) -> Any:
 
 
 def coverage(check: Any, kpis: np.ndarray, group: np.ndarray, level: float) -> list[float]:
-    """Per population tercile: the share of held-back values of ``kpis`` inside the
-    ``level`` band."""
+    """Per group 0, 1, 2: the share of held-back values of ``kpis`` inside the ``level``
+    band. ``group`` is per municipality (the population tercile) or per (kpi,
+    municipality) (:func:`level_thirds`); -1 is in no group."""
     covered = np.asarray(check.covered(level))
     valid = ~np.isnan(np.asarray(check.score))
+    groups = np.broadcast_to(group, valid.shape[:2])
     out = []
     for g in range(3):
-        v = valid[kpis][:, group == g, :]
-        c = covered[kpis][:, group == g, :] & v
-        out.append(c.sum() / max(v.sum(), 1))
+        v = valid & ((groups == g) & kpis[:, None])[..., None]
+        out.append((covered & v).sum() / max(v.sum(), 1))
+    return out
+
+
+def variance_ratio(check: Any, kpis: np.ndarray, group: np.ndarray) -> list[float]:
+    """Per group 0, 1, 2 (as in :func:`coverage`): the mean squared standardised score of
+    the held-back values, 1 when they vary as much as the noise model says."""
+    score = np.asarray(check.score)
+    valid = ~np.isnan(score)
+    groups = np.broadcast_to(group, valid.shape[:2])
+    out = []
+    for g in range(3):
+        v = valid & ((groups == g) & kpis[:, None])[..., None]
+        out.append(float(np.mean(score[v] ** 2)) if v.any() else float("nan"))
+    return out
+
+
+def level_thirds(values: np.ndarray, signs: np.ndarray, held: int, tested: int = 3) -> np.ndarray:
+    """(kpi, municipality): the third of the KPI's municipalities each series' level lies
+    in, 0 the worse, 1 the middle, 2 the better (higher when the polarity is not known):
+    the mean of the last ``tested`` fitted years (the years before the ``held`` held back)
+    relative to each year's mean over municipalities, signed by the polarity. -1 without a
+    value, or on a KPI with fewer than 9 such levels."""
+    fitted = values[..., :-held][..., -tested:]
+    with np.errstate(invalid="ignore"), _quiet():
+        relative = fitted - np.nanmean(fitted, axis=1, keepdims=True)
+        level = np.where(signs[:, None] < 0, -1.0, 1.0) * np.nanmean(relative, axis=-1)
+    out = np.full(level.shape, -1, dtype=np.int64)
+    for k in range(level.shape[0]):
+        ok = np.isfinite(level[k])
+        if ok.sum() >= 9:
+            cuts = np.quantile(level[k, ok], [1 / 3, 2 / 3])
+            out[k, ok] = np.digitize(level[k, ok], cuts)
     return out
 
 
@@ -679,6 +712,24 @@ def bands(store: Any, full: Any, matrix: Any) -> dict[str, Any]:
                 + f"  ({int(kpis.sum())} KPIs)",
             )
     result["target_set"] = f"KPIs tested as of {earlier_year}, judged after"
+    # Not a target: the same held-back values by where the series' level lay among the
+    # KPI's municipalities, the worse third to the better (polarity-signed).
+    signs = np.asarray(ev.signs)
+    thirds = level_thirds(np.asarray(ev.windowed.values), signs, held)
+    kpis = out_of_sample
+    for level in (0.95, 0.998):
+        parts = coverage(check, kpis, thirds, level)
+        result[("level thirds", level)] = parts
+        line(
+            f"    by level, worse / middle / better third: {100 * level:g} %",
+            " / ".join(f"{100 * p:.2f} %" for p in parts),
+        )
+    ratio = variance_ratio(check, kpis, thirds)
+    result["level thirds", "variance ratio"] = ratio
+    line(
+        "    held-back variance over the model's, by level third",
+        " / ".join(f"{r:.2f}" for r in ratio),
+    )
     return result
 
 

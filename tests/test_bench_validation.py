@@ -80,3 +80,48 @@ def test_by_side_counts_each_side() -> None:
     assert sides[-1][1] > 0 and sides[1][1] > 0
     share = (sides[-1][0] * sides[-1][1] + sides[1][0] * sides[1][1]) / total
     assert abs(share - observed) < 1e-12
+
+
+def test_level_thirds_follow_the_polarity_and_leave_gaps_out() -> None:
+    """Each KPI's municipalities split into thirds by the mean of the last three fitted
+    years relative to each year's mean: the worst third first, whichever way is better."""
+    rng = np.random.default_rng(7)
+    kpis, units, years, held = 3, 30, 8, 3
+    level = rng.permutation(units).astype(float)  # distinct true levels
+    values = level[None, :, None] + rng.normal(0, 0.01, (kpis, units, years))
+    values[:, :, :] += np.arange(years)  # a shared change each year is taken out
+    values[:, :, -held:] = rng.normal(0, 100, (kpis, units, held))  # held back: unused
+    values[1, 4, :] = np.nan  # no value: no third
+    values[2, :22, :] = np.nan  # 8 levels, fewer than 9: no thirds at all
+    thirds = bench.level_thirds(values, np.array([1, -1, 1]), held)
+    order = np.argsort(level)
+    assert list(thirds[0, order]) == [0] * 10 + [1] * 10 + [2] * 10  # higher is better
+    rest = [m for m in order if m != 4]
+    assert thirds[1, 4] == -1
+    assert thirds[1, rest[:9]].tolist() == [2] * 9 and thirds[1, rest[-9:]].tolist() == [0] * 9
+    assert (thirds[2] == -1).all()
+
+
+def test_coverage_and_variance_ratio_by_a_group_per_series() -> None:
+    """A group per (kpi, municipality) gives each group's share of held-back scores inside
+    the band and their mean square; a group per municipality gives what it gave before."""
+    rng = np.random.default_rng(8)
+    score = rng.normal(0, 1, (4, 50, 3)) * np.array([0.5, 1.0, 2.0, 1.5])[:, None, None]
+    score[0, 0, 0] = np.nan
+    bound = 1.959963984540054
+    check = SimpleNamespace(score=score, covered=lambda level: np.abs(score) <= bound)
+    kpis = np.array([True, True, False, True])
+    thirds = rng.integers(-1, 3, (4, 50))
+    got = bench.coverage(check, kpis, thirds, 0.95)
+    ratio = bench.variance_ratio(check, kpis, thirds)
+    for g in range(3):
+        pick = score[kpis][thirds[kpis] == g]
+        pick = pick[np.isfinite(pick)]
+        assert abs(got[g] - np.mean(np.abs(pick) <= bound)) < 1e-12
+        assert abs(ratio[g] - np.mean(pick**2)) < 1e-12
+    population_third = rng.integers(0, 3, 50)
+    got = bench.coverage(check, kpis, population_third, 0.95)
+    for g in range(3):
+        pick = score[kpis][:, population_third == g]
+        pick = pick[np.isfinite(pick)]
+        assert abs(got[g] - np.mean(np.abs(pick) <= bound)) < 1e-12
