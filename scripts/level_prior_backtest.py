@@ -1,0 +1,189 @@
+"""Does a series' noise depend on its level? (issue 13; tried and not adopted, see
+docs/analyses.md, Validation.)
+
+``bench/bench_validation.py`` (c) splits the held-back years by where each series' level
+lay among the KPI's municipalities: the worse third's later years vary more than the noise
+model says, the better third's less. One reading is that the noise itself depends on the
+level (a share far from its bound, a cost far above the others, varies more), which the
+size model (log variance on log population, per KPI) leaves to each series' own few
+degrees of freedom. limma's answer to a variance that depends on the mean is a prior
+whose scale follows it (limma-trend; Law et al. 2014): this script adds the series' level
+to the size model, linearly or with a square too, and substitutes that for the product's
+``_size_model`` while it runs (nothing in ``tillit`` changes). The level is the mean of
+the fitted years relative to each year's mean over municipalities, in the KPI's spread
+(clipped to ±3); a KPI with fewer than 20 series keeps the product's model.
+
+Per variant it prints the held-back coverage by population tercile and by level third,
+each third's held-back variance over the model's, the flags now, and the backtest of
+``bench/bench_validation.py`` (a) at each origin (3 years later, against the raw national
+rank with as many flags). Writes nothing.
+
+    .venv/bin/python scripts/level_prior_backtest.py
+    .venv/bin/python scripts/level_prior_backtest.py --variants shipped linear --origin 2019
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import io
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy.special import digamma
+
+from tillit.analyses import _noise
+
+ROOT = Path(__file__).resolve().parents[1]
+VARIANTS = {"shipped": None, "linear": 1, "quadratic": 2}
+MIN_SERIES = 20
+
+
+def _bench() -> Any:
+    sys.path.insert(0, str(ROOT / "bench"))
+    return importlib.import_module("bench_validation")
+
+
+def series_level(values: np.ndarray) -> np.ndarray:
+    """(kpi, municipality): the mean over the years of each value less that year's mean
+    over municipalities, in the KPI's spread of its latest values, clipped to ±3."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        observed = ~np.isnan(values)
+        per_year = observed.sum(axis=1, keepdims=True)
+        year_mean = np.where(observed, values, 0.0).sum(axis=1, keepdims=True) / np.maximum(
+            per_year, 1
+        )
+        relative = np.where(observed, values - year_mean, 0.0)
+        count = observed.sum(axis=-1)
+        level = np.where(count > 0, relative.sum(axis=-1) / np.maximum(count, 1), np.nan)
+    spread = _noise._kpi_spread(values[:, :, -1])
+    return np.asarray(np.clip(level / spread[:, None], -3.0, 3.0))
+
+
+_SIZE_MODEL = _noise._size_model  # the product's, whatever is patched in below
+
+
+def level_size_model(
+    own: np.ndarray, df: np.ndarray, logpop: np.ndarray, level: np.ndarray, degree: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The product's size model with the level (and its square when ``degree`` is 2) as
+    further regressors: weighted least squares of the bias-corrected log variance, per KPI."""
+    base, base_slope = _SIZE_MODEL(own, df, logpop)
+    use = (df > 0) & np.isfinite(own) & np.isfinite(logpop)[None, :] & np.isfinite(level)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        half = np.where(use, df / 2.0, 1.0)
+        target = np.where(use, np.log(own) - (digamma(half) - np.log(half)), 0.0)
+    lp = np.where(np.isfinite(logpop), logpop, 0.0)
+    z = np.nan_to_num(level)
+    fitted = base.copy()
+    slope = base_slope.copy()
+    for k in range(own.shape[0]):
+        u = use[k]
+        if u.sum() < MIN_SERIES:
+            continue
+        columns = [np.ones_like(lp), lp] + [z[k] ** p for p in range(1, degree + 1)]
+        x = np.column_stack(columns)
+        w = np.sqrt(np.where(u, df[k], 0.0))
+        coef = np.linalg.lstsq(x[u] * w[u, None], target[k, u] * w[u], rcond=None)[0]
+        fitted[k] = np.where(np.isfinite(logpop), x @ coef, base[k])
+        slope[k] = coef[1]
+    return fitted, slope
+
+
+@contextlib.contextmanager
+def level_prior(degree: int | None) -> Iterator[None]:
+    """``_noise.estimate_noise`` with the level in its size model while inside (nothing
+    when ``degree`` is None). The process's cache of gathered evidence is emptied on the
+    way in and out, so that no variant reads another's."""
+    from tillit.query import _context
+
+    _context._GATHERED.clear()
+    if degree is None:
+        yield
+        return
+    estimate, size_model = _noise.estimate_noise, _noise._size_model
+    current: dict[str, np.ndarray] = {}
+
+    def patched_estimate(values: Any, population: Any, *, diffs: Any = None) -> Any:
+        current["level"] = series_level(values)
+        try:
+            return estimate(values, population, diffs=diffs)
+        finally:
+            current.pop("level", None)
+
+    def patched_size(own: Any, df: Any, logpop: Any) -> Any:
+        if "level" not in current:
+            return size_model(own, df, logpop)
+        return level_size_model(own, df, logpop, current["level"], degree)
+
+    _noise.estimate_noise, _noise._size_model = patched_estimate, patched_size
+    try:
+        yield
+    finally:
+        _noise.estimate_noise, _noise._size_model = estimate, size_model
+        _context._GATHERED.clear()
+
+
+def held_back(bench: Any, store: Any, full: Any, matrix: Any) -> dict[str, list[float]]:
+    """Coverage of the held-back years for the KPIs tested as of the year before them, by
+    population tercile and by level third, as ``bench_validation.bands`` prints them."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        band = bench.bands(store, full, matrix)
+    name = band["target_set"]
+    return {
+        "population 95 %": band[(name, 0.95)],
+        "population 99.8 %": band[(name, 0.998)],
+        "level 95 %": band[("level thirds", 0.95)],
+        "level 99.8 %": band[("level thirds", 0.998)],
+        "level variance ratio": band["level thirds", "variance ratio"],
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--variants", nargs="*", default=list(VARIANTS), choices=list(VARIANTS))
+    parser.add_argument("--origin", type=int, nargs="+", default=[2015, 2016, 2017, 2018, 2019])
+    parser.add_argument("--boot", type=int, default=400)
+    parser.add_argument("--seed", type=int, default=13)
+    args = parser.parse_args(argv)
+    bench = _bench()
+    _, store = importlib.import_module("_common").full_store()
+    from tillit.query import load_context
+
+    for name in args.variants:
+        print(f"\n== {name} ==")
+        with level_prior(VARIANTS[name]):
+            full = load_context(store, testable_only=True)
+            matrix = bench.national(full)
+            bench.line(
+                "flags now (efter / före)",
+                f"{int(matrix.behind.sum()):,} / {int(matrix.ahead.sum()):,}",
+            )
+            for label, parts in held_back(bench, store, full, matrix).items():
+                shown = (f"{p:.2f}" if "ratio" in label else f"{100 * p:.2f} %" for p in parts)
+                bench.line(f"  held back, by {label}", " / ".join(shown))
+            for origin in args.origin:
+                with contextlib.redirect_stdout(io.StringIO()):
+                    back = bench.backtest(
+                        store, full, origin, args.boot, bench.origin_rng(args.seed, origin)
+                    )
+                d, lo, hi = back[("difference", "raw national rank", 3)]
+                sides = back[("by side", "Tillit", 3)]
+                bench.line(
+                    f"  as of {origin}, 3 years later",
+                    f"{back['flags']:,} flags; {100 * back[('Tillit', 3)]:.1f} % vs rank "
+                    f"{100 * back[('raw national rank', 3)]:.1f} % = {100 * d:+.1f} pp "
+                    f"(95 % {100 * lo:+.1f} to {100 * hi:+.1f}); efter / före "
+                    f"{100 * sides[-1][0]:.1f} / {100 * sides[1][0]:.1f} %, expected "
+                    f"{100 * back['standstill'][-1]:.1f} / {100 * back['standstill'][1]:.1f} %",
+                )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""scripts/level_prior_backtest.py, the level term in the noise model's prior tried for
+issue 13 and not adopted (docs/analyses.md, Validation): the level is each series' mean
+relative to the years' means in the KPI's spread, the prior follows a variance that grows
+with it, adds nothing where there is none, and the product's noise model comes back after
+a run with its evidence cache emptied."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+
+from tillit.analyses import _noise, estimate_noise
+from tillit.query import _context
+
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "level_prior_backtest.py"
+
+
+def _load() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("level_prior_backtest", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+script = _load()
+
+
+def _panel(seed: int, level_slope: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Two KPIs × 290 municipalities × 10 years: distinct levels, a shared change each
+    year, noise whose log variance falls with log population and grows with the level
+    by ``level_slope`` per spread."""
+    rng = np.random.default_rng(seed)
+    kpis, units, years = 2, 290, 10
+    population = np.exp(rng.uniform(np.log(3e3), np.log(9e5), units))
+    level = rng.normal(0.0, 1.0, (kpis, units))
+    log_sd = 0.5 * (-0.5 * (np.log(population) - 10.0))[None, :] + 0.5 * level_slope * level
+    noise = rng.normal(size=(kpis, units, years)) * np.exp(log_sd)[..., None]
+    values = 50.0 + 10.0 * level[..., None] + noise + np.arange(years) * 0.7
+    return values, population, level
+
+
+def test_series_level_is_the_mean_relative_to_the_years_in_the_spread() -> None:
+    values, _, level = _panel(1, 0.0)
+    values[0, 3, :4] = np.nan  # missing years are left out, not counted as 0
+    z = script.series_level(values)
+    spread = np.std(values[:, :, -1], axis=1, ddof=1)
+    assert np.corrcoef(z[0], level[0])[0, 1] > 0.99
+    expected = np.nanmean(values - np.nanmean(values, axis=1, keepdims=True), axis=-1)
+    assert np.allclose(z, np.clip(expected / spread[:, None], -3, 3))
+    values[1, 5, :] = 1e6  # far out: clipped
+    assert script.series_level(values)[1, 5] == 3.0
+
+
+def test_the_prior_follows_a_variance_that_grows_with_the_level() -> None:
+    values, population, level = _panel(2, 1.0)
+    shipped = estimate_noise(values, population)
+    with script.level_prior(1):
+        trend = _noise.estimate_noise(values, population)
+    high, low = level[0] > 1.0, level[0] < -1.0
+    # The shipped prior is the same at every level; the level prior follows the truth.
+    assert trend.model[0, high].mean() / trend.model[0, low].mean() > 3.0
+    assert shipped.model[0, high].mean() / shipped.model[0, low].mean() < 1.5
+
+
+def test_without_a_level_effect_the_prior_is_nearly_the_product_s() -> None:
+    values, population, _ = _panel(3, 0.0)
+    shipped = estimate_noise(values, population)
+    with script.level_prior(2):
+        trend = _noise.estimate_noise(values, population)
+    ratio = trend.model / shipped.model
+    assert np.median(np.abs(np.log(ratio))) < 0.1
+
+
+def test_the_product_s_noise_model_comes_back_and_the_cache_is_emptied() -> None:
+    estimate, size_model = _noise.estimate_noise, _noise._size_model
+    _context._GATHERED[b"x"] = None  # type: ignore[assignment]
+    with script.level_prior(1):
+        assert _noise.estimate_noise is not estimate
+        assert not _context._GATHERED
+        _context._GATHERED[b"y"] = None  # type: ignore[assignment]
+    assert _noise.estimate_noise is estimate and _noise._size_model is size_model
+    assert not _context._GATHERED
+    with script.level_prior(None):
+        assert _noise.estimate_noise is estimate
