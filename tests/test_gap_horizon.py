@@ -7,32 +7,17 @@ null panels of test_inference."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 import pytest
 
 from tests import test_inference as inference
+from tests.scripts_loader import load_script
 from tillit.analyses import _compare, _evidence, _learn, learning_matrix
 from tillit.analyses._noise import mean_variance_factor
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "gap_horizon_backtest.py"
-
-
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("gap_horizon_backtest", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-script = _load()
+script = load_script("gap_horizon_backtest")
 
 
 def _weights(rho: float, present: list[bool], h: float) -> np.ndarray:

@@ -6,29 +6,13 @@ a run with its evidence cache emptied."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
-
 import numpy as np
 
+from tests.scripts_loader import load_script
 from tillit.analyses import _noise, estimate_noise
 from tillit.query import _context
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "level_prior_backtest.py"
-
-
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("level_prior_backtest", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-script = _load()
+script = load_script("level_prior_backtest")
 
 
 def _panel(seed: int, level_slope: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
