@@ -627,26 +627,52 @@ def coverage(check: Any, kpis: np.ndarray, group: np.ndarray, level: float) -> l
     band. ``group`` is per municipality (the population tercile) or per (kpi,
     municipality) (:func:`level_thirds`); -1 is in no group."""
     covered = np.asarray(check.covered(level))
-    valid = ~np.isnan(np.asarray(check.score))
-    groups = np.broadcast_to(group, valid.shape[:2])
     out = []
-    for g in range(3):
-        v = valid & ((groups == g) & kpis[:, None])[..., None]
+    for v in _group_cells(check, kpis, group):
         out.append((covered & v).sum() / max(v.sum(), 1))
     return out
 
 
+def _group_cells(check: Any, kpis: np.ndarray, group: np.ndarray) -> list[np.ndarray]:
+    """Per group 0, 1, 2: the held-back values (kpi, municipality, year) with a score of
+    the KPIs in the boolean mask ``kpis`` and the group."""
+    valid = ~np.isnan(np.asarray(check.score))
+    kpis = np.asarray(kpis)
+    assert kpis.dtype == bool and kpis.shape == valid.shape[:1], "kpis is a mask per KPI"
+    groups = np.broadcast_to(group, valid.shape[:2])
+    return [valid & ((groups == g) & kpis[:, None])[..., None] for g in range(3)]
+
+
 def variance_ratio(check: Any, kpis: np.ndarray, group: np.ndarray) -> list[float]:
     """Per group 0, 1, 2 (as in :func:`coverage`): the mean squared standardised score of
-    the held-back values, 1 when they vary as much as the noise model says."""
+    the held-back values, each capped at ±SCORE_CAP as the product's check caps them (so
+    that a few real changes do not decide it); 1 when they vary as the noise model says."""
+    from tillit.analyses._noise import SCORE_CAP
+
     score = np.asarray(check.score)
-    valid = ~np.isnan(score)
-    groups = np.broadcast_to(group, valid.shape[:2])
-    out = []
-    for g in range(3):
-        v = valid & ((groups == g) & kpis[:, None])[..., None]
-        out.append(float(np.mean(score[v] ** 2)) if v.any() else float("nan"))
-    return out
+    capped = np.minimum(np.nan_to_num(score) ** 2, SCORE_CAP**2)
+    return [
+        float(np.mean(capped[v])) if v.any() else float("nan")
+        for v in _group_cells(check, kpis, group)
+    ]
+
+
+def mean_signed_score(
+    check: Any, kpis: np.ndarray, group: np.ndarray, signs: np.ndarray
+) -> list[float]:
+    """Per group 0, 1, 2 (as in :func:`coverage`): the mean held-back score signed by the
+    polarity (positive: the series moved the better way; higher when it is not known),
+    each capped at ±SCORE_CAP."""
+    from tillit.analyses._noise import SCORE_CAP
+
+    score = np.asarray(check.score)
+    oriented = np.where(np.asarray(signs) < 0, -1.0, 1.0)[:, None, None] * np.clip(
+        np.nan_to_num(score), -SCORE_CAP, SCORE_CAP
+    )
+    return [
+        float(np.mean(oriented[v])) if v.any() else float("nan")
+        for v in _group_cells(check, kpis, group)
+    ]
 
 
 def level_thirds(values: np.ndarray, signs: np.ndarray, held: int, tested: int = 3) -> np.ndarray:
@@ -654,17 +680,18 @@ def level_thirds(values: np.ndarray, signs: np.ndarray, held: int, tested: int =
     in, 0 the worse, 1 the middle, 2 the better (higher when the polarity is not known):
     the mean of the last ``tested`` fitted years (the years before the ``held`` held back)
     relative to each year's mean over municipalities, signed by the polarity. -1 without a
-    value, or on a KPI with fewer than 9 such levels."""
+    value, or on a KPI with fewer than 9 such levels. The thirds are by rank, equal in
+    size (to one); tied levels (series at a bound) are split in the municipalities' order."""
     fitted = values[..., :-held][..., -tested:]
     with np.errstate(invalid="ignore"), _quiet():
         relative = fitted - np.nanmean(fitted, axis=1, keepdims=True)
         level = np.where(signs[:, None] < 0, -1.0, 1.0) * np.nanmean(relative, axis=-1)
     out = np.full(level.shape, -1, dtype=np.int64)
     for k in range(level.shape[0]):
-        ok = np.isfinite(level[k])
-        if ok.sum() >= 9:
-            cuts = np.quantile(level[k, ok], [1 / 3, 2 / 3])
-            out[k, ok] = np.digitize(level[k, ok], cuts)
+        (ok,) = np.nonzero(np.isfinite(level[k]))
+        if ok.size >= 9:
+            order = ok[np.argsort(level[k, ok], kind="stable")]
+            out[k, order] = 3 * np.arange(ok.size) // ok.size
     return out
 
 
@@ -712,6 +739,7 @@ def bands(store: Any, full: Any, matrix: Any) -> dict[str, Any]:
                 + f"  ({int(kpis.sum())} KPIs)",
             )
     result["target_set"] = f"KPIs tested as of {earlier_year}, judged after"
+    result["target_kpis"] = out_of_sample
     # Not a target: the same held-back values by where the series' level lay among the
     # KPI's municipalities, the worse third to the better (polarity-signed).
     signs = np.asarray(ev.signs)
@@ -728,7 +756,13 @@ def bands(store: Any, full: Any, matrix: Any) -> dict[str, Any]:
     result["level thirds", "variance ratio"] = ratio
     line(
         "    held-back variance over the model's, by level third",
-        " / ".join(f"{r:.2f}" for r in ratio),
+        " / ".join(f"{r:.2f}" for r in ratio) + " (scores capped at ±4, as the check does)",
+    )
+    moved = mean_signed_score(check, kpis, thirds, signs)
+    result["level thirds", "mean signed score"] = moved
+    line(
+        "    mean held-back score toward better, by level third",
+        " / ".join(f"{m:+.2f}" for m in moved),
     )
     return result
 

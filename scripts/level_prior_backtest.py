@@ -10,8 +10,11 @@ degrees of freedom. limma's answer to a variance that depends on the mean is a p
 whose scale follows it (limma-trend; Law et al. 2014): this script adds the series' level
 to the size model, linearly or with a square too, and substitutes that for the product's
 ``_size_model`` while it runs (nothing in ``tillit`` changes). The level is the mean of
-the fitted years relative to each year's mean over municipalities, in the KPI's spread
-(clipped to ±3); a KPI with fewer than 20 series keeps the product's model.
+the fitted years relative to each year's mean over municipalities, in standard deviations
+of those levels over the KPI's municipalities (clipped to ±3). A KPI with fewer than
+``FEW_SERIES`` (50) series keeps the product's model: the prior's degrees of freedom
+(``_noise._prior``, ``_unit_prior_df``) allow for two fitted parameters, which is close
+enough with 50 or more series and not below.
 
 Per variant it prints the held-back coverage by population tercile and by level third,
 each third's held-back variance over the model's, the flags now, and the backtest of
@@ -40,7 +43,7 @@ from tillit.analyses import _noise
 
 ROOT = Path(__file__).resolve().parents[1]
 VARIANTS = {"shipped": None, "linear": 1, "quadratic": 2}
-MIN_SERIES = 20
+MIN_SERIES = _noise.FEW_SERIES
 
 
 def _bench() -> Any:
@@ -50,7 +53,8 @@ def _bench() -> Any:
 
 def series_level(values: np.ndarray) -> np.ndarray:
     """(kpi, municipality): the mean over the years of each value less that year's mean
-    over municipalities, in the KPI's spread of its latest values, clipped to ±3."""
+    over municipalities, in standard deviations of these means over the KPI's
+    municipalities, clipped to ±3 (NaN without a value; 0 on a KPI where they are equal)."""
     with np.errstate(invalid="ignore", divide="ignore"):
         observed = ~np.isnan(values)
         per_year = observed.sum(axis=1, keepdims=True)
@@ -60,8 +64,16 @@ def series_level(values: np.ndarray) -> np.ndarray:
         relative = np.where(observed, values - year_mean, 0.0)
         count = observed.sum(axis=-1)
         level = np.where(count > 0, relative.sum(axis=-1) / np.maximum(count, 1), np.nan)
-    spread = _noise._kpi_spread(values[:, :, -1])
-    return np.asarray(np.clip(level / spread[:, None], -3.0, 3.0))
+        has = np.isfinite(level)
+        n = has.sum(axis=1, keepdims=True)
+        centred = np.where(
+            has, level - np.where(has, level, 0.0).sum(axis=1, keepdims=True) / n, 0.0
+        )
+        spread = np.where(
+            n > 1, np.sqrt((centred * centred).sum(axis=1, keepdims=True) / (n - 1)), np.nan
+        )
+        z = np.where(spread > 0, level / spread, np.where(np.isnan(level), np.nan, 0.0))
+    return np.asarray(np.clip(z, -3.0, 3.0))
 
 
 _SIZE_MODEL = _noise._size_model  # the product's, whatever is patched in below
@@ -101,9 +113,16 @@ def level_prior(degree: int | None) -> Iterator[None]:
     way in and out, so that no variant reads another's."""
     from tillit.query import _context
 
-    _context._GATHERED.clear()
+    def forget() -> None:
+        with _context._GATHERED_LOCK:
+            _context._GATHERED.clear()
+
+    forget()
     if degree is None:
-        yield
+        try:
+            yield
+        finally:
+            forget()
         return
     estimate, size_model = _noise.estimate_noise, _noise._size_model
     current: dict[str, np.ndarray] = {}
@@ -125,7 +144,7 @@ def level_prior(degree: int | None) -> Iterator[None]:
         yield
     finally:
         _noise.estimate_noise, _noise._size_model = estimate, size_model
-        _context._GATHERED.clear()
+        forget()
 
 
 def held_back(bench: Any, store: Any, full: Any, matrix: Any) -> dict[str, list[float]]:
@@ -135,12 +154,24 @@ def held_back(bench: Any, store: Any, full: Any, matrix: Any) -> dict[str, list[
         band = bench.bands(store, full, matrix)
     name = band["target_set"]
     return {
-        "population 95 %": band[(name, 0.95)],
-        "population 99.8 %": band[(name, 0.998)],
-        "level 95 %": band[("level thirds", 0.95)],
-        "level 99.8 %": band[("level thirds", 0.998)],
-        "level variance ratio": band["level thirds", "variance ratio"],
+        "KPIs judged": [float(np.count_nonzero(band["target_kpis"]))],
+        "by population 95 %": band[(name, 0.95)],
+        "by population 99.8 %": band[(name, 0.998)],
+        "by level 95 %": band[("level thirds", 0.95)],
+        "by level 99.8 %": band[("level thirds", 0.998)],
+        "by level variance ratio": band["level thirds", "variance ratio"],
+        "by level mean signed score": band["level thirds", "mean signed score"],
     }
+
+
+def _shown(label: str, value: float) -> str:
+    if label == "KPIs judged":
+        return f"{value:.0f}"
+    if "score" in label:
+        return f"{value:+.2f}"
+    if "ratio" in label:
+        return f"{value:.2f}"
+    return f"{100 * value:.2f} %"
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -166,8 +197,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 f"{int(matrix.behind.sum()):,} / {int(matrix.ahead.sum()):,}",
             )
             for label, parts in held_back(bench, store, full, matrix).items():
-                shown = (f"{p:.2f}" if "ratio" in label else f"{100 * p:.2f} %" for p in parts)
-                bench.line(f"  held back, by {label}", " / ".join(shown))
+                bench.line(f"  held back, {label}", " / ".join(_shown(label, p) for p in parts))
             for origin in args.origin:
                 with contextlib.redirect_stdout(io.StringIO()):
                     back = bench.backtest(

@@ -1,6 +1,7 @@
 """bench/bench_validation.py's diagnostics that docs/analyses.md quotes: the persistence
 the noise model expects of a flag if the true gaps stood still (``standstill``), and the
-per-side shares (``by_side``), on generated gaps whose truth is known."""
+per-side shares (``by_side``), on generated gaps whose truth is known; the held-back years
+by level third (``level_thirds``, ``coverage``, ``variance_ratio``, ``mean_signed_score``)."""
 
 from __future__ import annotations
 
@@ -94,12 +95,25 @@ def test_level_thirds_follow_the_polarity_and_leave_gaps_out() -> None:
     values[1, 4, :] = np.nan  # no value: no third
     values[2, :22, :] = np.nan  # 8 levels, fewer than 9: no thirds at all
     thirds = bench.level_thirds(values, np.array([1, -1, 1]), held)
+    # Polarity not known: higher counts as better. Only the last three fitted years count.
+    early = values.copy()
+    early[:, :, : years - held - 3] = -10 * level[None, :, None]  # reversed before them
+    assert (bench.level_thirds(early, np.array([0, -1, 1]), held) == thirds).all()
     order = np.argsort(level)
     assert list(thirds[0, order]) == [0] * 10 + [1] * 10 + [2] * 10  # higher is better
     rest = [m for m in order if m != 4]
     assert thirds[1, 4] == -1
     assert thirds[1, rest[:9]].tolist() == [2] * 9 and thirds[1, rest[-9:]].tolist() == [0] * 9
     assert (thirds[2] == -1).all()
+
+
+def test_level_thirds_split_ties_into_equal_thirds() -> None:
+    """Series at a bound (many tied levels) still give thirds of equal size."""
+    values = np.zeros((1, 30, 6))
+    values[0, 20:, :] = np.arange(1, 11)[:, None]  # 20 tied at 0, 10 above
+    thirds = bench.level_thirds(values, np.array([1]), 2)
+    assert np.bincount(thirds[0]).tolist() == [10, 10, 10]
+    assert (thirds[0, 20:] == 2).all()
 
 
 def test_coverage_and_variance_ratio_by_a_group_per_series() -> None:
@@ -112,13 +126,20 @@ def test_coverage_and_variance_ratio_by_a_group_per_series() -> None:
     check = SimpleNamespace(score=score, covered=lambda level: np.abs(score) <= bound)
     kpis = np.array([True, True, False, True])
     thirds = rng.integers(-1, 3, (4, 50))
+    score[3, 1, 1] = 30.0  # a real change: capped at 4 as the product's check caps it
+    thirds[3, 1] = 0
+    signs = np.array([1, -1, 1, -1])
     got = bench.coverage(check, kpis, thirds, 0.95)
     ratio = bench.variance_ratio(check, kpis, thirds)
+    moved = bench.mean_signed_score(check, kpis, thirds, signs)
+    oriented = np.clip(score, -4, 4) * signs[:, None, None]
     for g in range(3):
         pick = score[kpis][thirds[kpis] == g]
-        pick = pick[np.isfinite(pick)]
-        assert abs(got[g] - np.mean(np.abs(pick) <= bound)) < 1e-12
-        assert abs(ratio[g] - np.mean(pick**2)) < 1e-12
+        ok = np.isfinite(pick)
+        assert abs(got[g] - np.mean(np.abs(pick[ok]) <= bound)) < 1e-12
+        assert abs(ratio[g] - np.mean(np.minimum(pick[ok] ** 2, 16.0))) < 1e-12
+        assert abs(moved[g] - np.mean(oriented[kpis][thirds[kpis] == g][ok])) < 1e-12
+    assert max(ratio) < 5  # the 30 counted as 4
     population_third = rng.integers(0, 3, 50)
     got = bench.coverage(check, kpis, population_third, 0.95)
     for g in range(3):
