@@ -675,6 +675,13 @@ def mean_signed_score(
     ]
 
 
+def relative_level(values: np.ndarray) -> np.ndarray:
+    """(kpi, municipality): the mean over the years (last axis) of each value less that
+    year's mean over municipalities; NaN without a value."""
+    with np.errstate(invalid="ignore"), _quiet():
+        return np.asarray(np.nanmean(values - np.nanmean(values, axis=1, keepdims=True), axis=-1))
+
+
 def level_thirds(values: np.ndarray, signs: np.ndarray, held: int, tested: int = 3) -> np.ndarray:
     """(kpi, municipality): the third of the KPI's municipalities each series' level lies
     in, 0 the worse, 1 the middle, 2 the better (higher when the polarity is not known):
@@ -683,9 +690,7 @@ def level_thirds(values: np.ndarray, signs: np.ndarray, held: int, tested: int =
     value, or on a KPI with fewer than 9 such levels. The thirds are by rank, equal in
     size (to one); tied levels (series at a bound) are split in the municipalities' order."""
     fitted = values[..., :-held][..., -tested:]
-    with np.errstate(invalid="ignore"), _quiet():
-        relative = fitted - np.nanmean(fitted, axis=1, keepdims=True)
-        level = np.where(signs[:, None] < 0, -1.0, 1.0) * np.nanmean(relative, axis=-1)
+    level = np.where(signs[:, None] < 0, -1.0, 1.0) * relative_level(fitted)
     out = np.full(level.shape, -1, dtype=np.int64)
     for k in range(level.shape[0]):
         (ok,) = np.nonzero(np.isfinite(level[k]))
@@ -744,21 +749,20 @@ def bands(store: Any, full: Any, matrix: Any) -> dict[str, Any]:
     # KPI's municipalities, the worse third to the better (polarity-signed).
     signs = np.asarray(ev.signs)
     thirds = level_thirds(np.asarray(ev.windowed.values), signs, held)
-    kpis = out_of_sample
     for level in (0.95, 0.998):
-        parts = coverage(check, kpis, thirds, level)
+        parts = coverage(check, out_of_sample, thirds, level)
         result[("level thirds", level)] = parts
         line(
             f"    by level, worse / middle / better third: {100 * level:g} %",
             " / ".join(f"{100 * p:.2f} %" for p in parts),
         )
-    ratio = variance_ratio(check, kpis, thirds)
+    ratio = variance_ratio(check, out_of_sample, thirds)
     result["level thirds", "variance ratio"] = ratio
     line(
         "    held-back variance over the model's, by level third",
         " / ".join(f"{r:.2f}" for r in ratio) + " (scores capped at ±4, as the check does)",
     )
-    moved = mean_signed_score(check, kpis, thirds, signs)
+    moved = mean_signed_score(check, out_of_sample, thirds, signs)
     result["level thirds", "mean signed score"] = moved
     line(
         "    mean held-back score toward better, by level third",

@@ -32,6 +32,7 @@ import contextlib
 import importlib
 import io
 import sys
+import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -47,31 +48,20 @@ MIN_SERIES = _noise.FEW_SERIES
 
 
 def _bench() -> Any:
-    sys.path.insert(0, str(ROOT / "bench"))
+    if str(ROOT / "bench") not in sys.path:
+        sys.path.insert(0, str(ROOT / "bench"))
     return importlib.import_module("bench_validation")
 
 
 def series_level(values: np.ndarray) -> np.ndarray:
     """(kpi, municipality): the mean over the years of each value less that year's mean
-    over municipalities, in standard deviations of these means over the KPI's
-    municipalities, clipped to ±3 (NaN without a value; 0 on a KPI where they are equal)."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        observed = ~np.isnan(values)
-        per_year = observed.sum(axis=1, keepdims=True)
-        year_mean = np.where(observed, values, 0.0).sum(axis=1, keepdims=True) / np.maximum(
-            per_year, 1
-        )
-        relative = np.where(observed, values - year_mean, 0.0)
-        count = observed.sum(axis=-1)
-        level = np.where(count > 0, relative.sum(axis=-1) / np.maximum(count, 1), np.nan)
-        has = np.isfinite(level)
-        n = has.sum(axis=1, keepdims=True)
-        centred = np.where(
-            has, level - np.where(has, level, 0.0).sum(axis=1, keepdims=True) / n, 0.0
-        )
-        spread = np.where(
-            n > 1, np.sqrt((centred * centred).sum(axis=1, keepdims=True) / (n - 1)), np.nan
-        )
+    over municipalities (``bench_validation.relative_level``), in standard deviations of
+    these means over the KPI's municipalities, clipped to ±3 (NaN without a value; 0 on a
+    KPI where they are equal)."""
+    level = _bench().relative_level(values)
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # a KPI with fewer than two levels
+        spread = np.nanstd(level, axis=1, ddof=1, keepdims=True)
         z = np.where(spread > 0, level / spread, np.where(np.isnan(level), np.nan, 0.0))
     return np.asarray(np.clip(z, -3.0, 3.0))
 
@@ -147,14 +137,14 @@ def level_prior(degree: int | None) -> Iterator[None]:
         forget()
 
 
-def held_back(bench: Any, store: Any, full: Any, matrix: Any) -> dict[str, list[float]]:
-    """Coverage of the held-back years for the KPIs tested as of the year before them, by
-    population tercile and by level third, as ``bench_validation.bands`` prints them."""
+def held_back(bench: Any, store: Any, full: Any, matrix: Any) -> tuple[int, dict[str, list[float]]]:
+    """The number of KPIs tested as of the year before the held-back years, and the
+    coverage of those years for them by population tercile and by level third, as
+    ``bench_validation.bands`` prints them."""
     with contextlib.redirect_stdout(io.StringIO()):
         band = bench.bands(store, full, matrix)
     name = band["target_set"]
-    return {
-        "KPIs judged": [float(np.count_nonzero(band["target_kpis"]))],
+    return int(np.count_nonzero(band["target_kpis"])), {
         "by population 95 %": band[(name, 0.95)],
         "by population 99.8 %": band[(name, 0.998)],
         "by level 95 %": band[("level thirds", 0.95)],
@@ -165,8 +155,6 @@ def held_back(bench: Any, store: Any, full: Any, matrix: Any) -> dict[str, list[
 
 
 def _shown(label: str, value: float) -> str:
-    if label == "KPIs judged":
-        return f"{value:.0f}"
     if "score" in label:
         return f"{value:+.2f}"
     if "ratio" in label:
@@ -196,7 +184,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                 "flags now (efter / före)",
                 f"{int(matrix.behind.sum()):,} / {int(matrix.ahead.sum()):,}",
             )
-            for label, parts in held_back(bench, store, full, matrix).items():
+            judged, parts_by_label = held_back(bench, store, full, matrix)
+            bench.line("  held back, KPIs judged", str(judged))
+            for label, parts in parts_by_label.items():
                 bench.line(f"  held back, {label}", " / ".join(_shown(label, p) for p in parts))
             for origin in args.origin:
                 with contextlib.redirect_stdout(io.StringIO()):
